@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -373,7 +374,7 @@ func (c *tlsConn) write(msg []byte) error {
 		_, err := c.tc.Write(c.wbuf)
 		return err
 	}
-	c.wbuf = appendFrame(c.wbuf[:0], nil)
+	c.wbuf = binary.BigEndian.AppendUint32(c.wbuf[:0], uint32(len(msg)))
 	if _, err := c.tc.Write(c.wbuf); err != nil {
 		return err
 	}
