@@ -176,13 +176,26 @@ func NewSenderFromBase(conn transport.Conn, s []bool, keys []Block, opts ...Opti
 }
 
 // NewReceiver runs the base OTs with the peer (which calls [NewSender]) and
-// returns an extension receiver.
+// returns an extension receiver. For widths above 128 it runs 128 base OTs
+// and extends them by IKNP to width random OTs, which then act as the base
+// OTs (the usual bootstrap; it costs 128 public-key OTs whatever the width).
 func NewReceiver(ctx context.Context, conn transport.Conn, opts ...Option) (*Receiver, error) {
 	cfg, err := newConfig(opts)
 	if err != nil {
 		return nil, err
 	}
-	pairs, err := BaseSend(ctx, conn, cfg.width, opts...)
+	var pairs [][2]Block
+	if cfg.width == 128 {
+		pairs, err = BaseSend(ctx, conn, cfg.width, opts...)
+	} else {
+		// Wider rows: 128 base OTs, then width random OTs by IKNP in which
+		// this party is the IKNP sender (so the public-key work is the same
+		// for every width).
+		var inner *Sender
+		if inner, err = NewSender(ctx, conn, narrow(opts)...); err == nil {
+			pairs, err = inner.RandomOT(ctx, cfg.width)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -204,11 +217,25 @@ func NewSender(ctx context.Context, conn transport.Conn, opts ...Option) (*Sende
 	for i := range s {
 		s[i] = raw[i/8]>>(i%8)&1 == 1
 	}
-	keys, err := BaseReceive(ctx, conn, s, opts...)
+	var keys []Block
+	if cfg.width == 128 {
+		keys, err = BaseReceive(ctx, conn, s, opts...)
+	} else {
+		var inner *Receiver
+		if inner, err = NewReceiver(ctx, conn, narrow(opts)...); err == nil {
+			keys, err = inner.RandomOT(ctx, s)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
 	return NewSenderFromBase(conn, s, keys, opts...)
+}
+
+// narrow returns opts for the width-128 extension that bootstraps a wider
+// one.
+func narrow(opts []Option) []Option {
+	return append(append([]Option(nil), opts...), WithWidth(128))
 }
 
 // Width is the row width in bits.
