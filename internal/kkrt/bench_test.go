@@ -40,7 +40,7 @@ func peakHeap() (stop func() uint64) {
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-		t := time.NewTicker(5 * time.Millisecond)
+		t := time.NewTicker(50 * time.Millisecond)
 		defer t.Stop()
 		for {
 			metrics.Read(sample)

@@ -43,68 +43,112 @@ func digestAll(items [][]byte, workers int) []digest {
 	return out
 }
 
-// table is an open-addressing hash table from 128-bit pseudorandom keys to
-// int32 values, with linear probing at load at most 1/2. Key and value
-// share one 24-byte slot so that a probe costs one cache miss.
+// table is an open-addressing hash set over a slice of 128-bit
+// pseudorandom keys: it stores indices into keys. Each slot is one word
+// (32-bit fingerprint of the key, index+1; 0 marks an empty slot), so the
+// table for 2^20 keys takes 16 MiB and a probe costs one cache miss; the
+// full key is compared only when the fingerprint matches. Linear probing at
+// load at most 1/2.
 type table struct {
 	mask  uint64
-	slots []slot
+	slots []uint64
+	keys  []digest
 }
 
-type slot struct {
-	key digest
-	val int32 // value+1; 0 marks an empty slot
-}
-
-func newTable(n int) *table {
+func newTable(keys []digest) *table {
 	size := uint64(16)
-	for size < 2*uint64(n) {
+	for size < 2*uint64(len(keys)) {
 		size <<= 1
 	}
-	return &table{mask: size - 1, slots: make([]slot, size)}
+	return &table{mask: size - 1, slots: make([]uint64, size), keys: keys}
 }
 
-func (t *table) start(k digest) uint64 { return (k[0] * 0x9E3779B97F4A7C15) >> 7 & t.mask }
-
-// insert adds k -> v unless k is present; it returns the value stored for k.
-func (t *table) insert(k digest, v int32) int32 {
-	for i := t.start(k); ; i = (i + 1) & t.mask {
-		s := &t.slots[i]
-		if s.val == 0 {
-			s.key, s.val = k, v+1
-			return v
+// find returns the index of k in keys, or -1 and the empty slot where it
+// would go.
+func (t *table) find(k digest) (int32, uint64) {
+	fp := k[0] >> 32
+	for i := k[0] & t.mask; ; i = (i + 1) & t.mask {
+		s := t.slots[i]
+		if s == 0 {
+			return -1, i
 		}
-		if s.key == k {
-			return s.val - 1
+		if s>>32 == fp {
+			if v := int32(uint32(s)) - 1; t.keys[v] == k {
+				return v, i
+			}
 		}
 	}
 }
 
-// lookup returns the value for k, or -1.
+// insert adds keys[v] unless an equal key is present; it returns the index
+// stored for that key.
+func (t *table) insert(v int32) int32 {
+	k := t.keys[v]
+	u, i := t.find(k)
+	if u >= 0 {
+		return u
+	}
+	t.slots[i] = k[0]>>32<<32 | uint64(v+1)
+	return v
+}
+
+// lookup returns the index of a key equal to k, or -1.
 func (t *table) lookup(k digest) int32 {
-	for i := t.start(k); ; i = (i + 1) & t.mask {
-		s := &t.slots[i]
-		if s.val == 0 {
-			return -1
-		}
-		if s.key == k {
-			return s.val - 1
-		}
-	}
+	u, _ := t.find(k)
+	return u
 }
 
 // dedupe returns the distinct digests in first-seen order and, for each
-// input, the index of its distinct digest.
-func dedupe(ds []digest) (uniq []digest, of []int32) {
-	t := newTable(len(ds))
-	of = make([]int32, len(ds))
-	uniq = make([]digest, 0, len(ds))
+// input, the index of its distinct digest. The digests are first split by
+// their top bits into partitions of about 2^11 (a counting sort), which are
+// then deduplicated in parallel with tables small enough for the cache.
+func dedupe(ds []digest, workers int) (uniq []digest, of []int32) {
+	n := len(ds)
+	k := 0
+	for k < 12 && n>>(k+11) > 0 {
+		k++
+	}
+	part := func(d digest) int { return int(d[1] >> 32 >> (32 - k)) }
+	if k == 0 {
+		part = func(digest) int { return 0 }
+	}
+	p := 1 << k
+	start := make([]int, p+1)
+	for _, d := range ds {
+		start[part(d)+1]++
+	}
+	for i := range p {
+		start[i+1] += start[i]
+	}
+	next := append([]int(nil), start[:p]...)
+	keys := make([]digest, n)
+	idx := make([]int32, n)
 	for i, d := range ds {
-		u := t.insert(d, int32(len(uniq)))
-		if int(u) == len(uniq) {
-			uniq = append(uniq, d)
+		q := part(d)
+		keys[next[q]], idx[next[q]] = d, int32(i)
+		next[q]++
+	}
+	// rep[i] is the first index with digest ds[i]: within a partition the
+	// indices ascend, so the first inserted equal key is the first seen.
+	rep := make([]int32, n)
+	parallelFor(p, workers, func(lo, hi int) {
+		for q := lo; q < hi; q++ {
+			a, b := start[q], start[q+1]
+			t := newTable(keys[a:b])
+			for j := range b - a {
+				rep[idx[a+j]] = idx[a+int(t.insert(int32(j)))]
+			}
 		}
-		of[i] = u
+	})
+	of = make([]int32, n)
+	uniq = make([]digest, 0, n)
+	for i := range ds {
+		if r := rep[i]; int(r) != i {
+			of[i] = of[r]
+			continue
+		}
+		of[i] = int32(len(uniq))
+		uniq = append(uniq, ds[i])
 	}
 	return uniq, of
 }
@@ -135,7 +179,7 @@ func newHasher(bins int, cuckooKey, codeKey [16]byte) (*hasher, error) {
 type scratch struct{ in, out []byte }
 
 func newScratch() *scratch {
-	b := make([]byte, 16+64)
+	b := make([]byte, 16+CodeWidth/8)
 	return &scratch{in: b[:16], out: b[16:]}
 }
 
@@ -153,19 +197,23 @@ func (h *hasher) positions(s *scratch, d digest) [NumHashes]uint32 {
 	return p
 }
 
-// code writes the pseudorandom code word C(d, f) (CodeWidth bits) into
-// dst: the four AES_codeKey blocks of (first 15 bytes of d || 4f+b),
-// b = 0..3. The hash-function index f is part of the input so that an item
-// placed by different functions yields different OPRF inputs.
-func (h *hasher) code(s *scratch, dst []uint64, d digest, f int) {
+// codes writes the pseudorandom code words C(d, f) for f = f0 ..
+// f0+len(dst)-1 (CodeWidth bits each) into dst: C(d, f) is the four
+// AES_codeKey blocks of (first 15 bytes of d || 4f+b), b = 0..3. The
+// hash-function index f is part of the input so that an item placed by
+// different functions yields different OPRF inputs.
+func (h *hasher) codes(s *scratch, dst [][CodeWidth / 64]uint64, d digest, f0 int) {
 	binary.LittleEndian.PutUint64(s.in, d[0])
 	binary.LittleEndian.PutUint64(s.in[8:], d[1])
-	for b := range CodeWidth / 128 {
-		s.in[15] = byte(4*f + b)
-		h.codeAES.Encrypt(s.out[16*b:16*b+16], s.in)
-	}
-	for k := range dst[:CodeWidth/64] {
-		dst[k] = binary.LittleEndian.Uint64(s.out[8*k:])
+	const blocks = CodeWidth / 128
+	for f := range dst {
+		for b := range blocks {
+			s.in[15] = byte(blocks*(f0+f) + b)
+			h.codeAES.Encrypt(s.out[16*b:16*b+16], s.in)
+		}
+		for k := range dst[f] {
+			dst[f][k] = binary.LittleEndian.Uint64(s.out[8*k:])
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package kkrt
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -189,18 +190,43 @@ func TestTable(t *testing.T) {
 	for i := range keys {
 		keys[i] = digest{rng.Uint64(), rng.Uint64()}
 	}
-	tb := newTable(len(keys))
-	for i, k := range keys {
-		require.Equal(t, int32(i), tb.insert(k, int32(i)))
+	keys = append(keys, keys[7], keys[4000]) // duplicates
+	tb := newTable(keys)
+	for i := range keys[:5000] {
+		require.Equal(t, int32(i), tb.insert(int32(i)))
 	}
-	for i, k := range keys {
+	require.Equal(t, int32(7), tb.insert(5000))
+	require.Equal(t, int32(4000), tb.insert(5001))
+	for i, k := range keys[:5000] {
 		require.Equal(t, int32(i), tb.lookup(k))
-		require.Equal(t, int32(i), tb.insert(k, 99999))
 	}
+	// Same fingerprint and slot, different key: not found.
+	require.Equal(t, int32(-1), tb.lookup(digest{keys[3][0], keys[3][1] ^ 1}))
 	require.Equal(t, int32(-1), tb.lookup(digest{1, 2}))
-	u, of := dedupe([]digest{{1}, {2}, {1}, {3}, {2}})
+	u, of := dedupe([]digest{{1}, {2}, {1}, {3}, {2}}, 2)
 	require.Equal(t, []digest{{1}, {2}, {3}}, u)
 	require.Equal(t, []int32{0, 1, 0, 2, 1}, of)
+	// Many partitions: compare with a map.
+	for _, n := range []int{1 << 12, 50000} {
+		ds := make([]digest, n)
+		for i := range ds {
+			ds[i] = digest{rng.Uint64(), rng.Uint64()}
+			if i > 0 && rng.IntN(4) == 0 {
+				ds[i] = ds[rng.IntN(i)]
+			}
+		}
+		u, of := dedupe(ds, 3)
+		first := map[digest]int{}
+		var want []digest
+		for i, d := range ds {
+			if _, ok := first[d]; !ok {
+				first[d] = len(want)
+				want = append(want, d)
+			}
+			require.Equal(t, int32(first[d]), of[i])
+		}
+		require.Equal(t, want, u)
+	}
 }
 
 func TestPeerFailures(t *testing.T) {
@@ -247,4 +273,31 @@ func TestValuesDoNotRevealOrder(t *testing.T) {
 	slices.Reverse(send)
 	r2, _ := run(t, recv, send)
 	require.Equal(t, r1.Intersection, r2.Intersection)
+}
+
+// TestCodesDefinition checks the CTR-batched code words against their
+// definition AES_k(d[:15] || 4f+b), and that f shifts the code word.
+func TestCodesDefinition(t *testing.T) {
+	h, err := newHasher(128, [16]byte{1}, [16]byte{2})
+	require.NoError(t, err)
+	d := digest{0x0123456789abcdef, 0xfedcba9876543210}
+	s := newScratch()
+	var all [NumHashes][CodeWidth / 64]uint64
+	h.codes(s, all[:], d, 0)
+	for f := range NumHashes {
+		var one [1][CodeWidth / 64]uint64
+		h.codes(s, one[:], d, f)
+		require.Equal(t, all[f], one[0])
+		for b := range CodeWidth / 128 {
+			in := make([]byte, 16)
+			binary.LittleEndian.PutUint64(in, d[0])
+			binary.LittleEndian.PutUint64(in[8:], d[1])
+			in[15] = byte(4*f + b)
+			out := make([]byte, 16)
+			h.codeAES.Encrypt(out, in)
+			require.Equal(t, binary.LittleEndian.Uint64(out), all[f][2*b])
+			require.Equal(t, binary.LittleEndian.Uint64(out[8:]), all[f][2*b+1])
+		}
+	}
+	require.NotEqual(t, all[0], all[1])
 }

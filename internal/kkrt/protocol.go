@@ -62,7 +62,7 @@ func prepare(conn transport.Conn, items [][]byte, opts []Option) (*party, error)
 		return nil, fmt.Errorf("%w: %d items, more than %d", ErrInvalidParams, len(items), MaxItems)
 	}
 	p := &party{cfg: cfg, start: conn.Stats()}
-	p.uniq, p.of = dedupe(digestAll(items, cfg.workers))
+	p.uniq, p.of = dedupe(digestAll(items, cfg.workers), cfg.workers)
 	if p.rnd, err = newPRG(cfg.rand); err != nil {
 		return nil, err
 	}
@@ -132,9 +132,11 @@ func Receive(ctx context.Context, conn transport.Conn, items [][]byte, opts ...O
 	vals := make([]digest, n)
 	err = otr.ExtendFunc(ctx, bins, func(first int, d ot.Matrix) {
 		s := newScratch()
+		var c [1][CodeWidth / 64]uint64
 		for j := range d.Rows {
 			if u := ct.bins[first+j]; u >= 0 {
-				h.code(s, d.Row(j), uniq[u], int(ct.fn[first+j]))
+				h.codes(s, c[:], uniq[u], int(ct.fn[first+j]))
+				copy(d.Row(j), c[0][:])
 			}
 		}
 	}, func(first int, t ot.Matrix) error {
@@ -148,9 +150,9 @@ func Receive(ctx context.Context, conn transport.Conn, items [][]byte, opts ...O
 	if err != nil {
 		return nil, fmt.Errorf("kkrt: OPRF: %w", err)
 	}
-	tbl := newTable(n)
+	tbl := newTable(vals)
 	for u := range vals {
-		tbl.insert(vals[u], int32(u))
+		tbl.insert(int32(u))
 	}
 
 	// Compare the sender's values with ours.
@@ -272,14 +274,15 @@ func Send(ctx context.Context, conn transport.Conn, items [][]byte, opts ...Opti
 				putValuesHeader(buf, vlen, hi-lo)
 				out := buf[valuesHdrSize:]
 				s := newScratch()
-				var c, row [CodeWidth / 64]uint64
+				var c [NumHashes][CodeWidth / 64]uint64
+				var row [CodeWidth / 64]uint64
 				for i := lo; i < hi; i++ {
 					p := h.positions(s, uniq[i])
+					h.codes(s, c[:], uniq[i], 0)
 					for f, b := range p {
-						h.code(s, c[:], uniq[i], f)
 						qr := q.Row(int(b))
 						for w := range row {
-							row[w] = qr[w] ^ (c[w] & delta[w])
+							row[w] = qr[w] ^ (c[f][w] & delta[w])
 						}
 						v := value(int(b), row[:], vlen)
 						var vb [16]byte

@@ -433,6 +433,13 @@ func (r *Receiver) Extend(ctx context.Context, d Matrix) (Matrix, error) {
 // concurrently from up to Workers goroutines on disjoint chunks; q is only
 // valid during the call.
 func (s *Sender) ExtendFunc(ctx context.Context, m int, use func(first int, q Matrix) error) error {
+	return s.extend(ctx, m, nil, use)
+}
+
+// extend is ExtendFunc; if all is not nil (room for m rows rounded up to
+// 128) the rows are written there directly instead of to per-worker
+// buffers.
+func (s *Sender) extend(ctx context.Context, m int, all []uint64, use func(first int, q Matrix) error) error {
 	if m < 0 {
 		return fmt.Errorf("%w: %d rows", ErrInvalidParams, m)
 	}
@@ -456,7 +463,10 @@ func (s *Sender) ExtendFunc(ctx context.Context, m int, use func(first int, q Ma
 	}
 	works := make([]*work, workers)
 	for k := range works {
-		works[k] = &work{qcols: make([]byte, s.cfg.width*colStride(chunk)), q: make([]uint64, chunk*w)}
+		works[k] = &work{qcols: make([]byte, s.cfg.width*colStride(chunk))}
+		if all == nil {
+			works[k].q = make([]uint64, chunk*w)
+		}
 	}
 	errs := make([]error, workers)
 	for c0 := 0; c0 < nChunks; c0 += workers {
@@ -481,8 +491,14 @@ func (s *Sender) ExtendFunc(ctx context.Context, m int, use func(first int, q Ma
 				ws := works[k]
 				first := (c0 + k) * chunk
 				rows := ws.c.Rows
-				s.decode(&ws.c, ws.qcols, ws.q[:rows*w])
-				errs[k] = use(first, Matrix{Rows: min(rows, m-first), Words: w, Data: ws.q[:rows*w]})
+				dst := ws.q
+				if all != nil {
+					dst = all[first*w:]
+				}
+				s.decode(&ws.c, ws.qcols, dst[:rows*w])
+				if use != nil {
+					errs[k] = use(first, Matrix{Rows: min(rows, m-first), Words: w, Data: dst[:rows*w]})
+				}
 			})
 		}
 		wg.Wait()
@@ -502,10 +518,7 @@ func (s *Sender) Extend(ctx context.Context, m int) (Matrix, error) {
 		return Matrix{}, fmt.Errorf("%w: %d rows", ErrInvalidParams, m)
 	}
 	w := s.cfg.width / 64
-	q := Matrix{Rows: m, Words: w, Data: make([]uint64, m*w)}
-	err := s.ExtendFunc(ctx, m, func(first int, qc Matrix) error {
-		copy(q.Data[first*w:], qc.Data[:qc.Rows*w])
-		return nil
-	})
-	return q, err
+	all := make([]uint64, roundUp(m, 128)*w)
+	err := s.extend(ctx, m, all, nil)
+	return Matrix{Rows: m, Words: w, Data: all[:m*w]}, err
 }
