@@ -184,6 +184,9 @@ func (l *Listener) handshake(ctx context.Context) (*tls.Conn, string, error) {
 		if ctx.Err() != nil {
 			return nil, "", peerErr("", "accept", ctx.Err())
 		}
+		if errors.Is(err, os.ErrDeadlineExceeded) { // ctx's deadline, just before ctx saw it
+			return nil, "", peerErr("", "accept", context.DeadlineExceeded)
+		}
 		if errors.Is(err, net.ErrClosed) {
 			return nil, "", peerErr("", "accept", fmt.Errorf("%w: listener closed", ErrClosed))
 		}
