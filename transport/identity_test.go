@@ -90,12 +90,12 @@ func TestLoadIdentityErrors(t *testing.T) {
 	garbage := write("garbage", []byte("not PEM"))
 
 	for name, files := range map[string][3]string{
-		"MissingCert":       {filepath.Join(dir, "nope"), keyFile, caFile},
-		"MissingCA":         {certFile, keyFile, filepath.Join(dir, "nope")},
-		"KeyOfAnotherCert":  {certFile, otherKeyFile, caFile},
-		"GarbageCA":         {certFile, keyFile, garbage},
-		"GarbageCert":       {garbage, keyFile, caFile},
-		"CertOfAnotherCA":   {certFile, keyFile, otherCAFile},
+		"MissingCert":      {filepath.Join(dir, "nope"), keyFile, caFile},
+		"MissingCA":        {certFile, keyFile, filepath.Join(dir, "nope")},
+		"KeyOfAnotherCert": {certFile, otherKeyFile, caFile},
+		"GarbageCA":        {certFile, keyFile, garbage},
+		"GarbageCert":      {garbage, keyFile, caFile},
+		"CertOfAnotherCA":  {certFile, keyFile, otherCAFile},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := LoadIdentity(files[0], files[1], files[2])
