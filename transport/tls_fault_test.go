@@ -116,6 +116,7 @@ func TestTLSReceiveFaults(t *testing.T) {
 // TestTLSStalls: a peer that stops talking, or stops reading, costs the
 // caller its deadline and no more.
 func TestTLSStalls(t *testing.T) {
+	checkLeaks(t)
 	t.Run("RecvSilentPeer", func(t *testing.T) {
 		c, _ := roguePair(t, Options{})
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
@@ -268,6 +269,7 @@ func rawTLSDial(ctx context.Context, addr string, cfg *tls.Config) error {
 }
 
 func TestTLSAcceptTimeouts(t *testing.T) {
+	checkLeaks(t)
 	ca := newTestCA(t)
 	bob := issue(t, ca, "bob")
 	l, err := Listen("127.0.0.1:0", bob, Options{HandshakeTimeout: 100 * time.Millisecond})
@@ -312,6 +314,7 @@ func TestTLSAcceptTimeouts(t *testing.T) {
 }
 
 func TestTLSDialErrors(t *testing.T) {
+	checkLeaks(t)
 	ca := newTestCA(t)
 	alice := issue(t, ca, "alice")
 	// Nobody listens on a port just released.

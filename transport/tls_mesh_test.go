@@ -82,7 +82,12 @@ func TestTLSLoopbackMeshAndStar(t *testing.T) {
 }
 
 func TestTLSLoopbackInvalid(t *testing.T) {
-	_, err := NewTLSLoopbackMesh(context.Background(), 1, Options{})
+	checkLeaks(t)
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := NewTLSLoopbackStar(cancelled, 5, Options{})
+	require.ErrorIs(t, err, context.Canceled)
+	_, err = NewTLSLoopbackMesh(context.Background(), 1, Options{})
 	require.ErrorIs(t, err, ErrInvalidParams)
 	_, err = NewTLSLoopbackStar(context.Background(), 0, Options{})
 	require.ErrorIs(t, err, ErrInvalidParams)
@@ -222,6 +227,7 @@ func TestDialMeshMissingParty(t *testing.T) {
 }
 
 func TestDialMeshInvalid(t *testing.T) {
+	checkLeaks(t)
 	_, ids := meshParties(t, 2)
 	addrs := []string{"127.0.0.1:1", "127.0.0.1:2"}
 	ctx := context.Background()
