@@ -294,7 +294,15 @@ func TestTLSAcceptTimeouts(t *testing.T) {
 	_, err = l.Accept(ctx)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 
-	// The listener still works after its deadline fired.
+	// A listener still works after an Accept's deadline fired.
+	require.NoError(t, l.Close())
+	l, err = Listen("127.0.0.1:0", bob, Options{})
+	require.NoError(t, err)
+	defer l.Close()
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel2()
+	_, err = l.Accept(ctx2)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
 	alice := issue(t, ca, "alice")
 	go func() {
 		c, err := Dial(context.Background(), l.Addr().String(), alice, "bob", Options{})
