@@ -162,7 +162,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		ctx, cancel := context.WithTimeout(ctx, c.timeout)
 		defer cancel()
 		if c.role != "" {
-			err = runRole(ctx, c, stdout)
+			err = runRole(ctx, c, stdout, stderr)
 		} else {
 			err = runBoth(ctx, c, stdout)
 		}
@@ -243,12 +243,11 @@ func runBoth(ctx context.Context, c *config, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ca, cb, desc, err := loopback(ctx)
+	ca, cb, closeAll, desc, err := loopback(ctx)
 	if err != nil {
 		return err
 	}
-	defer ca.Close()
-	defer cb.Close()
+	defer closeAll()
 	start := time.Now()
 	o := &outcome{a: a, b: b, transport: desc}
 	done := make(chan error, 1)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -152,7 +153,7 @@ func TestBadInput(t *testing.T) {
 		{"missing value column", []string{"-a", good, "-b", good, "-mode", "sum", "-value", "price"}, []string{"good.csv:1", `column "price"`}},
 		{"not a number", []string{"-a", good, "-b", notNum, "-mode", "sum"}, []string{"notnum.csv:3", `column "amount"`, "abc"}},
 		{"empty id", []string{"-a", emptyID, "-b", good}, []string{"emptyid.csv:3", `column "id"`}},
-		{"ragged row", []string{"-a", ragged, "-b", good}, []string{"ragged.csv:3", "column"}},
+		{"ragged row", []string{"-a", ragged, "-b", good}, []string{"ragged.csv:3", "fields"}},
 		{"conflicting join", []string{"-a", good, "-b", conflict, "-mode", "join"}, []string{"conflict.csv:3", `column "amount"`}},
 		{"empty file", []string{"-a", empty, "-b", good}, []string{"empty.csv:1"}},
 		{"one file", []string{"-a", good}, []string{"-a and -b"}},
@@ -177,4 +178,42 @@ func TestBadInput(t *testing.T) {
 	}
 	code, _, _ := runCLI("-nosuchflag")
 	require.Equal(t, 2, code)
+}
+
+// TestRoles runs A and B as if in two processes, over TLS with the demo CA.
+func TestRoles(t *testing.T) {
+	dir := t.TempDir()
+	pa := write(t, dir, "a.csv", "id\nx\ny\nz\nw\n")
+	pb := write(t, dir, "b.csv", "id,amount\ny,5\nz,7\nq,100\nz,1\n")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	ln.Close()
+	certs := filepath.Join(dir, "certs")
+	type res struct {
+		code           int
+		stdout, stderr string
+	}
+	bDone := make(chan res, 1)
+	go func() {
+		code, out, errs := runCLI("-role", "b", "-b", pb, "-connect", addr, "-demo-certs", certs, "-mode", "sum", "-json", "-timeout", "30s")
+		bDone <- res{code, out, errs}
+	}()
+	code, stdout, stderr := runCLI("-role", "a", "-a", pa, "-listen", addr, "-demo-certs", certs, "-mode", "sum", "-json", "-timeout", "30s")
+	require.Equal(t, 0, code, stderr)
+	rb := <-bDone
+	require.Equal(t, 0, rb.code, rb.stderr)
+	var repA, repB map[string]any
+	require.NoError(t, json.Unmarshal([]byte(stdout), &repA))
+	require.NoError(t, json.Unmarshal([]byte(rb.stdout), &repB))
+	require.EqualValues(t, 2, repA["cardinality"])
+	require.EqualValues(t, 13, repA["sum"])
+	require.NotContains(t, repB, "cardinality", "B learns nothing")
+	require.Equal(t, repA["bytes"], repB["bytes"])
+
+	// Certificates from flags: B's certificate presented as A's is refused.
+	code, _, stderr = runCLI("-role", "a", "-a", pa, "-listen", addr, "-tls-cert", filepath.Join(certs, "party-b.crt"),
+		"-tls-key", filepath.Join(certs, "party-b.key"), "-tls-ca", filepath.Join(certs, "ca.pem"))
+	require.Equal(t, 1, code)
+	require.Contains(t, stderr, "party-b")
 }
