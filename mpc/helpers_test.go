@@ -69,3 +69,30 @@ func randSigned(r *rand.Rand, n int, bits uint) []uint64 {
 	}
 	return out
 }
+
+// runPartiesErr runs prog on n in-memory parties and returns each error.
+func runPartiesErr(t testing.TB, n int, prog func(ctx context.Context, p *Party) error) []error {
+	t.Helper()
+	meshes, err := transport.NewMemMesh(n, transport.Options{})
+	require.NoError(t, err)
+	dealer, err := NewTrustedDealer(n)
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		d, err := dealer.Party(i)
+		require.NoError(t, err)
+		p, err := NewParty(meshes[i], d)
+		require.NoError(t, err)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = prog(ctx, p)
+		}()
+	}
+	wg.Wait()
+	require.NoError(t, ctx.Err(), "a party hung until the deadline")
+	return errs
+}
