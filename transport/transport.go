@@ -30,6 +30,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"time"
 )
 
 // DefaultMaxMessageSize is the largest message a connection accepts unless
@@ -117,11 +119,30 @@ type Options struct {
 	// MaxMessageSize bounds each message, sent or received; 0 means
 	// DefaultMaxMessageSize.
 	MaxMessageSize int
+	// HandshakeTimeout bounds a TLS connection's setup (handshake and
+	// acceptance) in addition to the caller's context, so that a peer that
+	// connects and then says nothing cannot hold Accept; 0 means
+	// DefaultHandshakeTimeout. In-memory connections ignore it.
+	HandshakeTimeout time.Duration
+}
+
+// DefaultHandshakeTimeout is the TLS setup bound used when
+// [Options.HandshakeTimeout] is 0.
+const DefaultHandshakeTimeout = 10 * time.Second
+
+func (o Options) handshakeTimeout() time.Duration {
+	if o.HandshakeTimeout <= 0 {
+		return DefaultHandshakeTimeout
+	}
+	return o.HandshakeTimeout
 }
 
 func (o Options) maxSize() int {
-	if o.MaxMessageSize <= 0 {
+	switch {
+	case o.MaxMessageSize <= 0:
 		return DefaultMaxMessageSize
+	case uint64(o.MaxMessageSize) > math.MaxUint32:
+		return math.MaxUint32 // what a 4-byte length prefix can carry
 	}
 	return o.MaxMessageSize
 }

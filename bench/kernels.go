@@ -1,0 +1,9 @@
+package bench
+
+// Cases returns the curated suite, grouped by package, in table order.
+func Cases() []Case {
+	var cs []Case
+	cs = append(cs, floorCases()...)
+	cs = append(cs, transportCases()...)
+	return cs
+}
