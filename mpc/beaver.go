@@ -25,11 +25,11 @@ func (p *Party) Mul(ctx context.Context, x, y Share) (Share, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make(Share, n)
+	out := Share(t.C) // the triple is ours and used once: write in place
 	first := p.self == 0
 	parallelFor(n, p.workers, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			z := t.C[i] + e[i]*t.B[i] + f[i]*t.A[i]
+			z := out[i] + e[i]*t.B[i] + f[i]*t.A[i]
 			if first {
 				z += e[i] * f[i]
 			}
@@ -42,7 +42,10 @@ func (p *Party) Mul(ctx context.Context, x, y Share) (Share, error) {
 // openEF opens e = x - a and f = y - b in one message.
 func (p *Party) openEF(ctx context.Context, op string, x, y Share, t Triples) (e, f []uint64, err error) {
 	n := len(x)
-	ef := make([]uint64, 2*n)
+	if cap(p.efBuf) < 2*n {
+		p.efBuf = make([]uint64, 2*n)
+	}
+	ef := p.efBuf[:2*n] // e and f are used only before Mul/Dot return
 	parallelFor(n, p.workers, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			ef[i] = x[i] - t.A[i]

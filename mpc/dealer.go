@@ -234,32 +234,46 @@ func (l *lastDealer) triples(ctx context.Context, n int, boolean bool) (Triples,
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	last := d.n - 1
-	mine := genTriples(d.gens[last], n, true)
-	a, b := append([]uint64(nil), mine.A...), append([]uint64(nil), mine.B...)
-	cOthers := make([]uint64, n)
-	for p := range last {
-		t := genTriples(d.gens[p], n, false)
-		for k := range n {
+	all := make([]Triples, d.n)
+	replay(d.n, func(p int) { all[p] = genTriples(d.gens[p], n, p == last) })
+	mine := all[last]
+	mine.C = make([]uint64, n)
+	parallelFor(n, d.n, func(lo, hi int) {
+		for k := lo; k < hi; k++ {
+			a, b, c := mine.A[k], mine.B[k], uint64(0)
+			for _, t := range all[:last] {
+				if boolean {
+					a ^= t.A[k]
+					b ^= t.B[k]
+					c ^= t.C[k]
+				} else {
+					a += t.A[k]
+					b += t.B[k]
+					c += t.C[k]
+				}
+			}
 			if boolean {
-				a[k] ^= t.A[k]
-				b[k] ^= t.B[k]
-				cOthers[k] ^= t.C[k]
+				mine.C[k] = (a & b) ^ c
 			} else {
-				a[k] += t.A[k]
-				b[k] += t.B[k]
-				cOthers[k] += t.C[k]
+				mine.C[k] = a*b - c
 			}
 		}
-	}
-	mine.C = cOthers
-	for k := range n {
-		if boolean {
-			mine.C[k] = (a[k] & b[k]) ^ cOthers[k]
-		} else {
-			mine.C[k] = a[k]*b[k] - cOthers[k]
-		}
-	}
+	})
 	return mine, nil
+}
+
+// replay runs gen for every party's stream, concurrently (the streams
+// are independent).
+func replay(n int, gen func(p int)) {
+	var wg sync.WaitGroup
+	for p := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			gen(p)
+		}()
+	}
+	wg.Wait()
 }
 
 func (l *lastDealer) DivPairs(ctx context.Context, n int, div uint64) (DivPairs, error) {

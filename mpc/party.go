@@ -39,6 +39,8 @@ type Party struct {
 	step    uint32
 	rng     *prg.PRG
 	err     error
+	msgBuf  []byte   // reused encoding buffer (Send copies or writes it)
+	efBuf   []uint64 // reused Beaver opening buffer
 }
 
 // Option configures a Party.
@@ -154,7 +156,7 @@ func (p *Party) dealerErr(op string, err error) error {
 
 // sendAll sends words to every peer (or only to peer `to` if to >= 0).
 func (p *Party) sendAll(ctx context.Context, kind byte, words []uint64, to int) error {
-	msg := appendMessage(make([]byte, 0, headerSize+8*len(words)), kind, p.step, words)
+	msg := p.encode(kind, words)
 	for j, c := range p.conns {
 		if c == nil || (to >= 0 && j != to) {
 			continue
@@ -164,6 +166,24 @@ func (p *Party) sendAll(ctx context.Context, kind byte, words []uint64, to int) 
 		}
 	}
 	return nil
+}
+
+// encode is appendMessage with the body written by the worker pool.
+func (p *Party) encode(kind byte, words []uint64) []byte {
+	size := headerSize + 8*len(words)
+	if cap(p.msgBuf) < size {
+		p.msgBuf = make([]byte, size)
+	}
+	msg := p.msgBuf[:size]
+	appendMessage(msg[:0], kind, p.step, nil)
+	binary.BigEndian.PutUint32(msg[5:9], uint32(len(words)))
+	body := msg[headerSize:]
+	parallelFor(len(words), p.workers, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			binary.LittleEndian.PutUint64(body[8*i:], words[i])
+		}
+	})
+	return msg
 }
 
 // recvFrom receives party j's message for this step and checks it.
@@ -182,13 +202,14 @@ func (p *Party) recvFrom(ctx context.Context, j int, kind byte, want int) ([]byt
 	return data[headerSize:], nil
 }
 
-// exchange sends mine to every peer and combines what they send into a
-// copy of mine (sum mod 2^64, or XOR for boolean shares): an opening.
+// exchange sends mine to every peer and combines what they send into
+// mine (sum mod 2^64, or XOR for boolean shares): an opening. It
+// overwrites and returns mine; callers pass a vector they own.
 func (p *Party) exchange(ctx context.Context, op string, kind byte, mine []uint64) ([]uint64, error) {
 	if err := p.sendAll(ctx, kind, mine, -1); err != nil {
 		return nil, p.fail(op, err)
 	}
-	out := append([]uint64(nil), mine...)
+	out := mine
 	for j := range p.conns {
 		if j == p.self {
 			continue
@@ -225,7 +246,7 @@ func (p *Party) Open(ctx context.Context, x Share) ([]uint64, error) {
 	if err := p.check("open", len(x)); err != nil {
 		return nil, err
 	}
-	return p.exchange(ctx, "open", kindArith, x)
+	return p.exchange(ctx, "open", kindArith, append([]uint64(nil), x...))
 }
 
 // OpenBool reveals XOR-shared words to every party.
@@ -233,7 +254,7 @@ func (p *Party) OpenBool(ctx context.Context, x BoolShare) ([]uint64, error) {
 	if err := p.check("open", len(x)); err != nil {
 		return nil, err
 	}
-	return p.exchange(ctx, "open", kindBool, x)
+	return p.exchange(ctx, "open", kindBool, append([]uint64(nil), x...))
 }
 
 // OpenTo reveals x to party `to` only: it returns the values there and nil
