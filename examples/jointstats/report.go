@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/veil-go/veil/internal/csvio"
 )
 
 // writeReport prints what was computed, by whom, what was revealed and how
@@ -38,17 +40,6 @@ func writeReport(w io.Writer, cfg *config, ps []party, res *result) {
 	fmt.Fprintf(&b, "  sum       %.2f\n", res.Sum)
 	fmt.Fprintf(&b, "  mean      %.4f\n", res.Mean)
 	fmt.Fprintf(&b, "  variance  %.4f (sample variance, divides by count-1)\n", res.Variance)
-	fmt.Fprintf(&b, "\nCost: %.2f s in all, %s sent per party on average.\n", res.Seconds, fmtBytes(res.BytesPerParty))
+	fmt.Fprintf(&b, "\nCost: %.2f s in all, %s sent per party on average.\n", res.Seconds, csvio.FormatBytes(res.BytesPerParty))
 	io.WriteString(w, b.String())
-}
-
-func fmtBytes(v float64) string {
-	switch {
-	case v >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", v/(1<<20))
-	case v >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", v/(1<<10))
-	default:
-		return fmt.Sprintf("%.0f bytes", v)
-	}
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/veil-go/veil/internal/csvio"
 )
 
 func writeReport(w io.Writer, cfg *config, bank, shop *holder, res *result) {
@@ -13,8 +15,8 @@ func writeReport(w io.Writer, cfg *config, bank, shop *holder, res *result) {
 	fmt.Fprintf(&b, "  party 0, bank: %d customers from %s, column %q\n", len(bank.ids), bank.source, bank.column)
 	fmt.Fprintf(&b, "  party 1, shop: %d customers from %s, column %q\n", len(shop.ids), shop.source, shop.column)
 	b.WriteString("\nWhat happened\n")
-	fmt.Fprintf(&b, "  1. Alignment (%.2f s, %s sent): %s\n", res.psiSeconds, fmtBytes(float64(res.psiBytes)), res.psiScheme)
-	fmt.Fprintf(&b, "  2. Statistics (%.2f s, %s sent): %s\n", res.mpcSeconds, fmtBytes(float64(res.mpcBytes)), res.mpcScheme)
+	fmt.Fprintf(&b, "  1. Alignment (%.2f s, %s sent): %s\n", res.psiSeconds, csvio.FormatBytes(float64(res.psiBytes)), res.psiScheme)
+	fmt.Fprintf(&b, "  2. Statistics (%.2f s, %s sent): %s\n", res.mpcSeconds, csvio.FormatBytes(float64(res.mpcBytes)), res.mpcScheme)
 	b.WriteString("\nWhat was revealed\n")
 	fmt.Fprintf(&b, "  To both parties: the %d customer IDs they share (the aligned IDs), and the seven figures below.\n", res.aligned)
 	b.WriteString("  Not revealed: IDs held by only one party, and either party's column values.\n")
@@ -30,17 +32,6 @@ func writeReport(w io.Writer, cfg *config, bank, shop *holder, res *result) {
 	fmt.Fprintf(&b, "  corr       %.4f   (Pearson)\n", s.Corr)
 	fmt.Fprintf(&b, "  slope      %.6f   (least squares: %s = slope * %s + intercept)\n", s.Slope, shop.column, bank.column)
 	fmt.Fprintf(&b, "  intercept  %.4f\n", s.Intercept)
-	fmt.Fprintf(&b, "\nCost: %.2f s in all, %s sent by the two parties together.\n", res.seconds, fmtBytes(float64(res.psiBytes+res.mpcBytes)))
+	fmt.Fprintf(&b, "\nCost: %.2f s in all, %s sent by the two parties together.\n", res.seconds, csvio.FormatBytes(float64(res.psiBytes+res.mpcBytes)))
 	io.WriteString(w, b.String())
-}
-
-func fmtBytes(v float64) string {
-	switch {
-	case v >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", v/(1<<20))
-	case v >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", v/(1<<10))
-	default:
-		return fmt.Sprintf("%.0f bytes", v)
-	}
 }

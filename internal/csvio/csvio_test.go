@@ -277,3 +277,10 @@ func TestSynthetic(t *testing.T) {
 	}
 	assert.Equal(t, int64(1235), Cents(12.345000001))
 }
+
+func TestFormatBytes(t *testing.T) {
+	assert.Equal(t, "812 bytes", FormatBytes(812))
+	assert.Equal(t, "1.5 KiB", FormatBytes(1536))
+	assert.Equal(t, "2.0 MiB", FormatBytes(2<<20))
+	assert.Equal(t, "3.0 GiB", FormatBytes(3<<30))
+}
