@@ -195,3 +195,73 @@ func TestBadInput(t *testing.T) {
 		})
 	}
 }
+
+func runSeeded(t *testing.T, seed string, args ...string) map[string]float64 {
+	t.Helper()
+	var o, e bytes.Buffer
+	code := runWith(append(args, "-json"), &o, &e, []byte(seed))
+	require.Equal(t, 0, code, e.String())
+	var m map[string]float64
+	require.NoError(t, json.Unmarshal(o.Bytes(), &m))
+	return m
+}
+
+// With -epsilon > 0 the figures carry noise of the documented scale: each
+// noisy total is within 25 scales of the exact one (false failure below
+// 3*exp(-25) ~ 4e-11 per run, and the seeds are fixed), the noise is not
+// zero for all seeds, and the same seed gives the same release.
+func TestDPNoise(t *testing.T) {
+	dir := t.TempDir()
+	rng := rand.New(rand.NewSource(11))
+	var files []string
+	var data [][]string
+	for i := range 3 {
+		vals := make([]string, 200)
+		for j := range vals {
+			vals[j] = fmt.Sprintf("%d.%02d", 20+rng.Intn(60), rng.Intn(100))
+		}
+		data = append(data, vals)
+		files = append(files, writeCSV(t, dir, fmt.Sprintf("h%d.csv", i), "value", vals))
+	}
+	count, sum, _, _ := plain(t, data)
+	in := strings.Join(files, ",")
+	const eps = 3.0 // epsilon 1 per figure
+	// Bounds [0, 100]: centre 50, sensitivities 1, 50 and 2500.
+	scaleCount, scaleSum := 1/(eps/3), 50/(eps/3)
+	differs := 0
+	for s := range 5 {
+		seed := fmt.Sprint("seed-", s)
+		got := runSeeded(t, seed, "-input", in, "-epsilon", "3", "-bounds", "0,100")
+		again := runSeeded(t, seed, "-input", in, "-epsilon", "3", "-bounds", "0,100")
+		delete(got, "seconds")
+		delete(again, "seconds")
+		assert.Equal(t, got, again, "same seed, same release")
+		assert.Equal(t, 3.0, got["epsilon"])
+		assert.InDelta(t, float64(count), got["count"], 25*scaleCount)
+		// sum = noisy shifted sum + 50*noisy count
+		assert.InDelta(t, sum, got["sum"], 25*scaleSum+50*25*scaleCount)
+		assert.GreaterOrEqual(t, got["mean"], 0.0)
+		assert.LessOrEqual(t, got["mean"], 100.0)
+		assert.GreaterOrEqual(t, got["variance"], 0.0)
+		if got["count"] != float64(count) || got["sum"] != sum {
+			differs++
+		}
+	}
+	assert.Positive(t, differs, "noise was added")
+}
+
+// Values outside the public bounds are clamped before anything is summed
+// when DP is on, and left alone with -epsilon 0.
+func TestClampToBounds(t *testing.T) {
+	dir := t.TempDir()
+	a := writeCSV(t, dir, "a.csv", "value", []string{"1000", "1000", "1000"})
+	b := writeCSV(t, dir, "b.csv", "value", []string{"-5", "-5", "-5"})
+	in := a + "," + b
+	exact := runSeeded(t, "x", "-input", in, "-epsilon", "0", "-bounds", "0,10")
+	assert.Equal(t, 2985.0, exact["sum"])
+	// Huge epsilon: noise of scale ~1e-6 rounds to nothing at these sizes.
+	noisy := runSeeded(t, "x", "-input", in, "-epsilon", "1e9", "-bounds", "0,10")
+	assert.Equal(t, 30.0, noisy["sum"]) // 3*10 + 3*0
+	assert.Equal(t, 6.0, noisy["count"])
+	assert.InDelta(t, 5.0, noisy["mean"], 1e-9)
+}

@@ -164,6 +164,12 @@ func sortInts(a []int) {
 
 // run is the whole program; it returns the exit status.
 func run(args []string, stdout, stderr io.Writer) int {
+	return runWith(args, stdout, stderr, nil)
+}
+
+// runWith is run with a fixed seed for the DP noise: FOR TESTS ONLY
+// (nil: noise from crypto/rand).
+func runWith(args []string, stdout, stderr io.Writer, testSeed []byte) int {
 	cfg, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
@@ -185,7 +191,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	start := time.Now()
-	res, err := compute(ctx, cfg, parties)
+	res, err := compute(ctx, cfg, parties, testSeed)
 	if err != nil {
 		fmt.Fprintf(stderr, "jointstats: %v\n", err)
 		return 1
@@ -219,7 +225,8 @@ func parseBounds(s string) (lo, hi int64, err error) {
 	if lo >= hi {
 		return 0, 0, errors.New("lo must be below hi")
 	}
-	const limit = 1e9 * csvio.Scale // keeps sums of squares of many rows in range
+	// The square of a bound, in cents squared, must fit in an int64.
+	const limit = 1e7 * csvio.Scale
 	if lo < -limit || hi > limit {
 		return 0, 0, fmt.Errorf("bounds beyond ±%d are not supported", int64(limit/csvio.Scale))
 	}
