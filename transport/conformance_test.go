@@ -265,4 +265,7 @@ func TestPeerErrorFormat(t *testing.T) {
 	assert.Contains(t, err.Error(), `recv peer "party-3"`)
 	assert.Contains(t, err.Error(), ErrTruncated.Error())
 	assert.True(t, errors.Is(err, ErrTruncated))
+	err = peerErr("", "accept", ErrClosed)
+	assert.NotContains(t, err.Error(), `peer ""`)
+	assert.Contains(t, err.Error(), "accept")
 }

@@ -129,6 +129,9 @@ type PeerError struct {
 }
 
 func (e *PeerError) Error() string {
+	if e.Peer == "" { // not known yet: a listener's accept
+		return fmt.Sprintf("transport: %s: %v", e.Op, e.Err)
+	}
 	return fmt.Sprintf("transport: %s peer %q: %v", e.Op, e.Peer, e.Err)
 }
 
