@@ -205,7 +205,7 @@ func (l *Listener) handshake(ctx context.Context) (*tls.Conn, string, error) {
 
 // finish tells the dialer whether it is accepted and, if so, wraps the
 // connection.
-func (l *Listener) finish(ctx context.Context, tc *tls.Conn, name string, accept bool) (*tlsConn, error) {
+func (l *Listener) finish(ctx context.Context, tc *tls.Conn, name string, accept bool) (*streamConn, error) {
 	hctx, cancel := context.WithTimeout(ctx, l.opts.handshakeTimeout())
 	defer cancel()
 	reply := setupAccepted
@@ -223,7 +223,7 @@ func (l *Listener) finish(ctx context.Context, tc *tls.Conn, name string, accept
 		return nil, peerErr(name, "accept", setupCause(hctx, err))
 	}
 	_ = tc.SetDeadline(time.Time{})
-	return newTLSConn(tc, name, l.opts), nil
+	return newStreamConn(tc, tc.NetConn(), name, l.opts), nil
 }
 
 // Dial connects to the party listening at addr, which must present a
@@ -240,7 +240,7 @@ func Dial(ctx context.Context, addr string, id *Identity, peer string, opts Opti
 	return c, nil
 }
 
-func dial(ctx context.Context, addr string, id *Identity, peer string, opts Options) (*tlsConn, error) {
+func dial(ctx context.Context, addr string, id *Identity, peer string, opts Options) (*streamConn, error) {
 	if id == nil || peer == "" {
 		return nil, peerErr(peer, "dial", fmt.Errorf("%w: dial needs an identity and the peer's name", ErrInvalidParams))
 	}
@@ -278,17 +278,18 @@ func dial(ctx context.Context, addr string, id *Identity, peer string, opts Opti
 		return nil, peerErr(peer, "handshake", setupCause(hctx, err))
 	}
 	_ = tc.SetDeadline(time.Time{})
-	return newTLSConn(tc, peer, opts), nil
+	return newStreamConn(tc, tc.NetConn(), peer, opts), nil
 }
 
-// tlsConn is a Conn over a TLS connection. A background reader moves
-// incoming frames into the inbox, so that the peer's sends never wait for
-// our Recv; it ends when the connection closes or fails.
-type tlsConn struct {
+// streamConn is a Conn over a stream: a TLS connection (or, in tests, plain
+// TCP). A background reader moves incoming frames into the inbox, so that
+// the peer's sends never wait for our Recv; it ends when the connection
+// closes or fails.
+type streamConn struct {
 	peer    string
 	maxSize int
-	tc      *tls.Conn
-	raw     net.Conn
+	tc      net.Conn // the stream frames travel on: a *tls.Conn
+	raw     net.Conn // the connection under it, closed to end everything
 	in      *inbox
 	counters
 
@@ -300,12 +301,12 @@ type tlsConn struct {
 	readerDone chan struct{}
 }
 
-func newTLSConn(tc *tls.Conn, peer string, opts Options) *tlsConn {
-	c := &tlsConn{
+func newStreamConn(stream, raw net.Conn, peer string, opts Options) *streamConn {
+	c := &streamConn{
 		peer:       peer,
 		maxSize:    opts.maxSize(),
-		tc:         tc,
-		raw:        tc.NetConn(),
+		tc:         stream,
+		raw:        raw,
 		in:         newInbox(),
 		sendSem:    make(chan struct{}, 1),
 		readerDone: make(chan struct{}),
@@ -314,7 +315,7 @@ func newTLSConn(tc *tls.Conn, peer string, opts Options) *tlsConn {
 	return c
 }
 
-func (c *tlsConn) readLoop() {
+func (c *streamConn) readLoop() {
 	defer close(c.readerDone)
 	for {
 		msg, midFrame, err := readFrame(c.tc, c.maxSize)
@@ -331,7 +332,7 @@ func (c *tlsConn) readLoop() {
 	}
 }
 
-func (c *tlsConn) readCause(err error, midFrame bool) error {
+func (c *streamConn) readCause(err error, midFrame bool) error {
 	switch {
 	case c.closing.Load():
 		return ErrClosed
@@ -347,7 +348,7 @@ func (c *tlsConn) readCause(err error, midFrame bool) error {
 // frame is being written, the peer would see a torn frame, so the
 // connection is closed: later Sends and, once the queued messages are
 // taken, Recvs return ErrClosed.
-func (c *tlsConn) Send(ctx context.Context, msg []byte) error {
+func (c *streamConn) Send(ctx context.Context, msg []byte) error {
 	if err := ctx.Err(); err != nil {
 		return peerErr(c.peer, "send", err)
 	}
@@ -376,7 +377,7 @@ func (c *tlsConn) Send(ctx context.Context, msg []byte) error {
 	return nil
 }
 
-func (c *tlsConn) write(msg []byte) error {
+func (c *streamConn) write(msg []byte) error {
 	if len(msg) <= smallFrame {
 		c.wbuf = appendFrame(c.wbuf[:0], msg)
 		_, err := c.tc.Write(c.wbuf)
@@ -390,7 +391,7 @@ func (c *tlsConn) write(msg []byte) error {
 	return err
 }
 
-func (c *tlsConn) sendCause(ctx context.Context, err error) error {
+func (c *streamConn) sendCause(ctx context.Context, err error) error {
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return ctxErr
 	}
@@ -412,7 +413,7 @@ func asClosed(err error) error {
 	return fmt.Errorf("%w: %v", ErrClosed, err)
 }
 
-func (c *tlsConn) Recv(ctx context.Context) ([]byte, error) {
+func (c *streamConn) Recv(ctx context.Context) ([]byte, error) {
 	m, err := c.in.pop(ctx)
 	if err != nil {
 		return nil, peerErr(c.peer, "recv", err)
@@ -421,13 +422,13 @@ func (c *tlsConn) Recv(ctx context.Context) ([]byte, error) {
 	return m, nil
 }
 
-func (c *tlsConn) Peer() string { return c.peer }
+func (c *streamConn) Peer() string { return c.peer }
 
-func (c *tlsConn) Stats() Stats { return c.counters.stats() }
+func (c *streamConn) Stats() Stats { return c.counters.stats() }
 
 // Close closes the connection and waits for its reader to end. Messages
 // already queued can still be taken by Recv; then it returns ErrClosed.
-func (c *tlsConn) Close() error {
+func (c *streamConn) Close() error {
 	c.closeOnce.Do(func() {
 		c.closing.Store(true)
 		c.in.fail(ErrClosed)

@@ -212,7 +212,7 @@ func dialMesh(ctx context.Context, cfg MeshConfig, dialSem chan struct{}) (Mesh,
 // party is not listening yet) or a setup that timed out or was cut (the
 // party is not accepting yet) is retried with backoff until ctx ends. An
 // identity failure is final.
-func dialRetry(ctx context.Context, addr string, id *Identity, peer string, opts Options) (*tlsConn, error) {
+func dialRetry(ctx context.Context, addr string, id *Identity, peer string, opts Options) (*streamConn, error) {
 	backoff := 10 * time.Millisecond
 	for {
 		c, err := dial(ctx, addr, id, peer, opts)
