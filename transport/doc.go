@@ -68,8 +68,10 @@
 // connects to an address and names the party expected there: if the
 // certificate presented there does not chain to the CA pool or its CN is
 // not that name, Dial fails with [ErrPeerIdentity]. After the handshake the
-// accepting side confirms with one byte, so Dial returns only once the
-// other side has taken the connection.
+// accepting side says with one byte whether it takes the connection and the
+// dialer confirms with another, so Dial returns only once the other side
+// has taken the connection, and the other side counts it only if the dialer
+// has not given up meanwhile.
 //
 // [DialMesh] connects one party to all the others ([MeshConfig] lists each
 // party's address and expected name, and says whether it is a star). Party

@@ -16,12 +16,15 @@ import (
 	"time"
 )
 
-// Setup replies: after the TLS handshake the accepting side writes one byte
+// Setup bytes. After the TLS handshake the accepting side writes one byte
 // saying whether it accepts the dialer's identity, so that Dial returns only
-// once the other side has taken the connection.
+// once the other side has taken the connection; a dialer that is accepted
+// answers with one byte, so that the accepting side counts the connection
+// only if the dialer is still there (it may have given up waiting).
 const (
-	setupAccepted byte = 1
-	setupRejected byte = 2
+	setupAccepted  byte = 1
+	setupRejected  byte = 2
+	setupConfirmed byte = 3
 )
 
 // smallFrame is the size up to which Send copies header and payload into
@@ -218,6 +221,19 @@ func (l *Listener) finish(ctx context.Context, tc *tls.Conn, name string, accept
 	if err == nil && !accept {
 		err = identityError("unexpected party %q", name)
 	}
+	if err == nil {
+		// A fresh bound: the dialer answers at once if it is still there.
+		cctx, cancel := context.WithTimeout(ctx, l.opts.handshakeTimeout())
+		defer cancel()
+		hctx = cctx
+		var confirm [1]byte
+		release := bindDeadline(hctx, tc.SetReadDeadline)
+		_, err = io.ReadFull(tc, confirm[:])
+		release()
+		if err == nil && confirm[0] != setupConfirmed {
+			err = fmt.Errorf("%w: unexpected setup answer %d", ErrPeerIdentity, confirm[0])
+		}
+	}
 	if err != nil {
 		_ = tc.NetConn().Close()
 		return nil, peerErr(name, "accept", setupCause(hctx, err))
@@ -272,6 +288,11 @@ func dial(ctx context.Context, addr string, id *Identity, peer string, opts Opti
 		default:
 			err = fmt.Errorf("%w: unexpected setup reply %d", ErrPeerIdentity, reply[0])
 		}
+	}
+	if err == nil {
+		release := bindDeadline(hctx, tc.SetWriteDeadline)
+		_, err = tc.Write([]byte{setupConfirmed})
+		release()
 	}
 	if err != nil {
 		_ = raw.Close()

@@ -43,6 +43,8 @@ func roguePair(t *testing.T, opts Options) (Conn, *tls.Conn) {
 	_, err = io.ReadFull(tc, reply[:])
 	require.NoError(t, err)
 	require.Equal(t, setupAccepted, reply[0])
+	_, err = tc.Write([]byte{setupConfirmed})
+	require.NoError(t, err)
 	c := <-ch
 	require.NotNil(t, c)
 	t.Cleanup(func() { _ = tc.Close(); _ = c.Close() })

@@ -253,7 +253,7 @@ func TestDialMeshInvalid(t *testing.T) {
 func TestDialMeshPartyNotAcceptingYet(t *testing.T) {
 	checkLeaks(t)
 	_, ids := meshParties(t, 2)
-	opts := Options{HandshakeTimeout: 100 * time.Millisecond}
+	opts := Options{HandshakeTimeout: 200 * time.Millisecond}
 	l, err := Listen("127.0.0.1:0", ids[0], opts)
 	require.NoError(t, err)
 	defer l.Close()
@@ -261,7 +261,7 @@ func TestDialMeshPartyNotAcceptingYet(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	spoke := startDialMesh(ctx, MeshConfig{Self: 1, Addrs: addrs, Identity: ids[1], Options: opts})
-	time.Sleep(300 * time.Millisecond) // a few handshake timeouts
+	time.Sleep(500 * time.Millisecond) // a few handshake timeouts
 	hub, err := DialMesh(ctx, MeshConfig{Self: 0, Addrs: addrs, Identity: ids[0], Listener: l, Options: opts})
 	require.NoError(t, err)
 	r := <-spoke
