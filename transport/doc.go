@@ -119,7 +119,9 @@
 // ErrClosed. A Send that fails part-way (its context ends while the peer is
 // not reading, or the network fails) also closes the connection, since the
 // peer would otherwise see a torn frame. Close waits for the connection's
-// reader goroutine to end; no goroutine outlives Close.
+// reader goroutine to end; no goroutine outlives Close. A Send that
+// returns nil has handed the message to the network, not seen the peer
+// read it: a peer that vanished shows on the next Send or Recv.
 //
 // The receive queue is bounded per message by MaxMessageSize but not in the
 // number of messages: the protocols above keep a small number of messages
