@@ -159,14 +159,25 @@ func NewExponentialMechanism(epsilon, sensitivity float64) (*ExponentialMechanis
 	if err := checkSensitivity("score", sensitivity); err != nil {
 		return nil, err
 	}
-	f := new(big.Rat).SetFloat64(epsilon)
-	f.Quo(f, new(big.Rat).SetFloat64(2*sensitivity))
-	e := &ExponentialMechanism{eps: epsilon, sens: sensitivity, factor: f}
+	e := &ExponentialMechanism{eps: epsilon, sens: sensitivity, factor: pfFactor(epsilon, sensitivity)}
 	return withSource(e, &e.source)
+}
+
+// pfFactor returns epsilon / (2 sensitivity) as an exact rational.
+func pfFactor(epsilon, sensitivity float64) *big.Rat {
+	f := new(big.Rat).SetFloat64(epsilon)
+	return f.Quo(f, new(big.Rat).SetFloat64(2*sensitivity))
 }
 
 // Select returns the index of the chosen score. Scores must be finite.
 func (e *ExponentialMechanism) Select(scores []float64) (int, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return permuteAndFlip(e.r, scores, e.factor)
+}
+
+// permuteAndFlip selects an index with coins exp(-factor (max - score)).
+func permuteAndFlip(r *prg, scores []float64, factor *big.Rat) (int, error) {
 	if len(scores) == 0 {
 		return 0, invalid("no candidates")
 	}
@@ -182,12 +193,10 @@ func (e *ExponentialMechanism) Select(scores []float64) (int, error) {
 	for i := range perm {
 		perm[i] = i
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	g := new(big.Rat)
 	for i := range perm {
 		// Lazy Fisher-Yates: pick the next candidate uniformly among the rest.
-		j := i + int(e.r.uniform(uint64(len(perm)-i)))
+		j := i + int(r.uniform(uint64(len(perm)-i)))
 		perm[i], perm[j] = perm[j], perm[i]
 		c := perm[i]
 		if scores[c] == best {
@@ -195,8 +204,8 @@ func (e *ExponentialMechanism) Select(scores []float64) (int, error) {
 		}
 		g.SetFloat64(scores[c])
 		g.Sub(bestR, g)
-		g.Mul(g, e.factor)
-		if e.r.bernExpRatBig(g) {
+		g.Mul(g, factor)
+		if r.bernExpRatBig(g) {
 			return c, nil
 		}
 	}
