@@ -50,7 +50,17 @@ func NewGaussian(epsilon, delta, l2Sensitivity float64) (*Gaussian, error) {
 	if !n.IsUint64() {
 		return nil, invalid("sigma out of the supported range")
 	}
-	g, ok := newDGauss(n.Uint64(), 1)
+	// The analytic calibration is for the continuous Gaussian; check the
+	// exact delta of the discrete Gaussian (CKS20 Theorem 7) at this
+	// sigma^2 = n and raise n by 2^-24 steps until it meets delta.
+	nn := n.Uint64()
+	for i := 0; dgDelta(epsilon, sensGrid, nextDown(math.Sqrt(float64(nn)))) > delta; i++ {
+		if i > 1<<12 {
+			return nil, invalid("cannot calibrate the discrete Gaussian for epsilon %v, delta %v", epsilon, delta)
+		}
+		nn += max(1, nn>>24)
+	}
+	g, ok := newDGauss(nn, 1)
 	if !ok {
 		return nil, invalid("sigma out of the supported range")
 	}
