@@ -82,8 +82,8 @@ func TestInvalidConfigs(t *testing.T) {
 // the limit; built by hand past the check, it does decrypt wrong.
 func TestNoiseTrapRejected(t *testing.T) {
 	trap := Config{
-		Custom:    &Custom{Scheme: BGV, LogN: 13, LogQ: []int{42}, LogP: []int{42}, LogT: 17},
-		Bound:     100, MaxWeight: 3, KeyHolders: 3,
+		Custom: &Custom{Scheme: BGV, LogN: 13, LogQ: []int{42}, LogP: []int{42}, LogT: 17},
+		Bound:  100, MaxWeight: 3, KeyHolders: 3,
 		StatisticalSecurity: 20,
 	}
 	_, err := NewParams(trap)
