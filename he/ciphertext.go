@@ -102,8 +102,8 @@ func (c *Ciphertext) UnmarshalBinary(data []byte) error {
 	if int64(n) > int64(p.cfg.MaxValues) {
 		return fmt.Errorf("%w: ciphertext of %d values exceeds MaxValues %d", ErrMalformed, n, p.cfg.MaxValues)
 	}
-	if w < 1 || w > uint64(p.cfg.MaxWeight) {
-		return fmt.Errorf("%w: ciphertext weight %d outside [1, MaxWeight %d]", ErrMalformed, w, p.cfg.MaxWeight)
+	if w > uint64(p.cfg.MaxWeight) {
+		return fmt.Errorf("%w: ciphertext weight %d outside [0, MaxWeight %d]", ErrMalformed, w, p.cfg.MaxWeight)
 	}
 	if want := p.CiphertextBytes(int(n)); len(data) != want {
 		return fmt.Errorf("%w: ciphertext of %d values is %d bytes, expected %d", ErrMalformed, n, len(data), want)

@@ -45,7 +45,7 @@ func (s Scheme) String() string {
 //	RealLogN13   4096  -        2 x 60    ~180    128 KiB, 256 KiB (per 4096 slots)
 //	RealLogN14   8192  -        3 x 60    ~240    256 KiB, 512 KiB, 768 KiB (per 8192 slots)
 //
-// The largest safe BGV sum is (t-1)/2 in absolute value: about 1.1e12 for
+// The largest safe BGV sum is (t-3)/2 in absolute value: about 1.1e12 for
 // IntLogN13 and 1.8e16 for IntLogN14. [Params.MaxSafeSum] gives the exact
 // figure, [Params.CiphertextBytes] the exact wire size.
 type Preset uint8
@@ -337,8 +337,8 @@ func (p *Params) chooseLevel() error {
 	if p.scheme == BGV {
 		// |sum| <= MaxWeight x Bound must stay below t/2.
 		hi, lo := bits.Mul64(uint64(cfg.MaxWeight), uint64(cfg.Bound))
-		if hi != 0 || lo > (p.t-1)/2 {
-			return fmt.Errorf("%w: MaxWeight %d x Bound %d exceeds the largest safe sum (t-1)/2 = %d", ErrBound, cfg.MaxWeight, cfg.Bound, (p.t-1)/2)
+		if hi != 0 || lo > p.maxSum() {
+			return fmt.Errorf("%w: MaxWeight %d x Bound %d exceeds the largest safe sum (t-3)/2 = %d", ErrBound, cfg.MaxWeight, cfg.Bound, p.maxSum())
 		}
 	}
 	p.decrypt = 1
@@ -431,12 +431,16 @@ func (p *Params) PlaintextModulus() uint64 { return p.t }
 // LogScale is log2 of the CKKS scale Δ; 0 for BGV.
 func (p *Params) LogScale() int { return p.logScale }
 
-// MaxSafeSum is the largest |sum| that decrypts exactly (BGV: (t-1)/2).
+// maxSum is the largest |sum| lattigo's centred decoding returns exactly:
+// it maps [0, t) to [-(t+1)/2, (t-3)/2].
+func (p *Params) maxSum() uint64 { return (p.t - 3) / 2 }
+
+// MaxSafeSum is the largest |sum| that decrypts exactly (BGV: (t-3)/2).
 // For CKKS it is the largest |sum| the budget was sized for:
 // MaxWeight x RealBound.
 func (p *Params) MaxSafeSum() float64 {
 	if p.scheme == BGV {
-		return float64((p.t - 1) / 2)
+		return float64(p.maxSum())
 	}
 	return float64(p.cfg.MaxWeight) * p.cfg.RealBound
 }

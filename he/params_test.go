@@ -37,7 +37,7 @@ func TestPresets(t *testing.T) {
 				assert.GreaterOrEqual(t, float64(b.SmudgingBits), b.LogAggregate+DefaultStatisticalSecurity)
 			}
 			if p.Scheme() == BGV {
-				assert.Equal(t, float64((p.PlaintextModulus()-1)/2), p.MaxSafeSum())
+				assert.Equal(t, float64((p.PlaintextModulus()-3)/2), p.MaxSafeSum())
 				assert.Equal(t, uint64(1), p.PlaintextModulus()%(uint64(2)<<p.LogN()))
 			} else {
 				assert.LessOrEqual(t, b.LogSlotError, math.Log2(DefaultPrecision))
