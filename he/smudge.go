@@ -1,22 +1,20 @@
 package he
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/rand"
 	"fmt"
 	"io"
 	"math/bits"
 
 	"github.com/tuneinsight/lattigo/v5/ring"
+	"github.com/veil-go/veil/internal/prg"
 )
 
 // smudger draws smudging (noise-flooding) noise: every coefficient uniform
 // in [-2^k, 2^k) with k = Budget.SmudgingBits = lambda + log2(bound on the
 // noise it hides). By the smudging lemma the statistical distance between
 // e + u and u, for |e| <= 2^(k-lambda), is at most 2^-lambda per
-// coefficient. Randomness comes from AES-256-CTR keyed from crypto/rand (or
-// from a reader given by a test).
+// coefficient. Randomness comes from internal/prg (AES-256-CTR keyed from
+// crypto/rand) or from a reader given by a test.
 type smudger struct {
 	src io.Reader
 	buf []byte
@@ -25,27 +23,14 @@ type smudger struct {
 
 func newSmudger(p *Params, src io.Reader) (*smudger, error) {
 	if src == nil {
-		var key [32]byte
-		if _, err := rand.Read(key[:]); err != nil {
+		g, err := prg.NewRandom()
+		if err != nil {
 			return nil, fmt.Errorf("he: smudging key: %w", err)
 		}
-		src = newAESCTR(key)
+		src = g
 	}
 	return &smudger{src: src, buf: make([]byte, 16*p.rlwe.N()), tmp: p.rlwe.RingQ().AtLevel(p.level).NewPoly()}, nil
 }
-
-func newAESCTR(key [32]byte) io.Reader {
-	blk, err := aes.NewCipher(key[:])
-	if err != nil {
-		panic(err) // unreachable: the key size is fixed
-	}
-	var iv [aes.BlockSize]byte
-	return cipher.StreamReader{S: cipher.NewCTR(blk, iv[:]), R: zeroReader{}}
-}
-
-type zeroReader struct{}
-
-func (zeroReader) Read(b []byte) (int, error) { clear(b); return len(b), nil }
 
 // sample fills s.tmp (coefficient domain, encryption level) with uniform
 // noise in [-2^k, 2^k), k < 127.
