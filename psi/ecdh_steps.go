@@ -597,7 +597,7 @@ func (s *ECDHSender) StreamBatch(ctx context.Context, k int) (Message, error) {
 		return &TagBatch{TagLen: tl, Tags: s.evalTags[lo*tl : hi*tl]}, nil
 	}
 	lo, hi := batchRange(k-nt, bs, len(s.in.items))
-	msg, err := senderBatch(ctx, s.in, s.perm[lo:hi], s.a, s.s, s.q, randReader(s.o), s.o)
+	msg, err := senderBatch(ctx, s.in, s.perm[lo:hi], s.a, s.s, randReader(s.o), s.o)
 	if err != nil {
 		return nil, err
 	}
@@ -696,7 +696,7 @@ func (s *ECDHSender) Result() (*Result, error) {
 // senderBatch builds the message for the sender's items idx (distinct
 // indices, already shuffled): tags (Intersection), tags and sealed payloads
 // (Join), blinded points (Cardinality), or points and encrypted values (Sum).
-func senderBatch(ctx context.Context, in *senderInput, idx []int32, a, s *ristretto255.Scalar, q *ristretto255.Element, rnd io.Reader, o Options) (Message, error) {
+func senderBatch(ctx context.Context, in *senderInput, idx []int32, a, s *ristretto255.Scalar, rnd io.Reader, o Options) (Message, error) {
 	n, tl := len(idx), o.TagLen
 	var ks []byte
 	if o.Mode == Sum {
@@ -719,7 +719,6 @@ func senderBatch(ctx context.Context, in *senderInput, idx []int32, a, s *ristre
 	case Sum:
 		pts, ct = make([]byte, n*pointLen), make([]byte, 2*n*pointLen)
 	}
-	g := ristretto255.NewGeneratorElement()
 	err := parallel(ctx, o.Workers, n, func(l, h int) error {
 		var enc [pointLen]byte
 		p := ristretto255.NewElement()
@@ -741,11 +740,13 @@ func senderBatch(ctx context.Context, in *senderInput, idx []int32, a, s *ristre
 				p.Encode(pts[i*pointLen : i*pointLen : (i+1)*pointLen])
 			case Sum:
 				p.Encode(pts[i*pointLen : i*pointLen : (i+1)*pointLen])
+				// (C1, C2) = (k*G, v*G + k*Q) with Q = s*G; the sender knows s,
+				// so C2 = (v + k*s)*G: two fixed-base multiplications.
 				k := ristretto255.NewScalar().FromUniformBytes(ks[64*i : 64*(i+1)])
 				c1 := ristretto255.NewElement().ScalarBaseMult(k)
-				c2 := ristretto255.NewElement().MultiScalarMult(
-					[]*ristretto255.Scalar{k, scalarFromInt64(in.values[d])},
-					[]*ristretto255.Element{q, g})
+				e := ristretto255.NewScalar().Multiply(k, s)
+				e.Add(e, scalarFromInt64(in.values[d]))
+				c2 := ristretto255.NewElement().ScalarBaseMult(e)
 				c1.Encode(ct[2*i*pointLen : 2*i*pointLen : (2*i+1)*pointLen])
 				c2.Encode(ct[(2*i+1)*pointLen : (2*i+1)*pointLen : (2*i+2)*pointLen])
 			}
