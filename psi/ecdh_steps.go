@@ -105,9 +105,8 @@ func (r *ECDHReceiver) Start(peer *Hello) error {
 			r.payloads = make([][]byte, nY)
 		}
 		r.matched = make([]bool, nY)
-		if r.o.RevealToBoth {
-			r.bitmap = make([]byte, (nX+7)/8)
-		}
+		// The bitmap (RevealToBoth) grows with the stream, not with the
+		// count the peer claims.
 	} else {
 		r.set = make(map[tagKey]struct{}, nY)
 		r.sumC1, r.sumC2 = ristretto255.NewIdentityElement(), ristretto255.NewIdentityElement()
@@ -274,6 +273,11 @@ func (r *ECDHReceiver) match(tl int, tags []byte, sealed [][]byte) (int, error) 
 	if n > r.nX-r.got {
 		return 0, fmt.Errorf("%w: %d more items than announced", ErrMalformed, n-(r.nX-r.got))
 	}
+	if r.o.RevealToBoth {
+		for len(r.bitmap) < (r.got+n+7)/8 {
+			r.bitmap = append(r.bitmap, 0)
+		}
+	}
 	for i := range n {
 		d, ok := r.own[keyOf(tags[i*tl:(i+1)*tl])]
 		if !ok {
@@ -283,7 +287,7 @@ func (r *ECDHReceiver) match(tl int, tags []byte, sealed [][]byte) (int, error) 
 			return 0, fmt.Errorf("%w: two sender items match one of ours", ErrMalformed)
 		}
 		r.matched[d] = true
-		if r.bitmap != nil {
+		if r.o.RevealToBoth {
 			r.bitmap[(r.got+i)/8] |= 1 << ((r.got + i) % 8)
 		}
 		if sealed != nil {
@@ -437,7 +441,7 @@ func (r *ECDHReceiver) Reveal() (Message, error) {
 		return nil, err
 	}
 	if learnsMembers(r.o.Mode) {
-		return &Matches{N: uint32(r.nX), Bitmap: r.bitmap}, nil
+		return &Matches{N: uint32(r.nX), Bitmap: append([]byte{}, r.bitmap...)}, nil
 	}
 	return &Outcome{Cardinality: uint64(res.Cardinality), Sum: res.Sum}, nil
 }
@@ -509,9 +513,6 @@ func (s *ECDHSender) Start(peer *Hello) error {
 	}
 	s.nY, s.started = int(peer.Count), true
 	s.prog = progress{fn: s.o.Progress, total: s.nY + len(s.in.items)}
-	if !learnsMembers(s.o.Mode) {
-		s.evalTags = make([]byte, s.nY*s.o.TagLen)
-	}
 	return nil
 }
 
@@ -527,7 +528,14 @@ func (s *ECDHSender) Evaluate(ctx context.Context, pb *PointBatch) (Message, err
 		return nil, fmt.Errorf("%w: %d items to evaluate, %d expected", ErrMalformed, n, s.nY-s.got)
 	}
 	members := learnsMembers(s.o.Mode)
-	out := make([]byte, len(pb.Points))
+	var out []byte
+	if members {
+		out = make([]byte, len(pb.Points))
+	} else {
+		// The evaluations grow with what arrives, not with the count the
+		// peer claims in its Hello.
+		s.evalTags = append(s.evalTags, make([]byte, n*tl)...)
+	}
 	err := parallel(ctx, s.o.Workers, n, func(l, h int) error {
 		var enc [pointLen]byte
 		for i := l; i < h; i++ {
