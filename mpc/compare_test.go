@@ -1,0 +1,77 @@
+package mpc
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestCompareProperty(t *testing.T) {
+	for n := 2; n <= 7; n++ {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			r := rand.New(rand.NewPCG(21, uint64(n)))
+			const size = 200
+			x, y := randSigned(r, size, 62), randSigned(r, size, 62)
+			x[0], y[0] = 0, 0
+			x[1], y[1] = 1, 0
+			x[2], y[2] = 0, 1
+			x[3] = 1 << 63    // most negative
+			x[4] = 1<<63 - 1  // most positive
+			x[5], y[5] = 5, 5 // equal
+			x[6] = ^uint64(0) // -1
+			xs, ys := share(r, x, n), share(r, y, n)
+			got := runParties(t, n, uint64(n), func(ctx context.Context, p *Party) ([][]uint64, error) {
+				i := p.Self()
+				ltz, err := p.LTZ(ctx, xs[i])
+				if err != nil {
+					return nil, err
+				}
+				lt, err := p.LessThan(ctx, xs[i], ys[i])
+				if err != nil {
+					return nil, err
+				}
+				mx, err := p.Max(ctx, xs[i], ys[i])
+				if err != nil {
+					return nil, err
+				}
+				relu, err := p.ReLU(ctx, xs[i])
+				if err != nil {
+					return nil, err
+				}
+				ge, err := p.GreaterEqualPublic(ctx, xs[i], 1000)
+				if err != nil {
+					return nil, err
+				}
+				var out [][]uint64
+				for _, s := range []Share{ltz, lt, mx, relu, ge} {
+					o, err := p.Open(ctx, s)
+					if err != nil {
+						return nil, err
+					}
+					out = append(out, o)
+				}
+				return out, nil
+			})
+			b := func(c bool) uint64 {
+				if c {
+					return 1
+				}
+				return 0
+			}
+			for k := range x {
+				sx, sy := int64(x[k]), int64(y[k])
+				require.Equal(t, b(sx < 0), got[0][0][k], "ltz %d", sx)
+				if k >= 3 && k <= 4 || k == 6 {
+					continue // x - y may wrap for the extreme values
+				}
+				require.Equal(t, b(sx < sy), got[0][1][k], "lt %d %d", sx, sy)
+				require.Equal(t, uint64(max(sx, sy)), got[0][2][k])
+				require.Equal(t, uint64(max(sx, 0)), got[0][3][k])
+				require.Equal(t, b(sx >= 1000), got[0][4][k])
+			}
+		})
+	}
+}
