@@ -49,8 +49,9 @@
 // [Party.DivInt]: the parties open c = x + 2^62 + r for a dealer pair
 // (r, floor(r/d), msb(r)); c is uniform, so it reveals nothing, and the one
 // possible wrap-around is corrected exactly with the shared msb(r). The
-// truncated value is floor(x/2^f) or that plus one unit (2^-f), and it
-// never fails as long as |x| < 2^62, which for a product means
+// truncated value is floor(x/2^f) or that plus one unit (2^-f), the
+// latter with probability (x mod 2^f)/2^f, so the rounding is unbiased;
+// it never fails as long as |x| < 2^62, which for a product means
 // |x*y| < 2^(62-2f) in real terms (2^30 at f = 16). (This avoids the
 // 2^(l+1-64) failure probability of SecureML's local truncation, at the
 // price of one round.) Division by a public integer uses the same pair and

@@ -54,6 +54,26 @@ func TestTruncError(t *testing.T) {
 				}
 				require.Greater(t, low, 0)
 				require.Less(t, low, len(x))
+				// Stochastic rounding: the +1 comes with probability
+				// (x mod 2^f)/2^f, so result - x/2^f has mean 0 and
+				// variance <= 1/4. Over 2000 samples the mean is within 6
+				// sd = 6*0.5/sqrt(2000) = 0.067 except with probability
+				// below 1e-8. A truncation by one bit too few or too many
+				// is off by ~x/2^f and fails at once.
+				var bias float64
+				for k := range x {
+					frac := float64(x[k]&(1<<f-1)) / float64(uint64(1)<<f) // x/2^f - floor(x/2^f), exactly
+					bias += float64(int64(got[0][k])-int64(x[k])>>f) - frac
+				}
+				require.InDelta(t, 0, bias/float64(len(x)), 0.067)
+				// power: the same check against a wrong scale fails.
+				wrong := 0
+				for k := range x[3:] {
+					if d := int64(got[0][k+3]) - int64(x[k+3])>>(f+1); d != 0 && d != 1 {
+						wrong++
+					}
+				}
+				require.Greater(t, wrong, len(x)/2)
 			})
 		}
 	}

@@ -180,12 +180,13 @@ func (p *Party) exchangePublic(ctx context.Context, mine []uint64) ([][]uint64, 
 		if j == p.self {
 			continue
 		}
-		body, err := p.recvFrom(ctx, j, kindPublic, len(mine))
+		out[j] = make([]uint64, len(mine))
+		err := p.recvChunks(ctx, j, kindPublic, len(mine), func(lo int, body []byte) {
+			combine(out[j][lo:], body, false, 1)
+		})
 		if err != nil {
 			return nil, p.fail("public", err)
 		}
-		out[j] = make([]uint64, len(mine))
-		combine(out[j], body, false, 1)
 	}
 	p.step++
 	return out, nil

@@ -71,6 +71,39 @@ func TestMulDotOpenProperty(t *testing.T) {
 	}
 }
 
+// TestChunkedMessages runs openings and products over messages of 7
+// words, so vectors travel as several messages.
+func TestChunkedMessages(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 5))
+	for _, size := range []int{0, 6, 7, 8, 50} {
+		x := randSigned(r, size, 64)
+		xs := share(r, x, 3)
+		sh, err := ShamirSplit(make([]uint64, size), 1, 3, nil)
+		require.NoError(t, err)
+		got := runParties(t, 3, uint64(size), func(ctx context.Context, p *Party) ([][]uint64, error) {
+			z, err := p.Mul(ctx, xs[p.Self()], xs[p.Self()])
+			if err != nil {
+				return nil, err
+			}
+			o, err := p.Open(ctx, z)
+			if err != nil {
+				return nil, err
+			}
+			o2, err := p.OpenTo(ctx, xs[p.Self()], 0)
+			if err != nil {
+				return nil, err
+			}
+			o3, err := p.OpenShamir(ctx, sh[p.Self()], 1)
+			return [][]uint64{o, o2, o3}, err
+		}, withChunkWords(7))
+		for k := range x {
+			require.Equal(t, x[k]*x[k], got[1][0][k])
+			require.Equal(t, x[k], got[0][1][k])
+		}
+		require.Equal(t, make([]uint64, size), got[2][2])
+	}
+}
+
 func TestInputAndAnd(t *testing.T) {
 	for n := 2; n <= 5; n++ {
 		r := rand.New(rand.NewPCG(7, uint64(n)))
