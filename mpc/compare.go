@@ -72,7 +72,7 @@ func (p *Party) msb(ctx context.Context, x Share) (BoolShare, error) {
 				shifted[i] = gg[i] << d
 				shifted[n+i] = pp[i] << d
 			}
-			z, err := p.And(ctx, both, shifted)
+			z, err := p.and(ctx, both, shifted)
 			if err != nil {
 				return nil, err
 			}
@@ -85,7 +85,7 @@ func (p *Party) msb(ctx context.Context, x Share) (BoolShare, error) {
 			for i := range n {
 				s[i] = gg[i] << d
 			}
-			z, err := p.And(ctx, pp, s)
+			z, err := p.and(ctx, pp, s)
 			if err != nil {
 				return nil, err
 			}
@@ -152,6 +152,16 @@ func (p *Party) GreaterEqualPublic(ctx context.Context, x Share, t uint64) (Shar
 		return nil, err
 	}
 	return p.AddPublic(sub(make(Share, len(lt)), lt), []uint64{1})
+}
+
+// ThresholdFixed returns shares of [x >= t] for fixed-point x and a public
+// real threshold t.
+func (p *Party) ThresholdFixed(ctx context.Context, x Share, t float64) (Share, error) {
+	enc, err := EncodeFixed([]float64{t}, p.frac)
+	if err != nil {
+		return nil, err
+	}
+	return p.GreaterEqualPublic(ctx, x, enc[0])
 }
 
 // Select returns shares of b ? x : y = y + b(x - y) for shared bits b

@@ -108,3 +108,26 @@ func TestCompareErrorRate(t *testing.T) {
 	}
 	require.Zero(t, errs, "comparison errors in %d", size)
 }
+
+func TestThresholdFixed(t *testing.T) {
+	vals := []float64{-1.5, 0.2, 0.25, 0.2500153, 3, -1e6}
+	got := runParties(t, 3, 3, func(ctx context.Context, p *Party) ([]uint64, error) {
+		x, err := p.InputFixed(ctx, 2, pickTest(p.Self() == 2, vals))
+		if err != nil {
+			return nil, err
+		}
+		ge, err := p.ThresholdFixed(ctx, x, 0.25)
+		if err != nil {
+			return nil, err
+		}
+		return p.Open(ctx, ge)
+	})
+	require.Equal(t, []uint64{0, 0, 1, 1, 1, 0}, got[0])
+}
+
+func pickTest(mine bool, v []float64) []float64 {
+	if mine {
+		return v
+	}
+	return nil
+}
