@@ -142,3 +142,41 @@ func TestInputAndAnd(t *testing.T) {
 		}
 	}
 }
+
+func TestPublicValues(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 8))
+	x := randSigned(r, 10, 64)
+	c := randSigned(r, 10, 64)
+	xs := share(r, x, 4)
+	got := runParties(t, 4, 8, func(ctx context.Context, p *Party) ([][]uint64, error) {
+		m, err := MulPublic(xs[p.Self()], c)
+		if err != nil {
+			return nil, err
+		}
+		s, err := Add(m, p.Public(c))
+		if err != nil {
+			return nil, err
+		}
+		o1, err := p.Open(ctx, s)
+		if err != nil {
+			return nil, err
+		}
+		f, err := p.PublicFixed([]float64{-2.5, 1e-3})
+		if err != nil {
+			return nil, err
+		}
+		o2, err := p.Open(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		_, err = MulPublic(xs[p.Self()], c[:3])
+		require.ErrorIs(t, err, ErrInvalidParams)
+		_, err = p.PublicFixed([]float64{1 << 40})
+		require.ErrorIs(t, err, ErrOutOfRange)
+		return [][]uint64{o1, o2}, nil
+	})
+	for k := range x {
+		require.Equal(t, x[k]*c[k]+c[k], got[3][0][k])
+	}
+	require.InDeltaSlice(t, []float64{-2.5, 1e-3}, DecodeFixed(got[0][1], 16), 1e-5)
+}
