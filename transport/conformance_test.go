@@ -15,15 +15,15 @@ import (
 
 // pairMaker returns the two ends of a fresh connection between parties
 // "alice" (first end, whose Peer is "bob") and "bob".
-type pairMaker func(t *testing.T, opts Options) (Conn, Conn)
+type pairMaker func(t testing.TB, opts Options) (Conn, Conn)
 
-func memPair(t *testing.T, opts Options) (Conn, Conn) {
+func memPair(t testing.TB, opts Options) (Conn, Conn) {
 	return Pipe("alice", "bob", opts)
 }
 
 // tlsPair connects alice (dialing) to bob (accepting) over mutual TLS on
 // 127.0.0.1.
-func tlsPair(t *testing.T, opts Options) (Conn, Conn) {
+func tlsPair(t testing.TB, opts Options) (Conn, Conn) {
 	t.Helper()
 	ca := newTestCA(t)
 	alice, bob := issue(t, ca, "alice"), issue(t, ca, "bob")

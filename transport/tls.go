@@ -184,6 +184,9 @@ func (l *Listener) handshake(ctx context.Context) (*tls.Conn, string, error) {
 		if ctx.Err() != nil {
 			return nil, "", peerErr("", "accept", ctx.Err())
 		}
+		if errors.Is(err, os.ErrDeadlineExceeded) { // ctx's deadline, just before ctx saw it
+			return nil, "", peerErr("", "accept", context.DeadlineExceeded)
+		}
 		if errors.Is(err, net.ErrClosed) {
 			return nil, "", peerErr("", "accept", fmt.Errorf("%w: listener closed", ErrClosed))
 		}
@@ -227,7 +230,8 @@ func (l *Listener) finish(ctx context.Context, tc *tls.Conn, name string, accept
 // certificate chaining to id's CA pool with common name peer (else the
 // error wraps ErrPeerIdentity), presents id's certificate, and returns once
 // the other side has accepted the connection. ctx bounds the whole setup,
-// as does [Options.HandshakeTimeout] once the TCP connection is made.
+// as does [Options.HandshakeTimeout] once the TCP connection is made. If
+// nothing answers at addr the error wraps ErrClosed.
 func Dial(ctx context.Context, addr string, id *Identity, peer string, opts Options) (Conn, error) {
 	c, err := dial(ctx, addr, id, peer, opts)
 	if err != nil {
@@ -243,7 +247,11 @@ func dial(ctx context.Context, addr string, id *Identity, peer string, opts Opti
 	var d net.Dialer
 	raw, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return nil, peerErr(peer, "dial", setupCause(ctx, err))
+		cause := ctx.Err()
+		if cause == nil {
+			cause = fmt.Errorf("%w: cannot connect to %s: %v", ErrClosed, addr, err)
+		}
+		return nil, peerErr(peer, "dial", cause)
 	}
 	hctx, cancel := context.WithTimeout(ctx, opts.handshakeTimeout())
 	defer cancel()

@@ -183,6 +183,11 @@ func dialMesh(ctx context.Context, cfg MeshConfig, dialSem chan struct{}) (Mesh,
 		}
 		awg.Wait()
 		acancel()
+		if a.incomplete() {
+			// The workers stop early only when ctx ends (a listener's
+			// deadline may fire a moment before ctx reports it).
+			<-ctx.Done()
+		}
 		mu.Lock()
 		if a.remaining > 0 && firstErr == nil {
 			firstErr = a.missingErr(ctx)
@@ -247,6 +252,9 @@ func (a *meshAcceptor) run(ctx context.Context) error {
 				return nil
 			}
 			if errors.As(err, &pe) && pe.Op == "accept" {
+				if errors.Is(err, context.DeadlineExceeded) {
+					return nil // ctx's deadline, just before ctx saw it
+				}
 				return err // the listener, not a peer, failed
 			}
 			a.mu.Lock()
@@ -284,12 +292,15 @@ func (a *meshAcceptor) run(ctx context.Context) error {
 	return nil
 }
 
+func (a *meshAcceptor) incomplete() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.remaining > 0
+}
+
 // missingErr names a party that never connected. The caller holds mu.
 func (a *meshAcceptor) missingErr(ctx context.Context) error {
 	cause := ctx.Err()
-	if cause == nil {
-		cause = context.Canceled
-	}
 	missing := -1
 	for _, idx := range a.expected {
 		if a.conns[idx] == nil && (missing < 0 || idx < missing) {
