@@ -6,7 +6,6 @@ import (
 
 	"fmt"
 	"runtime"
-	"sync"
 
 	"github.com/veil-go/veil/internal/prg"
 	"github.com/veil-go/veil/transport"
@@ -356,48 +355,32 @@ func (p *Party) Input(ctx context.Context, owner int, values []uint64) (Share, e
 	if out == nil {
 		out = Share{}
 	}
-	seeds := make([]prg.Seed, p.n)
-	for j := range p.conns {
-		if j != p.self {
-			seeds[j] = p.rng.NextSeed()
-		}
-	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var firstErr error
-	for j, c := range p.conns {
+	for _, c := range p.conns {
 		if c == nil {
 			continue
 		}
+		seed := p.rng.NextSeed()
 		w := make([]uint64, words)
 		w[0] = uint64(len(values))
 		for k := range prg.SeedSize / 8 {
-			w[1+k] = binary.LittleEndian.Uint64(seeds[j][8*k:])
+			w[1+k] = binary.LittleEndian.Uint64(seed[8*k:])
 		}
 		if err := c.Send(ctx, appendMessage(nil, kindInput, p.step, w)); err != nil {
 			return nil, p.fail("input", err)
 		}
-		wg.Add(1)
-		go func() { // expand the peer's mask
-			defer wg.Done()
-			g, err := prg.New(seeds[j])
-			if err != nil {
-				mu.Lock()
-				firstErr = err
-				mu.Unlock()
-				return
-			}
-			mask := g.Uint64s(len(values))
-			mu.Lock()
-			for i := range out {
+		if len(out) == 0 {
+			continue
+		}
+		g, err := prg.New(seed) // the peer's shares, which mine must offset
+		if err != nil {
+			return nil, p.fail("input", err)
+		}
+		mask := g.Uint64s(len(out))
+		parallelFor(len(out), p.workers, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
 				out[i] -= mask[i]
 			}
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	if firstErr != nil {
-		return nil, p.fail("input", firstErr)
+		})
 	}
 	p.step++
 	return out, nil
