@@ -84,8 +84,13 @@
 // The dealer ([TrustedDealer]) knows all correlated randomness and so can
 // unmask everything opened: it must not collude with any party. It gives
 // parties 0..N-2 only a seed (they derive their shares themselves) and
-// computes party N-1's shares from all seeds. Dealer-free generation (OT or
-// homomorphic encryption) would plug in behind the same [Dealer] interface.
+// computes party N-1's correcting shares from all seeds. It runs in
+// process ([TrustedDealer.Party]) or as a separate networked party
+// ([TrustedDealer.Serve] with [NewRemoteDealer] on each party; over mutual
+// TLS, since seeds and shares must stay confidential); then only party N-1
+// receives traffic from it, one vector per triple request. Dealer-free
+// generation (OT or homomorphic encryption) would plug in behind the same
+// [Dealer] interface.
 //
 // Malicious behaviour is not prevented: a party that sends wrong shares
 // changes the result undetected (except Shamir openings with N >= t+2).
