@@ -33,10 +33,15 @@ type DaBits struct{ Arith, Bool []uint64 }
 // program does); each call returns fresh randomness that is never reused.
 // Implementations must be safe for use by their one party only.
 type Dealer interface {
+	// Triples returns n Beaver triples c = a*b over Z_2^64.
 	Triples(ctx context.Context, n int) (Triples, error)
+	// ANDTriples returns n triples of 64-bit words c = a AND b, XOR-shared.
 	ANDTriples(ctx context.Context, n int) (Triples, error)
+	// DivPairs returns n tuples (r, floor(r/d), msb(r)) for a public d >= 1.
 	DivPairs(ctx context.Context, n int, d uint64) (DivPairs, error)
+	// EdaBits returns n random ring elements shared both ways.
 	EdaBits(ctx context.Context, n int) (EdaBits, error)
+	// DaBits returns n random bits shared both ways.
 	DaBits(ctx context.Context, n int) (DaBits, error)
 }
 
