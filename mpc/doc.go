@@ -37,7 +37,11 @@
 // sends 2*(N-1)*8 bytes per multiplication: its shares of e = x - a and
 // f = y - b to every peer); [Party.Open] sends (N-1)*8 bytes per element;
 // [Party.Input] sends only a 32-byte seed to each peer whatever the length.
-// [Concat] and [Split] batch unrelated operations into one round.
+// [Concat] and [Split] batch unrelated operations into one round. Vectors
+// travel as messages of at most 2^20 words (8 MiB), each checked for its
+// kind, step and exact length ([Message]). [RunLocal] runs all parties of
+// a one-process demo or test (over transport.NewMemMesh or
+// transport.NewTLSLoopbackMesh) with an in-process dealer.
 // [Correlate] is the two-column covariance / correlation / regression
 // used by examples/vertical.
 //
