@@ -357,4 +357,3 @@ func (c *Config) isNeighbour(i, j int) bool {
 	}
 	return lo < len(nb) && nb[lo] == j
 }
-
