@@ -64,6 +64,8 @@ type Client struct {
 	noise NoiseFunc
 	stage int
 
+	dropBefore Stage // simulated dropout, runner only
+
 	encPriv, maskPriv *ecdh.PrivateKey
 	seed              [32]byte
 

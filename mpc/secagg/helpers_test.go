@@ -79,11 +79,6 @@ func simulate(t testing.TB, cfg *Config, inputs [][]uint64, drop map[int]int, co
 	return srv.Finish()
 }
 
-type message interface {
-	MarshalBinary() ([]byte, error)
-	UnmarshalBinary([]byte) error
-}
-
 // roundTrip encodes m and decodes it into out, as a transport would.
 func roundTrip[T message](t testing.TB, m T, out T) T {
 	t.Helper()

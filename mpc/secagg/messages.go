@@ -24,6 +24,12 @@ const ciphertextSize = 2*shareSize + 16
 // maxReason bounds the reason text of an Abort message.
 const maxReason = 1024
 
+// message is what every protocol message implements.
+type message interface {
+	MarshalBinary() ([]byte, error)
+	UnmarshalBinary([]byte) error
+}
+
 // AdvertiseKeys is round 0, client to server: the client's two X25519
 // public keys, one for the encrypted channel to its neighbours and one for
 // pairwise-mask agreement.

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+
+	"github.com/veil-go/veil/transport"
 )
 
 // Result is the outcome of a round.
@@ -18,6 +20,11 @@ type Result struct {
 	Counted []int
 	// Dropped lists, sorted, the clients whose input is not in Sum.
 	Dropped []int
+	// Excluded says why the runner dropped each client it dropped (nil
+	// when the local steps are driven by hand).
+	Excluded map[int]error
+	// Traffic is the server's traffic over the whole round (runner only).
+	Traffic transport.Stats
 }
 
 // Server stages.
