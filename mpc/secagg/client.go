@@ -69,7 +69,9 @@ type Client struct {
 	encPriv, maskPriv *ecdh.PrivateKey
 	seed              [32]byte
 
-	peerEnc, peerMask map[int]*ecdh.PublicKey
+	peerMask map[int]*ecdh.PublicKey
+	// encShared[j] is the X25519 secret of the encryption keys with j.
+	encShared map[int][]byte
 	// held[j] are the shares of j's mask key and seed this client holds.
 	held map[int][2]shareValue
 }
@@ -137,7 +139,7 @@ func (c *Client) ShareKeys(kl *KeyList) (*ShareBundle, error) {
 	if len(kl.Keys) < c.cfg.t {
 		return nil, fmt.Errorf("%w: client %d: %d neighbours left, threshold %d", ErrTooManyDropouts, c.id, len(kl.Keys), c.cfg.t)
 	}
-	c.peerEnc = make(map[int]*ecdh.PublicKey, len(kl.Keys))
+	c.encShared = make(map[int][]byte, len(kl.Keys))
 	c.peerMask = make(map[int]*ecdh.PublicKey, len(kl.Keys))
 	holders := make([]int, len(kl.Keys))
 	for i, k := range kl.Keys {
@@ -155,7 +157,11 @@ func (c *Client) ShareKeys(kl *KeyList) (*ShareBundle, error) {
 		if err != nil {
 			return nil, err
 		}
-		c.peerEnc[k.ID], c.peerMask[k.ID] = ek, mk
+		shared, err := encSecret(c.encPriv, ek)
+		if err != nil {
+			return nil, err
+		}
+		c.encShared[k.ID], c.peerMask[k.ID] = shared, mk
 		holders[i] = k.ID
 	}
 	keyShares, err := shamirSplit(c.maskPriv.Bytes(), holders, c.cfg.t, c.rand)
@@ -171,7 +177,7 @@ func (c *Client) ShareKeys(kl *KeyList) (*ShareBundle, error) {
 	var nonce [12]byte
 	pt := make([]byte, 2*shareSize)
 	for i, j := range holders {
-		aead, err := shareAEAD(c.encPriv, c.peerEnc[j], session, c.id, j)
+		aead, err := shareAEAD(c.encShared[j], session, c.id, j)
 		if err != nil {
 			return nil, err
 		}
@@ -209,10 +215,10 @@ func (c *Client) MaskInput(del *ShareDelivery, input []uint64) (*MaskedInput, er
 		if i > 0 && s.From <= del.Shares[i-1].From {
 			return nil, fmt.Errorf("%w: shares not sorted by sender", ErrMalformed)
 		}
-		if s.To != c.id || c.peerEnc[s.From] == nil {
+		if s.To != c.id || c.encShared[s.From] == nil {
 			return nil, fmt.Errorf("%w: share from %d to %d delivered to %d", ErrMalformed, s.From, s.To, c.id)
 		}
-		aead, err := shareAEAD(c.encPriv, c.peerEnc[s.From], session, s.From, c.id)
+		aead, err := shareAEAD(c.encShared[s.From], session, s.From, c.id)
 		if err != nil {
 			return nil, err
 		}
@@ -262,6 +268,7 @@ func (c *Client) MaskInput(del *ShareDelivery, input []uint64) (*MaskedInput, er
 	}
 	applyMasks(y, jobs, c.cfg.workers)
 	c.held = held
+	c.encShared = nil
 	c.stage = stageMasked
 	return &MaskedInput{ID: c.id, Vector: y}, nil
 }

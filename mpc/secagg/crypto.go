@@ -36,17 +36,22 @@ func deriveKey(secret, salt []byte, label string, size int, ids ...int) ([]byte,
 	return k, nil
 }
 
+// encSecret is the X25519 secret of two clients' encryption keys.
+func encSecret(self *ecdh.PrivateKey, peer *ecdh.PublicKey) ([]byte, error) {
+	shared, err := self.ECDH(peer)
+	if err != nil {
+		return nil, fmt.Errorf("%w: key agreement: %v", ErrMalformed, err)
+	}
+	return shared, nil
+}
+
 // shareAEAD returns the AEAD that protects the shares sent by client from to
 // client to: AES-256-GCM keyed by HKDF of the X25519 secret of their
 // encryption keys, with sender and receiver in the derivation so each
 // direction has its own key. Each key encrypts exactly one message, so the
 // nonce is fixed at zero. ChaCha20-Poly1305 would do as well; AES-256-GCM is
 // in the standard library.
-func shareAEAD(self *ecdh.PrivateKey, peer *ecdh.PublicKey, session []byte, from, to int) (cipher.AEAD, error) {
-	shared, err := self.ECDH(peer)
-	if err != nil {
-		return nil, fmt.Errorf("%w: key agreement: %v", ErrMalformed, err)
-	}
+func shareAEAD(shared, session []byte, from, to int) (cipher.AEAD, error) {
 	key, err := deriveKey(shared, session, labelEnc, 32, from, to)
 	if err != nil {
 		return nil, err
