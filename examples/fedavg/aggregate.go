@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -68,6 +69,9 @@ func aggregate(ctx context.Context, o *options) (*outcome, error) {
 	if err != nil {
 		cancel()
 		wg.Wait()
+		if errors.Is(err, secagg.ErrTooManyDropouts) {
+			return nil, fmt.Errorf("round aborted, no sum revealed: %w", err)
+		}
 		return nil, err
 	}
 	wg.Wait()

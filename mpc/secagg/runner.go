@@ -253,11 +253,7 @@ func (r *serverRun) run(ctx context.Context, active []int) (*Result, error) {
 	}); err != nil {
 		return nil, err
 	}
-	res, err := r.srv.Finish()
-	if err != nil {
-		return nil, fmt.Errorf("secagg: server: %w", err)
-	}
-	return res, nil
+	return r.srv.Finish()
 }
 
 // collect receives one message from each active client, under the round
@@ -336,9 +332,8 @@ func (r *serverRun) tell(ctx context.Context, ids []int, reason string) {
 
 func (r *serverRun) abortAll(ctx context.Context, active []int, err error) error {
 	r.tell(ctx, active, err.Error())
-	var e error = err
 	if !errors.Is(err, ErrTooManyDropouts) && !errors.Is(err, ErrAborted) {
-		e = fmt.Errorf("%w: %w", ErrAborted, err)
+		return fmt.Errorf("%w: %w", ErrAborted, err)
 	}
-	return fmt.Errorf("secagg: server: %w", e)
+	return err
 }
