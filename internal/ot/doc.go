@@ -38,6 +38,11 @@
 // [WithChunkRows] rows (about 1 MiB per message by default); chunks are
 // expanded and transposed on up to [WithWorkers] goroutines.
 //
+// Measured while the machine was shared (2 cores, load 5-10, both parties in
+// one process): about 1.1 million random OTs per second (IKNP, 2^20 OTs),
+// 2-4 million 512-bit extension rows per second, the block transpose at
+// 7-8 Gbit/s against 0.06-0.1 Gbit/s bit by bit, 128 base OTs in ~13 ms.
+//
 // Primitives: the PRG is AES-128-CTR (crypto/aes, AES-NI) keyed by each base
 // OT key with the counter starting at row offset/128; the
 // correlation-robust hash of IKNP is fixed-key AES in the tweakable
@@ -47,7 +52,9 @@
 // # Security model
 //
 // Semi-honest (honest-but-curious) parties, computational security 128 bits
-// (128 base OTs for IKNP; KKRT uses 512). The receiver learns exactly the
+// (128 base OTs; a wider extension takes its w base OTs from an IKNP
+// extension of those 128, so a session costs 128 public-key OTs whatever
+// its width). The receiver learns exactly the
 // chosen message of each OT; the other message is masked by the hash of a
 // row the receiver cannot compute without the sender's secret s. The sender
 // learns nothing about the choices: the columns it receives are one-time
