@@ -17,13 +17,21 @@ const itemDomain = "veil/kkrt/item/v1\x00"
 
 // digester hashes items; one per goroutine (it reuses its SHA-256 state).
 type digester struct {
-	h   hash.Hash
-	buf [sha256.Size]byte
+	h     hash.Hash
+	buf   [sha256.Size]byte
+	short [128]byte
 }
 
 func newDigester() *digester { return &digester{h: sha256.New()} }
 
 func (g *digester) digest(item []byte) digest {
+	if len(item) <= len(g.short)-len(itemDomain) {
+		// Short items: one call on a stack-free buffer, no hash.Hash state.
+		n := copy(g.short[:], itemDomain)
+		n += copy(g.short[n:], item)
+		s := sha256.Sum256(g.short[:n])
+		return digest{binary.LittleEndian.Uint64(s[:]), binary.LittleEndian.Uint64(s[8:])}
+	}
 	g.h.Reset()
 	g.h.Write([]byte(itemDomain))
 	g.h.Write(item)
@@ -96,6 +104,27 @@ func (t *table) insert(v int32) int32 {
 func (t *table) lookup(k digest) int32 {
 	u, _ := t.find(k)
 	return u
+}
+
+// lookupBatch is how many keys lookupMany resolves together.
+const lookupBatch = 64
+
+// lookupMany sets out[i] = lookup(keys[i]). It first loads the home slot of
+// every key in a loop without dependencies, so that the cache misses of the
+// batch overlap instead of being paid one after another, then resolves
+// each key (a miss on an empty home slot needs nothing more).
+func (t *table) lookupMany(keys []digest, out []int32) {
+	var home [lookupBatch]uint64
+	for i, k := range keys {
+		home[i] = t.slots[k[0]&t.mask]
+	}
+	for i, k := range keys {
+		if home[i] == 0 {
+			out[i] = -1
+			continue
+		}
+		out[i] = t.lookup(k)
+	}
 }
 
 // dedupe returns the distinct digests in first-seen order and, for each
@@ -175,8 +204,11 @@ func newHasher(bins int, cuckooKey, codeKey [16]byte) (*hasher, error) {
 }
 
 // scratch is a worker's buffer for AES calls (slices of it do not escape
-// per call).
-type scratch struct{ in, out []byte }
+// per call). sink receives loads done only to bring rows into the cache.
+type scratch struct {
+	in, out []byte
+	sink    uint64
+}
 
 func newScratch() *scratch {
 	b := make([]byte, 16+CodeWidth/8)

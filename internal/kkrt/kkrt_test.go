@@ -2,6 +2,7 @@ package kkrt
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
@@ -187,6 +188,19 @@ func TestCuckoo(t *testing.T) {
 	require.ErrorIs(t, err, ErrCuckoo)
 }
 
+func TestDigestShortAndLong(t *testing.T) {
+	g := newDigester()
+	for _, n := range []int{0, 1, 109, 110, 111, 500} {
+		item := make([]byte, n)
+		for i := range item {
+			item[i] = byte(i)
+		}
+		sum := sha256.Sum256(append([]byte(itemDomain), item...))
+		want := digest{binary.LittleEndian.Uint64(sum[:]), binary.LittleEndian.Uint64(sum[8:])}
+		require.Equal(t, want, g.digest(item), "length %d", n)
+	}
+}
+
 func TestParams(t *testing.T) {
 	require.Equal(t, 128, NumBins(0))
 	require.Equal(t, 128, NumBins(100))
@@ -216,6 +230,12 @@ func TestTable(t *testing.T) {
 	require.Equal(t, int32(4000), tb.insert(5001))
 	for i, k := range keys[:5000] {
 		require.Equal(t, int32(i), tb.lookup(k))
+	}
+	probe := append(append([]digest(nil), keys[:40]...), digest{1, 2}, digest{keys[9][0], 0})
+	got := make([]int32, len(probe))
+	tb.lookupMany(probe, got)
+	for i, k := range probe {
+		require.Equal(t, tb.lookup(k), got[i])
 	}
 	// Same fingerprint and slot, different key: not found.
 	require.Equal(t, int32(-1), tb.lookup(digest{keys[3][0], keys[3][1] ^ 1}))

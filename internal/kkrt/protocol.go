@@ -194,9 +194,18 @@ func Receive(ctx context.Context, conn transport.Conn, items [][]byte, opts ...O
 		for w := range parts {
 			lo, hi := w*total/parts, (w+1)*total/parts
 			wg.Go(func() {
-				for i := lo; i < hi; i++ {
-					if u := tbl.lookup(truncate(v.Data[i*vlen:], vlen)); u >= 0 {
-						found[w] = append(found[w], [2]int32{u, int32(base + i/NumHashes)})
+				var keys [lookupBatch]digest
+				var got [lookupBatch]int32
+				for b := lo; b < hi; b += lookupBatch {
+					e := min(b+lookupBatch, hi)
+					for i := b; i < e; i++ {
+						keys[i-b] = truncate(v.Data[i*vlen:], vlen)
+					}
+					tbl.lookupMany(keys[:e-b], got[:e-b])
+					for i := b; i < e; i++ {
+						if u := got[i-b]; u >= 0 {
+							found[w] = append(found[w], [2]int32{u, int32(base + i/NumHashes)})
+						}
 					}
 				}
 			})
@@ -294,21 +303,38 @@ func Send(ctx context.Context, conn transport.Conn, items [][]byte, opts ...Opti
 				putValuesHeader(buf, vlen, hi-lo)
 				out := buf[valuesHdrSize:]
 				s := newScratch()
-				var c [NumHashes][CodeWidth / 64]uint64
 				var row [CodeWidth / 64]uint64
-				for i := lo; i < hi; i++ {
-					p := h.positions(s, uniq[i])
-					h.codes(s, c[:], uniq[i], 0)
-					for f, b := range p {
-						qr := q.Row(int(b))
-						for w := range row {
-							row[w] = qr[w] ^ (c[f][w] & delta[w])
+				// Items go in groups: first the AES work of the group
+				// (positions and code words), then one load per OT row
+				// it needs, issued back to back so that the cache misses
+				// overlap, then the hashing.
+				const group = 16
+				var pos [group][NumHashes]uint32
+				var c [group][NumHashes][CodeWidth / 64]uint64
+				for g := lo; g < hi; g += group {
+					e := min(g+group, hi)
+					for i := g; i < e; i++ {
+						pos[i-g] = h.positions(s, uniq[i])
+						h.codes(s, c[i-g][:], uniq[i], 0)
+					}
+					for i := range e - g {
+						for _, b := range pos[i] {
+							s.sink ^= q.Data[int(b)*(CodeWidth/64)]
 						}
-						v := value(int(b), row[:], vlen)
-						var vb [16]byte
-						binary.LittleEndian.PutUint64(vb[:], v[0])
-						binary.LittleEndian.PutUint64(vb[8:], v[1])
-						copy(out[((i-lo)*NumHashes+f)*vlen:], vb[:vlen])
+					}
+					for i := g; i < e; i++ {
+						for f, b := range pos[i-g] {
+							qr := q.Row(int(b))
+							cf := &c[i-g][f]
+							for w := range row {
+								row[w] = qr[w] ^ (cf[w] & delta[w])
+							}
+							v := value(int(b), row[:], vlen)
+							var vb [16]byte
+							binary.LittleEndian.PutUint64(vb[:], v[0])
+							binary.LittleEndian.PutUint64(vb[8:], v[1])
+							copy(out[((i-lo)*NumHashes+f)*vlen:], vb[:vlen])
+						}
 					}
 				}
 			})
