@@ -25,6 +25,9 @@ import (
 // those modes promise it learns nothing about which. Join is not
 // implemented for KKRT yet. All three return ErrUnsupported; use ECDH.
 //
+// Each party accepts a peer set of at most kkrt.DefaultMaxPeerItems (2^24)
+// distinct items with KKRT (the sender keeps ~81 bytes per receiver item).
+//
 // Cost: per item about 1.27*512/8 + 3*TagLen bytes (~118 bytes with the
 // default TagLen 12, ~900 bits for 2^20 x 2^20), and per party a handful of
 // AES and SHA-256 calls, no public-key operation beyond 128 base OTs: tens

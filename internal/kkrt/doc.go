@@ -46,6 +46,10 @@
 //     locally, up to 4 times, before anything is sent; the sender only ever
 //     sees a key under which the set could be placed, which reveals at most
 //     that ~2^-40 event. After 4 failures Receive returns [ErrCuckoo].
+//   - A peer may announce at most [DefaultMaxPeerItems] (2^24) distinct
+//     items unless [WithMaxPeerItems] says otherwise: the sender keeps 64
+//     bytes per receiver bin, so the bound caps what a peer can make it
+//     allocate.
 //
 // # Cost (measured while the machine was shared by 8 engineers)
 //

@@ -209,7 +209,7 @@ func TestParams(t *testing.T) {
 	require.Equal(t, 11, ValueBytes(1<<20, 1<<20)) // 40 + 21 + 22 = 83 bits
 	require.Equal(t, 5, ValueBytes(0, 0))
 	require.LessOrEqual(t, ValueBytes(MaxItems, MaxItems), 16)
-	for _, o := range []Option{WithWorkers(-1), WithChunkItems(0), WithChunkItems(1 << 21)} {
+	for _, o := range []Option{WithWorkers(-1), WithChunkItems(0), WithChunkItems(1 << 21), WithMaxPeerItems(0), WithMinValueBytes(17)} {
 		_, err := newConfig([]Option{o})
 		require.ErrorIs(t, err, ErrInvalidParams)
 	}
@@ -279,6 +279,19 @@ func TestPeerFailures(t *testing.T) {
 	raw[10+2] = 0x10
 	require.NoError(t, a.Send(ctx, raw))
 	_, err := Send(ctx, b, items)
+	require.ErrorIs(t, err, ErrProtocol)
+
+	// A peer announcing more items than allowed is rejected before any
+	// allocation, on both sides.
+	a, b = transport.Pipe("receiver", "sender", transport.Options{})
+	big, _ := (&ReceiverHello{N: 5000, Bins: NumBins(5000)}).MarshalBinary()
+	require.NoError(t, a.Send(ctx, big))
+	_, err = Send(ctx, b, items, WithMaxPeerItems(4999))
+	require.ErrorIs(t, err, ErrProtocol)
+	a, b = transport.Pipe("receiver", "sender", transport.Options{})
+	bigS, _ := (&SenderHello{N: 5000}).MarshalBinary()
+	require.NoError(t, b.Send(ctx, bigS))
+	_, err = Receive(ctx, a, items, WithMaxPeerItems(10))
 	require.ErrorIs(t, err, ErrProtocol)
 
 	// The sender disappears after the hellos: the receiver gets a prompt

@@ -49,6 +49,9 @@ const (
 	cuckooTries = 4
 	// cuckooMaxKicks bounds the random walk of one insertion.
 	cuckooMaxKicks = 2000
+	// DefaultMaxPeerItems is the default bound on the peer's announced set
+	// size: 2^24 items, about 1.4 GB of OT rows on the sender.
+	DefaultMaxPeerItems = 1 << 24
 	// defaultChunkItems is the number of sender items per values message.
 	defaultChunkItems = 1 << 14
 )
@@ -60,6 +63,7 @@ type config struct {
 	workers       int
 	chunkItems    int
 	minValueBytes int
+	maxPeerItems  int
 	rand          io.Reader
 	otOpts        []ot.Option
 }
@@ -77,6 +81,12 @@ func WithChunkItems(n int) Option { return func(c *config) { c.chunkItems = n } 
 // default length is [ValueBytes].
 func WithMinValueBytes(n int) Option { return func(c *config) { c.minValueBytes = n } }
 
+// WithMaxPeerItems bounds the number of distinct items the peer may
+// announce (default [DefaultMaxPeerItems]); a larger announcement is an
+// ErrProtocol before anything is allocated for it. The sender keeps 64
+// bytes per receiver cuckoo bin (about 81 bytes per receiver item).
+func WithMaxPeerItems(n int) Option { return func(c *config) { c.maxPeerItems = n } }
+
 // WithOTOptions passes options to the OT extension (for example
 // ot.WithChunkRows). The width is always [CodeWidth].
 func WithOTOptions(opts ...ot.Option) Option {
@@ -88,7 +98,7 @@ func WithOTOptions(opts ...ot.Option) Option {
 func WithRandomness(r io.Reader) Option { return func(c *config) { c.rand = r } }
 
 func newConfig(opts []Option) (*config, error) {
-	c := &config{chunkItems: defaultChunkItems}
+	c := &config{chunkItems: defaultChunkItems, maxPeerItems: DefaultMaxPeerItems}
 	for _, o := range opts {
 		if o != nil {
 			o(c)
@@ -102,6 +112,9 @@ func newConfig(opts []Option) (*config, error) {
 	}
 	if c.chunkItems <= 0 || c.chunkItems > 1<<20 {
 		return nil, fmt.Errorf("%w: chunk of %d items", ErrInvalidParams, c.chunkItems)
+	}
+	if c.maxPeerItems <= 0 || c.maxPeerItems > MaxItems {
+		return nil, fmt.Errorf("%w: peer item limit %d outside [1, %d]", ErrInvalidParams, c.maxPeerItems, MaxItems)
 	}
 	if c.minValueBytes < 0 || c.minValueBytes > 16 {
 		return nil, fmt.Errorf("%w: value length %d outside [0, 16]", ErrInvalidParams, c.minValueBytes)

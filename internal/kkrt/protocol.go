@@ -131,6 +131,10 @@ func Receive(ctx context.Context, conn transport.Conn, items [][]byte, opts ...O
 	if err := sh.UnmarshalBinary(raw); err != nil {
 		return nil, fmt.Errorf("kkrt: sender hello from %q: %w", conn.Peer(), err)
 	}
+	if sh.N > cfg.maxPeerItems {
+		return nil, fmt.Errorf("kkrt: sender hello from %q: %w: %d items, above the limit %d (WithMaxPeerItems)",
+			conn.Peer(), ErrProtocol, sh.N, cfg.maxPeerItems)
+	}
 	h, err := newHasher(bins, hello.CuckooKey, sh.CodeKey)
 	if err != nil {
 		return nil, err
@@ -257,6 +261,12 @@ func Send(ctx context.Context, conn transport.Conn, items [][]byte, opts ...Opti
 	var rh ReceiverHello
 	if err := rh.UnmarshalBinary(raw); err != nil {
 		return nil, fmt.Errorf("kkrt: receiver hello from %q: %w", conn.Peer(), err)
+	}
+	if rh.N > cfg.maxPeerItems {
+		// The sender keeps 64 bytes per receiver bin: bound what a peer
+		// can make it allocate.
+		return nil, fmt.Errorf("kkrt: receiver hello from %q: %w: %d items, above the limit %d (WithMaxPeerItems)",
+			conn.Peer(), ErrProtocol, rh.N, cfg.maxPeerItems)
 	}
 	hello := SenderHello{N: n}
 	_, _ = rnd.Read(hello.CodeKey[:])
