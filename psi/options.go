@@ -41,10 +41,13 @@ const (
 	// ECDH is Diffie-Hellman PSI over ristretto255 (the default): ~one
 	// hash-to-group and two scalar multiplications per item per party.
 	ECDH Protocol = iota
-	// KKRT is OT-based PSI (Kolesnikov, Kumaresan, Rosulek, Trieu 2016):
-	// tens of times cheaper in CPU than ECDH, ~120 bytes per item on the
-	// wire. It serves Intersection mode only (others return
-	// ErrUnsupported); see kkrt.go.
+	// KKRT is OT-based PSI (Kolesnikov, Kumaresan, Rosulek, Trieu 2016).
+	// It serves Intersection mode only (with or without RevealToBoth;
+	// other modes return ErrUnsupported). When to pick which: KKRT for
+	// intersections of large sets, where CPU dominates (measured here at
+	// 2^18 x 2^18: 0.84 s against 28 s for ECDH, at ~59 bytes per item per
+	// side against ~38); ECDH for Cardinality, Join and Sum, for small sets,
+	// or when bytes on the wire cost more than CPU. See kkrt.go.
 	KKRT
 )
 
