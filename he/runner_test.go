@@ -50,6 +50,9 @@ func TestRunThresholdWithDropouts(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	res, err := RunInProcess(ctx, star, p, round, inputs)
+	if res != nil {
+		t.Log(res.SpokeErrors)
+	}
 	require.NoError(t, err)
 	require.Equal(t, want, res.Ints)
 	require.Equal(t, []int{1, 2, 3, 4, 5, 6, 8}, res.Counted)
