@@ -64,10 +64,14 @@ func (q *inbox) pop(ctx context.Context) ([]byte, error) {
 			m := q.msgs[0]
 			q.msgs[0] = nil
 			q.msgs = q.msgs[1:]
-			if len(q.msgs) == 0 {
+			more := len(q.msgs) > 0
+			if !more {
 				q.msgs = nil // let the backing array go
 			}
 			q.mu.Unlock()
+			if more {
+				q.poke() // two pushes may have left one signal for two waiters
+			}
 			return m, nil
 		}
 		err := q.err

@@ -1,0 +1,12 @@
+package bench
+
+// Cases returns the curated suite, grouped by package, in table order.
+func Cases() []Case {
+	var cs []Case
+	cs = append(cs, floorCases()...)
+	cs = append(cs, transportCases()...)
+	cs = append(cs, dpCases()...)
+	cs = append(cs, psiCases()...)
+	cs = append(cs, mpcCases()...)
+	return cs
+}

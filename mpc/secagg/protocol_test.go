@@ -1,0 +1,92 @@
+package secagg
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestRoundNoDropouts(t *testing.T) {
+	for _, g := range []Graph{CompleteGraph, SparseGraph} {
+		for _, n := range []int{2, 3, 5, 17} {
+			for _, dim := range []int{0, 1, 7, 8193} {
+				t.Run(fmt.Sprintf("%v/n=%d/dim=%d", g, n, dim), func(t *testing.T) {
+					r := rand.New(rand.NewPCG(uint64(n), uint64(dim)))
+					cfg, err := NewConfig(n, dim, WithGraph(g), WithDegree(4), WithThreshold(1))
+					require.NoError(t, err)
+					in := randomInputs(r, n, dim, 1<<40)
+					res, err := simulate(t, cfg, in, nil)
+					require.NoError(t, err)
+					counted := expectedCounted(n, nil)
+					assert.Equal(t, counted, res.Counted)
+					assert.Equal(t, plainSum(in, counted, dim), res.Sum)
+				})
+			}
+		}
+	}
+}
+
+func TestRoundWithDropouts(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for trial := range 40 {
+		g := CompleteGraph
+		if trial%2 == 1 {
+			g = SparseGraph
+		}
+		n := 3 + r.IntN(30)
+		dim := r.IntN(40)
+		// Threshold low enough that the drops below are always survivable:
+		// with d drops, every client keeps at least k-d neighbours.
+		cfg, err := NewConfig(n, dim, WithGraph(g), WithDegree(6), WithThreshold(2))
+		require.NoError(t, err)
+		maxDrops := cfg.Degree() - cfg.Threshold()
+		drops := r.IntN(maxDrops + 1)
+		drop := randomDrops(r, n, drops)
+		in := randomInputs(r, n, dim, 0)
+		t.Run(fmt.Sprintf("%d/%v/n=%d/k=%d/dim=%d/drop=%v", trial, g, n, cfg.Degree(), dim, drop), func(t *testing.T) {
+			res, err := simulate(t, cfg, in, drop)
+			require.NoError(t, err)
+			counted := expectedCounted(n, drop)
+			assert.Equal(t, counted, res.Counted)
+			assert.Equal(t, plainSum(in, counted, dim), res.Sum)
+		})
+	}
+}
+
+// A client that drops before its masked input is not counted, even if it
+// shared its keys; one that drops after it is.
+func TestDroppedInputNotCounted(t *testing.T) {
+	cfg, err := NewConfig(5, 3, WithThreshold(2))
+	require.NoError(t, err)
+	in := [][]uint64{{1, 0, 0}, {10, 0, 0}, {100, 0, 0}, {1000, 0, 0}, {10000, 0, 0}}
+	res, err := simulate(t, cfg, in, map[int]int{2: dropBeforeInput, 4: dropBeforeUnmask})
+	require.NoError(t, err)
+	assert.Equal(t, []int{1, 3, 4, 5}, res.Counted)
+	assert.Equal(t, []int{2}, res.Dropped)
+	assert.Equal(t, []uint64{11101, 0, 0}, res.Sum)
+}
+
+func TestTooManyDropoutsAbort(t *testing.T) {
+	for stage := dropBeforeKeys; stage <= dropBeforeUnmask; stage++ {
+		t.Run(fmt.Sprint(stage), func(t *testing.T) {
+			cfg, err := NewConfig(6, 4, WithThreshold(3))
+			require.NoError(t, err)
+			// 5 others, t = 3: three drops leave two neighbours, below t.
+			drop := map[int]int{1: stage, 2: stage, 3: stage}
+			in := randomInputs(rand.New(rand.NewPCG(3, 4)), 6, 4, 100)
+			res, err := simulate(t, cfg, in, drop)
+			require.ErrorIs(t, err, ErrTooManyDropouts)
+			assert.Nil(t, res)
+		})
+	}
+}
+
+func TestOneClientLeftAborts(t *testing.T) {
+	cfg, err := NewConfig(2, 1, WithThreshold(1))
+	require.NoError(t, err)
+	_, err = simulate(t, cfg, [][]uint64{{5}, {7}}, map[int]int{1: dropBeforeInput})
+	require.ErrorIs(t, err, ErrTooManyDropouts)
+}
