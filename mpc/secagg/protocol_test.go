@@ -1,6 +1,7 @@
 package secagg
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -89,4 +90,26 @@ func TestOneClientLeftAborts(t *testing.T) {
 	require.NoError(t, err)
 	_, err = simulate(t, cfg, [][]uint64{{5}, {7}}, map[int]int{1: dropBeforeInput})
 	require.ErrorIs(t, err, ErrTooManyDropouts)
+}
+
+// The chunked, parallel mask kernel equals one sequential AES-CTR stream.
+func TestApplyMasksMatchesSequentialStream(t *testing.T) {
+	key := []byte("0123456789abcdef")
+	for _, dim := range []int{1, 2, maskChunk - 1, maskChunk, 2*maskChunk + 3} {
+		for _, w := range []int{1, 3} {
+			add, err := newMaskJob(key, false)
+			require.NoError(t, err)
+			dst := make([]uint64, dim)
+			applyMasks(dst, []maskJob{add}, w)
+			stream := make([]byte, 8*dim)
+			expandInto(stream, make([]byte, 8*dim), add.block, 0)
+			for i := range dst {
+				require.Equal(t, binary.LittleEndian.Uint64(stream[8*i:]), dst[i], "dim %d word %d", dim, i)
+			}
+			sub, err := newMaskJob(key, true)
+			require.NoError(t, err)
+			applyMasks(dst, []maskJob{sub}, w)
+			assert.Equal(t, make([]uint64, dim), dst)
+		}
+	}
 }
