@@ -5,5 +5,8 @@ func Cases() []Case {
 	var cs []Case
 	cs = append(cs, floorCases()...)
 	cs = append(cs, transportCases()...)
+	cs = append(cs, dpCases()...)
+	cs = append(cs, psiCases()...)
+	cs = append(cs, mpcCases()...)
 	return cs
 }

@@ -13,8 +13,9 @@ import (
 // Ops is what a Case's Setup returns for one problem size: the Veil
 // operation, its baseline, and how many items one operation handles.
 type Ops struct {
-	// Veil runs the measured operation once and returns the bytes it sent
-	// over the transport (0 if it does not communicate).
+	// Veil runs the measured operation once and returns the bytes it put
+	// on the wire: per party for multiparty kernels, both directions for
+	// two-party protocols (0 if it does not communicate).
 	Veil func(ctx context.Context) (bytes int64, err error)
 	// Baseline runs the baseline once; nil for a row without one.
 	Baseline func(ctx context.Context) (bytes int64, err error)
@@ -80,6 +81,9 @@ type Row struct {
 	Chart  string  `json:"chart,omitempty"`
 	Series string  `json:"series,omitempty"`
 	Err    string  `json:"error,omitempty"`
+	// Skipped says why the kernel could not run in this build (a protocol
+	// not wired in yet); a skipped row is not a failure.
+	Skipped string `json:"skipped,omitempty"`
 }
 
 // Config tunes a run.
@@ -163,6 +167,9 @@ func Run(ctx context.Context, cfg Config, cases []Case) ([]Row, error) {
 				if row.Err != "" {
 					status = "error: " + row.Err
 				}
+				if row.Skipped != "" {
+					status = "skipped: " + row.Skipped
+				}
 				fmt.Fprintf(cfg.Progress, "[%d/%d] %s %s%s: %s (%.1fs)\n", n, total, c.Group, c.Name,
 					sizeSuffix(size), status, time.Since(start).Seconds())
 			}
@@ -186,6 +193,10 @@ func runOne(ctx context.Context, cfg Config, c *Case, size int) (row Row) {
 		}
 	}()
 	ops, err := c.Setup(ctx, size)
+	if errors.Is(err, ErrSkip) {
+		row.Skipped = err.Error()
+		return row
+	}
 	if err != nil {
 		row.Err = err.Error()
 		return row
@@ -232,12 +243,13 @@ func runOne(ctx context.Context, cfg Config, c *Case, size int) (row Row) {
 // runs, and the mean bytes per run.
 func Measure(ctx context.Context, op func(context.Context) (int64, error), minTime time.Duration, maxIters int) (secPerOp float64, iters int, bytesPerOp int64, err error) {
 	start := time.Now()
-	if _, err := op(ctx); err != nil {
+	firstBytes, err := op(ctx)
+	if err != nil {
 		return 0, 0, 0, err
 	}
 	first := time.Since(start)
 	if first >= minTime || maxIters <= 1 {
-		return first.Seconds(), 1, 0, nil
+		return first.Seconds(), 1, firstBytes, nil
 	}
 	// Time batches of doubling size, so that the clock is read rarely for
 	// fast operations.
@@ -262,8 +274,9 @@ func Measure(ctx context.Context, op func(context.Context) (int64, error), minTi
 	return elapsed.Seconds() / float64(iters), iters, bytes / int64(iters), nil
 }
 
-// errSkip marks a case that cannot run in this build.
-var errSkip = errors.New("not available")
+// ErrSkip, wrapped by a Setup error, marks a kernel that cannot run in
+// this build (for example a protocol not wired in yet).
+var ErrSkip = errors.New("not available in this build")
 
 // Groups returns the distinct groups of rows, in first-seen order.
 func Groups(rows []Row) []string {
@@ -283,7 +296,7 @@ func sortedCharts(rows []Row) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, r := range rows {
-		if r.Chart != "" && r.Err == "" && !seen[r.Chart] {
+		if r.Chart != "" && r.Err == "" && r.Skipped == "" && !seen[r.Chart] {
 			seen[r.Chart] = true
 			out = append(out, r.Chart)
 		}

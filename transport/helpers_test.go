@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"crypto/x509"
 	"runtime"
 	"testing"
 	"time"
@@ -27,4 +28,15 @@ func requireGoroutinesBack(t *testing.T, base int) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+func x509VerifyOptions(ca *CA) x509.VerifyOptions {
+	return x509.VerifyOptions{Roots: ca.Pool(), KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth, x509.ExtKeyUsageServerAuth}}
+}
+
+// checkLeaks records the goroutine count now and, when the test and its
+// cleanups are done, fails it if the count has not come back.
+func checkLeaks(t *testing.T) {
+	base := goroutines()
+	t.Cleanup(func() { requireGoroutinesBack(t, base) })
 }

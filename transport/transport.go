@@ -1,29 +1,3 @@
-// Package transport is how Veil's parties talk to each other.
-//
-// A [Conn] is a point-to-point, message-oriented connection to one peer:
-// Send and Recv move whole messages (framed with a 4-byte big-endian length
-// prefix on the wire), every call takes a [context.Context] whose deadline or
-// cancellation ends the call promptly, and the connection counts the bytes it
-// moves. A [Mesh] is one party's view of N parties: party i reaches party j
-// by index. A star, a hub with N spokes as used by secure aggregation and HE
-// aggregation, is a mesh in which spokes have a link to the hub only.
-//
-// Two implementations share these interfaces:
-//
-//   - in memory ([Pipe], [NewMemMesh], [NewMemStar]) for tests and
-//     one-process demos;
-//   - TCP with mutual TLS 1.3 (see tls.go), in which each peer is identified
-//     by its certificate, never by what it says in a message.
-//
-// Errors that concern a peer are [*PeerError] values that name the peer and
-// the operation; test for the cause with [errors.Is] against the sentinel
-// errors below or against [context.DeadlineExceeded] and [context.Canceled].
-//
-// Sends never wait for the peer to read: each connection queues the messages
-// it has received until Recv takes them, so two parties that both send
-// before they receive do not deadlock. The queue is bounded only by the
-// maximum message size times the number of messages in flight, which the
-// protocols above keep small.
 package transport
 
 import (
@@ -117,7 +91,8 @@ type Mesh interface {
 // Options tune a connection. The zero value is usable.
 type Options struct {
 	// MaxMessageSize bounds each message, sent or received; 0 means
-	// DefaultMaxMessageSize.
+	// DefaultMaxMessageSize. Values above 4 GiB - 1 (what the 4-byte length
+	// prefix carries) act as 4 GiB - 1.
 	MaxMessageSize int
 	// HandshakeTimeout bounds a TLS connection's setup (handshake and
 	// acceptance) in addition to the caller's context, so that a peer that
@@ -155,6 +130,9 @@ type PeerError struct {
 }
 
 func (e *PeerError) Error() string {
+	if e.Peer == "" { // not known yet: a listener's accept
+		return fmt.Sprintf("transport: %s: %v", e.Op, e.Err)
+	}
 	return fmt.Sprintf("transport: %s peer %q: %v", e.Op, e.Peer, e.Err)
 }
 

@@ -19,6 +19,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
+	"unsafe"
 )
 
 // SeedSize is the length of a seed in bytes.
@@ -78,9 +79,18 @@ func (p *PRG) Uint64() uint64 {
 	return binary.LittleEndian.Uint64(b[:])
 }
 
-// FillUint64 fills dst with keystream words (little-endian, so the output is
-// the same on every platform).
+// littleEndian reports whether words in memory are little-endian, in which
+// case FillUint64 writes the keystream straight into them.
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
+// FillUint64 fills dst with keystream words (read little-endian, so the
+// output is the same on every platform).
 func (p *PRG) FillUint64(dst []uint64) {
+	if littleEndian && len(dst) > 0 {
+		clear(dst)
+		p.fillZeroed(dst)
+		return
+	}
 	for len(dst) > 0 {
 		n := min(len(dst), bufSize/8)
 		b := p.buf[:n*8]
@@ -92,10 +102,21 @@ func (p *PRG) FillUint64(dst []uint64) {
 	}
 }
 
+// fillZeroed XORs the keystream into dst, which must be zero and
+// little-endian in memory.
+func (p *PRG) fillZeroed(dst []uint64) {
+	b := unsafe.Slice((*byte)(unsafe.Pointer(&dst[0])), 8*len(dst))
+	p.stream.XORKeyStream(b, b)
+}
+
 // Uint64s returns n fresh keystream words.
 func (p *PRG) Uint64s(n int) []uint64 {
-	out := make([]uint64, n)
-	p.FillUint64(out)
+	out := make([]uint64, n) // already zero
+	if littleEndian && n > 0 {
+		p.fillZeroed(out)
+	} else {
+		p.FillUint64(out)
+	}
 	return out
 }
 

@@ -1,0 +1,166 @@
+package dp
+
+import (
+	"math"
+	"math/big"
+)
+
+// Gaussian adds Gaussian noise to float64 values, calibrated by the analytic
+// Gaussian mechanism and secure against floating-point attacks by the
+// snapping/grid method: x is rounded to the nearest multiple of a power of two
+// Lambda (about 2^-20 of the sensitivity and of sigma) and Lambda times an
+// exact discrete Gaussian integer (CKS20) is added. See the package doc.
+//
+// A Gaussian is safe for concurrent use.
+type Gaussian struct {
+	source
+	eps, delta, sens float64
+	grid             float64
+	g                *dgauss
+}
+
+// NewGaussian returns a Gaussian mechanism that is (epsilon, delta)-DP for
+// values of the given L2 sensitivity; delta must be in (0, 1).
+func NewGaussian(epsilon, delta, l2Sensitivity float64) (*Gaussian, error) {
+	sigma0, err := AnalyticGaussianSigma(epsilon, delta, l2Sensitivity)
+	if err != nil {
+		return nil, err
+	}
+	grid := pow2Floor(math.Min(l2Sensitivity, sigma0) * 0x1p-20)
+	if sigma0/grid > 0x1p29 {
+		grid = pow2Ceil(sigma0 * 0x1p-29)
+	}
+	if grid < minGrid || grid > maxGrid {
+		return nil, invalid("sensitivity %v, epsilon %v, delta %v out of the supported range", l2Sensitivity, epsilon, delta)
+	}
+	// Calibrate for the sensitivity of the snapped value, in grid units.
+	sensInt := gridSensitivity(l2Sensitivity, grid)
+	sensGrid, _ := new(big.Float).SetInt(sensInt).Float64()
+	sigmaGrid, err := AnalyticGaussianSigma(epsilon, delta, sensGrid)
+	if err != nil {
+		return nil, err
+	}
+	// n = ceil(sigmaGrid^2), exactly.
+	sq := new(big.Float).SetPrec(256).SetFloat64(sigmaGrid)
+	sq.Mul(sq, sq)
+	n, acc := sq.Int(nil)
+	if acc == big.Below {
+		n.Add(n, big.NewInt(1))
+	}
+	if !n.IsUint64() {
+		return nil, invalid("sigma out of the supported range")
+	}
+	// The analytic calibration is for the continuous Gaussian; check the
+	// exact delta of the discrete Gaussian (CKS20 Theorem 7) at this
+	// sigma^2 = n and raise n by 2^-24 steps until it meets delta.
+	nn := n.Uint64()
+	for i := 0; dgDelta(epsilon, sensGrid, nextDown(math.Sqrt(float64(nn)))) > delta; i++ {
+		if i > 1<<12 {
+			return nil, invalid("cannot calibrate the discrete Gaussian for epsilon %v, delta %v", epsilon, delta)
+		}
+		nn += max(1, nn>>24)
+	}
+	g, ok := newDGauss(nn, 1)
+	if !ok {
+		return nil, invalid("sigma out of the supported range")
+	}
+	m := &Gaussian{eps: epsilon, delta: delta, sens: l2Sensitivity, grid: grid, g: g}
+	return withSource(m, &m.source)
+}
+
+// AddNoise returns x plus Gaussian noise of standard deviation Sigma(), on the
+// grid of Lambda. NaN and ±Inf are returned unchanged.
+func (m *Gaussian) AddNoise(x float64) float64 {
+	if !finite(x) {
+		return x
+	}
+	m.mu.Lock()
+	z := m.g.sample(m.r)
+	m.mu.Unlock()
+	return snapAdd(x, m.grid, z)
+}
+
+// Sigma returns the standard deviation parameter of the noise actually added:
+// Lambda*sqrt(n) >= the analytic-Gaussian sigma for the snapped sensitivity,
+// itself within a relative 2^-20 of the sigma for the exact sensitivity.
+func (m *Gaussian) Sigma() float64 {
+	return m.grid * math.Sqrt(float64(m.g.n))
+}
+
+// Granularity returns Lambda, the power of two all outputs are multiples of
+// (when they are below 2^52 Lambda).
+func (m *Gaussian) Granularity() float64 { return m.grid }
+
+// DiscreteGaussian samples the discrete Gaussian N_Z(0, sigma^2),
+// P(Z = z) proportional to exp(-z^2/(2 sigma^2)), exactly (CKS20 Algorithm 3),
+// with sigma^2 rounded up to a rational n/d by a relative 2^-40 at most.
+//
+// A DiscreteGaussian is safe for concurrent use.
+type DiscreteGaussian struct {
+	source
+	sigma float64
+	g     *dgauss
+}
+
+// Supported range of sigma for NewDiscreteGaussian.
+const (
+	MinDiscreteGaussianSigma = 0x1p-10
+	MaxDiscreteGaussianSigma = 0x1p+28
+)
+
+// NewDiscreteGaussian returns a sampler of the discrete Gaussian with
+// parameter sigma in [MinDiscreteGaussianSigma, MaxDiscreteGaussianSigma].
+func NewDiscreteGaussian(sigma float64) (*DiscreteGaussian, error) {
+	g, err := dgaussFor(sigma)
+	if err != nil {
+		return nil, err
+	}
+	d := &DiscreteGaussian{sigma: sigma, g: g}
+	return withSource(d, &d.source)
+}
+
+// dgaussFor represents sigma^2 as n/d >= sigma^2, d a power of two, with
+// n >= 2^40 (relative error <= 2^-40) or d = 1 and n = ceil(sigma^2).
+func dgaussFor(sigma float64) (*dgauss, error) {
+	if !finite(sigma) || sigma < MinDiscreteGaussianSigma || sigma > MaxDiscreteGaussianSigma {
+		return nil, invalid("discrete Gaussian sigma must be in [2^-10, 2^28], got %v", sigma)
+	}
+	sq := new(big.Rat).SetFloat64(sigma)
+	sq.Mul(sq, sq)
+	lo := new(big.Rat).SetInt(new(big.Int).Lsh(big.NewInt(1), 40))
+	d := uint64(1)
+	v := new(big.Rat).Set(sq)
+	for v.Cmp(lo) < 0 {
+		v.Mul(v, big.NewRat(2, 1))
+		d <<= 1
+	}
+	q, r := new(big.Int).QuoRem(v.Num(), v.Denom(), new(big.Int))
+	if r.Sign() != 0 {
+		q.Add(q, big.NewInt(1))
+	}
+	if !q.IsUint64() {
+		return nil, invalid("sigma out of range")
+	}
+	g, ok := newDGauss(q.Uint64(), d)
+	if !ok {
+		return nil, invalid("sigma %v out of the supported range", sigma)
+	}
+	return g, nil
+}
+
+// Sample returns one draw.
+func (d *DiscreteGaussian) Sample() int64 {
+	d.mu.Lock()
+	z := d.g.sample(d.r)
+	d.mu.Unlock()
+	return z
+}
+
+// Noise returns dim independent draws (nil for dim <= 0).
+func (d *DiscreteGaussian) Noise(dim int) []int64 { return d.vec(dim, d.g.sample) }
+
+// AddNoise returns x plus one draw, saturating at the int64 range.
+func (d *DiscreteGaussian) AddNoise(x int64) int64 { return satAdd(x, d.Sample()) }
+
+// Sigma returns the parameter sigma given to the constructor.
+func (d *DiscreteGaussian) Sigma() float64 { return d.sigma }

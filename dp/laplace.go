@@ -1,0 +1,144 @@
+package dp
+
+import (
+	"math"
+	"math/big"
+)
+
+// Laplace adds Laplace noise to float64 values, secure against the
+// floating-point attacks of Mironov (CCS 2012) by the snapping/grid method:
+// x is rounded to the nearest multiple of a power of two Lambda (about
+// 2^-20 of the sensitivity and 2^-30 of the scale), and Lambda times an exact
+// discrete Laplace integer is added. See the package documentation.
+//
+// A Laplace is safe for concurrent use.
+type Laplace struct {
+	source
+	eps, sens float64
+	grid      float64 // Lambda
+	t         uint64  // discrete scale in grid units: t / 2^shift
+	shift     uint
+}
+
+// NewLaplace returns a Laplace mechanism that is epsilon-DP for values of the
+// given (L1) sensitivity.
+func NewLaplace(epsilon, sensitivity float64) (*Laplace, error) {
+	if err := checkEpsilon(epsilon); err != nil {
+		return nil, err
+	}
+	if err := checkSensitivity("l1", sensitivity); err != nil {
+		return nil, err
+	}
+	b := sensitivity / epsilon
+	if !finite(b) || b == 0 {
+		return nil, invalid("scale sensitivity/epsilon = %v is out of range", b)
+	}
+	grid := pow2Floor(math.Min(sensitivity*0x1p-20, b*0x1p-30))
+	if b/grid > 0x1p48 {
+		grid = pow2Ceil(b * 0x1p-48)
+	}
+	if grid < minGrid || grid > maxGrid {
+		return nil, invalid("sensitivity %v / epsilon %v out of the supported range", sensitivity, epsilon)
+	}
+	// Scale in grid units: sensInt / epsilon, exactly, rounded up by laplaceScale.
+	sensInt := gridSensitivity(sensitivity, grid)
+	epsRat := new(big.Rat).SetFloat64(epsilon)
+	scale := new(big.Rat).SetInt(sensInt)
+	scale.Quo(scale, epsRat)
+	t, shift, err := laplaceScale(scale)
+	if err != nil {
+		return nil, err
+	}
+	l := &Laplace{eps: epsilon, sens: sensitivity, grid: grid, t: t, shift: shift}
+	return withSource(l, &l.source)
+}
+
+// AddNoise returns x plus Laplace noise of scale about sensitivity/epsilon, on
+// the grid of Lambda. NaN and ±Inf are returned unchanged.
+func (l *Laplace) AddNoise(x float64) float64 {
+	if !finite(x) {
+		return x
+	}
+	l.mu.Lock()
+	z := l.r.discreteLaplace(l.t, l.shift)
+	l.mu.Unlock()
+	return snapAdd(x, l.grid, z)
+}
+
+// Scale returns the scale b of the noise actually added (its standard
+// deviation is b*sqrt(2)); b >= sensitivity/epsilon, larger by a relative
+// 2^-20 or less.
+func (l *Laplace) Scale() float64 {
+	return l.grid * float64(l.t) / math.Ldexp(1, int(l.shift))
+}
+
+// Granularity returns Lambda, the power of two all outputs are multiples of
+// (when they are below 2^52 Lambda).
+func (l *Laplace) Granularity() float64 { return l.grid }
+
+// Epsilon returns the privacy parameter.
+func (l *Laplace) Epsilon() float64 { return l.eps }
+
+// DiscreteLaplace adds discrete Laplace (two-sided geometric) noise to
+// integers: P(Z = z) is proportional to exp(-epsilon*|z|/sensitivity), with the
+// scale sensitivity/epsilon rounded up by a relative 2^-40 at most to a
+// rational t/2^k. Sampling is exact (CKS20 Algorithm 2).
+//
+// A DiscreteLaplace is safe for concurrent use.
+type DiscreteLaplace struct {
+	source
+	eps   float64
+	sens  int64
+	t     uint64
+	shift uint
+}
+
+// NewDiscreteLaplace returns a discrete Laplace mechanism that is epsilon-DP
+// for integer values of the given (L1) sensitivity.
+func NewDiscreteLaplace(epsilon float64, sensitivity int64) (*DiscreteLaplace, error) {
+	if err := checkEpsilon(epsilon); err != nil {
+		return nil, err
+	}
+	if sensitivity <= 0 {
+		return nil, invalid("sensitivity must be > 0, got %d", sensitivity)
+	}
+	scale := new(big.Rat).SetInt64(sensitivity)
+	scale.Quo(scale, new(big.Rat).SetFloat64(epsilon))
+	t, shift, err := laplaceScale(scale)
+	if err != nil {
+		return nil, err
+	}
+	d := &DiscreteLaplace{eps: epsilon, sens: sensitivity, t: t, shift: shift}
+	return withSource(d, &d.source)
+}
+
+// Sample returns one draw of the noise.
+func (d *DiscreteLaplace) Sample() int64 {
+	d.mu.Lock()
+	z := d.r.discreteLaplace(d.t, d.shift)
+	d.mu.Unlock()
+	return z
+}
+
+// AddNoise returns x plus discrete Laplace noise. The sum saturates at the
+// int64 range instead of wrapping (a post-processing, so privacy is kept).
+func (d *DiscreteLaplace) AddNoise(x int64) int64 {
+	return satAdd(x, d.Sample())
+}
+
+// Scale returns the scale of the noise, t/2^k >= sensitivity/epsilon.
+func (d *DiscreteLaplace) Scale() float64 {
+	return float64(d.t) / math.Ldexp(1, int(d.shift))
+}
+
+// satAdd returns a+b clamped to the int64 range.
+func satAdd(a, b int64) int64 {
+	s := a + b
+	if (a > 0 && b > 0 && s < 0) || (a < 0 && b < 0 && s >= 0) {
+		if a > 0 {
+			return math.MaxInt64
+		}
+		return math.MinInt64
+	}
+	return s
+}

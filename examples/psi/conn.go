@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/veil-go/veil/psi"
+	"github.com/veil-go/veil/transport"
+)
+
+// Party names, the common names of their certificates with -role.
+const (
+	nameA = "party-a"
+	nameB = "party-b"
+)
+
+// loopback connects A and B in this process over mutual TLS 1.3 on
+// 127.0.0.1, with a throwaway CA. close ends both sides.
+func loopback(ctx context.Context) (a, b transport.Conn, close func(), desc string, err error) {
+	meshes, err := transport.NewTLSLoopbackMesh(ctx, 2, transport.Options{})
+	if err != nil {
+		return nil, nil, nil, "", err
+	}
+	close = func() {
+		for _, m := range meshes {
+			m.Close()
+		}
+	}
+	if a, err = meshes[0].Conn(1); err == nil {
+		b, err = meshes[1].Conn(0)
+	}
+	if err != nil {
+		close()
+		return nil, nil, nil, "", err
+	}
+	return a, b, close, "mutual TLS 1.3 on 127.0.0.1 (throwaway CA), both parties in this process", nil
+}
+
+// identity returns this party's TLS identity: from -tls-* when given, else
+// from the demo CA in -demo-certs, which the listening side creates (if it
+// is not there yet) and the connecting side waits for.
+func identity(ctx context.Context, c *config, self string, stderr io.Writer) (*transport.Identity, error) {
+	if c.tlsCert != "" {
+		return transport.LoadIdentity(c.tlsCert, c.tlsKey, c.tlsCA)
+	}
+	dir := c.demoCerts
+	ca := filepath.Join(dir, "ca.pem")
+	if c.listen != "" {
+		if _, err := os.Stat(ca); errors.Is(err, os.ErrNotExist) {
+			if err := writeDemoCA(dir); err != nil {
+				return nil, err
+			}
+			fmt.Fprintf(stderr, "psi: wrote a throwaway demo CA and certificates for %s and %s to %s\n", nameA, nameB, dir)
+		}
+	}
+	for {
+		if _, err := os.Stat(ca); err == nil {
+			return transport.LoadIdentity(filepath.Join(dir, self+".crt"), filepath.Join(dir, self+".key"), ca)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("no demo CA in %s (the listening side writes it): %w", dir, ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func writeDemoCA(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	ca, err := transport.NewCA("veil demo CA")
+	if err != nil {
+		return err
+	}
+	for _, name := range []string{nameA, nameB} {
+		id, err := ca.Issue(name)
+		if err != nil {
+			return err
+		}
+		if err := id.WritePEM(filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key")); err != nil {
+			return err
+		}
+	}
+	// The CA file last: its presence tells the other side all is written.
+	tmp := filepath.Join(dir, "ca.pem.tmp")
+	if err := os.WriteFile(tmp, ca.CertPEM(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(dir, "ca.pem"))
+}
+
+// connect makes this party's connection to the other one.
+func connect(ctx context.Context, c *config, id *transport.Identity, peer string, stderr io.Writer) (transport.Conn, error) {
+	if c.listen != "" {
+		ln, err := transport.Listen(c.listen, id, transport.Options{})
+		if err != nil {
+			return nil, err
+		}
+		defer ln.Close()
+		fmt.Fprintf(stderr, "psi: party %s listening on %s\n", c.role, ln.Addr())
+		conn, err := ln.Accept(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if conn.Peer() != peer {
+			conn.Close()
+			return nil, fmt.Errorf("%w: connected party is %q, want %q", transport.ErrPeerIdentity, conn.Peer(), peer)
+		}
+		return conn, nil
+	}
+	// The listener may not be up yet: retry refused connections.
+	for {
+		conn, err := transport.Dial(ctx, c.connect, id, peer, transport.Options{})
+		if err == nil || errors.Is(err, transport.ErrPeerIdentity) || ctx.Err() != nil {
+			return conn, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// runRole runs one party as its own process: A (receiver) or B (sender).
+func runRole(ctx context.Context, c *config, stdout, stderr io.Writer) error {
+	self, peer := nameA, nameB
+	if c.role == "b" {
+		self, peer = nameB, nameA
+	}
+	if c.role == "a" && c.a == "" || c.role == "b" && c.b == "" {
+		return fmt.Errorf("-role %s needs this party's file -%s", c.role, c.role)
+	}
+	a, b, err := load(c)
+	if err != nil {
+		return err
+	}
+	var set psi.SenderSet
+	if b != nil {
+		if set, err = senderSet(c, b); err != nil {
+			return err
+		}
+	}
+	id, err := identity(ctx, c, self, stderr)
+	if err != nil {
+		return err
+	}
+	if id.Name() != self {
+		return fmt.Errorf("-tls-cert names %q, party %s must be %q", id.Name(), c.role, self)
+	}
+	conn, err := connect(ctx, c, id, peer, stderr)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	o := &outcome{a: a, b: b, transport: fmt.Sprintf("mutual TLS 1.3, %s talking to %s", self, conn.Peer())}
+	start := time.Now()
+	var res *psi.Result
+	if c.role == "a" {
+		res, err = psi.RunReceiver(ctx, conn, psi.Items(a.ids), opts(c))
+		o.recv = res
+	} else {
+		res, err = psi.RunSender(ctx, conn, set, opts(c))
+		o.send = res
+	}
+	if err != nil {
+		return err
+	}
+	o.seconds = time.Since(start).Seconds()
+	o.bytes = res.Stats.BytesSent + res.Stats.BytesReceived
+	return finish(c, o, stdout)
+}

@@ -1,0 +1,155 @@
+package he
+
+import (
+	"math/rand"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// collective sets up n key holders with a combined public key (and, when
+// cfg.Threshold > 0, dealt threshold shares).
+func collective(t testing.TB, cfg Config) (*Params, []*KeyHolder, *PublicKey) {
+	t.Helper()
+	p, err := NewParams(cfg)
+	require.NoError(t, err)
+	crs, err := NewCRS()
+	require.NoError(t, err)
+	hs := make([]*KeyHolder, cfg.KeyHolders)
+	shares := make([]*PublicKeyShare, cfg.KeyHolders)
+	for i := range hs {
+		hs[i], err = p.NewKeyHolder(i)
+		require.NoError(t, err)
+		shares[i] = roundTrip(t, hs[i].GenPublicKeyShare(crs), p.NewPublicKeyShare())
+	}
+	pk, err := p.CombinePublicKey(crs, shares)
+	require.NoError(t, err)
+	pk = roundTrip(t, pk, p.NewPublicKey())
+	if cfg.Threshold > 0 {
+		dealt := make([][]*ShamirShare, len(hs))
+		for i, h := range hs {
+			dealt[i], err = h.GenShamirShares()
+			require.NoError(t, err)
+		}
+		for j, h := range hs {
+			mine := make([]*ShamirShare, len(hs))
+			for i := range hs {
+				mine[i] = roundTrip(t, dealt[i][j], p.NewShamirShare())
+			}
+			require.NoError(t, h.SetShamirShares(mine))
+		}
+	}
+	return p, hs, pk
+}
+
+type binaryCodec interface {
+	MarshalBinary() ([]byte, error)
+	UnmarshalBinary([]byte) error
+}
+
+func roundTrip[T binaryCodec](t testing.TB, v T, empty T) T {
+	t.Helper()
+	b, err := v.MarshalBinary()
+	require.NoError(t, err)
+	require.NoError(t, empty.UnmarshalBinary(b))
+	return empty
+}
+
+func randInts(r *rand.Rand, n int, bound int64) []int64 {
+	v := make([]int64, n)
+	for i := range v {
+		v[i] = r.Int63n(2*bound+1) - bound
+	}
+	return v
+}
+
+func TestNofNDecryptAndReencrypt(t *testing.T) {
+	r := rand.New(rand.NewSource(1))
+	const parties, n = 3, 20
+	p, hs, pk := collective(t, Config{Preset: IntLogN13, Bound: 1 << 30, MaxWeight: parties, KeyHolders: parties})
+	enc, err := p.NewEncryptor(pk)
+	require.NoError(t, err)
+	want := make([]int64, n)
+	var cts []*Ciphertext
+	for i := 0; i < parties; i++ {
+		v := randInts(r, n, 1<<30)
+		v[0] = 1 << 30
+		v[1] = -(1 << 30)
+		for j := range v {
+			want[j] += v[j]
+		}
+		c, err := enc.EncryptInts(v)
+		require.NoError(t, err)
+		cts = append(cts, roundTrip(t, c, p.NewCiphertext()))
+	}
+	sum, err := p.Sum(cts, nil)
+	require.NoError(t, err)
+	ds := make([]*DecryptionShare, parties)
+	for i, h := range hs {
+		s, err := h.DecryptionShare(sum, nil)
+		require.NoError(t, err)
+		ds[i] = roundTrip(t, s, p.NewDecryptionShare())
+	}
+	got, err := p.CombineInts(sum, ds)
+	require.NoError(t, err)
+	require.Equal(t, want, got)
+	_, err = p.CombineInts(sum, ds[:2])
+	require.ErrorIs(t, err, ErrNotEnoughShares)
+
+	// re-encryption to an analyst
+	ask, apk := p.GenKeyPair()
+	rs := make([]*ReencryptionShare, parties)
+	for i, h := range hs {
+		s, err := h.ReencryptionShare(sum, apk, nil)
+		require.NoError(t, err)
+		rs[i] = roundTrip(t, s, p.NewReencryptionShare())
+	}
+	out, err := p.CombineReencryption(sum, rs)
+	require.NoError(t, err)
+	dec, err := p.NewDecryptor(ask)
+	require.NoError(t, err)
+	got, err = dec.DecryptInts(out)
+	require.NoError(t, err)
+	require.Equal(t, want, got)
+}
+
+func TestThresholdDroppedDecryptors(t *testing.T) {
+	r := rand.New(rand.NewSource(2))
+	const parties, T, n = 5, 3, 10
+	p, hs, pk := collective(t, Config{Preset: IntLogN13, Bound: 1000, MaxWeight: 4, KeyHolders: parties, Threshold: T})
+	enc, err := p.NewEncryptor(pk)
+	require.NoError(t, err)
+	want := make([]int64, n)
+	agg, err := p.NewAggregator(n)
+	require.NoError(t, err)
+	for i := 0; i < 4; i++ {
+		v := randInts(r, n, 1000)
+		for j := range v {
+			want[j] += v[j]
+		}
+		c, err := enc.EncryptInts(v)
+		require.NoError(t, err)
+		require.NoError(t, agg.Add(c))
+	}
+	sum := agg.Result()
+	for _, active := range [][]int{{0, 1, 2}, {1, 3, 4}, {0, 2, 4}} {
+		ds := make([]*DecryptionShare, 0, T)
+		for _, i := range active {
+			s, err := hs[i].DecryptionShare(sum, active)
+			require.NoError(t, err)
+			ds = append(ds, roundTrip(t, s, p.NewDecryptionShare()))
+		}
+		got, err := p.CombineInts(sum, ds)
+		require.NoError(t, err)
+		require.Equal(t, want, got, "set %v", active)
+	}
+	// mixing sets is refused
+	s1, err := hs[0].DecryptionShare(sum, []int{0, 1, 2})
+	require.NoError(t, err)
+	s2, err := hs[1].DecryptionShare(sum, []int{0, 1, 3})
+	require.NoError(t, err)
+	s3, err := hs[2].DecryptionShare(sum, []int{0, 1, 2})
+	require.NoError(t, err)
+	_, err = p.CombineInts(sum, []*DecryptionShare{s1, s2, s3})
+	require.ErrorIs(t, err, ErrMismatch)
+}

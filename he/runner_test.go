@@ -1,0 +1,108 @@
+package he
+
+import (
+	"context"
+	"math/rand"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/veil-go/veil/transport"
+)
+
+func TestRunThresholdWithDropouts(t *testing.T) {
+	r := rand.New(rand.NewSource(8))
+	const n = 9 // hub + 8 spokes
+	p, err := NewParams(Config{Preset: IntLogN13, Bound: 1 << 20, MaxWeight: 8, KeyHolders: 5, Threshold: 3})
+	require.NoError(t, err)
+	star, err := transport.NewMemStar(n, transport.Options{})
+	require.NoError(t, err)
+	defer func() {
+		for _, m := range star {
+			m.Close()
+		}
+	}()
+	round := Round{
+		Holders:       []int{1, 2, 3, 4, 5},
+		Clients:       []int{1, 2, 3, 4, 5, 6, 7, 8},
+		Length:        100,
+		CollectWindow: 500 * time.Millisecond,
+		ShareWindow:   5 * time.Second,
+	}
+	inputs := map[int]SpokeInput{}
+	want := make([]int64, round.Length)
+	for _, j := range round.Clients {
+		v := randInts(r, round.Length, 1<<20)
+		in := SpokeInput{Ints: v}
+		switch j {
+		case 7:
+			in.Silent = true // never sends
+		case 2, 3:
+			in.DropAfterSend = true // key holders 1 and 2 crash after contributing
+		}
+		if !in.Silent {
+			for i := range want {
+				want[i] += v[i]
+			}
+		}
+		inputs[j] = in
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := RunInProcess(ctx, star, p, round, inputs)
+	require.NoError(t, err)
+	require.Equal(t, want, res.Ints)
+	require.Equal(t, []int{1, 2, 3, 4, 5, 6, 8}, res.Counted)
+	require.Equal(t, []int{7}, res.Missing)
+	require.ElementsMatch(t, []int{2, 3}, res.Dropped)
+	require.Equal(t, []int{1, 4, 5}, res.Decryptors)
+	require.Greater(t, res.Bytes[6].BytesReceived, int64(p.CiphertextBytes(round.Length)))
+	t.Logf("keygen %v collect %v aggregate %v decrypt %v; client 6 sent %d B, holder 1 sent %d B",
+		res.KeyGen, res.Collect, res.Aggregate, res.Decrypt, res.Bytes[6].BytesReceived, res.Bytes[1].BytesReceived)
+}
+
+func TestRunNofNRealsAndTooManyDrops(t *testing.T) {
+	p, err := NewParams(Config{Preset: RealLogN13, RealBound: 10, MaxWeight: 3, KeyHolders: 3})
+	require.NoError(t, err)
+	star, err := transport.NewMemStar(4, transport.Options{})
+	require.NoError(t, err)
+	round := Round{Holders: []int{1, 2, 3}, Clients: []int{1, 2, 3}, Length: 5}
+	inputs := map[int]SpokeInput{
+		1: {Floats: []float64{1, 2, 3, 4, 5}},
+		2: {Floats: []float64{-1, 0.5, 0, 0, 10}},
+		3: {Floats: []float64{0.25, 0, 0, -4, -10}},
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := RunInProcess(ctx, star, p, round, inputs)
+	require.NoError(t, err)
+	require.InDeltaSlice(t, []float64{0.25, 2.5, 3, 0, 5}, res.Floats, 1e-5)
+
+	// N-of-N cannot survive a dropped key holder: a clear error, no hang.
+	star, err = transport.NewMemStar(4, transport.Options{})
+	require.NoError(t, err)
+	in := inputs[2]
+	in.DropAfterSend = true
+	inputs[2] = in
+	_, err = RunInProcess(ctx, star, p, round, inputs)
+	require.ErrorIs(t, err, ErrNotEnoughShares)
+}
+
+func TestRunOverTLS(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	star, err := transport.NewTLSLoopbackStar(ctx, 4, transport.Options{})
+	require.NoError(t, err)
+	defer func() {
+		for _, m := range star {
+			m.Close()
+		}
+	}()
+	p, err := NewParams(Config{Preset: IntLogN13, Bound: 100, MaxWeight: 3, KeyHolders: 3, Threshold: 2})
+	require.NoError(t, err)
+	round := Round{Holders: []int{1, 2, 3}, Clients: []int{1, 2, 3}, Length: 3}
+	inputs := map[int]SpokeInput{1: {Ints: []int64{1, 2, 3}}, 2: {Ints: []int64{-5, 0, 5}}, 3: {Ints: []int64{100, -100, 0}}}
+	res, err := RunInProcess(ctx, star, p, round, inputs)
+	require.NoError(t, err)
+	require.Equal(t, []int64{96, -98, 8}, res.Ints)
+}

@@ -1,0 +1,177 @@
+package mpc
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/veil-go/veil/transport"
+)
+
+func benchParties(b *testing.B, n int, tls bool) []*Party {
+	b.Helper()
+	var meshes []transport.Mesh
+	var err error
+	if tls {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		meshes, err = transport.NewTLSLoopbackMesh(ctx, n, transport.Options{})
+	} else {
+		meshes, err = transport.NewMemMesh(n, transport.Options{})
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		for _, m := range meshes {
+			_ = m.Close()
+		}
+	})
+	d, err := NewTrustedDealer(n)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ps := make([]*Party, n)
+	for i := range ps {
+		di, err := d.Party(i)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if ps[i], err = NewParty(meshes[i], di); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return ps
+}
+
+func runAll(b *testing.B, ps []*Party, prog func(p *Party) error) {
+	var wg sync.WaitGroup
+	errs := make([]error, len(ps))
+	for i, p := range ps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = prog(p)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func pattern(size int) []uint64 {
+	x := make([]uint64, size)
+	for i := range x {
+		x[i] = uint64(i) * 0x9e3779b97f4a7c15
+	}
+	return x
+}
+
+// benchVector runs op on a vector of size elements on every party, b.N
+// times, and returns the elements processed and the bytes party 0 sent. It
+// also reports the CPU time of all parties per element (cpu-ns/elem),
+// which other load on a shared machine disturbs less than wall time.
+func benchVector(b *testing.B, ps []*Party, size int, op func(ctx context.Context, p *Party, x Share) error) (float64, float64) {
+	x := Share(pattern(size))
+	ctx := context.Background()
+	before := ps[0].Stats()
+	cpu0 := cpuTime()
+	b.ResetTimer()
+	for b.Loop() {
+		runAll(b, ps, func(p *Party) error { return op(ctx, p, x) })
+	}
+	b.StopTimer()
+	elems := float64(b.N) * float64(size)
+	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/elems, "cpu-ns/elem")
+	return elems, float64(ps[0].Stats().BytesSent - before.BytesSent)
+}
+
+func benchMul(b *testing.B, n, size int, tls bool) {
+	mults, sent := benchVector(b, benchParties(b, n, tls), size, func(ctx context.Context, p *Party, x Share) error {
+		_, err := p.Mul(ctx, x, x)
+		return err
+	})
+	b.ReportMetric(mults/b.Elapsed().Seconds(), "mults/s")
+	b.ReportMetric(sent/mults, "bytes/mult/party")
+	b.ReportMetric(float64(2*(n-1)*8), "theory-bytes/mult/party")
+}
+
+// BenchmarkMul measures vectorised Beaver multiplication, dealer triple
+// generation included; compare with BenchmarkPlainMul in the same run.
+func BenchmarkMul(b *testing.B) {
+	b.Run("2party-mem-1M", func(b *testing.B) { benchMul(b, 2, 1<<20, false) })
+	b.Run("3party-mem-1M", func(b *testing.B) { benchMul(b, 3, 1<<20, false) })
+	b.Run("3party-tls-1M", func(b *testing.B) { benchMul(b, 3, 1_000_000, true) })
+}
+
+// BenchmarkPlainMul is the baseline: the same products in the clear.
+func BenchmarkPlainMul(b *testing.B) {
+	const size = 1 << 20
+	x, z := pattern(size), make([]uint64, size)
+	for b.Loop() {
+		for i := range x {
+			z[i] = x[i] * x[i]
+		}
+	}
+	b.ReportMetric(float64(b.N)*size/b.Elapsed().Seconds(), "mults/s")
+}
+
+// BenchmarkLTZ measures secure comparison (sign) for 3 parties in memory.
+func BenchmarkLTZ(b *testing.B) {
+	cmps, sent := benchVector(b, benchParties(b, 3, false), 1<<15, func(ctx context.Context, p *Party, x Share) error {
+		_, err := p.LTZ(ctx, x)
+		return err
+	})
+	b.ReportMetric(cmps/b.Elapsed().Seconds(), "cmps/s")
+	b.ReportMetric(sent/cmps, "bytes/cmp/party")
+}
+
+// BenchmarkPlainCompare is the baseline for BenchmarkLTZ.
+func BenchmarkPlainCompare(b *testing.B) {
+	const size = 1 << 15
+	x, z := pattern(size), make([]uint64, size)
+	for b.Loop() {
+		for i := range x {
+			z[i] = x[i] >> 63
+		}
+	}
+	b.ReportMetric(float64(b.N)*size/b.Elapsed().Seconds(), "cmps/s")
+}
+
+// BenchmarkTrunc measures fixed-point truncation (3 parties in memory).
+func BenchmarkTrunc(b *testing.B) {
+	truncs, _ := benchVector(b, benchParties(b, 3, false), 1<<20, func(ctx context.Context, p *Party, x Share) error {
+		_, err := p.Trunc(ctx, x, 16)
+		return err
+	})
+	b.ReportMetric(truncs/b.Elapsed().Seconds(), "truncs/s")
+}
+
+// BenchmarkCorrelate runs the vertical example's protocol on 1e5 rows.
+func BenchmarkCorrelate(b *testing.B) {
+	const rows = 100_000
+	x, y := make([]float64, rows), make([]float64, rows)
+	for i := range x {
+		x[i] = float64(i%977) * 3.5
+		y[i] = float64(i%331) + x[i]*0.1
+	}
+	ctx := context.Background()
+	for b.Loop() {
+		b.StopTimer()
+		ps := benchParties(b, 2, false)
+		b.StartTimer()
+		runAll(b, ps, func(p *Party) error {
+			col := x
+			if p.Self() == 1 {
+				col = y
+			}
+			_, err := Correlate(ctx, p, col)
+			return err
+		})
+	}
+	b.ReportMetric(float64(b.N)*rows/b.Elapsed().Seconds(), "rows/s")
+}

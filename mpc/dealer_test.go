@@ -1,0 +1,76 @@
+package mpc
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestDealerCorrelations reconstructs every kind of correlated randomness
+// from all views and checks its defining relation, for 2..6 parties.
+func TestDealerCorrelations(t *testing.T) {
+	ctx := context.Background()
+	for n := 2; n <= 6; n++ {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			d, err := NewTrustedDealer(n, WithDealerTestSeed([32]byte{byte(n)}))
+			require.NoError(t, err)
+			views := make([]Dealer, n)
+			for i := range views {
+				views[i], err = d.Party(i)
+				require.NoError(t, err)
+			}
+			const size = 300
+			sum := func(get func(i int) []uint64, xor bool) []uint64 {
+				out := make([]uint64, size)
+				for i := range n {
+					for k, v := range get(i) {
+						if xor {
+							out[k] ^= v
+						} else {
+							out[k] += v
+						}
+					}
+				}
+				return out
+			}
+			tr, at, dp := make([]Triples, n), make([]Triples, n), make([]DivPairs, n)
+			eb, db := make([]EdaBits, n), make([]DaBits, n)
+			for i, v := range views {
+				tr[i], err = v.Triples(ctx, size)
+				require.NoError(t, err)
+				at[i], err = v.ANDTriples(ctx, size)
+				require.NoError(t, err)
+				dp[i], err = v.DivPairs(ctx, size, 1000)
+				require.NoError(t, err)
+				eb[i], err = v.EdaBits(ctx, size)
+				require.NoError(t, err)
+				db[i], err = v.DaBits(ctx, size)
+				require.NoError(t, err)
+			}
+			a, b, c := sum(func(i int) []uint64 { return tr[i].A }, false), sum(func(i int) []uint64 { return tr[i].B }, false), sum(func(i int) []uint64 { return tr[i].C }, false)
+			ba, bb, bc := sum(func(i int) []uint64 { return at[i].A }, true), sum(func(i int) []uint64 { return at[i].B }, true), sum(func(i int) []uint64 { return at[i].C }, true)
+			r, q, m := sum(func(i int) []uint64 { return dp[i].R }, false), sum(func(i int) []uint64 { return dp[i].Q }, false), sum(func(i int) []uint64 { return dp[i].M }, false)
+			ea, ex := sum(func(i int) []uint64 { return eb[i].Arith }, false), sum(func(i int) []uint64 { return eb[i].Bool }, true)
+			da, dx := sum(func(i int) []uint64 { return db[i].Arith }, false), sum(func(i int) []uint64 { return db[i].Bool }, true)
+			ones := 0
+			for k := range size {
+				require.Equal(t, a[k]*b[k], c[k])
+				require.Equal(t, ba[k]&bb[k], bc[k])
+				require.Equal(t, r[k]/1000, q[k])
+				require.Equal(t, r[k]>>63, m[k])
+				require.Equal(t, ea[k], ex[k])
+				require.Equal(t, dx[k], da[k])
+				require.LessOrEqual(t, dx[k], uint64(1))
+				ones += int(dx[k])
+			}
+			// random bits are balanced: Binomial(300, 1/2) within 6 sd (false-failure < 1e-8)
+			require.InDelta(t, size/2, ones, 6*8.7)
+			_, err = views[0].Triples(ctx, -1)
+			require.ErrorIs(t, err, ErrInvalidParams)
+			_, err = views[n-1].DivPairs(ctx, 1, 0)
+			require.ErrorIs(t, err, ErrInvalidParams)
+		})
+	}
+}

@@ -1,0 +1,338 @@
+package mpc
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/bits"
+)
+
+// DefaultFracBits is the default fixed-point scale exponent: a real v is
+// the ring element round(v * 2^16) (two's complement in Z_2^64).
+const DefaultFracBits = 16
+
+// inputBits bounds encoded inputs: |v * 2^f| < 2^47, so that a product of
+// two of them (< 2^94) is never needed, but products of values whose
+// product stays below 2^(62-2f) (2^30 at f = 16) truncate exactly.
+const inputBits = 47
+
+// truncBound is the bound on |x| (as a signed ring element) under which
+// division and truncation are correct: |x| < 2^62.
+const truncBound = 62
+
+// EncodeFixed encodes reals at scale 2^f. It rejects NaN, infinities and
+// |v| >= 2^(47-f) with ErrOutOfRange.
+func EncodeFixed(vs []float64, f uint) ([]uint64, error) {
+	if f < 1 || f > 30 {
+		return nil, fmt.Errorf("%w: %d fractional bits", ErrInvalidParams, f)
+	}
+	limit := math.Ldexp(1, int(inputBits-f))
+	out := make([]uint64, len(vs))
+	for i, v := range vs {
+		if math.IsNaN(v) || math.IsInf(v, 0) || math.Abs(v) >= limit {
+			return nil, fmt.Errorf("%w: element %d is %v, limit |v| < 2^%d", ErrOutOfRange, i, v, inputBits-f)
+		}
+		out[i] = uint64(int64(math.Round(math.Ldexp(v, int(f)))))
+	}
+	return out, nil
+}
+
+// DecodeFixed reads ring elements at scale 2^f as signed reals.
+func DecodeFixed(xs []uint64, f uint) []float64 {
+	out := make([]float64, len(xs))
+	for i, x := range xs {
+		out[i] = math.Ldexp(float64(int64(x)), -int(f))
+	}
+	return out
+}
+
+// InputFixed encodes the owner's reals at this party's scale and shares
+// them (see [Party.Input]). Non-owners pass nil.
+func (p *Party) InputFixed(ctx context.Context, owner int, values []float64) (Share, error) {
+	var enc []uint64
+	if p.self == owner {
+		var err error
+		if enc, err = EncodeFixed(values, p.frac); err != nil {
+			return nil, err
+		}
+	}
+	return p.Input(ctx, owner, enc)
+}
+
+// OpenFixed opens x to all parties and decodes it at this party's scale.
+func (p *Party) OpenFixed(ctx context.Context, x Share) ([]float64, error) {
+	v, err := p.Open(ctx, x)
+	if err != nil {
+		return nil, err
+	}
+	return DecodeFixed(v, p.frac), nil
+}
+
+// PublicFixed returns shares of public reals (party 0 holds them).
+func (p *Party) PublicFixed(vs []float64) (Share, error) {
+	enc, err := EncodeFixed(vs, p.frac)
+	if err != nil {
+		return nil, err
+	}
+	return p.Public(enc), nil
+}
+
+// DivInt returns shares of floor(x / d) for shared signed x (|x| < 2^62)
+// and a public integer d >= 1, in one round, with a dealer-made pair
+// (r, floor(r/d), msb(r)): the parties open c = x + 2^62 + r, which is
+// uniform and so reveals nothing, and correct the one possible wrap-around
+// with the shared top bit of r. The result is exact up to one unit in the
+// last place (the result is floor(x/d) or one more when d is a power of
+// two; between floor(x/d)-1 and floor(x/d)+2 otherwise)
+// and never fails for |x| < 2^62; outside that bound it is wrong. For a
+// power of two the rounding is stochastic and unbiased: the result is
+// floor(x/d)+1 with probability (x mod d)/d, so its mean is exactly x/d.
+func (p *Party) DivInt(ctx context.Context, x Share, d uint64) (Share, error) {
+	if err := p.check("div", len(x)); err != nil {
+		return nil, err
+	}
+	if d == 0 || d >= 1<<truncBound {
+		return nil, fmt.Errorf("%w: integer divisor %d", ErrInvalidParams, d)
+	}
+	if d == 1 {
+		return append(Share(nil), x...), nil
+	}
+	n := len(x)
+	pr, err := p.dealer.DivPairs(ctx, n, d)
+	if err != nil {
+		return nil, p.dealerErr("div", err)
+	}
+	const offset = uint64(1) << truncBound
+	first := p.self == 0
+	masked := make([]uint64, n)
+	for i := range masked {
+		masked[i] = x[i] + pr.R[i]
+		if first {
+			masked[i] += offset
+		}
+	}
+	c, err := p.exchange(ctx, "div", kindArith, masked)
+	if err != nil {
+		return nil, err
+	}
+	wrapQuo, _ := bits.Div64(1, 0, d) // floor(2^64 / d), d >= 2
+	pow2 := d&(d-1) == 0
+	shift := uint(bits.TrailingZeros64(d))
+	off := offset / d
+	out := make(Share, n)
+	parallelFor(n, p.workers, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			z := -pr.Q[i]
+			if c[i]>>63 == 0 {
+				z += pr.M[i] * wrapQuo
+			}
+			if first {
+				if pow2 {
+					z += c[i]>>shift - off
+				} else {
+					z += c[i]/d - off
+				}
+			}
+			out[i] = z
+		}
+	})
+	return out, nil
+}
+
+// Trunc returns shares of floor(x / 2^bits) or that plus one (error at
+// most one unit in the last place, with probability about 1/2 for random
+// low bits; no failure for |x| < 2^62): see [Party.DivInt].
+func (p *Party) Trunc(ctx context.Context, x Share, bits uint) (Share, error) {
+	if bits >= truncBound {
+		return nil, fmt.Errorf("%w: truncation by %d bits", ErrInvalidParams, bits)
+	}
+	return p.DivInt(ctx, x, 1<<bits)
+}
+
+// MulFixed multiplies fixed-point vectors: a Beaver multiplication then a
+// truncation by f bits (two rounds). Each result is within 2^-f of the
+// exact product of the encoded inputs, provided the true
+// product satisfies |x*y| < 2^(62-2f) (2^30 at f = 16); otherwise it is
+// wrong, without an error (the parties cannot see the values).
+func (p *Party) MulFixed(ctx context.Context, x, y Share) (Share, error) {
+	z, err := p.Mul(ctx, x, y)
+	if err != nil {
+		return nil, err
+	}
+	return p.Trunc(ctx, z, p.frac)
+}
+
+// DotFixed is the fixed-point inner product: one Beaver round and one
+// truncation for the whole sum (so one rounding error, not len(x)).
+func (p *Party) DotFixed(ctx context.Context, x, y Share) (Share, error) {
+	z, err := p.Dot(ctx, x, y)
+	if err != nil {
+		return nil, err
+	}
+	return p.Trunc(ctx, z, p.frac)
+}
+
+// MulPublicFixed multiplies a fixed-point vector by a public real c (one
+// truncation round).
+func (p *Party) MulPublicFixed(ctx context.Context, x Share, c float64) (Share, error) {
+	enc, err := EncodeFixed([]float64{c}, p.frac)
+	if err != nil {
+		return nil, err
+	}
+	return p.Trunc(ctx, MulConst(x, enc[0]), p.frac)
+}
+
+// DivPublic divides a fixed-point vector by a public non-zero real d, in
+// one round. An integral d (|d| < 2^62) is exact division ([Party.DivInt],
+// error at most 2 units of 2^-f). A non-integral |d| >= 2^20 is rounded to
+// an integer first (relative error below 2^-21). Otherwise x is multiplied
+// by m = round(2^s/|d|), a 21-bit integer, and truncated by s bits
+// (relative error of the factor below 2^-20); that path needs
+// |x| < 2^(41-f) (2^25 at f = 16).
+func (p *Party) DivPublic(ctx context.Context, x Share, d float64) (Share, error) {
+	if math.IsNaN(d) || math.IsInf(d, 0) || d == 0 {
+		return nil, fmt.Errorf("%w: divisor %v", ErrInvalidParams, d)
+	}
+	ad := math.Abs(d)
+	if ad >= 1<<truncBound {
+		return nil, fmt.Errorf("%w: divisor %v too large", ErrInvalidParams, d)
+	}
+	var y Share
+	var err error
+	switch {
+	case ad == math.Floor(ad) || ad >= 1<<20:
+		y, err = p.DivInt(ctx, x, uint64(math.Round(ad)))
+	default:
+		_, e := math.Frexp(ad) // ad = frac * 2^e, frac in [0.5, 1)
+		s := 20 + e
+		if s < 1 {
+			return nil, fmt.Errorf("%w: divisor %v below 2^-19: multiply by its reciprocal instead", ErrInvalidParams, d)
+		}
+		m := uint64(math.Round(math.Ldexp(1, s) / ad))
+		y, err = p.DivInt(ctx, MulConst(x, m), 1<<uint(s))
+	}
+	if err != nil {
+		return nil, err
+	}
+	if d < 0 {
+		y = sub(make(Share, len(y)), y)
+	}
+	return y, nil
+}
+
+// newtonIters returns how many Newton steps take every a in [lo, hi] from
+// the guess y0 to relative error below 2^-(f+2), simulating the iteration
+// in float64 on a geometric grid of the range.
+func newtonIters(lo, hi, y0 float64, f uint, step func(a, y float64) float64, exact func(a float64) float64) (int, error) {
+	const grid = 64
+	worst := 0
+	for k := 0; k <= grid; k++ {
+		a := lo * math.Pow(hi/lo, float64(k)/grid)
+		y := y0
+		it := 0
+		for math.Abs(y/exact(a)-1) > math.Ldexp(1, -int(f)-2) {
+			y = step(a, y)
+			it++
+			if it > 100 || math.IsNaN(y) {
+				return 0, fmt.Errorf("%w: Newton iteration does not converge on [%v, %v]", ErrInvalidParams, lo, hi)
+			}
+		}
+		worst = max(worst, it)
+	}
+	return worst + 1, nil
+}
+
+func (p *Party) checkRange(lo, hi float64) error {
+	half := int(p.frac / 2)
+	if !(lo > 0) || !(hi > lo) || math.IsInf(hi, 0) || lo < math.Ldexp(1, -half) || hi > math.Ldexp(1, half) {
+		return fmt.Errorf("%w: range [%v, %v]: need 2^-%d <= lo < hi <= 2^%d", ErrInvalidParams, lo, hi, half, half)
+	}
+	return nil
+}
+
+// Reciprocal returns shares of 1/x for fixed-point x whose values all lie
+// in the public range [lo, hi], with 2^-(f/2) <= lo < hi <= 2^(f/2), by
+// Newton's iteration y <- y(2 - xy) from y0 = 2/(lo+hi). The number of
+// steps is chosen from the range (each step is 2 fixed-point
+// multiplications, 4 rounds); the result is within a few units of 2^-f of
+// 1/x. Values outside the range give wrong results without an error.
+func (p *Party) Reciprocal(ctx context.Context, x Share, lo, hi float64) (Share, error) {
+	if err := p.checkRange(lo, hi); err != nil {
+		return nil, err
+	}
+	y0 := 2 / (lo + hi)
+	iters, err := newtonIters(lo, hi, y0, p.frac,
+		func(a, y float64) float64 { return y * (2 - a*y) },
+		func(a float64) float64 { return 1 / a })
+	if err != nil {
+		return nil, err
+	}
+	enc, _ := EncodeFixed([]float64{y0, 2}, p.frac)
+	y := p.Public(repeat(enc[0], len(x)))
+	for range iters {
+		t, err := p.MulFixed(ctx, x, y)
+		if err != nil {
+			return nil, err
+		}
+		u, _ := p.AddPublic(sub(make(Share, len(t)), t), enc[1:])
+		if y, err = p.MulFixed(ctx, y, u); err != nil {
+			return nil, err
+		}
+	}
+	return y, nil
+}
+
+// Rsqrt returns shares of 1/sqrt(x) for fixed-point x in the public range
+// [lo, hi] (same limits as [Party.Reciprocal]) by Newton's iteration
+// y <- y(3 - x y^2)/2 from y0 = sqrt(2/(lo+hi)); each step is 3
+// multiplications (6 rounds).
+func (p *Party) Rsqrt(ctx context.Context, x Share, lo, hi float64) (Share, error) {
+	if err := p.checkRange(lo, hi); err != nil {
+		return nil, err
+	}
+	y0 := math.Sqrt(2 / (lo + hi))
+	iters, err := newtonIters(lo, hi, y0, p.frac,
+		func(a, y float64) float64 { return y * (3 - a*y*y) / 2 },
+		func(a float64) float64 { return 1 / math.Sqrt(a) })
+	if err != nil {
+		return nil, err
+	}
+	enc, _ := EncodeFixed([]float64{y0, 3}, p.frac)
+	y := p.Public(repeat(enc[0], len(x)))
+	for range iters {
+		y2, err := p.MulFixed(ctx, y, y)
+		if err != nil {
+			return nil, err
+		}
+		t, err := p.MulFixed(ctx, x, y2)
+		if err != nil {
+			return nil, err
+		}
+		u, _ := p.AddPublic(sub(make(Share, len(t)), t), enc[1:])
+		z, err := p.Mul(ctx, y, u)
+		if err != nil {
+			return nil, err
+		}
+		if y, err = p.Trunc(ctx, z, p.frac+1); err != nil {
+			return nil, err
+		}
+	}
+	return y, nil
+}
+
+// Sqrt returns shares of sqrt(x) = x * Rsqrt(x) for x in [lo, hi].
+func (p *Party) Sqrt(ctx context.Context, x Share, lo, hi float64) (Share, error) {
+	r, err := p.Rsqrt(ctx, x, lo, hi)
+	if err != nil {
+		return nil, err
+	}
+	return p.MulFixed(ctx, x, r)
+}
+
+func repeat(v uint64, n int) []uint64 {
+	out := make([]uint64, n)
+	for i := range out {
+		out[i] = v
+	}
+	return out
+}

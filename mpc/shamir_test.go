@@ -1,0 +1,112 @@
+package mpc
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"github.com/veil-go/veil/internal/prg"
+)
+
+func TestFieldMul(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 1000 {
+		a, b := r.Uint64N(ShamirPrime), r.Uint64N(ShamirPrime)
+		require.Equal(t, mulRef(a, b), fieldMul(a, b))
+		require.Equal(t, uint64(1), fieldMul(a|1, fieldInv(a|1)))
+	}
+	for _, v := range []int64{0, 1, -1, 1 << 40, -(1 << 40)} {
+		require.Equal(t, v, FieldToInt64(FieldFromInt64(v)))
+	}
+}
+
+// mulRef computes a*b mod p by schoolbook double-and-add.
+func mulRef(a, b uint64) uint64 {
+	var acc uint64
+	for i := 63; i >= 0; i-- {
+		acc = (acc * 2) % ShamirPrime
+		if b>>i&1 == 1 {
+			acc = (acc + a) % ShamirPrime
+		}
+	}
+	return acc
+}
+
+func TestShamirProperty(t *testing.T) {
+	for n := 2; n <= 7; n++ {
+		for th := 1; th < n; th++ {
+			t.Run(fmt.Sprintf("n%d/t%d", n, th), func(t *testing.T) {
+				r := rand.New(rand.NewPCG(uint64(n), uint64(th)))
+				g, err := prg.New(prg.Seed{byte(n), byte(th)})
+				require.NoError(t, err)
+				secrets := make([]uint64, 20)
+				for i := range secrets {
+					secrets[i] = FieldFromInt64(r.Int64N(1<<40) - 1<<39)
+				}
+				sh, err := ShamirSplit(secrets, th, n, g)
+				require.NoError(t, err)
+				// any t+1 shares reconstruct
+				perm := r.Perm(n)
+				sub := make([]ShamirShare, th+1)
+				for i := range sub {
+					sub[i] = sh[perm[i]]
+				}
+				got, err := ShamirReconstruct(sub, th)
+				require.NoError(t, err)
+				require.Equal(t, secrets, got)
+				// all shares reconstruct; sums are homomorphic
+				sum := make([]ShamirShare, n)
+				for i := range sh {
+					sum[i], err = ShamirAdd(sh[i], ShamirMulConst(sh[i], 2))
+					require.NoError(t, err)
+				}
+				got, err = ShamirReconstruct(sum, th)
+				require.NoError(t, err)
+				for k := range secrets {
+					require.Equal(t, fieldMul(secrets[k], 3), got[k])
+				}
+				// t shares are not enough
+				_, err = ShamirReconstruct(sh[:th], th)
+				require.ErrorIs(t, err, ErrInvalidParams)
+				// a tampered share among t+2 or more is detected
+				if n >= th+2 {
+					bad := append([]ShamirShare(nil), sh...)
+					victim := perm[r.IntN(n)]
+					bad[victim].Y = append([]uint64(nil), bad[victim].Y...)
+					bad[victim].Y[r.IntN(len(secrets))] ^= 1
+					_, err = ShamirReconstruct(bad, th)
+					require.ErrorIs(t, err, ErrInconsistent)
+				}
+			})
+		}
+	}
+}
+
+func TestShamirParams(t *testing.T) {
+	for _, c := range []struct{ t, n int }{{0, 3}, {3, 3}, {1, 1}, {-1, 5}} {
+		_, err := ShamirSplit([]uint64{1}, c.t, c.n, nil)
+		require.ErrorIs(t, err, ErrInvalidParams)
+	}
+	_, err := ShamirSplit([]uint64{ShamirPrime}, 1, 3, nil)
+	require.ErrorIs(t, err, ErrInvalidParams)
+	sh, err := ShamirSplit([]uint64{5}, 1, 3, nil)
+	require.NoError(t, err)
+	_, err = ShamirReconstruct([]ShamirShare{sh[0], sh[0]}, 1)
+	require.ErrorIs(t, err, ErrInvalidParams)
+}
+
+func TestOpenShamir(t *testing.T) {
+	const n, th = 4, 2
+	secrets := []uint64{FieldFromInt64(-42), 7, 0}
+	sh, err := ShamirSplit(secrets, th, n, nil)
+	require.NoError(t, err)
+	got := runParties(t, n, 1, func(ctx context.Context, p *Party) ([]uint64, error) {
+		return p.OpenShamir(ctx, sh[p.Self()], th)
+	})
+	for _, g := range got {
+		require.Equal(t, secrets, g)
+		require.Equal(t, int64(-42), FieldToInt64(g[0]))
+	}
+}

@@ -1,0 +1,95 @@
+package psi_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+
+	"github.com/veil-go/veil/psi"
+	"github.com/veil-go/veil/transport"
+)
+
+// runBoth runs the sender in a goroutine and the receiver here, over an
+// in-memory pipe (use transport's TLS connections between machines).
+func runBoth(set psi.SenderSet, mine [][]byte, opts psi.Options) (sender, receiver *psi.Result) {
+	ctx := context.Background()
+	cs, cr := transport.Pipe("shop", "bank", transport.Options{})
+	defer cs.Close()
+	defer cr.Close()
+	done := make(chan error, 1)
+	go func() {
+		var err error
+		sender, err = psi.RunSender(ctx, cs, set, opts)
+		done <- err
+	}()
+	receiver, err := psi.RunReceiver(ctx, cr, mine, opts)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		log.Fatal(err)
+	}
+	return sender, receiver
+}
+
+func emails(ss ...string) [][]byte {
+	out := make([][]byte, len(ss))
+	for i, s := range ss {
+		e, err := psi.NormalizeEmail(s)
+		if err != nil {
+			log.Fatal(err)
+		}
+		out[i] = []byte(e)
+	}
+	return out
+}
+
+func Example_intersection() {
+	bank := emails("ada@example.com", "Bob@Example.com", "carol@example.com")
+	shop := emails("dave@example.com", "bob@example.com ", "ada@example.com")
+
+	s, r := runBoth(psi.SenderSet{Items: shop}, bank, psi.Options{Mode: psi.Intersection, RevealToBoth: true})
+	for _, i := range r.Indices {
+		fmt.Println("bank shares:", string(bank[i]))
+	}
+	fmt.Println("shop learned its shared rows:", s.Indices)
+	// Output:
+	// bank shares: ada@example.com
+	// bank shares: bob@example.com
+	// shop learned its shared rows: [1 2]
+}
+
+func Example_cardinality() {
+	bank := psi.Items([]string{"id1", "id2", "id3", "id4"})
+	shop := psi.Items([]string{"id2", "id4", "id9"})
+
+	_, r := runBoth(psi.SenderSet{Items: shop}, bank, psi.Options{Mode: psi.Cardinality})
+	fmt.Println("shared customers:", r.Cardinality, "which ones:", r.Indices)
+	// Output: shared customers: 2 which ones: []
+}
+
+func Example_join() {
+	bank := psi.Items([]string{"id1", "id2", "id3"})
+	shop := psi.SenderSet{
+		Items:    psi.Items([]string{"id3", "id1", "id7"}),
+		Payloads: [][]byte{[]byte("gold"), []byte("silver"), []byte("bronze")},
+	}
+	_, r := runBoth(shop, bank, psi.Options{Mode: psi.Join})
+	for k, i := range r.Indices {
+		fmt.Printf("%s: %s\n", bank[i], r.Payloads[k])
+	}
+	// Output:
+	// id1: silver
+	// id3: gold
+}
+
+func Example_sum() {
+	bank := psi.Items([]string{"id1", "id2", "id3"})
+	shop := psi.SenderSet{
+		Items:  psi.Items([]string{"id3", "id1", "id7", "id1"}),
+		Values: []int64{250, 100, 9999, -30}, // id1 appears twice: its values add up
+	}
+	_, r := runBoth(shop, bank, psi.Options{Mode: psi.Sum})
+	fmt.Println("shared:", r.Cardinality, "spent:", r.Sum)
+	// Output: shared: 2 spent: 320
+}

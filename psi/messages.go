@@ -1,0 +1,458 @@
+package psi
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math/bits"
+)
+
+// Message kinds: the first byte of every message.
+const (
+	kindHello byte = iota + 1
+	kindPoints
+	kindTags
+	kindJoin
+	kindSumItems
+	kindAck
+	kindMatches
+	kindSumRequest
+	kindSumShare
+	kindOutcome
+)
+
+// protocolVersion is carried in Hello; peers with another version are
+// refused with ErrMismatch.
+const protocolVersion = 1
+
+// pointLen is the length of an encoded ristretto255 element.
+const pointLen = 32
+
+// sealOverhead is what AES-GCM adds to a join payload.
+const sealOverhead = 16
+
+// Role says which side a Hello comes from.
+type Role uint8
+
+const (
+	// RoleSender holds the payloads or values; it learns nothing unless
+	// RevealToBoth.
+	RoleSender Role = 1
+	// RoleReceiver learns the output.
+	RoleReceiver Role = 2
+)
+
+// Hello is the first message of each party: what it runs and how many
+// distinct items it holds (which the peer learns).
+type Hello struct {
+	Version      uint8
+	Role         Role
+	Protocol     Protocol
+	Mode         Mode
+	RevealToBoth bool
+	TagLen       int
+	Count        uint64
+}
+
+const helloLen = 1 + 1 + 1 + 1 + 1 + 1 + 1 + 8
+
+// MarshalBinary encodes h.
+func (h *Hello) MarshalBinary() ([]byte, error) {
+	if h.Protocol < 0 || h.Protocol > 255 || h.Mode < 0 || h.Mode > 255 || h.TagLen < 0 || h.TagLen > 255 {
+		return nil, fmt.Errorf("%w: hello field out of range", ErrInvalidParams)
+	}
+	b := make([]byte, helloLen)
+	b[0] = kindHello
+	b[1] = h.Version
+	b[2] = byte(h.Role)
+	b[3] = byte(h.Protocol)
+	b[4] = byte(h.Mode)
+	if h.RevealToBoth {
+		b[5] = 1
+	}
+	b[6] = byte(h.TagLen)
+	binary.BigEndian.PutUint64(b[7:], h.Count)
+	return b, nil
+}
+
+// UnmarshalBinary decodes a Hello, rejecting a wrong size, kind, role or
+// flag, and a count above MaxItems.
+func (h *Hello) UnmarshalBinary(b []byte) error {
+	if err := checkKind(b, kindHello, "hello"); err != nil {
+		return err
+	}
+	if len(b) != helloLen {
+		return fmt.Errorf("%w: hello is %d bytes, want %d", ErrMalformed, len(b), helloLen)
+	}
+	if b[2] != byte(RoleSender) && b[2] != byte(RoleReceiver) {
+		return fmt.Errorf("%w: hello: unknown role %d", ErrMalformed, b[2])
+	}
+	if b[5] > 1 {
+		return fmt.Errorf("%w: hello: bad reveal flag %d", ErrMalformed, b[5])
+	}
+	count := binary.BigEndian.Uint64(b[7:])
+	if count > MaxItems {
+		return fmt.Errorf("%w: hello: %d items, above %d", ErrMalformed, count, MaxItems)
+	}
+	*h = Hello{Version: b[1], Role: Role(b[2]), Protocol: Protocol(b[3]), Mode: Mode(b[4]),
+		RevealToBoth: b[5] == 1, TagLen: int(b[6]), Count: count}
+	return nil
+}
+
+// PointBatch carries encoded ristretto255 elements: the receiver's blinded
+// items, the sender's evaluations of them, or the sender's own blinded items.
+// Points is the concatenation of 32-byte encodings; whether each is a valid
+// encoding is checked when it is used.
+type PointBatch struct {
+	Points []byte
+}
+
+// Len is the number of points.
+func (p *PointBatch) Len() int { return len(p.Points) / pointLen }
+
+// MarshalBinary encodes p.
+func (p *PointBatch) MarshalBinary() ([]byte, error) {
+	if len(p.Points)%pointLen != 0 || len(p.Points)/pointLen > MaxBatchSize {
+		return nil, fmt.Errorf("%w: point batch of %d bytes", ErrInvalidParams, len(p.Points))
+	}
+	b := make([]byte, 5, 5+len(p.Points))
+	b[0] = kindPoints
+	binary.BigEndian.PutUint32(b[1:], uint32(len(p.Points)/pointLen))
+	return append(b, p.Points...), nil
+}
+
+// UnmarshalBinary decodes a PointBatch, checking its size against its count.
+func (p *PointBatch) UnmarshalBinary(b []byte) error {
+	n, rest, err := batchHeader(b, kindPoints, "point batch")
+	if err != nil {
+		return err
+	}
+	if len(rest) != n*pointLen {
+		return fmt.Errorf("%w: point batch: %d bytes for %d points", ErrMalformed, len(rest), n)
+	}
+	p.Points = rest
+	return nil
+}
+
+// TagBatch carries truncated hashes of doubly blinded items, TagLen bytes
+// each.
+type TagBatch struct {
+	TagLen int
+	Tags   []byte
+}
+
+// Len is the number of tags.
+func (t *TagBatch) Len() int { return len(t.Tags) / t.TagLen }
+
+// MarshalBinary encodes t.
+func (t *TagBatch) MarshalBinary() ([]byte, error) {
+	if t.TagLen < MinTagLen || t.TagLen > MaxTagLen || len(t.Tags)%t.TagLen != 0 || len(t.Tags)/t.TagLen > MaxBatchSize {
+		return nil, fmt.Errorf("%w: tag batch of %d bytes, tag length %d", ErrInvalidParams, len(t.Tags), t.TagLen)
+	}
+	b := make([]byte, 6, 6+len(t.Tags))
+	b[0] = kindTags
+	binary.BigEndian.PutUint32(b[1:], uint32(len(t.Tags)/t.TagLen))
+	b[5] = byte(t.TagLen)
+	return append(b, t.Tags...), nil
+}
+
+// UnmarshalBinary decodes a TagBatch.
+func (t *TagBatch) UnmarshalBinary(b []byte) error {
+	n, rest, err := batchHeader(b, kindTags, "tag batch")
+	if err != nil {
+		return err
+	}
+	if len(rest) < 1 {
+		return fmt.Errorf("%w: tag batch: truncated", ErrMalformed)
+	}
+	tl := int(rest[0])
+	if tl < MinTagLen || tl > MaxTagLen {
+		return fmt.Errorf("%w: tag batch: tag length %d", ErrMalformed, tl)
+	}
+	rest = rest[1:]
+	if len(rest) != n*tl {
+		return fmt.Errorf("%w: tag batch: %d bytes for %d tags of %d", ErrMalformed, len(rest), n, tl)
+	}
+	t.TagLen, t.Tags = tl, rest
+	return nil
+}
+
+// JoinBatch carries, per sender item, its tag and its payload sealed under a
+// key derived from the item's PRF value.
+type JoinBatch struct {
+	TagLen int
+	Tags   []byte
+	Sealed [][]byte
+}
+
+// MarshalBinary encodes j.
+func (j *JoinBatch) MarshalBinary() ([]byte, error) {
+	if j.TagLen < MinTagLen || j.TagLen > MaxTagLen || len(j.Tags) != len(j.Sealed)*j.TagLen || len(j.Sealed) > MaxBatchSize {
+		return nil, fmt.Errorf("%w: join batch of %d tag bytes, %d payloads", ErrInvalidParams, len(j.Tags), len(j.Sealed))
+	}
+	size := 6 + len(j.Tags)
+	for _, s := range j.Sealed {
+		if len(s) < sealOverhead || len(s) > MaxPayload+sealOverhead {
+			return nil, fmt.Errorf("%w: sealed payload of %d bytes", ErrInvalidParams, len(s))
+		}
+		size += 4 + len(s)
+	}
+	b := make([]byte, 6, size)
+	b[0] = kindJoin
+	binary.BigEndian.PutUint32(b[1:], uint32(len(j.Sealed)))
+	b[5] = byte(j.TagLen)
+	for i, s := range j.Sealed {
+		b = append(b, j.Tags[i*j.TagLen:(i+1)*j.TagLen]...)
+		b = binary.BigEndian.AppendUint32(b, uint32(len(s)))
+		b = append(b, s...)
+	}
+	return b, nil
+}
+
+// UnmarshalBinary decodes a JoinBatch, checking every length.
+func (j *JoinBatch) UnmarshalBinary(b []byte) error {
+	n, rest, err := batchHeader(b, kindJoin, "join batch")
+	if err != nil {
+		return err
+	}
+	if len(rest) < 1 {
+		return fmt.Errorf("%w: join batch: truncated", ErrMalformed)
+	}
+	tl := int(rest[0])
+	if tl < MinTagLen || tl > MaxTagLen {
+		return fmt.Errorf("%w: join batch: tag length %d", ErrMalformed, tl)
+	}
+	rest = rest[1:]
+	if len(rest) < n*(tl+4+sealOverhead) {
+		return fmt.Errorf("%w: join batch: %d bytes for %d items", ErrMalformed, len(rest), n)
+	}
+	tags := make([]byte, 0, n*tl)
+	sealed := make([][]byte, n)
+	for i := range n {
+		if len(rest) < tl+4 {
+			return fmt.Errorf("%w: join batch: item %d truncated", ErrMalformed, i)
+		}
+		tags = append(tags, rest[:tl]...)
+		l := binary.BigEndian.Uint32(rest[tl:])
+		rest = rest[tl+4:]
+		if l < sealOverhead || l > MaxPayload+sealOverhead || uint64(len(rest)) < uint64(l) {
+			return fmt.Errorf("%w: join batch: item %d: sealed length %d", ErrMalformed, i, l)
+		}
+		sealed[i] = rest[:l:l]
+		rest = rest[l:]
+	}
+	if len(rest) != 0 {
+		return fmt.Errorf("%w: join batch: %d trailing bytes", ErrMalformed, len(rest))
+	}
+	j.TagLen, j.Tags, j.Sealed = tl, tags, sealed
+	return nil
+}
+
+// SumItemBatch carries, per sender item, its blinded point and an
+// exponential-ElGamal encryption (C1, C2) of its value under the sender's
+// key: 96 bytes per item.
+type SumItemBatch struct {
+	Points []byte // 32 bytes per item
+	Cipher []byte // 64 bytes per item: C1 || C2
+}
+
+// Len is the number of items.
+func (s *SumItemBatch) Len() int { return len(s.Points) / pointLen }
+
+// MarshalBinary encodes s.
+func (s *SumItemBatch) MarshalBinary() ([]byte, error) {
+	n := len(s.Points) / pointLen
+	if len(s.Points)%pointLen != 0 || len(s.Cipher) != 2*pointLen*n || n > MaxBatchSize {
+		return nil, fmt.Errorf("%w: sum batch of %d+%d bytes", ErrInvalidParams, len(s.Points), len(s.Cipher))
+	}
+	b := make([]byte, 5, 5+3*pointLen*n)
+	b[0] = kindSumItems
+	binary.BigEndian.PutUint32(b[1:], uint32(n))
+	b = append(b, s.Points...)
+	return append(b, s.Cipher...), nil
+}
+
+// UnmarshalBinary decodes a SumItemBatch.
+func (s *SumItemBatch) UnmarshalBinary(b []byte) error {
+	n, rest, err := batchHeader(b, kindSumItems, "sum batch")
+	if err != nil {
+		return err
+	}
+	if len(rest) != 3*pointLen*n {
+		return fmt.Errorf("%w: sum batch: %d bytes for %d items", ErrMalformed, len(rest), n)
+	}
+	s.Points, s.Cipher = rest[:pointLen*n], rest[pointLen*n:]
+	return nil
+}
+
+// Ack acknowledges a batch: Count is the number of items it held.
+type Ack struct {
+	Count uint32
+}
+
+// MarshalBinary encodes a.
+func (a *Ack) MarshalBinary() ([]byte, error) {
+	b := []byte{kindAck, 0, 0, 0, 0}
+	binary.BigEndian.PutUint32(b[1:], a.Count)
+	return b, nil
+}
+
+// UnmarshalBinary decodes an Ack.
+func (a *Ack) UnmarshalBinary(b []byte) error {
+	if err := checkKind(b, kindAck, "ack"); err != nil {
+		return err
+	}
+	if len(b) != 5 {
+		return fmt.Errorf("%w: ack is %d bytes, want 5", ErrMalformed, len(b))
+	}
+	a.Count = binary.BigEndian.Uint32(b[1:])
+	return nil
+}
+
+// Matches tells the sender (RevealToBoth, Intersection and Join mode) which
+// of the items it streamed matched: bit i (LSB first) of Bitmap is item i of
+// the stream.
+type Matches struct {
+	N      uint32
+	Bitmap []byte
+}
+
+// MarshalBinary encodes m.
+func (m *Matches) MarshalBinary() ([]byte, error) {
+	if len(m.Bitmap) != (int(m.N)+7)/8 {
+		return nil, fmt.Errorf("%w: bitmap of %d bytes for %d bits", ErrInvalidParams, len(m.Bitmap), m.N)
+	}
+	b := make([]byte, 5, 5+len(m.Bitmap))
+	b[0] = kindMatches
+	binary.BigEndian.PutUint32(b[1:], m.N)
+	return append(b, m.Bitmap...), nil
+}
+
+// UnmarshalBinary decodes Matches, rejecting set bits past N.
+func (m *Matches) UnmarshalBinary(b []byte) error {
+	if err := checkKind(b, kindMatches, "matches"); err != nil {
+		return err
+	}
+	if len(b) < 5 {
+		return fmt.Errorf("%w: matches: truncated", ErrMalformed)
+	}
+	n := binary.BigEndian.Uint32(b[1:])
+	bm := b[5:]
+	if uint64(len(bm)) != (uint64(n)+7)/8 {
+		return fmt.Errorf("%w: matches: %d bytes for %d bits", ErrMalformed, len(bm), n)
+	}
+	if r := n % 8; r != 0 && bm[len(bm)-1]>>r != 0 {
+		return fmt.Errorf("%w: matches: bits set past the end", ErrMalformed)
+	}
+	m.N, m.Bitmap = n, bm
+	return nil
+}
+
+// Count is the number of set bits.
+func (m *Matches) Count() int {
+	c := 0
+	for _, x := range m.Bitmap {
+		c += bits.OnesCount8(x)
+	}
+	return c
+}
+
+// SumRequest is the receiver's rerandomised C1 of the summed ciphertext,
+// which the sender raises to its secret key.
+type SumRequest struct {
+	C1 [pointLen]byte
+}
+
+// MarshalBinary encodes r.
+func (r *SumRequest) MarshalBinary() ([]byte, error) {
+	return append([]byte{kindSumRequest}, r.C1[:]...), nil
+}
+
+// UnmarshalBinary decodes a SumRequest.
+func (r *SumRequest) UnmarshalBinary(b []byte) error {
+	if err := checkKind(b, kindSumRequest, "sum request"); err != nil {
+		return err
+	}
+	if len(b) != 1+pointLen {
+		return fmt.Errorf("%w: sum request is %d bytes", ErrMalformed, len(b))
+	}
+	copy(r.C1[:], b[1:])
+	return nil
+}
+
+// SumShare is the sender's answer: D = s*C1 and its public key Q = s*G.
+type SumShare struct {
+	D, Q [pointLen]byte
+}
+
+// MarshalBinary encodes s.
+func (s *SumShare) MarshalBinary() ([]byte, error) {
+	b := append([]byte{kindSumShare}, s.D[:]...)
+	return append(b, s.Q[:]...), nil
+}
+
+// UnmarshalBinary decodes a SumShare.
+func (s *SumShare) UnmarshalBinary(b []byte) error {
+	if err := checkKind(b, kindSumShare, "sum share"); err != nil {
+		return err
+	}
+	if len(b) != 1+2*pointLen {
+		return fmt.Errorf("%w: sum share is %d bytes", ErrMalformed, len(b))
+	}
+	copy(s.D[:], b[1:])
+	copy(s.Q[:], b[1+pointLen:])
+	return nil
+}
+
+// Outcome tells the sender (RevealToBoth, Cardinality and Sum mode) what the
+// receiver learned.
+type Outcome struct {
+	Cardinality uint64
+	Sum         int64
+}
+
+// MarshalBinary encodes o.
+func (o *Outcome) MarshalBinary() ([]byte, error) {
+	b := make([]byte, 17)
+	b[0] = kindOutcome
+	binary.BigEndian.PutUint64(b[1:], o.Cardinality)
+	binary.BigEndian.PutUint64(b[9:], uint64(o.Sum))
+	return b, nil
+}
+
+// UnmarshalBinary decodes an Outcome.
+func (o *Outcome) UnmarshalBinary(b []byte) error {
+	if err := checkKind(b, kindOutcome, "outcome"); err != nil {
+		return err
+	}
+	if len(b) != 17 {
+		return fmt.Errorf("%w: outcome is %d bytes", ErrMalformed, len(b))
+	}
+	o.Cardinality = binary.BigEndian.Uint64(b[1:])
+	o.Sum = int64(binary.BigEndian.Uint64(b[9:]))
+	return nil
+}
+
+func checkKind(b []byte, kind byte, what string) error {
+	if len(b) == 0 {
+		return fmt.Errorf("%w: empty message, want %s", ErrMalformed, what)
+	}
+	if b[0] != kind {
+		return fmt.Errorf("%w: message kind %d, want %s", ErrMalformed, b[0], what)
+	}
+	return nil
+}
+
+// batchHeader checks the kind and reads the item count (1..MaxBatchSize).
+func batchHeader(b []byte, kind byte, what string) (int, []byte, error) {
+	if err := checkKind(b, kind, what); err != nil {
+		return 0, nil, err
+	}
+	if len(b) < 5 {
+		return 0, nil, fmt.Errorf("%w: %s: truncated header", ErrMalformed, what)
+	}
+	n := binary.BigEndian.Uint32(b[1:])
+	if n == 0 || n > MaxBatchSize {
+		return 0, nil, fmt.Errorf("%w: %s: %d items (want 1..%d)", ErrMalformed, what, n, MaxBatchSize)
+	}
+	return int(n), b[5:], nil
+}
