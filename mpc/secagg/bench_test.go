@@ -86,7 +86,7 @@ func BenchmarkShamir(b *testing.B) {
 type roundStats struct {
 	total, server   time.Duration
 	cpu             time.Duration // user+system CPU time of the process
-	extraPerClient  float64 // bytes per client beyond its masked vector
+	extraPerClient  float64       // bytes per client beyond its masked vector
 	vectorBytes     int
 	counted, degree int
 }
