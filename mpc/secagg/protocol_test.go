@@ -113,3 +113,31 @@ func TestApplyMasksMatchesSequentialStream(t *testing.T) {
 		}
 	}
 }
+
+// Noise shares are added inside the masking: the sum carries exactly the
+// counted clients' shares, and a dropped client's share is not in it.
+func TestNoiseHook(t *testing.T) {
+	cfg, err := NewConfig(5, 3, WithThreshold(2))
+	require.NoError(t, err)
+	noise := WithNoise(func(dim int) ([]int64, error) {
+		z := make([]int64, dim)
+		for i := range z {
+			z[i] = int64(-7 * (i + 1))
+		}
+		return z, nil
+	})
+	in := randomInputs(rand.New(rand.NewPCG(8, 8)), 5, 3, 1000)
+	res, err := simulate(t, cfg, in, map[int]int{3: dropBeforeInput}, noise)
+	require.NoError(t, err)
+	want := plainSum(in, res.Counted, 3)
+	for i := range want {
+		want[i] += uint64(int64(-7*(i+1)) * int64(len(res.Counted)))
+	}
+	assert.Equal(t, want, res.Sum)
+	// A noise function that fails or returns the wrong length is an error.
+	bad := WithNoise(func(int) ([]int64, error) { return []int64{1}, nil })
+	_, err = simulate(t, cfg, in, nil, bad)
+	assert.ErrorIs(t, err, ErrInvalidParams)
+	_, err = NewClient(cfg, 1, WithNoise(nil))
+	assert.ErrorIs(t, err, ErrInvalidParams)
+}
