@@ -1,6 +1,7 @@
 package secagg
 
 import (
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"flag"
@@ -12,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/veil-go/veil/transport"
 )
 
 var (
@@ -283,5 +286,51 @@ func BenchmarkRound(b *testing.B) {
 			s = benchRound(b, cfg, 0.1)
 		}
 		reportRound(b, s)
+	})
+}
+
+// BenchmarkRunnerMemStar runs whole rounds through RunServer and RunClient
+// over an in-memory star (framing, copies, per-round collection), next to
+// the same round through the local steps (BenchmarkRound's driver).
+func BenchmarkRunnerMemStar(b *testing.B) {
+	const n, dim = 100, 1000
+	cfg, err := NewConfig(n, dim, WithGraph(SparseGraph))
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := randomInputs(rand.New(rand.NewPCG(1, 1)), n, dim, 1000)
+	b.Run("runner", func(b *testing.B) {
+		var perClient float64
+		for b.Loop() {
+			meshes, err := transport.NewMemStar(n+1, transport.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			var wg sync.WaitGroup
+			for i := 1; i <= n; i++ {
+				wg.Go(func() {
+					if err := RunClient(context.Background(), meshes[i], cfg, in[i-1]); err != nil {
+						b.Error(err)
+					}
+				})
+			}
+			res, err := RunServer(context.Background(), meshes[0], cfg)
+			wg.Wait()
+			if err != nil {
+				b.Fatal(err)
+			}
+			perClient = float64(res.Traffic.BytesSent+res.Traffic.BytesReceived) / n
+			for _, m := range meshes {
+				_ = m.Close()
+			}
+		}
+		b.ReportMetric(perClient, "B/client")
+	})
+	b.Run("baseline/local-steps", func(b *testing.B) {
+		var s roundStats
+		for b.Loop() {
+			s = benchRound(b, cfg, 0)
+		}
+		b.ReportMetric(s.extraPerClient+float64(8*dim+13), "B/client")
 	})
 }
