@@ -77,6 +77,7 @@ func benchOp(b *testing.B, ctx context.Context, op func(context.Context) (int64,
 func BenchmarkFloor(b *testing.B)     { benchGroup(b, "floor") }
 func BenchmarkTransport(b *testing.B) { benchGroup(b, "transport") }
 func BenchmarkDP(b *testing.B)        { benchGroup(b, "dp") }
+func BenchmarkHE(b *testing.B)        { benchGroup(b, "he") }
 func BenchmarkPSI(b *testing.B)       { benchGroup(b, "psi") }
 func BenchmarkMPC(b *testing.B)       { benchGroup(b, "mpc") }
 
