@@ -9,5 +9,6 @@ func Cases() []Case {
 	cs = append(cs, dpCases()...)
 	cs = append(cs, psiCases()...)
 	cs = append(cs, mpcCases()...)
+	cs = append(cs, secaggCases()...)
 	return cs
 }

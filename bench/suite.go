@@ -42,6 +42,8 @@ type Case struct {
 	// Chart and Series place the rows of this case in a chart: the x value
 	// is the size, the y value the seconds per Veil operation.
 	Chart, Series string
+	// Headline marks the case whose ratio RESULTS.md quotes for its group.
+	Headline bool
 	// Expect is the rough wall time of the full run of this case on 2 cores.
 	Expect time.Duration
 	// Setup prepares the operations for one size.
@@ -80,7 +82,9 @@ type Row struct {
 	Anchor string  `json:"anchor,omitempty"`
 	Chart  string  `json:"chart,omitempty"`
 	Series string  `json:"series,omitempty"`
-	Err    string  `json:"error,omitempty"`
+	// Headline: this row's ratio is quoted in RESULTS.md's headlines.
+	Headline bool   `json:"headline,omitempty"`
+	Err      string `json:"error,omitempty"`
 	// Skipped says why the kernel could not run in this build (a protocol
 	// not wired in yet); a skipped row is not a failure.
 	Skipped string `json:"skipped,omitempty"`
@@ -186,7 +190,7 @@ func sizeSuffix(size int) string {
 }
 
 func runOne(ctx context.Context, cfg Config, c *Case, size int) (row Row) {
-	row = Row{Group: c.Group, Kernel: c.Name, Size: size, Item: c.Item, Anchor: c.Anchor, Chart: c.Chart, Series: c.Series}
+	row = Row{Group: c.Group, Kernel: c.Name, Size: size, Item: c.Item, Anchor: c.Anchor, Chart: c.Chart, Series: c.Series, Headline: c.Headline}
 	defer func() {
 		if r := recover(); r != nil {
 			row.Err = fmt.Sprintf("panic: %v", r)
