@@ -241,9 +241,9 @@ func runOne(ctx context.Context, cfg Config, c *Case, size int) (row Row) {
 	return row
 }
 
-// Measure runs op repeatedly: once, then (discarding a first run much
-// shorter than minTime as warm-up) until minTime has passed or maxIters
-// runs were made. It returns the mean seconds per run, the number of timed
+// Measure runs op repeatedly: once, then (discarding a first run shorter
+// than minTime or 250 ms as warm-up) until minTime has passed or maxIters
+// runs were made; a single slow first run is the figure. It returns the mean seconds per run, the number of timed
 // runs, and the mean bytes per run.
 func Measure(ctx context.Context, op func(context.Context) (int64, error), minTime time.Duration, maxIters int) (secPerOp float64, iters int, bytesPerOp int64, err error) {
 	start := time.Now()
@@ -252,7 +252,10 @@ func Measure(ctx context.Context, op func(context.Context) (int64, error), minTi
 		return 0, 0, 0, err
 	}
 	first := time.Since(start)
-	if first >= minTime || maxIters <= 1 {
+	// A first run shorter than warmUp is a warm-up (cold caches, lazy
+	// initialisation) and is not counted, even when minTime is tiny.
+	const warmUp = 250 * time.Millisecond
+	if (first >= minTime && first >= warmUp) || maxIters <= 1 {
 		return first.Seconds(), 1, firstBytes, nil
 	}
 	// Time batches of doubling size, so that the clock is read rarely for
