@@ -55,6 +55,7 @@ func (m Machine) String() string {
 // Report is what -json writes.
 type Report struct {
 	Machine Machine `json:"machine"`
+	Command string  `json:"command,omitempty"` // how the figures were produced
 	Rows    []Row   `json:"rows"`
 }
 
@@ -76,9 +77,12 @@ func WriteMarkdown(w io.Writer, rows []Row) error {
 			size = fmtSize(r.Size)
 		}
 		veil, base, ratio := "—", "—", "—"
-		if r.Err != "" {
+		switch {
+		case r.Skipped != "":
+			veil = "skipped: " + cell(r.Skipped)
+		case r.Err != "":
 			veil = "error: " + cell(r.Err)
-		} else {
+		default:
 			veil = fmt.Sprintf("%s/op, %s %s/s", fmtDuration(r.VeilSeconds), fmtCount(r.VeilRate), r.Item)
 			if r.BytesPerItem > 0 {
 				veil += fmt.Sprintf(", %s/%s", fmtBytes(r.BytesPerItem), strings.TrimSuffix(r.Item, "s"))

@@ -62,9 +62,12 @@ func WriteResults(w io.Writer, m Machine, rows []Row, chartDir string, charts []
 		if r.Err != "" {
 			failed = append(failed, fmt.Sprintf("%s: %s: %s", r.Group, r.Kernel, r.Err))
 		}
+		if r.Skipped != "" {
+			failed = append(failed, fmt.Sprintf("%s: %s: skipped: %s", r.Group, r.Kernel, r.Skipped))
+		}
 	}
 	if len(failed) > 0 {
-		b.WriteString("\n## Kernels that failed in this run\n\n")
+		b.WriteString("\n## Kernels that failed or were skipped in this run\n\n")
 		for _, f := range failed {
 			b.WriteString("- " + f + "\n")
 		}
@@ -79,7 +82,8 @@ func chartsInfo(key string) (chartInfo, bool) {
 }
 
 // Headlines picks, per group, the row at the largest size that has a
-// baseline and describes its ratio in one line.
+// baseline, among the rows of the case marked Headline if there are any,
+// and describes its ratio in one line.
 func Headlines(rows []Row) []string {
 	var out []string
 	for _, g := range Groups(rows) {
@@ -89,10 +93,10 @@ func Headlines(rows []Row) []string {
 		var best *Row
 		for i := range rows {
 			r := &rows[i]
-			if r.Group != g || r.Err != "" || r.Baseline == "" {
+			if r.Group != g || r.Err != "" || r.Skipped != "" || r.Baseline == "" {
 				continue
 			}
-			if best == nil || r.Size > best.Size {
+			if best == nil || (r.Headline && !best.Headline) || (r.Headline == best.Headline && r.Size > best.Size) {
 				best = r
 			}
 		}

@@ -13,8 +13,9 @@ import (
 // Ops is what a Case's Setup returns for one problem size: the Veil
 // operation, its baseline, and how many items one operation handles.
 type Ops struct {
-	// Veil runs the measured operation once and returns the bytes it sent
-	// over the transport (0 if it does not communicate).
+	// Veil runs the measured operation once and returns the bytes it put
+	// on the wire: per party for multiparty kernels, both directions for
+	// two-party protocols (0 if it does not communicate).
 	Veil func(ctx context.Context) (bytes int64, err error)
 	// Baseline runs the baseline once; nil for a row without one.
 	Baseline func(ctx context.Context) (bytes int64, err error)
@@ -41,6 +42,8 @@ type Case struct {
 	// Chart and Series place the rows of this case in a chart: the x value
 	// is the size, the y value the seconds per Veil operation.
 	Chart, Series string
+	// Headline marks the case whose ratio RESULTS.md quotes for its group.
+	Headline bool
 	// Expect is the rough wall time of the full run of this case on 2 cores.
 	Expect time.Duration
 	// Setup prepares the operations for one size.
@@ -79,7 +82,12 @@ type Row struct {
 	Anchor string  `json:"anchor,omitempty"`
 	Chart  string  `json:"chart,omitempty"`
 	Series string  `json:"series,omitempty"`
-	Err    string  `json:"error,omitempty"`
+	// Headline: this row's ratio is quoted in RESULTS.md's headlines.
+	Headline bool   `json:"headline,omitempty"`
+	Err      string `json:"error,omitempty"`
+	// Skipped says why the kernel could not run in this build (a protocol
+	// not wired in yet); a skipped row is not a failure.
+	Skipped string `json:"skipped,omitempty"`
 }
 
 // Config tunes a run.
@@ -163,6 +171,9 @@ func Run(ctx context.Context, cfg Config, cases []Case) ([]Row, error) {
 				if row.Err != "" {
 					status = "error: " + row.Err
 				}
+				if row.Skipped != "" {
+					status = "skipped: " + row.Skipped
+				}
 				fmt.Fprintf(cfg.Progress, "[%d/%d] %s %s%s: %s (%.1fs)\n", n, total, c.Group, c.Name,
 					sizeSuffix(size), status, time.Since(start).Seconds())
 			}
@@ -179,13 +190,17 @@ func sizeSuffix(size int) string {
 }
 
 func runOne(ctx context.Context, cfg Config, c *Case, size int) (row Row) {
-	row = Row{Group: c.Group, Kernel: c.Name, Size: size, Item: c.Item, Anchor: c.Anchor, Chart: c.Chart, Series: c.Series}
+	row = Row{Group: c.Group, Kernel: c.Name, Size: size, Item: c.Item, Anchor: c.Anchor, Chart: c.Chart, Series: c.Series, Headline: c.Headline}
 	defer func() {
 		if r := recover(); r != nil {
 			row.Err = fmt.Sprintf("panic: %v", r)
 		}
 	}()
 	ops, err := c.Setup(ctx, size)
+	if errors.Is(err, ErrSkip) {
+		row.Skipped = err.Error()
+		return row
+	}
 	if err != nil {
 		row.Err = err.Error()
 		return row
@@ -226,18 +241,22 @@ func runOne(ctx context.Context, cfg Config, c *Case, size int) (row Row) {
 	return row
 }
 
-// Measure runs op repeatedly: once, then (discarding a first run much
-// shorter than minTime as warm-up) until minTime has passed or maxIters
-// runs were made. It returns the mean seconds per run, the number of timed
+// Measure runs op repeatedly: once, then (discarding a first run shorter
+// than minTime or 250 ms as warm-up) until minTime has passed or maxIters
+// runs were made; a single slow first run is the figure. It returns the mean seconds per run, the number of timed
 // runs, and the mean bytes per run.
 func Measure(ctx context.Context, op func(context.Context) (int64, error), minTime time.Duration, maxIters int) (secPerOp float64, iters int, bytesPerOp int64, err error) {
 	start := time.Now()
-	if _, err := op(ctx); err != nil {
+	firstBytes, err := op(ctx)
+	if err != nil {
 		return 0, 0, 0, err
 	}
 	first := time.Since(start)
-	if first >= minTime || maxIters <= 1 {
-		return first.Seconds(), 1, 0, nil
+	// A first run shorter than warmUp is a warm-up (cold caches, lazy
+	// initialisation) and is not counted, even when minTime is tiny.
+	const warmUp = 250 * time.Millisecond
+	if (first >= minTime && first >= warmUp) || maxIters <= 1 {
+		return first.Seconds(), 1, firstBytes, nil
 	}
 	// Time batches of doubling size, so that the clock is read rarely for
 	// fast operations.
@@ -262,8 +281,9 @@ func Measure(ctx context.Context, op func(context.Context) (int64, error), minTi
 	return elapsed.Seconds() / float64(iters), iters, bytes / int64(iters), nil
 }
 
-// errSkip marks a case that cannot run in this build.
-var errSkip = errors.New("not available")
+// ErrSkip, wrapped by a Setup error, marks a kernel that cannot run in
+// this build (for example a protocol not wired in yet).
+var ErrSkip = errors.New("not available in this build")
 
 // Groups returns the distinct groups of rows, in first-seen order.
 func Groups(rows []Row) []string {
@@ -283,7 +303,7 @@ func sortedCharts(rows []Row) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, r := range rows {
-		if r.Chart != "" && r.Err == "" && !seen[r.Chart] {
+		if r.Chart != "" && r.Err == "" && r.Skipped == "" && !seen[r.Chart] {
 			seen[r.Chart] = true
 			out = append(out, r.Chart)
 		}

@@ -50,15 +50,22 @@ func NewGaussian(epsilon, delta, l2Sensitivity float64) (*Gaussian, error) {
 	if !n.IsUint64() {
 		return nil, invalid("sigma out of the supported range")
 	}
-	g, ok := newDGauss(n.Uint64(), 1)
+	// The analytic calibration is for the continuous Gaussian; check the
+	// exact delta of the discrete Gaussian (CKS20 Theorem 7) at this
+	// sigma^2 = n and raise n by 2^-24 steps until it meets delta.
+	nn := n.Uint64()
+	for i := 0; dgDelta(epsilon, sensGrid, nextDown(math.Sqrt(float64(nn)))) > delta; i++ {
+		if i > 1<<12 {
+			return nil, invalid("cannot calibrate the discrete Gaussian for epsilon %v, delta %v", epsilon, delta)
+		}
+		nn += max(1, nn>>24)
+	}
+	g, ok := newDGauss(nn, 1)
 	if !ok {
 		return nil, invalid("sigma out of the supported range")
 	}
 	m := &Gaussian{eps: epsilon, delta: delta, sens: l2Sensitivity, grid: grid, g: g}
-	if err := m.init(); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return withSource(m, &m.source)
 }
 
 // AddNoise returns x plus Gaussian noise of standard deviation Sigma(), on the
@@ -104,23 +111,20 @@ const (
 // NewDiscreteGaussian returns a sampler of the discrete Gaussian with
 // parameter sigma in [MinDiscreteGaussianSigma, MaxDiscreteGaussianSigma].
 func NewDiscreteGaussian(sigma float64) (*DiscreteGaussian, error) {
-	if !finite(sigma) || sigma < MinDiscreteGaussianSigma || sigma > MaxDiscreteGaussianSigma {
-		return nil, invalid("discrete Gaussian sigma must be in [2^-10, 2^28], got %v", sigma)
-	}
 	g, err := dgaussFor(sigma)
 	if err != nil {
 		return nil, err
 	}
 	d := &DiscreteGaussian{sigma: sigma, g: g}
-	if err := d.init(); err != nil {
-		return nil, err
-	}
-	return d, nil
+	return withSource(d, &d.source)
 }
 
 // dgaussFor represents sigma^2 as n/d >= sigma^2, d a power of two, with
 // n >= 2^40 (relative error <= 2^-40) or d = 1 and n = ceil(sigma^2).
 func dgaussFor(sigma float64) (*dgauss, error) {
+	if !finite(sigma) || sigma < MinDiscreteGaussianSigma || sigma > MaxDiscreteGaussianSigma {
+		return nil, invalid("discrete Gaussian sigma must be in [2^-10, 2^28], got %v", sigma)
+	}
 	sq := new(big.Rat).SetFloat64(sigma)
 	sq.Mul(sq, sq)
 	lo := new(big.Rat).SetInt(new(big.Int).Lsh(big.NewInt(1), 40))
@@ -151,6 +155,9 @@ func (d *DiscreteGaussian) Sample() int64 {
 	d.mu.Unlock()
 	return z
 }
+
+// Noise returns dim independent draws (nil for dim <= 0).
+func (d *DiscreteGaussian) Noise(dim int) []int64 { return d.vec(dim, d.g.sample) }
 
 // AddNoise returns x plus one draw, saturating at the int64 range.
 func (d *DiscreteGaussian) AddNoise(x int64) int64 { return satAdd(x, d.Sample()) }

@@ -50,10 +50,7 @@ func NewLaplace(epsilon, sensitivity float64) (*Laplace, error) {
 		return nil, err
 	}
 	l := &Laplace{eps: epsilon, sens: sensitivity, grid: grid, t: t, shift: shift}
-	if err := l.init(); err != nil {
-		return nil, err
-	}
-	return l, nil
+	return withSource(l, &l.source)
 }
 
 // AddNoise returns x plus Laplace noise of scale about sensitivity/epsilon, on
@@ -112,10 +109,7 @@ func NewDiscreteLaplace(epsilon float64, sensitivity int64) (*DiscreteLaplace, e
 		return nil, err
 	}
 	d := &DiscreteLaplace{eps: epsilon, sens: sensitivity, t: t, shift: shift}
-	if err := d.init(); err != nil {
-		return nil, err
-	}
-	return d, nil
+	return withSource(d, &d.source)
 }
 
 // Sample returns one draw of the noise.
@@ -125,6 +119,11 @@ func (d *DiscreteLaplace) Sample() int64 {
 	d.mu.Unlock()
 	return z
 }
+
+// Noise returns dim independent draws (nil for dim <= 0).
+func (d *DiscreteLaplace) Noise(dim int) []int64 { return d.vec(dim, d.draw) }
+
+func (d *DiscreteLaplace) draw(r *prg) int64 { return r.discreteLaplace(d.t, d.shift) }
 
 // AddNoise returns x plus discrete Laplace noise. The sum saturates at the
 // int64 range instead of wrapping (a post-processing, so privacy is kept).

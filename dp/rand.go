@@ -102,6 +102,38 @@ func (s *source) init() error {
 	return nil
 }
 
+// withSource initialises src, the source embedded in v, from crypto/rand.
+func withSource[T any](v *T, src *source) (*T, error) {
+	if err := src.init(); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// vec returns dim draws (nil for dim <= 0) under the sampler's lock.
+func (s *source) vec(dim int, draw func(*prg) int64) []int64 {
+	if dim <= 0 {
+		return nil
+	}
+	out := make([]int64, dim)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range out {
+		out[i] = draw(s.r)
+	}
+	return out
+}
+
+// addTo adds one draw to each element of v in place, saturating at the int64
+// range, under the sampler's lock.
+func (s *source) addTo(v []int64, draw func(*prg) int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range v {
+		v[i] = satAdd(v[i], draw(s.r))
+	}
+}
+
 // SetTestSeed replaces the sampler's random source by an AES-CTR stream keyed
 // deterministically from seed, so that a test can reproduce its samples.
 //

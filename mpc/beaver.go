@@ -97,6 +97,12 @@ func (p *Party) And(ctx context.Context, x, y BoolShare) (BoolShare, error) {
 	if len(x) != len(y) {
 		return nil, fmt.Errorf("%w: and of lengths %d and %d", ErrInvalidParams, len(x), len(y))
 	}
+	return p.and(ctx, x, y)
+}
+
+// and is And without the length checks, for internal batches that may be
+// longer than the caller's vectors.
+func (p *Party) and(ctx context.Context, x, y BoolShare) (BoolShare, error) {
 	n := len(x)
 	t, err := p.dealer.ANDTriples(ctx, n)
 	if err != nil {

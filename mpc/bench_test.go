@@ -72,17 +72,22 @@ func pattern(size int) []uint64 {
 }
 
 // benchVector runs op on a vector of size elements on every party, b.N
-// times, and returns the elements processed and the bytes party 0 sent.
+// times, and returns the elements processed and the bytes party 0 sent. It
+// also reports the CPU time of all parties per element (cpu-ns/elem),
+// which other load on a shared machine disturbs less than wall time.
 func benchVector(b *testing.B, ps []*Party, size int, op func(ctx context.Context, p *Party, x Share) error) (float64, float64) {
 	x := Share(pattern(size))
 	ctx := context.Background()
 	before := ps[0].Stats()
+	cpu0 := cpuTime()
 	b.ResetTimer()
 	for b.Loop() {
 		runAll(b, ps, func(p *Party) error { return op(ctx, p, x) })
 	}
 	b.StopTimer()
-	return float64(b.N) * float64(size), float64(ps[0].Stats().BytesSent - before.BytesSent)
+	elems := float64(b.N) * float64(size)
+	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/elems, "cpu-ns/elem")
+	return elems, float64(ps[0].Stats().BytesSent - before.BytesSent)
 }
 
 func benchMul(b *testing.B, n, size int, tls bool) {

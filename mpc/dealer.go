@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/bits"
+	"runtime"
 	"sync"
 
 	"github.com/veil-go/veil/internal/prg"
@@ -32,10 +33,15 @@ type DaBits struct{ Arith, Bool []uint64 }
 // program does); each call returns fresh randomness that is never reused.
 // Implementations must be safe for use by their one party only.
 type Dealer interface {
+	// Triples returns n Beaver triples c = a*b over Z_2^64.
 	Triples(ctx context.Context, n int) (Triples, error)
+	// ANDTriples returns n triples of 64-bit words c = a AND b, XOR-shared.
 	ANDTriples(ctx context.Context, n int) (Triples, error)
+	// DivPairs returns n tuples (r, floor(r/d), msb(r)) for a public d >= 1.
 	DivPairs(ctx context.Context, n int, d uint64) (DivPairs, error)
+	// EdaBits returns n random ring elements shared both ways.
 	EdaBits(ctx context.Context, n int) (EdaBits, error)
+	// DaBits returns n random bits shared both ways.
 	DaBits(ctx context.Context, n int) (DaBits, error)
 }
 
@@ -54,19 +60,25 @@ type Dealer interface {
 // share), so in a networked deployment the dealer would send party N-1
 // one vector per request and the others nothing but a 32-byte seed.
 type TrustedDealer struct {
-	n      int
-	seeds  []prg.Seed
-	mu     sync.Mutex
-	gens   []*prg.PRG // the dealer's copies of every party's stream
-	issued []bool
+	n       int
+	workers int
+	seeds   []prg.Seed
+	mu      sync.Mutex
+	gens    []*prg.PRG // the dealer's copies of every party's stream
+	issued  []bool
 }
 
 // DealerOption configures a TrustedDealer.
 type DealerOption func(*dealerOptions)
 
 type dealerOptions struct {
-	seed *prg.Seed
+	seed    *prg.Seed
+	workers int
 }
+
+// WithDealerWorkers bounds the goroutines the dealer uses to compute the
+// last party's shares (default runtime.GOMAXPROCS(0)).
+func WithDealerWorkers(k int) DealerOption { return func(o *dealerOptions) { o.workers = k } }
 
 // WithDealerTestSeed makes the dealer's seeds derive from seed instead of
 // crypto/rand. FOR TESTS ONLY: anyone who knows the seed knows every share.
@@ -79,9 +91,12 @@ func NewTrustedDealer(n int, opts ...DealerOption) (*TrustedDealer, error) {
 	if n < 2 {
 		return nil, fmt.Errorf("%w: a dealer needs at least 2 parties, got %d", ErrInvalidParams, n)
 	}
-	var o dealerOptions
+	o := dealerOptions{workers: runtime.GOMAXPROCS(0)}
 	for _, f := range opts {
 		f(&o)
+	}
+	if o.workers < 1 {
+		return nil, fmt.Errorf("%w: %d dealer workers", ErrInvalidParams, o.workers)
 	}
 	var master *prg.PRG
 	var err error
@@ -93,7 +108,7 @@ func NewTrustedDealer(n int, opts ...DealerOption) (*TrustedDealer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mpc: dealer: %w", err)
 	}
-	d := &TrustedDealer{n: n, seeds: make([]prg.Seed, n), gens: make([]*prg.PRG, n), issued: make([]bool, n)}
+	d := &TrustedDealer{n: n, workers: o.workers, seeds: make([]prg.Seed, n), gens: make([]*prg.PRG, n), issued: make([]bool, n)}
 	for i := range d.seeds {
 		d.seeds[i] = master.NextSeed()
 		if d.gens[i], err = prg.New(d.seeds[i]); err != nil {
@@ -235,10 +250,10 @@ func (l *lastDealer) triples(ctx context.Context, n int, boolean bool) (Triples,
 	defer d.mu.Unlock()
 	last := d.n - 1
 	all := make([]Triples, d.n)
-	replay(d.n, func(p int) { all[p] = genTriples(d.gens[p], n, p == last) })
+	d.replay(func(p int) { all[p] = genTriples(d.gens[p], n, p == last) })
 	mine := all[last]
 	mine.C = make([]uint64, n)
-	parallelFor(n, d.n, func(lo, hi int) {
+	parallelFor(n, d.workers, func(lo, hi int) {
 		for k := lo; k < hi; k++ {
 			a, b, c := mine.A[k], mine.B[k], uint64(0)
 			for _, t := range all[:last] {
@@ -262,14 +277,16 @@ func (l *lastDealer) triples(ctx context.Context, n int, boolean bool) (Triples,
 	return mine, nil
 }
 
-// replay runs gen for every party's stream, concurrently (the streams
-// are independent).
-func replay(n int, gen func(p int)) {
+// replay runs gen for every party's stream, up to d.workers at a time
+// (the streams are independent).
+func (d *TrustedDealer) replay(gen func(p int)) {
 	var wg sync.WaitGroup
-	for p := range n {
+	sem := make(chan struct{}, d.workers)
+	for p := range d.n {
 		wg.Add(1)
+		sem <- struct{}{}
 		go func() {
-			defer wg.Done()
+			defer func() { <-sem; wg.Done() }()
 			gen(p)
 		}()
 	}

@@ -37,7 +37,11 @@
 // sends 2*(N-1)*8 bytes per multiplication: its shares of e = x - a and
 // f = y - b to every peer); [Party.Open] sends (N-1)*8 bytes per element;
 // [Party.Input] sends only a 32-byte seed to each peer whatever the length.
-// [Concat] and [Split] batch unrelated operations into one round.
+// [Concat] and [Split] batch unrelated operations into one round. Vectors
+// travel as messages of at most 2^20 words (8 MiB), each checked for its
+// kind, step and exact length ([Message]). [RunLocal] runs all parties of
+// a one-process demo or test (over transport.NewMemMesh or
+// transport.NewTLSLoopbackMesh) with an in-process dealer.
 // [Correlate] is the two-column covariance / correlation / regression
 // used by examples/vertical.
 //
@@ -49,8 +53,9 @@
 // [Party.DivInt]: the parties open c = x + 2^62 + r for a dealer pair
 // (r, floor(r/d), msb(r)); c is uniform, so it reveals nothing, and the one
 // possible wrap-around is corrected exactly with the shared msb(r). The
-// truncated value is floor(x/2^f) or that plus one unit (2^-f), and it
-// never fails as long as |x| < 2^62, which for a product means
+// truncated value is floor(x/2^f) or that plus one unit (2^-f), the
+// latter with probability (x mod 2^f)/2^f, so the rounding is unbiased;
+// it never fails as long as |x| < 2^62, which for a product means
 // |x*y| < 2^(62-2f) in real terms (2^30 at f = 16). (This avoids the
 // 2^(l+1-64) failure probability of SecureML's local truncation, at the
 // price of one round.) Division by a public integer uses the same pair and
@@ -83,8 +88,13 @@
 // The dealer ([TrustedDealer]) knows all correlated randomness and so can
 // unmask everything opened: it must not collude with any party. It gives
 // parties 0..N-2 only a seed (they derive their shares themselves) and
-// computes party N-1's shares from all seeds. Dealer-free generation (OT or
-// homomorphic encryption) would plug in behind the same [Dealer] interface.
+// computes party N-1's correcting shares from all seeds. It runs in
+// process ([TrustedDealer.Party]) or as a separate networked party
+// ([TrustedDealer.Serve] with [NewRemoteDealer] on each party; over mutual
+// TLS, since seeds and shares must stay confidential); then only party N-1
+// receives traffic from it, one vector per triple request. Dealer-free
+// generation (OT or homomorphic encryption) would plug in behind the same
+// [Dealer] interface.
 //
 // Malicious behaviour is not prevented: a party that sends wrong shares
 // changes the result undetected (except Shamir openings with N >= t+2).

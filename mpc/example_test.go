@@ -15,34 +15,7 @@ func run(n int, prog func(ctx context.Context, p *mpc.Party) error) error {
 	if err != nil {
 		return err
 	}
-	dealer, err := mpc.NewTrustedDealer(n)
-	if err != nil {
-		return err
-	}
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		d, err := dealer.Party(i)
-		if err != nil {
-			return err
-		}
-		p, err := mpc.NewParty(meshes[i], d)
-		if err != nil {
-			return err
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = prog(context.Background(), p)
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return mpc.RunLocal(context.Background(), meshes, prog)
 }
 
 // Three parties multiply two private vectors; only party 2 learns the

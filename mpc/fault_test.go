@@ -216,3 +216,22 @@ func TestTLSMesh(t *testing.T) {
 	}
 	waitGoroutines(t, base)
 }
+
+func TestRunLocal(t *testing.T) {
+	meshes, err := transport.NewMemMesh(3, transport.Options{})
+	require.NoError(t, err)
+	boom := errors.New("boom")
+	start := time.Now()
+	err = RunLocal(context.Background(), meshes, func(ctx context.Context, p *Party) error {
+		if p.Self() == 1 {
+			return boom // a program error on one party
+		}
+		_, err := p.Open(ctx, Share{1})
+		return err
+	})
+	require.ErrorIs(t, err, boom)
+	require.ErrorIs(t, err, transport.ErrClosed, "the others stopped because party 1 closed its mesh")
+	require.Less(t, time.Since(start), 5*time.Second)
+	err = RunLocal(context.Background(), []transport.Mesh{meshes[1], meshes[0]}, nil)
+	require.ErrorIs(t, err, ErrInvalidParams)
+}

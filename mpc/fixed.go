@@ -84,7 +84,9 @@ func (p *Party) PublicFixed(vs []float64) (Share, error) {
 // with the shared top bit of r. The result is exact up to one unit in the
 // last place (the result is floor(x/d) or one more when d is a power of
 // two; between floor(x/d)-1 and floor(x/d)+2 otherwise)
-// and never fails for |x| < 2^62; outside that bound it is wrong.
+// and never fails for |x| < 2^62; outside that bound it is wrong. For a
+// power of two the rounding is stochastic and unbiased: the result is
+// floor(x/d)+1 with probability (x mod d)/d, so its mean is exactly x/d.
 func (p *Party) DivInt(ctx context.Context, x Share, d uint64) (Share, error) {
 	if err := p.check("div", len(x)); err != nil {
 		return nil, err

@@ -21,6 +21,15 @@ type LinRegResult struct {
 	BytesReceived    int64
 }
 
+// Fixed-point limits of Correlate: the products x'y' are summed at scale
+// 2^2f, which must stay below 2^62 for N up to 2^25 rows; the covariance
+// is kept with corrExtraBits more fractional bits than the inputs.
+const (
+	corrMinFrac   = 12
+	corrMaxFrac   = 16
+	corrExtraBits = 12
+)
+
 // Correlate computes the covariance, correlation and regression line of
 // two columns that the parties have already aligned row by row (by PSI,
 // for example): party 0 passes x, party 1 passes y, any other party passes
@@ -37,11 +46,16 @@ type LinRegResult struct {
 //
 // Each party centres and scales its own column, x' = (x - mean)/2^k, so
 // that x' has variance in [1/4, 1) whatever the data's units, which keeps
-// every fixed-point intermediate in range (N up to 2^25 rows) and the
-// results within about 1e-4 relative for |corr| >= 0.1.
+// every fixed-point intermediate in range (N up to 2^25 rows). The
+// covariance is carried with 12 more fractional bits than the inputs, so
+// the results are within about 1e-4 relative even for weak correlations
+// (|corr| >= 0.01); the party's scale must be 12 to 16 fractional bits.
 func Correlate(ctx context.Context, p *Party, column []float64) (*LinRegResult, error) {
 	if err := p.check("correlate", len(column)); err != nil {
 		return nil, err
+	}
+	if p.frac < corrMinFrac || p.frac > corrMaxFrac {
+		return nil, fmt.Errorf("%w: Correlate needs %d to %d fractional bits, party has %d", ErrInvalidParams, corrMinFrac, corrMaxFrac, p.frac)
 	}
 	start := p.Stats()
 	step0 := p.step
@@ -127,12 +141,13 @@ func Correlate(ctx context.Context, p *Party, column []float64) (*LinRegResult, 
 		return nil, err
 	}
 	// cov' = sum x'y' / N: the dot product is at scale 2^2f; one exact
-	// division by N*2^f brings it to scale 2^f.
+	// division by N*2^(f-g) brings it to scale 2^(f+g), keeping g extra
+	// bits so that a weak covariance keeps its relative precision.
 	dot, err := p.Dot(ctx, xs, ys)
 	if err != nil {
 		return nil, err
 	}
-	cov, err := p.DivInt(ctx, dot, uint64(n)<<f)
+	cov, err := p.DivInt(ctx, dot, uint64(n)<<(f-corrExtraBits))
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +156,8 @@ func Correlate(ctx context.Context, p *Party, column []float64) (*LinRegResult, 
 	if err != nil {
 		return nil, err
 	}
-	// u = (rx*ry, rx*rx); then (corr', slope') = cov' * u.
+	// u = (rx*ry, rx*rx); then (corr', slope') = cov' * u, at scale
+	// 2^(f+g) like cov'.
 	u, err := p.MulFixed(ctx, Share{r[0], r[0]}, Share{r[1], r[0]})
 	if err != nil {
 		return nil, err
@@ -150,10 +166,11 @@ func Correlate(ctx context.Context, p *Party, column []float64) (*LinRegResult, 
 	if err != nil {
 		return nil, err
 	}
-	opened, err := p.OpenFixed(ctx, Concat(cov, out))
+	raw, err := p.Open(ctx, Concat(cov, out))
 	if err != nil {
 		return nil, err
 	}
+	opened := DecodeFixed(raw, f+corrExtraBits)
 	res.Cov = math.Ldexp(opened[0], res.ScaleX+res.ScaleY)
 	res.Corr = opened[1]
 	res.Slope = math.Ldexp(opened[2], res.ScaleY-res.ScaleX)
@@ -180,12 +197,13 @@ func (p *Party) exchangePublic(ctx context.Context, mine []uint64) ([][]uint64, 
 		if j == p.self {
 			continue
 		}
-		body, err := p.recvFrom(ctx, j, kindPublic, len(mine))
+		out[j] = make([]uint64, len(mine))
+		err := p.recvChunks(ctx, j, kindPublic, len(mine), func(lo int, body []byte) {
+			combine(out[j][lo:], body, false, 1)
+		})
 		if err != nil {
 			return nil, p.fail("public", err)
 		}
-		out[j] = make([]uint64, len(mine))
-		combine(out[j], body, false, 1)
 	}
 	p.step++
 	return out, nil

@@ -7,12 +7,15 @@ import (
 
 // Message kinds on the wire.
 const (
-	kindArith  byte = 1 // additive shares over Z_2^64 to be summed
-	kindBool   byte = 2 // XOR shares to be combined with exclusive or
-	kindInput  byte = 3 // an input owner's seed for the receiver's share
-	kindPublic byte = 4 // public values (headers of high-level protocols)
-	kindShamir byte = 5 // Shamir shares over GF(2^61-1)
-	kindMax    byte = kindShamir
+	kindArith         byte = 1 // additive shares over Z_2^64 to be summed
+	kindBool          byte = 2 // XOR shares to be combined with exclusive or
+	kindInput         byte = 3 // an input owner's seed for the receiver's share
+	kindPublic        byte = 4 // public values (headers of high-level protocols)
+	kindShamir        byte = 5 // Shamir shares over GF(2^61-1)
+	kindSeed          byte = 6 // a networked dealer's seed for a party
+	kindDealerRequest byte = 7 // the last party's request to a networked dealer
+	kindDealerReply   byte = 8 // a networked dealer's correcting shares
+	kindMax           byte = kindDealerReply
 )
 
 // headerSize is the size of a message's header: kind (1 byte), step

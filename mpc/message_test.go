@@ -66,6 +66,12 @@ func FuzzMessageUnmarshal(f *testing.F) {
 	})
 }
 
+func meshConn(t *testing.T, m transport.Mesh, j int) transport.Conn {
+	c, err := m.Conn(j)
+	require.NoError(t, err)
+	return c
+}
+
 // FuzzPeerMessage feeds arbitrary bytes to a party as its peer's message
 // at each kind of step: the party must return a result or an error
 // (ErrMalformed for bad data), never panic or hang.
@@ -76,6 +82,8 @@ func FuzzPeerMessage(f *testing.F) {
 	f.Add(uint8(2), appendMessage(nil, kindShamir, 0, []uint64{1, 2, 3, ShamirPrime}))
 	f.Add(uint8(3), appendMessage(nil, kindBool, 0, []uint64{1, 2, 3, 4}))
 	f.Add(uint8(0), []byte{1, 0, 0})
+	f.Add(uint8(4), appendMessage(nil, kindSeed, 0, []uint64{1, 2, 3, 4}))
+	f.Add(uint8(5), appendMessage(nil, kindDealerReply, 1, []uint64{1, 2, 3, 4}))
 	f.Fuzz(func(t *testing.T, op uint8, data []byte) {
 		meshes, err := transport.NewMemMesh(2, transport.Options{})
 		require.NoError(t, err)
@@ -91,7 +99,7 @@ func FuzzPeerMessage(f *testing.F) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		x := Share{1, 2, 3, 4}
-		switch op % 4 {
+		switch op % 6 {
 		case 0:
 			_, err = p.Open(ctx, x)
 		case 1:
@@ -101,6 +109,16 @@ func FuzzPeerMessage(f *testing.F) {
 			_, err = p.OpenShamir(ctx, sh[0], 1)
 		case 3:
 			_, err = p.OpenBool(ctx, BoolShare(x))
+		case 4: // a dealer's seed
+			_, err = NewRemoteDealer(ctx, meshConn(t, meshes[0], 1), 0, 2)
+		case 5: // a dealer's reply to the last party
+			dealerEnd, mine := transport.Pipe("dealer", "party-1", transport.Options{})
+			require.NoError(t, dealerEnd.Send(ctx, appendMessage(nil, kindSeed, 0, []uint64{1, 2, 3, 4})))
+			require.NoError(t, dealerEnd.Send(ctx, data))
+			var rd Dealer
+			if rd, err = NewRemoteDealer(ctx, mine, 1, 2); err == nil {
+				_, err = rd.Triples(ctx, 4)
+			}
 		}
 		if err != nil {
 			require.False(t, errors.Is(err, context.DeadlineExceeded), "hung: %v", err)

@@ -71,6 +71,39 @@ func TestMulDotOpenProperty(t *testing.T) {
 	}
 }
 
+// TestChunkedMessages runs openings and products over messages of 7
+// words, so vectors travel as several messages.
+func TestChunkedMessages(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 5))
+	for _, size := range []int{0, 6, 7, 8, 50} {
+		x := randSigned(r, size, 64)
+		xs := share(r, x, 3)
+		sh, err := ShamirSplit(make([]uint64, size), 1, 3, nil)
+		require.NoError(t, err)
+		got := runParties(t, 3, uint64(size), func(ctx context.Context, p *Party) ([][]uint64, error) {
+			z, err := p.Mul(ctx, xs[p.Self()], xs[p.Self()])
+			if err != nil {
+				return nil, err
+			}
+			o, err := p.Open(ctx, z)
+			if err != nil {
+				return nil, err
+			}
+			o2, err := p.OpenTo(ctx, xs[p.Self()], 0)
+			if err != nil {
+				return nil, err
+			}
+			o3, err := p.OpenShamir(ctx, sh[p.Self()], 1)
+			return [][]uint64{o, o2, o3}, err
+		}, withChunkWords(7))
+		for k := range x {
+			require.Equal(t, x[k]*x[k], got[1][0][k])
+			require.Equal(t, x[k], got[0][1][k])
+		}
+		require.Equal(t, make([]uint64, size), got[2][2])
+	}
+}
+
 func TestInputAndAnd(t *testing.T) {
 	for n := 2; n <= 5; n++ {
 		r := rand.New(rand.NewPCG(7, uint64(n)))
@@ -108,4 +141,42 @@ func TestInputAndAnd(t *testing.T) {
 			}
 		}
 	}
+}
+
+func TestPublicValues(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 8))
+	x := randSigned(r, 10, 64)
+	c := randSigned(r, 10, 64)
+	xs := share(r, x, 4)
+	got := runParties(t, 4, 8, func(ctx context.Context, p *Party) ([][]uint64, error) {
+		m, err := MulPublic(xs[p.Self()], c)
+		if err != nil {
+			return nil, err
+		}
+		s, err := Add(m, p.Public(c))
+		if err != nil {
+			return nil, err
+		}
+		o1, err := p.Open(ctx, s)
+		if err != nil {
+			return nil, err
+		}
+		f, err := p.PublicFixed([]float64{-2.5, 1e-3})
+		if err != nil {
+			return nil, err
+		}
+		o2, err := p.Open(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		_, err = MulPublic(xs[p.Self()], c[:3])
+		require.ErrorIs(t, err, ErrInvalidParams)
+		_, err = p.PublicFixed([]float64{1 << 40})
+		require.ErrorIs(t, err, ErrOutOfRange)
+		return [][]uint64{o1, o2}, nil
+	})
+	for k := range x {
+		require.Equal(t, x[k]*c[k]+c[k], got[3][0][k])
+	}
+	require.InDeltaSlice(t, []float64{-2.5, 1e-3}, DecodeFixed(got[0][1], 16), 1e-5)
 }

@@ -6,7 +6,6 @@ import (
 
 	"fmt"
 	"runtime"
-	"sync"
 
 	"github.com/veil-go/veil/internal/prg"
 	"github.com/veil-go/veil/transport"
@@ -39,6 +38,7 @@ type Party struct {
 	step    uint32
 	rng     *prg.PRG
 	err     error
+	chunk   int      // words per message
 	msgBuf  []byte   // reused encoding buffer (Send copies or writes it)
 	efBuf   []uint64 // reused Beaver opening buffer
 }
@@ -51,7 +51,11 @@ type options struct {
 	maxLen  int
 	frac    uint
 	seed    *prg.Seed
+	chunk   int
 }
+
+// withChunkWords sets the words per message (tests use small chunks).
+func withChunkWords(n int) Option { return func(o *options) { o.chunk = n } }
 
 // WithWorkers bounds the goroutines used by local kernels (default
 // runtime.GOMAXPROCS(0)).
@@ -80,11 +84,11 @@ func NewParty(mesh transport.Mesh, dealer Dealer, opts ...Option) (*Party, error
 	if mesh == nil || dealer == nil {
 		return nil, fmt.Errorf("%w: nil mesh or dealer", ErrInvalidParams)
 	}
-	o := options{workers: runtime.GOMAXPROCS(0), maxLen: DefaultMaxLength, frac: DefaultFracBits}
+	o := options{workers: runtime.GOMAXPROCS(0), maxLen: DefaultMaxLength, frac: DefaultFracBits, chunk: chunkWords}
 	for _, f := range opts {
 		f(&o)
 	}
-	if o.workers < 1 || o.maxLen < 1 || o.maxLen > maxDealerRequest || o.frac < 1 || o.frac > 30 {
+	if o.workers < 1 || o.chunk < 1 || o.maxLen < 1 || o.maxLen > maxDealerRequest || o.frac < 1 || o.frac > 30 {
 		return nil, fmt.Errorf("%w: workers %d, max length %d, fractional bits %d", ErrInvalidParams, o.workers, o.maxLen, o.frac)
 	}
 	n, self := mesh.Size(), mesh.Self()
@@ -92,7 +96,7 @@ func NewParty(mesh transport.Mesh, dealer Dealer, opts ...Option) (*Party, error
 		return nil, fmt.Errorf("%w: party %d of %d", ErrInvalidParams, self, n)
 	}
 	p := &Party{mesh: mesh, dealer: dealer, self: self, n: n, conns: make([]transport.Conn, n),
-		workers: o.workers, maxLen: o.maxLen, frac: o.frac}
+		workers: o.workers, maxLen: o.maxLen, frac: o.frac, chunk: o.chunk}
 	for j := range n {
 		if j == self {
 			continue
@@ -154,16 +158,41 @@ func (p *Party) dealerErr(op string, err error) error {
 	return p.fail(op, fmt.Errorf("dealer: %w", err))
 }
 
+// chunkWords bounds the words in one message: longer vectors travel as
+// several messages (8 MiB each), so that no message nears the transport's
+// size limit and a receiver never buffers more than it checked.
+const chunkWords = 1 << 20
+
+// chunkCount is the number of messages for n words (at least one).
+func (p *Party) chunkCount(n int) int { return max(1, (n+p.chunk-1)/p.chunk) }
+
 // sendAll sends words to every peer (or only to peer `to` if to >= 0).
 func (p *Party) sendAll(ctx context.Context, kind byte, words []uint64, to int) error {
-	msg := p.encode(kind, words)
-	for j, c := range p.conns {
-		if c == nil || (to >= 0 && j != to) {
-			continue
+	for c := range p.chunkCount(len(words)) {
+		lo := c * p.chunk
+		msg := p.encode(kind, words[lo:min(lo+p.chunk, len(words))])
+		for j, conn := range p.conns {
+			if conn == nil || (to >= 0 && j != to) {
+				continue
+			}
+			if err := conn.Send(ctx, msg); err != nil {
+				return err
+			}
 		}
-		if err := c.Send(ctx, msg); err != nil {
+	}
+	return nil
+}
+
+// recvChunks receives party j's n words for this step, message by message,
+// handing each checked body and its offset to use.
+func (p *Party) recvChunks(ctx context.Context, j int, kind byte, n int, use func(lo int, body []byte)) error {
+	for c := range p.chunkCount(n) {
+		lo := c * p.chunk
+		body, err := p.recvFrom(ctx, j, kind, min(lo+p.chunk, n)-lo)
+		if err != nil {
 			return err
 		}
+		use(lo, body)
 	}
 	return nil
 }
@@ -214,17 +243,20 @@ func (p *Party) exchange(ctx context.Context, op string, kind byte, mine []uint6
 		if j == p.self {
 			continue
 		}
-		body, err := p.recvFrom(ctx, j, kind, len(mine))
+		err := p.recvChunks(ctx, j, kind, len(out), func(lo int, body []byte) {
+			combine(out[lo:], body, kind == kindBool, p.workers)
+		})
 		if err != nil {
 			return nil, p.fail(op, err)
 		}
-		combine(out, body, kind == kindBool, p.workers)
 	}
 	p.step++
 	return out, nil
 }
 
+// combine adds (or XORs) the little-endian words of body into out.
 func combine(out []uint64, body []byte, xor bool, workers int) {
+	out = out[:len(body)/8]
 	parallelFor(len(out), workers, func(lo, hi int) {
 		b := body[8*lo : 8*hi]
 		o := out[lo:hi]
@@ -278,11 +310,12 @@ func (p *Party) OpenTo(ctx context.Context, x Share, to int) ([]uint64, error) {
 		if j == p.self {
 			continue
 		}
-		body, err := p.recvFrom(ctx, j, kindArith, len(x))
+		err := p.recvChunks(ctx, j, kindArith, len(out), func(lo int, body []byte) {
+			combine(out[lo:], body, false, p.workers)
+		})
 		if err != nil {
 			return nil, p.fail("open", err)
 		}
-		combine(out, body, false, p.workers)
 	}
 	p.step++
 	return out, nil
@@ -322,48 +355,32 @@ func (p *Party) Input(ctx context.Context, owner int, values []uint64) (Share, e
 	if out == nil {
 		out = Share{}
 	}
-	seeds := make([]prg.Seed, p.n)
-	for j := range p.conns {
-		if j != p.self {
-			seeds[j] = p.rng.NextSeed()
-		}
-	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var firstErr error
-	for j, c := range p.conns {
+	for _, c := range p.conns {
 		if c == nil {
 			continue
 		}
+		seed := p.rng.NextSeed()
 		w := make([]uint64, words)
 		w[0] = uint64(len(values))
 		for k := range prg.SeedSize / 8 {
-			w[1+k] = binary.LittleEndian.Uint64(seeds[j][8*k:])
+			w[1+k] = binary.LittleEndian.Uint64(seed[8*k:])
 		}
 		if err := c.Send(ctx, appendMessage(nil, kindInput, p.step, w)); err != nil {
 			return nil, p.fail("input", err)
 		}
-		wg.Add(1)
-		go func() { // expand the peer's mask
-			defer wg.Done()
-			g, err := prg.New(seeds[j])
-			if err != nil {
-				mu.Lock()
-				firstErr = err
-				mu.Unlock()
-				return
-			}
-			mask := g.Uint64s(len(values))
-			mu.Lock()
-			for i := range out {
+		if len(out) == 0 {
+			continue
+		}
+		g, err := prg.New(seed) // the peer's shares, which mine must offset
+		if err != nil {
+			return nil, p.fail("input", err)
+		}
+		mask := g.Uint64s(len(out))
+		parallelFor(len(out), p.workers, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
 				out[i] -= mask[i]
 			}
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	if firstErr != nil {
-		return nil, p.fail("input", firstErr)
+		})
 	}
 	p.step++
 	return out, nil

@@ -263,14 +263,15 @@ func (p *Party) OpenShamir(ctx context.Context, s ShamirShare, t int) ([]uint64,
 		if j == p.self {
 			continue
 		}
-		body, err := p.recvFrom(ctx, j, kindShamir, len(s.Y))
+		y := make([]uint64, len(s.Y))
+		err := p.recvChunks(ctx, j, kindShamir, len(y), func(lo int, body []byte) {
+			combine(y[lo:], body, false, 1)
+		})
 		if err != nil {
 			return nil, p.fail("open", err)
 		}
-		y := make([]uint64, len(s.Y))
-		for k := range y {
-			y[k] = binary.LittleEndian.Uint64(body[8*k:])
-			if y[k] >= ShamirPrime {
+		for _, v := range y {
+			if v >= ShamirPrime {
 				return nil, p.fail("open", fmt.Errorf("%w: party %d sent a value outside the field", ErrMalformed, j))
 			}
 		}

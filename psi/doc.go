@@ -14,6 +14,12 @@
 //	// sender
 //	_, err := psi.RunSender(ctx, conn, psi.SenderSet{Items: psi.Items(theirIDs)}, psi.Options{Mode: psi.Intersection})
 //
+// The runners drive local steps that a caller with another transport (HTTP,
+// a queue) can drive by hand: [NewECDHReceiver] and [NewECDHSender] return
+// the parties' states, whose methods take and return the typed messages
+// (each with MarshalBinary and UnmarshalBinary; [DecodeMessage] decodes any
+// of them); the order is in the comment at the top of ecdh_steps.go.
+//
 // Items are byte strings compared exactly, so both parties must normalise
 // their IDs the same way: [NormalizeString], [NormalizeEmail] and
 // [NormalizePhone] state one way for common IDs.
@@ -107,17 +113,26 @@
 // map; Join adds 32 bytes each), the sender in Cardinality and Sum mode
 // keeps TagLen bytes per receiver item to shuffle them as a whole (a
 // per-batch shuffle would leak per-batch counts), and both keep a small index
-// per own item for deduplication and shuffling. Neither party holds the
-// other's whole set.
+// per own item for deduplication and shuffling. Beyond those tags, neither
+// party keeps anything of the other's set: points are processed batch by
+// batch and dropped. Measured (shared 2-core machine, both parties in one
+// process, inputs included): peak heap about 42 MiB at 2^16 x 2^16.
 //
 // # Adding a protocol
 //
 // The runners validate options and inputs, merge duplicates and exchange
-// [Hello]; then they hand over to an engine, the small internal interface in
-// run.go with one method per role. A protocol such as KKRT plugs in by
-// adding a file (kkrt.go) with a type implementing engine over the
-// prepared inputs, its own message types (each with MarshalBinary,
-// UnmarshalBinary and a fuzz target), and a case in engineFor. The API,
-// the options and the Result stay the same; a protocol that cannot serve a
-// mode returns an error wrapping [ErrUnsupported].
+// [Hello] (which checks that both parties run the same protocol, mode and
+// options); then they hand over to an engine, the small internal interface
+// in run.go with one method per role, given the deduplicated inputs, the
+// peer's Hello and the validated options. A protocol such as KKRT plugs in
+// by adding a file (kkrt.go) with a type implementing engine, its own
+// message types (each with MarshalBinary, UnmarshalBinary and a fuzz
+// target; give them kinds after the ECDH ones in messages.go), and a case
+// in engineFor. The API, the options and the Result stay the same; a
+// protocol that cannot serve a mode returns an error wrapping
+// [ErrUnsupported]. Reuse the helpers: dedup/prepareSender (done before the
+// engine), receiverInput.indicesOf for Result.Indices, pipeline for
+// windowed streaming, parallel for the worker pool, stepConn for errors that
+// name the role, step and peer, and the property tests in psi_test.go
+// (runPair with Options{Protocol: KKRT}).
 package psi

@@ -9,7 +9,7 @@ import (
 
 // fuzzDecoder checks that a decoder never panics, and that what it accepts
 // re-encodes to the same bytes (the encoding is canonical).
-func fuzzDecoder[M binaryMessage](f *testing.F, fresh func() M, seeds ...M) {
+func fuzzDecoder[M Message](f *testing.F, fresh func() M, seeds ...M) {
 	for _, s := range seeds {
 		b, err := s.MarshalBinary()
 		require.NoError(f, err)
@@ -79,7 +79,7 @@ func FuzzOutcome(f *testing.F) {
 }
 
 func TestMarshalRejectsBadMessages(t *testing.T) {
-	bad := []binaryMessage{
+	bad := []Message{
 		&Hello{Mode: 300},
 		&PointBatch{Points: make([]byte, 33)},
 		&TagBatch{TagLen: 4, Tags: make([]byte, 8)},
@@ -93,4 +93,23 @@ func TestMarshalRejectsBadMessages(t *testing.T) {
 		_, err := m.MarshalBinary()
 		require.ErrorIs(t, err, ErrInvalidParams, "message %d", i)
 	}
+}
+
+func FuzzDecodeMessage(f *testing.F) {
+	for _, m := range []Message{&Hello{Version: 1, Role: RoleSender, TagLen: 12}, &Ack{Count: 1},
+		&TagBatch{TagLen: 8, Tags: make([]byte, 8)}, &Outcome{Cardinality: 1}, &SumShare{}} {
+		b, err := m.MarshalBinary()
+		require.NoError(f, err)
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := DecodeMessage(b)
+		if err != nil {
+			require.ErrorIs(t, err, ErrMalformed)
+			return
+		}
+		out, err := m.MarshalBinary()
+		require.NoError(t, err)
+		require.Equal(t, b, out)
+	})
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -513,4 +514,43 @@ func TestPermAndShuffleUniform(t *testing.T) {
 
 func hashFreeMult(v int64) *ristretto255.Element {
 	return ristretto255.NewElement().ScalarBaseMult(scalarFromInt64(v))
+}
+
+// TestHugeClaimedCount: a peer that claims 2^31 items and then goes away
+// costs no memory in proportion to its claim, and gives a prompt error.
+func TestHugeClaimedCount(t *testing.T) {
+	for _, mode := range []Mode{Intersection, Cardinality} {
+		for _, role := range []Role{RoleSender, RoleReceiver} {
+			mine, theirs := transport.Pipe("me", "liar", transport.Options{})
+			ctx := context.Background()
+			errc := make(chan error, 1)
+			o := Options{Mode: mode, RevealToBoth: true}
+			go func() {
+				var err error
+				if role == RoleSender {
+					_, err = RunSender(ctx, mine, SenderSet{Items: Items([]string{"a"})}, o)
+				} else {
+					_, err = RunReceiver(ctx, mine, Items([]string{"a"}), o)
+				}
+				errc <- err
+			}()
+			peerRole := RoleReceiver
+			if role == RoleReceiver {
+				peerRole = RoleSender
+			}
+			h := newHello(peerRole, 0, Options{Mode: mode, RevealToBoth: true, TagLen: DefaultTagLen})
+			h.Count = MaxItems
+			b, err := h.MarshalBinary()
+			require.NoError(t, err)
+			require.NoError(t, theirs.Send(ctx, b))
+			var before runtime.MemStats
+			runtime.ReadMemStats(&before)
+			theirs.Close()
+			require.ErrorIs(t, <-errc, transport.ErrClosed)
+			var after runtime.MemStats
+			runtime.ReadMemStats(&after)
+			require.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(64<<20), "%s %v", mode, role)
+			mine.Close()
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 	"time"
 
@@ -61,8 +62,18 @@ func TestOverTLS(t *testing.T) {
 func TestPeerDropsMidProtocol(t *testing.T) {
 	r := rand.New(rand.NewPCG(15, 16))
 	set, ys := genCase(r, 50, 50, 50, false, Intersection)
+	before := runtime.NumGoroutine()
 	cs, cr, closeAll := tlsPair(t)
-	defer closeAll()
+	defer func() {
+		closeAll()
+		// No goroutine of ours outlives the calls (the transport's readers
+		// end with their connections).
+		deadline := time.Now().Add(5 * time.Second)
+		for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		require.LessOrEqual(t, runtime.NumGoroutine(), before)
+	}()
 	dropper := &tamperConn{Conn: cs, n: 3, tamper: func(b []byte) []byte {
 		cs.Close()
 		return b

@@ -13,12 +13,11 @@ import (
 // duplicates and exchanges Hello; an engine runs the rest over conn. To add
 // a protocol, implement engine in its own file and return it from engineFor.
 type engine interface {
-	// sender runs the sender's side; peerCount is the receiver's number of
-	// distinct items.
-	sender(ctx context.Context, conn transport.Conn, in *senderInput, peerCount int, o Options) (*Result, error)
-	// receiver runs the receiver's side; peerCount is the sender's number
-	// of distinct items.
-	receiver(ctx context.Context, conn transport.Conn, in *receiverInput, peerCount int, o Options) (*Result, error)
+	// sender runs the sender's side; peer is the receiver's Hello, which
+	// agrees with o.
+	sender(ctx context.Context, conn transport.Conn, in *senderInput, peer *Hello, o Options) (*Result, error)
+	// receiver runs the receiver's side; peer is the sender's Hello.
+	receiver(ctx context.Context, conn transport.Conn, in *receiverInput, peer *Hello, o Options) (*Result, error)
 }
 
 // engineFor returns the engine of a protocol.
@@ -142,7 +141,7 @@ func RunSender(ctx context.Context, conn transport.Conn, set SenderSet, opts Opt
 	if err != nil {
 		return nil, err
 	}
-	return run(ctx, conn, RoleSender, len(in.items), o, func(e engine, peer int) (*Result, error) {
+	return run(ctx, conn, RoleSender, len(in.items), o, func(e engine, peer *Hello) (*Result, error) {
 		return e.sender(ctx, conn, in, peer, o)
 	})
 }
@@ -159,14 +158,14 @@ func RunReceiver(ctx context.Context, conn transport.Conn, items [][]byte, opts 
 	if err != nil {
 		return nil, err
 	}
-	return run(ctx, conn, RoleReceiver, len(in.items), o, func(e engine, peer int) (*Result, error) {
+	return run(ctx, conn, RoleReceiver, len(in.items), o, func(e engine, peer *Hello) (*Result, error) {
 		return e.receiver(ctx, conn, &in, peer, o)
 	})
 }
 
 // run exchanges Hello, checks that the peer agrees, and hands over to the
 // protocol's engine.
-func run(ctx context.Context, conn transport.Conn, role Role, count int, o Options, body func(engine, int) (*Result, error)) (*Result, error) {
+func run(ctx context.Context, conn transport.Conn, role Role, count int, o Options, body func(engine, *Hello) (*Result, error)) (*Result, error) {
 	if conn == nil {
 		return nil, fmt.Errorf("%w: nil connection", ErrInvalidParams)
 	}
@@ -176,9 +175,8 @@ func run(ctx context.Context, conn transport.Conn, role Role, count int, o Optio
 	}
 	start := conn.Stats()
 	c := &stepConn{conn: conn, role: role}
-	mine := Hello{Version: protocolVersion, Role: role, Protocol: o.Protocol, Mode: o.Mode,
-		RevealToBoth: o.RevealToBoth, TagLen: o.TagLen, Count: uint64(count)}
-	if err := c.send(ctx, "hello", &mine); err != nil {
+	mine := newHello(role, count, o)
+	if err := c.send(ctx, "hello", mine); err != nil {
 		return nil, err
 	}
 	var theirs Hello
@@ -188,7 +186,7 @@ func run(ctx context.Context, conn transport.Conn, role Role, count int, o Optio
 	if err := mine.agrees(&theirs); err != nil {
 		return nil, c.wrap("hello", err)
 	}
-	res, err := body(e, int(theirs.Count))
+	res, err := body(e, &theirs)
 	if err != nil {
 		return nil, err
 	}
@@ -222,10 +220,17 @@ func (h *Hello) agrees(p *Hello) error {
 	return nil
 }
 
-// binaryMessage is what every message type implements.
-type binaryMessage interface {
+// Message is what every message type of the protocols implements; see
+// DecodeMessage.
+type Message interface {
 	MarshalBinary() ([]byte, error)
 	UnmarshalBinary([]byte) error
+}
+
+// newHello is a party's Hello for its options.
+func newHello(role Role, count int, o Options) *Hello {
+	return &Hello{Version: protocolVersion, Role: role, Protocol: o.Protocol, Mode: o.Mode,
+		RevealToBoth: o.RevealToBoth, TagLen: o.TagLen, Count: uint64(count)}
 }
 
 // stepConn sends and receives typed messages and names the role, step and
@@ -243,7 +248,15 @@ func (c *stepConn) wrap(step string, err error) error {
 	return fmt.Errorf("psi %s, step %s, peer %q: %w", who, step, c.conn.Peer(), err)
 }
 
-func (c *stepConn) send(ctx context.Context, step string, m binaryMessage) error {
+// check wraps a local step's error, if any.
+func (c *stepConn) check(step string, err error) error {
+	if err != nil {
+		return c.wrap(step, err)
+	}
+	return nil
+}
+
+func (c *stepConn) send(ctx context.Context, step string, m Message) error {
 	b, err := m.MarshalBinary()
 	if err != nil {
 		return c.wrap(step, err)
@@ -254,7 +267,7 @@ func (c *stepConn) send(ctx context.Context, step string, m binaryMessage) error
 	return nil
 }
 
-func (c *stepConn) recv(ctx context.Context, step string, m binaryMessage) error {
+func (c *stepConn) recv(ctx context.Context, step string, m Message) error {
 	b, err := c.conn.Recv(ctx)
 	if err != nil {
 		return c.wrap(step, err)

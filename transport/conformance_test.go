@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"sync"
 	"testing"
 	"time"
@@ -67,6 +68,7 @@ var implementations = []struct {
 	pair pairMaker
 }{
 	{"mem", memPair},
+	{"tcp", tcpPair}, // framing over plain TCP, no TLS: a baseline
 	{"tls", tlsPair},
 }
 
@@ -265,4 +267,28 @@ func TestPeerErrorFormat(t *testing.T) {
 	assert.Contains(t, err.Error(), `recv peer "party-3"`)
 	assert.Contains(t, err.Error(), ErrTruncated.Error())
 	assert.True(t, errors.Is(err, ErrTruncated))
+	err = peerErr("", "accept", ErrClosed)
+	assert.NotContains(t, err.Error(), `peer ""`)
+	assert.Contains(t, err.Error(), "accept")
+}
+
+// tcpPair connects alice and bob with the TLS connection's framing over
+// plain TCP on 127.0.0.1, without TLS: a baseline for the benchmarks, and a
+// check that framing does not depend on TLS record boundaries.
+func tcpPair(t testing.TB, opts Options) (Conn, Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		assert.NoError(t, err)
+		accepted <- c
+	}()
+	ca, err := net.Dial("tcp", ln.Addr().String())
+	require.NoError(t, err)
+	cb := <-accepted
+	require.NotNil(t, cb)
+	return newStreamConn(ca, ca, "bob", opts), newStreamConn(cb, cb, "alice", opts)
 }

@@ -68,8 +68,10 @@
 // connects to an address and names the party expected there: if the
 // certificate presented there does not chain to the CA pool or its CN is
 // not that name, Dial fails with [ErrPeerIdentity]. After the handshake the
-// accepting side confirms with one byte, so Dial returns only once the
-// other side has taken the connection.
+// accepting side says with one byte whether it takes the connection and the
+// dialer confirms with another, so Dial returns only once the other side
+// has taken the connection, and the other side counts it only if the dialer
+// has not given up meanwhile.
 //
 // [DialMesh] connects one party to all the others ([MeshConfig] lists each
 // party's address and expected name, and says whether it is a star). Party
@@ -117,7 +119,9 @@
 // ErrClosed. A Send that fails part-way (its context ends while the peer is
 // not reading, or the network fails) also closes the connection, since the
 // peer would otherwise see a torn frame. Close waits for the connection's
-// reader goroutine to end; no goroutine outlives Close.
+// reader goroutine to end; no goroutine outlives Close. A Send that
+// returns nil has handed the message to the network, not seen the peer
+// read it: a peer that vanished shows on the next Send or Recv.
 //
 // The receive queue is bounded per message by MaxMessageSize but not in the
 // number of messages: the protocols above keep a small number of messages

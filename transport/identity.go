@@ -35,8 +35,8 @@ type Identity struct {
 }
 
 // NewIdentity builds an Identity from a certificate chain with its private
-// key and the CA pool that peers must chain to. It checks that the
-// certificate has a common name and chains to one of cas.
+// key and the CA pool that peers must chain to. It checks that the key
+// matches the certificate, which has a common name and chains to cas.
 func NewIdentity(cert tls.Certificate, cas *x509.CertPool) (*Identity, error) {
 	if len(cert.Certificate) == 0 || cert.PrivateKey == nil {
 		return nil, fmt.Errorf("%w: identity needs a certificate and its private key", ErrInvalidParams)
@@ -52,6 +52,13 @@ func NewIdentity(cert tls.Certificate, cas *x509.CertPool) (*Identity, error) {
 		cert.Leaf = leaf
 	}
 	leaf := cert.Leaf
+	signer, ok := cert.PrivateKey.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("%w: private key cannot sign", ErrInvalidParams)
+	}
+	if pub, ok := signer.Public().(interface{ Equal(crypto.PublicKey) bool }); !ok || !pub.Equal(leaf.PublicKey) {
+		return nil, fmt.Errorf("%w: private key does not match the certificate", ErrInvalidParams)
+	}
 	if leaf.Subject.CommonName == "" {
 		return nil, fmt.Errorf("%w: certificate has no common name", ErrInvalidParams)
 	}

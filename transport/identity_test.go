@@ -2,6 +2,11 @@ package transport
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"os"
 	"path/filepath"
 	"testing"
@@ -102,4 +107,80 @@ func TestLoadIdentityErrors(t *testing.T) {
 			require.ErrorIs(t, err, ErrInvalidParams)
 		})
 	}
+}
+
+// issueWith signs a certificate from tmpl (its key made here) with ca,
+// bypassing Issue's choices, to build bad identities.
+func issueWith(t *testing.T, ca *CA, tmpl *x509.Certificate) *Identity {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, key.Public(), ca.key)
+	require.NoError(t, err)
+	leaf, err := x509.ParseCertificate(der)
+	require.NoError(t, err)
+	return &Identity{name: leaf.Subject.CommonName, cert: tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, cas: ca.pool}
+}
+
+// TestTLSBadCertificates: certificates from the right CA that are expired,
+// or not meant for client authentication, are refused.
+func TestTLSBadCertificates(t *testing.T) {
+	checkLeaks(t)
+	ca := newTestCA(t)
+	bob := issue(t, ca, "bob")
+	expired, err := certTemplate("alice")
+	require.NoError(t, err)
+	expired.NotBefore, expired.NotAfter = time.Now().Add(-48*time.Hour), time.Now().Add(-24*time.Hour)
+	expired.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth, x509.ExtKeyUsageServerAuth}
+	serverOnly, err := certTemplate("alice")
+	require.NoError(t, err)
+	serverOnly.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+
+	for name, alice := range map[string]*Identity{
+		"Expired":    issueWith(t, ca, expired),
+		"ServerOnly": issueWith(t, ca, serverOnly),
+	} {
+		t.Run(name, func(t *testing.T) {
+			l, err := Listen("127.0.0.1:0", bob, Options{})
+			require.NoError(t, err)
+			defer l.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), prompt)
+			defer cancel()
+			acceptErr := make(chan error, 1)
+			go func() {
+				_, err := l.Accept(ctx)
+				acceptErr <- err
+			}()
+			_, err = Dial(ctx, l.Addr().String(), alice, "bob", Options{})
+			requirePeerErr(t, err, "bob", "handshake", ErrPeerIdentity)
+			require.ErrorIs(t, <-acceptErr, ErrPeerIdentity)
+		})
+	}
+}
+
+func TestNewIdentityErrors(t *testing.T) {
+	ca := newTestCA(t)
+	alice := issue(t, ca, "alice")
+	noName, err := certTemplate("")
+	require.NoError(t, err)
+	for name, args := range map[string]struct {
+		cert tls.Certificate
+		cas  *x509.CertPool
+	}{
+		"NoCertificate": {tls.Certificate{PrivateKey: alice.cert.PrivateKey}, ca.Pool()},
+		"NoKey":         {tls.Certificate{Certificate: alice.cert.Certificate}, ca.Pool()},
+		"NoPool":        {alice.cert, nil},
+		"Garbage":       {tls.Certificate{Certificate: [][]byte{{1, 2, 3}}, PrivateKey: alice.cert.PrivateKey}, ca.Pool()},
+		"NoCommonName":  {issueWith(t, ca, noName).cert, ca.Pool()},
+		"OtherCA":       {alice.cert, newTestCA(t).Pool()},
+		"KeyMismatch":   {tls.Certificate{Certificate: alice.cert.Certificate, PrivateKey: issue(t, ca, "bob").cert.PrivateKey}, ca.Pool()},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := NewIdentity(args.cert, args.cas)
+			require.ErrorIs(t, err, ErrInvalidParams)
+		})
+	}
+	id, err := NewIdentity(tls.Certificate{Certificate: alice.cert.Certificate, PrivateKey: alice.cert.PrivateKey}, ca.Pool())
+	require.NoError(t, err)
+	assert.Equal(t, "alice", id.Name())
 }

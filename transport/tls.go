@@ -16,12 +16,15 @@ import (
 	"time"
 )
 
-// Setup replies: after the TLS handshake the accepting side writes one byte
+// Setup bytes. After the TLS handshake the accepting side writes one byte
 // saying whether it accepts the dialer's identity, so that Dial returns only
-// once the other side has taken the connection.
+// once the other side has taken the connection; a dialer that is accepted
+// answers with one byte, so that the accepting side counts the connection
+// only if the dialer is still there (it may have given up waiting).
 const (
-	setupAccepted byte = 1
-	setupRejected byte = 2
+	setupAccepted  byte = 1
+	setupRejected  byte = 2
+	setupConfirmed byte = 3
 )
 
 // smallFrame is the size up to which Send copies header and payload into
@@ -205,7 +208,7 @@ func (l *Listener) handshake(ctx context.Context) (*tls.Conn, string, error) {
 
 // finish tells the dialer whether it is accepted and, if so, wraps the
 // connection.
-func (l *Listener) finish(ctx context.Context, tc *tls.Conn, name string, accept bool) (*tlsConn, error) {
+func (l *Listener) finish(ctx context.Context, tc *tls.Conn, name string, accept bool) (*streamConn, error) {
 	hctx, cancel := context.WithTimeout(ctx, l.opts.handshakeTimeout())
 	defer cancel()
 	reply := setupAccepted
@@ -218,12 +221,25 @@ func (l *Listener) finish(ctx context.Context, tc *tls.Conn, name string, accept
 	if err == nil && !accept {
 		err = identityError("unexpected party %q", name)
 	}
+	if err == nil {
+		// A fresh bound: the dialer answers at once if it is still there.
+		cctx, cancel := context.WithTimeout(ctx, l.opts.handshakeTimeout())
+		defer cancel()
+		hctx = cctx
+		var confirm [1]byte
+		release := bindDeadline(hctx, tc.SetReadDeadline)
+		_, err = io.ReadFull(tc, confirm[:])
+		release()
+		if err == nil && confirm[0] != setupConfirmed {
+			err = fmt.Errorf("%w: unexpected setup answer %d", ErrPeerIdentity, confirm[0])
+		}
+	}
 	if err != nil {
 		_ = tc.NetConn().Close()
 		return nil, peerErr(name, "accept", setupCause(hctx, err))
 	}
 	_ = tc.SetDeadline(time.Time{})
-	return newTLSConn(tc, name, l.opts), nil
+	return newStreamConn(tc, tc.NetConn(), name, l.opts), nil
 }
 
 // Dial connects to the party listening at addr, which must present a
@@ -240,7 +256,7 @@ func Dial(ctx context.Context, addr string, id *Identity, peer string, opts Opti
 	return c, nil
 }
 
-func dial(ctx context.Context, addr string, id *Identity, peer string, opts Options) (*tlsConn, error) {
+func dial(ctx context.Context, addr string, id *Identity, peer string, opts Options) (*streamConn, error) {
 	if id == nil || peer == "" {
 		return nil, peerErr(peer, "dial", fmt.Errorf("%w: dial needs an identity and the peer's name", ErrInvalidParams))
 	}
@@ -273,22 +289,28 @@ func dial(ctx context.Context, addr string, id *Identity, peer string, opts Opti
 			err = fmt.Errorf("%w: unexpected setup reply %d", ErrPeerIdentity, reply[0])
 		}
 	}
+	if err == nil {
+		release := bindDeadline(hctx, tc.SetWriteDeadline)
+		_, err = tc.Write([]byte{setupConfirmed})
+		release()
+	}
 	if err != nil {
 		_ = raw.Close()
 		return nil, peerErr(peer, "handshake", setupCause(hctx, err))
 	}
 	_ = tc.SetDeadline(time.Time{})
-	return newTLSConn(tc, peer, opts), nil
+	return newStreamConn(tc, tc.NetConn(), peer, opts), nil
 }
 
-// tlsConn is a Conn over a TLS connection. A background reader moves
-// incoming frames into the inbox, so that the peer's sends never wait for
-// our Recv; it ends when the connection closes or fails.
-type tlsConn struct {
+// streamConn is a Conn over a stream: a TLS connection (or, in tests, plain
+// TCP). A background reader moves incoming frames into the inbox, so that
+// the peer's sends never wait for our Recv; it ends when the connection
+// closes or fails.
+type streamConn struct {
 	peer    string
 	maxSize int
-	tc      *tls.Conn
-	raw     net.Conn
+	tc      net.Conn // the stream frames travel on: a *tls.Conn
+	raw     net.Conn // the connection under it, closed to end everything
 	in      *inbox
 	counters
 
@@ -300,12 +322,12 @@ type tlsConn struct {
 	readerDone chan struct{}
 }
 
-func newTLSConn(tc *tls.Conn, peer string, opts Options) *tlsConn {
-	c := &tlsConn{
+func newStreamConn(stream, raw net.Conn, peer string, opts Options) *streamConn {
+	c := &streamConn{
 		peer:       peer,
 		maxSize:    opts.maxSize(),
-		tc:         tc,
-		raw:        tc.NetConn(),
+		tc:         stream,
+		raw:        raw,
 		in:         newInbox(),
 		sendSem:    make(chan struct{}, 1),
 		readerDone: make(chan struct{}),
@@ -314,7 +336,7 @@ func newTLSConn(tc *tls.Conn, peer string, opts Options) *tlsConn {
 	return c
 }
 
-func (c *tlsConn) readLoop() {
+func (c *streamConn) readLoop() {
 	defer close(c.readerDone)
 	for {
 		msg, midFrame, err := readFrame(c.tc, c.maxSize)
@@ -331,7 +353,7 @@ func (c *tlsConn) readLoop() {
 	}
 }
 
-func (c *tlsConn) readCause(err error, midFrame bool) error {
+func (c *streamConn) readCause(err error, midFrame bool) error {
 	switch {
 	case c.closing.Load():
 		return ErrClosed
@@ -347,7 +369,7 @@ func (c *tlsConn) readCause(err error, midFrame bool) error {
 // frame is being written, the peer would see a torn frame, so the
 // connection is closed: later Sends and, once the queued messages are
 // taken, Recvs return ErrClosed.
-func (c *tlsConn) Send(ctx context.Context, msg []byte) error {
+func (c *streamConn) Send(ctx context.Context, msg []byte) error {
 	if err := ctx.Err(); err != nil {
 		return peerErr(c.peer, "send", err)
 	}
@@ -376,7 +398,7 @@ func (c *tlsConn) Send(ctx context.Context, msg []byte) error {
 	return nil
 }
 
-func (c *tlsConn) write(msg []byte) error {
+func (c *streamConn) write(msg []byte) error {
 	if len(msg) <= smallFrame {
 		c.wbuf = appendFrame(c.wbuf[:0], msg)
 		_, err := c.tc.Write(c.wbuf)
@@ -390,7 +412,7 @@ func (c *tlsConn) write(msg []byte) error {
 	return err
 }
 
-func (c *tlsConn) sendCause(ctx context.Context, err error) error {
+func (c *streamConn) sendCause(ctx context.Context, err error) error {
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return ctxErr
 	}
@@ -412,7 +434,7 @@ func asClosed(err error) error {
 	return fmt.Errorf("%w: %v", ErrClosed, err)
 }
 
-func (c *tlsConn) Recv(ctx context.Context) ([]byte, error) {
+func (c *streamConn) Recv(ctx context.Context) ([]byte, error) {
 	m, err := c.in.pop(ctx)
 	if err != nil {
 		return nil, peerErr(c.peer, "recv", err)
@@ -421,13 +443,13 @@ func (c *tlsConn) Recv(ctx context.Context) ([]byte, error) {
 	return m, nil
 }
 
-func (c *tlsConn) Peer() string { return c.peer }
+func (c *streamConn) Peer() string { return c.peer }
 
-func (c *tlsConn) Stats() Stats { return c.counters.stats() }
+func (c *streamConn) Stats() Stats { return c.counters.stats() }
 
 // Close closes the connection and waits for its reader to end. Messages
 // already queued can still be taken by Recv; then it returns ErrClosed.
-func (c *tlsConn) Close() error {
+func (c *streamConn) Close() error {
 	c.closeOnce.Do(func() {
 		c.closing.Store(true)
 		c.in.fail(ErrClosed)

@@ -43,6 +43,8 @@ func roguePair(t *testing.T, opts Options) (Conn, *tls.Conn) {
 	_, err = io.ReadFull(tc, reply[:])
 	require.NoError(t, err)
 	require.Equal(t, setupAccepted, reply[0])
+	_, err = tc.Write([]byte{setupConfirmed})
+	require.NoError(t, err)
 	c := <-ch
 	require.NotNil(t, c)
 	t.Cleanup(func() { _ = tc.Close(); _ = c.Close() })
@@ -339,4 +341,63 @@ func TestTLSDialErrors(t *testing.T) {
 	require.ErrorIs(t, err, ErrInvalidParams)
 	_, err = Listen("127.0.0.1:0", nil, Options{})
 	require.ErrorIs(t, err, ErrInvalidParams)
+}
+
+// TestListenerConcurrentAccept: several goroutines may Accept at once, and
+// one party that stalls its handshake does not hold up the others.
+func TestListenerConcurrentAccept(t *testing.T) {
+	checkLeaks(t)
+	const n = 4
+	ca := newTestCA(t)
+	hub := issue(t, ca, "hub")
+	l, err := Listen("127.0.0.1:0", hub, Options{HandshakeTimeout: prompt})
+	require.NoError(t, err)
+	defer l.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*prompt)
+	defer cancel()
+
+	silent, err := net.Dial("tcp", l.Addr().String()) // connects, never speaks
+	require.NoError(t, err)
+	defer silent.Close()
+
+	accepted := make(chan string, n+1)
+	for range n + 1 {
+		go func() {
+			c, err := l.Accept(ctx)
+			if err != nil {
+				accepted <- "error"
+				return
+			}
+			accepted <- c.Peer()
+			_ = c.Close()
+		}()
+	}
+	for i := range n {
+		id := issue(t, ca, PartyName(i))
+		go func() {
+			c, err := Dial(ctx, l.Addr().String(), id, "hub", Options{})
+			if assert.NoError(t, err) {
+				_ = c.Close()
+			}
+		}()
+	}
+	got := map[string]bool{}
+	for range n {
+		select {
+		case name := <-accepted:
+			got[name] = true
+		case <-time.After(prompt):
+			t.Fatal("accepts held up by a silent client")
+		}
+	}
+	for i := range n {
+		assert.True(t, got[PartyName(i)], "accepted %v", got)
+	}
+	_ = silent.Close()
+	select {
+	case name := <-accepted: // the silent one's Accept fails
+		assert.Equal(t, "error", name)
+	case <-time.After(2 * prompt):
+		t.Fatal("Accept of a closed silent client did not end")
+	}
 }

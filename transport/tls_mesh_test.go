@@ -246,3 +246,27 @@ func TestDialMeshInvalid(t *testing.T) {
 		})
 	}
 }
+
+// TestDialMeshPartyNotAcceptingYet: a party whose listener is open but who
+// has not started accepting (its handshakes time out on the dialer) is
+// dialed again until it does.
+func TestDialMeshPartyNotAcceptingYet(t *testing.T) {
+	checkLeaks(t)
+	_, ids := meshParties(t, 2)
+	opts := Options{HandshakeTimeout: 200 * time.Millisecond}
+	l, err := Listen("127.0.0.1:0", ids[0], opts)
+	require.NoError(t, err)
+	defer l.Close()
+	addrs := []string{l.Addr().String(), ""}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	spoke := startDialMesh(ctx, MeshConfig{Self: 1, Addrs: addrs, Identity: ids[1], Options: opts})
+	time.Sleep(500 * time.Millisecond) // a few handshake timeouts
+	hub, err := DialMesh(ctx, MeshConfig{Self: 0, Addrs: addrs, Identity: ids[0], Listener: l, Options: opts})
+	require.NoError(t, err)
+	r := <-spoke
+	require.NoError(t, r.err)
+	exchangeAll(t, []Mesh{hub, r.m})
+	require.NoError(t, hub.Close())
+	require.NoError(t, r.m.Close())
+}

@@ -26,9 +26,9 @@ type MeshConfig struct {
 	// Identity is this party's certificate, key and trusted CAs.
 	Identity *Identity
 	// Listener, if not nil, is an already listening listener for Self
-	// (DialMesh leaves it open); otherwise DialMesh listens on Addrs[Self]
-	// when some party must dial this one, and closes that listener before
-	// it returns.
+	// (DialMesh leaves it open; the connections it accepts take its
+	// Options); otherwise DialMesh listens on Addrs[Self] when some party
+	// must dial this one, and closes that listener before it returns.
 	Listener *Listener
 	// Star makes party 0 a hub linked to every other party and the others
 	// spokes linked only to the hub; otherwise every pair is linked.
@@ -46,8 +46,9 @@ type MeshConfig struct {
 // accepted party is placed by its verified certificate's common name, and
 // a connection with an unknown or already connected name is refused (the
 // dialer's error wraps ErrPeerIdentity) while DialMesh waits on for the
-// right party. Dials that find nobody listening yet are retried. ctx bounds
-// the whole setup: if it ends first, the error names a missing party.
+// right party. Dials that find nobody listening or accepting yet are
+// retried; a certificate check that fails is not. ctx bounds the whole
+// setup: if it ends first, the error names a missing party.
 //
 // Every party of the mesh calls DialMesh with the same Addrs, Names and
 // Star, at about the same time (for example one process per party).
@@ -208,13 +209,14 @@ func dialMesh(ctx context.Context, cfg MeshConfig, dialSem chan struct{}) (Mesh,
 }
 
 // dialRetry dials until the party answers: a refused TCP connection (the
-// party is not listening yet) is retried with backoff until ctx ends.
-func dialRetry(ctx context.Context, addr string, id *Identity, peer string, opts Options) (*tlsConn, error) {
+// party is not listening yet) or a setup that timed out or was cut (the
+// party is not accepting yet) is retried with backoff until ctx ends. An
+// identity failure is final.
+func dialRetry(ctx context.Context, addr string, id *Identity, peer string, opts Options) (*streamConn, error) {
 	backoff := 10 * time.Millisecond
 	for {
 		c, err := dial(ctx, addr, id, peer, opts)
-		var pe *PeerError
-		if err == nil || !errors.As(err, &pe) || pe.Op != "dial" || ctx.Err() != nil {
+		if err == nil || ctx.Err() != nil || errors.Is(err, ErrPeerIdentity) || errors.Is(err, ErrInvalidParams) {
 			return c, err
 		}
 		t := time.NewTimer(backoff)

@@ -91,7 +91,8 @@ type Mesh interface {
 // Options tune a connection. The zero value is usable.
 type Options struct {
 	// MaxMessageSize bounds each message, sent or received; 0 means
-	// DefaultMaxMessageSize.
+	// DefaultMaxMessageSize. Values above 4 GiB - 1 (what the 4-byte length
+	// prefix carries) act as 4 GiB - 1.
 	MaxMessageSize int
 	// HandshakeTimeout bounds a TLS connection's setup (handshake and
 	// acceptance) in addition to the caller's context, so that a peer that
@@ -129,6 +130,9 @@ type PeerError struct {
 }
 
 func (e *PeerError) Error() string {
+	if e.Peer == "" { // not known yet: a listener's accept
+		return fmt.Sprintf("transport: %s: %v", e.Op, e.Err)
+	}
 	return fmt.Sprintf("transport: %s peer %q: %v", e.Op, e.Peer, e.Err)
 }
 

@@ -17,9 +17,11 @@ type totals struct {
 }
 
 // localTotals computes a party's contribution, clamping each value to
-// [lo, hi] when clamp is set. It fails, naming the party, if a total does
-// not fit in an int64.
-func localTotals(p party, clamp bool, lo, hi int64) (totals, int, error) {
+// [lo, hi] when clamp is set, and subtracting the public centre from each
+// value (which makes the DP sensitivities depend on the width of the bounds,
+// not on their distance from zero). It fails, naming the party, if a total
+// does not fit in an int64.
+func localTotals(p party, clamp bool, lo, hi, centre int64) (totals, int, error) {
 	var t totals
 	sum, sq := new(big.Int), new(big.Int)
 	var v, v2 big.Int
@@ -29,7 +31,7 @@ func localTotals(p party, clamp bool, lo, hi int64) (totals, int, error) {
 			x = min(hi, max(lo, x))
 			clamped++
 		}
-		v.SetInt64(x)
+		v.SetInt64(x - centre)
 		sum.Add(sum, &v)
 		sq.Add(sq, v2.Mul(&v, &v))
 	}
@@ -59,6 +61,7 @@ type result struct {
 	clamped   []int    // values clamped per party (each party's own knowledge)
 	decryptor []int    // parties that took part in decryption
 	phases    []string // "key generation 0.12s", ...
+	notes     []string // what went wrong and was recovered
 }
 
 type jsonResult struct {
@@ -78,18 +81,22 @@ func (r *result) jsonOutput() jsonResult {
 }
 
 // compute runs the joint computation and the DP release.
-func compute(ctx context.Context, cfg *config, ps []party) (*result, error) {
+func compute(ctx context.Context, cfg *config, ps []party, testSeed []byte) (*result, error) {
 	clamp := cfg.epsilon > 0
+	var centre int64 // public: derived from the public bounds
+	if clamp {
+		centre = cfg.lo + (cfg.hi-cfg.lo)/2
+	}
 	locals := make([]totals, len(ps))
 	res := &result{Parties: len(ps), Epsilon: cfg.epsilon, clamped: make([]int, len(ps))}
 	for i, p := range ps {
-		t, c, err := localTotals(p, clamp, cfg.lo, cfg.hi)
+		t, c, err := localTotals(p, clamp, cfg.lo, cfg.hi, centre)
 		if err != nil {
 			return nil, err
 		}
 		locals[i], res.clamped[i] = t, c
 	}
-	rel, err := newRelease(cfg)
+	rel, err := newRelease(cfg, centre, len(ps), testSeed)
 	if err != nil {
 		return nil, err
 	}
@@ -97,16 +104,18 @@ func compute(ctx context.Context, cfg *config, ps []party) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
-	released := rel.finish(agg)
+	released := agg
+	res.dpNote = rel.describe(cfg)
 	res.Count = float64(released.count)
-	res.Sum = float64(released.sum) / csvio.Scale
-	res.Mean, res.Variance = stats(released, cfg, clamp)
+	res.Mean, res.Variance = stats(released, centre, cfg, clamp)
+	// sum = shifted sum + centre*count, exact in integers.
+	res.Sum = float64(released.sum+centre*released.count) / csvio.Scale
 	return res, nil
 }
 
 // stats derives mean and sample variance from (possibly noisy) totals. With
 // noise the figures are post-processed into their possible ranges.
-func stats(t totals, cfg *config, noisy bool) (mean, variance float64) {
+func stats(t totals, centre int64, cfg *config, noisy bool) (mean, variance float64) {
 	if t.count <= 0 {
 		return math.NaN(), math.NaN()
 	}
@@ -114,7 +123,7 @@ func stats(t totals, cfg *config, noisy bool) (mean, variance float64) {
 	s := new(big.Rat).SetFrac64(t.sum, csvio.Scale)
 	q := new(big.Rat).SetFrac64(t.sumSq, csvio.Scale*csvio.Scale)
 	m := new(big.Rat).Quo(s, n)
-	mean, _ = m.Float64()
+	mean, _ = new(big.Rat).Add(m, new(big.Rat).SetFrac64(centre, csvio.Scale)).Float64()
 	if t.count < 2 {
 		return mean, math.NaN()
 	}

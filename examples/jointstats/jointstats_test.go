@@ -172,7 +172,7 @@ func TestBadInput(t *testing.T) {
 		{"too precise", []string{"-input", precise + "," + good}, precise + `:2: column "value": "1.234" has more than 2 digits after the point`},
 		{"parties mismatch", []string{"-input", good + "," + bad, "-parties", "3"}, "-parties 3 but -input names 2 files"},
 		{"rows with input", []string{"-input", good + "," + bad, "-rows", "3"}, "-rows applies to synthetic data only"},
-		{"threshold too high", []string{"-threshold", "4"}, "-threshold 4: need 1 to 3"},
+		{"threshold too high", []string{"-threshold", "4"}, "-threshold 4: need 2 to 3"},
 		{"drop out of range", []string{"-drop", "3"}, "party 3 does not exist"},
 		{"drop twice", []string{"-drop", "1,1"}, "party 1 listed twice"},
 		{"drop below threshold", []string{"-threshold", "3", "-drop", "0"}, "fewer than -threshold 3"},
@@ -194,4 +194,75 @@ func TestBadInput(t *testing.T) {
 			}
 		})
 	}
+}
+
+func runSeeded(t *testing.T, seed string, args ...string) map[string]float64 {
+	t.Helper()
+	var o, e bytes.Buffer
+	code := runWith(append(args, "-json"), &o, &e, []byte(seed))
+	require.Equal(t, 0, code, e.String())
+	var m map[string]float64
+	require.NoError(t, json.Unmarshal(o.Bytes(), &m))
+	return m
+}
+
+// With -epsilon > 0 the figures carry noise of the documented scale: each
+// hospital's noise is within 25 scales (false failure below 9*exp(-25) ~
+// 1e-10 per run, and the seeds are fixed), the noise is not
+// zero for all seeds, and the same seed gives the same release.
+func TestDPNoise(t *testing.T) {
+	dir := t.TempDir()
+	rng := rand.New(rand.NewSource(11))
+	var files []string
+	var data [][]string
+	for i := range 3 {
+		vals := make([]string, 200)
+		for j := range vals {
+			vals[j] = fmt.Sprintf("%d.%02d", 20+rng.Intn(60), rng.Intn(100))
+		}
+		data = append(data, vals)
+		files = append(files, writeCSV(t, dir, fmt.Sprintf("h%d.csv", i), "value", vals))
+	}
+	count, sum, _, _ := plain(t, data)
+	in := strings.Join(files, ",")
+	const eps = 3.0 // epsilon 1 per figure
+	// Bounds [0, 100]: centre 50, sensitivities 1, 50 and 2500.
+	scaleCount, scaleSum := 1/(eps/3), 50/(eps/3)
+	differs := 0
+	for s := range 5 {
+		seed := fmt.Sprint("seed-", s)
+		got := runSeeded(t, seed, "-input", in, "-epsilon", "3", "-bounds", "0,100")
+		again := runSeeded(t, seed, "-input", in, "-epsilon", "3", "-bounds", "0,100")
+		delete(got, "seconds")
+		delete(again, "seconds")
+		assert.Equal(t, got, again, "same seed, same release")
+		assert.Equal(t, 3.0, got["epsilon"])
+		// Three hospitals each add noise: the total is within 3*25 scales.
+		assert.InDelta(t, float64(count), got["count"], 75*scaleCount)
+		// sum = noisy shifted sum + 50*noisy count
+		assert.InDelta(t, sum, got["sum"], 75*scaleSum+50*75*scaleCount)
+		assert.GreaterOrEqual(t, got["mean"], 0.0)
+		assert.LessOrEqual(t, got["mean"], 100.0)
+		assert.GreaterOrEqual(t, got["variance"], 0.0)
+		if got["count"] != float64(count) || got["sum"] != sum {
+			differs++
+		}
+	}
+	assert.Positive(t, differs, "noise was added")
+}
+
+// Values outside the public bounds are clamped before anything is summed
+// when DP is on, and left alone with -epsilon 0.
+func TestClampToBounds(t *testing.T) {
+	dir := t.TempDir()
+	a := writeCSV(t, dir, "a.csv", "value", []string{"1000", "1000", "1000"})
+	b := writeCSV(t, dir, "b.csv", "value", []string{"-5", "-5", "-5"})
+	in := a + "," + b
+	exact := runSeeded(t, "x", "-input", in, "-epsilon", "0", "-bounds", "0,10")
+	assert.Equal(t, 2985.0, exact["sum"])
+	// Huge epsilon: noise of scale ~1e-6 rounds to nothing at these sizes.
+	noisy := runSeeded(t, "x", "-input", in, "-epsilon", "1e9", "-bounds", "0,10")
+	assert.Equal(t, 30.0, noisy["sum"]) // 3*10 + 3*0
+	assert.Equal(t, 6.0, noisy["count"])
+	assert.InDelta(t, 5.0, noisy["mean"], 1e-9)
 }

@@ -29,6 +29,7 @@ import (
 	"math"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -105,8 +106,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	if !set["threshold"] {
 		c.threshold = c.parties
 	}
-	if c.threshold < 1 || c.threshold > c.parties {
-		return nil, fmt.Errorf("%w: -threshold %d: need 1 to %d (the number of parties)", errUsage, c.threshold, c.parties)
+	if c.threshold < 2 || c.threshold > c.parties {
+		return nil, fmt.Errorf("%w: -threshold %d: need 2 to %d (the number of parties); one party alone must not be able to decrypt", errUsage, c.threshold, c.parties)
 	}
 	var err error
 	if c.drop, err = parseIndices(*drop, c.parties); err != nil {
@@ -150,20 +151,18 @@ func parseIndices(s string, n int) ([]int, error) {
 		seen[i] = true
 		out = append(out, i)
 	}
-	sortInts(out)
+	slices.Sort(out)
 	return out, nil
-}
-
-func sortInts(a []int) {
-	for i := 1; i < len(a); i++ {
-		for j := i; j > 0 && a[j] < a[j-1]; j-- {
-			a[j], a[j-1] = a[j-1], a[j]
-		}
-	}
 }
 
 // run is the whole program; it returns the exit status.
 func run(args []string, stdout, stderr io.Writer) int {
+	return runWith(args, stdout, stderr, nil)
+}
+
+// runWith is run with a fixed seed for the DP noise: FOR TESTS ONLY
+// (nil: noise from crypto/rand).
+func runWith(args []string, stdout, stderr io.Writer, testSeed []byte) int {
 	cfg, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
@@ -185,7 +184,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	start := time.Now()
-	res, err := compute(ctx, cfg, parties)
+	res, err := compute(ctx, cfg, parties, testSeed)
 	if err != nil {
 		fmt.Fprintf(stderr, "jointstats: %v\n", err)
 		return 1
@@ -219,7 +218,8 @@ func parseBounds(s string) (lo, hi int64, err error) {
 	if lo >= hi {
 		return 0, 0, errors.New("lo must be below hi")
 	}
-	const limit = 1e9 * csvio.Scale // keeps sums of squares of many rows in range
+	// The square of a bound, in cents squared, must fit in an int64.
+	const limit = 1e7 * csvio.Scale
 	if lo < -limit || hi > limit {
 		return 0, 0, fmt.Errorf("bounds beyond ±%d are not supported", int64(limit/csvio.Scale))
 	}

@@ -15,11 +15,13 @@ func writeReport(w io.Writer, cfg *config, bank, shop *holder, res *result) {
 	fmt.Fprintf(&b, "  party 0, bank: %d customers from %s, column %q\n", len(bank.ids), bank.source, bank.column)
 	fmt.Fprintf(&b, "  party 1, shop: %d customers from %s, column %q\n", len(shop.ids), shop.source, shop.column)
 	b.WriteString("\nWhat happened\n")
-	fmt.Fprintf(&b, "  1. Alignment (%.2f s, %s sent): %s\n", res.psiSeconds, csvio.FormatBytes(float64(res.psiBytes)), res.psiScheme)
-	fmt.Fprintf(&b, "  2. Statistics (%.2f s, %s sent): %s\n", res.mpcSeconds, csvio.FormatBytes(float64(res.mpcBytes)), res.mpcScheme)
+	fmt.Fprintf(&b, "  1. Alignment (%.3f s, %s sent): %s\n", res.psiSeconds, csvio.FormatBytes(float64(res.psiBytes)), res.psiScheme)
+	fmt.Fprintf(&b, "  2. Statistics (%.3f s, %s sent): %s\n", res.mpcSeconds, csvio.FormatBytes(float64(res.mpcBytes)), res.mpcScheme)
 	b.WriteString("\nWhat was revealed\n")
 	fmt.Fprintf(&b, "  To both parties: the %d customer IDs they share (the aligned IDs), and the seven figures below.\n", res.aligned)
-	b.WriteString("  Not revealed: IDs held by only one party, and either party's column values.\n")
+	b.WriteString("  Also to both: each party's number of customers, and the power of two just above each column's\n")
+	b.WriteString("  standard deviation (the results imply it up to rounding).\n")
+	b.WriteString("  Not revealed: IDs held by only one party, and any single value of either column.\n")
 	for _, n := range res.notes {
 		fmt.Fprintf(&b, "  Note: %s\n", n)
 	}

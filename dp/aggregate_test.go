@@ -1,0 +1,272 @@
+package dp
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestCountAndConfidenceInterval(t *testing.T) {
+	c, err := NewCount(0.5, Contribution{MaxPartitions: 2, MaxPerPartition: 3})
+	require.NoError(t, err)
+	c.SetTestSeed(seed("count"))
+	require.InEpsilon(t, 12.0, c.dl.Scale(), 1e-11) // 2*3/0.5
+	xs := make([]float64, nSamples)
+	const conf = 0.9
+	covered := 0
+	for i := range xs {
+		n := c.Release(1000)
+		xs[i] = float64(n - 1000)
+		lo, hi, err := c.ConfidenceInterval(n, conf)
+		require.NoError(t, err)
+		if lo <= 1000 && 1000 <= hi {
+			covered++
+		}
+	}
+	requireDist(t, xs, discreteLaplaceRef(12), discreteLaplaceRef(14.4))
+	// Coverage >= 90% (Hoeffding margin at 1e-7).
+	require.GreaterOrEqual(t, float64(covered)/nSamples, conf-ksThreshold(nSamples))
+	// The interval is the shortest with that guarantee.
+	k, err := laplaceCI(12, conf)
+	require.NoError(t, err)
+	p := math.Exp(-1.0 / 12)
+	require.LessOrEqual(t, 2*math.Pow(p, float64(k+1))/(1+p), 1-conf)
+	require.Greater(t, 2*math.Pow(p, float64(k))/(1+p), 1-conf)
+	_, _, err = c.ConfidenceInterval(0, 1)
+	require.ErrorIs(t, err, ErrInvalidParams)
+	_, err = NewCount(1, Contribution{MaxPartitions: -1})
+	require.ErrorIs(t, err, ErrInvalidParams)
+	_, err = NewCount(1, Contribution{MaxPartitions: 1 << 40, MaxPerPartition: 1 << 40})
+	require.ErrorIs(t, err, ErrInvalidParams)
+}
+
+func TestReleaseSum(t *testing.T) {
+	v, err := ReleaseSum(100, 1e9, 1) // tiny noise
+	require.NoError(t, err)
+	require.InDelta(t, 100, v, 1)
+	_, err = ReleaseSum(100, 0, 1)
+	require.ErrorIs(t, err, ErrInvalidParams)
+}
+
+func TestBoundedSumIntProperty(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	s, err := NewBoundedSumInt(1, -5, 10, Contribution{})
+	require.NoError(t, err)
+	s.SetTestSeed(seed("bsi"))
+	require.InEpsilon(t, 10.0, s.dl.Scale(), 1e-11)
+	for _, n := range []int{0, 1, 2, 17, 1000} {
+		vals := make([]int64, n)
+		var want int64
+		for i := range vals {
+			vals[i] = rng.Int64N(41) - 20
+			want += min(max(vals[i], -5), 10)
+		}
+		got, err := s.Sum(vals)
+		require.NoError(t, err)
+		require.Equal(t, want, got)
+		noisy := s.Release(got)
+		lo, hi, err := s.ConfidenceInterval(noisy, 1-1e-9)
+		require.NoError(t, err)
+		require.True(t, lo <= got && got <= hi)
+	}
+	big, err := NewBoundedSumInt(1, 0, 1<<50, Contribution{})
+	require.NoError(t, err)
+	huge := make([]int64, 9000)
+	for i := range huge {
+		huge[i] = math.MaxInt64
+	}
+	_, err = big.Sum(huge)
+	require.ErrorIs(t, err, ErrOverflow)
+	_, err = NewBoundedSumInt(1, 0, math.MaxInt64/2, Contribution{})
+	require.ErrorIs(t, err, ErrInvalidParams, "scale beyond the supported range")
+	_, err = NewBoundedSumInt(1, 3, 2, Contribution{})
+	require.ErrorIs(t, err, ErrInvalidParams)
+	z, err := NewBoundedSumInt(1, 0, 0, Contribution{})
+	require.NoError(t, err)
+	sz, _ := z.Sum([]int64{5, 6})
+	require.Zero(t, sz)
+	_, err = NewBoundedSumInt(1, math.MinInt64, 0, Contribution{})
+	require.ErrorIs(t, err, ErrInvalidParams)
+}
+
+func TestBoundedSumFloat(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	s, err := NewBoundedSumFloat(1, -2.5, 7, Contribution{MaxPerPartition: 2})
+	require.NoError(t, err)
+	s.SetTestSeed(seed("bsf"))
+	res := s.Resolution()
+	require.Equal(t, math.Ldexp(4, -24), res)
+	for _, n := range []int{0, 1, 5, 333, 5000} {
+		vals := make([]float64, n)
+		want := 0.0
+		for i := range vals {
+			vals[i] = rng.Float64()*20 - 10
+			want += math.Min(math.Max(vals[i], -2.5), 7)
+		}
+		got, err := s.Sum(vals)
+		require.NoError(t, err)
+		require.InDelta(t, want, float64(got)*res, float64(n)*res/2+1e-9)
+	}
+	// Noise in fixed-point units is discrete Laplace of scale 2*7/res / eps.
+	xs := make([]float64, nSamples)
+	for i := range xs {
+		xs[i] = s.Release(0) / res
+	}
+	b := 2 * 7 / res
+	requireDist(t, xs, laplaceRef(b), laplaceRef(1.2*b)) // b ~ 2^22: continuous reference
+	lo, hi, err := s.ConfidenceInterval(3, 0.95)
+	require.NoError(t, err)
+	require.InDelta(t, 3*14*0.0+3, (lo+hi)/2, 1e-9)
+	require.InDelta(t, 14*math.Log(1/0.05), hi-3, 0.1) // ~ b ln(1/alpha) in value units
+	require.Zero(t, s.Encode(math.NaN()))
+	_, err = NewBoundedSumFloat(1, math.Inf(-1), 0, Contribution{})
+	require.ErrorIs(t, err, ErrInvalidParams)
+	_, err = NewBoundedSumFloat(1, 2, 1, Contribution{})
+	require.ErrorIs(t, err, ErrInvalidParams)
+}
+
+func TestBoundedMeanAndVariance(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	vals := make([]float64, 20000)
+	for i := range vals {
+		vals[i] = rng.NormFloat64()*2 + 3
+	}
+	var m1, m2 float64
+	for _, v := range vals {
+		c := math.Min(math.Max(v, -5), 10)
+		m1 += c
+		m2 += c * c
+	}
+	n := float64(len(vals))
+	mean := m1 / n
+	variance := m2/n - mean*mean
+	m, err := NewBoundedMean(1, -5, 10, Contribution{})
+	require.NoError(t, err)
+	m.SetTestSeed(seed("mean"))
+	got, err := m.Mean(vals)
+	require.NoError(t, err)
+	// Noise on the sum has scale 7.5/0.5 = 15 and the count 2: error << 0.05.
+	require.InDelta(t, mean, got, 0.05)
+	v, err := NewBoundedVariance(1, -5, 10, Contribution{})
+	require.NoError(t, err)
+	v.SetTestSeed(seed("var"))
+	gv, err := v.Variance(vals)
+	require.NoError(t, err)
+	require.InDelta(t, variance, gv, 0.1)
+	// Empty input stays within bounds.
+	e, err := m.Mean(nil)
+	require.NoError(t, err)
+	require.True(t, e >= -5 && e <= 10)
+	ev, err := v.Variance(nil)
+	require.NoError(t, err)
+	require.True(t, ev >= 0 && ev <= 7.5*7.5)
+	_, err = NewBoundedMean(0, 0, 1, Contribution{})
+	require.ErrorIs(t, err, ErrInvalidParams)
+	_, err = NewBoundedVariance(1, 1, 0, Contribution{})
+	require.ErrorIs(t, err, ErrInvalidParams)
+}
+
+func TestQuantiles(t *testing.T) {
+	vals := make([]float64, 1001)
+	for i := range vals {
+		vals[i] = float64(i)
+	}
+	q, err := NewQuantiles(2, 0, 1000, 100, Contribution{})
+	require.NoError(t, err)
+	q.SetTestSeed(seed("quant"))
+	got, err := q.Compute(vals, []float64{0.1, 0.5, 0.9})
+	require.NoError(t, err)
+	// Utility gap between buckets is 10 ranks; with eps 2/3 per rank the
+	// chosen bucket is within a few buckets of the truth.
+	require.InDelta(t, 100, got[0], 50)
+	require.InDelta(t, 500, got[1], 50)
+	require.InDelta(t, 900, got[2], 50)
+	res, err := q.Compute(vals, nil)
+	require.NoError(t, err)
+	require.Empty(t, res)
+	_, err = q.Compute(vals, []float64{1.5})
+	require.ErrorIs(t, err, ErrInvalidParams)
+	_, err = NewQuantiles(1, 1, 1, 10, Contribution{})
+	require.ErrorIs(t, err, ErrInvalidParams)
+	_, err = NewQuantiles(1, 0, 1, 0, Contribution{})
+	require.ErrorIs(t, err, ErrInvalidParams)
+}
+
+func TestHistogramPartitionSelection(t *testing.T) {
+	c := Contribution{MaxPartitions: 2, MaxPerPartition: 1}
+	h, err := NewHistogram[string](1, 1e-3, c)
+	require.NoError(t, err)
+	h.SetTestSeed(seed("hist"))
+	b := h.dl.Scale()
+	p := math.Exp(-1 / b)
+	// Single-unit partitions are released with probability <= delta/l0.
+	k := h.Threshold() - c.MaxPerPartition
+	require.LessOrEqual(t, math.Pow(p, float64(k))/(1+p)*float64(c.MaxPartitions), 1e-3)
+	released := 0
+	const trials = 20000
+	for i := 0; i < trials; i++ {
+		out, err := h.Release(map[string]int64{"rare": 1})
+		require.NoError(t, err)
+		released += len(out)
+	}
+	require.LessOrEqual(t, float64(released)/trials, 1e-3/2+ksThreshold(trials))
+	// Popular keys come out.
+	out, err := h.Release(map[string]int64{"a": 1000, "b": 500, "c": 1})
+	require.NoError(t, err)
+	require.Contains(t, out, "a")
+	require.Contains(t, out, "b")
+	require.InDelta(t, 1000, out["a"], 200)
+	// Known keys: all released, missing ones count 0.
+	known := h.ReleaseKnown([]string{"a", "zzz"}, map[string]int64{"a": 10})
+	require.Len(t, known, 2)
+	h0, err := NewHistogram[int](1, 0, c)
+	require.NoError(t, err)
+	_, err = h0.Release(map[int]int64{1: 5})
+	require.ErrorIs(t, err, ErrInvalidParams)
+	_, err = NewHistogram[int](1, 1, c)
+	require.ErrorIs(t, err, ErrInvalidParams)
+}
+
+func TestContributionBounder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, c := range []Contribution{{}, {MaxPartitions: 2, MaxPerPartition: 3}, {MaxPartitions: 100, MaxPerPartition: 100}} {
+		b, err := NewContributionBounder(c)
+		require.NoError(t, err)
+		b.SetTestSeed(seed("bound"))
+		for _, n := range []int{0, 1, 50, 2000} {
+			units := make([]int, n)
+			parts := make([]string, n)
+			for i := range units {
+				units[i] = rng.IntN(20)
+				parts[i] = fmt.Sprint("p", rng.IntN(8))
+			}
+			keep, err := BoundContributions(b, units, parts)
+			require.NoError(t, err)
+			require.True(t, sort.IntsAreSorted(keep))
+			cc, _ := c.normalize()
+			perUnit := map[int]map[string]int64{}
+			for _, i := range keep {
+				if perUnit[units[i]] == nil {
+					perUnit[units[i]] = map[string]int64{}
+				}
+				perUnit[units[i]][parts[i]]++
+			}
+			for _, m := range perUnit {
+				require.LessOrEqual(t, int64(len(m)), cc.MaxPartitions)
+				for _, k := range m {
+					require.LessOrEqual(t, k, cc.MaxPerPartition)
+				}
+			}
+			if c.MaxPartitions == 100 {
+				require.Len(t, keep, n, "non-binding bounds keep everything")
+			}
+		}
+	}
+	b, _ := NewContributionBounder(Contribution{})
+	_, err := BoundContributions(b, []int{1}, []int{})
+	require.ErrorIs(t, err, ErrInvalidParams)
+}

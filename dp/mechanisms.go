@@ -1,0 +1,214 @@
+package dp
+
+import (
+	"fmt"
+	"math"
+	"math/big"
+)
+
+// bernExpRatBig returns true with probability exp(-g), g >= 0 an exact
+// rational, through the 128-bit path when it fits.
+func (p *prg) bernExpRatBig(g *big.Rat) bool {
+	if n, ok := u128FromBig(g.Num()); ok {
+		if d, ok := u128FromBig(g.Denom()); ok {
+			return p.bernExp128(n, d)
+		}
+	}
+	return p.bernExpBig(g.Num(), g.Denom())
+}
+
+// RandomizedResponse is binary randomized response (Warner 1965): a bit is
+// reported truthfully with probability e^eps/(1+e^eps) and flipped otherwise,
+// which is epsilon-DP for the bit. The flip is drawn exactly (rejection
+// between "keep", weight 1, and "flip", weight exp(-epsilon), the latter by the
+// exact Bernoulli(exp(-gamma)) sampler). Safe for concurrent use.
+type RandomizedResponse struct {
+	source
+	eps    float64
+	epsRat *big.Rat
+}
+
+// NewRandomizedResponse returns binary randomized response with parameter
+// epsilon > 0.
+func NewRandomizedResponse(epsilon float64) (*RandomizedResponse, error) {
+	if err := checkEpsilon(epsilon); err != nil {
+		return nil, err
+	}
+	r := &RandomizedResponse{eps: epsilon, epsRat: new(big.Rat).SetFloat64(epsilon)}
+	return withSource(r, &r.source)
+}
+
+// Respond returns the randomized report of truth.
+func (r *RandomizedResponse) Respond(truth bool) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for {
+		if !r.r.bit() {
+			return truth
+		}
+		if r.r.bernExpRatBig(r.epsRat) {
+			return !truth
+		}
+	}
+}
+
+// TruthProbability returns e^eps/(1+e^eps), the probability of a truthful report.
+func (r *RandomizedResponse) TruthProbability() float64 { return 1 / (1 + math.Exp(-r.eps)) }
+
+// EstimateProportion returns the unbiased estimate of the fraction of true
+// bits among n respondents of whom reportedTrue reported true:
+// (reportedTrue/n - (1-p)) / (2p - 1). It may fall outside [0, 1].
+func (r *RandomizedResponse) EstimateProportion(reportedTrue, n int) (float64, error) {
+	if n <= 0 || reportedTrue < 0 || reportedTrue > n {
+		return 0, invalid("need 0 <= reportedTrue <= n, n > 0 (got %d, %d)", reportedTrue, n)
+	}
+	p := r.TruthProbability()
+	return (float64(reportedTrue)/float64(n) - (1 - p)) / (2*p - 1), nil
+}
+
+// KRandomizedResponse is k-ary randomized response: a value in [0, k) is
+// reported truthfully with probability e^eps/(e^eps+k-1), and as each other
+// value with probability 1/(e^eps+k-1); epsilon-DP. Sampling is exact
+// (rejection: a uniform value, accepted with probability 1 if it is the
+// truth and exp(-epsilon) otherwise), in expected k/(1+(k-1)e^-eps) draws.
+// Safe for concurrent use.
+type KRandomizedResponse struct {
+	source
+	eps    float64
+	k      int
+	epsRat *big.Rat
+}
+
+// NewKRandomizedResponse returns k-ary randomized response, k >= 2.
+func NewKRandomizedResponse(epsilon float64, k int) (*KRandomizedResponse, error) {
+	if err := checkEpsilon(epsilon); err != nil {
+		return nil, err
+	}
+	if k < 2 {
+		return nil, invalid("k must be >= 2, got %d", k)
+	}
+	r := &KRandomizedResponse{eps: epsilon, k: k, epsRat: new(big.Rat).SetFloat64(epsilon)}
+	return withSource(r, &r.source)
+}
+
+// Respond returns the randomized report of v in [0, k).
+func (r *KRandomizedResponse) Respond(v int) (int, error) {
+	if v < 0 || v >= r.k {
+		return 0, invalid("value %d outside [0, %d)", v, r.k)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for {
+		u := int(r.r.uniform(uint64(r.k)))
+		if u == v || r.r.bernExpRatBig(r.epsRat) {
+			return u, nil
+		}
+	}
+}
+
+// Probabilities returns (p, q): the probability of the true value and of each
+// other value.
+func (r *KRandomizedResponse) Probabilities() (p, q float64) {
+	// e^eps/(e^eps+k-1) computed as 1/(1+(k-1)e^-eps) to avoid overflow.
+	em := math.Exp(-r.eps)
+	p = 1 / (1 + float64(r.k-1)*em)
+	q = em / (1 + float64(r.k-1)*em)
+	return p, q
+}
+
+// EstimateCounts returns unbiased estimates of the true counts of each value
+// from the counts of reports: (c_j - n q)/(p - q), n = sum of counts.
+func (r *KRandomizedResponse) EstimateCounts(reported []int64) ([]float64, error) {
+	if len(reported) != r.k {
+		return nil, invalid("need %d counts, got %d", r.k, len(reported))
+	}
+	var n float64
+	for _, c := range reported {
+		if c < 0 {
+			return nil, invalid("negative count %d", c)
+		}
+		n += float64(c)
+	}
+	p, q := r.Probabilities()
+	out := make([]float64, r.k)
+	for j, c := range reported {
+		out[j] = (float64(c) - n*q) / (p - q)
+	}
+	return out, nil
+}
+
+// ExponentialMechanism selects an index with high score, epsilon-DP for scores
+// of the given sensitivity, by permute-and-flip (McKenna & Sheldon, NeurIPS
+// 2020): candidates are visited in uniformly random order and candidate r is
+// taken with probability exp(-epsilon (max - score_r) / (2 sensitivity)). Its
+// expected error is never worse than the exponential mechanism's. The coin is
+// exact: its exponent is computed as an exact rational from the float64
+// inputs. Safe for concurrent use.
+type ExponentialMechanism struct {
+	source
+	eps, sens float64
+	factor    *big.Rat // epsilon / (2 sensitivity)
+}
+
+// NewExponentialMechanism returns the selector for scores of the given
+// sensitivity (the most one privacy unit can change any score).
+func NewExponentialMechanism(epsilon, sensitivity float64) (*ExponentialMechanism, error) {
+	if err := checkEpsilon(epsilon); err != nil {
+		return nil, err
+	}
+	if err := checkSensitivity("score", sensitivity); err != nil {
+		return nil, err
+	}
+	e := &ExponentialMechanism{eps: epsilon, sens: sensitivity, factor: pfFactor(epsilon, sensitivity)}
+	return withSource(e, &e.source)
+}
+
+// pfFactor returns epsilon / (2 sensitivity) as an exact rational.
+func pfFactor(epsilon, sensitivity float64) *big.Rat {
+	f := new(big.Rat).SetFloat64(epsilon)
+	return f.Quo(f, new(big.Rat).SetFloat64(2*sensitivity))
+}
+
+// Select returns the index of the chosen score. Scores must be finite.
+func (e *ExponentialMechanism) Select(scores []float64) (int, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return permuteAndFlip(e.r, scores, e.factor)
+}
+
+// permuteAndFlip selects an index with coins exp(-factor (max - score)).
+func permuteAndFlip(r *prg, scores []float64, factor *big.Rat) (int, error) {
+	if len(scores) == 0 {
+		return 0, invalid("no candidates")
+	}
+	best := math.Inf(-1)
+	for i, s := range scores {
+		if !finite(s) {
+			return 0, invalid("score %d is %v", i, s)
+		}
+		best = math.Max(best, s)
+	}
+	bestR := new(big.Rat).SetFloat64(best)
+	perm := make([]int, len(scores))
+	for i := range perm {
+		perm[i] = i
+	}
+	g := new(big.Rat)
+	for i := range perm {
+		// Lazy Fisher-Yates: pick the next candidate uniformly among the rest.
+		j := i + int(r.uniform(uint64(len(perm)-i)))
+		perm[i], perm[j] = perm[j], perm[i]
+		c := perm[i]
+		if scores[c] == best {
+			return c, nil
+		}
+		g.SetFloat64(scores[c])
+		g.Sub(bestR, g)
+		g.Mul(g, factor)
+		if r.bernExpRatBig(g) {
+			return c, nil
+		}
+	}
+	// Unreachable: the best candidate is always accepted.
+	return 0, fmt.Errorf("dp: permute-and-flip found no candidate")
+}

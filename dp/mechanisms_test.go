@@ -1,0 +1,170 @@
+package dp
+
+import (
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func categoricalRef(name string, probs []float64) refDist {
+	return discreteRef(name, len(probs), func(k int) float64 {
+		if k < 0 || k >= len(probs) {
+			return 0
+		}
+		return probs[k]
+	})
+}
+
+func TestRandomizedResponse(t *testing.T) {
+	for _, eps := range []float64{0.5, 1, 3} {
+		r, err := NewRandomizedResponse(eps)
+		require.NoError(t, err)
+		r.SetTestSeed(seed("rr"))
+		truthful := 0
+		for i := 0; i < nSamples; i++ {
+			if r.Respond(true) {
+				truthful++
+			}
+		}
+		p := math.Exp(eps) / (1 + math.Exp(eps))
+		require.InDelta(t, p, r.TruthProbability(), 1e-15)
+		phat := float64(truthful) / nSamples
+		// Hoeffding at false-failure 1e-7.
+		require.InDelta(t, p, phat, ksThreshold(nSamples))
+		// A 20% larger epsilon is rejected.
+		p2 := math.Exp(1.2*eps) / (1 + math.Exp(1.2*eps))
+		require.Greater(t, math.Abs(p2-phat), ksThreshold(nSamples))
+	}
+	// Debiasing recovers a true proportion of 0.3.
+	r, _ := NewRandomizedResponse(1)
+	r.SetTestSeed(seed("rr-est"))
+	yes := 0
+	for i := 0; i < nSamples; i++ {
+		if r.Respond(i%10 < 3) {
+			yes++
+		}
+	}
+	est, err := r.EstimateProportion(yes, nSamples)
+	require.NoError(t, err)
+	// The estimator's error is the report error / (2p-1).
+	require.InDelta(t, 0.3, est, ksThreshold(nSamples)/(2*r.TruthProbability()-1))
+	_, err = r.EstimateProportion(5, 3)
+	require.ErrorIs(t, err, ErrInvalidParams)
+	_, err = NewRandomizedResponse(0)
+	require.ErrorIs(t, err, ErrInvalidParams)
+}
+
+func TestKRandomizedResponse(t *testing.T) {
+	const k = 5
+	for _, eps := range []float64{0.5, 2} {
+		r, err := NewKRandomizedResponse(eps, k)
+		require.NoError(t, err)
+		r.SetTestSeed(seed("krr"))
+		xs := make([]float64, nSamples)
+		for i := range xs {
+			v, err := r.Respond(2)
+			require.NoError(t, err)
+			xs[i] = float64(v)
+		}
+		p, q := r.Probabilities()
+		require.InDelta(t, 1.0, p+float64(k-1)*q, 1e-12)
+		want := []float64{q, q, p, q, q}
+		r2, _ := NewKRandomizedResponse(1.2*eps, k)
+		p2, q2 := r2.Probabilities()
+		requireDist(t, xs, categoricalRef("kRR", want), categoricalRef("kRR wrong", []float64{q2, q2, p2, q2, q2}))
+	}
+	// Debiasing.
+	r, _ := NewKRandomizedResponse(1, 3)
+	r.SetTestSeed(seed("krr-est"))
+	counts := make([]int64, 3)
+	truth := []int{0, 0, 0, 1, 2, 2} // proportions 1/2, 1/6, 1/3
+	for i := 0; i < nSamples; i++ {
+		v, _ := r.Respond(truth[i%len(truth)])
+		counts[v]++
+	}
+	est, err := r.EstimateCounts(counts)
+	require.NoError(t, err)
+	p, q := r.Probabilities()
+	tol := ksThreshold(nSamples) * nSamples / (p - q) * 2
+	require.InDelta(t, nSamples/2.0, est[0], tol)
+	require.InDelta(t, nSamples/6.0, est[1], tol)
+	require.InDelta(t, nSamples/3.0, est[2], tol)
+	_, err = r.Respond(3)
+	require.ErrorIs(t, err, ErrInvalidParams)
+	_, err = r.EstimateCounts([]int64{1})
+	require.ErrorIs(t, err, ErrInvalidParams)
+	_, err = NewKRandomizedResponse(1, 1)
+	require.ErrorIs(t, err, ErrInvalidParams)
+}
+
+// pfProbs returns the exact output distribution of permute-and-flip by
+// enumerating all permutations.
+func pfProbs(scores []float64, eps, sens float64) []float64 {
+	best := math.Inf(-1)
+	for _, s := range scores {
+		best = math.Max(best, s)
+	}
+	acc := make([]float64, len(scores))
+	for i, s := range scores {
+		acc[i] = math.Exp(-eps * (best - s) / (2 * sens))
+	}
+	out := make([]float64, len(scores))
+	var perms func(prefix []int, rest []int)
+	count := 0
+	perms = func(prefix []int, rest []int) {
+		if len(rest) == 0 {
+			count++
+			reach := 1.0
+			for _, c := range prefix {
+				out[c] += reach * acc[c]
+				reach *= 1 - acc[c]
+			}
+			return
+		}
+		for i := range rest {
+			next := append(append([]int(nil), rest[:i]...), rest[i+1:]...)
+			perms(append(prefix, rest[i]), next)
+		}
+	}
+	idx := make([]int, len(scores))
+	for i := range idx {
+		idx[i] = i
+	}
+	perms(nil, idx)
+	for i := range out {
+		out[i] /= float64(count)
+	}
+	return out
+}
+
+func TestExponentialMechanism(t *testing.T) {
+	scores := []float64{1, 3.5, 2, 3.5, -1}
+	e, err := NewExponentialMechanism(1, 1)
+	require.NoError(t, err)
+	e.SetTestSeed(seed("pf"))
+	xs := make([]float64, nSamples)
+	for i := range xs {
+		c, err := e.Select(scores)
+		require.NoError(t, err)
+		xs[i] = float64(c)
+	}
+	want := pfProbs(scores, 1, 1)
+	sum := 0.0
+	for _, p := range want {
+		sum += p
+	}
+	require.InDelta(t, 1, sum, 1e-12)
+	requireDist(t, xs, categoricalRef("PF", want), categoricalRef("PF wrong", pfProbs(scores, 1.2, 1)))
+	// Validation.
+	_, err = e.Select(nil)
+	require.ErrorIs(t, err, ErrInvalidParams)
+	_, err = e.Select([]float64{1, math.NaN()})
+	require.ErrorIs(t, err, ErrInvalidParams)
+	_, err = NewExponentialMechanism(1, 0)
+	require.ErrorIs(t, err, ErrInvalidParams)
+	// Huge score gaps take the big-rational path and pick the best.
+	c, err := e.Select([]float64{-1e300, 0, -1e-300})
+	require.NoError(t, err)
+	require.Contains(t, []int{1, 2}, c)
+}

@@ -1,0 +1,336 @@
+package secagg
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/veil-go/veil/transport"
+)
+
+var (
+	benchDim = flag.Int("secagg.dim", 1000, "vector length of BenchmarkRound's table")
+	benchBig = flag.Bool("secagg.big", false, "also run BenchmarkRound's 500 clients x 100,000 case")
+)
+
+// BenchmarkMaskExpansion measures the hot kernel (adding AES-128-CTR masks
+// to a vector) next to its two floors: raw AES-CTR keystream and a plain
+// uint64 vector addition.
+func BenchmarkMaskExpansion(b *testing.B) {
+	const dim = 100_000
+	key := make([]byte, 16)
+	for _, w := range []int{1, runtime.GOMAXPROCS(0)} {
+		b.Run(fmt.Sprintf("masks/workers=%d", w), func(b *testing.B) {
+			job, _ := newMaskJob(key, false)
+			jobs := []maskJob{job, job, job, job}
+			dst := make([]uint64, dim)
+			b.SetBytes(int64(8 * dim * len(jobs)))
+			for b.Loop() {
+				applyMasks(dst, jobs, w)
+			}
+			b.ReportMetric(float64(b.N*dim*len(jobs))/b.Elapsed().Seconds(), "values/s")
+		})
+	}
+	b.Run("baseline/aes-ctr", func(b *testing.B) {
+		blk, _ := aes.NewCipher(key)
+		buf := make([]byte, 8*dim)
+		var iv [16]byte
+		b.SetBytes(int64(len(buf)))
+		for b.Loop() {
+			cipher.NewCTR(blk, iv[:]).XORKeyStream(buf, buf)
+		}
+		b.ReportMetric(float64(b.N*dim)/b.Elapsed().Seconds(), "values/s")
+	})
+	b.Run("baseline/uint64-add", func(b *testing.B) {
+		x, y := make([]uint64, dim), make([]uint64, dim)
+		b.SetBytes(8 * dim)
+		for b.Loop() {
+			for i := range x {
+				x[i] += y[i]
+			}
+		}
+		b.ReportMetric(float64(b.N*dim)/b.Elapsed().Seconds(), "values/s")
+	})
+}
+
+// BenchmarkShamir measures splitting a 32-byte secret into k shares and
+// reconstructing it from t, at a SecAgg+ size.
+func BenchmarkShamir(b *testing.B) {
+	const k, t = 92, 40
+	xs := make([]int, k)
+	for i := range xs {
+		xs[i] = i + 1
+	}
+	secret := make([]byte, 32)
+	src := rand.NewChaCha8([32]byte{})
+	b.Run("split", func(b *testing.B) {
+		for b.Loop() {
+			_, _ = shamirSplit(secret, xs, t, src)
+		}
+	})
+	ys, _ := shamirSplit(secret, xs, t, src)
+	b.Run("combine", func(b *testing.B) {
+		for b.Loop() {
+			_, _ = shamirCombine(xs, ys, t)
+		}
+	})
+}
+
+// roundStats are the figures of one benchmarked round.
+type roundStats struct {
+	total, server   time.Duration
+	cpu             time.Duration // user+system CPU time of the process
+	extraPerClient  float64       // bytes per client beyond its masked vector
+	vectorBytes     int
+	counted, degree int
+}
+
+// benchRound runs a whole round in process through the local steps:
+// clients run in parallel (one worker pool over clients), the server's
+// steps are timed separately. A fraction drop of the clients go offline
+// after sharing their keys and before sending their masked input, the
+// costliest case for the server (it regenerates their pairwise masks).
+func benchRound(b *testing.B, cfg *Config, drop float64) roundStats {
+	n, dim := cfg.Clients(), cfg.Dim()
+	workers := runtime.GOMAXPROCS(0)
+	r := rand.New(rand.NewPCG(uint64(n), uint64(dim)))
+	dropped := make(map[int]bool)
+	for _, p := range r.Perm(n)[:int(drop*float64(n))] {
+		dropped[p+1] = true
+	}
+	input := randomInputs(r, 1, dim, 1<<20)[0]
+	var (
+		mu       sync.Mutex
+		srvTime  time.Duration
+		traffic  = make([]int64, n+1) // bytes sent+received per client, framed
+		vecBytes int
+	)
+	count := func(id int, m message) {
+		bs, err := m.MarshalBinary()
+		if err != nil {
+			b.Fatal(err)
+		}
+		atomic.AddInt64(&traffic[id], int64(len(bs)+4))
+	}
+	timed := func(f func() error) {
+		t0 := time.Now()
+		err := f()
+		srvTime += time.Since(t0)
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	cpu0 := cpuTime()
+	start := time.Now()
+	srv, _ := NewServer(cfg)
+	cs := make([]*Client, n+1)
+	clientsDo := func(f func(id int) error) {
+		if err := parallelFor(n, workers, func(k int) error { return f(k + 1) }); err != nil {
+			b.Fatal(err)
+		}
+	}
+	clientsDo(func(id int) error {
+		c, err := NewClient(cfg, id)
+		if err != nil {
+			return err
+		}
+		cs[id] = c
+		m, err := c.AdvertiseKeys()
+		if err != nil {
+			return err
+		}
+		count(id, m)
+		mu.Lock()
+		defer mu.Unlock()
+		timed(func() error { return srv.AddKeys(m) })
+		return nil
+	})
+	var lists map[int]*KeyList
+	timed(func() (err error) { lists, err = srv.KeyLists(); return })
+	clientsDo(func(id int) error {
+		count(id, lists[id])
+		m, err := cs[id].ShareKeys(lists[id])
+		if err != nil {
+			return err
+		}
+		count(id, m)
+		mu.Lock()
+		defer mu.Unlock()
+		timed(func() error { return srv.AddShares(m) })
+		return nil
+	})
+	var dels map[int]*ShareDelivery
+	timed(func() (err error) { dels, err = srv.Deliveries(); return })
+	clientsDo(func(id int) error {
+		count(id, dels[id])
+		if dropped[id] {
+			return nil
+		}
+		m, err := cs[id].MaskInput(dels[id], input)
+		if err != nil {
+			return err
+		}
+		bs, _ := m.MarshalBinary()
+		atomic.AddInt64(&traffic[id], int64(len(bs)+4))
+		mu.Lock()
+		defer mu.Unlock()
+		vecBytes = 8 * dim
+		timed(func() error { return srv.AddMaskedInput(m) })
+		return nil
+	})
+	var reqs map[int]*UnmaskRequest
+	timed(func() (err error) { reqs, err = srv.UnmaskRequests(); return })
+	clientsDo(func(id int) error {
+		if dropped[id] {
+			return nil
+		}
+		count(id, reqs[id])
+		m, err := cs[id].Unmask(reqs[id])
+		if err != nil {
+			return err
+		}
+		count(id, m)
+		mu.Lock()
+		defer mu.Unlock()
+		timed(func() error { return srv.AddUnmaskResponse(m) })
+		return nil
+	})
+	var res *Result
+	timed(func() (err error) { res, err = srv.Finish(); return })
+	total := time.Since(start)
+	cpu := cpuTime() - cpu0
+	// Check the sum, outside the timing.
+	for k, v := range res.Sum {
+		if v != input[k]*uint64(len(res.Counted)) {
+			b.Fatalf("wrong sum at %d", k)
+		}
+	}
+	var extra int64
+	for _, id := range res.Counted {
+		extra += traffic[id] - int64(8*dim+9+4)
+	}
+	return roundStats{total: total, server: srvTime, cpu: cpu, extraPerClient: float64(extra) / float64(len(res.Counted)),
+		vectorBytes: vecBytes, counted: len(res.Counted), degree: cfg.Degree()}
+}
+
+// cpuTime returns the process's user plus system CPU time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func reportRound(b *testing.B, s roundStats) {
+	b.ReportMetric(s.total.Seconds(), "round-s")
+	b.ReportMetric(s.server.Seconds(), "server-s")
+	// On a shared machine wall time depends on the others' load; CPU time
+	// divided by the cores gives what a quiet machine would take.
+	b.ReportMetric(s.cpu.Seconds(), "cpu-s")
+	b.ReportMetric(s.extraPerClient, "extra-B/client")
+	if s.vectorBytes > 0 {
+		b.ReportMetric(100*s.extraPerClient/float64(s.vectorBytes), "extra-%")
+	}
+	b.ReportMetric(float64(s.degree), "degree")
+}
+
+// BenchmarkRound is the table of round time against clients and dropout
+// rate (SecAgg+ graph, -secagg.dim values, default 1000), plus, with
+// -secagg.big, the goal case: 500 clients x 100,000 values, 10% dropouts.
+// Run with -benchtime=1x.
+func BenchmarkRound(b *testing.B) {
+	type bcase struct {
+		n, dim int
+		drop   float64
+	}
+	var cases []bcase
+	if *benchBig {
+		cases = append(cases, bcase{500, 100_000, 0.1})
+	}
+	for _, n := range []int{100, 300, 500, 1000} {
+		for _, d := range []float64{0, 0.1, 0.3} {
+			cases = append(cases, bcase{n, *benchDim, d})
+		}
+	}
+	for _, c := range cases {
+		b.Run(fmt.Sprintf("sparse/clients=%d/dim=%d/drop=%.0f%%", c.n, c.dim, 100*c.drop), func(b *testing.B) {
+			cfg, err := NewConfig(c.n, c.dim, WithGraph(SparseGraph), WithDropoutRate(max(DefaultDropoutRate, c.drop+0.05)))
+			if err != nil {
+				b.Fatal(err)
+			}
+			var s roundStats
+			for b.Loop() {
+				s = benchRound(b, cfg, c.drop)
+			}
+			reportRound(b, s)
+		})
+	}
+	// The complete graph at a size it suits, for comparison.
+	b.Run(fmt.Sprintf("complete/clients=100/dim=%d/drop=10%%", *benchDim), func(b *testing.B) {
+		cfg, err := NewConfig(100, *benchDim)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var s roundStats
+		for b.Loop() {
+			s = benchRound(b, cfg, 0.1)
+		}
+		reportRound(b, s)
+	})
+}
+
+// BenchmarkRunnerMemStar runs whole rounds through RunServer and RunClient
+// over an in-memory star (framing, copies, per-round collection), next to
+// the same round through the local steps (BenchmarkRound's driver).
+func BenchmarkRunnerMemStar(b *testing.B) {
+	const n, dim = 100, 1000
+	cfg, err := NewConfig(n, dim, WithGraph(SparseGraph))
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := randomInputs(rand.New(rand.NewPCG(1, 1)), n, dim, 1000)
+	b.Run("runner", func(b *testing.B) {
+		var perClient float64
+		for b.Loop() {
+			meshes, err := transport.NewMemStar(n+1, transport.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			var wg sync.WaitGroup
+			for i := 1; i <= n; i++ {
+				wg.Go(func() {
+					if err := RunClient(context.Background(), meshes[i], cfg, in[i-1]); err != nil {
+						b.Error(err)
+					}
+				})
+			}
+			res, err := RunServer(context.Background(), meshes[0], cfg)
+			wg.Wait()
+			if err != nil {
+				b.Fatal(err)
+			}
+			perClient = float64(res.Traffic.BytesSent+res.Traffic.BytesReceived) / n
+			for _, m := range meshes {
+				_ = m.Close()
+			}
+		}
+		b.ReportMetric(perClient, "B/client")
+	})
+	b.Run("baseline/local-steps", func(b *testing.B) {
+		var s roundStats
+		for b.Loop() {
+			s = benchRound(b, cfg, 0)
+		}
+		b.ReportMetric(s.extraPerClient+float64(8*dim+13), "B/client")
+	})
+}

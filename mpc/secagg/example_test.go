@@ -1,0 +1,55 @@
+package secagg_test
+
+import (
+	"fmt"
+
+	"github.com/veil-go/veil/mpc/secagg"
+)
+
+// The local steps driven by hand: three clients, one of which goes offline
+// after sharing its keys, so its input is not counted.
+func Example() {
+	cfg, err := secagg.NewConfig(3, 2, secagg.WithThreshold(1))
+	if err != nil {
+		panic(err)
+	}
+	inputs := map[int][]uint64{1: {1, 2}, 2: {10, 20}, 3: {100, 200}}
+	srv, _ := secagg.NewServer(cfg)
+	clients := map[int]*secagg.Client{}
+	for id := 1; id <= 3; id++ {
+		clients[id], _ = secagg.NewClient(cfg, id)
+		keys, _ := clients[id].AdvertiseKeys()
+		_ = srv.AddKeys(keys)
+	}
+	lists, _ := srv.KeyLists()
+	for id, c := range clients {
+		bundle, _ := c.ShareKeys(lists[id])
+		_ = srv.AddShares(bundle)
+	}
+	deliveries, _ := srv.Deliveries()
+	for _, id := range []int{1, 3} { // client 2 drops out here
+		masked, _ := clients[id].MaskInput(deliveries[id], inputs[id])
+		_ = srv.AddMaskedInput(masked)
+	}
+	requests, _ := srv.UnmaskRequests()
+	for id, req := range requests {
+		resp, _ := clients[id].Unmask(req)
+		_ = srv.AddUnmaskResponse(resp)
+	}
+	res, err := srv.Finish()
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("counted", res.Counted, "sum", res.Sum)
+	// Output: counted [1 3] sum [101 202]
+}
+
+// Floats through the fixed-point helper.
+func ExampleFixedPoint() {
+	fp, _ := secagg.NewFixedPoint(16, 2)
+	a, _ := fp.Encode([]float64{0.5, -1.25})
+	b, _ := fp.Encode([]float64{0.25, 3})
+	sum := []uint64{a[0] + b[0], a[1] + b[1]} // what the round computes
+	fmt.Println(fp.Decode(sum))
+	// Output: [0.75 1.75]
+}

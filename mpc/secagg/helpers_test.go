@@ -1,0 +1,147 @@
+package secagg
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// Stages at which a simulated client drops out: before sending the message
+// of that round.
+const (
+	dropNever = iota
+	dropBeforeKeys
+	dropBeforeShares
+	dropBeforeInput
+	dropBeforeUnmask
+)
+
+// simulate drives one round through the local steps in one goroutine.
+// drop[i] is the stage at which client i vanishes.
+func simulate(t testing.TB, cfg *Config, inputs [][]uint64, drop map[int]int, copts ...ClientOption) (*Result, error) {
+	t.Helper()
+	srv, err := NewServer(cfg)
+	require.NoError(t, err)
+	clients := make([]*Client, cfg.Clients()+1)
+	for i := 1; i <= cfg.Clients(); i++ {
+		clients[i], err = NewClient(cfg, i, copts...)
+		require.NoError(t, err)
+	}
+	active := func(stage int) []int {
+		var ids []int
+		for i := 1; i <= cfg.Clients(); i++ {
+			if d := drop[i]; d == dropNever || d > stage {
+				ids = append(ids, i)
+			}
+		}
+		return ids
+	}
+	for _, i := range active(dropBeforeKeys) {
+		m, err := clients[i].AdvertiseKeys()
+		require.NoError(t, err)
+		require.NoError(t, srv.AddKeys(roundTrip(t, m, &AdvertiseKeys{})))
+	}
+	lists, err := srv.KeyLists()
+	if err != nil {
+		return nil, err
+	}
+	for _, i := range active(dropBeforeShares) {
+		m, err := clients[i].ShareKeys(roundTrip(t, lists[i], &KeyList{}))
+		if err != nil {
+			return nil, err
+		}
+		require.NoError(t, srv.AddShares(roundTrip(t, m, &ShareBundle{})))
+	}
+	dels, err := srv.Deliveries()
+	if err != nil {
+		return nil, err
+	}
+	for _, i := range active(dropBeforeInput) {
+		m, err := clients[i].MaskInput(roundTrip(t, dels[i], &ShareDelivery{}), inputs[i-1])
+		if err != nil {
+			return nil, err
+		}
+		require.NoError(t, srv.AddMaskedInput(roundTrip(t, m, &MaskedInput{})))
+	}
+	reqs, err := srv.UnmaskRequests()
+	if err != nil {
+		return nil, err
+	}
+	for _, i := range active(dropBeforeUnmask) {
+		m, err := clients[i].Unmask(roundTrip(t, reqs[i], &UnmaskRequest{}))
+		if err != nil {
+			return nil, err
+		}
+		require.NoError(t, srv.AddUnmaskResponse(roundTrip(t, m, &UnmaskResponse{})))
+	}
+	return srv.Finish()
+}
+
+// roundTrip encodes m and decodes it into out, as a transport would.
+func roundTrip[T message](t testing.TB, m T, out T) T {
+	t.Helper()
+	b, err := m.MarshalBinary()
+	require.NoError(t, err)
+	require.NoError(t, out.UnmarshalBinary(b))
+	return out
+}
+
+// randomInputs returns n vectors of dim signed values in [-bound, bound],
+// or of uniform words if bound is 0.
+func randomInputs(r *rand.Rand, n, dim int, bound int64) [][]uint64 {
+	in := make([][]uint64, n)
+	for i := range in {
+		in[i] = make([]uint64, dim)
+		for k := range in[i] {
+			if bound == 0 {
+				in[i][k] = r.Uint64()
+			} else {
+				in[i][k] = uint64(r.Int64N(2*bound+1) - bound)
+			}
+		}
+	}
+	return in
+}
+
+// plainSum is the reference: the sum modulo 2^64 of the counted inputs.
+func plainSum(inputs [][]uint64, counted []int, dim int) []uint64 {
+	s := make([]uint64, dim)
+	for _, i := range counted {
+		for k, v := range inputs[i-1] {
+			s[k] += v
+		}
+	}
+	return s
+}
+
+// expectedCounted lists the clients not dropped before their masked input.
+func expectedCounted(n int, drop map[int]int) []int {
+	var c []int
+	for i := 1; i <= n; i++ {
+		if d := drop[i]; d == dropNever || d > dropBeforeInput {
+			c = append(c, i)
+		}
+	}
+	return c
+}
+
+// randomDrops picks count distinct clients, each dropping at a random stage.
+func randomDrops(r *rand.Rand, n, count int) map[int]int {
+	perm := r.Perm(n)
+	drop := make(map[int]int, count)
+	for _, p := range perm[:count] {
+		drop[p+1] = 1 + r.IntN(4)
+	}
+	return drop
+}
+
+func sortedKeys(m map[int]int) []int {
+	var k []int
+	for i := range m {
+		k = append(k, i)
+	}
+	slices.Sort(k)
+	return k
+}

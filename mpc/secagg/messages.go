@@ -1,0 +1,424 @@
+package secagg
+
+import (
+	"encoding/binary"
+	"fmt"
+)
+
+// Message tags: the first byte of every encoded message.
+const (
+	tagAdvertiseKeys byte = 1 + iota
+	tagKeyList
+	tagShareBundle
+	tagShareDelivery
+	tagMaskedInput
+	tagUnmaskRequest
+	tagUnmaskResponse
+	tagAbort
+)
+
+// ciphertextSize is the size of an encrypted pair of shares: the mask-key
+// share and the seed share, plus the GCM tag.
+const ciphertextSize = 2*shareSize + 16
+
+// maxReason bounds the reason text of an Abort message.
+const maxReason = 1024
+
+// message is what every protocol message implements.
+type message interface {
+	MarshalBinary() ([]byte, error)
+	UnmarshalBinary([]byte) error
+}
+
+// AdvertiseKeys is round 0, client to server: the client's two X25519
+// public keys, one for the encrypted channel to its neighbours and one for
+// pairwise-mask agreement.
+type AdvertiseKeys struct {
+	ID      int
+	EncKey  [32]byte
+	MaskKey [32]byte
+}
+
+// KeyList is round 0, server to client To: the advertised keys of To's
+// neighbours that are still in the round, sorted by id.
+type KeyList struct {
+	To   int
+	Keys []AdvertiseKeys
+}
+
+// EncryptedShare carries client From's shares of its mask key and self-mask
+// seed for client To, encrypted and authenticated for To.
+type EncryptedShare struct {
+	From, To   int
+	Ciphertext []byte
+}
+
+// ShareBundle is round 1, client to server: one EncryptedShare per
+// neighbour in the client's key list.
+type ShareBundle struct {
+	From   int
+	Shares []EncryptedShare
+}
+
+// ShareDelivery is round 1, server to client To: the shares addressed to To
+// by the neighbours that sent their bundles. The senders are exactly the
+// neighbours To masks with.
+type ShareDelivery struct {
+	To     int
+	Shares []EncryptedShare
+}
+
+// MaskedInput is round 2, client to server: the masked vector.
+type MaskedInput struct {
+	ID     int
+	Vector []uint64
+}
+
+// UnmaskRequest is round 3, server to client To: which of To's share
+// senders dropped out before sending their masked input (reveal their mask
+// key) and which were counted (reveal their self-mask seed).
+type UnmaskRequest struct {
+	To        int
+	Dropped   []int
+	Survivors []int
+}
+
+// SecretShare is one Shamir share of client Owner's secret.
+type SecretShare struct {
+	Owner int
+	Value [shareSize]byte
+}
+
+// UnmaskResponse is round 3, client to server: the requested shares.
+type UnmaskResponse struct {
+	From       int
+	KeyShares  []SecretShare
+	SeedShares []SecretShare
+}
+
+// Abort is sent by the server to a client it excludes or when the round
+// aborts.
+type Abort struct {
+	Reason string
+}
+
+// encoder appends big-endian fields.
+type encoder struct{ b []byte }
+
+func (e *encoder) u8(v byte)      { e.b = append(e.b, v) }
+func (e *encoder) u32(v int)      { e.b = binary.BigEndian.AppendUint32(e.b, uint32(v)) }
+func (e *encoder) bytes(v []byte) { e.b = append(e.b, v...) }
+
+// decoder reads big-endian fields, remembering the first error.
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func newDecoder(b []byte, tag byte, what string) *decoder {
+	d := &decoder{b: b}
+	if len(b) == 0 || b[0] != tag {
+		d.err = fmt.Errorf("%w: not a %s message", ErrMalformed, what)
+		return d
+	}
+	d.b = b[1:]
+	return d
+}
+
+func (d *decoder) fail(format string, a ...any) {
+	if d.err == nil {
+		d.err = fmt.Errorf("%w: "+format, append([]any{ErrMalformed}, a...)...)
+	}
+}
+
+func (d *decoder) take(n int) []byte {
+	if d.err != nil {
+		return nil
+	}
+	if n < 0 || len(d.b) < n {
+		d.fail("truncated")
+		return nil
+	}
+	v := d.b[:n]
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) u8() byte {
+	if v := d.take(1); v != nil {
+		return v[0]
+	}
+	return 0
+}
+
+// id reads a client id (1..MaxClients) or, with zeroOK, also 0.
+func (d *decoder) id() int {
+	v := d.take(4)
+	if v == nil {
+		return 0
+	}
+	x := binary.BigEndian.Uint32(v)
+	if x == 0 || x > MaxClients {
+		d.fail("client id %d out of range", x)
+		return 0
+	}
+	return int(x)
+}
+
+// count reads a list length whose elements take at least elem bytes each.
+func (d *decoder) count(limit, elem int) int {
+	v := d.take(4)
+	if v == nil {
+		return 0
+	}
+	x := binary.BigEndian.Uint32(v)
+	if uint64(x) > uint64(limit) || uint64(x)*uint64(elem) > uint64(len(d.b)) {
+		d.fail("list of %d elements does not fit", x)
+		return 0
+	}
+	return int(x)
+}
+
+func (d *decoder) end() error {
+	if d.err == nil && len(d.b) != 0 {
+		d.fail("%d trailing bytes", len(d.b))
+	}
+	return d.err
+}
+
+func (m *AdvertiseKeys) encode(e *encoder) {
+	e.u32(m.ID)
+	e.bytes(m.EncKey[:])
+	e.bytes(m.MaskKey[:])
+}
+
+func (m *AdvertiseKeys) decode(d *decoder) {
+	m.ID = d.id()
+	copy(m.EncKey[:], d.take(32))
+	copy(m.MaskKey[:], d.take(32))
+}
+
+// MarshalBinary encodes the message.
+func (m *AdvertiseKeys) MarshalBinary() ([]byte, error) {
+	e := &encoder{b: make([]byte, 0, 69)}
+	e.u8(tagAdvertiseKeys)
+	m.encode(e)
+	return e.b, nil
+}
+
+// UnmarshalBinary decodes the message, rejecting malformed input.
+func (m *AdvertiseKeys) UnmarshalBinary(b []byte) error {
+	d := newDecoder(b, tagAdvertiseKeys, "AdvertiseKeys")
+	m.decode(d)
+	return d.end()
+}
+
+// MarshalBinary encodes the message.
+func (m *KeyList) MarshalBinary() ([]byte, error) {
+	e := &encoder{b: make([]byte, 0, 9+68*len(m.Keys))}
+	e.u8(tagKeyList)
+	e.u32(m.To)
+	e.u32(len(m.Keys))
+	for i := range m.Keys {
+		m.Keys[i].encode(e)
+	}
+	return e.b, nil
+}
+
+// UnmarshalBinary decodes the message, rejecting malformed input.
+func (m *KeyList) UnmarshalBinary(b []byte) error {
+	d := newDecoder(b, tagKeyList, "KeyList")
+	m.To = d.id()
+	n := d.count(MaxClients, 68)
+	m.Keys = make([]AdvertiseKeys, n)
+	for i := range m.Keys {
+		m.Keys[i].decode(d)
+	}
+	return d.end()
+}
+
+func encodeShares(e *encoder, s []EncryptedShare) error {
+	e.u32(len(s))
+	for _, x := range s {
+		if len(x.Ciphertext) != ciphertextSize {
+			return fmt.Errorf("%w: ciphertext of %d bytes", ErrInvalidParams, len(x.Ciphertext))
+		}
+		e.u32(x.From)
+		e.u32(x.To)
+		e.bytes(x.Ciphertext)
+	}
+	return nil
+}
+
+func decodeShares(d *decoder) []EncryptedShare {
+	n := d.count(MaxClients, 8+ciphertextSize)
+	s := make([]EncryptedShare, n)
+	for i := range s {
+		s[i].From = d.id()
+		s[i].To = d.id()
+		s[i].Ciphertext = append([]byte(nil), d.take(ciphertextSize)...)
+	}
+	return s
+}
+
+// MarshalBinary encodes the message.
+func (m *ShareBundle) MarshalBinary() ([]byte, error) {
+	e := &encoder{b: make([]byte, 0, 9+(8+ciphertextSize)*len(m.Shares))}
+	e.u8(tagShareBundle)
+	e.u32(m.From)
+	if err := encodeShares(e, m.Shares); err != nil {
+		return nil, err
+	}
+	return e.b, nil
+}
+
+// UnmarshalBinary decodes the message, rejecting malformed input.
+func (m *ShareBundle) UnmarshalBinary(b []byte) error {
+	d := newDecoder(b, tagShareBundle, "ShareBundle")
+	m.From = d.id()
+	m.Shares = decodeShares(d)
+	return d.end()
+}
+
+// MarshalBinary encodes the message.
+func (m *ShareDelivery) MarshalBinary() ([]byte, error) {
+	e := &encoder{b: make([]byte, 0, 9+(8+ciphertextSize)*len(m.Shares))}
+	e.u8(tagShareDelivery)
+	e.u32(m.To)
+	if err := encodeShares(e, m.Shares); err != nil {
+		return nil, err
+	}
+	return e.b, nil
+}
+
+// UnmarshalBinary decodes the message, rejecting malformed input.
+func (m *ShareDelivery) UnmarshalBinary(b []byte) error {
+	d := newDecoder(b, tagShareDelivery, "ShareDelivery")
+	m.To = d.id()
+	m.Shares = decodeShares(d)
+	return d.end()
+}
+
+// MarshalBinary encodes the message.
+func (m *MaskedInput) MarshalBinary() ([]byte, error) {
+	if len(m.Vector) > MaxDim {
+		return nil, fmt.Errorf("%w: vector of %d words", ErrInvalidParams, len(m.Vector))
+	}
+	b := make([]byte, 9+8*len(m.Vector))
+	b[0] = tagMaskedInput
+	binary.BigEndian.PutUint32(b[1:], uint32(m.ID))
+	binary.BigEndian.PutUint32(b[5:], uint32(len(m.Vector)))
+	for i, v := range m.Vector {
+		binary.LittleEndian.PutUint64(b[9+8*i:], v)
+	}
+	return b, nil
+}
+
+// UnmarshalBinary decodes the message, rejecting malformed input.
+func (m *MaskedInput) UnmarshalBinary(b []byte) error {
+	d := newDecoder(b, tagMaskedInput, "MaskedInput")
+	m.ID = d.id()
+	n := d.count(MaxDim, 8)
+	raw := d.take(8 * n)
+	if err := d.end(); err != nil {
+		return err
+	}
+	m.Vector = make([]uint64, n)
+	for i := range m.Vector {
+		m.Vector[i] = binary.LittleEndian.Uint64(raw[8*i:])
+	}
+	return nil
+}
+
+func encodeIDs(e *encoder, ids []int) {
+	e.u32(len(ids))
+	for _, id := range ids {
+		e.u32(id)
+	}
+}
+
+func decodeIDs(d *decoder) []int {
+	n := d.count(MaxClients, 4)
+	ids := make([]int, n)
+	for i := range ids {
+		ids[i] = d.id()
+	}
+	return ids
+}
+
+// MarshalBinary encodes the message.
+func (m *UnmaskRequest) MarshalBinary() ([]byte, error) {
+	e := &encoder{b: make([]byte, 0, 13+4*(len(m.Dropped)+len(m.Survivors)))}
+	e.u8(tagUnmaskRequest)
+	e.u32(m.To)
+	encodeIDs(e, m.Dropped)
+	encodeIDs(e, m.Survivors)
+	return e.b, nil
+}
+
+// UnmarshalBinary decodes the message, rejecting malformed input.
+func (m *UnmaskRequest) UnmarshalBinary(b []byte) error {
+	d := newDecoder(b, tagUnmaskRequest, "UnmaskRequest")
+	m.To = d.id()
+	m.Dropped = decodeIDs(d)
+	m.Survivors = decodeIDs(d)
+	return d.end()
+}
+
+func encodeSecretShares(e *encoder, s []SecretShare) {
+	e.u32(len(s))
+	for _, x := range s {
+		e.u32(x.Owner)
+		e.bytes(x.Value[:])
+	}
+}
+
+func decodeSecretShares(d *decoder) []SecretShare {
+	n := d.count(MaxClients, 4+shareSize)
+	s := make([]SecretShare, n)
+	for i := range s {
+		s[i].Owner = d.id()
+		copy(s[i].Value[:], d.take(shareSize))
+	}
+	return s
+}
+
+// MarshalBinary encodes the message.
+func (m *UnmaskResponse) MarshalBinary() ([]byte, error) {
+	e := &encoder{b: make([]byte, 0, 13+(4+shareSize)*(len(m.KeyShares)+len(m.SeedShares)))}
+	e.u8(tagUnmaskResponse)
+	e.u32(m.From)
+	encodeSecretShares(e, m.KeyShares)
+	encodeSecretShares(e, m.SeedShares)
+	return e.b, nil
+}
+
+// UnmarshalBinary decodes the message, rejecting malformed input.
+func (m *UnmaskResponse) UnmarshalBinary(b []byte) error {
+	d := newDecoder(b, tagUnmaskResponse, "UnmaskResponse")
+	m.From = d.id()
+	m.KeyShares = decodeSecretShares(d)
+	m.SeedShares = decodeSecretShares(d)
+	return d.end()
+}
+
+// MarshalBinary encodes the message.
+func (m *Abort) MarshalBinary() ([]byte, error) {
+	r := m.Reason
+	if len(r) > maxReason {
+		r = r[:maxReason]
+	}
+	e := &encoder{}
+	e.u8(tagAbort)
+	e.u32(len(r))
+	e.bytes([]byte(r))
+	return e.b, nil
+}
+
+// UnmarshalBinary decodes the message, rejecting malformed input.
+func (m *Abort) UnmarshalBinary(b []byte) error {
+	d := newDecoder(b, tagAbort, "Abort")
+	n := d.count(maxReason, 1)
+	m.Reason = string(d.take(n))
+	return d.end()
+}

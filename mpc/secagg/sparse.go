@@ -1,0 +1,85 @@
+package secagg
+
+import "math"
+
+// logBinomPMF returns ln P[Bin(k, p) = i].
+func logBinomPMF(k, i int, p float64) float64 {
+	lk, _ := math.Lgamma(float64(k + 1))
+	li, _ := math.Lgamma(float64(i + 1))
+	lki, _ := math.Lgamma(float64(k - i + 1))
+	var lp, lq float64
+	switch {
+	case p == 0:
+		if i > 0 {
+			return math.Inf(-1)
+		}
+	case i > 0:
+		lp = float64(i) * math.Log(p)
+	}
+	switch {
+	case p == 1:
+		if i < k {
+			return math.Inf(-1)
+		}
+	case k-i > 0:
+		lq = float64(k-i) * math.Log1p(-p)
+	}
+	return lk - li - lki + lp + lq
+}
+
+// binomTailGE returns P[Bin(k, p) >= t].
+func binomTailGE(k, t int, p float64) float64 {
+	s := 0.0
+	for i := max(t, 0); i <= k; i++ {
+		s += math.Exp(logBinomPMF(k, i, p))
+	}
+	return min(s, 1)
+}
+
+// sparseFailure returns the three per-round failure bounds for degree k and
+// threshold t: some client keeps fewer than t surviving neighbours; some
+// client has t or more corrupt neighbours; the honest survivors are
+// disconnected (two runs of k/2 removed clients on the ring).
+func sparseFailure(n, k, t int, drop, corrupt float64) (pDrop, pSec, pConn float64) {
+	pDrop = float64(n) * (1 - binomTailGE(k, t, 1-drop))
+	pSec = float64(n) * binomTailGE(k, t, corrupt)
+	pConn = float64(n) * math.Pow(min(drop+corrupt, 1), float64(k/2))
+	return
+}
+
+func failureLog2(n, k, t int, drop, corrupt float64) float64 {
+	a, b, c := sparseFailure(n, k, t, drop, corrupt)
+	return math.Log2(min(a+b+c, 1))
+}
+
+// sparseThreshold returns the smallest t with P[some client has >= t corrupt
+// neighbours] <= 2^-σ, at least 1.
+func sparseThreshold(k int, corrupt, sigma float64, n int) int {
+	eps := math.Exp2(-sigma) / 3
+	for t := 1; t <= k; t++ {
+		if float64(n)*binomTailGE(k, t, corrupt) <= eps {
+			return t
+		}
+	}
+	return k
+}
+
+// sparseParams returns the smallest even degree k < n-1 and a threshold t
+// (userT if non-zero) meeting the failure target, or ok == false.
+func sparseParams(n int, drop, corrupt, sigma float64, userT int) (k, t int, ok bool) {
+	eps := math.Exp2(-sigma) / 3
+	for k = 2; k < n-1; k += 2 {
+		t = userT
+		if t == 0 {
+			t = sparseThreshold(k, corrupt, sigma, n)
+		}
+		if t > k {
+			continue
+		}
+		a, b, c := sparseFailure(n, k, t, drop, corrupt)
+		if a <= eps && b <= eps && c <= eps {
+			return k, t, true
+		}
+	}
+	return 0, 0, false
+}

@@ -1,0 +1,776 @@
+package psi
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/gtank/ristretto255"
+)
+
+// ECDH-PSI as local steps. RunSender and RunReceiver drive these over a
+// transport.Conn; a caller with another transport can drive them by hand in
+// the same order (see ecdh_run.go):
+//
+//	receiver                                   sender
+//	NewECDHReceiver, Hello ------ Hello ------> NewECDHSender, Hello, Start
+//	Start <------------------------ Hello
+//	for k < BlindBatches():
+//	  Blind(k) ---------- PointBatch --------> Evaluate
+//	  Unblind(k) | EvaluationAck(k) <-- PointBatch | Ack
+//	                                           (after all) for k < StreamBatches():
+//	Collect | Match | Count <-- StreamBatch(k) (TagBatch, JoinBatch, PointBatch, SumItemBatch)
+//	  ---------------- Ack ------------------> StreamAck(k)
+//	Sum: DecryptRequest --- SumRequest ------> DecryptShare
+//	     Decrypt <-------- SumShare ---------
+//	RevealToBoth: Reveal -- Matches | Outcome -> HandleReveal
+//	Result                                     Result
+//
+// Every peer message is checked (sizes, counts, group elements) and a bad one
+// gives an error wrapping ErrMalformed. The state types are not safe for
+// concurrent use; their group operations run on Options.Workers goroutines.
+
+// ECDHReceiver is the receiver's state in ECDH-PSI.
+type ECDHReceiver struct {
+	o       Options
+	in      receiverInput
+	b, binv *ristretto255.Scalar
+	nX      int  // sender's distinct items, from its Hello
+	started bool // Start succeeded
+	evals   int  // evaluated batches handled
+	prog    progress
+
+	// Intersection and Join.
+	own      map[tagKey]int32 // tag of F(y) -> distinct index
+	prf      []byte           // F(y) encodings (Join)
+	tags     []byte           // scratch
+	matched  []bool
+	payloads [][]byte
+	bitmap   []byte
+	got      int // sender items seen
+
+	// Cardinality and Sum.
+	set          map[tagKey]struct{}
+	collected    int
+	card         int
+	sumC1, sumC2 *ristretto255.Element
+	t            *ristretto255.Scalar
+	sum          int64
+	decrypted    bool
+}
+
+// NewECDHReceiver validates opts, merges duplicate items and draws the
+// receiver's key.
+func NewECDHReceiver(items [][]byte, opts Options) (*ECDHReceiver, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if o.Protocol != ECDH {
+		return nil, fmt.Errorf("%w: ECDH receiver with protocol %s", ErrInvalidParams, o.Protocol)
+	}
+	in, err := dedup(items)
+	if err != nil {
+		return nil, err
+	}
+	return newECDHReceiver(in, o)
+}
+
+func newECDHReceiver(in receiverInput, o Options) (*ECDHReceiver, error) {
+	b, err := randomScalar(randReader(o))
+	if err != nil {
+		return nil, err
+	}
+	return &ECDHReceiver{o: o, in: in, b: b, binv: ristretto255.NewScalar().Invert(b)}, nil
+}
+
+// Hello is the receiver's first message.
+func (r *ECDHReceiver) Hello() *Hello {
+	return newHello(RoleReceiver, len(r.in.items), r.o)
+}
+
+// Start checks the sender's Hello (ErrMismatch if it runs other options).
+func (r *ECDHReceiver) Start(peer *Hello) error {
+	if err := r.Hello().agrees(peer); err != nil {
+		return err
+	}
+	nY, nX := len(r.in.items), int(peer.Count)
+	r.nX, r.started = nX, true
+	r.prog = progress{fn: r.o.Progress, total: nY + nX}
+	r.tags = make([]byte, r.o.TagLen*min(r.o.BatchSize, max(nY, nX, 1)))
+	if learnsMembers(r.o.Mode) {
+		r.own = make(map[tagKey]int32, nY)
+		if r.o.Mode == Join {
+			r.prf = make([]byte, pointLen*nY)
+			r.payloads = make([][]byte, nY)
+		}
+		r.matched = make([]bool, nY)
+		// The bitmap (RevealToBoth) grows with the stream, not with the
+		// count the peer claims.
+	} else {
+		r.set = make(map[tagKey]struct{}, nY)
+		r.sumC1, r.sumC2 = ristretto255.NewIdentityElement(), ristretto255.NewIdentityElement()
+	}
+	return nil
+}
+
+// BlindBatches is the number of batches of the receiver's items.
+func (r *ECDHReceiver) BlindBatches() int { return batches(len(r.in.items), r.o.BatchSize) }
+
+// Blind returns batch k of the receiver's blinded items H(y)^b.
+func (r *ECDHReceiver) Blind(ctx context.Context, k int) (*PointBatch, error) {
+	if !r.started || k < 0 || k >= r.BlindBatches() {
+		return nil, fmt.Errorf("%w: blind batch %d of %d", ErrInvalidParams, k, r.BlindBatches())
+	}
+	lo, hi := batchRange(k, r.o.BatchSize, len(r.in.items))
+	pts := make([]byte, pointLen*(hi-lo))
+	err := parallel(ctx, r.o.Workers, hi-lo, func(l, h int) error {
+		p := ristretto255.NewElement()
+		for i := l; i < h; i++ {
+			p.ScalarMult(r.b, hashToGroup(r.in.items[lo+i]))
+			p.Encode(pts[i*pointLen : i*pointLen : (i+1)*pointLen])
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &PointBatch{Points: pts}, nil
+}
+
+// nextEval checks that the answer to batch k is the next one expected and
+// returns the batch's range.
+func (r *ECDHReceiver) nextEval(k int) (int, int, error) {
+	if !r.started || k != r.evals || k >= r.BlindBatches() {
+		return 0, 0, fmt.Errorf("%w: answer to batch %d, expected %d of %d", ErrMalformed, k, r.evals, r.BlindBatches())
+	}
+	lo, hi := batchRange(k, r.o.BatchSize, len(r.in.items))
+	return lo, hi, nil
+}
+
+// Unblind takes the sender's evaluations H(y)^(ab) of batch k (Intersection
+// and Join) and keeps the tags of F(y) = H(y)^a.
+func (r *ECDHReceiver) Unblind(ctx context.Context, k int, ev *PointBatch) error {
+	if !learnsMembers(r.o.Mode) {
+		return fmt.Errorf("%w: evaluations in %s mode", ErrMalformed, r.o.Mode)
+	}
+	lo, hi, err := r.nextEval(k)
+	if err != nil {
+		return err
+	}
+	n, tl := hi-lo, r.o.TagLen
+	if ev.Len() != n {
+		return fmt.Errorf("%w: %d evaluations for %d items", ErrMalformed, ev.Len(), n)
+	}
+	if err := parallel(ctx, r.o.Workers, n, func(l, h int) error {
+		var enc [pointLen]byte
+		for i := l; i < h; i++ {
+			p, err := decodePoint(ev.Points[i*pointLen : (i+1)*pointLen])
+			if err != nil {
+				return fmt.Errorf("evaluation %d: %w", lo+i, err)
+			}
+			p.ScalarMult(r.binv, p)
+			p.Encode(enc[:0])
+			tagOf(r.tags[i*tl:(i+1)*tl], enc[:])
+			if r.prf != nil {
+				copy(r.prf[(lo+i)*pointLen:], enc[:])
+			}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for i := range n {
+		key := keyOf(r.tags[i*tl : (i+1)*tl])
+		if _, dup := r.own[key]; dup {
+			return fmt.Errorf("%w: two of our items share a %d-byte tag; use a larger TagLen", ErrInvalidParams, tl)
+		}
+		r.own[key] = int32(lo + i)
+	}
+	r.evals++
+	r.prog.add(n)
+	return nil
+}
+
+// EvaluationAck takes the sender's acknowledgement of batch k (Cardinality
+// and Sum, where the evaluations come back later, shuffled).
+func (r *ECDHReceiver) EvaluationAck(k int, a *Ack) error {
+	if learnsMembers(r.o.Mode) {
+		return fmt.Errorf("%w: ack instead of evaluations in %s mode", ErrMalformed, r.o.Mode)
+	}
+	lo, hi, err := r.nextEval(k)
+	if err != nil {
+		return err
+	}
+	if int(a.Count) != hi-lo {
+		return fmt.Errorf("%w: ack of %d items, sent %d", ErrMalformed, a.Count, hi-lo)
+	}
+	r.evals++
+	r.prog.add(hi - lo)
+	return nil
+}
+
+// StreamPending says whether the receiver still expects sender batches.
+func (r *ECDHReceiver) StreamPending() bool {
+	if !learnsMembers(r.o.Mode) && r.collected < len(r.in.items) {
+		return true
+	}
+	return r.got < r.nX
+}
+
+// HandleStream takes the sender's next stream message (TagBatch, JoinBatch,
+// PointBatch or SumItemBatch as the mode and stage want) and returns the
+// acknowledgement to send back.
+func (r *ECDHReceiver) HandleStream(ctx context.Context, m Message) (*Ack, error) {
+	if !r.started || r.evals != r.BlindBatches() || !r.StreamPending() {
+		return nil, fmt.Errorf("%w: unexpected %T", ErrMalformed, m)
+	}
+	var n int
+	var err error
+	switch msg := m.(type) {
+	case *TagBatch:
+		switch {
+		case learnsMembers(r.o.Mode) && r.o.Mode == Intersection:
+			n, err = r.match(msg.TagLen, msg.Tags, nil)
+		case !learnsMembers(r.o.Mode) && r.collected < len(r.in.items):
+			n, err = r.collect(msg)
+		default:
+			err = fmt.Errorf("%w: tag batch not expected in %s mode", ErrMalformed, r.o.Mode)
+		}
+	case *JoinBatch:
+		if r.o.Mode != Join {
+			err = fmt.Errorf("%w: join batch in %s mode", ErrMalformed, r.o.Mode)
+		} else {
+			n, err = r.match(msg.TagLen, msg.Tags, msg.Sealed)
+		}
+	case *PointBatch:
+		if r.o.Mode != Cardinality || r.collected < len(r.in.items) {
+			err = fmt.Errorf("%w: point batch not expected now in %s mode", ErrMalformed, r.o.Mode)
+		} else {
+			n, err = r.count(ctx, msg.Points, nil)
+		}
+	case *SumItemBatch:
+		if r.o.Mode != Sum || r.collected < len(r.in.items) {
+			err = fmt.Errorf("%w: sum batch not expected now in %s mode", ErrMalformed, r.o.Mode)
+		} else {
+			n, err = r.count(ctx, msg.Points, msg.Cipher)
+		}
+	default:
+		err = fmt.Errorf("%w: unexpected %T in the stream", ErrMalformed, m)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &Ack{Count: uint32(n)}, nil
+}
+
+// match looks up the sender's tags (and opens the payloads of matches).
+func (r *ECDHReceiver) match(tl int, tags []byte, sealed [][]byte) (int, error) {
+	if tl != r.o.TagLen {
+		return 0, fmt.Errorf("%w: tag length %d, agreed %d", ErrMalformed, tl, r.o.TagLen)
+	}
+	n := len(tags) / tl
+	if n > r.nX-r.got {
+		return 0, fmt.Errorf("%w: %d more items than announced", ErrMalformed, n-(r.nX-r.got))
+	}
+	if r.o.RevealToBoth {
+		for len(r.bitmap) < (r.got+n+7)/8 {
+			r.bitmap = append(r.bitmap, 0)
+		}
+	}
+	for i := range n {
+		d, ok := r.own[keyOf(tags[i*tl:(i+1)*tl])]
+		if !ok {
+			continue
+		}
+		if r.matched[d] {
+			return 0, fmt.Errorf("%w: two sender items match one of ours", ErrMalformed)
+		}
+		r.matched[d] = true
+		if r.o.RevealToBoth {
+			r.bitmap[(r.got+i)/8] |= 1 << ((r.got + i) % 8)
+		}
+		if sealed != nil {
+			aead, err := joinAEAD(r.prf[int(d)*pointLen : (int(d)+1)*pointLen])
+			if err != nil {
+				return 0, err
+			}
+			p, err := aead.Open(nil, zeroNonce[:], sealed[i], nil)
+			if err != nil {
+				return 0, fmt.Errorf("%w: payload of a matching item fails authentication", ErrMalformed)
+			}
+			r.payloads[d] = p
+		}
+	}
+	r.got += n
+	r.prog.add(n)
+	return n, nil
+}
+
+// collect keeps the shuffled tags of the evaluations of our items.
+func (r *ECDHReceiver) collect(tb *TagBatch) (int, error) {
+	tl, n := r.o.TagLen, tb.Len()
+	if tb.TagLen != tl || n > len(r.in.items)-r.collected {
+		return 0, fmt.Errorf("%w: %d tags of %d bytes with %d expected", ErrMalformed, n, tb.TagLen, len(r.in.items)-r.collected)
+	}
+	for i := range n {
+		r.set[keyOf(tb.Tags[i*tl:(i+1)*tl])] = struct{}{}
+	}
+	r.collected += n
+	return n, nil
+}
+
+// count raises the sender's blinded items to b, counts those whose tag we
+// hold, and adds up their ciphertexts (Sum).
+func (r *ECDHReceiver) count(ctx context.Context, pts, ct []byte) (int, error) {
+	tl, n := r.o.TagLen, len(pts)/pointLen
+	if n > r.nX-r.got {
+		return 0, fmt.Errorf("%w: %d more items than announced", ErrMalformed, n-(r.nX-r.got))
+	}
+	if len(r.tags) < n*tl {
+		r.tags = make([]byte, n*tl)
+	}
+	if err := parallel(ctx, r.o.Workers, n, func(l, h int) error {
+		var enc [pointLen]byte
+		for i := l; i < h; i++ {
+			p, err := decodePoint(pts[i*pointLen : (i+1)*pointLen])
+			if err != nil {
+				return fmt.Errorf("item %d: %w", r.got+i, err)
+			}
+			p.ScalarMult(r.b, p)
+			tagOf(r.tags[i*tl:(i+1)*tl], p.Encode(enc[:0]))
+		}
+		return nil
+	}); err != nil {
+		return 0, err
+	}
+	for i := range n {
+		if _, ok := r.set[keyOf(r.tags[i*tl:(i+1)*tl])]; !ok {
+			continue
+		}
+		r.card++
+		if ct != nil {
+			c1, err1 := decodePoint(ct[(2*i)*pointLen : (2*i+1)*pointLen])
+			c2, err2 := decodePoint(ct[(2*i+1)*pointLen : (2*i+2)*pointLen])
+			if err1 != nil || err2 != nil {
+				return 0, fmt.Errorf("%w: ciphertext of item %d", ErrMalformed, r.got+i)
+			}
+			r.sumC1.Add(r.sumC1, c1)
+			r.sumC2.Add(r.sumC2, c2)
+		}
+	}
+	if r.card > min(r.nX, len(r.in.items)) {
+		return 0, fmt.Errorf("%w: more matches than items", ErrMalformed)
+	}
+	r.got += n
+	r.prog.add(n)
+	return n, nil
+}
+
+// DecryptRequest (Sum, after the stream) rerandomises the summed ciphertext
+// and returns its first half for the sender to raise to its key.
+func (r *ECDHReceiver) DecryptRequest() (*SumRequest, error) {
+	if r.o.Mode != Sum || !r.started || r.StreamPending() {
+		return nil, fmt.Errorf("%w: decrypt request before the stream ended or outside Sum mode", ErrInvalidParams)
+	}
+	t, err := randomScalar(randReader(r.o))
+	if err != nil {
+		return nil, err
+	}
+	r.t = t
+	c1 := ristretto255.NewElement().ScalarBaseMult(t)
+	c1.Add(c1, r.sumC1)
+	var req SumRequest
+	c1.Encode(req.C1[:0])
+	return &req, nil
+}
+
+// Decrypt takes the sender's share and finds the sum: sum*G = C2 + t*Q -
+// s*(C1 + t*G), solved in [-MaxSum, MaxSum] (else ErrSumOutOfRange).
+func (r *ECDHReceiver) Decrypt(ctx context.Context, share *SumShare) error {
+	if r.t == nil {
+		return fmt.Errorf("%w: sum share before the request", ErrMalformed)
+	}
+	d, err1 := decodePoint(share.D[:])
+	q, err2 := decodePoint(share.Q[:])
+	if err1 != nil || err2 != nil {
+		return fmt.Errorf("%w: sum share", ErrMalformed)
+	}
+	m := ristretto255.NewElement().ScalarMult(r.t, q)
+	m.Add(m, r.sumC2)
+	m.Subtract(m, d)
+	sum, err := solveSum(ctx, m, r.o.MaxSum)
+	if err != nil {
+		return err
+	}
+	r.sum, r.decrypted = sum, true
+	return nil
+}
+
+// Result returns what the receiver learned, once the stream (and in Sum
+// mode the decryption) is done.
+func (r *ECDHReceiver) Result() (*Result, error) {
+	if !r.started || r.evals != r.BlindBatches() || r.StreamPending() || (r.o.Mode == Sum && !r.decrypted) {
+		return nil, fmt.Errorf("%w: result before the protocol ended", ErrInvalidParams)
+	}
+	res := &Result{Protocol: ECDH, Mode: r.o.Mode, Learned: true}
+	if !learnsMembers(r.o.Mode) {
+		res.Cardinality, res.Sum = r.card, r.sum
+		return res, nil
+	}
+	for _, m := range r.matched {
+		if m {
+			res.Cardinality++
+		}
+	}
+	res.Indices = r.in.indicesOf(r.matched)
+	if r.payloads != nil {
+		res.Payloads = make([][]byte, len(res.Indices))
+		for k, i := range res.Indices {
+			res.Payloads[k] = r.payloads[r.in.distinct[i]]
+		}
+	}
+	return res, nil
+}
+
+// Reveal (RevealToBoth) is the message that tells the sender the output:
+// Matches in Intersection and Join mode, Outcome otherwise.
+func (r *ECDHReceiver) Reveal() (Message, error) {
+	res, err := r.Result()
+	if err != nil {
+		return nil, err
+	}
+	if learnsMembers(r.o.Mode) {
+		return &Matches{N: uint32(r.nX), Bitmap: append([]byte{}, r.bitmap...)}, nil
+	}
+	return &Outcome{Cardinality: uint64(res.Cardinality), Sum: res.Sum}, nil
+}
+
+// ECDHSender is the sender's state in ECDH-PSI.
+type ECDHSender struct {
+	o        Options
+	in       *senderInput
+	a        *ristretto255.Scalar
+	s        *ristretto255.Scalar // ElGamal key (Sum)
+	q        *ristretto255.Element
+	perm     []int32 // stream position -> distinct item
+	nY       int
+	started  bool
+	got      int    // receiver items evaluated
+	evalTags []byte // Cardinality, Sum: tags of the evaluations, shuffled when all are in
+	shuffled bool
+	acked    int
+	sizes    map[int]int // items in each unacknowledged stream batch
+	answered bool        // sum share sent
+	res      *Result
+	prog     progress
+}
+
+// NewECDHSender validates opts and the sender's set, merges duplicates and
+// draws the sender's keys and shuffle.
+func NewECDHSender(set SenderSet, opts Options) (*ECDHSender, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if o.Protocol != ECDH {
+		return nil, fmt.Errorf("%w: ECDH sender with protocol %s", ErrInvalidParams, o.Protocol)
+	}
+	in, err := prepareSender(set, o.Mode)
+	if err != nil {
+		return nil, err
+	}
+	return newECDHSender(in, o)
+}
+
+func newECDHSender(in *senderInput, o Options) (*ECDHSender, error) {
+	rnd := randReader(o)
+	a, err := randomScalar(rnd)
+	if err != nil {
+		return nil, err
+	}
+	perm, err := randPerm(rnd, len(in.items))
+	if err != nil {
+		return nil, err
+	}
+	s := &ECDHSender{o: o, in: in, a: a, perm: perm, sizes: map[int]int{}}
+	if o.Mode == Sum {
+		if s.s, err = randomScalar(rnd); err != nil {
+			return nil, err
+		}
+		s.q = ristretto255.NewElement().ScalarBaseMult(s.s)
+	}
+	return s, nil
+}
+
+// Hello is the sender's first message.
+func (s *ECDHSender) Hello() *Hello { return newHello(RoleSender, len(s.in.items), s.o) }
+
+// Start checks the receiver's Hello (ErrMismatch if it runs other options).
+func (s *ECDHSender) Start(peer *Hello) error {
+	if err := s.Hello().agrees(peer); err != nil {
+		return err
+	}
+	s.nY, s.started = int(peer.Count), true
+	s.prog = progress{fn: s.o.Progress, total: s.nY + len(s.in.items)}
+	return nil
+}
+
+// EvaluationsPending says whether receiver batches are still expected.
+func (s *ECDHSender) EvaluationsPending() bool { return s.got < s.nY }
+
+// Evaluate raises a batch of the receiver's blinded items to a. It returns
+// the evaluations (Intersection, Join) or an Ack (Cardinality, Sum: the
+// evaluations are kept, to be sent all shuffled together).
+func (s *ECDHSender) Evaluate(ctx context.Context, pb *PointBatch) (Message, error) {
+	n, tl := pb.Len(), s.o.TagLen
+	if !s.started || n > s.nY-s.got || n == 0 {
+		return nil, fmt.Errorf("%w: %d items to evaluate, %d expected", ErrMalformed, n, s.nY-s.got)
+	}
+	members := learnsMembers(s.o.Mode)
+	var out []byte
+	if members {
+		out = make([]byte, len(pb.Points))
+	} else {
+		// The evaluations grow with what arrives, not with the count the
+		// peer claims in its Hello.
+		s.evalTags = append(s.evalTags, make([]byte, n*tl)...)
+	}
+	err := parallel(ctx, s.o.Workers, n, func(l, h int) error {
+		var enc [pointLen]byte
+		for i := l; i < h; i++ {
+			p, err := decodePoint(pb.Points[i*pointLen : (i+1)*pointLen])
+			if err != nil {
+				return fmt.Errorf("item %d: %w", s.got+i, err)
+			}
+			p.ScalarMult(s.a, p)
+			if members {
+				p.Encode(out[i*pointLen : i*pointLen : (i+1)*pointLen])
+			} else {
+				tagOf(s.evalTags[(s.got+i)*tl:(s.got+i+1)*tl], p.Encode(enc[:0]))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.got += n
+	s.prog.add(n)
+	if members {
+		return &PointBatch{Points: out}, nil
+	}
+	return &Ack{Count: uint32(n)}, nil
+}
+
+// streamTagBatches is the number of stream batches that carry the shuffled
+// evaluations (Cardinality, Sum).
+func (s *ECDHSender) streamTagBatches() int {
+	if learnsMembers(s.o.Mode) {
+		return 0
+	}
+	return batches(s.nY, s.o.BatchSize)
+}
+
+// StreamBatches is the number of batches the sender streams once all
+// evaluations are done.
+func (s *ECDHSender) StreamBatches() int {
+	return s.streamTagBatches() + batches(len(s.in.items), s.o.BatchSize)
+}
+
+// StreamBatch returns stream batch k: first (Cardinality, Sum) the shuffled
+// evaluations, then the sender's own items in random order, as tags
+// (Intersection), tags and sealed payloads (Join), blinded points
+// (Cardinality) or blinded points and encrypted values (Sum).
+func (s *ECDHSender) StreamBatch(ctx context.Context, k int) (Message, error) {
+	if !s.started || s.EvaluationsPending() || k < 0 || k >= s.StreamBatches() {
+		return nil, fmt.Errorf("%w: stream batch %d of %d before the evaluations ended", ErrInvalidParams, k, s.StreamBatches())
+	}
+	tl, bs := s.o.TagLen, s.o.BatchSize
+	nt := s.streamTagBatches()
+	if k < nt {
+		if !s.shuffled {
+			tmp := make([]byte, tl)
+			if err := shuffle(randReader(s.o), s.nY, func(i, j int) {
+				copy(tmp, s.evalTags[i*tl:(i+1)*tl])
+				copy(s.evalTags[i*tl:(i+1)*tl], s.evalTags[j*tl:(j+1)*tl])
+				copy(s.evalTags[j*tl:(j+1)*tl], tmp)
+			}); err != nil {
+				return nil, err
+			}
+			s.shuffled = true
+		}
+		lo, hi := batchRange(k, bs, s.nY)
+		s.sizes[k] = hi - lo
+		return &TagBatch{TagLen: tl, Tags: s.evalTags[lo*tl : hi*tl]}, nil
+	}
+	lo, hi := batchRange(k-nt, bs, len(s.in.items))
+	msg, err := senderBatch(ctx, s.in, s.perm[lo:hi], s.a, s.s, randReader(s.o), s.o)
+	if err != nil {
+		return nil, err
+	}
+	s.sizes[k] = hi - lo
+	s.prog.add(hi - lo)
+	return msg, nil
+}
+
+// StreamAck takes the receiver's acknowledgement of stream batch k.
+func (s *ECDHSender) StreamAck(k int, a *Ack) error {
+	n, ok := s.sizes[k]
+	if !ok || k != s.acked {
+		return fmt.Errorf("%w: ack of stream batch %d, expected %d", ErrMalformed, k, s.acked)
+	}
+	if int(a.Count) != n {
+		return fmt.Errorf("%w: ack of %d items, sent %d", ErrMalformed, a.Count, n)
+	}
+	delete(s.sizes, k)
+	s.acked++
+	if s.acked == s.streamTagBatches() {
+		s.evalTags = nil // all sent and acknowledged
+	}
+	return nil
+}
+
+// streamDone says whether the whole stream was acknowledged.
+func (s *ECDHSender) streamDone() bool {
+	return s.started && !s.EvaluationsPending() && s.acked == s.StreamBatches()
+}
+
+// DecryptShare (Sum) raises the receiver's rerandomised C1 to the ElGamal
+// key and returns it with the public key. It is answered once.
+func (s *ECDHSender) DecryptShare(req *SumRequest) (*SumShare, error) {
+	if s.o.Mode != Sum || !s.streamDone() || s.answered {
+		return nil, fmt.Errorf("%w: sum request not expected now", ErrMalformed)
+	}
+	c1, err := decodePoint(req.C1[:])
+	if err != nil {
+		return nil, err
+	}
+	var share SumShare
+	ristretto255.NewElement().ScalarMult(s.s, c1).Encode(share.D[:0])
+	s.q.Encode(share.Q[:0])
+	s.answered = true
+	return &share, nil
+}
+
+// HandleReveal (RevealToBoth) takes the receiver's report: Matches in
+// Intersection and Join mode, Outcome otherwise.
+func (s *ECDHSender) HandleReveal(m Message) error {
+	if !s.o.RevealToBoth || !s.streamDone() || s.res != nil || (s.o.Mode == Sum && !s.answered) {
+		return fmt.Errorf("%w: reveal not expected now", ErrMalformed)
+	}
+	nX := len(s.in.items)
+	res := &Result{Protocol: ECDH, Mode: s.o.Mode, Learned: true}
+	switch msg := m.(type) {
+	case *Matches:
+		if !learnsMembers(s.o.Mode) || int(msg.N) != nX {
+			return fmt.Errorf("%w: bitmap of %d items in %s mode, we have %d", ErrMalformed, msg.N, s.o.Mode, nX)
+		}
+		matched := make([]bool, nX)
+		for pos := range nX {
+			if msg.Bitmap[pos/8]>>(pos%8)&1 == 1 {
+				matched[s.perm[pos]] = true
+				res.Cardinality++
+			}
+		}
+		if res.Cardinality > s.nY {
+			return fmt.Errorf("%w: %d matches for %d receiver items", ErrMalformed, res.Cardinality, s.nY)
+		}
+		res.Indices = s.in.indicesOf(matched)
+	case *Outcome:
+		if learnsMembers(s.o.Mode) || msg.Cardinality > uint64(min(nX, s.nY)) {
+			return fmt.Errorf("%w: outcome with cardinality %d in %s mode", ErrMalformed, msg.Cardinality, s.o.Mode)
+		}
+		res.Cardinality, res.Sum = int(msg.Cardinality), msg.Sum
+	default:
+		return fmt.Errorf("%w: %T as reveal", ErrMalformed, m)
+	}
+	s.res = res
+	return nil
+}
+
+// Result returns what the sender learned: nothing (Learned false) unless
+// RevealToBoth, after HandleReveal.
+func (s *ECDHSender) Result() (*Result, error) {
+	if !s.streamDone() || (s.o.Mode == Sum && !s.answered) || (s.o.RevealToBoth && s.res == nil) {
+		return nil, fmt.Errorf("%w: result before the protocol ended", ErrInvalidParams)
+	}
+	if s.res != nil {
+		return s.res, nil
+	}
+	return &Result{Protocol: ECDH, Mode: s.o.Mode}, nil
+}
+
+// senderBatch builds the message for the sender's items idx (distinct
+// indices, already shuffled): tags (Intersection), tags and sealed payloads
+// (Join), blinded points (Cardinality), or points and encrypted values (Sum).
+func senderBatch(ctx context.Context, in *senderInput, idx []int32, a, s *ristretto255.Scalar, rnd io.Reader, o Options) (Message, error) {
+	n, tl := len(idx), o.TagLen
+	var ks []byte
+	if o.Mode == Sum {
+		// Randomness is read here, in one goroutine: TestRand need not be
+		// safe for concurrent use.
+		ks = make([]byte, 64*n)
+		if _, err := io.ReadFull(rnd, ks); err != nil {
+			return nil, fmt.Errorf("psi: reading randomness: %w", err)
+		}
+	}
+	var tags, pts, ct []byte
+	var sealed [][]byte
+	switch o.Mode {
+	case Intersection:
+		tags = make([]byte, n*tl)
+	case Join:
+		tags, sealed = make([]byte, n*tl), make([][]byte, n)
+	case Cardinality:
+		pts = make([]byte, n*pointLen)
+	case Sum:
+		pts, ct = make([]byte, n*pointLen), make([]byte, 2*n*pointLen)
+	}
+	err := parallel(ctx, o.Workers, n, func(l, h int) error {
+		var enc [pointLen]byte
+		p := ristretto255.NewElement()
+		for i := l; i < h; i++ {
+			d := idx[i]
+			p.ScalarMult(a, hashToGroup(in.items[d]))
+			switch o.Mode {
+			case Intersection, Join:
+				p.Encode(enc[:0])
+				tagOf(tags[i*tl:(i+1)*tl], enc[:])
+				if o.Mode == Join {
+					aead, err := joinAEAD(enc[:])
+					if err != nil {
+						return err
+					}
+					sealed[i] = aead.Seal(nil, zeroNonce[:], in.payloads[d], nil)
+				}
+			case Cardinality:
+				p.Encode(pts[i*pointLen : i*pointLen : (i+1)*pointLen])
+			case Sum:
+				p.Encode(pts[i*pointLen : i*pointLen : (i+1)*pointLen])
+				// (C1, C2) = (k*G, v*G + k*Q) with Q = s*G; the sender knows s,
+				// so C2 = (v + k*s)*G: two fixed-base multiplications.
+				k := ristretto255.NewScalar().FromUniformBytes(ks[64*i : 64*(i+1)])
+				c1 := ristretto255.NewElement().ScalarBaseMult(k)
+				e := ristretto255.NewScalar().Multiply(k, s)
+				e.Add(e, scalarFromInt64(in.values[d]))
+				c2 := ristretto255.NewElement().ScalarBaseMult(e)
+				c1.Encode(ct[2*i*pointLen : 2*i*pointLen : (2*i+1)*pointLen])
+				c2.Encode(ct[(2*i+1)*pointLen : (2*i+1)*pointLen : (2*i+2)*pointLen])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	switch o.Mode {
+	case Intersection:
+		return &TagBatch{TagLen: tl, Tags: tags}, nil
+	case Join:
+		return &JoinBatch{TagLen: tl, Tags: tags, Sealed: sealed}, nil
+	case Cardinality:
+		return &PointBatch{Points: pts}, nil
+	}
+	return &SumItemBatch{Points: pts, Cipher: ct}, nil
+}
