@@ -415,7 +415,7 @@ func hubCollect(ctx context.Context, conn func(int) (transport.Conn, error), p *
 }
 
 func hubDecrypt(ctx context.Context, conn func(int) (transport.Conn, error), p *Params, r Round, sum *Ciphertext, res *RoundResult) error {
-	ctb, err := sum.MarshalBinary()
+	ctb, err := sum.Masks() // holders need c1 only
 	if err != nil {
 		return err
 	}
@@ -718,7 +718,7 @@ func spokeShare(ctx context.Context, c transport.Conn, p *Params, kh *KeyHolder,
 	for i := 0; i < na; i++ {
 		active = append(active, int(binary.BigEndian.Uint32(m[4*i:])))
 	}
-	ct, err := p.UnmarshalCiphertext(m[4*na:])
+	ct, err := p.UnmarshalMasks(m[4*na:])
 	if err != nil {
 		return err
 	}
