@@ -35,6 +35,10 @@
 //   - Over a network: [RunHub] and [RunSpoke] drive a round over a star
 //     mesh (hub = aggregator); [RunInProcess] runs one in a process.
 //
+// Keys, ciphertexts and shares are bound to the *Params that made or
+// decoded them; parties in different processes build their Params from the
+// same Config (construction is deterministic) and exchange bytes.
+//
 // Vectors of any length are split across as many ciphertexts as needed. All
 // messages crossing the network have a binary form (MarshalBinary /
 // UnmarshalBinary, bound to a Params through its NewXxx constructor) whose
@@ -46,8 +50,8 @@
 //	preset      scheme  slots  plaintext    largest |sum|   ciphertext per full batch
 //	IntLogN13   BGV      8192  t ~ 2^41     (t-3)/2 ~ 1.1e12   128 KiB at level 0, 256 KiB at level 1
 //	IntLogN14   BGV     16384  t ~ 2^55     (t-3)/2 ~ 1.8e16   256 KiB per level
-//	RealLogN13  CKKS     4096  scale 2^Δ    MaxWeight x RealBound  128 KiB per level
-//	RealLogN14  CKKS     8192  scale 2^Δ    MaxWeight x RealBound  256 KiB per level
+//	RealLogN13  CKKS     4096  Δ = 2^LogScale  MaxWeight x RealBound  128 KiB per level
+//	RealLogN14  CKKS     8192  Δ = 2^LogScale  MaxWeight x RealBound  256 KiB per level
 //
 // Q is a chain of 60-bit primes (2 for LogN 13, 3 for LogN 14) and P one
 // 60-bit prime: log QP is 180 and 240, under the HE standard's 218 and 438.
