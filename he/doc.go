@@ -68,8 +68,8 @@
 // MaxWeight times that, and each of the D decryptors adds uniform smudging
 // in [-2^s, 2^s) with s = lambda + log2(aggregate bound), plus a small key
 // switching error. BGV decrypts correctly when the total stays below
-// Q/(2t); CKKS when sqrt(N) x 8 x total / Δ is below the requested
-// precision and Δ x MaxWeight x RealBound plus that error stays below Q/2.
+// Q/(2t); CKKS when sqrt(N) x 8 x total / Δ is below half the requested
+// precision (the other half covers the encoding) and Δ x MaxWeight x RealBound plus that error stays below Q/2.
 // [Params.Budget] shows every term. The test suite shows the check refusing
 // the configuration that lattigo silently decrypts wrong (a 42-bit modulus
 // with 2^30 smudging).
