@@ -93,6 +93,10 @@
 //     encryption randomness; the uniform smudging noise (2^lambda times the
 //     bound on that noise) makes what the decryptor(s) see statistically
 //     close (2^-lambda per coefficient) to a function of the sum alone.
+//   - Each decryption share spends smudging: a holder answers at most
+//     N-T+1 decryption requests per round in the runner (every retry drops
+//     a holder), so the statistical distance stays below
+//     (N-T+1) x N x 2^-lambda per ciphertext.
 //   - Who learns the result: with collective decryption, whoever combines
 //     the shares (the hub in [RunHub], which then sends the sums to every
 //     spoke); with re-encryption, only the analyst.

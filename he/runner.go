@@ -571,6 +571,7 @@ func RunSpoke(ctx context.Context, mesh transport.Mesh, p *Params, r Round, in S
 			return res, mesh.Close()
 		}
 	}
+	requests := 0
 	for {
 		m, err := c.Recv(ctx)
 		if err != nil {
@@ -585,6 +586,12 @@ func RunSpoke(ctx context.Context, mesh transport.Mesh, p *Params, r Round, in S
 		case tDecrypt:
 			if kh == nil {
 				return res, fmt.Errorf("%w: decryption request to a spoke that holds no key", ErrMalformed)
+			}
+			// Every retry drops at least one holder, so a round needs at most
+			// N-T+1 shares from a holder; refuse more (each share spends
+			// statistical security of the smudging).
+			if requests++; requests > p.cfg.KeyHolders-p.Decryptors()+1 {
+				return res, fmt.Errorf("%w: decryption request %d exceeds the %d a round can need", ErrMalformed, requests, p.cfg.KeyHolders-p.Decryptors()+1)
 			}
 			if err := spokeShare(ctx, c, p, kh, m[1:]); err != nil {
 				return res, fmt.Errorf("he: spoke %d: decryption share: %w", self, err)
