@@ -59,3 +59,39 @@ func TestLazyUniform(t *testing.T) {
 	require.False(t, l.less(big.NewRat(1, 4)))
 	require.Equal(t, 8.0, powFloat(2, 3))
 }
+
+// less compares V with an exact rational through lessApprox.
+func (l *lazyUniform) less(x *big.Rat) bool {
+	return l.lessApprox(func(prec uint) (*big.Float, *big.Float) {
+		f := new(big.Float).SetPrec(prec).SetRat(x)
+		return f, errBound(1, prec)
+	})
+}
+
+func TestBernProductExactMatchesFast(t *testing.T) {
+	// The exact path of the Poisson acceptance test gives the same
+	// probability as the float path.
+	ps, err := newPoisson(1000.5)
+	require.NoError(t, err)
+	p, err := newPRG(seed("bpe"))
+	require.NoError(t, err)
+	segs := []factorSeg{{ps.jPlus + 1, ps.jPlus + 40, segG}, {0, ps.jMinus - 1, segInvH}}
+	want := 1.0
+	for _, s := range segs {
+		for i := s.from; i <= s.to; i++ {
+			want *= ps.factorFloat(s.kind, i)
+		}
+	}
+	n := 20000
+	hitsExact, hitsFast := 0, 0
+	for i := 0; i < n; i++ {
+		if p.bernProductExact(ps, segs, p.uint64()>>11) {
+			hitsExact++
+		}
+		if p.bernProduct(ps, segs) {
+			hitsFast++
+		}
+	}
+	require.InDelta(t, want, float64(hitsExact)/float64(n), ksThreshold(n))
+	require.InDelta(t, want, float64(hitsFast)/float64(n), ksThreshold(n))
+}

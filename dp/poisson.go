@@ -356,33 +356,38 @@ func u128Big(x u128) *big.Int {
 	return v.Or(v, new(big.Int).SetUint64(x.lo))
 }
 
-// bernProductExact decides V < product exactly, V = (a + V')/2^53 with V'
-// uniform in [0, 1) drawn now.
+// bernProductExact decides V < product exactly, V = (a + V')/2^53 with the
+// further digits V' drawn as needed, evaluating the product at increasing
+// precision with a rigorous error bound (two roundings per factor).
 func (p *prg) bernProductExact(ps *poisson, segs []factorSeg, a uint64) bool {
-	prod := big.NewRat(1, 1)
-	f := new(big.Rat)
+	var ops uint64
 	for _, s := range segs {
-		if s.from > s.to {
-			continue
+		if s.from <= s.to {
+			ops += s.to - s.from + 1
 		}
-		for i := s.from; ; i++ {
-			n, d := ps.factor(s.kind, i)
-			prod.Mul(prod, f.SetFrac(u128Big(n), u128Big(d)))
-			if i == s.to {
-				break
+	}
+	l := &lazyUniform{p: p, v: new(big.Int).SetUint64(a), n: 53}
+	return l.lessApprox(func(prec uint) (*big.Float, *big.Float) {
+		prod := new(big.Float).SetPrec(prec).SetInt64(1)
+		f := new(big.Float).SetPrec(prec)
+		nb, db := new(big.Float).SetPrec(128), new(big.Float).SetPrec(128)
+		for _, s := range segs {
+			if s.from > s.to {
+				continue
+			}
+			for i := s.from; ; i++ {
+				n, d := ps.factor(s.kind, i)
+				nb.SetInt(u128Big(n)) // exact at 128 bits
+				db.SetInt(u128Big(d))
+				f.Quo(nb, db)
+				prod.Mul(prod, f)
+				if i == s.to {
+					break
+				}
 			}
 		}
-	}
-	// T = prod * 2^53 - a; V < prod  <=>  V' < T.
-	t := new(big.Rat).Mul(prod, new(big.Rat).SetInt(new(big.Int).Lsh(big.NewInt(1), 53)))
-	t.Sub(t, new(big.Rat).SetInt(new(big.Int).SetUint64(a)))
-	if t.Sign() <= 0 {
-		return false
-	}
-	if t.Cmp(big.NewRat(1, 1)) >= 0 {
-		return true
-	}
-	return p.uniformBig(t.Denom()).Cmp(t.Num()) < 0
+		return prod, errBound(3*ops+3, prec)
+	})
 }
 
 // lambda returns the mean actually used (>= the requested one, by < 2^-20).
