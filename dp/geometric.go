@@ -65,7 +65,7 @@ func errBound(c uint64, prec uint) *big.Float {
 // (2j + 4 bitlen(j) + 4) 2^-53); when V is too close to a bound to decide
 // (probability ~ 1e-12), exact big rationals and further digits of V decide.
 func (p *prg) geometricRational(r uint64) uint64 {
-	if r <= 32 {
+	if r <= 8 {
 		var j uint64
 		for p.uniform(r) != 0 {
 			j++

@@ -23,7 +23,7 @@ func geomRef(r float64) refDist {
 func TestGeometricRational(t *testing.T) {
 	p, err := newPRG(seed("geom"))
 	require.NoError(t, err)
-	for _, r := range []uint64{2, 31, 33, 100, 5000} {
+	for _, r := range []uint64{2, 8, 9, 31, 33, 100, 5000} {
 		xs := make([]float64, nSamples)
 		for i := range xs {
 			xs[i] = float64(p.geometricRational(r))

@@ -9,7 +9,7 @@ import (
 // Exact Poisson sampling for a rational mean lambda = a/b (b = 2^20), by
 // integer comparisons only.
 //
-// Small lambda (<= 16): lambda is split into m = ceil(2 lambda) pieces
+// Small lambda (<= 4): lambda is split into m = ceil(2 lambda) pieces
 // p = lambda/m <= 1/2, and Poisson(p) is drawn by rejection from the geometric
 // proposal q(k) = (1-p) p^k, accepting k with probability 1/k! (a product of
 // Bernoulli(1/j)); the acceptance rate is (1-p) e^p >= 0.82.
@@ -120,7 +120,7 @@ func (ps *poisson) lookup(j uint64, high bool) (prod float64, ops int, ok bool) 
 const (
 	poissonDenBits   = 20
 	maxPoissonLambda = 1 << 40
-	poissonSmall     = 16
+	poissonSmall     = 4
 )
 
 func newPoisson(lambda float64) (*poisson, error) {
