@@ -25,12 +25,18 @@
 //
 // Integer noise is exact. The discrete Laplace (two-sided geometric) and the
 // discrete Gaussian are sampled by Algorithms 1-3 of Canonne, Kamath and
-// Steinke, "The Discrete Gaussian for Differential Privacy" (2020), Poisson
-// variates by the rejection samplers described at type poisson: Bernoulli
-// trials of probability exp(-gamma) for rational gamma, of rational
-// probabilities, built from uniform integers compared with integers. No
-// floating-point number takes part in any decision, so the output
-// distribution is exactly the stated one. The only approximations are on the
+// Steinke, "The Discrete Gaussian for Differential Privacy" (2020): Bernoulli
+// trials of probability exp(-gamma) for rational gamma, built from uniform
+// integers compared with integers. Poisson variates (for Skellam noise) come
+// from rejection samplers whose acceptance probabilities are products of
+// rationals: for small means, a geometric proposal accepted with probability
+// 1/k!; for large means, a two-sided geometric proposal around the mode.
+// Where such a product is long, it is compared with the uniform variate in
+// floating point with a rigorous bound on the rounding error (each IEEE
+// operation is correctly rounded), and any comparison the bound cannot
+// settle is redone at increasing precision against further random digits.
+// No decision ever depends on an unbounded floating-point error, so the
+// output distribution is exactly the stated one. The only approximations are on the
 // safe side and stated: a discrete Laplace scale Delta/epsilon is rounded up
 // to a rational t/2^k by a relative 2^-40 at most (scales up to 2^52), sigma^2
 // of a discrete Gaussian is rounded up by a relative 2^-40 at most (sigma in

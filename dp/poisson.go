@@ -22,8 +22,10 @@ import (
 // where their factors cross 1. Accepting k with probability
 // R(k) / (C+ C- rho^|k-m|) <= 1 gives exactly Poisson(lambda); that
 // probability is a product of rationals each <= 1 (the g_i or 1/g_i, h_i or
-// 1/h_i), drawn as independent Bernoulli trials that stop at the first
-// failure. The acceptance rate is about 0.5 and the cost O(sqrt(lambda)).
+// 1/h_i). It is decided exactly by bernProduct: floats with rigorous error
+// bounds (tables of prefix products make it O(1)), and adaptive-precision
+// arithmetic on the rare ties. The geometric proposal is drawn exactly in O(1)
+// (geometricRational). The acceptance rate is about 0.5.
 type poisson struct {
 	a, b   uint64
 	pieces uint64 // small method: number of pieces; 0 selects the large method
