@@ -36,8 +36,8 @@
 // operation is correctly rounded), and any comparison the bound cannot
 // settle is redone at increasing precision against further random digits.
 // No decision ever depends on an unbounded floating-point error, so the
-// output distribution is exactly the stated one. The only approximations are on the
-// safe side and stated: a discrete Laplace scale Delta/epsilon is rounded up
+// output distribution is exactly the stated one. The only approximations are
+// on the safe side and stated: a discrete Laplace scale Delta/epsilon is rounded up
 // to a rational t/2^k by a relative 2^-40 at most (scales up to 2^52), sigma^2
 // of a discrete Gaussian is rounded up by a relative 2^-40 at most (sigma in
 // [2^-10, 2^28]), a Poisson mean is rounded up to a multiple of 2^-20. Far
