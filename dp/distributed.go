@@ -165,6 +165,22 @@ func CalibrateSkellam(epsilon, delta, l1, l2 float64) (float64, error) {
 	}, l2*l2)
 }
 
+// SkellamParamsFor returns the parameters of Skellam shares for an
+// (epsilon, delta)-DP release of an integer vector of L1 and L2 sensitivities
+// l1, l2, summed over parties parties of whom at least minHonest (0 means
+// all) are honest and present.
+func SkellamParamsFor(epsilon, delta, l1, l2 float64, parties, minHonest int) (SkellamParams, error) {
+	h, err := checkParties(parties, minHonest)
+	if err != nil {
+		return SkellamParams{}, err
+	}
+	mu, err := CalibrateSkellam(epsilon, delta, l1, l2)
+	if err != nil {
+		return SkellamParams{}, err
+	}
+	return SkellamParams{Mu: mu, Parties: parties, MinHonest: h}, nil
+}
+
 // bisectUp finds the smallest x > 0 (relative precision 1e-12, returned on the
 // safe side, then inflated by 1e-9) with ok(x), ok being monotone.
 func bisectUp(ok func(float64) bool, start float64) (float64, error) {
