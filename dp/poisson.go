@@ -262,10 +262,9 @@ func (ps *poisson) acceptHigh(p *prg, j uint64) bool {
 	} else {
 		segs[0] = factorSeg{j + 1, ps.jPlus, segInvG}
 	}
-	segs[1] = factorSeg{0, ps.jMinus, segInvH} // to exclusive below: jMinus-1
-	segs[1].to = ps.jMinus - 1
-	if ps.jMinus == 0 {
-		segs[1] = factorSeg{1, 0, segInvH} // empty
+	segs[1] = factorSeg{1, 0, segInvH} // empty unless jMinus > 0
+	if ps.jMinus > 0 {
+		segs[1] = factorSeg{0, ps.jMinus - 1, segInvH}
 	}
 	return p.bernProductFast(ps, segs[:], j, true)
 }
