@@ -72,7 +72,12 @@ func (p *prg) geometricRational(r uint64) uint64 {
 		}
 		return j
 	}
-	a := p.uint64() >> 11 // V in [a/2^53, (a+1)/2^53)
+	return p.geometricFrom(r, p.uint64()>>11)
+}
+
+// geometricFrom is geometricRational given the first 53 digits a of V:
+// V in [a/2^53, (a+1)/2^53); further digits are drawn from p when needed.
+func (p *prg) geometricFrom(r, a uint64) uint64 {
 	rho := float64(r-1) / float64(r)
 	est := math.Log((float64(a)+0.5)*0x1p-53) / math.Log(rho)
 	if !(est >= 0) || est > 1<<50 {

@@ -95,3 +95,15 @@ func TestBernProductExactMatchesFast(t *testing.T) {
 	require.InDelta(t, want, float64(hitsExact)/float64(n), ksThreshold(n))
 	require.InDelta(t, want, float64(hitsFast)/float64(n), ksThreshold(n))
 }
+
+func TestGeometricExactPath(t *testing.T) {
+	p, err := newPRG(seed("geom-exact"))
+	require.NoError(t, err)
+	// rho = 63/64 = 63 * 2^47 / 2^53 exactly: V sits on the boundary
+	// rho^1, which the float bounds cannot settle.
+	rho53 := uint64(63) << 47
+	for i := 0; i < 20; i++ {
+		require.Equal(t, uint64(0), p.geometricFrom(64, rho53))   // V >= rho: J = 0
+		require.Equal(t, uint64(1), p.geometricFrom(64, rho53-1)) // rho^2 <= V < rho: J = 1
+	}
+}

@@ -165,9 +165,6 @@ func newPoisson(lambda float64) (*poisson, error) {
 	return ps, nil
 }
 
-// bern128 returns true with probability num/den, num <= den.
-func (p *prg) bern128(num, den u128) bool { return p.uniform128(den).less(num) }
-
 func mul128(x u128, y uint64) u128 {
 	hi, lo := bits.Mul64(x.lo, y)
 	return u128{hi + x.hi*y, lo}
