@@ -14,7 +14,8 @@
 //	if err := acct.Spend(epsilon, 0); errors.Is(err, dp.ErrBudgetExceeded) { ... }
 //
 // Also: RandomizedResponse and KRandomizedResponse (with debiasing),
-// ExponentialMechanism (permute-and-flip), AnalyticGaussianSigma,
+// ExponentialMechanism (permute-and-flip, and the classic exponential
+// mechanism), AnalyticGaussianSigma,
 // CalibrateDiscreteGaussian and DiscreteGaussianDelta.
 //
 // Invalid parameters (NaN, ±Inf, epsilon <= 0, delta outside [0, 1),
