@@ -75,7 +75,10 @@
 // Each sampler owns an AES-256-CTR keystream keyed from crypto/rand and read
 // through an 8 KiB buffer: no lock shared between samplers and no system call
 // on the hot path. Each sampler has its own mutex, so a sampler is safe for
-// concurrent use; use one sampler per goroutine for throughput. SetTestSeed
+// concurrent use; use one sampler per goroutine for throughput. Noise and
+// AddNoise on vectors longer than 4096 coordinates draw chunks from derived
+// AES-CTR streams on a bounded pool of SetWorkers goroutines (default
+// GOMAXPROCS; the output does not depend on the count). SetTestSeed
 // makes a sampler deterministic; it is for tests only, since whoever knows the
 // seed knows the noise. A secure Laplace sample costs about 80 ns on one
 // core (see BenchmarkLaplace, next to a naive inverse-CDF sampler on the same
