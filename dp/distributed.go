@@ -128,11 +128,11 @@ func SkellamEpsilon(mu, delta, l1, l2 float64) (float64, error) {
 }
 
 func curveEpsilon(curve func(float64) float64, delta float64) (float64, error) {
-	rdp := make([]float64, len(DefaultRDPOrders))
-	for i, a := range DefaultRDPOrders {
+	rdp := make([]float64, len(rdpOrders))
+	for i, a := range rdpOrders {
 		rdp[i] = curve(a)
 	}
-	e, _, err := RDPToDP(DefaultRDPOrders, rdp, delta)
+	e, _, err := RDPToDP(rdpOrders, rdp, delta)
 	return e, err
 }
 
