@@ -75,6 +75,15 @@ func WritePlots(dir string, rows []Row) ([]string, error) {
 		if err := plotutil.AddLinePoints(p, args...); err != nil {
 			return written, fmt.Errorf("chart %s: %w", key, err)
 		}
+		// Fix the ranges so that a log axis never sees zero (gonum widens a
+		// single point's range to include 0, and its log ticks then panic).
+		var all plotter.XYs
+		for _, n := range names {
+			all = append(all, series[n]...)
+		}
+		xmin, xmax, ymin, ymax := plotter.XYRange(all)
+		p.X.Min, p.X.Max = pad(xmin, xmax, info.logX)
+		p.Y.Min, p.Y.Max = pad(ymin, ymax, info.logY)
 		p.Legend.Top = true
 		p.Legend.Left = true
 		name := key + ".png"
@@ -84,6 +93,19 @@ func WritePlots(dir string, rows []Row) ([]string, error) {
 		written = append(written, name)
 	}
 	return written, nil
+}
+
+// pad widens [lo, hi] a little (by a factor of 2 on a log axis), so that
+// single points are visible and log axes stay positive.
+func pad(lo, hi float64, log bool) (float64, float64) {
+	if log {
+		return lo / 2, hi * 2
+	}
+	if lo == hi {
+		return lo - 1, hi + 1
+	}
+	d := (hi - lo) * 0.05
+	return lo - d, hi + d
 }
 
 // logTicks is plot.LogTicks with labels in short %g form (1e-05, 1000).

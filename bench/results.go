@@ -82,7 +82,8 @@ func chartsInfo(key string) (chartInfo, bool) {
 }
 
 // Headlines picks, per group, the row at the largest size that has a
-// baseline and describes its ratio in one line.
+// baseline, among the rows of the case marked Headline if there are any,
+// and describes its ratio in one line.
 func Headlines(rows []Row) []string {
 	var out []string
 	for _, g := range Groups(rows) {
@@ -95,7 +96,7 @@ func Headlines(rows []Row) []string {
 			if r.Group != g || r.Err != "" || r.Skipped != "" || r.Baseline == "" {
 				continue
 			}
-			if best == nil || r.Size > best.Size {
+			if best == nil || (r.Headline && !best.Headline) || (r.Headline == best.Headline && r.Size > best.Size) {
 				best = r
 			}
 		}

@@ -29,6 +29,7 @@ import (
 	"math"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -105,8 +106,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	if !set["threshold"] {
 		c.threshold = c.parties
 	}
-	if c.threshold < 1 || c.threshold > c.parties {
-		return nil, fmt.Errorf("%w: -threshold %d: need 1 to %d (the number of parties)", errUsage, c.threshold, c.parties)
+	if c.threshold < 2 || c.threshold > c.parties {
+		return nil, fmt.Errorf("%w: -threshold %d: need 2 to %d (the number of parties); one party alone must not be able to decrypt", errUsage, c.threshold, c.parties)
 	}
 	var err error
 	if c.drop, err = parseIndices(*drop, c.parties); err != nil {
@@ -150,16 +151,8 @@ func parseIndices(s string, n int) ([]int, error) {
 		seen[i] = true
 		out = append(out, i)
 	}
-	sortInts(out)
+	slices.Sort(out)
 	return out, nil
-}
-
-func sortInts(a []int) {
-	for i := 1; i < len(a); i++ {
-		for j := i; j > 0 && a[j] < a[j-1]; j-- {
-			a[j], a[j-1] = a[j-1], a[j]
-		}
-	}
 }
 
 // run is the whole program; it returns the exit status.
