@@ -149,7 +149,6 @@ func thresholdAggregate(b *testing.B, clients, length, n, t int) {
 	if w := testingWorkers(); w > 0 {
 		workers = w
 	}
-	b.ReportMetric(float64(p.CiphertextBytes(length)), "bytes/client")
 	for b.Loop() {
 		_, hs, pk := collective(b, p.Config())
 		pp := hs[0].p
@@ -194,6 +193,7 @@ func thresholdAggregate(b *testing.B, clients, length, n, t int) {
 		require.Equal(b, v[0]*int64(clients), got[0])
 	}
 	b.ReportMetric(float64(b.N)*float64(clients*length)/b.Elapsed().Seconds(), "values/s")
+	b.ReportMetric(float64(p.CiphertextBytes(length)), "bytes/client")
 }
 
 // testingWorkers: GOMAXPROCS (the default of Config.Workers) via a Params.

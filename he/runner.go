@@ -55,6 +55,9 @@ type RoundResult struct {
 	// Bytes[j] is the traffic of spoke j as seen on the hub's link
 	// (BytesReceived = what j sent); Bytes[0] is the hub's total.
 	Bytes map[int]transport.Stats
+	// SpokeErrors (RunInProcess only) holds the error each failing spoke
+	// returned.
+	SpokeErrors map[int]error
 }
 
 // SpokeInput is a spoke's contribution.
@@ -747,15 +750,26 @@ func RunInProcess(ctx context.Context, star []transport.Mesh, p *Params, r Round
 	var wg sync.WaitGroup
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	for _, j := range spokes {
+	errs := make([]error, len(spokes))
+	for i, j := range spokes {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, _ = RunSpoke(sctx, star[j], p, r, inputs[j])
+			_, errs[i] = RunSpoke(sctx, star[j], p, r, inputs[j])
 		}()
 	}
 	res, err := RunHub(ctx, star[0], p, r)
 	cancel() // release spokes still waiting if the hub failed
 	wg.Wait()
+	if res != nil {
+		for i, e := range errs {
+			if e != nil {
+				if res.SpokeErrors == nil {
+					res.SpokeErrors = map[int]error{}
+				}
+				res.SpokeErrors[spokes[i]] = e
+			}
+		}
+	}
 	return res, err
 }

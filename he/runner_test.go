@@ -3,6 +3,7 @@ package he
 import (
 	"context"
 	"math/rand"
+	"runtime"
 	"testing"
 	"time"
 
@@ -50,6 +51,9 @@ func TestRunThresholdWithDropouts(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	res, err := RunInProcess(ctx, star, p, round, inputs)
+	if res != nil {
+		t.Log(res.SpokeErrors)
+	}
 	require.NoError(t, err)
 	require.Equal(t, want, res.Ints)
 	require.Equal(t, []int{1, 2, 3, 4, 5, 6, 8}, res.Counted)
@@ -105,4 +109,78 @@ func TestRunOverTLS(t *testing.T) {
 	res, err := RunInProcess(ctx, star, p, round, inputs)
 	require.NoError(t, err)
 	require.Equal(t, []int64{96, -98, 8}, res.Ints)
+}
+
+func TestRunFaults(t *testing.T) {
+	p, err := NewParams(Config{Preset: IntLogN13, Bound: 100, MaxWeight: 3, KeyHolders: 3, Threshold: 2})
+	require.NoError(t, err)
+	round := Round{Holders: []int{1, 2, 3}, Clients: []int{1, 2, 3}, Length: 2, CollectWindow: 300 * time.Millisecond, ShareWindow: 300 * time.Millisecond}
+	before := runtime.NumGoroutine()
+
+	t.Run("holders absent at key generation", func(t *testing.T) {
+		star, err := transport.NewMemStar(4, transport.Options{})
+		require.NoError(t, err)
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		defer cancel()
+		t0 := time.Now()
+		_, err = RunHub(ctx, star[0], p, round)
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		require.Contains(t, err.Error(), "key generation")
+		require.Less(t, time.Since(t0), 2*time.Second)
+	})
+	t.Run("garbage ciphertext is left out", func(t *testing.T) {
+		star, err := transport.NewMemStar(5, transport.Options{})
+		require.NoError(t, err)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		r := round
+		r.Clients = []int{1, 2, 4}
+		done := make(chan error, 4)
+		for _, j := range []int{1, 2, 3} {
+			go func() {
+				_, err := RunSpoke(ctx, star[j], p, r, SpokeInput{Ints: []int64{int64(j), 1}})
+				done <- err
+			}()
+		}
+		go func() { // client 4 sends junk once it has the key
+			c, _ := star[4].Conn(0)
+			_, err := recvType(ctx, c, tPublicKey)
+			if err == nil {
+				err = c.Send(ctx, []byte{tCiphertext, 1, 2, 3})
+			}
+			done <- err
+		}()
+		res, err := RunHub(ctx, star[0], p, r)
+		require.NoError(t, err)
+		require.Equal(t, []int64{3, 2}, res.Ints)
+		require.Equal(t, []int{1, 2}, res.Counted)
+		require.Equal(t, []int{4}, res.Missing)
+		for i := 0; i < 4; i++ {
+			require.NoError(t, <-done)
+		}
+	})
+	t.Run("bad round", func(t *testing.T) {
+		star, err := transport.NewMemStar(4, transport.Options{})
+		require.NoError(t, err)
+		for _, r := range []Round{
+			{Holders: []int{1, 2}, Clients: []int{1}, Length: 1},
+			{Holders: []int{1, 2, 2}, Clients: []int{1}, Length: 1},
+			{Holders: []int{1, 2, 3}, Clients: []int{4}, Length: 1},
+			{Holders: []int{0, 2, 3}, Clients: []int{1}, Length: 1},
+			{Holders: []int{1, 2, 3}, Clients: []int{1, 2, 3}, Length: -1},
+		} {
+			_, err := RunHub(context.Background(), star[0], p, r)
+			require.ErrorIs(t, err, ErrInvalidParams, "%+v", r)
+		}
+		_, err = RunHub(context.Background(), star[1], p, round)
+		require.ErrorIs(t, err, ErrInvalidParams)
+	})
+	deadline := time.Now().Add(2 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if runtime.NumGoroutine() > before {
+		buf := make([]byte, 1<<16)
+		t.Fatalf("goroutines leaked: %d > %d\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -157,4 +158,36 @@ func TestFedavgBadInput(t *testing.T) {
 			}
 		})
 	}
+}
+
+// With -epsilon the sum carries the counted clients' noise shares: the
+// residuals against the exact sum have the planned variance sigma^2 * c.
+// With 4000 values the sample variance is within 25% of the truth except
+// with probability far below 1e-9 (about 11 standard errors); a scale off
+// by a factor 2 in variance is rejected.
+func TestFedavgEpsilonNoiseScale(t *testing.T) {
+	const clients, dim = 6, 4000
+	args := []string{"-clients", fmt.Sprint(clients), "-dim", fmt.Sprint(dim), "-epsilon", "2", "-seed", "5", "-drop-before-input", "2", "-json"}
+	code, out, errOut := runCmd(t, args...)
+	require.Equal(t, 0, code, errOut)
+	var got jsonOut
+	require.NoError(t, json.Unmarshal([]byte(out), &got))
+	o := &options{clients: clients, dim: dim, seed: 5, epsilon: 2}
+	require.NoError(t, loadUpdates(o))
+	plan, err := planNoise(o)
+	require.NoError(t, err)
+	var ss float64
+	for k := range dim {
+		var exact int64
+		for _, i := range got.Counted {
+			exact += clip(o.updates[i])[k]
+		}
+		d := float64(got.Sum[k] - exact)
+		ss += d * d
+	}
+	variance := ss / dim
+	want := plan.stddev(len(got.Counted)) * plan.stddev(len(got.Counted))
+	assert.InEpsilon(t, want, variance, 0.25, "noise variance")
+	assert.False(t, math.Abs(variance-2*want) <= 0.25*2*want, "a doubled scale would be rejected")
+	assert.False(t, math.Abs(variance-want/2) <= 0.25*want/2, "a halved scale would be rejected")
 }

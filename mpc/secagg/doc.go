@@ -95,16 +95,26 @@
 //
 // The sum itself reveals something about each input. WithNoise makes each
 // client add a noise vector before masking, so the server only ever sees
-// the sum plus the sum of the counted clients' noise shares. With a
-// divisible distribution such as Skellam (package dp), each client adds a
-// share of variance sigma^2/m, and the sum carries noise of variance
-// sigma^2 * c/m, where c is the number of counted clients whose shares the
-// server does not know. The guarantee therefore holds for the target
-// epsilon only if m is a lower bound on c: calibrate m to the number of
-// clients expected to be counted minus those that may collude with the
-// server (their shares are known to it and can be subtracted). Clients that
-// drop out before their masked input add nothing; if more drop out or
-// collude than planned, the noise shrinks and the released sum is private
-// at a larger epsilon (computable from the actual c). No trusted party ever
-// sees an un-noised sum.
+// the sum plus the sum of the counted clients' noise shares; no party ever
+// sees an un-noised sum. Use a distribution closed under sums from package
+// dp: dp.SkellamShare (Agarwal, Kairouz & Liu 2021) or
+// dp.DiscreteGaussianShare (Kairouz, Liu & Steinke 2021), for example
+//
+//	share, _ := dp.NewDiscreteGaussianShare(dp.DiscreteGaussianShareParams{
+//		LocalSigma: sigma, Parties: n, MinHonest: m}) // sigma from dp.CalibrateDistributedDiscreteGaussian(..., m)
+//	opt := secagg.WithNoise(func(dim int) ([]int64, error) { return share.Noise(dim), nil })
+//
+// (examples/fedavg does this). The shares are sized so that the shares of m
+// clients alone carry the target noise. The guarantee, (epsilon, delta)-DP
+// for one client's whole vector within its clipping bound, holds when at
+// least m counted clients are honest: clients that drop out before their
+// masked input add nothing, and clients colluding with the server know their
+// own shares and can subtract them. So choose m = n minus the dropouts and
+// colluders the deployment must tolerate (examples/fedavg uses
+// (1 - DropoutRate - CorruptRate) n). If more clients drop out or collude,
+// the remaining noise is smaller and the released sum is private only at a
+// larger epsilon, computable from the actual number of honest counted
+// clients with dp's accountants. When more clients are honest than m, the
+// noise is larger than needed: privacy is only better, accuracy a little
+// worse.
 package secagg

@@ -1,0 +1,60 @@
+package kkrt
+
+import (
+	"fmt"
+
+	"github.com/veil-go/veil/internal/prg"
+)
+
+// cuckooTable places each receiver item in one of its NumHashes bins so
+// that no bin holds two items (stash-less cuckoo hashing by random walk).
+type cuckooTable struct {
+	bins []int32 // item index in the bin, or -1
+	fn   []uint8 // which hash function placed it
+}
+
+// buildCuckoo inserts the items; it fails with ErrCuckoo if an insertion
+// walks more than cuckooMaxKicks steps. rnd drives the random walk (the
+// walk's choices are private to the receiver but need not be secret).
+func buildCuckoo(h *hasher, ds []digest, workers int, rnd *prg.PRG) (*cuckooTable, error) {
+	pos := make([][NumHashes]uint32, len(ds))
+	parallelFor(len(ds), workers, func(lo, hi int) {
+		s := newScratch()
+		for i := lo; i < hi; i++ {
+			pos[i] = h.positions(s, ds[i])
+		}
+	})
+	t := &cuckooTable{bins: make([]int32, h.bins), fn: make([]uint8, h.bins)}
+	for i := range t.bins {
+		t.bins[i] = -1
+	}
+	var coins [256]byte
+	nc := len(coins)
+	for u := range ds {
+		cur, placed := int32(u), false
+		for kick := 0; kick < cuckooMaxKicks && !placed; kick++ {
+			p := &pos[cur]
+			for f, b := range p {
+				if t.bins[b] < 0 {
+					t.bins[b], t.fn[b], placed = cur, uint8(f), true
+					break
+				}
+			}
+			if placed {
+				break
+			}
+			if nc == len(coins) {
+				_, _ = rnd.Read(coins[:])
+				nc = 0
+			}
+			f := int(coins[nc]) % NumHashes // bias 1/256, harmless for a walk
+			nc++
+			b := p[f]
+			cur, t.bins[b], t.fn[b] = t.bins[b], cur, uint8(f)
+		}
+		if !placed {
+			return nil, fmt.Errorf("%w: %d items in %d bins", ErrCuckoo, len(ds), h.bins)
+		}
+	}
+	return t, nil
+}

@@ -1,0 +1,63 @@
+// Package kkrt implements the OT-based private set intersection of
+// Kolesnikov, Kumaresan, Rosulek and Trieu (CCS 2016, "Efficient Batched
+// Oblivious PRF with Applications to Private Set Intersection"): the fast
+// path of Veil's psi package for large sets.
+//
+// # How it works
+//
+//  1. Both parties hash their items to 128-bit digests (SHA-256) and drop
+//     duplicates. The sender shuffles its set.
+//  2. The receiver places its n items in B = [NumBins](n) ~ 1.27n bins by
+//     cuckoo hashing with 3 hash functions (AES under a random key it
+//     announces), one item per bin, no stash.
+//  3. One 1-out-of-N OT per bin (internal/ot with 512-bit rows): the
+//     receiver's row for bin j is the pseudorandom code word C(x, f) of the
+//     item x it placed there by hash function f (C = four AES blocks under
+//     the sender's code key). This gives the sender q_j and s, and the
+//     receiver t_j = q_j ^ (C(x, f) AND s): the batched OPRF
+//     F_j(y) = H(j, q_j ^ (C(y) AND s)) with H = SHA-256, of which the
+//     receiver learns F_j(x) at its own item only.
+//  4. For each of its items y and each f the sender sends F_{h_f(y)}(y, f)
+//     truncated to [ValueBytes] (lambda + log2(n_R) + log2(3 n_S) bits),
+//     in chunks; the receiver looks each value up in a hash table of its own
+//     n values. A hit means the item is in the intersection.
+//
+// Messages are streamed: OT rows travel in chunks of about 1 MiB and sender
+// values in chunks of [WithChunkItems] items; heavy steps run on a bounded
+// worker pool ([WithWorkers]). Traffic is about 1.27*512 bits per receiver
+// item plus 3*8*ValueBytes bits per sender item (~890 bits per item for
+// 2^20 x 2^20), close to KKRT16's ~1000.
+//
+// # Parameters
+//
+//   - Code width 512 bits ([CodeWidth]). KKRT16's Table 2 gives 424 bits for
+//     sets up to 2^24 at statistical security 40; 512 is the conservative
+//     choice (AES-block aligned), costing ~112 bits per item more.
+//   - Statistical security lambda = 40 ([StatSecurity]): a false match
+//     anywhere in the run has probability at most 2^-40.
+//   - Stash-less cuckoo hashing, 3 hash functions, 1.27n bins (rounded up
+//     to a multiple of 128): Pinkas, Schneider, Weinert and Wieder
+//     (Eurocrypt 2018) estimate the failure probability of this setting at
+//     about 2^-40 for n >= 2^12 (smaller sets get relatively more bins from
+//     the rounding). On failure the receiver draws a new hash key and
+//     retries locally, up to 4 times, before anything is sent; the sender
+//     only ever sees a key under which the set could be placed, which
+//     reveals at most that ~2^-40 event. After 4 failures Receive returns
+//     [ErrCuckoo].
+//
+// # Security model
+//
+// Semi-honest (honest-but-curious) sender and receiver; two parties, so no
+// collusion question arises. The receiver learns the intersection (which of
+// its items the sender also holds) and the number of distinct sender items;
+// nothing else about the sender's other items (their values are OPRF
+// outputs at points it cannot evaluate). The sender learns only the number
+// of distinct receiver items. There is no cardinality-only mode here: the
+// receiver always learns which items match (a cardinality-only variant
+// needs a different protocol, such as circuit PSI). A malicious party could
+// deviate undetected (for example a receiver using inconsistent OT rows
+// learns sender-item membership for more than n points); use ECDH-PSI or a
+// malicious-secure protocol where that matters. A dropped connection or a
+// cancelled context ends both runs promptly with a wrapped error; nothing is
+// output.
+package kkrt

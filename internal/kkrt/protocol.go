@@ -1,0 +1,307 @@
+package kkrt
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/veil-go/veil/internal/ot"
+	"github.com/veil-go/veil/internal/prg"
+	"github.com/veil-go/veil/transport"
+)
+
+// Stats describes a run.
+type Stats struct {
+	Items      int // this party's distinct items
+	PeerItems  int // the peer's distinct items (as it announced)
+	Bins       int // cuckoo bins = OT rows
+	ValueBytes int // length of each truncated OPRF value
+	// Traffic of this run on the connection, frame headers included.
+	BytesSent, BytesReceived int64
+}
+
+// BytesPerItem is the total traffic in both directions divided by the larger
+// of the two sets.
+func (s Stats) BytesPerItem() float64 {
+	n := max(s.Items, s.PeerItems, 1)
+	return float64(s.BytesSent+s.BytesReceived) / float64(n)
+}
+
+// Result is the receiver's output.
+type Result struct {
+	// Intersection lists, in increasing order, the indices of the
+	// receiver's items that are in the sender's set (every copy of a
+	// duplicated item).
+	Intersection []int
+	Stats        Stats
+}
+
+func statsSince(conn transport.Conn, start transport.Stats) (sent, recv int64) {
+	now := conn.Stats()
+	return now.BytesSent - start.BytesSent, now.BytesReceived - start.BytesReceived
+}
+
+// party is what both roles prepare before talking: options, their distinct
+// digests, a PRG and the traffic counters at the start.
+type party struct {
+	cfg   *config
+	uniq  []digest
+	of    []int32
+	rnd   *prg.PRG
+	start transport.Stats
+}
+
+func prepare(conn transport.Conn, items [][]byte, opts []Option) (*party, error) {
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	if len(items) > MaxItems {
+		return nil, fmt.Errorf("%w: %d items, more than %d", ErrInvalidParams, len(items), MaxItems)
+	}
+	p := &party{cfg: cfg, start: conn.Stats()}
+	p.uniq, p.of = dedupe(digestAll(items, cfg.workers), cfg.workers)
+	if p.rnd, err = newPRG(cfg.rand); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func newPRG(r io.Reader) (*prg.PRG, error) {
+	var seed prg.Seed
+	if _, err := io.ReadFull(r, seed[:]); err != nil {
+		return nil, fmt.Errorf("kkrt: reading randomness: %w", err)
+	}
+	return prg.New(seed)
+}
+
+// Receive runs KKRT16 PSI as the receiver over conn with its items; the
+// peer calls [Send]. It returns which of its items are in the sender's set.
+func Receive(ctx context.Context, conn transport.Conn, items [][]byte, opts ...Option) (*Result, error) {
+	p, err := prepare(conn, items, opts)
+	if err != nil {
+		return nil, err
+	}
+	cfg, uniq, of, rnd, start := p.cfg, p.uniq, p.of, p.rnd, p.start
+	n := len(uniq)
+	bins := NumBins(n)
+
+	// Cuckoo-hash the set with a fresh key; a failure (about 2^-40) is
+	// retried with another key before anything is sent.
+	var hello ReceiverHello
+	var ct *cuckooTable
+	hello.N, hello.Bins = n, bins
+	for try := 0; ; try++ {
+		_, _ = rnd.Read(hello.CuckooKey[:])
+		h, err := newHasher(bins, hello.CuckooKey, [16]byte{})
+		if err != nil {
+			return nil, err
+		}
+		if ct, err = buildCuckoo(h, uniq, cfg.workers, rnd); err == nil {
+			break
+		} else if try+1 == cuckooTries {
+			return nil, err
+		}
+	}
+	msg, _ := hello.MarshalBinary()
+	if err := conn.Send(ctx, msg); err != nil {
+		return nil, fmt.Errorf("kkrt: sending hello: %w", err)
+	}
+	raw, err := conn.Recv(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("kkrt: receiving sender hello: %w", err)
+	}
+	var sh SenderHello
+	if err := sh.UnmarshalBinary(raw); err != nil {
+		return nil, fmt.Errorf("kkrt: sender hello from %q: %w", conn.Peer(), err)
+	}
+	h, err := newHasher(bins, hello.CuckooKey, sh.CodeKey)
+	if err != nil {
+		return nil, err
+	}
+	vlen := ValueBytes(n, sh.N)
+
+	// OPRF: one 1-out-of-N OT per bin; the row of an occupied bin is the
+	// code word of its item, empty bins use the zero row.
+	otr, err := ot.NewReceiver(ctx, conn, cfg.otOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("kkrt: base OT: %w", err)
+	}
+	vals := make([]digest, n)
+	err = otr.ExtendFunc(ctx, bins, func(first int, d ot.Matrix) {
+		s := newScratch()
+		var c [1][CodeWidth / 64]uint64
+		for j := range d.Rows {
+			if u := ct.bins[first+j]; u >= 0 {
+				h.codes(s, c[:], uniq[u], int(ct.fn[first+j]))
+				copy(d.Row(j), c[0][:])
+			}
+		}
+	}, func(first int, t ot.Matrix) error {
+		for j := range t.Rows {
+			if u := ct.bins[first+j]; u >= 0 {
+				vals[u] = value(first+j, t.Row(j), vlen)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("kkrt: OPRF: %w", err)
+	}
+	tbl := newTable(vals)
+	for u := range vals {
+		tbl.insert(int32(u))
+	}
+
+	// Compare the sender's values with ours.
+	matched := make([]bool, n)
+	found := make([][]int32, cfg.workers)
+	for remaining := sh.N; remaining > 0; {
+		raw, err := conn.Recv(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("kkrt: receiving values: %w", err)
+		}
+		var v Values
+		if err := v.UnmarshalBinary(raw); err != nil {
+			return nil, fmt.Errorf("kkrt: values from %q: %w", conn.Peer(), err)
+		}
+		if v.Len != vlen || v.Count == 0 || v.Count > remaining {
+			return nil, fmt.Errorf("kkrt: values from %q: %w: %d values of %d bytes with %d items outstanding, want %d bytes",
+				conn.Peer(), ErrProtocol, v.Count, v.Len, remaining, vlen)
+		}
+		remaining -= v.Count
+		total := v.Count * NumHashes
+		parts := min(cfg.workers, max(1, total/4096))
+		var wg sync.WaitGroup
+		for w := range parts {
+			lo, hi := w*total/parts, (w+1)*total/parts
+			wg.Go(func() {
+				for i := lo; i < hi; i++ {
+					if u := tbl.lookup(truncate(v.Data[i*vlen:], vlen)); u >= 0 {
+						found[w] = append(found[w], u)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		for w := range found[:parts] {
+			for _, u := range found[w] {
+				matched[u] = true
+			}
+			found[w] = found[w][:0]
+		}
+	}
+	res := &Result{Intersection: []int{}}
+	for i, u := range of {
+		if matched[u] {
+			res.Intersection = append(res.Intersection, i)
+		}
+	}
+	sent, recv := statsSince(conn, start)
+	res.Stats = Stats{Items: n, PeerItems: sh.N, Bins: bins, ValueBytes: vlen, BytesSent: sent, BytesReceived: recv}
+	return res, nil
+}
+
+// Send runs KKRT16 PSI as the sender over conn with its items; the peer
+// calls [Receive]. The sender learns only the size of the receiver's set.
+func Send(ctx context.Context, conn transport.Conn, items [][]byte, opts ...Option) (*Stats, error) {
+	p, err := prepare(conn, items, opts)
+	if err != nil {
+		return nil, err
+	}
+	cfg, uniq, rnd, start := p.cfg, p.uniq, p.rnd, p.start
+	n := len(uniq)
+	// Shuffle so that the order of the values says nothing about the order
+	// of the sender's input.
+	coins := rnd.Uint64s(n)
+	for i := n - 1; i > 0; i-- {
+		j := coins[i] % uint64(i+1)
+		uniq[i], uniq[j] = uniq[j], uniq[i]
+	}
+
+	raw, err := conn.Recv(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("kkrt: receiving receiver hello: %w", err)
+	}
+	var rh ReceiverHello
+	if err := rh.UnmarshalBinary(raw); err != nil {
+		return nil, fmt.Errorf("kkrt: receiver hello from %q: %w", conn.Peer(), err)
+	}
+	hello := SenderHello{N: n}
+	_, _ = rnd.Read(hello.CodeKey[:])
+	msg, _ := hello.MarshalBinary()
+	if err := conn.Send(ctx, msg); err != nil {
+		return nil, fmt.Errorf("kkrt: sending hello: %w", err)
+	}
+	h, err := newHasher(rh.Bins, rh.CuckooKey, hello.CodeKey)
+	if err != nil {
+		return nil, err
+	}
+	vlen := ValueBytes(rh.N, n)
+
+	ots, err := ot.NewSender(ctx, conn, cfg.otOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("kkrt: base OT: %w", err)
+	}
+	q, err := ots.Extend(ctx, rh.Bins)
+	if err != nil {
+		return nil, fmt.Errorf("kkrt: OPRF: %w", err)
+	}
+	delta := ots.Delta()
+
+	// For each item and hash function f: F_{h_f(x)}(x, f) =
+	// H(bin, q_bin ^ (C(x, f) AND s)), truncated.
+	chunk := cfg.chunkItems
+	nChunks := (n + chunk - 1) / chunk
+	workers := min(cfg.workers, max(nChunks, 1))
+	bufs := make([][]byte, workers)
+	for k := range bufs {
+		bufs[k] = make([]byte, valuesHdrSize+chunk*NumHashes*vlen)
+	}
+	for c0 := 0; c0 < nChunks; c0 += workers {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("kkrt: values: %w", err)
+		}
+		cnt := min(workers, nChunks-c0)
+		var wg sync.WaitGroup
+		for k := range cnt {
+			wg.Go(func() {
+				lo := (c0 + k) * chunk
+				hi := min(lo+chunk, n)
+				buf := bufs[k]
+				putValuesHeader(buf, vlen, hi-lo)
+				out := buf[valuesHdrSize:]
+				s := newScratch()
+				var c [NumHashes][CodeWidth / 64]uint64
+				var row [CodeWidth / 64]uint64
+				for i := lo; i < hi; i++ {
+					p := h.positions(s, uniq[i])
+					h.codes(s, c[:], uniq[i], 0)
+					for f, b := range p {
+						qr := q.Row(int(b))
+						for w := range row {
+							row[w] = qr[w] ^ (c[f][w] & delta[w])
+						}
+						v := value(int(b), row[:], vlen)
+						var vb [16]byte
+						binary.LittleEndian.PutUint64(vb[:], v[0])
+						binary.LittleEndian.PutUint64(vb[8:], v[1])
+						copy(out[((i-lo)*NumHashes+f)*vlen:], vb[:vlen])
+					}
+				}
+			})
+		}
+		wg.Wait()
+		for k := range cnt {
+			lo := (c0 + k) * chunk
+			hi := min(lo+chunk, n)
+			if err := conn.Send(ctx, bufs[k][:valuesHdrSize+(hi-lo)*NumHashes*vlen]); err != nil {
+				return nil, fmt.Errorf("kkrt: sending values: %w", err)
+			}
+		}
+	}
+	sent, recv := statsSince(conn, start)
+	return &Stats{Items: n, PeerItems: rh.N, Bins: rh.Bins, ValueBytes: vlen, BytesSent: sent, BytesReceived: recv}, nil
+}

@@ -1,0 +1,61 @@
+// Package ot implements oblivious transfer for Veil's protocols: base OT
+// over ristretto255 and OT extension, both in the classic 1-out-of-2 form
+// (IKNP) and in the wide-row form used by KKRT16's batched OPRF
+// (1-out-of-N OT with a pseudorandom code).
+//
+// # What it does
+//
+// In a 1-out-of-2 OT a sender holds pairs (m0, m1) and a receiver holds a
+// choice bit c per pair; the receiver learns m_c and nothing about
+// m_{1-c}, and the sender learns nothing about c.
+//
+//   - Base OT ([BaseSend], [BaseReceive], or the local steps
+//     [NewBaseSender], [NewBaseReceiver], [BaseReceiver.Respond],
+//     [BaseSender.Finish]) is Chou-Orlandi "simplest OT" over ristretto255:
+//     one round trip, one point per OT, keys derived with SHA-256 over the
+//     whole transcript (index, A, B_i, shared point), which is the known fix
+//     for the original paper's key derivation.
+//   - OT extension ([NewSender], [NewReceiver]) turns w base OTs (done once
+//     per session, roles reversed) into any number of OTs at the cost of
+//     AES and a bit-matrix transpose: the receiver picks a w-bit row d_j per
+//     OT and learns t_j, the sender learns q_j = t_j XOR (d_j AND s) for its
+//     secret s. With w = 128 and d_j = c_j*1^128 this is IKNP:
+//     [Sender.RandomOT], [Receiver.RandomOT], [Sender.ChosenOT],
+//     [Receiver.ChosenOT]. With w = 512 and d_j = C(x_j), a pseudorandom
+//     code word, it is the 1-out-of-N OT of KKRT16 used by internal/kkrt
+//     through [Receiver.ExtendFunc] and [Sender.Extend].
+//
+// # How to use it
+//
+//	// sender side                          // receiver side
+//	s, err := ot.NewSender(ctx, conn)       r, err := ot.NewReceiver(ctx, conn)
+//	pairs, err := s.RandomOT(ctx, n)        keys, err := r.RandomOT(ctx, choices)
+//	err = s.ChosenOT(ctx, msgs)             got, err := r.ChosenOT(ctx, choices)
+//
+// A Sender/Receiver pair may run any number of extensions in sequence; each
+// row index of the session is used once (the PRG counters and the hash
+// tweaks carry the global row index). Rows travel in chunks of
+// [WithChunkRows] rows (about 1 MiB per message by default); chunks are
+// expanded and transposed on up to [WithWorkers] goroutines.
+//
+// Primitives: the PRG is AES-128-CTR (crypto/aes, AES-NI) keyed by each base
+// OT key with the counter starting at row offset/128; the
+// correlation-robust hash of IKNP is fixed-key AES in the tweakable
+// Matyas-Meyer-Oseas form ([CRHash], Guo et al. 2020); the transpose works
+// on 64x64 bit blocks in 64-bit words.
+//
+// # Security model
+//
+// Semi-honest (honest-but-curious) parties, computational security 128 bits
+// (128 base OTs for IKNP; KKRT uses 512). The receiver learns exactly the
+// chosen message of each OT; the other message is masked by the hash of a
+// row the receiver cannot compute without the sender's secret s. The sender
+// learns nothing about the choices: the columns it receives are one-time
+// padded by AES-CTR keystreams keyed by base-OT keys it does not hold.
+// A malicious receiver can choose inconsistent rows d_j (IKNP is not
+// secure against it without a consistency check, as in KOS15), so this
+// package must not be used where a party may deviate. Two parties only: no
+// collusion question arises. If a connection drops, the runners return a
+// wrapped transport error promptly and the session's state must be
+// discarded (a partly-run extension cannot be resumed).
+package ot

@@ -1,0 +1,84 @@
+package ot
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func FuzzBaseSetup(f *testing.F) {
+	_, setup, err := NewBaseSender(3)
+	require.NoError(f, err)
+	good, _ := setup.MarshalBinary()
+	f.Add(good)
+	f.Add([]byte{tagBaseA})
+	f.Add(append([]byte{tagBaseA, 1, 0, 0, 0}, make([]byte, 32)...))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var m BaseSetup
+		if m.UnmarshalBinary(b) != nil {
+			return
+		}
+		again, err := m.MarshalBinary()
+		require.NoError(t, err)
+		require.Equal(t, b, again)
+	})
+}
+
+func FuzzBaseResponse(f *testing.F) {
+	s, setup, err := NewBaseSender(2)
+	require.NoError(f, err)
+	r, err := NewBaseReceiver([]bool{true, false})
+	require.NoError(f, err)
+	resp, _, err := r.Respond(setup)
+	require.NoError(f, err)
+	good, _ := resp.MarshalBinary()
+	f.Add(good)
+	f.Add(good[:40])
+	f.Add([]byte{tagBaseB, 0xff, 0xff, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var m BaseResponse
+		if m.UnmarshalBinary(b) != nil {
+			return
+		}
+		again, err := m.MarshalBinary()
+		require.NoError(t, err)
+		require.Equal(t, b, again)
+		if len(m.B) == 2 {
+			_, _ = s.Finish(&m) // must not panic on any points
+		}
+	})
+}
+
+func FuzzExtChunk(f *testing.F) {
+	c := ExtChunk{Offset: 256, Rows: 128, Width: 128, U: make([]byte, 128*16)}
+	good, err := c.MarshalBinary()
+	require.NoError(f, err)
+	f.Add(good)
+	f.Add(good[:16])
+	f.Add([]byte{tagExt, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var m ExtChunk
+		if m.UnmarshalBinary(b) != nil {
+			return
+		}
+		again, err := m.MarshalBinary()
+		require.NoError(t, err)
+		require.Equal(t, b, again)
+	})
+}
+
+func FuzzChosenMessages(f *testing.F) {
+	c := ChosenMessages{Y: make([][2]Block, 3)}
+	good, _ := c.MarshalBinary()
+	f.Add(good)
+	f.Add(good[:7])
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var m ChosenMessages
+		if m.UnmarshalBinary(b) != nil {
+			return
+		}
+		again, err := m.MarshalBinary()
+		require.NoError(t, err)
+		require.Equal(t, b, again)
+	})
+}

@@ -1,0 +1,177 @@
+package ot
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+)
+
+// 1-out-of-2 OTs from the width-128 extension (IKNP): the receiver's row
+// d_j is all ones when its choice bit is 1 and zero otherwise, so
+// q_j = t_j ^ r_j*s. The random OT messages are x_j0 = H(j, q_j) and
+// x_j1 = H(j, q_j ^ s) with H the correlation-robust [CRHash]; the receiver
+// gets H(j, t_j) = x_j{r_j}. j is the global row index, unique per session.
+
+const (
+	tagChosen     = 0xC0
+	chosenHdrSize = 1 + 4
+	// maxChosenPerMsg bounds one chosen-OT message (32 bytes per OT).
+	maxChosenPerMsg = 1 << 16
+)
+
+func (s *Sender) needIKNP() error {
+	if s.cfg.width != 128 {
+		return fmt.Errorf("%w: 1-out-of-2 OT needs width 128, have %d", ErrInvalidParams, s.cfg.width)
+	}
+	return nil
+}
+
+func (r *Receiver) needIKNP() error {
+	if r.cfg.width != 128 {
+		return fmt.Errorf("%w: 1-out-of-2 OT needs width 128, have %d", ErrInvalidParams, r.cfg.width)
+	}
+	return nil
+}
+
+// RandomOT runs m random 1-out-of-2 OTs as the sender and returns the
+// message pairs; the peer calls [Receiver.RandomOT] with m choice bits.
+func (s *Sender) RandomOT(ctx context.Context, m int) ([][2]Block, error) {
+	if err := s.needIKNP(); err != nil {
+		return nil, err
+	}
+	if m < 0 {
+		return nil, fmt.Errorf("%w: %d OTs", ErrInvalidParams, m)
+	}
+	out := make([][2]Block, m)
+	base := s.next
+	h := NewCRHash()
+	d0, d1 := s.sw[0], s.sw[1]
+	err := s.ExtendFunc(ctx, m, func(first int, q Matrix) error {
+		x0 := make([]Block, q.Rows)
+		x1 := make([]Block, q.Rows)
+		h.HashRows(x0, base+uint64(first), q.Data, 0, 0)
+		h.HashRows(x1, base+uint64(first), q.Data, d0, d1)
+		for j := range q.Rows {
+			out[first+j] = [2]Block{x0[j], x1[j]}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// RandomOT runs one random 1-out-of-2 OT per choice bit as the receiver and
+// returns the chosen messages: the result j is the sender's pair j at
+// choices[j].
+func (r *Receiver) RandomOT(ctx context.Context, choices []bool) ([]Block, error) {
+	if err := r.needIKNP(); err != nil {
+		return nil, err
+	}
+	out := make([]Block, len(choices))
+	base := r.next
+	h := NewCRHash()
+	err := r.ExtendFunc(ctx, len(choices), func(first int, d Matrix) {
+		for j := range d.Rows {
+			if choices[first+j] {
+				d.Data[2*j], d.Data[2*j+1] = ^uint64(0), ^uint64(0)
+			}
+		}
+	}, func(first int, t Matrix) error {
+		h.HashRows(out[first:first+t.Rows], base+uint64(first), t.Data, 0, 0)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ChosenMessages is the sender's message of chosen OT: for each OT the two
+// messages masked by the two random-OT keys.
+type ChosenMessages struct {
+	Y [][2]Block
+}
+
+// MarshalBinary encodes the message.
+func (c *ChosenMessages) MarshalBinary() ([]byte, error) {
+	b := make([]byte, chosenHdrSize, chosenHdrSize+32*len(c.Y))
+	b[0] = tagChosen
+	binary.LittleEndian.PutUint32(b[1:], uint32(len(c.Y)))
+	for i := range c.Y {
+		b = append(b, c.Y[i][0][:]...)
+		b = append(b, c.Y[i][1][:]...)
+	}
+	return b, nil
+}
+
+// UnmarshalBinary decodes and validates the message.
+func (c *ChosenMessages) UnmarshalBinary(b []byte) error {
+	if len(b) < chosenHdrSize || b[0] != tagChosen {
+		return fmt.Errorf("%w: chosen OT header", ErrMalformed)
+	}
+	n := binary.LittleEndian.Uint32(b[1:])
+	if n > maxChosenPerMsg || len(b) != chosenHdrSize+32*int(n) {
+		return fmt.Errorf("%w: chosen OT message of %d bytes for %d OTs", ErrMalformed, len(b), n)
+	}
+	c.Y = make([][2]Block, n)
+	for i := range c.Y {
+		copy(c.Y[i][0][:], b[chosenHdrSize+32*i:])
+		copy(c.Y[i][1][:], b[chosenHdrSize+32*i+16:])
+	}
+	return nil
+}
+
+// ChosenOT sends msgs[j][0] and msgs[j][1] through OT j; the peer, calling
+// [Receiver.ChosenOT], learns exactly one of them per OT.
+func (s *Sender) ChosenOT(ctx context.Context, msgs [][2]Block) error {
+	x, err := s.RandomOT(ctx, len(msgs))
+	if err != nil {
+		return err
+	}
+	for lo := 0; lo < len(msgs); lo += maxChosenPerMsg {
+		hi := min(lo+maxChosenPerMsg, len(msgs))
+		c := ChosenMessages{Y: make([][2]Block, hi-lo)}
+		for j := lo; j < hi; j++ {
+			c.Y[j-lo][0] = msgs[j][0].Xor(x[j][0])
+			c.Y[j-lo][1] = msgs[j][1].Xor(x[j][1])
+		}
+		b, _ := c.MarshalBinary()
+		if err := s.conn.Send(ctx, b); err != nil {
+			return fmt.Errorf("ot: chosen OT: sending messages: %w", err)
+		}
+	}
+	return nil
+}
+
+// ChosenOT receives, for each OT j, the sender's message msgs[j][choices[j]].
+func (r *Receiver) ChosenOT(ctx context.Context, choices []bool) ([]Block, error) {
+	x, err := r.RandomOT(ctx, choices)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Block, len(choices))
+	for lo := 0; lo < len(choices); lo += maxChosenPerMsg {
+		hi := min(lo+maxChosenPerMsg, len(choices))
+		raw, err := r.conn.Recv(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("ot: chosen OT: receiving messages: %w", err)
+		}
+		var c ChosenMessages
+		if err := c.UnmarshalBinary(raw); err != nil {
+			return nil, fmt.Errorf("ot: chosen OT from %q: %w", r.conn.Peer(), err)
+		}
+		if len(c.Y) != hi-lo {
+			return nil, fmt.Errorf("ot: chosen OT from %q: %w: %d messages, want %d", r.conn.Peer(), ErrProtocol, len(c.Y), hi-lo)
+		}
+		for j := lo; j < hi; j++ {
+			y := c.Y[j-lo][0]
+			if choices[j] {
+				y = c.Y[j-lo][1]
+			}
+			out[j] = y.Xor(x[j])
+		}
+	}
+	return out, nil
+}
