@@ -38,7 +38,7 @@ func psiCases() []Case {
 		}
 		cs = append(cs, Case{Group: "psi", Name: p.name + " intersection, 2 parties in-memory", Item: "items",
 			Anchor: p.anchor, QuickSizes: p.quick, FullSizes: p.full, Chart: "psi", Series: p.name,
-			Expect: p.expect, Headline: p.protocol == "ecdh", Setup: psiSetup(proto)})
+			Expect: p.expect, Headline: p.protocol == "kkrt", Setup: psiSetup(proto)})
 	}
 	return cs
 }
