@@ -79,6 +79,7 @@ func BenchmarkTransport(b *testing.B) { benchGroup(b, "transport") }
 func BenchmarkDP(b *testing.B)        { benchGroup(b, "dp") }
 func BenchmarkHE(b *testing.B)        { benchGroup(b, "he") }
 func BenchmarkPSI(b *testing.B)       { benchGroup(b, "psi") }
+func BenchmarkOT(b *testing.B)        { benchGroup(b, "ot") }
 func BenchmarkMPC(b *testing.B)       { benchGroup(b, "mpc") }
 func BenchmarkSecAgg(b *testing.B)    { benchGroup(b, "secagg") }
 

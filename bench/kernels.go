@@ -7,6 +7,7 @@ func Cases() []Case {
 	cs = append(cs, transportCases()...)
 	cs = append(cs, heCases()...)
 	cs = append(cs, dpCases()...)
+	cs = append(cs, otCases()...)
 	cs = append(cs, psiCases()...)
 	cs = append(cs, mpcCases()...)
 	cs = append(cs, secaggCases()...)

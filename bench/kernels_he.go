@@ -278,7 +278,7 @@ func heRoundSetup(ctx context.Context, n int) (*Ops, error) {
 			if out[1] != int64(n) {
 				return 0, fmt.Errorf("sum decrypted to %d, want %d", out[1], n)
 			}
-			return int64(p.CiphertextBytes(slots)), nil
+			return int64(n * p.CiphertextBytes(slots)), nil // one ciphertext from each party
 		},
 		BaselineName: "plain uint64 addition of the n vectors",
 		Baseline: func(context.Context) (int64, error) {

@@ -59,11 +59,12 @@ func WriteResults(w io.Writer, m Machine, rows []Row, chartDir string, charts []
 	}
 	var failed []string
 	for _, r := range rows {
+		name := r.Group + ": " + r.Kernel + sizeSuffix(r.Size)
 		if r.Err != "" {
-			failed = append(failed, fmt.Sprintf("%s: %s: %s", r.Group, r.Kernel, r.Err))
+			failed = append(failed, fmt.Sprintf("%s: %s", name, r.Err))
 		}
 		if r.Skipped != "" {
-			failed = append(failed, fmt.Sprintf("%s: %s: skipped: %s", r.Group, r.Kernel, r.Skipped))
+			failed = append(failed, fmt.Sprintf("%s: skipped: %s", name, r.Skipped))
 		}
 	}
 	if len(failed) > 0 {

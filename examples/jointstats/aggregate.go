@@ -130,7 +130,7 @@ func aggregate(ctx context.Context, cfg *config, locals []totals, rel *release, 
 }
 
 // maxAttempts bounds the rounds run when decryption fails (see aggregate).
-const maxAttempts = 5
+const maxAttempts = 8
 
 // runRound connects the aggregator and the hospitals over TLS and runs one
 // round with he's runner.

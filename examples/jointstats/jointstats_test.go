@@ -170,6 +170,7 @@ func TestBadInput(t *testing.T) {
 		{"missing column", []string{"-input", good + "," + other}, other + `:1: column "value": no such column in header (columns: id, amount)`},
 		{"non-numeric", []string{"-input", good + "," + bad}, bad + `:3: column "value": "abc" is not a number`},
 		{"too precise", []string{"-input", precise + "," + good}, precise + `:2: column "value": "1.234" has more than 2 digits after the point`},
+		{"one file", []string{"-input", good}, "-input names one file"},
 		{"parties mismatch", []string{"-input", good + "," + bad, "-parties", "3"}, "-parties 3 but -input names 2 files"},
 		{"rows with input", []string{"-input", good + "," + bad, "-rows", "3"}, "-rows applies to synthetic data only"},
 		{"threshold too high", []string{"-threshold", "4"}, "-threshold 4: need 2 to 3"},
