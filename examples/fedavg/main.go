@@ -35,7 +35,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"slices"
 	"strconv"
@@ -171,12 +170,15 @@ func loadUpdates(o *options) error {
 		if o.dim < 1 || o.dim > 10_000_000 {
 			return fmt.Errorf("%w: -dim %d, need 1..10000000", errUsage, o.dim)
 		}
-		r := rand.New(rand.NewPCG(uint64(o.seed), 0x666564617667)) // synthetic data only
+		r, err := csvio.NewSynthetic("fedavg", o.seed) // demo data only, never secret
+		if err != nil {
+			return err
+		}
 		o.updates = make([][]int64, o.clients)
 		for i := range o.updates {
 			o.updates[i] = make([]int64, o.dim)
 			for k := range o.updates[i] {
-				o.updates[i][k] = r.Int64N(2001) - 1000
+				o.updates[i][k] = int64(r.Uint64()%2001) - 1000 // bias below 2^-53
 			}
 		}
 		o.description = fmt.Sprintf("synthetic updates from -seed %d (%d clients x %d values in [-1000, 1000])", o.seed, o.clients, o.dim)
