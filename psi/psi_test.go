@@ -290,10 +290,7 @@ func TestOptionsValidation(t *testing.T) {
 		_, err := RunSender(ctx, c1, in.set, Options{Mode: in.mode})
 		require.ErrorIs(t, err, in.want, "input %d", i)
 	}
-	_, err = RunSender(ctx, c1, SenderSet{Items: items}, Options{Protocol: KKRT})
-	require.ErrorIs(t, err, ErrUnsupported)
-	_, err = RunReceiver(ctx, c2, items, Options{Protocol: KKRT})
-	require.ErrorIs(t, err, ErrUnsupported)
+	// KKRT's unsupported modes: see TestKKRTUnsupportedModes.
 }
 
 func TestMismatchedOptions(t *testing.T) {

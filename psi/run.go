@@ -26,7 +26,7 @@ func engineFor(p Protocol) (engine, error) {
 	case ECDH:
 		return ecdhEngine{}, nil
 	case KKRT:
-		return nil, fmt.Errorf("%w: %s is not wired in yet", ErrUnsupported, p)
+		return kkrtEngine{}, nil
 	}
 	return nil, fmt.Errorf("%w: unknown protocol %d", ErrInvalidParams, int(p))
 }

@@ -80,7 +80,7 @@ func BenchmarkPSI(b *testing.B) {
 				}
 				n := 1 << logn
 				recv, send := benchSets(n)
-				var st *Stats
+				var st *SendResult
 				var peak uint64
 				b.ResetTimer()
 				cpu0 := cpuTime()
@@ -95,7 +95,7 @@ func BenchmarkPSI(b *testing.B) {
 					sa.Close()
 				}
 				b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "items/s")
-				b.ReportMetric(st.BytesPerItem(), "bytes/item")
+				b.ReportMetric(st.Stats.BytesPerItem(), "bytes/item")
 				b.ReportMetric(float64(peak)/(1<<20), "peakMiB")
 				b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
 			})
@@ -139,9 +139,9 @@ func conns(b *testing.B, kind string) (transport.Conn, transport.Conn) {
 	return ra, sa
 }
 
-func runConns(b *testing.B, ra, sa transport.Conn, recv, send [][]byte, opts ...Option) (*Result, *Stats) {
+func runConns(b *testing.B, ra, sa transport.Conn, recv, send [][]byte, opts ...Option) (*Result, *SendResult) {
 	ctx := context.Background()
-	var st *Stats
+	var st *SendResult
 	errc := make(chan error, 1)
 	go func() {
 		var err error

@@ -21,13 +21,13 @@ func testCtx(t testing.TB) context.Context {
 }
 
 // run executes one PSI between recvItems and sendItems over a pipe.
-func run(t testing.TB, recvItems, sendItems [][]byte, opts ...Option) (*Result, *Stats) {
+func run(t testing.TB, recvItems, sendItems [][]byte, opts ...Option) (*Result, *SendResult) {
 	t.Helper()
 	ctx := testCtx(t)
 	a, b := transport.Pipe("receiver", "sender", transport.Options{})
 	defer a.Close()
 	defer b.Close()
-	var st *Stats
+	var st *SendResult
 	errc := make(chan error, 1)
 	go func() {
 		var err error
@@ -107,10 +107,27 @@ func TestIntersectionMatchesReference(t *testing.T) {
 				recv, send := sets(rng, tc.nr, tc.ns, tc.overlap, dups)
 				res, st := run(t, recv, send, WithChunkItems(700), WithOTOptions(ot.WithChunkRows(1024)))
 				require.Equal(t, reference(recv, send), res.Intersection)
-				require.Equal(t, st.Items, res.Stats.PeerItems)
-				require.Equal(t, res.Stats.Items, st.PeerItems)
-				require.Equal(t, res.Stats.BytesSent, st.BytesReceived)
-				require.Equal(t, res.Stats.BytesReceived, st.BytesSent)
+				require.Equal(t, st.Stats.Items, res.Stats.PeerItems)
+				require.Equal(t, res.Stats.Items, st.Stats.PeerItems)
+				require.Equal(t, res.Stats.BytesSent, st.Stats.BytesReceived)
+				require.Equal(t, res.Stats.BytesReceived, st.Stats.BytesSent)
+				// The sender's view of the matches: positions map back to
+				// exactly the sender items in the receiver's set.
+				got := map[int]bool{}
+				for _, p := range res.SenderMatches {
+					got[st.Order[p]] = true
+				}
+				want := map[int]bool{}
+				firstSeen := map[string]bool{}
+				for i, x := range send {
+					if !firstSeen[string(x)] {
+						firstSeen[string(x)] = true
+						if slices.ContainsFunc(recv, func(y []byte) bool { return string(y) == string(x) }) {
+							want[i] = true
+						}
+					}
+				}
+				require.Equal(t, want, got)
 			})
 		}
 	}

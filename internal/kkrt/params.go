@@ -57,10 +57,11 @@ const (
 type Option func(*config)
 
 type config struct {
-	workers    int
-	chunkItems int
-	rand       io.Reader
-	otOpts     []ot.Option
+	workers       int
+	chunkItems    int
+	minValueBytes int
+	rand          io.Reader
+	otOpts        []ot.Option
 }
 
 // WithWorkers bounds the goroutines used for hashing, encoding and OT
@@ -70,6 +71,11 @@ func WithWorkers(n int) Option { return func(c *config) { c.workers = n } }
 // WithChunkItems sets how many sender items travel in one values message
 // (3 values each); the default is 2^14.
 func WithChunkItems(n int) Option { return func(c *config) { c.chunkItems = n } }
+
+// WithMinValueBytes raises the length of the compared OPRF values to at
+// least n bytes (at most 16); both parties must pass the same n. The
+// default length is [ValueBytes].
+func WithMinValueBytes(n int) Option { return func(c *config) { c.minValueBytes = n } }
 
 // WithOTOptions passes options to the OT extension (for example
 // ot.WithChunkRows). The width is always [CodeWidth].
@@ -96,6 +102,9 @@ func newConfig(opts []Option) (*config, error) {
 	}
 	if c.chunkItems <= 0 || c.chunkItems > 1<<20 {
 		return nil, fmt.Errorf("%w: chunk of %d items", ErrInvalidParams, c.chunkItems)
+	}
+	if c.minValueBytes < 0 || c.minValueBytes > 16 {
+		return nil, fmt.Errorf("%w: value length %d outside [0, 16]", ErrInvalidParams, c.minValueBytes)
 	}
 	if c.rand == nil {
 		c.rand = rand.Reader

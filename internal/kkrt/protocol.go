@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 
 	"github.com/veil-go/veil/internal/ot"
@@ -35,7 +36,20 @@ type Result struct {
 	// receiver's items that are in the sender's set (every copy of a
 	// duplicated item).
 	Intersection []int
-	Stats        Stats
+	// SenderMatches lists, in increasing order, the positions in the
+	// sender's (shuffled) stream of the items that matched; the sender maps
+	// them to its items with [SendResult.Order]. It lets a caller reveal the
+	// intersection to the sender too.
+	SenderMatches []int
+	Stats         Stats
+}
+
+// SendResult is the sender's output.
+type SendResult struct {
+	// Order[p] is the index in the sender's items of the item it streamed
+	// at position p (the first copy of a duplicated item).
+	Order []int
+	Stats Stats
 }
 
 func statsSince(conn transport.Conn, start transport.Stats) (sent, recv int64) {
@@ -121,7 +135,7 @@ func Receive(ctx context.Context, conn transport.Conn, items [][]byte, opts ...O
 	if err != nil {
 		return nil, err
 	}
-	vlen := ValueBytes(n, sh.N)
+	vlen := max(ValueBytes(n, sh.N), cfg.minValueBytes)
 
 	// OPRF: one 1-out-of-N OT per bin; the row of an occupied bin is the
 	// code word of its item, empty bins use the zero row.
@@ -157,7 +171,8 @@ func Receive(ctx context.Context, conn transport.Conn, items [][]byte, opts ...O
 
 	// Compare the sender's values with ours.
 	matched := make([]bool, n)
-	found := make([][]int32, cfg.workers)
+	found := make([][][2]int32, cfg.workers) // (receiver item, sender position)
+	var senderMatches []int
 	for remaining := sh.N; remaining > 0; {
 		raw, err := conn.Recv(ctx)
 		if err != nil {
@@ -171,6 +186,7 @@ func Receive(ctx context.Context, conn transport.Conn, items [][]byte, opts ...O
 			return nil, fmt.Errorf("kkrt: values from %q: %w: %d values of %d bytes with %d items outstanding, want %d bytes",
 				conn.Peer(), ErrProtocol, v.Count, v.Len, remaining, vlen)
 		}
+		base := sh.N - remaining
 		remaining -= v.Count
 		total := v.Count * NumHashes
 		parts := min(cfg.workers, max(1, total/4096))
@@ -180,20 +196,22 @@ func Receive(ctx context.Context, conn transport.Conn, items [][]byte, opts ...O
 			wg.Go(func() {
 				for i := lo; i < hi; i++ {
 					if u := tbl.lookup(truncate(v.Data[i*vlen:], vlen)); u >= 0 {
-						found[w] = append(found[w], u)
+						found[w] = append(found[w], [2]int32{u, int32(base + i/NumHashes)})
 					}
 				}
 			})
 		}
 		wg.Wait()
 		for w := range found[:parts] {
-			for _, u := range found[w] {
-				matched[u] = true
+			for _, f := range found[w] {
+				matched[f[0]] = true
+				senderMatches = append(senderMatches, int(f[1]))
 			}
 			found[w] = found[w][:0]
 		}
 	}
-	res := &Result{Intersection: []int{}}
+	slices.Sort(senderMatches)
+	res := &Result{Intersection: []int{}, SenderMatches: slices.Compact(senderMatches)}
 	for i, u := range of {
 		if matched[u] {
 			res.Intersection = append(res.Intersection, i)
@@ -206,7 +224,7 @@ func Receive(ctx context.Context, conn transport.Conn, items [][]byte, opts ...O
 
 // Send runs KKRT16 PSI as the sender over conn with its items; the peer
 // calls [Receive]. The sender learns only the size of the receiver's set.
-func Send(ctx context.Context, conn transport.Conn, items [][]byte, opts ...Option) (*Stats, error) {
+func Send(ctx context.Context, conn transport.Conn, items [][]byte, opts ...Option) (*SendResult, error) {
 	p, err := prepare(conn, items, opts)
 	if err != nil {
 		return nil, err
@@ -214,11 +232,13 @@ func Send(ctx context.Context, conn transport.Conn, items [][]byte, opts ...Opti
 	cfg, uniq, rnd, start := p.cfg, p.uniq, p.rnd, p.start
 	n := len(uniq)
 	// Shuffle so that the order of the values says nothing about the order
-	// of the sender's input.
+	// of the sender's input; order[p] is the input index streamed at p.
+	order := firstIndices(p.of, n)
 	coins := rnd.Uint64s(n)
 	for i := n - 1; i > 0; i-- {
 		j := coins[i] % uint64(i+1)
 		uniq[i], uniq[j] = uniq[j], uniq[i]
+		order[i], order[j] = order[j], order[i]
 	}
 
 	raw, err := conn.Recv(ctx)
@@ -239,7 +259,7 @@ func Send(ctx context.Context, conn transport.Conn, items [][]byte, opts ...Opti
 	if err != nil {
 		return nil, err
 	}
-	vlen := ValueBytes(rh.N, n)
+	vlen := max(ValueBytes(rh.N, n), cfg.minValueBytes)
 
 	ots, err := ot.NewSender(ctx, conn, cfg.otOpts...)
 	if err != nil {
@@ -303,5 +323,19 @@ func Send(ctx context.Context, conn transport.Conn, items [][]byte, opts ...Opti
 		}
 	}
 	sent, recv := statsSince(conn, start)
-	return &Stats{Items: n, PeerItems: rh.N, Bins: rh.Bins, ValueBytes: vlen, BytesSent: sent, BytesReceived: recv}, nil
+	return &SendResult{Order: order, Stats: Stats{Items: n, PeerItems: rh.N, Bins: rh.Bins, ValueBytes: vlen, BytesSent: sent, BytesReceived: recv}}, nil
+}
+
+// firstIndices returns, for each of n distinct items, the index of its first
+// copy given of[i], the distinct index of input i (in first-seen order).
+func firstIndices(of []int32, n int) []int {
+	first := make([]int, n)
+	next := 0
+	for i, u := range of {
+		if int(u) == next {
+			first[u] = i
+			next++
+		}
+	}
+	return first
 }
