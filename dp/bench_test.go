@@ -169,3 +169,24 @@ func ftoa2(x float64) string {
 		return "1e6"
 	}
 }
+
+func BenchmarkSkellamNoiseVector(b *testing.B) {
+	s, err := NewSkellamShare(1e4, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	const dim = 1 << 16
+	for _, w := range []int{1, 0} {
+		name := "workers=1"
+		if w == 0 {
+			name = "workers=GOMAXPROCS"
+		}
+		b.Run(name, func(b *testing.B) {
+			s.SetWorkers(w)
+			for i := 0; i < b.N; i++ {
+				_ = s.Noise(dim)
+			}
+			b.ReportMetric(float64(b.N)*dim/b.Elapsed().Seconds(), "coords/s")
+		})
+	}
+}

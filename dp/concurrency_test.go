@@ -33,3 +33,26 @@ func TestSamplersConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// Long vectors are drawn by a worker pool from per-chunk streams: the result
+// does not depend on the number of workers, and chunks are independent.
+func TestParallelNoiseDeterministic(t *testing.T) {
+	mk := func(workers int) []int64 {
+		s, err := NewSkellamShare(50, 1)
+		require.NoError(t, err)
+		s.SetTestSeed(seed("par"))
+		s.SetWorkers(workers)
+		return s.Noise(3*parallelChunk + 17)
+	}
+	a, b, c := mk(1), mk(3), mk(0)
+	require.Equal(t, a, b)
+	require.Equal(t, a, c)
+	// Chunks differ from each other (derived keys).
+	require.NotEqual(t, a[:parallelChunk], a[parallelChunk:2*parallelChunk])
+	// AddNoise matches Noise for the same stream.
+	s, _ := NewSkellamShare(50, 1)
+	s.SetTestSeed(seed("par"))
+	v := make([]int64, len(a))
+	s.AddNoise(v)
+	require.Equal(t, a, v)
+}

@@ -57,18 +57,19 @@ func ExampleNewDiscreteGaussian() {
 // (epsilon, delta), as long as MinHonest parties are honest and present.
 func ExampleNewSkellamShareParams() {
 	const parties, dim = 5, 4
-	// Each party contributes a vector with L2 norm <= 8 and L1 norm <= 16.
-	mu, err := dp.CalibrateSkellam(1.0, 1e-6, 16, 8)
+	// Each party contributes a vector with L2 norm <= 8 and L1 norm <= 16;
+	// at least 3 of the 5 parties are assumed honest and present.
+	params, err := dp.SkellamParamsFor(1.0, 1e-6, 16, 8, parties, 3)
 	if err != nil {
 		panic(err)
 	}
-	share, err := dp.NewSkellamShareParams(dp.SkellamParams{Mu: mu, Parties: parties, MinHonest: 3})
+	share, err := dp.NewSkellamShareParams(params)
 	if err != nil {
 		panic(err)
 	}
 	input := []int64{3, 1, 4, 1}
 	share.AddNoise(input) // then send input into mpc/secagg or he
-	fmt.Println(len(input), share.Lambda() >= mu/3)
+	fmt.Println(len(input), share.Lambda() >= params.Mu/3)
 	// Output: 4 true
 }
 

@@ -9,7 +9,7 @@ import (
 // Exact Poisson sampling for a rational mean lambda = a/b (b = 2^20), by
 // integer comparisons only.
 //
-// Small lambda (<= 16): lambda is split into m = ceil(2 lambda) pieces
+// Small lambda (<= 4): lambda is split into m = ceil(2 lambda) pieces
 // p = lambda/m <= 1/2, and Poisson(p) is drawn by rejection from the geometric
 // proposal q(k) = (1-p) p^k, accepting k with probability 1/k! (a product of
 // Bernoulli(1/j)); the acceptance rate is (1-p) e^p >= 0.82.
@@ -22,8 +22,10 @@ import (
 // where their factors cross 1. Accepting k with probability
 // R(k) / (C+ C- rho^|k-m|) <= 1 gives exactly Poisson(lambda); that
 // probability is a product of rationals each <= 1 (the g_i or 1/g_i, h_i or
-// 1/h_i), drawn as independent Bernoulli trials that stop at the first
-// failure. The acceptance rate is about 0.5 and the cost O(sqrt(lambda)).
+// 1/h_i). It is decided exactly by bernProduct: floats with rigorous error
+// bounds (tables of prefix products make it O(1)), and adaptive-precision
+// arithmetic on the rare ties. The geometric proposal is drawn exactly in O(1)
+// (geometricRational). The acceptance rate is about 0.5.
 type poisson struct {
 	a, b   uint64
 	pieces uint64 // small method: number of pieces; 0 selects the large method
@@ -120,7 +122,7 @@ func (ps *poisson) lookup(j uint64, high bool) (prod float64, ops int, ok bool) 
 const (
 	poissonDenBits   = 20
 	maxPoissonLambda = 1 << 40
-	poissonSmall     = 16
+	poissonSmall     = 4
 )
 
 func newPoisson(lambda float64) (*poisson, error) {
@@ -162,9 +164,6 @@ func newPoisson(lambda float64) (*poisson, error) {
 	ps.buildTables()
 	return ps, nil
 }
-
-// bern128 returns true with probability num/den, num <= den.
-func (p *prg) bern128(num, den u128) bool { return p.uniform128(den).less(num) }
 
 func mul128(x u128, y uint64) u128 {
 	hi, lo := bits.Mul64(x.lo, y)
@@ -260,10 +259,9 @@ func (ps *poisson) acceptHigh(p *prg, j uint64) bool {
 	} else {
 		segs[0] = factorSeg{j + 1, ps.jPlus, segInvG}
 	}
-	segs[1] = factorSeg{0, ps.jMinus, segInvH} // to exclusive below: jMinus-1
-	segs[1].to = ps.jMinus - 1
-	if ps.jMinus == 0 {
-		segs[1] = factorSeg{1, 0, segInvH} // empty
+	segs[1] = factorSeg{1, 0, segInvH} // empty unless jMinus > 0
+	if ps.jMinus > 0 {
+		segs[1] = factorSeg{0, ps.jMinus - 1, segInvH}
 	}
 	return p.bernProductFast(ps, segs[:], j, true)
 }
@@ -356,33 +354,38 @@ func u128Big(x u128) *big.Int {
 	return v.Or(v, new(big.Int).SetUint64(x.lo))
 }
 
-// bernProductExact decides V < product exactly, V = (a + V')/2^53 with V'
-// uniform in [0, 1) drawn now.
+// bernProductExact decides V < product exactly, V = (a + V')/2^53 with the
+// further digits V' drawn as needed, evaluating the product at increasing
+// precision with a rigorous error bound (two roundings per factor).
 func (p *prg) bernProductExact(ps *poisson, segs []factorSeg, a uint64) bool {
-	prod := big.NewRat(1, 1)
-	f := new(big.Rat)
+	var ops uint64
 	for _, s := range segs {
-		if s.from > s.to {
-			continue
+		if s.from <= s.to {
+			ops += s.to - s.from + 1
 		}
-		for i := s.from; ; i++ {
-			n, d := ps.factor(s.kind, i)
-			prod.Mul(prod, f.SetFrac(u128Big(n), u128Big(d)))
-			if i == s.to {
-				break
+	}
+	l := &lazyUniform{p: p, v: new(big.Int).SetUint64(a), n: 53}
+	return l.lessApprox(func(prec uint) (*big.Float, *big.Float) {
+		prod := new(big.Float).SetPrec(prec).SetInt64(1)
+		f := new(big.Float).SetPrec(prec)
+		nb, db := new(big.Float).SetPrec(128), new(big.Float).SetPrec(128)
+		for _, s := range segs {
+			if s.from > s.to {
+				continue
+			}
+			for i := s.from; ; i++ {
+				n, d := ps.factor(s.kind, i)
+				nb.SetInt(u128Big(n)) // exact at 128 bits
+				db.SetInt(u128Big(d))
+				f.Quo(nb, db)
+				prod.Mul(prod, f)
+				if i == s.to {
+					break
+				}
 			}
 		}
-	}
-	// T = prod * 2^53 - a; V < prod  <=>  V' < T.
-	t := new(big.Rat).Mul(prod, new(big.Rat).SetInt(new(big.Int).Lsh(big.NewInt(1), 53)))
-	t.Sub(t, new(big.Rat).SetInt(new(big.Int).SetUint64(a)))
-	if t.Sign() <= 0 {
-		return false
-	}
-	if t.Cmp(big.NewRat(1, 1)) >= 0 {
-		return true
-	}
-	return p.uniformBig(t.Denom()).Cmp(t.Num()) < 0
+		return prod, errBound(3*ops+3, prec)
+	})
 }
 
 // lambda returns the mean actually used (>= the requested one, by < 2^-20).

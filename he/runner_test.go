@@ -24,14 +24,17 @@ func TestRunThresholdWithDropouts(t *testing.T) {
 		}
 	}()
 	round := Round{
-		Holders:       []int{1, 2, 3, 4, 5},
-		Clients:       []int{1, 2, 3, 4, 5, 6, 7, 8},
-		Length:        100,
-		CollectWindow: 500 * time.Millisecond,
-		ShareWindow:   5 * time.Second,
+		Holders: []int{1, 2, 3, 4, 5},
+		Clients: []int{1, 2, 3, 4, 5, 6, 7, 8},
+		Length:  100,
+		// Client 7 never sends, so the collection always runs to the end
+		// of its window; the window is wide enough for slow runs (-race on
+		// a loaded machine) to have every other ciphertext in by then.
+		CollectWindow: 3 * time.Second,
+		ShareWindow:   10 * time.Second,
 	}
 	inputs := map[int]SpokeInput{}
-	want := make([]int64, round.Length)
+	plain := map[int][]int64{}
 	for _, j := range round.Clients {
 		v := randInts(r, round.Length, 1<<20)
 		in := SpokeInput{Ints: v}
@@ -41,20 +44,23 @@ func TestRunThresholdWithDropouts(t *testing.T) {
 		case 2, 3:
 			in.DropAfterSend = true // key holders 1 and 2 crash after contributing
 		}
-		if !in.Silent {
-			for i := range want {
-				want[i] += v[i]
-			}
-		}
+		plain[j] = v
 		inputs[j] = in
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	res, err := RunInProcess(ctx, star, p, round, inputs)
 	if res != nil {
 		t.Log(res.SpokeErrors)
 	}
 	require.NoError(t, err)
+	// The decrypted sum is exactly the plaintext sum of the counted clients.
+	want := make([]int64, round.Length)
+	for _, j := range res.Counted {
+		for i, x := range plain[j] {
+			want[i] += x
+		}
+	}
 	require.Equal(t, want, res.Ints)
 	require.Equal(t, []int{1, 2, 3, 4, 5, 6, 8}, res.Counted)
 	require.Equal(t, []int{7}, res.Missing)
@@ -135,6 +141,9 @@ func TestRunFaults(t *testing.T) {
 		defer cancel()
 		r := round
 		r.Clients = []int{1, 2, 4}
+		// Wide windows: the assertions below need clients 1 and 2 counted
+		// even on a loaded machine under -race.
+		r.CollectWindow, r.ShareWindow = 5*time.Second, 5*time.Second
 		done := make(chan error, 4)
 		for _, j := range []int{1, 2, 3} {
 			go func() {

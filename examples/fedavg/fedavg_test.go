@@ -131,6 +131,10 @@ func TestFedavgBadInput(t *testing.T) {
 	require.NoError(t, os.WriteFile(bad, []byte("a,b\n1,2\n3,x\n"), 0o600))
 	short := filepath.Join(dir, "short.csv")
 	require.NoError(t, os.WriteFile(short, []byte("a,b\n1,2\n3\n"), 0o600))
+	one := filepath.Join(dir, "one.csv")
+	require.NoError(t, os.WriteFile(one, []byte("a,b\n1,2\n"), 0o600))
+	huge := filepath.Join(dir, "huge.csv")
+	require.NoError(t, os.WriteFile(huge, []byte("a,b\n1,2\n3,99999999999999999999\n"), 0o600))
 	ok := filepath.Join(dir, "ok.csv")
 	require.NoError(t, os.WriteFile(ok, []byte("a,b\n1,2\n3,4\n5,6\n"), 0o600))
 	for name, tc := range map[string]struct {
@@ -139,6 +143,8 @@ func TestFedavgBadInput(t *testing.T) {
 	}{
 		"not a number":   {[]string{"-input", bad}, []string{"bad.csv:3", `"b"`, "x"}},
 		"short row":      {[]string{"-input", short}, []string{"short.csv:3"}},
+		"one row":        {[]string{"-input", one}, []string{"one.csv:2", "at least 2"}},
+		"huge value":     {[]string{"-input", huge}, []string{"huge.csv:3", `"b"`, "64 bits"}},
 		"missing file":   {[]string{"-input", filepath.Join(dir, "nope.csv")}, []string{"nope.csv"}},
 		"clients flag":   {[]string{"-input", ok, "-clients", "5"}, []string{"-clients 5", "3 data rows"}},
 		"dim flag":       {[]string{"-input", ok, "-dim", "3"}, []string{"-dim 3", "2 columns"}},

@@ -147,8 +147,11 @@ func loadUpdates(o *options) error {
 					if errors.Is(err, csvio.ErrOutOfRange) {
 						cause = csvio.ErrOutOfRange
 					}
-					return &csvio.Error{File: o.input, Line: t.Line(i), Column: t.Header[j],
-						Msg: fmt.Sprintf("%q is not an integer", s), Err: cause}
+					msg := fmt.Sprintf("%q is not an integer", s)
+					if cause == csvio.ErrOutOfRange {
+						msg = fmt.Sprintf("%q does not fit in 64 bits", s)
+					}
+					return &csvio.Error{File: o.input, Line: t.Line(i), Column: t.Header[j], Msg: msg, Err: cause}
 				}
 				o.updates[i][j] = v
 			}
@@ -179,7 +182,7 @@ func loadUpdates(o *options) error {
 		o.description = fmt.Sprintf("synthetic updates from -seed %d (%d clients x %d values in [-1000, 1000])", o.seed, o.clients, o.dim)
 	}
 	if o.clients < 2 {
-		return fmt.Errorf("%w: %d client; secure aggregation needs at least 2", errUsage, o.clients)
+		return &csvio.Error{File: o.input, Line: 2, Msg: "only 1 data row; secure aggregation needs at least 2 clients (rows)", Err: csvio.ErrFormat}
 	}
 	for _, l := range [][]int{o.dropBefore, o.dropAfter} {
 		for _, i := range l {
