@@ -35,15 +35,19 @@ func heCases() []Case {
 				Setup: heOpSetup(p.preset, op)})
 		}
 	}
-	cs = append(cs, Case{Group: "he", Name: "threshold aggregation round, BGV LogN13, 8192 values per party", Item: "values",
+	cs = append(cs, Case{Group: "he", Name: "N-of-N aggregation round, BGV LogN13, 8192 values per party", Item: "values",
 		Anchor:     "lattigo, 3 parties LogN13 keygen+encrypt+sum+decrypt: ~46 ms (~21 ms at level 0)",
 		QuickSizes: []int{3}, FullSizes: []int{2, 3, 5, 10, 20}, Chart: "he", Series: "BGV LogN13, N-of-N",
-		Expect: 20 * time.Second, Setup: heRoundSetup})
+		Expect: 20 * time.Second, Setup: heRoundSetup(false)})
+	cs = append(cs, Case{Group: "he", Name: "T-of-N aggregation round (T = N/2+1), BGV LogN13, 8192 values per party", Item: "values",
+		Anchor:     "goal: 1000 clients x 8192 values, T=3 of 5, in < 10 s",
+		QuickSizes: []int{3}, FullSizes: []int{3, 5, 10, 20}, Chart: "he", Series: "BGV LogN13, T-of-N",
+		Expect: 30 * time.Second, Setup: heRoundSetup(true)})
 	return cs
 }
 
-func heParams(preset he.Preset, parties int) (*he.Params, error) {
-	cfg := he.Config{Preset: preset, MaxWeight: int64(max(parties, 2)), KeyHolders: 1}
+func heParams(preset he.Preset, parties, threshold int) (*he.Params, error) {
+	cfg := he.Config{Preset: preset, MaxWeight: int64(max(parties, 2)), KeyHolders: 1, Threshold: threshold}
 	if parties > 1 {
 		cfg.KeyHolders = parties
 	}
@@ -140,7 +144,7 @@ func newRawLattigo(p *he.Params) (*rawLattigo, error) {
 
 func heOpSetup(preset he.Preset, op string) func(context.Context, int) (*Ops, error) {
 	return func(context.Context, int) (*Ops, error) {
-		p, err := heParams(preset, 1)
+		p, err := heParams(preset, 1, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -214,12 +218,25 @@ func heOpSetup(preset he.Preset, op string) func(context.Context, int) (*Ops, er
 	}
 }
 
-// heRoundSetup measures, for n parties in one process, a whole N-of-N
-// aggregation without transport: collective key generation, every party
-// encrypting 8192 values, the sum, and the collective decryption. The
-// baseline adds the same n plaintext vectors with uint64 arithmetic.
-func heRoundSetup(ctx context.Context, n int) (*Ops, error) {
-	p, err := heParams(he.IntLogN13, n)
+// heRoundSetup measures, for n parties in one process, a whole
+// aggregation without transport: collective key generation (and, T-of-N,
+// the dealing of threshold shares), every party encrypting 8192 values,
+// the sum, and the collective decryption by N (or T) parties. The baseline
+// adds the same n plaintext vectors with uint64 arithmetic.
+func heRoundSetup(threshold bool) func(context.Context, int) (*Ops, error) {
+	return func(ctx context.Context, n int) (*Ops, error) { return heRound(n, threshold) }
+}
+
+func heRound(n int, threshold bool) (*Ops, error) {
+	t := 0
+	var active []int
+	if threshold {
+		t = n/2 + 1
+		for i := range t {
+			active = append(active, i)
+		}
+	}
+	p, err := heParams(he.IntLogN13, n, t)
 	if err != nil {
 		return nil, err
 	}
@@ -251,6 +268,23 @@ func heRoundSetup(ctx context.Context, n int) (*Ops, error) {
 			if err != nil {
 				return 0, err
 			}
+			if threshold {
+				dealt := make([][]*he.ShamirShare, n)
+				for i, k := range khs {
+					if dealt[i], err = k.GenShamirShares(); err != nil {
+						return 0, err
+					}
+				}
+				for j, k := range khs {
+					got := make([]*he.ShamirShare, n)
+					for i := range n {
+						got[i] = dealt[i][j]
+					}
+					if err := k.SetShamirShares(got); err != nil {
+						return 0, err
+					}
+				}
+			}
 			enc, err := p.NewEncryptor(pk)
 			if err != nil {
 				return 0, err
@@ -265,9 +299,13 @@ func heRoundSetup(ctx context.Context, n int) (*Ops, error) {
 			if err != nil {
 				return 0, err
 			}
-			ds := make([]*he.DecryptionShare, n)
-			for i, k := range khs {
-				if ds[i], err = k.DecryptionShare(sum, nil); err != nil {
+			decryptors := n
+			if threshold {
+				decryptors = len(active)
+			}
+			ds := make([]*he.DecryptionShare, decryptors)
+			for i := range ds {
+				if ds[i], err = khs[i].DecryptionShare(sum, active); err != nil {
 					return 0, err
 				}
 			}

@@ -22,7 +22,7 @@ type chartInfo struct {
 var charts = map[string]chartInfo{
 	"psi":       {title: "PSI: time vs set size (both parties, one process)", x: "set size per party", y: "seconds", logX: true, logY: true},
 	"secagg":    {title: "Secure aggregation: time vs clients", x: "clients", y: "seconds per round", logX: true, logY: true},
-	"he":        {title: "Threshold HE aggregation: time vs parties", x: "parties", y: "seconds per aggregation", logY: true},
+	"he":        {title: "Multiparty HE aggregation round: time vs parties", x: "parties", y: "seconds per aggregation", logY: true},
 	"transport": {title: "Transport: time per message vs message size", x: "message size (bytes)", y: "seconds per message", logX: true, logY: true},
 }
 

@@ -154,6 +154,17 @@ func TestReportForNewcomer(t *testing.T) {
 	assert.NotEqual(t, sumOf(again), sumOf(other))
 }
 
+// With -drop the dropped hospital's data still counts, it does not take
+// part in decryption, and the report says so.
+func TestDropReported(t *testing.T) {
+	code, out, errOut := runProg(t, "-rows", "20", "-epsilon", "0", "-threshold", "2", "-drop", "0")
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "party 0, hospital 0: 20 rows from synthetic; sent its encrypted totals, then went offline")
+	assert.Contains(t, out, "hospitals [1 2] sent decryption shares")
+	assert.Contains(t, out, "any 2 of the 3 hospitals can decrypt")
+	assert.Regexp(t, `count\s+60\n`, out)
+}
+
 func TestBadInput(t *testing.T) {
 	dir := t.TempDir()
 	good := writeCSV(t, dir, "good.csv", "value", []string{"1", "2.5"})
