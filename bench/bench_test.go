@@ -77,8 +77,11 @@ func benchOp(b *testing.B, ctx context.Context, op func(context.Context) (int64,
 func BenchmarkFloor(b *testing.B)     { benchGroup(b, "floor") }
 func BenchmarkTransport(b *testing.B) { benchGroup(b, "transport") }
 func BenchmarkDP(b *testing.B)        { benchGroup(b, "dp") }
+func BenchmarkHE(b *testing.B)        { benchGroup(b, "he") }
 func BenchmarkPSI(b *testing.B)       { benchGroup(b, "psi") }
+func BenchmarkOT(b *testing.B)        { benchGroup(b, "ot") }
 func BenchmarkMPC(b *testing.B)       { benchGroup(b, "mpc") }
+func BenchmarkSecAgg(b *testing.B)    { benchGroup(b, "secagg") }
 
 // Every case is well-formed: named, documented, with sizes and an estimate.
 func TestCasesWellFormed(t *testing.T) {
@@ -167,6 +170,20 @@ func TestRunErrors(t *testing.T) {
 	cancel()
 	_, err = Run(ctx, Config{Quick: true}, Cases())
 	require.ErrorIs(t, err, context.Canceled)
+}
+
+// A chart with one point per series (as -quick makes) renders; log axes
+// used to panic there.
+func TestPlotSinglePoints(t *testing.T) {
+	rows := []Row{
+		{Group: "he", Kernel: "x", Size: 3, VeilSeconds: 0.03, Chart: "he", Series: "a"},
+		{Group: "secagg", Kernel: "y", Size: 10, VeilSeconds: 0.04, Chart: "secagg", Series: "b"},
+		{Group: "secagg", Kernel: "z", Size: 20, VeilSeconds: 0.09, Chart: "secagg", Series: "c"},
+		{Group: "psi", Kernel: "w", Size: 256, Skipped: "not here", Chart: "psi", Series: "d"},
+	}
+	files, err := WritePlots(t.TempDir(), rows)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"he.png", "secagg.png"}, files)
 }
 
 func TestMeasure(t *testing.T) {

@@ -5,8 +5,11 @@ func Cases() []Case {
 	var cs []Case
 	cs = append(cs, floorCases()...)
 	cs = append(cs, transportCases()...)
+	cs = append(cs, heCases()...)
 	cs = append(cs, dpCases()...)
+	cs = append(cs, otCases()...)
 	cs = append(cs, psiCases()...)
 	cs = append(cs, mpcCases()...)
+	cs = append(cs, secaggCases()...)
 	return cs
 }

@@ -12,7 +12,7 @@ import (
 
 func mpcCases() []Case {
 	return []Case{
-		{Group: "mpc", Name: "Beaver multiplication, 2 parties in-memory", Item: "mults",
+		{Group: "mpc", Name: "Beaver multiplication, 2 parties in-memory", Headline: true, Item: "mults",
 			Anchor:     "goal >= 5e6 mults/s; SecretFlow SPU semi2k: 1 round, 2K(N-1) bits per mult",
 			QuickSizes: []int{1 << 14}, FullSizes: []int{1 << 16, 1 << 20},
 			Expect: 15 * time.Second, Setup: mpcSetup(2, false, mpcMul)},

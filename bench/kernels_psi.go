@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/veil-go/veil/internal/kkrt"
 	"github.com/veil-go/veil/psi"
 	"github.com/veil-go/veil/transport"
 )
@@ -28,7 +29,7 @@ func psiCases() []Case {
 	}{
 		{"ECDH", "ecdh", "SecretFlow ECDH 4 cores: 40.2 s at 2^20; Optable/match ECDH here: 13.5 s at 2^16",
 			[]int{1 << 8, 1 << 10}, []int{1 << 10, 1 << 12, 1 << 14, 1 << 16}, 60 * time.Second},
-		{"KKRT", "kkrt", "SecretFlow KKRT 1 thread: 2.47 s at 2^20; goal < 3 s at 2^20",
+		{"KKRT", "kkrt", "SecretFlow KKRT 1 thread: 2.47 s at 2^20; goal < 3 s at 2^20 (internal/kkrt direct until psi offers it)",
 			[]int{1 << 10, 1 << 12}, []int{1 << 12, 1 << 14, 1 << 16, 1 << 18, 1 << 20}, 40 * time.Second},
 	} {
 		proto, err := psi.ParseProtocol(p.protocol)
@@ -37,7 +38,7 @@ func psiCases() []Case {
 		}
 		cs = append(cs, Case{Group: "psi", Name: p.name + " intersection, 2 parties in-memory", Item: "items",
 			Anchor: p.anchor, QuickSizes: p.quick, FullSizes: p.full, Chart: "psi", Series: p.name,
-			Expect: p.expect, Setup: psiSetup(proto)})
+			Expect: p.expect, Headline: p.protocol == "kkrt", Setup: psiSetup(proto)})
 	}
 	return cs
 }
@@ -45,8 +46,12 @@ func psiCases() []Case {
 // psiSetup makes two sets of size items sharing half of them.
 func psiSetup(proto psi.Protocol) func(ctx context.Context, size int) (*Ops, error) {
 	return func(ctx context.Context, size int) (*Ops, error) {
+		direct := false // run internal/kkrt itself while psi does not offer it
 		if err := psiProbe(ctx, proto); err != nil {
-			return nil, err
+			if proto != psi.KKRT || !errors.Is(err, ErrSkip) {
+				return nil, err
+			}
+			direct = true
 		}
 		a, b := make([]string, size), make([]string, size)
 		for i := range size {
@@ -59,6 +64,9 @@ func psiSetup(proto psi.Protocol) func(ctx context.Context, size int) (*Ops, err
 		floor := newECDHFloor(floorItems)
 		return &Ops{
 			Veil: func(ctx context.Context) (int64, error) {
+				if direct {
+					return kkrtDirect(ctx, ia, ib, size-size/2)
+				}
 				ca, cb := transport.Pipe("receiver", "sender", transport.Options{})
 				defer ca.Close()
 				defer cb.Close()
@@ -86,6 +94,37 @@ func psiSetup(proto psi.Protocol) func(ctx context.Context, size int) (*Ops, err
 			BaselineItems: float64(floorItems),
 		}, nil
 	}
+}
+
+// kkrtDirect runs the KKRT protocol of internal/kkrt (what psi's KKRT option
+// will run) and checks the intersection size.
+func kkrtDirect(ctx context.Context, ia, ib [][]byte, want int) (int64, error) {
+	ca, cb := transport.Pipe("receiver", "sender", transport.Options{})
+	defer ca.Close()
+	defer cb.Close()
+	var wg sync.WaitGroup
+	var res *kkrt.Result
+	var errR, errS error
+	wg.Go(func() {
+		res, errR = kkrt.Receive(ctx, ca, ia)
+		if errR != nil {
+			ca.Close()
+		}
+	})
+	wg.Go(func() {
+		_, errS = kkrt.Send(ctx, cb, ib)
+		if errS != nil {
+			cb.Close()
+		}
+	})
+	wg.Wait()
+	if err := errors.Join(errR, errS); err != nil {
+		return 0, err
+	}
+	if len(res.Intersection) != want {
+		return 0, fmt.Errorf("intersection has %d items, want %d", len(res.Intersection), want)
+	}
+	return res.Stats.BytesSent + res.Stats.BytesReceived, nil
 }
 
 // psiProbe runs a one-item PSI; a protocol that is not wired in yet makes

@@ -13,7 +13,7 @@ func transportCases() []Case {
 			Anchor:     "memory copy bound (AES-CTR ~6 GB/s for scale)",
 			QuickSizes: []int{1 << 10, 1 << 16}, FullSizes: []int{64, 1 << 10, 1 << 16, 1 << 20},
 			Chart: "transport", Series: "in-memory pipe", Expect: 10 * time.Second, Setup: pipeSetup},
-		{Group: "transport", Name: "TLS 1.3 loopback send+recv", Item: "bytes",
+		{Group: "transport", Name: "TLS 1.3 loopback send+recv", Headline: true, Item: "bytes",
 			Anchor:     "AES-GCM record layer over 127.0.0.1; issue 2 asks MB/s at 1 KiB and 1 MiB",
 			QuickSizes: []int{1 << 10, 1 << 20}, FullSizes: []int{64, 1 << 10, 1 << 16, 1 << 20},
 			Chart: "transport", Series: "TLS loopback", Expect: 12 * time.Second, Setup: tlsSetup},

@@ -22,7 +22,7 @@ type chartInfo struct {
 var charts = map[string]chartInfo{
 	"psi":       {title: "PSI: time vs set size (both parties, one process)", x: "set size per party", y: "seconds", logX: true, logY: true},
 	"secagg":    {title: "Secure aggregation: time vs clients", x: "clients", y: "seconds per round", logX: true, logY: true},
-	"he":        {title: "Threshold HE aggregation: time vs parties", x: "parties", y: "seconds per aggregation", logY: true},
+	"he":        {title: "Multiparty HE aggregation round: time vs parties", x: "parties", y: "seconds per aggregation", logY: true},
 	"transport": {title: "Transport: time per message vs message size", x: "message size (bytes)", y: "seconds per message", logX: true, logY: true},
 }
 
@@ -75,6 +75,15 @@ func WritePlots(dir string, rows []Row) ([]string, error) {
 		if err := plotutil.AddLinePoints(p, args...); err != nil {
 			return written, fmt.Errorf("chart %s: %w", key, err)
 		}
+		// Fix the ranges so that a log axis never sees zero (gonum widens a
+		// single point's range to include 0, and its log ticks then panic).
+		var all plotter.XYs
+		for _, n := range names {
+			all = append(all, series[n]...)
+		}
+		xmin, xmax, ymin, ymax := plotter.XYRange(all)
+		p.X.Min, p.X.Max = pad(xmin, xmax, info.logX)
+		p.Y.Min, p.Y.Max = pad(ymin, ymax, info.logY)
 		p.Legend.Top = true
 		p.Legend.Left = true
 		name := key + ".png"
@@ -84,6 +93,19 @@ func WritePlots(dir string, rows []Row) ([]string, error) {
 		written = append(written, name)
 	}
 	return written, nil
+}
+
+// pad widens [lo, hi] a little (by a factor of 2 on a log axis), so that
+// single points are visible and log axes stay positive.
+func pad(lo, hi float64, log bool) (float64, float64) {
+	if log {
+		return lo / 2, hi * 2
+	}
+	if lo == hi {
+		return lo - 1, hi + 1
+	}
+	d := (hi - lo) * 0.05
+	return lo - d, hi + d
 }
 
 // logTicks is plot.LogTicks with labels in short %g form (1e-05, 1000).

@@ -55,6 +55,7 @@ func (m Machine) String() string {
 // Report is what -json writes.
 type Report struct {
 	Machine Machine `json:"machine"`
+	Command string  `json:"command,omitempty"` // how the figures were produced
 	Rows    []Row   `json:"rows"`
 }
 

@@ -59,11 +59,12 @@ func WriteResults(w io.Writer, m Machine, rows []Row, chartDir string, charts []
 	}
 	var failed []string
 	for _, r := range rows {
+		name := r.Group + ": " + r.Kernel + sizeSuffix(r.Size)
 		if r.Err != "" {
-			failed = append(failed, fmt.Sprintf("%s: %s: %s", r.Group, r.Kernel, r.Err))
+			failed = append(failed, fmt.Sprintf("%s: %s", name, r.Err))
 		}
 		if r.Skipped != "" {
-			failed = append(failed, fmt.Sprintf("%s: %s: skipped: %s", r.Group, r.Kernel, r.Skipped))
+			failed = append(failed, fmt.Sprintf("%s: skipped: %s", name, r.Skipped))
 		}
 	}
 	if len(failed) > 0 {
@@ -82,7 +83,8 @@ func chartsInfo(key string) (chartInfo, bool) {
 }
 
 // Headlines picks, per group, the row at the largest size that has a
-// baseline and describes its ratio in one line.
+// baseline, among the rows of the case marked Headline if there are any,
+// and describes its ratio in one line.
 func Headlines(rows []Row) []string {
 	var out []string
 	for _, g := range Groups(rows) {
@@ -95,7 +97,7 @@ func Headlines(rows []Row) []string {
 			if r.Group != g || r.Err != "" || r.Skipped != "" || r.Baseline == "" {
 				continue
 			}
-			if best == nil || r.Size > best.Size {
+			if best == nil || (r.Headline && !best.Headline) || (r.Headline == best.Headline && r.Size > best.Size) {
 				best = r
 			}
 		}

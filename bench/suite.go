@@ -42,6 +42,8 @@ type Case struct {
 	// Chart and Series place the rows of this case in a chart: the x value
 	// is the size, the y value the seconds per Veil operation.
 	Chart, Series string
+	// Headline marks the case whose ratio RESULTS.md quotes for its group.
+	Headline bool
 	// Expect is the rough wall time of the full run of this case on 2 cores.
 	Expect time.Duration
 	// Setup prepares the operations for one size.
@@ -80,7 +82,9 @@ type Row struct {
 	Anchor string  `json:"anchor,omitempty"`
 	Chart  string  `json:"chart,omitempty"`
 	Series string  `json:"series,omitempty"`
-	Err    string  `json:"error,omitempty"`
+	// Headline: this row's ratio is quoted in RESULTS.md's headlines.
+	Headline bool   `json:"headline,omitempty"`
+	Err      string `json:"error,omitempty"`
 	// Skipped says why the kernel could not run in this build (a protocol
 	// not wired in yet); a skipped row is not a failure.
 	Skipped string `json:"skipped,omitempty"`
@@ -186,7 +190,7 @@ func sizeSuffix(size int) string {
 }
 
 func runOne(ctx context.Context, cfg Config, c *Case, size int) (row Row) {
-	row = Row{Group: c.Group, Kernel: c.Name, Size: size, Item: c.Item, Anchor: c.Anchor, Chart: c.Chart, Series: c.Series}
+	row = Row{Group: c.Group, Kernel: c.Name, Size: size, Item: c.Item, Anchor: c.Anchor, Chart: c.Chart, Series: c.Series, Headline: c.Headline}
 	defer func() {
 		if r := recover(); r != nil {
 			row.Err = fmt.Sprintf("panic: %v", r)
@@ -237,9 +241,9 @@ func runOne(ctx context.Context, cfg Config, c *Case, size int) (row Row) {
 	return row
 }
 
-// Measure runs op repeatedly: once, then (discarding a first run much
-// shorter than minTime as warm-up) until minTime has passed or maxIters
-// runs were made. It returns the mean seconds per run, the number of timed
+// Measure runs op repeatedly: once, then (discarding a first run shorter
+// than minTime or 250 ms as warm-up) until minTime has passed or maxIters
+// runs were made; a single slow first run is the figure. It returns the mean seconds per run, the number of timed
 // runs, and the mean bytes per run.
 func Measure(ctx context.Context, op func(context.Context) (int64, error), minTime time.Duration, maxIters int) (secPerOp float64, iters int, bytesPerOp int64, err error) {
 	start := time.Now()
@@ -248,7 +252,10 @@ func Measure(ctx context.Context, op func(context.Context) (int64, error), minTi
 		return 0, 0, 0, err
 	}
 	first := time.Since(start)
-	if first >= minTime || maxIters <= 1 {
+	// A first run shorter than warmUp is a warm-up (cold caches, lazy
+	// initialisation) and is not counted, even when minTime is tiny.
+	const warmUp = 250 * time.Millisecond
+	if (first >= minTime && first >= warmUp) || maxIters <= 1 {
 		return first.Seconds(), 1, firstBytes, nil
 	}
 	// Time batches of doubling size, so that the clock is read rarely for

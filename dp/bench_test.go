@@ -140,3 +140,53 @@ func ftoa(x float64) string {
 		return "1e6"
 	}
 }
+
+func BenchmarkSkellamShare(b *testing.B) {
+	for _, lambda := range []float64{1, 100, 1e4, 1e6} {
+		s, err := NewSkellamShare(lambda, 1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run("lambda="+ftoa2(lambda), func(b *testing.B) {
+			v := make([]int64, 256)
+			for i := 0; i < b.N; i += len(v) {
+				s.AddNoise(v)
+			}
+			reportRate(b)
+		})
+	}
+}
+
+func ftoa2(x float64) string {
+	switch x {
+	case 1:
+		return "1"
+	case 100:
+		return "100"
+	case 1e4:
+		return "1e4"
+	default:
+		return "1e6"
+	}
+}
+
+func BenchmarkSkellamNoiseVector(b *testing.B) {
+	s, err := NewSkellamShare(1e4, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	const dim = 1 << 16
+	for _, w := range []int{1, 0} {
+		name := "workers=1"
+		if w == 0 {
+			name = "workers=GOMAXPROCS"
+		}
+		b.Run(name, func(b *testing.B) {
+			s.SetWorkers(w)
+			for i := 0; i < b.N; i++ {
+				_ = s.Noise(dim)
+			}
+			b.ReportMetric(float64(b.N)*dim/b.Elapsed().Seconds(), "coords/s")
+		})
+	}
+}

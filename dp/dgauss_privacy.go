@@ -87,5 +87,6 @@ func CalibrateDiscreteGaussian(epsilon, delta float64, k int64) (float64, error)
 	if err != nil {
 		return 0, err
 	}
-	return bisectUp(func(s float64) bool { return dgDelta(epsilon, float64(k), s) <= delta }, start)
+	// A relative margin of 1e-9 on delta absorbs the float error of dgDelta.
+	return bisectUp(func(s float64) bool { return dgDelta(epsilon, float64(k), s) <= delta*(1-1e-9) }, start)
 }

@@ -107,6 +107,21 @@ func TestCalibrateSkellam(t *testing.T) {
 	}
 }
 
+func TestSkellamParamsFor(t *testing.T) {
+	p, err := SkellamParamsFor(1, 1e-6, 16, 8, 10, 4)
+	require.NoError(t, err)
+	mu, _ := CalibrateSkellam(1, 1e-6, 16, 8)
+	require.Equal(t, SkellamParams{Mu: mu, Parties: 10, MinHonest: 4}, p)
+	s, err := NewSkellamShareParams(p)
+	require.NoError(t, err)
+	// Four honest shares alone carry Skellam(mu, mu).
+	require.GreaterOrEqual(t, 4*s.Lambda(), mu)
+	_, err = SkellamParamsFor(1, 1e-6, 16, 8, 10, 11)
+	require.ErrorIs(t, err, ErrInvalidParams)
+	_, err = SkellamParamsFor(-1, 1e-6, 16, 8, 10, 0)
+	require.ErrorIs(t, err, ErrInvalidParams)
+}
+
 func TestDistributedDiscreteGaussian(t *testing.T) {
 	// With large local sigma, tau vanishes and the bound is the Gaussian RDP of
 	// the summed variance.

@@ -14,7 +14,8 @@
 //	if err := acct.Spend(epsilon, 0); errors.Is(err, dp.ErrBudgetExceeded) { ... }
 //
 // Also: RandomizedResponse and KRandomizedResponse (with debiasing),
-// ExponentialMechanism (permute-and-flip), AnalyticGaussianSigma,
+// ExponentialMechanism (permute-and-flip, and the classic exponential
+// mechanism), AnalyticGaussianSigma,
 // CalibrateDiscreteGaussian and DiscreteGaussianDelta.
 //
 // Invalid parameters (NaN, ±Inf, epsilon <= 0, delta outside [0, 1),
@@ -25,13 +26,19 @@
 //
 // Integer noise is exact. The discrete Laplace (two-sided geometric) and the
 // discrete Gaussian are sampled by Algorithms 1-3 of Canonne, Kamath and
-// Steinke, "The Discrete Gaussian for Differential Privacy" (2020), Poisson
-// variates by the rejection samplers described at type poisson: Bernoulli
-// trials of probability exp(-gamma) for rational gamma, of rational
-// probabilities, built from uniform integers compared with integers. No
-// floating-point number takes part in any decision, so the output
-// distribution is exactly the stated one. The only approximations are on the
-// safe side and stated: a discrete Laplace scale Delta/epsilon is rounded up
+// Steinke, "The Discrete Gaussian for Differential Privacy" (2020): Bernoulli
+// trials of probability exp(-gamma) for rational gamma, built from uniform
+// integers compared with integers. Poisson variates (for Skellam noise) come
+// from rejection samplers whose acceptance probabilities are products of
+// rationals: for small means, a geometric proposal accepted with probability
+// 1/k!; for large means, a two-sided geometric proposal around the mode.
+// Where such a product is long, it is compared with the uniform variate in
+// floating point with a rigorous bound on the rounding error (each IEEE
+// operation is correctly rounded), and any comparison the bound cannot
+// settle is redone at increasing precision against further random digits.
+// No decision ever depends on an unbounded floating-point error, so the
+// output distribution is exactly the stated one. The only approximations are
+// on the safe side and stated: a discrete Laplace scale Delta/epsilon is rounded up
 // to a rational t/2^k by a relative 2^-40 at most (scales up to 2^52), sigma^2
 // of a discrete Gaussian is rounded up by a relative 2^-40 at most (sigma in
 // [2^-10, 2^28]), a Poisson mean is rounded up to a multiple of 2^-20. Far
@@ -68,7 +75,10 @@
 // Each sampler owns an AES-256-CTR keystream keyed from crypto/rand and read
 // through an 8 KiB buffer: no lock shared between samplers and no system call
 // on the hot path. Each sampler has its own mutex, so a sampler is safe for
-// concurrent use; use one sampler per goroutine for throughput. SetTestSeed
+// concurrent use; use one sampler per goroutine for throughput. Noise and
+// AddNoise on vectors longer than 4096 coordinates draw chunks from derived
+// AES-CTR streams on a bounded pool of SetWorkers goroutines (default
+// GOMAXPROCS; the output does not depend on the count). SetTestSeed
 // makes a sampler deterministic; it is for tests only, since whoever knows the
 // seed knows the noise. A secure Laplace sample costs about 80 ns on one
 // core (see BenchmarkLaplace, next to a naive inverse-CDF sampler on the same

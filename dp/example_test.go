@@ -51,3 +51,70 @@ func ExampleNewDiscreteGaussian() {
 	fmt.Println(x > -100 && x < 100)
 	// Output: true
 }
+
+// Each party of a secure aggregation adds a Skellam share to its integer
+// vector; the aggregate carries Skellam(mu, mu) noise calibrated for
+// (epsilon, delta), as long as MinHonest parties are honest and present.
+func ExampleNewSkellamShareParams() {
+	const parties, dim = 5, 4
+	// Each party contributes a vector with L2 norm <= 8 and L1 norm <= 16;
+	// at least 3 of the 5 parties are assumed honest and present.
+	params, err := dp.SkellamParamsFor(1.0, 1e-6, 16, 8, parties, 3)
+	if err != nil {
+		panic(err)
+	}
+	share, err := dp.NewSkellamShareParams(params)
+	if err != nil {
+		panic(err)
+	}
+	input := []int64{3, 1, 4, 1}
+	share.AddNoise(input) // then send input into mpc/secagg or he
+	fmt.Println(len(input), share.Lambda() >= params.Mu/3)
+	// Output: 4 true
+}
+
+// A sum computed under HE or MPC from fixed-point encoded values is released
+// with the same mechanism as a sum computed in the clear.
+func ExampleBoundedSumFloat() {
+	sum, err := dp.NewBoundedSumFloat(1.0, 0, 100, dp.Contribution{})
+	if err != nil {
+		panic(err)
+	}
+	// Each party encodes (clamps and converts to fixed point) its value.
+	var exact int64
+	for _, v := range []float64{12.5, 99.25, 250 /* clamped to 100 */} {
+		exact += sum.Encode(v) // in a real deployment: a secure sum
+	}
+	noisy := sum.Release(exact)
+	lo, hi, _ := sum.ConfidenceInterval(noisy, 0.95)
+	fmt.Println(float64(exact)*sum.Resolution(), lo < hi)
+	// Output: 211.75 true
+}
+
+func ExampleNewHistogram() {
+	h, err := dp.NewHistogram[string](1.0, 1e-6, dp.Contribution{MaxPartitions: 1})
+	if err != nil {
+		panic(err)
+	}
+	out, err := h.Release(map[string]int64{"popular": 5000, "rare": 1})
+	if err != nil {
+		panic(err)
+	}
+	_, rare := out["rare"]
+	fmt.Println(len(out) >= 1, rare, h.Threshold() > 1)
+	// Output: true false true
+}
+
+func ExampleRDPAccountant() {
+	acct := dp.NewRDPAccountant()
+	// DP-SGD: 1000 steps, sampling rate 1%, noise multiplier 1.1.
+	if err := acct.AddSubsampledGaussian(0.01, 1.1, 1000); err != nil {
+		panic(err)
+	}
+	eps, err := acct.Epsilon(1e-5)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(eps > 0 && eps < 5)
+	// Output: true
+}

@@ -54,7 +54,7 @@ func NewGaussian(epsilon, delta, l2Sensitivity float64) (*Gaussian, error) {
 	// exact delta of the discrete Gaussian (CKS20 Theorem 7) at this
 	// sigma^2 = n and raise n by 2^-24 steps until it meets delta.
 	nn := n.Uint64()
-	for i := 0; dgDelta(epsilon, sensGrid, nextDown(math.Sqrt(float64(nn)))) > delta; i++ {
+	for i := 0; dgDelta(epsilon, sensGrid, nextDown(math.Sqrt(float64(nn)))) > delta*(1-1e-9); i++ {
 		if i > 1<<12 {
 			return nil, invalid("cannot calibrate the discrete Gaussian for epsilon %v, delta %v", epsilon, delta)
 		}

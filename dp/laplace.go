@@ -120,6 +120,11 @@ func (d *DiscreteLaplace) Sample() int64 {
 	return z
 }
 
+// Noise returns dim independent draws (nil for dim <= 0).
+func (d *DiscreteLaplace) Noise(dim int) []int64 { return d.vec(dim, d.draw) }
+
+func (d *DiscreteLaplace) draw(r *prg) int64 { return r.discreteLaplace(d.t, d.shift) }
+
 // AddNoise returns x plus discrete Laplace noise. The sum saturates at the
 // int64 range instead of wrapping (a post-processing, so privacy is kept).
 func (d *DiscreteLaplace) AddNoise(x int64) int64 {

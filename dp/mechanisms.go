@@ -176,8 +176,38 @@ func (e *ExponentialMechanism) Select(scores []float64) (int, error) {
 	return permuteAndFlip(e.r, scores, e.factor)
 }
 
-// permuteAndFlip selects an index with coins exp(-factor (max - score)).
-func permuteAndFlip(r *prg, scores []float64, factor *big.Rat) (int, error) {
+// SelectExponential returns an index drawn by the classic exponential
+// mechanism (McSherry & Talwar 2007), P(i) proportional to
+// exp(epsilon score_i / (2 sensitivity)), exactly: rejection sampling with a
+// uniform candidate accepted with probability
+// exp(-epsilon (max - score_i) / (2 sensitivity)), in expected
+// len(scores) / sum_i exp(-epsilon (max - score_i)/(2 sensitivity)) draws.
+// Select (permute-and-flip) has the same privacy and never worse utility.
+func (e *ExponentialMechanism) SelectExponential(scores []float64) (int, error) {
+	best, err := maxScore(scores)
+	if err != nil {
+		return 0, err
+	}
+	bestR := new(big.Rat).SetFloat64(best)
+	g := new(big.Rat)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for {
+		c := int(e.r.uniform(uint64(len(scores))))
+		if scores[c] == best {
+			return c, nil
+		}
+		g.SetFloat64(scores[c])
+		g.Sub(bestR, g)
+		g.Mul(g, e.factor)
+		if e.r.bernExpRatBig(g) {
+			return c, nil
+		}
+	}
+}
+
+// maxScore validates scores and returns the largest.
+func maxScore(scores []float64) (float64, error) {
 	if len(scores) == 0 {
 		return 0, invalid("no candidates")
 	}
@@ -187,6 +217,15 @@ func permuteAndFlip(r *prg, scores []float64, factor *big.Rat) (int, error) {
 			return 0, invalid("score %d is %v", i, s)
 		}
 		best = math.Max(best, s)
+	}
+	return best, nil
+}
+
+// permuteAndFlip selects an index with coins exp(-factor (max - score)).
+func permuteAndFlip(r *prg, scores []float64, factor *big.Rat) (int, error) {
+	best, err := maxScore(scores)
+	if err != nil {
+		return 0, err
 	}
 	bestR := new(big.Rat).SetFloat64(best)
 	perm := make([]int, len(scores))

@@ -156,6 +156,27 @@ func TestExponentialMechanism(t *testing.T) {
 	}
 	require.InDelta(t, 1, sum, 1e-12)
 	requireDist(t, xs, categoricalRef("PF", want), categoricalRef("PF wrong", pfProbs(scores, 1.2, 1)))
+	// The classic exponential mechanism: softmax of eps*score/2.
+	soft := func(eps float64) []float64 {
+		w := make([]float64, len(scores))
+		z := 0.0
+		for i, s := range scores {
+			w[i] = math.Exp(eps * s / 2)
+			z += w[i]
+		}
+		for i := range w {
+			w[i] /= z
+		}
+		return w
+	}
+	for i := range xs {
+		c, err := e.SelectExponential(scores)
+		require.NoError(t, err)
+		xs[i] = float64(c)
+	}
+	requireDist(t, xs, categoricalRef("EM", soft(1)), categoricalRef("EM wrong", soft(1.2)))
+	_, err = e.SelectExponential(nil)
+	require.ErrorIs(t, err, ErrInvalidParams)
 	// Validation.
 	_, err = e.Select(nil)
 	require.ErrorIs(t, err, ErrInvalidParams)

@@ -9,21 +9,18 @@ import (
 )
 
 func poissonRef(lambda float64) refDist {
+	kmin := max(0, int(lambda-40*math.Sqrt(lambda)-40))
 	kmax := int(lambda + 40*math.Sqrt(lambda) + 40)
 	lg := func(k int) float64 { v, _ := math.Lgamma(float64(k) + 1); return v }
-	r := discreteRef(fmt.Sprintf("Poisson(%v)", lambda), kmax, func(k int) float64 {
-		if k < 0 {
-			return 0
-		}
+	return discreteRefRange(fmt.Sprintf("Poisson(%v)", lambda), kmin, kmax, func(k int) float64 {
 		return math.Exp(float64(k)*math.Log(lambda) - lambda - lg(k))
 	})
-	return r
 }
 
 func TestPoissonDistribution(t *testing.T) {
 	r, err := newPRG(seed("poisson"))
 	require.NoError(t, err)
-	for _, lambda := range []float64{0.05, 0.5, 1, 2.5, 16, 16.5, 37.25, 400, 12345.5} {
+	for _, lambda := range []float64{0.05, 0.5, 1, 2.5, 4, 4.25, 5, 8, 16, 16.5, 37.25, 400, 12345.5, 1e6 + 0.25, 3e8} {
 		ps, err := newPoisson(lambda)
 		require.NoError(t, err)
 		require.GreaterOrEqual(t, ps.lambda(), lambda)

@@ -8,7 +8,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/bits"
+	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // prgBufSize is how many bytes of AES-CTR keystream a sampler buffers at a time.
@@ -36,6 +38,11 @@ func newPRG(seed []byte) (*prg, error) {
 		h.Write(seed)
 		h.Sum(key[:0])
 	}
+	return newPRGKey(key)
+}
+
+// newPRGKey returns the AES-256-CTR stream of key.
+func newPRGKey(key [32]byte) (*prg, error) {
 	block, err := aes.NewCipher(key[:])
 	if err != nil {
 		return nil, fmt.Errorf("dp: %w", err)
@@ -89,8 +96,9 @@ func (p *prg) uniform(n uint64) uint64 {
 // when uncontended), so that samplers are safe for concurrent use without any
 // lock shared between samplers.
 type source struct {
-	mu sync.Mutex
-	r  *prg
+	mu      sync.Mutex
+	r       *prg
+	workers int
 }
 
 func (s *source) init() error {
@@ -116,22 +124,74 @@ func (s *source) vec(dim int, draw func(*prg) int64) []int64 {
 		return nil
 	}
 	out := make([]int64, dim)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i := range out {
-		out[i] = draw(s.r)
-	}
+	s.fill(out, func(_ int64, z int64) int64 { return z }, draw)
 	return out
 }
 
 // addTo adds one draw to each element of v in place, saturating at the int64
 // range, under the sampler's lock.
 func (s *source) addTo(v []int64, draw func(*prg) int64) {
+	s.fill(v, satAdd, draw)
+}
+
+// parallelChunk is the number of coordinates drawn from one derived stream.
+const parallelChunk = 4096
+
+// fill sets v[i] = combine(v[i], draw) for every i. Vectors longer than one
+// chunk are cut into chunks of parallelChunk coordinates, each drawn from its
+// own AES-CTR stream keyed from the sampler's stream (in chunk order, so the
+// result does not depend on the number of workers), by a bounded pool of
+// Workers() goroutines that all end before fill returns.
+func (s *source) fill(v []int64, combine func(x, z int64) int64, draw func(*prg) int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for i := range v {
-		v[i] = satAdd(v[i], draw(s.r))
+	if len(v) <= parallelChunk {
+		for i := range v {
+			v[i] = combine(v[i], draw(s.r))
+		}
+		return
 	}
+	nChunks := (len(v) + parallelChunk - 1) / parallelChunk
+	keys := make([][32]byte, nChunks)
+	for c := range keys {
+		for j := 0; j < 32; j += 8 {
+			binary.LittleEndian.PutUint64(keys[c][j:], s.r.uint64())
+		}
+	}
+	workers := s.workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = min(workers, nChunks)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				c := int(next.Add(1) - 1)
+				if c >= nChunks {
+					return
+				}
+				r, _ := newPRGKey(keys[c]) // cannot fail: 32-byte key
+				lo, hi := c*parallelChunk, min((c+1)*parallelChunk, len(v))
+				for i := lo; i < hi; i++ {
+					v[i] = combine(v[i], draw(r))
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// SetWorkers sets how many goroutines draw long noise vectors (Noise,
+// AddNoise of more than 4096 coordinates); n <= 0 means
+// runtime.GOMAXPROCS(0), the default.
+func (s *source) SetWorkers(n int) {
+	s.mu.Lock()
+	s.workers = n
+	s.mu.Unlock()
 }
 
 // SetTestSeed replaces the sampler's random source by an AES-CTR stream keyed

@@ -6,9 +6,12 @@ import (
 	"sync"
 )
 
-// DefaultRDPOrders are the Rényi orders alpha tracked by an RDPAccountant.
-// The subsampled Gaussian bound is evaluated at integer orders only.
-var DefaultRDPOrders = func() []float64 {
+// RDPOrders returns (a copy of) the Rényi orders alpha tracked by an
+// RDPAccountant and used by the calibration helpers. The subsampled Gaussian
+// and Skellam bounds are evaluated at integer orders only.
+func RDPOrders() []float64 { return append([]float64(nil), rdpOrders...) }
+
+var rdpOrders = func() []float64 {
 	o := []float64{1.25, 1.5, 1.75}
 	for a := 2; a <= 64; a++ {
 		o = append(o, float64(a))
@@ -111,9 +114,9 @@ type RDPAccountant struct {
 	rdp    []float64
 }
 
-// NewRDPAccountant returns an accountant tracking DefaultRDPOrders.
+// NewRDPAccountant returns an accountant tracking RDPOrders().
 func NewRDPAccountant() *RDPAccountant {
-	o := append([]float64(nil), DefaultRDPOrders...)
+	o := RDPOrders()
 	return &RDPAccountant{orders: o, rdp: make([]float64, len(o))}
 }
 

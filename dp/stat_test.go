@@ -123,13 +123,19 @@ func gaussRef(sigma float64) refDist {
 }
 
 // discreteRef builds the reference of an integer distribution with weights
-// w(k) on |k| <= kmax (symmetric or not).
+// w(k) on |k| <= kmax.
 func discreteRef(name string, kmax int, w func(k int) float64) refDist {
-	pm := make([]float64, 2*kmax+1)
+	return discreteRefRange(name, -kmax, kmax, w)
+}
+
+// discreteRefRange builds the reference of an integer distribution with
+// weights w(k) on kmin <= k <= kmax (zero elsewhere).
+func discreteRefRange(name string, kmin, kmax int, w func(k int) float64) refDist {
+	pm := make([]float64, kmax-kmin+1)
 	var z float64
-	for k := -kmax; k <= kmax; k++ {
-		pm[k+kmax] = w(k)
-		z += pm[k+kmax]
+	for k := kmin; k <= kmax; k++ {
+		pm[k-kmin] = w(k)
+		z += pm[k-kmin]
 	}
 	cum := make([]float64, len(pm))
 	var c, m1 float64
@@ -137,18 +143,18 @@ func discreteRef(name string, kmax int, w func(k int) float64) refDist {
 		pm[i] /= z
 		c += pm[i]
 		cum[i] = c
-		m1 += float64(i-kmax) * pm[i]
+		m1 += float64(i+kmin) * pm[i]
 	}
 	var m2, m4 float64
 	for i := range pm {
-		d := float64(i-kmax) - m1
+		d := float64(i+kmin) - m1
 		m2 += d * d * pm[i]
 		m4 += d * d * d * d * pm[i]
 	}
 	return refDist{
 		name: name,
 		cdf: func(x float64) float64 {
-			i := int(math.Floor(x)) + kmax
+			i := int(math.Floor(x)) - kmin
 			if i < 0 {
 				return 0
 			}

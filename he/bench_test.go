@@ -5,6 +5,7 @@ import (
 	"math/rand"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"github.com/tuneinsight/lattigo/v5/core/rlwe"
@@ -149,7 +150,6 @@ func thresholdAggregate(b *testing.B, clients, length, n, t int) {
 	if w := testingWorkers(); w > 0 {
 		workers = w
 	}
-	b.ReportMetric(float64(p.CiphertextBytes(length)), "bytes/client")
 	for b.Loop() {
 		_, hs, pk := collective(b, p.Config())
 		pp := hs[0].p
@@ -194,6 +194,7 @@ func thresholdAggregate(b *testing.B, clients, length, n, t int) {
 		require.Equal(b, v[0]*int64(clients), got[0])
 	}
 	b.ReportMetric(float64(b.N)*float64(clients*length)/b.Elapsed().Seconds(), "values/s")
+	b.ReportMetric(float64(p.CiphertextBytes(length)), "bytes/client")
 }
 
 // testingWorkers: GOMAXPROCS (the default of Config.Workers) via a Params.
@@ -212,5 +213,62 @@ func BenchmarkThresholdScaling(b *testing.B) {
 				thresholdAggregate(b, clients, length, 5, 3)
 			})
 		}
+	}
+}
+
+// Wrapper overhead measured by alternating raw lattigo and the wrapper in
+// the same loop, so that machine noise hits both alike: reports
+// wrapper/raw - 1 in percent for encrypt, add and decrypt.
+func BenchmarkOverhead(b *testing.B) {
+	p, sk, pk, v := benchSingle(b)
+	enc, _ := p.NewEncryptor(pk)
+	dec, _ := p.NewDecryptor(sk)
+	ct, _ := enc.EncryptInts(v)
+	acc := ct.CopyNew()
+	ecd := heint.NewEncoder(p.bgv)
+	renc := rlwe.NewEncryptor(p.rlwe, pk.pk)
+	rdec := rlwe.NewDecryptor(p.rlwe, sk.sk)
+	pt := heint.NewPlaintext(p.bgv, 0)
+	rct := heint.NewCiphertext(p.bgv, 1, 0)
+	racc := heint.NewCiphertext(p.bgv, 1, 0)
+	out := make([]int64, p.Slots())
+	ringQ := p.rlwe.RingQ().AtLevel(0)
+	ops := []struct {
+		name      string
+		raw, wrap func()
+	}{
+		{"encrypt", func() { _ = ecd.Encode(v, pt); _ = renc.Encrypt(pt, rct) }, func() { _, _ = enc.EncryptInts(v) }},
+		{"add", func() {
+			ringQ.Add(racc.Value[0], rct.Value[0], racc.Value[0])
+			ringQ.Add(racc.Value[1], rct.Value[1], racc.Value[1])
+		}, func() { acc.weight = 0; _ = p.Add(acc, ct) }},
+		{"decrypt", func() { rdec.Decrypt(rct, pt); _ = ecd.Decode(pt, out) }, func() { _, _ = dec.DecryptInts(ct) }},
+	}
+	for _, op := range ops {
+		b.Run(op.name, func(b *testing.B) {
+			var raw, wrap time.Duration
+			i := 0
+			for b.Loop() {
+				// alternate the order so neither side always runs warm
+				first, second := op.raw, op.wrap
+				if i%2 == 1 {
+					first, second = op.wrap, op.raw
+				}
+				t0 := time.Now()
+				first()
+				t1 := time.Now()
+				second()
+				t2 := time.Now()
+				if i%2 == 0 {
+					raw, wrap = raw+t1.Sub(t0), wrap+t2.Sub(t1)
+				} else {
+					wrap, raw = wrap+t1.Sub(t0), raw+t2.Sub(t1)
+				}
+				i++
+			}
+			b.ReportMetric(100*(float64(wrap)/float64(raw)-1), "overhead-%")
+			b.ReportMetric(float64(raw.Nanoseconds())/float64(b.N), "raw-ns/op")
+			b.ReportMetric(float64(wrap.Nanoseconds())/float64(b.N), "he-ns/op")
+		})
 	}
 }

@@ -123,6 +123,56 @@ func (c *Ciphertext) UnmarshalBinary(data []byte) error {
 	return nil
 }
 
+// Masks is the part of a ciphertext a key holder needs to make its
+// decryption or re-encryption share: the c1 polynomials only, half the
+// bytes of the ciphertext. Decoded with Params.UnmarshalMasks, it stands in
+// for the ciphertext in KeyHolder.DecryptionShare and
+// KeyHolder.ReencryptionShare.
+func (c *Ciphertext) Masks() ([]byte, error) {
+	if c == nil || c.p == nil {
+		return nil, fmt.Errorf("%w: nil ciphertext", ErrInvalidParams)
+	}
+	p := c.p
+	b := make([]byte, 0, headerSize+ctHeaderSize+len(c.cts)*p.polyBytes())
+	b = p.putHeader(b, kindMasks, p.level)
+	b = binary.BigEndian.AppendUint32(b, uint32(c.n))
+	b = binary.BigEndian.AppendUint64(b, uint64(c.weight))
+	for _, ct := range c.cts {
+		b = appendPoly(b, ct.Value[1], p.level+1)
+	}
+	return b, nil
+}
+
+// UnmarshalMasks decodes the output of Ciphertext.Masks into a ciphertext
+// whose c0 is zero: good for making shares, not for combining them.
+func (p *Params) UnmarshalMasks(data []byte) (*Ciphertext, error) {
+	if err := p.checkHeader(data, kindMasks, p.level); err != nil {
+		return nil, err
+	}
+	rest := data[headerSize:]
+	if len(rest) < ctHeaderSize {
+		return nil, fmt.Errorf("%w: masks: truncated header", ErrMalformed)
+	}
+	n := binary.BigEndian.Uint32(rest)
+	w := binary.BigEndian.Uint64(rest[4:])
+	rest = rest[ctHeaderSize:]
+	if int64(n) > int64(p.cfg.MaxValues) || w > uint64(p.cfg.MaxWeight) {
+		return nil, fmt.Errorf("%w: masks for %d values of weight %d exceed MaxValues %d or MaxWeight %d", ErrMalformed, n, w, p.cfg.MaxValues, p.cfg.MaxWeight)
+	}
+	if want := p.Chunks(int(n)) * p.polyBytes(); len(rest) != want {
+		return nil, fmt.Errorf("%w: masks of %d values have %d polynomial bytes, expected %d", ErrMalformed, n, len(rest), want)
+	}
+	out := p.newCiphertext(int(n))
+	out.weight = int64(w)
+	var err error
+	for _, ct := range out.cts {
+		if rest, err = readPoly(rest, ct.Value[1], p.qAt()); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 // UnmarshalCiphertext decodes a ciphertext from a peer (see
 // Ciphertext.UnmarshalBinary).
 func (p *Params) UnmarshalCiphertext(data []byte) (*Ciphertext, error) {

@@ -255,6 +255,7 @@ func (k *KeyHolder) DecryptionShare(c *Ciphertext, active []int) (*DecryptionSha
 		return nil, err
 	}
 	p := k.p
+	r := p.rlwe.RingQ().AtLevel(p.level)
 	s := &DecryptionShare{p: p, Party: k.index, Active: slices.Clone(active), n: c.n, polys: make([]ring.Poly, len(c.cts))}
 	for i, ct := range c.cts {
 		sh := k.ks.AllocateShare(p.level)
@@ -262,6 +263,9 @@ func (k *KeyHolder) DecryptionShare(c *Ciphertext, active []int) (*DecryptionSha
 		if err := k.sm.addTo(p, sh.Value); err != nil {
 			return nil, err
 		}
+		// lattigo's key switch leaves coefficients in [0, 2q): reduce so the
+		// share has one canonical encoding.
+		r.Reduce(sh.Value, sh.Value)
 		s.polys[i] = sh.Value
 	}
 	return s, nil
@@ -366,6 +370,7 @@ func (k *KeyHolder) ReencryptionShare(c *Ciphertext, target *PublicKey, active [
 		return nil, err
 	}
 	p := k.p
+	r := p.rlwe.RingQ().AtLevel(p.level)
 	s := &ReencryptionShare{p: p, Party: k.index, Active: slices.Clone(active), n: c.n, elems: make([]mhe.PublicKeySwitchShare, len(c.cts))}
 	for i, ct := range c.cts {
 		sh := k.pcks.AllocateShare(p.level)
@@ -373,6 +378,8 @@ func (k *KeyHolder) ReencryptionShare(c *Ciphertext, target *PublicKey, active [
 		if err := k.sm.addTo(p, sh.Value[0]); err != nil {
 			return nil, err
 		}
+		r.Reduce(sh.Value[0], sh.Value[0])
+		r.Reduce(sh.Value[1], sh.Value[1])
 		s.elems[i] = sh
 	}
 	return s, nil

@@ -35,6 +35,10 @@
 //   - Over a network: [RunHub] and [RunSpoke] drive a round over a star
 //     mesh (hub = aggregator); [RunInProcess] runs one in a process.
 //
+// Keys, ciphertexts and shares are bound to the *Params that made or
+// decoded them; parties in different processes build their Params from the
+// same Config (construction is deterministic) and exchange bytes.
+//
 // Vectors of any length are split across as many ciphertexts as needed. All
 // messages crossing the network have a binary form (MarshalBinary /
 // UnmarshalBinary, bound to a Params through its NewXxx constructor) whose
@@ -46,8 +50,8 @@
 //	preset      scheme  slots  plaintext    largest |sum|   ciphertext per full batch
 //	IntLogN13   BGV      8192  t ~ 2^41     (t-3)/2 ~ 1.1e12   128 KiB at level 0, 256 KiB at level 1
 //	IntLogN14   BGV     16384  t ~ 2^55     (t-3)/2 ~ 1.8e16   256 KiB per level
-//	RealLogN13  CKKS     4096  scale 2^Δ    MaxWeight x RealBound  128 KiB per level
-//	RealLogN14  CKKS     8192  scale 2^Δ    MaxWeight x RealBound  256 KiB per level
+//	RealLogN13  CKKS     4096  Δ = 2^LogScale  MaxWeight x RealBound  128 KiB per level
+//	RealLogN14  CKKS     8192  Δ = 2^LogScale  MaxWeight x RealBound  256 KiB per level
 //
 // Q is a chain of 60-bit primes (2 for LogN 13, 3 for LogN 14) and P one
 // 60-bit prime: log QP is 180 and 240, under the HE standard's 218 and 438.
@@ -64,8 +68,8 @@
 // MaxWeight times that, and each of the D decryptors adds uniform smudging
 // in [-2^s, 2^s) with s = lambda + log2(aggregate bound), plus a small key
 // switching error. BGV decrypts correctly when the total stays below
-// Q/(2t); CKKS when sqrt(N) x 8 x total / Δ is below the requested
-// precision and Δ x MaxWeight x RealBound plus that error stays below Q/2.
+// Q/(2t); CKKS when sqrt(N) x 8 x total / Δ is below half the requested
+// precision (the other half covers the encoding) and Δ x MaxWeight x RealBound plus that error stays below Q/2.
 // [Params.Budget] shows every term. The test suite shows the check refusing
 // the configuration that lattigo silently decrypts wrong (a 42-bit modulus
 // with 2^30 smudging).
@@ -89,6 +93,10 @@
 //     encryption randomness; the uniform smudging noise (2^lambda times the
 //     bound on that noise) makes what the decryptor(s) see statistically
 //     close (2^-lambda per coefficient) to a function of the sum alone.
+//   - Each decryption share spends smudging: a holder answers at most
+//     N-T+1 decryption requests per round in the runner (every retry drops
+//     a holder), so the statistical distance stays below
+//     (N-T+1) x N x 2^-lambda per ciphertext.
 //   - Who learns the result: with collective decryption, whoever combines
 //     the shares (the hub in [RunHub], which then sends the sums to every
 //     spoke); with re-encryption, only the analyst.

@@ -10,8 +10,8 @@ import (
 
 // fuzzFixture is a 2-of-3 threshold session with one message of each kind.
 type fuzzFixture struct {
-	p                        *Params
-	ct, pk, pks, ds, rs, shs []byte
+	p                               *Params
+	ct, pk, pks, ds, rs, shs, masks []byte
 }
 
 var (
@@ -42,6 +42,8 @@ func getFixture(t testing.TB) *fuzzFixture {
 		}
 		f.ct, f.pk, f.pks = mustMarshal(c), mustMarshal(pk), mustMarshal(hs[1].GenPublicKeyShare(crs))
 		f.ds, f.rs, f.shs = mustMarshal(ds), mustMarshal(rs), mustMarshal(sh[0])
+		f.masks, err = c.Masks()
+		require.NoError(t, err)
 		fixture = f
 	})
 	return &fixture
@@ -107,6 +109,20 @@ func FuzzReencryptionShare(f *testing.F) {
 
 func FuzzShamirShare(f *testing.F) {
 	fuzzDecoder(f, func(x *fuzzFixture) []byte { return x.shs }, (*Params).NewShamirShare)
+}
+
+func FuzzMasks(f *testing.F) {
+	fx := getFixture(f)
+	seeds(f, fx.masks)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := fx.p.UnmarshalMasks(data)
+		if err != nil {
+			return
+		}
+		out, err := c.Masks()
+		require.NoError(t, err)
+		require.Equal(t, data, out)
+	})
 }
 
 func TestDecodersRejectMalformed(t *testing.T) {

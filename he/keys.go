@@ -3,6 +3,7 @@ package he
 import (
 	"fmt"
 	"math"
+	"math/big"
 	"sync"
 
 	"github.com/tuneinsight/lattigo/v5/core/rlwe"
@@ -112,18 +113,29 @@ func (c *codec) encodeInts(vals []int64) error {
 func (c *codec) encodeFloats(vals []float64) error {
 	n := copy(c.fbuf, vals)
 	clear(c.fbuf[n:])
-	return c.fenc.Encode(c.fbuf, c.pt)
+	p := c.p
+	shift := p.logScale - encodeBits
+	if shift <= 0 {
+		return c.fenc.Encode(c.fbuf, c.pt)
+	}
+	// Encode at 2^encodeBits (float64 fast path), then scale up exactly.
+	full := c.pt.Scale
+	c.pt.Scale = rlwe.NewScale(math.Ldexp(1, encodeBits))
+	err := c.fenc.Encode(c.fbuf, c.pt)
+	c.pt.Scale = full
+	if err != nil {
+		return err
+	}
+	p.rlwe.RingQ().AtLevel(p.level).MulScalarBigint(c.pt.Value, new(big.Int).Lsh(big.NewInt(1), uint(shift)), c.pt.Value)
+	return nil
 }
 
 // decodeInts decodes the plaintext polynomial pol (NTT, at the encryption
 // level) into out.
 func (c *codec) decodeInts(pol ring.Poly, out []int64) error {
 	c.pt.Value = pol
-	if err := c.ienc.Decode(c.pt, c.ibuf); err != nil {
-		return err
-	}
-	copy(out, c.ibuf)
-	return nil
+	// lattigo's BGV decoder writes len(out) values: no staging copy.
+	return c.ienc.Decode(c.pt, out)
 }
 
 func (c *codec) decodeFloats(pol ring.Poly, out []float64) error {

@@ -102,6 +102,10 @@ const (
 	DefaultStatisticalSecurity = 40
 	DefaultPrecision           = 1.0 / (1 << 20)
 	DefaultMaxValues           = 1 << 24
+	// encodeBits is the scale CKKS values are encoded at in float64 before
+	// an exact multiplication by 2^(LogScale-encodeBits): lattigo's encoder
+	// is fast below 2^64 and slow (big integers) above.
+	encodeBits = 52
 	// tailFactor bounds a sub-Gaussian noise coefficient by this many
 	// standard deviations (failure probability below 2^-49 per coefficient).
 	tailFactor = 8.0
@@ -377,11 +381,21 @@ func (p *Params) chooseLevel() error {
 		case CKKS:
 			// error on a decoded slot: 8 sqrt(N) x coefficient bound.
 			logErr := b.LogTotal + math.Log2(tailFactor) + logN/2
-			b.LogScale = int(math.Ceil(logErr - math.Log2(cfg.Precision)))
+			// one bit of the precision for the noise, one for the encoding
+			// (values are quantised to 2^-encodeBits before scaling up).
+			b.LogScale = int(math.Ceil(logErr-math.Log2(cfg.Precision))) + 1
 			if b.LogScale < 1 {
 				b.LogScale = 1
 			}
-			b.LogSlotError = logErr - float64(b.LogScale)
+			quant := 0.0
+			if b.LogScale > encodeBits {
+				quant = W * tailFactor * math.Exp2(logN/2-encodeBits-1)
+			}
+			b.LogSlotError = math.Log2(math.Exp2(logErr-float64(b.LogScale)) + quant)
+			if quant > cfg.Precision/2 {
+				b.LogLimit = math.Inf(-1)
+				break
+			}
 			// Δ x W x bound + error < Q/2, expressed as a coefficient limit.
 			room := math.Exp2(b.LogQ-1) - math.Exp2(float64(b.LogScale)+math.Log2(W*cfg.RealBound))
 			if room <= 0 {

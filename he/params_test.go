@@ -43,6 +43,7 @@ func TestPresets(t *testing.T) {
 				assert.LessOrEqual(t, b.LogSlotError, math.Log2(DefaultPrecision))
 			}
 			assert.Equal(t, headerSize+ctHeaderSize+2*2*(tc.level+1)*p.rlwe.N()*8, p.CiphertextBytes(p.Slots()+1))
+			roundTripPreset(t, p)
 		})
 	}
 }
@@ -158,5 +159,81 @@ func TestBoundsEnforced(t *testing.T) {
 	for _, v := range []float64{math.NaN(), math.Inf(-1), 1.0001} {
 		_, err = renc.EncryptFloats([]float64{0, v})
 		require.ErrorIs(t, err, ErrBound, "%v", v)
+	}
+}
+
+// roundTripPreset sums two vectors at the edge of the bound and decrypts
+// (collectively when the preset has key holders).
+func roundTripPreset(t *testing.T, p *Params) {
+	cfg := p.Config()
+	var pk *PublicKey
+	var hs []*KeyHolder
+	var sk *SecretKey
+	if cfg.KeyHolders > 1 {
+		var q *Params
+		q, hs, pk = collective(t, cfg)
+		p = q
+	} else {
+		sk, pk = p.GenKeyPair()
+	}
+	enc, err := p.NewEncryptor(pk)
+	require.NoError(t, err)
+	var cs []*Ciphertext
+	for i := 0; i < 2; i++ {
+		var c *Ciphertext
+		if p.Scheme() == BGV {
+			c, err = enc.EncryptInts([]int64{cfg.Bound, -cfg.Bound, int64(i)})
+		} else {
+			c, err = enc.EncryptFloats([]float64{cfg.RealBound, -cfg.RealBound, float64(i) / 3})
+		}
+		require.NoError(t, err)
+		cs = append(cs, c)
+	}
+	sum, err := p.Sum(cs, nil)
+	require.NoError(t, err)
+	var ints []int64
+	var floats []float64
+	if sk != nil {
+		dec, err := p.NewDecryptor(sk)
+		require.NoError(t, err)
+		if p.Scheme() == BGV {
+			ints, err = dec.DecryptInts(sum)
+		} else {
+			floats, err = dec.DecryptFloats(sum)
+		}
+		require.NoError(t, err)
+	} else {
+		var active []int
+		if cfg.Threshold > 0 {
+			for i := 0; i < cfg.Threshold; i++ {
+				active = append(active, len(hs)-1-i)
+			}
+			sortInts(active)
+		} else {
+			for i := range hs {
+				active = append(active, i)
+			}
+		}
+		var ds []*DecryptionShare
+		for _, i := range active {
+			a := active
+			if cfg.Threshold == 0 {
+				a = nil
+			}
+			s, err := hs[i].DecryptionShare(sum, a)
+			require.NoError(t, err)
+			ds = append(ds, s)
+		}
+		if p.Scheme() == BGV {
+			ints, err = p.CombineInts(sum, ds)
+		} else {
+			floats, err = p.CombineFloats(sum, ds)
+		}
+		require.NoError(t, err)
+	}
+	if p.Scheme() == BGV {
+		require.Equal(t, []int64{2 * cfg.Bound, -2 * cfg.Bound, 1}, ints)
+	} else {
+		require.InDeltaSlice(t, []float64{2 * cfg.RealBound, -2 * cfg.RealBound, 1.0 / 3}, floats, cfg.Precision)
 	}
 }

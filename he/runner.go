@@ -55,6 +55,9 @@ type RoundResult struct {
 	// Bytes[j] is the traffic of spoke j as seen on the hub's link
 	// (BytesReceived = what j sent); Bytes[0] is the hub's total.
 	Bytes map[int]transport.Stats
+	// SpokeErrors (RunInProcess only) holds the error each failing spoke
+	// returned.
+	SpokeErrors map[int]error
 }
 
 // SpokeInput is a spoke's contribution.
@@ -412,7 +415,7 @@ func hubCollect(ctx context.Context, conn func(int) (transport.Conn, error), p *
 }
 
 func hubDecrypt(ctx context.Context, conn func(int) (transport.Conn, error), p *Params, r Round, sum *Ciphertext, res *RoundResult) error {
-	ctb, err := sum.MarshalBinary()
+	ctb, err := sum.Masks() // holders need c1 only
 	if err != nil {
 		return err
 	}
@@ -568,6 +571,7 @@ func RunSpoke(ctx context.Context, mesh transport.Mesh, p *Params, r Round, in S
 			return res, mesh.Close()
 		}
 	}
+	requests := 0
 	for {
 		m, err := c.Recv(ctx)
 		if err != nil {
@@ -582,6 +586,12 @@ func RunSpoke(ctx context.Context, mesh transport.Mesh, p *Params, r Round, in S
 		case tDecrypt:
 			if kh == nil {
 				return res, fmt.Errorf("%w: decryption request to a spoke that holds no key", ErrMalformed)
+			}
+			// Every retry drops at least one holder, so a round needs at most
+			// N-T+1 shares from a holder; refuse more (each share spends
+			// statistical security of the smudging).
+			if requests++; requests > p.cfg.KeyHolders-p.Decryptors()+1 {
+				return res, fmt.Errorf("%w: decryption request %d exceeds the %d a round can need", ErrMalformed, requests, p.cfg.KeyHolders-p.Decryptors()+1)
 			}
 			if err := spokeShare(ctx, c, p, kh, m[1:]); err != nil {
 				return res, fmt.Errorf("he: spoke %d: decryption share: %w", self, err)
@@ -715,7 +725,7 @@ func spokeShare(ctx context.Context, c transport.Conn, p *Params, kh *KeyHolder,
 	for i := 0; i < na; i++ {
 		active = append(active, int(binary.BigEndian.Uint32(m[4*i:])))
 	}
-	ct, err := p.UnmarshalCiphertext(m[4*na:])
+	ct, err := p.UnmarshalMasks(m[4*na:])
 	if err != nil {
 		return err
 	}
@@ -747,15 +757,26 @@ func RunInProcess(ctx context.Context, star []transport.Mesh, p *Params, r Round
 	var wg sync.WaitGroup
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	for _, j := range spokes {
+	errs := make([]error, len(spokes))
+	for i, j := range spokes {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, _ = RunSpoke(sctx, star[j], p, r, inputs[j])
+			_, errs[i] = RunSpoke(sctx, star[j], p, r, inputs[j])
 		}()
 	}
 	res, err := RunHub(ctx, star[0], p, r)
 	cancel() // release spokes still waiting if the hub failed
 	wg.Wait()
+	if res != nil {
+		for i, e := range errs {
+			if e != nil {
+				if res.SpokeErrors == nil {
+					res.SpokeErrors = map[int]error{}
+				}
+				res.SpokeErrors[spokes[i]] = e
+			}
+		}
+	}
 	return res, err
 }

@@ -32,10 +32,11 @@ const (
 	kindDecryptionShare
 	kindReencryptionShare
 	kindShamirShare
+	kindMasks
 )
 
 func (k msgKind) String() string {
-	names := [...]string{"", "ciphertext", "public key", "public key share", "decryption share", "re-encryption share", "Shamir share"}
+	names := [...]string{"", "ciphertext", "public key", "public key share", "decryption share", "re-encryption share", "Shamir share", "ciphertext masks"}
 	if int(k) < len(names) && k > 0 {
 		return names[k]
 	}

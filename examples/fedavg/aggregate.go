@@ -22,6 +22,7 @@ type outcome struct {
 	graph          string
 	degree, t      int
 	noise          string
+	plan           *dpPlan
 }
 
 // aggregate runs one secure-aggregation round with every party in this
@@ -32,7 +33,7 @@ func aggregate(ctx context.Context, o *options) (*outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	noise, noiseDesc, err := noiseOption(o, cfg)
+	plan, err := planNoise(o)
 	if err != nil {
 		return nil, err
 	}
@@ -57,10 +58,16 @@ func aggregate(ctx context.Context, o *options) (*outcome, error) {
 		case slices.Contains(o.dropAfter, i):
 			opts = append(opts, secagg.WithDropBefore(secagg.StageUnmask))
 		}
-		if noise != nil {
+		update := o.updates[i]
+		if plan != nil {
+			noise, err := plan.clientNoise(o.clients)
+			if err != nil {
+				return nil, err
+			}
 			opts = append(opts, secagg.WithNoise(noise))
+			update = clip(update)
 		}
-		input := secagg.FromInt64s(o.updates[i])
+		input := secagg.FromInt64s(update)
 		wg.Go(func() {
 			errs[i] = secagg.RunClient(ctx, meshes[i+1], cfg, input, opts...)
 		})
@@ -88,7 +95,7 @@ func aggregate(ctx context.Context, o *options) (*outcome, error) {
 		graph:          cfg.Graph().String(),
 		degree:         cfg.Degree(),
 		t:              cfg.Threshold(),
-		noise:          noiseDesc,
+		plan:           plan,
 	}
 	for _, id := range res.Counted {
 		out.counted = append(out.counted, id-1)
@@ -96,5 +103,6 @@ func aggregate(ctx context.Context, o *options) (*outcome, error) {
 	if out.counted == nil {
 		out.counted = []int{}
 	}
+	out.noise = plan.describe(o, len(out.counted))
 	return out, nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -130,6 +131,10 @@ func TestFedavgBadInput(t *testing.T) {
 	require.NoError(t, os.WriteFile(bad, []byte("a,b\n1,2\n3,x\n"), 0o600))
 	short := filepath.Join(dir, "short.csv")
 	require.NoError(t, os.WriteFile(short, []byte("a,b\n1,2\n3\n"), 0o600))
+	one := filepath.Join(dir, "one.csv")
+	require.NoError(t, os.WriteFile(one, []byte("a,b\n1,2\n"), 0o600))
+	huge := filepath.Join(dir, "huge.csv")
+	require.NoError(t, os.WriteFile(huge, []byte("a,b\n1,2\n3,99999999999999999999\n"), 0o600))
 	ok := filepath.Join(dir, "ok.csv")
 	require.NoError(t, os.WriteFile(ok, []byte("a,b\n1,2\n3,4\n5,6\n"), 0o600))
 	for name, tc := range map[string]struct {
@@ -138,6 +143,8 @@ func TestFedavgBadInput(t *testing.T) {
 	}{
 		"not a number":   {[]string{"-input", bad}, []string{"bad.csv:3", `"b"`, "x"}},
 		"short row":      {[]string{"-input", short}, []string{"short.csv:3"}},
+		"one row":        {[]string{"-input", one}, []string{"one.csv:2", "at least 2"}},
+		"huge value":     {[]string{"-input", huge}, []string{"huge.csv:3", `"b"`, "64 bits"}},
 		"missing file":   {[]string{"-input", filepath.Join(dir, "nope.csv")}, []string{"nope.csv"}},
 		"clients flag":   {[]string{"-input", ok, "-clients", "5"}, []string{"-clients 5", "3 data rows"}},
 		"dim flag":       {[]string{"-input", ok, "-dim", "3"}, []string{"-dim 3", "2 columns"}},
@@ -157,4 +164,36 @@ func TestFedavgBadInput(t *testing.T) {
 			}
 		})
 	}
+}
+
+// With -epsilon the sum carries the counted clients' noise shares: the
+// residuals against the exact sum have the planned variance sigma^2 * c.
+// With 4000 values the sample variance is within 25% of the truth except
+// with probability far below 1e-9 (about 11 standard errors); a scale off
+// by a factor 2 in variance is rejected.
+func TestFedavgEpsilonNoiseScale(t *testing.T) {
+	const clients, dim = 6, 4000
+	args := []string{"-clients", fmt.Sprint(clients), "-dim", fmt.Sprint(dim), "-epsilon", "2", "-seed", "5", "-drop-before-input", "2", "-json"}
+	code, out, errOut := runCmd(t, args...)
+	require.Equal(t, 0, code, errOut)
+	var got jsonOut
+	require.NoError(t, json.Unmarshal([]byte(out), &got))
+	o := &options{clients: clients, dim: dim, seed: 5, epsilon: 2}
+	require.NoError(t, loadUpdates(o))
+	plan, err := planNoise(o)
+	require.NoError(t, err)
+	var ss float64
+	for k := range dim {
+		var exact int64
+		for _, i := range got.Counted {
+			exact += clip(o.updates[i])[k]
+		}
+		d := float64(got.Sum[k] - exact)
+		ss += d * d
+	}
+	variance := ss / dim
+	want := plan.stddev(len(got.Counted)) * plan.stddev(len(got.Counted))
+	assert.InEpsilon(t, want, variance, 0.25, "noise variance")
+	assert.False(t, math.Abs(variance-2*want) <= 0.25*2*want, "a doubled scale would be rejected")
+	assert.False(t, math.Abs(variance-want/2) <= 0.25*want/2, "a halved scale would be rejected")
 }

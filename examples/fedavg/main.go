@@ -35,7 +35,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"slices"
 	"strconv"
@@ -147,8 +146,11 @@ func loadUpdates(o *options) error {
 					if errors.Is(err, csvio.ErrOutOfRange) {
 						cause = csvio.ErrOutOfRange
 					}
-					return &csvio.Error{File: o.input, Line: t.Line(i), Column: t.Header[j],
-						Msg: fmt.Sprintf("%q is not an integer", s), Err: cause}
+					msg := fmt.Sprintf("%q is not an integer", s)
+					if cause == csvio.ErrOutOfRange {
+						msg = fmt.Sprintf("%q does not fit in 64 bits", s)
+					}
+					return &csvio.Error{File: o.input, Line: t.Line(i), Column: t.Header[j], Msg: msg, Err: cause}
 				}
 				o.updates[i][j] = v
 			}
@@ -168,18 +170,21 @@ func loadUpdates(o *options) error {
 		if o.dim < 1 || o.dim > 10_000_000 {
 			return fmt.Errorf("%w: -dim %d, need 1..10000000", errUsage, o.dim)
 		}
-		r := rand.New(rand.NewPCG(uint64(o.seed), 0x666564617667)) // synthetic data only
+		r, err := csvio.NewSynthetic("fedavg", o.seed) // demo data only, never secret
+		if err != nil {
+			return err
+		}
 		o.updates = make([][]int64, o.clients)
 		for i := range o.updates {
 			o.updates[i] = make([]int64, o.dim)
 			for k := range o.updates[i] {
-				o.updates[i][k] = r.Int64N(2001) - 1000
+				o.updates[i][k] = int64(r.Uint64()%2001) - 1000 // bias below 2^-53
 			}
 		}
 		o.description = fmt.Sprintf("synthetic updates from -seed %d (%d clients x %d values in [-1000, 1000])", o.seed, o.clients, o.dim)
 	}
 	if o.clients < 2 {
-		return fmt.Errorf("%w: %d client; secure aggregation needs at least 2", errUsage, o.clients)
+		return &csvio.Error{File: o.input, Line: 2, Msg: "only 1 data row; secure aggregation needs at least 2 clients (rows)", Err: csvio.ErrFormat}
 	}
 	for _, l := range [][]int{o.dropBefore, o.dropAfter} {
 		for _, i := range l {

@@ -56,7 +56,11 @@ func writeReport(w io.Writer, o *options, r *outcome) error {
 	if len(r.counted) > 0 && len(r.sum) > 0 {
 		fmt.Fprintf(b, "  mean update: %.3f (first value / counted clients)\n", float64(r.sum[0])/float64(len(r.counted)))
 	}
-	fmt.Fprintf(b, "  revealed:    the server learns only the sum of the counted clients' vectors; no client's vector\n")
+	what := "the sum"
+	if r.plan != nil {
+		what = "a noisy sum"
+	}
+	fmt.Fprintf(b, "  revealed:    the server learns only %s of the counted clients' vectors; no client's vector\n", what)
 	fmt.Fprintf(b, "               is seen by anyone else (secure unless the server colludes with %d or more of a client's neighbours)\n", r.t)
 	fmt.Fprintf(b, "  cost:        %.2f s, %.1f KB per client on the wire\n", r.seconds, r.bytesPerClient/1000)
 	_, err := io.WriteString(w, b.String())

@@ -2,11 +2,19 @@
 // mean and variance of one column of their records without pooling them.
 //
 // Each input CSV file is one party. Every party encrypts its local count,
-// sum and sum of squares under a joint threshold key (package he); the
-// ciphertexts are added up, and any -threshold of the key holders decrypt
-// the totals together, so no party and no aggregator ever sees another
-// party's rows or subtotals. With -epsilon > 0 the released figures carry
-// differential-privacy noise (package dp) for a total budget of -epsilon.
+// sum and sum of squares under a joint threshold key (package he, BGV); an
+// aggregator that holds no key adds the ciphertexts up, and any -threshold
+// of the key holders decrypt the totals together, so no party and not the
+// aggregator ever sees another party's rows or subtotals. Parties listed in
+// -drop go offline after sending their ciphertexts; their data still
+// counts. With -epsilon > 0 every party adds differential-privacy noise
+// (package dp) to its own totals before encrypting, for a total budget of
+// -epsilon split in thirds over count, sum and sum of squares, with values
+// clamped to the public -bounds; -epsilon 0 releases exact values.
+//
+// Security model: semi-honest parties and aggregator (as in package he);
+// the joint totals are revealed to everyone, nothing else. Decimals with
+// up to two fraction digits are summed exactly (as integers in cents).
 //
 // With no -input the program makes synthetic data from -seed, so
 //
@@ -29,6 +37,7 @@ import (
 	"math"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -96,6 +105,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		}
 		c.parties = len(c.inputs)
 	}
+	if len(c.inputs) == 1 {
+		return nil, fmt.Errorf("%w: -input names one file; each file is one party and joint statistics need at least 2", errUsage)
+	}
 	if c.parties < 2 || c.parties > maxParties {
 		return nil, fmt.Errorf("%w: -parties %d: need 2 to %d parties", errUsage, c.parties, maxParties)
 	}
@@ -105,8 +117,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	if !set["threshold"] {
 		c.threshold = c.parties
 	}
-	if c.threshold < 1 || c.threshold > c.parties {
-		return nil, fmt.Errorf("%w: -threshold %d: need 1 to %d (the number of parties)", errUsage, c.threshold, c.parties)
+	if c.threshold < 2 || c.threshold > c.parties {
+		return nil, fmt.Errorf("%w: -threshold %d: need 2 to %d (the number of parties); one party alone must not be able to decrypt", errUsage, c.threshold, c.parties)
 	}
 	var err error
 	if c.drop, err = parseIndices(*drop, c.parties); err != nil {
@@ -150,16 +162,8 @@ func parseIndices(s string, n int) ([]int, error) {
 		seen[i] = true
 		out = append(out, i)
 	}
-	sortInts(out)
+	slices.Sort(out)
 	return out, nil
-}
-
-func sortInts(a []int) {
-	for i := 1; i < len(a); i++ {
-		for j := i; j > 0 && a[j] < a[j-1]; j-- {
-			a[j], a[j-1] = a[j-1], a[j]
-		}
-	}
 }
 
 // run is the whole program; it returns the exit status.

@@ -7,21 +7,28 @@ import (
 	"github.com/veil-go/veil/internal/csvio"
 )
 
-// release adds the differential-privacy noise to the decrypted totals
-// before they are published, with package dp: exact discrete Laplace noise
-// on the integer totals (count; sum in cents; sum of squares in cents
-// squared), each with a third of the budget, tracked by a dp.Accountant.
-// Values are clamped to the public bounds [lo, hi] and shifted by their
-// public centre c, so the sensitivities (adding or removing one row) are
-// 1, (hi-lo)/2 and ((hi-lo)/2)^2. With epsilon 0 nothing is added.
+// release is the differential-privacy side, with package dp. Every
+// hospital adds its own exact discrete Laplace noise to its integer totals
+// (count; sum in cents; sum of squares in cents squared) before encrypting
+// them, each figure with a third of the budget, so nobody (not the
+// aggregator, not the decryptors) ever sees an exact joint total. The
+// release carries the sum of the hospitals' noises: any one honest
+// hospital's noise alone gives the guarantee, at the price of n times the
+// variance of a trusted curator's noise (dp has no divisible noise shares
+// yet). Values are clamped to the public bounds [lo, hi] and shifted by
+// their public centre, so the sensitivities (adding or removing one row)
+// are 1, (hi-lo)/2 and ((hi-lo)/2)^2. A dp.Accountant checks the budget.
+// With epsilon 0 nothing is added.
 type release struct {
 	epsilon          float64
-	count, sum, sqr  *dp.DiscreteLaplace
+	parties          []noise // one per hospital
 	sensSum, sensSqr int64
 	acct             *dp.Accountant
 }
 
-func newRelease(cfg *config, centre int64, testSeed []byte) (*release, error) {
+type noise struct{ count, sum, sqr *dp.DiscreteLaplace }
+
+func newRelease(cfg *config, centre int64, n int, testSeed []byte) (*release, error) {
 	r := &release{epsilon: cfg.epsilon}
 	if cfg.epsilon == 0 {
 		return r, nil
@@ -34,19 +41,29 @@ func newRelease(cfg *config, centre int64, testSeed []byte) (*release, error) {
 	absMax := max(abs(cfg.lo-centre), abs(cfg.hi-centre), 1)
 	r.sensSum = absMax
 	r.sensSqr = absMax * absMax // bounds are limited in parseBounds so this fits
-	if r.count, err = dp.NewDiscreteLaplace(each, 1); err != nil {
-		return nil, fmt.Errorf("count noise: %w", err)
+	r.parties = make([]noise, n)
+	for i := range r.parties {
+		var z noise
+		if z.count, err = dp.NewDiscreteLaplace(each, 1); err != nil {
+			return nil, fmt.Errorf("count noise: %w", err)
+		}
+		if z.sum, err = dp.NewDiscreteLaplace(each, r.sensSum); err != nil {
+			return nil, fmt.Errorf("sum noise: %w", err)
+		}
+		if z.sqr, err = dp.NewDiscreteLaplace(each, r.sensSqr); err != nil {
+			return nil, fmt.Errorf("sum of squares noise: %w", err)
+		}
+		if testSeed != nil {
+			z.count.SetTestSeed(fmt.Appendf(nil, "%s/%d/count", testSeed, i))
+			z.sum.SetTestSeed(fmt.Appendf(nil, "%s/%d/sum", testSeed, i))
+			z.sqr.SetTestSeed(fmt.Appendf(nil, "%s/%d/sqr", testSeed, i))
+		}
+		r.parties[i] = z
 	}
-	if r.sum, err = dp.NewDiscreteLaplace(each, r.sensSum); err != nil {
-		return nil, fmt.Errorf("sum noise: %w", err)
-	}
-	if r.sqr, err = dp.NewDiscreteLaplace(each, r.sensSqr); err != nil {
-		return nil, fmt.Errorf("sum of squares noise: %w", err)
-	}
-	if testSeed != nil {
-		r.count.SetTestSeed(append(testSeed, 'c'))
-		r.sum.SetTestSeed(append(testSeed, 's'))
-		r.sqr.SetTestSeed(append(testSeed, 'q'))
+	for range 3 {
+		if err := r.acct.Spend(each, 0); err != nil {
+			return nil, err
+		}
 	}
 	return r, nil
 }
@@ -58,21 +75,14 @@ func abs(x int64) int64 {
 	return x
 }
 
-// finish returns the totals to publish, spending the budget.
-func (r *release) finish(t totals) (totals, error) {
+// noisy returns hospital i's totals with its noise added (its own
+// computation, before encryption).
+func (r *release) noisy(i int, t totals) totals {
 	if r.epsilon == 0 {
-		return t, nil
+		return t
 	}
-	for range 3 {
-		if err := r.acct.Spend(r.epsilon/3, 0); err != nil {
-			return totals{}, err
-		}
-	}
-	return totals{
-		count: r.count.AddNoise(t.count),
-		sum:   r.sum.AddNoise(t.sum),
-		sumSq: r.sqr.AddNoise(t.sumSq),
-	}, nil
+	z := r.parties[i]
+	return totals{count: z.count.AddNoise(t.count), sum: z.sum.AddNoise(t.sum), sumSq: z.sqr.AddNoise(t.sumSq)}
 }
 
 // describe says how the budget was spent, for the report.
@@ -81,8 +91,10 @@ func (r *release) describe(cfg *config) string {
 		return "No differential-privacy noise (-epsilon 0): the figures are exact."
 	}
 	spent, _ := r.acct.Spent()
-	return fmt.Sprintf("Differential privacy (package dp): budget epsilon = %g in all (spent %g), a third each on count, sum and sum of squares,\n"+
-		"  exact discrete Laplace noise of scale %.3g, %.3g and %.3g (values clamped to [%s, %s]); mean and variance are derived from them.",
-		r.epsilon, spent, r.count.Scale(), r.sum.Scale()/csvio.Scale, r.sqr.Scale()/(csvio.Scale*csvio.Scale),
+	z := r.parties[0]
+	return fmt.Sprintf("Differential privacy (package dp): epsilon = %g in all (spent %g), a third each on count, sum and sum of squares.\n"+
+		"  Each hospital added exact discrete Laplace noise (scales %.3g, %.3g, %.3g) to its own totals before encrypting,\n"+
+		"  so no one ever saw exact joint totals; values were clamped to [%s, %s]. Mean and variance derive from the noisy totals.",
+		r.epsilon, spent, z.count.Scale(), z.sum.Scale()/csvio.Scale, z.sqr.Scale()/(csvio.Scale*csvio.Scale),
 		csvio.FormatDecimal(cfg.lo), csvio.FormatDecimal(cfg.hi))
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/veil-go/veil/internal/csvio"
@@ -17,25 +18,31 @@ func writeReport(w io.Writer, cfg *config, ps []party, res *result) {
 	rows := 0
 	for i, p := range ps {
 		rows += len(p.values)
-		state := "online throughout"
-		for _, d := range cfg.drop {
-			if d == i {
-				state = "went offline after sending its ciphertexts"
-			}
+		state := "sent its encrypted totals; not needed for decryption"
+		if slices.Contains(res.decryptor, i) {
+			state = "sent its encrypted totals; took part in decryption"
+		}
+		if slices.Contains(cfg.drop, i) {
+			state = "sent its encrypted totals, then went offline (its data still counts)"
 		}
 		fmt.Fprintf(&b, "  party %d, %s: %d rows from %s; %s\n", i, p.name, len(p.values), p.source, state)
 	}
+	b.WriteString("  an aggregator (holds no key and no data) relayed the rounds and added the ciphertexts\n")
+	fmt.Fprintf(&b, "  (%d rows in all; no row left its hospital)\n", rows)
 	b.WriteString("\nWhat happened\n")
 	fmt.Fprintf(&b, "  %s\n", res.scheme)
 	for _, ph := range res.phases {
 		fmt.Fprintf(&b, "  - %s\n", ph)
+	}
+	for _, n := range res.notes {
+		fmt.Fprintf(&b, "  Note: %s\n", n)
 	}
 	b.WriteString("\nWhat was revealed\n")
 	fmt.Fprintf(&b, "  %s\n", res.revealed)
 	if res.dpNote != "" {
 		fmt.Fprintf(&b, "  %s\n", res.dpNote)
 	}
-	b.WriteString("\nResult\n")
+	fmt.Fprintf(&b, "\nResult: statistics of column %q over all %d hospitals\n", cfg.column, len(ps))
 	fmt.Fprintf(&b, "  count     %.0f\n", res.Count)
 	fmt.Fprintf(&b, "  sum       %.2f\n", res.Sum)
 	fmt.Fprintf(&b, "  mean      %.4f\n", res.Mean)

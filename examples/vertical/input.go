@@ -63,8 +63,8 @@ func readHolder(name, file, key, column string) (*holder, error) {
 }
 
 // synthetic makes a bank and a shop with rows customers each, about 60% of
-// them shared: income lognormal around 50,000, spending about 20% of
-// income plus noise. Demo data only, the same for a seed on every machine.
+// them shared: income lognormal around 50,000, spending 3,000 plus
+// 15% of income plus noise. Demo data only, the same for a seed on every machine.
 func synthetic(rows int, seed int64, x, y string) (bank, shop *holder, err error) {
 	g, err := csvio.NewSynthetic("vertical", seed)
 	if err != nil {
@@ -87,7 +87,7 @@ func synthetic(rows int, seed int64, x, y string) (bank, shop *holder, err error
 		if !ok {
 			inc = 50000 * math.Exp(0.4*g.Normal())
 		}
-		spend := float64(csvio.Cents(math.Max(0, 0.2*inc+2000*g.Normal()))) / csvio.Scale
+		spend := float64(csvio.Cents(math.Max(0, 3000+0.15*inc+2000*g.Normal()))) / csvio.Scale
 		shop.ids = append(shop.ids, fmt.Sprintf("cust-%07d", k))
 		shop.values = append(shop.values, spend)
 	}

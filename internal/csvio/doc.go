@@ -23,4 +23,9 @@
 // cause with errors.Is. Leading and trailing spaces around values are
 // ignored; a UTF-8 byte order mark before the header is skipped; every row
 // must have as many fields as the header.
+//
+// Two small helpers serve the examples' demo runs: [Synthetic], a
+// deterministic stream (AES-CTR keyed by a hash of the program name and
+// -seed) for the data they make up when given no files, and [FormatBytes]
+// for their reports.
 package csvio

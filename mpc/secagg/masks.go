@@ -40,6 +40,7 @@ func applyMasks(dst []uint64, jobs []maskJob, workers int) {
 	chunks := (len(dst) + maskChunk - 1) / maskChunk
 	workers = max(1, min(workers, chunks))
 	var next atomic.Int64
+	zero := make([]byte, 8*maskChunk) // keystream source, read-only
 	work := func() {
 		buf := make([]byte, 8*maskChunk)
 		for {
@@ -50,7 +51,7 @@ func applyMasks(dst []uint64, jobs []maskJob, workers int) {
 			lo := c * maskChunk
 			hi := min(lo+maskChunk, len(dst))
 			for _, j := range jobs {
-				expandInto(buf[:8*(hi-lo)], j.block, lo)
+				expandInto(buf[:8*(hi-lo)], zero, j.block, lo)
 				addWords(dst[lo:hi], buf, j.neg)
 			}
 		}
@@ -66,12 +67,12 @@ func applyMasks(dst []uint64, jobs []maskJob, workers int) {
 	wg.Wait()
 }
 
-// expandInto writes the keystream bytes starting at word lo into buf.
-func expandInto(buf []byte, block cipher.Block, lo int) {
+// expandInto writes the keystream bytes starting at word lo into buf,
+// XORing them onto zero (at least as long as buf, all zero bytes).
+func expandInto(buf, zero []byte, block cipher.Block, lo int) {
 	var iv [aes.BlockSize]byte
 	binary.BigEndian.PutUint64(iv[8:], uint64(lo)/2) // 2 words per block
-	clear(buf)
-	cipher.NewCTR(block, iv[:]).XORKeyStream(buf, buf)
+	cipher.NewCTR(block, iv[:]).XORKeyStream(buf, zero[:len(buf)])
 }
 
 func addWords(d []uint64, b []byte, neg bool) {

@@ -1,6 +1,7 @@
 package secagg
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -89,4 +90,54 @@ func TestOneClientLeftAborts(t *testing.T) {
 	require.NoError(t, err)
 	_, err = simulate(t, cfg, [][]uint64{{5}, {7}}, map[int]int{1: dropBeforeInput})
 	require.ErrorIs(t, err, ErrTooManyDropouts)
+}
+
+// The chunked, parallel mask kernel equals one sequential AES-CTR stream.
+func TestApplyMasksMatchesSequentialStream(t *testing.T) {
+	key := []byte("0123456789abcdef")
+	for _, dim := range []int{1, 2, maskChunk - 1, maskChunk, 2*maskChunk + 3} {
+		for _, w := range []int{1, 3} {
+			add, err := newMaskJob(key, false)
+			require.NoError(t, err)
+			dst := make([]uint64, dim)
+			applyMasks(dst, []maskJob{add}, w)
+			stream := make([]byte, 8*dim)
+			expandInto(stream, make([]byte, 8*dim), add.block, 0)
+			for i := range dst {
+				require.Equal(t, binary.LittleEndian.Uint64(stream[8*i:]), dst[i], "dim %d word %d", dim, i)
+			}
+			sub, err := newMaskJob(key, true)
+			require.NoError(t, err)
+			applyMasks(dst, []maskJob{sub}, w)
+			assert.Equal(t, make([]uint64, dim), dst)
+		}
+	}
+}
+
+// Noise shares are added inside the masking: the sum carries exactly the
+// counted clients' shares, and a dropped client's share is not in it.
+func TestNoiseHook(t *testing.T) {
+	cfg, err := NewConfig(5, 3, WithThreshold(2))
+	require.NoError(t, err)
+	noise := WithNoise(func(dim int) ([]int64, error) {
+		z := make([]int64, dim)
+		for i := range z {
+			z[i] = int64(-7 * (i + 1))
+		}
+		return z, nil
+	})
+	in := randomInputs(rand.New(rand.NewPCG(8, 8)), 5, 3, 1000)
+	res, err := simulate(t, cfg, in, map[int]int{3: dropBeforeInput}, noise)
+	require.NoError(t, err)
+	want := plainSum(in, res.Counted, 3)
+	for i := range want {
+		want[i] += uint64(int64(-7*(i+1)) * int64(len(res.Counted)))
+	}
+	assert.Equal(t, want, res.Sum)
+	// A noise function that fails or returns the wrong length is an error.
+	bad := WithNoise(func(int) ([]int64, error) { return []int64{1}, nil })
+	_, err = simulate(t, cfg, in, nil, bad)
+	assert.ErrorIs(t, err, ErrInvalidParams)
+	_, err = NewClient(cfg, 1, WithNoise(nil))
+	assert.ErrorIs(t, err, ErrInvalidParams)
 }

@@ -3,6 +3,7 @@ package secagg
 import (
 	"context"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -136,4 +137,64 @@ func TestRunnerTLSLoopback(t *testing.T) {
 	counted := []int{1, 2, 3, 5, 6}
 	assert.Equal(t, counted, res.Counted)
 	assert.Equal(t, plainSum(in, counted, dim), res.Sum)
+}
+
+// When the server goes away mid-round, every client returns promptly with a
+// transport error, and no goroutine is left behind.
+func TestRunnerServerVanishes(t *testing.T) {
+	before := runtime.NumGoroutine()
+	const n = 4
+	cfg, err := NewConfig(n, 2, WithThreshold(2))
+	require.NoError(t, err)
+	meshes, err := transport.NewMemStar(n+1, transport.Options{})
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	errs := make([]error, n+1)
+	for i := 1; i <= n; i++ {
+		wg.Go(func() { errs[i] = RunClient(context.Background(), meshes[i], cfg, []uint64{1, 2}) })
+	}
+	// The server reads the advertised keys, then disappears.
+	for i := 1; i <= n; i++ {
+		c, err := meshes[0].Conn(i)
+		require.NoError(t, err)
+		_, err = c.Recv(context.Background())
+		require.NoError(t, err)
+	}
+	start := time.Now()
+	require.NoError(t, meshes[0].Close())
+	wg.Wait()
+	assert.Less(t, time.Since(start), 2*time.Second)
+	for i := 1; i <= n; i++ {
+		assert.ErrorIs(t, errs[i], transport.ErrClosed, "client %d", i)
+		_ = meshes[i].Close()
+	}
+	// (A polling loop: assert.Eventually runs its condition on a goroutine.)
+	deadline := time.Now().Add(2 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if runtime.NumGoroutine() > before {
+		t.Errorf("goroutines leaked")
+		buf := make([]byte, 1<<16)
+		t.Logf("%d goroutines, %d before:\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
+	}
+}
+
+// Cancelling the server's context ends RunServer promptly with the context
+// error.
+func TestRunnerServerCancel(t *testing.T) {
+	const n = 3
+	cfg, err := NewConfig(n, 2, WithThreshold(1))
+	require.NoError(t, err)
+	meshes, err := transport.NewMemStar(n+1, transport.Options{})
+	require.NoError(t, err)
+	defer func() {
+		for _, m := range meshes {
+			_ = m.Close()
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err = RunServer(ctx, meshes[0], cfg) // no client ever speaks
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
 }

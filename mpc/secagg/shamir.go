@@ -1,98 +1,185 @@
 package secagg
 
 import (
+	"encoding/binary"
 	"fmt"
 	"io"
-	"math/big"
+	"math/bits"
 )
 
-// Shamir secret sharing of 32-byte secrets over the prime field GF(p),
-// p = 2^256 + 297 (the smallest prime above 2^256), so every 32-byte string
-// is a field element. The share of holder x (a client id, never 0) is the
-// value at x of a random polynomial of degree t-1 whose constant term is the
-// secret; any t shares determine the secret and t-1 reveal nothing.
+// Shamir secret sharing of 32-byte secrets. A secret, read as a 256-bit
+// big-endian integer, is cut into five limbs of 60 bits (the last holds the
+// top 16 bits), and each limb is shared on its own over the prime field
+// GF(p), p = 2^61 - 1 (a Mersenne prime, so products reduce with shifts).
+// The share of holder x (a client id, never 0) is, per limb, the value at x
+// of a random polynomial of degree t-1 whose constant term is the limb; any
+// t shares determine every limb and t-1 reveal nothing about any of them.
+// A share is the five field elements, 8 bytes each, big-endian.
+//
+// (Package mpc also has Shamir sharing over 2^61-1, but it evaluates at the
+// fixed points 1..n; SecAgg+ shares among a client's k neighbours only.)
 
-// shareSize is the encoded size of one share value (big-endian, fixed size).
-const shareSize = 33
-
-var fieldP = func() *big.Int {
-	p := new(big.Int).Lsh(big.NewInt(1), 256)
-	return p.Add(p, big.NewInt(297))
-}()
+const (
+	fieldP    = 1<<61 - 1
+	limbBits  = 60
+	limbs     = 5 // ceil(256 / 60)
+	shareSize = 8 * limbs
+	limbMask  = 1<<limbBits - 1
+	topBits   = 256 - limbBits*(limbs-1) // bits in the last limb
+)
 
 type shareValue [shareSize]byte
 
-// shamirSplit returns the shares of secret for holders xs (distinct,
-// non-zero) with threshold t, drawing coefficients from r.
-func shamirSplit(secret []byte, xs []int, t int, r io.Reader) ([]shareValue, error) {
-	if len(secret) != 32 || t < 1 || t > len(xs) {
-		return nil, fmt.Errorf("%w: shamir: secret of %d bytes, threshold %d, %d holders", ErrInvalidParams, len(secret), t, len(xs))
+func fMul(a, b uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	r := (lo & fieldP) + (lo>>61 | hi<<3)
+	if r >= fieldP {
+		r -= fieldP
 	}
-	coeffs := make([]*big.Int, t)
-	coeffs[0] = new(big.Int).SetBytes(secret)
-	for i := 1; i < t; i++ {
-		c, err := randField(r)
-		if err != nil {
-			return nil, err
-		}
-		coeffs[i] = c
+	return r
+}
+
+func fAdd(a, b uint64) uint64 {
+	s := a + b
+	if s >= fieldP {
+		s -= fieldP
 	}
-	out := make([]shareValue, len(xs))
-	acc, bx := new(big.Int), new(big.Int)
-	for k, x := range xs {
-		if x <= 0 {
-			return nil, fmt.Errorf("%w: shamir: holder %d", ErrInvalidParams, x)
+	return s
+}
+
+func fSub(a, b uint64) uint64 {
+	if a >= b {
+		return a - b
+	}
+	return a + fieldP - b
+}
+
+func fInv(a uint64) uint64 { // a^(p-2), a != 0
+	r, b := uint64(1), a
+	for e := uint64(fieldP - 2); e > 0; e >>= 1 {
+		if e&1 == 1 {
+			r = fMul(r, b)
 		}
-		bx.SetInt64(int64(x))
-		acc.Set(coeffs[t-1])
-		for i := t - 2; i >= 0; i-- { // Horner
-			acc.Mul(acc, bx)
-			acc.Add(acc, coeffs[i])
-			acc.Mod(acc, fieldP)
+		b = fMul(b, b)
+	}
+	return r
+}
+
+// secretLimbs cuts a 32-byte big-endian secret into limbs, least
+// significant first.
+func secretLimbs(secret []byte) [limbs]uint64 {
+	var w [4]uint64 // little-endian words of the 256-bit integer
+	for i := range w {
+		w[i] = binary.BigEndian.Uint64(secret[32-8*(i+1):])
+	}
+	var l [limbs]uint64
+	for i := range l {
+		bit := limbBits * i
+		word, off := bit/64, uint(bit%64)
+		v := w[word] >> off
+		if off > 64-limbBits && word+1 < len(w) {
+			v |= w[word+1] << (64 - off)
 		}
-		acc.FillBytes(out[k][:])
+		l[i] = v & limbMask
+	}
+	return l
+}
+
+// limbsSecret is the inverse of secretLimbs; it fails if a limb is out of
+// range (the shares were not of a 32-byte secret).
+func limbsSecret(l [limbs]uint64) ([]byte, error) {
+	for i, v := range l {
+		if v > limbMask || (i == limbs-1 && v >= 1<<topBits) {
+			return nil, fmt.Errorf("%w: shares do not reconstruct a 32-byte secret", ErrMalformed)
+		}
+	}
+	var w [4]uint64
+	for i, v := range l {
+		bit := limbBits * i
+		word, off := bit/64, uint(bit%64)
+		w[word] |= v << off
+		if off > 64-limbBits && word+1 < len(w) {
+			w[word+1] |= v >> (64 - off)
+		}
+	}
+	out := make([]byte, 32)
+	for i := range w {
+		binary.BigEndian.PutUint64(out[32-8*(i+1):], w[i])
 	}
 	return out, nil
 }
 
-func randField(r io.Reader) (*big.Int, error) {
-	// Rejection sampling of 257-bit strings: accepted with probability ~1/2.
-	var b [shareSize]byte
-	for {
-		if _, err := io.ReadFull(r, b[:]); err != nil {
-			return nil, fmt.Errorf("secagg: randomness: %w", err)
+// shamirSplit returns the shares of secret for holders xs (distinct,
+// positive) with threshold t, drawing coefficients from r.
+func shamirSplit(secret []byte, xs []int, t int, r io.Reader) ([]shareValue, error) {
+	if len(secret) != 32 || t < 1 || t > len(xs) {
+		return nil, fmt.Errorf("%w: shamir: secret of %d bytes, threshold %d, %d holders", ErrInvalidParams, len(secret), t, len(xs))
+	}
+	// coeffs[l*t+d] is the degree-d coefficient of limb l's polynomial.
+	coeffs := make([]uint64, limbs*t)
+	if err := randField(coeffs, r); err != nil {
+		return nil, err
+	}
+	sl := secretLimbs(secret)
+	for l := range limbs {
+		coeffs[l*t] = sl[l]
+	}
+	out := make([]shareValue, len(xs))
+	for k, x := range xs {
+		if x <= 0 || x >= fieldP {
+			return nil, fmt.Errorf("%w: shamir: holder %d", ErrInvalidParams, x)
 		}
-		b[0] &= 1
-		v := new(big.Int).SetBytes(b[:])
-		if v.Cmp(fieldP) < 0 {
-			return v, nil
+		bx := uint64(x)
+		for l := range limbs {
+			c := coeffs[l*t : (l+1)*t]
+			acc := c[t-1]
+			for d := t - 2; d >= 0; d-- { // Horner
+				acc = fAdd(fMul(acc, bx), c[d])
+			}
+			binary.BigEndian.PutUint64(out[k][8*l:], acc)
 		}
 	}
+	clear(coeffs)
+	return out, nil
+}
+
+// randField fills dst with uniform field elements read from r.
+func randField(dst []uint64, r io.Reader) error {
+	buf := make([]byte, 8*len(dst))
+	if _, err := io.ReadFull(r, buf); err != nil {
+		return fmt.Errorf("secagg: randomness: %w", err)
+	}
+	var one [8]byte
+	for i := range dst {
+		v := binary.LittleEndian.Uint64(buf[8*i:]) & fieldP
+		for v == fieldP { // probability 2^-61
+			if _, err := io.ReadFull(r, one[:]); err != nil {
+				return fmt.Errorf("secagg: randomness: %w", err)
+			}
+			v = binary.LittleEndian.Uint64(one[:]) & fieldP
+		}
+		dst[i] = v
+	}
+	clear(buf)
+	return nil
 }
 
 // shamirCombine recovers the 32-byte secret from the first t of the shares
-// ys held by xs (distinct, non-zero). It fails if a share is not a field
-// element or the result is not a 32-byte value.
+// ys held by xs (distinct, positive). It fails if a share is not made of
+// field elements or the result is not a 32-byte value.
 func shamirCombine(xs []int, ys []shareValue, t int) ([]byte, error) {
 	if t < 1 || len(xs) < t || len(ys) != len(xs) {
 		return nil, fmt.Errorf("%w: %d shares, threshold %d", ErrTooManyDropouts, len(xs), t)
 	}
 	xs, ys = xs[:t], ys[:t]
-	// Secret = sum_i y_i * prod_{j!=i} x_j / (x_j - x_i).
-	num := big.NewInt(1)
-	bx := new(big.Int)
-	for _, x := range xs {
-		num.Mul(num, bx.SetInt64(int64(x)))
-		num.Mod(num, fieldP)
-	}
-	sum, den, term, y := new(big.Int), new(big.Int), new(big.Int), new(big.Int)
+	// lambda_i = prod_{j != i} x_j / (x_j - x_i): the secret is
+	// sum_i lambda_i y_i.
+	lambda := make([]uint64, t)
 	for i, xi := range xs {
-		y.SetBytes(ys[i][:])
-		if y.Cmp(fieldP) >= 0 {
-			return nil, fmt.Errorf("%w: share is not a field element", ErrMalformed)
+		if xi <= 0 || xi >= fieldP {
+			return nil, fmt.Errorf("%w: share holder %d", ErrMalformed, xi)
 		}
-		// lambda_i = num / (x_i * prod_{j != i} (x_j - x_i))
-		den.SetInt64(int64(xi))
+		num, den := uint64(1), uint64(1)
 		for j, xj := range xs {
 			if j == i {
 				continue
@@ -100,22 +187,20 @@ func shamirCombine(xs []int, ys []shareValue, t int) ([]byte, error) {
 			if xj == xi {
 				return nil, fmt.Errorf("%w: repeated share holder %d", ErrMalformed, xi)
 			}
-			den.Mul(den, bx.SetInt64(int64(xj-xi)))
-			den.Mod(den, fieldP)
+			num = fMul(num, uint64(xj)%fieldP)
+			den = fMul(den, fSub(uint64(xj)%fieldP, uint64(xi)))
 		}
-		if den.ModInverse(den, fieldP) == nil {
-			return nil, fmt.Errorf("%w: share holder 0", ErrMalformed)
+		lambda[i] = fMul(num, fInv(den))
+	}
+	var l [limbs]uint64
+	for i := range xs {
+		for k := range limbs {
+			y := binary.BigEndian.Uint64(ys[i][8*k:])
+			if y >= fieldP {
+				return nil, fmt.Errorf("%w: share is not made of field elements", ErrMalformed)
+			}
+			l[k] = fAdd(l[k], fMul(lambda[i], y))
 		}
-		term.Mul(num, den)
-		term.Mod(term, fieldP)
-		term.Mul(term, y)
-		sum.Add(sum, term)
 	}
-	sum.Mod(sum, fieldP)
-	if sum.BitLen() > 256 {
-		return nil, fmt.Errorf("%w: shares do not reconstruct a 32-byte secret", ErrMalformed)
-	}
-	out := make([]byte, 32)
-	sum.FillBytes(out)
-	return out, nil
+	return limbsSecret(l)
 }

@@ -53,10 +53,40 @@ func TestShamirRejects(t *testing.T) {
 	require.NoError(t, err)
 	_, err = shamirCombine([]int{1, 1}, ys, 2)
 	assert.ErrorIs(t, err, ErrMalformed)
+	_, err = shamirCombine([]int{0, 1}, ys, 2)
+	assert.ErrorIs(t, err, ErrMalformed)
 	var big shareValue
 	for i := range big {
 		big[i] = 0xff
 	}
 	_, err = shamirCombine([]int{1, 2}, []shareValue{big, ys[1]}, 2)
 	assert.ErrorIs(t, err, ErrMalformed)
+	// With t = 1 a share is the limbs themselves: an out-of-range top limb
+	// is not a 32-byte secret.
+	var top shareValue
+	top[8*limbs-2] = 1 // limb 4 = 2^8: in range
+	_, err = shamirCombine([]int{1}, []shareValue{top}, 1)
+	require.NoError(t, err)
+	top[8*limbs-3] = 1 // limb 4 >= 2^16
+	_, err = shamirCombine([]int{1}, []shareValue{top}, 1)
+	assert.ErrorIs(t, err, ErrMalformed)
+}
+
+func TestLimbsRoundTrip(t *testing.T) {
+	for range 100 {
+		s := make([]byte, 32)
+		_, _ = rand.Read(s)
+		got, err := limbsSecret(secretLimbs(s))
+		require.NoError(t, err)
+		require.Equal(t, s, got)
+	}
+	ones := make([]byte, 32)
+	for i := range ones {
+		ones[i] = 0xff
+	}
+	l := secretLimbs(ones)
+	assert.Equal(t, uint64(1<<topBits-1), l[limbs-1])
+	got, err := limbsSecret(l)
+	require.NoError(t, err)
+	assert.Equal(t, ones, got)
 }

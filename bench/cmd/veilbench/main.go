@@ -9,6 +9,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -37,12 +38,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	minTime := fs.Duration("min-time", 0, "repeat each measurement at least this long (default 100ms quick, 1s full)")
 	shared := fs.Bool("shared", false, "label the figures as measured while the machine was shared")
 	list := fs.Bool("list", false, "list the kernels and exit")
+	from := fs.String("from", "", "measure nothing: rebuild the table, -plot and -markdown-out from a -json `FILE` of an earlier run")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "veilbench: unexpected argument %q\n", fs.Arg(0))
 		return 2
+	}
+	if *from != "" {
+		rep, err := readReport(*from)
+		if err != nil {
+			fmt.Fprintf(stderr, "veilbench: %v\n", err)
+			return 1
+		}
+		return report(stdout, stderr, rep.Machine, rep.Rows, 0, "", *plotDir, *mdOut, rep.Command)
 	}
 	cases := bench.Select(bench.Cases(), *filter)
 	if *list {
@@ -69,7 +79,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	machine := bench.ThisMachine()
 	machine.Quick, machine.Shared = *quick, *shared
-	fmt.Fprintf(stdout, "Machine: %s. Total %s.\n\n", machine, time.Since(start).Round(100*time.Millisecond))
+	return report(stdout, stderr, machine, rows, time.Since(start), *jsonOut, *plotDir, *mdOut,
+		"go run ./bench/cmd/veilbench "+argsString(args))
+}
+
+// report prints the table and writes the JSON, charts and RESULTS.md that
+// were asked for. The exit status is 1 if a kernel failed.
+func report(stdout, stderr io.Writer, machine bench.Machine, rows []bench.Row, took time.Duration, jsonOut, plotDir, mdOut, command string) int {
+	fmt.Fprintf(stdout, "Machine: %s.", machine)
+	if took > 0 {
+		fmt.Fprintf(stdout, " Total %s.", took.Round(100*time.Millisecond))
+	}
+	fmt.Fprint(stdout, "\n\n")
 	if err := bench.WriteMarkdown(stdout, rows); err != nil {
 		fmt.Fprintf(stderr, "veilbench: %v\n", err)
 		return 1
@@ -80,37 +101,53 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			status = 1
 		}
 	}
-	if *jsonOut != "" {
-		if err := writeFile(*jsonOut, func(w io.Writer) error {
-			return bench.WriteJSON(w, bench.Report{Machine: machine, Rows: rows})
+	if jsonOut != "" {
+		if err := writeFile(jsonOut, func(w io.Writer) error {
+			return bench.WriteJSON(w, bench.Report{Machine: machine, Command: command, Rows: rows})
 		}); err != nil {
 			fmt.Fprintf(stderr, "veilbench: %v\n", err)
 			return 1
 		}
 	}
 	var charts []string
-	if *plotDir != "" {
-		if charts, err = bench.WritePlots(*plotDir, rows); err != nil {
+	if plotDir != "" {
+		var err error
+		if charts, err = bench.WritePlots(plotDir, rows); err != nil {
 			fmt.Fprintf(stderr, "veilbench: %v\n", err)
 			return 1
 		}
-		fmt.Fprintf(stderr, "veilbench: wrote %d charts to %s\n", len(charts), *plotDir)
+		fmt.Fprintf(stderr, "veilbench: wrote %d charts to %s\n", len(charts), plotDir)
 	}
-	if *mdOut != "" {
+	if mdOut != "" {
 		rel := ""
-		if *plotDir != "" {
-			if r, err := filepath.Rel(filepath.Dir(*mdOut), *plotDir); err == nil {
+		if plotDir != "" {
+			if r, err := filepath.Rel(filepath.Dir(mdOut), plotDir); err == nil {
 				rel = filepath.ToSlash(r)
 			}
 		}
-		if err := writeFile(*mdOut, func(w io.Writer) error {
-			return bench.WriteResults(w, machine, rows, rel, charts, "go run ./bench/cmd/veilbench "+argsString(args))
+		if err := writeFile(mdOut, func(w io.Writer) error {
+			return bench.WriteResults(w, machine, rows, rel, charts, command)
 		}); err != nil {
 			fmt.Fprintf(stderr, "veilbench: %v\n", err)
 			return 1
 		}
 	}
 	return status
+}
+
+func readReport(path string) (*bench.Report, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var rep bench.Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(rep.Rows) == 0 {
+		return nil, fmt.Errorf("%s: no rows", path)
+	}
+	return &rep, nil
 }
 
 func argsString(args []string) string {
