@@ -147,13 +147,21 @@ func Receive(ctx context.Context, conn transport.Conn, items [][]byte, opts ...O
 	if err != nil {
 		return nil, fmt.Errorf("kkrt: base OT: %w", err)
 	}
+	// The digests in bin order, so that the OT workers read them in
+	// sequence (the scatter's random writes do not stall).
+	binDigest := make([]digest, bins)
+	for b, u := range ct.bins {
+		if u >= 0 {
+			binDigest[b] = uniq[u]
+		}
+	}
 	vals := make([]digest, n)
 	err = otr.ExtendFunc(ctx, bins, func(first int, d ot.Matrix) {
 		s := newScratch()
 		var c [1][CodeWidth / 64]uint64
 		for j := range d.Rows {
 			if u := ct.bins[first+j]; u >= 0 {
-				h.codes(s, c[:], uniq[u], int(ct.fn[first+j]))
+				h.codes(s, c[:], binDigest[first+j], int(ct.fn[first+j]))
 				copy(d.Row(j), c[0][:])
 			}
 		}
