@@ -137,14 +137,11 @@ func dedupe(ds []digest, workers int) (uniq []digest, of []int32) {
 	for k < 12 && n>>(k+11) > 0 {
 		k++
 	}
-	part := func(d digest) int { return int(d[1] >> 32 >> (32 - k)) }
-	if k == 0 {
-		part = func(digest) int { return 0 }
-	}
+	shift := uint(64 - k) // a shift by 64 gives 0: one partition
 	p := 1 << k
 	start := make([]int, p+1)
 	for _, d := range ds {
-		start[part(d)+1]++
+		start[int(d[1]>>shift)+1]++
 	}
 	for i := range p {
 		start[i+1] += start[i]
@@ -153,7 +150,7 @@ func dedupe(ds []digest, workers int) (uniq []digest, of []int32) {
 	keys := make([]digest, n)
 	idx := make([]int32, n)
 	for i, d := range ds {
-		q := part(d)
+		q := int(d[1] >> shift)
 		keys[next[q]], idx[next[q]] = d, int32(i)
 		next[q]++
 	}
