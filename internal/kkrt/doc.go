@@ -54,12 +54,21 @@
 // # Cost (measured while the machine was shared by 8 engineers)
 //
 // Both parties in one process on 2 cores, 2^k x 2^k items (half shared),
-// BenchmarkPSI: about 890 bits per item in all (KKRT16: ~1000); CPU time
-// 0.07 s at 2^12, 0.4 s at 2^16, 1.0-1.4 s at 2^18, 5.2-6.8 s at 2^20 for
-// both parties together; wall time at 2^20 between 3.0 s (loopback TLS) and
-// 7 s depending on the load; peak heap ~470 MiB at 2^20 (inputs included).
-// Through psi (BenchmarkKKRTvsECDH) KKRT was 77x faster than ECDH in wall
-// time (40x in CPU) at 2^16.
+// BenchmarkPSI, one run each, figures varying with the load:
+//
+//	set size  wall (pipe / TLS)     CPU both parties  bytes/item  peak heap
+//	2^12      0.05 s / 0.03-0.05 s  0.04-0.06 s       112         <6 MiB
+//	2^16      0.2-0.35 s / 0.12-0.25 s  0.2-0.3 s     112         ~45 MiB
+//	2^18      0.6-1.0 s / 0.4-0.6 s 0.6-0.9 s         111         ~120 MiB
+//	2^20      2.1-3.4 s / 1.6-4.2 s 2.9-4.3 s         114         ~410 MiB
+//	2^22      - / 10-13 s           17.5 s            114         ~1.8 GiB
+//
+// bytes/item is both directions over one side's set: ~910 bits per item
+// (KKRT16: ~1000). Peak heap includes both parties' inputs. Through psi
+// (BenchmarkKKRTvsECDH, same inputs in one run): 2^16 in 0.22 s against
+// 16.6 s for ECDH, 2^18 in 0.84 s against 28 s (33x in wall time, 36x in
+// CPU), 2^20 in 3.4 s (of which ~1.3 s CPU per party is psi's own
+// deduplication).
 //
 // # Security model
 //
