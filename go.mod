@@ -6,6 +6,7 @@ require (
 	filippo.io/edwards25519 v1.2.0
 	github.com/gtank/ristretto255 v0.2.0
 	github.com/stretchr/testify v1.12.1
+	github.com/tuneinsight/lattigo/v5 v5.0.7
 	gonum.org/v1/plot v0.17.0
 )
 
@@ -18,7 +19,6 @@ require (
 	github.com/ajstarks/svgo v0.0.0-20211024235047-1546f124cd8b // indirect
 	github.com/golang/freetype v0.0.0-20170609003504-e2365dfdc4a0 // indirect
 	github.com/google/go-cmp v0.5.8 // indirect
-	github.com/tuneinsight/lattigo/v5 v5.0.7 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/crypto v0.59.0 // indirect
 	golang.org/x/exp v0.0.0-20230321023759-10a507213a29 // indirect
