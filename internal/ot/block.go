@@ -3,7 +3,6 @@ package ot
 import (
 	"crypto/aes"
 	"crypto/cipher"
-	"crypto/subtle"
 	"encoding/binary"
 )
 
@@ -59,9 +58,11 @@ func (h *CRHash) HashRows(out []Block, tweak uint64, rows []uint64, xlo, xhi uin
 		binary.LittleEndian.PutUint64(x, rows[2*j]^xlo)
 		binary.LittleEndian.PutUint64(x[8:], rows[2*j+1]^xhi)
 		h.pi.Encrypt(y, x) // y = pi(x)
-		binary.LittleEndian.PutUint64(x, binary.LittleEndian.Uint64(y)^(tweak+uint64(j)))
-		copy(x[8:], y[8:])
+		y0, y1 := binary.LittleEndian.Uint64(y), binary.LittleEndian.Uint64(y[8:])
+		binary.LittleEndian.PutUint64(x, y0^(tweak+uint64(j)))
+		binary.LittleEndian.PutUint64(x[8:], y1)
 		h.pi.Encrypt(x, x) // pi(pi(x) ^ i)
-		subtle.XORBytes(out[j][:], x, y)
+		binary.LittleEndian.PutUint64(out[j][:], binary.LittleEndian.Uint64(x)^y0)
+		binary.LittleEndian.PutUint64(out[j][8:], binary.LittleEndian.Uint64(x[8:])^y1)
 	}
 }

@@ -47,12 +47,14 @@ func (s *Sender) RandomOT(ctx context.Context, m int) ([][2]Block, error) {
 	h := NewCRHash()
 	d0, d1 := s.sw[0], s.sw[1]
 	err := s.ExtendFunc(ctx, m, func(first int, q Matrix) error {
-		x0 := make([]Block, q.Rows)
-		x1 := make([]Block, q.Rows)
-		h.HashRows(x0, base+uint64(first), q.Data, 0, 0)
-		h.HashRows(x1, base+uint64(first), q.Data, d0, d1)
-		for j := range q.Rows {
-			out[first+j] = [2]Block{x0[j], x1[j]}
+		x := make([]Block, q.Rows)
+		h.HashRows(x, base+uint64(first), q.Data, 0, 0)
+		for j := range x {
+			out[first+j][0] = x[j]
+		}
+		h.HashRows(x, base+uint64(first), q.Data, d0, d1)
+		for j := range x {
+			out[first+j][1] = x[j]
 		}
 		return nil
 	})

@@ -2,6 +2,8 @@ package ot
 
 import (
 	"context"
+	"crypto/aes"
+	"encoding/binary"
 	"errors"
 	"math/rand/v2"
 	"testing"
@@ -413,4 +415,25 @@ func TestCRHash(t *testing.T) {
 	require.NotEqual(t, a, h.Hash(2, 2, 3))
 	require.NotEqual(t, a, h.Hash(1, 3, 3))
 	require.NotEqual(t, a, h.Hash(1, 2, 4))
+
+	// The definition H(i, x) = pi(pi(x) ^ i) ^ pi(x), pi = AES under the
+	// fixed key, on a batch with tweaks i, i+1, ... and a row offset.
+	pi, err := aes.NewCipher(fixedKey[:])
+	require.NoError(t, err)
+	rows := []uint64{1, 2, 3, 4, 0xffffffffffffffff, 5}
+	out := make([]Block, 3)
+	h.HashRows(out, 40, rows, 7, 9)
+	for j := range out {
+		var x, y, z [16]byte
+		binary.LittleEndian.PutUint64(x[:], rows[2*j]^7)
+		binary.LittleEndian.PutUint64(x[8:], rows[2*j+1]^9)
+		pi.Encrypt(y[:], x[:])
+		z = y
+		binary.LittleEndian.PutUint64(z[:], binary.LittleEndian.Uint64(z[:])^uint64(40+j))
+		pi.Encrypt(z[:], z[:])
+		for k := range z {
+			z[k] ^= y[k]
+		}
+		require.Equal(t, Block(z), out[j])
+	}
 }
