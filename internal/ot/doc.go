@@ -38,10 +38,12 @@
 // [WithChunkRows] rows (about 1 MiB per message by default); chunks are
 // expanded and transposed on up to [WithWorkers] goroutines.
 //
-// Measured while the machine was shared (2 cores, load 5-10, both parties in
-// one process): about 1.1 million random OTs per second (IKNP, 2^20 OTs),
-// 2-4 million 512-bit extension rows per second, the block transpose at
-// 7-8 Gbit/s against 0.06-0.1 Gbit/s bit by bit, 128 base OTs in ~13 ms.
+// Measured here (2 cores, shared machine, both parties in one process;
+// BenchmarkRandomOT, BenchmarkTranspose, BenchmarkBaseOT): 5-7 million
+// random OTs per second at quiet moments (about 1 million under heavy
+// load), the block transpose at 7-10 Gbit/s against 0.05-0.1 Gbit/s bit by
+// bit, 128 base OTs in ~14 ms (about 3 scalar multiplications each over
+// both parties).
 //
 // Primitives: the PRG is AES-128-CTR (crypto/aes, AES-NI) keyed by each base
 // OT key with the counter starting at row offset/128; the

@@ -13,31 +13,58 @@ type Matrix struct {
 // Row returns row r's words; it aliases the matrix.
 func (m Matrix) Row(r int) []uint64 { return m.Data[r*m.Words : (r+1)*m.Words] }
 
-// swapStage is one stage of the 64x64 transpose: for every pair of rows
-// (k, k+j) in each 2j-block it swaps the high j-bit half of row k with the
-// low half of row k+j.
-func swapStage(a *[64]uint64, j uint, m uint64) {
-	for blk := 0; blk < 64; blk += 2 * int(j) {
-		lo := a[blk : blk+int(j) : blk+int(j)]
-		hi := a[blk+int(j) : blk+2*int(j) : blk+2*int(j)]
-		for k := range lo {
-			t := (lo[k]>>j ^ hi[k]) & m
-			lo[k] ^= t << j
-			hi[k] ^= t
-		}
-	}
-}
-
 // transpose64 transposes a 64x64 bit matrix in place: on return bit i of
 // a[k] is what bit k of a[i] was. Six stages of block swaps (Hacker's
-// Delight 7-3, least-significant-bit-first).
+// Delight 7-3, least-significant-bit-first): stage j swaps, for every pair
+// of rows (k, k+j) in each 2j-block, the high j-bit half of row k with the
+// low half of row k+j. The stages are written out with constant shifts.
 func transpose64(a *[64]uint64) {
-	swapStage(a, 32, 0x00000000FFFFFFFF)
-	swapStage(a, 16, 0x0000FFFF0000FFFF)
-	swapStage(a, 8, 0x00FF00FF00FF00FF)
-	swapStage(a, 4, 0x0F0F0F0F0F0F0F0F)
-	swapStage(a, 2, 0x3333333333333333)
-	swapStage(a, 1, 0x5555555555555555)
+	const (
+		m32 = 0x00000000FFFFFFFF
+		m16 = 0x0000FFFF0000FFFF
+		m8  = 0x00FF00FF00FF00FF
+		m4  = 0x0F0F0F0F0F0F0F0F
+		m2  = 0x3333333333333333
+		m1  = 0x5555555555555555
+	)
+	for k := 0; k < 32; k++ {
+		t := (a[k]>>32 ^ a[k+32]) & m32
+		a[k] ^= t << 32
+		a[k+32] ^= t
+	}
+	for b := 0; b < 64; b += 32 {
+		for k := b; k < b+16; k++ {
+			t := (a[k&63]>>16 ^ a[(k+16)&63]) & m16
+			a[k&63] ^= t << 16
+			a[(k+16)&63] ^= t
+		}
+	}
+	for b := 0; b < 64; b += 16 {
+		for k := b; k < b+8; k++ {
+			t := (a[k&63]>>8 ^ a[(k+8)&63]) & m8
+			a[k&63] ^= t << 8
+			a[(k+8)&63] ^= t
+		}
+	}
+	for b := 0; b < 64; b += 8 {
+		for k := b; k < b+4; k++ {
+			t := (a[k&63]>>4 ^ a[(k+4)&63]) & m4
+			a[k&63] ^= t << 4
+			a[(k+4)&63] ^= t
+		}
+	}
+	for b := 0; b < 64; b += 4 {
+		for k := b; k < b+2; k++ {
+			t := (a[k&63]>>2 ^ a[(k+2)&63]) & m2
+			a[k&63] ^= t << 2
+			a[(k+2)&63] ^= t
+		}
+	}
+	for k := 0; k < 64; k += 2 {
+		t := (a[k&63]>>1 ^ a[(k+1)&63]) & m1
+		a[k&63] ^= t << 1
+		a[(k+1)&63] ^= t
+	}
 }
 
 // colStride is the distance in bytes between consecutive columns of a
