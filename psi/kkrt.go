@@ -19,11 +19,15 @@ import (
 //	        bytes each, in a random order
 //	R -> S  (RevealToBoth) Matches: bitmap over the sender's stream order
 //
-// It serves Intersection (with or without RevealToBoth). It does not serve
-// Cardinality or Sum: in KKRT the receiver compares the sender's values
-// with its own OPRF outputs, so it learns which of its items matched, while
-// those modes promise it learns nothing about which. Join is not
-// implemented for KKRT yet. All three return ErrUnsupported; use ECDH.
+// It serves Intersection and Join (with or without RevealToBoth). In Join
+// mode each sender item also carries its payload sealed with AES-128-GCM
+// under a fresh key, sent masked by each of the item's 3 OPRF keys (16
+// bytes each): the receiver opens the payloads of its matches and sees
+// every payload's length, as with ECDH. It does not serve Cardinality or
+// Sum: in KKRT the receiver compares the sender's values with its own OPRF
+// outputs, so it learns which of its items matched, while those modes
+// promise it learns nothing about which. Both return ErrUnsupported; use
+// ECDH.
 //
 // Each party accepts a peer set of at most kkrt.DefaultMaxPeerItems (2^24)
 // distinct items with KKRT (the sender keeps ~81 bytes per receiver item).
@@ -38,8 +42,8 @@ type kkrtEngine struct{}
 
 // kkrtCheck rejects the modes KKRT cannot serve with its guarantees.
 func kkrtCheck(o Options) error {
-	if o.Mode != Intersection {
-		return fmt.Errorf("%w: KKRT serves Intersection only (in %s mode the receiver would learn which items match); use ECDH",
+	if o.Mode != Intersection && o.Mode != Join {
+		return fmt.Errorf("%w: KKRT serves Intersection and Join only (in %s mode the receiver would learn which items match); use ECDH",
 			ErrUnsupported, o.Mode)
 	}
 	return nil
@@ -79,6 +83,19 @@ func (kkrtEngine) receiver(ctx context.Context, conn transport.Conn, in *receive
 		matched[i] = true
 	}
 	res := &Result{Learned: true, Cardinality: len(kr.Intersection), Indices: in.indicesOf(matched)}
+	if o.Mode == Join {
+		if len(kr.Payloads) != len(kr.Intersection) {
+			return nil, c.wrap("kkrt", fmt.Errorf("%w: join without payloads", ErrMalformed))
+		}
+		payloadOf := make(map[int32][]byte, len(kr.Intersection))
+		for k, d := range kr.Intersection {
+			payloadOf[int32(d)] = kr.Payloads[k]
+		}
+		res.Payloads = make([][]byte, len(res.Indices))
+		for k, i := range res.Indices {
+			res.Payloads[k] = payloadOf[in.distinct[i]]
+		}
+	}
 	if o.RevealToBoth {
 		m := &Matches{N: uint32(peer.Count), Bitmap: make([]byte, (peer.Count+7)/8)}
 		for _, p := range kr.SenderMatches {
@@ -96,7 +113,11 @@ func (kkrtEngine) sender(ctx context.Context, conn transport.Conn, in *senderInp
 	if err := kkrtCheck(o); err != nil {
 		return nil, c.wrap("kkrt", err)
 	}
-	ks, err := kkrt.Send(ctx, conn, in.items, kkrtOptions(o)...)
+	opts := kkrtOptions(o)
+	if o.Mode == Join {
+		opts = append(opts, kkrt.WithPayloads(in.payloads))
+	}
+	ks, err := kkrt.Send(ctx, conn, in.items, opts...)
 	if err != nil {
 		return nil, c.wrap("kkrt", err)
 	}

@@ -1,6 +1,7 @@
 package psi
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -73,9 +74,36 @@ func TestKKRTLargerSets(t *testing.T) {
 	}
 }
 
+// TestKKRTJoinMatchesECDH: in Join mode KKRT and ECDH return the same
+// indices and payloads, equal to the plaintext join.
+func TestKKRTJoinMatchesECDH(t *testing.T) {
+	r := rand.New(rand.NewPCG(71, 72))
+	for ci, tc := range []struct{ onlyX, onlyY, shared int }{{0, 0, 0}, {5, 0, 0}, {0, 5, 0}, {0, 0, 1}, {30, 20, 25}, {150, 200, 100}} {
+		set, ys := genCase(r, tc.onlyX, tc.onlyY, tc.shared, ci%2 == 1, Join)
+		want := reference(set, ys)
+		var got [2]pairResult
+		for k, p := range []Protocol{ECDH, KKRT} {
+			o := Options{Protocol: p, Mode: Join, RevealToBoth: ci%2 == 0}
+			got[k] = runPair(t, set, ys, o, o)
+			require.NoError(t, got[k].recvErr, p.String())
+			require.NoError(t, got[k].sendErr, p.String())
+			require.Equal(t, want.recvIdx, got[k].recv.Indices, p.String())
+			require.Len(t, got[k].recv.Payloads, len(want.payloads), p.String())
+			for j := range want.payloads {
+				require.True(t, bytes.Equal(want.payloads[j], got[k].recv.Payloads[j]), "%s payload %d", p, j)
+			}
+			if o.RevealToBoth {
+				require.Equal(t, want.sendIdx, got[k].send.Indices, p.String())
+			}
+			require.Nil(t, got[k].send.Payloads)
+		}
+		require.Equal(t, got[0].recv.Indices, got[1].recv.Indices)
+	}
+}
+
 func TestKKRTUnsupportedModes(t *testing.T) {
 	r := rand.New(rand.NewPCG(65, 66))
-	for _, mode := range []Mode{Cardinality, Join, Sum} {
+	for _, mode := range []Mode{Cardinality, Sum} {
 		set, ys := genCase(r, 5, 5, 5, false, mode)
 		o := Options{Protocol: KKRT, Mode: mode}
 		pr := runPair(t, set, ys, o, o)

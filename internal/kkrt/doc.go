@@ -22,6 +22,12 @@
 //     in chunks; the receiver looks each value up in a hash table of its own
 //     n values. A hit means the item is in the intersection.
 //
+// With [WithPayloads] the sender also attaches a payload to each item (a
+// join): the payload is sealed with AES-128-GCM under a fresh key, and the
+// key is sent masked by each of the item's 3 OPRF keys (the last 16 bytes
+// of the full OPRF output). The receiver opens the payloads of its matches
+// ([Result.Payloads]) and sees the length of every payload.
+//
 // Messages are streamed: OT rows travel in chunks of about 1 MiB and sender
 // values in chunks of [WithChunkItems] items; heavy steps run on a bounded
 // worker pool ([WithWorkers]). Traffic is about 1.27*512 bits per receiver

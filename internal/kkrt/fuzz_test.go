@@ -57,3 +57,21 @@ func FuzzValues(f *testing.F) {
 		require.Equal(t, b, again)
 	})
 }
+
+func FuzzPayloadValues(f *testing.F) {
+	it := PayloadItem{Tags: make([]byte, NumHashes*6), Sealed: make([]byte, 20)}
+	good, err := (&PayloadValues{Len: 6, Items: []PayloadItem{it, it}}).MarshalBinary()
+	require.NoError(f, err)
+	f.Add(good)
+	f.Add(good[:30])
+	f.Add([]byte{tagPayloads, 6, 0xff, 0xff, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var m PayloadValues
+		if m.UnmarshalBinary(b) != nil {
+			return
+		}
+		again, err := m.MarshalBinary()
+		require.NoError(t, err)
+		require.Equal(t, b, again)
+	})
+}

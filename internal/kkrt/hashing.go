@@ -249,13 +249,20 @@ func (h *hasher) codes(s *scratch, dst [][CodeWidth / 64]uint64, d digest, f0 in
 // value is the truncated OPRF output H(bin, row) with H = SHA-256 over the
 // bin index and the 512-bit row, cut to n bytes and returned as a key.
 func value(bin int, row []uint64, n int) digest {
+	sum := oprf(bin, row)
+	return truncate(sum[:], n)
+}
+
+// oprf is the full OPRF output SHA-256(bin || row): its first bytes are the
+// compared value, its last 16 bytes the key that unmasks a join payload's
+// key (the two never overlap: values are at most 16 bytes).
+func oprf(bin int, row []uint64) [sha256.Size]byte {
 	var buf [4 + CodeWidth/8]byte
 	binary.LittleEndian.PutUint32(buf[:], uint32(bin))
 	for k, w := range row[:CodeWidth/64] {
 		binary.LittleEndian.PutUint64(buf[4+8*k:], w)
 	}
-	sum := sha256.Sum256(buf[:])
-	return truncate(sum[:], n)
+	return sha256.Sum256(buf[:])
 }
 
 // truncate reads the first n (5..16) bytes of b as a key.

@@ -351,3 +351,61 @@ func TestCodesDefinition(t *testing.T) {
 	}
 	require.NotEqual(t, all[0], all[1])
 }
+
+func TestPayloads(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	for _, tc := range []struct{ nr, ns, overlap int }{{0, 0, 0}, {3, 0, 0}, {0, 4, 0}, {1, 1, 1}, {50, 80, 30}, {2000, 3000, 1500}} {
+		recv, send := sets(rng, tc.nr, tc.ns, tc.overlap, true)
+		payloads := make([][]byte, len(send))
+		byItem := map[string][]byte{}
+		for i, x := range send {
+			if p, ok := byItem[string(x)]; ok {
+				payloads[i] = p // copies carry the first copy's payload
+				continue
+			}
+			p := make([]byte, rng.IntN(300))
+			for k := range p {
+				p[k] = byte(rng.Uint32())
+			}
+			payloads[i], byItem[string(x)] = p, p
+		}
+		ctx := testCtx(t)
+		a, b := transport.Pipe("receiver", "sender", transport.Options{})
+		errc := make(chan error, 1)
+		go func() {
+			_, err := Send(ctx, b, send, WithPayloads(payloads), WithChunkItems(100))
+			errc <- err
+		}()
+		res, err := Receive(ctx, a, recv)
+		require.NoError(t, err)
+		require.NoError(t, <-errc)
+		require.Equal(t, reference(recv, send), res.Intersection)
+		require.Len(t, res.Payloads, len(res.Intersection))
+		for k, i := range res.Intersection {
+			require.Equal(t, string(byItem[string(recv[i])]), string(res.Payloads[k]), "item %d", i)
+		}
+	}
+	// Wrong number of payloads, or one too large.
+	_, err := Send(testCtx(t), nil, [][]byte{{1}}, WithPayloads(nil))
+	require.ErrorIs(t, err, ErrInvalidParams)
+	_, err = Receive(testCtx(t), nil, nil)
+	require.ErrorIs(t, err, ErrInvalidParams)
+	a, _ := transport.Pipe("x", "y", transport.Options{})
+	_, err = Send(testCtx(t), a, [][]byte{{1}, {2}}, WithPayloads([][]byte{{1}}))
+	require.ErrorIs(t, err, ErrInvalidParams)
+	_, err = Send(testCtx(t), a, [][]byte{{1}}, WithPayloads([][]byte{make([]byte, MaxPayload+1)}))
+	require.ErrorIs(t, err, ErrInvalidParams)
+}
+
+func TestOpenPayloadRejectsWrongKey(t *testing.T) {
+	var it PayloadItem
+	keys := [NumHashes][16]byte{{1}, {2}, {3}}
+	require.NoError(t, sealPayload(&it, [16]byte{9}, &keys, []byte("secret")))
+	for f := range NumHashes {
+		pl, ok := openPayload(&it, f, keys[f])
+		require.True(t, ok)
+		require.Equal(t, "secret", string(pl))
+	}
+	_, ok := openPayload(&it, 0, keys[1])
+	require.False(t, ok)
+}

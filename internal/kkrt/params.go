@@ -64,6 +64,7 @@ type config struct {
 	chunkItems    int
 	minValueBytes int
 	maxPeerItems  int
+	payloads      [][]byte
 	rand          io.Reader
 	otOpts        []ot.Option
 }
@@ -86,6 +87,13 @@ func WithMinValueBytes(n int) Option { return func(c *config) { c.minValueBytes 
 // ErrProtocol before anything is allocated for it. The sender keeps 64
 // bytes per receiver cuckoo bin (about 81 bytes per receiver item).
 func WithMaxPeerItems(n int) Option { return func(c *config) { c.maxPeerItems = n } }
+
+// WithPayloads gives the sender one payload (at most [MaxPayload] bytes)
+// per item, aligned with its items: the receiver gets the payload of each
+// item in the intersection ([Result.Payloads]) and sees the length of every
+// payload. A duplicated item sends the payload of its first copy. Sender
+// only.
+func WithPayloads(payloads [][]byte) Option { return func(c *config) { c.payloads = payloads } }
 
 // WithOTOptions passes options to the OT extension (for example
 // ot.WithChunkRows). The width is always [CodeWidth].

@@ -41,7 +41,10 @@ type Result struct {
 	// them to its items with [SendResult.Order]. It lets a caller reveal the
 	// intersection to the sender too.
 	SenderMatches []int
-	Stats         Stats
+	// Payloads (when the sender sent payloads, see [WithPayloads]) holds
+	// the sender's payload of the item at Intersection[k] in Payloads[k].
+	Payloads [][]byte
+	Stats    Stats
 }
 
 // SendResult is the sender's output.
@@ -74,6 +77,9 @@ func prepare(conn transport.Conn, items [][]byte, opts []Option) (*party, error)
 	}
 	if len(items) > MaxItems {
 		return nil, fmt.Errorf("%w: %d items, more than %d", ErrInvalidParams, len(items), MaxItems)
+	}
+	if conn == nil {
+		return nil, fmt.Errorf("%w: nil connection", ErrInvalidParams)
 	}
 	p := &party{cfg: cfg, start: conn.Stats()}
 	p.uniq, p.of = dedupe(digestAll(items, cfg.workers), cfg.workers)
@@ -156,6 +162,10 @@ func Receive(ctx context.Context, conn transport.Conn, items [][]byte, opts ...O
 		}
 	}
 	vals := make([]digest, n)
+	var keys [][16]byte // join: each item's OPRF key
+	if sh.Payloads {
+		keys = make([][16]byte, n)
+	}
 	err = otr.ExtendFunc(ctx, bins, func(first int, d ot.Matrix) {
 		s := newScratch()
 		var c [1][CodeWidth / 64]uint64
@@ -168,7 +178,11 @@ func Receive(ctx context.Context, conn transport.Conn, items [][]byte, opts ...O
 	}, func(first int, t ot.Matrix) error {
 		for j := range t.Rows {
 			if u := ct.bins[first+j]; u >= 0 {
-				vals[u] = value(first+j, t.Row(j), vlen)
+				sum := oprf(first+j, t.Row(j))
+				vals[u] = truncate(sum[:], vlen)
+				if keys != nil {
+					copy(keys[u][:], sum[16:])
+				}
 			}
 		}
 		return nil
@@ -185,10 +199,42 @@ func Receive(ctx context.Context, conn transport.Conn, items [][]byte, opts ...O
 	matched := make([]bool, n)
 	found := make([][][2]int32, cfg.workers) // (receiver item, sender position)
 	var senderMatches []int
+	var payloads [][]byte
+	if sh.Payloads {
+		payloads = make([][]byte, n)
+	}
 	for remaining := sh.N; remaining > 0; {
 		raw, err := conn.Recv(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("kkrt: receiving values: %w", err)
+		}
+		if sh.Payloads {
+			var pv PayloadValues
+			if err := pv.UnmarshalBinary(raw); err != nil {
+				return nil, fmt.Errorf("kkrt: payload values from %q: %w", conn.Peer(), err)
+			}
+			if pv.Len != vlen || len(pv.Items) == 0 || len(pv.Items) > remaining {
+				return nil, fmt.Errorf("kkrt: payload values from %q: %w: %d items of %d-byte values with %d outstanding, want %d bytes",
+					conn.Peer(), ErrProtocol, len(pv.Items), pv.Len, remaining, vlen)
+			}
+			base := sh.N - remaining
+			remaining -= len(pv.Items)
+			for i := range pv.Items {
+				it := &pv.Items[i]
+				for f := range NumHashes {
+					u := tbl.lookup(truncate(it.Tags[f*vlen:], vlen))
+					if u < 0 {
+						continue
+					}
+					// A tag that matches by accident (probability 2^-40)
+					// fails to open and is not a match.
+					if pl, ok := openPayload(it, f, keys[u]); ok {
+						matched[u], payloads[u] = true, pl
+						senderMatches = append(senderMatches, base+i)
+					}
+				}
+			}
+			continue
 		}
 		var v Values
 		if err := v.UnmarshalBinary(raw); err != nil {
@@ -236,6 +282,9 @@ func Receive(ctx context.Context, conn transport.Conn, items [][]byte, opts ...O
 	for i, u := range of {
 		if matched[u] {
 			res.Intersection = append(res.Intersection, i)
+			if payloads != nil {
+				res.Payloads = append(res.Payloads, payloads[u])
+			}
 		}
 	}
 	sent, recv := statsSince(conn, start)
@@ -252,6 +301,16 @@ func Send(ctx context.Context, conn transport.Conn, items [][]byte, opts ...Opti
 	}
 	cfg, uniq, rnd, start := p.cfg, p.uniq, p.rnd, p.start
 	n := len(uniq)
+	if cfg.payloads != nil {
+		if len(cfg.payloads) != len(items) {
+			return nil, fmt.Errorf("%w: %d payloads for %d items", ErrInvalidParams, len(cfg.payloads), len(items))
+		}
+		for i, pl := range cfg.payloads {
+			if len(pl) > MaxPayload {
+				return nil, fmt.Errorf("%w: payload %d is %d bytes, above %d", ErrInvalidParams, i, len(pl), MaxPayload)
+			}
+		}
+	}
 	// Shuffle so that the order of the values says nothing about the order
 	// of the sender's input; order[p] is the input index streamed at p.
 	order := firstIndices(p.of, n)
@@ -276,7 +335,7 @@ func Send(ctx context.Context, conn transport.Conn, items [][]byte, opts ...Opti
 		return nil, fmt.Errorf("kkrt: receiver hello from %q: %w: %d items, above the limit %d (WithMaxPeerItems)",
 			conn.Peer(), ErrProtocol, rh.N, cfg.maxPeerItems)
 	}
-	hello := SenderHello{N: n}
+	hello := SenderHello{N: n, Payloads: cfg.payloads != nil}
 	_, _ = rnd.Read(hello.CodeKey[:])
 	msg, _ := hello.MarshalBinary()
 	if err := conn.Send(ctx, msg); err != nil {
@@ -297,6 +356,16 @@ func Send(ctx context.Context, conn transport.Conn, items [][]byte, opts ...Opti
 		return nil, fmt.Errorf("kkrt: OPRF: %w", err)
 	}
 	delta := ots.Delta()
+
+	result := &SendResult{Order: order}
+	if cfg.payloads != nil {
+		if err := sendPayloads(ctx, conn, cfg, h, q, delta, uniq, order, vlen, rnd); err != nil {
+			return nil, err
+		}
+		sent, recv := statsSince(conn, start)
+		result.Stats = Stats{Items: n, PeerItems: rh.N, Bins: rh.Bins, ValueBytes: vlen, BytesSent: sent, BytesReceived: recv}
+		return result, nil
+	}
 
 	// For each item and hash function f: F_{h_f(x)}(x, f) =
 	// H(bin, q_bin ^ (C(x, f) AND s)), truncated.
@@ -367,7 +436,8 @@ func Send(ctx context.Context, conn transport.Conn, items [][]byte, opts ...Opti
 		}
 	}
 	sent, recv := statsSince(conn, start)
-	return &SendResult{Order: order, Stats: Stats{Items: n, PeerItems: rh.N, Bins: rh.Bins, ValueBytes: vlen, BytesSent: sent, BytesReceived: recv}}, nil
+	result.Stats = Stats{Items: n, PeerItems: rh.N, Bins: rh.Bins, ValueBytes: vlen, BytesSent: sent, BytesReceived: recv}
+	return result, nil
 }
 
 // firstIndices returns, for each of n distinct items, the index of its first
