@@ -54,6 +54,9 @@ func WithRandomness(r io.Reader) Option { return func(c *config) { c.rand = r } 
 const (
 	defaultWidth = 128
 	maxWidth     = 2048
+	// maxChunkRows bounds WithChunkRows (the chunk header counts rows in
+	// 16-bit units of 128).
+	maxChunkRows = 1 << 22
 	// targetChunkBits is the default size of one extension message's body.
 	targetChunkBits = 8 << 20
 )
@@ -77,8 +80,8 @@ func newConfig(opts []Option) (*config, error) {
 	if c.chunkRows == 0 {
 		c.chunkRows = max(128, targetChunkBits/c.width/128*128)
 	}
-	if c.chunkRows < 0 || c.chunkRows%128 != 0 || c.chunkRows > 1<<24 {
-		return nil, fmt.Errorf("%w: chunk rows %d is not a positive multiple of 128 up to 2^24", ErrInvalidParams, c.chunkRows)
+	if c.chunkRows < 0 || c.chunkRows%128 != 0 || c.chunkRows > maxChunkRows {
+		return nil, fmt.Errorf("%w: chunk rows %d is not a positive multiple of 128 up to 2^22", ErrInvalidParams, c.chunkRows)
 	}
 	if c.rand == nil {
 		c.rand = rand.Reader

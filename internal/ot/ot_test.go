@@ -348,7 +348,7 @@ func (c *recordingConn) Recv(ctx context.Context) ([]byte, error) {
 
 func TestOptionsAndMismatch(t *testing.T) {
 	ctx := testCtx(t)
-	for _, o := range []Option{WithWidth(100), WithWidth(0), WithWidth(4096), WithWorkers(-1), WithChunkRows(100)} {
+	for _, o := range []Option{WithWidth(100), WithWidth(0), WithWidth(4096), WithWorkers(-1), WithChunkRows(100), WithChunkRows(1<<22 + 128)} {
 		_, err := newConfig([]Option{o})
 		require.ErrorIs(t, err, ErrInvalidParams)
 	}
