@@ -96,6 +96,7 @@ func (kkrtEngine) receiver(ctx context.Context, conn transport.Conn, in *receive
 			res.Payloads[k] = payloadOf[in.distinct[i]]
 		}
 	}
+	kkrtProgress(o, in, peer)
 	if o.RevealToBoth {
 		m := &Matches{N: uint32(peer.Count), Bitmap: make([]byte, (peer.Count+7)/8)}
 		for _, p := range kr.SenderMatches {
@@ -124,6 +125,7 @@ func (kkrtEngine) sender(ctx context.Context, conn transport.Conn, in *senderInp
 	if err := checkPeerCount(ks.Stats.PeerItems, peer); err != nil {
 		return nil, c.wrap("kkrt", err)
 	}
+	kkrtProgress(o, &in.receiverInput, peer)
 	res := &Result{}
 	if o.RevealToBoth {
 		var m Matches
@@ -143,4 +145,13 @@ func (kkrtEngine) sender(ctx context.Context, conn transport.Conn, in *senderInp
 		res.Learned, res.Indices = true, in.indicesOf(matched)
 	}
 	return res, nil
+}
+
+// kkrtProgress reports the run as done: KKRT works on whole sets at once,
+// so Options.Progress is called once, at the end.
+func kkrtProgress(o Options, in *receiverInput, peer *Hello) {
+	if o.Progress != nil {
+		total := len(in.items) + int(peer.Count)
+		o.Progress(total, total)
+	}
 }

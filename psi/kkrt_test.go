@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -117,13 +118,22 @@ func TestKKRTOverTLSAndTagLen(t *testing.T) {
 	set, ys := genCase(r, 50, 40, 30, true, Intersection)
 	cs, cr, closeAll := tlsPair(t)
 	defer closeAll()
-	o := Options{Protocol: KKRT, TagLen: 16, RevealToBoth: true}
+	var mu sync.Mutex // both parties share o, so Progress runs on two goroutines
+	var calls, last int
+	o := Options{Protocol: KKRT, TagLen: 16, RevealToBoth: true, Progress: func(done, total int) {
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		last = total - done
+	}}
 	pr := runPairOn(t, cs, cr, set, ys, o, o)
 	require.NoError(t, pr.recvErr)
 	require.NoError(t, pr.sendErr)
 	want := reference(set, ys)
 	require.Equal(t, want.recvIdx, pr.recv.Indices)
 	require.Equal(t, want.sendIdx, pr.send.Indices)
+	require.Equal(t, 2, calls, "once per party")
+	require.Zero(t, last)
 }
 
 func TestKKRTPeerDropsOut(t *testing.T) {
