@@ -168,39 +168,41 @@ func (c *closeAfter) Send(ctx context.Context, msg []byte) error {
 }
 
 // BenchmarkKKRTvsECDH runs both protocols on the same inputs (2^k items per
-// side, half shared, Intersection) in one run: wall time, CPU seconds per
-// run (steadier on a shared machine), items/s and bytes per item per side.
-// 2^12 to 2^16 run by default; 2^18 and 2^20 only when named, e.g.
-// -bench 'KKRTvsECDH/2\^18'.
+// side, half shared; Intersection, and Join with 18-byte payloads) in one
+// run: wall time, CPU seconds per run (steadier on a shared machine),
+// items/s and bytes per item per side. 2^12 to 2^16 run by default; 2^18
+// and 2^20 only when named, e.g. -bench 'KKRTvsECDH/intersection/2\^18'.
 func BenchmarkKKRTvsECDH(b *testing.B) {
-	for lg := 12; lg <= 20; lg += 2 {
-		for _, p := range []Protocol{KKRT, ECDH} {
-			name := fmt.Sprintf("2^%d/%s", lg, p)
-			b.Run(name, func(b *testing.B) {
-				if lg > 16 && !benchNamed(fmt.Sprintf("2^%d", lg), fmt.Sprintf(`2\^%d`, lg)) {
-					b.Skip("large size: name it in -bench to run it")
-				}
-				n := 1 << lg
-				set, ys := benchSets(n, Intersection)
-				o := Options{Protocol: p}
-				var bytes int64
-				b.ResetTimer()
-				cpu0 := cpuTime()
-				for range b.N {
-					cs, cr := transport.Pipe("sender", "receiver", transport.Options{})
-					pr := runPairOn(b, cs, cr, set, ys, o, o)
-					if pr.recvErr != nil || pr.sendErr != nil {
-						b.Fatal(pr.recvErr, pr.sendErr)
+	for _, mode := range []Mode{Intersection, Join} {
+		for lg := 12; lg <= 20; lg += 2 {
+			for _, p := range []Protocol{KKRT, ECDH} {
+				name := fmt.Sprintf("%s/2^%d/%s", mode, lg, p)
+				b.Run(name, func(b *testing.B) {
+					if lg > 16 && !benchNamed(fmt.Sprintf("2^%d", lg), fmt.Sprintf(`2\^%d`, lg)) {
+						b.Skip("large size: name it in -bench to run it")
 					}
-					if pr.recv.Cardinality != n/2 {
-						b.Fatalf("cardinality %d, want %d", pr.recv.Cardinality, n/2)
+					n := 1 << lg
+					set, ys := benchSets(n, mode)
+					o := Options{Protocol: p, Mode: mode}
+					var bytes int64
+					b.ResetTimer()
+					cpu0 := cpuTime()
+					for range b.N {
+						cs, cr := transport.Pipe("sender", "receiver", transport.Options{})
+						pr := runPairOn(b, cs, cr, set, ys, o, o)
+						if pr.recvErr != nil || pr.sendErr != nil {
+							b.Fatal(pr.recvErr, pr.sendErr)
+						}
+						if pr.recv.Cardinality != n/2 {
+							b.Fatalf("cardinality %d, want %d", pr.recv.Cardinality, n/2)
+						}
+						bytes = pr.recv.Stats.BytesSent + pr.recv.Stats.BytesReceived
 					}
-					bytes = pr.recv.Stats.BytesSent + pr.recv.Stats.BytesReceived
-				}
-				b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
-				b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "items/s")
-				b.ReportMetric(float64(bytes)/float64(2*n), "bytes/item")
-			})
+					b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
+					b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "items/s")
+					b.ReportMetric(float64(bytes)/float64(2*n), "bytes/item")
+				})
+			}
 		}
 	}
 }
