@@ -82,9 +82,10 @@
 // collusion question arises. The receiver learns the intersection (which of
 // its items the sender also holds) and the number of distinct sender items;
 // nothing else about the sender's other items (their values are OPRF
-// outputs at points it cannot evaluate). With payloads the receiver also learns the payload of each
-// matched item and the length of every payload. The sender learns only the number
-// of distinct receiver items. There is no cardinality-only mode here: the
+// outputs at points it cannot evaluate). With payloads the receiver also
+// learns the payload of each matched item and the length of every payload.
+// The sender learns only the number of distinct receiver items. There is
+// no cardinality-only mode here: the
 // receiver always learns which items match (a cardinality-only variant
 // needs a different protocol, such as circuit PSI). A malicious party could
 // deviate undetected (for example a receiver using inconsistent OT rows
