@@ -29,7 +29,7 @@ func psiCases() []Case {
 	}{
 		{"ECDH", "ecdh", "SecretFlow ECDH 4 cores: 40.2 s at 2^20; Optable/match ECDH here: 13.5 s at 2^16",
 			[]int{1 << 8, 1 << 10}, []int{1 << 10, 1 << 12, 1 << 14, 1 << 16}, 60 * time.Second},
-		{"KKRT", "kkrt", "SecretFlow KKRT 1 thread: 2.47 s at 2^20; goal < 3 s at 2^20 (internal/kkrt direct until psi offers it)",
+		{"KKRT", "kkrt", "SecretFlow KKRT 1 thread: 2.47 s at 2^20; goal < 3 s at 2^20",
 			[]int{1 << 10, 1 << 12}, []int{1 << 12, 1 << 14, 1 << 16, 1 << 18, 1 << 20}, 40 * time.Second},
 	} {
 		proto, err := psi.ParseProtocol(p.protocol)

@@ -39,7 +39,7 @@ type result struct {
 	seconds    float64
 }
 
-func compute(ctx context.Context, bank, shop *holder) (*result, error) {
+func compute(ctx context.Context, proto psi.Protocol, bank, shop *holder) (*result, error) {
 	res := &result{}
 	// Both parties in this process, over mutual TLS 1.3 on 127.0.0.1:
 	// party 0 is the bank, party 1 the shop.
@@ -53,7 +53,7 @@ func compute(ctx context.Context, bank, shop *holder) (*result, error) {
 		}
 	}()
 	start := time.Now()
-	shared, err := align(ctx, meshes, bank, shop, res)
+	shared, err := align(ctx, proto, meshes, bank, shop, res)
 	if err != nil {
 		return nil, fmt.Errorf("aligning customers by PSI: %w", err)
 	}
@@ -83,12 +83,12 @@ func pick(h *holder, ids []string) []float64 {
 	return out
 }
 
-// align runs ECDH PSI with the bank as receiver and the shop as sender,
+// align runs PSI with the bank as receiver and the shop as sender,
 // revealing the intersection to both. Each party then sorts the shared IDs
 // it learned, so that row k of both aligned columns is the same customer.
 // The bank's list is returned; the shop's must be the same, and is checked.
-func align(ctx context.Context, meshes []transport.Mesh, bank, shop *holder, res *result) ([]string, error) {
-	opts := psi.Options{Protocol: psi.ECDH, Mode: psi.Intersection, RevealToBoth: true}
+func align(ctx context.Context, proto psi.Protocol, meshes []transport.Mesh, bank, shop *holder, res *result) ([]string, error) {
+	opts := psi.Options{Protocol: proto, Mode: psi.Intersection, RevealToBoth: true}
 	var bankRes, shopRes *psi.Result
 	err := both(func() error {
 		c, err := meshes[0].Conn(1)
@@ -114,7 +114,11 @@ func align(ctx context.Context, meshes []transport.Mesh, bank, shop *holder, res
 		return nil, fmt.Errorf("the two parties learned different intersections (%d and %d IDs)", len(bankIDs), len(shopIDs))
 	}
 	res.psiBytes = bankRes.Stats.BytesSent + shopRes.Stats.BytesSent
-	res.psiScheme = fmt.Sprintf("ECDH private set intersection over ristretto255 (package psi), shared IDs revealed to both: %d", len(bankIDs))
+	scheme := "ECDH private set intersection over ristretto255"
+	if proto == psi.KKRT {
+		scheme = "OT-based private set intersection (KKRT16)"
+	}
+	res.psiScheme = fmt.Sprintf("%s (package psi), shared IDs revealed to both: %d", scheme, len(bankIDs))
 	return bankIDs, nil
 }
 

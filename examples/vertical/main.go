@@ -2,9 +2,10 @@
 // about partly the same customers correlating income (at the bank) with
 // spending (at the shop) without showing each other their columns.
 //
-// First private set intersection (package psi) aligns the customers both
-// hold: both parties learn which IDs they share, and nothing about the
-// other IDs. Then secret-sharing MPC (package mpc) computes, over the
+// First private set intersection (package psi, OT-based KKRT by default,
+// ECDH with -protocol ecdh) aligns the customers both hold: both parties
+// learn which IDs they share and how many IDs the other holds, nothing
+// about the other IDs. Then secret-sharing MPC (package mpc) computes, over the
 // aligned rows, the count, both means, the covariance, Pearson's
 // correlation and the least-squares line of y on x; products across the
 // two parties, the division and the square root happen on shares, and only
@@ -18,6 +19,7 @@
 // TLS 1.3 on 127.0.0.1. Usage:
 //
 //	vertical -a bank.csv -b shop.csv [-key id] [-x income] [-y spend] [-json]
+//	         [-protocol kkrt|ecdh] [-rows 2000] [-seed 1] [-timeout 10m]
 package main
 
 import (
@@ -31,6 +33,8 @@ import (
 	"os/signal"
 	"strings"
 	"time"
+
+	"github.com/veil-go/veil/psi"
 )
 
 func main() {
@@ -38,13 +42,14 @@ func main() {
 }
 
 type config struct {
-	a, b    string
-	key     string
-	x, y    string
-	seed    int64
-	rows    int
-	json    bool
-	timeout time.Duration
+	a, b     string
+	key      string
+	x, y     string
+	seed     int64
+	rows     int
+	json     bool
+	timeout  time.Duration
+	protocol psi.Protocol
 }
 
 var errUsage = errors.New("usage")
@@ -62,6 +67,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.rows, "rows", 2000, "customers per party in the synthetic data")
 	fs.BoolVar(&c.json, "json", false, "print one JSON object instead of the report")
 	fs.DurationVar(&c.timeout, "timeout", 10*time.Minute, "give up after this long")
+	proto := fs.String("protocol", "kkrt", "PSI protocol for the alignment: kkrt (OT-based, fast) or ecdh")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -83,6 +89,10 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		if strings.TrimSpace(v) == "" {
 			return nil, fmt.Errorf("%w: -%s is empty", errUsage, name)
 		}
+	}
+	var err error
+	if c.protocol, err = psi.ParseProtocol(*proto); err != nil {
+		return nil, fmt.Errorf("%w: -protocol %q: want kkrt or ecdh", errUsage, *proto)
 	}
 	if c.timeout <= 0 {
 		return nil, fmt.Errorf("%w: -timeout must be positive", errUsage)
@@ -112,7 +122,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	start := time.Now()
-	res, err := compute(ctx, bank, shop)
+	res, err := compute(ctx, cfg.protocol, bank, shop)
 	if err != nil {
 		fmt.Fprintf(stderr, "vertical: %v\n", err)
 		return 1

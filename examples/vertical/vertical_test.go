@@ -16,6 +16,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/veil-go/veil/psi"
 )
 
 func runProg(t *testing.T, args ...string) (int, string, string) {
@@ -88,7 +90,8 @@ func TestMatchesPlaintext(t *testing.T) {
 			pa, pb := filepath.Join(dir, "bank.csv"), filepath.Join(dir, "shop.csv")
 			writeRows(t, pa, "cid", "inc", a)
 			writeRows(t, pb, "cid", "out", b)
-			code, out, errOut := runProg(t, "-a", pa, "-b", pb, "-key", "cid", "-x", "inc", "-y", "out", "-json")
+			proto := []string{"kkrt", "ecdh"}[tc.shared%2] // both protocols align the same rows
+			code, out, errOut := runProg(t, "-a", pa, "-b", pb, "-key", "cid", "-x", "inc", "-y", "out", "-json", "-protocol", proto)
 			require.Equal(t, 0, code, errOut)
 			var got map[string]float64
 			require.NoError(t, json.Unmarshal([]byte(out), &got))
@@ -137,6 +140,7 @@ func TestBadInput(t *testing.T) {
 		{"rows with files", []string{"-a", good, "-b", bad, "-rows", "5"}, "-rows applies to synthetic data only"},
 		{"too few shared", []string{"-a", good, "-b", disjoint}, "share 0 customer IDs"},
 		{"stray argument", []string{"x"}, `unexpected argument "x"`},
+		{"bad protocol", []string{"-protocol", "rsa"}, `-protocol "rsa": want kkrt or ecdh`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -155,7 +159,7 @@ func TestSyntheticMatchesPlaintext(t *testing.T) {
 	cfg := &config{rows: 3000, seed: 4, x: "income", y: "spend", timeout: time.Minute}
 	bank, shop, err := loadParties(cfg)
 	require.NoError(t, err)
-	res, err := compute(context.Background(), bank, shop)
+	res, err := compute(context.Background(), psi.KKRT, bank, shop)
 	require.NoError(t, err)
 	var shared []string
 	inShop := map[string]bool{}
