@@ -69,7 +69,7 @@ func NewECDHReceiver(items [][]byte, opts Options) (*ECDHReceiver, error) {
 	if o.Protocol != ECDH {
 		return nil, fmt.Errorf("%w: ECDH receiver with protocol %s", ErrInvalidParams, o.Protocol)
 	}
-	in, err := dedup(items)
+	in, err := dedup(items, o.Workers)
 	if err != nil {
 		return nil, err
 	}
@@ -427,7 +427,7 @@ func (r *ECDHReceiver) Result() (*Result, error) {
 	if r.payloads != nil {
 		res.Payloads = make([][]byte, len(res.Indices))
 		for k, i := range res.Indices {
-			res.Payloads[k] = r.payloads[r.in.distinct[i]]
+			res.Payloads[k] = r.payloads[r.in.distinctOf(i)]
 		}
 	}
 	return res, nil
@@ -476,7 +476,7 @@ func NewECDHSender(set SenderSet, opts Options) (*ECDHSender, error) {
 	if o.Protocol != ECDH {
 		return nil, fmt.Errorf("%w: ECDH sender with protocol %s", ErrInvalidParams, o.Protocol)
 	}
-	in, err := prepareSender(set, o.Mode)
+	in, err := prepareSender(set, o.Mode, o.Workers)
 	if err != nil {
 		return nil, err
 	}

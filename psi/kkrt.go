@@ -87,13 +87,13 @@ func (kkrtEngine) receiver(ctx context.Context, conn transport.Conn, in *receive
 		if len(kr.Payloads) != len(kr.Intersection) {
 			return nil, c.wrap("kkrt", fmt.Errorf("%w: join without payloads", ErrMalformed))
 		}
-		payloadOf := make(map[int32][]byte, len(kr.Intersection))
+		payloadOf := make([][]byte, len(in.items))
 		for k, d := range kr.Intersection {
-			payloadOf[int32(d)] = kr.Payloads[k]
+			payloadOf[d] = kr.Payloads[k]
 		}
 		res.Payloads = make([][]byte, len(res.Indices))
 		for k, i := range res.Indices {
-			res.Payloads[k] = payloadOf[in.distinct[i]]
+			res.Payloads[k] = payloadOf[in.distinctOf(i)]
 		}
 	}
 	kkrtProgress(o, in, peer)

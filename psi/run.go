@@ -45,40 +45,10 @@ type senderInput struct {
 	values   []int64
 }
 
-// dedup removes duplicates, keeping the first appearance's position.
-func dedup(items [][]byte) (receiverInput, error) {
-	if len(items) > MaxItems {
-		return receiverInput{}, fmt.Errorf("%w: %d items, above %d", ErrInvalidParams, len(items), MaxItems)
-	}
-	seen := make(map[string]int32, len(items))
-	in := receiverInput{distinct: make([]int32, len(items))}
-	for i, it := range items {
-		d, ok := seen[string(it)]
-		if !ok {
-			d = int32(len(in.items))
-			seen[string(it)] = d
-			in.items = append(in.items, it)
-		}
-		in.distinct[i] = d
-	}
-	return in, nil
-}
-
-// indicesOf lists the inputs whose distinct item is marked.
-func (in *receiverInput) indicesOf(matched []bool) []int {
-	var idx []int
-	for i, d := range in.distinct {
-		if matched[d] {
-			idx = append(idx, i)
-		}
-	}
-	return idx
-}
-
 // prepareSender validates the sender's set for the mode and merges
 // duplicates: join payloads of one item must be equal (else ErrDuplicate),
 // sum values of one item are added.
-func prepareSender(set SenderSet, mode Mode) (*senderInput, error) {
+func prepareSender(set SenderSet, mode Mode, workers int) (*senderInput, error) {
 	n := len(set.Items)
 	switch {
 	case mode == Join && len(set.Payloads) != n:
@@ -90,7 +60,7 @@ func prepareSender(set SenderSet, mode Mode) (*senderInput, error) {
 	case mode != Sum && set.Values != nil:
 		return nil, fmt.Errorf("%w: values given in %s mode", ErrInvalidParams, mode)
 	}
-	ri, err := dedup(set.Items)
+	ri, err := dedup(set.Items, workers)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +73,7 @@ func prepareSender(set SenderSet, mode Mode) (*senderInput, error) {
 			if len(p) > MaxPayload {
 				return nil, fmt.Errorf("%w: payload %d is %d bytes, above %d", ErrInvalidParams, i, len(p), MaxPayload)
 			}
-			d := ri.distinct[i]
+			d := ri.distinctOf(i)
 			if !have[d] {
 				in.payloads[d], have[d] = p, true
 			} else if !bytes.Equal(in.payloads[d], p) {
@@ -116,7 +86,7 @@ func prepareSender(set SenderSet, mode Mode) (*senderInput, error) {
 			if v < -MaxValue || v > MaxValue {
 				return nil, fmt.Errorf("%w: value %d of item %d outside [-2^40, 2^40]", ErrInvalidParams, v, i)
 			}
-			d := ri.distinct[i]
+			d := ri.distinctOf(i)
 			s := in.values[d] + v
 			if s < -math.MaxInt64/2 || s > math.MaxInt64/2 {
 				return nil, fmt.Errorf("%w: values of the copies of item %d add up beyond 2^62", ErrInvalidParams, i)
@@ -137,7 +107,7 @@ func RunSender(ctx context.Context, conn transport.Conn, set SenderSet, opts Opt
 	if err != nil {
 		return nil, err
 	}
-	in, err := prepareSender(set, o.Mode)
+	in, err := prepareSender(set, o.Mode, o.Workers)
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +124,7 @@ func RunReceiver(ctx context.Context, conn transport.Conn, items [][]byte, opts 
 	if err != nil {
 		return nil, err
 	}
-	in, err := dedup(items)
+	in, err := dedup(items, o.Workers)
 	if err != nil {
 		return nil, err
 	}
