@@ -81,23 +81,9 @@ func aggregate(ctx context.Context, cfg *config, locals []totals, rel *release, 
 		round.Clients = append(round.Clients, i+1)
 		inputs[i+1] = he.SpokeInput{Ints: encodeTotals(rel.noisy(i, locals[i])), DropAfterSend: slices.Contains(cfg.drop, i)}
 	}
-	// Workaround: he's decryption shares are now and then encoded with a
-	// coefficient not reduced modulo q, which he's own decoder rejects, so
-	// the hub counts that holder as dropped and the round can end with
-	// ErrNotEnoughShares. Nothing was revealed then, so the round is run
-	// again from fresh keys, with the same (already noisy) inputs.
-	var rr *he.RoundResult
-	var tlsTime time.Duration
-	for attempt := 1; ; attempt++ {
-		var err error
-		rr, tlsTime, err = runRound(ctx, n, params, round, inputs)
-		if err == nil {
-			break
-		}
-		if !errors.Is(err, he.ErrNotEnoughShares) || attempt == maxAttempts {
-			return totals{}, err
-		}
-		res.notes = append(res.notes, fmt.Sprintf("attempt %d of the round failed (%v); it was run again with fresh keys", attempt, err))
+	rr, tlsTime, err := runRound(ctx, n, params, round, inputs)
+	if err != nil {
+		return totals{}, err
 	}
 	if len(rr.Counted) != n {
 		return totals{}, fmt.Errorf("only hospitals %v were counted (missing %v)", hospitals(rr.Counted), hospitals(rr.Missing))
@@ -128,9 +114,6 @@ func aggregate(ctx context.Context, cfg *config, locals []totals, rel *release, 
 		"  the aggregator saw ciphertexts and decryption shares, never a hospital's rows or subtotals."
 	return out, nil
 }
-
-// maxAttempts bounds the rounds run when decryption fails (see aggregate).
-const maxAttempts = 8
 
 // runRound connects the aggregator and the hospitals over TLS and runs one
 // round with he's runner.

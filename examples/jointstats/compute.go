@@ -61,7 +61,6 @@ type result struct {
 	clamped   []int    // values clamped per party (each party's own knowledge)
 	decryptor []int    // parties that took part in decryption
 	phases    []string // "key generation 0.12s", ...
-	notes     []string // what went wrong and was recovered
 }
 
 type jsonResult struct {

@@ -34,9 +34,6 @@ func writeReport(w io.Writer, cfg *config, ps []party, res *result) {
 	for _, ph := range res.phases {
 		fmt.Fprintf(&b, "  - %s\n", ph)
 	}
-	for _, n := range res.notes {
-		fmt.Fprintf(&b, "  Note: %s\n", n)
-	}
 	b.WriteString("\nWhat was revealed\n")
 	fmt.Fprintf(&b, "  %s\n", res.revealed)
 	if res.dpNote != "" {

@@ -70,10 +70,14 @@ func TestModesAgainstPlaintext(t *testing.T) {
 	slices.Sort(shared)
 	require.NotEmpty(t, shared)
 
-	for _, mode := range []string{"intersection", "cardinality", "join", "sum"} {
-		t.Run(mode, func(t *testing.T) {
-			args := []string{"-a", pa, "-b", pb, "-mode", mode, "-json"}
-			out := filepath.Join(dir, mode+".csv")
+	for _, tc := range []struct{ protocol, mode string }{
+		{"ecdh", "intersection"}, {"ecdh", "cardinality"}, {"ecdh", "join"}, {"ecdh", "sum"},
+		{"kkrt", "intersection"}, {"kkrt", "join"}, // KKRT's receiver learns which items match
+	} {
+		protocol, mode := tc.protocol, tc.mode
+		t.Run(protocol+"/"+mode, func(t *testing.T) {
+			args := []string{"-a", pa, "-b", pb, "-mode", mode, "-protocol", protocol, "-json"}
+			out := filepath.Join(dir, protocol+"-"+mode+".csv")
 			if mode == "intersection" || mode == "join" {
 				args = append(args, "-out", out)
 			}
@@ -82,7 +86,7 @@ func TestModesAgainstPlaintext(t *testing.T) {
 			var rep map[string]any
 			require.NoError(t, json.Unmarshal([]byte(stdout), &rep))
 			require.Equal(t, mode, rep["mode"])
-			require.Equal(t, "ecdh", rep["protocol"])
+			require.Equal(t, protocol, rep["protocol"])
 			require.EqualValues(t, len(shared), rep["cardinality"])
 			require.Greater(t, rep["bytes"], 0.0)
 			require.Greater(t, rep["seconds"], 0.0)
@@ -163,7 +167,8 @@ func TestBadInput(t *testing.T) {
 		{"out in sum", []string{"-mode", "sum", "-out", filepath.Join(dir, "o.csv")}, []string{"-out"}},
 		{"role without address", []string{"-role", "a", "-a", good}, []string{"-listen"}},
 		{"listen without role", []string{"-listen", "127.0.0.1:0"}, []string{"-role"}},
-		{"kkrt not wired", []string{"-protocol", "kkrt", "-rows", "5"}, []string{"not supported"}},
+		{"kkrt cardinality", []string{"-protocol", "kkrt", "-mode", "cardinality", "-rows", "5"}, []string{"not supported"}},
+		{"kkrt sum", []string{"-protocol", "kkrt", "-mode", "sum", "-rows", "5"}, []string{"not supported"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
