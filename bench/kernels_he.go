@@ -148,6 +148,15 @@ func heOpSetup(preset he.Preset, op string) func(context.Context, int) (*Ops, er
 		if err != nil {
 			return nil, err
 		}
+		if op == "add" {
+			// Room for many additions into one aggregate, so that the
+			// figure is the addition and not the accumulator's allocation.
+			cfg := p.Config()
+			cfg.MaxWeight = 1 << 12
+			if p, err = he.NewParams(cfg); err != nil {
+				return nil, err
+			}
+		}
 		raw, err := newRawLattigo(p)
 		if err != nil {
 			return nil, fmt.Errorf("raw lattigo baseline: %w", err)
