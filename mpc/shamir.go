@@ -5,8 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"math/bits"
 
+	"github.com/veil-go/veil/internal/field61"
 	"github.com/veil-go/veil/internal/prg"
 )
 
@@ -17,7 +17,7 @@ import (
 // because 61 bits hold any 32-bit integer or fixed-point value with room
 // for sums of many of them. Signed values map to the field as v mod p (see
 // [FieldFromInt64]).
-const ShamirPrime = 1<<61 - 1
+const ShamirPrime = field61.P
 
 // ShamirShare is one party's shares of a vector: the evaluations at X of
 // the degree-t polynomials whose constant terms are the secrets.
@@ -26,48 +26,12 @@ type ShamirShare struct {
 	Y []uint64
 }
 
-func fieldAdd(a, b uint64) uint64 {
-	s := a + b
-	if s >= ShamirPrime {
-		s -= ShamirPrime
-	}
-	return s
-}
-
-func fieldSub(a, b uint64) uint64 {
-	if a >= b {
-		return a - b
-	}
-	return a + ShamirPrime - b
-}
-
-func fieldMul(a, b uint64) uint64 {
-	hi, lo := bits.Mul64(a, b)
-	r := (lo & ShamirPrime) + (lo>>61 | hi<<3)
-	if r >= ShamirPrime {
-		r -= ShamirPrime
-	}
-	return r
-}
-
-func fieldInv(a uint64) uint64 { // a^(p-2), a != 0
-	r, b, e := uint64(1), a, uint64(ShamirPrime-2)
-	for e > 0 {
-		if e&1 == 1 {
-			r = fieldMul(r, b)
-		}
-		b = fieldMul(b, b)
-		e >>= 1
-	}
-	return r
-}
-
 // FieldFromInt64 maps a signed integer to the field (v mod p).
 func FieldFromInt64(v int64) uint64 {
 	if v >= 0 {
 		return uint64(v) % ShamirPrime
 	}
-	return fieldSub(0, uint64(-(v+1))%ShamirPrime+1)
+	return field61.Sub(0, uint64(-(v+1))%ShamirPrime+1)
 }
 
 // FieldToInt64 maps a field element back to the signed integer in
@@ -142,9 +106,9 @@ func ShamirSplit(secrets []uint64, t, n int, rnd io.Reader) ([]ShamirShare, erro
 			x := out[i].X
 			acc := uint64(0) // Horner: ((c_t x + c_{t-1}) x + ...) x + s
 			for j := t - 1; j >= 0; j-- {
-				acc = fieldMul(fieldAdd(acc, coef[j]), x)
+				acc = field61.Mul(field61.Add(acc, coef[j]), x)
 			}
-			out[i].Y[k] = fieldAdd(acc, s)
+			out[i].Y[k] = field61.Add(acc, s)
 		}
 	}
 	return out, nil
@@ -160,10 +124,10 @@ func lagrange(xs []uint64, at uint64) []uint64 {
 			if m == j {
 				continue
 			}
-			num = fieldMul(num, fieldSub(at, xm))
-			den = fieldMul(den, fieldSub(xj, xm))
+			num = field61.Mul(num, field61.Sub(at, xm))
+			den = field61.Mul(den, field61.Sub(xj, xm))
 		}
-		l[j] = fieldMul(num, fieldInv(den))
+		l[j] = field61.Mul(num, field61.Inv(den))
 	}
 	return l
 }
@@ -201,7 +165,7 @@ func ShamirReconstruct(shares []ShamirShare, t int) ([]uint64, error) {
 	eval := func(l []uint64, k int) uint64 {
 		var acc uint64
 		for j, s := range base {
-			acc = fieldAdd(acc, fieldMul(l[j], s.Y[k]))
+			acc = field61.Add(acc, field61.Mul(l[j], s.Y[k]))
 		}
 		return acc
 	}
@@ -228,7 +192,7 @@ func ShamirAdd(a, b ShamirShare) (ShamirShare, error) {
 	}
 	out := ShamirShare{X: a.X, Y: make([]uint64, len(a.Y))}
 	for i := range out.Y {
-		out.Y[i] = fieldAdd(a.Y[i], b.Y[i])
+		out.Y[i] = field61.Add(a.Y[i], b.Y[i])
 	}
 	return out, nil
 }
@@ -238,7 +202,7 @@ func ShamirMulConst(a ShamirShare, c uint64) ShamirShare {
 	c %= ShamirPrime
 	out := ShamirShare{X: a.X, Y: make([]uint64, len(a.Y))}
 	for i := range out.Y {
-		out.Y[i] = fieldMul(a.Y[i], c)
+		out.Y[i] = field61.Mul(a.Y[i], c)
 	}
 	return out
 }

@@ -4,7 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"math/bits"
+
+	"github.com/veil-go/veil/internal/field61"
 )
 
 // Shamir secret sharing of 32-byte secrets. A secret, read as a 256-bit
@@ -16,11 +17,12 @@ import (
 // t shares determine every limb and t-1 reveal nothing about any of them.
 // A share is the five field elements, 8 bytes each, big-endian.
 //
-// (Package mpc also has Shamir sharing over 2^61-1, but it evaluates at the
+// (Package mpc also has Shamir sharing over 2^61-1, with the same field
+// arithmetic from internal/field61, but it evaluates at the
 // fixed points 1..n; SecAgg+ shares among a client's k neighbours only.)
 
 const (
-	fieldP    = 1<<61 - 1
+	fieldP    = field61.P
 	limbBits  = 60
 	limbs     = 5 // ceil(256 / 60)
 	shareSize = 8 * limbs
@@ -29,41 +31,6 @@ const (
 )
 
 type shareValue [shareSize]byte
-
-func fMul(a, b uint64) uint64 {
-	hi, lo := bits.Mul64(a, b)
-	r := (lo & fieldP) + (lo>>61 | hi<<3)
-	if r >= fieldP {
-		r -= fieldP
-	}
-	return r
-}
-
-func fAdd(a, b uint64) uint64 {
-	s := a + b
-	if s >= fieldP {
-		s -= fieldP
-	}
-	return s
-}
-
-func fSub(a, b uint64) uint64 {
-	if a >= b {
-		return a - b
-	}
-	return a + fieldP - b
-}
-
-func fInv(a uint64) uint64 { // a^(p-2), a != 0
-	r, b := uint64(1), a
-	for e := uint64(fieldP - 2); e > 0; e >>= 1 {
-		if e&1 == 1 {
-			r = fMul(r, b)
-		}
-		b = fMul(b, b)
-	}
-	return r
-}
 
 // secretLimbs cuts a 32-byte big-endian secret into limbs, least
 // significant first.
@@ -134,7 +101,7 @@ func shamirSplit(secret []byte, xs []int, t int, r io.Reader) ([]shareValue, err
 			c := coeffs[l*t : (l+1)*t]
 			acc := c[t-1]
 			for d := t - 2; d >= 0; d-- { // Horner
-				acc = fAdd(fMul(acc, bx), c[d])
+				acc = field61.Add(field61.Mul(acc, bx), c[d])
 			}
 			binary.BigEndian.PutUint64(out[k][8*l:], acc)
 		}
@@ -187,10 +154,10 @@ func shamirCombine(xs []int, ys []shareValue, t int) ([]byte, error) {
 			if xj == xi {
 				return nil, fmt.Errorf("%w: repeated share holder %d", ErrMalformed, xi)
 			}
-			num = fMul(num, uint64(xj)%fieldP)
-			den = fMul(den, fSub(uint64(xj)%fieldP, uint64(xi)))
+			num = field61.Mul(num, uint64(xj)%fieldP)
+			den = field61.Mul(den, field61.Sub(uint64(xj)%fieldP, uint64(xi)))
 		}
-		lambda[i] = fMul(num, fInv(den))
+		lambda[i] = field61.Mul(num, field61.Inv(den))
 	}
 	var l [limbs]uint64
 	for i := range xs {
@@ -199,7 +166,7 @@ func shamirCombine(xs []int, ys []shareValue, t int) ([]byte, error) {
 			if y >= fieldP {
 				return nil, fmt.Errorf("%w: share is not made of field elements", ErrMalformed)
 			}
-			l[k] = fAdd(l[k], fMul(lambda[i], y))
+			l[k] = field61.Add(l[k], field61.Mul(lambda[i], y))
 		}
 	}
 	return limbsSecret(l)
