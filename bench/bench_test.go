@@ -179,7 +179,7 @@ func TestPlotSinglePoints(t *testing.T) {
 		{Group: "he", Kernel: "x", Size: 3, VeilSeconds: 0.03, Chart: "he", Series: "a"},
 		{Group: "secagg", Kernel: "y", Size: 10, VeilSeconds: 0.04, Chart: "secagg", Series: "b"},
 		{Group: "secagg", Kernel: "z", Size: 20, VeilSeconds: 0.09, Chart: "secagg", Series: "c"},
-		{Group: "psi", Kernel: "w", Size: 256, Skipped: "not here", Chart: "psi", Series: "d"},
+		{Group: "psi", Kernel: "w", Size: 256, Err: "failed", Chart: "psi", Series: "d"},
 	}
 	files, err := WritePlots(t.TempDir(), rows)
 	require.NoError(t, err)

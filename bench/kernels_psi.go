@@ -2,13 +2,11 @@ package bench
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"runtime"
 	"sync"
 	"time"
 
-	"github.com/veil-go/veil/internal/kkrt"
 	"github.com/veil-go/veil/psi"
 	"github.com/veil-go/veil/transport"
 )
@@ -20,25 +18,21 @@ import (
 func psiCases() []Case {
 	var cs []Case
 	for _, p := range []struct {
-		name     string
-		protocol string
-		anchor   string
-		quick    []int
-		full     []int
-		expect   time.Duration
+		name   string
+		proto  psi.Protocol
+		anchor string
+		quick  []int
+		full   []int
+		expect time.Duration
 	}{
-		{"ECDH", "ecdh", "SecretFlow ECDH 4 cores: 40.2 s at 2^20; Optable/match ECDH here: 13.5 s at 2^16",
+		{"ECDH", psi.ECDH, "SecretFlow ECDH 4 cores: 40.2 s at 2^20; Optable/match ECDH here: 13.5 s at 2^16",
 			[]int{1 << 8, 1 << 10}, []int{1 << 10, 1 << 12, 1 << 14, 1 << 16}, 60 * time.Second},
-		{"KKRT", "kkrt", "SecretFlow KKRT 1 thread: 2.47 s at 2^20; goal < 3 s at 2^20",
+		{"KKRT", psi.KKRT, "SecretFlow KKRT 1 thread: 2.47 s at 2^20; goal < 3 s at 2^20",
 			[]int{1 << 10, 1 << 12}, []int{1 << 12, 1 << 14, 1 << 16, 1 << 18, 1 << 20}, 40 * time.Second},
 	} {
-		proto, err := psi.ParseProtocol(p.protocol)
-		if err != nil {
-			continue // protocol not in this build
-		}
 		cs = append(cs, Case{Group: "psi", Name: p.name + " intersection, 2 parties in-memory", Item: "items",
 			Anchor: p.anchor, QuickSizes: p.quick, FullSizes: p.full, Chart: "psi", Series: p.name,
-			Expect: p.expect, Headline: p.protocol == "kkrt", Setup: psiSetup(proto)})
+			Expect: p.expect, Headline: p.proto == psi.KKRT, Setup: psiSetup(p.proto)})
 	}
 	return cs
 }
@@ -46,13 +40,6 @@ func psiCases() []Case {
 // psiSetup makes two sets of size items sharing half of them.
 func psiSetup(proto psi.Protocol) func(ctx context.Context, size int) (*Ops, error) {
 	return func(ctx context.Context, size int) (*Ops, error) {
-		direct := false // run internal/kkrt itself while psi does not offer it
-		if err := psiProbe(ctx, proto); err != nil {
-			if proto != psi.KKRT || !errors.Is(err, ErrSkip) {
-				return nil, err
-			}
-			direct = true
-		}
 		a, b := make([]string, size), make([]string, size)
 		for i := range size {
 			a[i] = fmt.Sprintf("id-%09d", i)
@@ -64,9 +51,6 @@ func psiSetup(proto psi.Protocol) func(ctx context.Context, size int) (*Ops, err
 		floor := newECDHFloor(floorItems)
 		return &Ops{
 			Veil: func(ctx context.Context) (int64, error) {
-				if direct {
-					return kkrtDirect(ctx, ia, ib, size-size/2)
-				}
 				ca, cb := transport.Pipe("receiver", "sender", transport.Options{})
 				defer ca.Close()
 				defer cb.Close()
@@ -94,59 +78,6 @@ func psiSetup(proto psi.Protocol) func(ctx context.Context, size int) (*Ops, err
 			BaselineItems: float64(floorItems),
 		}, nil
 	}
-}
-
-// kkrtDirect runs the KKRT protocol of internal/kkrt (what psi's KKRT option
-// will run) and checks the intersection size.
-func kkrtDirect(ctx context.Context, ia, ib [][]byte, want int) (int64, error) {
-	ca, cb := transport.Pipe("receiver", "sender", transport.Options{})
-	defer ca.Close()
-	defer cb.Close()
-	var wg sync.WaitGroup
-	var res *kkrt.Result
-	var errR, errS error
-	wg.Go(func() {
-		res, errR = kkrt.Receive(ctx, ca, ia)
-		if errR != nil {
-			ca.Close()
-		}
-	})
-	wg.Go(func() {
-		_, errS = kkrt.Send(ctx, cb, ib)
-		if errS != nil {
-			cb.Close()
-		}
-	})
-	wg.Wait()
-	if err := errors.Join(errR, errS); err != nil {
-		return 0, err
-	}
-	if len(res.Intersection) != want {
-		return 0, fmt.Errorf("intersection has %d items, want %d", len(res.Intersection), want)
-	}
-	return res.Stats.BytesSent + res.Stats.BytesReceived, nil
-}
-
-// psiProbe runs a one-item PSI; a protocol that is not wired in yet makes
-// the kernel skipped rather than failed.
-func psiProbe(ctx context.Context, proto psi.Protocol) error {
-	ca, cb := transport.Pipe("receiver", "sender", transport.Options{})
-	defer ca.Close()
-	defer cb.Close()
-	opts := psi.Options{Protocol: proto}
-	items := psi.Items([]string{"probe"})
-	var wg sync.WaitGroup
-	var errS error
-	wg.Go(func() { _, errS = psi.RunSender(ctx, cb, psi.SenderSet{Items: items}, opts) })
-	_, errR := psi.RunReceiver(ctx, ca, items, opts)
-	ca.Close()
-	wg.Wait()
-	for _, err := range []error{errR, errS} {
-		if errors.Is(err, psi.ErrUnsupported) {
-			return fmt.Errorf("%w: %v", ErrSkip, err)
-		}
-	}
-	return errors.Join(errR, errS)
 }
 
 // newECDHFloor returns an operation doing, for n items and both parties,

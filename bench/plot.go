@@ -41,7 +41,7 @@ func WritePlots(dir string, rows []Row) ([]string, error) {
 		series := map[string]plotter.XYs{}
 		var names []string
 		for _, r := range rows {
-			if r.Chart != key || r.Err != "" || r.Skipped != "" || r.Size <= 0 || r.VeilSeconds <= 0 {
+			if r.Chart != key || r.Err != "" || r.Size <= 0 || r.VeilSeconds <= 0 {
 				continue
 			}
 			if _, ok := series[r.Series]; !ok {

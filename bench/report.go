@@ -78,8 +78,6 @@ func WriteMarkdown(w io.Writer, rows []Row) error {
 		}
 		veil, base, ratio := "—", "—", "—"
 		switch {
-		case r.Skipped != "":
-			veil = "skipped: " + cell(r.Skipped)
 		case r.Err != "":
 			veil = "error: " + cell(r.Err)
 		default:

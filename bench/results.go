@@ -63,12 +63,9 @@ func WriteResults(w io.Writer, m Machine, rows []Row, chartDir string, charts []
 		if r.Err != "" {
 			failed = append(failed, fmt.Sprintf("%s: %s", name, r.Err))
 		}
-		if r.Skipped != "" {
-			failed = append(failed, fmt.Sprintf("%s: skipped: %s", name, r.Skipped))
-		}
 	}
 	if len(failed) > 0 {
-		b.WriteString("\n## Kernels that failed or were skipped in this run\n\n")
+		b.WriteString("\n## Kernels that failed in this run\n\n")
 		for _, f := range failed {
 			b.WriteString("- " + f + "\n")
 		}
@@ -94,7 +91,7 @@ func Headlines(rows []Row) []string {
 		var best *Row
 		for i := range rows {
 			r := &rows[i]
-			if r.Group != g || r.Err != "" || r.Skipped != "" || r.Baseline == "" {
+			if r.Group != g || r.Err != "" || r.Baseline == "" {
 				continue
 			}
 			if best == nil || (r.Headline && !best.Headline) || (r.Headline == best.Headline && r.Size > best.Size) {

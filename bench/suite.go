@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -85,9 +84,6 @@ type Row struct {
 	// Headline: this row's ratio is quoted in RESULTS.md's headlines.
 	Headline bool   `json:"headline,omitempty"`
 	Err      string `json:"error,omitempty"`
-	// Skipped says why the kernel could not run in this build (a protocol
-	// not wired in yet); a skipped row is not a failure.
-	Skipped string `json:"skipped,omitempty"`
 }
 
 // Config tunes a run.
@@ -171,9 +167,6 @@ func Run(ctx context.Context, cfg Config, cases []Case) ([]Row, error) {
 				if row.Err != "" {
 					status = "error: " + row.Err
 				}
-				if row.Skipped != "" {
-					status = "skipped: " + row.Skipped
-				}
 				fmt.Fprintf(cfg.Progress, "[%d/%d] %s %s%s: %s (%.1fs)\n", n, total, c.Group, c.Name,
 					sizeSuffix(size), status, time.Since(start).Seconds())
 			}
@@ -197,10 +190,6 @@ func runOne(ctx context.Context, cfg Config, c *Case, size int) (row Row) {
 		}
 	}()
 	ops, err := c.Setup(ctx, size)
-	if errors.Is(err, ErrSkip) {
-		row.Skipped = err.Error()
-		return row
-	}
 	if err != nil {
 		row.Err = err.Error()
 		return row
@@ -281,10 +270,6 @@ func Measure(ctx context.Context, op func(context.Context) (int64, error), minTi
 	return elapsed.Seconds() / float64(iters), iters, bytes / int64(iters), nil
 }
 
-// ErrSkip, wrapped by a Setup error, marks a kernel that cannot run in
-// this build (for example a protocol not wired in yet).
-var ErrSkip = errors.New("not available in this build")
-
 // Groups returns the distinct groups of rows, in first-seen order.
 func Groups(rows []Row) []string {
 	seen := map[string]bool{}
@@ -303,7 +288,7 @@ func sortedCharts(rows []Row) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, r := range rows {
-		if r.Chart != "" && r.Err == "" && r.Skipped == "" && !seen[r.Chart] {
+		if r.Chart != "" && r.Err == "" && !seen[r.Chart] {
 			seen[r.Chart] = true
 			out = append(out, r.Chart)
 		}
