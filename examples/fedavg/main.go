@@ -37,7 +37,6 @@ import (
 	"io"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/veil-go/veil/internal/csvio"
@@ -97,32 +96,13 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, fmt.Errorf("%w: -epsilon %v must be a number >= 0", errUsage, o.epsilon)
 	}
 	var err error
-	if o.dropBefore, err = parseIndices("-drop-before-input", *before); err != nil {
-		return nil, err
+	if o.dropBefore, err = csvio.ParseIndices(*before, "client", 0); err != nil {
+		return nil, fmt.Errorf("%w: -drop-before-input: %v", errUsage, err)
 	}
-	if o.dropAfter, err = parseIndices("-drop-after-input", *after); err != nil {
-		return nil, err
+	if o.dropAfter, err = csvio.ParseIndices(*after, "client", 0); err != nil {
+		return nil, fmt.Errorf("%w: -drop-after-input: %v", errUsage, err)
 	}
 	return o, nil
-}
-
-func parseIndices(flagName, s string) ([]int, error) {
-	if strings.TrimSpace(s) == "" {
-		return nil, nil
-	}
-	var out []int
-	for f := range strings.SplitSeq(s, ",") {
-		v, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || v < 0 {
-			return nil, fmt.Errorf("%w: %s: %q is not a 0-based client index", errUsage, flagName, f)
-		}
-		if slices.Contains(out, v) {
-			return nil, fmt.Errorf("%w: %s: client %d listed twice", errUsage, flagName, v)
-		}
-		out = append(out, v)
-	}
-	slices.Sort(out)
-	return out, nil
 }
 
 // loadUpdates fills o.updates from the CSV file or synthetic data and

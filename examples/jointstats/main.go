@@ -37,8 +37,6 @@ import (
 	"math"
 	"os"
 	"os/signal"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -121,7 +119,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		return nil, fmt.Errorf("%w: -threshold %d: need 2 to %d (the number of parties); one party alone must not be able to decrypt", errUsage, c.threshold, c.parties)
 	}
 	var err error
-	if c.drop, err = parseIndices(*drop, c.parties); err != nil {
+	if c.drop, err = csvio.ParseIndices(*drop, "party", c.parties); err != nil {
 		return nil, fmt.Errorf("%w: -drop: %v", errUsage, err)
 	}
 	if online := c.parties - len(c.drop); online < c.threshold {
@@ -140,31 +138,6 @@ const (
 	maxParties = 64
 	maxRows    = 10_000_000
 )
-
-// parseIndices parses "1,3" into sorted distinct party indices below n.
-func parseIndices(s string, n int) ([]int, error) {
-	if strings.TrimSpace(s) == "" {
-		return nil, nil
-	}
-	seen := map[int]bool{}
-	var out []int
-	for _, f := range strings.Split(s, ",") {
-		i, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil {
-			return nil, fmt.Errorf("%q is not a party index", f)
-		}
-		if i < 0 || i >= n {
-			return nil, fmt.Errorf("party %d does not exist (parties are 0..%d)", i, n-1)
-		}
-		if seen[i] {
-			return nil, fmt.Errorf("party %d listed twice", i)
-		}
-		seen[i] = true
-		out = append(out, i)
-	}
-	slices.Sort(out)
-	return out, nil
-}
 
 // run is the whole program; it returns the exit status.
 func run(args []string, stdout, stderr io.Writer) int {

@@ -284,3 +284,30 @@ func TestFormatBytes(t *testing.T) {
 	assert.Equal(t, "2.0 MiB", FormatBytes(2<<20))
 	assert.Equal(t, "3.0 GiB", FormatBytes(3<<30))
 }
+
+func TestParseIndices(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		n       int
+		want    []int
+		wantErr string
+	}{
+		{"", 3, nil, ""},
+		{"  ", 3, nil, ""},
+		{"2, 0", 3, []int{0, 2}, ""},
+		{"7", 0, []int{7}, ""},
+		{"3", 3, nil, "party 3 does not exist"},
+		{"1,1", 3, nil, "party 1 listed twice"},
+		{"-1", 3, nil, `"-1" is not a 0-based party index`},
+		{"a", 3, nil, `"a" is not a 0-based party index`},
+		{"1,", 3, nil, `"" is not a 0-based party index`},
+	} {
+		got, err := ParseIndices(tc.in, "party", tc.n)
+		if tc.wantErr != "" {
+			require.ErrorContains(t, err, tc.wantErr, tc.in)
+			continue
+		}
+		require.NoError(t, err, tc.in)
+		require.Equal(t, tc.want, got, tc.in)
+	}
+}
