@@ -67,7 +67,6 @@ type rawLattigo struct {
 }
 
 func newRawLattigo(p *he.Params) (*rawLattigo, error) {
-	b := p.Budget()
 	nQ := p.Level() + 1
 	logQ := make([]int, max(nQ, 2))
 	for i := range logQ {
@@ -82,7 +81,7 @@ func newRawLattigo(p *he.Params) (*rawLattigo, error) {
 	slots := p.Slots()
 	switch p.Scheme() {
 	case he.BGV:
-		bp, err := bgv.NewParametersFromLiteral(bgv.ParametersLiteral{LogN: p.LogN(), LogQ: logQ, LogP: []int{60}, PlaintextModulus: b.PlaintextModul})
+		bp, err := bgv.NewParametersFromLiteral(bgv.ParametersLiteral{LogN: p.LogN(), LogQ: logQ, LogP: []int{60}, PlaintextModulus: p.PlaintextModulus()})
 		if err != nil {
 			return nil, err
 		}

@@ -149,18 +149,17 @@ type Config struct {
 // Budget reports the noise analysis behind a Params: every bound is on the
 // absolute value of one coefficient (log2), except where noted.
 type Budget struct {
-	Level          int     // encryption level (number of Q primes - 1)
-	LogQ           float64 // log2 of the ciphertext modulus at Level
-	LogFresh       float64 // bound on one fresh encryption's noise
-	LogAggregate   float64 // bound on an aggregate's noise (MaxWeight x fresh)
-	SmudgingBits   int     // each decryptor adds uniform noise in [-2^SmudgingBits, 2^SmudgingBits); 0 when none
-	Decryptors     int     // shares combined in one decryption
-	LogTotal       float64 // aggregate + decryptors x (smudging + key-switch noise)
-	LogLimit       float64 // BGV: Q/(2t); CKKS: (Q/2 - Δ x MaxWeight x RealBound)/(8 sqrt N)
-	LogScale       int     // CKKS: log2 Δ
-	LogSlotError   float64 // CKKS: bound on the error of a decrypted sum (absolute, log2)
-	LogMarginBits  float64 // LogLimit - LogTotal
-	PlaintextModul uint64  // BGV: t
+	Level         int     // encryption level (number of Q primes - 1)
+	LogQ          float64 // log2 of the ciphertext modulus at Level
+	LogFresh      float64 // bound on one fresh encryption's noise
+	LogAggregate  float64 // bound on an aggregate's noise (MaxWeight x fresh)
+	SmudgingBits  int     // each decryptor adds uniform noise in [-2^SmudgingBits, 2^SmudgingBits); 0 when none
+	Decryptors    int     // shares combined in one decryption
+	LogTotal      float64 // aggregate + decryptors x (smudging + key-switch noise)
+	LogLimit      float64 // BGV: Q/(2t); CKKS: (Q/2 - Δ x MaxWeight x RealBound)/(8 sqrt N)
+	LogScale      int     // CKKS: log2 Δ
+	LogSlotError  float64 // CKKS: bound on the error of a decrypted sum (absolute, log2)
+	LogMarginBits float64 // LogLimit - LogTotal
 }
 
 // Params is a validated parameter set for one aggregation session. It is
@@ -370,7 +369,7 @@ func (p *Params) chooseLevel() error {
 	total := agg + float64(p.decrypt)*perDecryptor
 	b := Budget{
 		LogFresh: math.Log2(fresh), LogAggregate: math.Log2(agg), SmudgingBits: smudge,
-		Decryptors: p.decrypt, LogTotal: math.Log2(total), PlaintextModul: p.t,
+		Decryptors: p.decrypt, LogTotal: math.Log2(total),
 	}
 	logN := float64(p.spec.LogN)
 	for level := 0; level <= p.rlwe.MaxLevel(); level++ {
