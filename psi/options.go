@@ -173,9 +173,10 @@ type Options struct {
 	// [-MaxSum, MaxSum] and fails with ErrSumOutOfRange outside it. Default
 	// DefaultMaxSum, at most MaxMaxSum.
 	MaxSum int64
-	// Progress, if set, is called from the calling goroutine after each
-	// batch with the number of items this party has processed and the total
-	// it will process (its own items plus the peer's it evaluates).
+	// Progress, if set, is called from the calling goroutine with the number
+	// of items this party has processed and the total it will process (its
+	// own items plus the peer's it evaluates): after each batch with ECDH,
+	// once at the end with KKRT, which works on whole sets at once.
 	Progress func(done, total int)
 	// TestRand replaces crypto/rand as the source of keys, blinds and
 	// shuffles. For tests only: a predictable source breaks all security.
