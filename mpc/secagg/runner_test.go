@@ -41,13 +41,7 @@ func TestRunnerMemStar(t *testing.T) {
 			const n, dim = 12, 20
 			cfg, err := NewConfig(n, dim, WithGraph(g), WithDegree(6), WithThreshold(3), WithRoundTimeout(5*time.Second))
 			require.NoError(t, err)
-			meshes, err := transport.NewMemStar(n+1, transport.Options{})
-			require.NoError(t, err)
-			defer func() {
-				for _, m := range meshes {
-					_ = m.Close()
-				}
-			}()
+			meshes := memStar(t, n+1)
 			in := randomInputs(r, n, dim, 1000)
 			drop := map[int]Stage{2: StageShareKeys, 5: StageMaskedInput, 9: StageUnmask}
 			res, err, errs := runStar(t, context.Background(), meshes, cfg, in, drop)
@@ -69,13 +63,7 @@ func TestRunnerAbortTellsClients(t *testing.T) {
 	const n, dim = 5, 3
 	cfg, err := NewConfig(n, dim, WithThreshold(3), WithRoundTimeout(5*time.Second))
 	require.NoError(t, err)
-	meshes, err := transport.NewMemStar(n+1, transport.Options{})
-	require.NoError(t, err)
-	defer func() {
-		for _, m := range meshes {
-			_ = m.Close()
-		}
-	}()
+	meshes := memStar(t, n+1)
 	in := randomInputs(rand.New(rand.NewPCG(1, 1)), n, dim, 10)
 	drop := map[int]Stage{1: StageMaskedInput, 2: StageMaskedInput}
 	res, err, errs := runStar(t, context.Background(), meshes, cfg, in, drop)
@@ -89,15 +77,9 @@ func TestRunnerAbortTellsClients(t *testing.T) {
 // A client that never answers is dropped when the round times out.
 func TestRunnerSilentClientTimesOut(t *testing.T) {
 	const n, dim = 4, 2
-	cfg, err := NewConfig(n, dim, WithThreshold(2), WithRoundTimeout(300*time.Millisecond))
+	cfg, err := NewConfig(n, dim, WithThreshold(2), WithRoundTimeout(2*time.Second)) // wide enough for -race under load
 	require.NoError(t, err)
-	meshes, err := transport.NewMemStar(n+1, transport.Options{})
-	require.NoError(t, err)
-	defer func() {
-		for _, m := range meshes {
-			_ = m.Close()
-		}
-	}()
+	meshes := memStar(t, n+1)
 	in := [][]uint64{{1, 2}, {3, 4}, {5, 6}, {7, 8}}
 	var wg sync.WaitGroup
 	errs := make([]error, n+1)
@@ -186,15 +168,23 @@ func TestRunnerServerCancel(t *testing.T) {
 	const n = 3
 	cfg, err := NewConfig(n, 2, WithThreshold(1))
 	require.NoError(t, err)
-	meshes, err := transport.NewMemStar(n+1, transport.Options{})
-	require.NoError(t, err)
-	defer func() {
-		for _, m := range meshes {
-			_ = m.Close()
-		}
-	}()
+	meshes := memStar(t, n+1)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	_, err = RunServer(ctx, meshes[0], cfg) // no client ever speaks
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
+}
+
+// memStar is an in-memory star of n parties (server 0), closed when the
+// test ends.
+func memStar(t *testing.T, n int) []transport.Mesh {
+	t.Helper()
+	meshes, err := transport.NewMemStar(n, transport.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		for _, m := range meshes {
+			_ = m.Close()
+		}
+	})
+	return meshes
 }
