@@ -12,44 +12,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// testdataDir finds the shared RFC vectors: $VEIL_TESTDATA if set, otherwise
-// shared/testdata in the nearest ancestor of the module root (the folder
-// holding go.mod) that has one. It skips the test, saying why, when there is
-// none; CI has it.
-func testdataDir(t testing.TB) string {
-	t.Helper()
-	if d := os.Getenv("VEIL_TESTDATA"); d != "" {
-		return d
-	}
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the package directory; set VEIL_TESTDATA to the shared/testdata folder")
-		}
-		dir = parent
-	}
-	for d := filepath.Dir(dir); ; d = filepath.Dir(d) {
-		cand := filepath.Join(d, "shared", "testdata")
-		if st, err := os.Stat(cand); err == nil && st.IsDir() {
-			return cand
-		}
-		if filepath.Dir(d) == d {
-			break
-		}
-	}
-	t.Skipf("RFC test vectors not found: no shared/testdata above the module root %s; set VEIL_TESTDATA", dir)
-	return ""
-}
-
 func loadVectors(t *testing.T, rel string, v any) {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(testdataDir(t), rel))
-	require.NoError(t, err)
+	raw, err := os.ReadFile(filepath.Join("testdata", rel))
+	require.NoError(t, err, "the RFC vectors live in testdata/ beside this file; a missing file is a failure")
 	require.NoError(t, json.Unmarshal(raw, v))
 }
 

@@ -1,0 +1,109 @@
+package transport
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"errors"
+	"fmt"
+)
+
+// ErrBadSignature: a signature made with an identity key does not verify
+// against the certificate that comes with it.
+var ErrBadSignature = errors.New("signature does not verify")
+
+// MaxChainSize bounds the certificate chain that [Identity.VerifySigned]
+// accepts from a peer: 16 KiB, room for a leaf and a few intermediates.
+const MaxChainSize = 16 << 10
+
+// Chain returns a copy of the identity's certificate chain in DER form,
+// leaf first: what a party sends so that peers it has no direct connection
+// with (over a relaying hub) can check its signatures with
+// [Identity.VerifySigned].
+func (id *Identity) Chain() [][]byte {
+	out := make([][]byte, len(id.cert.Certificate))
+	for i, der := range id.cert.Certificate {
+		out[i] = append([]byte(nil), der...)
+	}
+	return out
+}
+
+// Sign signs message with the identity's private key, the key of its
+// certificate: Ed25519 signs the message itself, ECDSA (ASN.1) and RSA
+// (PKCS #1 v1.5) sign its SHA-256 digest. Callers put a domain-separation
+// label of their own at the start of message, so that a signature made for
+// one purpose is never valid for another.
+func (id *Identity) Sign(message []byte) ([]byte, error) {
+	signer, ok := id.cert.PrivateKey.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("%w: private key cannot sign", ErrInvalidParams)
+	}
+	var sig []byte
+	var err error
+	if _, ok := signer.Public().(ed25519.PublicKey); ok {
+		sig, err = signer.Sign(rand.Reader, message, crypto.Hash(0))
+	} else {
+		digest := sha256.Sum256(message)
+		sig, err = signer.Sign(rand.Reader, digest[:], crypto.SHA256)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("transport: sign: %w", err)
+	}
+	return sig, nil
+}
+
+// VerifySigned checks that chain (DER, leaf first, as [Identity.Chain]
+// returns it) chains to this identity's CA pool and that sig is the leaf
+// key's signature on message, as [Identity.Sign] makes it. It returns the
+// signer's name, its certificate's common name; the caller checks that this
+// is the party it expects. A failure wraps [ErrPeerIdentity] (the chain) or
+// [ErrBadSignature] (the signature).
+func (id *Identity) VerifySigned(chain [][]byte, message, sig []byte) (string, error) {
+	if len(chain) == 0 {
+		return "", identityError("no certificate")
+	}
+	size := 0
+	for _, der := range chain {
+		size += len(der)
+	}
+	if size > MaxChainSize {
+		return "", identityError("certificate chain of %d bytes exceeds %d", size, MaxChainSize)
+	}
+	certs := make([]*x509.Certificate, len(chain))
+	for i, der := range chain {
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			return "", identityError("parse certificate: %v", err)
+		}
+		certs[i] = c
+	}
+	leaf := certs[0]
+	name, err := verifyChain(leaf, certs[1:], id.cas, x509.ExtKeyUsageAny)
+	if err != nil {
+		return "", identityError("certificate %q: %v", leaf.Subject.CommonName, err)
+	}
+	if !verifySignature(leaf.PublicKey, message, sig) {
+		return "", fmt.Errorf("%w: by %q", ErrBadSignature, name)
+	}
+	return name, nil
+}
+
+// verifySignature checks sig on message under pub, in the scheme that
+// [Identity.Sign] uses for that key type.
+func verifySignature(pub crypto.PublicKey, message, sig []byte) bool {
+	switch k := pub.(type) {
+	case ed25519.PublicKey:
+		return ed25519.Verify(k, message, sig)
+	case *ecdsa.PublicKey:
+		digest := sha256.Sum256(message)
+		return ecdsa.VerifyASN1(k, digest[:], sig)
+	case *rsa.PublicKey:
+		digest := sha256.Sum256(message)
+		return rsa.VerifyPKCS1v15(k, crypto.SHA256, digest[:], sig) == nil
+	}
+	return false
+}

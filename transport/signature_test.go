@@ -1,0 +1,58 @@
+package transport
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestSignVerify(t *testing.T) {
+	ca, err := NewCA("test CA")
+	require.NoError(t, err)
+	alice, err := ca.Issue("alice")
+	require.NoError(t, err)
+	bob, err := ca.Issue("bob")
+	require.NoError(t, err)
+	msg := []byte("veil/test/v1 advertised key")
+	sig, err := alice.Sign(msg)
+	require.NoError(t, err)
+
+	name, err := bob.VerifySigned(alice.Chain(), msg, sig)
+	require.NoError(t, err)
+	require.Equal(t, "alice", name)
+
+	// Any changed byte of the message or signature fails.
+	for i := range msg {
+		m := append([]byte(nil), msg...)
+		m[i] ^= 1
+		_, err := bob.VerifySigned(alice.Chain(), m, sig)
+		require.ErrorIs(t, err, ErrBadSignature, "message byte %d", i)
+	}
+	bad := append([]byte(nil), sig...)
+	bad[len(bad)/2] ^= 1
+	_, err = bob.VerifySigned(alice.Chain(), msg, bad)
+	require.ErrorIs(t, err, ErrBadSignature)
+
+	// Bob's certificate with Alice's signature: the signature is checked
+	// against the certificate that comes with it.
+	_, err = alice.VerifySigned(bob.Chain(), msg, sig)
+	require.ErrorIs(t, err, ErrBadSignature)
+
+	// A certificate from another CA is refused as an identity error.
+	other, err := NewCA("other CA")
+	require.NoError(t, err)
+	mallory, err := other.Issue("alice")
+	require.NoError(t, err)
+	msig, err := mallory.Sign(msg)
+	require.NoError(t, err)
+	_, err = bob.VerifySigned(mallory.Chain(), msg, msig)
+	require.ErrorIs(t, err, ErrPeerIdentity)
+	require.False(t, errors.Is(err, ErrBadSignature))
+
+	// Garbage chains are errors, never panics.
+	for _, chain := range [][][]byte{nil, {nil}, {[]byte("not a certificate")}, {make([]byte, MaxChainSize+1)}} {
+		_, err := bob.VerifySigned(chain, msg, sig)
+		require.ErrorIs(t, err, ErrPeerIdentity)
+	}
+}
