@@ -74,6 +74,22 @@ func WriteResults(w io.Writer, m Machine, rows []Row, chartDir string, charts []
 	return err
 }
 
+// KeepMarker starts the hand-written part of RESULTS.md: figures from the
+// packages' own benchmarks (testing.B runs too long or too specific for the
+// veilbench table), each with the command and date it was measured.
+// veilbench keeps everything from this line on when it rewrites the file.
+const KeepMarker = "<!-- veilbench keeps everything below this line when it rewrites the file -->"
+
+// KeptSection returns the part of an existing report that starts at
+// [KeepMarker], with a blank line before it, or "" if there is none.
+func KeptSection(report string) string {
+	i := strings.Index(report, KeepMarker)
+	if i < 0 {
+		return ""
+	}
+	return "\n" + report[i:]
+}
+
 func chartsInfo(key string) (chartInfo, bool) {
 	c, ok := charts[key]
 	return c, ok

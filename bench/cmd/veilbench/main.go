@@ -125,8 +125,18 @@ func report(stdout, stderr io.Writer, machine bench.Machine, rows []bench.Row, t
 				rel = filepath.ToSlash(r)
 			}
 		}
+		// The hand-written part of an existing report (the packages' own
+		// benchmark figures, below bench.KeepMarker) survives regeneration.
+		var kept string
+		if old, err := os.ReadFile(mdOut); err == nil {
+			kept = bench.KeptSection(string(old))
+		}
 		if err := writeFile(mdOut, func(w io.Writer) error {
-			return bench.WriteResults(w, machine, rows, rel, charts, command)
+			if err := bench.WriteResults(w, machine, rows, rel, charts, command); err != nil {
+				return err
+			}
+			_, err := io.WriteString(w, kept)
+			return err
 		}); err != nil {
 			fmt.Fprintf(stderr, "veilbench: %v\n", err)
 			return 1

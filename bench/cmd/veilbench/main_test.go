@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/veil-go/veil/bench"
 )
 
 // The command runs a filtered quick suite, writes JSON, charts and a
@@ -29,6 +31,18 @@ func TestRunAndRebuild(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(res), "![")
 	assert.Contains(t, string(res), "(charts/transport.png)")
+
+	// A hand-written section below the marker survives a rewrite.
+	hand := bench.KeepMarker + "\n\n## Package figures\n\n- hand-written line\n"
+	require.NoError(t, os.WriteFile(md, append(res, []byte("\n"+hand)...), 0o644))
+	var rebuilt bytes.Buffer
+	code = run(context.Background(), []string{"-from", js, "-markdown-out", md}, &rebuilt, &errOut)
+	require.Equal(t, 0, code, errOut.String())
+	res2, err := os.ReadFile(md)
+	require.NoError(t, err)
+	assert.Equal(t, 1, strings.Count(string(res2), bench.KeepMarker))
+	assert.True(t, strings.HasSuffix(string(res2), hand), "the kept section ends the report")
+	assert.Contains(t, string(res2), "| transport: in-memory Pipe send+recv |")
 
 	var again bytes.Buffer
 	code = run(context.Background(), []string{"-from", js}, &again, &errOut)
