@@ -14,7 +14,7 @@ func TestDealerCorrelations(t *testing.T) {
 	ctx := context.Background()
 	for n := 2; n <= 6; n++ {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
-			d, err := NewTrustedDealer(n, WithDealerTestSeed([32]byte{byte(n)}))
+			d, err := NewTrustedDealer(n, DealerConfig{})
 			require.NoError(t, err)
 			views := make([]Dealer, n)
 			for i := range views {
