@@ -15,7 +15,10 @@ import (
 // bits hold any 32-bit integer or fixed-point value with room for sums of
 // many of them. Signed values map to the field as v mod p (see
 // [FieldFromInt64]).
-const ShamirPrime = shamir.P
+const ShamirPrime = 1<<61 - 1
+
+// internal/shamir works in the same field.
+var _ [ShamirPrime - shamir.P]struct{}
 
 // ShamirShare is one party's shares of a vector of secrets: the
 // evaluations at X of the random polynomials whose constant terms are the

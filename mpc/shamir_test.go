@@ -2,6 +2,7 @@ package mpc
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -90,5 +91,37 @@ func TestOpenShamir(t *testing.T) {
 	for _, g := range got {
 		require.Equal(t, secrets, g)
 		require.Equal(t, int64(-42), FieldToInt64(g[0]))
+	}
+}
+
+// A party that opens a wrong Shamir share is caught by every other party
+// when more than threshold shares are opened, and not when exactly
+// threshold are (nothing can be checked then).
+func TestOpenShamirDetectsWrongShare(t *testing.T) {
+	for _, c := range []struct {
+		n, th  int
+		caught bool
+	}{{4, 3, true}, {3, 2, true}, {3, 3, false}} {
+		secrets := []uint64{11, 22, 33}
+		sh, err := ShamirSplit(secrets, c.th, c.n)
+		require.NoError(t, err)
+		sh[1].Y[2] = field61.Add(sh[1].Y[2], 1) // party 1 lies about one value
+		errs := runPartiesErr(t, c.n, func(ctx context.Context, p *Party) error {
+			got, err := p.OpenShamir(ctx, sh[p.Self()], c.th)
+			if err == nil && got[2] == secrets[2] {
+				return errors.New("a wrong share changed nothing")
+			}
+			return err
+		})
+		for i, err := range errs {
+			if i == 1 {
+				continue
+			}
+			if c.caught {
+				require.ErrorIs(t, err, ErrInconsistent, "party %d", i)
+			} else {
+				require.NoError(t, err, "party %d: the result is wrong, undetected", i)
+			}
+		}
 	}
 }
