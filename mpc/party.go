@@ -78,14 +78,8 @@ func NewParty(mesh transport.Mesh, dealer Dealer, cfg Config) (*Party, error) {
 	if mesh == nil || dealer == nil {
 		return nil, fmt.Errorf("mpc: %w: nil mesh or dealer", ErrInvalidParams)
 	}
-	if cfg.Workers < 0 {
-		return nil, fmt.Errorf("mpc: %w: Workers %d is negative", ErrInvalidParams, cfg.Workers)
-	}
-	if cfg.MaxLength < 0 || cfg.MaxLength > maxDealerRequest {
-		return nil, fmt.Errorf("mpc: %w: MaxLength %d, limit %d", ErrInvalidParams, cfg.MaxLength, maxDealerRequest)
-	}
-	if cfg.FracBits > maxFracBits {
-		return nil, fmt.Errorf("mpc: %w: FracBits %d, limit %d", ErrInvalidParams, cfg.FracBits, maxFracBits)
+	if err := cfg.check(); err != nil {
+		return nil, err
 	}
 	maxLen, frac := cfg.MaxLength, cfg.FracBits
 	if maxLen == 0 {
@@ -116,6 +110,20 @@ func NewParty(mesh transport.Mesh, dealer Dealer, cfg Config) (*Party, error) {
 		return nil, fmt.Errorf("mpc: %w", err)
 	}
 	return p, nil
+}
+
+// check validates c.
+func (c Config) check() error {
+	if c.Workers < 0 {
+		return fmt.Errorf("mpc: %w: Workers %d is negative", ErrInvalidParams, c.Workers)
+	}
+	if c.MaxLength < 0 || c.MaxLength > maxDealerRequest {
+		return fmt.Errorf("mpc: %w: MaxLength %d, limit %d", ErrInvalidParams, c.MaxLength, maxDealerRequest)
+	}
+	if c.FracBits > maxFracBits {
+		return fmt.Errorf("mpc: %w: FracBits %d, limit %d", ErrInvalidParams, c.FracBits, maxFracBits)
+	}
+	return nil
 }
 
 // roleName is party i's role in errors and disclosures.

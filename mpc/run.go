@@ -76,6 +76,9 @@ func RunInProcess(ctx context.Context, n int, cfg Config, prog func(ctx context.
 	if prog == nil {
 		return nil, fmt.Errorf("mpc: %w: nil program", ErrInvalidParams)
 	}
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
 	dealer, err := NewTrustedDealer(n, DealerConfig{Workers: cfg.Workers})
 	if err != nil {
 		return nil, err
