@@ -46,6 +46,9 @@ func RunParty(ctx context.Context, mesh transport.Mesh, dealer Dealer, cfg Confi
 	}
 	start, before := time.Now(), mesh.Stats()
 	if err := prog(ctx, p); err != nil {
+		if p.err != nil {
+			return nil, err // a step already failed (and closed the mesh); err says which
+		}
 		return nil, p.fail("program", -1, err)
 	}
 	return p.result(start, before), nil
