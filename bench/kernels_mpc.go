@@ -104,7 +104,7 @@ func mpcSetup(n int, tls bool, k mpcKernel) func(ctx context.Context, size int) 
 				m.Close()
 			}
 		}
-		dealer, err := mpc.NewTrustedDealer(n)
+		dealer, err := mpc.NewTrustedDealer(n, mpc.DealerConfig{})
 		if err != nil {
 			closeAll()
 			return nil, err
@@ -116,7 +116,7 @@ func mpcSetup(n int, tls bool, k mpcKernel) func(ctx context.Context, size int) 
 				closeAll()
 				return nil, err
 			}
-			if parties[i], err = mpc.NewParty(meshes[i], d); err != nil {
+			if parties[i], err = mpc.NewParty(meshes[i], d, mpc.Config{}); err != nil {
 				closeAll()
 				return nil, err
 			}

@@ -2,7 +2,6 @@ package mpc
 
 import (
 	"context"
-	"fmt"
 )
 
 // Mul returns shares of the element-wise product x*y over Z_2^64 with
@@ -14,7 +13,7 @@ func (p *Party) Mul(ctx context.Context, x, y Share) (Share, error) {
 		return nil, err
 	}
 	if len(x) != len(y) {
-		return nil, fmt.Errorf("%w: mul of lengths %d and %d", ErrInvalidParams, len(x), len(y))
+		return nil, p.argErr("mul", ErrMismatch, "lengths %d and %d", len(x), len(y))
 	}
 	n := len(x)
 	t, err := p.dealer.Triples(ctx, n)
@@ -27,7 +26,7 @@ func (p *Party) Mul(ctx context.Context, x, y Share) (Share, error) {
 	}
 	out := Share(t.C) // the triple is ours and used once: write in place
 	first := p.self == 0
-	parallelFor(n, p.workers, func(lo, hi int) {
+	p.parFor(n, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			z := out[i] + e[i]*t.B[i] + f[i]*t.A[i]
 			if first {
@@ -46,7 +45,7 @@ func (p *Party) openEF(ctx context.Context, op string, x, y Share, t Triples) (e
 		p.efBuf = make([]uint64, 2*n)
 	}
 	ef := p.efBuf[:2*n] // e and f are used only before Mul/Dot return
-	parallelFor(n, p.workers, func(lo, hi int) {
+	p.parFor(n, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			ef[i] = x[i] - t.A[i]
 			ef[n+i] = y[i] - t.B[i]
@@ -68,7 +67,7 @@ func (p *Party) Dot(ctx context.Context, x, y Share) (Share, error) {
 		return nil, err
 	}
 	if len(x) != len(y) {
-		return nil, fmt.Errorf("%w: dot of lengths %d and %d", ErrInvalidParams, len(x), len(y))
+		return nil, p.argErr("dot", ErrMismatch, "lengths %d and %d", len(x), len(y))
 	}
 	t, err := p.dealer.Triples(ctx, len(x))
 	if err != nil {
@@ -95,7 +94,7 @@ func (p *Party) And(ctx context.Context, x, y BoolShare) (BoolShare, error) {
 		return nil, err
 	}
 	if len(x) != len(y) {
-		return nil, fmt.Errorf("%w: and of lengths %d and %d", ErrInvalidParams, len(x), len(y))
+		return nil, p.argErr("and", ErrMismatch, "lengths %d and %d", len(x), len(y))
 	}
 	return p.and(ctx, x, y)
 }

@@ -28,7 +28,7 @@ func benchParties(b *testing.B, n int, tls bool) []*Party {
 			_ = m.Close()
 		}
 	})
-	d, err := NewTrustedDealer(n)
+	d, err := NewTrustedDealer(n, DealerConfig{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -38,7 +38,7 @@ func benchParties(b *testing.B, n int, tls bool) []*Party {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if ps[i], err = NewParty(meshes[i], di); err != nil {
+		if ps[i], err = NewParty(meshes[i], di, Config{}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -149,29 +149,4 @@ func BenchmarkTrunc(b *testing.B) {
 		return err
 	})
 	b.ReportMetric(truncs/b.Elapsed().Seconds(), "truncs/s")
-}
-
-// BenchmarkCorrelate runs the vertical example's protocol on 1e5 rows.
-func BenchmarkCorrelate(b *testing.B) {
-	const rows = 100_000
-	x, y := make([]float64, rows), make([]float64, rows)
-	for i := range x {
-		x[i] = float64(i%977) * 3.5
-		y[i] = float64(i%331) + x[i]*0.1
-	}
-	ctx := context.Background()
-	for b.Loop() {
-		b.StopTimer()
-		ps := benchParties(b, 2, false)
-		b.StartTimer()
-		runAll(b, ps, func(p *Party) error {
-			col := x
-			if p.Self() == 1 {
-				col = y
-			}
-			_, err := Correlate(ctx, p, col)
-			return err
-		})
-	}
-	b.ReportMetric(float64(b.N)*rows/b.Elapsed().Seconds(), "rows/s")
 }

@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math/bits"
-	"runtime"
 	"sync"
 
+	"github.com/veil-go/veil/internal/parallel"
 	"github.com/veil-go/veil/internal/prg"
 )
 
@@ -32,6 +32,12 @@ type DaBits struct{ Arith, Bool []uint64 }
 // of a computation must make the same sequence of requests (the same
 // program does); each call returns fresh randomness that is never reused.
 // Implementations must be safe for use by their one party only.
+//
+// Dealer will grow: protocols that need a new kind of correlated randomness
+// (matrix triples, truncation pairs of other shapes) add methods to it, so
+// an implementation outside this package should embed one of this
+// package's dealers or expect to add methods when it upgrades. Today's
+// implementations are [TrustedDealer]'s views and [NewRemoteDealer].
 type Dealer interface {
 	// Triples returns n Beaver triples c = a*b over Z_2^64.
 	Triples(ctx context.Context, n int) (Triples, error)
@@ -68,49 +74,29 @@ type TrustedDealer struct {
 	issued  []bool
 }
 
-// DealerOption configures a TrustedDealer.
-type DealerOption func(*dealerOptions)
-
-type dealerOptions struct {
-	seed    *prg.Seed
-	workers int
+// DealerConfig configures a [TrustedDealer]. The zero value means the
+// defaults.
+type DealerConfig struct {
+	// Workers bounds the goroutines the dealer uses to compute the last
+	// party's shares; 0 means GOMAXPROCS.
+	Workers int
 }
 
-// WithDealerWorkers bounds the goroutines the dealer uses to compute the
-// last party's shares (default runtime.GOMAXPROCS(0)).
-func WithDealerWorkers(k int) DealerOption { return func(o *dealerOptions) { o.workers = k } }
-
-// WithDealerTestSeed makes the dealer's seeds derive from seed instead of
-// crypto/rand. FOR TESTS ONLY: anyone who knows the seed knows every share.
-func WithDealerTestSeed(seed [32]byte) DealerOption {
-	return func(o *dealerOptions) { s := prg.Seed(seed); o.seed = &s }
-}
-
-// NewTrustedDealer returns a dealer for n parties (n >= 2).
-func NewTrustedDealer(n int, opts ...DealerOption) (*TrustedDealer, error) {
+// NewTrustedDealer returns a dealer for n parties (n >= 2). Every party's
+// stream is keyed from its own fresh seed from crypto/rand.
+func NewTrustedDealer(n int, cfg DealerConfig) (*TrustedDealer, error) {
 	if n < 2 {
-		return nil, fmt.Errorf("%w: a dealer needs at least 2 parties, got %d", ErrInvalidParams, n)
+		return nil, fmt.Errorf("mpc: %w: a dealer needs at least 2 parties, got %d", ErrInvalidParams, n)
 	}
-	o := dealerOptions{workers: runtime.GOMAXPROCS(0)}
-	for _, f := range opts {
-		f(&o)
+	if cfg.Workers < 0 {
+		return nil, fmt.Errorf("mpc: %w: dealer Workers %d is negative", ErrInvalidParams, cfg.Workers)
 	}
-	if o.workers < 1 {
-		return nil, fmt.Errorf("%w: %d dealer workers", ErrInvalidParams, o.workers)
-	}
-	var master *prg.PRG
-	var err error
-	if o.seed != nil {
-		master, err = prg.New(*o.seed)
-	} else {
-		master, err = prg.NewRandom()
-	}
-	if err != nil {
-		return nil, fmt.Errorf("mpc: dealer: %w", err)
-	}
-	d := &TrustedDealer{n: n, workers: o.workers, seeds: make([]prg.Seed, n), gens: make([]*prg.PRG, n), issued: make([]bool, n)}
+	d := &TrustedDealer{n: n, workers: parallel.Workers(cfg.Workers), seeds: make([]prg.Seed, n), gens: make([]*prg.PRG, n), issued: make([]bool, n)}
 	for i := range d.seeds {
-		d.seeds[i] = master.NextSeed()
+		var err error
+		if d.seeds[i], err = prg.NewSeed(); err != nil {
+			return nil, fmt.Errorf("mpc: dealer: %w", err)
+		}
 		if d.gens[i], err = prg.New(d.seeds[i]); err != nil {
 			return nil, fmt.Errorf("mpc: dealer: %w", err)
 		}
@@ -124,10 +110,10 @@ func (d *TrustedDealer) Party(i int) (Dealer, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if i < 0 || i >= d.n {
-		return nil, fmt.Errorf("%w: party %d of %d", ErrInvalidParams, i, d.n)
+		return nil, fmt.Errorf("mpc: %w: party %d of %d", ErrInvalidParams, i, d.n)
 	}
 	if d.issued[i] {
-		return nil, fmt.Errorf("%w: dealer view of party %d already issued", ErrInvalidParams, i)
+		return nil, fmt.Errorf("mpc: %w: dealer view of party %d already issued", ErrInvalidParams, i)
 	}
 	d.issued[i] = true
 	if i == d.n-1 {
@@ -148,7 +134,7 @@ func checkRequest(ctx context.Context, n int) error {
 		return err
 	}
 	if n < 0 || n > maxDealerRequest {
-		return fmt.Errorf("%w: dealer request for %d elements", ErrInvalidParams, n)
+		return fmt.Errorf("mpc: %w: dealer request for %d elements, limit %d", ErrInvalidParams, n, maxDealerRequest)
 	}
 	return nil
 }
@@ -210,7 +196,7 @@ func (s *seededDealer) DivPairs(ctx context.Context, n int, d uint64) (DivPairs,
 		return DivPairs{}, err
 	}
 	if d == 0 {
-		return DivPairs{}, fmt.Errorf("%w: division by zero", ErrInvalidParams)
+		return DivPairs{}, fmt.Errorf("mpc: %w: division by zero", ErrInvalidParams)
 	}
 	return genDiv(s.g, n, false), nil
 }
@@ -253,7 +239,7 @@ func (l *lastDealer) triples(ctx context.Context, n int, boolean bool) (Triples,
 	d.replay(func(p int) { all[p] = genTriples(d.gens[p], n, p == last) })
 	mine := all[last]
 	mine.C = make([]uint64, n)
-	parallelFor(n, d.workers, func(lo, hi int) {
+	parFor(n, d.workers, func(lo, hi int) {
 		for k := lo; k < hi; k++ {
 			a, b, c := mine.A[k], mine.B[k], uint64(0)
 			for _, t := range all[:last] {
@@ -280,17 +266,10 @@ func (l *lastDealer) triples(ctx context.Context, n int, boolean bool) (Triples,
 // replay runs gen for every party's stream, up to d.workers at a time
 // (the streams are independent).
 func (d *TrustedDealer) replay(gen func(p int)) {
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, d.workers)
-	for p := range d.n {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			gen(p)
-		}()
-	}
-	wg.Wait()
+	_ = parallel.Each(context.Background(), d.n, d.workers, func(p int) error {
+		gen(p)
+		return nil
+	})
 }
 
 func (l *lastDealer) DivPairs(ctx context.Context, n int, div uint64) (DivPairs, error) {
@@ -298,7 +277,7 @@ func (l *lastDealer) DivPairs(ctx context.Context, n int, div uint64) (DivPairs,
 		return DivPairs{}, err
 	}
 	if div == 0 {
-		return DivPairs{}, fmt.Errorf("%w: division by zero", ErrInvalidParams)
+		return DivPairs{}, fmt.Errorf("mpc: %w: division by zero", ErrInvalidParams)
 	}
 	d := l.d
 	d.mu.Lock()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/veil-go/veil/internal/errs"
 	"github.com/veil-go/veil/internal/prg"
 	"github.com/veil-go/veil/transport"
 )
@@ -18,31 +19,41 @@ const (
 	reqDaBits
 )
 
-// Serve plays the dealer as a separate networked party: conns[i] is a
-// confidential, authenticated link (mutual TLS) to party i. It sends every
-// party its 32-byte seed, then answers the last party's requests with the
+// RunDealer plays a [TrustedDealer] for len(conns) parties as a separate
+// networked party: conns[i] is a confidential, authenticated link (mutual
+// TLS) to party i, whose side calls [NewRemoteDealer]. It sends every party
+// its 32-byte seed, then answers the last party's requests with the
 // correcting shares only (one vector per triple request, two per division
-// request), until that party closes its link (Serve returns nil), ctx ends
-// or a request is malformed (an error; the links are then closed). The
-// parties use [NewRemoteDealer]. A dealer serves once: Serve and Party
-// cannot both be used on the same TrustedDealer.
+// request), until that party closes its link (RunDealer returns nil), ctx
+// ends or a request is malformed (an error naming the step and peer; the
+// links are then closed).
 //
 // The security warning of [TrustedDealer] applies in full: whoever runs
-// Serve can unmask everything the parties open.
-func (d *TrustedDealer) Serve(ctx context.Context, conns []transport.Conn) error {
+// RunDealer can unmask everything the parties open.
+func RunDealer(ctx context.Context, conns []transport.Conn, cfg DealerConfig) error {
+	d, err := NewTrustedDealer(len(conns), cfg)
+	if err != nil {
+		return err
+	}
+	return d.serve(ctx, conns)
+}
+
+// serve is RunDealer's work on an existing dealer, none of whose views
+// may have been issued.
+func (d *TrustedDealer) serve(ctx context.Context, conns []transport.Conn) error {
 	if len(conns) != d.n {
-		return fmt.Errorf("%w: %d links for %d parties", ErrInvalidParams, len(conns), d.n)
+		return fmt.Errorf("mpc: %w: %d links for %d parties", ErrInvalidParams, len(conns), d.n)
 	}
 	for i, c := range conns {
 		if c == nil {
-			return fmt.Errorf("%w: no link to party %d", ErrInvalidParams, i)
+			return fmt.Errorf("mpc: %w: no link to party %d", ErrInvalidParams, i)
 		}
 	}
 	d.mu.Lock()
 	for i, issued := range d.issued {
 		if issued {
 			d.mu.Unlock()
-			return fmt.Errorf("%w: party %d's view was already issued", ErrInvalidParams, i)
+			return fmt.Errorf("mpc: %w: party %d's view was already issued", ErrInvalidParams, i)
 		}
 		d.issued[i] = true
 	}
@@ -55,7 +66,7 @@ func (d *TrustedDealer) Serve(ctx context.Context, conns []transport.Conn) error
 	for i, c := range conns {
 		if err := c.Send(ctx, appendMessage(nil, kindSeed, 0, seedWords(d.seeds[i]))); err != nil {
 			closeAll()
-			return fmt.Errorf("mpc: dealer: seed for party %d: %w", i, err)
+			return errs.Step("mpc", "dealer", "seed", c.Peer(), err)
 		}
 	}
 	last := &lastDealer{d: d}
@@ -66,24 +77,22 @@ func (d *TrustedDealer) Serve(ctx context.Context, conns []transport.Conn) error
 			closeAll()
 			return nil
 		}
-		if err != nil {
-			closeAll()
-			return fmt.Errorf("mpc: dealer: %w", err)
-		}
-		reply, err := serveRequest(ctx, last, data, step)
 		if err == nil {
-			err = sendVec(ctx, conn, kindDealerReply, step, reply)
+			var reply []uint64
+			if reply, err = serveRequest(ctx, last, data, step); err == nil {
+				err = sendVec(ctx, conn, kindDealerReply, step, reply)
+			}
 		}
 		if err != nil {
 			closeAll()
-			return fmt.Errorf("mpc: dealer: request %d: %w", step, err)
+			return errs.Step("mpc", "dealer", fmt.Sprintf("request %d", step), conn.Peer(), err)
 		}
 	}
 }
 
 // serveRequest decodes one request and returns the correcting shares.
 func serveRequest(ctx context.Context, last Dealer, data []byte, step uint32) ([]uint64, error) {
-	var m Message
+	var m message
 	if err := m.UnmarshalBinary(data); err != nil {
 		return nil, err
 	}
@@ -154,22 +163,22 @@ func recvVec(ctx context.Context, c transport.Conn, kind byte, step uint32, n in
 		if k != kind || s != step {
 			return nil, fmt.Errorf("%w: kind %d step %d, expected kind %d step %d", ErrMalformed, k, s, kind, step)
 		}
-		combine(out[lo:], data[headerSize:], false, 1)
+		combineRange(out[lo:], data[headerSize:], false, 0, len(data[headerSize:])/8)
 	}
 	return out, nil
 }
 
 // NewRemoteDealer returns party self's view (of parties) of a dealer that
-// runs [TrustedDealer.Serve] at the other end of conn. Parties other than
+// runs [RunDealer] at the other end of conn. Parties other than
 // the last only receive their seed and never talk to the dealer again; the
 // last party asks for its correcting shares at each request.
 func NewRemoteDealer(ctx context.Context, conn transport.Conn, self, parties int) (Dealer, error) {
 	if conn == nil || parties < 2 || self < 0 || self >= parties {
-		return nil, fmt.Errorf("%w: party %d of %d", ErrInvalidParams, self, parties)
+		return nil, fmt.Errorf("mpc: %w: party %d of %d", ErrInvalidParams, self, parties)
 	}
 	w, err := recvVec(ctx, conn, kindSeed, 0, prg.SeedSize/8)
 	if err != nil {
-		return nil, fmt.Errorf("mpc: dealer seed: %w", err)
+		return nil, errs.Step("mpc", roleName(self), "dealer seed", conn.Peer(), err)
 	}
 	var s prg.Seed
 	for k, v := range w {
@@ -227,7 +236,7 @@ func (r *remoteDealer) DivPairs(ctx context.Context, n int, d uint64) (DivPairs,
 		return DivPairs{}, err
 	}
 	if d == 0 {
-		return DivPairs{}, fmt.Errorf("%w: division by zero", ErrInvalidParams)
+		return DivPairs{}, fmt.Errorf("mpc: %w: division by zero", ErrInvalidParams)
 	}
 	p := genDiv(r.g, n, true)
 	qm, err := r.ask(ctx, reqDivPairs, n, d, 2*n)

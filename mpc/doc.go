@@ -7,59 +7,73 @@
 //
 // Additive sharing over Z_2^64 (the main scheme): a value x is N uint64
 // shares that sum to x modulo 2^64, so local arithmetic is native uint64
-// arithmetic. [Share] holds one party's shares of a vector, [BoolShare]
-// XOR shares of 64-bit words (used inside comparison).
+// arithmetic. [Share] holds one party's shares of a vector of integers,
+// [Fixed] the same ring elements read as fixed-point reals, and
+// [BoolShare] XOR shares of 64-bit words (used inside comparison).
 //
-// Shamir (t, n) sharing over GF(2^61 - 1) ([ShamirSplit],
-// [ShamirReconstruct], [Party.OpenShamir]): any t+1 shares reconstruct,
-// any t reveal nothing, and when more than t+1 shares arrive every extra
-// one is checked against the interpolated polynomial, so a wrong share is
-// detected ([ErrInconsistent]). The Mersenne prime makes reduction a few
-// shifts after a 64x64-bit multiply (see [ShamirPrime]).
+// Shamir sharing over GF(2^61 - 1) ([ShamirSplit], [ShamirReconstruct],
+// [Party.OpenShamir]): with threshold T, any T shares reconstruct and any
+// T-1 reveal nothing, and when more than T shares arrive every extra one is
+// checked against the interpolated polynomial, so a wrong share is detected
+// ([ErrInconsistent]). The field's modulus is [ShamirPrime].
 //
 // # How to use it
 //
-// Every party makes a [Party] over its view of a full mesh and a view of a
-// [Dealer], and runs the same program:
+// Every party runs the same program on its own [Party]. [RunInProcess]
+// runs all parties of a test or demo in one process, over in-memory
+// transport with an in-process dealer:
 //
-//	dealer, _ := mpc.NewTrustedDealer(n)          // held by a trusted third party
-//	d, _ := dealer.Party(i)                       // what party i gets (a seed)
-//	p, _ := mpc.NewParty(mesh, d)
-//	x, _ := p.InputFixed(ctx, 0, myValues)        // party 0 owns the values; others pass nil
-//	y, _ := p.InputFixed(ctx, 1, theirValues)
-//	z, _ := p.MulFixed(ctx, x, y)                 // Beaver product + truncation
-//	out, _ := p.OpenFixed(ctx, z)                 // every party learns x*y
+//	res, err := mpc.RunInProcess(ctx, 3, mpc.Config{}, func(ctx context.Context, p *mpc.Party) error {
+//		x, err := p.InputFixed(ctx, 0, myValues) // party 0's values; the others' are ignored
+//		...
+//		y, err := p.InputFixed(ctx, 1, myValues)
+//		...
+//		z, err := p.MulFixed(ctx, x, y) // Beaver product + truncation
+//		...
+//		out, err := p.OpenFixed(ctx, z) // every party learns x*y
+//		...
+//	})
+//
+// A deployment runs [RunParty] in each party's process, over its view of a
+// full mesh ([transport.DialMesh]) and its view of a [Dealer]: a
+// [TrustedDealer]'s [TrustedDealer.Party] in process, or [NewRemoteDealer]
+// talking to a dealer that runs [RunDealer]. Every run returns a [Result]
+// per party: its traffic and duration ([report.Stats]) and what it
+// disclosed ([report.Leakage]).
 //
 // Each operation works on whole vectors: a multiplication of a million
 // elements is one round of messages, not a million. Local operations
-// ([Add], [Sub], [MulConst], [MulPublic], [Party.AddPublic]) need no
-// communication; [Party.Mul] and [Party.Dot] take one round (each party
-// sends 2*(N-1)*8 bytes per multiplication: its shares of e = x - a and
-// f = y - b to every peer); [Party.Open] sends (N-1)*8 bytes per element;
-// [Party.Input] sends only a 32-byte seed to each peer whatever the length.
-// [Concat] and [Split] batch unrelated operations into one round. Vectors
-// travel as messages of at most 2^20 words (8 MiB), each checked for its
-// kind, step and exact length ([Message]). [RunLocal] runs all parties of
-// a one-process demo or test (over transport.NewMemMesh or
-// transport.NewTLSLoopbackMesh) with an in-process dealer.
-// [Correlate] is the two-column covariance / correlation / regression
-// used by examples/vertical.
+// need no communication: the functions [Add], [Sub], [MulConst],
+// [MulPublic], [Concat] and [Split] work on any party's shares alike,
+// while [Party.AddPublic], [Party.Public] and [Party.PublicFixed] are
+// methods because only party 0 adds the public value. [Party.Mul] and
+// [Party.Dot] take one round (each party sends 2*(N-1)*8 bytes per
+// multiplication: its shares of e = x - a and f = y - b to every peer);
+// [Party.Open] sends (N-1)*8 bytes per element; [Party.Input] sends only a
+// 32-byte seed to each peer whatever the length. [Concat] and [Split] batch
+// unrelated operations into one round. Vectors travel as messages of at
+// most 2^20 words (8 MiB), each checked for its kind, step and exact
+// length.
 //
 // # Fixed point
 //
-// A real v is the ring element round(v * 2^f), f = 16 by default
-// ([WithFracBits]); [EncodeFixed] rejects |v| >= 2^(47-f). A product of two
-// fixed-point values is at scale 2^2f and is truncated by f bits with
-// [Party.DivInt]: the parties open c = x + 2^62 + r for a dealer pair
+// A real v is the ring element round(v * 2^f), f = [DefaultFracBits]
+// unless [Config.FracBits] says otherwise; [EncodeFixed] rejects
+// |v| >= 2^(47-f). A product of two fixed-point values is at scale 2^2f;
+// [Party.MulFixed] and [Party.DotFixed] truncate it by f bits with
+// [Party.Trunc]: the parties open c = x + 2^62 + r for a dealer pair
 // (r, floor(r/d), msb(r)); c is uniform, so it reveals nothing, and the one
 // possible wrap-around is corrected exactly with the shared msb(r). The
 // truncated value is floor(x/2^f) or that plus one unit (2^-f), the
 // latter with probability (x mod 2^f)/2^f, so the rounding is unbiased;
 // it never fails as long as |x| < 2^62, which for a product means
-// |x*y| < 2^(62-2f) in real terms (2^30 at f = 16). (This avoids the
-// 2^(l+1-64) failure probability of SecureML's local truncation, at the
-// price of one round.) Division by a public integer uses the same pair and
-// is exact to within two units; [Party.DivPublic] handles real divisors.
+// |x*y| < 2^(62-2f) in real terms (2^30 at f = 16). Because [Fixed] and
+// [Share] are distinct types, an integer [Party.Mul] of fixed-point values
+// (a forgotten truncation) does not compile; a program that manages scales
+// itself converts explicitly.
+//
+// Division by a public integer ([Party.DivInt]) uses the same pair and is
+// exact to within two units; [Party.DivPublic] handles real divisors.
 // [Party.Reciprocal], [Party.Rsqrt] and [Party.Sqrt] run Newton's iteration
 // from a guess chosen for a public input range [lo, hi], with as many steps
 // as a float64 simulation of that range needs; inputs outside the stated
@@ -73,39 +87,52 @@
 // the top bit of c - r with a bit-sliced Kogge-Stone carry circuit (6
 // levels, 11 word-ANDs with AND triples) and convert the bit to an additive
 // share with a dealer random bit: 8 rounds, exact (no error probability).
-// [Party.LessThan], [Party.Max], [Party.ReLU], [Party.Select] and
-// [Party.GreaterEqualPublic] build on it.
+// [Party.LessThan], [Party.Max], [Party.ReLU], [Party.Select],
+// [Party.GreaterEqualPublic] and [Party.ThresholdFixed] build on it.
 //
 // # Security model
 //
-// Semi-honest (honest-but-curious): parties follow the protocol but may
-// pool what they see. Additive sharing with an honest dealer tolerates any
-// N-1 colluding parties: every opened value is masked by dealer randomness
-// or is an agreed output. Shamir sharing tolerates t colluders. Outputs
-// are revealed to whoever the program opens them to; [Correlate] documents
-// its extra public values (row count, means, power-of-two scales).
+// Parties and trust. N parties and a dealer. The parties are semi-honest:
+// they follow the protocol and may pool everything they see; additive
+// sharing tolerates any coalition of up to N-1 parties, Shamir sharing with
+// threshold T any coalition of up to T-1. The dealer ([TrustedDealer]) is
+// trusted: it knows all correlated randomness, so it can unmask every
+// value the parties open, and it must not collude with any party. It gives
+// parties 0..N-2 only a 32-byte seed (they derive their shares from it) and
+// computes party N-1's correcting shares from all seeds; run as a networked
+// party ([RunDealer], [NewRemoteDealer]), it needs confidential,
+// authenticated links (mutual TLS), since seeds and shares must stay
+// secret, and only party N-1 talks to it after the seeds. There is no
+// dealer-free generation of correlated randomness yet.
 //
-// The dealer ([TrustedDealer]) knows all correlated randomness and so can
-// unmask everything opened: it must not collude with any party. It gives
-// parties 0..N-2 only a seed (they derive their shares themselves) and
-// computes party N-1's correcting shares from all seeds. It runs in
-// process ([TrustedDealer.Party]) or as a separate networked party
-// ([TrustedDealer.Serve] with [NewRemoteDealer] on each party; over mutual
-// TLS, since seeds and shares must stay confidential); then only party N-1
-// receives traffic from it, one vector per triple request. Dealer-free
-// generation (OT or homomorphic encryption) would plug in behind the same
-// [Dealer] interface.
+// What each party learns. The values the program opens ([Party.Open] to
+// all, [Party.OpenTo] to one party) and the length of every input; the
+// openings inside multiplication, truncation and comparison are masked by
+// fresh dealer randomness and are uniformly random. [Result.Leakage] lists
+// exactly these per run. What the opened values imply about the inputs
+// (a sum of two inputs tells each contributor the other's) is the
+// program's choice.
 //
-// Malicious behaviour is not prevented: a party that sends wrong shares
-// changes the result undetected (except Shamir openings with N >= t+2).
-// Malformed messages (wrong size, kind or step) are detected.
+// What a deviating party can do. This package does not protect against
+// malicious parties. A party that sends wrong shares changes the result
+// undetected, except Shamir openings, where an inconsistent share is
+// caught when more than T shares are opened. It cannot make another party
+// panic or allocate without bound: malformed messages (wrong size,
+// kind or step) are detected ([ErrMalformed]) and lengths a peer announces
+// are checked against [Config.MaxLength]. A dishonest dealer learns
+// everything and can falsify every result.
 //
-// # Failures and dropouts
+// Dropouts and faults. Computation needs every party: there is no dropout
+// tolerance. A party that disconnects, times out (its context) or sends
+// malformed data stops the computation: the party that sees the problem
+// closes its mesh, so every other party's next receive fails promptly with
+// an error naming the step and the peer, and a failed [Party] refuses
+// further work ([ErrAborted]). Errors read
+// `mpc party <i>, step <step>, peer "<name>": <cause>`.
 //
-// Computation needs every party: there is no dropout tolerance. A party
-// that disconnects, times out (context) or sends malformed data stops the
-// computation: the party that sees the problem closes its mesh, so every
-// other party's next receive fails promptly with an error naming the peer
-// (a *transport.PeerError) or wrapping [ErrMalformed], and a failed [Party]
-// refuses further work ([ErrAborted]).
+// Timing. Local kernels branch and index only on public values (vector
+// lengths, opened masked values, public constants), and message sizes
+// depend only on lengths and public parameters. The Go compiler gives no
+// constant-time guarantee, and the fixed-point encoding and decoding of a
+// party's own inputs and outputs use floating point.
 package mpc

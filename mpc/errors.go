@@ -1,26 +1,29 @@
 package mpc
 
-import "errors"
+import (
+	"github.com/veil-go/veil/internal/errs"
+	"github.com/veil-go/veil/internal/shamir"
+)
 
 // Sentinel errors. Errors returned by this package wrap one of these, a
 // transport error (a *transport.PeerError naming the peer) or a context
-// error, so callers can test the cause with errors.Is.
+// error, so callers can test the cause with errors.Is. The shared ones are
+// the same values as in Veil's other packages.
 var (
 	// ErrInvalidParams: a constructor or operation got unusable arguments
-	// (a party count below 2, a threshold out of range, a zero divisor,
-	// vectors of different lengths, ...).
-	ErrInvalidParams = errors.New("mpc: invalid parameters")
+	// (a party count below 2, a threshold out of range, a zero divisor, a
+	// vector above the length limit, ...).
+	ErrInvalidParams = errs.ErrInvalidParams
 	// ErrMalformed: a peer sent a message that is not what the protocol
 	// expects at this step (bad header, wrong length, wrong step or kind).
-	ErrMalformed = errors.New("mpc: malformed message from peer")
+	ErrMalformed = errs.ErrMalformed
 	// ErrOutOfRange: a value does not fit the fixed-point encoding.
-	ErrOutOfRange = errors.New("mpc: value out of fixed-point range")
-	// ErrInconsistent: Shamir shares do not lie on one polynomial of the
-	// stated degree.
-	ErrInconsistent = errors.New("mpc: inconsistent shares")
-	// ErrDegenerate: a statistic is undefined for the data (a constant
-	// column has no correlation or slope).
-	ErrDegenerate = errors.New("mpc: degenerate data")
+	ErrOutOfRange = errs.ErrOutOfRange
+	// ErrMismatch: operands that must have the same length do not.
+	ErrMismatch = errs.ErrMismatch
 	// ErrAborted: this party already failed; it refuses further work.
-	ErrAborted = errors.New("mpc: party aborted after an earlier error")
+	ErrAborted = errs.ErrAborted
+	// ErrInconsistent: Shamir shares do not lie on one polynomial of the
+	// degree their threshold implies, so at least one is wrong.
+	ErrInconsistent = shamir.ErrInconsistent
 )

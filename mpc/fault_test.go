@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/veil-go/veil/internal/errs"
+	"github.com/veil-go/veil/report"
 	"github.com/veil-go/veil/transport"
 )
 
@@ -99,11 +102,11 @@ func TestMalformedPeerData(t *testing.T) {
 func TestContextCancelAborts(t *testing.T) {
 	meshes, err := transport.NewMemMesh(2, transport.Options{})
 	require.NoError(t, err)
-	d, err := NewTrustedDealer(2)
+	d, err := NewTrustedDealer(2, DealerConfig{})
 	require.NoError(t, err)
 	d0, err := d.Party(0)
 	require.NoError(t, err)
-	p, err := NewParty(meshes[0], d0)
+	p, err := NewParty(meshes[0], d0, Config{})
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
@@ -119,7 +122,7 @@ func TestContextCancelAborts(t *testing.T) {
 func TestNewPartyValidation(t *testing.T) {
 	meshes, err := transport.NewMemMesh(3, transport.Options{})
 	require.NoError(t, err)
-	d, err := NewTrustedDealer(3)
+	d, err := NewTrustedDealer(3, DealerConfig{})
 	require.NoError(t, err)
 	d0, err := d.Party(0)
 	require.NoError(t, err)
@@ -127,31 +130,33 @@ func TestNewPartyValidation(t *testing.T) {
 	require.ErrorIs(t, err, ErrInvalidParams, "a dealer view is issued once")
 	_, err = d.Party(3)
 	require.ErrorIs(t, err, ErrInvalidParams)
-	_, err = NewTrustedDealer(1)
+	_, err = NewTrustedDealer(1, DealerConfig{})
 	require.ErrorIs(t, err, ErrInvalidParams)
-	for _, opts := range [][]Option{{WithWorkers(0)}, {WithMaxLength(0)}, {WithFracBits(0)}, {WithFracBits(31)}} {
-		_, err = NewParty(meshes[0], d0, opts...)
-		require.ErrorIs(t, err, ErrInvalidParams)
+	for _, cfg := range []Config{{Workers: -1}, {MaxLength: -1}, {MaxLength: 1<<28 + 1}, {FracBits: 31}} {
+		_, err = NewParty(meshes[0], d0, cfg)
+		require.ErrorIs(t, err, ErrInvalidParams, "%+v", cfg)
 	}
-	_, err = NewParty(nil, d0)
+	_, err = NewTrustedDealer(3, DealerConfig{Workers: -1})
+	require.ErrorIs(t, err, ErrInvalidParams)
+	_, err = NewParty(nil, d0, Config{})
 	require.ErrorIs(t, err, ErrInvalidParams)
 	star, err := transport.NewMemStar(3, transport.Options{})
 	require.NoError(t, err)
-	_, err = NewParty(star[1], d0)
+	_, err = NewParty(star[1], d0, Config{})
 	require.ErrorIs(t, err, ErrInvalidParams, "a star is not a full mesh")
-	p, err := NewParty(meshes[0], d0, WithMaxLength(8))
+	p, err := NewParty(meshes[0], d0, Config{MaxLength: 8})
 	require.NoError(t, err)
 	ctx := context.Background()
 	_, err = p.Open(ctx, make(Share, 9))
 	require.ErrorIs(t, err, ErrInvalidParams)
 	_, err = p.Mul(ctx, make(Share, 2), make(Share, 3))
-	require.ErrorIs(t, err, ErrInvalidParams)
+	require.ErrorIs(t, err, ErrMismatch)
 	_, err = p.OpenTo(ctx, Share{1}, 5)
 	require.ErrorIs(t, err, ErrInvalidParams)
 	_, err = p.Input(ctx, -1, nil)
 	require.ErrorIs(t, err, ErrInvalidParams)
 	_, err = Add(Share{1}, Share{})
-	require.ErrorIs(t, err, ErrInvalidParams)
+	require.ErrorIs(t, err, ErrMismatch)
 	_, err = Split(Share{1, 2, 3}, 1, 1)
 	require.ErrorIs(t, err, ErrInvalidParams)
 	parts, err := Split(Concat(Share{1}, Share{2, 3}), 1, 2)
@@ -169,7 +174,7 @@ func TestTLSMesh(t *testing.T) {
 	const n = 3
 	meshes, err := transport.NewTLSLoopbackMesh(ctx, n, transport.Options{})
 	require.NoError(t, err)
-	d, err := NewTrustedDealer(n)
+	d, err := NewTrustedDealer(n, DealerConfig{})
 	require.NoError(t, err)
 	x := []uint64{3, 1 << 63, 5, ^uint64(0)}
 	res := make([][]uint64, n)
@@ -177,7 +182,7 @@ func TestTLSMesh(t *testing.T) {
 	for i := range n {
 		di, err := d.Party(i)
 		require.NoError(t, err)
-		p, err := NewParty(meshes[i], di)
+		p, err := NewParty(meshes[i], di, Config{})
 		require.NoError(t, err)
 		go func() {
 			var in []uint64
@@ -217,12 +222,10 @@ func TestTLSMesh(t *testing.T) {
 	waitGoroutines(t, base)
 }
 
-func TestRunLocal(t *testing.T) {
-	meshes, err := transport.NewMemMesh(3, transport.Options{})
-	require.NoError(t, err)
+func TestRunInProcess(t *testing.T) {
 	boom := errors.New("boom")
 	start := time.Now()
-	err = RunLocal(context.Background(), meshes, func(ctx context.Context, p *Party) error {
+	_, err := RunInProcess(context.Background(), 3, Config{}, func(ctx context.Context, p *Party) error {
 		if p.Self() == 1 {
 			return boom // a program error on one party
 		}
@@ -232,6 +235,76 @@ func TestRunLocal(t *testing.T) {
 	require.ErrorIs(t, err, boom)
 	require.ErrorIs(t, err, transport.ErrClosed, "the others stopped because party 1 closed its mesh")
 	require.Less(t, time.Since(start), 5*time.Second)
-	err = RunLocal(context.Background(), []transport.Mesh{meshes[1], meshes[0]}, nil)
+	require.Contains(t, err.Error(), "mpc party 1, step program: boom")
+	require.Contains(t, err.Error(), `mpc party 0, step open, peer "party-1": `)
+	require.NotContains(t, err.Error(), "party 0: mpc", "no double prefix")
+
+	_, err = RunInProcess(context.Background(), 1, Config{}, func(context.Context, *Party) error { return nil })
 	require.ErrorIs(t, err, ErrInvalidParams)
+	_, err = RunInProcess(context.Background(), 2, Config{FracBits: 40}, func(context.Context, *Party) error { return nil })
+	require.ErrorIs(t, err, ErrInvalidParams)
+	require.Equal(t, "mpc: invalid parameters: FracBits 40, limit 30", err.Error())
+
+	// Results: every party's traffic and what it disclosed.
+	res, err := RunInProcess(context.Background(), 3, Config{Workers: 2}, func(ctx context.Context, p *Party) error {
+		if p.Parties() != 3 || p.FracBits() != DefaultFracBits {
+			return errors.New("wrong configuration")
+		}
+		x, err := p.Input(ctx, 0, []uint64{1, 2, 3})
+		if err != nil {
+			return err
+		}
+		y, err := p.Mul(ctx, x, x)
+		if err != nil {
+			return err
+		}
+		if _, err := p.OpenTo(ctx, y, 2); err != nil {
+			return err
+		}
+		_, err = p.Open(ctx, y[:1])
+		return err
+	})
+	require.NoError(t, err)
+	require.Len(t, res, 3)
+	for i, r := range res {
+		require.Equal(t, i, r.Party)
+		require.Positive(t, r.Stats.BytesSent)
+		require.Positive(t, r.Stats.MessagesReceived)
+		require.Positive(t, r.Stats.Duration)
+		require.Equal(t, report.Leakage{
+			{To: "all", What: report.InputSize, About: "party 0", Count: 3},
+			{To: "party 2", What: report.Output, Count: 3},
+			{To: "all", What: report.Output, Count: 1},
+		}, r.Leakage)
+	}
+	// What the parties sent is what they received.
+	var sent, recv int64
+	for _, r := range res {
+		sent += r.Stats.BytesSent
+		recv += r.Stats.BytesReceived
+	}
+	require.Equal(t, sent, recv)
+}
+
+func TestStepErrors(t *testing.T) {
+	errs := runPartiesErr(t, 2, func(ctx context.Context, p *Party) error {
+		if p.Self() == 1 {
+			c, _ := p.mesh.Conn(0)
+			return c.Send(ctx, []byte{1, 2, 3})
+		}
+		_, err := p.Open(ctx, Share{1})
+		require.ErrorIs(t, err, ErrMalformed)
+		require.True(t, strings.HasPrefix(err.Error(), `mpc party 0, step open, peer "party-1": malformed message: `), err.Error())
+		var se *errs.StepError
+		require.ErrorAs(t, err, &se)
+		require.Equal(t, "open", se.Step)
+		_, err = p.Mul(ctx, Share{1}, Share{1})
+		require.ErrorIs(t, err, ErrAborted)
+		require.ErrorIs(t, err, ErrMalformed)
+		require.True(t, strings.HasPrefix(err.Error(), "mpc party 0, step mul: aborted after step open failed: malformed message"), err.Error())
+		return nil
+	})
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
 }

@@ -7,9 +7,13 @@ import (
 	"math/bits"
 )
 
-// DefaultFracBits is the default fixed-point scale exponent: a real v is
-// the ring element round(v * 2^16) (two's complement in Z_2^64).
+// DefaultFracBits is the fixed-point scale exponent when
+// [Config.FracBits] is 0: a real v is the ring element round(v * 2^16)
+// (two's complement in Z_2^64).
 const DefaultFracBits = 16
+
+// maxFracBits is the largest scale exponent a Party accepts.
+const maxFracBits = 30
 
 // inputBits bounds encoded inputs: |v * 2^f| < 2^47, so that a product of
 // two of them (< 2^94) is never needed, but products of values whose
@@ -20,17 +24,17 @@ const inputBits = 47
 // division and truncation are correct: |x| < 2^62.
 const truncBound = 62
 
-// EncodeFixed encodes reals at scale 2^f. It rejects NaN, infinities and
-// |v| >= 2^(47-f) with ErrOutOfRange.
+// EncodeFixed encodes reals at scale 2^f (1 <= f <= 30) as ring elements.
+// It rejects NaN, infinities and |v| >= 2^(47-f) with [ErrOutOfRange].
 func EncodeFixed(vs []float64, f uint) ([]uint64, error) {
-	if f < 1 || f > 30 {
-		return nil, fmt.Errorf("%w: %d fractional bits", ErrInvalidParams, f)
+	if f < 1 || f > maxFracBits {
+		return nil, fmt.Errorf("mpc: %w: %d fractional bits, need 1 to %d", ErrInvalidParams, f, maxFracBits)
 	}
 	limit := math.Ldexp(1, int(inputBits-f))
 	out := make([]uint64, len(vs))
 	for i, v := range vs {
 		if math.IsNaN(v) || math.IsInf(v, 0) || math.Abs(v) >= limit {
-			return nil, fmt.Errorf("%w: element %d is %v, limit |v| < 2^%d", ErrOutOfRange, i, v, inputBits-f)
+			return nil, fmt.Errorf("mpc: %w: element %d is %v, limit |v| < 2^%d", ErrOutOfRange, i, v, inputBits-f)
 		}
 		out[i] = uint64(int64(math.Round(math.Ldexp(v, int(f)))))
 	}
@@ -47,8 +51,8 @@ func DecodeFixed(xs []uint64, f uint) []float64 {
 }
 
 // InputFixed encodes the owner's reals at this party's scale and shares
-// them (see [Party.Input]). Non-owners pass nil.
-func (p *Party) InputFixed(ctx context.Context, owner int, values []float64) (Share, error) {
+// them (see [Party.Input]: only the owner's values are read).
+func (p *Party) InputFixed(ctx context.Context, owner int, values []float64) (Fixed, error) {
 	var enc []uint64
 	if p.self == owner {
 		var err error
@@ -56,12 +60,13 @@ func (p *Party) InputFixed(ctx context.Context, owner int, values []float64) (Sh
 			return nil, err
 		}
 	}
-	return p.Input(ctx, owner, enc)
+	s, err := p.Input(ctx, owner, enc)
+	return Fixed(s), err
 }
 
 // OpenFixed opens x to all parties and decodes it at this party's scale.
-func (p *Party) OpenFixed(ctx context.Context, x Share) ([]float64, error) {
-	v, err := p.Open(ctx, x)
+func (p *Party) OpenFixed(ctx context.Context, x Fixed) ([]float64, error) {
+	v, err := p.Open(ctx, Share(x))
 	if err != nil {
 		return nil, err
 	}
@@ -69,12 +74,12 @@ func (p *Party) OpenFixed(ctx context.Context, x Share) ([]float64, error) {
 }
 
 // PublicFixed returns shares of public reals (party 0 holds them).
-func (p *Party) PublicFixed(vs []float64) (Share, error) {
+func (p *Party) PublicFixed(vs []float64) (Fixed, error) {
 	enc, err := EncodeFixed(vs, p.frac)
 	if err != nil {
 		return nil, err
 	}
-	return p.Public(enc), nil
+	return Fixed(p.Public(enc)), nil
 }
 
 // DivInt returns shares of floor(x / d) for shared signed x (|x| < 2^62)
@@ -92,7 +97,7 @@ func (p *Party) DivInt(ctx context.Context, x Share, d uint64) (Share, error) {
 		return nil, err
 	}
 	if d == 0 || d >= 1<<truncBound {
-		return nil, fmt.Errorf("%w: integer divisor %d", ErrInvalidParams, d)
+		return nil, p.argErr("div", ErrInvalidParams, "integer divisor %d, need 1 to 2^%d-1", d, truncBound)
 	}
 	if d == 1 {
 		return append(Share(nil), x...), nil
@@ -120,7 +125,7 @@ func (p *Party) DivInt(ctx context.Context, x Share, d uint64) (Share, error) {
 	shift := uint(bits.TrailingZeros64(d))
 	off := offset / d
 	out := make(Share, n)
-	parallelFor(n, p.workers, func(lo, hi int) {
+	p.parFor(n, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			z := -pr.Q[i]
 			if c[i]>>63 == 0 {
@@ -144,7 +149,7 @@ func (p *Party) DivInt(ctx context.Context, x Share, d uint64) (Share, error) {
 // low bits; no failure for |x| < 2^62): see [Party.DivInt].
 func (p *Party) Trunc(ctx context.Context, x Share, bits uint) (Share, error) {
 	if bits >= truncBound {
-		return nil, fmt.Errorf("%w: truncation by %d bits", ErrInvalidParams, bits)
+		return nil, p.argErr("div", ErrInvalidParams, "truncation by %d bits, limit %d", bits, truncBound-1)
 	}
 	return p.DivInt(ctx, x, 1<<bits)
 }
@@ -154,32 +159,39 @@ func (p *Party) Trunc(ctx context.Context, x Share, bits uint) (Share, error) {
 // exact product of the encoded inputs, provided the true
 // product satisfies |x*y| < 2^(62-2f) (2^30 at f = 16); otherwise it is
 // wrong, without an error (the parties cannot see the values).
-func (p *Party) MulFixed(ctx context.Context, x, y Share) (Share, error) {
-	z, err := p.Mul(ctx, x, y)
+func (p *Party) MulFixed(ctx context.Context, x, y Fixed) (Fixed, error) {
+	z, err := p.Mul(ctx, Share(x), Share(y))
 	if err != nil {
 		return nil, err
 	}
-	return p.Trunc(ctx, z, p.frac)
+	return p.truncFixed(ctx, z, p.frac)
 }
 
-// DotFixed is the fixed-point inner product: one Beaver round and one
-// truncation for the whole sum (so one rounding error, not len(x)).
-func (p *Party) DotFixed(ctx context.Context, x, y Share) (Share, error) {
-	z, err := p.Dot(ctx, x, y)
+// truncFixed truncates a product at scale 2^(2f) back to a Fixed.
+func (p *Party) truncFixed(ctx context.Context, z Share, bits uint) (Fixed, error) {
+	t, err := p.Trunc(ctx, z, bits)
+	return Fixed(t), err
+}
+
+// DotFixed is the fixed-point inner product (a Fixed of length 1): one
+// Beaver round and one truncation for the whole sum (so one rounding
+// error, not len(x)).
+func (p *Party) DotFixed(ctx context.Context, x, y Fixed) (Fixed, error) {
+	z, err := p.Dot(ctx, Share(x), Share(y))
 	if err != nil {
 		return nil, err
 	}
-	return p.Trunc(ctx, z, p.frac)
+	return p.truncFixed(ctx, z, p.frac)
 }
 
 // MulPublicFixed multiplies a fixed-point vector by a public real c (one
 // truncation round).
-func (p *Party) MulPublicFixed(ctx context.Context, x Share, c float64) (Share, error) {
+func (p *Party) MulPublicFixed(ctx context.Context, x Fixed, c float64) (Fixed, error) {
 	enc, err := EncodeFixed([]float64{c}, p.frac)
 	if err != nil {
 		return nil, err
 	}
-	return p.Trunc(ctx, MulConst(x, enc[0]), p.frac)
+	return p.truncFixed(ctx, MulConst(Share(x), enc[0]), p.frac)
 }
 
 // DivPublic divides a fixed-point vector by a public non-zero real d, in
@@ -189,35 +201,35 @@ func (p *Party) MulPublicFixed(ctx context.Context, x Share, c float64) (Share, 
 // by m = round(2^s/|d|), a 21-bit integer, and truncated by s bits
 // (relative error of the factor below 2^-20); that path needs
 // |x| < 2^(41-f) (2^25 at f = 16).
-func (p *Party) DivPublic(ctx context.Context, x Share, d float64) (Share, error) {
+func (p *Party) DivPublic(ctx context.Context, x Fixed, d float64) (Fixed, error) {
 	if math.IsNaN(d) || math.IsInf(d, 0) || d == 0 {
-		return nil, fmt.Errorf("%w: divisor %v", ErrInvalidParams, d)
+		return nil, p.argErr("div", ErrInvalidParams, "divisor %v", d)
 	}
 	ad := math.Abs(d)
 	if ad >= 1<<truncBound {
-		return nil, fmt.Errorf("%w: divisor %v too large", ErrInvalidParams, d)
+		return nil, p.argErr("div", ErrInvalidParams, "divisor %v, limit 2^%d", d, truncBound)
 	}
 	var y Share
 	var err error
 	switch {
 	case ad == math.Floor(ad) || ad >= 1<<20:
-		y, err = p.DivInt(ctx, x, uint64(math.Round(ad)))
+		y, err = p.DivInt(ctx, Share(x), uint64(math.Round(ad)))
 	default:
 		_, e := math.Frexp(ad) // ad = frac * 2^e, frac in [0.5, 1)
 		s := 20 + e
 		if s < 1 {
-			return nil, fmt.Errorf("%w: divisor %v below 2^-19: multiply by its reciprocal instead", ErrInvalidParams, d)
+			return nil, p.argErr("div", ErrInvalidParams, "divisor %v below 2^-19: multiply by its reciprocal instead", d)
 		}
 		m := uint64(math.Round(math.Ldexp(1, s) / ad))
-		y, err = p.DivInt(ctx, MulConst(x, m), 1<<uint(s))
+		y, err = p.DivInt(ctx, MulConst(Share(x), m), 1<<uint(s))
 	}
 	if err != nil {
 		return nil, err
 	}
 	if d < 0 {
-		y = sub(make(Share, len(y)), y)
+		y = neg(y)
 	}
-	return y, nil
+	return Fixed(y), nil
 }
 
 // newtonIters returns how many Newton steps take every a in [lo, hi] from
@@ -234,7 +246,7 @@ func newtonIters(lo, hi, y0 float64, f uint, step func(a, y float64) float64, ex
 			y = step(a, y)
 			it++
 			if it > 100 || math.IsNaN(y) {
-				return 0, fmt.Errorf("%w: Newton iteration does not converge on [%v, %v]", ErrInvalidParams, lo, hi)
+				return 0, fmt.Errorf("mpc: %w: Newton iteration does not converge on [%v, %v]", ErrInvalidParams, lo, hi)
 			}
 		}
 		worst = max(worst, it)
@@ -245,7 +257,7 @@ func newtonIters(lo, hi, y0 float64, f uint, step func(a, y float64) float64, ex
 func (p *Party) checkRange(lo, hi float64) error {
 	half := int(p.frac / 2)
 	if !(lo > 0) || !(hi > lo) || math.IsInf(hi, 0) || lo < math.Ldexp(1, -half) || hi > math.Ldexp(1, half) {
-		return fmt.Errorf("%w: range [%v, %v]: need 2^-%d <= lo < hi <= 2^%d", ErrInvalidParams, lo, hi, half, half)
+		return fmt.Errorf("mpc: %w: range [%v, %v]: need 2^-%d <= lo < hi <= 2^%d", ErrInvalidParams, lo, hi, half, half)
 	}
 	return nil
 }
@@ -256,7 +268,7 @@ func (p *Party) checkRange(lo, hi float64) error {
 // steps is chosen from the range (each step is 2 fixed-point
 // multiplications, 4 rounds); the result is within a few units of 2^-f of
 // 1/x. Values outside the range give wrong results without an error.
-func (p *Party) Reciprocal(ctx context.Context, x Share, lo, hi float64) (Share, error) {
+func (p *Party) Reciprocal(ctx context.Context, x Fixed, lo, hi float64) (Fixed, error) {
 	if err := p.checkRange(lo, hi); err != nil {
 		return nil, err
 	}
@@ -268,14 +280,14 @@ func (p *Party) Reciprocal(ctx context.Context, x Share, lo, hi float64) (Share,
 		return nil, err
 	}
 	enc, _ := EncodeFixed([]float64{y0, 2}, p.frac)
-	y := p.Public(repeat(enc[0], len(x)))
+	y := Fixed(p.Public(repeat(enc[0], len(x))))
 	for range iters {
 		t, err := p.MulFixed(ctx, x, y)
 		if err != nil {
 			return nil, err
 		}
-		u, _ := p.AddPublic(sub(make(Share, len(t)), t), enc[1:])
-		if y, err = p.MulFixed(ctx, y, u); err != nil {
+		u, _ := p.AddPublic(Share(neg(t)), enc[1:])
+		if y, err = p.MulFixed(ctx, y, Fixed(u)); err != nil {
 			return nil, err
 		}
 	}
@@ -286,7 +298,7 @@ func (p *Party) Reciprocal(ctx context.Context, x Share, lo, hi float64) (Share,
 // [lo, hi] (same limits as [Party.Reciprocal]) by Newton's iteration
 // y <- y(3 - x y^2)/2 from y0 = sqrt(2/(lo+hi)); each step is 3
 // multiplications (6 rounds).
-func (p *Party) Rsqrt(ctx context.Context, x Share, lo, hi float64) (Share, error) {
+func (p *Party) Rsqrt(ctx context.Context, x Fixed, lo, hi float64) (Fixed, error) {
 	if err := p.checkRange(lo, hi); err != nil {
 		return nil, err
 	}
@@ -298,7 +310,7 @@ func (p *Party) Rsqrt(ctx context.Context, x Share, lo, hi float64) (Share, erro
 		return nil, err
 	}
 	enc, _ := EncodeFixed([]float64{y0, 3}, p.frac)
-	y := p.Public(repeat(enc[0], len(x)))
+	y := Fixed(p.Public(repeat(enc[0], len(x))))
 	for range iters {
 		y2, err := p.MulFixed(ctx, y, y)
 		if err != nil {
@@ -308,12 +320,12 @@ func (p *Party) Rsqrt(ctx context.Context, x Share, lo, hi float64) (Share, erro
 		if err != nil {
 			return nil, err
 		}
-		u, _ := p.AddPublic(sub(make(Share, len(t)), t), enc[1:])
-		z, err := p.Mul(ctx, y, u)
+		u, _ := p.AddPublic(Share(neg(t)), enc[1:])
+		z, err := p.Mul(ctx, Share(y), u)
 		if err != nil {
 			return nil, err
 		}
-		if y, err = p.Trunc(ctx, z, p.frac+1); err != nil {
+		if y, err = p.truncFixed(ctx, z, p.frac+1); err != nil {
 			return nil, err
 		}
 	}
@@ -321,7 +333,7 @@ func (p *Party) Rsqrt(ctx context.Context, x Share, lo, hi float64) (Share, erro
 }
 
 // Sqrt returns shares of sqrt(x) = x * Rsqrt(x) for x in [lo, hi].
-func (p *Party) Sqrt(ctx context.Context, x Share, lo, hi float64) (Share, error) {
+func (p *Party) Sqrt(ctx context.Context, x Fixed, lo, hi float64) (Fixed, error) {
 	r, err := p.Rsqrt(ctx, x, lo, hi)
 	if err != nil {
 		return nil, err

@@ -155,11 +155,11 @@ func TestFixedArithmeticProperty(t *testing.T) {
 				if out.pub, err = p.OpenFixed(ctx, m); err != nil {
 					return out, err
 				}
-				small, err := p.DivInt(ctx, xs, 1<<10) // keep the dot in range
+				small, err := p.DivInt(ctx, Share(xs), 1<<10) // keep the dot in range
 				if err != nil {
 					return out, err
 				}
-				d, err := p.DotFixed(ctx, small, ys)
+				d, err := p.DotFixed(ctx, Fixed(small), ys)
 				if err != nil {
 					return out, err
 				}
@@ -206,7 +206,7 @@ func TestReciprocalRsqrtSqrt(t *testing.T) {
 				return nil, err
 			}
 			out := make([][]float64, 3)
-			for i, s := range []Share{rc, rs, sq} {
+			for i, s := range []Fixed{rc, rs, sq} {
 				if out[i], err = p.OpenFixed(ctx, s); err != nil {
 					return nil, err
 				}
@@ -223,15 +223,15 @@ func TestReciprocalRsqrtSqrt(t *testing.T) {
 
 func TestFixedParamsRejected(t *testing.T) {
 	runParties(t, 2, 1, func(ctx context.Context, p *Party) (int, error) {
-		_, err := p.DivPublic(ctx, Share{1}, 0)
+		_, err := p.DivPublic(ctx, Fixed{1}, 0)
 		require.ErrorIs(t, err, ErrInvalidParams)
-		_, err = p.DivPublic(ctx, Share{1}, math.NaN())
+		_, err = p.DivPublic(ctx, Fixed{1}, math.NaN())
 		require.ErrorIs(t, err, ErrInvalidParams)
 		_, err = p.DivInt(ctx, Share{1}, 0)
 		require.ErrorIs(t, err, ErrInvalidParams)
-		_, err = p.Reciprocal(ctx, Share{1}, 0, 1)
+		_, err = p.Reciprocal(ctx, Fixed{1}, 0, 1)
 		require.ErrorIs(t, err, ErrInvalidParams)
-		_, err = p.Rsqrt(ctx, Share{1}, 2, 1)
+		_, err = p.Rsqrt(ctx, Fixed{1}, 2, 1)
 		require.ErrorIs(t, err, ErrInvalidParams)
 		_, err = p.Trunc(ctx, Share{1}, 62)
 		require.ErrorIs(t, err, ErrInvalidParams)

@@ -5,21 +5,26 @@ import (
 	"math/rand/v2"
 	"sync"
 	"testing"
+	"testing/cryptotest"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"github.com/veil-go/veil/transport"
 )
 
-// runParties runs prog on n in-memory parties with a seeded trusted dealer
-// and returns each party's result.
-func runParties[T any](t testing.TB, n int, seed uint64, prog func(ctx context.Context, p *Party) (T, error), opts ...Option) []T {
+// runParties runs prog on n in-memory parties with a trusted dealer and
+// returns each party's result. With a *testing.T, crypto/rand is seeded
+// from seed for the test (testing/cryptotest), so that a failure
+// reproduces: the dealer and the parties draw their seeds here, in order.
+// tweaks adjust each party before it runs.
+func runParties[T any](t testing.TB, n int, seed uint64, prog func(ctx context.Context, p *Party) (T, error), tweaks ...func(*Party)) []T {
 	t.Helper()
+	if tt, ok := t.(*testing.T); ok {
+		cryptotest.SetGlobalRandom(tt, seed)
+	}
 	meshes, err := transport.NewMemMesh(n, transport.Options{})
 	require.NoError(t, err)
-	var s [32]byte
-	s[0], s[1] = byte(seed), byte(seed>>8)
-	dealer, err := NewTrustedDealer(n, WithDealerTestSeed(s))
+	dealer, err := NewTrustedDealer(n, DealerConfig{})
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -29,10 +34,11 @@ func runParties[T any](t testing.TB, n int, seed uint64, prog func(ctx context.C
 	for i := range n {
 		d, err := dealer.Party(i)
 		require.NoError(t, err)
-		ps := s
-		ps[2] = byte(i + 1)
-		p, err := NewParty(meshes[i], d, append([]Option{WithTestSeed(ps)}, opts...)...)
+		p, err := NewParty(meshes[i], d, Config{})
 		require.NoError(t, err)
+		for _, tw := range tweaks {
+			tw(p)
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -46,12 +52,15 @@ func runParties[T any](t testing.TB, n int, seed uint64, prog func(ctx context.C
 	return out
 }
 
+// withChunkWords makes parties send messages of at most n words.
+func withChunkWords(n int) func(*Party) { return func(p *Party) { p.chunk = n } }
+
 // share splits clear values into n additive shares (test-side dealer).
-func share(r *rand.Rand, v []uint64, n int) [][]uint64 {
-	out := make([][]uint64, n)
+func share(r *rand.Rand, v []uint64, n int) []Share {
+	out := make([]Share, n)
 	last := append([]uint64(nil), v...)
 	for i := range n - 1 {
-		out[i] = make([]uint64, len(v))
+		out[i] = make(Share, len(v))
 		for k := range v {
 			out[i][k] = r.Uint64()
 			last[k] -= out[i][k]
@@ -75,7 +84,7 @@ func runPartiesErr(t testing.TB, n int, prog func(ctx context.Context, p *Party)
 	t.Helper()
 	meshes, err := transport.NewMemMesh(n, transport.Options{})
 	require.NoError(t, err)
-	dealer, err := NewTrustedDealer(n)
+	dealer, err := NewTrustedDealer(n, DealerConfig{})
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -84,7 +93,7 @@ func runPartiesErr(t testing.TB, n int, prog func(ctx context.Context, p *Party)
 	for i := range n {
 		d, err := dealer.Party(i)
 		require.NoError(t, err)
-		p, err := NewParty(meshes[i], d)
+		p, err := NewParty(meshes[i], d, Config{})
 		require.NoError(t, err)
 		wg.Add(1)
 		go func() {

@@ -22,23 +22,23 @@ const (
 // (4 bytes, big-endian) and the number of words (4 bytes, big-endian).
 const headerSize = 9
 
-// Message is what a party sends a peer at one step of a computation: a
+// message is what a party sends a peer at one step of a computation: a
 // vector of 64-bit words tagged with its kind and the sender's step
 // counter. Its encoding is the 9-byte header followed by the words in
 // little-endian order; UnmarshalBinary rejects anything else.
-type Message struct {
+type message struct {
 	Kind  byte
 	Step  uint32
 	Words []uint64
 }
 
 // MarshalBinary encodes m.
-func (m *Message) MarshalBinary() ([]byte, error) {
+func (m *message) MarshalBinary() ([]byte, error) {
 	if m.Kind == 0 || m.Kind > kindMax {
-		return nil, fmt.Errorf("%w: message kind %d", ErrInvalidParams, m.Kind)
+		return nil, fmt.Errorf("mpc: %w: message kind %d", ErrInvalidParams, m.Kind)
 	}
 	if uint64(len(m.Words)) > 1<<32-1 {
-		return nil, fmt.Errorf("%w: %d words in one message", ErrInvalidParams, len(m.Words))
+		return nil, fmt.Errorf("mpc: %w: %d words in one message", ErrInvalidParams, len(m.Words))
 	}
 	return appendMessage(make([]byte, 0, headerSize+8*len(m.Words)), m.Kind, m.Step, m.Words), nil
 }
@@ -55,7 +55,7 @@ func appendMessage(b []byte, kind byte, step uint32, words []uint64) []byte {
 
 // UnmarshalBinary decodes data into m, checking the header and that the
 // length matches the announced word count exactly.
-func (m *Message) UnmarshalBinary(data []byte) error {
+func (m *message) UnmarshalBinary(data []byte) error {
 	kind, step, count, err := parseHeader(data, -1)
 	if err != nil {
 		return err

@@ -12,7 +12,7 @@ import (
 )
 
 func TestMessageRoundTrip(t *testing.T) {
-	for _, m := range []Message{
+	for _, m := range []message{
 		{Kind: kindArith, Step: 0, Words: []uint64{}},
 		{Kind: kindBool, Step: 1<<32 - 1, Words: []uint64{1, 2, ^uint64(0)}},
 		{Kind: kindShamir, Step: 7, Words: []uint64{ShamirPrime - 1}},
@@ -20,19 +20,19 @@ func TestMessageRoundTrip(t *testing.T) {
 		b, err := m.MarshalBinary()
 		require.NoError(t, err)
 		require.Len(t, b, headerSize+8*len(m.Words))
-		var got Message
+		var got message
 		require.NoError(t, got.UnmarshalBinary(b))
 		require.Equal(t, m.Kind, got.Kind)
 		require.Equal(t, m.Step, got.Step)
 		require.Equal(t, len(m.Words), len(got.Words))
 		require.Equal(t, append([]uint64{}, m.Words...), append([]uint64{}, got.Words...))
 	}
-	_, err := (&Message{Kind: 0}).MarshalBinary()
+	_, err := (&message{Kind: 0}).MarshalBinary()
 	require.ErrorIs(t, err, ErrInvalidParams)
 }
 
 func TestMessageRejects(t *testing.T) {
-	good, _ := (&Message{Kind: kindArith, Step: 3, Words: []uint64{1, 2}}).MarshalBinary()
+	good, _ := (&message{Kind: kindArith, Step: 3, Words: []uint64{1, 2}}).MarshalBinary()
 	cases := map[string][]byte{
 		"empty":      nil,
 		"short":      good[:8],
@@ -43,19 +43,19 @@ func TestMessageRejects(t *testing.T) {
 		"huge count": {1, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff},
 	}
 	for name, b := range cases {
-		var m Message
+		var m message
 		require.ErrorIs(t, m.UnmarshalBinary(b), ErrMalformed, name)
 	}
 }
 
 func FuzzMessageUnmarshal(f *testing.F) {
-	good, _ := (&Message{Kind: kindArith, Step: 3, Words: []uint64{1, 2}}).MarshalBinary()
+	good, _ := (&message{Kind: kindArith, Step: 3, Words: []uint64{1, 2}}).MarshalBinary()
 	f.Add(good)
 	f.Add(good[:5])
 	f.Add([]byte{})
 	f.Add([]byte{5, 0, 0, 0, 0, 0, 0, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var m Message
+		var m message
 		if err := m.UnmarshalBinary(data); err != nil {
 			require.ErrorIs(t, err, ErrMalformed)
 			return
@@ -87,11 +87,11 @@ func FuzzPeerMessage(f *testing.F) {
 	f.Fuzz(func(t *testing.T, op uint8, data []byte) {
 		meshes, err := transport.NewMemMesh(2, transport.Options{})
 		require.NoError(t, err)
-		d, err := NewTrustedDealer(2)
+		d, err := NewTrustedDealer(2, DealerConfig{})
 		require.NoError(t, err)
 		d0, err := d.Party(0)
 		require.NoError(t, err)
-		p, err := NewParty(meshes[0], d0, WithMaxLength(1<<16))
+		p, err := NewParty(meshes[0], d0, Config{MaxLength: 1 << 16})
 		require.NoError(t, err)
 		c, err := meshes[1].Conn(0)
 		require.NoError(t, err)
@@ -105,8 +105,8 @@ func FuzzPeerMessage(f *testing.F) {
 		case 1:
 			_, err = p.Input(ctx, 1, nil)
 		case 2:
-			sh, _ := ShamirSplit([]uint64{1, 2, 3, 4}, 1, 2, nil)
-			_, err = p.OpenShamir(ctx, sh[0], 1)
+			sh, _ := ShamirSplit([]uint64{1, 2, 3, 4}, 2, 2)
+			_, err = p.OpenShamir(ctx, sh[0], 2)
 		case 3:
 			_, err = p.OpenBool(ctx, BoolShare(x))
 		case 4: // a dealer's seed

@@ -78,7 +78,7 @@ func TestChunkedMessages(t *testing.T) {
 	for _, size := range []int{0, 6, 7, 8, 50} {
 		x := randSigned(r, size, 64)
 		xs := share(r, x, 3)
-		sh, err := ShamirSplit(make([]uint64, size), 1, 3, nil)
+		sh, err := ShamirSplit(make([]uint64, size), 2, 3)
 		require.NoError(t, err)
 		got := runParties(t, 3, uint64(size), func(ctx context.Context, p *Party) ([][]uint64, error) {
 			z, err := p.Mul(ctx, xs[p.Self()], xs[p.Self()])
@@ -93,7 +93,7 @@ func TestChunkedMessages(t *testing.T) {
 			if err != nil {
 				return nil, err
 			}
-			o3, err := p.OpenShamir(ctx, sh[p.Self()], 1)
+			o3, err := p.OpenShamir(ctx, sh[p.Self()], 2)
 			return [][]uint64{o, o2, o3}, err
 		}, withChunkWords(7))
 		for k := range x {
@@ -165,12 +165,12 @@ func TestPublicValues(t *testing.T) {
 		if err != nil {
 			return nil, err
 		}
-		o2, err := p.Open(ctx, f)
+		o2, err := p.Open(ctx, Share(f))
 		if err != nil {
 			return nil, err
 		}
 		_, err = MulPublic(xs[p.Self()], c[:3])
-		require.ErrorIs(t, err, ErrInvalidParams)
+		require.ErrorIs(t, err, ErrMismatch)
 		_, err = p.PublicFixed([]float64{1 << 40})
 		require.ErrorIs(t, err, ErrOutOfRange)
 		return [][]uint64{o1, o2}, nil

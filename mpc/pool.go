@@ -1,28 +1,28 @@
 package mpc
 
-import "sync"
+import (
+	"context"
 
-// parallelMin is the vector length below which kernels run on the calling
-// goroutine: smaller work does not pay for the goroutines.
+	"github.com/veil-go/veil/internal/parallel"
+)
+
+// parallelMin is the grain of local kernels: vectors shorter than twice
+// this run on the calling goroutine, since smaller work does not pay for
+// the goroutines.
 const parallelMin = 1 << 14
 
-// parallelFor runs fn over [0, n) split into at most workers contiguous
-// chunks, and returns when all have finished.
-func parallelFor(n, workers int, fn func(lo, hi int)) {
-	if workers <= 1 || n < parallelMin {
+// parFor runs fn over [0, n) split by internal/parallel on p's workers.
+func (p *Party) parFor(n int, fn func(lo, hi int)) {
+	parFor(n, p.workers, fn)
+}
+
+func parFor(n, workers int, fn func(lo, hi int)) {
+	if workers <= 1 || n < 2*parallelMin {
 		fn(0, n)
 		return
 	}
-	chunks := min(workers, (n+parallelMin-1)/parallelMin)
-	size := (n + chunks - 1) / chunks
-	var wg sync.WaitGroup
-	for lo := 0; lo < n; lo += size {
-		hi := min(lo+size, n)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fn(lo, hi)
-		}()
-	}
-	wg.Wait()
+	_ = parallel.For(context.Background(), n, workers, parallelMin, func(lo, hi int) error {
+		fn(lo, hi)
+		return nil
+	})
 }

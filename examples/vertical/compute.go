@@ -12,6 +12,7 @@ import (
 
 	"github.com/veil-go/veil/mpc"
 	"github.com/veil-go/veil/psi"
+	"github.com/veil-go/veil/report"
 	"github.com/veil-go/veil/transport"
 )
 
@@ -28,18 +29,20 @@ type Stats struct {
 
 type result struct {
 	Stats
-	aligned    int      // size of the intersection
-	psiScheme  string   // how alignment was done
-	mpcScheme  string   // how statistics were computed
-	psiBytes   int64    // bytes sent by both parties in PSI
-	mpcBytes   int64    // bytes sent by both parties in MPC
-	psiSeconds float64  // time of the PSI phase
-	mpcSeconds float64  // time of the MPC phase
-	notes      []string // caveats for the report
+	aligned    int            // size of the intersection
+	psiScheme  string         // how alignment was done
+	mpcScheme  string         // how statistics were computed
+	psiBytes   int64          // bytes sent by both parties in PSI
+	mpcBytes   int64          // bytes sent by both parties in MPC
+	mpcLeakage report.Leakage // what the MPC phase disclosed
+	psiSeconds float64        // time of the PSI phase
+	mpcSeconds float64        // time of the MPC phase
+	notes      []string       // caveats for the report
 	seconds    float64
 }
 
-func compute(ctx context.Context, proto psi.Protocol, bank, shop *holder) (*result, error) {
+// compute aligns and correlates; prog (nil for quiet) reports the phases.
+func compute(ctx context.Context, proto psi.Protocol, bank, shop *holder, prog *progress) (*result, error) {
 	res := &result{}
 	// Both parties in this process, over mutual TLS 1.3 on 127.0.0.1:
 	// party 0 is the bank, party 1 the shop.
@@ -53,7 +56,8 @@ func compute(ctx context.Context, proto psi.Protocol, bank, shop *holder) (*resu
 		}
 	}()
 	start := time.Now()
-	shared, err := align(ctx, proto, meshes, bank, shop, res)
+	prog.phase("aligning %d and %d customers by private set intersection", len(bank.ids), len(shop.ids))
+	shared, err := align(ctx, proto, meshes, bank, shop, res, prog)
 	if err != nil {
 		return nil, fmt.Errorf("aligning customers by PSI: %w", err)
 	}
@@ -63,6 +67,7 @@ func compute(ctx context.Context, proto psi.Protocol, bank, shop *holder) (*resu
 		return nil, fmt.Errorf("the files share %d customer IDs; correlation needs at least 2", len(shared))
 	}
 	start = time.Now()
+	prog.phase("%d shared customers aligned in %.1f s; computing the statistics on shares", len(shared), res.psiSeconds)
 	if err := correlate(ctx, meshes, pick(bank, shared), pick(shop, shared), res); err != nil {
 		return nil, fmt.Errorf("computing on shares: %w", err)
 	}
@@ -87,15 +92,17 @@ func pick(h *holder, ids []string) []float64 {
 // revealing the intersection to both. Each party then sorts the shared IDs
 // it learned, so that row k of both aligned columns is the same customer.
 // The bank's list is returned; the shop's must be the same, and is checked.
-func align(ctx context.Context, proto psi.Protocol, meshes []transport.Mesh, bank, shop *holder, res *result) ([]string, error) {
+func align(ctx context.Context, proto psi.Protocol, meshes []transport.Mesh, bank, shop *holder, res *result, prog *progress) ([]string, error) {
 	opts := psi.Options{Protocol: proto, Mode: psi.Intersection, RevealToBoth: true}
+	bankOpts := opts
+	bankOpts.Progress = prog.items("aligning (bank)")
 	var bankRes, shopRes *psi.Result
 	err := both(func() error {
 		c, err := meshes[0].Conn(1)
 		if err != nil {
 			return err
 		}
-		bankRes, err = psi.RunReceiver(ctx, c, psi.Items(bank.ids), opts)
+		bankRes, err = psi.RunReceiver(ctx, c, psi.Items(bank.ids), bankOpts)
 		return err
 	}, func() error {
 		c, err := meshes[1].Conn(0)
@@ -132,16 +139,17 @@ func sortedAt(ids []string, idx []int) []string {
 	return out
 }
 
-// correlate runs mpc.Correlate: the bank inputs x, the shop y; products,
-// the division and the square root are computed on shares and only the
-// seven figures are opened. Correlated randomness comes from a trusted
-// dealer in this process.
+// correlate runs correlateParty (linreg.go) as both parties with
+// mpc.RunParty: the bank inputs x, the shop y; products, the division and
+// the square root are computed on shares and only the seven figures are
+// opened. Correlated randomness comes from a trusted dealer in this
+// process.
 func correlate(ctx context.Context, meshes []transport.Mesh, x, y []float64, res *result) error {
-	dealer, err := mpc.NewTrustedDealer(2)
+	dealer, err := mpc.NewTrustedDealer(2, mpc.DealerConfig{})
 	if err != nil {
 		return err
 	}
-	var out [2]*mpc.LinRegResult
+	var out [2]*linReg
 	cols := [2][]float64{x, y}
 	run := func(i int) func() error {
 		return func() error {
@@ -149,12 +157,16 @@ func correlate(ctx context.Context, meshes []transport.Mesh, x, y []float64, res
 			if err != nil {
 				return err
 			}
-			p, err := mpc.NewParty(meshes[i], d)
+			r, err := mpc.RunParty(ctx, meshes[i], d, mpc.Config{}, func(ctx context.Context, p *mpc.Party) error {
+				var err error
+				out[i], err = correlateParty(ctx, p, cols[i])
+				return err
+			})
 			if err != nil {
 				return err
 			}
-			out[i], err = mpc.Correlate(ctx, p, cols[i])
-			return err
+			out[i].Stats = r.Stats
+			return nil
 		}
 	}
 	if err := both(run(0), run(1)); err != nil {
@@ -165,9 +177,10 @@ func correlate(ctx context.Context, meshes []transport.Mesh, x, y []float64, res
 		return errors.New("the two parties opened different results")
 	}
 	res.Stats = Stats{N: r.N, MeanX: r.MeanX, MeanY: r.MeanY, Cov: r.Cov, Corr: r.Corr, Slope: r.Slope, Intercept: r.Intercept}
-	res.mpcBytes = out[0].BytesSent + out[1].BytesSent
-	res.mpcScheme = fmt.Sprintf("additive secret sharing over Z_2^64 with Beaver triples (package mpc), %d rounds; "+
-		"triples from a trusted dealer in this process, which must not collude with either party", r.Rounds)
+	res.mpcBytes = out[0].Stats.BytesSent + out[1].Stats.BytesSent
+	res.mpcLeakage = r.Leakage
+	res.mpcScheme = fmt.Sprintf("additive secret sharing over Z_2^64 with Beaver triples (package mpc), %d messages; "+
+		"triples from a trusted dealer in this process, which must not collude with either party", out[0].Stats.MessagesSent+out[1].Stats.MessagesSent)
 	return nil
 }
 

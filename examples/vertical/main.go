@@ -16,7 +16,8 @@
 //	go run ./examples/vertical
 //
 // runs the demo. Both parties run in this one process and talk over mutual
-// TLS 1.3 on 127.0.0.1. Usage:
+// TLS 1.3 on 127.0.0.1. When stderr is a terminal and -json is not given,
+// the phases and the alignment's progress are shown there. Usage:
 //
 //	vertical -a bank.csv -b shop.csv [-key id] [-x income] [-y spend] [-json]
 //	         [-protocol kkrt|ecdh] [-rows 2000] [-seed 1] [-timeout 10m]
@@ -122,7 +123,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	start := time.Now()
-	res, err := compute(ctx, cfg.protocol, bank, shop)
+	res, err := compute(ctx, cfg.protocol, bank, shop, newProgress(stderr, cfg.json))
 	if err != nil {
 		fmt.Fprintf(stderr, "vertical: %v\n", err)
 		return 1

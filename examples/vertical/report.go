@@ -22,6 +22,9 @@ func writeReport(w io.Writer, cfg *config, bank, shop *holder, res *result) {
 	b.WriteString("  Also to both: each party's number of customers, and the power of two just above each column's\n")
 	b.WriteString("  standard deviation (the results imply it up to rounding).\n")
 	b.WriteString("  Not revealed: IDs held by only one party, and any single value of either column.\n")
+	for _, d := range res.mpcLeakage {
+		fmt.Fprintf(&b, "  Statistics phase: %s.\n", d)
+	}
 	for _, n := range res.notes {
 		fmt.Fprintf(&b, "  Note: %s\n", n)
 	}

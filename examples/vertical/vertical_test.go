@@ -159,7 +159,7 @@ func TestSyntheticMatchesPlaintext(t *testing.T) {
 	cfg := &config{rows: 3000, seed: 4, x: "income", y: "spend", timeout: time.Minute}
 	bank, shop, err := loadParties(cfg)
 	require.NoError(t, err)
-	res, err := compute(context.Background(), psi.KKRT, bank, shop)
+	res, err := compute(context.Background(), psi.KKRT, bank, shop, nil)
 	require.NoError(t, err)
 	var shared []string
 	inShop := map[string]bool{}
