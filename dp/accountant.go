@@ -12,7 +12,7 @@ import (
 // rationals (every float64 is one), so no rounding can let a spend through
 // that exceeds the budget, nor refuse one that fits.
 //
-// An Accountant is safe for concurrent use.
+// An [Accountant] is safe for concurrent use.
 type Accountant struct {
 	mu                       sync.Mutex
 	epsBudget, deltaBudget   float64
@@ -37,7 +37,7 @@ func NewAccountant(epsilon, delta float64) (*Accountant, error) {
 
 // Spend records a spend of (epsilon, delta), epsilon >= 0 and delta in [0, 1),
 // if the totals stay within the budget. Otherwise it spends nothing and returns
-// an error wrapping ErrBudgetExceeded.
+// an error wrapping [ErrBudgetExceeded].
 func (a *Accountant) Spend(epsilon, delta float64) error {
 	if !finite(epsilon) || epsilon < 0 {
 		return invalid("spent epsilon must be finite and >= 0, got %v", epsilon)
@@ -91,7 +91,7 @@ func ratFloorFloat(r *big.Rat) float64 {
 	return f
 }
 
-// accountantVersion is the first byte of a serialized Accountant.
+// accountantVersion is the first byte of a serialized [Accountant].
 const accountantVersion = 1
 
 // maxRatBytes bounds each serialized numerator or denominator: sums of
@@ -117,7 +117,7 @@ func (a *Accountant) MarshalBinary() ([]byte, error) {
 
 // UnmarshalBinary restores a state written by MarshalBinary. It rejects
 // malformed input, invalid budgets and totals outside [0, budget] with an
-// error wrapping ErrMalformed.
+// error wrapping [ErrMalformed].
 func (a *Accountant) UnmarshalBinary(data []byte) error {
 	if len(data) < 17 || data[0] != accountantVersion {
 		return fmt.Errorf("dp: %w: accountant state: bad length or version", ErrMalformed)

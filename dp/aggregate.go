@@ -79,7 +79,7 @@ func intCI(dl *DiscreteLaplace, noisy int64, confidence float64) (lo, hi int64, 
 }
 
 // checkedSum returns the exact sum of enc(v) over values, or an error
-// wrapping ErrOutOfRange.
+// wrapping [ErrOutOfRange].
 func checkedSum[T any](values []T, enc func(T) int64) (int64, error) {
 	var sum int64
 	for _, v := range values {
@@ -284,7 +284,7 @@ type BoundedMean struct {
 	mid          float64
 }
 
-// BoundedMeanConfig configures a [BoundedMean] or a [BoundedVariance].
+// BoundedMeanConfig configures a [BoundedMean].
 type BoundedMeanConfig struct {
 	// Epsilon is the privacy parameter of one release (all its parts
 	// together), finite and > 0.
@@ -357,8 +357,20 @@ type BoundedVariance struct {
 	res, half float64
 }
 
+// BoundedVarianceConfig configures a [BoundedVariance].
+type BoundedVarianceConfig struct {
+	// Epsilon is the privacy parameter of one release (all its parts
+	// together), finite and > 0.
+	Epsilon float64
+	// Lower and Upper are the public clamping bounds, finite, Lower <= Upper.
+	Lower, Upper float64
+	// Contribution bounds what one privacy unit contributes; zero fields
+	// mean 1.
+	Contribution Contribution
+}
+
 // NewBoundedVariance returns the mechanism configured by cfg.
-func NewBoundedVariance(cfg BoundedMeanConfig) (*BoundedVariance, error) {
+func NewBoundedVariance(cfg BoundedVarianceConfig) (*BoundedVariance, error) {
 	epsilon, lower, upper, c := cfg.Epsilon, cfg.Lower, cfg.Upper, cfg.Contribution
 	if err := checkEpsilon(epsilon); err != nil {
 		return nil, err
@@ -572,7 +584,7 @@ func NewHistogram[K comparable](cfg HistogramConfig) (*Histogram[K], error) {
 func (h *Histogram[K]) Threshold() int64 { return h.threshold }
 
 // Release returns the noisy counts of the keys whose noisy count reaches the
-// threshold. It needs delta > 0.
+// threshold. It needs Delta > 0.
 func (h *Histogram[K]) Release(counts map[K]int64) (map[K]int64, error) {
 	if h.delta == 0 {
 		return nil, invalid("partition selection needs Delta > 0; use ReleaseKnown for public keys")

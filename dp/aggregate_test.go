@@ -152,7 +152,7 @@ func TestBoundedMeanAndVariance(t *testing.T) {
 	require.NoError(t, err)
 	// Noise on the sum has scale 7.5/0.5 = 15 and the count 2: error << 0.05.
 	require.InDelta(t, mean, got, 0.05)
-	v, err := NewBoundedVariance(BoundedMeanConfig{Epsilon: 1, Lower: -5, Upper: 10})
+	v, err := NewBoundedVariance(BoundedVarianceConfig{Epsilon: 1, Lower: -5, Upper: 10})
 	require.NoError(t, err)
 	gv, err := v.ReleaseValues(vals)
 	require.NoError(t, err)
@@ -166,7 +166,7 @@ func TestBoundedMeanAndVariance(t *testing.T) {
 	require.True(t, ev >= 0 && ev <= 7.5*7.5)
 	_, err = NewBoundedMean(BoundedMeanConfig{Epsilon: 0, Lower: 0, Upper: 1})
 	require.ErrorIs(t, err, ErrInvalidParams)
-	_, err = NewBoundedVariance(BoundedMeanConfig{Epsilon: 1, Lower: 1, Upper: 0})
+	_, err = NewBoundedVariance(BoundedVarianceConfig{Epsilon: 1, Lower: 1, Upper: 0})
 	require.ErrorIs(t, err, ErrInvalidParams)
 }
 

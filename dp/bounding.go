@@ -50,7 +50,7 @@ func mulSens(k, m int64) (int64, error) {
 	return int64(lo), nil
 }
 
-// ContributionBounder enforces a Contribution on raw records: for each unit it
+// ContributionBounder enforces a [Contribution] on raw records: for each unit it
 // keeps a uniformly random set of at most MaxPartitions of its partitions and,
 // in each, a uniformly random set of at most MaxPerPartition of its records.
 // Safe for concurrent use.

@@ -46,7 +46,7 @@ type SkellamShareConfig struct {
 // SkellamShare draws one party's share of Skellam noise: each coordinate is
 // Poisson(Mu/MinHonest) - Poisson(Mu/MinHonest), sampled exactly (the Poisson
 // mean rounded up by < 2^-20, at most 2^40). For means above 16 the sampler
-// keeps tables of O(sqrt(mean)) float64s, at most 2 MiB. A SkellamShare is
+// keeps tables of O(sqrt(mean)) float64s, at most 2 MiB. A [SkellamShare] is
 // safe for concurrent use.
 type SkellamShare struct {
 	source

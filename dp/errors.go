@@ -26,7 +26,7 @@ var (
 	ErrOutOfRange = errs.ErrOutOfRange
 )
 
-// invalid returns "dp: invalid parameters: <detail>", wrapping ErrInvalidParams.
+// invalid returns "dp: invalid parameters: <detail>", wrapping [ErrInvalidParams].
 func invalid(format string, args ...any) error {
 	return fmt.Errorf("dp: %w: "+format, append([]any{ErrInvalidParams}, args...)...)
 }

@@ -113,7 +113,7 @@ func (m *Gaussian) Granularity() float64 { return m.grid }
 // relative 2^-40 at most. [CalibrateDiscreteGaussian] gives the sigma of an
 // (epsilon, delta)-DP release.
 //
-// A DiscreteGaussian is safe for concurrent use.
+// A [DiscreteGaussian] is safe for concurrent use.
 type DiscreteGaussian struct {
 	source
 	sigma float64

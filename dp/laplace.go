@@ -98,7 +98,7 @@ func (l *Laplace) Epsilon() float64 { return l.eps }
 // rational t/2^k. Sampling is exact (Canonne, Kamath & Steinke 2020,
 // Algorithm 2).
 //
-// A DiscreteLaplace is safe for concurrent use.
+// A [DiscreteLaplace] is safe for concurrent use.
 type DiscreteLaplace struct {
 	source
 	eps   float64
