@@ -19,9 +19,10 @@ func (p *rng) bernExpRatBig(g *big.Rat) bool {
 
 // RandomizedResponse is binary randomized response (Warner 1965): a bit is
 // reported truthfully with probability e^eps/(1+e^eps) and flipped otherwise,
-// which is epsilon-DP for the bit (neighbouring inputs: the bit flipped). The flip is drawn exactly (rejection
-// between "keep", weight 1, and "flip", weight exp(-epsilon), the latter by the
-// exact Bernoulli(exp(-gamma)) sampler). Safe for concurrent use.
+// which is epsilon-DP for the bit (neighbouring inputs: the bit flipped).
+// The flip is drawn exactly (rejection between "keep", weight 1, and "flip",
+// weight exp(-epsilon), the latter by the exact Bernoulli(exp(-gamma))
+// sampler). Safe for concurrent use.
 type RandomizedResponse struct {
 	source
 	eps    float64
@@ -68,11 +69,11 @@ func (r *RandomizedResponse) EstimateProportion(reportedTrue, n int) (float64, e
 
 // KRandomizedResponse is k-ary randomized response: a value in [0, k) is
 // reported truthfully with probability e^eps/(e^eps+k-1), and as each other
-// value with probability 1/(e^eps+k-1); epsilon-DP for the value (neighbouring
-// inputs: any two values). Sampling is exact
-// (rejection: a uniform value, accepted with probability 1 if it is the
-// truth and exp(-epsilon) otherwise), in expected k/(1+(k-1)e^-eps) draws.
-// Safe for concurrent use.
+// value with probability 1/(e^eps+k-1); epsilon-DP for the value
+// (neighbouring inputs: any two values). Sampling is exact (rejection: a
+// uniform value, accepted with probability 1 if it is the truth and
+// exp(-epsilon) otherwise), in expected k/(1+(k-1)e^-eps) draws. Safe for
+// concurrent use.
 type KRandomizedResponse struct {
 	source
 	eps    float64
