@@ -1,6 +1,7 @@
 package dp
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -20,9 +21,9 @@ func TestErrorFormat(t *testing.T) {
 	require.ErrorIs(t, err, ErrInvalidParams)
 	require.Contains(t, err.Error(), "Workers")
 
-	s, err := NewBoundedSumInt(BoundedSumIntConfig{Epsilon: 1, Lower: 0, Upper: 1 << 61})
+	s, err := NewBoundedSumInt(BoundedSumIntConfig{Epsilon: 1, Lower: 0, Upper: 1 << 50})
 	require.NoError(t, err)
-	_, err = s.ExactSum([]int64{1 << 61, 1 << 61, 1 << 61, 1 << 61})
+	_, err = s.ExactSum(slices.Repeat([]int64{1 << 50}, 1<<13))
 	require.ErrorIs(t, err, errs.ErrOutOfRange)
 	require.True(t, strings.HasPrefix(err.Error(), "dp: value out of range: "), err.Error())
 
