@@ -18,7 +18,7 @@ func dpCases() []Case {
 		{Group: "dp", Name: "secure Laplace (float64) sample", Headline: true, Item: "samples",
 			Anchor: "Google DP Go: 11.7 us/sample here; goal < 1 us",
 			Expect: 3 * time.Second, Setup: dpSetup(batch, func() (func() float64, error) {
-				l, err := dp.NewLaplace(1, 1)
+				l, err := dp.NewLaplace(dp.LaplaceConfig{Epsilon: 1, Sensitivity: 1})
 				if err != nil {
 					return nil, err
 				}
@@ -27,7 +27,7 @@ func dpCases() []Case {
 		{Group: "dp", Name: "discrete Laplace sample", Item: "samples",
 			Anchor: "goal < 1 us/sample",
 			Expect: 3 * time.Second, Setup: dpSetup(batch, func() (func() float64, error) {
-				l, err := dp.NewDiscreteLaplace(1, 1)
+				l, err := dp.NewDiscreteLaplace(dp.DiscreteLaplaceConfig{Epsilon: 1, Sensitivity: 1})
 				if err != nil {
 					return nil, err
 				}
@@ -36,7 +36,7 @@ func dpCases() []Case {
 		{Group: "dp", Name: "discrete Gaussian sample (sigma 10)", Item: "samples",
 			Anchor: "exact sampler of Canonne-Kamath-Steinke 2020",
 			Expect: 3 * time.Second, Setup: dpSetup(batch, func() (func() float64, error) {
-				g, err := dp.NewDiscreteGaussian(10)
+				g, err := dp.NewDiscreteGaussian(dp.DiscreteGaussianConfig{Sigma: 10})
 				if err != nil {
 					return nil, err
 				}

@@ -12,7 +12,7 @@ import (
 // rationals (every float64 is one), so no rounding can let a spend through
 // that exceeds the budget, nor refuse one that fits.
 //
-// An Accountant is safe for concurrent use.
+// An [Accountant] is safe for concurrent use.
 type Accountant struct {
 	mu                       sync.Mutex
 	epsBudget, deltaBudget   float64
@@ -37,7 +37,7 @@ func NewAccountant(epsilon, delta float64) (*Accountant, error) {
 
 // Spend records a spend of (epsilon, delta), epsilon >= 0 and delta in [0, 1),
 // if the totals stay within the budget. Otherwise it spends nothing and returns
-// an error wrapping ErrBudgetExceeded.
+// an error wrapping [ErrBudgetExceeded].
 func (a *Accountant) Spend(epsilon, delta float64) error {
 	if !finite(epsilon) || epsilon < 0 {
 		return invalid("spent epsilon must be finite and >= 0, got %v", epsilon)
@@ -54,7 +54,7 @@ func (a *Accountant) Spend(epsilon, delta float64) error {
 	if e.Cmp(&a.epsBudgetR) > 0 || d.Cmp(&a.deltaBudgetR) > 0 {
 		se, _ := a.epsSpent.Float64()
 		sd, _ := a.deltaSpent.Float64()
-		return fmt.Errorf("%w: spending (%v, %v) on top of (%v, %v) exceeds the budget (%v, %v)",
+		return fmt.Errorf("dp: %w: spending (%v, %v) on top of (%v, %v) exceeds the budget (%v, %v)",
 			ErrBudgetExceeded, epsilon, delta, se, sd, a.epsBudget, a.deltaBudget)
 	}
 	a.epsSpent.Set(e)
@@ -91,7 +91,7 @@ func ratFloorFloat(r *big.Rat) float64 {
 	return f
 }
 
-// accountantVersion is the first byte of a serialized Accountant.
+// accountantVersion is the first byte of a serialized [Accountant].
 const accountantVersion = 1
 
 // maxRatBytes bounds each serialized numerator or denominator: sums of
@@ -117,15 +117,15 @@ func (a *Accountant) MarshalBinary() ([]byte, error) {
 
 // UnmarshalBinary restores a state written by MarshalBinary. It rejects
 // malformed input, invalid budgets and totals outside [0, budget] with an
-// error wrapping ErrMalformed.
+// error wrapping [ErrMalformed].
 func (a *Accountant) UnmarshalBinary(data []byte) error {
 	if len(data) < 17 || data[0] != accountantVersion {
-		return fmt.Errorf("%w: accountant state: bad length or version", ErrMalformed)
+		return fmt.Errorf("dp: %w: accountant state: bad length or version", ErrMalformed)
 	}
 	eb := f64frombits(binary.BigEndian.Uint64(data[1:]))
 	db := f64frombits(binary.BigEndian.Uint64(data[9:]))
 	if checkEpsilon(eb) != nil || checkDelta(db) != nil {
-		return fmt.Errorf("%w: accountant state: invalid budget (%v, %v)", ErrMalformed, eb, db)
+		return fmt.Errorf("dp: %w: accountant state: invalid budget (%v, %v)", ErrMalformed, eb, db)
 	}
 	rest := data[17:]
 	var rats [2]big.Rat
@@ -133,29 +133,29 @@ func (a *Accountant) UnmarshalBinary(data []byte) error {
 		var parts [2]big.Int
 		for j := range parts {
 			if len(rest) < 2 {
-				return fmt.Errorf("%w: accountant state: truncated", ErrMalformed)
+				return fmt.Errorf("dp: %w: accountant state: truncated", ErrMalformed)
 			}
 			n := int(binary.BigEndian.Uint16(rest))
 			rest = rest[2:]
 			if n > maxRatBytes || len(rest) < n {
-				return fmt.Errorf("%w: accountant state: bad number length %d", ErrMalformed, n)
+				return fmt.Errorf("dp: %w: accountant state: bad number length %d", ErrMalformed, n)
 			}
 			parts[j].SetBytes(rest[:n])
 			rest = rest[n:]
 		}
 		if parts[1].Sign() == 0 {
-			return fmt.Errorf("%w: accountant state: zero denominator", ErrMalformed)
+			return fmt.Errorf("dp: %w: accountant state: zero denominator", ErrMalformed)
 		}
 		rats[i].SetFrac(&parts[0], &parts[1])
 	}
 	if len(rest) != 0 {
-		return fmt.Errorf("%w: accountant state: %d trailing bytes", ErrMalformed, len(rest))
+		return fmt.Errorf("dp: %w: accountant state: %d trailing bytes", ErrMalformed, len(rest))
 	}
 	var ebR, dbR big.Rat
 	ebR.SetFloat64(eb)
 	dbR.SetFloat64(db)
 	if rats[0].Cmp(&ebR) > 0 || rats[1].Cmp(&dbR) > 0 {
-		return fmt.Errorf("%w: accountant state: spent exceeds budget", ErrMalformed)
+		return fmt.Errorf("dp: %w: accountant state: spent exceeds budget", ErrMalformed)
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -11,11 +11,11 @@ import (
 // Release method for an exact total that came from elsewhere, so that a
 // secure computation only needs to produce the exact bounded sum or count.
 
-// ReleaseSum returns exactSum plus discrete Laplace noise for an
-// epsilon-DP release of an integer sum of the given L1 sensitivity, e.g. a
-// sum computed under HE or MPC from clamped inputs.
-func ReleaseSum(exactSum int64, epsilon float64, sensitivity int64) (int64, error) {
-	d, err := NewDiscreteLaplace(epsilon, sensitivity)
+// ReleaseSum returns exactSum plus discrete Laplace noise: a cfg.Epsilon-DP
+// release of an integer sum of L1 sensitivity cfg.Sensitivity, e.g. a sum
+// computed under HE or MPC from clamped inputs.
+func ReleaseSum(exactSum int64, cfg DiscreteLaplaceConfig) (int64, error) {
+	d, err := NewDiscreteLaplace(cfg)
 	if err != nil {
 		return 0, err
 	}
@@ -23,16 +23,25 @@ func ReleaseSum(exactSum int64, epsilon float64, sensitivity int64) (int64, erro
 }
 
 // Count releases counts: epsilon-DP with the sensitivity MaxPartitions *
-// MaxPerPartition of the Contribution, so that the counts of all partitions
-// together are epsilon-DP. Safe for concurrent use.
+// MaxPerPartition of the [Contribution], so that the counts of all
+// partitions together are epsilon-DP. Safe for concurrent use.
 type Count struct {
 	dl *DiscreteLaplace
 	c  Contribution
 }
 
+// CountConfig configures a [Count].
+type CountConfig struct {
+	// Epsilon is the privacy parameter of one release, finite and > 0.
+	Epsilon float64
+	// Contribution bounds what one privacy unit contributes; zero fields
+	// mean 1.
+	Contribution Contribution
+}
+
 // NewCount returns a count mechanism.
-func NewCount(epsilon float64, c Contribution) (*Count, error) {
-	dl, c, err := countNoise(epsilon, c)
+func NewCount(cfg CountConfig) (*Count, error) {
+	dl, c, err := countNoise(cfg.Epsilon, cfg.Contribution)
 	if err != nil {
 		return nil, err
 	}
@@ -46,12 +55,9 @@ func countNoise(epsilon float64, c Contribution) (*DiscreteLaplace, Contribution
 	if err != nil {
 		return nil, c, err
 	}
-	dl, err := NewDiscreteLaplace(epsilon, c.perUnit())
+	dl, err := NewDiscreteLaplace(DiscreteLaplaceConfig{Epsilon: epsilon, Sensitivity: c.perUnit()})
 	return dl, c, err
 }
-
-// SetTestSeed makes the noise deterministic. FOR TESTS ONLY.
-func (c *Count) SetTestSeed(seed []byte) { c.dl.SetTestSeed(seed) }
 
 // Release returns the exact count (of bounded contributions) plus noise. The
 // result is unbiased and may be negative; clamp it if you need to.
@@ -73,13 +79,13 @@ func intCI(dl *DiscreteLaplace, noisy int64, confidence float64) (lo, hi int64, 
 }
 
 // checkedSum returns the exact sum of enc(v) over values, or an error
-// wrapping ErrOverflow.
+// wrapping [ErrOutOfRange].
 func checkedSum[T any](values []T, enc func(T) int64) (int64, error) {
 	var sum int64
 	for _, v := range values {
 		var ok bool
 		if sum, ok = addChecked(sum, enc(v)); !ok {
-			return 0, fmt.Errorf("%w: sum of %d values overflows int64", ErrOverflow, len(values))
+			return 0, fmt.Errorf("dp: %w: sum of %d values overflows int64", ErrOutOfRange, len(values))
 		}
 	}
 	return sum, nil
@@ -93,12 +99,24 @@ type BoundedSumInt struct {
 	lower, upper int64
 }
 
-// NewBoundedSumInt returns the mechanism; lower <= upper.
-func NewBoundedSumInt(epsilon float64, lower, upper int64, c Contribution) (*BoundedSumInt, error) {
+// BoundedSumIntConfig configures a [BoundedSumInt].
+type BoundedSumIntConfig struct {
+	// Epsilon is the privacy parameter of one release, finite and > 0.
+	Epsilon float64
+	// Lower and Upper are the public clamping bounds, Lower <= Upper.
+	Lower, Upper int64
+	// Contribution bounds what one privacy unit contributes; zero fields
+	// mean 1.
+	Contribution Contribution
+}
+
+// NewBoundedSumInt returns the mechanism configured by cfg.
+func NewBoundedSumInt(cfg BoundedSumIntConfig) (*BoundedSumInt, error) {
+	epsilon, lower, upper := cfg.Epsilon, cfg.Lower, cfg.Upper
 	if lower > upper {
-		return nil, invalid("lower %d > upper %d", lower, upper)
+		return nil, invalid("Lower %d > Upper %d", lower, upper)
 	}
-	c, err := c.normalize()
+	c, err := cfg.Contribution.normalize()
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +131,7 @@ func NewBoundedSumInt(epsilon float64, lower, upper int64, c Contribution) (*Bou
 	if err != nil {
 		return nil, err
 	}
-	dl, err := NewDiscreteLaplace(epsilon, sens)
+	dl, err := NewDiscreteLaplace(DiscreteLaplaceConfig{Epsilon: epsilon, Sensitivity: sens})
 	if err != nil {
 		return nil, err
 	}
@@ -127,22 +145,21 @@ func absU(x int64) uint64 {
 	return uint64(x)
 }
 
-// SetTestSeed makes the noise deterministic. FOR TESTS ONLY.
-func (s *BoundedSumInt) SetTestSeed(seed []byte) { s.dl.SetTestSeed(seed) }
-
 // Clamp returns x clamped to the bounds.
 func (s *BoundedSumInt) Clamp(x int64) int64 { return min(max(x, s.lower), s.upper) }
 
-// Sum returns the exact sum of the clamped values (no noise), or an error
-// wrapping ErrOverflow if it does not fit an int64.
-func (s *BoundedSumInt) Sum(values []int64) (int64, error) { return checkedSum(values, s.Clamp) }
+// ExactSum returns the exact sum of the clamped values, without noise: not
+// private, it is the input of [BoundedSumInt.Release]. A sum that does not
+// fit an int64 is an error wrapping [ErrOutOfRange].
+func (s *BoundedSumInt) ExactSum(values []int64) (int64, error) { return checkedSum(values, s.Clamp) }
 
 func addChecked(a, b int64) (int64, bool) {
 	s := a + b
 	return s, !((a > 0 && b > 0 && s < 0) || (a < 0 && b < 0 && s >= 0))
 }
 
-// Release returns an exact sum of clamped values plus noise.
+// Release returns an exact sum of clamped values plus noise: the
+// epsilon-DP release.
 func (s *BoundedSumInt) Release(exactSum int64) int64 { return s.dl.AddNoise(exactSum) }
 
 // ConfidenceInterval returns an interval around a released sum that contains
@@ -159,23 +176,35 @@ const fixedPointBits = 24
 // BoundedSumFloat releases sums of float64 values clamped to [Lower, Upper]
 // through fixed point, so that the sensitivity is exactly what it claims
 // (float sums are not: Casacuberta et al., CCS 2022). Each value is clamped
-// and rounded to the nearest multiple of Resolution(), a power of two about
-// 2^-24 of max(|Lower|, |Upper|); the integer sum (exact, overflow is an
-// error) gets discrete Laplace noise; the result is scaled back. Safe for
-// concurrent use.
+// and rounded to the nearest multiple of [BoundedSumFloat.Resolution], a
+// power of two about 2^-24 of max(|Lower|, |Upper|); the integer sum (exact,
+// overflow is an error) gets discrete Laplace noise; the result is scaled
+// back. Safe for concurrent use.
 type BoundedSumFloat struct {
 	dl           *DiscreteLaplace
 	lower, upper float64
 	res          float64
 }
 
-// NewBoundedSumFloat returns the mechanism; lower <= upper, both finite.
-func NewBoundedSumFloat(epsilon, lower, upper float64, c Contribution) (*BoundedSumFloat, error) {
+// BoundedSumFloatConfig configures a [BoundedSumFloat].
+type BoundedSumFloatConfig struct {
+	// Epsilon is the privacy parameter of one release, finite and > 0.
+	Epsilon float64
+	// Lower and Upper are the public clamping bounds, finite, Lower <= Upper.
+	Lower, Upper float64
+	// Contribution bounds what one privacy unit contributes; zero fields
+	// mean 1.
+	Contribution Contribution
+}
+
+// NewBoundedSumFloat returns the mechanism configured by cfg.
+func NewBoundedSumFloat(cfg BoundedSumFloatConfig) (*BoundedSumFloat, error) {
+	epsilon, lower, upper := cfg.Epsilon, cfg.Lower, cfg.Upper
 	res, m, err := fixedPoint(lower, upper)
 	if err != nil {
 		return nil, err
 	}
-	c, err = c.normalize()
+	c, err := cfg.Contribution.normalize()
 	if err != nil {
 		return nil, err
 	}
@@ -183,7 +212,7 @@ func NewBoundedSumFloat(epsilon, lower, upper float64, c Contribution) (*Bounded
 	if err != nil {
 		return nil, err
 	}
-	dl, err := NewDiscreteLaplace(epsilon, sens)
+	dl, err := NewDiscreteLaplace(DiscreteLaplaceConfig{Epsilon: epsilon, Sensitivity: sens})
 	if err != nil {
 		return nil, err
 	}
@@ -208,9 +237,6 @@ func fixedPoint(lower, upper float64) (res float64, maxUnits int64, err error) {
 	return res, max(maxUnits, 1), nil
 }
 
-// SetTestSeed makes the noise deterministic. FOR TESTS ONLY.
-func (s *BoundedSumFloat) SetTestSeed(seed []byte) { s.dl.SetTestSeed(seed) }
-
 // Resolution returns the fixed-point unit.
 func (s *BoundedSumFloat) Resolution() float64 { return s.res }
 
@@ -223,11 +249,16 @@ func (s *BoundedSumFloat) Encode(x float64) int64 {
 	return int64(math.Round(math.Min(math.Max(x, s.lower), s.upper) / s.res))
 }
 
-// Sum returns the exact fixed-point sum of the encoded values (no noise).
-func (s *BoundedSumFloat) Sum(values []float64) (int64, error) { return checkedSum(values, s.Encode) }
+// ExactSum returns the exact fixed-point sum of the encoded values, without
+// noise: not private, it is the input of [BoundedSumFloat.Release]. A sum
+// that does not fit an int64 is an error wrapping [ErrOutOfRange].
+func (s *BoundedSumFloat) ExactSum(values []float64) (int64, error) {
+	return checkedSum(values, s.Encode)
+}
 
-// Release returns a noisy sum from an exact fixed-point sum (from Sum, or a
-// secure sum of Encode outputs).
+// Release returns the epsilon-DP noisy sum from an exact fixed-point sum
+// (from [BoundedSumFloat.ExactSum], or a secure sum of
+// [BoundedSumFloat.Encode] outputs).
 func (s *BoundedSumFloat) Release(exactFixedSum int64) float64 {
 	return float64(s.dl.AddNoise(exactFixedSum)) * s.res
 }
@@ -253,8 +284,21 @@ type BoundedMean struct {
 	mid          float64
 }
 
-// NewBoundedMean returns the mechanism.
-func NewBoundedMean(epsilon, lower, upper float64, c Contribution) (*BoundedMean, error) {
+// BoundedMeanConfig configures a [BoundedMean].
+type BoundedMeanConfig struct {
+	// Epsilon is the privacy parameter of one release (all its parts
+	// together), finite and > 0.
+	Epsilon float64
+	// Lower and Upper are the public clamping bounds, finite, Lower <= Upper.
+	Lower, Upper float64
+	// Contribution bounds what one privacy unit contributes; zero fields
+	// mean 1.
+	Contribution Contribution
+}
+
+// NewBoundedMean returns the mechanism configured by cfg.
+func NewBoundedMean(cfg BoundedMeanConfig) (*BoundedMean, error) {
+	epsilon, lower, upper, c := cfg.Epsilon, cfg.Lower, cfg.Upper, cfg.Contribution
 	if err := checkEpsilon(epsilon); err != nil {
 		return nil, err
 	}
@@ -263,21 +307,15 @@ func NewBoundedMean(epsilon, lower, upper float64, c Contribution) (*BoundedMean
 	}
 	mid := lower/2 + upper/2
 	half := upper/2 - lower/2
-	cnt, err := NewCount(epsilon/2, c)
+	cnt, err := NewCount(CountConfig{Epsilon: epsilon / 2, Contribution: c})
 	if err != nil {
 		return nil, err
 	}
-	sum, err := NewBoundedSumFloat(epsilon/2, -half, half, c)
+	sum, err := NewBoundedSumFloat(BoundedSumFloatConfig{Epsilon: epsilon / 2, Lower: -half, Upper: half, Contribution: c})
 	if err != nil {
 		return nil, err
 	}
 	return &BoundedMean{count: cnt, sum: sum, lower: lower, upper: upper, mid: mid}, nil
-}
-
-// SetTestSeed makes the noise deterministic. FOR TESTS ONLY.
-func (m *BoundedMean) SetTestSeed(seed []byte) {
-	m.count.SetTestSeed(append([]byte("count"), seed...))
-	m.sum.SetTestSeed(append([]byte("sum"), seed...))
 }
 
 // EncodeNormalized returns the fixed-point encoding of x - midpoint that a
@@ -289,16 +327,17 @@ func (m *BoundedMean) EncodeNormalized(x float64) int64 {
 	return m.sum.Encode(math.Min(math.Max(x, m.lower), m.upper) - m.mid)
 }
 
-// Release returns the noisy mean from the exact count and the exact sum of
-// EncodeNormalized values.
+// Release returns the epsilon-DP noisy mean from the exact count and the
+// exact sum of [BoundedMean.EncodeNormalized] values.
 func (m *BoundedMean) Release(exactCount, exactNormalizedSum int64) float64 {
 	n := float64(max(m.count.Release(exactCount), 1))
 	s := m.sum.Release(exactNormalizedSum)
 	return math.Min(math.Max(m.mid+s/n, m.lower), m.upper)
 }
 
-// Mean computes and releases the mean of values.
-func (m *BoundedMean) Mean(values []float64) (float64, error) {
+// ReleaseValues computes the exact count and sum of values and releases their
+// noisy mean, as [BoundedMean.Release] does.
+func (m *BoundedMean) ReleaseValues(values []float64) (float64, error) {
 	s, err := checkedSum(values, m.EncodeNormalized)
 	if err != nil {
 		return 0, err
@@ -318,12 +357,25 @@ type BoundedVariance struct {
 	res, half float64
 }
 
-// NewBoundedVariance returns the mechanism.
-func NewBoundedVariance(epsilon, lower, upper float64, c Contribution) (*BoundedVariance, error) {
+// BoundedVarianceConfig configures a [BoundedVariance].
+type BoundedVarianceConfig struct {
+	// Epsilon is the privacy parameter of one release (all its parts
+	// together), finite and > 0.
+	Epsilon float64
+	// Lower and Upper are the public clamping bounds, finite, Lower <= Upper.
+	Lower, Upper float64
+	// Contribution bounds what one privacy unit contributes; zero fields
+	// mean 1.
+	Contribution Contribution
+}
+
+// NewBoundedVariance returns the mechanism configured by cfg.
+func NewBoundedVariance(cfg BoundedVarianceConfig) (*BoundedVariance, error) {
+	epsilon, lower, upper, c := cfg.Epsilon, cfg.Lower, cfg.Upper, cfg.Contribution
 	if err := checkEpsilon(epsilon); err != nil {
 		return nil, err
 	}
-	m, err := NewBoundedMean(2*epsilon/3, lower, upper, c)
+	m, err := NewBoundedMean(BoundedMeanConfig{Epsilon: 2 * epsilon / 3, Lower: lower, Upper: upper, Contribution: c})
 	if err != nil {
 		return nil, err
 	}
@@ -338,17 +390,11 @@ func NewBoundedVariance(epsilon, lower, upper float64, c Contribution) (*Bounded
 	if err != nil {
 		return nil, err
 	}
-	sq, err := NewDiscreteLaplace(epsilon/3, sens)
+	sq, err := NewDiscreteLaplace(DiscreteLaplaceConfig{Epsilon: epsilon / 3, Sensitivity: sens})
 	if err != nil {
 		return nil, err
 	}
 	return &BoundedVariance{mean: m, sq: sq, h2half: h2 / 2, res: m.sum.res, half: upper/2 - lower/2}, nil
-}
-
-// SetTestSeed makes the noise deterministic. FOR TESTS ONLY.
-func (v *BoundedVariance) SetTestSeed(seed []byte) {
-	v.mean.SetTestSeed(seed)
-	v.sq.SetTestSeed(append([]byte("sq"), seed...))
 }
 
 // Encode returns the two integers a secure sum should add up for x: q and
@@ -358,8 +404,8 @@ func (v *BoundedVariance) Encode(x float64) (q, sq int64) {
 	return q, q*q - v.h2half
 }
 
-// Release returns the noisy variance from the exact count and the exact sums
-// of the two Encode outputs.
+// Release returns the epsilon-DP noisy variance from the exact count and the
+// exact sums of the two [BoundedVariance.Encode] outputs.
 func (v *BoundedVariance) Release(exactCount, exactSumQ, exactSumSq int64) float64 {
 	n := float64(max(v.mean.count.Release(exactCount), 1))
 	mq := v.mean.sum.Release(exactSumQ) / n // mean of x - mid
@@ -368,8 +414,9 @@ func (v *BoundedVariance) Release(exactCount, exactSumQ, exactSumSq int64) float
 	return math.Min(math.Max(msq-mq*mq, 0), v.half*v.half)
 }
 
-// Variance computes and releases the variance of values.
-func (v *BoundedVariance) Variance(values []float64) (float64, error) {
+// ReleaseValues computes the exact count and sums of values and releases
+// their noisy variance, as [BoundedVariance.Release] does.
+func (v *BoundedVariance) ReleaseValues(values []float64) (float64, error) {
 	s1, err := checkedSum(values, v.mean.EncodeNormalized)
 	if err != nil {
 		return 0, err
@@ -381,11 +428,12 @@ func (v *BoundedVariance) Variance(values []float64) (float64, error) {
 	return v.Release(int64(len(values)), s1, s2), nil
 }
 
-// Quantiles releases quantiles of values clamped to [Lower, Upper] by the
-// exponential mechanism (permute-and-flip) over the Buckets+1 evenly spaced
-// candidates Lower + j (Upper-Lower)/Buckets, with utility -|#{x < c} - r n|
-// (sensitivity MaxPartitions * MaxPerPartition). The budget is split evenly
-// across the requested ranks. Safe for concurrent use.
+// Quantiles releases quantiles of values clamped to [Lower, Upper] by
+// permute-and-flip (see [ExponentialMechanism]) over the Buckets+1 evenly
+// spaced candidates Lower + j (Upper-Lower)/Buckets, with utility
+// -|#{x < c} - r n| (sensitivity MaxPartitions * MaxPerPartition). The
+// budget is split evenly across the requested ranks. Safe for concurrent
+// use.
 type Quantiles struct {
 	source
 	eps, sens    float64
@@ -394,8 +442,30 @@ type Quantiles struct {
 	buckets      int
 }
 
-// NewQuantiles returns the mechanism; buckets in [1, 2^20].
-func NewQuantiles(epsilon, lower, upper float64, buckets int, c Contribution) (*Quantiles, error) {
+// QuantilesConfig configures [Quantiles].
+type QuantilesConfig struct {
+	// Epsilon is the privacy parameter of one release (all its ranks
+	// together), finite and > 0.
+	Epsilon float64
+	// Lower and Upper are the public clamping bounds, finite, Lower < Upper.
+	Lower, Upper float64
+	// Buckets is the number of intervals of the candidate grid, in
+	// [1, 2^20]; 0 means [DefaultQuantileBuckets].
+	Buckets int
+	// Contribution bounds what one privacy unit contributes; zero fields
+	// mean 1.
+	Contribution Contribution
+}
+
+// DefaultQuantileBuckets is the grid of [QuantilesConfig] when Buckets is 0.
+const DefaultQuantileBuckets = 100
+
+// NewQuantiles returns the mechanism configured by cfg.
+func NewQuantiles(cfg QuantilesConfig) (*Quantiles, error) {
+	epsilon, lower, upper, buckets := cfg.Epsilon, cfg.Lower, cfg.Upper, cfg.Buckets
+	if buckets == 0 {
+		buckets = DefaultQuantileBuckets
+	}
 	if err := checkEpsilon(epsilon); err != nil {
 		return nil, err
 	}
@@ -405,20 +475,21 @@ func NewQuantiles(epsilon, lower, upper float64, buckets int, c Contribution) (*
 	if buckets < 1 || buckets > 1<<20 {
 		return nil, invalid("buckets must be in [1, 2^20], got %d", buckets)
 	}
-	c, err := c.normalize()
+	c, err := cfg.Contribution.normalize()
 	if err != nil {
 		return nil, err
 	}
 	qs := &Quantiles{eps: epsilon, sens: float64(c.perUnit()), c: c, lower: lower, upper: upper, buckets: buckets}
-	return withSource(qs, &qs.source)
+	return withSource(qs, &qs.source, 0)
 }
 
 func (q *Quantiles) candidate(j int) float64 {
 	return q.lower + (q.upper-q.lower)*float64(j)/float64(q.buckets)
 }
 
-// Compute returns one released value per rank in [0, 1] (0.5 is the median).
-func (q *Quantiles) Compute(values []float64, ranks []float64) ([]float64, error) {
+// Release returns one noisy quantile of values per rank in [0, 1] (0.5 is
+// the median), epsilon-DP for all ranks together.
+func (q *Quantiles) Release(values []float64, ranks []float64) ([]float64, error) {
 	if len(ranks) == 0 {
 		return nil, nil
 	}
@@ -459,13 +530,14 @@ func (q *Quantiles) Compute(values []float64, ranks []float64) ([]float64, error
 }
 
 // Histogram releases counts per partition (key). Contributions must be
-// bounded first (ContributionBounder); each count gets discrete Laplace noise
-// of sensitivity MaxPartitions * MaxPerPartition, so that all counts together
-// are epsilon-DP. For keys that are not public, Release also does partition
-// selection: a key is released only if its noisy count reaches Threshold(),
-// chosen so that a key contributed by a single unit is released with
-// probability <= delta/MaxPartitions, and the whole release is
-// (epsilon, delta)-DP (Korolova et al. 2009). Safe for concurrent use.
+// bounded first ([ContributionBounder]); each count gets discrete Laplace
+// noise of sensitivity MaxPartitions * MaxPerPartition, so that all counts
+// together are epsilon-DP. For keys that are not public,
+// [Histogram.Release] also does partition selection: a key is released only
+// if its noisy count reaches [Histogram.Threshold], chosen so that a key
+// contributed by a single unit is released with probability <=
+// delta/MaxPartitions, and the whole release is (epsilon, delta)-DP
+// (Korolova et al. 2009). Safe for concurrent use.
 type Histogram[K comparable] struct {
 	dl        *DiscreteLaplace
 	c         Contribution
@@ -473,9 +545,22 @@ type Histogram[K comparable] struct {
 	threshold int64
 }
 
-// NewHistogram returns the mechanism; delta in [0, 1), and delta > 0 is
-// needed for Release (unknown keys).
-func NewHistogram[K comparable](epsilon, delta float64, c Contribution) (*Histogram[K], error) {
+// HistogramConfig configures a [Histogram].
+type HistogramConfig struct {
+	// Epsilon is the privacy parameter of one release, finite and > 0.
+	Epsilon float64
+	// Delta, in [0, 1), is the probability bound of partition selection; it
+	// must be > 0 for [Histogram.Release] (keys that are not public), and
+	// may be 0 for [Histogram.ReleaseKnown] only.
+	Delta float64
+	// Contribution bounds what one privacy unit contributes; zero fields
+	// mean 1.
+	Contribution Contribution
+}
+
+// NewHistogram returns the mechanism configured by cfg.
+func NewHistogram[K comparable](cfg HistogramConfig) (*Histogram[K], error) {
+	epsilon, delta, c := cfg.Epsilon, cfg.Delta, cfg.Contribution
 	if err := checkDelta(delta); err != nil {
 		return nil, err
 	}
@@ -495,17 +580,14 @@ func NewHistogram[K comparable](epsilon, delta float64, c Contribution) (*Histog
 	return h, nil
 }
 
-// SetTestSeed makes the noise deterministic. FOR TESTS ONLY.
-func (h *Histogram[K]) SetTestSeed(seed []byte) { h.dl.SetTestSeed(seed) }
-
 // Threshold returns the partition-selection threshold on noisy counts.
 func (h *Histogram[K]) Threshold() int64 { return h.threshold }
 
 // Release returns the noisy counts of the keys whose noisy count reaches the
-// threshold. It needs delta > 0.
+// threshold. It needs Delta > 0.
 func (h *Histogram[K]) Release(counts map[K]int64) (map[K]int64, error) {
 	if h.delta == 0 {
-		return nil, invalid("partition selection needs delta > 0; use ReleaseKnown for public keys")
+		return nil, invalid("partition selection needs Delta > 0; use ReleaseKnown for public keys")
 	}
 	out := make(map[K]int64)
 	for k, c := range counts {

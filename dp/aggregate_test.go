@@ -6,14 +6,15 @@ import (
 	"math/rand/v2"
 	"sort"
 	"testing"
+	"testing/cryptotest"
 
 	"github.com/stretchr/testify/require"
 )
 
 func TestCountAndConfidenceInterval(t *testing.T) {
-	c, err := NewCount(0.5, Contribution{MaxPartitions: 2, MaxPerPartition: 3})
+	cryptotest.SetGlobalRandom(t, 1001) // fixed randomness: the checks below are deterministic
+	c, err := NewCount(CountConfig{Epsilon: 0.5, Contribution: Contribution{MaxPartitions: 2, MaxPerPartition: 3}})
 	require.NoError(t, err)
-	c.SetTestSeed(seed("count"))
 	require.InEpsilon(t, 12.0, c.dl.Scale(), 1e-11) // 2*3/0.5
 	xs := make([]float64, nSamples)
 	const conf = 0.9
@@ -38,25 +39,25 @@ func TestCountAndConfidenceInterval(t *testing.T) {
 	require.Greater(t, 2*math.Pow(p, float64(k))/(1+p), 1-conf)
 	_, _, err = c.ConfidenceInterval(0, 1)
 	require.ErrorIs(t, err, ErrInvalidParams)
-	_, err = NewCount(1, Contribution{MaxPartitions: -1})
+	_, err = NewCount(CountConfig{Epsilon: 1, Contribution: Contribution{MaxPartitions: -1}})
 	require.ErrorIs(t, err, ErrInvalidParams)
-	_, err = NewCount(1, Contribution{MaxPartitions: 1 << 40, MaxPerPartition: 1 << 40})
+	_, err = NewCount(CountConfig{Epsilon: 1, Contribution: Contribution{MaxPartitions: 1 << 40, MaxPerPartition: 1 << 40}})
 	require.ErrorIs(t, err, ErrInvalidParams)
 }
 
 func TestReleaseSum(t *testing.T) {
-	v, err := ReleaseSum(100, 1e9, 1) // tiny noise
+	v, err := ReleaseSum(100, DiscreteLaplaceConfig{Epsilon: 1e9, Sensitivity: 1}) // tiny noise
 	require.NoError(t, err)
 	require.InDelta(t, 100, v, 1)
-	_, err = ReleaseSum(100, 0, 1)
+	_, err = ReleaseSum(100, DiscreteLaplaceConfig{Epsilon: 0, Sensitivity: 1})
 	require.ErrorIs(t, err, ErrInvalidParams)
 }
 
 func TestBoundedSumIntProperty(t *testing.T) {
+	cryptotest.SetGlobalRandom(t, 1002) // fixed randomness: the checks below are deterministic
 	rng := rand.New(rand.NewPCG(1, 2))
-	s, err := NewBoundedSumInt(1, -5, 10, Contribution{})
+	s, err := NewBoundedSumInt(BoundedSumIntConfig{Epsilon: 1, Lower: -5, Upper: 10})
 	require.NoError(t, err)
-	s.SetTestSeed(seed("bsi"))
 	require.InEpsilon(t, 10.0, s.dl.Scale(), 1e-11)
 	for _, n := range []int{0, 1, 2, 17, 1000} {
 		vals := make([]int64, n)
@@ -65,7 +66,7 @@ func TestBoundedSumIntProperty(t *testing.T) {
 			vals[i] = rng.Int64N(41) - 20
 			want += min(max(vals[i], -5), 10)
 		}
-		got, err := s.Sum(vals)
+		got, err := s.ExactSum(vals)
 		require.NoError(t, err)
 		require.Equal(t, want, got)
 		noisy := s.Release(got)
@@ -73,31 +74,31 @@ func TestBoundedSumIntProperty(t *testing.T) {
 		require.NoError(t, err)
 		require.True(t, lo <= got && got <= hi)
 	}
-	big, err := NewBoundedSumInt(1, 0, 1<<50, Contribution{})
+	big, err := NewBoundedSumInt(BoundedSumIntConfig{Epsilon: 1, Lower: 0, Upper: 1 << 50})
 	require.NoError(t, err)
 	huge := make([]int64, 9000)
 	for i := range huge {
 		huge[i] = math.MaxInt64
 	}
-	_, err = big.Sum(huge)
-	require.ErrorIs(t, err, ErrOverflow)
-	_, err = NewBoundedSumInt(1, 0, math.MaxInt64/2, Contribution{})
+	_, err = big.ExactSum(huge)
+	require.ErrorIs(t, err, ErrOutOfRange)
+	_, err = NewBoundedSumInt(BoundedSumIntConfig{Epsilon: 1, Lower: 0, Upper: math.MaxInt64 / 2})
 	require.ErrorIs(t, err, ErrInvalidParams, "scale beyond the supported range")
-	_, err = NewBoundedSumInt(1, 3, 2, Contribution{})
+	_, err = NewBoundedSumInt(BoundedSumIntConfig{Epsilon: 1, Lower: 3, Upper: 2})
 	require.ErrorIs(t, err, ErrInvalidParams)
-	z, err := NewBoundedSumInt(1, 0, 0, Contribution{})
+	z, err := NewBoundedSumInt(BoundedSumIntConfig{Epsilon: 1, Lower: 0, Upper: 0})
 	require.NoError(t, err)
-	sz, _ := z.Sum([]int64{5, 6})
+	sz, _ := z.ExactSum([]int64{5, 6})
 	require.Zero(t, sz)
-	_, err = NewBoundedSumInt(1, math.MinInt64, 0, Contribution{})
+	_, err = NewBoundedSumInt(BoundedSumIntConfig{Epsilon: 1, Lower: math.MinInt64, Upper: 0})
 	require.ErrorIs(t, err, ErrInvalidParams)
 }
 
 func TestBoundedSumFloat(t *testing.T) {
+	cryptotest.SetGlobalRandom(t, 1003) // fixed randomness: the checks below are deterministic
 	rng := rand.New(rand.NewPCG(3, 4))
-	s, err := NewBoundedSumFloat(1, -2.5, 7, Contribution{MaxPerPartition: 2})
+	s, err := NewBoundedSumFloat(BoundedSumFloatConfig{Epsilon: 1, Lower: -2.5, Upper: 7, Contribution: Contribution{MaxPerPartition: 2}})
 	require.NoError(t, err)
-	s.SetTestSeed(seed("bsf"))
 	res := s.Resolution()
 	require.Equal(t, math.Ldexp(4, -24), res)
 	for _, n := range []int{0, 1, 5, 333, 5000} {
@@ -107,7 +108,7 @@ func TestBoundedSumFloat(t *testing.T) {
 			vals[i] = rng.Float64()*20 - 10
 			want += math.Min(math.Max(vals[i], -2.5), 7)
 		}
-		got, err := s.Sum(vals)
+		got, err := s.ExactSum(vals)
 		require.NoError(t, err)
 		require.InDelta(t, want, float64(got)*res, float64(n)*res/2+1e-9)
 	}
@@ -123,13 +124,14 @@ func TestBoundedSumFloat(t *testing.T) {
 	require.InDelta(t, 3*14*0.0+3, (lo+hi)/2, 1e-9)
 	require.InDelta(t, 14*math.Log(1/0.05), hi-3, 0.1) // ~ b ln(1/alpha) in value units
 	require.Zero(t, s.Encode(math.NaN()))
-	_, err = NewBoundedSumFloat(1, math.Inf(-1), 0, Contribution{})
+	_, err = NewBoundedSumFloat(BoundedSumFloatConfig{Epsilon: 1, Lower: math.Inf(-1), Upper: 0})
 	require.ErrorIs(t, err, ErrInvalidParams)
-	_, err = NewBoundedSumFloat(1, 2, 1, Contribution{})
+	_, err = NewBoundedSumFloat(BoundedSumFloatConfig{Epsilon: 1, Lower: 2, Upper: 1})
 	require.ErrorIs(t, err, ErrInvalidParams)
 }
 
 func TestBoundedMeanAndVariance(t *testing.T) {
+	cryptotest.SetGlobalRandom(t, 1004) // fixed randomness: the checks below are deterministic
 	rng := rand.New(rand.NewPCG(5, 6))
 	vals := make([]float64, 20000)
 	for i := range vals {
@@ -144,63 +146,70 @@ func TestBoundedMeanAndVariance(t *testing.T) {
 	n := float64(len(vals))
 	mean := m1 / n
 	variance := m2/n - mean*mean
-	m, err := NewBoundedMean(1, -5, 10, Contribution{})
+	m, err := NewBoundedMean(BoundedMeanConfig{Epsilon: 1, Lower: -5, Upper: 10})
 	require.NoError(t, err)
-	m.SetTestSeed(seed("mean"))
-	got, err := m.Mean(vals)
+	got, err := m.ReleaseValues(vals)
 	require.NoError(t, err)
 	// Noise on the sum has scale 7.5/0.5 = 15 and the count 2: error << 0.05.
 	require.InDelta(t, mean, got, 0.05)
-	v, err := NewBoundedVariance(1, -5, 10, Contribution{})
+	v, err := NewBoundedVariance(BoundedVarianceConfig{Epsilon: 1, Lower: -5, Upper: 10})
 	require.NoError(t, err)
-	v.SetTestSeed(seed("var"))
-	gv, err := v.Variance(vals)
+	gv, err := v.ReleaseValues(vals)
 	require.NoError(t, err)
 	require.InDelta(t, variance, gv, 0.1)
 	// Empty input stays within bounds.
-	e, err := m.Mean(nil)
+	e, err := m.ReleaseValues(nil)
 	require.NoError(t, err)
 	require.True(t, e >= -5 && e <= 10)
-	ev, err := v.Variance(nil)
+	ev, err := v.ReleaseValues(nil)
 	require.NoError(t, err)
 	require.True(t, ev >= 0 && ev <= 7.5*7.5)
-	_, err = NewBoundedMean(0, 0, 1, Contribution{})
+	_, err = NewBoundedMean(BoundedMeanConfig{Epsilon: 0, Lower: 0, Upper: 1})
 	require.ErrorIs(t, err, ErrInvalidParams)
-	_, err = NewBoundedVariance(1, 1, 0, Contribution{})
+	_, err = NewBoundedVariance(BoundedVarianceConfig{Epsilon: 1, Lower: 1, Upper: 0})
 	require.ErrorIs(t, err, ErrInvalidParams)
 }
 
 func TestQuantiles(t *testing.T) {
+	cryptotest.SetGlobalRandom(t, 1005) // fixed randomness: the checks below are deterministic
 	vals := make([]float64, 1001)
 	for i := range vals {
 		vals[i] = float64(i)
 	}
-	q, err := NewQuantiles(2, 0, 1000, 100, Contribution{})
+	q, err := NewQuantiles(QuantilesConfig{Epsilon: 2, Lower: 0, Upper: 1000, Buckets: 100})
 	require.NoError(t, err)
-	q.SetTestSeed(seed("quant"))
-	got, err := q.Compute(vals, []float64{0.1, 0.5, 0.9})
+	got, err := q.Release(vals, []float64{0.1, 0.5, 0.9})
 	require.NoError(t, err)
 	// Utility gap between buckets is 10 ranks; with eps 2/3 per rank the
 	// chosen bucket is within a few buckets of the truth.
 	require.InDelta(t, 100, got[0], 50)
 	require.InDelta(t, 500, got[1], 50)
 	require.InDelta(t, 900, got[2], 50)
-	res, err := q.Compute(vals, nil)
+	res, err := q.Release(vals, nil)
 	require.NoError(t, err)
 	require.Empty(t, res)
-	_, err = q.Compute(vals, []float64{1.5})
+	_, err = q.Release(vals, []float64{1.5})
 	require.ErrorIs(t, err, ErrInvalidParams)
-	_, err = NewQuantiles(1, 1, 1, 10, Contribution{})
+	_, err = NewQuantiles(QuantilesConfig{Epsilon: 1, Lower: 1, Upper: 1, Buckets: 10})
 	require.ErrorIs(t, err, ErrInvalidParams)
-	_, err = NewQuantiles(1, 0, 1, 0, Contribution{})
+	_, err = NewQuantiles(QuantilesConfig{Epsilon: 1, Lower: 0, Upper: 1, Buckets: -1})
+	require.ErrorIs(t, err, ErrInvalidParams)
+	_, err = NewQuantiles(QuantilesConfig{Epsilon: 1, Lower: 0, Upper: 1, Buckets: 1<<20 + 1})
+	require.ErrorIs(t, err, ErrInvalidParams)
+	// Zero Buckets means the default grid.
+	qd, err := NewQuantiles(QuantilesConfig{Epsilon: 1, Lower: 0, Upper: 1})
+	require.NoError(t, err)
+	require.Equal(t, DefaultQuantileBuckets, qd.buckets)
+	// Every field is validated, Epsilon included.
+	_, err = NewQuantiles(QuantilesConfig{Lower: 0, Upper: 1})
 	require.ErrorIs(t, err, ErrInvalidParams)
 }
 
 func TestHistogramPartitionSelection(t *testing.T) {
+	cryptotest.SetGlobalRandom(t, 1006) // fixed randomness: the checks below are deterministic
 	c := Contribution{MaxPartitions: 2, MaxPerPartition: 1}
-	h, err := NewHistogram[string](1, 1e-3, c)
+	h, err := NewHistogram[string](HistogramConfig{Epsilon: 1, Delta: 1e-3, Contribution: c})
 	require.NoError(t, err)
-	h.SetTestSeed(seed("hist"))
 	b := h.dl.Scale()
 	p := math.Exp(-1 / b)
 	// Single-unit partitions are released with probability <= delta/l0.
@@ -223,20 +232,20 @@ func TestHistogramPartitionSelection(t *testing.T) {
 	// Known keys: all released, missing ones count 0.
 	known := h.ReleaseKnown([]string{"a", "zzz"}, map[string]int64{"a": 10})
 	require.Len(t, known, 2)
-	h0, err := NewHistogram[int](1, 0, c)
+	h0, err := NewHistogram[int](HistogramConfig{Epsilon: 1, Delta: 0, Contribution: c})
 	require.NoError(t, err)
 	_, err = h0.Release(map[int]int64{1: 5})
 	require.ErrorIs(t, err, ErrInvalidParams)
-	_, err = NewHistogram[int](1, 1, c)
+	_, err = NewHistogram[int](HistogramConfig{Epsilon: 1, Delta: 1, Contribution: c})
 	require.ErrorIs(t, err, ErrInvalidParams)
 }
 
 func TestContributionBounder(t *testing.T) {
+	cryptotest.SetGlobalRandom(t, 1007) // fixed randomness: the checks below are deterministic
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, c := range []Contribution{{}, {MaxPartitions: 2, MaxPerPartition: 3}, {MaxPartitions: 100, MaxPerPartition: 100}} {
 		b, err := NewContributionBounder(c)
 		require.NoError(t, err)
-		b.SetTestSeed(seed("bound"))
 		for _, n := range []int{0, 1, 50, 2000} {
 			units := make([]int, n)
 			parts := make([]string, n)

@@ -18,7 +18,7 @@ func reportRate(b *testing.B) {
 
 // naiveLaplace is the textbook -b*sgn(u)*ln(1-2|u|): vulnerable to Mironov's
 // floating-point attack. Baseline only.
-func naiveLaplace(r *prg, scale float64) float64 {
+func naiveLaplace(r *rng, scale float64) float64 {
 	u := float64(r.uint64()>>11)*0x1p-53 - 0.5
 	if u < 0 {
 		return scale * math.Log1p(2*u)
@@ -27,14 +27,14 @@ func naiveLaplace(r *prg, scale float64) float64 {
 }
 
 // naiveGaussian is Box-Muller on the same source. Baseline only.
-func naiveGaussian(r *prg, sigma float64) float64 {
+func naiveGaussian(r *rng, sigma float64) float64 {
 	u1 := (float64(r.uint64()>>11) + 1) * 0x1p-53
 	u2 := float64(r.uint64()>>11) * 0x1p-53
 	return sigma * math.Sqrt(-2*math.Log(u1)) * math.Cos(2*math.Pi*u2)
 }
 
 func BenchmarkLaplace(b *testing.B) {
-	l, err := NewLaplace(1, 1)
+	l, err := NewLaplace(LaplaceConfig{Epsilon: 1, Sensitivity: 1})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func BenchmarkLaplace(b *testing.B) {
 		reportRate(b)
 	})
 	b.Run("naive-inverse-cdf", func(b *testing.B) {
-		r, _ := newPRG(nil)
+		r, _ := newRNG()
 		for i := 0; i < b.N; i++ {
 			sinkF = 3.25 + naiveLaplace(r, 1)
 		}
@@ -55,7 +55,7 @@ func BenchmarkLaplace(b *testing.B) {
 
 func BenchmarkDiscreteLaplace(b *testing.B) {
 	for _, eps := range []float64{1, 0.01} {
-		d, err := NewDiscreteLaplace(eps, 1)
+		d, err := NewDiscreteLaplace(DiscreteLaplaceConfig{Epsilon: eps, Sensitivity: 1})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -71,7 +71,7 @@ func BenchmarkDiscreteLaplace(b *testing.B) {
 		})
 	}
 	b.Run("naive-inverse-cdf", func(b *testing.B) {
-		r, _ := newPRG(nil)
+		r, _ := newRNG()
 		for i := 0; i < b.N; i++ {
 			sinkI = 7 + int64(math.Round(naiveLaplace(r, 1)))
 		}
@@ -81,7 +81,7 @@ func BenchmarkDiscreteLaplace(b *testing.B) {
 
 func BenchmarkDiscreteGaussian(b *testing.B) {
 	for _, s := range []float64{1, 100, 1e6} {
-		d, err := NewDiscreteGaussian(s)
+		d, err := NewDiscreteGaussian(DiscreteGaussianConfig{Sigma: s})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -93,7 +93,7 @@ func BenchmarkDiscreteGaussian(b *testing.B) {
 		})
 	}
 	b.Run("naive-box-muller/sigma=100", func(b *testing.B) {
-		r, _ := newPRG(nil)
+		r, _ := newRNG()
 		for i := 0; i < b.N; i++ {
 			sinkI = int64(math.Round(naiveGaussian(r, 100)))
 		}
@@ -102,7 +102,7 @@ func BenchmarkDiscreteGaussian(b *testing.B) {
 }
 
 func BenchmarkGaussian(b *testing.B) {
-	g, err := NewGaussian(1, 1e-5, 1)
+	g, err := NewGaussian(GaussianConfig{Epsilon: 1, Delta: 1e-5, Sensitivity: 1})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func BenchmarkGaussian(b *testing.B) {
 		reportRate(b)
 	})
 	b.Run("naive-box-muller", func(b *testing.B) {
-		r, _ := newPRG(nil)
+		r, _ := newRNG()
 		s := g.Sigma()
 		for i := 0; i < b.N; i++ {
 			sinkF = 3.25 + naiveGaussian(r, s)
@@ -123,7 +123,7 @@ func BenchmarkGaussian(b *testing.B) {
 }
 
 func BenchmarkPRG(b *testing.B) {
-	r, _ := newPRG(nil)
+	r, _ := newRNG()
 	for i := 0; i < b.N; i++ {
 		sinkI = int64(r.uint64())
 	}
@@ -143,7 +143,7 @@ func ftoa(x float64) string {
 
 func BenchmarkSkellamShare(b *testing.B) {
 	for _, lambda := range []float64{1, 100, 1e4, 1e6} {
-		s, err := NewSkellamShare(lambda, 1)
+		s, err := NewSkellamShare(SkellamShareConfig{Mu: lambda, Parties: 1})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -171,18 +171,17 @@ func ftoa2(x float64) string {
 }
 
 func BenchmarkSkellamNoiseVector(b *testing.B) {
-	s, err := NewSkellamShare(1e4, 1)
-	if err != nil {
-		b.Fatal(err)
-	}
 	const dim = 1 << 16
 	for _, w := range []int{1, 0} {
 		name := "workers=1"
 		if w == 0 {
 			name = "workers=GOMAXPROCS"
 		}
+		s, err := NewSkellamShare(SkellamShareConfig{Mu: 1e4, Parties: 1, Workers: w})
+		if err != nil {
+			b.Fatal(err)
+		}
 		b.Run(name, func(b *testing.B) {
-			s.SetWorkers(w)
 			for i := 0; i < b.N; i++ {
 				_ = s.Noise(dim)
 			}

@@ -8,7 +8,10 @@ import (
 
 // Contribution bounds what one privacy unit (a person, a device) may
 // contribute to an aggregation; the sensitivities of the aggregations follow
-// from it. Zero fields mean 1.
+// from it. The aggregations are differentially private for neighbouring
+// datasets that differ by adding or removing all the records of one unit,
+// provided the records obey these bounds ([ContributionBounder] enforces
+// them). Zero fields mean 1.
 type Contribution struct {
 	// MaxPartitions is the number of partitions (histogram keys, groups) one
 	// unit may contribute to (L0 bound).
@@ -47,7 +50,7 @@ func mulSens(k, m int64) (int64, error) {
 	return int64(lo), nil
 }
 
-// ContributionBounder enforces a Contribution on raw records: for each unit it
+// ContributionBounder enforces a [Contribution] on raw records: for each unit it
 // keeps a uniformly random set of at most MaxPartitions of its partitions and,
 // in each, a uniformly random set of at most MaxPerPartition of its records.
 // Safe for concurrent use.
@@ -63,7 +66,7 @@ func NewContributionBounder(c Contribution) (*ContributionBounder, error) {
 		return nil, err
 	}
 	b := &ContributionBounder{c: c}
-	return withSource(b, &b.source)
+	return withSource(b, &b.source, 0)
 }
 
 // BoundContributions returns the sorted indices of the records to keep, where
@@ -110,7 +113,7 @@ func BoundContributions[U, P comparable](b *ContributionBounder, units []U, part
 
 // sampleInPlace moves a uniformly random subset of min(n, k) of n elements to
 // the front (partial Fisher-Yates) and returns its size.
-func sampleInPlace(r *prg, n int, k int64, swap func(i, j int)) int {
+func sampleInPlace(r *rng, n int, k int64, swap func(i, j int)) int {
 	m := n
 	if int64(m) > k {
 		m = int(k)

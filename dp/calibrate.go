@@ -28,11 +28,14 @@ func gaussianDelta(eps, sens, sigma float64) float64 {
 const calibrationSafety = 1 + 1e-9
 
 // AnalyticGaussianSigma returns the smallest sigma (up to a relative 1e-9, on
-// the safe side) for which the Gaussian mechanism with standard deviation sigma
-// is (epsilon, delta)-DP for the given L2 sensitivity, by the analytic Gaussian
-// mechanism of Balle and Wang (ICML 2018): a bisection on the exact condition
-// gaussianDelta(sigma) <= delta, which is decreasing in sigma.
-func AnalyticGaussianSigma(epsilon, delta, l2Sensitivity float64) (float64, error) {
+// the safe side) for which the continuous Gaussian mechanism with standard
+// deviation sigma is (cfg.Epsilon, cfg.Delta)-DP for L2 sensitivity
+// cfg.Sensitivity, by the analytic Gaussian mechanism of Balle and Wang
+// (ICML 2018): a bisection on the exact condition (their Theorem 8), not
+// the classic bound.
+func AnalyticGaussianSigma(cfg GaussianConfig) (float64, error) {
+	epsilon, delta, l2Sensitivity := cfg.Epsilon, cfg.Delta, cfg.Sensitivity
+	// The bisection is on gaussianDelta(sigma) <= delta, decreasing in sigma.
 	if err := checkEpsilon(epsilon); err != nil {
 		return 0, err
 	}
@@ -78,7 +81,8 @@ func AnalyticGaussianSigma(epsilon, delta, l2Sensitivity float64) (float64, erro
 
 // ClassicGaussianSigma returns the classic bound sigma = sqrt(2 ln(1.25/delta))
 // * sensitivity / epsilon (Dwork & Roth 2014, valid for epsilon < 1), for
-// comparison only: AnalyticGaussianSigma is never larger where both apply.
-func ClassicGaussianSigma(epsilon, delta, l2Sensitivity float64) float64 {
-	return math.Sqrt(2*math.Log(1.25/delta)) * l2Sensitivity / epsilon
+// comparison only: [AnalyticGaussianSigma] is never larger where both apply.
+// It does not validate cfg.
+func ClassicGaussianSigma(cfg GaussianConfig) float64 {
+	return math.Sqrt(2*math.Log(1.25/cfg.Delta)) * cfg.Sensitivity / cfg.Epsilon
 }

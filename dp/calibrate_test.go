@@ -23,7 +23,7 @@ var analyticGaussianKAT = []struct{ eps, delta, sigma float64 }{
 func TestAnalyticGaussianKnownAnswers(t *testing.T) {
 	for _, c := range analyticGaussianKAT {
 		for _, sens := range []float64{1, 0.25, 1000} {
-			s, err := AnalyticGaussianSigma(c.eps, c.delta, sens)
+			s, err := AnalyticGaussianSigma(GaussianConfig{Epsilon: c.eps, Delta: c.delta, Sensitivity: sens})
 			require.NoError(t, err)
 			require.InEpsilon(t, c.sigma*sens, s, 1e-8, "eps=%v delta=%v", c.eps, c.delta)
 			require.GreaterOrEqual(t, s, c.sigma*sens*(1-1e-12), "must be on the safe side")
@@ -31,7 +31,7 @@ func TestAnalyticGaussianKnownAnswers(t *testing.T) {
 		}
 		// Tighter than the classic bound where that applies.
 		if c.eps < 1 {
-			require.Less(t, c.sigma, ClassicGaussianSigma(c.eps, c.delta, 1))
+			require.Less(t, c.sigma, ClassicGaussianSigma(GaussianConfig{Epsilon: c.eps, Delta: c.delta, Sensitivity: 1}))
 		}
 	}
 }
@@ -50,42 +50,42 @@ func TestInvalidParams(t *testing.T) {
 	bad := []float64{nan, inf, -inf, 0, -1}
 	var errs []error
 	for _, e := range bad {
-		_, err := NewLaplace(e, 1)
+		_, err := NewLaplace(LaplaceConfig{Epsilon: e, Sensitivity: 1})
 		errs = append(errs, err)
-		_, err = NewLaplace(1, e)
+		_, err = NewLaplace(LaplaceConfig{Epsilon: 1, Sensitivity: e})
 		errs = append(errs, err)
-		_, err = NewGaussian(e, 1e-5, 1)
+		_, err = NewGaussian(GaussianConfig{Epsilon: e, Delta: 1e-5, Sensitivity: 1})
 		errs = append(errs, err)
-		_, err = NewGaussian(1, 1e-5, e)
+		_, err = NewGaussian(GaussianConfig{Epsilon: 1, Delta: 1e-5, Sensitivity: e})
 		errs = append(errs, err)
-		_, err = NewDiscreteLaplace(e, 1)
+		_, err = NewDiscreteLaplace(DiscreteLaplaceConfig{Epsilon: e, Sensitivity: 1})
 		errs = append(errs, err)
-		_, err = NewDiscreteGaussian(e)
+		_, err = NewDiscreteGaussian(DiscreteGaussianConfig{Sigma: e})
 		errs = append(errs, err)
 		_, err = NewAccountant(e, 0)
 		errs = append(errs, err)
-		_, err = AnalyticGaussianSigma(e, 1e-5, 1)
+		_, err = AnalyticGaussianSigma(GaussianConfig{Epsilon: e, Delta: 1e-5, Sensitivity: 1})
 		errs = append(errs, err)
 	}
 	for _, d := range []float64{nan, inf, -inf, -0.1, 1, 1.5} {
-		_, err := NewGaussian(1, d, 1)
+		_, err := NewGaussian(GaussianConfig{Epsilon: 1, Delta: d, Sensitivity: 1})
 		errs = append(errs, err)
 		_, err = NewAccountant(1, d)
 		errs = append(errs, err)
 	}
-	_, err := NewGaussian(1, 0, 1) // Gaussian needs delta > 0
+	_, err := NewGaussian(GaussianConfig{Epsilon: 1, Delta: 0, Sensitivity: 1}) // Gaussian needs delta > 0
 	errs = append(errs, err)
-	_, err = NewDiscreteLaplace(1, 0)
+	_, err = NewDiscreteLaplace(DiscreteLaplaceConfig{Epsilon: 1, Sensitivity: 0})
 	errs = append(errs, err)
-	_, err = NewDiscreteLaplace(1, -3)
+	_, err = NewDiscreteLaplace(DiscreteLaplaceConfig{Epsilon: 1, Sensitivity: -3})
 	errs = append(errs, err)
-	_, err = NewDiscreteGaussian(1e-9) // below the supported range
+	_, err = NewDiscreteGaussian(DiscreteGaussianConfig{Sigma: 1e-9}) // below the supported range
 	errs = append(errs, err)
-	_, err = NewDiscreteGaussian(1e12)
+	_, err = NewDiscreteGaussian(DiscreteGaussianConfig{Sigma: 1e12})
 	errs = append(errs, err)
-	_, err = NewLaplace(1e-300, 1e300) // scale overflows
+	_, err = NewLaplace(LaplaceConfig{Epsilon: 1e-300, Sensitivity: 1e300}) // scale overflows
 	errs = append(errs, err)
-	_, err = NewDiscreteLaplace(1, math.MaxInt64/4) // scale above 2^52
+	_, err = NewDiscreteLaplace(DiscreteLaplaceConfig{Epsilon: 1, Sensitivity: math.MaxInt64 / 4}) // scale above 2^52
 	errs = append(errs, err)
 	for i, err := range errs {
 		require.Error(t, err, "case %d", i)
@@ -95,7 +95,7 @@ func TestInvalidParams(t *testing.T) {
 
 func TestExtremeButValidParams(t *testing.T) {
 	for _, c := range []struct{ eps, sens float64 }{{1e-9, 1}, {1e6, 1}, {1, 1e-200}, {1, 1e200}, {50, 1e-3}} {
-		l, err := NewLaplace(c.eps, c.sens)
+		l, err := NewLaplace(LaplaceConfig{Epsilon: c.eps, Sensitivity: c.sens})
 		require.NoError(t, err, "%v", c)
 		// Overhead of the grid: at most max(2^-20, 2^-47/eps).
 		require.InEpsilon(t, c.sens/c.eps, l.Scale(), math.Max(0x1p-20, 0x1p-47/c.eps)*1.01)
@@ -103,9 +103,9 @@ func TestExtremeButValidParams(t *testing.T) {
 		require.False(t, math.IsNaN(l.AddNoise(1)))
 	}
 	for _, c := range []struct{ eps, delta, sens float64 }{{1e-3, 1e-12, 1}, {50, 0.5, 1}, {1, 1e-5, 1e-200}, {1, 1e-5, 1e200}} {
-		g, err := NewGaussian(c.eps, c.delta, c.sens)
+		g, err := NewGaussian(GaussianConfig{Epsilon: c.eps, Delta: c.delta, Sensitivity: c.sens})
 		require.NoError(t, err, "%v", c)
-		s, _ := AnalyticGaussianSigma(c.eps, c.delta, c.sens)
+		s, _ := AnalyticGaussianSigma(GaussianConfig{Epsilon: c.eps, Delta: c.delta, Sensitivity: c.sens})
 		// Overhead of the grid: at most max(2^-20, sigma/sens * 2^-28).
 		require.InEpsilon(t, s, g.Sigma(), math.Max(0x1p-20, s/c.sens*0x1p-28)*1.01)
 		require.GreaterOrEqual(t, g.Sigma(), s)
@@ -115,7 +115,7 @@ func TestExtremeButValidParams(t *testing.T) {
 		eps  float64
 		sens int64
 	}{{1e-9, 1}, {1e6, 1}, {1, 1 << 52}, {1e-6, 1 << 30}} {
-		_, err := NewDiscreteLaplace(c.eps, c.sens)
+		_, err := NewDiscreteLaplace(DiscreteLaplaceConfig{Epsilon: c.eps, Sensitivity: c.sens})
 		require.NoError(t, err, "%v", c)
 	}
 }

@@ -3,19 +3,20 @@ package dp
 import (
 	"sync"
 	"testing"
+	"testing/cryptotest"
 
 	"github.com/stretchr/testify/require"
 )
 
 // Samplers are safe for concurrent use (run with -race).
 func TestSamplersConcurrent(t *testing.T) {
-	lap, err := NewLaplace(1, 1)
+	lap, err := NewLaplace(LaplaceConfig{Epsilon: 1, Sensitivity: 1})
 	require.NoError(t, err)
-	g, err := NewGaussian(1, 1e-6, 1)
+	g, err := NewGaussian(GaussianConfig{Epsilon: 1, Delta: 1e-6, Sensitivity: 1})
 	require.NoError(t, err)
-	dl, err := NewDiscreteLaplace(1, 1)
+	dl, err := NewDiscreteLaplace(DiscreteLaplaceConfig{Epsilon: 1, Sensitivity: 1})
 	require.NoError(t, err)
-	sk, err := NewSkellamShare(100, 2)
+	sk, err := NewSkellamShare(SkellamShareConfig{Mu: 100, Parties: 2})
 	require.NoError(t, err)
 	var wg sync.WaitGroup
 	for i := 0; i < 4; i++ {
@@ -36,12 +37,13 @@ func TestSamplersConcurrent(t *testing.T) {
 
 // Long vectors are drawn by a worker pool from per-chunk streams: the result
 // does not depend on the number of workers, and chunks are independent.
+// Each sampler is keyed after the same SetGlobalRandom, so all draw the same
+// stream.
 func TestParallelNoiseDeterministic(t *testing.T) {
 	mk := func(workers int) []int64 {
-		s, err := NewSkellamShare(50, 1)
+		cryptotest.SetGlobalRandom(t, 1008)
+		s, err := NewSkellamShare(SkellamShareConfig{Mu: 50, Parties: 1, Workers: workers})
 		require.NoError(t, err)
-		s.SetTestSeed(seed("par"))
-		s.SetWorkers(workers)
 		return s.Noise(3*parallelChunk + 17)
 	}
 	a, b, c := mk(1), mk(3), mk(0)
@@ -50,9 +52,15 @@ func TestParallelNoiseDeterministic(t *testing.T) {
 	// Chunks differ from each other (derived keys).
 	require.NotEqual(t, a[:parallelChunk], a[parallelChunk:2*parallelChunk])
 	// AddNoise matches Noise for the same stream.
-	s, _ := NewSkellamShare(50, 1)
-	s.SetTestSeed(seed("par"))
+	cryptotest.SetGlobalRandom(t, 1008)
+	s, _ := NewSkellamShare(SkellamShareConfig{Mu: 50, Parties: 1, Workers: 2})
 	v := make([]int64, len(a))
 	s.AddNoise(v)
 	require.Equal(t, a, v)
+	// A sampler keyed from another seed draws differently (two independent
+	// Skellam vectors of 12305 coordinates agree with probability far below
+	// 1e-100).
+	cryptotest.SetGlobalRandom(t, 1009)
+	d, _ := NewSkellamShare(SkellamShareConfig{Mu: 50, Parties: 1})
+	require.NotEqual(t, a, d.Noise(len(a)), "the noise comes from crypto/rand")
 }

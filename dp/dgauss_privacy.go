@@ -83,7 +83,7 @@ func CalibrateDiscreteGaussian(epsilon, delta float64, k int64) (float64, error)
 	if _, err := DiscreteGaussianDelta(epsilon, k, 1); err != nil {
 		return 0, err
 	}
-	start, err := AnalyticGaussianSigma(epsilon, delta, float64(k))
+	start, err := AnalyticGaussianSigma(GaussianConfig{Epsilon: epsilon, Delta: delta, Sensitivity: float64(k)})
 	if err != nil {
 		return 0, err
 	}

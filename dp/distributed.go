@@ -13,10 +13,10 @@ import (
 //   - Skellam: each party adds Poisson(lambda) - Poisson(lambda); the sum of h
 //     shares is exactly Skellam(h*lambda, h*lambda), variance 2*h*lambda.
 //     Privacy by the RDP bound of Agarwal, Kairouz & Liu (NeurIPS 2021,
-//     arXiv 2110.04995), see SkellamRDP.
+//     arXiv 2110.04995), see [SkellamRDP].
 //   - Distributed discrete Gaussian: each party adds N_Z(0, s^2); the sum of h
 //     shares is close to N_Z(0, h s^2), with the RDP bound of Kairouz, Liu &
-//     Steinke (ICML 2021, arXiv 2102.06387), see DistributedDiscreteGaussianRDP.
+//     Steinke (ICML 2021, arXiv 2102.06387), see [DistributedDiscreteGaussianRDP].
 //
 // Honest parties: colluding parties know their own shares and can subtract
 // them, and a party that drops out before adding its share adds nothing. The
@@ -27,38 +27,36 @@ import (
 // is larger (privacy is only better, accuracy a little worse). With
 // MinHonest = Parties, one corrupt or dropped party voids the calibration.
 
-// SkellamParams configures Skellam noise shares.
-type SkellamParams struct {
+// SkellamShareConfig configures a [SkellamShare].
+type SkellamShareConfig struct {
 	// Mu is the Poisson mean of each side of the aggregate noise
-	// Skellam(Mu, Mu), of variance 2*Mu (see CalibrateSkellam).
+	// Skellam(Mu, Mu), of variance 2*Mu (see [CalibrateSkellam]); > 0.
 	Mu float64
-	// Parties is the number of parties adding shares.
+	// Parties is the number of parties adding shares, >= 1.
 	Parties int
 	// MinHonest is the number of honest, present parties the guarantee
-	// assumes; 0 means Parties.
+	// assumes, in [1, Parties]; 0 means Parties.
 	MinHonest int
+	// Workers is how many goroutines draw a vector longer than 4096
+	// coordinates; 0 means GOMAXPROCS. The noise drawn does not depend on
+	// it.
+	Workers int
 }
 
 // SkellamShare draws one party's share of Skellam noise: each coordinate is
 // Poisson(Mu/MinHonest) - Poisson(Mu/MinHonest), sampled exactly (the Poisson
-// mean rounded up by < 2^-20, at most 2^40). A coordinate costs about 0.2 us
-// at mean 1 and 1-2 us at means 1e4-1e6 (BenchmarkSkellamShare); for means
-// above 16 the sampler keeps tables of O(sqrt(mean)) float64s, at most 2 MiB.
-// A SkellamShare is safe for concurrent use.
+// mean rounded up by < 2^-20, at most 2^40). For means above 16 the sampler
+// keeps tables of O(sqrt(mean)) float64s, at most 2 MiB. A [SkellamShare] is
+// safe for concurrent use.
 type SkellamShare struct {
 	source
-	params SkellamParams
-	pois   *poisson
+	cfg  SkellamShareConfig
+	pois *poisson
 }
 
-// NewSkellamShare returns the share sampler of one of parties parties, all
-// assumed honest and present, for aggregate noise Skellam(mu, mu).
-func NewSkellamShare(mu float64, parties int) (*SkellamShare, error) {
-	return NewSkellamShareParams(SkellamParams{Mu: mu, Parties: parties})
-}
-
-// NewSkellamShareParams returns a share sampler for p.
-func NewSkellamShareParams(p SkellamParams) (*SkellamShare, error) {
+// NewSkellamShare returns the share sampler configured by cfg.
+func NewSkellamShare(cfg SkellamShareConfig) (*SkellamShare, error) {
+	p := cfg
 	h, err := checkParties(p.Parties, p.MinHonest)
 	if err != nil {
 		return nil, err
@@ -71,8 +69,8 @@ func NewSkellamShareParams(p SkellamParams) (*SkellamShare, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &SkellamShare{params: p, pois: pois}
-	return withSource(s, &s.source)
+	s := &SkellamShare{cfg: p, pois: pois}
+	return withSource(s, &s.source, p.Workers)
 }
 
 func checkParties(parties, minHonest int) (int, error) {
@@ -88,8 +86,8 @@ func checkParties(parties, minHonest int) (int, error) {
 	return minHonest, nil
 }
 
-// Params returns the parameters, with MinHonest filled in.
-func (s *SkellamShare) Params() SkellamParams { return s.params }
+// Config returns the configuration, with MinHonest filled in.
+func (s *SkellamShare) Config() SkellamShareConfig { return s.cfg }
 
 // Lambda returns the per-party Poisson mean actually used.
 func (s *SkellamShare) Lambda() float64 { return s.pois.lambda() }
@@ -97,7 +95,7 @@ func (s *SkellamShare) Lambda() float64 { return s.pois.lambda() }
 // Sample returns one coordinate of the share.
 func (s *SkellamShare) Sample() int64 { return s.vec(1, s.draw)[0] }
 
-func (s *SkellamShare) draw(r *prg) int64 {
+func (s *SkellamShare) draw(r *rng) int64 {
 	return int64(s.pois.sample(r)) - int64(s.pois.sample(r))
 }
 
@@ -122,7 +120,8 @@ func SkellamRDP(alpha, mu, l1, l2 float64) float64 {
 }
 
 // SkellamEpsilon returns the epsilon at delta of one release with
-// Skellam(mu, mu) noise.
+// Skellam(mu, mu) noise on integer data of L1 and L2 sensitivities l1, l2,
+// from [SkellamRDP] at the orders of [RDPOrders].
 func SkellamEpsilon(mu, delta, l1, l2 float64) (float64, error) {
 	return curveEpsilon(func(a float64) float64 { return SkellamRDP(a, mu, l1, l2) }, delta)
 }
@@ -152,10 +151,31 @@ func checkDistributedParams(epsilon, delta, l1, l2 float64) error {
 	return checkSensitivity("l2", l2)
 }
 
+// DistributedTarget is what distributed noise is calibrated for: an
+// (Epsilon, Delta)-DP release of the sum of integer vectors, for
+// neighbouring inputs that differ in one party's vector by at most L1 and L2
+// (the sensitivities).
+type DistributedTarget struct {
+	// Epsilon and Delta are the privacy target: Epsilon finite and > 0,
+	// Delta in (0, 1).
+	Epsilon, Delta float64
+	// L1 and L2 are the sensitivities of the sum, finite and > 0.
+	L1, L2 float64
+	// Dim is the dimension of the vector, >= 1. The Skellam calibration
+	// does not use it.
+	Dim int
+	// Honest is the number of honest, present parties whose shares the
+	// guarantee counts (the shares' MinHonest), >= 1. The Skellam
+	// calibration, which is for the aggregate, does not use it.
+	Honest int
+}
+
 // CalibrateSkellam returns the smallest mu (within a relative 1e-9, rounded
-// up) such that Skellam(mu, mu) noise on integer data of L1 and L2
-// sensitivities l1, l2 is (epsilon, delta)-DP.
-func CalibrateSkellam(epsilon, delta, l1, l2 float64) (float64, error) {
+// up) such that aggregate Skellam(mu, mu) noise meets t (Dim and Honest are
+// not used); give it to [SkellamShareConfig].Mu with MinHonest set to the
+// number of honest, present parties assumed.
+func CalibrateSkellam(t DistributedTarget) (float64, error) {
+	epsilon, delta, l1, l2 := t.Epsilon, t.Delta, t.L1, t.L2
 	if err := checkDistributedParams(epsilon, delta, l1, l2); err != nil {
 		return 0, err
 	}
@@ -163,22 +183,6 @@ func CalibrateSkellam(epsilon, delta, l1, l2 float64) (float64, error) {
 		e, err := SkellamEpsilon(mu, delta, l1, l2)
 		return err == nil && e <= epsilon
 	}, l2*l2)
-}
-
-// SkellamParamsFor returns the parameters of Skellam shares for an
-// (epsilon, delta)-DP release of an integer vector of L1 and L2 sensitivities
-// l1, l2, summed over parties parties of whom at least minHonest (0 means
-// all) are honest and present.
-func SkellamParamsFor(epsilon, delta, l1, l2 float64, parties, minHonest int) (SkellamParams, error) {
-	h, err := checkParties(parties, minHonest)
-	if err != nil {
-		return SkellamParams{}, err
-	}
-	mu, err := CalibrateSkellam(epsilon, delta, l1, l2)
-	if err != nil {
-		return SkellamParams{}, err
-	}
-	return SkellamParams{Mu: mu, Parties: parties, MinHonest: h}, nil
 }
 
 // bisectUp finds the smallest x > 0 (relative precision 1e-12, returned on the
@@ -236,15 +240,16 @@ func DistributedDiscreteGaussianRDP(alpha, localSigma float64, honest, dim int, 
 }
 
 // CalibrateDistributedDiscreteGaussian returns the smallest local sigma (a
-// relative 1e-9 on the safe side) such that the sum of honest shares
-// N_Z(0, sigma^2) on integer vectors of dimension dim and L1, L2
-// sensitivities l1, l2 is (epsilon, delta)-DP.
-func CalibrateDistributedDiscreteGaussian(epsilon, delta, l1, l2 float64, dim, honest int) (float64, error) {
+// relative 1e-9 on the safe side) such that the sum of t.Honest shares
+// N_Z(0, sigma^2) meets t; give it to [DiscreteGaussianShareConfig].LocalSigma
+// with MinHonest = t.Honest.
+func CalibrateDistributedDiscreteGaussian(t DistributedTarget) (float64, error) {
+	epsilon, delta, l1, l2, dim, honest := t.Epsilon, t.Delta, t.L1, t.L2, t.Dim, t.Honest
 	if err := checkDistributedParams(epsilon, delta, l1, l2); err != nil {
 		return 0, err
 	}
 	if dim < 1 || honest < 1 {
-		return 0, invalid("dim and honest must be >= 1, got %d, %d", dim, honest)
+		return 0, invalid("Dim and Honest must be >= 1, got %d, %d", dim, honest)
 	}
 	return bisectUp(func(s float64) bool {
 		e, err := curveEpsilon(func(a float64) float64 {
@@ -254,27 +259,35 @@ func CalibrateDistributedDiscreteGaussian(epsilon, delta, l1, l2 float64, dim, h
 	}, l2)
 }
 
-// DiscreteGaussianShareParams configures distributed discrete Gaussian shares.
-type DiscreteGaussianShareParams struct {
-	// LocalSigma is each share's sigma (see CalibrateDistributedDiscreteGaussian,
-	// called with honest = MinHonest).
+// DiscreteGaussianShareConfig configures a [DiscreteGaussianShare].
+type DiscreteGaussianShareConfig struct {
+	// LocalSigma is each share's sigma (see
+	// [CalibrateDistributedDiscreteGaussian], called with Honest =
+	// MinHonest), in [[MinDiscreteGaussianSigma], [MaxDiscreteGaussianSigma]].
 	LocalSigma float64
-	Parties    int
-	// MinHonest is the number of honest, present parties assumed; 0 means
-	// Parties. Informational: LocalSigma must be calibrated for it.
+	// Parties is the number of parties adding shares, >= 1.
+	Parties int
+	// MinHonest is the number of honest, present parties assumed, in
+	// [1, Parties]; 0 means Parties. Informational: LocalSigma must be
+	// calibrated for it.
 	MinHonest int
+	// Workers is how many goroutines draw a vector longer than 4096
+	// coordinates; 0 means GOMAXPROCS. The noise drawn does not depend on
+	// it.
+	Workers int
 }
 
 // DiscreteGaussianShare draws one party's share of distributed discrete
 // Gaussian noise, exactly. It is safe for concurrent use.
 type DiscreteGaussianShare struct {
 	source
-	params DiscreteGaussianShareParams
-	g      *dgauss
+	cfg DiscreteGaussianShareConfig
+	g   *dgauss
 }
 
-// NewDiscreteGaussianShare returns a share sampler for p.
-func NewDiscreteGaussianShare(p DiscreteGaussianShareParams) (*DiscreteGaussianShare, error) {
+// NewDiscreteGaussianShare returns the share sampler configured by cfg.
+func NewDiscreteGaussianShare(cfg DiscreteGaussianShareConfig) (*DiscreteGaussianShare, error) {
+	p := cfg
 	h, err := checkParties(p.Parties, p.MinHonest)
 	if err != nil {
 		return nil, err
@@ -284,12 +297,12 @@ func NewDiscreteGaussianShare(p DiscreteGaussianShareParams) (*DiscreteGaussianS
 	if err != nil {
 		return nil, err
 	}
-	s := &DiscreteGaussianShare{params: p, g: g}
-	return withSource(s, &s.source)
+	s := &DiscreteGaussianShare{cfg: p, g: g}
+	return withSource(s, &s.source, p.Workers)
 }
 
-// Params returns the parameters, with MinHonest filled in.
-func (s *DiscreteGaussianShare) Params() DiscreteGaussianShareParams { return s.params }
+// Config returns the configuration, with MinHonest filled in.
+func (s *DiscreteGaussianShare) Config() DiscreteGaussianShareConfig { return s.cfg }
 
 // Noise returns dim coordinates of the share (nil for dim <= 0).
 func (s *DiscreteGaussianShare) Noise(dim int) []int64 { return s.vec(dim, s.g.sample) }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"testing"
+	"testing/cryptotest"
 
 	"github.com/stretchr/testify/require"
 )
@@ -30,13 +31,13 @@ func skellamRef(lambda float64) refDist {
 }
 
 func TestSkellamShareDistribution(t *testing.T) {
+	cryptotest.SetGlobalRandom(t, 1009) // fixed randomness: the checks below are deterministic
 	for _, c := range []struct {
 		mu      float64
 		parties int
 	}{{3, 1}, {50, 4}, {2000, 3}} {
-		s, err := NewSkellamShare(c.mu, c.parties)
+		s, err := NewSkellamShare(SkellamShareConfig{Mu: c.mu, Parties: c.parties})
 		require.NoError(t, err)
-		s.SetTestSeed(seed("skellam"))
 		lambda := s.Lambda()
 		require.InDelta(t, c.mu/float64(c.parties), lambda, 0x1p-20)
 		xs := toFloats(s.Noise(nSamples))
@@ -46,14 +47,14 @@ func TestSkellamShareDistribution(t *testing.T) {
 }
 
 func TestSkellamSharesSumToTarget(t *testing.T) {
+	cryptotest.SetGlobalRandom(t, 1010) // fixed randomness: the checks below are deterministic
 	// n parties' shares sum to Skellam(mu, mu).
 	const parties, mu = 5, 40.0
 	shares := make([]*SkellamShare, parties)
 	for i := range shares {
 		var err error
-		shares[i], err = NewSkellamShare(mu, parties)
+		shares[i], err = NewSkellamShare(SkellamShareConfig{Mu: mu, Parties: parties})
 		require.NoError(t, err)
-		shares[i].SetTestSeed(seed(fmt.Sprint("party", i)))
 	}
 	sum := make([]int64, nSamples)
 	for _, s := range shares {
@@ -63,24 +64,24 @@ func TestSkellamSharesSumToTarget(t *testing.T) {
 }
 
 func TestSkellamMinHonest(t *testing.T) {
-	s, err := NewSkellamShareParams(SkellamParams{Mu: 30, Parties: 10, MinHonest: 3})
+	s, err := NewSkellamShare(SkellamShareConfig{Mu: 30, Parties: 10, MinHonest: 3})
 	require.NoError(t, err)
 	require.InDelta(t, 10.0, s.Lambda(), 1e-6)
-	require.Equal(t, 3, s.Params().MinHonest)
-	s2, err := NewSkellamShare(30, 10)
+	require.Equal(t, 3, s.Config().MinHonest)
+	s2, err := NewSkellamShare(SkellamShareConfig{Mu: 30, Parties: 10})
 	require.NoError(t, err)
-	require.Equal(t, 10, s2.Params().MinHonest)
+	require.Equal(t, 10, s2.Config().MinHonest)
 	require.Nil(t, s2.Noise(0))
-	for _, p := range []SkellamParams{{Mu: 1, Parties: 0}, {Mu: 1, Parties: 3, MinHonest: 4}, {Mu: 1, Parties: 3, MinHonest: -1},
-		{Mu: 0, Parties: 1}, {Mu: math.NaN(), Parties: 1}, {Mu: math.Inf(1), Parties: 1}, {Mu: 1e30, Parties: 1}} {
-		_, err := NewSkellamShareParams(p)
+	for _, p := range []SkellamShareConfig{{Mu: 1, Parties: 0}, {Mu: 1, Parties: 3, MinHonest: 4}, {Mu: 1, Parties: 3, MinHonest: -1},
+		{Mu: 0, Parties: 1}, {Mu: math.NaN(), Parties: 1}, {Mu: math.Inf(1), Parties: 1}, {Mu: 1e30, Parties: 1}, {Mu: 1, Parties: 1, Workers: -1}} {
+		_, err := NewSkellamShare(p)
 		require.ErrorIs(t, err, ErrInvalidParams, "%+v", p)
 	}
 }
 
 func TestCalibrateSkellam(t *testing.T) {
 	for _, c := range []struct{ eps, delta, l1, l2 float64 }{{1, 1e-5, 1, 1}, {0.5, 1e-6, 10, 3}, {4, 1e-8, 100, 10}} {
-		mu, err := CalibrateSkellam(c.eps, c.delta, c.l1, c.l2)
+		mu, err := CalibrateSkellam(DistributedTarget{Epsilon: c.eps, Delta: c.delta, L1: c.l1, L2: c.l2})
 		require.NoError(t, err)
 		e, err := SkellamEpsilon(mu, c.delta, c.l1, c.l2)
 		require.NoError(t, err)
@@ -102,48 +103,51 @@ func TestCalibrateSkellam(t *testing.T) {
 	require.InDelta(t, GaussianRDP(5, math.Sqrt(2*100.0))+math.Min((9+6*3.0)/(4*200.0*200), 9/(400.0)), SkellamRDP(5, 100, 3, 1), 1e-15)
 	require.True(t, math.IsInf(SkellamRDP(2.5, 1, 1, 1), 1))
 	for _, bad := range [][4]float64{{0, 1e-5, 1, 1}, {1, 0, 1, 1}, {1, 1, 1, 1}, {1, 1e-5, 0, 1}, {1, 1e-5, 1, math.NaN()}} {
-		_, err := CalibrateSkellam(bad[0], bad[1], bad[2], bad[3])
+		_, err := CalibrateSkellam(DistributedTarget{Epsilon: bad[0], Delta: bad[1], L1: bad[2], L2: bad[3]})
 		require.ErrorIs(t, err, ErrInvalidParams, "%v", bad)
 	}
 }
 
-func TestSkellamParamsFor(t *testing.T) {
-	p, err := SkellamParamsFor(1, 1e-6, 16, 8, 10, 4)
+func TestSkellamShareFromCalibration(t *testing.T) {
+	mu, err := CalibrateSkellam(DistributedTarget{Epsilon: 1, Delta: 1e-6, L1: 16, L2: 8})
 	require.NoError(t, err)
-	mu, _ := CalibrateSkellam(1, 1e-6, 16, 8)
-	require.Equal(t, SkellamParams{Mu: mu, Parties: 10, MinHonest: 4}, p)
-	s, err := NewSkellamShareParams(p)
+	// Dim and Honest do not change the Skellam calibration.
+	mu2, err := CalibrateSkellam(DistributedTarget{Epsilon: 1, Delta: 1e-6, L1: 16, L2: 8, Dim: 100, Honest: 3})
 	require.NoError(t, err)
+	require.Equal(t, mu, mu2)
+	s, err := NewSkellamShare(SkellamShareConfig{Mu: mu, Parties: 10, MinHonest: 4})
+	require.NoError(t, err)
+	require.Equal(t, SkellamShareConfig{Mu: mu, Parties: 10, MinHonest: 4}, s.Config())
 	// Four honest shares alone carry Skellam(mu, mu).
 	require.GreaterOrEqual(t, 4*s.Lambda(), mu)
-	_, err = SkellamParamsFor(1, 1e-6, 16, 8, 10, 11)
+	_, err = NewSkellamShare(SkellamShareConfig{Mu: mu, Parties: 10, MinHonest: 11})
 	require.ErrorIs(t, err, ErrInvalidParams)
-	_, err = SkellamParamsFor(-1, 1e-6, 16, 8, 10, 0)
+	_, err = CalibrateSkellam(DistributedTarget{Epsilon: -1, Delta: 1e-6, L1: 16, L2: 8})
 	require.ErrorIs(t, err, ErrInvalidParams)
 }
 
 func TestDistributedDiscreteGaussian(t *testing.T) {
+	cryptotest.SetGlobalRandom(t, 1011) // fixed randomness: the checks below are deterministic
 	// With large local sigma, tau vanishes and the bound is the Gaussian RDP of
 	// the summed variance.
 	r := DistributedDiscreteGaussianRDP(4, 10, 9, 100, 30, 3)
 	require.InEpsilon(t, GaussianRDP(4, 30/3.0), r, 1e-12)
 	// With tiny sigma, tau matters.
 	require.Greater(t, DistributedDiscreteGaussianRDP(4, 0.3, 9, 100, 30, 3), GaussianRDP(4, 0.9/3))
-	s, err := CalibrateDistributedDiscreteGaussian(1, 1e-5, 10, 2, 16, 8)
+	s, err := CalibrateDistributedDiscreteGaussian(DistributedTarget{Epsilon: 1, Delta: 1e-5, L1: 10, L2: 2, Dim: 16, Honest: 8})
 	require.NoError(t, err)
 	e, _ := curveEpsilon(func(a float64) float64 { return DistributedDiscreteGaussianRDP(a, s, 8, 16, 10, 2) }, 1e-5)
 	require.LessOrEqual(t, e, 1.0)
-	_, err = CalibrateDistributedDiscreteGaussian(1, 1e-5, 10, 2, 0, 8)
+	_, err = CalibrateDistributedDiscreteGaussian(DistributedTarget{Epsilon: 1, Delta: 1e-5, L1: 10, L2: 2, Dim: 0, Honest: 8})
 	require.ErrorIs(t, err, ErrInvalidParams)
 
 	// Shares: each is N_Z(0, s^2); the sum of n is close to N_Z(0, n s^2).
 	const parties = 4
 	sum := make([]int64, nSamples)
 	for i := 0; i < parties; i++ {
-		sh, err := NewDiscreteGaussianShare(DiscreteGaussianShareParams{LocalSigma: 2.5, Parties: parties})
+		sh, err := NewDiscreteGaussianShare(DiscreteGaussianShareConfig{LocalSigma: 2.5, Parties: parties})
 		require.NoError(t, err)
-		require.Equal(t, parties, sh.Params().MinHonest)
-		sh.SetTestSeed(seed(fmt.Sprint("ddg", i)))
+		require.Equal(t, parties, sh.Config().MinHonest)
 		if i == 0 {
 			one := sh.Noise(nSamples)
 			requireDist(t, toFloats(one), discreteGaussRef(2.5), discreteGaussRef(3))
@@ -155,8 +159,8 @@ func TestDistributedDiscreteGaussian(t *testing.T) {
 		sh.AddNoise(sum)
 	}
 	requireDist(t, toFloats(sum), discreteGaussRef(5), discreteGaussRef(6))
-	_, err = NewDiscreteGaussianShare(DiscreteGaussianShareParams{LocalSigma: 0, Parties: 2})
+	_, err = NewDiscreteGaussianShare(DiscreteGaussianShareConfig{LocalSigma: 0, Parties: 2})
 	require.ErrorIs(t, err, ErrInvalidParams)
-	_, err = NewDiscreteGaussianShare(DiscreteGaussianShareParams{LocalSigma: 1, Parties: 2, MinHonest: 3})
+	_, err = NewDiscreteGaussianShare(DiscreteGaussianShareConfig{LocalSigma: 1, Parties: 2, MinHonest: 3})
 	require.ErrorIs(t, err, ErrInvalidParams)
 }

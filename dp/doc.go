@@ -1,26 +1,46 @@
 // Package dp turns exact results into differentially private releases: noise
 // samplers that are safe against floating-point attacks, calibration, private
 // aggregations, noise shares meant to be added inside secure aggregation, and
-// privacy accountants. It imports nothing else of Veil.
+// privacy accountants. It imports no other public package of Veil.
+//
+// A mechanism M is (epsilon, delta)-differentially private when, for every
+// pair of neighbouring inputs D, D' and every set S of outputs,
+// P[M(D) in S] <= e^epsilon P[M(D') in S] + delta (epsilon-DP when delta is
+// 0). Which inputs are neighbours is fixed by the sensitivity a mechanism is
+// configured with: the most the exact value can change between two
+// neighbours (in L1 or L2 norm). For the aggregations, neighbours differ by
+// all the records of one privacy unit (a person, a device), bounded by a
+// [Contribution]; for distributed noise, by one party's vector.
 //
 // # Mechanisms
 //
-//	lap, err := dp.NewLaplace(epsilon, sensitivity)          // epsilon-DP, float64
-//	noisy := lap.AddNoise(sum)
-//	g, err := dp.NewGaussian(epsilon, delta, l2Sensitivity)   // analytic calibration, g.Sigma()
-//	dl, err := dp.NewDiscreteLaplace(epsilon, intSensitivity) // integers, exact
-//	dg, err := dp.NewDiscreteGaussian(sigma)                  // integers, exact: dg.Sample()
-//	acct, err := dp.NewAccountant(totalEpsilon, totalDelta)
-//	if err := acct.Spend(epsilon, 0); errors.Is(err, dp.ErrBudgetExceeded) { ... }
+// Every mechanism is built from a Config struct whose fields are named, so
+// that an epsilon cannot be passed where a sensitivity is expected; the
+// constructor validates it:
 //
-// Also: RandomizedResponse and KRandomizedResponse (with debiasing),
-// ExponentialMechanism (permute-and-flip, and the classic exponential
-// mechanism), AnalyticGaussianSigma,
-// CalibrateDiscreteGaussian and DiscreteGaussianDelta.
+//	lap, err := dp.NewLaplace(dp.LaplaceConfig{Epsilon: 1, Sensitivity: 1}) // epsilon-DP, float64
+//	noisy := lap.AddNoise(sum)
+//
+//	g, err := dp.NewGaussian(dp.GaussianConfig{Epsilon: 1, Delta: 1e-6, Sensitivity: 1})
+//	noisy = g.AddNoise(sum) // standard deviation g.Sigma(), analytic calibration
+//
+//	dl, err := dp.NewDiscreteLaplace(dp.DiscreteLaplaceConfig{Epsilon: 1, Sensitivity: 1})
+//	count := dl.AddNoise(exactCount) // integers, exact
+//
+//	dg, err := dp.NewDiscreteGaussian(dp.DiscreteGaussianConfig{Sigma: 3})
+//	z := dg.Sample() // integers, exact
+//
+// The Gaussian mechanisms are calibrated by [AnalyticGaussianSigma] and
+// [CalibrateDiscreteGaussian], and [DiscreteGaussianDelta] gives the exact
+// delta of a discrete Gaussian. Also: [RandomizedResponse] and
+// [KRandomizedResponse] (with debiasing), and [ExponentialMechanism] for
+// selection, by [ExponentialMechanism.PermuteAndFlip] or the classic
+// [ExponentialMechanism.SelectExponential].
 //
 // Invalid parameters (NaN, ±Inf, epsilon <= 0, delta outside [0, 1),
 // sensitivity <= 0, values beyond a stated supported range) are errors
-// wrapping ErrInvalidParams, never panics.
+// wrapping [ErrInvalidParams], never panics. Errors read
+// "dp: <sentinel>: <detail>".
 //
 // # How the noise is sampled, and what it guarantees
 //
@@ -41,8 +61,9 @@
 // on the safe side and stated: a discrete Laplace scale Delta/epsilon is rounded up
 // to a rational t/2^k by a relative 2^-40 at most (scales up to 2^52), sigma^2
 // of a discrete Gaussian is rounded up by a relative 2^-40 at most (sigma in
-// [2^-10, 2^28]), a Poisson mean is rounded up to a multiple of 2^-20. Far
-// tails beyond magnitude 2^62 (probability below exp(-1000)) are resampled.
+// [[MinDiscreteGaussianSigma], [MaxDiscreteGaussianSigma]]), a Poisson mean
+// is rounded up to a multiple of 2^-20. Far tails beyond magnitude 2^62
+// (probability below exp(-1000)) are resampled.
 //
 // Float noise uses the snapping/grid method (the approach of Google's secure
 // noise and of Mironov's snapping mechanism, here with exact discrete noise):
@@ -56,75 +77,117 @@
 // post-processing of an exact discrete mechanism, with no floating-point
 // loophole (Mironov 2012):
 //
-//   - Laplace: Z is discrete Laplace of scale >= K/epsilon: epsilon-DP.
-//   - Gaussian: sigma is first calibrated by the analytic Gaussian mechanism
-//     (Balle & Wang 2018, bisection on the exact condition, not the classic
-//     bound) for sensitivity K; then sigma^2 in grid units is rounded up to an
-//     integer and raised until the exact delta of the discrete Gaussian
-//     (CKS20 Theorem 7) is <= delta; (epsilon, delta)-DP. (The discrete
-//     Gaussian's delta can exceed the continuous one's slightly: at epsilon 1,
-//     sigma 3.7306, sensitivity 1 it is 1.035e-5 where the continuous
-//     Gaussian has 1e-5. The check matters.)
+//   - [Laplace]: Z is discrete Laplace of scale >= K/epsilon: epsilon-DP.
+//   - [Gaussian]: sigma is first calibrated by the analytic Gaussian
+//     mechanism (Balle & Wang 2018, bisection on the exact condition, not
+//     the classic bound) for sensitivity K; then sigma^2 in grid units is
+//     rounded up to an integer and raised until the exact delta of the
+//     discrete Gaussian (CKS20 Theorem 7) is <= delta; (epsilon, delta)-DP.
+//     (The discrete Gaussian's delta can exceed the continuous one's
+//     slightly: at epsilon 1, sigma 3.7306, sensitivity 1 it is 1.035e-5
+//     where the continuous Gaussian has 1e-5. The check matters.)
 //
 // The cost is noise larger by a relative 2^-20 or so (more only for extreme
 // parameters: Laplace epsilon < 4e-9, Gaussian sigma/sensitivity > 2^8) and
-// outputs on the grid of Lambda. NaN and ±Inf inputs are returned unchanged.
+// outputs on the grid of Lambda ([Laplace.Granularity],
+// [Gaussian.Granularity]). NaN and ±Inf inputs are returned unchanged.
 //
-// # Randomness and speed
+// # Randomness and concurrency
 //
-// Each sampler owns an AES-256-CTR keystream keyed from crypto/rand and read
-// through an 8 KiB buffer: no lock shared between samplers and no system call
-// on the hot path. Each sampler has its own mutex, so a sampler is safe for
-// concurrent use; use one sampler per goroutine for throughput. Noise and
-// AddNoise on vectors longer than 4096 coordinates draw chunks from derived
-// AES-CTR streams on a bounded pool of SetWorkers goroutines (default
-// GOMAXPROCS; the output does not depend on the count). SetTestSeed
-// makes a sampler deterministic; it is for tests only, since whoever knows the
-// seed knows the noise. A secure Laplace sample costs about 80 ns on one
-// core (see BenchmarkLaplace, next to a naive inverse-CDF sampler on the same
-// source).
+// All noise comes from crypto/rand: each sampler owns an AES-256-CTR stream
+// keyed from crypto/rand when it is made, read through a buffer, so that the
+// hot path takes no lock shared between samplers and makes no system call.
+// There is no way to seed a sampler: whoever knew the seed would know the
+// noise. (Tests that need reproducible draws fix crypto/rand itself with
+// testing/cryptotest.SetGlobalRandom.)
+//
+// Each sampler has its own mutex, so it is safe for concurrent use; use one
+// sampler per goroutine for throughput. Noise and AddNoise on vectors longer
+// than 4096 coordinates draw chunks from streams derived in order from the
+// sampler's stream, on as many goroutines as the Config's Workers field says
+// (0 means GOMAXPROCS); the noise drawn does not depend on it.
 //
 // # Aggregations
 //
-// Count, BoundedSumInt, BoundedSumFloat (fixed point, so that the sensitivity
-// is exact: float sums are not, Casacuberta et al. 2022), BoundedMean,
-// BoundedVariance, Quantiles (exponential mechanism over a public grid) and
-// Histogram (noisy counts per key, with partition selection by thresholding
-// for keys that are not public). Contribution sets the bounds per privacy
-// unit (partitions per unit, contributions per partition), and
-// ContributionBounder enforces them on raw records. Each aggregation has a
-// Release method that takes an exact total, so a sum computed by he or mpc on
-// clamped, encoded inputs (BoundedSumFloat.Encode, BoundedMean.EncodeNormalized,
-// BoundedVariance.Encode) is released the same way; ReleaseSum does it for a
-// plain integer sum. Count and sums have ConfidenceInterval.
+// [Count], [BoundedSumInt], [BoundedSumFloat] (fixed point, so that the
+// sensitivity is exact: float sums are not, Casacuberta et al. 2022),
+// [BoundedMean], [BoundedVariance], [Quantiles] (permute-and-flip over a
+// public grid) and [Histogram] (noisy counts per key, with partition
+// selection by thresholding for keys that are not public). A [Contribution]
+// in each Config sets the bounds per privacy unit (partitions per unit,
+// contributions per partition), and [ContributionBounder] enforces them on
+// raw records.
+//
+// Exact and noisy results are named apart: ExactSum methods return exact,
+// non-private sums (the input of a release); every Release method returns a
+// noisy, private result. Each aggregation's Release takes exact totals, so a
+// total computed by he or mpc on clamped, encoded inputs
+// ([BoundedSumFloat.Encode], [BoundedMean.EncodeNormalized],
+// [BoundedVariance.Encode]) is released the same way as one computed in the
+// clear; [ReleaseSum] does it for a plain integer sum. [Count] and the sums
+// have ConfidenceInterval methods.
+//
+//	mean, err := dp.NewBoundedMean(dp.BoundedMeanConfig{Epsilon: 1, Lower: 0, Upper: 100})
+//	released, err := mean.ReleaseValues(ages)
+//
+// Each Release spends the mechanism's epsilon again: releasing the same
+// data twice costs twice the budget. Record the spends in an [Accountant].
 //
 // # Distributed noise for secure aggregation
 //
 // With no trusted curator, each party adds a share of the noise before
-// secure aggregation: SkellamShare (Poisson(lambda) - Poisson(lambda) per
-// coordinate, sampled exactly; shares sum exactly to Skellam noise;
-// CalibrateSkellam from epsilon, delta and the L1, L2 sensitivities) or
-// DiscreteGaussianShare (CalibrateDistributedDiscreteGaussian). Security
-// model: the output is the sum of the inputs plus the sum of the shares.
-// Parties that collude know their own shares and can subtract them, and a
-// party that drops out before contributing adds no noise, so the guarantee
-// holds as long as at least MinHonest parties are honest (semi-honest:
-// they sample and add their share as specified) and present; the shares are
-// sized so that MinHonest of them alone carry the calibrated noise. With
-// MinHonest = Parties (the default), a single corrupt or dropped party voids
-// the calibration: choose MinHonest from the deployment's collusion and
-// dropout assumptions. A malicious party can skip its own noise but cannot
-// remove an honest party's. Inputs must be integers (fixed point) in the
-// range the aggregation's modulus allows; noise does not wrap (it saturates
-// at int64), but the secure aggregation's modulus must leave room for it.
+// secure aggregation: [SkellamShare] (Poisson(lambda) - Poisson(lambda) per
+// coordinate, sampled exactly; shares sum exactly to Skellam noise; mu from
+// [CalibrateSkellam]) or [DiscreteGaussianShare] (local sigma from
+// [CalibrateDistributedDiscreteGaussian]). Both calibrations take a
+// [DistributedTarget]: the (epsilon, delta) of the release, the L1 and L2
+// sensitivities of one party's vector, and for the discrete Gaussian the
+// dimension and the number of honest parties.
+//
+//	mu, err := dp.CalibrateSkellam(dp.DistributedTarget{Epsilon: 1, Delta: 1e-6, L1: 16, L2: 8})
+//	share, err := dp.NewSkellamShare(dp.SkellamShareConfig{Mu: mu, Parties: 5, MinHonest: 3})
+//	share.AddNoise(vector) // then sum the vectors with mpc/secagg or he
+//
+// # Security model of distributed noise
+//
+// Parties and trust: the parties that add shares, and whoever sees the
+// aggregate. The guarantee holds as long as at least MinHonest parties are
+// honest (semi-honest: they sample and add their share as specified) and
+// present; the shares are sized so that MinHonest of them alone carry the
+// calibrated noise. With MinHonest = Parties (the default), a single
+// corrupt or dropped party voids the calibration: choose MinHonest from the
+// deployment's collusion and dropout assumptions.
+//
+// What each party learns: the output is the sum of the inputs plus the sum
+// of the shares. Parties that collude know their own shares and can
+// subtract them from the output.
+//
+// What a deviating party can do: skip or shrink its own noise, which costs
+// privacy only if fewer than MinHonest honest shares remain; it cannot
+// remove an honest party's share. Nothing in dp checks what a party sends:
+// an input out of range or a wrong share bias the output (correctness),
+// which the secure aggregation must catch if it matters.
+//
+// Dropouts: a party that drops out before contributing adds no noise, and
+// counts against MinHonest.
+//
+// Timing: sampling is not constant-time. The rejection samplers loop a
+// number of times that depends on the noise drawn, so a peer who can time
+// the making of a share learns something about its size.
+//
+// Range: inputs must be integers (fixed point) in the range the
+// aggregation's modulus allows; noise does not wrap (it saturates at int64),
+// but the secure aggregation's modulus must leave room for it.
 //
 // # Accounting
 //
-// Accountant enforces a total (epsilon, delta) under sequential composition,
-// with exact rational sums (no float rounding lets a spend through or refuses
-// one that fits); it has MarshalBinary/UnmarshalBinary. AdvancedComposition
-// gives the Dwork-Rothblum-Vadhan bound. RDPAccountant (Gaussian, Laplace,
-// subsampled Gaussian at integer orders, any RDP curve) and ZCDPAccountant
-// convert to (epsilon, delta) with the conversion of CKS20 Proposition 12.
-// All accountants are safe for concurrent use.
+// [Accountant] enforces a total (epsilon, delta) under sequential
+// composition, with exact rational sums (no float rounding lets a spend
+// through or refuses one that fits); a spend that does not fit is an error
+// wrapping [ErrBudgetExceeded]. It has MarshalBinary and UnmarshalBinary.
+// [AdvancedComposition] gives the Dwork-Rothblum-Vadhan bound.
+// [RDPAccountant] (Gaussian, Laplace, subsampled Gaussian at integer orders,
+// any RDP curve) and [ZCDPAccountant] convert to (epsilon, delta) with the
+// conversion of CKS20 Proposition 12. All accountants are safe for
+// concurrent use.
 package dp

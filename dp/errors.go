@@ -1,26 +1,34 @@
 package dp
 
 import (
-	"errors"
 	"fmt"
 	"math"
+
+	"github.com/veil-go/veil/internal/errs"
 )
 
+// The sentinels of package dp. Errors wrap them (test with [errors.Is]) and
+// read "dp: <sentinel>: <detail>".
 var (
-	// ErrInvalidParams reports an invalid parameter: NaN, ±Inf, a non-positive
-	// epsilon or sensitivity, a delta outside its range, a party count < 1, ...
-	ErrInvalidParams = errors.New("dp: invalid parameters")
-	// ErrBudgetExceeded reports that a spend would exceed an accountant's budget.
-	ErrBudgetExceeded = errors.New("dp: privacy budget exceeded")
-	// ErrMalformed reports a serialized state that cannot be decoded.
-	ErrMalformed = errors.New("dp: malformed input")
-	// ErrOverflow reports a value that does not fit the fixed-point or integer
-	// range it must be encoded in.
-	ErrOverflow = errors.New("dp: value out of range")
+	// ErrInvalidParams reports an invalid parameter: NaN, ±Inf, a
+	// non-positive epsilon or sensitivity, a delta outside its range, a
+	// party count < 1, a value beyond a stated supported range. The message
+	// names the parameter and the limit.
+	ErrInvalidParams = errs.ErrInvalidParams
+	// ErrBudgetExceeded reports that a spend would exceed an [Accountant]'s
+	// budget.
+	ErrBudgetExceeded = errs.ErrBudgetExceeded
+	// ErrMalformed reports a serialized state that cannot be decoded
+	// ([Accountant.UnmarshalBinary]).
+	ErrMalformed = errs.ErrMalformed
+	// ErrOutOfRange reports a value, or an exact sum of values, that does
+	// not fit the fixed-point or integer range it must be encoded in.
+	ErrOutOfRange = errs.ErrOutOfRange
 )
 
+// invalid returns "dp: invalid parameters: <detail>", wrapping [ErrInvalidParams].
 func invalid(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidParams}, args...)...)
+	return fmt.Errorf("dp: %w: "+format, append([]any{ErrInvalidParams}, args...)...)
 }
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
@@ -45,6 +53,14 @@ func checkDelta(delta float64) error {
 func checkSensitivity(name string, s float64) error {
 	if !finite(s) || s <= 0 {
 		return invalid("%s sensitivity must be finite and > 0, got %v", name, s)
+	}
+	return nil
+}
+
+// checkWorkers accepts a Workers field >= 0 (0 means GOMAXPROCS).
+func checkWorkers(n int) error {
+	if n < 0 {
+		return invalid("Workers must be >= 0 (0 means GOMAXPROCS), got %d", n)
 	}
 	return nil
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // bernRatK returns true with probability num/(den*k), num <= den, den, k > 0.
-func (p *prg) bernRatK(num, den, k uint64) bool {
+func (p *rng) bernRatK(num, den, k uint64) bool {
 	if hi, lo := bits.Mul64(den, k); hi == 0 {
 		return p.uniform(lo) < num
 	}
@@ -20,7 +20,7 @@ func (p *prg) bernRatK(num, den, k uint64) bool {
 }
 
 // bernExpNeg1 returns true with probability exp(-1) (CKS20 Algorithm 1, gamma = 1).
-func (p *prg) bernExpNeg1() bool {
+func (p *rng) bernExpNeg1() bool {
 	// K = 1 always continues (Bern(1/1) = 1).
 	k := uint64(2)
 	for p.uniform(k) == 0 {
@@ -30,7 +30,7 @@ func (p *prg) bernExpNeg1() bool {
 }
 
 // bernExpFrac returns true with probability exp(-num/den) for 0 <= num < den.
-func (p *prg) bernExpFrac(num, den uint64) bool {
+func (p *rng) bernExpFrac(num, den uint64) bool {
 	k := uint64(1)
 	for p.bernRatK(num, den, k) {
 		k++
@@ -39,7 +39,7 @@ func (p *prg) bernExpFrac(num, den uint64) bool {
 }
 
 // bernExpRat returns true with probability exp(-num/den), den > 0.
-func (p *prg) bernExpRat(num, den uint64) bool {
+func (p *rng) bernExpRat(num, den uint64) bool {
 	for num >= den {
 		if !p.bernExpNeg1() {
 			return false
@@ -70,7 +70,7 @@ func u128FromBig(x *big.Int) (u128, bool) {
 }
 
 // uniform128 returns a uniform integer in [0, n), n > 0.
-func (p *prg) uniform128(n u128) u128 {
+func (p *rng) uniform128(n u128) u128 {
 	if n.hi == 0 {
 		return u128{0, p.uniform(n.lo)}
 	}
@@ -84,7 +84,7 @@ func (p *prg) uniform128(n u128) u128 {
 }
 
 // bernExp128 returns true with probability exp(-num/den), den > 0.
-func (p *prg) bernExp128(num, den u128) bool {
+func (p *rng) bernExp128(num, den u128) bool {
 	for !num.less(den) {
 		if !p.bernExpNeg1() {
 			return false
@@ -99,7 +99,7 @@ func (p *prg) bernExp128(num, den u128) bool {
 }
 
 // uniformBig returns a uniform integer in [0, n), n > 0.
-func (p *prg) uniformBig(n *big.Int) *big.Int {
+func (p *rng) uniformBig(n *big.Int) *big.Int {
 	nbytes := (n.BitLen() + 7) / 8
 	buf := make([]byte, nbytes+8)
 	excess := uint(nbytes*8 - n.BitLen())
@@ -121,7 +121,7 @@ func (p *prg) uniformBig(n *big.Int) *big.Int {
 
 // bernExpBig returns true with probability exp(-num/den), den > 0. Slow path
 // for the rare cases whose numbers exceed 128 bits.
-func (p *prg) bernExpBig(num, den *big.Int) bool {
+func (p *rng) bernExpBig(num, den *big.Int) bool {
 	num = new(big.Int).Set(num)
 	for num.Cmp(den) >= 0 {
 		if !p.bernExpNeg1() {
@@ -143,7 +143,7 @@ const maxLaplaceT = 1 << 52
 // discreteLaplace returns Z with P(Z = z) proportional to exp(-|z| * 2^shift / t),
 // i.e. a discrete Laplace of scale t / 2^shift (CKS20 Algorithm 2 with s = 2^shift).
 // It needs 1 <= t <= maxLaplaceT.
-func (p *prg) discreteLaplace(t uint64, shift uint) int64 {
+func (p *rng) discreteLaplace(t uint64, shift uint) int64 {
 	for {
 		u := p.uniform(t)
 		if !p.bernExpFrac(u, t) {
@@ -203,7 +203,7 @@ func newDGauss(n, d uint64) (*dgauss, bool) {
 }
 
 // sample returns a draw of the discrete Gaussian N_Z(0, n/d) (CKS20 Algorithm 3).
-func (g *dgauss) sample(p *prg) int64 {
+func (g *dgauss) sample(p *rng) int64 {
 	for {
 		y := p.discreteLaplace(g.t, 0)
 		ay := uint64(y)

@@ -8,7 +8,7 @@ import (
 )
 
 func ExampleNewLaplace() {
-	lap, err := dp.NewLaplace(1.0, 1.0) // epsilon = 1, sensitivity = 1
+	lap, err := dp.NewLaplace(dp.LaplaceConfig{Epsilon: 1.0, Sensitivity: 1.0})
 	if err != nil {
 		panic(err)
 	}
@@ -18,13 +18,13 @@ func ExampleNewLaplace() {
 }
 
 func ExampleNewGaussian() {
-	g, err := dp.NewGaussian(1.0, 1e-5, 1.0)
+	g, err := dp.NewGaussian(dp.GaussianConfig{Epsilon: 1.0, Delta: 1e-5, Sensitivity: 1.0})
 	if err != nil {
 		panic(err)
 	}
 	// The analytic Gaussian mechanism needs sigma ~ 3.73 here, where the
 	// classic bound asks for 4.84.
-	fmt.Printf("sigma %.2f, classic %.2f\n", g.Sigma(), dp.ClassicGaussianSigma(1, 1e-5, 1))
+	fmt.Printf("sigma %.2f, classic %.2f\n", g.Sigma(), dp.ClassicGaussianSigma(dp.GaussianConfig{Epsilon: 1, Delta: 1e-5, Sensitivity: 1}))
 	// Output: sigma 3.73, classic 4.84
 }
 
@@ -42,11 +42,10 @@ func ExampleNewAccountant() {
 }
 
 func ExampleNewDiscreteGaussian() {
-	dg, err := dp.NewDiscreteGaussian(2.5)
+	dg, err := dp.NewDiscreteGaussian(dp.DiscreteGaussianConfig{Sigma: 2.5})
 	if err != nil {
 		panic(err)
 	}
-	dg.SetTestSeed([]byte("example")) // tests only: makes the noise predictable
 	x := dg.Sample()
 	fmt.Println(x > -100 && x < 100)
 	// Output: true
@@ -55,28 +54,28 @@ func ExampleNewDiscreteGaussian() {
 // Each party of a secure aggregation adds a Skellam share to its integer
 // vector; the aggregate carries Skellam(mu, mu) noise calibrated for
 // (epsilon, delta), as long as MinHonest parties are honest and present.
-func ExampleNewSkellamShareParams() {
-	const parties, dim = 5, 4
-	// Each party contributes a vector with L2 norm <= 8 and L1 norm <= 16;
-	// at least 3 of the 5 parties are assumed honest and present.
-	params, err := dp.SkellamParamsFor(1.0, 1e-6, 16, 8, parties, 3)
+func ExampleNewSkellamShare() {
+	const parties = 5
+	// Each party contributes a vector with L2 norm <= 8 and L1 norm <= 16.
+	mu, err := dp.CalibrateSkellam(dp.DistributedTarget{Epsilon: 1.0, Delta: 1e-6, L1: 16, L2: 8})
 	if err != nil {
 		panic(err)
 	}
-	share, err := dp.NewSkellamShareParams(params)
+	// At least 3 of the 5 parties are assumed honest and present.
+	share, err := dp.NewSkellamShare(dp.SkellamShareConfig{Mu: mu, Parties: parties, MinHonest: 3})
 	if err != nil {
 		panic(err)
 	}
 	input := []int64{3, 1, 4, 1}
 	share.AddNoise(input) // then send input into mpc/secagg or he
-	fmt.Println(len(input), share.Lambda() >= params.Mu/3)
+	fmt.Println(len(input), share.Lambda() >= mu/3)
 	// Output: 4 true
 }
 
 // A sum computed under HE or MPC from fixed-point encoded values is released
 // with the same mechanism as a sum computed in the clear.
 func ExampleBoundedSumFloat() {
-	sum, err := dp.NewBoundedSumFloat(1.0, 0, 100, dp.Contribution{})
+	sum, err := dp.NewBoundedSumFloat(dp.BoundedSumFloatConfig{Epsilon: 1.0, Lower: 0, Upper: 100})
 	if err != nil {
 		panic(err)
 	}
@@ -92,7 +91,7 @@ func ExampleBoundedSumFloat() {
 }
 
 func ExampleNewHistogram() {
-	h, err := dp.NewHistogram[string](1.0, 1e-6, dp.Contribution{MaxPartitions: 1})
+	h, err := dp.NewHistogram[string](dp.HistogramConfig{Epsilon: 1.0, Delta: 1e-6, Contribution: dp.Contribution{MaxPartitions: 1}})
 	if err != nil {
 		panic(err)
 	}

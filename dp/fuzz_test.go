@@ -22,30 +22,30 @@ func FuzzConstructors(f *testing.F) {
 			}
 			return err == nil
 		}
-		if l, err := NewLaplace(eps, sens); check(err) {
+		if l, err := NewLaplace(LaplaceConfig{Epsilon: eps, Sensitivity: sens}); check(err) {
 			if y := l.AddNoise(1); math.IsNaN(y) {
 				t.Fatalf("Laplace(%v, %v) gave NaN", eps, sens)
 			}
 		}
-		if g, err := NewGaussian(eps, delta, sens); check(err) {
+		if g, err := NewGaussian(GaussianConfig{Epsilon: eps, Delta: delta, Sensitivity: sens}); check(err) {
 			if y := g.AddNoise(1); math.IsNaN(y) || !(g.Sigma() > 0) {
 				t.Fatalf("Gaussian(%v, %v, %v) gave %v, sigma %v", eps, delta, sens, y, g.Sigma())
 			}
 		}
-		if d, err := NewDiscreteLaplace(eps, isens); check(err) {
+		if d, err := NewDiscreteLaplace(DiscreteLaplaceConfig{Epsilon: eps, Sensitivity: isens}); check(err) {
 			d.Sample()
 		}
-		if d, err := NewDiscreteGaussian(sens); check(err) {
+		if d, err := NewDiscreteGaussian(DiscreteGaussianConfig{Sigma: sens}); check(err) {
 			d.Sample()
 		}
 		_, err := NewAccountant(eps, delta)
 		check(err)
-		if s, err := NewSkellamShare(sens, 3); check(err) {
+		if s, err := NewSkellamShare(SkellamShareConfig{Mu: sens, Parties: 3}); check(err) {
 			s.Noise(2)
 		}
 		_, err = NewRandomizedResponse(eps)
 		check(err)
-		_, err = AnalyticGaussianSigma(eps, delta, sens)
+		_, err = AnalyticGaussianSigma(GaussianConfig{Epsilon: eps, Delta: delta, Sensitivity: sens})
 		check(err)
 	})
 }

@@ -9,7 +9,8 @@ import (
 // Gaussian mechanism and secure against floating-point attacks by the
 // snapping/grid method: x is rounded to the nearest multiple of a power of two
 // Lambda (about 2^-20 of the sensitivity and of sigma) and Lambda times an
-// exact discrete Gaussian integer (CKS20) is added. See the package doc.
+// exact discrete Gaussian integer (Canonne, Kamath & Steinke 2020) is added
+// (see "How the noise is sampled" in the package documentation).
 //
 // A Gaussian is safe for concurrent use.
 type Gaussian struct {
@@ -19,10 +20,24 @@ type Gaussian struct {
 	g                *dgauss
 }
 
-// NewGaussian returns a Gaussian mechanism that is (epsilon, delta)-DP for
-// values of the given L2 sensitivity; delta must be in (0, 1).
-func NewGaussian(epsilon, delta, l2Sensitivity float64) (*Gaussian, error) {
-	sigma0, err := AnalyticGaussianSigma(epsilon, delta, l2Sensitivity)
+// GaussianConfig configures a [Gaussian] mechanism, and is the input of the
+// calibrations [AnalyticGaussianSigma] and [ClassicGaussianSigma]. All
+// fields must be set.
+type GaussianConfig struct {
+	// Epsilon and Delta are the privacy parameters: Epsilon finite and > 0,
+	// Delta in (0, 1).
+	Epsilon, Delta float64
+	// Sensitivity is the L2 sensitivity of the value between neighbouring
+	// datasets, finite and > 0.
+	Sensitivity float64
+}
+
+// NewGaussian returns a Gaussian mechanism that is (cfg.Epsilon,
+// cfg.Delta)-DP for values of L2 sensitivity cfg.Sensitivity. Invalid or
+// unsupported parameters are errors wrapping [ErrInvalidParams].
+func NewGaussian(cfg GaussianConfig) (*Gaussian, error) {
+	epsilon, delta, l2Sensitivity := cfg.Epsilon, cfg.Delta, cfg.Sensitivity
+	sigma0, err := AnalyticGaussianSigma(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -36,7 +51,7 @@ func NewGaussian(epsilon, delta, l2Sensitivity float64) (*Gaussian, error) {
 	// Calibrate for the sensitivity of the snapped value, in grid units.
 	sensInt := gridSensitivity(l2Sensitivity, grid)
 	sensGrid, _ := new(big.Float).SetInt(sensInt).Float64()
-	sigmaGrid, err := AnalyticGaussianSigma(epsilon, delta, sensGrid)
+	sigmaGrid, err := AnalyticGaussianSigma(GaussianConfig{Epsilon: epsilon, Delta: delta, Sensitivity: sensGrid})
 	if err != nil {
 		return nil, err
 	}
@@ -65,11 +80,12 @@ func NewGaussian(epsilon, delta, l2Sensitivity float64) (*Gaussian, error) {
 		return nil, invalid("sigma out of the supported range")
 	}
 	m := &Gaussian{eps: epsilon, delta: delta, sens: l2Sensitivity, grid: grid, g: g}
-	return withSource(m, &m.source)
+	return withSource(m, &m.source, 0)
 }
 
-// AddNoise returns x plus Gaussian noise of standard deviation Sigma(), on the
-// grid of Lambda. NaN and ±Inf are returned unchanged.
+// AddNoise returns x plus Gaussian noise of standard deviation
+// [Gaussian.Sigma], on the grid of [Gaussian.Granularity]. NaN and ±Inf are
+// returned unchanged.
 func (m *Gaussian) AddNoise(x float64) float64 {
 	if !finite(x) {
 		return x
@@ -92,31 +108,45 @@ func (m *Gaussian) Sigma() float64 {
 func (m *Gaussian) Granularity() float64 { return m.grid }
 
 // DiscreteGaussian samples the discrete Gaussian N_Z(0, sigma^2),
-// P(Z = z) proportional to exp(-z^2/(2 sigma^2)), exactly (CKS20 Algorithm 3),
-// with sigma^2 rounded up to a rational n/d by a relative 2^-40 at most.
+// P(Z = z) proportional to exp(-z^2/(2 sigma^2)), exactly (Canonne, Kamath &
+// Steinke 2020, Algorithm 3), with sigma^2 rounded up to a rational n/d by a
+// relative 2^-40 at most. [CalibrateDiscreteGaussian] gives the sigma of an
+// (epsilon, delta)-DP release.
 //
-// A DiscreteGaussian is safe for concurrent use.
+// A [DiscreteGaussian] is safe for concurrent use.
 type DiscreteGaussian struct {
 	source
 	sigma float64
 	g     *dgauss
 }
 
-// Supported range of sigma for NewDiscreteGaussian.
+// Supported range of sigma for [NewDiscreteGaussian] and
+// [NewDiscreteGaussianShare].
 const (
 	MinDiscreteGaussianSigma = 0x1p-10
 	MaxDiscreteGaussianSigma = 0x1p+28
 )
 
-// NewDiscreteGaussian returns a sampler of the discrete Gaussian with
-// parameter sigma in [MinDiscreteGaussianSigma, MaxDiscreteGaussianSigma].
-func NewDiscreteGaussian(sigma float64) (*DiscreteGaussian, error) {
-	g, err := dgaussFor(sigma)
+// DiscreteGaussianConfig configures a [DiscreteGaussian] sampler.
+type DiscreteGaussianConfig struct {
+	// Sigma is the parameter of the distribution, in
+	// [[MinDiscreteGaussianSigma], [MaxDiscreteGaussianSigma]].
+	Sigma float64
+	// Workers is how many goroutines draw a vector longer than 4096
+	// coordinates ([DiscreteGaussian.Noise]); 0 means GOMAXPROCS. The noise
+	// drawn does not depend on it.
+	Workers int
+}
+
+// NewDiscreteGaussian returns a sampler of the discrete Gaussian of
+// parameter cfg.Sigma.
+func NewDiscreteGaussian(cfg DiscreteGaussianConfig) (*DiscreteGaussian, error) {
+	g, err := dgaussFor(cfg.Sigma)
 	if err != nil {
 		return nil, err
 	}
-	d := &DiscreteGaussian{sigma: sigma, g: g}
-	return withSource(d, &d.source)
+	d := &DiscreteGaussian{sigma: cfg.Sigma, g: g}
+	return withSource(d, &d.source, cfg.Workers)
 }
 
 // dgaussFor represents sigma^2 as n/d >= sigma^2, d a power of two, with

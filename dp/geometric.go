@@ -9,7 +9,7 @@ import (
 // lazyUniform is a uniform V in [0, 1) whose binary digits are drawn only as
 // far as comparisons need: V is in [v/2^n, (v+1)/2^n).
 type lazyUniform struct {
-	p *prg
+	p *rng
 	v *big.Int
 	n uint
 }
@@ -64,7 +64,7 @@ func errBound(c uint64, prec uint) *big.Float {
 // repeated squaring of the correctly rounded rho: relative error below
 // (2j + 4 bitlen(j) + 4) 2^-53); when V is too close to a bound to decide
 // (probability ~ 1e-12), exact big rationals and further digits of V decide.
-func (p *prg) geometricRational(r uint64) uint64 {
+func (p *rng) geometricRational(r uint64) uint64 {
 	if r <= 8 {
 		var j uint64
 		for p.uniform(r) != 0 {
@@ -77,7 +77,7 @@ func (p *prg) geometricRational(r uint64) uint64 {
 
 // geometricFrom is geometricRational given the first 53 digits a of V:
 // V in [a/2^53, (a+1)/2^53); further digits are drawn from p when needed.
-func (p *prg) geometricFrom(r, a uint64) uint64 {
+func (p *rng) geometricFrom(r, a uint64) uint64 {
 	rho := float64(r-1) / float64(r)
 	est := math.Log((float64(a)+0.5)*0x1p-53) / math.Log(rho)
 	if !(est >= 0) || est > 1<<50 {

@@ -21,7 +21,7 @@ func geomRef(r float64) refDist {
 }
 
 func TestGeometricRational(t *testing.T) {
-	p, err := newPRG(seed("geom"))
+	p, err := testRNG(t, "geom")
 	require.NoError(t, err)
 	for _, r := range []uint64{2, 8, 9, 31, 33, 100, 5000} {
 		xs := make([]float64, nSamples)
@@ -34,7 +34,7 @@ func TestGeometricRational(t *testing.T) {
 
 func TestLazyUniform(t *testing.T) {
 	// V < x decided digit by digit agrees with the first digits drawn.
-	p, err := newPRG(seed("lazy"))
+	p, err := testRNG(t, "lazy")
 	require.NoError(t, err)
 	n := 20000
 	hits := 0
@@ -73,7 +73,7 @@ func TestBernProductExactMatchesFast(t *testing.T) {
 	// probability as the float path.
 	ps, err := newPoisson(1000.5)
 	require.NoError(t, err)
-	p, err := newPRG(seed("bpe"))
+	p, err := testRNG(t, "bpe")
 	require.NoError(t, err)
 	segs := []factorSeg{{ps.jPlus + 1, ps.jPlus + 40, segG}, {0, ps.jMinus - 1, segInvH}}
 	want := 1.0
@@ -97,7 +97,7 @@ func TestBernProductExactMatchesFast(t *testing.T) {
 }
 
 func TestGeometricExactPath(t *testing.T) {
-	p, err := newPRG(seed("geom-exact"))
+	p, err := testRNG(t, "geom-exact")
 	require.NoError(t, err)
 	// rho = 63/64 = 63 * 2^47 / 2^53 exactly: V sits on the boundary
 	// rho^1, which the float bounds cannot settle.

@@ -9,7 +9,8 @@ import (
 // floating-point attacks of Mironov (CCS 2012) by the snapping/grid method:
 // x is rounded to the nearest multiple of a power of two Lambda (about
 // 2^-20 of the sensitivity and 2^-30 of the scale), and Lambda times an exact
-// discrete Laplace integer is added. See the package documentation.
+// discrete Laplace integer is added (see "How the noise is sampled" in the
+// package documentation).
 //
 // A Laplace is safe for concurrent use.
 type Laplace struct {
@@ -20,9 +21,20 @@ type Laplace struct {
 	shift     uint
 }
 
-// NewLaplace returns a Laplace mechanism that is epsilon-DP for values of the
-// given (L1) sensitivity.
-func NewLaplace(epsilon, sensitivity float64) (*Laplace, error) {
+// LaplaceConfig configures a [Laplace] mechanism. Both fields must be set.
+type LaplaceConfig struct {
+	// Epsilon is the privacy parameter, finite and > 0.
+	Epsilon float64
+	// Sensitivity is the L1 sensitivity of the value: the most its true
+	// value can change between neighbouring datasets. Finite and > 0.
+	Sensitivity float64
+}
+
+// NewLaplace returns a Laplace mechanism that is cfg.Epsilon-DP for values of
+// L1 sensitivity cfg.Sensitivity. Invalid or unsupported parameters are
+// errors wrapping [ErrInvalidParams].
+func NewLaplace(cfg LaplaceConfig) (*Laplace, error) {
+	epsilon, sensitivity := cfg.Epsilon, cfg.Sensitivity
 	if err := checkEpsilon(epsilon); err != nil {
 		return nil, err
 	}
@@ -50,11 +62,12 @@ func NewLaplace(epsilon, sensitivity float64) (*Laplace, error) {
 		return nil, err
 	}
 	l := &Laplace{eps: epsilon, sens: sensitivity, grid: grid, t: t, shift: shift}
-	return withSource(l, &l.source)
+	return withSource(l, &l.source, 0)
 }
 
-// AddNoise returns x plus Laplace noise of scale about sensitivity/epsilon, on
-// the grid of Lambda. NaN and ±Inf are returned unchanged.
+// AddNoise returns x plus Laplace noise of scale [Laplace.Scale] (about
+// sensitivity/epsilon), on the grid of [Laplace.Granularity]. NaN and ±Inf
+// are returned unchanged.
 func (l *Laplace) AddNoise(x float64) float64 {
 	if !finite(x) {
 		return x
@@ -82,9 +95,10 @@ func (l *Laplace) Epsilon() float64 { return l.eps }
 // DiscreteLaplace adds discrete Laplace (two-sided geometric) noise to
 // integers: P(Z = z) is proportional to exp(-epsilon*|z|/sensitivity), with the
 // scale sensitivity/epsilon rounded up by a relative 2^-40 at most to a
-// rational t/2^k. Sampling is exact (CKS20 Algorithm 2).
+// rational t/2^k. Sampling is exact (Canonne, Kamath & Steinke 2020,
+// Algorithm 2).
 //
-// A DiscreteLaplace is safe for concurrent use.
+// A [DiscreteLaplace] is safe for concurrent use.
 type DiscreteLaplace struct {
 	source
 	eps   float64
@@ -93,9 +107,23 @@ type DiscreteLaplace struct {
 	shift uint
 }
 
-// NewDiscreteLaplace returns a discrete Laplace mechanism that is epsilon-DP
-// for integer values of the given (L1) sensitivity.
-func NewDiscreteLaplace(epsilon float64, sensitivity int64) (*DiscreteLaplace, error) {
+// DiscreteLaplaceConfig configures a [DiscreteLaplace] mechanism.
+type DiscreteLaplaceConfig struct {
+	// Epsilon is the privacy parameter, finite and > 0.
+	Epsilon float64
+	// Sensitivity is the L1 sensitivity of the integer value (or vector)
+	// between neighbouring datasets, > 0.
+	Sensitivity int64
+	// Workers is how many goroutines draw a vector longer than 4096
+	// coordinates ([DiscreteLaplace.Noise]); 0 means GOMAXPROCS. The noise
+	// drawn does not depend on it.
+	Workers int
+}
+
+// NewDiscreteLaplace returns a discrete Laplace mechanism that is
+// cfg.Epsilon-DP for integer values of L1 sensitivity cfg.Sensitivity.
+func NewDiscreteLaplace(cfg DiscreteLaplaceConfig) (*DiscreteLaplace, error) {
+	epsilon, sensitivity := cfg.Epsilon, cfg.Sensitivity
 	if err := checkEpsilon(epsilon); err != nil {
 		return nil, err
 	}
@@ -109,7 +137,7 @@ func NewDiscreteLaplace(epsilon float64, sensitivity int64) (*DiscreteLaplace, e
 		return nil, err
 	}
 	d := &DiscreteLaplace{eps: epsilon, sens: sensitivity, t: t, shift: shift}
-	return withSource(d, &d.source)
+	return withSource(d, &d.source, cfg.Workers)
 }
 
 // Sample returns one draw of the noise.
@@ -120,10 +148,11 @@ func (d *DiscreteLaplace) Sample() int64 {
 	return z
 }
 
-// Noise returns dim independent draws (nil for dim <= 0).
+// Noise returns dim independent draws (nil for dim <= 0): epsilon-DP for an
+// integer vector of L1 sensitivity Sensitivity when added to it.
 func (d *DiscreteLaplace) Noise(dim int) []int64 { return d.vec(dim, d.draw) }
 
-func (d *DiscreteLaplace) draw(r *prg) int64 { return r.discreteLaplace(d.t, d.shift) }
+func (d *DiscreteLaplace) draw(r *rng) int64 { return r.discreteLaplace(d.t, d.shift) }
 
 // AddNoise returns x plus discrete Laplace noise. The sum saturates at the
 // int64 range instead of wrapping (a post-processing, so privacy is kept).
@@ -131,7 +160,8 @@ func (d *DiscreteLaplace) AddNoise(x int64) int64 {
 	return satAdd(x, d.Sample())
 }
 
-// Scale returns the scale of the noise, t/2^k >= sensitivity/epsilon.
+// Scale returns the scale of the noise, t/2^k >= sensitivity/epsilon, larger
+// by a relative 2^-40 at most.
 func (d *DiscreteLaplace) Scale() float64 {
 	return float64(d.t) / math.Ldexp(1, int(d.shift))
 }

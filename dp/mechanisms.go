@@ -8,7 +8,7 @@ import (
 
 // bernExpRatBig returns true with probability exp(-g), g >= 0 an exact
 // rational, through the 128-bit path when it fits.
-func (p *prg) bernExpRatBig(g *big.Rat) bool {
+func (p *rng) bernExpRatBig(g *big.Rat) bool {
 	if n, ok := u128FromBig(g.Num()); ok {
 		if d, ok := u128FromBig(g.Denom()); ok {
 			return p.bernExp128(n, d)
@@ -19,9 +19,10 @@ func (p *prg) bernExpRatBig(g *big.Rat) bool {
 
 // RandomizedResponse is binary randomized response (Warner 1965): a bit is
 // reported truthfully with probability e^eps/(1+e^eps) and flipped otherwise,
-// which is epsilon-DP for the bit. The flip is drawn exactly (rejection
-// between "keep", weight 1, and "flip", weight exp(-epsilon), the latter by the
-// exact Bernoulli(exp(-gamma)) sampler). Safe for concurrent use.
+// which is epsilon-DP for the bit (neighbouring inputs: the bit flipped).
+// The flip is drawn exactly (rejection between "keep", weight 1, and "flip",
+// weight exp(-epsilon), the latter by the exact Bernoulli(exp(-gamma))
+// sampler). Safe for concurrent use.
 type RandomizedResponse struct {
 	source
 	eps    float64
@@ -35,7 +36,7 @@ func NewRandomizedResponse(epsilon float64) (*RandomizedResponse, error) {
 		return nil, err
 	}
 	r := &RandomizedResponse{eps: epsilon, epsRat: new(big.Rat).SetFloat64(epsilon)}
-	return withSource(r, &r.source)
+	return withSource(r, &r.source, 0)
 }
 
 // Respond returns the randomized report of truth.
@@ -68,10 +69,11 @@ func (r *RandomizedResponse) EstimateProportion(reportedTrue, n int) (float64, e
 
 // KRandomizedResponse is k-ary randomized response: a value in [0, k) is
 // reported truthfully with probability e^eps/(e^eps+k-1), and as each other
-// value with probability 1/(e^eps+k-1); epsilon-DP. Sampling is exact
-// (rejection: a uniform value, accepted with probability 1 if it is the
-// truth and exp(-epsilon) otherwise), in expected k/(1+(k-1)e^-eps) draws.
-// Safe for concurrent use.
+// value with probability 1/(e^eps+k-1); epsilon-DP for the value
+// (neighbouring inputs: any two values). Sampling is exact (rejection: a
+// uniform value, accepted with probability 1 if it is the truth and
+// exp(-epsilon) otherwise), in expected k/(1+(k-1)e^-eps) draws. Safe for
+// concurrent use.
 type KRandomizedResponse struct {
 	source
 	eps    float64
@@ -88,7 +90,7 @@ func NewKRandomizedResponse(epsilon float64, k int) (*KRandomizedResponse, error
 		return nil, invalid("k must be >= 2, got %d", k)
 	}
 	r := &KRandomizedResponse{eps: epsilon, k: k, epsRat: new(big.Rat).SetFloat64(epsilon)}
-	return withSource(r, &r.source)
+	return withSource(r, &r.source, 0)
 }
 
 // Respond returns the randomized report of v in [0, k).
@@ -137,22 +139,33 @@ func (r *KRandomizedResponse) EstimateCounts(reported []int64) ([]float64, error
 	return out, nil
 }
 
-// ExponentialMechanism selects an index with high score, epsilon-DP for scores
-// of the given sensitivity, by permute-and-flip (McKenna & Sheldon, NeurIPS
-// 2020): candidates are visited in uniformly random order and candidate r is
-// taken with probability exp(-epsilon (max - score_r) / (2 sensitivity)). Its
-// expected error is never worse than the exponential mechanism's. The coin is
-// exact: its exponent is computed as an exact rational from the float64
-// inputs. Safe for concurrent use.
+// ExponentialMechanism selects an index with a high score, epsilon-DP for
+// scores of the given sensitivity, in one of two ways with the same privacy:
+// [ExponentialMechanism.PermuteAndFlip] (McKenna & Sheldon, NeurIPS 2020),
+// whose expected error is never worse, and
+// [ExponentialMechanism.SelectExponential], the classic exponential mechanism
+// (McSherry & Talwar 2007). The coins are exact: their exponents are
+// computed as exact rationals from the float64 inputs. Safe for concurrent
+// use.
 type ExponentialMechanism struct {
 	source
 	eps, sens float64
 	factor    *big.Rat // epsilon / (2 sensitivity)
 }
 
-// NewExponentialMechanism returns the selector for scores of the given
-// sensitivity (the most one privacy unit can change any score).
-func NewExponentialMechanism(epsilon, sensitivity float64) (*ExponentialMechanism, error) {
+// ExponentialMechanismConfig configures an [ExponentialMechanism]. Both
+// fields must be set.
+type ExponentialMechanismConfig struct {
+	// Epsilon is the privacy parameter of one selection, finite and > 0.
+	Epsilon float64
+	// Sensitivity is the most any one score can change between
+	// neighbouring datasets, finite and > 0.
+	Sensitivity float64
+}
+
+// NewExponentialMechanism returns the selector configured by cfg.
+func NewExponentialMechanism(cfg ExponentialMechanismConfig) (*ExponentialMechanism, error) {
+	epsilon, sensitivity := cfg.Epsilon, cfg.Sensitivity
 	if err := checkEpsilon(epsilon); err != nil {
 		return nil, err
 	}
@@ -160,7 +173,7 @@ func NewExponentialMechanism(epsilon, sensitivity float64) (*ExponentialMechanis
 		return nil, err
 	}
 	e := &ExponentialMechanism{eps: epsilon, sens: sensitivity, factor: pfFactor(epsilon, sensitivity)}
-	return withSource(e, &e.source)
+	return withSource(e, &e.source, 0)
 }
 
 // pfFactor returns epsilon / (2 sensitivity) as an exact rational.
@@ -169,8 +182,12 @@ func pfFactor(epsilon, sensitivity float64) *big.Rat {
 	return f.Quo(f, new(big.Rat).SetFloat64(2*sensitivity))
 }
 
-// Select returns the index of the chosen score. Scores must be finite.
-func (e *ExponentialMechanism) Select(scores []float64) (int, error) {
+// PermuteAndFlip returns the index of a high score by permute-and-flip:
+// candidates are visited in uniformly random order and candidate r is taken
+// with probability exp(-epsilon (max - score_r) / (2 sensitivity)); the best
+// is always taken when reached. Scores must be finite; an empty or invalid
+// list is an error wrapping [ErrInvalidParams].
+func (e *ExponentialMechanism) PermuteAndFlip(scores []float64) (int, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return permuteAndFlip(e.r, scores, e.factor)
@@ -182,7 +199,8 @@ func (e *ExponentialMechanism) Select(scores []float64) (int, error) {
 // uniform candidate accepted with probability
 // exp(-epsilon (max - score_i) / (2 sensitivity)), in expected
 // len(scores) / sum_i exp(-epsilon (max - score_i)/(2 sensitivity)) draws.
-// Select (permute-and-flip) has the same privacy and never worse utility.
+// [ExponentialMechanism.PermuteAndFlip] has the same privacy and never worse
+// utility.
 func (e *ExponentialMechanism) SelectExponential(scores []float64) (int, error) {
 	best, err := maxScore(scores)
 	if err != nil {
@@ -222,7 +240,7 @@ func maxScore(scores []float64) (float64, error) {
 }
 
 // permuteAndFlip selects an index with coins exp(-factor (max - score)).
-func permuteAndFlip(r *prg, scores []float64, factor *big.Rat) (int, error) {
+func permuteAndFlip(r *rng, scores []float64, factor *big.Rat) (int, error) {
 	best, err := maxScore(scores)
 	if err != nil {
 		return 0, err

@@ -180,7 +180,7 @@ func (ps *poisson) h(i uint64) (u128, u128) {
 	return mul128(u128{0, ps.numHi}, ps.m-i), ps.denH
 }
 
-func (ps *poisson) sample(p *prg) uint64 {
+func (ps *poisson) sample(p *rng) uint64 {
 	if ps.pieces > 0 {
 		var k uint64
 		for i := uint64(0); i < ps.pieces; i++ {
@@ -205,7 +205,7 @@ func (ps *poisson) sample(p *prg) uint64 {
 }
 
 // smallPiece draws Poisson(a/(b*pieces)).
-func (ps *poisson) smallPiece(p *prg) uint64 {
+func (ps *poisson) smallPiece(p *rng) uint64 {
 	den := ps.b * ps.pieces
 	for {
 		var k uint64
@@ -252,7 +252,7 @@ func (ps *poisson) factor(kind uint8, i uint64) (num, den u128) {
 
 // acceptHigh accepts the proposal m+j: the product of g_i (i = jPlus+1..j) or
 // 1/g_i (i = j+1..jPlus), times 1/h_i (i = 0..jMinus-1).
-func (ps *poisson) acceptHigh(p *prg, j uint64) bool {
+func (ps *poisson) acceptHigh(p *rng, j uint64) bool {
 	var segs [2]factorSeg
 	if j >= ps.jPlus {
 		segs[0] = factorSeg{ps.jPlus + 1, j, segG}
@@ -268,7 +268,7 @@ func (ps *poisson) acceptHigh(p *prg, j uint64) bool {
 
 // acceptLow accepts the proposal m-j, j >= 1: the product of h_i
 // (i = jMinus..j-1) or 1/h_i (i = j..jMinus-1), times 1/g_i (i = 1..jPlus).
-func (ps *poisson) acceptLow(p *prg, j uint64) bool {
+func (ps *poisson) acceptLow(p *rng, j uint64) bool {
 	var segs [2]factorSeg
 	if j >= ps.jMinus {
 		segs[0] = factorSeg{ps.jMinus, j - 1, segH}
@@ -299,7 +299,7 @@ func u128Float(x u128) float64 {
 // soon as its upper bound is <= a/2^53, and "yes" if at the end its lower
 // bound is >= (a+1)/2^53; otherwise (probability about 1e-12) the product is
 // computed exactly with big rationals and compared with V's further bits.
-func (p *prg) bernProduct(ps *poisson, segs []factorSeg) bool {
+func (p *rng) bernProduct(ps *poisson, segs []factorSeg) bool {
 	a := p.uint64() >> 11
 	vlo := float64(a) * 0x1p-53
 	vhi := float64(a+1) * 0x1p-53
@@ -332,7 +332,7 @@ func (p *prg) bernProduct(ps *poisson, segs []factorSeg) bool {
 
 // bernProductFast is bernProduct with the product taken from the tables
 // when they cover it.
-func (p *prg) bernProductFast(ps *poisson, segs []factorSeg, j uint64, high bool) bool {
+func (p *rng) bernProductFast(ps *poisson, segs []factorSeg, j uint64, high bool) bool {
 	prod, ops, ok := ps.lookup(j, high)
 	if !ok || prod < 0x1p-600 {
 		return p.bernProduct(ps, segs)
@@ -357,7 +357,7 @@ func u128Big(x u128) *big.Int {
 // bernProductExact decides V < product exactly, V = (a + V')/2^53 with the
 // further digits V' drawn as needed, evaluating the product at increasing
 // precision with a rigorous error bound (two roundings per factor).
-func (p *prg) bernProductExact(ps *poisson, segs []factorSeg, a uint64) bool {
+func (p *rng) bernProductExact(ps *poisson, segs []factorSeg, a uint64) bool {
 	var ops uint64
 	for _, s := range segs {
 		if s.from <= s.to {

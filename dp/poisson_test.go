@@ -18,7 +18,7 @@ func poissonRef(lambda float64) refDist {
 }
 
 func TestPoissonDistribution(t *testing.T) {
-	r, err := newPRG(seed("poisson"))
+	r, err := testRNG(t, "poisson")
 	require.NoError(t, err)
 	for _, lambda := range []float64{0.05, 0.5, 1, 2.5, 4, 4.25, 5, 8, 16, 16.5, 37.25, 400, 12345.5, 1e6 + 0.25, 3e8} {
 		ps, err := newPoisson(lambda)

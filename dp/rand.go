@@ -1,74 +1,75 @@
 package dp
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/rand"
-	"crypto/sha256"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"math/bits"
-	"runtime"
 	"sync"
-	"sync/atomic"
+
+	"github.com/veil-go/veil/internal/parallel"
+	"github.com/veil-go/veil/internal/prg"
 )
 
-// prgBufSize is how many bytes of AES-CTR keystream a sampler buffers at a time.
-const prgBufSize = 8192
+// rngBufWords is how many 64-bit words of keystream an rng buffers at a time
+// (8 KiB).
+const rngBufWords = 1024
 
-// prg is a buffered AES-256-CTR keystream, keyed from crypto/rand (or, in tests,
-// from a seed). Each sampler owns one, so the hot path takes no global lock.
-type prg struct {
-	stream cipher.Stream
-	buf    []byte
-	pos    int
-	bits   uint64 // cached random bits for bit()
-	nbits  uint
+// rng is a buffered stream of uniform words from an internal/prg generator
+// (AES-256-CTR) keyed from crypto/rand. Each sampler owns one, so the hot
+// path takes no global lock and makes no system call.
+type rng struct {
+	src   *prg.PRG
+	buf   []uint64
+	pos   int
+	bits  uint64 // cached random bits for bit()
+	nbits uint
 }
 
-func newPRG(seed []byte) (*prg, error) {
-	var key [32]byte
-	if seed == nil {
-		if _, err := rand.Read(key[:]); err != nil {
-			return nil, fmt.Errorf("dp: reading crypto/rand: %w", err)
-		}
-	} else {
-		h := sha256.New()
-		h.Write([]byte("veil/dp test-only seed v1\x00"))
-		h.Write(seed)
-		h.Sum(key[:0])
-	}
-	return newPRGKey(key)
-}
-
-// newPRGKey returns the AES-256-CTR stream of key.
-func newPRGKey(key [32]byte) (*prg, error) {
-	block, err := aes.NewCipher(key[:])
+// newRNG returns an rng keyed from crypto/rand.
+func newRNG() (*rng, error) {
+	src, err := prg.NewRandom()
 	if err != nil {
 		return nil, fmt.Errorf("dp: %w", err)
 	}
-	var iv [aes.BlockSize]byte
-	return &prg{stream: cipher.NewCTR(block, iv[:]), buf: make([]byte, prgBufSize), pos: prgBufSize}, nil
+	return wrapPRG(src), nil
 }
 
-func (p *prg) refill() {
-	clear(p.buf)
-	p.stream.XORKeyStream(p.buf, p.buf)
-	p.pos = 0
+// newRNGSeed returns the rng of seed (a seed drawn from another rng).
+func newRNGSeed(seed prg.Seed) *rng {
+	src, err := prg.New(seed)
+	if err != nil {
+		panic(err) // unreachable: a 32-byte AES key is always valid
+	}
+	return wrapPRG(src)
+}
+
+func wrapPRG(src *prg.PRG) *rng {
+	return &rng{src: src, buf: make([]uint64, rngBufWords), pos: rngBufWords}
 }
 
 // uint64 returns 64 uniform bits.
-func (p *prg) uint64() uint64 {
-	if p.pos > len(p.buf)-8 {
-		p.refill()
+func (p *rng) uint64() uint64 {
+	if p.pos == len(p.buf) {
+		p.src.FillUint64(p.buf)
+		p.pos = 0
 	}
-	v := binary.LittleEndian.Uint64(p.buf[p.pos:])
-	p.pos += 8
+	v := p.buf[p.pos]
+	p.pos++
 	return v
 }
 
+// seed returns a fresh seed drawn from the stream.
+func (p *rng) seed() prg.Seed {
+	var s prg.Seed
+	for j := 0; j < len(s); j += 8 {
+		binary.LittleEndian.PutUint64(s[j:], p.uint64())
+	}
+	return s
+}
+
 // bit returns one uniform bit.
-func (p *prg) bit() bool {
+func (p *rng) bit() bool {
 	if p.nbits == 0 {
 		p.bits = p.uint64()
 		p.nbits = 64
@@ -81,7 +82,7 @@ func (p *prg) bit() bool {
 
 // uniform returns a uniform integer in [0, n), n > 0, exactly (Lemire's
 // multiply-and-reject method).
-func (p *prg) uniform(n uint64) uint64 {
+func (p *rng) uniform(n uint64) uint64 {
 	hi, lo := bits.Mul64(p.uint64(), n)
 	if lo < n {
 		thresh := -n % n
@@ -92,34 +93,32 @@ func (p *prg) uniform(n uint64) uint64 {
 	return hi
 }
 
-// source is embedded in every sampler: its own PRG behind its own mutex (cheap
-// when uncontended), so that samplers are safe for concurrent use without any
-// lock shared between samplers.
+// source is embedded in every sampler: its own rng behind its own mutex
+// (cheap when uncontended), so that samplers are safe for concurrent use
+// without any lock shared between samplers.
 type source struct {
 	mu      sync.Mutex
-	r       *prg
-	workers int
+	r       *rng
+	workers int // for vectors longer than one chunk; 0 means GOMAXPROCS
 }
 
-func (s *source) init() error {
-	r, err := newPRG(nil)
-	if err != nil {
-		return err
-	}
-	s.r = r
-	return nil
-}
-
-// withSource initialises src, the source embedded in v, from crypto/rand.
-func withSource[T any](v *T, src *source) (*T, error) {
-	if err := src.init(); err != nil {
+// withSource keys src, the source embedded in v, from crypto/rand, with the
+// given Workers setting.
+func withSource[T any](v *T, src *source, workers int) (*T, error) {
+	if err := checkWorkers(workers); err != nil {
 		return nil, err
 	}
+	r, err := newRNG()
+	if err != nil {
+		return nil, err
+	}
+	src.r = r
+	src.workers = workers
 	return v, nil
 }
 
 // vec returns dim draws (nil for dim <= 0) under the sampler's lock.
-func (s *source) vec(dim int, draw func(*prg) int64) []int64 {
+func (s *source) vec(dim int, draw func(*rng) int64) []int64 {
 	if dim <= 0 {
 		return nil
 	}
@@ -130,7 +129,7 @@ func (s *source) vec(dim int, draw func(*prg) int64) []int64 {
 
 // addTo adds one draw to each element of v in place, saturating at the int64
 // range, under the sampler's lock.
-func (s *source) addTo(v []int64, draw func(*prg) int64) {
+func (s *source) addTo(v []int64, draw func(*rng) int64) {
 	s.fill(v, satAdd, draw)
 }
 
@@ -139,10 +138,10 @@ const parallelChunk = 4096
 
 // fill sets v[i] = combine(v[i], draw) for every i. Vectors longer than one
 // chunk are cut into chunks of parallelChunk coordinates, each drawn from its
-// own AES-CTR stream keyed from the sampler's stream (in chunk order, so the
-// result does not depend on the number of workers), by a bounded pool of
-// Workers() goroutines that all end before fill returns.
-func (s *source) fill(v []int64, combine func(x, z int64) int64, draw func(*prg) int64) {
+// own stream keyed by a seed drawn from the sampler's stream in chunk order,
+// so the result does not depend on the number of workers; the chunks are
+// spread over s.workers goroutines by internal/parallel.
+func (s *source) fill(v []int64, combine func(x, z int64) int64, draw func(*rng) int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(v) <= parallelChunk {
@@ -152,59 +151,17 @@ func (s *source) fill(v []int64, combine func(x, z int64) int64, draw func(*prg)
 		return
 	}
 	nChunks := (len(v) + parallelChunk - 1) / parallelChunk
-	keys := make([][32]byte, nChunks)
-	for c := range keys {
-		for j := 0; j < 32; j += 8 {
-			binary.LittleEndian.PutUint64(keys[c][j:], s.r.uint64())
+	seeds := make([]prg.Seed, nChunks)
+	for c := range seeds {
+		seeds[c] = s.r.seed()
+	}
+	// The work never fails and the context never ends: no error to handle.
+	_ = parallel.Each(context.Background(), nChunks, s.workers, func(c int) error {
+		r := newRNGSeed(seeds[c])
+		lo, hi := c*parallelChunk, min((c+1)*parallelChunk, len(v))
+		for i := lo; i < hi; i++ {
+			v[i] = combine(v[i], draw(r))
 		}
-	}
-	workers := s.workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	workers = min(workers, nChunks)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				c := int(next.Add(1) - 1)
-				if c >= nChunks {
-					return
-				}
-				r, _ := newPRGKey(keys[c]) // cannot fail: 32-byte key
-				lo, hi := c*parallelChunk, min((c+1)*parallelChunk, len(v))
-				for i := lo; i < hi; i++ {
-					v[i] = combine(v[i], draw(r))
-				}
-			}
-		}()
-	}
-	wg.Wait()
-}
-
-// SetWorkers sets how many goroutines draw long noise vectors (Noise,
-// AddNoise of more than 4096 coordinates); n <= 0 means
-// runtime.GOMAXPROCS(0), the default.
-func (s *source) SetWorkers(n int) {
-	s.mu.Lock()
-	s.workers = n
-	s.mu.Unlock()
-}
-
-// SetTestSeed replaces the sampler's random source by an AES-CTR stream keyed
-// deterministically from seed, so that a test can reproduce its samples.
-//
-// FOR TESTS ONLY: anyone who knows the seed can predict the noise, which
-// voids every privacy guarantee. Never call it in production code.
-func (s *source) SetTestSeed(seed []byte) {
-	if seed == nil {
-		seed = []byte{}
-	}
-	r, _ := newPRG(seed) // cannot fail with a seed
-	s.mu.Lock()
-	s.r = r
-	s.mu.Unlock()
+		return nil
+	})
 }

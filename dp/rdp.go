@@ -7,7 +7,7 @@ import (
 )
 
 // RDPOrders returns (a copy of) the Rényi orders alpha tracked by an
-// RDPAccountant and used by the calibration helpers. The subsampled Gaussian
+// [RDPAccountant] and used by the calibration helpers. The subsampled Gaussian
 // and Skellam bounds are evaluated at integer orders only.
 func RDPOrders() []float64 { return append([]float64(nil), rdpOrders...) }
 
@@ -114,7 +114,7 @@ type RDPAccountant struct {
 	rdp    []float64
 }
 
-// NewRDPAccountant returns an accountant tracking RDPOrders().
+// NewRDPAccountant returns an accountant tracking [RDPOrders].
 func NewRDPAccountant() *RDPAccountant {
 	o := RDPOrders()
 	return &RDPAccountant{orders: o, rdp: make([]float64, len(o))}
@@ -189,7 +189,7 @@ func (a *RDPAccountant) Epsilon(delta float64) (float64, error) {
 }
 
 // ZCDPToDP converts rho-zCDP to (epsilon, delta)-DP through the RDP curve
-// rho*alpha, optimising alpha continuously with the conversion of RDPToDP.
+// rho*alpha, optimising alpha continuously with the conversion of [RDPToDP].
 // The result is at most the classic rho + 2 sqrt(rho log(1/delta)) (Bun &
 // Steinke 2016).
 func ZCDPToDP(rho, delta float64) (float64, error) {

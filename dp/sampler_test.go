@@ -3,6 +3,7 @@ package dp
 import (
 	"math"
 	"testing"
+	"testing/cryptotest"
 
 	"github.com/stretchr/testify/require"
 )
@@ -11,7 +12,7 @@ const nSamples = 40000
 
 func TestBernoulliExp(t *testing.T) {
 	// Hoeffding: P(|phat - p| > x) <= 2 exp(-2 n x^2) <= 1e-7.
-	r, err := newPRG(seed("bernexp"))
+	r, err := testRNG(t, "bernexp")
 	require.NoError(t, err)
 	cases := []struct{ num, den uint64 }{{0, 1}, {1, 1}, {1, 3}, {5, 2}, {7, 10}, {3, 1}, {99, 100}, {1 << 40, 1<<40 + 1}}
 	n := 40000
@@ -35,7 +36,7 @@ func TestBernoulliExp(t *testing.T) {
 }
 
 func TestBernoulliExpBigAndWide(t *testing.T) {
-	r, err := newPRG(seed("bernbig"))
+	r, err := testRNG(t, "bernbig")
 	require.NoError(t, err)
 	n := 20000
 	x := ksThreshold(n)
@@ -56,7 +57,7 @@ func TestBernoulliExpBigAndWide(t *testing.T) {
 }
 
 func TestUniform(t *testing.T) {
-	r, err := newPRG(seed("uniform"))
+	r, err := testRNG(t, "uniform")
 	require.NoError(t, err)
 	for _, m := range []uint64{1, 2, 3, 7, 1000, 1<<63 + 5} {
 		for i := 0; i < 1000; i++ {
@@ -78,14 +79,14 @@ func TestUniform(t *testing.T) {
 }
 
 func TestDiscreteLaplaceDistribution(t *testing.T) {
+	cryptotest.SetGlobalRandom(t, 1015) // fixed randomness: the checks below are deterministic
 	cases := []struct {
 		eps  float64
 		sens int64
 	}{{1, 1}, {0.5, 1}, {0.7, 3}, {5, 1}, {0.1, 2}}
 	for _, c := range cases {
-		d, err := NewDiscreteLaplace(c.eps, c.sens)
+		d, err := NewDiscreteLaplace(DiscreteLaplaceConfig{Epsilon: c.eps, Sensitivity: c.sens})
 		require.NoError(t, err)
-		d.SetTestSeed(seed("dlap"))
 		scale := float64(c.sens) / c.eps
 		require.InEpsilon(t, scale, d.Scale(), 1e-11)
 		require.GreaterOrEqual(t, d.Scale(), scale)
@@ -98,10 +99,10 @@ func TestDiscreteLaplaceDistribution(t *testing.T) {
 }
 
 func TestDiscreteGaussianDistribution(t *testing.T) {
+	cryptotest.SetGlobalRandom(t, 1016) // fixed randomness: the checks below are deterministic
 	for _, sigma := range []float64{0.3, 1, 1.5, 4, 37.2, 1000} {
-		d, err := NewDiscreteGaussian(sigma)
+		d, err := NewDiscreteGaussian(DiscreteGaussianConfig{Sigma: sigma})
 		require.NoError(t, err)
-		d.SetTestSeed(seed("dgauss"))
 		xs := make([]int64, nSamples)
 		for i := range xs {
 			xs[i] = d.Sample()
@@ -111,27 +112,27 @@ func TestDiscreteGaussianDistribution(t *testing.T) {
 }
 
 func TestDiscreteGaussianBigPath(t *testing.T) {
+	cryptotest.SetGlobalRandom(t, 1017) // fixed randomness: the checks below are deterministic
 	// sigma = 2^-10: d = 2^60, so |y| >= 16 takes the big-integer path; force
 	// it directly and check the acceptance frequency of y = 0 vs y = 1 through
 	// the distribution: nearly all mass at 0.
-	d, err := NewDiscreteGaussian(MinDiscreteGaussianSigma)
+	d, err := NewDiscreteGaussian(DiscreteGaussianConfig{Sigma: MinDiscreteGaussianSigma})
 	require.NoError(t, err)
-	d.SetTestSeed(seed("tiny"))
 	for i := 0; i < 1000; i++ {
 		require.Equal(t, int64(0), d.Sample())
 	}
 	// A sample with |y|*dt overflowing 64 bits is rejected (gamma huge).
-	r, _ := newPRG(seed("x"))
+	r, _ := testRNG(t, "x")
 	a := bigLsh(1, 300)
 	require.False(t, r.bernExpBig(a, bigLsh(1, 10)))
 }
 
 func TestLaplaceDistribution(t *testing.T) {
+	cryptotest.SetGlobalRandom(t, 1018) // fixed randomness: the checks below are deterministic
 	cases := []struct{ eps, sens, x float64 }{{1, 1, 0}, {0.1, 1, 12.5}, {2, 0.001, -3}, {0.5, 1000, 1e6}, {1e-6, 1, 0}}
 	for _, c := range cases {
-		l, err := NewLaplace(c.eps, c.sens)
+		l, err := NewLaplace(LaplaceConfig{Epsilon: c.eps, Sensitivity: c.sens})
 		require.NoError(t, err)
-		l.SetTestSeed(seed("lap"))
 		b := c.sens / c.eps
 		require.GreaterOrEqual(t, l.Scale(), b)
 		require.InEpsilon(t, b, l.Scale(), 2e-6)
@@ -147,12 +148,12 @@ func TestLaplaceDistribution(t *testing.T) {
 }
 
 func TestGaussianDistribution(t *testing.T) {
+	cryptotest.SetGlobalRandom(t, 1019) // fixed randomness: the checks below are deterministic
 	cases := []struct{ eps, delta, sens, x float64 }{{1, 1e-5, 1, 0}, {0.5, 1e-9, 3, 7.25}, {4, 1e-3, 0.01, -1}}
 	for _, c := range cases {
-		g, err := NewGaussian(c.eps, c.delta, c.sens)
+		g, err := NewGaussian(GaussianConfig{Epsilon: c.eps, Delta: c.delta, Sensitivity: c.sens})
 		require.NoError(t, err)
-		g.SetTestSeed(seed("gauss"))
-		sigma, err := AnalyticGaussianSigma(c.eps, c.delta, c.sens)
+		sigma, err := AnalyticGaussianSigma(GaussianConfig{Epsilon: c.eps, Delta: c.delta, Sensitivity: c.sens})
 		require.NoError(t, err)
 		require.GreaterOrEqual(t, g.Sigma(), sigma)
 		require.InEpsilon(t, sigma, g.Sigma(), 1e-5)
@@ -165,9 +166,9 @@ func TestGaussianDistribution(t *testing.T) {
 }
 
 func TestSnapAddLargeInputs(t *testing.T) {
-	l, err := NewLaplace(1, 1)
+	cryptotest.SetGlobalRandom(t, 1020) // fixed randomness: the checks below are deterministic
+	l, err := NewLaplace(LaplaceConfig{Epsilon: 1, Sensitivity: 1})
 	require.NoError(t, err)
-	l.SetTestSeed(seed("large"))
 	for _, x := range []float64{1e15, -1e300, math.MaxFloat64 / 2, 0x1p70} {
 		y := l.AddNoise(x)
 		require.False(t, math.IsNaN(y))
@@ -188,28 +189,33 @@ func TestSnapAddLargeInputs(t *testing.T) {
 }
 
 func TestSatAdd(t *testing.T) {
+	cryptotest.SetGlobalRandom(t, 1021) // fixed randomness: the checks below are deterministic
 	require.Equal(t, int64(math.MaxInt64), satAdd(math.MaxInt64, 5))
 	require.Equal(t, int64(math.MinInt64), satAdd(math.MinInt64, -5))
 	require.Equal(t, int64(3), satAdd(5, -2))
-	d, err := NewDiscreteLaplace(1, 1)
+	d, err := NewDiscreteLaplace(DiscreteLaplaceConfig{Epsilon: 1, Sensitivity: 1})
 	require.NoError(t, err)
-	d.SetTestSeed(seed("sat"))
 	for i := 0; i < 100; i++ {
 		require.GreaterOrEqual(t, d.AddNoise(math.MaxInt64-2), int64(math.MaxInt64-100))
 	}
 }
 
-func TestSeedDeterminism(t *testing.T) {
-	a, _ := NewDiscreteLaplace(1, 1)
-	b, _ := NewDiscreteLaplace(1, 1)
-	a.SetTestSeed([]byte("s"))
-	b.SetTestSeed([]byte("s"))
+// The noise is a function of crypto/rand alone: samplers keyed after the
+// same SetGlobalRandom draw the same values, and two samplers keyed one after
+// the other draw differently.
+func TestRandomFromCryptoRand(t *testing.T) {
+	cryptotest.SetGlobalRandom(t, 1022)
+	a, _ := NewDiscreteLaplace(DiscreteLaplaceConfig{Epsilon: 1, Sensitivity: 1})
+	cryptotest.SetGlobalRandom(t, 1022)
+	b, _ := NewDiscreteLaplace(DiscreteLaplaceConfig{Epsilon: 1, Sensitivity: 1})
 	for i := 0; i < 100; i++ {
 		require.Equal(t, a.Sample(), b.Sample())
 	}
-	// Unseeded samplers differ from each other.
-	c, _ := NewDiscreteLaplace(1, 1)
-	e, _ := NewDiscreteLaplace(1, 1)
+	// Successive samplers differ from each other: P(same) per draw is
+	// sum_z P(z)^2 < 0.3 at scale 1, so 60 equal of 100 has probability
+	// below 1e-10.
+	c, _ := NewDiscreteLaplace(DiscreteLaplaceConfig{Epsilon: 1, Sensitivity: 1})
+	e, _ := NewDiscreteLaplace(DiscreteLaplaceConfig{Epsilon: 1, Sensitivity: 1})
 	same := 0
 	for i := 0; i < 100; i++ {
 		if c.Sample() == e.Sample() {

@@ -42,7 +42,8 @@ func planNoise(o *options) (*dpPlan, error) {
 	l1 := float64(clipBound) * float64(o.dim)
 	l2 := float64(clipBound) * math.Sqrt(float64(o.dim))
 	h := minHonest(o.clients)
-	sigma, err := dp.CalibrateDistributedDiscreteGaussian(o.epsilon, noiseDelta, l1, l2, o.dim, h)
+	sigma, err := dp.CalibrateDistributedDiscreteGaussian(dp.DistributedTarget{
+		Epsilon: o.epsilon, Delta: noiseDelta, L1: l1, L2: l2, Dim: o.dim, Honest: h})
 	if err != nil {
 		return nil, fmt.Errorf("-epsilon %v: %w", o.epsilon, err)
 	}
@@ -51,7 +52,7 @@ func planNoise(o *options) (*dpPlan, error) {
 
 // clientNoise returns a fresh client's noise hook.
 func (p *dpPlan) clientNoise(clients int) (secagg.NoiseFunc, error) {
-	share, err := dp.NewDiscreteGaussianShare(dp.DiscreteGaussianShareParams{LocalSigma: p.sigma, Parties: clients, MinHonest: p.minHonest})
+	share, err := dp.NewDiscreteGaussianShare(dp.DiscreteGaussianShareConfig{LocalSigma: p.sigma, Parties: clients, MinHonest: p.minHonest})
 	if err != nil {
 		return nil, err
 	}

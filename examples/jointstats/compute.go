@@ -80,7 +80,7 @@ func (r *result) jsonOutput() jsonResult {
 }
 
 // compute runs the joint computation and the DP release.
-func compute(ctx context.Context, cfg *config, ps []party, testSeed []byte) (*result, error) {
+func compute(ctx context.Context, cfg *config, ps []party) (*result, error) {
 	clamp := cfg.epsilon > 0
 	var centre int64 // public: derived from the public bounds
 	if clamp {
@@ -95,7 +95,7 @@ func compute(ctx context.Context, cfg *config, ps []party, testSeed []byte) (*re
 		}
 		locals[i], res.clamped[i] = t, c
 	}
-	rel, err := newRelease(cfg, centre, len(ps), testSeed)
+	rel, err := newRelease(cfg, centre, len(ps))
 	if err != nil {
 		return nil, err
 	}

@@ -20,7 +20,9 @@
 //
 //	go run ./examples/jointstats
 //
-// runs the whole demo. All parties run in this one process and talk over
+// runs the whole demo. -seed fixes the synthetic data only: the DP noise
+// comes from crypto/rand, so with -epsilon > 0 no two runs release the same
+// figures. All parties run in this one process and talk over
 // mutual TLS 1.3 on 127.0.0.1. Usage:
 //
 //	jointstats [-input a.csv,b.csv,...] [-column value] [-parties 3] [-rows 10000]
@@ -141,12 +143,6 @@ const (
 
 // run is the whole program; it returns the exit status.
 func run(args []string, stdout, stderr io.Writer) int {
-	return runWith(args, stdout, stderr, nil)
-}
-
-// runWith is run with a fixed seed for the DP noise: FOR TESTS ONLY
-// (nil: noise from crypto/rand).
-func runWith(args []string, stdout, stderr io.Writer, testSeed []byte) int {
 	cfg, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
@@ -168,7 +164,7 @@ func runWith(args []string, stdout, stderr io.Writer, testSeed []byte) int {
 		return 1
 	}
 	start := time.Now()
-	res, err := compute(ctx, cfg, parties, testSeed)
+	res, err := compute(ctx, cfg, parties)
 	if err != nil {
 		fmt.Fprintf(stderr, "jointstats: %v\n", err)
 		return 1

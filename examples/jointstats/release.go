@@ -14,11 +14,11 @@ import (
 // aggregator, not the decryptors) ever sees an exact joint total. The
 // release carries the sum of the hospitals' noises: any one honest
 // hospital's noise alone gives the guarantee, at the price of n times the
-// variance of a trusted curator's noise (dp has no divisible noise shares
-// yet). Values are clamped to the public bounds [lo, hi] and shifted by
+// variance of a trusted curator's noise. Values are clamped to the public bounds [lo, hi] and shifted by
 // their public centre, so the sensitivities (adding or removing one row)
 // are 1, (hi-lo)/2 and ((hi-lo)/2)^2. A dp.Accountant checks the budget.
-// With epsilon 0 nothing is added.
+// With epsilon 0 nothing is added. The noise comes from crypto/rand: no two
+// runs release the same figures.
 type release struct {
 	epsilon          float64
 	parties          []noise // one per hospital
@@ -28,7 +28,7 @@ type release struct {
 
 type noise struct{ count, sum, sqr *dp.DiscreteLaplace }
 
-func newRelease(cfg *config, centre int64, n int, testSeed []byte) (*release, error) {
+func newRelease(cfg *config, centre int64, n int) (*release, error) {
 	r := &release{epsilon: cfg.epsilon}
 	if cfg.epsilon == 0 {
 		return r, nil
@@ -44,19 +44,14 @@ func newRelease(cfg *config, centre int64, n int, testSeed []byte) (*release, er
 	r.parties = make([]noise, n)
 	for i := range r.parties {
 		var z noise
-		if z.count, err = dp.NewDiscreteLaplace(each, 1); err != nil {
+		if z.count, err = dp.NewDiscreteLaplace(dp.DiscreteLaplaceConfig{Epsilon: each, Sensitivity: 1}); err != nil {
 			return nil, fmt.Errorf("count noise: %w", err)
 		}
-		if z.sum, err = dp.NewDiscreteLaplace(each, r.sensSum); err != nil {
+		if z.sum, err = dp.NewDiscreteLaplace(dp.DiscreteLaplaceConfig{Epsilon: each, Sensitivity: r.sensSum}); err != nil {
 			return nil, fmt.Errorf("sum noise: %w", err)
 		}
-		if z.sqr, err = dp.NewDiscreteLaplace(each, r.sensSqr); err != nil {
+		if z.sqr, err = dp.NewDiscreteLaplace(dp.DiscreteLaplaceConfig{Epsilon: each, Sensitivity: r.sensSqr}); err != nil {
 			return nil, fmt.Errorf("sum of squares noise: %w", err)
-		}
-		if testSeed != nil {
-			z.count.SetTestSeed(fmt.Appendf(nil, "%s/%d/count", testSeed, i))
-			z.sum.SetTestSeed(fmt.Appendf(nil, "%s/%d/sum", testSeed, i))
-			z.sqr.SetTestSeed(fmt.Appendf(nil, "%s/%d/sqr", testSeed, i))
 		}
 		r.parties[i] = z
 	}
