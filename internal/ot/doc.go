@@ -28,22 +28,17 @@
 // # How to use it
 //
 //	// sender side                          // receiver side
-//	s, err := ot.NewSender(ctx, conn)       r, err := ot.NewReceiver(ctx, conn)
-//	pairs, err := s.RandomOT(ctx, n)        keys, err := r.RandomOT(ctx, choices)
-//	err = s.ChosenOT(ctx, msgs)             got, err := r.ChosenOT(ctx, choices)
+//	s, err := ot.NewSender(ctx, conn, ot.Config{})  r, err := ot.NewReceiver(ctx, conn, ot.Config{})
+//	pairs, err := s.RandomOT(ctx, n)                keys, err := r.RandomOT(ctx, choices)
+//	err = s.ChosenOT(ctx, msgs)                     got, err := r.ChosenOT(ctx, choices)
 //
 // A Sender/Receiver pair may run any number of extensions in sequence; each
 // row index of the session is used once (the PRG counters and the hash
-// tweaks carry the global row index). Rows travel in chunks of
-// [WithChunkRows] rows (about 1 MiB per message by default); chunks are
-// expanded and transposed on up to [WithWorkers] goroutines.
-//
-// Measured here (2 cores, shared machine, both parties in one process;
-// BenchmarkRandomOT, BenchmarkTranspose, BenchmarkBaseOT): 5-7 million
-// random OTs per second at quiet moments (about 1 million under heavy
-// load), the block transpose at 7-10 Gbit/s against 0.05-0.1 Gbit/s bit by
-// bit, 128 base OTs in ~14 ms (about 3 scalar multiplications each over
-// both parties).
+// tweaks carry the global row index). Both parties pass a [Config]: rows
+// travel in chunks of Config.ChunkRows rows (about 1 MiB per message by
+// default), and chunks are expanded and transposed on up to Config.Workers
+// goroutines. All secrets come from crypto/rand. Measured throughput is in
+// bench/RESULTS.md (BenchmarkRandomOT, BenchmarkTranspose, BenchmarkBaseOT).
 //
 // Primitives: the PRG is AES-128-CTR (crypto/aes, AES-NI) keyed by each base
 // OT key with the counter starting at row offset/128; the
