@@ -13,7 +13,7 @@ import (
 // fresh random seed per call (the hashes never leave the process), split
 // into partitions by the hash's top bits with a stable counting sort, and
 // each partition is deduplicated with an open-addressing table of input
-// indices on Options.Workers goroutines. Equal hashes are confirmed by
+// indices on Config.Workers goroutines. Equal hashes are confirmed by
 // comparing the bytes, so a collision never merges two distinct items. No
 // item is copied or converted to a string.
 
@@ -167,7 +167,7 @@ func firstCopies(items [][]byte, workers, partBits int, hash itemHash) ([]int32,
 }
 
 // forEach runs fn(0..tasks-1) on tasks goroutines (one: inline) and waits
-// for them; callers bound tasks by Options.Workers.
+// for them; callers bound tasks by Config.Workers.
 func forEach(tasks int, fn func(w int)) {
 	if tasks <= 1 {
 		fn(0)

@@ -4,7 +4,7 @@
 // # Use
 //
 // One party is the sender, the other the receiver. Each calls its runner
-// over a [transport.Conn] to the other with the same Options (Protocol, Mode,
+// over a [transport.Conn] to the other with the same Config (Protocol, Mode,
 // RevealToBoth and TagLen must agree; the first message checks it):
 //
 //	// receiver
@@ -15,9 +15,9 @@
 //	_, err := psi.RunSender(ctx, conn, psi.SenderSet{Items: psi.Items(theirIDs)}, psi.Options{Mode: psi.Intersection})
 //
 // The runners drive local steps that a caller with another transport (HTTP,
-// a queue) can drive by hand: [NewECDHReceiver] and [NewECDHSender] return
+// a queue) can drive by hand: [prepareECDHReceiver] and [prepareECDHSender] return
 // the parties' states, whose methods take and return the typed messages
-// (each with MarshalBinary and UnmarshalBinary; [DecodeMessage] decodes any
+// (each with MarshalBinary and UnmarshalBinary; [decodeMessage] decodes any
 // of them); the order is in the comment at the top of ecdh_steps.go.
 //
 // Items are byte strings compared exactly, so both parties must normalise
@@ -52,7 +52,7 @@
 //     raise its first half to s, which reveals to the sender only a uniformly
 //     random element; the receiver then finds the sum as a discrete log by
 //     baby-step giant-step, in time about 7*sqrt(|sum|) group operations,
-//     bounded by Options.MaxSum (else [ErrSumOutOfRange], never a wrong sum).
+//     bounded by Config.MaxSum (else [ErrSumOutOfRange], never a wrong sum).
 //     With RevealToBoth the receiver tells the sender the cardinality and sum.
 //
 // # Security model
@@ -70,7 +70,7 @@
 //
 // # Protocols: which to pick
 //
-// Options.Protocol selects one of two protocols behind the same API:
+// Config.Protocol selects one of two protocols behind the same API:
 //
 //   - [ECDH] (the default) serves all four modes. It sends the fewest bytes
 //     (about 38 bytes per item per side in Intersection and Cardinality
@@ -153,9 +153,9 @@
 //
 // # Scale and memory
 //
-// Items travel in batches of Options.BatchSize; each party has at most
-// Options.Window batches unanswered, so the data in flight is bounded
-// whatever the set sizes. Group operations run on Options.Workers
+// Items travel in batches of Config.BatchSize; each party has at most
+// Config.Window batches unanswered, so the data in flight is bounded
+// whatever the set sizes. Group operations run on Config.Workers
 // goroutines. What grows with the sets besides the inputs and the output:
 // the receiver keeps a tag per own distinct item (about 40 bytes each in a
 // map; Join adds 32 bytes each), the sender in Cardinality and Sum mode
@@ -164,7 +164,7 @@
 // per own item for deduplication and shuffling. Duplicates are removed
 // with a 64-bit hash per item (hash/maphash under a fresh random seed,
 // equal hashes confirmed by comparing the bytes), partitioned by hash and
-// processed on Options.Workers goroutines; about 16 bytes per item while it
+// processed on Config.Workers goroutines; about 16 bytes per item while it
 // runs, and a set without duplicates is used as given, without a copy.
 // Beyond those tags, neither party keeps anything of the other's set:
 // points are processed batch by batch and dropped. Measured (shared 2-core
@@ -174,10 +174,10 @@
 // # Adding a protocol
 //
 // The runners validate options and inputs, merge duplicates and exchange
-// [Hello] (which checks that both parties run the same protocol, mode and
+// [helloMsg] (which checks that both parties run the same protocol, mode and
 // options); then they hand over to an engine, the small internal interface
 // in run.go with one method per role, given the deduplicated inputs, the
-// peer's Hello and the validated options. A protocol such as KKRT plugs in
+// peer's helloMsg and the validated options. A protocol such as KKRT plugs in
 // by adding a file (kkrt.go) with a type implementing engine, its own
 // message types (each with MarshalBinary, UnmarshalBinary and a fuzz
 // target; give them kinds after the ECDH ones in messages.go), and a case
@@ -187,5 +187,5 @@
 // engine), receiverInput.indicesOf for Result.Indices, pipeline for
 // windowed streaming, parallel for the worker pool, stepConn for errors that
 // name the role, step and peer, and the property tests in psi_test.go
-// (runPair with Options{Protocol: KKRT}).
+// (runPair with Config{Protocol: KKRT}).
 package psi

@@ -7,7 +7,7 @@ import (
 	"github.com/veil-go/veil/transport"
 )
 
-// ecdhEngine drives ECDHReceiver and ECDHSender over a transport.Conn. With
+// ecdhEngine drives ecdhReceiver and ecdhSender over a transport.Conn. With
 // H the hash to the group, a the sender's key and b the receiver's:
 //
 // Intersection and Join (the receiver learns which of its items match):
@@ -26,8 +26,8 @@ import (
 //	        R compares T(H(x)^(ab)) with the tags and counts (and adds ciphertexts)
 //	R -> S  C1 + t*G;  S -> R s*(C1 + t*G), s*G;  R solves a discrete log of the sum
 //
-// Every batch is answered (by its evaluation or a 5-byte Ack), and a party
-// has at most Options.Window batches unanswered, so memory in flight is
+// Every batch is answered (by its evaluation or a 5-byte ackMsg), and a party
+// has at most Config.Window batches unanswered, so memory in flight is
 // bounded whatever the set sizes.
 type ecdhEngine struct{}
 
@@ -38,8 +38,8 @@ func batches(n, bs int) int { return (n + bs - 1) / bs }
 
 func batchRange(k, bs, n int) (int, int) { return k * bs, min((k+1)*bs, n) }
 
-func (ecdhEngine) receiver(ctx context.Context, conn transport.Conn, in *receiverInput, peer *Hello, o Options) (*Result, error) {
-	c := &stepConn{conn: conn, role: RoleReceiver}
+func (ecdhEngine) receiver(ctx context.Context, conn transport.Conn, in *receiverInput, peer *helloMsg, o Config) (*Result, error) {
+	c := &stepConn{conn: conn, role: roleReceiver}
 	r, err := newECDHReceiver(*in, o)
 	if err != nil {
 		return nil, err
@@ -58,13 +58,13 @@ func (ecdhEngine) receiver(ctx context.Context, conn transport.Conn, in *receive
 		},
 		func(k int) error {
 			if members {
-				var ev PointBatch
+				var ev pointBatch
 				if err := c.recv(ctx, "evaluate", &ev); err != nil {
 					return err
 				}
 				return c.check("unblind", r.Unblind(ctx, k, &ev))
 			}
-			var a Ack
+			var a ackMsg
 			if err := c.recv(ctx, "evaluate", &a); err != nil {
 				return err
 			}
@@ -78,7 +78,7 @@ func (ecdhEngine) receiver(ctx context.Context, conn transport.Conn, in *receive
 		if err != nil {
 			return nil, err
 		}
-		m, err := DecodeMessage(raw)
+		m, err := decodeMessage(raw)
 		if err != nil {
 			return nil, c.wrap("stream", err)
 		}
@@ -98,7 +98,7 @@ func (ecdhEngine) receiver(ctx context.Context, conn transport.Conn, in *receive
 		if err := c.send(ctx, "decrypt", req); err != nil {
 			return nil, err
 		}
-		var share SumShare
+		var share sumShare
 		if err := c.recv(ctx, "decrypt", &share); err != nil {
 			return nil, err
 		}
@@ -122,8 +122,8 @@ func (ecdhEngine) receiver(ctx context.Context, conn transport.Conn, in *receive
 	return res, nil
 }
 
-func (ecdhEngine) sender(ctx context.Context, conn transport.Conn, in *senderInput, peer *Hello, o Options) (*Result, error) {
-	c := &stepConn{conn: conn, role: RoleSender}
+func (ecdhEngine) sender(ctx context.Context, conn transport.Conn, in *senderInput, peer *helloMsg, o Config) (*Result, error) {
+	c := &stepConn{conn: conn, role: roleSender}
 	s, err := newECDHSender(in, o)
 	if err != nil {
 		return nil, err
@@ -132,7 +132,7 @@ func (ecdhEngine) sender(ctx context.Context, conn transport.Conn, in *senderInp
 		return nil, c.wrap("hello", err)
 	}
 	for s.EvaluationsPending() {
-		var pb PointBatch
+		var pb pointBatch
 		if err := c.recv(ctx, "evaluate", &pb); err != nil {
 			return nil, err
 		}
@@ -153,7 +153,7 @@ func (ecdhEngine) sender(ctx context.Context, conn transport.Conn, in *senderInp
 			return c.send(ctx, "stream", m)
 		},
 		func(k int) error {
-			var a Ack
+			var a ackMsg
 			if err := c.recv(ctx, "stream", &a); err != nil {
 				return err
 			}
@@ -163,7 +163,7 @@ func (ecdhEngine) sender(ctx context.Context, conn transport.Conn, in *senderInp
 		return nil, err
 	}
 	if o.Mode == Sum {
-		var req SumRequest
+		var req sumRequest
 		if err := c.recv(ctx, "decrypt", &req); err != nil {
 			return nil, err
 		}
@@ -180,7 +180,7 @@ func (ecdhEngine) sender(ctx context.Context, conn transport.Conn, in *senderInp
 		if err != nil {
 			return nil, err
 		}
-		m, err := DecodeMessage(raw)
+		m, err := decodeMessage(raw)
 		if err == nil {
 			err = s.HandleReveal(m)
 		}
@@ -195,33 +195,33 @@ func (ecdhEngine) sender(ctx context.Context, conn transport.Conn, in *senderInp
 	return res, nil
 }
 
-// DecodeMessage decodes any message of this package by its first byte.
-func DecodeMessage(b []byte) (Message, error) {
+// decodeMessage decodes any message of this package by its first byte.
+func decodeMessage(b []byte) (message, error) {
 	if len(b) == 0 {
 		return nil, fmt.Errorf("%w: empty message", ErrMalformed)
 	}
-	var m Message
+	var m message
 	switch b[0] {
 	case kindHello:
-		m = new(Hello)
+		m = new(helloMsg)
 	case kindPoints:
-		m = new(PointBatch)
+		m = new(pointBatch)
 	case kindTags:
-		m = new(TagBatch)
+		m = new(tagBatch)
 	case kindJoin:
-		m = new(JoinBatch)
+		m = new(joinBatch)
 	case kindSumItems:
-		m = new(SumItemBatch)
+		m = new(sumItemBatch)
 	case kindAck:
-		m = new(Ack)
+		m = new(ackMsg)
 	case kindMatches:
-		m = new(Matches)
+		m = new(matchesMsg)
 	case kindSumRequest:
-		m = new(SumRequest)
+		m = new(sumRequest)
 	case kindSumShare:
-		m = new(SumShare)
+		m = new(sumShare)
 	case kindOutcome:
-		m = new(Outcome)
+		m = new(outcomeMsg)
 	default:
 		return nil, fmt.Errorf("%w: unknown message kind %d", ErrMalformed, b[0])
 	}
