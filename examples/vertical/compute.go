@@ -88,7 +88,7 @@ func pick(h *holder, ids []string) []float64 {
 // it learned, so that row k of both aligned columns is the same customer.
 // The bank's list is returned; the shop's must be the same, and is checked.
 func align(ctx context.Context, proto psi.Protocol, meshes []transport.Mesh, bank, shop *holder, res *result) ([]string, error) {
-	opts := psi.Options{Protocol: proto, Mode: psi.Intersection, RevealToBoth: true}
+	opts := psi.Config{Protocol: proto, Mode: psi.Intersection, RevealToBoth: true}
 	var bankRes, shopRes *psi.Result
 	err := both(func() error {
 		c, err := meshes[0].Conn(1)
