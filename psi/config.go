@@ -102,21 +102,24 @@ const (
 	// costs about 7*sqrt(|sum|) group operations and a table of about
 	// 2*sqrt(|sum|) entries.
 	MaxSumLimit = 1 << 44
-	// MaxPayload bounds each join payload.
+	// MaxPayload bounds each join payload: 2^16 bytes, with either
+	// protocol.
 	MaxPayload = kkrt.MaxPayload
-	// MaxItems bounds each party's number of items. With KKRT a party
-	// also refuses a peer that announces more than 2^24 distinct items.
+	// MaxItems bounds each party's number of items: 2^28. With KKRT a
+	// party also refuses a peer that announces more than 2^24 distinct
+	// items.
 	MaxItems = kkrt.MaxItems
 )
 
 // Config configures a run. Both parties must agree on Protocol, Mode,
 // RevealToBoth and TagLen (checked in the first message); the other fields
 // are local. The zero value is ECDH intersection to the receiver with the
-// defaults below; the runners validate it.
+// defaults below; [RunSender], [RunReceiver] and [RunInProcess] validate it
+// (an error wrapping [ErrInvalidParams]).
 type Config struct {
-	// Protocol is the PSI protocol; default ECDH.
+	// Protocol is the PSI protocol; default [ECDH].
 	Protocol Protocol
-	// Mode is what is computed; default Intersection.
+	// Mode is what is computed; default [Intersection].
 	Mode Mode
 	// RevealToBoth also gives the sender the output (the shared items of
 	// its own input in Intersection and Join mode, but not the payloads it
@@ -126,21 +129,21 @@ type Config struct {
 	// duplicate removal; 0 means GOMAXPROCS.
 	Workers int
 	// BatchSize is the number of items per message (ECDH); default
-	// DefaultBatchSize, at most MaxBatchSize. Memory in flight is about
+	// [DefaultBatchSize], at most [MaxBatchSize]. Memory in flight is about
 	// Window*BatchSize*(32+TagLen) bytes per party (plus join payloads).
 	BatchSize int
 	// Window is the number of batches a party sends before it waits for the
-	// peer's answer or acknowledgement (ECDH); default DefaultWindow. It
+	// peer's answer or acknowledgement (ECDH); default [DefaultWindow]. It
 	// bounds the memory queued in the transport.
 	Window int
 	// TagLen is the length in bytes of the truncated hashes compared at the
-	// end, between MinTagLen and MaxTagLen; default DefaultTagLen (96 bits:
+	// end, between [MinTagLen] and [MaxTagLen]; default [DefaultTagLen] (96 bits:
 	// a false match anywhere in 2^20 x 2^20 items has probability below
 	// 2^-56).
 	TagLen int
 	// MaxSum bounds |sum| in Sum mode, receiver side: decryption searches
 	// [-MaxSum, MaxSum] and fails with [ErrOutOfRange] outside it. Default
-	// DefaultMaxSum, at most MaxSumLimit.
+	// [DefaultMaxSum], at most [MaxSumLimit].
 	MaxSum int64
 	// Progress, if set, is called from the calling goroutine with the number
 	// of items this party has processed and the total it will process (its
@@ -201,7 +204,7 @@ type SenderSet struct {
 
 // Result is what one party learns from a run.
 type Result struct {
-	// Protocol and Mode echo the options of the run.
+	// Protocol and Mode echo the [Config] of the run.
 	Protocol Protocol
 	Mode     Mode
 	// Learned says whether this party learned an output: always for the

@@ -10,19 +10,19 @@ import (
 	"github.com/veil-go/veil/internal/parallel"
 )
 
-// ECDH-PSI as local steps. RunSender and RunReceiver drive these over a
-// transport.Conn; a caller with another transport can drive them by hand in
-// the same order (see ecdh_run.go):
+// ECDH-PSI as local steps. The runners drive these over a transport.Conn
+// (ecdh_run.go), in this order:
 //
 //	receiver                                   sender
-//	prepareECDHReceiver, helloMsg ------ helloMsg ------> prepareECDHSender, helloMsg, Start
-//	Start <------------------------ helloMsg
+//	newECDHReceiver                            newECDHSender
+//	  (the runner has exchanged the helloMsgs)
+//	Start(peer hello)                          Start(peer hello)
 //	for k < BlindBatches():
 //	  Blind(k) ---------- pointBatch --------> Evaluate
 //	  Unblind(k) | EvaluationAck(k) <-- pointBatch | ackMsg
 //	                                           (after all) for k < StreamBatches():
-//	Collect | Match | Count <-- StreamBatch(k) (tagBatch, joinBatch, pointBatch, sumItemBatch)
-//	  ---------------- ackMsg ------------------> StreamAck(k)
+//	HandleStream <------- StreamBatch(k) ----- (tagBatch, joinBatch, pointBatch, sumItemBatch)
+//	  ---------------- ackMsg ---------------> StreamAck(k)
 //	Sum: DecryptRequest --- sumRequest ------> DecryptShare
 //	     Decrypt <-------- sumShare ---------
 //	RevealToBoth: Reveal -- matchesMsg | outcomeMsg -> HandleReveal
@@ -59,23 +59,6 @@ type ecdhReceiver struct {
 	t            *ristretto255.Scalar
 	sum          int64
 	decrypted    bool
-}
-
-// prepareECDHReceiver validates opts, merges duplicate items and draws the
-// receiver's key.
-func prepareECDHReceiver(items [][]byte, opts Config) (*ecdhReceiver, error) {
-	o, err := opts.withDefaults()
-	if err != nil {
-		return nil, err
-	}
-	if o.Protocol != ECDH {
-		return nil, fmt.Errorf("%w: ECDH receiver with protocol %s", ErrInvalidParams, o.Protocol)
-	}
-	in, err := dedup(items, o.Workers)
-	if err != nil {
-		return nil, err
-	}
-	return newECDHReceiver(in, o)
 }
 
 func newECDHReceiver(in receiverInput, o Config) (*ecdhReceiver, error) {
@@ -466,23 +449,6 @@ type ecdhSender struct {
 	answered bool        // sum share sent
 	res      *Result
 	prog     progress
-}
-
-// prepareECDHSender validates opts and the sender's set, merges duplicates and
-// draws the sender's keys and shuffle.
-func prepareECDHSender(set SenderSet, opts Config) (*ecdhSender, error) {
-	o, err := opts.withDefaults()
-	if err != nil {
-		return nil, err
-	}
-	if o.Protocol != ECDH {
-		return nil, fmt.Errorf("%w: ECDH sender with protocol %s", ErrInvalidParams, o.Protocol)
-	}
-	in, err := prepareSender(set, o.Mode, o.Workers)
-	if err != nil {
-		return nil, err
-	}
-	return newECDHSender(in, o)
 }
 
 func newECDHSender(in *senderInput, o Config) (*ecdhSender, error) {

@@ -2,6 +2,7 @@ package psi
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -134,4 +135,38 @@ func TestStepsRejectWrongMessages(t *testing.T) {
 	require.ErrorIs(t, err, ErrInvalidParams)
 	_, err = decodeMessage([]byte{0x99})
 	require.ErrorIs(t, err, ErrMalformed)
+}
+
+// prepareECDHReceiver validates opts, merges duplicate items and draws the
+// receiver's key.
+func prepareECDHReceiver(items [][]byte, opts Config) (*ecdhReceiver, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if o.Protocol != ECDH {
+		return nil, fmt.Errorf("%w: ECDH receiver with protocol %s", ErrInvalidParams, o.Protocol)
+	}
+	in, err := dedup(items, o.Workers)
+	if err != nil {
+		return nil, err
+	}
+	return newECDHReceiver(in, o)
+}
+
+// prepareECDHSender validates opts and the sender's set, merges duplicates and
+// draws the sender's keys and shuffle.
+func prepareECDHSender(set SenderSet, opts Config) (*ecdhSender, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if o.Protocol != ECDH {
+		return nil, fmt.Errorf("%w: ECDH sender with protocol %s", ErrInvalidParams, o.Protocol)
+	}
+	in, err := prepareSender(set, o.Mode, o.Workers)
+	if err != nil {
+		return nil, err
+	}
+	return newECDHSender(in, o)
 }
