@@ -371,7 +371,7 @@ func (r *ecdhReceiver) DecryptRequest() (*sumRequest, error) {
 }
 
 // Decrypt takes the sender's share and finds the sum: sum*G = C2 + t*Q -
-// s*(C1 + t*G), solved in [-MaxSum, MaxSum] (else ErrSumOutOfRange).
+// s*(C1 + t*G), solved in [-MaxSum, MaxSum] (else ErrOutOfRange).
 func (r *ecdhReceiver) Decrypt(ctx context.Context, share *sumShare) error {
 	if r.t == nil {
 		return fmt.Errorf("%w: sum share before the request", ErrMalformed)
