@@ -196,7 +196,7 @@ func (st *receiverState) exchangeHello(ctx context.Context) error {
 func (st *receiverState) oprf(ctx context.Context) error {
 	otr, err := ot.NewReceiver(ctx, st.conn, st.cfg.otConfig())
 	if err != nil {
-		return fmt.Errorf("base OT: %w", err)
+		return err // ot names the base-OT step itself
 	}
 	ct, h, uniq := st.ct, st.h, st.uniq
 	// The digests in bin order, so that the OT workers read them in
@@ -456,7 +456,7 @@ func (st *senderState) exchangeHello(ctx context.Context) error {
 func (st *senderState) oprf(ctx context.Context) error {
 	ots, err := ot.NewSender(ctx, st.conn, st.cfg.otConfig())
 	if err != nil {
-		return fmt.Errorf("base OT: %w", err)
+		return err // ot names the base-OT step itself
 	}
 	if st.q, err = ots.Extend(ctx, st.rh.Bins); err != nil {
 		return err

@@ -48,18 +48,30 @@
 //
 // # Security model
 //
-// Semi-honest (honest-but-curious) parties, computational security 128 bits
-// (128 base OTs; a wider extension takes its w base OTs from an IKNP
-// extension of those 128, so a session costs 128 public-key OTs whatever
-// its width). The receiver learns exactly the
-// chosen message of each OT; the other message is masked by the hash of a
-// row the receiver cannot compute without the sender's secret s. The sender
-// learns nothing about the choices: the columns it receives are one-time
-// padded by AES-CTR keystreams keyed by base-OT keys it does not hold.
-// A malicious receiver can choose inconsistent rows d_j (IKNP is not
-// secure against it without a consistency check, as in KOS15), so this
-// package must not be used where a party may deviate. Two parties only: no
-// collusion question arises. If a connection drops, the runners return a
-// wrapped transport error promptly and the session's state must be
-// discarded (a partly-run extension cannot be resumed).
+// Parties and trust: two parties, semi-honest (honest-but-curious);
+// computational security 128 bits (128 base OTs; a wider extension takes its
+// w base OTs from an IKNP extension of those 128, so a session costs 128
+// public-key OTs whatever its width). Two parties only: no collusion
+// question arises.
+//
+// What each party learns: the receiver learns exactly the chosen message of
+// each OT; the other message is masked by the hash of a row the receiver
+// cannot compute without the sender's secret s. The sender learns nothing
+// about the choices: the columns it receives are one-time padded by AES-CTR
+// keystreams keyed by base-OT keys it does not hold. Both learn the number
+// of OTs and the width.
+//
+// What a deviating party can do: a malicious receiver can choose
+// inconsistent rows d_j (IKNP is not secure against it without a
+// consistency check, as in KOS15), so this package must not be used where a
+// party may deviate.
+//
+// Dropouts and faults: if a connection drops, the calls return a wrapped
+// transport error promptly and the session's state must be discarded (a
+// partly-run extension cannot be resumed). A malformed message is an error
+// wrapping [ErrMalformed].
+//
+// Timing: the work depends only on the number of OTs and the width, not on
+// the choices or the messages, except through the group and AES
+// implementations.
 package ot
