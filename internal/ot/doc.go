@@ -71,7 +71,6 @@
 // partly-run extension cannot be resumed). A malformed message is an error
 // wrapping [ErrMalformed].
 //
-// Timing: the work depends only on the number of OTs and the width, not on
-// the choices or the messages, except through the group and AES
-// implementations.
+// Timing: no constant-time claim is made. The work grows with the number of
+// OTs and the width; selections by choice bit are ordinary branches.
 package ot
