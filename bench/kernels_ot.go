@@ -28,12 +28,12 @@ func otSetup(ctx context.Context, m int) (*Ops, error) {
 	var rcv *ot.Receiver
 	var errS, errR error
 	wg.Go(func() {
-		if snd, errS = ot.NewSender(ctx, ca); errS != nil {
+		if snd, errS = ot.NewSender(ctx, ca, ot.Config{}); errS != nil {
 			ca.Close()
 		}
 	})
 	wg.Go(func() {
-		if rcv, errR = ot.NewReceiver(ctx, cb); errR != nil {
+		if rcv, errR = ot.NewReceiver(ctx, cb, ot.Config{}); errR != nil {
 			cb.Close()
 		}
 	})

@@ -46,7 +46,7 @@ func psiSetup(proto psi.Protocol) func(ctx context.Context, size int) (*Ops, err
 			b[i] = fmt.Sprintf("id-%09d", i+size/2)
 		}
 		ia, ib := psi.Items(a), psi.Items(b)
-		opts := psi.Options{Protocol: proto, Mode: psi.Intersection}
+		opts := psi.Config{Protocol: proto, Mode: psi.Intersection}
 		floorItems := min(size, 1<<10) // the floor is linear: measure a slice
 		floor := newECDHFloor(floorItems)
 		return &Ops{

@@ -91,7 +91,7 @@ func BenchmarkPerItemPerParty(b *testing.B) {
 			b.ResetTimer()
 			for b.Loop() {
 				c0 := cpuTime()
-				pr := runPair(b, set, ys, Options{Mode: mode}, Options{Mode: mode})
+				pr := runPair(b, set, ys, Config{Mode: mode}, Config{Mode: mode})
 				cpu += cpuTime() - c0
 				if pr.recvErr != nil || pr.sendErr != nil {
 					b.Fatal(pr.recvErr, pr.sendErr)
@@ -157,7 +157,7 @@ func benchEndToEnd(b *testing.B, mode Mode, n int, conns func() (transport.Conn,
 	b.ResetTimer()
 	for b.Loop() {
 		cs, cr := conns()
-		pr := runPairOn(b, cs, cr, set, ys, Options{Mode: mode}, Options{Mode: mode})
+		pr := runPairOn(b, cs, cr, set, ys, Config{Mode: mode}, Config{Mode: mode})
 		if pr.recvErr != nil || pr.sendErr != nil {
 			b.Fatal(pr.recvErr, pr.sendErr)
 		}

@@ -2,18 +2,20 @@ package psi
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"hash/maphash"
 	"math/bits"
-	"sync"
 	"sync/atomic"
+
+	"github.com/veil-go/veil/internal/parallel"
 )
 
 // Duplicate removal. Items are hashed to 64 bits with hash/maphash under a
 // fresh random seed per call (the hashes never leave the process), split
 // into partitions by the hash's top bits with a stable counting sort, and
 // each partition is deduplicated with an open-addressing table of input
-// indices on Options.Workers goroutines. Equal hashes are confirmed by
+// indices on Config.Workers goroutines. Equal hashes are confirmed by
 // comparing the bytes, so a collision never merges two distinct items. No
 // item is copied or converted to a string.
 
@@ -29,7 +31,7 @@ const dedupMaxPartBits = 10
 // copy) and has a nil distinct (the identity).
 func dedup(items [][]byte, workers int) (receiverInput, error) {
 	if len(items) > MaxItems {
-		return receiverInput{}, fmt.Errorf("%w: %d items, above %d", ErrInvalidParams, len(items), MaxItems)
+		return receiverInput{}, fmt.Errorf("psi: %w: %d items, above %d", ErrInvalidParams, len(items), MaxItems)
 	}
 	return dedupBits(items, workers, dedupPartBits(len(items)), maphash.Bytes), nil
 }
@@ -70,60 +72,108 @@ func dedupBits(items [][]byte, workers, partBits int, hash itemHash) receiverInp
 // firstCopies returns first[i], the index of the first item equal to
 // items[i], and the number of i with first[i] != i.
 func firstCopies(items [][]byte, workers, partBits int, hash itemHash) ([]int32, int) {
+	st := newDedupState(items, workers, partBits, hash)
+	st.hashItems()
+	st.partition()
+	return st.first, st.findFirst()
+}
+
+// dedupState is one duplicate removal, phase by phase: hashItems,
+// partition, findFirst. Workers own contiguous chunks of the input in the
+// first two phases and whole partitions in the last.
+type dedupState struct {
+	items    [][]byte
+	workers  int
+	partBits int
+	hash     itemHash
+	chunk    int      // inputs per worker in hashItems and partition
+	hs       []uint64 // hs[i]: hash of items[i]
+	order    []int32  // input indices sorted by partition, ascending within one; nil with one partition
+	start    []int    // partition p is order[start[p]:start[p+1]]
+	first    []int32
+}
+
+func newDedupState(items [][]byte, workers, partBits int, hash itemHash) *dedupState {
 	n := len(items)
 	workers = min(workers, max(n>>dedupPartLog, 1))
+	return &dedupState{items: items, workers: workers, partBits: partBits, hash: hash,
+		chunk: (n + workers - 1) / workers, hs: make([]uint64, n), first: make([]int32, n)}
+}
+
+// each runs fn(0..tasks-1) on tasks goroutines (one runs inline).
+func each(tasks int, fn func(w int)) {
+	_ = parallel.Each(context.Background(), tasks, tasks, func(w int) error {
+		fn(w)
+		return nil
+	})
+}
+
+// span is worker w's chunk of the input.
+func (st *dedupState) span(w int) (int, int) {
+	return min(w*st.chunk, len(st.items)), min((w+1)*st.chunk, len(st.items))
+}
+
+// hashItems hashes every item under a fresh seed.
+func (st *dedupState) hashItems() {
 	seed := maphash.MakeSeed()
-	hs := make([]uint64, n)
-	chunk := (n + workers - 1) / workers
-	forEach(workers, func(w int) {
-		for i := w * chunk; i < min((w+1)*chunk, n); i++ {
-			hs[i] = hash(seed, items[i])
+	each(st.workers, func(w int) {
+		lo, hi := st.span(w)
+		for i := lo; i < hi; i++ {
+			st.hs[i] = st.hash(seed, st.items[i])
 		}
 	})
+}
 
-	// Stable counting sort of the indices by the top partBits of the hash:
-	// within a partition the indices ascend.
-	parts := 1 << partBits
-	shift := uint(64 - partBits) // a shift by 64 gives 0: one partition
-	var order []int32
-	start := make([]int, parts+1)
-	if partBits == 0 {
-		start[1] = n
-	} else {
-		counts := make([][]int, workers)
-		forEach(workers, func(w int) {
-			c := make([]int, parts)
-			for i := w * chunk; i < min((w+1)*chunk, n); i++ {
-				c[hs[i]>>shift]++
-			}
-			counts[w] = c
-		})
-		// next[w][p]: where worker w writes its next index of partition p.
-		off := 0
-		for p := range parts {
-			start[p] = off
-			for w := range workers {
-				c := counts[w][p]
-				counts[w][p] = off
-				off += c
-			}
-		}
-		start[parts] = off
-		order = make([]int32, n)
-		forEach(workers, func(w int) {
-			next := counts[w]
-			for i := w * chunk; i < min((w+1)*chunk, n); i++ {
-				p := hs[i] >> shift
-				order[next[p]] = int32(i)
-				next[p]++
-			}
-		})
+// partition sorts the indices by the top partBits of their hash (a stable
+// counting sort: within a partition the indices ascend).
+func (st *dedupState) partition() {
+	n, parts := len(st.items), 1<<st.partBits
+	st.start = make([]int, parts+1)
+	if st.partBits == 0 {
+		st.start[1] = n
+		return
 	}
+	shift := uint(64 - st.partBits)
+	counts := make([][]int, st.workers)
+	each(st.workers, func(w int) {
+		c := make([]int, parts)
+		lo, hi := st.span(w)
+		for i := lo; i < hi; i++ {
+			c[st.hs[i]>>shift]++
+		}
+		counts[w] = c
+	})
+	// counts[w][p] becomes where worker w writes its next index of
+	// partition p.
+	off := 0
+	for p := range parts {
+		st.start[p] = off
+		for w := range st.workers {
+			c := counts[w][p]
+			counts[w][p] = off
+			off += c
+		}
+	}
+	st.start[parts] = off
+	st.order = make([]int32, n)
+	each(st.workers, func(w int) {
+		next := counts[w]
+		lo, hi := st.span(w)
+		for i := lo; i < hi; i++ {
+			p := st.hs[i] >> shift
+			st.order[next[p]] = int32(i)
+			next[p]++
+		}
+	})
+}
 
-	first := make([]int32, n)
-	var dups atomic.Int64
-	var nextPart atomic.Int64
-	forEach(min(workers, parts), func(int) {
+// findFirst fills first partition by partition, each worker taking the next
+// partition and reusing its open-addressing table; it returns the number of
+// duplicates.
+func (st *dedupState) findFirst() int {
+	parts := 1 << st.partBits
+	var dups, nextPart atomic.Int64
+	each(min(st.workers, parts), func(int) {
 		var table []int32
 		found := 0
 		for {
@@ -131,53 +181,47 @@ func firstCopies(items [][]byte, workers, partBits int, hash itemHash) ([]int32,
 			if p >= parts {
 				break
 			}
-			a, b := start[p], start[p+1]
-			size := 1 << bits.Len(uint(2*(b-a))) // load below 1/2
-			if cap(table) < size {
-				table = make([]int32, size)
-			}
-			table = table[:size]
-			for k := range table {
-				table[k] = -1
-			}
-			mask := uint64(size - 1)
-			for k := a; k < b; k++ {
-				i := int32(k)
-				if order != nil {
-					i = order[k]
-				}
-				h := hs[i]
-				for s := h & mask; ; s = (s + 1) & mask {
-					j := table[s]
-					if j < 0 {
-						table[s], first[i] = i, i
-						break
-					}
-					if hs[j] == h && bytes.Equal(items[j], items[i]) {
-						first[i] = j
-						found++
-						break
-					}
-				}
-			}
+			found += st.firstInPartition(p, &table)
 		}
 		dups.Add(int64(found))
 	})
-	return first, int(dups.Load())
+	return int(dups.Load())
 }
 
-// forEach runs fn(0..tasks-1) on tasks goroutines (one: inline) and waits
-// for them; callers bound tasks by Options.Workers.
-func forEach(tasks int, fn func(w int)) {
-	if tasks <= 1 {
-		fn(0)
-		return
+// firstInPartition fills first for partition p with *table as scratch and
+// returns its number of duplicates.
+func (st *dedupState) firstInPartition(p int, table *[]int32) int {
+	a, b := st.start[p], st.start[p+1]
+	size := 1 << bits.Len(uint(2*(b-a))) // load below 1/2
+	if cap(*table) < size {
+		*table = make([]int32, size)
 	}
-	var wg sync.WaitGroup
-	for w := range tasks {
-		wg.Go(func() { fn(w) })
+	t := (*table)[:size]
+	for k := range t {
+		t[k] = -1
 	}
-	wg.Wait()
+	mask := uint64(size - 1)
+	found := 0
+	for k := a; k < b; k++ {
+		i := int32(k)
+		if st.order != nil {
+			i = st.order[k]
+		}
+		h := st.hs[i]
+		for s := h & mask; ; s = (s + 1) & mask {
+			j := t[s]
+			if j < 0 {
+				t[s], st.first[i] = i, i
+				break
+			}
+			if st.hs[j] == h && bytes.Equal(st.items[j], st.items[i]) {
+				st.first[i] = j
+				found++
+				break
+			}
+		}
+	}
+	return found
 }
 
 // distinctOf returns the index in items of input i.

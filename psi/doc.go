@@ -3,124 +3,86 @@
 //
 // # Use
 //
-// One party is the sender, the other the receiver. Each calls its runner
-// over a [transport.Conn] to the other with the same Options (Protocol, Mode,
-// RevealToBoth and TagLen must agree; the first message checks it):
+// One party is the sender, the other the receiver. Each calls its runner,
+// [RunSender] or [RunReceiver], over a [transport.Conn] to the other with
+// the same [Config] (Protocol, Mode, RevealToBoth and TagLen must agree; the
+// first message checks it):
 //
 //	// receiver
-//	res, err := psi.RunReceiver(ctx, conn, psi.Items(myIDs), psi.Options{Mode: psi.Intersection})
+//	res, err := psi.RunReceiver(ctx, conn, psi.Items(myIDs), psi.Config{Mode: psi.Intersection})
 //	// res.Indices: positions in myIDs of the shared IDs
 //
 //	// sender
-//	_, err := psi.RunSender(ctx, conn, psi.SenderSet{Items: psi.Items(theirIDs)}, psi.Options{Mode: psi.Intersection})
+//	_, err := psi.RunSender(ctx, conn, psi.SenderSet{Items: psi.Items(theirIDs)}, psi.Config{Mode: psi.Intersection})
 //
-// The runners drive local steps that a caller with another transport (HTTP,
-// a queue) can drive by hand: [NewECDHReceiver] and [NewECDHSender] return
-// the parties' states, whose methods take and return the typed messages
-// (each with MarshalBinary and UnmarshalBinary; [DecodeMessage] decodes any
-// of them); the order is in the comment at the top of ecdh_steps.go.
+// [RunInProcess] runs both roles in one process over an in-memory
+// connection and returns both results, for tests, demos and a first
+// program. A [transport.Conn] is the extension point: to run over another
+// transport (HTTP, a queue), implement it.
+//
+// Every [Result] carries its cost ([Result.Stats]: bytes, messages and
+// duration) and a statement of what each party learned in that run
+// ([Result.Leakage], see the Security model below).
 //
 // Items are byte strings compared exactly, so both parties must normalise
 // their IDs the same way: [NormalizeString], [NormalizeEmail] and
-// [NormalizePhone] state one way for common IDs.
+// [NormalizePhone] state one way for common IDs, and [Items] converts
+// strings.
 //
-// # Modes and what each party learns
-//
-// Both parties always learn the other's number of distinct items, and which
-// protocol and mode the other runs. Beyond that:
+// # Modes
 //
 //   - [Intersection]: the receiver learns which of its items the sender
-//     holds (Result.Indices). With RevealToBoth the sender learns which of
-//     its items the receiver holds.
-//   - [Cardinality]: the receiver learns the number of distinct shared items
-//     and nothing about which they are: the sender shuffles the evaluations
-//     of the receiver's items as a whole before returning them, and sends its
-//     own items in random order. With RevealToBoth the sender learns the
-//     number too.
+//     holds ([Result.Indices]).
+//   - [Cardinality]: the receiver learns only the number of distinct shared
+//     items ([Result.Cardinality]): the sender shuffles the evaluations of
+//     the receiver's items as a whole before returning them, and sends its
+//     own items in random order.
 //   - [Join]: as Intersection, and the receiver gets the sender's payload of
-//     each shared item (Result.Payloads). Each payload is sealed with
-//     AES-256-GCM under a key derived (HKDF-SHA256) from the item's PRF value
-//     H(x)^a, which the receiver can compute only for its own items. The
-//     receiver also sees the length of every sender payload; pad them if
-//     lengths are sensitive. With RevealToBoth the sender learns the shared
-//     items of its own set (not anything of the receiver's beyond that).
-//   - [Sum]: the receiver learns the cardinality and the sum of the sender's
-//     values over the shared items, nothing per item (as Google's Private
-//     Join and Compute). Each sender value travels as an exponential-ElGamal
-//     ciphertext under a fresh sender key s; the receiver adds the
-//     ciphertexts of the matches, rerandomises the sum and has the sender
-//     raise its first half to s, which reveals to the sender only a uniformly
-//     random element; the receiver then finds the sum as a discrete log by
-//     baby-step giant-step, in time about 7*sqrt(|sum|) group operations,
-//     bounded by Options.MaxSum (else [ErrSumOutOfRange], never a wrong sum).
-//     With RevealToBoth the receiver tells the sender the cardinality and sum.
+//     each shared item ([Result.Payloads], from [SenderSet.Payloads]). Each
+//     payload is sealed with AES-256-GCM under a key derived (HKDF-SHA256)
+//     from the item's PRF value, which the receiver can compute only for its
+//     own items.
+//   - [Sum]: the receiver learns the cardinality and the sum of the
+//     sender's values ([SenderSet.Values]) over the shared items
+//     ([Result.Sum]), nothing per item (as Google's Private Join and
+//     Compute). Each sender value travels as an exponential-ElGamal
+//     ciphertext under a fresh sender key; the receiver adds the ciphertexts
+//     of the matches, rerandomises the sum and has the sender decrypt it
+//     partly, and then finds the sum as a discrete log by baby-step
+//     giant-step, in time about 7*sqrt(|sum|) group operations, bounded by
+//     [Config].MaxSum (else [ErrOutOfRange], never a wrong sum).
 //
-// # Security model
-//
-// Semi-honest (honest-but-curious) two-party security, under the decisional
-// Diffie-Hellman assumption in ristretto255 with the hash to the group
-// modelled as a random oracle. A party that deviates from the protocol can
-// learn more or make the output wrong; in particular, with RevealToBoth the
-// sender must trust the receiver's report, and in Sum mode a cheating
-// receiver could ask for the decryption of a single item's value. Run over
-// an authenticated transport (transport's TLS) so that each party knows who
-// it talks to. If a party stops (a dropout, a closed connection, a cancelled
-// context), the other's call returns an error naming the peer and the step;
-// nothing is output. Keys are fresh per run, so runs cannot be linked.
+// With [Config].RevealToBoth the sender learns the output too: the shared
+// items of its own set in Intersection and Join mode (not the payloads it
+// sent), the cardinality, and the sum, in Cardinality and Sum mode.
 //
 // # Protocols: which to pick
 //
-// Options.Protocol selects one of two protocols behind the same API:
+// [Config].Protocol selects one of two protocols behind the same API:
 //
 //   - [ECDH] (the default) serves all four modes. It sends the fewest bytes
-//     (about 38 bytes per item per side in Intersection and Cardinality
-//     mode with the default TagLen, about 70 in Sum mode, plus the payloads
-//     in Join mode) but costs about one hash to the group and two
-//     scalar multiplications per item per party: about 100 us of CPU per
-//     item per party. Pick it for Cardinality and Sum, for small sets, when
-//     bytes on the wire cost more than CPU, or when only DDH (no OT
-//     extension assumptions) should be relied on.
+//     (a 32-byte point per receiver item each way and a TagLen-byte tag per
+//     sender item in Intersection mode) but costs about one hash to the
+//     group and two scalar multiplications per item per party. Pick it for
+//     Cardinality and Sum, for small sets, when bytes on the wire cost more
+//     than CPU, or when only DDH (no OT extension assumptions) should be
+//     relied on.
 //   - [KKRT] (OT-based PSI of Kolesnikov, Kumaresan, Rosulek and Trieu,
-//     CCS 2016; internal/kkrt) serves Intersection and Join only, with or
-//     without RevealToBoth: its receiver compares the sender's OPRF values
-//     with its own, so it always learns which of its items matched, which
-//     Cardinality and Sum promise to hide ([ErrUnsupported]). It sends about
-//     59 bytes per item per side (Join: about 102 with 18-byte payloads) and
-//     costs about 2 us of CPU per item per party, about 50 times less than
-//     ECDH. Pick it for intersections and joins of large sets.
+//     CCS 2016) serves Intersection and Join only, with or without
+//     RevealToBoth: its receiver always learns which of its items matched,
+//     which Cardinality and Sum promise to hide ([ErrUnsupported]). It
+//     sends more bytes per item than ECDH but costs tens of times less CPU.
+//     Pick it for intersections and joins of large sets. Progress is
+//     reported once, at the end.
 //
-// KKRT's security model: semi-honest sender and receiver, as for ECDH, but
-// under the assumptions of OT extension (128 base OTs over ristretto255,
-// AES as a PRG, SHA-256 and fixed-key AES as correlation-robust hashes)
-// instead of DDH alone. A deviating party can learn more (for example a
-// receiver with inconsistent OT rows tests more than its n items). False
-// matches have probability at most 2^-40 (statistical parameter 40), and
-// the receiver's stash-less cuckoo hashing (3 hash functions, 1.27n bins)
-// fails with probability about 2^-40, in which case it retries locally with
-// a new key before sending anything (see internal/kkrt). Each party accepts
-// a peer set of at most 2^24 distinct items.
-//
-// Measured (BenchmarkKKRTvsECDH: both parties in one process over
-// transport.Pipe, 2^k items per side, half shared, 1-3 runs each, wall time
-// and the process's CPU time; a 2-core VM shared with one or two light
-// processes, so figures vary by 10-20%):
-//
-//	run (2^k x 2^k)          wall       CPU, both parties  bytes/item/side
-//	2^18 Intersection ECDH   26 s       51 s               38
-//	2^18 Intersection KKRT   0.61 s     1.06 s             59
-//	2^20 Intersection KKRT   2.2 s      3.75-3.95 s        59
-//	2^20 Join KKRT           4.9-5.6 s  8.5-10 s           102
-//
-// At 2^20 the CPU is internal/kkrt's (SHA-256 OPRF values, the OT
-// extension's transpose); this package's own work (duplicate removal,
-// indices) is about 0.2 s of CPU for both parties together. In Join mode
-// most of the extra time is the per-item AES-GCM sealing in internal/kkrt.
+// Measured times and bytes per item of both protocols are in
+// bench/RESULTS.md (BenchmarkPSI, BenchmarkKKRTvsECDH, BenchmarkEndToEnd).
 //
 // # Duplicates
 //
 // Items are sets: each party merges its duplicates before the protocol runs,
 // so the peer learns nothing about multiplicities and counts are of distinct
-// items. Result.Indices lists every position of a shared item, duplicates
+// items. [Result.Indices] lists every position of a shared item, duplicates
 // included. For the sender, copies of one item must carry equal join
 // payloads (else [ErrDuplicate]); their sum values are added (as a SQL
 // GROUP BY would).
@@ -153,39 +115,86 @@
 //
 // # Scale and memory
 //
-// Items travel in batches of Options.BatchSize; each party has at most
-// Options.Window batches unanswered, so the data in flight is bounded
-// whatever the set sizes. Group operations run on Options.Workers
-// goroutines. What grows with the sets besides the inputs and the output:
-// the receiver keeps a tag per own distinct item (about 40 bytes each in a
-// map; Join adds 32 bytes each), the sender in Cardinality and Sum mode
-// keeps TagLen bytes per receiver item to shuffle them as a whole (a
-// per-batch shuffle would leak per-batch counts), and both keep a small index
-// per own item for deduplication and shuffling. Duplicates are removed
-// with a 64-bit hash per item (hash/maphash under a fresh random seed,
-// equal hashes confirmed by comparing the bytes), partitioned by hash and
-// processed on Options.Workers goroutines; about 16 bytes per item while it
-// runs, and a set without duplicates is used as given, without a copy.
-// Beyond those tags, neither party keeps anything of the other's set:
-// points are processed batch by batch and dropped. Measured (shared 2-core
-// machine, both parties in one process, inputs included): peak heap about
-// 42 MiB at 2^16 x 2^16.
+// With ECDH, items travel in batches of [Config].BatchSize; each party has
+// at most [Config].Window batches unanswered, so the data in flight is
+// bounded whatever the set sizes. Group operations and duplicate removal
+// run on [Config].Workers goroutines. What grows with the sets besides the
+// inputs and the output: the receiver keeps a tag per own distinct item
+// (about 40 bytes each in a map; Join adds 32 bytes each), the sender in
+// Cardinality and Sum mode keeps TagLen bytes per receiver item to shuffle
+// them as a whole (a per-batch shuffle would leak per-batch counts), and
+// both keep a small index per own item for deduplication (about 16 bytes
+// per item while it runs) and shuffling. Beyond those tags, neither party
+// keeps anything of the other's set: points are processed batch by batch
+// and dropped. Each party holds at most [MaxItems] items; with KKRT it also
+// refuses a peer that announces more than 2^24 distinct items.
 //
-// # Adding a protocol
+// # Errors
 //
-// The runners validate options and inputs, merge duplicates and exchange
-// [Hello] (which checks that both parties run the same protocol, mode and
-// options); then they hand over to an engine, the small internal interface
-// in run.go with one method per role, given the deduplicated inputs, the
-// peer's Hello and the validated options. A protocol such as KKRT plugs in
-// by adding a file (kkrt.go) with a type implementing engine, its own
-// message types (each with MarshalBinary, UnmarshalBinary and a fuzz
-// target; give them kinds after the ECDH ones in messages.go), and a case
-// in engineFor. The API, the options and the Result stay the same; a
-// protocol that cannot serve a mode returns an error wrapping
-// [ErrUnsupported]. Reuse the helpers: dedup/prepareSender (done before the
-// engine), receiverInput.indicesOf for Result.Indices, pipeline for
-// windowed streaming, parallel for the worker pool, stepConn for errors that
-// name the role, step and peer, and the property tests in psi_test.go
-// (runPair with Options{Protocol: KKRT}).
+// A run's error names the package, the role, the step and the peer once,
+// then the cause:
+//
+//	psi receiver, step hello, peer "shop": mismatch: peer runs mode cardinality, we run intersection
+//
+// It wraps one of this package's sentinels ([ErrInvalidParams],
+// [ErrMalformed], [ErrMismatch], [ErrUnsupported], [ErrOutOfRange],
+// [ErrDuplicate]), a transport error or the context's error. The steps are
+// hello, blind, evaluate, unblind, stream, decrypt, reveal and result with
+// ECDH, and "kkrt hello", "kkrt oprf", "kkrt values" and reveal with KKRT.
+// An invalid Config or input fails before anything is sent, with an error
+// of the form "psi: invalid parameters: ...".
+//
+// # Security model
+//
+// Parties and trust. Two parties, a sender and a receiver, each of which
+// may be corrupted; semi-honest (honest-but-curious) security: each follows
+// the protocol and may try to learn more from what it sees. With [ECDH] the
+// guarantees rest on the decisional Diffie-Hellman assumption in
+// ristretto255 with the hash to the group modelled as a random oracle; with
+// [KKRT] on those of OT extension (base OTs over ristretto255, AES as a PRG,
+// SHA-256 and fixed-key AES as correlation-robust hashes), and a false match
+// has probability at most 2^-40. Keys are fresh per run, from crypto/rand,
+// so runs cannot be linked. Run over an authenticated transport
+// (transport's TLS) so that each party knows who it talks to.
+//
+// What each party learns (as [Result.Leakage] reports, with the actual
+// counts):
+//
+//   - Both: the other's number of distinct items, and the protocol, mode,
+//     RevealToBoth and TagLen the other runs.
+//   - Intersection: the receiver learns which of its items the sender
+//     holds.
+//   - Cardinality: the receiver learns the number of distinct shared items.
+//   - Join: the receiver learns which of its items the sender holds, the
+//     sender's payload of each, and the length of every sender payload (pad
+//     the payloads if lengths are sensitive).
+//   - Sum: the receiver learns the number of distinct shared items and the
+//     sum of the sender's values over them. The sender's partial decryption
+//     shows it only a uniformly random group element.
+//   - With RevealToBoth the sender learns the same output (its own shared
+//     items in Intersection and Join mode; the cardinality and the sum in
+//     Cardinality and Sum mode). Without it the sender learns nothing
+//     beyond the receiver's set size.
+//
+// What a deviating party can do. A party that deviates from the protocol is
+// not detected; it can learn more or make the output wrong. With
+// RevealToBoth the sender must trust the receiver's report; in Sum mode a
+// cheating receiver could ask for the decryption of a single item's value;
+// with KKRT a receiver using inconsistent OT rows tests more than its own
+// items against the sender's set.
+//
+// Dropouts and faults. If a party stops (a closed connection, a cancelled
+// context), the other's call returns an error naming the peer and the step;
+// nothing is output. A peer's malformed message is an error wrapping
+// [ErrMalformed]. With ECDH, memory for the peer's data grows with what has
+// arrived, not with the size the peer announces; with KKRT the sender
+// allocates for the receiver's announced set size, which it bounds by 2^24
+// items.
+//
+// Timing. No constant-time claim is made beyond that of the group and
+// cipher implementations. Each party's work grows with both set sizes,
+// which both learn anyway. In Sum mode the receiver's decryption takes time
+// growing with sqrt(|sum|), which the sender can observe with RevealToBoth,
+// when the receiver answers after decrypting; with KKRT the receiver's
+// matching work depends on how many of its items match.
 package psi

@@ -7,7 +7,7 @@ import (
 	"github.com/veil-go/veil/transport"
 )
 
-// ecdhEngine drives ECDHReceiver and ECDHSender over a transport.Conn. With
+// ecdhEngine drives ecdhReceiver and ecdhSender over a transport.Conn. With
 // H the hash to the group, a the sender's key and b the receiver's:
 //
 // Intersection and Join (the receiver learns which of its items match):
@@ -26,8 +26,8 @@ import (
 //	        R compares T(H(x)^(ab)) with the tags and counts (and adds ciphertexts)
 //	R -> S  C1 + t*G;  S -> R s*(C1 + t*G), s*G;  R solves a discrete log of the sum
 //
-// Every batch is answered (by its evaluation or a 5-byte Ack), and a party
-// has at most Options.Window batches unanswered, so memory in flight is
+// Every batch is answered (by its evaluation or a 5-byte ackMsg), and a party
+// has at most Config.Window batches unanswered, so memory in flight is
 // bounded whatever the set sizes.
 type ecdhEngine struct{}
 
@@ -38,17 +38,52 @@ func batches(n, bs int) int { return (n + bs - 1) / bs }
 
 func batchRange(k, bs, n int) (int, int) { return k * bs, min((k+1)*bs, n) }
 
-func (ecdhEngine) receiver(ctx context.Context, conn transport.Conn, in *receiverInput, peer *Hello, o Options) (*Result, error) {
-	c := &stepConn{conn: conn, role: RoleReceiver}
+func (ecdhEngine) receiver(ctx context.Context, conn transport.Conn, in *receiverInput, peer *helloMsg, o Config) (*Result, error) {
 	r, err := newECDHReceiver(*in, o)
 	if err != nil {
 		return nil, err
 	}
+	st := &ecdhReceiverRun{c: &stepConn{conn: conn, role: roleReceiver}, r: r, o: o}
 	if err := r.Start(peer); err != nil {
-		return nil, c.wrap("hello", err)
+		return nil, st.c.wrap("hello", err)
 	}
-	members := learnsMembers(o.Mode)
-	err = pipeline(ctx, r.BlindBatches(), o.Window,
+	if err := st.evaluate(ctx); err != nil {
+		return nil, err
+	}
+	if err := st.stream(ctx); err != nil {
+		return nil, err
+	}
+	if o.Mode == Sum {
+		if err := st.decrypt(ctx); err != nil {
+			return nil, err
+		}
+	}
+	res, err := r.Result()
+	if err != nil {
+		return nil, st.c.wrap("result", err)
+	}
+	if o.RevealToBoth {
+		if err := st.reveal(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// ecdhReceiverRun drives an ecdhReceiver over a connection, one method per
+// phase; each names its steps in errors.
+type ecdhReceiverRun struct {
+	c *stepConn
+	r *ecdhReceiver
+	o Config
+}
+
+// evaluate streams the blinded items and takes their evaluations (steps
+// blind, evaluate, unblind), at most Window batches ahead.
+func (st *ecdhReceiverRun) evaluate(ctx context.Context) error {
+	c, r := st.c, st.r
+	members := learnsMembers(st.o.Mode)
+	return pipeline(ctx, r.BlindBatches(), st.o.Window,
 		func(k int) error {
 			pb, err := r.Blind(ctx, k)
 			if err != nil {
@@ -58,93 +93,136 @@ func (ecdhEngine) receiver(ctx context.Context, conn transport.Conn, in *receive
 		},
 		func(k int) error {
 			if members {
-				var ev PointBatch
+				var ev pointBatch
 				if err := c.recv(ctx, "evaluate", &ev); err != nil {
 					return err
 				}
 				return c.check("unblind", r.Unblind(ctx, k, &ev))
 			}
-			var a Ack
+			var a ackMsg
 			if err := c.recv(ctx, "evaluate", &a); err != nil {
 				return err
 			}
 			return c.check("evaluate", r.EvaluationAck(k, &a))
 		})
-	if err != nil {
-		return nil, err
-	}
+}
+
+// stream takes the sender's stream and acknowledges each batch (step
+// stream).
+func (st *ecdhReceiverRun) stream(ctx context.Context) error {
+	c, r := st.c, st.r
 	for r.StreamPending() {
 		raw, err := c.recvRaw(ctx, "stream")
 		if err != nil {
-			return nil, err
+			return err
 		}
-		m, err := DecodeMessage(raw)
+		m, err := decodeMessage(raw)
 		if err != nil {
-			return nil, c.wrap("stream", err)
+			return c.wrap("stream", err)
 		}
 		ack, err := r.HandleStream(ctx, m)
 		if err != nil {
-			return nil, c.wrap("stream", err)
+			return c.wrap("stream", err)
 		}
 		if err := c.send(ctx, "stream", ack); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	if o.Mode == Sum {
-		req, err := r.DecryptRequest()
-		if err != nil {
-			return nil, c.wrap("decrypt", err)
-		}
-		if err := c.send(ctx, "decrypt", req); err != nil {
-			return nil, err
-		}
-		var share SumShare
-		if err := c.recv(ctx, "decrypt", &share); err != nil {
-			return nil, err
-		}
-		if err := r.Decrypt(ctx, &share); err != nil {
-			return nil, c.wrap("decrypt", err)
-		}
-	}
-	res, err := r.Result()
-	if err != nil {
-		return nil, c.wrap("result", err)
-	}
-	if o.RevealToBoth {
-		m, err := r.Reveal()
-		if err != nil {
-			return nil, c.wrap("reveal", err)
-		}
-		if err := c.send(ctx, "reveal", m); err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
+	return nil
 }
 
-func (ecdhEngine) sender(ctx context.Context, conn transport.Conn, in *senderInput, peer *Hello, o Options) (*Result, error) {
-	c := &stepConn{conn: conn, role: RoleSender}
+// decrypt (Sum) has the sender decrypt the rerandomised sum (step
+// decrypt).
+func (st *ecdhReceiverRun) decrypt(ctx context.Context) error {
+	c, r := st.c, st.r
+	req, err := r.DecryptRequest()
+	if err != nil {
+		return c.wrap("decrypt", err)
+	}
+	if err := c.send(ctx, "decrypt", req); err != nil {
+		return err
+	}
+	var share sumShare
+	if err := c.recv(ctx, "decrypt", &share); err != nil {
+		return err
+	}
+	return c.check("decrypt", r.Decrypt(ctx, &share))
+}
+
+// reveal (RevealToBoth) tells the sender the output (step reveal).
+func (st *ecdhReceiverRun) reveal(ctx context.Context) error {
+	m, err := st.r.Reveal()
+	if err != nil {
+		return st.c.wrap("reveal", err)
+	}
+	return st.c.send(ctx, "reveal", m)
+}
+
+func (ecdhEngine) sender(ctx context.Context, conn transport.Conn, in *senderInput, peer *helloMsg, o Config) (*Result, error) {
 	s, err := newECDHSender(in, o)
 	if err != nil {
 		return nil, err
 	}
+	st := &ecdhSenderRun{c: &stepConn{conn: conn, role: roleSender}, s: s, o: o}
 	if err := s.Start(peer); err != nil {
-		return nil, c.wrap("hello", err)
+		return nil, st.c.wrap("hello", err)
 	}
-	for s.EvaluationsPending() {
-		var pb PointBatch
-		if err := c.recv(ctx, "evaluate", &pb); err != nil {
+	if err := st.evaluate(ctx); err != nil {
+		return nil, err
+	}
+	if err := st.stream(ctx); err != nil {
+		return nil, err
+	}
+	if o.Mode == Sum {
+		if err := st.decrypt(ctx); err != nil {
 			return nil, err
+		}
+	}
+	if o.RevealToBoth {
+		if err := st.reveal(ctx); err != nil {
+			return nil, err
+		}
+	}
+	res, err := s.Result()
+	if err != nil {
+		return nil, st.c.wrap("result", err)
+	}
+	return res, nil
+}
+
+// ecdhSenderRun drives an ecdhSender over a connection, one method per
+// phase.
+type ecdhSenderRun struct {
+	c *stepConn
+	s *ecdhSender
+	o Config
+}
+
+// evaluate answers each batch of the receiver's blinded items (step
+// evaluate).
+func (st *ecdhSenderRun) evaluate(ctx context.Context) error {
+	c, s := st.c, st.s
+	for s.EvaluationsPending() {
+		var pb pointBatch
+		if err := c.recv(ctx, "evaluate", &pb); err != nil {
+			return err
 		}
 		out, err := s.Evaluate(ctx, &pb)
 		if err != nil {
-			return nil, c.wrap("evaluate", err)
+			return c.wrap("evaluate", err)
 		}
 		if err := c.send(ctx, "evaluate", out); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	err = pipeline(ctx, s.StreamBatches(), o.Window,
+	return nil
+}
+
+// stream sends the sender's batches, at most Window unacknowledged (step
+// stream).
+func (st *ecdhSenderRun) stream(ctx context.Context) error {
+	c, s := st.c, st.s
+	return pipeline(ctx, s.StreamBatches(), st.o.Window,
 		func(k int) error {
 			m, err := s.StreamBatch(ctx, k)
 			if err != nil {
@@ -153,75 +231,67 @@ func (ecdhEngine) sender(ctx context.Context, conn transport.Conn, in *senderInp
 			return c.send(ctx, "stream", m)
 		},
 		func(k int) error {
-			var a Ack
+			var a ackMsg
 			if err := c.recv(ctx, "stream", &a); err != nil {
 				return err
 			}
 			return c.check("stream", s.StreamAck(k, &a))
 		})
-	if err != nil {
-		return nil, err
-	}
-	if o.Mode == Sum {
-		var req SumRequest
-		if err := c.recv(ctx, "decrypt", &req); err != nil {
-			return nil, err
-		}
-		share, err := s.DecryptShare(&req)
-		if err != nil {
-			return nil, c.wrap("decrypt", err)
-		}
-		if err := c.send(ctx, "decrypt", share); err != nil {
-			return nil, err
-		}
-	}
-	if o.RevealToBoth {
-		raw, err := c.recvRaw(ctx, "reveal")
-		if err != nil {
-			return nil, err
-		}
-		m, err := DecodeMessage(raw)
-		if err == nil {
-			err = s.HandleReveal(m)
-		}
-		if err != nil {
-			return nil, c.wrap("reveal", err)
-		}
-	}
-	res, err := s.Result()
-	if err != nil {
-		return nil, c.wrap("result", err)
-	}
-	return res, nil
 }
 
-// DecodeMessage decodes any message of this package by its first byte.
-func DecodeMessage(b []byte) (Message, error) {
+// decrypt (Sum) answers the receiver's decryption request (step decrypt).
+func (st *ecdhSenderRun) decrypt(ctx context.Context) error {
+	var req sumRequest
+	if err := st.c.recv(ctx, "decrypt", &req); err != nil {
+		return err
+	}
+	share, err := st.s.DecryptShare(&req)
+	if err != nil {
+		return st.c.wrap("decrypt", err)
+	}
+	return st.c.send(ctx, "decrypt", share)
+}
+
+// reveal (RevealToBoth) takes the receiver's report (step reveal).
+func (st *ecdhSenderRun) reveal(ctx context.Context) error {
+	raw, err := st.c.recvRaw(ctx, "reveal")
+	if err != nil {
+		return err
+	}
+	m, err := decodeMessage(raw)
+	if err == nil {
+		err = st.s.HandleReveal(m)
+	}
+	return st.c.check("reveal", err)
+}
+
+// decodeMessage decodes any message of this package by its first byte.
+func decodeMessage(b []byte) (message, error) {
 	if len(b) == 0 {
 		return nil, fmt.Errorf("%w: empty message", ErrMalformed)
 	}
-	var m Message
+	var m message
 	switch b[0] {
 	case kindHello:
-		m = new(Hello)
+		m = new(helloMsg)
 	case kindPoints:
-		m = new(PointBatch)
+		m = new(pointBatch)
 	case kindTags:
-		m = new(TagBatch)
+		m = new(tagBatch)
 	case kindJoin:
-		m = new(JoinBatch)
+		m = new(joinBatch)
 	case kindSumItems:
-		m = new(SumItemBatch)
+		m = new(sumItemBatch)
 	case kindAck:
-		m = new(Ack)
+		m = new(ackMsg)
 	case kindMatches:
-		m = new(Matches)
+		m = new(matchesMsg)
 	case kindSumRequest:
-		m = new(SumRequest)
+		m = new(sumRequest)
 	case kindSumShare:
-		m = new(SumShare)
+		m = new(sumShare)
 	case kindOutcome:
-		m = new(Outcome)
+		m = new(outcomeMsg)
 	default:
 		return nil, fmt.Errorf("%w: unknown message kind %d", ErrMalformed, b[0])
 	}

@@ -2,40 +2,42 @@ package psi
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"io"
 
 	"github.com/gtank/ristretto255"
+	"github.com/veil-go/veil/internal/parallel"
 )
 
-// ECDH-PSI as local steps. RunSender and RunReceiver drive these over a
-// transport.Conn; a caller with another transport can drive them by hand in
-// the same order (see ecdh_run.go):
+// ECDH-PSI as local steps. The runners drive these over a transport.Conn
+// (ecdh_run.go), in this order:
 //
 //	receiver                                   sender
-//	NewECDHReceiver, Hello ------ Hello ------> NewECDHSender, Hello, Start
-//	Start <------------------------ Hello
+//	newECDHReceiver                            newECDHSender
+//	  (the runner has exchanged the helloMsgs)
+//	Start(peer hello)                          Start(peer hello)
 //	for k < BlindBatches():
-//	  Blind(k) ---------- PointBatch --------> Evaluate
-//	  Unblind(k) | EvaluationAck(k) <-- PointBatch | Ack
+//	  Blind(k) ---------- pointBatch --------> Evaluate
+//	  Unblind(k) | EvaluationAck(k) <-- pointBatch | ackMsg
 //	                                           (after all) for k < StreamBatches():
-//	Collect | Match | Count <-- StreamBatch(k) (TagBatch, JoinBatch, PointBatch, SumItemBatch)
-//	  ---------------- Ack ------------------> StreamAck(k)
-//	Sum: DecryptRequest --- SumRequest ------> DecryptShare
-//	     Decrypt <-------- SumShare ---------
-//	RevealToBoth: Reveal -- Matches | Outcome -> HandleReveal
+//	HandleStream <------- StreamBatch(k) ----- (tagBatch, joinBatch, pointBatch, sumItemBatch)
+//	  ---------------- ackMsg ---------------> StreamAck(k)
+//	Sum: DecryptRequest --- sumRequest ------> DecryptShare
+//	     Decrypt <-------- sumShare ---------
+//	RevealToBoth: Reveal -- matchesMsg | outcomeMsg -> HandleReveal
 //	Result                                     Result
 //
 // Every peer message is checked (sizes, counts, group elements) and a bad one
 // gives an error wrapping ErrMalformed. The state types are not safe for
-// concurrent use; their group operations run on Options.Workers goroutines.
+// concurrent use; their group operations run on Config.Workers goroutines.
 
-// ECDHReceiver is the receiver's state in ECDH-PSI.
-type ECDHReceiver struct {
-	o       Options
+// ecdhReceiver is the receiver's state in ECDH-PSI.
+type ecdhReceiver struct {
+	o       Config
 	in      receiverInput
 	b, binv *ristretto255.Scalar
-	nX      int  // sender's distinct items, from its Hello
+	nX      int  // sender's distinct items, from its helloMsg
 	started bool // Start succeeded
 	evals   int  // evaluated batches handled
 	prog    progress
@@ -59,39 +61,22 @@ type ECDHReceiver struct {
 	decrypted    bool
 }
 
-// NewECDHReceiver validates opts, merges duplicate items and draws the
-// receiver's key.
-func NewECDHReceiver(items [][]byte, opts Options) (*ECDHReceiver, error) {
-	o, err := opts.withDefaults()
+func newECDHReceiver(in receiverInput, o Config) (*ecdhReceiver, error) {
+	b, err := randomScalar(rand.Reader)
 	if err != nil {
 		return nil, err
 	}
-	if o.Protocol != ECDH {
-		return nil, fmt.Errorf("%w: ECDH receiver with protocol %s", ErrInvalidParams, o.Protocol)
-	}
-	in, err := dedup(items, o.Workers)
-	if err != nil {
-		return nil, err
-	}
-	return newECDHReceiver(in, o)
+	return &ecdhReceiver{o: o, in: in, b: b, binv: ristretto255.NewScalar().Invert(b)}, nil
 }
 
-func newECDHReceiver(in receiverInput, o Options) (*ECDHReceiver, error) {
-	b, err := randomScalar(randReader(o))
-	if err != nil {
-		return nil, err
-	}
-	return &ECDHReceiver{o: o, in: in, b: b, binv: ristretto255.NewScalar().Invert(b)}, nil
+// helloMsg is the receiver's first message.
+func (r *ecdhReceiver) helloMsg() *helloMsg {
+	return newHello(roleReceiver, len(r.in.items), r.o)
 }
 
-// Hello is the receiver's first message.
-func (r *ECDHReceiver) Hello() *Hello {
-	return newHello(RoleReceiver, len(r.in.items), r.o)
-}
-
-// Start checks the sender's Hello (ErrMismatch if it runs other options).
-func (r *ECDHReceiver) Start(peer *Hello) error {
-	if err := r.Hello().agrees(peer); err != nil {
+// Start checks the sender's helloMsg (ErrMismatch if it runs other options).
+func (r *ecdhReceiver) Start(peer *helloMsg) error {
+	if err := r.helloMsg().agrees(peer); err != nil {
 		return err
 	}
 	nY, nX := len(r.in.items), int(peer.Count)
@@ -115,16 +100,16 @@ func (r *ECDHReceiver) Start(peer *Hello) error {
 }
 
 // BlindBatches is the number of batches of the receiver's items.
-func (r *ECDHReceiver) BlindBatches() int { return batches(len(r.in.items), r.o.BatchSize) }
+func (r *ecdhReceiver) BlindBatches() int { return batches(len(r.in.items), r.o.BatchSize) }
 
 // Blind returns batch k of the receiver's blinded items H(y)^b.
-func (r *ECDHReceiver) Blind(ctx context.Context, k int) (*PointBatch, error) {
+func (r *ecdhReceiver) Blind(ctx context.Context, k int) (*pointBatch, error) {
 	if !r.started || k < 0 || k >= r.BlindBatches() {
 		return nil, fmt.Errorf("%w: blind batch %d of %d", ErrInvalidParams, k, r.BlindBatches())
 	}
 	lo, hi := batchRange(k, r.o.BatchSize, len(r.in.items))
 	pts := make([]byte, pointLen*(hi-lo))
-	err := parallel(ctx, r.o.Workers, hi-lo, func(l, h int) error {
+	err := parallel.For(ctx, hi-lo, r.o.Workers, 1, func(l, h int) error {
 		p := ristretto255.NewElement()
 		for i := l; i < h; i++ {
 			p.ScalarMult(r.b, hashToGroup(r.in.items[lo+i]))
@@ -135,12 +120,12 @@ func (r *ECDHReceiver) Blind(ctx context.Context, k int) (*PointBatch, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &PointBatch{Points: pts}, nil
+	return &pointBatch{Points: pts}, nil
 }
 
 // nextEval checks that the answer to batch k is the next one expected and
 // returns the batch's range.
-func (r *ECDHReceiver) nextEval(k int) (int, int, error) {
+func (r *ecdhReceiver) nextEval(k int) (int, int, error) {
 	if !r.started || k != r.evals || k >= r.BlindBatches() {
 		return 0, 0, fmt.Errorf("%w: answer to batch %d, expected %d of %d", ErrMalformed, k, r.evals, r.BlindBatches())
 	}
@@ -150,7 +135,7 @@ func (r *ECDHReceiver) nextEval(k int) (int, int, error) {
 
 // Unblind takes the sender's evaluations H(y)^(ab) of batch k (Intersection
 // and Join) and keeps the tags of F(y) = H(y)^a.
-func (r *ECDHReceiver) Unblind(ctx context.Context, k int, ev *PointBatch) error {
+func (r *ecdhReceiver) Unblind(ctx context.Context, k int, ev *pointBatch) error {
 	if !learnsMembers(r.o.Mode) {
 		return fmt.Errorf("%w: evaluations in %s mode", ErrMalformed, r.o.Mode)
 	}
@@ -162,7 +147,7 @@ func (r *ECDHReceiver) Unblind(ctx context.Context, k int, ev *PointBatch) error
 	if ev.Len() != n {
 		return fmt.Errorf("%w: %d evaluations for %d items", ErrMalformed, ev.Len(), n)
 	}
-	if err := parallel(ctx, r.o.Workers, n, func(l, h int) error {
+	if err := parallel.For(ctx, n, r.o.Workers, 1, func(l, h int) error {
 		var enc [pointLen]byte
 		for i := l; i < h; i++ {
 			p, err := decodePoint(ev.Points[i*pointLen : (i+1)*pointLen])
@@ -194,7 +179,7 @@ func (r *ECDHReceiver) Unblind(ctx context.Context, k int, ev *PointBatch) error
 
 // EvaluationAck takes the sender's acknowledgement of batch k (Cardinality
 // and Sum, where the evaluations come back later, shuffled).
-func (r *ECDHReceiver) EvaluationAck(k int, a *Ack) error {
+func (r *ecdhReceiver) EvaluationAck(k int, a *ackMsg) error {
 	if learnsMembers(r.o.Mode) {
 		return fmt.Errorf("%w: ack instead of evaluations in %s mode", ErrMalformed, r.o.Mode)
 	}
@@ -211,24 +196,24 @@ func (r *ECDHReceiver) EvaluationAck(k int, a *Ack) error {
 }
 
 // StreamPending says whether the receiver still expects sender batches.
-func (r *ECDHReceiver) StreamPending() bool {
+func (r *ecdhReceiver) StreamPending() bool {
 	if !learnsMembers(r.o.Mode) && r.collected < len(r.in.items) {
 		return true
 	}
 	return r.got < r.nX
 }
 
-// HandleStream takes the sender's next stream message (TagBatch, JoinBatch,
-// PointBatch or SumItemBatch as the mode and stage want) and returns the
+// HandleStream takes the sender's next stream message (tagBatch, joinBatch,
+// pointBatch or sumItemBatch as the mode and stage want) and returns the
 // acknowledgement to send back.
-func (r *ECDHReceiver) HandleStream(ctx context.Context, m Message) (*Ack, error) {
+func (r *ecdhReceiver) HandleStream(ctx context.Context, m message) (*ackMsg, error) {
 	if !r.started || r.evals != r.BlindBatches() || !r.StreamPending() {
 		return nil, fmt.Errorf("%w: unexpected %T", ErrMalformed, m)
 	}
 	var n int
 	var err error
 	switch msg := m.(type) {
-	case *TagBatch:
+	case *tagBatch:
 		switch {
 		case learnsMembers(r.o.Mode) && r.o.Mode == Intersection:
 			n, err = r.match(msg.TagLen, msg.Tags, nil)
@@ -237,19 +222,19 @@ func (r *ECDHReceiver) HandleStream(ctx context.Context, m Message) (*Ack, error
 		default:
 			err = fmt.Errorf("%w: tag batch not expected in %s mode", ErrMalformed, r.o.Mode)
 		}
-	case *JoinBatch:
+	case *joinBatch:
 		if r.o.Mode != Join {
 			err = fmt.Errorf("%w: join batch in %s mode", ErrMalformed, r.o.Mode)
 		} else {
 			n, err = r.match(msg.TagLen, msg.Tags, msg.Sealed)
 		}
-	case *PointBatch:
+	case *pointBatch:
 		if r.o.Mode != Cardinality || r.collected < len(r.in.items) {
 			err = fmt.Errorf("%w: point batch not expected now in %s mode", ErrMalformed, r.o.Mode)
 		} else {
 			n, err = r.count(ctx, msg.Points, nil)
 		}
-	case *SumItemBatch:
+	case *sumItemBatch:
 		if r.o.Mode != Sum || r.collected < len(r.in.items) {
 			err = fmt.Errorf("%w: sum batch not expected now in %s mode", ErrMalformed, r.o.Mode)
 		} else {
@@ -261,11 +246,11 @@ func (r *ECDHReceiver) HandleStream(ctx context.Context, m Message) (*Ack, error
 	if err != nil {
 		return nil, err
 	}
-	return &Ack{Count: uint32(n)}, nil
+	return &ackMsg{Count: uint32(n)}, nil
 }
 
 // match looks up the sender's tags (and opens the payloads of matches).
-func (r *ECDHReceiver) match(tl int, tags []byte, sealed [][]byte) (int, error) {
+func (r *ecdhReceiver) match(tl int, tags []byte, sealed [][]byte) (int, error) {
 	if tl != r.o.TagLen {
 		return 0, fmt.Errorf("%w: tag length %d, agreed %d", ErrMalformed, tl, r.o.TagLen)
 	}
@@ -308,7 +293,7 @@ func (r *ECDHReceiver) match(tl int, tags []byte, sealed [][]byte) (int, error) 
 }
 
 // collect keeps the shuffled tags of the evaluations of our items.
-func (r *ECDHReceiver) collect(tb *TagBatch) (int, error) {
+func (r *ecdhReceiver) collect(tb *tagBatch) (int, error) {
 	tl, n := r.o.TagLen, tb.Len()
 	if tb.TagLen != tl || n > len(r.in.items)-r.collected {
 		return 0, fmt.Errorf("%w: %d tags of %d bytes with %d expected", ErrMalformed, n, tb.TagLen, len(r.in.items)-r.collected)
@@ -322,7 +307,7 @@ func (r *ECDHReceiver) collect(tb *TagBatch) (int, error) {
 
 // count raises the sender's blinded items to b, counts those whose tag we
 // hold, and adds up their ciphertexts (Sum).
-func (r *ECDHReceiver) count(ctx context.Context, pts, ct []byte) (int, error) {
+func (r *ecdhReceiver) count(ctx context.Context, pts, ct []byte) (int, error) {
 	tl, n := r.o.TagLen, len(pts)/pointLen
 	if n > r.nX-r.got {
 		return 0, fmt.Errorf("%w: %d more items than announced", ErrMalformed, n-(r.nX-r.got))
@@ -330,7 +315,7 @@ func (r *ECDHReceiver) count(ctx context.Context, pts, ct []byte) (int, error) {
 	if len(r.tags) < n*tl {
 		r.tags = make([]byte, n*tl)
 	}
-	if err := parallel(ctx, r.o.Workers, n, func(l, h int) error {
+	if err := parallel.For(ctx, n, r.o.Workers, 1, func(l, h int) error {
 		var enc [pointLen]byte
 		for i := l; i < h; i++ {
 			p, err := decodePoint(pts[i*pointLen : (i+1)*pointLen])
@@ -369,25 +354,25 @@ func (r *ECDHReceiver) count(ctx context.Context, pts, ct []byte) (int, error) {
 
 // DecryptRequest (Sum, after the stream) rerandomises the summed ciphertext
 // and returns its first half for the sender to raise to its key.
-func (r *ECDHReceiver) DecryptRequest() (*SumRequest, error) {
+func (r *ecdhReceiver) DecryptRequest() (*sumRequest, error) {
 	if r.o.Mode != Sum || !r.started || r.StreamPending() {
 		return nil, fmt.Errorf("%w: decrypt request before the stream ended or outside Sum mode", ErrInvalidParams)
 	}
-	t, err := randomScalar(randReader(r.o))
+	t, err := randomScalar(rand.Reader)
 	if err != nil {
 		return nil, err
 	}
 	r.t = t
 	c1 := ristretto255.NewElement().ScalarBaseMult(t)
 	c1.Add(c1, r.sumC1)
-	var req SumRequest
+	var req sumRequest
 	c1.Encode(req.C1[:0])
 	return &req, nil
 }
 
 // Decrypt takes the sender's share and finds the sum: sum*G = C2 + t*Q -
-// s*(C1 + t*G), solved in [-MaxSum, MaxSum] (else ErrSumOutOfRange).
-func (r *ECDHReceiver) Decrypt(ctx context.Context, share *SumShare) error {
+// s*(C1 + t*G), solved in [-MaxSum, MaxSum] (else ErrOutOfRange).
+func (r *ecdhReceiver) Decrypt(ctx context.Context, share *sumShare) error {
 	if r.t == nil {
 		return fmt.Errorf("%w: sum share before the request", ErrMalformed)
 	}
@@ -409,7 +394,7 @@ func (r *ECDHReceiver) Decrypt(ctx context.Context, share *SumShare) error {
 
 // Result returns what the receiver learned, once the stream (and in Sum
 // mode the decryption) is done.
-func (r *ECDHReceiver) Result() (*Result, error) {
+func (r *ecdhReceiver) Result() (*Result, error) {
 	if !r.started || r.evals != r.BlindBatches() || r.StreamPending() || (r.o.Mode == Sum && !r.decrypted) {
 		return nil, fmt.Errorf("%w: result before the protocol ended", ErrInvalidParams)
 	}
@@ -434,21 +419,21 @@ func (r *ECDHReceiver) Result() (*Result, error) {
 }
 
 // Reveal (RevealToBoth) is the message that tells the sender the output:
-// Matches in Intersection and Join mode, Outcome otherwise.
-func (r *ECDHReceiver) Reveal() (Message, error) {
+// matchesMsg in Intersection and Join mode, outcomeMsg otherwise.
+func (r *ecdhReceiver) Reveal() (message, error) {
 	res, err := r.Result()
 	if err != nil {
 		return nil, err
 	}
 	if learnsMembers(r.o.Mode) {
-		return &Matches{N: uint32(r.nX), Bitmap: append([]byte{}, r.bitmap...)}, nil
+		return &matchesMsg{N: uint32(r.nX), Bitmap: append([]byte{}, r.bitmap...)}, nil
 	}
-	return &Outcome{Cardinality: uint64(res.Cardinality), Sum: res.Sum}, nil
+	return &outcomeMsg{Cardinality: uint64(res.Cardinality), Sum: res.Sum}, nil
 }
 
-// ECDHSender is the sender's state in ECDH-PSI.
-type ECDHSender struct {
-	o        Options
+// ecdhSender is the sender's state in ECDH-PSI.
+type ecdhSender struct {
+	o        Config
 	in       *senderInput
 	a        *ristretto255.Scalar
 	s        *ristretto255.Scalar // ElGamal key (Sum)
@@ -466,25 +451,8 @@ type ECDHSender struct {
 	prog     progress
 }
 
-// NewECDHSender validates opts and the sender's set, merges duplicates and
-// draws the sender's keys and shuffle.
-func NewECDHSender(set SenderSet, opts Options) (*ECDHSender, error) {
-	o, err := opts.withDefaults()
-	if err != nil {
-		return nil, err
-	}
-	if o.Protocol != ECDH {
-		return nil, fmt.Errorf("%w: ECDH sender with protocol %s", ErrInvalidParams, o.Protocol)
-	}
-	in, err := prepareSender(set, o.Mode, o.Workers)
-	if err != nil {
-		return nil, err
-	}
-	return newECDHSender(in, o)
-}
-
-func newECDHSender(in *senderInput, o Options) (*ECDHSender, error) {
-	rnd := randReader(o)
+func newECDHSender(in *senderInput, o Config) (*ecdhSender, error) {
+	rnd := rand.Reader
 	a, err := randomScalar(rnd)
 	if err != nil {
 		return nil, err
@@ -493,7 +461,7 @@ func newECDHSender(in *senderInput, o Options) (*ECDHSender, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &ECDHSender{o: o, in: in, a: a, perm: perm, sizes: map[int]int{}}
+	s := &ecdhSender{o: o, in: in, a: a, perm: perm, sizes: map[int]int{}}
 	if o.Mode == Sum {
 		if s.s, err = randomScalar(rnd); err != nil {
 			return nil, err
@@ -503,12 +471,12 @@ func newECDHSender(in *senderInput, o Options) (*ECDHSender, error) {
 	return s, nil
 }
 
-// Hello is the sender's first message.
-func (s *ECDHSender) Hello() *Hello { return newHello(RoleSender, len(s.in.items), s.o) }
+// helloMsg is the sender's first message.
+func (s *ecdhSender) helloMsg() *helloMsg { return newHello(roleSender, len(s.in.items), s.o) }
 
-// Start checks the receiver's Hello (ErrMismatch if it runs other options).
-func (s *ECDHSender) Start(peer *Hello) error {
-	if err := s.Hello().agrees(peer); err != nil {
+// Start checks the receiver's helloMsg (ErrMismatch if it runs other options).
+func (s *ecdhSender) Start(peer *helloMsg) error {
+	if err := s.helloMsg().agrees(peer); err != nil {
 		return err
 	}
 	s.nY, s.started = int(peer.Count), true
@@ -517,12 +485,12 @@ func (s *ECDHSender) Start(peer *Hello) error {
 }
 
 // EvaluationsPending says whether receiver batches are still expected.
-func (s *ECDHSender) EvaluationsPending() bool { return s.got < s.nY }
+func (s *ecdhSender) EvaluationsPending() bool { return s.got < s.nY }
 
 // Evaluate raises a batch of the receiver's blinded items to a. It returns
-// the evaluations (Intersection, Join) or an Ack (Cardinality, Sum: the
+// the evaluations (Intersection, Join) or an ackMsg (Cardinality, Sum: the
 // evaluations are kept, to be sent all shuffled together).
-func (s *ECDHSender) Evaluate(ctx context.Context, pb *PointBatch) (Message, error) {
+func (s *ecdhSender) Evaluate(ctx context.Context, pb *pointBatch) (message, error) {
 	n, tl := pb.Len(), s.o.TagLen
 	if !s.started || n > s.nY-s.got || n == 0 {
 		return nil, fmt.Errorf("%w: %d items to evaluate, %d expected", ErrMalformed, n, s.nY-s.got)
@@ -533,10 +501,10 @@ func (s *ECDHSender) Evaluate(ctx context.Context, pb *PointBatch) (Message, err
 		out = make([]byte, len(pb.Points))
 	} else {
 		// The evaluations grow with what arrives, not with the count the
-		// peer claims in its Hello.
+		// peer claims in its helloMsg.
 		s.evalTags = append(s.evalTags, make([]byte, n*tl)...)
 	}
-	err := parallel(ctx, s.o.Workers, n, func(l, h int) error {
+	err := parallel.For(ctx, n, s.o.Workers, 1, func(l, h int) error {
 		var enc [pointLen]byte
 		for i := l; i < h; i++ {
 			p, err := decodePoint(pb.Points[i*pointLen : (i+1)*pointLen])
@@ -558,14 +526,14 @@ func (s *ECDHSender) Evaluate(ctx context.Context, pb *PointBatch) (Message, err
 	s.got += n
 	s.prog.add(n)
 	if members {
-		return &PointBatch{Points: out}, nil
+		return &pointBatch{Points: out}, nil
 	}
-	return &Ack{Count: uint32(n)}, nil
+	return &ackMsg{Count: uint32(n)}, nil
 }
 
 // streamTagBatches is the number of stream batches that carry the shuffled
 // evaluations (Cardinality, Sum).
-func (s *ECDHSender) streamTagBatches() int {
+func (s *ecdhSender) streamTagBatches() int {
 	if learnsMembers(s.o.Mode) {
 		return 0
 	}
@@ -574,7 +542,7 @@ func (s *ECDHSender) streamTagBatches() int {
 
 // StreamBatches is the number of batches the sender streams once all
 // evaluations are done.
-func (s *ECDHSender) StreamBatches() int {
+func (s *ecdhSender) StreamBatches() int {
 	return s.streamTagBatches() + batches(len(s.in.items), s.o.BatchSize)
 }
 
@@ -582,7 +550,7 @@ func (s *ECDHSender) StreamBatches() int {
 // evaluations, then the sender's own items in random order, as tags
 // (Intersection), tags and sealed payloads (Join), blinded points
 // (Cardinality) or blinded points and encrypted values (Sum).
-func (s *ECDHSender) StreamBatch(ctx context.Context, k int) (Message, error) {
+func (s *ecdhSender) StreamBatch(ctx context.Context, k int) (message, error) {
 	if !s.started || s.EvaluationsPending() || k < 0 || k >= s.StreamBatches() {
 		return nil, fmt.Errorf("%w: stream batch %d of %d before the evaluations ended", ErrInvalidParams, k, s.StreamBatches())
 	}
@@ -591,7 +559,7 @@ func (s *ECDHSender) StreamBatch(ctx context.Context, k int) (Message, error) {
 	if k < nt {
 		if !s.shuffled {
 			tmp := make([]byte, tl)
-			if err := shuffle(randReader(s.o), s.nY, func(i, j int) {
+			if err := shuffle(rand.Reader, s.nY, func(i, j int) {
 				copy(tmp, s.evalTags[i*tl:(i+1)*tl])
 				copy(s.evalTags[i*tl:(i+1)*tl], s.evalTags[j*tl:(j+1)*tl])
 				copy(s.evalTags[j*tl:(j+1)*tl], tmp)
@@ -602,10 +570,10 @@ func (s *ECDHSender) StreamBatch(ctx context.Context, k int) (Message, error) {
 		}
 		lo, hi := batchRange(k, bs, s.nY)
 		s.sizes[k] = hi - lo
-		return &TagBatch{TagLen: tl, Tags: s.evalTags[lo*tl : hi*tl]}, nil
+		return &tagBatch{TagLen: tl, Tags: s.evalTags[lo*tl : hi*tl]}, nil
 	}
 	lo, hi := batchRange(k-nt, bs, len(s.in.items))
-	msg, err := senderBatch(ctx, s.in, s.perm[lo:hi], s.a, s.s, randReader(s.o), s.o)
+	msg, err := senderBatch(ctx, s.in, s.perm[lo:hi], s.a, s.s, rand.Reader, s.o)
 	if err != nil {
 		return nil, err
 	}
@@ -615,7 +583,7 @@ func (s *ECDHSender) StreamBatch(ctx context.Context, k int) (Message, error) {
 }
 
 // StreamAck takes the receiver's acknowledgement of stream batch k.
-func (s *ECDHSender) StreamAck(k int, a *Ack) error {
+func (s *ecdhSender) StreamAck(k int, a *ackMsg) error {
 	n, ok := s.sizes[k]
 	if !ok || k != s.acked {
 		return fmt.Errorf("%w: ack of stream batch %d, expected %d", ErrMalformed, k, s.acked)
@@ -632,13 +600,13 @@ func (s *ECDHSender) StreamAck(k int, a *Ack) error {
 }
 
 // streamDone says whether the whole stream was acknowledged.
-func (s *ECDHSender) streamDone() bool {
+func (s *ecdhSender) streamDone() bool {
 	return s.started && !s.EvaluationsPending() && s.acked == s.StreamBatches()
 }
 
 // DecryptShare (Sum) raises the receiver's rerandomised C1 to the ElGamal
 // key and returns it with the public key. It is answered once.
-func (s *ECDHSender) DecryptShare(req *SumRequest) (*SumShare, error) {
+func (s *ecdhSender) DecryptShare(req *sumRequest) (*sumShare, error) {
 	if s.o.Mode != Sum || !s.streamDone() || s.answered {
 		return nil, fmt.Errorf("%w: sum request not expected now", ErrMalformed)
 	}
@@ -646,23 +614,23 @@ func (s *ECDHSender) DecryptShare(req *SumRequest) (*SumShare, error) {
 	if err != nil {
 		return nil, err
 	}
-	var share SumShare
+	var share sumShare
 	ristretto255.NewElement().ScalarMult(s.s, c1).Encode(share.D[:0])
 	s.q.Encode(share.Q[:0])
 	s.answered = true
 	return &share, nil
 }
 
-// HandleReveal (RevealToBoth) takes the receiver's report: Matches in
-// Intersection and Join mode, Outcome otherwise.
-func (s *ECDHSender) HandleReveal(m Message) error {
+// HandleReveal (RevealToBoth) takes the receiver's report: matchesMsg in
+// Intersection and Join mode, outcomeMsg otherwise.
+func (s *ecdhSender) HandleReveal(m message) error {
 	if !s.o.RevealToBoth || !s.streamDone() || s.res != nil || (s.o.Mode == Sum && !s.answered) {
 		return fmt.Errorf("%w: reveal not expected now", ErrMalformed)
 	}
 	nX := len(s.in.items)
 	res := &Result{Protocol: ECDH, Mode: s.o.Mode, Learned: true}
 	switch msg := m.(type) {
-	case *Matches:
+	case *matchesMsg:
 		if !learnsMembers(s.o.Mode) || int(msg.N) != nX {
 			return fmt.Errorf("%w: bitmap of %d items in %s mode, we have %d", ErrMalformed, msg.N, s.o.Mode, nX)
 		}
@@ -677,7 +645,7 @@ func (s *ECDHSender) HandleReveal(m Message) error {
 			return fmt.Errorf("%w: %d matches for %d receiver items", ErrMalformed, res.Cardinality, s.nY)
 		}
 		res.Indices = s.in.indicesOf(matched)
-	case *Outcome:
+	case *outcomeMsg:
 		if learnsMembers(s.o.Mode) || msg.Cardinality > uint64(min(nX, s.nY)) {
 			return fmt.Errorf("%w: outcome with cardinality %d in %s mode", ErrMalformed, msg.Cardinality, s.o.Mode)
 		}
@@ -691,7 +659,7 @@ func (s *ECDHSender) HandleReveal(m Message) error {
 
 // Result returns what the sender learned: nothing (Learned false) unless
 // RevealToBoth, after HandleReveal.
-func (s *ECDHSender) Result() (*Result, error) {
+func (s *ecdhSender) Result() (*Result, error) {
 	if !s.streamDone() || (s.o.Mode == Sum && !s.answered) || (s.o.RevealToBoth && s.res == nil) {
 		return nil, fmt.Errorf("%w: result before the protocol ended", ErrInvalidParams)
 	}
@@ -704,15 +672,14 @@ func (s *ECDHSender) Result() (*Result, error) {
 // senderBatch builds the message for the sender's items idx (distinct
 // indices, already shuffled): tags (Intersection), tags and sealed payloads
 // (Join), blinded points (Cardinality), or points and encrypted values (Sum).
-func senderBatch(ctx context.Context, in *senderInput, idx []int32, a, s *ristretto255.Scalar, rnd io.Reader, o Options) (Message, error) {
+func senderBatch(ctx context.Context, in *senderInput, idx []int32, a, s *ristretto255.Scalar, rnd io.Reader, o Config) (message, error) {
 	n, tl := len(idx), o.TagLen
 	var ks []byte
 	if o.Mode == Sum {
-		// Randomness is read here, in one goroutine: TestRand need not be
-		// safe for concurrent use.
+		// Randomness is read here, in one goroutine, in a fixed order.
 		ks = make([]byte, 64*n)
 		if _, err := io.ReadFull(rnd, ks); err != nil {
-			return nil, fmt.Errorf("psi: reading randomness: %w", err)
+			return nil, fmt.Errorf("reading randomness: %w", err)
 		}
 	}
 	var tags, pts, ct []byte
@@ -727,7 +694,7 @@ func senderBatch(ctx context.Context, in *senderInput, idx []int32, a, s *ristre
 	case Sum:
 		pts, ct = make([]byte, n*pointLen), make([]byte, 2*n*pointLen)
 	}
-	err := parallel(ctx, o.Workers, n, func(l, h int) error {
+	err := parallel.For(ctx, n, o.Workers, 1, func(l, h int) error {
 		var enc [pointLen]byte
 		p := ristretto255.NewElement()
 		for i := l; i < h; i++ {
@@ -766,11 +733,11 @@ func senderBatch(ctx context.Context, in *senderInput, idx []int32, a, s *ristre
 	}
 	switch o.Mode {
 	case Intersection:
-		return &TagBatch{TagLen: tl, Tags: tags}, nil
+		return &tagBatch{TagLen: tl, Tags: tags}, nil
 	case Join:
-		return &JoinBatch{TagLen: tl, Tags: tags, Sealed: sealed}, nil
+		return &joinBatch{TagLen: tl, Tags: tags, Sealed: sealed}, nil
 	case Cardinality:
-		return &PointBatch{Points: pts}, nil
+		return &pointBatch{Points: pts}, nil
 	}
-	return &SumItemBatch{Points: pts, Cipher: ct}, nil
+	return &sumItemBatch{Points: pts, Cipher: ct}, nil
 }

@@ -11,7 +11,7 @@ import (
 
 // runBoth runs the sender in a goroutine and the receiver here, over an
 // in-memory pipe (use transport's TLS connections between machines).
-func runBoth(set psi.SenderSet, mine [][]byte, opts psi.Options) (sender, receiver *psi.Result) {
+func runBoth(set psi.SenderSet, mine [][]byte, opts psi.Config) (sender, receiver *psi.Result) {
 	ctx := context.Background()
 	cs, cr := transport.Pipe("shop", "bank", transport.Options{})
 	defer cs.Close()
@@ -48,7 +48,7 @@ func Example_intersection() {
 	bank := emails("ada@example.com", "Bob@Example.com", "carol@example.com")
 	shop := emails("dave@example.com", "bob@example.com ", "ada@example.com")
 
-	s, r := runBoth(psi.SenderSet{Items: shop}, bank, psi.Options{Mode: psi.Intersection, RevealToBoth: true})
+	s, r := runBoth(psi.SenderSet{Items: shop}, bank, psi.Config{Mode: psi.Intersection, RevealToBoth: true})
 	for _, i := range r.Indices {
 		fmt.Println("bank shares:", string(bank[i]))
 	}
@@ -63,7 +63,7 @@ func Example_cardinality() {
 	bank := psi.Items([]string{"id1", "id2", "id3", "id4"})
 	shop := psi.Items([]string{"id2", "id4", "id9"})
 
-	_, r := runBoth(psi.SenderSet{Items: shop}, bank, psi.Options{Mode: psi.Cardinality})
+	_, r := runBoth(psi.SenderSet{Items: shop}, bank, psi.Config{Mode: psi.Cardinality})
 	fmt.Println("shared customers:", r.Cardinality, "which ones:", r.Indices)
 	// Output: shared customers: 2 which ones: []
 }
@@ -74,7 +74,7 @@ func Example_join() {
 		Items:    psi.Items([]string{"id3", "id1", "id7"}),
 		Payloads: [][]byte{[]byte("gold"), []byte("silver"), []byte("bronze")},
 	}
-	_, r := runBoth(shop, bank, psi.Options{Mode: psi.Join})
+	_, r := runBoth(shop, bank, psi.Config{Mode: psi.Join})
 	for k, i := range r.Indices {
 		fmt.Printf("%s: %s\n", bank[i], r.Payloads[k])
 	}
@@ -89,7 +89,7 @@ func Example_sum() {
 		Items:  psi.Items([]string{"id3", "id1", "id7", "id1"}),
 		Values: []int64{250, 100, 9999, -30}, // id1 appears twice: its values add up
 	}
-	_, r := runBoth(shop, bank, psi.Options{Mode: psi.Sum})
+	_, r := runBoth(shop, bank, psi.Config{Mode: psi.Sum})
 	fmt.Println("shared:", r.Cardinality, "spent:", r.Sum)
 	// Output: shared: 2 spent: 320
 }

@@ -5,12 +5,10 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hkdf"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
 	"io"
-	"sync"
 
 	"github.com/gtank/ristretto255"
 	"github.com/veil-go/veil/internal/h2c"
@@ -69,21 +67,13 @@ func joinAEAD(prf []byte) (cipher.AEAD, error) {
 
 var zeroNonce [12]byte
 
-// randReader returns the options' randomness source.
-func randReader(o Options) io.Reader {
-	if o.TestRand != nil {
-		return o.TestRand
-	}
-	return rand.Reader
-}
-
 // randomScalar draws a uniform non-zero scalar.
 func randomScalar(r io.Reader) (*ristretto255.Scalar, error) {
 	var buf [64]byte
 	zero := ristretto255.NewScalar()
 	for {
 		if _, err := io.ReadFull(r, buf[:]); err != nil {
-			return nil, fmt.Errorf("psi: reading randomness: %w", err)
+			return nil, fmt.Errorf("reading randomness: %w", err)
 		}
 		s := ristretto255.NewScalar().FromUniformBytes(buf[:])
 		if s.Equal(zero) == 0 {
@@ -112,7 +102,7 @@ func shuffle(r io.Reader, n int, swap func(i, j int)) error {
 	next := func() (uint64, error) {
 		if avail == 0 {
 			if _, err := io.ReadFull(r, buf[:]); err != nil {
-				return 0, fmt.Errorf("psi: reading randomness: %w", err)
+				return 0, fmt.Errorf("reading randomness: %w", err)
 			}
 			avail = len(buf) / 8
 		}
@@ -134,44 +124,6 @@ func shuffle(r io.Reader, n int, swap func(i, j int)) error {
 			}
 		}
 		swap(i, int(v))
-	}
-	return nil
-}
-
-// parallel runs fn over [0, n) split into at most workers contiguous chunks
-// and returns the first error. All goroutines have ended when it returns.
-func parallel(ctx context.Context, workers, n int, fn func(lo, hi int) error) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if n == 0 {
-		return nil
-	}
-	if workers > n {
-		workers = n
-	}
-	if workers <= 1 {
-		return fn(0, n)
-	}
-	var wg sync.WaitGroup
-	errs := make([]error, workers)
-	chunk := (n + workers - 1) / workers
-	for w := range workers {
-		lo, hi := w*chunk, min((w+1)*chunk, n)
-		if lo >= hi {
-			break
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[w] = fn(lo, hi)
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
 	}
 	return nil
 }
@@ -251,7 +203,7 @@ func solveSum(ctx context.Context, target *ristretto255.Element, maxAbs int64) (
 			neg.Subtract(neg, giant)
 		}
 		if m*m >= maxAbs {
-			return 0, fmt.Errorf("%w: |sum| above %d", ErrSumOutOfRange, maxAbs)
+			return 0, fmt.Errorf("%w: |sum| above %d", ErrOutOfRange, maxAbs)
 		}
 	}
 }

@@ -2,14 +2,16 @@ package psi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
+	"github.com/veil-go/veil/internal/errs"
 	"github.com/veil-go/veil/internal/kkrt"
 	"github.com/veil-go/veil/transport"
 )
 
 // KKRT engine: OT-based PSI (Kolesnikov, Kumaresan, Rosulek, Trieu, CCS
-// 2016) from internal/kkrt, after the runner's Hello:
+// 2016) from internal/kkrt, after the runner's helloMsg:
 //
 //	R -> S  kkrt hello: distinct count, cuckoo bins, cuckoo hash key
 //	S -> R  kkrt hello: distinct count, code key
@@ -17,7 +19,7 @@ import (
 //	R -> S  OT extension: 512 bits per cuckoo bin (1.27 bins per item)
 //	S -> R  OPRF values: 3 per sender item, max(TagLen, lambda+log2(3nm))
 //	        bytes each, in a random order
-//	R -> S  (RevealToBoth) Matches: bitmap over the sender's stream order
+//	R -> S  (RevealToBoth) matchesMsg: bitmap over the sender's stream order
 //
 // It serves Intersection and Join (with or without RevealToBoth). In Join
 // mode each sender item also carries its payload sealed with AES-128-GCM
@@ -31,17 +33,10 @@ import (
 //
 // Each party accepts a peer set of at most kkrt.DefaultMaxPeerItems (2^24)
 // distinct items with KKRT (the sender keeps ~81 bytes per receiver item).
-//
-// Cost: per item about 1.27*512/8 + 3*TagLen bytes (~118 bytes with the
-// default TagLen 12, ~900 bits for 2^20 x 2^20), and per party a handful of
-// AES and SHA-256 calls, no public-key operation beyond 128 base OTs: tens
-// of times cheaper in CPU than ECDH. Security as the package doc's, under
-// the assumptions of OT extension (AES as a PRG, SHA-256 and fixed-key AES
-// as correlation-robust hashes) instead of DDH.
 type kkrtEngine struct{}
 
 // kkrtCheck rejects the modes KKRT cannot serve with its guarantees.
-func kkrtCheck(o Options) error {
+func kkrtCheck(o Config) error {
 	if o.Mode != Intersection && o.Mode != Join {
 		return fmt.Errorf("%w: KKRT serves Intersection and Join only (in %s mode the receiver would learn which items match); use ECDH",
 			ErrUnsupported, o.Mode)
@@ -49,31 +44,38 @@ func kkrtCheck(o Options) error {
 	return nil
 }
 
-func kkrtOptions(o Options) []kkrt.Option {
-	opts := []kkrt.Option{kkrt.WithWorkers(o.Workers), kkrt.WithMinValueBytes(min(o.TagLen, 16))}
-	if o.TestRand != nil {
-		opts = append(opts, kkrt.WithRandomness(o.TestRand))
+// kkrtConfig is the configuration of internal/kkrt for a run.
+func kkrtConfig(o Config) kkrt.Config {
+	return kkrt.Config{Workers: o.Workers, MinValueBytes: min(o.TagLen, 16)}
+}
+
+// kkrtError makes an error of internal/kkrt an error of this package's
+// step "kkrt <phase>" (for example "kkrt oprf"), without a second prefix.
+func kkrtError(c *stepConn, err error) error {
+	var se *errs.StepError
+	if errors.As(err, &se) && se.Pkg == "kkrt" {
+		return errs.Step("psi", c.role.String(), "kkrt "+se.Step, se.Peer, se.Err)
 	}
-	return opts
+	return c.wrap("kkrt", err)
 }
 
 // checkPeerCount compares the count the peer announced to KKRT with its
-// Hello's.
-func checkPeerCount(got int, peer *Hello) error {
+// helloMsg's.
+func checkPeerCount(got int, peer *helloMsg) error {
 	if uint64(got) != peer.Count {
 		return fmt.Errorf("%w: peer announced %d distinct items, its hello said %d", ErrMalformed, got, peer.Count)
 	}
 	return nil
 }
 
-func (kkrtEngine) receiver(ctx context.Context, conn transport.Conn, in *receiverInput, peer *Hello, o Options) (*Result, error) {
-	c := &stepConn{conn: conn, role: RoleReceiver}
+func (kkrtEngine) receiver(ctx context.Context, conn transport.Conn, in *receiverInput, peer *helloMsg, o Config) (*Result, error) {
+	c := &stepConn{conn: conn, role: roleReceiver}
 	if err := kkrtCheck(o); err != nil {
 		return nil, c.wrap("kkrt", err)
 	}
-	kr, err := kkrt.Receive(ctx, conn, in.items, kkrtOptions(o)...)
+	kr, err := kkrt.Receive(ctx, conn, in.items, kkrtConfig(o))
 	if err != nil {
-		return nil, c.wrap("kkrt", err)
+		return nil, kkrtError(c, err)
 	}
 	if err := checkPeerCount(kr.Stats.PeerItems, peer); err != nil {
 		return nil, c.wrap("kkrt", err)
@@ -98,7 +100,7 @@ func (kkrtEngine) receiver(ctx context.Context, conn transport.Conn, in *receive
 	}
 	kkrtProgress(o, in, peer)
 	if o.RevealToBoth {
-		m := &Matches{N: uint32(peer.Count), Bitmap: make([]byte, (peer.Count+7)/8)}
+		m := &matchesMsg{N: uint32(peer.Count), Bitmap: make([]byte, (peer.Count+7)/8)}
 		for _, p := range kr.SenderMatches {
 			m.Bitmap[p/8] |= 1 << (p % 8)
 		}
@@ -109,18 +111,18 @@ func (kkrtEngine) receiver(ctx context.Context, conn transport.Conn, in *receive
 	return res, nil
 }
 
-func (kkrtEngine) sender(ctx context.Context, conn transport.Conn, in *senderInput, peer *Hello, o Options) (*Result, error) {
-	c := &stepConn{conn: conn, role: RoleSender}
+func (kkrtEngine) sender(ctx context.Context, conn transport.Conn, in *senderInput, peer *helloMsg, o Config) (*Result, error) {
+	c := &stepConn{conn: conn, role: roleSender}
 	if err := kkrtCheck(o); err != nil {
 		return nil, c.wrap("kkrt", err)
 	}
-	opts := kkrtOptions(o)
+	kc := kkrtConfig(o)
 	if o.Mode == Join {
-		opts = append(opts, kkrt.WithPayloads(in.payloads))
+		kc.Payloads = in.payloads
 	}
-	ks, err := kkrt.Send(ctx, conn, in.items, opts...)
+	ks, err := kkrt.Send(ctx, conn, in.items, kc)
 	if err != nil {
-		return nil, c.wrap("kkrt", err)
+		return nil, kkrtError(c, err)
 	}
 	if err := checkPeerCount(ks.Stats.PeerItems, peer); err != nil {
 		return nil, c.wrap("kkrt", err)
@@ -128,7 +130,7 @@ func (kkrtEngine) sender(ctx context.Context, conn transport.Conn, in *senderInp
 	kkrtProgress(o, &in.receiverInput, peer)
 	res := &Result{}
 	if o.RevealToBoth {
-		var m Matches
+		var m matchesMsg
 		if err := c.recv(ctx, "reveal", &m); err != nil {
 			return nil, err
 		}
@@ -148,8 +150,8 @@ func (kkrtEngine) sender(ctx context.Context, conn transport.Conn, in *senderInp
 }
 
 // kkrtProgress reports the run as done: KKRT works on whole sets at once,
-// so Options.Progress is called once, at the end.
-func kkrtProgress(o Options, in *receiverInput, peer *Hello) {
+// so Config.Progress is called once, at the end.
+func kkrtProgress(o Config, in *receiverInput, peer *helloMsg) {
 	if o.Progress != nil {
 		total := len(in.items) + int(peer.Count)
 		o.Progress(total, total)

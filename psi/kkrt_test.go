@@ -37,7 +37,7 @@ func TestKKRTMatchesECDH(t *testing.T) {
 			want := reference(set, ys)
 			var got [2]pairResult
 			for k, p := range []Protocol{ECDH, KKRT} {
-				o := Options{Protocol: p, RevealToBoth: reveal, BatchSize: 64, Workers: 1 + r.IntN(3)}
+				o := Config{Protocol: p, RevealToBoth: reveal, BatchSize: 64, Workers: 1 + r.IntN(3)}
 				got[k] = runPair(t, set, ys, o, o)
 				require.NoError(t, got[k].recvErr, p.String())
 				require.NoError(t, got[k].sendErr, p.String())
@@ -65,7 +65,7 @@ func TestKKRTLargerSets(t *testing.T) {
 	r := rand.New(rand.NewPCG(63, 64))
 	for _, tc := range []struct{ onlyX, onlyY, shared int }{{20000, 3000, 7000}, {1000, 30000, 0}} {
 		set, ys := genCase(r, tc.onlyX, tc.onlyY, tc.shared, true, Intersection)
-		o := Options{Protocol: KKRT, RevealToBoth: true}
+		o := Config{Protocol: KKRT, RevealToBoth: true}
 		pr := runPair(t, set, ys, o, o)
 		require.NoError(t, pr.recvErr)
 		require.NoError(t, pr.sendErr)
@@ -84,7 +84,7 @@ func TestKKRTJoinMatchesECDH(t *testing.T) {
 		want := reference(set, ys)
 		var got [2]pairResult
 		for k, p := range []Protocol{ECDH, KKRT} {
-			o := Options{Protocol: p, Mode: Join, RevealToBoth: ci%2 == 0}
+			o := Config{Protocol: p, Mode: Join, RevealToBoth: ci%2 == 0}
 			got[k] = runPair(t, set, ys, o, o)
 			require.NoError(t, got[k].recvErr, p.String())
 			require.NoError(t, got[k].sendErr, p.String())
@@ -106,7 +106,7 @@ func TestKKRTUnsupportedModes(t *testing.T) {
 	r := rand.New(rand.NewPCG(65, 66))
 	for _, mode := range []Mode{Cardinality, Sum} {
 		set, ys := genCase(r, 5, 5, 5, false, mode)
-		o := Options{Protocol: KKRT, Mode: mode}
+		o := Config{Protocol: KKRT, Mode: mode}
 		pr := runPair(t, set, ys, o, o)
 		require.ErrorIs(t, pr.recvErr, ErrUnsupported, mode.String())
 		require.ErrorIs(t, pr.sendErr, ErrUnsupported, mode.String())
@@ -120,7 +120,7 @@ func TestKKRTOverTLSAndTagLen(t *testing.T) {
 	defer closeAll()
 	var mu sync.Mutex // both parties share o, so Progress runs on two goroutines
 	var calls, last int
-	o := Options{Protocol: KKRT, TagLen: 16, RevealToBoth: true, Progress: func(done, total int) {
+	o := Config{Protocol: KKRT, TagLen: 16, RevealToBoth: true, Progress: func(done, total int) {
 		mu.Lock()
 		defer mu.Unlock()
 		calls++
@@ -144,7 +144,7 @@ func TestKKRTPeerDropsOut(t *testing.T) {
 	cs, cr := transport.Pipe("sender", "receiver", transport.Options{})
 	closer := &closeAfter{Conn: cs, n: 4}
 	start := time.Now()
-	o := Options{Protocol: KKRT}
+	o := Config{Protocol: KKRT}
 	pr := runPairOn(t, closer, cr, set, ys, o, o)
 	require.Error(t, pr.recvErr)
 	require.ErrorIs(t, pr.recvErr, transport.ErrClosed)
@@ -183,7 +183,7 @@ func BenchmarkKKRTvsECDH(b *testing.B) {
 					}
 					n := 1 << lg
 					set, ys := benchSets(n, mode)
-					o := Options{Protocol: p, Mode: mode}
+					o := Config{Protocol: p, Mode: mode}
 					var bytes int64
 					b.ResetTimer()
 					cpu0 := cpuTime()

@@ -6,7 +6,7 @@ import (
 	"math/bits"
 )
 
-// Message kinds: the first byte of every message.
+// message kinds: the first byte of every message.
 const (
 	kindHello byte = iota + 1
 	kindPoints
@@ -20,7 +20,7 @@ const (
 	kindOutcome
 )
 
-// protocolVersion is carried in Hello; peers with another version are
+// protocolVersion is carried in helloMsg; peers with another version are
 // refused with ErrMismatch.
 const protocolVersion = 1
 
@@ -30,22 +30,33 @@ const pointLen = 32
 // sealOverhead is what AES-GCM adds to a join payload.
 const sealOverhead = 16
 
-// Role says which side a Hello comes from.
-type Role uint8
+// partyRole says which side a helloMsg comes from.
+type partyRole uint8
 
 const (
-	// RoleSender holds the payloads or values; it learns nothing unless
+	// roleSender holds the payloads or values; it learns nothing unless
 	// RevealToBoth.
-	RoleSender Role = 1
-	// RoleReceiver learns the output.
-	RoleReceiver Role = 2
+	roleSender partyRole = 1
+	// roleReceiver learns the output.
+	roleReceiver partyRole = 2
 )
 
-// Hello is the first message of each party: what it runs and how many
+// String is the role's name in errors and leakage reports.
+func (r partyRole) String() string {
+	switch r {
+	case roleSender:
+		return "sender"
+	case roleReceiver:
+		return "receiver"
+	}
+	return fmt.Sprintf("role %d", uint8(r))
+}
+
+// helloMsg is the first message of each party: what it runs and how many
 // distinct items it holds (which the peer learns).
-type Hello struct {
+type helloMsg struct {
 	Version      uint8
-	Role         Role
+	role         partyRole
 	Protocol     Protocol
 	Mode         Mode
 	RevealToBoth bool
@@ -56,14 +67,14 @@ type Hello struct {
 const helloLen = 1 + 1 + 1 + 1 + 1 + 1 + 1 + 8
 
 // MarshalBinary encodes h.
-func (h *Hello) MarshalBinary() ([]byte, error) {
+func (h *helloMsg) MarshalBinary() ([]byte, error) {
 	if h.Protocol < 0 || h.Protocol > 255 || h.Mode < 0 || h.Mode > 255 || h.TagLen < 0 || h.TagLen > 255 {
 		return nil, fmt.Errorf("%w: hello field out of range", ErrInvalidParams)
 	}
 	b := make([]byte, helloLen)
 	b[0] = kindHello
 	b[1] = h.Version
-	b[2] = byte(h.Role)
+	b[2] = byte(h.role)
 	b[3] = byte(h.Protocol)
 	b[4] = byte(h.Mode)
 	if h.RevealToBoth {
@@ -74,16 +85,16 @@ func (h *Hello) MarshalBinary() ([]byte, error) {
 	return b, nil
 }
 
-// UnmarshalBinary decodes a Hello, rejecting a wrong size, kind, role or
+// UnmarshalBinary decodes a helloMsg, rejecting a wrong size, kind, role or
 // flag, and a count above MaxItems.
-func (h *Hello) UnmarshalBinary(b []byte) error {
+func (h *helloMsg) UnmarshalBinary(b []byte) error {
 	if err := checkKind(b, kindHello, "hello"); err != nil {
 		return err
 	}
 	if len(b) != helloLen {
 		return fmt.Errorf("%w: hello is %d bytes, want %d", ErrMalformed, len(b), helloLen)
 	}
-	if b[2] != byte(RoleSender) && b[2] != byte(RoleReceiver) {
+	if b[2] != byte(roleSender) && b[2] != byte(roleReceiver) {
 		return fmt.Errorf("%w: hello: unknown role %d", ErrMalformed, b[2])
 	}
 	if b[5] > 1 {
@@ -93,24 +104,24 @@ func (h *Hello) UnmarshalBinary(b []byte) error {
 	if count > MaxItems {
 		return fmt.Errorf("%w: hello: %d items, above %d", ErrMalformed, count, MaxItems)
 	}
-	*h = Hello{Version: b[1], Role: Role(b[2]), Protocol: Protocol(b[3]), Mode: Mode(b[4]),
+	*h = helloMsg{Version: b[1], role: partyRole(b[2]), Protocol: Protocol(b[3]), Mode: Mode(b[4]),
 		RevealToBoth: b[5] == 1, TagLen: int(b[6]), Count: count}
 	return nil
 }
 
-// PointBatch carries encoded ristretto255 elements: the receiver's blinded
+// pointBatch carries encoded ristretto255 elements: the receiver's blinded
 // items, the sender's evaluations of them, or the sender's own blinded items.
 // Points is the concatenation of 32-byte encodings; whether each is a valid
 // encoding is checked when it is used.
-type PointBatch struct {
+type pointBatch struct {
 	Points []byte
 }
 
 // Len is the number of points.
-func (p *PointBatch) Len() int { return len(p.Points) / pointLen }
+func (p *pointBatch) Len() int { return len(p.Points) / pointLen }
 
 // MarshalBinary encodes p.
-func (p *PointBatch) MarshalBinary() ([]byte, error) {
+func (p *pointBatch) MarshalBinary() ([]byte, error) {
 	if len(p.Points)%pointLen != 0 || len(p.Points)/pointLen > MaxBatchSize {
 		return nil, fmt.Errorf("%w: point batch of %d bytes", ErrInvalidParams, len(p.Points))
 	}
@@ -120,8 +131,8 @@ func (p *PointBatch) MarshalBinary() ([]byte, error) {
 	return append(b, p.Points...), nil
 }
 
-// UnmarshalBinary decodes a PointBatch, checking its size against its count.
-func (p *PointBatch) UnmarshalBinary(b []byte) error {
+// UnmarshalBinary decodes a pointBatch, checking its size against its count.
+func (p *pointBatch) UnmarshalBinary(b []byte) error {
 	n, rest, err := batchHeader(b, kindPoints, "point batch")
 	if err != nil {
 		return err
@@ -133,18 +144,18 @@ func (p *PointBatch) UnmarshalBinary(b []byte) error {
 	return nil
 }
 
-// TagBatch carries truncated hashes of doubly blinded items, TagLen bytes
+// tagBatch carries truncated hashes of doubly blinded items, TagLen bytes
 // each.
-type TagBatch struct {
+type tagBatch struct {
 	TagLen int
 	Tags   []byte
 }
 
 // Len is the number of tags.
-func (t *TagBatch) Len() int { return len(t.Tags) / t.TagLen }
+func (t *tagBatch) Len() int { return len(t.Tags) / t.TagLen }
 
 // MarshalBinary encodes t.
-func (t *TagBatch) MarshalBinary() ([]byte, error) {
+func (t *tagBatch) MarshalBinary() ([]byte, error) {
 	if t.TagLen < MinTagLen || t.TagLen > MaxTagLen || len(t.Tags)%t.TagLen != 0 || len(t.Tags)/t.TagLen > MaxBatchSize {
 		return nil, fmt.Errorf("%w: tag batch of %d bytes, tag length %d", ErrInvalidParams, len(t.Tags), t.TagLen)
 	}
@@ -155,8 +166,8 @@ func (t *TagBatch) MarshalBinary() ([]byte, error) {
 	return append(b, t.Tags...), nil
 }
 
-// UnmarshalBinary decodes a TagBatch.
-func (t *TagBatch) UnmarshalBinary(b []byte) error {
+// UnmarshalBinary decodes a tagBatch.
+func (t *tagBatch) UnmarshalBinary(b []byte) error {
 	n, rest, err := batchHeader(b, kindTags, "tag batch")
 	if err != nil {
 		return err
@@ -176,16 +187,16 @@ func (t *TagBatch) UnmarshalBinary(b []byte) error {
 	return nil
 }
 
-// JoinBatch carries, per sender item, its tag and its payload sealed under a
+// joinBatch carries, per sender item, its tag and its payload sealed under a
 // key derived from the item's PRF value.
-type JoinBatch struct {
+type joinBatch struct {
 	TagLen int
 	Tags   []byte
 	Sealed [][]byte
 }
 
 // MarshalBinary encodes j.
-func (j *JoinBatch) MarshalBinary() ([]byte, error) {
+func (j *joinBatch) MarshalBinary() ([]byte, error) {
 	if j.TagLen < MinTagLen || j.TagLen > MaxTagLen || len(j.Tags) != len(j.Sealed)*j.TagLen || len(j.Sealed) > MaxBatchSize {
 		return nil, fmt.Errorf("%w: join batch of %d tag bytes, %d payloads", ErrInvalidParams, len(j.Tags), len(j.Sealed))
 	}
@@ -208,8 +219,8 @@ func (j *JoinBatch) MarshalBinary() ([]byte, error) {
 	return b, nil
 }
 
-// UnmarshalBinary decodes a JoinBatch, checking every length.
-func (j *JoinBatch) UnmarshalBinary(b []byte) error {
+// UnmarshalBinary decodes a joinBatch, checking every length.
+func (j *joinBatch) UnmarshalBinary(b []byte) error {
 	n, rest, err := batchHeader(b, kindJoin, "join batch")
 	if err != nil {
 		return err
@@ -247,19 +258,19 @@ func (j *JoinBatch) UnmarshalBinary(b []byte) error {
 	return nil
 }
 
-// SumItemBatch carries, per sender item, its blinded point and an
+// sumItemBatch carries, per sender item, its blinded point and an
 // exponential-ElGamal encryption (C1, C2) of its value under the sender's
 // key: 96 bytes per item.
-type SumItemBatch struct {
+type sumItemBatch struct {
 	Points []byte // 32 bytes per item
 	Cipher []byte // 64 bytes per item: C1 || C2
 }
 
 // Len is the number of items.
-func (s *SumItemBatch) Len() int { return len(s.Points) / pointLen }
+func (s *sumItemBatch) Len() int { return len(s.Points) / pointLen }
 
 // MarshalBinary encodes s.
-func (s *SumItemBatch) MarshalBinary() ([]byte, error) {
+func (s *sumItemBatch) MarshalBinary() ([]byte, error) {
 	n := len(s.Points) / pointLen
 	if len(s.Points)%pointLen != 0 || len(s.Cipher) != 2*pointLen*n || n > MaxBatchSize {
 		return nil, fmt.Errorf("%w: sum batch of %d+%d bytes", ErrInvalidParams, len(s.Points), len(s.Cipher))
@@ -271,8 +282,8 @@ func (s *SumItemBatch) MarshalBinary() ([]byte, error) {
 	return append(b, s.Cipher...), nil
 }
 
-// UnmarshalBinary decodes a SumItemBatch.
-func (s *SumItemBatch) UnmarshalBinary(b []byte) error {
+// UnmarshalBinary decodes a sumItemBatch.
+func (s *sumItemBatch) UnmarshalBinary(b []byte) error {
 	n, rest, err := batchHeader(b, kindSumItems, "sum batch")
 	if err != nil {
 		return err
@@ -284,20 +295,20 @@ func (s *SumItemBatch) UnmarshalBinary(b []byte) error {
 	return nil
 }
 
-// Ack acknowledges a batch: Count is the number of items it held.
-type Ack struct {
+// ackMsg acknowledges a batch: Count is the number of items it held.
+type ackMsg struct {
 	Count uint32
 }
 
 // MarshalBinary encodes a.
-func (a *Ack) MarshalBinary() ([]byte, error) {
+func (a *ackMsg) MarshalBinary() ([]byte, error) {
 	b := []byte{kindAck, 0, 0, 0, 0}
 	binary.BigEndian.PutUint32(b[1:], a.Count)
 	return b, nil
 }
 
-// UnmarshalBinary decodes an Ack.
-func (a *Ack) UnmarshalBinary(b []byte) error {
+// UnmarshalBinary decodes an ackMsg.
+func (a *ackMsg) UnmarshalBinary(b []byte) error {
 	if err := checkKind(b, kindAck, "ack"); err != nil {
 		return err
 	}
@@ -308,16 +319,16 @@ func (a *Ack) UnmarshalBinary(b []byte) error {
 	return nil
 }
 
-// Matches tells the sender (RevealToBoth, Intersection and Join mode) which
+// matchesMsg tells the sender (RevealToBoth, Intersection and Join mode) which
 // of the items it streamed matched: bit i (LSB first) of Bitmap is item i of
 // the stream.
-type Matches struct {
+type matchesMsg struct {
 	N      uint32
 	Bitmap []byte
 }
 
 // MarshalBinary encodes m.
-func (m *Matches) MarshalBinary() ([]byte, error) {
+func (m *matchesMsg) MarshalBinary() ([]byte, error) {
 	if len(m.Bitmap) != (int(m.N)+7)/8 {
 		return nil, fmt.Errorf("%w: bitmap of %d bytes for %d bits", ErrInvalidParams, len(m.Bitmap), m.N)
 	}
@@ -327,8 +338,8 @@ func (m *Matches) MarshalBinary() ([]byte, error) {
 	return append(b, m.Bitmap...), nil
 }
 
-// UnmarshalBinary decodes Matches, rejecting set bits past N.
-func (m *Matches) UnmarshalBinary(b []byte) error {
+// UnmarshalBinary decodes matchesMsg, rejecting set bits past N.
+func (m *matchesMsg) UnmarshalBinary(b []byte) error {
 	if err := checkKind(b, kindMatches, "matches"); err != nil {
 		return err
 	}
@@ -348,7 +359,7 @@ func (m *Matches) UnmarshalBinary(b []byte) error {
 }
 
 // Count is the number of set bits.
-func (m *Matches) Count() int {
+func (m *matchesMsg) Count() int {
 	c := 0
 	for _, x := range m.Bitmap {
 		c += bits.OnesCount8(x)
@@ -356,19 +367,19 @@ func (m *Matches) Count() int {
 	return c
 }
 
-// SumRequest is the receiver's rerandomised C1 of the summed ciphertext,
+// sumRequest is the receiver's rerandomised C1 of the summed ciphertext,
 // which the sender raises to its secret key.
-type SumRequest struct {
+type sumRequest struct {
 	C1 [pointLen]byte
 }
 
 // MarshalBinary encodes r.
-func (r *SumRequest) MarshalBinary() ([]byte, error) {
+func (r *sumRequest) MarshalBinary() ([]byte, error) {
 	return append([]byte{kindSumRequest}, r.C1[:]...), nil
 }
 
-// UnmarshalBinary decodes a SumRequest.
-func (r *SumRequest) UnmarshalBinary(b []byte) error {
+// UnmarshalBinary decodes a sumRequest.
+func (r *sumRequest) UnmarshalBinary(b []byte) error {
 	if err := checkKind(b, kindSumRequest, "sum request"); err != nil {
 		return err
 	}
@@ -379,19 +390,19 @@ func (r *SumRequest) UnmarshalBinary(b []byte) error {
 	return nil
 }
 
-// SumShare is the sender's answer: D = s*C1 and its public key Q = s*G.
-type SumShare struct {
+// sumShare is the sender's answer: D = s*C1 and its public key Q = s*G.
+type sumShare struct {
 	D, Q [pointLen]byte
 }
 
 // MarshalBinary encodes s.
-func (s *SumShare) MarshalBinary() ([]byte, error) {
+func (s *sumShare) MarshalBinary() ([]byte, error) {
 	b := append([]byte{kindSumShare}, s.D[:]...)
 	return append(b, s.Q[:]...), nil
 }
 
-// UnmarshalBinary decodes a SumShare.
-func (s *SumShare) UnmarshalBinary(b []byte) error {
+// UnmarshalBinary decodes a sumShare.
+func (s *sumShare) UnmarshalBinary(b []byte) error {
 	if err := checkKind(b, kindSumShare, "sum share"); err != nil {
 		return err
 	}
@@ -403,15 +414,15 @@ func (s *SumShare) UnmarshalBinary(b []byte) error {
 	return nil
 }
 
-// Outcome tells the sender (RevealToBoth, Cardinality and Sum mode) what the
+// outcomeMsg tells the sender (RevealToBoth, Cardinality and Sum mode) what the
 // receiver learned.
-type Outcome struct {
+type outcomeMsg struct {
 	Cardinality uint64
 	Sum         int64
 }
 
 // MarshalBinary encodes o.
-func (o *Outcome) MarshalBinary() ([]byte, error) {
+func (o *outcomeMsg) MarshalBinary() ([]byte, error) {
 	b := make([]byte, 17)
 	b[0] = kindOutcome
 	binary.BigEndian.PutUint64(b[1:], o.Cardinality)
@@ -419,8 +430,8 @@ func (o *Outcome) MarshalBinary() ([]byte, error) {
 	return b, nil
 }
 
-// UnmarshalBinary decodes an Outcome.
-func (o *Outcome) UnmarshalBinary(b []byte) error {
+// UnmarshalBinary decodes an outcomeMsg.
+func (o *outcomeMsg) UnmarshalBinary(b []byte) error {
 	if err := checkKind(b, kindOutcome, "outcome"); err != nil {
 		return err
 	}

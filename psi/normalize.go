@@ -30,11 +30,11 @@ func NormalizeEmail(s string) (string, error) {
 	domain = strings.TrimSuffix(domain, ".")
 	switch {
 	case !ok || strings.Contains(domain, "@"):
-		return "", fmt.Errorf("%w: email %q needs exactly one '@'", ErrInvalidItem, s)
+		return "", fmt.Errorf("psi: %w: email %q needs exactly one '@'", ErrInvalidItem, s)
 	case local == "" || domain == "":
-		return "", fmt.Errorf("%w: email %q has an empty local part or domain", ErrInvalidItem, s)
+		return "", fmt.Errorf("psi: %w: email %q has an empty local part or domain", ErrInvalidItem, s)
 	case strings.IndexFunc(s, unicode.IsSpace) >= 0:
-		return "", fmt.Errorf("%w: email %q contains white space", ErrInvalidItem, s)
+		return "", fmt.Errorf("psi: %w: email %q contains white space", ErrInvalidItem, s)
 	}
 	return local + "@" + domain, nil
 }
@@ -45,7 +45,7 @@ func NormalizeEmail(s string) (string, error) {
 // defaultCountry (the calling code, such as "1" or "44") is prefixed after
 // one national trunk "0" is dropped: NormalizePhone("020 7946 0018", "44") =
 // "+442079460018". Without a default country such a number is an error, as
-// is any other character (letters, extensions), all wrapping ErrInvalidItem.
+// is any other character (letters, extensions), all wrapping [ErrInvalidItem].
 func NormalizePhone(s, defaultCountry string) (string, error) {
 	var b strings.Builder
 	for i, r := range strings.TrimSpace(s) {
@@ -56,7 +56,7 @@ func NormalizePhone(s, defaultCountry string) (string, error) {
 			b.WriteRune(r)
 		case r == ' ' || r == '.' || r == '-' || r == '/' || r == '(' || r == ')':
 		default:
-			return "", fmt.Errorf("%w: phone %q: unexpected %q", ErrInvalidItem, s, r)
+			return "", fmt.Errorf("psi: %w: phone %q: unexpected %q", ErrInvalidItem, s, r)
 		}
 	}
 	d := b.String()
@@ -67,7 +67,7 @@ func NormalizePhone(s, defaultCountry string) (string, error) {
 		d = d[2:]
 	default:
 		if defaultCountry == "" {
-			return "", fmt.Errorf("%w: phone %q has no country code and no default was given", ErrInvalidItem, s)
+			return "", fmt.Errorf("psi: %w: phone %q has no country code and no default was given", ErrInvalidItem, s)
 		}
 		cc := strings.TrimPrefix(defaultCountry, "+")
 		if cc == "" || len(cc) > 3 || strings.Trim(cc, "0123456789") != "" || cc[0] == '0' {
@@ -76,7 +76,7 @@ func NormalizePhone(s, defaultCountry string) (string, error) {
 		d = cc + strings.TrimPrefix(d, "0")
 	}
 	if len(d) < 8 || len(d) > 15 || d[0] == '0' {
-		return "", fmt.Errorf("%w: phone %q: %d digits after normalisation (want 8..15, no leading 0)", ErrInvalidItem, s, len(d))
+		return "", fmt.Errorf("psi: %w: phone %q: %d digits after normalisation (want 8..15, no leading 0)", ErrInvalidItem, s, len(d))
 	}
 	return "+" + d, nil
 }

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"slices"
 	"testing"
+	"testing/cryptotest"
 	"time"
 
 	"github.com/gtank/ristretto255"
@@ -23,13 +24,13 @@ type pairResult struct {
 
 // runPair runs a sender and a receiver over an in-memory pipe. A party that
 // fails closes its end so that the other one fails promptly too.
-func runPair(t testing.TB, set SenderSet, items [][]byte, so, ro Options) pairResult {
+func runPair(t testing.TB, set SenderSet, items [][]byte, so, ro Config) pairResult {
 	t.Helper()
 	cs, cr := transport.Pipe("sender", "receiver", transport.Options{})
 	return runPairOn(t, cs, cr, set, items, so, ro)
 }
 
-func runPairOn(t testing.TB, cs, cr transport.Conn, set SenderSet, items [][]byte, so, ro Options) pairResult {
+func runPairOn(t testing.TB, cs, cr transport.Conn, set SenderSet, items [][]byte, so, ro Config) pairResult {
 	t.Helper()
 	timeout := 60 * time.Second
 	if _, ok := t.(*testing.B); ok {
@@ -176,7 +177,7 @@ func TestPropertyAgainstPlaintext(t *testing.T) {
 			reveal := ci%2 == 1
 			t.Run(fmt.Sprintf("%s/%s/reveal=%v", mode, tc.name, reveal), func(t *testing.T) {
 				set, ys := genCase(r, tc.onlyX, tc.onlyY, tc.shared, tc.dups, mode)
-				o := Options{Mode: mode, RevealToBoth: reveal, BatchSize: 1 + r.IntN(16), Window: 1 + r.IntN(3)}
+				o := Config{Mode: mode, RevealToBoth: reveal, BatchSize: 1 + r.IntN(16), Window: 1 + r.IntN(3)}
 				so, ro := o, o
 				so.BatchSize = 1 + r.IntN(16) // batch sizes are local
 				pr := runPair(t, set, ys, so, ro)
@@ -236,7 +237,7 @@ func TestWireBytes(t *testing.T) {
 				set.Payloads[i] = make([]byte, 10)
 			}
 		}
-		o := Options{Mode: mode, BatchSize: n}
+		o := Config{Mode: mode, BatchSize: n}
 		pr := runPair(t, set, ys, o, o)
 		require.NoError(t, pr.recvErr)
 		// Per-item payload: see the package doc.
@@ -252,10 +253,10 @@ func TestWireBytes(t *testing.T) {
 }
 
 func TestOptionsValidation(t *testing.T) {
-	bad := []Options{
+	bad := []Config{
 		{Protocol: 7}, {Mode: -1}, {Mode: 9}, {Workers: -1}, {BatchSize: -2},
 		{BatchSize: MaxBatchSize + 1}, {TagLen: 4}, {TagLen: 17}, {Window: -1},
-		{MaxSum: -1}, {MaxSum: MaxMaxSum + 1},
+		{MaxSum: -1}, {MaxSum: MaxSumLimit + 1},
 	}
 	for _, o := range bad {
 		_, err := o.withDefaults()
@@ -263,13 +264,13 @@ func TestOptionsValidation(t *testing.T) {
 		_, err = RunReceiver(context.Background(), nil, nil, o)
 		require.ErrorIs(t, err, ErrInvalidParams)
 	}
-	o, err := Options{}.withDefaults()
+	o, err := Config{}.withDefaults()
 	require.NoError(t, err)
 	require.Equal(t, DefaultBatchSize, o.BatchSize)
 	require.Equal(t, DefaultTagLen, o.TagLen)
 	require.Positive(t, o.Workers)
 
-	_, err = RunReceiver(context.Background(), nil, nil, Options{})
+	_, err = RunReceiver(context.Background(), nil, nil, Config{})
 	require.ErrorIs(t, err, ErrInvalidParams, "nil conn")
 
 	c1, c2 := transport.Pipe("a", "b", transport.Options{})
@@ -291,7 +292,7 @@ func TestOptionsValidation(t *testing.T) {
 		{SenderSet{Items: Items([]string{"a", "a"}), Payloads: [][]byte{{1}, {2}}}, Join, ErrDuplicate},
 	}
 	for i, in := range inputs {
-		_, err := RunSender(ctx, c1, in.set, Options{Mode: in.mode})
+		_, err := RunSender(ctx, c1, in.set, Config{Mode: in.mode})
 		require.ErrorIs(t, err, in.want, "input %d", i)
 	}
 	// KKRT's unsupported modes: see TestKKRTUnsupportedModes.
@@ -300,10 +301,10 @@ func TestOptionsValidation(t *testing.T) {
 func TestMismatchedOptions(t *testing.T) {
 	set := SenderSet{Items: Items([]string{"a", "b"})}
 	ys := Items([]string{"b", "c"})
-	for _, tc := range []struct{ so, ro Options }{
-		{Options{Mode: Intersection}, Options{Mode: Cardinality}},
-		{Options{RevealToBoth: true}, Options{}},
-		{Options{TagLen: 16}, Options{TagLen: 12}},
+	for _, tc := range []struct{ so, ro Config }{
+		{Config{Mode: Intersection}, Config{Mode: Cardinality}},
+		{Config{RevealToBoth: true}, Config{}},
+		{Config{TagLen: 16}, Config{TagLen: 12}},
 	} {
 		pr := runPair(t, set, ys, tc.so, tc.ro)
 		require.ErrorIs(t, pr.recvErr, ErrMismatch)
@@ -313,10 +314,10 @@ func TestMismatchedOptions(t *testing.T) {
 	c1, c2 := transport.Pipe("r1", "r2", transport.Options{})
 	errs := make(chan error, 1)
 	go func() {
-		_, err := RunReceiver(context.Background(), c1, ys, Options{})
+		_, err := RunReceiver(context.Background(), c1, ys, Config{})
 		errs <- err
 	}()
-	_, err := RunReceiver(context.Background(), c2, ys, Options{})
+	_, err := RunReceiver(context.Background(), c2, ys, Config{})
 	require.ErrorIs(t, err, ErrMismatch)
 	require.ErrorIs(t, <-errs, ErrMismatch)
 }
@@ -350,7 +351,7 @@ func TestTruncatedMessages(t *testing.T) {
 	}
 	for _, mode := range []Mode{Intersection, Cardinality, Join, Sum} {
 		set, ys := genCase(r, 3, 3, 3, false, mode)
-		o := Options{Mode: mode, RevealToBoth: true, BatchSize: 4}
+		o := Config{Mode: mode, RevealToBoth: true, BatchSize: 4}
 		// Count the messages of each side in a clean run.
 		clean := runPair(t, set, ys, o, o)
 		require.NoError(t, clean.recvErr)
@@ -384,14 +385,14 @@ func TestInvalidPointRejected(t *testing.T) {
 	ctx := context.Background()
 	errc := make(chan error, 1)
 	go func() {
-		_, err := RunSender(ctx, cs, SenderSet{Items: Items([]string{"a"})}, Options{})
+		_, err := RunSender(ctx, cs, SenderSet{Items: Items([]string{"a"})}, Config{})
 		cs.Close()
 		errc <- err
 	}()
-	hello, _ := (&Hello{Version: protocolVersion, Role: RoleReceiver, TagLen: DefaultTagLen, Count: 1}).MarshalBinary()
+	hello, _ := (&helloMsg{Version: protocolVersion, role: roleReceiver, TagLen: DefaultTagLen, Count: 1}).MarshalBinary()
 	require.NoError(t, cr.Send(ctx, hello))
 	bad := bytes.Repeat([]byte{0xff}, 32)
-	msg, _ := (&PointBatch{Points: bad}).MarshalBinary()
+	msg, _ := (&pointBatch{Points: bad}).MarshalBinary()
 	require.NoError(t, cr.Send(ctx, msg))
 	err := <-errc
 	require.ErrorIs(t, err, ErrMalformed)
@@ -405,9 +406,9 @@ func TestContextCancel(t *testing.T) {
 	defer cr.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	// No sender: the receiver waits for its Hello and must give up.
+	// No sender: the receiver waits for its helloMsg and must give up.
 	start := time.Now()
-	_, err := RunReceiver(ctx, cr, Items([]string{"a"}), Options{})
+	_, err := RunReceiver(ctx, cr, Items([]string{"a"}), Config{})
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	require.Less(t, time.Since(start), 5*time.Second)
 }
@@ -416,12 +417,12 @@ func TestProgress(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	set, ys := genCase(r, 10, 20, 5, false, Intersection)
 	var sdone, stotal, rdone, rtotal, calls int
-	so := Options{BatchSize: 4, Progress: func(d, tot int) {
+	so := Config{BatchSize: 4, Progress: func(d, tot int) {
 		require.GreaterOrEqual(t, d, sdone)
 		sdone, stotal = d, tot
 		calls++
 	}}
-	ro := Options{BatchSize: 4, Progress: func(d, tot int) {
+	ro := Config{BatchSize: 4, Progress: func(d, tot int) {
 		require.GreaterOrEqual(t, d, rdone)
 		rdone, rtotal = d, tot
 	}}
@@ -434,33 +435,57 @@ func TestProgress(t *testing.T) {
 	require.Greater(t, calls, 5)
 }
 
-func TestTestRandDeterministic(t *testing.T) {
-	// With a fixed TestRand on both sides, two runs send identical bytes.
+func TestDeterministicUnderGlobalRandom(t *testing.T) {
+	// With crypto/rand made deterministic, two runs with the same seed send
+	// identical bytes and a run with another seed does not. The sender draws
+	// its keys before its second Recv and the receiver draws after its first
+	// Recv returns; the gate makes the receiver wait for the sender, so the
+	// draws come in a fixed order.
 	set := SenderSet{Items: Items([]string{"a", "b", "c"})}
 	ys := Items([]string{"c", "d"})
-	var first []byte
-	for range 2 {
+	runSeed := func(seed uint64) []byte {
+		cryptotest.SetGlobalRandom(t, seed)
 		cs, cr := transport.Pipe("sender", "receiver", transport.Options{})
-		rec := &recordConn{Conn: cr}
-		so := Options{TestRand: rand.NewChaCha8([32]byte{1})}
-		ro := Options{TestRand: rand.NewChaCha8([32]byte{2})}
-		pr := runPairOn(t, cs, rec, set, ys, so, ro)
+		drawn := make(chan struct{})
+		rec := &recordConn{Conn: cr, gate: drawn}
+		pr := runPairOn(t, &signalConn{Conn: cs, signal: drawn}, rec, set, ys, Config{}, Config{})
 		require.NoError(t, pr.recvErr)
-		if first == nil {
-			first = rec.buf
-		} else {
-			require.Equal(t, first, rec.buf)
-		}
+		require.NoError(t, pr.sendErr)
+		return rec.buf
 	}
+	first := runSeed(1)
+	require.Equal(t, first, runSeed(1))
+	require.NotEqual(t, first, runSeed(2))
 }
 
+// signalConn closes signal when its second Recv begins.
+type signalConn struct {
+	transport.Conn
+	n      int
+	signal chan struct{}
+}
+
+func (c *signalConn) Recv(ctx context.Context) ([]byte, error) {
+	if c.n++; c.n == 2 {
+		close(c.signal)
+	}
+	return c.Conn.Recv(ctx)
+}
+
+// recordConn records what it receives; if gate is set, its first Recv
+// returns only once gate is closed.
 type recordConn struct {
 	transport.Conn
-	buf []byte
+	buf  []byte
+	gate chan struct{}
 }
 
 func (c *recordConn) Recv(ctx context.Context) ([]byte, error) {
 	b, err := c.Conn.Recv(ctx)
+	if c.gate != nil {
+		<-c.gate
+		c.gate = nil
+	}
 	c.buf = append(c.buf, b...)
 	return b, err
 }
@@ -475,20 +500,20 @@ func TestSolveSum(t *testing.T) {
 		require.Equal(t, v, got)
 	}
 	_, err := solveSum(ctx, hashFreeMult(5000), 4999)
-	require.ErrorIs(t, err, ErrSumOutOfRange)
+	require.ErrorIs(t, err, ErrOutOfRange)
 	_, err = solveSum(ctx, hashFreeMult(-70000), 65536)
-	require.ErrorIs(t, err, ErrSumOutOfRange)
+	require.ErrorIs(t, err, ErrOutOfRange)
 	// An element that is no small multiple of G.
 	_, err = solveSum(ctx, hashToGroup([]byte("x")), 1<<16)
-	require.ErrorIs(t, err, ErrSumOutOfRange)
+	require.ErrorIs(t, err, ErrOutOfRange)
 }
 
 func TestSumOutOfRange(t *testing.T) {
 	set := SenderSet{Items: Items([]string{"a", "b"}), Values: []int64{600, 500}}
 	ys := Items([]string{"a", "b"})
-	pr := runPair(t, set, ys, Options{Mode: Sum}, Options{Mode: Sum, MaxSum: 1000})
-	require.ErrorIs(t, pr.recvErr, ErrSumOutOfRange)
-	pr = runPair(t, set, ys, Options{Mode: Sum}, Options{Mode: Sum, MaxSum: 1100})
+	pr := runPair(t, set, ys, Config{Mode: Sum}, Config{Mode: Sum, MaxSum: 1000})
+	require.ErrorIs(t, pr.recvErr, ErrOutOfRange)
+	pr = runPair(t, set, ys, Config{Mode: Sum}, Config{Mode: Sum, MaxSum: 1100})
 	require.NoError(t, pr.recvErr)
 	require.EqualValues(t, 1100, pr.recv.Sum)
 }
@@ -521,25 +546,25 @@ func hashFreeMult(v int64) *ristretto255.Element {
 // costs no memory in proportion to its claim, and gives a prompt error.
 func TestHugeClaimedCount(t *testing.T) {
 	for _, mode := range []Mode{Intersection, Cardinality} {
-		for _, role := range []Role{RoleSender, RoleReceiver} {
+		for _, role := range []partyRole{roleSender, roleReceiver} {
 			mine, theirs := transport.Pipe("me", "liar", transport.Options{})
 			ctx := context.Background()
 			errc := make(chan error, 1)
-			o := Options{Mode: mode, RevealToBoth: true}
+			o := Config{Mode: mode, RevealToBoth: true}
 			go func() {
 				var err error
-				if role == RoleSender {
+				if role == roleSender {
 					_, err = RunSender(ctx, mine, SenderSet{Items: Items([]string{"a"})}, o)
 				} else {
 					_, err = RunReceiver(ctx, mine, Items([]string{"a"}), o)
 				}
 				errc <- err
 			}()
-			peerRole := RoleReceiver
-			if role == RoleReceiver {
-				peerRole = RoleSender
+			peerRole := roleReceiver
+			if role == roleReceiver {
+				peerRole = roleSender
 			}
-			h := newHello(peerRole, 0, Options{Mode: mode, RevealToBoth: true, TagLen: DefaultTagLen})
+			h := newHello(peerRole, 0, Config{Mode: mode, RevealToBoth: true, TagLen: DefaultTagLen})
 			h.Count = MaxItems
 			b, err := h.MarshalBinary()
 			require.NoError(t, err)

@@ -38,7 +38,7 @@ func TestOverTLS(t *testing.T) {
 			set, ys := genCase(r, 40, 30, 25, true, mode)
 			cs, cr, closeAll := tlsPair(t)
 			defer closeAll()
-			o := Options{Mode: mode, RevealToBoth: true, BatchSize: 16}
+			o := Config{Mode: mode, RevealToBoth: true, BatchSize: 16}
 			pr := runPairOn(t, cs, cr, set, ys, o, o)
 			require.NoError(t, pr.recvErr)
 			require.NoError(t, pr.sendErr)
@@ -79,7 +79,7 @@ func TestPeerDropsMidProtocol(t *testing.T) {
 		return b
 	}}
 	start := time.Now()
-	pr := runPairOn(t, dropper, cr, set, ys, Options{BatchSize: 8}, Options{BatchSize: 8})
+	pr := runPairOn(t, dropper, cr, set, ys, Config{BatchSize: 8}, Config{BatchSize: 8})
 	require.Error(t, pr.recvErr)
 	require.ErrorIs(t, pr.recvErr, transport.ErrClosed)
 	require.Contains(t, pr.recvErr.Error(), fmt.Sprintf("peer %q", transport.PartyName(0)))

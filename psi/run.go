@@ -5,19 +5,23 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sync"
+	"time"
 
+	"github.com/veil-go/veil/internal/errs"
+	"github.com/veil-go/veil/report"
 	"github.com/veil-go/veil/transport"
 )
 
 // engine is one PSI protocol. The runner validates the inputs, removes
-// duplicates and exchanges Hello; an engine runs the rest over conn. To add
+// duplicates and exchanges helloMsg; an engine runs the rest over conn. To add
 // a protocol, implement engine in its own file and return it from engineFor.
 type engine interface {
-	// sender runs the sender's side; peer is the receiver's Hello, which
+	// sender runs the sender's side; peer is the receiver's helloMsg, which
 	// agrees with o.
-	sender(ctx context.Context, conn transport.Conn, in *senderInput, peer *Hello, o Options) (*Result, error)
-	// receiver runs the receiver's side; peer is the sender's Hello.
-	receiver(ctx context.Context, conn transport.Conn, in *receiverInput, peer *Hello, o Options) (*Result, error)
+	sender(ctx context.Context, conn transport.Conn, in *senderInput, peer *helloMsg, o Config) (*Result, error)
+	// receiver runs the receiver's side; peer is the sender's helloMsg.
+	receiver(ctx context.Context, conn transport.Conn, in *receiverInput, peer *helloMsg, o Config) (*Result, error)
 }
 
 // engineFor returns the engine of a protocol.
@@ -28,7 +32,7 @@ func engineFor(p Protocol) (engine, error) {
 	case KKRT:
 		return kkrtEngine{}, nil
 	}
-	return nil, fmt.Errorf("%w: unknown protocol %d", ErrInvalidParams, int(p))
+	return nil, fmt.Errorf("psi: %w: unknown protocol %d", ErrInvalidParams, int(p))
 }
 
 // receiverInput is the receiver's set without duplicates.
@@ -52,13 +56,13 @@ func prepareSender(set SenderSet, mode Mode, workers int) (*senderInput, error) 
 	n := len(set.Items)
 	switch {
 	case mode == Join && len(set.Payloads) != n:
-		return nil, fmt.Errorf("%w: join needs one payload per item (%d payloads, %d items)", ErrInvalidParams, len(set.Payloads), n)
+		return nil, fmt.Errorf("psi: %w: join needs one payload per item (%d payloads, %d items)", ErrInvalidParams, len(set.Payloads), n)
 	case mode != Join && set.Payloads != nil:
-		return nil, fmt.Errorf("%w: payloads given in %s mode", ErrInvalidParams, mode)
+		return nil, fmt.Errorf("psi: %w: payloads given in %s mode", ErrInvalidParams, mode)
 	case mode == Sum && len(set.Values) != n:
-		return nil, fmt.Errorf("%w: sum needs one value per item (%d values, %d items)", ErrInvalidParams, len(set.Values), n)
+		return nil, fmt.Errorf("psi: %w: sum needs one value per item (%d values, %d items)", ErrInvalidParams, len(set.Values), n)
 	case mode != Sum && set.Values != nil:
-		return nil, fmt.Errorf("%w: values given in %s mode", ErrInvalidParams, mode)
+		return nil, fmt.Errorf("psi: %w: values given in %s mode", ErrInvalidParams, mode)
 	}
 	ri, err := dedup(set.Items, workers)
 	if err != nil {
@@ -71,25 +75,25 @@ func prepareSender(set SenderSet, mode Mode, workers int) (*senderInput, error) 
 		have := make([]bool, len(ri.items))
 		for i, p := range set.Payloads {
 			if len(p) > MaxPayload {
-				return nil, fmt.Errorf("%w: payload %d is %d bytes, above %d", ErrInvalidParams, i, len(p), MaxPayload)
+				return nil, fmt.Errorf("psi: %w: payload %d is %d bytes, above %d", ErrInvalidParams, i, len(p), MaxPayload)
 			}
 			d := ri.distinctOf(i)
 			if !have[d] {
 				in.payloads[d], have[d] = p, true
 			} else if !bytes.Equal(in.payloads[d], p) {
-				return nil, fmt.Errorf("%w: item %d repeats an earlier item with another payload", ErrDuplicate, i)
+				return nil, fmt.Errorf("psi: %w: item %d repeats an earlier item with another payload", ErrDuplicate, i)
 			}
 		}
 	case Sum:
 		in.values = make([]int64, len(ri.items))
 		for i, v := range set.Values {
 			if v < -MaxValue || v > MaxValue {
-				return nil, fmt.Errorf("%w: value %d of item %d outside [-2^40, 2^40]", ErrInvalidParams, v, i)
+				return nil, fmt.Errorf("psi: %w: value %d of item %d outside [-2^40, 2^40]", ErrInvalidParams, v, i)
 			}
 			d := ri.distinctOf(i)
 			s := in.values[d] + v
 			if s < -math.MaxInt64/2 || s > math.MaxInt64/2 {
-				return nil, fmt.Errorf("%w: values of the copies of item %d add up beyond 2^62", ErrInvalidParams, i)
+				return nil, fmt.Errorf("psi: %w: values of the copies of item %d add up beyond 2^62", ErrInvalidParams, i)
 			}
 			in.values[d] = s
 		}
@@ -99,11 +103,11 @@ func prepareSender(set SenderSet, mode Mode, workers int) (*senderInput, error) 
 
 // RunSender runs the sender's side of a PSI over conn. The sender holds set
 // (with payloads in Join mode, values in Sum mode) and learns nothing unless
-// opts.RevealToBoth. Both parties must pass equal Protocol, Mode,
+// cfg.RevealToBoth. Both parties must pass equal Protocol, Mode,
 // RevealToBoth and TagLen. Duplicates in set.Items are merged first (see the
 // package doc).
-func RunSender(ctx context.Context, conn transport.Conn, set SenderSet, opts Options) (*Result, error) {
-	o, err := opts.withDefaults()
+func RunSender(ctx context.Context, conn transport.Conn, set SenderSet, cfg Config) (*Result, error) {
+	o, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +115,7 @@ func RunSender(ctx context.Context, conn transport.Conn, set SenderSet, opts Opt
 	if err != nil {
 		return nil, err
 	}
-	return run(ctx, conn, RoleSender, len(in.items), o, func(e engine, peer *Hello) (*Result, error) {
+	return run(ctx, conn, roleSender, len(in.items), o, func(e engine, peer *helloMsg) (*Result, error) {
 		return e.sender(ctx, conn, in, peer, o)
 	})
 }
@@ -119,8 +123,8 @@ func RunSender(ctx context.Context, conn transport.Conn, set SenderSet, opts Opt
 // RunReceiver runs the receiver's side of a PSI over conn and returns what
 // the mode reveals to it. Duplicates in items are merged first; Indices then
 // lists every copy of a shared item.
-func RunReceiver(ctx context.Context, conn transport.Conn, items [][]byte, opts Options) (*Result, error) {
-	o, err := opts.withDefaults()
+func RunReceiver(ctx context.Context, conn transport.Conn, items [][]byte, cfg Config) (*Result, error) {
+	o, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
@@ -128,28 +132,64 @@ func RunReceiver(ctx context.Context, conn transport.Conn, items [][]byte, opts 
 	if err != nil {
 		return nil, err
 	}
-	return run(ctx, conn, RoleReceiver, len(in.items), o, func(e engine, peer *Hello) (*Result, error) {
+	return run(ctx, conn, roleReceiver, len(in.items), o, func(e engine, peer *helloMsg) (*Result, error) {
 		return e.receiver(ctx, conn, &in, peer, o)
 	})
 }
 
-// run exchanges Hello, checks that the peer agrees, and hands over to the
-// protocol's engine.
-func run(ctx context.Context, conn transport.Conn, role Role, count int, o Options, body func(engine, *Hello) (*Result, error)) (*Result, error) {
+// RunInProcess runs both roles in this process over an in-memory
+// connection (for tests, demos and a first program): the sender with set,
+// the receiver with items, both with cfg. It returns both results, or the
+// error of the party that failed first (the other party's is then a
+// consequence of it).
+func RunInProcess(ctx context.Context, set SenderSet, items [][]byte, cfg Config) (receiver, sender *Result, err error) {
+	cs, cr := transport.Pipe("sender", "receiver", transport.Options{})
+	defer cs.Close()
+	defer cr.Close()
+	var (
+		wg    sync.WaitGroup
+		once  sync.Once
+		first error
+	)
+	fail := func(err error, conn transport.Conn) {
+		once.Do(func() { first = err })
+		conn.Close() // the peer's run ends instead of waiting
+	}
+	wg.Go(func() {
+		var err error
+		if sender, err = RunSender(ctx, cs, set, cfg); err != nil {
+			fail(err, cs)
+		}
+	})
+	var errR error
+	if receiver, errR = RunReceiver(ctx, cr, items, cfg); errR != nil {
+		fail(errR, cr)
+	}
+	wg.Wait()
+	if first != nil {
+		return nil, nil, first
+	}
+	return receiver, sender, nil
+}
+
+// run exchanges hellos, checks that the peer agrees, hands over to the
+// protocol's engine and completes the result with its cost and leakage.
+func run(ctx context.Context, conn transport.Conn, role partyRole, count int, o Config, body func(engine, *helloMsg) (*Result, error)) (*Result, error) {
 	if conn == nil {
-		return nil, fmt.Errorf("%w: nil connection", ErrInvalidParams)
+		return nil, fmt.Errorf("psi: %w: nil connection", ErrInvalidParams)
 	}
 	e, err := engineFor(o.Protocol)
 	if err != nil {
 		return nil, err
 	}
+	t0 := time.Now()
 	start := conn.Stats()
 	c := &stepConn{conn: conn, role: role}
 	mine := newHello(role, count, o)
 	if err := c.send(ctx, "hello", mine); err != nil {
 		return nil, err
 	}
-	var theirs Hello
+	var theirs helloMsg
 	if err := c.recv(ctx, "hello", &theirs); err != nil {
 		return nil, err
 	}
@@ -162,22 +202,73 @@ func run(ctx context.Context, conn transport.Conn, role Role, count int, o Optio
 	}
 	res.Protocol, res.Mode = o.Protocol, o.Mode
 	end := conn.Stats()
-	res.Stats = transport.Stats{
+	res.Stats = report.Stats{Stats: transport.Stats{
 		BytesSent:        end.BytesSent - start.BytesSent,
 		BytesReceived:    end.BytesReceived - start.BytesReceived,
 		MessagesSent:     end.MessagesSent - start.MessagesSent,
 		MessagesReceived: end.MessagesReceived - start.MessagesReceived,
+	}, Duration: time.Since(t0)}
+	nR, nS := count, int(theirs.Count)
+	if role == roleSender {
+		nR, nS = nS, nR
 	}
+	res.Leakage = leakage(o, nR, nS, res)
 	return res, nil
 }
 
-// agrees checks a peer's Hello against ours.
-func (h *Hello) agrees(p *Hello) error {
+// leakage states what each party learns in a run with nR distinct
+// receiver items and nS distinct sender items, as the package doc's
+// security model says; res is one party's result (its Cardinality is known
+// when res.Learned, or to the receiver always).
+func leakage(o Config, nR, nS int, res *Result) report.Leakage {
+	card := int64(0)
+	if res.Learned {
+		card = int64(res.Cardinality)
+	}
+	l := report.Leakage{
+		{To: "receiver", What: report.InputSize, About: "sender", Count: int64(nS), Note: "the sender's number of distinct items"},
+		{To: "sender", What: report.InputSize, About: "receiver", Count: int64(nR), Note: "the receiver's number of distinct items"},
+		{To: "all", What: report.Parameters, Note: fmt.Sprintf("protocol %s, mode %s, reveal to both %v, tag length %d", o.Protocol, o.Mode, o.RevealToBoth, o.TagLen)},
+	}
+	learners := []string{"receiver"}
+	if o.RevealToBoth {
+		learners = append(learners, "sender")
+	}
+	for _, to := range learners {
+		other := "sender"
+		if to == "sender" {
+			other = "receiver"
+		}
+		switch o.Mode {
+		case Intersection, Join:
+			l = append(l, report.Disclosure{To: to, What: report.Membership, About: other, Count: card,
+				Note: "which of its items the " + other + " also holds"})
+		case Cardinality:
+			l = append(l, report.Disclosure{To: to, What: report.Cardinality, Count: card,
+				Note: "the number of distinct shared items"})
+		case Sum:
+			l = append(l, report.Disclosure{To: to, What: report.Cardinality, Count: card,
+				Note: "the number of distinct shared items"},
+				report.Disclosure{To: to, What: report.Output, About: "sender", Count: 1,
+					Note: "the sum of the sender's values over the shared items"})
+		}
+	}
+	if o.Mode == Join {
+		l = append(l, report.Disclosure{To: "receiver", What: report.Payloads, About: "sender", Count: card,
+			Note: "the sender's payload of each shared item"},
+			report.Disclosure{To: "receiver", What: report.Payloads, About: "sender", Count: int64(nS),
+				Note: "the length of every sender payload"})
+	}
+	return l
+}
+
+// agrees checks a peer's helloMsg against ours.
+func (h *helloMsg) agrees(p *helloMsg) error {
 	switch {
 	case p.Version != h.Version:
 		return fmt.Errorf("%w: peer speaks version %d, we speak %d", ErrMismatch, p.Version, h.Version)
-	case p.Role == h.Role:
-		return fmt.Errorf("%w: both parties run as role %d", ErrMismatch, h.Role)
+	case p.role == h.role:
+		return fmt.Errorf("%w: both parties run as role %d", ErrMismatch, h.role)
 	case p.Protocol != h.Protocol:
 		return fmt.Errorf("%w: peer runs protocol %s, we run %s", ErrMismatch, p.Protocol, h.Protocol)
 	case p.Mode != h.Mode:
@@ -190,16 +281,16 @@ func (h *Hello) agrees(p *Hello) error {
 	return nil
 }
 
-// Message is what every message type of the protocols implements; see
-// DecodeMessage.
-type Message interface {
+// message is what every message type of the protocols implements; see
+// decodeMessage.
+type message interface {
 	MarshalBinary() ([]byte, error)
 	UnmarshalBinary([]byte) error
 }
 
-// newHello is a party's Hello for its options.
-func newHello(role Role, count int, o Options) *Hello {
-	return &Hello{Version: protocolVersion, Role: role, Protocol: o.Protocol, Mode: o.Mode,
+// newHello is a party's helloMsg for its options.
+func newHello(role partyRole, count int, o Config) *helloMsg {
+	return &helloMsg{Version: protocolVersion, role: role, Protocol: o.Protocol, Mode: o.Mode,
 		RevealToBoth: o.RevealToBoth, TagLen: o.TagLen, Count: uint64(count)}
 }
 
@@ -207,15 +298,13 @@ func newHello(role Role, count int, o Options) *Hello {
 // peer in its errors.
 type stepConn struct {
 	conn transport.Conn
-	role Role
+	role partyRole
 }
 
+// wrap makes err the error of step: `psi receiver, step hello, peer
+// "shop": cause`, unless it already names a step.
 func (c *stepConn) wrap(step string, err error) error {
-	who := "sender"
-	if c.role == RoleReceiver {
-		who = "receiver"
-	}
-	return fmt.Errorf("psi %s, step %s, peer %q: %w", who, step, c.conn.Peer(), err)
+	return errs.Step("psi", c.role.String(), step, c.conn.Peer(), err)
 }
 
 // check wraps a local step's error, if any.
@@ -226,7 +315,7 @@ func (c *stepConn) check(step string, err error) error {
 	return nil
 }
 
-func (c *stepConn) send(ctx context.Context, step string, m Message) error {
+func (c *stepConn) send(ctx context.Context, step string, m message) error {
 	b, err := m.MarshalBinary()
 	if err != nil {
 		return c.wrap(step, err)
@@ -237,7 +326,7 @@ func (c *stepConn) send(ctx context.Context, step string, m Message) error {
 	return nil
 }
 
-func (c *stepConn) recv(ctx context.Context, step string, m Message) error {
+func (c *stepConn) recv(ctx context.Context, step string, m message) error {
 	b, err := c.conn.Recv(ctx)
 	if err != nil {
 		return c.wrap(step, err)

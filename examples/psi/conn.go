@@ -163,10 +163,10 @@ func runRole(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	start := time.Now()
 	var res *psi.Result
 	if c.role == "a" {
-		res, err = psi.RunReceiver(ctx, conn, psi.Items(a.ids), opts(c))
+		res, err = psi.RunReceiver(ctx, conn, psi.Items(a.ids), opts(c, progressFor(c, stderr, "A")))
 		o.recv = res
 	} else {
-		res, err = psi.RunSender(ctx, conn, set, opts(c))
+		res, err = psi.RunSender(ctx, conn, set, opts(c, progressFor(c, stderr, "B")))
 		o.send = res
 	}
 	if err != nil {

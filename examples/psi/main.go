@@ -30,6 +30,10 @@
 //
 // IDs are compared after trimming white space and collapsing inner runs of
 // white space (psi.NormalizeString); nothing else, so "Bob" and "bob" differ.
+//
+// A run that takes more than a few seconds (ECDH at 2^20 rows takes
+// minutes) shows its progress on stderr when stderr is a terminal; it stays
+// quiet with -json or when stderr is piped.
 package main
 
 import (
@@ -164,7 +168,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if c.role != "" {
 			err = runRole(ctx, c, stdout, stderr)
 		} else {
-			err = runBoth(ctx, c, stdout)
+			err = runBoth(ctx, c, stdout, stderr)
 		}
 	}
 	if err != nil {
@@ -229,12 +233,14 @@ type outcome struct {
 	transport string
 }
 
-func opts(c *config) psi.Options {
-	return psi.Options{Protocol: c.protocol, Mode: c.mode}
+// opts is the psi configuration of a run; progress, if not nil, receives
+// this party's progress.
+func opts(c *config, progress func(done, total int)) psi.Config {
+	return psi.Config{Protocol: c.protocol, Mode: c.mode, Progress: progress}
 }
 
 // runBoth runs A and B in this process over loopback.
-func runBoth(ctx context.Context, c *config, stdout io.Writer) error {
+func runBoth(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	a, b, err := load(c)
 	if err != nil {
 		return err
@@ -253,13 +259,13 @@ func runBoth(ctx context.Context, c *config, stdout io.Writer) error {
 	done := make(chan error, 1)
 	go func() {
 		var err error
-		o.send, err = psi.RunSender(ctx, cb, set, opts(c))
+		o.send, err = psi.RunSender(ctx, cb, set, opts(c, nil))
 		if err != nil {
 			cb.Close()
 		}
 		done <- err
 	}()
-	o.recv, err = psi.RunReceiver(ctx, ca, psi.Items(a.ids), opts(c))
+	o.recv, err = psi.RunReceiver(ctx, ca, psi.Items(a.ids), opts(c, progressFor(c, stderr, "A")))
 	if err != nil {
 		ca.Close()
 	}

@@ -93,7 +93,7 @@ func pick(h *holder, ids []string) []float64 {
 // it learned, so that row k of both aligned columns is the same customer.
 // The bank's list is returned; the shop's must be the same, and is checked.
 func align(ctx context.Context, proto psi.Protocol, meshes []transport.Mesh, bank, shop *holder, res *result, prog *progress) ([]string, error) {
-	opts := psi.Options{Protocol: proto, Mode: psi.Intersection, RevealToBoth: true}
+	opts := psi.Config{Protocol: proto, Mode: psi.Intersection, RevealToBoth: true}
 	bankOpts := opts
 	bankOpts.Progress = prog.items("aligning (bank)")
 	var bankRes, shopRes *psi.Result

@@ -139,16 +139,16 @@ func conns(b *testing.B, kind string) (transport.Conn, transport.Conn) {
 	return ra, sa
 }
 
-func runConns(b *testing.B, ra, sa transport.Conn, recv, send [][]byte, opts ...Option) (*Result, *SendResult) {
+func runConns(b *testing.B, ra, sa transport.Conn, recv, send [][]byte) (*Result, *SendResult) {
 	ctx := context.Background()
 	var st *SendResult
 	errc := make(chan error, 1)
 	go func() {
 		var err error
-		st, err = Send(ctx, sa, send, opts...)
+		st, err = Send(ctx, sa, send, Config{})
 		errc <- err
 	}()
-	res, err := Receive(ctx, ra, recv, opts...)
+	res, err := Receive(ctx, ra, recv, Config{})
 	require.NoError(b, err)
 	require.NoError(b, <-errc)
 	return res, st

@@ -1,8 +1,10 @@
 package kkrt
 
 import (
+	"context"
 	"fmt"
 
+	"github.com/veil-go/veil/internal/parallel"
 	"github.com/veil-go/veil/internal/prg"
 )
 
@@ -18,11 +20,12 @@ type cuckooTable struct {
 // walk's choices are private to the receiver but need not be secret).
 func buildCuckoo(h *hasher, ds []digest, workers int, rnd *prg.PRG) (*cuckooTable, error) {
 	pos := make([][NumHashes]uint32, len(ds))
-	parallelFor(len(ds), workers, func(lo, hi int) {
+	_ = parallel.For(context.Background(), len(ds), workers, 1, func(lo, hi int) error {
 		s := newScratch()
 		for i := lo; i < hi; i++ {
 			pos[i] = h.positions(s, ds[i])
 		}
+		return nil
 	})
 	t := &cuckooTable{bins: make([]int32, h.bins), fn: make([]uint8, h.bins)}
 	for i := range t.bins {

@@ -1,7 +1,7 @@
 // Package kkrt implements the OT-based private set intersection of
 // Kolesnikov, Kumaresan, Rosulek and Trieu (CCS 2016, "Efficient Batched
-// Oblivious PRF with Applications to Private Set Intersection"): the fast
-// path of Veil's psi package for large sets.
+// Oblivious PRF with Applications to Private Set Intersection"), for large
+// sets: [Receive] and [Send] run the two roles over a transport.Conn.
 //
 // # How it works
 //
@@ -10,7 +10,7 @@
 //  2. The receiver places its n items in B = [NumBins](n) ~ 1.27n bins by
 //     cuckoo hashing with 3 hash functions (AES under a random key it
 //     announces), one item per bin, no stash.
-//  3. One 1-out-of-N OT per bin (internal/ot with 512-bit rows): the
+//  3. One 1-out-of-N OT per bin ([ot] with 512-bit rows): the
 //     receiver's row for bin j is the pseudorandom code word C(x, f) of the
 //     item x it placed there by hash function f (C = four AES blocks under
 //     the sender's code key). This gives the sender q_j and s, and the
@@ -22,17 +22,19 @@
 //     in chunks; the receiver looks each value up in a hash table of its own
 //     n values. A hit means the item is in the intersection.
 //
-// With [WithPayloads] the sender also attaches a payload to each item (a
-// join): the payload is sealed with AES-128-GCM under a fresh key, and the
-// key is sent masked by each of the item's 3 OPRF keys (the last 16 bytes
-// of the full OPRF output). The receiver opens the payloads of its matches
-// ([Result.Payloads]) and sees the length of every payload.
+// With [Config].Payloads the sender also attaches a payload to each item
+// (a join): the payload is sealed with AES-128-GCM under a fresh key, and
+// the key is sent masked by each of the item's 3 OPRF keys (the last 16
+// bytes of the full OPRF output). The receiver opens the payloads of its
+// matches ([Result.Payloads]) and sees the length of every payload.
 //
 // Messages are streamed: OT rows travel in chunks of about 1 MiB and sender
-// values in chunks of [WithChunkItems] items; heavy steps run on a bounded
-// worker pool ([WithWorkers]). Traffic is about 1.27*512 bits per receiver
-// item plus 3*8*ValueBytes bits per sender item (~890 bits per item for
-// 2^20 x 2^20), close to KKRT16's ~1000.
+// values in chunks of [Config].ChunkItems items; heavy steps run on
+// [Config].Workers goroutines. Traffic is about 1.27*512 bits per receiver
+// item plus 3*8*ValueBytes bits per sender item, close to KKRT16's ~1000
+// bits per item. All randomness comes from crypto/rand (keys, the shuffle,
+// the OT secrets) or from a [prg.PRG] keyed from it. Measured times,
+// traffic and memory are in bench/RESULTS.md (BenchmarkPSI).
 //
 // # Parameters
 //
@@ -53,45 +55,45 @@
 //     sees a key under which the set could be placed, which reveals at most
 //     that ~2^-40 event. After 4 failures Receive returns [ErrCuckoo].
 //   - A peer may announce at most [DefaultMaxPeerItems] (2^24) distinct
-//     items unless [WithMaxPeerItems] says otherwise: the sender keeps 64
+//     items unless [Config].MaxPeerItems says otherwise: the sender keeps 64
 //     bytes per receiver bin, so the bound caps what a peer can make it
-//     allocate.
+//     allocate. Each party's own set is at most [MaxItems].
 //
-// # Cost (measured while the machine was shared by 8 engineers)
+// # Errors
 //
-// Both parties in one process on 2 cores, 2^k x 2^k items (half shared),
-// BenchmarkPSI, one run each, figures varying with the load:
+// A run's error names the role, the step (cuckoo, hello, oprf, values) and
+// the peer, as in
 //
-//	set size  wall (pipe / TLS)     CPU both parties  bytes/item  peak heap
-//	2^12      0.05 s / 0.03-0.05 s  0.04-0.06 s       112         <6 MiB
-//	2^16      0.2-0.35 s / 0.12-0.25 s  0.2-0.3 s     112         ~45 MiB
-//	2^18      0.6-1.0 s / 0.4-0.6 s 0.6-0.9 s         111         ~120 MiB
-//	2^20      2.1-3.4 s / 1.6-4.2 s 2.9-4.3 s         114         ~410 MiB
-//	2^22      - / 10-13 s           17.5 s            114         ~1.8 GiB
+//	kkrt receiver, step values, peer "shop": malformed message: protocol violation: ...
 //
-// bytes/item is both directions over one side's set: ~910 bits per item
-// (KKRT16: ~1000). Peak heap includes both parties' inputs. Through psi
-// (BenchmarkKKRTvsECDH, same inputs in one run): 2^16 in 0.22 s against
-// 16.6 s for ECDH, 2^18 in 0.84 s against 28 s (33x in wall time, 36x in
-// CPU), 2^20 in 3.4 s before psi's deduplication was made parallel and
-// allocation-free; after it, 2^20 through psi takes ~2.2 s, the same as
-// this package alone (see psi's doc).
+// and wraps [ErrInvalidParams], [ErrMalformed] (of which [ErrProtocol] is a
+// case), [ErrCuckoo], a transport error or the context's error.
 //
 // # Security model
 //
-// Semi-honest (honest-but-curious) sender and receiver; two parties, so no
-// collusion question arises. The receiver learns the intersection (which of
+// Parties and trust: semi-honest (honest-but-curious) sender and receiver;
+// two parties, so no collusion question arises.
+//
+// What each party learns: the receiver learns the intersection (which of
 // its items the sender also holds) and the number of distinct sender items;
 // nothing else about the sender's other items (their values are OPRF
 // outputs at points it cannot evaluate). With payloads the receiver also
 // learns the payload of each matched item and the length of every payload.
 // The sender learns only the number of distinct receiver items. There is
-// no cardinality-only mode here: the
-// receiver always learns which items match (a cardinality-only variant
-// needs a different protocol, such as circuit PSI). A malicious party could
-// deviate undetected (for example a receiver using inconsistent OT rows
-// learns sender-item membership for more than n points); use ECDH-PSI or a
-// malicious-secure protocol where that matters. A dropped connection or a
-// cancelled context ends both runs promptly with a wrapped error; nothing is
-// output.
+// no cardinality-only mode here: the receiver always learns which items
+// match (a cardinality-only variant needs a different protocol, such as
+// circuit PSI).
+//
+// What a deviating party can do: deviate undetected. For example a
+// receiver using inconsistent OT rows learns sender-item membership for
+// more than n points, and either party can make the output wrong. Use a
+// malicious-secure protocol where that matters.
+//
+// Dropouts and faults: a dropped connection or a cancelled context ends
+// both runs promptly with an error naming the step; nothing is output.
+//
+// Timing: no constant-time claim is made. Item hashing takes time that
+// depends on item lengths, and the receiver's lookups and payload openings
+// depend on which values match, which a peer measuring the receiver's
+// timing could observe.
 package kkrt

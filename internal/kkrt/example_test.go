@@ -18,10 +18,10 @@ func Example() {
 
 	done := make(chan error, 1)
 	go func() {
-		_, err := kkrt.Send(ctx, sc, sender)
+		_, err := kkrt.Send(ctx, sc, sender, kkrt.Config{})
 		done <- err
 	}()
-	res, err := kkrt.Receive(ctx, rc, receiver)
+	res, err := kkrt.Receive(ctx, rc, receiver, kkrt.Config{})
 	if err != nil || <-done != nil {
 		fmt.Println("failed:", err)
 		return

@@ -1,12 +1,15 @@
 package kkrt
 
 import (
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
 	"hash"
+
+	"github.com/veil-go/veil/internal/parallel"
 )
 
 // digest is an item's 128-bit identity: SHA-256 of the item, truncated.
@@ -42,11 +45,12 @@ func (g *digester) digest(item []byte) digest {
 // digestAll hashes the items in parallel.
 func digestAll(items [][]byte, workers int) []digest {
 	out := make([]digest, len(items))
-	parallelFor(len(items), workers, func(lo, hi int) {
+	_ = parallel.For(context.Background(), len(items), workers, 1, func(lo, hi int) error {
 		g := newDigester()
 		for i := lo; i < hi; i++ {
 			out[i] = g.digest(items[i])
 		}
+		return nil
 	})
 	return out
 }
@@ -157,7 +161,7 @@ func dedupe(ds []digest, workers int) (uniq []digest, of []int32) {
 	// rep[i] is the first index with digest ds[i]: within a partition the
 	// indices ascend, so the first inserted equal key is the first seen.
 	rep := make([]int32, n)
-	parallelFor(p, workers, func(lo, hi int) {
+	_ = parallel.For(context.Background(), p, workers, 1, func(lo, hi int) error {
 		for q := lo; q < hi; q++ {
 			a, b := start[q], start[q+1]
 			t := newTable(keys[a:b])
@@ -165,6 +169,7 @@ func dedupe(ds []digest, workers int) (uniq []digest, of []int32) {
 				rep[idx[a+j]] = idx[a+int(t.insert(int32(j)))]
 			}
 		}
+		return nil
 	})
 	of = make([]int32, n)
 	uniq = make([]digest, 0, n)

@@ -1,30 +1,30 @@
 package kkrt
 
 import (
-	"crypto/rand"
 	"errors"
 	"fmt"
-	"io"
 	"math/bits"
-	"runtime"
-	"sync"
 
+	"github.com/veil-go/veil/internal/errs"
 	"github.com/veil-go/veil/internal/ot"
+	"github.com/veil-go/veil/internal/parallel"
 )
 
 // Sentinel errors. Errors returned by this package wrap one of these, an
-// error of internal/ot, a transport error or a context error.
+// error of internal/ot, a transport error or a context error. A run's
+// error is an [errs.StepError] naming the role ("receiver" or "sender"),
+// the step and the peer.
 var (
-	// ErrInvalidParams: unusable options or inputs.
-	ErrInvalidParams = errors.New("kkrt: invalid parameters")
+	// ErrInvalidParams: unusable configuration or inputs.
+	ErrInvalidParams = errs.ErrInvalidParams
 	// ErrMalformed: a peer's message could not be decoded.
-	ErrMalformed = errors.New("kkrt: malformed message")
+	ErrMalformed = errs.ErrMalformed
 	// ErrProtocol: a peer's message does not fit the protocol (an
-	// unexpected size, bin count or value length).
-	ErrProtocol = errors.New("kkrt: protocol violation")
+	// unexpected size, bin count or value length). It wraps [ErrMalformed].
+	ErrProtocol = fmt.Errorf("%w: protocol violation", errs.ErrMalformed)
 	// ErrCuckoo: the receiver's set could not be cuckoo-hashed with any of
 	// the hash keys tried (probability about 2^-40 per try for large sets).
-	ErrCuckoo = errors.New("kkrt: cuckoo hashing failed")
+	ErrCuckoo = errors.New("cuckoo hashing failed")
 )
 
 const (
@@ -56,83 +56,63 @@ const (
 	defaultChunkItems = 1 << 14
 )
 
-// Option configures a run.
-type Option func(*config)
-
-type config struct {
-	workers       int
-	chunkItems    int
-	minValueBytes int
-	maxPeerItems  int
-	payloads      [][]byte
-	rand          io.Reader
-	otOpts        []ot.Option
+// Config configures a run. Its zero value is the default; both parties
+// must pass the same MinValueBytes.
+type Config struct {
+	// Workers bounds the goroutines used for hashing, encoding and OT
+	// extension; 0 means GOMAXPROCS.
+	Workers int
+	// ChunkItems is how many sender items travel in one values message (3
+	// values each); 0 means 2^14, at most 2^20.
+	ChunkItems int
+	// MinValueBytes raises the length of the compared OPRF values to at
+	// least this many bytes (at most 16). The default length is
+	// [ValueBytes].
+	MinValueBytes int
+	// MaxPeerItems bounds the number of distinct items the peer may
+	// announce; 0 means [DefaultMaxPeerItems], at most [MaxItems]. A larger
+	// announcement is an [ErrProtocol] before anything is allocated for it:
+	// the sender keeps 64 bytes per receiver cuckoo bin (about 81 bytes per
+	// receiver item).
+	MaxPeerItems int
+	// Payloads (sender only) holds one payload of at most [MaxPayload]
+	// bytes per item, aligned with its items: the receiver gets the
+	// payload of each item in the intersection ([Result.Payloads]) and sees
+	// the length of every payload. A duplicated item sends the payload of
+	// its first copy. Nil means no payloads.
+	Payloads [][]byte
+	// OTChunkRows is the number of OT rows per extension message (see
+	// [ot.Config]); 0 means about 1 MiB per message.
+	OTChunkRows int
 }
 
-// WithWorkers bounds the goroutines used for hashing, encoding and OT
-// extension; 0 (the default) means runtime.GOMAXPROCS(0).
-func WithWorkers(n int) Option { return func(c *config) { c.workers = n } }
-
-// WithChunkItems sets how many sender items travel in one values message
-// (3 values each); the default is 2^14.
-func WithChunkItems(n int) Option { return func(c *config) { c.chunkItems = n } }
-
-// WithMinValueBytes raises the length of the compared OPRF values to at
-// least n bytes (at most 16); both parties must pass the same n. The
-// default length is [ValueBytes].
-func WithMinValueBytes(n int) Option { return func(c *config) { c.minValueBytes = n } }
-
-// WithMaxPeerItems bounds the number of distinct items the peer may
-// announce (default [DefaultMaxPeerItems]); a larger announcement is an
-// ErrProtocol before anything is allocated for it. The sender keeps 64
-// bytes per receiver cuckoo bin (about 81 bytes per receiver item).
-func WithMaxPeerItems(n int) Option { return func(c *config) { c.maxPeerItems = n } }
-
-// WithPayloads gives the sender one payload (at most [MaxPayload] bytes)
-// per item, aligned with its items: the receiver gets the payload of each
-// item in the intersection ([Result.Payloads]) and sees the length of every
-// payload. A duplicated item sends the payload of its first copy. Sender
-// only.
-func WithPayloads(payloads [][]byte) Option { return func(c *config) { c.payloads = payloads } }
-
-// WithOTOptions passes options to the OT extension (for example
-// ot.WithChunkRows). The width is always [CodeWidth].
-func WithOTOptions(opts ...ot.Option) Option {
-	return func(c *config) { c.otOpts = append(c.otOpts, opts...) }
-}
-
-// WithRandomness replaces crypto/rand as the source of this party's
-// randomness (keys, shuffles, OT secrets). For deterministic tests only.
-func WithRandomness(r io.Reader) Option { return func(c *config) { c.rand = r } }
-
-func newConfig(opts []Option) (*config, error) {
-	c := &config{chunkItems: defaultChunkItems, maxPeerItems: DefaultMaxPeerItems}
-	for _, o := range opts {
-		if o != nil {
-			o(c)
-		}
+// withDefaults validates c and fills in the defaults.
+func (c Config) withDefaults() (Config, error) {
+	if c.Workers < 0 {
+		return c, fmt.Errorf("kkrt: %w: negative worker count %d", ErrInvalidParams, c.Workers)
 	}
-	if c.workers < 0 {
-		return nil, fmt.Errorf("%w: negative worker count %d", ErrInvalidParams, c.workers)
+	c.Workers = parallel.Workers(c.Workers)
+	if c.ChunkItems == 0 {
+		c.ChunkItems = defaultChunkItems
 	}
-	if c.workers == 0 {
-		c.workers = runtime.GOMAXPROCS(0)
+	if c.ChunkItems < 0 || c.ChunkItems > 1<<20 {
+		return c, fmt.Errorf("kkrt: %w: chunk of %d items", ErrInvalidParams, c.ChunkItems)
 	}
-	if c.chunkItems <= 0 || c.chunkItems > 1<<20 {
-		return nil, fmt.Errorf("%w: chunk of %d items", ErrInvalidParams, c.chunkItems)
+	if c.MaxPeerItems == 0 {
+		c.MaxPeerItems = DefaultMaxPeerItems
 	}
-	if c.maxPeerItems <= 0 || c.maxPeerItems > MaxItems {
-		return nil, fmt.Errorf("%w: peer item limit %d outside [1, %d]", ErrInvalidParams, c.maxPeerItems, MaxItems)
+	if c.MaxPeerItems < 0 || c.MaxPeerItems > MaxItems {
+		return c, fmt.Errorf("kkrt: %w: peer item limit %d outside [1, %d]", ErrInvalidParams, c.MaxPeerItems, MaxItems)
 	}
-	if c.minValueBytes < 0 || c.minValueBytes > 16 {
-		return nil, fmt.Errorf("%w: value length %d outside [0, 16]", ErrInvalidParams, c.minValueBytes)
+	if c.MinValueBytes < 0 || c.MinValueBytes > 16 {
+		return c, fmt.Errorf("kkrt: %w: value length %d outside [0, 16]", ErrInvalidParams, c.MinValueBytes)
 	}
-	if c.rand == nil {
-		c.rand = rand.Reader
-	}
-	oo := append([]ot.Option{ot.WithWorkers(c.workers), ot.WithRandomness(c.rand)}, c.otOpts...)
-	c.otOpts = append(oo, ot.WithWidth(CodeWidth))
 	return c, nil
+}
+
+// otConfig is the configuration of the OT extension: always [CodeWidth].
+func (c Config) otConfig() ot.Config {
+	return ot.Config{Width: CodeWidth, Workers: c.Workers, ChunkRows: c.OTChunkRows}
 }
 
 // NumBins is the number of cuckoo bins (OT rows) for a receiver set of n
@@ -150,20 +130,4 @@ func NumBins(n int) int {
 func ValueBytes(nR, nS int) int {
 	b := StatSecurity + bits.Len(uint(nR)) + bits.Len(uint(3*nS))
 	return min(16, max(5, (b+7)/8))
-}
-
-// parallelFor runs f on contiguous ranges of [0, n) on at most workers
-// goroutines and returns when all are done.
-func parallelFor(n, workers int, f func(lo, hi int)) {
-	workers = min(workers, n)
-	if workers <= 1 {
-		f(0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	for w := range workers {
-		lo, hi := w*n/workers, (w+1)*n/workers
-		wg.Go(func() { f(lo, hi) })
-	}
-	wg.Wait()
 }

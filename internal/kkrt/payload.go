@@ -6,11 +6,10 @@ import (
 	"crypto/cipher"
 	"encoding/binary"
 	"fmt"
-	"sync"
 
 	"github.com/veil-go/veil/internal/ot"
+	"github.com/veil-go/veil/internal/parallel"
 	"github.com/veil-go/veil/internal/prg"
-	"github.com/veil-go/veil/transport"
 )
 
 // Join payloads. The sender draws a fresh 16-byte key K per item, seals the
@@ -74,14 +73,14 @@ const payloadChunkBytes = 1 << 20
 // sendPayloads streams the sender's values with payloads: for each item
 // (in the shuffled order) its NumHashes values and its sealed payload.
 // Chunks are cut by size; each is built by one worker with its own PRG.
-func sendPayloads(ctx context.Context, conn transport.Conn, cfg *config, h *hasher, q ot.Matrix, delta []uint64,
-	uniq []digest, order []int, vlen int, rnd *prg.PRG) error {
+func (st *senderState) sendPayloads(ctx context.Context) error {
+	payloads, order, uniq, vlen := st.cfg.Payloads, st.order, st.uniq, st.vlen
 	n := len(uniq)
 	bounds := []int{0}
 	size := 0
 	for i := range n {
-		sz := payloadItemSize(vlen, len(cfg.payloads[order[i]])+sealOverhead)
-		if start := bounds[len(bounds)-1]; i > start && (size+sz > payloadChunkBytes || i-start >= cfg.chunkItems) {
+		sz := payloadItemSize(vlen, len(payloads[order[i]])+sealOverhead)
+		if start := bounds[len(bounds)-1]; i > start && (size+sz > payloadChunkBytes || i-start >= st.cfg.ChunkItems) {
 			bounds = append(bounds, i)
 			size = 0
 		}
@@ -91,35 +90,29 @@ func sendPayloads(ctx context.Context, conn transport.Conn, cfg *config, h *hash
 		bounds = append(bounds, n)
 	}
 	nChunks := len(bounds) - 1
-	workers := min(cfg.workers, max(nChunks, 1))
+	workers := min(st.cfg.Workers, max(nChunks, 1))
 	msgs := make([][]byte, workers)
-	errs := make([]error, workers)
 	for c0 := 0; c0 < nChunks; c0 += workers {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("kkrt: values: %w", err)
-		}
 		cnt := min(workers, nChunks-c0)
 		prgs := make([]*prg.PRG, cnt)
 		for w := range prgs {
 			var err error
-			if prgs[w], err = rnd.Child(); err != nil {
+			if prgs[w], err = st.rnd.Child(); err != nil {
 				return err
 			}
 		}
-		var wg sync.WaitGroup
-		for w := range cnt {
-			wg.Go(func() {
-				lo, hi := bounds[c0+w], bounds[c0+w+1]
-				msgs[w], errs[w] = buildPayloadChunk(msgs[w][:0], h, q, delta, uniq[lo:hi], order[lo:hi], cfg.payloads, vlen, prgs[w])
-			})
+		err := parallel.Each(ctx, cnt, cnt, func(w int) error {
+			lo, hi := bounds[c0+w], bounds[c0+w+1]
+			var err error
+			msgs[w], err = buildPayloadChunk(msgs[w][:0], st.h, st.q, st.delta, uniq[lo:hi], order[lo:hi], payloads, vlen, prgs[w])
+			return err
+		})
+		if err != nil {
+			return err
 		}
-		wg.Wait()
 		for w := range cnt {
-			if errs[w] != nil {
-				return errs[w]
-			}
-			if err := conn.Send(ctx, msgs[w]); err != nil {
-				return fmt.Errorf("kkrt: sending payload values: %w", err)
+			if err := st.conn.Send(ctx, msgs[w]); err != nil {
+				return err
 			}
 		}
 	}

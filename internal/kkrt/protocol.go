@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"io"
 	"slices"
-	"sync"
 
+	"github.com/veil-go/veil/internal/errs"
 	"github.com/veil-go/veil/internal/ot"
+	"github.com/veil-go/veil/internal/parallel"
 	"github.com/veil-go/veil/internal/prg"
 	"github.com/veil-go/veil/transport"
 )
@@ -60,113 +60,158 @@ func statsSince(conn transport.Conn, start transport.Stats) (sent, recv int64) {
 	return now.BytesSent - start.BytesSent, now.BytesReceived - start.BytesReceived
 }
 
-// party is what both roles prepare before talking: options, their distinct
-// digests, a PRG and the traffic counters at the start.
+// party is what both roles prepare before talking: configuration, their
+// distinct digests, a PRG keyed from crypto/rand and the traffic counters
+// at the start.
 type party struct {
-	cfg   *config
+	cfg   Config
+	conn  transport.Conn
+	role  string
 	uniq  []digest
 	of    []int32
 	rnd   *prg.PRG
 	start transport.Stats
 }
 
-func prepare(conn transport.Conn, items [][]byte, opts []Option) (*party, error) {
-	cfg, err := newConfig(opts)
+func prepare(conn transport.Conn, items [][]byte, cfg Config, role string) (*party, error) {
+	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
 	if len(items) > MaxItems {
-		return nil, fmt.Errorf("%w: %d items, more than %d", ErrInvalidParams, len(items), MaxItems)
+		return nil, fmt.Errorf("kkrt: %w: %d items, more than %d", ErrInvalidParams, len(items), MaxItems)
 	}
 	if conn == nil {
-		return nil, fmt.Errorf("%w: nil connection", ErrInvalidParams)
+		return nil, fmt.Errorf("kkrt: %w: nil connection", ErrInvalidParams)
 	}
-	p := &party{cfg: cfg, start: conn.Stats()}
-	p.uniq, p.of = dedupe(digestAll(items, cfg.workers), cfg.workers)
-	if p.rnd, err = newPRG(cfg.rand); err != nil {
+	p := &party{cfg: cfg, conn: conn, role: role, start: conn.Stats()}
+	p.uniq, p.of = dedupe(digestAll(items, cfg.Workers), cfg.Workers)
+	if p.rnd, err = prg.NewRandom(); err != nil {
 		return nil, err
 	}
 	return p, nil
 }
 
-func newPRG(r io.Reader) (*prg.PRG, error) {
-	var seed prg.Seed
-	if _, err := io.ReadFull(r, seed[:]); err != nil {
-		return nil, fmt.Errorf("kkrt: reading randomness: %w", err)
-	}
-	return prg.New(seed)
+// step wraps a phase's error as the error of that step of the run.
+func (p *party) step(name string, err error) error {
+	return errs.Step("kkrt", p.role, name, p.conn.Peer(), err)
+}
+
+// stats is the run's Stats so far.
+func (p *party) stats(peerItems, bins, vlen int) Stats {
+	sent, recv := statsSince(p.conn, p.start)
+	return Stats{Items: len(p.uniq), PeerItems: peerItems, Bins: bins, ValueBytes: vlen, BytesSent: sent, BytesReceived: recv}
+}
+
+// receiverState is the receiver's run, phase by phase: cuckoo, hello, oprf,
+// values.
+type receiverState struct {
+	*party
+	bins  int
+	hello ReceiverHello
+	ct    *cuckooTable
+	sh    SenderHello
+	h     *hasher
+	vlen  int
+	vals  []digest   // each own item's OPRF value, truncated
+	keys  [][16]byte // join: each own item's OPRF key
+	tbl   *table
+
+	matched       []bool
+	senderMatches []int
+	payloads      [][]byte
 }
 
 // Receive runs KKRT16 PSI as the receiver over conn with its items; the
 // peer calls [Send]. It returns which of its items are in the sender's set.
-func Receive(ctx context.Context, conn transport.Conn, items [][]byte, opts ...Option) (*Result, error) {
-	p, err := prepare(conn, items, opts)
+func Receive(ctx context.Context, conn transport.Conn, items [][]byte, cfg Config) (*Result, error) {
+	p, err := prepare(conn, items, cfg, "receiver")
 	if err != nil {
 		return nil, err
 	}
-	cfg, uniq, of, rnd, start := p.cfg, p.uniq, p.of, p.rnd, p.start
-	n := len(uniq)
-	bins := NumBins(n)
+	if p.cfg.Payloads != nil {
+		return nil, fmt.Errorf("kkrt: %w: payloads given to the receiver", ErrInvalidParams)
+	}
+	st := &receiverState{party: p, bins: NumBins(len(p.uniq))}
+	if err := st.cuckoo(); err != nil {
+		return nil, st.step("cuckoo", err)
+	}
+	if err := st.exchangeHello(ctx); err != nil {
+		return nil, st.step("hello", err)
+	}
+	if err := st.oprf(ctx); err != nil {
+		return nil, st.step("oprf", err)
+	}
+	if err := st.compare(ctx); err != nil {
+		return nil, st.step("values", err)
+	}
+	return st.result(), nil
+}
 
-	// Cuckoo-hash the set with a fresh key; a failure (about 2^-40) is
-	// retried with another key before anything is sent.
-	var hello ReceiverHello
-	var ct *cuckooTable
-	hello.N, hello.Bins = n, bins
+// cuckoo hashes the set with a fresh key; a failure (about 2^-40) is
+// retried with another key before anything is sent.
+func (st *receiverState) cuckoo() error {
+	st.hello.N, st.hello.Bins = len(st.uniq), st.bins
 	for try := 0; ; try++ {
-		_, _ = rnd.Read(hello.CuckooKey[:])
-		h, err := newHasher(bins, hello.CuckooKey, [16]byte{})
+		_, _ = st.rnd.Read(st.hello.CuckooKey[:])
+		h, err := newHasher(st.bins, st.hello.CuckooKey, [16]byte{})
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if ct, err = buildCuckoo(h, uniq, cfg.workers, rnd); err == nil {
-			break
+		if st.ct, err = buildCuckoo(h, st.uniq, st.cfg.Workers, st.rnd); err == nil {
+			return nil
 		} else if try+1 == cuckooTries {
-			return nil, err
+			return err
 		}
 	}
-	msg, _ := hello.MarshalBinary()
-	if err := conn.Send(ctx, msg); err != nil {
-		return nil, fmt.Errorf("kkrt: sending hello: %w", err)
-	}
-	raw, err := conn.Recv(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("kkrt: receiving sender hello: %w", err)
-	}
-	var sh SenderHello
-	if err := sh.UnmarshalBinary(raw); err != nil {
-		return nil, fmt.Errorf("kkrt: sender hello from %q: %w", conn.Peer(), err)
-	}
-	if sh.N > cfg.maxPeerItems {
-		return nil, fmt.Errorf("kkrt: sender hello from %q: %w: %d items, above the limit %d (WithMaxPeerItems)",
-			conn.Peer(), ErrProtocol, sh.N, cfg.maxPeerItems)
-	}
-	h, err := newHasher(bins, hello.CuckooKey, sh.CodeKey)
-	if err != nil {
-		return nil, err
-	}
-	vlen := max(ValueBytes(n, sh.N), cfg.minValueBytes)
+}
 
-	// OPRF: one 1-out-of-N OT per bin; the row of an occupied bin is the
-	// code word of its item, empty bins use the zero row.
-	otr, err := ot.NewReceiver(ctx, conn, cfg.otOpts...)
-	if err != nil {
-		return nil, fmt.Errorf("kkrt: base OT: %w", err)
+// exchangeHello sends the receiver's hello and checks the sender's.
+func (st *receiverState) exchangeHello(ctx context.Context) error {
+	msg, _ := st.hello.MarshalBinary()
+	if err := st.conn.Send(ctx, msg); err != nil {
+		return err
 	}
+	raw, err := st.conn.Recv(ctx)
+	if err != nil {
+		return err
+	}
+	if err := st.sh.UnmarshalBinary(raw); err != nil {
+		return err
+	}
+	if st.sh.N > st.cfg.MaxPeerItems {
+		return fmt.Errorf("%w: sender announces %d items, above the limit %d (Config.MaxPeerItems)",
+			ErrProtocol, st.sh.N, st.cfg.MaxPeerItems)
+	}
+	if st.h, err = newHasher(st.bins, st.hello.CuckooKey, st.sh.CodeKey); err != nil {
+		return err
+	}
+	st.vlen = max(ValueBytes(len(st.uniq), st.sh.N), st.cfg.MinValueBytes)
+	return nil
+}
+
+// oprf runs one 1-out-of-N OT per bin: the row of an occupied bin is the
+// code word of its item, empty bins use the zero row. It leaves each own
+// item's OPRF value in a lookup table.
+func (st *receiverState) oprf(ctx context.Context) error {
+	otr, err := ot.NewReceiver(ctx, st.conn, st.cfg.otConfig())
+	if err != nil {
+		return err // ot names the base-OT step itself
+	}
+	ct, h, uniq := st.ct, st.h, st.uniq
 	// The digests in bin order, so that the OT workers read them in
 	// sequence (the scatter's random writes do not stall).
-	binDigest := make([]digest, bins)
+	binDigest := make([]digest, st.bins)
 	for b, u := range ct.bins {
 		if u >= 0 {
 			binDigest[b] = uniq[u]
 		}
 	}
-	vals := make([]digest, n)
-	var keys [][16]byte // join: each item's OPRF key
-	if sh.Payloads {
-		keys = make([][16]byte, n)
+	st.vals = make([]digest, len(uniq))
+	if st.sh.Payloads {
+		st.keys = make([][16]byte, len(uniq))
 	}
-	err = otr.ExtendFunc(ctx, bins, func(first int, d ot.Matrix) {
+	err = otr.ExtendFunc(ctx, st.bins, func(first int, d ot.Matrix) {
 		s := newScratch()
 		var c [1][CodeWidth / 64]uint64
 		for j := range d.Rows {
@@ -179,265 +224,318 @@ func Receive(ctx context.Context, conn transport.Conn, items [][]byte, opts ...O
 		for j := range t.Rows {
 			if u := ct.bins[first+j]; u >= 0 {
 				sum := oprf(first+j, t.Row(j))
-				vals[u] = truncate(sum[:], vlen)
-				if keys != nil {
-					copy(keys[u][:], sum[16:])
+				st.vals[u] = truncate(sum[:], st.vlen)
+				if st.keys != nil {
+					copy(st.keys[u][:], sum[16:])
 				}
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("kkrt: OPRF: %w", err)
+		return err
 	}
-	tbl := newTable(vals)
-	for u := range vals {
-		tbl.insert(int32(u))
+	st.tbl = newTable(st.vals)
+	for u := range st.vals {
+		st.tbl.insert(int32(u))
 	}
+	return nil
+}
 
-	// Compare the sender's values with ours.
-	matched := make([]bool, n)
-	found := make([][][2]int32, cfg.workers) // (receiver item, sender position)
-	var senderMatches []int
-	var payloads [][]byte
-	if sh.Payloads {
-		payloads = make([][]byte, n)
+// compare receives the sender's values and looks each up among ours.
+func (st *receiverState) compare(ctx context.Context) error {
+	st.matched = make([]bool, len(st.uniq))
+	if st.sh.Payloads {
+		st.payloads = make([][]byte, len(st.uniq))
 	}
-	for remaining := sh.N; remaining > 0; {
-		raw, err := conn.Recv(ctx)
+	found := make([][][2]int32, st.cfg.Workers) // (receiver item, sender position)
+	for remaining := st.sh.N; remaining > 0; {
+		raw, err := st.conn.Recv(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("kkrt: receiving values: %w", err)
+			return err
 		}
-		if sh.Payloads {
-			var pv PayloadValues
-			if err := pv.UnmarshalBinary(raw); err != nil {
-				return nil, fmt.Errorf("kkrt: payload values from %q: %w", conn.Peer(), err)
+		base := st.sh.N - remaining
+		var n int
+		if st.sh.Payloads {
+			n, err = st.comparePayloads(raw, base, remaining)
+		} else {
+			n, err = st.compareValues(ctx, raw, base, remaining, found)
+		}
+		if err != nil {
+			return err
+		}
+		remaining -= n
+	}
+	return nil
+}
+
+// comparePayloads handles one PayloadValues chunk starting at sender
+// position base and returns its number of items.
+func (st *receiverState) comparePayloads(raw []byte, base, remaining int) (int, error) {
+	var pv PayloadValues
+	if err := pv.UnmarshalBinary(raw); err != nil {
+		return 0, err
+	}
+	vlen := st.vlen
+	if pv.Len != vlen || len(pv.Items) == 0 || len(pv.Items) > remaining {
+		return 0, fmt.Errorf("%w: %d items of %d-byte values with %d outstanding, want %d bytes",
+			ErrProtocol, len(pv.Items), pv.Len, remaining, vlen)
+	}
+	for i := range pv.Items {
+		it := &pv.Items[i]
+		for f := range NumHashes {
+			u := st.tbl.lookup(truncate(it.Tags[f*vlen:], vlen))
+			if u < 0 {
+				continue
 			}
-			if pv.Len != vlen || len(pv.Items) == 0 || len(pv.Items) > remaining {
-				return nil, fmt.Errorf("kkrt: payload values from %q: %w: %d items of %d-byte values with %d outstanding, want %d bytes",
-					conn.Peer(), ErrProtocol, len(pv.Items), pv.Len, remaining, vlen)
+			// A tag that matches by accident (probability 2^-40) fails to
+			// open and is not a match.
+			if pl, ok := openPayload(it, f, st.keys[u]); ok {
+				st.matched[u], st.payloads[u] = true, pl
+				st.senderMatches = append(st.senderMatches, base+i)
 			}
-			base := sh.N - remaining
-			remaining -= len(pv.Items)
-			for i := range pv.Items {
-				it := &pv.Items[i]
-				for f := range NumHashes {
-					u := tbl.lookup(truncate(it.Tags[f*vlen:], vlen))
-					if u < 0 {
-						continue
-					}
-					// A tag that matches by accident (probability 2^-40)
-					// fails to open and is not a match.
-					if pl, ok := openPayload(it, f, keys[u]); ok {
-						matched[u], payloads[u] = true, pl
-						senderMatches = append(senderMatches, base+i)
-					}
-				}
-			}
-			continue
-		}
-		var v Values
-		if err := v.UnmarshalBinary(raw); err != nil {
-			return nil, fmt.Errorf("kkrt: values from %q: %w", conn.Peer(), err)
-		}
-		if v.Len != vlen || v.Count == 0 || v.Count > remaining {
-			return nil, fmt.Errorf("kkrt: values from %q: %w: %d values of %d bytes with %d items outstanding, want %d bytes",
-				conn.Peer(), ErrProtocol, v.Count, v.Len, remaining, vlen)
-		}
-		base := sh.N - remaining
-		remaining -= v.Count
-		total := v.Count * NumHashes
-		parts := min(cfg.workers, max(1, total/4096))
-		var wg sync.WaitGroup
-		for w := range parts {
-			lo, hi := w*total/parts, (w+1)*total/parts
-			wg.Go(func() {
-				var keys [lookupBatch]digest
-				var got [lookupBatch]int32
-				for b := lo; b < hi; b += lookupBatch {
-					e := min(b+lookupBatch, hi)
-					for i := b; i < e; i++ {
-						keys[i-b] = truncate(v.Data[i*vlen:], vlen)
-					}
-					tbl.lookupMany(keys[:e-b], got[:e-b])
-					for i := b; i < e; i++ {
-						if u := got[i-b]; u >= 0 {
-							found[w] = append(found[w], [2]int32{u, int32(base + i/NumHashes)})
-						}
-					}
-				}
-			})
-		}
-		wg.Wait()
-		for w := range found[:parts] {
-			for _, f := range found[w] {
-				matched[f[0]] = true
-				senderMatches = append(senderMatches, int(f[1]))
-			}
-			found[w] = found[w][:0]
 		}
 	}
-	slices.Sort(senderMatches)
-	res := &Result{Intersection: []int{}, SenderMatches: slices.Compact(senderMatches)}
-	for i, u := range of {
-		if matched[u] {
+	return len(pv.Items), nil
+}
+
+// compareValues handles one Values chunk starting at sender position base
+// and returns its number of items; the lookups run on the workers, each
+// collecting its hits in found[w].
+func (st *receiverState) compareValues(ctx context.Context, raw []byte, base, remaining int, found [][][2]int32) (int, error) {
+	var v Values
+	if err := v.UnmarshalBinary(raw); err != nil {
+		return 0, err
+	}
+	vlen := st.vlen
+	if v.Len != vlen || v.Count == 0 || v.Count > remaining {
+		return 0, fmt.Errorf("%w: %d values of %d bytes with %d items outstanding, want %d bytes",
+			ErrProtocol, v.Count, v.Len, remaining, vlen)
+	}
+	total := v.Count * NumHashes
+	parts := min(st.cfg.Workers, max(1, total/4096))
+	err := parallel.Each(ctx, parts, parts, func(w int) error {
+		lo, hi := w*total/parts, (w+1)*total/parts
+		var keys [lookupBatch]digest
+		var got [lookupBatch]int32
+		for b := lo; b < hi; b += lookupBatch {
+			e := min(b+lookupBatch, hi)
+			for i := b; i < e; i++ {
+				keys[i-b] = truncate(v.Data[i*vlen:], vlen)
+			}
+			st.tbl.lookupMany(keys[:e-b], got[:e-b])
+			for i := b; i < e; i++ {
+				if u := got[i-b]; u >= 0 {
+					found[w] = append(found[w], [2]int32{u, int32(base + i/NumHashes)})
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	for w := range found[:parts] {
+		for _, f := range found[w] {
+			st.matched[f[0]] = true
+			st.senderMatches = append(st.senderMatches, int(f[1]))
+		}
+		found[w] = found[w][:0]
+	}
+	return v.Count, nil
+}
+
+// result maps the matches back to the receiver's inputs.
+func (st *receiverState) result() *Result {
+	slices.Sort(st.senderMatches)
+	res := &Result{Intersection: []int{}, SenderMatches: slices.Compact(st.senderMatches)}
+	for i, u := range st.of {
+		if st.matched[u] {
 			res.Intersection = append(res.Intersection, i)
-			if payloads != nil {
-				res.Payloads = append(res.Payloads, payloads[u])
+			if st.payloads != nil {
+				res.Payloads = append(res.Payloads, st.payloads[u])
 			}
 		}
 	}
-	sent, recv := statsSince(conn, start)
-	res.Stats = Stats{Items: n, PeerItems: sh.N, Bins: bins, ValueBytes: vlen, BytesSent: sent, BytesReceived: recv}
-	return res, nil
+	res.Stats = st.stats(st.sh.N, st.bins, st.vlen)
+	return res
+}
+
+// senderState is the sender's run, phase by phase: shuffle, hello, oprf,
+// values.
+type senderState struct {
+	*party
+	order []int // order[p]: input index of the item streamed at position p
+	rh    ReceiverHello
+	hello SenderHello
+	h     *hasher
+	vlen  int
+	q     ot.Matrix
+	delta []uint64
 }
 
 // Send runs KKRT16 PSI as the sender over conn with its items; the peer
 // calls [Receive]. The sender learns only the size of the receiver's set.
-func Send(ctx context.Context, conn transport.Conn, items [][]byte, opts ...Option) (*SendResult, error) {
-	p, err := prepare(conn, items, opts)
+func Send(ctx context.Context, conn transport.Conn, items [][]byte, cfg Config) (*SendResult, error) {
+	p, err := prepare(conn, items, cfg, "sender")
 	if err != nil {
 		return nil, err
 	}
-	cfg, uniq, rnd, start := p.cfg, p.uniq, p.rnd, p.start
-	n := len(uniq)
-	if cfg.payloads != nil {
-		if len(cfg.payloads) != len(items) {
-			return nil, fmt.Errorf("%w: %d payloads for %d items", ErrInvalidParams, len(cfg.payloads), len(items))
+	if pl := p.cfg.Payloads; pl != nil {
+		if len(pl) != len(items) {
+			return nil, fmt.Errorf("kkrt: %w: %d payloads for %d items", ErrInvalidParams, len(pl), len(items))
 		}
-		for i, pl := range cfg.payloads {
-			if len(pl) > MaxPayload {
-				return nil, fmt.Errorf("%w: payload %d is %d bytes, above %d", ErrInvalidParams, i, len(pl), MaxPayload)
+		for i := range pl {
+			if len(pl[i]) > MaxPayload {
+				return nil, fmt.Errorf("kkrt: %w: payload %d is %d bytes, above %d", ErrInvalidParams, i, len(pl[i]), MaxPayload)
 			}
 		}
 	}
-	// Shuffle so that the order of the values says nothing about the order
-	// of the sender's input; order[p] is the input index streamed at p.
-	order := firstIndices(p.of, n)
-	coins := rnd.Uint64s(n)
+	st := &senderState{party: p}
+	st.shuffle()
+	if err := st.exchangeHello(ctx); err != nil {
+		return nil, st.step("hello", err)
+	}
+	if err := st.oprf(ctx); err != nil {
+		return nil, st.step("oprf", err)
+	}
+	if st.cfg.Payloads != nil {
+		err = st.sendPayloads(ctx)
+	} else {
+		err = st.sendValues(ctx)
+	}
+	if err != nil {
+		return nil, st.step("values", err)
+	}
+	return &SendResult{Order: st.order, Stats: st.stats(st.rh.N, st.rh.Bins, st.vlen)}, nil
+}
+
+// shuffle permutes the distinct items so that the order of the values says
+// nothing about the order of the sender's input.
+func (st *senderState) shuffle() {
+	n := len(st.uniq)
+	st.order = firstIndices(st.of, n)
+	coins := st.rnd.Uint64s(n)
 	for i := n - 1; i > 0; i-- {
 		j := coins[i] % uint64(i+1)
-		uniq[i], uniq[j] = uniq[j], uniq[i]
-		order[i], order[j] = order[j], order[i]
+		st.uniq[i], st.uniq[j] = st.uniq[j], st.uniq[i]
+		st.order[i], st.order[j] = st.order[j], st.order[i]
 	}
+}
 
-	raw, err := conn.Recv(ctx)
+// exchangeHello checks the receiver's hello and answers with the sender's.
+func (st *senderState) exchangeHello(ctx context.Context) error {
+	raw, err := st.conn.Recv(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("kkrt: receiving receiver hello: %w", err)
+		return err
 	}
-	var rh ReceiverHello
-	if err := rh.UnmarshalBinary(raw); err != nil {
-		return nil, fmt.Errorf("kkrt: receiver hello from %q: %w", conn.Peer(), err)
+	if err := st.rh.UnmarshalBinary(raw); err != nil {
+		return err
 	}
-	if rh.N > cfg.maxPeerItems {
+	if st.rh.N > st.cfg.MaxPeerItems {
 		// The sender keeps 64 bytes per receiver bin: bound what a peer
 		// can make it allocate.
-		return nil, fmt.Errorf("kkrt: receiver hello from %q: %w: %d items, above the limit %d (WithMaxPeerItems)",
-			conn.Peer(), ErrProtocol, rh.N, cfg.maxPeerItems)
+		return fmt.Errorf("%w: receiver announces %d items, above the limit %d (Config.MaxPeerItems)",
+			ErrProtocol, st.rh.N, st.cfg.MaxPeerItems)
 	}
-	hello := SenderHello{N: n, Payloads: cfg.payloads != nil}
-	_, _ = rnd.Read(hello.CodeKey[:])
-	msg, _ := hello.MarshalBinary()
-	if err := conn.Send(ctx, msg); err != nil {
-		return nil, fmt.Errorf("kkrt: sending hello: %w", err)
+	st.hello = SenderHello{N: len(st.uniq), Payloads: st.cfg.Payloads != nil}
+	_, _ = st.rnd.Read(st.hello.CodeKey[:])
+	msg, _ := st.hello.MarshalBinary()
+	if err := st.conn.Send(ctx, msg); err != nil {
+		return err
 	}
-	h, err := newHasher(rh.Bins, rh.CuckooKey, hello.CodeKey)
-	if err != nil {
-		return nil, err
+	if st.h, err = newHasher(st.rh.Bins, st.rh.CuckooKey, st.hello.CodeKey); err != nil {
+		return err
 	}
-	vlen := max(ValueBytes(rh.N, n), cfg.minValueBytes)
+	st.vlen = max(ValueBytes(st.rh.N, len(st.uniq)), st.cfg.MinValueBytes)
+	return nil
+}
 
-	ots, err := ot.NewSender(ctx, conn, cfg.otOpts...)
+// oprf runs the OT extension: one row q_j per receiver bin, and the
+// secret s (delta).
+func (st *senderState) oprf(ctx context.Context) error {
+	ots, err := ot.NewSender(ctx, st.conn, st.cfg.otConfig())
 	if err != nil {
-		return nil, fmt.Errorf("kkrt: base OT: %w", err)
+		return err // ot names the base-OT step itself
 	}
-	q, err := ots.Extend(ctx, rh.Bins)
-	if err != nil {
-		return nil, fmt.Errorf("kkrt: OPRF: %w", err)
+	if st.q, err = ots.Extend(ctx, st.rh.Bins); err != nil {
+		return err
 	}
-	delta := ots.Delta()
+	st.delta = ots.Delta()
+	return nil
+}
 
-	result := &SendResult{Order: order}
-	if cfg.payloads != nil {
-		if err := sendPayloads(ctx, conn, cfg, h, q, delta, uniq, order, vlen, rnd); err != nil {
-			return nil, err
-		}
-		sent, recv := statsSince(conn, start)
-		result.Stats = Stats{Items: n, PeerItems: rh.N, Bins: rh.Bins, ValueBytes: vlen, BytesSent: sent, BytesReceived: recv}
-		return result, nil
-	}
-
-	// For each item and hash function f: F_{h_f(x)}(x, f) =
-	// H(bin, q_bin ^ (C(x, f) AND s)), truncated.
-	chunk := cfg.chunkItems
+// sendValues streams, for each item x and hash function f,
+// F_{h_f(x)}(x, f) = H(bin, q_bin ^ (C(x, f) AND s)), truncated, in chunks
+// built by the workers and sent in order.
+func (st *senderState) sendValues(ctx context.Context) error {
+	n, vlen, chunk := len(st.uniq), st.vlen, st.cfg.ChunkItems
 	nChunks := (n + chunk - 1) / chunk
-	workers := min(cfg.workers, max(nChunks, 1))
+	workers := min(st.cfg.Workers, max(nChunks, 1))
 	bufs := make([][]byte, workers)
 	for k := range bufs {
 		bufs[k] = make([]byte, valuesHdrSize+chunk*NumHashes*vlen)
 	}
 	for c0 := 0; c0 < nChunks; c0 += workers {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("kkrt: values: %w", err)
-		}
 		cnt := min(workers, nChunks-c0)
-		var wg sync.WaitGroup
-		for k := range cnt {
-			wg.Go(func() {
-				lo := (c0 + k) * chunk
-				hi := min(lo+chunk, n)
-				buf := bufs[k]
-				putValuesHeader(buf, vlen, hi-lo)
-				out := buf[valuesHdrSize:]
-				s := newScratch()
-				var row [CodeWidth / 64]uint64
-				// Items go in groups: first the AES work of the group
-				// (positions and code words), then one load per OT row
-				// it needs, issued back to back so that the cache misses
-				// overlap, then the hashing.
-				const group = 16
-				var pos [group][NumHashes]uint32
-				var c [group][NumHashes][CodeWidth / 64]uint64
-				for g := lo; g < hi; g += group {
-					e := min(g+group, hi)
-					for i := g; i < e; i++ {
-						pos[i-g] = h.positions(s, uniq[i])
-						h.codes(s, c[i-g][:], uniq[i], 0)
-					}
-					for i := range e - g {
-						for _, b := range pos[i] {
-							s.sink ^= q.Data[int(b)*(CodeWidth/64)]
-						}
-					}
-					for i := g; i < e; i++ {
-						for f, b := range pos[i-g] {
-							qr := q.Row(int(b))
-							cf := &c[i-g][f]
-							for w := range row {
-								row[w] = qr[w] ^ (cf[w] & delta[w])
-							}
-							v := value(int(b), row[:], vlen)
-							var vb [16]byte
-							binary.LittleEndian.PutUint64(vb[:], v[0])
-							binary.LittleEndian.PutUint64(vb[8:], v[1])
-							copy(out[((i-lo)*NumHashes+f)*vlen:], vb[:vlen])
-						}
-					}
-				}
-			})
+		err := parallel.Each(ctx, cnt, cnt, func(k int) error {
+			lo := (c0 + k) * chunk
+			st.valuesChunk(bufs[k], lo, min(lo+chunk, n))
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		wg.Wait()
 		for k := range cnt {
 			lo := (c0 + k) * chunk
 			hi := min(lo+chunk, n)
-			if err := conn.Send(ctx, bufs[k][:valuesHdrSize+(hi-lo)*NumHashes*vlen]); err != nil {
-				return nil, fmt.Errorf("kkrt: sending values: %w", err)
+			if err := st.conn.Send(ctx, bufs[k][:valuesHdrSize+(hi-lo)*NumHashes*vlen]); err != nil {
+				return err
 			}
 		}
 	}
-	sent, recv := statsSince(conn, start)
-	result.Stats = Stats{Items: n, PeerItems: rh.N, Bins: rh.Bins, ValueBytes: vlen, BytesSent: sent, BytesReceived: recv}
-	return result, nil
+	return nil
+}
+
+// valuesChunk writes into buf the Values message of the items [lo, hi).
+func (st *senderState) valuesChunk(buf []byte, lo, hi int) {
+	h, q, delta, uniq, vlen := st.h, st.q, st.delta, st.uniq, st.vlen
+	putValuesHeader(buf, vlen, hi-lo)
+	out := buf[valuesHdrSize:]
+	s := newScratch()
+	var row [CodeWidth / 64]uint64
+	// Items go in groups: first the AES work of the group (positions and
+	// code words), then one load per OT row it needs, issued back to back so
+	// that the cache misses overlap, then the hashing.
+	const group = 16
+	var pos [group][NumHashes]uint32
+	var c [group][NumHashes][CodeWidth / 64]uint64
+	for g := lo; g < hi; g += group {
+		e := min(g+group, hi)
+		for i := g; i < e; i++ {
+			pos[i-g] = h.positions(s, uniq[i])
+			h.codes(s, c[i-g][:], uniq[i], 0)
+		}
+		for i := range e - g {
+			for _, b := range pos[i] {
+				s.sink ^= q.Data[int(b)*(CodeWidth/64)]
+			}
+		}
+		for i := g; i < e; i++ {
+			for f, b := range pos[i-g] {
+				qr := q.Row(int(b))
+				cf := &c[i-g][f]
+				for w := range row {
+					row[w] = qr[w] ^ (cf[w] & delta[w])
+				}
+				v := value(int(b), row[:], vlen)
+				var vb [16]byte
+				binary.LittleEndian.PutUint64(vb[:], v[0])
+				binary.LittleEndian.PutUint64(vb[8:], v[1])
+				copy(out[((i-lo)*NumHashes+f)*vlen:], vb[:vlen])
+			}
+		}
+	}
 }
 
 // firstIndices returns, for each of n distinct items, the index of its first

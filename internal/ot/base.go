@@ -2,13 +2,13 @@ package ot
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
-	"io"
-	"sync"
 
 	"github.com/gtank/ristretto255"
+	"github.com/veil-go/veil/internal/parallel"
 	"github.com/veil-go/veil/transport"
 )
 
@@ -108,12 +108,11 @@ func decodePoint(b []byte) (*ristretto255.Element, error) {
 	return p, nil
 }
 
-func randomScalar(r io.Reader) (*ristretto255.Scalar, error) {
+// randomScalar draws a uniform scalar from crypto/rand.
+func randomScalar() *ristretto255.Scalar {
 	var buf [64]byte
-	if _, err := io.ReadFull(r, buf[:]); err != nil {
-		return nil, fmt.Errorf("ot: reading randomness: %w", err)
-	}
-	return ristretto255.NewScalar().FromUniformBytes(buf[:]), nil
+	_, _ = rand.Read(buf[:]) // crypto/rand.Read never fails
+	return ristretto255.NewScalar().FromUniformBytes(buf[:])
 }
 
 func baseKey(i int, a, b []byte, p *ristretto255.Element) Block {
@@ -130,22 +129,6 @@ func baseKey(i int, a, b []byte, p *ristretto255.Element) Block {
 	return k
 }
 
-// parallelFor runs f(i) for i in [0, n) on at most workers goroutines, in
-// contiguous ranges; it returns when all are done.
-func parallelFor(n, workers int, f func(lo, hi int)) {
-	if workers <= 1 || n <= 1 {
-		f(0, n)
-		return
-	}
-	workers = min(workers, n)
-	var wg sync.WaitGroup
-	for w := range workers {
-		lo, hi := w*n/workers, (w+1)*n/workers
-		wg.Go(func() { f(lo, hi) })
-	}
-	wg.Wait()
-}
-
 // BaseSender is the sender's state in a batch of base OTs.
 type BaseSender struct {
 	n       int
@@ -157,20 +140,17 @@ type BaseSender struct {
 
 // NewBaseSender draws the sender's secret for n base OTs and returns its
 // state and the first message.
-func NewBaseSender(n int, opts ...Option) (*BaseSender, *BaseSetup, error) {
-	cfg, err := newConfig(opts)
+func NewBaseSender(n int, cfg Config) (*BaseSender, *BaseSetup, error) {
+	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, nil, err
 	}
 	if n <= 0 || n > maxBaseOTs {
 		return nil, nil, fmt.Errorf("%w: %d base OTs", ErrInvalidParams, n)
 	}
-	a, err := randomScalar(cfg.rand)
-	if err != nil {
-		return nil, nil, err
-	}
+	a := randomScalar()
 	A := ristretto255.NewElement().ScalarBaseMult(a)
-	s := &BaseSender{n: n, a: a, aA: ristretto255.NewElement().ScalarMult(a, A), workers: cfg.workers}
+	s := &BaseSender{n: n, a: a, aA: ristretto255.NewElement().ScalarMult(a, A), workers: cfg.Workers}
 	s.setup.N = n
 	A.Encode(s.setup.A[:0])
 	return s, &s.setup, nil
@@ -182,24 +162,21 @@ func (s *BaseSender) Finish(resp *BaseResponse) ([][2]Block, error) {
 		return nil, fmt.Errorf("%w: %d base OT points for %d OTs", ErrProtocol, len(resp.B), s.n)
 	}
 	keys := make([][2]Block, s.n)
-	errs := make([]error, s.n)
-	parallelFor(s.n, s.workers, func(lo, hi int) {
+	err := parallel.For(context.Background(), s.n, s.workers, 1, func(lo, hi int) error {
 		for i := lo; i < hi; i++ {
 			B, err := decodePoint(resp.B[i][:])
 			if err != nil {
-				errs[i] = fmt.Errorf("base OT %d: %w", i, err)
-				continue
+				return fmt.Errorf("base OT %d: %w", i, err)
 			}
 			p0 := ristretto255.NewElement().ScalarMult(s.a, B)
 			p1 := ristretto255.NewElement().Subtract(p0, s.aA)
 			keys[i][0] = baseKey(i, s.setup.A[:], resp.B[i][:], p0)
 			keys[i][1] = baseKey(i, s.setup.A[:], resp.B[i][:], p1)
 		}
+		return nil
 	})
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
+	if err != nil {
+		return nil, err
 	}
 	return keys, nil
 }
@@ -212,19 +189,17 @@ type BaseReceiver struct {
 }
 
 // NewBaseReceiver draws the receiver's secrets for one base OT per choice.
-func NewBaseReceiver(choices []bool, opts ...Option) (*BaseReceiver, error) {
-	cfg, err := newConfig(opts)
+func NewBaseReceiver(choices []bool, cfg Config) (*BaseReceiver, error) {
+	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
 	if len(choices) == 0 || len(choices) > maxBaseOTs {
 		return nil, fmt.Errorf("%w: %d base OTs", ErrInvalidParams, len(choices))
 	}
-	r := &BaseReceiver{choices: append([]bool(nil), choices...), b: make([]*ristretto255.Scalar, len(choices)), workers: cfg.workers}
+	r := &BaseReceiver{choices: append([]bool(nil), choices...), b: make([]*ristretto255.Scalar, len(choices)), workers: cfg.Workers}
 	for i := range r.b {
-		if r.b[i], err = randomScalar(cfg.rand); err != nil {
-			return nil, err
-		}
+		r.b[i] = randomScalar()
 	}
 	return r, nil
 }
@@ -241,7 +216,7 @@ func (r *BaseReceiver) Respond(setup *BaseSetup) (*BaseResponse, []Block, error)
 	}
 	resp := &BaseResponse{B: make([][pointSize]byte, len(r.choices))}
 	keys := make([]Block, len(r.choices))
-	parallelFor(len(r.choices), r.workers, func(lo, hi int) {
+	_ = parallel.For(context.Background(), len(r.choices), r.workers, 1, func(lo, hi int) error {
 		for i := lo; i < hi; i++ {
 			B := ristretto255.NewElement().ScalarBaseMult(r.b[i])
 			if r.choices[i] {
@@ -250,14 +225,15 @@ func (r *BaseReceiver) Respond(setup *BaseSetup) (*BaseResponse, []Block, error)
 			B.Encode(resp.B[i][:0])
 			keys[i] = baseKey(i, setup.A[:], resp.B[i][:], ristretto255.NewElement().ScalarMult(r.b[i], A))
 		}
+		return nil
 	})
 	return resp, keys, nil
 }
 
 // BaseSend runs n base OTs as the sender over conn and returns the key
 // pairs.
-func BaseSend(ctx context.Context, conn transport.Conn, n int, opts ...Option) ([][2]Block, error) {
-	s, setup, err := NewBaseSender(n, opts...)
+func BaseSend(ctx context.Context, conn transport.Conn, n int, cfg Config) ([][2]Block, error) {
+	s, setup, err := NewBaseSender(n, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -282,8 +258,8 @@ func BaseSend(ctx context.Context, conn transport.Conn, n int, opts ...Option) (
 
 // BaseReceive runs one base OT per choice as the receiver over conn and
 // returns the chosen keys.
-func BaseReceive(ctx context.Context, conn transport.Conn, choices []bool, opts ...Option) ([]Block, error) {
-	r, err := NewBaseReceiver(choices, opts...)
+func BaseReceive(ctx context.Context, conn transport.Conn, choices []bool, cfg Config) ([]Block, error) {
+	r, err := NewBaseReceiver(choices, cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -12,7 +12,7 @@ import (
 // process over an in-memory pipe (setup excluded).
 func BenchmarkRandomOT(b *testing.B) {
 	const m = 1 << 20
-	s, r := extPair(b)
+	s, r := extPair(b, Config{})
 	ctx := context.Background()
 	choices := make([]bool, m)
 	for i := range choices {
@@ -32,7 +32,7 @@ func BenchmarkRandomOT(b *testing.B) {
 // second, next to the raw AES-CTR keystream it needs as a baseline.
 func BenchmarkExtend512(b *testing.B) {
 	const m = 1 << 18
-	s, r := extPair(b, WithWidth(512))
+	s, r := extPair(b, Config{Width: 512})
 	ctx := context.Background()
 	d := Matrix{Rows: m, Words: 8, Data: make([]uint64, m*8)}
 	b.Run("extend", func(b *testing.B) {
@@ -90,8 +90,8 @@ func BenchmarkTranspose(b *testing.B) {
 func BenchmarkBaseOT(b *testing.B) {
 	b.Run("128-base-OTs", func(b *testing.B) {
 		for range b.N {
-			s, setup, _ := NewBaseSender(128, WithWorkers(1))
-			r, _ := NewBaseReceiver(make([]bool, 128), WithWorkers(1))
+			s, setup, _ := NewBaseSender(128, Config{Workers: 1})
+			r, _ := NewBaseReceiver(make([]bool, 128), Config{Workers: 1})
 			resp, _, _ := r.Respond(setup)
 			_, err := s.Finish(resp)
 			require.NoError(b, err)
@@ -99,16 +99,10 @@ func BenchmarkBaseOT(b *testing.B) {
 		b.ReportMetric(128*float64(b.N)/b.Elapsed().Seconds(), "OT/s")
 	})
 	b.Run("baseline-scalarmult", func(b *testing.B) {
-		x, _ := randomScalar(newCfg(b).rand)
+		x := randomScalar()
 		p := ristretto255.NewGeneratorElement()
 		for range b.N {
 			p.ScalarMult(x, p)
 		}
 	})
-}
-
-func newCfg(b *testing.B) *config {
-	c, err := newConfig(nil)
-	require.NoError(b, err)
-	return c
 }

@@ -28,22 +28,17 @@
 // # How to use it
 //
 //	// sender side                          // receiver side
-//	s, err := ot.NewSender(ctx, conn)       r, err := ot.NewReceiver(ctx, conn)
-//	pairs, err := s.RandomOT(ctx, n)        keys, err := r.RandomOT(ctx, choices)
-//	err = s.ChosenOT(ctx, msgs)             got, err := r.ChosenOT(ctx, choices)
+//	s, err := ot.NewSender(ctx, conn, ot.Config{})  r, err := ot.NewReceiver(ctx, conn, ot.Config{})
+//	pairs, err := s.RandomOT(ctx, n)                keys, err := r.RandomOT(ctx, choices)
+//	err = s.ChosenOT(ctx, msgs)                     got, err := r.ChosenOT(ctx, choices)
 //
 // A Sender/Receiver pair may run any number of extensions in sequence; each
 // row index of the session is used once (the PRG counters and the hash
-// tweaks carry the global row index). Rows travel in chunks of
-// [WithChunkRows] rows (about 1 MiB per message by default); chunks are
-// expanded and transposed on up to [WithWorkers] goroutines.
-//
-// Measured here (2 cores, shared machine, both parties in one process;
-// BenchmarkRandomOT, BenchmarkTranspose, BenchmarkBaseOT): 5-7 million
-// random OTs per second at quiet moments (about 1 million under heavy
-// load), the block transpose at 7-10 Gbit/s against 0.05-0.1 Gbit/s bit by
-// bit, 128 base OTs in ~14 ms (about 3 scalar multiplications each over
-// both parties).
+// tweaks carry the global row index). Both parties pass a [Config]: rows
+// travel in chunks of Config.ChunkRows rows (about 1 MiB per message by
+// default), and chunks are expanded and transposed on up to Config.Workers
+// goroutines. All secrets come from crypto/rand. Measured throughput is in
+// bench/RESULTS.md (BenchmarkRandomOT, BenchmarkTranspose, BenchmarkBaseOT).
 //
 // Primitives: the PRG is AES-128-CTR (crypto/aes, AES-NI) keyed by each base
 // OT key with the counter starting at row offset/128; the
@@ -53,18 +48,29 @@
 //
 // # Security model
 //
-// Semi-honest (honest-but-curious) parties, computational security 128 bits
-// (128 base OTs; a wider extension takes its w base OTs from an IKNP
-// extension of those 128, so a session costs 128 public-key OTs whatever
-// its width). The receiver learns exactly the
-// chosen message of each OT; the other message is masked by the hash of a
-// row the receiver cannot compute without the sender's secret s. The sender
-// learns nothing about the choices: the columns it receives are one-time
-// padded by AES-CTR keystreams keyed by base-OT keys it does not hold.
-// A malicious receiver can choose inconsistent rows d_j (IKNP is not
-// secure against it without a consistency check, as in KOS15), so this
-// package must not be used where a party may deviate. Two parties only: no
-// collusion question arises. If a connection drops, the runners return a
-// wrapped transport error promptly and the session's state must be
-// discarded (a partly-run extension cannot be resumed).
+// Parties and trust: two parties, semi-honest (honest-but-curious);
+// computational security 128 bits (128 base OTs; a wider extension takes its
+// w base OTs from an IKNP extension of those 128, so a session costs 128
+// public-key OTs whatever its width). Two parties only: no collusion
+// question arises.
+//
+// What each party learns: the receiver learns exactly the chosen message of
+// each OT; the other message is masked by the hash of a row the receiver
+// cannot compute without the sender's secret s. The sender learns nothing
+// about the choices: the columns it receives are one-time padded by AES-CTR
+// keystreams keyed by base-OT keys it does not hold. Both learn the number
+// of OTs and the width.
+//
+// What a deviating party can do: a malicious receiver can choose
+// inconsistent rows d_j (IKNP is not secure against it without a
+// consistency check, as in KOS15), so this package must not be used where a
+// party may deviate.
+//
+// Dropouts and faults: if a connection drops, the calls return a wrapped
+// transport error promptly and the session's state must be discarded (a
+// partly-run extension cannot be resumed). A malformed message is an error
+// wrapping [ErrMalformed].
+//
+// Timing: no constant-time claim is made. The work grows with the number of
+// OTs and the width; selections by choice bit are ordinary branches.
 package ot

@@ -1,11 +1,10 @@
 package ot
 
 import (
-	"crypto/rand"
-	"errors"
 	"fmt"
-	"io"
-	"runtime"
+
+	"github.com/veil-go/veil/internal/errs"
+	"github.com/veil-go/veil/internal/parallel"
 )
 
 // Sentinel errors. Errors returned by this package wrap one of these, a
@@ -13,78 +12,60 @@ import (
 var (
 	// ErrInvalidParams: a constructor or method was given unusable
 	// arguments (a width that is not a multiple of 128, a negative count).
-	ErrInvalidParams = errors.New("ot: invalid parameters")
+	ErrInvalidParams = errs.ErrInvalidParams
 	// ErrMalformed: a peer's message could not be decoded (wrong length,
 	// wrong tag, an invalid group element).
-	ErrMalformed = errors.New("ot: malformed message")
+	ErrMalformed = errs.ErrMalformed
 	// ErrProtocol: a well-formed message arrived that does not fit the
-	// protocol state (an unexpected offset, width or count).
-	ErrProtocol = errors.New("ot: protocol violation")
+	// protocol state (an unexpected offset, width or count). It wraps
+	// [ErrMalformed].
+	ErrProtocol = fmt.Errorf("%w: protocol violation", errs.ErrMalformed)
 )
 
-// Option configures base OT and OT extension.
-type Option func(*config)
-
-type config struct {
-	width     int
-	workers   int
-	chunkRows int
-	rand      io.Reader
+// Config configures base OT and OT extension. Its zero value is IKNP
+// (width 128) on GOMAXPROCS goroutines with messages of about 1 MiB. Both
+// parties must use the same Width.
+type Config struct {
+	// Width is the row width of the extension in bits: the number of base
+	// OTs and the width of the rows q_j and t_j. 0 means 128 (IKNP); KKRT's
+	// 1-out-of-N OT uses a code-word width such as 512. It must be a
+	// multiple of 128 between 128 and 2048.
+	Width int
+	// Workers bounds the number of goroutines used for the heavy kernels
+	// (PRG expansion, transposes, hashing); 0 means GOMAXPROCS.
+	Workers int
+	// ChunkRows is how many OT rows travel in one extension message (a
+	// positive multiple of 128); 0 makes messages of about 1 MiB.
+	ChunkRows int
 }
-
-// WithWidth sets the row width of the extension in bits: the number of base
-// OTs and the width of the rows q_j and t_j. 128 (the default) is IKNP;
-// KKRT's 1-out-of-N OT uses a code-word width such as 512. It must be a
-// multiple of 128 between 128 and 2048, and both parties must use the same.
-func WithWidth(bits int) Option { return func(c *config) { c.width = bits } }
-
-// WithWorkers bounds the number of goroutines used for the heavy kernels
-// (PRG expansion, transposes, hashing). 0 means runtime.GOMAXPROCS(0).
-func WithWorkers(n int) Option { return func(c *config) { c.workers = n } }
-
-// WithChunkRows sets how many OT rows travel in one extension message (a
-// positive multiple of 128). The default makes messages of about 1 MiB.
-func WithChunkRows(n int) Option { return func(c *config) { c.chunkRows = n } }
-
-// WithRandomness replaces crypto/rand as the source of this party's secret
-// randomness. It is meant for deterministic tests only: a predictable reader
-// breaks every security property.
-func WithRandomness(r io.Reader) Option { return func(c *config) { c.rand = r } }
 
 const (
 	defaultWidth = 128
 	maxWidth     = 2048
-	// maxChunkRows bounds WithChunkRows (the chunk header counts rows in
+	// maxChunkRows bounds Config.ChunkRows (the chunk header counts rows in
 	// 16-bit units of 128).
 	maxChunkRows = 1 << 22
 	// targetChunkBits is the default size of one extension message's body.
 	targetChunkBits = 8 << 20
 )
 
-func newConfig(opts []Option) (*config, error) {
-	c := &config{width: defaultWidth}
-	for _, o := range opts {
-		if o != nil {
-			o(c)
-		}
+// withDefaults validates c and fills in the defaults.
+func (c Config) withDefaults() (Config, error) {
+	if c.Width == 0 {
+		c.Width = defaultWidth
 	}
-	if c.width < 128 || c.width > maxWidth || c.width%128 != 0 {
-		return nil, fmt.Errorf("%w: width %d is not a multiple of 128 in [128, %d]", ErrInvalidParams, c.width, maxWidth)
+	if c.Width < 128 || c.Width > maxWidth || c.Width%128 != 0 {
+		return c, fmt.Errorf("ot: %w: width %d is not a multiple of 128 in [128, %d]", ErrInvalidParams, c.Width, maxWidth)
 	}
-	if c.workers < 0 {
-		return nil, fmt.Errorf("%w: negative worker count %d", ErrInvalidParams, c.workers)
+	if c.Workers < 0 {
+		return c, fmt.Errorf("ot: %w: negative worker count %d", ErrInvalidParams, c.Workers)
 	}
-	if c.workers == 0 {
-		c.workers = runtime.GOMAXPROCS(0)
+	c.Workers = parallel.Workers(c.Workers)
+	if c.ChunkRows == 0 {
+		c.ChunkRows = max(128, targetChunkBits/c.Width/128*128)
 	}
-	if c.chunkRows == 0 {
-		c.chunkRows = max(128, targetChunkBits/c.width/128*128)
-	}
-	if c.chunkRows < 0 || c.chunkRows%128 != 0 || c.chunkRows > maxChunkRows {
-		return nil, fmt.Errorf("%w: chunk rows %d is not a positive multiple of 128 up to 2^22", ErrInvalidParams, c.chunkRows)
-	}
-	if c.rand == nil {
-		c.rand = rand.Reader
+	if c.ChunkRows < 0 || c.ChunkRows%128 != 0 || c.ChunkRows > maxChunkRows {
+		return c, fmt.Errorf("ot: %w: chunk rows %d is not a positive multiple of 128 up to 2^22", ErrInvalidParams, c.ChunkRows)
 	}
 	return c, nil
 }

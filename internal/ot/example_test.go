@@ -17,13 +17,13 @@ func Example() {
 
 	done := make(chan error, 1)
 	go func() {
-		s, err := ot.NewSender(ctx, a)
+		s, err := ot.NewSender(ctx, a, ot.Config{})
 		if err == nil {
 			err = s.ChosenOT(ctx, msgs)
 		}
 		done <- err
 	}()
-	r, err := ot.NewReceiver(ctx, b)
+	r, err := ot.NewReceiver(ctx, b, ot.Config{})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -4,12 +4,12 @@ import (
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/rand"
 	"crypto/subtle"
 	"encoding/binary"
 	"fmt"
-	"io"
-	"sync"
 
+	"github.com/veil-go/veil/internal/parallel"
 	"github.com/veil-go/veil/transport"
 )
 
@@ -110,7 +110,7 @@ func expand(key cipher.Block, off uint64, dst, src []byte) {
 // Receiver is the receiving party of OT extension: it chooses the rows d_j
 // and learns t_j. Its methods are not safe for concurrent use.
 type Receiver struct {
-	cfg    *config
+	cfg    Config
 	conn   transport.Conn
 	g0, g1 []cipher.Block
 	next   uint64
@@ -120,7 +120,7 @@ type Receiver struct {
 // learns q_j = t_j ^ (d_j AND s). Its methods are not safe for concurrent
 // use.
 type Sender struct {
-	cfg  *config
+	cfg  Config
 	conn transport.Conn
 	s    []bool
 	sw   []uint64
@@ -131,13 +131,13 @@ type Sender struct {
 // NewReceiverFromBase builds an extension receiver from the key pairs of
 // width base OTs in which it was the sender (for callers that ran the base
 // OTs themselves). conn may be nil if only the local steps are used.
-func NewReceiverFromBase(conn transport.Conn, pairs [][2]Block, opts ...Option) (*Receiver, error) {
-	cfg, err := newConfig(opts)
+func NewReceiverFromBase(conn transport.Conn, pairs [][2]Block, cfg Config) (*Receiver, error) {
+	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	if len(pairs) != cfg.width {
-		return nil, fmt.Errorf("%w: %d base OT pairs for width %d", ErrInvalidParams, len(pairs), cfg.width)
+	if len(pairs) != cfg.Width {
+		return nil, fmt.Errorf("%w: %d base OT pairs for width %d", ErrInvalidParams, len(pairs), cfg.Width)
 	}
 	k0, k1 := make([]Block, len(pairs)), make([]Block, len(pairs))
 	for i := range pairs {
@@ -155,15 +155,15 @@ func NewReceiverFromBase(conn transport.Conn, pairs [][2]Block, opts ...Option) 
 
 // NewSenderFromBase builds an extension sender from the choice bits s and
 // keys of width base OTs in which it was the receiver.
-func NewSenderFromBase(conn transport.Conn, s []bool, keys []Block, opts ...Option) (*Sender, error) {
-	cfg, err := newConfig(opts)
+func NewSenderFromBase(conn transport.Conn, s []bool, keys []Block, cfg Config) (*Sender, error) {
+	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	if len(s) != cfg.width || len(keys) != cfg.width {
-		return nil, fmt.Errorf("%w: %d choices and %d keys for width %d", ErrInvalidParams, len(s), len(keys), cfg.width)
+	if len(s) != cfg.Width || len(keys) != cfg.Width {
+		return nil, fmt.Errorf("%w: %d choices and %d keys for width %d", ErrInvalidParams, len(s), len(keys), cfg.Width)
 	}
-	snd := &Sender{cfg: cfg, conn: conn, s: append([]bool(nil), s...), sw: make([]uint64, cfg.width/64)}
+	snd := &Sender{cfg: cfg, conn: conn, s: append([]bool(nil), s...), sw: make([]uint64, cfg.Width/64)}
 	for i, b := range s {
 		if b {
 			snd.sw[i/64] |= 1 << (i % 64)
@@ -179,97 +179,84 @@ func NewSenderFromBase(conn transport.Conn, s []bool, keys []Block, opts ...Opti
 // returns an extension receiver. For widths above 128 it runs 128 base OTs
 // and extends them by IKNP to width random OTs, which then act as the base
 // OTs (the usual bootstrap; it costs 128 public-key OTs whatever the width).
-func NewReceiver(ctx context.Context, conn transport.Conn, opts ...Option) (*Receiver, error) {
-	cfg, err := newConfig(opts)
+func NewReceiver(ctx context.Context, conn transport.Conn, cfg Config) (*Receiver, error) {
+	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
 	var pairs [][2]Block
-	if cfg.width == 128 {
-		pairs, err = BaseSend(ctx, conn, cfg.width, opts...)
+	if cfg.Width == 128 {
+		pairs, err = BaseSend(ctx, conn, cfg.Width, cfg)
 	} else {
 		// Wider rows: 128 base OTs, then width random OTs by IKNP in which
 		// this party is the IKNP sender (so the public-key work is the same
 		// for every width).
 		var inner *Sender
-		if inner, err = NewSender(ctx, conn, narrow(opts)...); err == nil {
-			pairs, err = inner.RandomOT(ctx, cfg.width)
+		if inner, err = NewSender(ctx, conn, cfg.narrow()); err == nil {
+			pairs, err = inner.RandomOT(ctx, cfg.Width)
 		}
 	}
 	if err != nil {
 		return nil, err
 	}
-	return NewReceiverFromBase(conn, pairs, opts...)
+	return NewReceiverFromBase(conn, pairs, cfg)
 }
 
 // NewSender draws its secret s, runs the base OTs with the peer (which
 // calls [NewReceiver]) and returns an extension sender.
-func NewSender(ctx context.Context, conn transport.Conn, opts ...Option) (*Sender, error) {
-	cfg, err := newConfig(opts)
+func NewSender(ctx context.Context, conn transport.Conn, cfg Config) (*Sender, error) {
+	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	raw := make([]byte, cfg.width/8)
-	if _, err := io.ReadFull(cfg.rand, raw); err != nil {
-		return nil, fmt.Errorf("ot: reading randomness: %w", err)
-	}
-	s := make([]bool, cfg.width)
+	raw := make([]byte, cfg.Width/8)
+	_, _ = rand.Read(raw) // crypto/rand.Read never fails
+	s := make([]bool, cfg.Width)
 	for i := range s {
 		s[i] = raw[i/8]>>(i%8)&1 == 1
 	}
 	var keys []Block
-	if cfg.width == 128 {
-		keys, err = BaseReceive(ctx, conn, s, opts...)
+	if cfg.Width == 128 {
+		keys, err = BaseReceive(ctx, conn, s, cfg)
 	} else {
 		var inner *Receiver
-		if inner, err = NewReceiver(ctx, conn, narrow(opts)...); err == nil {
+		if inner, err = NewReceiver(ctx, conn, cfg.narrow()); err == nil {
 			keys, err = inner.RandomOT(ctx, s)
 		}
 	}
 	if err != nil {
 		return nil, err
 	}
-	return NewSenderFromBase(conn, s, keys, opts...)
+	return NewSenderFromBase(conn, s, keys, cfg)
 }
 
-// narrow returns opts for the width-128 extension that bootstraps a wider
-// one.
-func narrow(opts []Option) []Option {
-	return append(append([]Option(nil), opts...), WithWidth(128))
+// narrow returns the configuration of the width-128 extension that
+// bootstraps a wider one.
+func (c Config) narrow() Config {
+	c.Width = 128
+	return c
 }
-
-// Width is the row width in bits.
-func (r *Receiver) Width() int { return r.cfg.width }
-
-// Width is the row width in bits.
-func (s *Sender) Width() int { return s.cfg.width }
 
 // Delta returns the sender's secret s as little-endian words (bit i of s is
 // bit i%64 of word i/64): q_j = t_j ^ (d_j AND Delta).
 func (s *Sender) Delta() []uint64 { return append([]uint64(nil), s.sw...) }
-
-// Workers is the bound on goroutines used by the extension.
-func (s *Sender) Workers() int { return s.cfg.workers }
-
-// Workers is the bound on goroutines used by the extension.
-func (r *Receiver) Workers() int { return r.cfg.workers }
 
 // EncodeChunk is the receiver's local step for one chunk: given the rows d
 // (d.Rows a positive multiple of 128, d.Words = width/64) it returns the
 // message for the sender and the rows t. It consumes d.Rows row indices of
 // the session.
 func (r *Receiver) EncodeChunk(d Matrix) (*ExtChunk, Matrix, error) {
-	if d.Rows <= 0 || d.Rows%128 != 0 || d.Rows/128 > 0xFFFF || d.Words != r.cfg.width/64 || len(d.Data) != d.Rows*d.Words {
+	if d.Rows <= 0 || d.Rows%128 != 0 || d.Rows/128 > 0xFFFF || d.Words != r.cfg.Width/64 || len(d.Data) != d.Rows*d.Words {
 		return nil, Matrix{}, fmt.Errorf("%w: chunk of %d rows x %d words", ErrInvalidParams, d.Rows, d.Words)
 	}
 	off := r.next
 	r.next += uint64(d.Rows)
-	ws := newRecvWork(r.cfg.width, d.Rows)
+	ws := newRecvWork(r.cfg.Width, d.Rows)
 	copy(ws.d.Data, d.Data)
 	r.encode(ws, off, d.Rows)
 	u := append([]byte(nil), ws.msg[extHdrSize:]...)
 	t := Matrix{Rows: d.Rows, Words: d.Words, Data: ws.t.Data}
-	return &ExtChunk{Offset: off, Rows: d.Rows, Width: r.cfg.width, U: u}, t, nil
+	return &ExtChunk{Offset: off, Rows: d.Rows, Width: r.cfg.Width, U: u}, t, nil
 }
 
 // DecodeChunk is the sender's local step for one chunk: it checks that the
@@ -279,15 +266,15 @@ func (s *Sender) DecodeChunk(c *ExtChunk) (Matrix, error) {
 		return Matrix{}, err
 	}
 	s.next += uint64(c.Rows)
-	q := Matrix{Rows: c.Rows, Words: s.cfg.width / 64, Data: make([]uint64, c.Rows*s.cfg.width/64)}
-	s.decode(c, make([]byte, s.cfg.width*colStride(c.Rows)), q.Data)
+	q := Matrix{Rows: c.Rows, Words: s.cfg.Width / 64, Data: make([]uint64, c.Rows*s.cfg.Width/64)}
+	s.decode(c, make([]byte, s.cfg.Width*colStride(c.Rows)), q.Data)
 	return q, nil
 }
 
 func (s *Sender) check(c *ExtChunk, off uint64, rows int) error {
-	if c.Width != s.cfg.width || c.Offset != off || c.Rows != rows || len(c.U) != rows/8*c.Width {
+	if c.Width != s.cfg.Width || c.Offset != off || c.Rows != rows || len(c.U) != rows/8*c.Width {
 		return fmt.Errorf("%w: got chunk at offset %d of %d rows, width %d; want offset %d, %d rows, width %d",
-			ErrProtocol, c.Offset, c.Rows, c.Width, off, rows, s.cfg.width)
+			ErrProtocol, c.Offset, c.Rows, c.Width, off, rows, s.cfg.Width)
 	}
 	return nil
 }
@@ -316,7 +303,7 @@ func newRecvWork(width, rows int) *recvWork {
 // encode fills ws.msg and ws.t from ws.d for rows [off, off+rows); rows is
 // a multiple of 128 and at most the buffers' capacity.
 func (r *Receiver) encode(ws *recvWork, off uint64, rows int) {
-	width := r.cfg.width
+	width := r.cfg.Width
 	rb := rows / 8
 	w := width / 64
 	st := colStride(rows)
@@ -336,14 +323,14 @@ func (r *Receiver) encode(ws *recvWork, off uint64, rows int) {
 func (s *Sender) decode(c *ExtChunk, qcols []byte, dst []uint64) {
 	rb := c.Rows / 8
 	st := colStride(c.Rows)
-	for i := range s.cfg.width {
+	for i := range s.cfg.Width {
 		var src []byte
 		if s.s[i] {
 			src = c.U[i*rb : (i+1)*rb]
 		}
 		expand(s.g[i], c.Offset, qcols[i*st:i*st+rb], src)
 	}
-	colsToRows(dst, qcols, st, s.cfg.width, c.Rows)
+	colsToRows(dst, qcols, st, s.cfg.Width, c.Rows)
 }
 
 func roundUp(n, k int) int { return (n + k - 1) / k * k }
@@ -369,41 +356,35 @@ func (r *Receiver) ExtendFunc(ctx context.Context, m int, fill func(first int, d
 	padded := roundUp(m, 128)
 	base := r.next
 	r.next += uint64(padded)
-	chunk := min(r.cfg.chunkRows, padded)
+	chunk := min(r.cfg.ChunkRows, padded)
 	nChunks := (padded + chunk - 1) / chunk
-	workers := min(r.cfg.workers, nChunks)
+	workers := min(r.cfg.Workers, nChunks)
 	works := make([]*recvWork, workers)
 	for k := range works {
-		works[k] = newRecvWork(r.cfg.width, chunk)
+		works[k] = newRecvWork(r.cfg.Width, chunk)
 	}
-	errs := make([]error, workers)
-	w := r.cfg.width / 64
+	w := r.cfg.Width / 64
 	for c0 := 0; c0 < nChunks; c0 += workers {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("ot: extension: %w", err)
 		}
 		n := min(workers, nChunks-c0)
-		var wg sync.WaitGroup
-		for k := range n {
-			wg.Go(func() {
-				ws := works[k]
-				first := (c0 + k) * chunk
-				rows := min(chunk, padded-first)
-				nreal := min(rows, m-first)
-				clear(ws.d.Data)
-				fill(first, Matrix{Rows: nreal, Words: w, Data: ws.d.Data[:rows*w]})
-				r.encode(ws, base+uint64(first), rows)
-				errs[k] = use(first, Matrix{Rows: nreal, Words: w, Data: ws.t.Data[:rows*w]})
-			})
-		}
-		wg.Wait()
-		for k := range n {
-			if errs[k] != nil {
-				return errs[k]
-			}
+		if err := parallel.Each(ctx, n, n, func(k int) error {
+			ws := works[k]
 			first := (c0 + k) * chunk
 			rows := min(chunk, padded-first)
-			if err := r.conn.Send(ctx, works[k].msg[:extHdrSize+rows*r.cfg.width/8]); err != nil {
+			nreal := min(rows, m-first)
+			clear(ws.d.Data)
+			fill(first, Matrix{Rows: nreal, Words: w, Data: ws.d.Data[:rows*w]})
+			r.encode(ws, base+uint64(first), rows)
+			return use(first, Matrix{Rows: nreal, Words: w, Data: ws.t.Data[:rows*w]})
+		}); err != nil {
+			return err
+		}
+		for k := range n {
+			first := (c0 + k) * chunk
+			rows := min(chunk, padded-first)
+			if err := r.conn.Send(ctx, works[k].msg[:extHdrSize+rows*r.cfg.Width/8]); err != nil {
 				return fmt.Errorf("ot: extension: sending chunk at row %d: %w", first, err)
 			}
 		}
@@ -414,9 +395,9 @@ func (r *Receiver) ExtendFunc(ctx context.Context, m int, fill func(first int, d
 // Extend runs m rows of OT extension as the receiver with the rows d
 // (d.Rows = m, d.Words = width/64) and returns the rows t.
 func (r *Receiver) Extend(ctx context.Context, d Matrix) (Matrix, error) {
-	w := r.cfg.width / 64
+	w := r.cfg.Width / 64
 	if d.Rows < 0 || d.Words != w || len(d.Data) < d.Rows*w {
-		return Matrix{}, fmt.Errorf("%w: %d rows x %d words for width %d", ErrInvalidParams, d.Rows, d.Words, r.cfg.width)
+		return Matrix{}, fmt.Errorf("%w: %d rows x %d words for width %d", ErrInvalidParams, d.Rows, d.Words, r.cfg.Width)
 	}
 	t := Matrix{Rows: d.Rows, Words: w, Data: make([]uint64, d.Rows*w)}
 	err := r.ExtendFunc(ctx, d.Rows, func(first int, dst Matrix) {
@@ -452,10 +433,10 @@ func (s *Sender) extend(ctx context.Context, m int, all []uint64, use func(first
 	padded := roundUp(m, 128)
 	base := s.next
 	s.next += uint64(padded)
-	chunk := min(s.cfg.chunkRows, padded)
+	chunk := min(s.cfg.ChunkRows, padded)
 	nChunks := (padded + chunk - 1) / chunk
-	workers := min(s.cfg.workers, nChunks)
-	w := s.cfg.width / 64
+	workers := min(s.cfg.Workers, nChunks)
+	w := s.cfg.Width / 64
 	type work struct {
 		c     ExtChunk
 		qcols []byte
@@ -463,12 +444,11 @@ func (s *Sender) extend(ctx context.Context, m int, all []uint64, use func(first
 	}
 	works := make([]*work, workers)
 	for k := range works {
-		works[k] = &work{qcols: make([]byte, s.cfg.width*colStride(chunk))}
+		works[k] = &work{qcols: make([]byte, s.cfg.Width*colStride(chunk))}
 		if all == nil {
 			works[k].q = make([]uint64, chunk*w)
 		}
 	}
-	errs := make([]error, workers)
 	for c0 := 0; c0 < nChunks; c0 += workers {
 		n := min(workers, nChunks-c0)
 		for k := range n {
@@ -485,27 +465,23 @@ func (s *Sender) extend(ctx context.Context, m int, all []uint64, use func(first
 				return fmt.Errorf("ot: extension chunk from %q: %w", s.conn.Peer(), err)
 			}
 		}
-		var wg sync.WaitGroup
-		for k := range n {
-			wg.Go(func() {
-				ws := works[k]
-				first := (c0 + k) * chunk
-				rows := ws.c.Rows
-				dst := ws.q
-				if all != nil {
-					dst = all[first*w:]
-				}
-				s.decode(&ws.c, ws.qcols, dst[:rows*w])
-				if use != nil {
-					errs[k] = use(first, Matrix{Rows: min(rows, m-first), Words: w, Data: dst[:rows*w]})
-				}
-			})
-		}
-		wg.Wait()
-		for k := range n {
-			if errs[k] != nil {
-				return errs[k]
+		if err := parallel.Each(ctx, n, n, func(k int) error {
+			ws := works[k]
+			first := (c0 + k) * chunk
+			rows := ws.c.Rows
+			dst := ws.q
+			if all != nil {
+				dst = all[first*w:]
 			}
+			s.decode(&ws.c, ws.qcols, dst[:rows*w])
+			if use != nil {
+				return use(first, Matrix{Rows: min(rows, m-first), Words: w, Data: dst[:rows*w]})
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		for k := range n {
 			works[k].c.U = nil
 		}
 	}
@@ -517,7 +493,7 @@ func (s *Sender) Extend(ctx context.Context, m int) (Matrix, error) {
 	if m < 0 {
 		return Matrix{}, fmt.Errorf("%w: %d rows", ErrInvalidParams, m)
 	}
-	w := s.cfg.width / 64
+	w := s.cfg.Width / 64
 	all := make([]uint64, roundUp(m, 128)*w)
 	err := s.extend(ctx, m, all, nil)
 	return Matrix{Rows: m, Words: w, Data: all[:m*w]}, err

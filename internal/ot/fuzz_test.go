@@ -7,7 +7,7 @@ import (
 )
 
 func FuzzBaseSetup(f *testing.F) {
-	_, setup, err := NewBaseSender(3)
+	_, setup, err := NewBaseSender(3, Config{})
 	require.NoError(f, err)
 	good, _ := setup.MarshalBinary()
 	f.Add(good)
@@ -25,9 +25,9 @@ func FuzzBaseSetup(f *testing.F) {
 }
 
 func FuzzBaseResponse(f *testing.F) {
-	s, setup, err := NewBaseSender(2)
+	s, setup, err := NewBaseSender(2, Config{})
 	require.NoError(f, err)
-	r, err := NewBaseReceiver([]bool{true, false})
+	r, err := NewBaseReceiver([]bool{true, false}, Config{})
 	require.NoError(f, err)
 	resp, _, err := r.Respond(setup)
 	require.NoError(f, err)

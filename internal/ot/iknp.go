@@ -20,15 +20,15 @@ const (
 )
 
 func (s *Sender) needIKNP() error {
-	if s.cfg.width != 128 {
-		return fmt.Errorf("%w: 1-out-of-2 OT needs width 128, have %d", ErrInvalidParams, s.cfg.width)
+	if s.cfg.Width != 128 {
+		return fmt.Errorf("%w: 1-out-of-2 OT needs width 128, have %d", ErrInvalidParams, s.cfg.Width)
 	}
 	return nil
 }
 
 func (r *Receiver) needIKNP() error {
-	if r.cfg.width != 128 {
-		return fmt.Errorf("%w: 1-out-of-2 OT needs width 128, have %d", ErrInvalidParams, r.cfg.width)
+	if r.cfg.Width != 128 {
+		return fmt.Errorf("%w: 1-out-of-2 OT needs width 128, have %d", ErrInvalidParams, r.cfg.Width)
 	}
 	return nil
 }

@@ -6,7 +6,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"math/rand/v2"
+	"sync"
 	"testing"
+	"testing/cryptotest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -81,10 +83,10 @@ func TestBaseOT(t *testing.T) {
 		var pairs [][2]Block
 		var keys []Block
 		es, er := both(func() (err error) {
-			pairs, err = BaseSend(ctx, a, n)
+			pairs, err = BaseSend(ctx, a, n, Config{})
 			return err
 		}, func() (err error) {
-			keys, err = BaseReceive(ctx, b, choices)
+			keys, err = BaseReceive(ctx, b, choices, Config{})
 			return err
 		})
 		require.NoError(t, es)
@@ -105,21 +107,21 @@ func TestBaseOT(t *testing.T) {
 }
 
 func TestBaseOTErrors(t *testing.T) {
-	_, _, err := NewBaseSender(0)
+	_, _, err := NewBaseSender(0, Config{})
 	require.ErrorIs(t, err, ErrInvalidParams)
-	_, err = NewBaseReceiver(nil)
+	_, err = NewBaseReceiver(nil, Config{})
 	require.ErrorIs(t, err, ErrInvalidParams)
 
 	// Count mismatch between the parties.
-	s, setup, err := NewBaseSender(4)
+	s, setup, err := NewBaseSender(4, Config{})
 	require.NoError(t, err)
-	r, err := NewBaseReceiver(make([]bool, 5))
+	r, err := NewBaseReceiver(make([]bool, 5), Config{})
 	require.NoError(t, err)
 	_, _, err = r.Respond(setup)
 	require.ErrorIs(t, err, ErrProtocol)
 
 	// A response with an identity point or garbage is rejected.
-	r, err = NewBaseReceiver(make([]bool, 4))
+	r, err = NewBaseReceiver(make([]bool, 4), Config{})
 	require.NoError(t, err)
 	resp, _, err := r.Respond(setup)
 	require.NoError(t, err)
@@ -135,17 +137,17 @@ func TestBaseOTErrors(t *testing.T) {
 }
 
 // extPair sets up an extension sender and receiver over a pipe.
-func extPair(t testing.TB, opts ...Option) (*Sender, *Receiver) {
+func extPair(t testing.TB, cfg Config) (*Sender, *Receiver) {
 	ctx := testCtx(t)
 	a, b := transport.Pipe("sender", "receiver", transport.Options{})
 	t.Cleanup(func() { a.Close(); b.Close() })
 	var s *Sender
 	var r *Receiver
 	es, er := both(func() (err error) {
-		s, err = NewSender(ctx, a, opts...)
+		s, err = NewSender(ctx, a, cfg)
 		return err
 	}, func() (err error) {
-		r, err = NewReceiver(ctx, b, opts...)
+		r, err = NewReceiver(ctx, b, cfg)
 		return err
 	})
 	require.NoError(t, es)
@@ -158,7 +160,7 @@ func TestExtendCorrelation(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	for _, width := range []int{128, 512} {
 		// Small chunks so that several chunks and worker rounds are used.
-		s, r := extPair(t, WithWidth(width), WithChunkRows(256), WithWorkers(3))
+		s, r := extPair(t, Config{Width: width, ChunkRows: 256, Workers: 3})
 		delta := s.Delta()
 		w := width / 64
 		for _, m := range []int{1, 127, 128, 129, 1000, 2048} { // several calls reuse the base OTs
@@ -188,7 +190,7 @@ func TestExtendCorrelation(t *testing.T) {
 }
 
 func TestLocalSteps(t *testing.T) {
-	s, r := extPair(t, WithWidth(256))
+	s, r := extPair(t, Config{Width: 256})
 	d := Matrix{Rows: 256, Words: 4, Data: make([]uint64, 1024)}
 	for i := range d.Data {
 		d.Data[i] = uint64(i) * 0x9E3779B97F4A7C15
@@ -214,7 +216,7 @@ func TestLocalSteps(t *testing.T) {
 
 func TestRandomAndChosenOT(t *testing.T) {
 	ctx := testCtx(t)
-	s, r := extPair(t, WithChunkRows(512), WithWorkers(2))
+	s, r := extPair(t, Config{ChunkRows: 512, Workers: 2})
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, m := range []int{0, 1, 300, 5000} {
 		choices := make([]bool, m)
@@ -280,9 +282,13 @@ func TestReceiverViewIndependentOfUnchosen(t *testing.T) {
 	run := func(flip byte) ([]Block, [][]byte) {
 		ctx := testCtx(t)
 		a, b := transport.Pipe("sender", "receiver", transport.Options{})
+		// The same crypto/rand stream in both runs, drawn in a fixed order:
+		// the sender draws all its secrets before its first Recv, and the
+		// receiver starts only then.
+		cryptotest.SetGlobalRandom(t, 1)
+		drawn := make(chan struct{})
 		rec := &recordingConn{Conn: b}
-		sOpt := WithRandomness(rand.NewChaCha8([32]byte{1}))
-		rOpt := WithRandomness(rand.NewChaCha8([32]byte{2}))
+		sconn := &firstRecvConn{Conn: a, first: drawn}
 		msgs := make([][2]Block, m)
 		for j := range msgs {
 			msgs[j][0][0], msgs[j][1][0] = byte(j), byte(j+1)
@@ -294,13 +300,14 @@ func TestReceiverViewIndependentOfUnchosen(t *testing.T) {
 		}
 		var out []Block
 		es, er := both(func() error {
-			s, err := NewSender(ctx, a, sOpt)
+			s, err := NewSender(ctx, sconn, Config{})
 			if err != nil {
 				return err
 			}
 			return s.ChosenOT(ctx, msgs)
 		}, func() error {
-			r, err := NewReceiver(ctx, rec, rOpt)
+			<-drawn
+			r, err := NewReceiver(ctx, rec, Config{})
 			if err != nil {
 				return err
 			}
@@ -333,6 +340,18 @@ func TestReceiverViewIndependentOfUnchosen(t *testing.T) {
 	}
 }
 
+// firstRecvConn closes first when its first Recv begins.
+type firstRecvConn struct {
+	transport.Conn
+	first chan struct{}
+	once  sync.Once
+}
+
+func (c *firstRecvConn) Recv(ctx context.Context) ([]byte, error) {
+	c.once.Do(func() { close(c.first) })
+	return c.Conn.Recv(ctx)
+}
+
 type recordingConn struct {
 	transport.Conn
 	got [][]byte
@@ -348,24 +367,27 @@ func (c *recordingConn) Recv(ctx context.Context) ([]byte, error) {
 
 func TestOptionsAndMismatch(t *testing.T) {
 	ctx := testCtx(t)
-	for _, o := range []Option{WithWidth(100), WithWidth(0), WithWidth(4096), WithWorkers(-1), WithChunkRows(100), WithChunkRows(1<<22 + 128)} {
-		_, err := newConfig([]Option{o})
-		require.ErrorIs(t, err, ErrInvalidParams)
+	for _, c := range []Config{{Width: 100}, {Width: -128}, {Width: 4096}, {Workers: -1}, {ChunkRows: 100}, {ChunkRows: 1<<22 + 128}} {
+		_, err := c.withDefaults()
+		require.ErrorIs(t, err, ErrInvalidParams, "%+v", c)
 	}
+	c, err := Config{}.withDefaults()
+	require.NoError(t, err)
+	require.Equal(t, 128, c.Width)
 	a, b := transport.Pipe("sender", "receiver", transport.Options{})
 	es, er := both(func() error {
-		_, err := NewSender(ctx, a, WithWidth(256))
+		_, err := NewSender(ctx, a, Config{Width: 256})
 		a.Close() // the caller owns the connection and ends it on error
 		return err
 	}, func() error {
-		_, err := NewReceiver(ctx, b, WithWidth(128))
+		_, err := NewReceiver(ctx, b, Config{})
 		return err
 	})
 	require.ErrorIs(t, es, ErrMalformed) // both sides opened with a base-OT setup
 	require.Error(t, er)
 
-	s, r := extPair(t, WithWidth(256))
-	_, err := s.RandomOT(ctx, 10)
+	s, r := extPair(t, Config{Width: 256})
+	_, err = s.RandomOT(ctx, 10)
 	require.ErrorIs(t, err, ErrInvalidParams)
 	_, err = r.RandomOT(ctx, make([]bool, 10))
 	require.ErrorIs(t, err, ErrInvalidParams)
@@ -373,7 +395,7 @@ func TestOptionsAndMismatch(t *testing.T) {
 
 func TestExtendPeerFailure(t *testing.T) {
 	ctx := testCtx(t)
-	s, r := extPair(t, WithChunkRows(128))
+	s, r := extPair(t, Config{ChunkRows: 128})
 	// The receiver's connection breaks mid-extension: the sender gets a
 	// prompt error naming the cause.
 	errc := make(chan error, 1)
@@ -388,13 +410,13 @@ func TestExtendPeerFailure(t *testing.T) {
 	require.True(t, errors.Is(err, transport.ErrClosed), "%v", err)
 
 	// A chunk for the wrong offset is a protocol error.
-	s, r = extPair(t, WithChunkRows(128))
+	s, r = extPair(t, Config{ChunkRows: 128})
 	go func() { _ = r.conn.Send(ctx, mustChunk(t, 128, 128, 128)) }()
 	_, err = s.Extend(ctx, 256)
 	require.ErrorIs(t, err, ErrProtocol)
 
 	// A cancelled context ends a waiting sender.
-	s, _ = extPair(t)
+	s, _ = extPair(t, Config{})
 	cctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()
 	_, err = s.Extend(cctx, 128)

@@ -1,0 +1,233 @@
+package psi
+
+import (
+	"fmt"
+
+	"github.com/veil-go/veil/internal/kkrt"
+	"github.com/veil-go/veil/internal/parallel"
+	"github.com/veil-go/veil/report"
+)
+
+// Protocol selects the PSI protocol. Both parties must use the same one.
+type Protocol int
+
+const (
+	// ECDH is Diffie-Hellman PSI over ristretto255 (the default). It serves
+	// every mode.
+	ECDH Protocol = iota
+	// KKRT is OT-based PSI (Kolesnikov, Kumaresan, Rosulek, Trieu 2016),
+	// much cheaper in CPU than ECDH for large sets. It serves Intersection
+	// and Join (with or without RevealToBoth); Cardinality and Sum return
+	// [ErrUnsupported]. See "Protocols: which to pick" in the package doc.
+	KKRT
+)
+
+func (p Protocol) String() string {
+	switch p {
+	case ECDH:
+		return "ecdh"
+	case KKRT:
+		return "kkrt"
+	}
+	return fmt.Sprintf("Protocol(%d)", int(p))
+}
+
+// ParseProtocol maps "ecdh" and "kkrt" to their Protocol.
+func ParseProtocol(s string) (Protocol, error) {
+	for _, p := range []Protocol{ECDH, KKRT} {
+		if s == p.String() {
+			return p, nil
+		}
+	}
+	return 0, fmt.Errorf("psi: %w: unknown protocol %q (want ecdh or kkrt)", ErrInvalidParams, s)
+}
+
+// Mode selects what the receiver (and, with RevealToBoth, the sender) learns.
+type Mode int
+
+const (
+	// Intersection: the receiver learns which of its items the sender also
+	// holds.
+	Intersection Mode = iota
+	// Cardinality: the receiver learns only how many distinct items the two
+	// sets share.
+	Cardinality
+	// Join: as Intersection, and the receiver also gets the sender's payload
+	// for each shared item.
+	Join
+	// Sum: the receiver learns the cardinality and the sum of the sender's
+	// integer values over the shared items, nothing per item.
+	Sum
+)
+
+func (m Mode) String() string {
+	switch m {
+	case Intersection:
+		return "intersection"
+	case Cardinality:
+		return "cardinality"
+	case Join:
+		return "join"
+	case Sum:
+		return "sum"
+	}
+	return fmt.Sprintf("Mode(%d)", int(m))
+}
+
+// ParseMode maps "intersection", "cardinality", "join" and "sum" to their
+// Mode.
+func ParseMode(s string) (Mode, error) {
+	for _, m := range []Mode{Intersection, Cardinality, Join, Sum} {
+		if s == m.String() {
+			return m, nil
+		}
+	}
+	return 0, fmt.Errorf("psi: %w: unknown mode %q (want intersection, cardinality, join or sum)", ErrInvalidParams, s)
+}
+
+// Defaults and limits of [Config].
+const (
+	DefaultBatchSize = 2048
+	MaxBatchSize     = 1 << 16
+	DefaultTagLen    = 12
+	MinTagLen        = 8
+	MaxTagLen        = 16
+	DefaultWindow    = 4
+	// MaxValue bounds the magnitude of each value in Sum mode, so that sums
+	// of up to 2^22 values fit an int64 with room to spare.
+	MaxValue = 1 << 40
+	// DefaultMaxSum is the default bound on |sum| in Sum mode.
+	DefaultMaxSum = 1 << 40
+	// MaxSumLimit is the largest Config.MaxSum accepted: decrypting a sum
+	// costs about 7*sqrt(|sum|) group operations and a table of about
+	// 2*sqrt(|sum|) entries.
+	MaxSumLimit = 1 << 44
+	// MaxPayload bounds each join payload: 2^16 bytes, with either
+	// protocol.
+	MaxPayload = kkrt.MaxPayload
+	// MaxItems bounds each party's number of items: 2^28. With KKRT a
+	// party also refuses a peer that announces more than 2^24 distinct
+	// items.
+	MaxItems = kkrt.MaxItems
+)
+
+// Config configures a run. Both parties must agree on Protocol, Mode,
+// RevealToBoth and TagLen (checked in the first message); the other fields
+// are local. The zero value is ECDH intersection to the receiver with the
+// defaults below; [RunSender], [RunReceiver] and [RunInProcess] validate it
+// (an error wrapping [ErrInvalidParams]).
+type Config struct {
+	// Protocol is the PSI protocol; default [ECDH].
+	Protocol Protocol
+	// Mode is what is computed; default [Intersection].
+	Mode Mode
+	// RevealToBoth also gives the sender the output (the shared items of
+	// its own input in Intersection and Join mode, but not the payloads it
+	// sent; the cardinality, and the sum, in Cardinality and Sum mode).
+	RevealToBoth bool
+	// Workers is the number of goroutines for the group operations and
+	// duplicate removal; 0 means GOMAXPROCS.
+	Workers int
+	// BatchSize is the number of items per message (ECDH); default
+	// [DefaultBatchSize], at most [MaxBatchSize]. Memory in flight is about
+	// Window*BatchSize*(32+TagLen) bytes per party (plus join payloads).
+	BatchSize int
+	// Window is the number of batches a party sends before it waits for the
+	// peer's answer or acknowledgement (ECDH); default [DefaultWindow]. It
+	// bounds the memory queued in the transport.
+	Window int
+	// TagLen is the length in bytes of the truncated hashes compared at the
+	// end, between [MinTagLen] and [MaxTagLen]; default [DefaultTagLen] (96 bits:
+	// a false match anywhere in 2^20 x 2^20 items has probability below
+	// 2^-56).
+	TagLen int
+	// MaxSum bounds |sum| in Sum mode, receiver side: decryption searches
+	// [-MaxSum, MaxSum] and fails with [ErrOutOfRange] outside it. Default
+	// [DefaultMaxSum], at most [MaxSumLimit].
+	MaxSum int64
+	// Progress, if set, is called from the calling goroutine with the number
+	// of items this party has processed and the total it will process (its
+	// own items plus the peer's it evaluates): after each batch with ECDH,
+	// once at the end with KKRT, which works on whole sets at once.
+	Progress func(done, total int)
+}
+
+// withDefaults validates c and fills in the defaults.
+func (c Config) withDefaults() (Config, error) {
+	if c.Protocol != ECDH && c.Protocol != KKRT {
+		return c, fmt.Errorf("psi: %w: unknown protocol %d", ErrInvalidParams, int(c.Protocol))
+	}
+	if c.Mode < Intersection || c.Mode > Sum {
+		return c, fmt.Errorf("psi: %w: unknown mode %d", ErrInvalidParams, int(c.Mode))
+	}
+	if c.Workers < 0 || c.BatchSize < 0 || c.Window < 0 || c.TagLen < 0 || c.MaxSum < 0 {
+		return c, fmt.Errorf("psi: %w: negative Workers, BatchSize, Window, TagLen or MaxSum", ErrInvalidParams)
+	}
+	c.Workers = parallel.Workers(c.Workers)
+	if c.BatchSize == 0 {
+		c.BatchSize = DefaultBatchSize
+	}
+	if c.BatchSize > MaxBatchSize {
+		return c, fmt.Errorf("psi: %w: BatchSize %d above %d", ErrInvalidParams, c.BatchSize, MaxBatchSize)
+	}
+	if c.Window == 0 {
+		c.Window = DefaultWindow
+	}
+	if c.TagLen == 0 {
+		c.TagLen = DefaultTagLen
+	}
+	if c.TagLen < MinTagLen || c.TagLen > MaxTagLen {
+		return c, fmt.Errorf("psi: %w: TagLen %d outside [%d, %d]", ErrInvalidParams, c.TagLen, MinTagLen, MaxTagLen)
+	}
+	if c.MaxSum == 0 {
+		c.MaxSum = DefaultMaxSum
+	}
+	if c.MaxSum > MaxSumLimit {
+		return c, fmt.Errorf("psi: %w: MaxSum %d above %d", ErrInvalidParams, c.MaxSum, int64(MaxSumLimit))
+	}
+	return c, nil
+}
+
+// SenderSet is the sender's input: its items and, depending on the mode,
+// one payload (Join) or one value (Sum) per item.
+type SenderSet struct {
+	// Items are the sender's items (byte strings compared exactly; see the
+	// Normalize helpers).
+	Items [][]byte
+	// Payloads, in Join mode, holds one payload of at most MaxPayload bytes
+	// per item (nil for an empty payload). Must be nil in other modes.
+	Payloads [][]byte
+	// Values, in Sum mode, holds one integer in [-MaxValue, MaxValue] per
+	// item. Must be nil in other modes.
+	Values []int64
+}
+
+// Result is what one party learns from a run.
+type Result struct {
+	// Protocol and Mode echo the [Config] of the run.
+	Protocol Protocol
+	Mode     Mode
+	// Learned says whether this party learned an output: always for the
+	// receiver, for the sender only with RevealToBoth. When false the
+	// fields below are zero.
+	Learned bool
+	// Cardinality is the number of distinct items the two sets share.
+	Cardinality int
+	// Indices (Intersection and Join mode) are the positions in this
+	// party's input of the shared items, ascending; every copy of a
+	// duplicated item is listed.
+	Indices []int
+	// Payloads (Join mode, receiver) holds the sender's payload for the item
+	// at Indices[k] in Payloads[k].
+	Payloads [][]byte
+	// Sum (Sum mode) is the sum of the sender's values over the shared items.
+	Sum int64
+	// Stats is this party's cost of the run: its traffic on the connection
+	// and the run's duration.
+	Stats report.Stats
+	// Leakage states what each party learned in this run, from the actual
+	// sizes (see the package doc's Security model). A disclosure this party
+	// cannot count (the receiver's matches, for a sender without
+	// RevealToBoth) has Count 0.
+	Leakage report.Leakage
+}
