@@ -35,17 +35,22 @@ func (c *counters) stats() Stats {
 type memConn struct {
 	peer    string
 	maxSize int
-	in, out *inbox // mine, and the peer's
+	in, out *inbox        // mine, and the peer's
+	sendSem chan struct{} // one Send at a time: out has one producer
 	counters
 	closeOnce sync.Once
 }
 
 // Pipe returns the two ends of an in-memory connection between parties named
-// a and b: the first end is a's (its Peer is b), the second is b's.
+// a and b: the first end is a's (its Peer is b), the second is b's. Each
+// end's receive queue is bounded by opts as a TLS connection's is: a Send
+// to a peer whose queue is full waits until the peer's Recv makes room, or
+// until its ctx ends, in which case nothing is delivered and the connection
+// stays usable.
 func Pipe(a, b string, opts Options) (Conn, Conn) {
-	qa, qb := newInbox(), newInbox()
-	ca := &memConn{peer: b, maxSize: opts.maxSize(), in: qa, out: qb}
-	cb := &memConn{peer: a, maxSize: opts.maxSize(), in: qb, out: qa}
+	qa, qb := newInbox(opts), newInbox(opts)
+	ca := &memConn{peer: b, maxSize: opts.maxSize(), in: qa, out: qb, sendSem: make(chan struct{}, 1)}
+	cb := &memConn{peer: a, maxSize: opts.maxSize(), in: qb, out: qa, sendSem: make(chan struct{}, 1)}
 	return ca, cb
 }
 
@@ -56,7 +61,16 @@ func (c *memConn) Send(ctx context.Context, msg []byte) error {
 	if len(msg) > c.maxSize {
 		return peerErr(c.peer, "send", fmt.Errorf("%w: %d bytes, limit %d", ErrMessageTooLarge, len(msg), c.maxSize))
 	}
+	select {
+	case c.sendSem <- struct{}{}:
+	case <-ctx.Done():
+		return peerErr(c.peer, "send", ctx.Err())
+	}
+	defer func() { <-c.sendSem }()
 	if err := c.in.failed(); err != nil { // closed locally
+		return peerErr(c.peer, "send", err)
+	}
+	if err := c.out.waitRoom(ctx, len(msg)); err != nil {
 		return peerErr(c.peer, "send", err)
 	}
 	m := make([]byte, len(msg))
@@ -103,10 +117,10 @@ type mesh struct {
 // assemble a mesh from connections made by other means.
 func NewMesh(self int, conns []Conn) (Mesh, error) {
 	if self < 0 || self >= len(conns) {
-		return nil, fmt.Errorf("%w: party %d of %d", ErrInvalidParams, self, len(conns))
+		return nil, invalidParams("party %d of %d", self, len(conns))
 	}
 	if conns[self] != nil {
-		return nil, fmt.Errorf("%w: party %d has a connection to itself", ErrInvalidParams, self)
+		return nil, invalidParams("party %d has a connection to itself", self)
 	}
 	return &mesh{self: self, conns: conns}, nil
 }
@@ -116,7 +130,7 @@ func (m *mesh) Size() int { return len(m.conns) }
 
 func (m *mesh) Conn(j int) (Conn, error) {
 	if j < 0 || j >= len(m.conns) || m.conns[j] == nil {
-		return nil, fmt.Errorf("%w: party %d to party %d (of %d)", ErrNoLink, m.self, j, len(m.conns))
+		return nil, fmt.Errorf("transport: %w: party %d to party %d (of %d)", ErrNoLink, m.self, j, len(m.conns))
 	}
 	return m.conns[j], nil
 }
@@ -162,7 +176,7 @@ func NewMemStar(n int, opts Options) ([]Mesh, error) {
 
 func newMemMesh(n int, opts Options, linked func(i, j int) bool) ([]Mesh, error) {
 	if n < 2 {
-		return nil, fmt.Errorf("%w: a mesh needs at least 2 parties, got %d", ErrInvalidParams, n)
+		return nil, invalidParams("a mesh needs at least 2 parties, got %d", n)
 	}
 	conns := make([][]Conn, n)
 	for i := range conns {

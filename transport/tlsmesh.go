@@ -63,13 +63,13 @@ func (cfg *MeshConfig) linked(i, j int) bool {
 func (cfg *MeshConfig) validate() ([]string, error) {
 	n := len(cfg.Addrs)
 	if n < 2 {
-		return nil, fmt.Errorf("%w: a mesh needs at least 2 parties, got %d", ErrInvalidParams, n)
+		return nil, invalidParams("a mesh needs at least 2 parties, got %d", n)
 	}
 	if cfg.Self < 0 || cfg.Self >= n {
-		return nil, fmt.Errorf("%w: party %d of %d", ErrInvalidParams, cfg.Self, n)
+		return nil, invalidParams("party %d of %d", cfg.Self, n)
 	}
 	if cfg.Identity == nil {
-		return nil, fmt.Errorf("%w: mesh needs an identity", ErrInvalidParams)
+		return nil, invalidParams("mesh needs an identity")
 	}
 	names := cfg.Names
 	if names == nil {
@@ -79,21 +79,21 @@ func (cfg *MeshConfig) validate() ([]string, error) {
 		}
 	}
 	if len(names) != n {
-		return nil, fmt.Errorf("%w: %d names for %d addresses", ErrInvalidParams, len(names), n)
+		return nil, invalidParams("%d names for %d addresses", len(names), n)
 	}
 	seen := make(map[string]bool, n)
 	for i, name := range names {
 		if name == "" || seen[name] {
-			return nil, fmt.Errorf("%w: name of party %d is empty or repeated: %q", ErrInvalidParams, i, name)
+			return nil, invalidParams("name of party %d is empty or repeated: %q", i, name)
 		}
 		seen[name] = true
 	}
 	if got := cfg.Identity.Name(); got != names[cfg.Self] {
-		return nil, fmt.Errorf("%w: identity names %q but party %d is %q", ErrInvalidParams, got, cfg.Self, names[cfg.Self])
+		return nil, invalidParams("identity names %q but party %d is %q", got, cfg.Self, names[cfg.Self])
 	}
 	for i := 0; i < cfg.Self; i++ {
 		if cfg.linked(i, cfg.Self) && cfg.Addrs[i] == "" {
-			return nil, fmt.Errorf("%w: no address for party %d", ErrInvalidParams, i)
+			return nil, invalidParams("no address for party %d", i)
 		}
 	}
 	return names, nil
@@ -332,7 +332,7 @@ func NewTLSLoopbackStar(ctx context.Context, n int, opts Options) ([]Mesh, error
 
 func newTLSLoopback(ctx context.Context, n int, opts Options, star bool) ([]Mesh, error) {
 	if n < 2 {
-		return nil, fmt.Errorf("%w: a mesh needs at least 2 parties, got %d", ErrInvalidParams, n)
+		return nil, invalidParams("a mesh needs at least 2 parties, got %d", n)
 	}
 	ca, err := NewCA("veil loopback CA")
 	if err != nil {
