@@ -35,8 +35,7 @@ func (c *counters) stats() Stats {
 type memConn struct {
 	peer    string
 	maxSize int
-	in, out *inbox        // mine, and the peer's
-	sendSem chan struct{} // one Send at a time: out has one producer
+	in, out *inbox // mine, and the peer's; Close fails both
 	counters
 	closeOnce sync.Once
 }
@@ -49,8 +48,8 @@ type memConn struct {
 // stays usable.
 func Pipe(a, b string, opts Options) (Conn, Conn) {
 	qa, qb := newInbox(opts), newInbox(opts)
-	ca := &memConn{peer: b, maxSize: opts.maxSize(), in: qa, out: qb, sendSem: make(chan struct{}, 1)}
-	cb := &memConn{peer: a, maxSize: opts.maxSize(), in: qb, out: qa, sendSem: make(chan struct{}, 1)}
+	ca := &memConn{peer: b, maxSize: opts.maxSize(), in: qa, out: qb}
+	cb := &memConn{peer: a, maxSize: opts.maxSize(), in: qb, out: qa}
 	return ca, cb
 }
 
@@ -61,21 +60,13 @@ func (c *memConn) Send(ctx context.Context, msg []byte) error {
 	if len(msg) > c.maxSize {
 		return peerErr(c.peer, "send", fmt.Errorf("%w: %d bytes, limit %d", ErrMessageTooLarge, len(msg), c.maxSize))
 	}
-	select {
-	case c.sendSem <- struct{}{}:
-	case <-ctx.Done():
-		return peerErr(c.peer, "send", ctx.Err())
-	}
-	defer func() { <-c.sendSem }()
-	if err := c.in.failed(); err != nil { // closed locally
-		return peerErr(c.peer, "send", err)
-	}
-	if err := c.out.waitRoom(ctx, len(msg)); err != nil {
+	// A close on either side fails c.out, so its reservation reports it.
+	if err := c.out.reserve(ctx, len(msg)); err != nil {
 		return peerErr(c.peer, "send", err)
 	}
 	m := make([]byte, len(msg))
 	copy(m, msg)
-	if err := c.out.push(m); err != nil {
+	if err := c.out.commit(m); err != nil {
 		return peerErr(c.peer, "send", err)
 	}
 	c.sent(len(msg))

@@ -345,12 +345,12 @@ func (c *streamConn) readLoop() {
 	for {
 		size, midFrame, err := readHeader(c.tc, c.maxSize)
 		if err == nil {
-			if c.in.waitRoom(context.Background(), size) != nil {
+			if c.in.reserve(context.Background(), size) != nil {
 				return // closed locally, or a send failed
 			}
 			var msg []byte
 			if msg, err = readPayload(c.tc, size); err == nil {
-				if c.in.push(msg) != nil {
+				if c.in.commit(msg) != nil {
 					return
 				}
 				continue

@@ -346,24 +346,56 @@ func testCloseWakesRecv(t *testing.T, a, b transport.Conn) {
 // meshes open.
 func TestMesh(t *testing.T, meshes []transport.Mesh) {
 	t.Helper()
+	conns := meshLinks(t, meshes)
+	before := make([]transport.Stats, len(meshes))
+	for i, m := range meshes {
+		before[i] = m.Stats()
+	}
+	want := meshExchange(t, conns)
+	for i, m := range meshes {
+		var sum transport.Stats
+		for _, c := range conns[i] {
+			if c != nil {
+				sum = sum.Add(c.Stats())
+			}
+		}
+		got := m.Stats()
+		if got != sum {
+			t.Errorf("party %d: mesh Stats %+v, its connections' sum %+v", i, got, sum)
+		}
+		b := before[i]
+		delta := transport.Stats{
+			BytesSent: got.BytesSent - b.BytesSent, BytesReceived: got.BytesReceived - b.BytesReceived,
+			MessagesSent: got.MessagesSent - b.MessagesSent, MessagesReceived: got.MessagesReceived - b.MessagesReceived,
+		}
+		if delta != want[i] {
+			t.Errorf("party %d: the exchange counted %+v, want %+v", i, delta, want[i])
+		}
+	}
+}
+
+// meshLinks checks the meshes' indices, links and peer names, and returns
+// conns[i][j], party i's connection to party j (nil where there is no
+// link).
+func meshLinks(t *testing.T, meshes []transport.Mesh) [][]transport.Conn {
+	t.Helper()
 	n := len(meshes)
 	if n < 2 {
 		t.Fatalf("a group of %d parties", n)
 	}
-	ctx := bounded(t)
 	conns := make([][]transport.Conn, n)
 	names := make([]string, n) // party j's name as its peers see it
 	for i, m := range meshes {
 		if m.Self() != i || m.Size() != n {
 			t.Fatalf("meshes[%d]: Self %d, Size %d; want %d, %d", i, m.Self(), m.Size(), i, n)
 		}
-		conns[i] = make([]transport.Conn, n)
-		seen := map[string]int{}
 		for _, j := range []int{-1, i, n} {
 			if _, err := m.Conn(j); !errors.Is(err, transport.ErrNoLink) {
 				t.Fatalf("party %d: Conn(%d) gave error %v, want one wrapping ErrNoLink", i, j, err)
 			}
 		}
+		conns[i] = make([]transport.Conn, n)
+		seen := map[string]int{}
 		for j := range n {
 			c, err := m.Conn(j)
 			if err != nil {
@@ -388,9 +420,7 @@ func TestMesh(t *testing.T, meshes []transport.Mesh) {
 			conns[i][j] = c
 		}
 	}
-	before := make([]transport.Stats, n)
 	for i := range n {
-		before[i] = meshes[i].Stats()
 		for j := range n {
 			if (conns[i][j] == nil) != (conns[j][i] == nil) {
 				t.Fatalf("party %d reaches party %d: %v, but party %d reaches party %d: %v",
@@ -398,9 +428,17 @@ func TestMesh(t *testing.T, meshes []transport.Mesh) {
 			}
 		}
 	}
+	return conns
+}
+
+// meshExchange sends a message both ways over every link, checks what
+// arrives and from whom, and returns the traffic it made, per party.
+func meshExchange(t *testing.T, conns [][]transport.Conn) []transport.Stats {
+	t.Helper()
+	ctx := bounded(t)
 	msg := func(from, to int) []byte { return fmt.Appendf(nil, "%d->%d", from, to) }
-	want := make([]transport.Stats, n) // the traffic of the exchange, per party
-	for i := range n {
+	want := make([]transport.Stats, len(conns))
+	for i := range conns {
 		for j, c := range conns[i] {
 			if c != nil {
 				mustSend(t, ctx, c, msg(i, j))
@@ -409,7 +447,7 @@ func TestMesh(t *testing.T, meshes []transport.Mesh) {
 			}
 		}
 	}
-	for i := range n {
+	for i := range conns {
 		for j, c := range conns[i] {
 			if c == nil {
 				continue
@@ -422,23 +460,5 @@ func TestMesh(t *testing.T, meshes []transport.Mesh) {
 			want[i].BytesReceived += int64(len(got) + frameHeaderSize)
 		}
 	}
-	for i, m := range meshes {
-		var sum transport.Stats
-		for _, c := range conns[i] {
-			if c != nil {
-				sum = sum.Add(c.Stats())
-			}
-		}
-		got := m.Stats()
-		if got != sum {
-			t.Errorf("party %d: mesh Stats %+v, its connections' sum %+v", i, got, sum)
-		}
-		delta := transport.Stats{
-			BytesSent: got.BytesSent - before[i].BytesSent, BytesReceived: got.BytesReceived - before[i].BytesReceived,
-			MessagesSent: got.MessagesSent - before[i].MessagesSent, MessagesReceived: got.MessagesReceived - before[i].MessagesReceived,
-		}
-		if delta != want[i] {
-			t.Errorf("party %d: the exchange counted %+v, want %+v", i, delta, want[i])
-		}
-	}
+	return want
 }
