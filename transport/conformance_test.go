@@ -103,3 +103,21 @@ func assembledRing() ([]transport.Mesh, error) {
 	}
 	return meshes, nil
 }
+
+func TestNewMeshInvalid(t *testing.T) {
+	a, b := transport.Pipe("party-0", "party-1", transport.Options{})
+	defer a.Close()
+	defer b.Close()
+	for _, tc := range []struct {
+		self  int
+		conns []transport.Conn
+	}{
+		{-1, []transport.Conn{nil, a}},
+		{2, []transport.Conn{nil, a}},
+		{0, nil},
+		{0, []transport.Conn{a, b}}, // a connection to itself
+	} {
+		_, err := transport.NewMesh(tc.self, tc.conns)
+		require.ErrorIs(t, err, transport.ErrInvalidParams, "party %d of %d", tc.self, len(tc.conns))
+	}
+}

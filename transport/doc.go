@@ -65,7 +65,7 @@
 //
 // The helpers make a throwaway CA, issue party i a certificate named
 // [PartyName](i), listen on 127.0.0.1 and run all handshakes concurrently
-// with a bounded pool ([MeshConfig.Concurrency]).
+// with a bounded pool ([DefaultSetupConcurrency] at once).
 //
 // # Certificates and identity
 //

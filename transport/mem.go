@@ -105,7 +105,8 @@ type mesh struct {
 
 // NewMesh returns the Mesh of party self whose connection to party j is
 // conns[j] (nil where there is no link, and at self). It lets a caller
-// assemble a mesh from connections made by other means.
+// assemble a mesh from connections made by other means, such as its own
+// implementation of [Conn].
 func NewMesh(self int, conns []Conn) (Mesh, error) {
 	if self < 0 || self >= len(conns) {
 		return nil, invalidParams("party %d of %d", self, len(conns))

@@ -161,7 +161,7 @@ func (l *Listener) Close() error { return l.tcp.Close() }
 // (bounded by ctx and [Options.HandshakeTimeout]) and returns the
 // connection, whose Peer is the common name of the party's verified
 // certificate. A party whose certificate does not chain to the CA pool is
-// refused with an error wrapping ErrPeerIdentity; call Accept again for the
+// refused with an error wrapping [ErrPeerIdentity]; call Accept again for the
 // next party. Accept may be called from several goroutines at once.
 func (l *Listener) Accept(ctx context.Context) (Conn, error) {
 	tc, name, err := l.handshake(ctx)
@@ -244,10 +244,10 @@ func (l *Listener) finish(ctx context.Context, tc *tls.Conn, name string, accept
 
 // Dial connects to the party listening at addr, which must present a
 // certificate chaining to id's CA pool with common name peer (else the
-// error wraps ErrPeerIdentity), presents id's certificate, and returns once
+// error wraps [ErrPeerIdentity]), presents id's certificate, and returns once
 // the other side has accepted the connection. ctx bounds the whole setup,
 // as does [Options.HandshakeTimeout] once the TCP connection is made. If
-// nothing answers at addr the error wraps ErrClosed.
+// nothing answers at addr the error wraps [ErrClosed].
 func Dial(ctx context.Context, addr string, id *Identity, peer string, opts Options) (Conn, error) {
 	c, err := dial(ctx, addr, id, peer, opts)
 	if err != nil {

@@ -21,7 +21,7 @@ type MeshConfig struct {
 	// are used; the others may be empty.
 	Addrs []string
 	// Names holds the certificate common name expected of each party;
-	// nil means PartyName(i). Identity's name must be Names[Self].
+	// nil means [PartyName](i). Identity's name must be Names[Self].
 	Names []string
 	// Identity is this party's certificate, key and trusted CAs.
 	Identity *Identity
@@ -36,7 +36,7 @@ type MeshConfig struct {
 	// Options apply to every connection.
 	Options Options
 	// Concurrency bounds the handshakes running at once in each direction
-	// (dialing, accepting); 0 means DefaultSetupConcurrency.
+	// (dialing, accepting); 0 means [DefaultSetupConcurrency].
 	Concurrency int
 }
 
@@ -45,7 +45,7 @@ type MeshConfig struct {
 // each linked party i < j and accepts the linked parties above it; an
 // accepted party is placed by its verified certificate's common name, and
 // a connection with an unknown or already connected name is refused (the
-// dialer's error wraps ErrPeerIdentity) while DialMesh waits on for the
+// dialer's error wraps [ErrPeerIdentity]) while DialMesh waits on for the
 // right party. Dials that find nobody listening or accepting yet are
 // retried; a certificate check that fails is not. ctx bounds the whole
 // setup: if it ends first, the error names a missing party.
@@ -370,13 +370,13 @@ func dialRetry(ctx context.Context, addr string, id *Identity, peer string, opts
 
 // NewTLSLoopbackMesh connects n parties of this process over mutual TLS 1.3
 // on 127.0.0.1, every pair directly, and returns each party's view. It
-// makes a throwaway CA and issues party i a certificate named PartyName(i).
+// makes a throwaway CA and issues party i a certificate named [PartyName](i).
 // Meant for tests and one-process demos of the TLS path; close every mesh.
 func NewTLSLoopbackMesh(ctx context.Context, n int, opts Options) ([]Mesh, error) {
 	return newTLSLoopback(ctx, n, opts, false)
 }
 
-// NewTLSLoopbackStar is NewTLSLoopbackMesh for a star: party 0 is the hub
+// NewTLSLoopbackStar is [NewTLSLoopbackMesh] for a star: party 0 is the hub
 // and reaches every other party; the spokes 1..n-1 reach only the hub.
 func NewTLSLoopbackStar(ctx context.Context, n int, opts Options) ([]Mesh, error) {
 	return newTLSLoopback(ctx, n, opts, true)
