@@ -58,8 +58,12 @@ type Conn interface {
 	Peer() string
 	// Stats reports the traffic so far.
 	Stats() Stats
-	// Close ends the connection in both directions; a peer blocked in Recv
-	// gets [ErrClosed], and so does any later Send or Recv on this side.
+	// Close ends the connection in both directions, and may be called
+	// more than once. Later Sends on this side fail with [ErrClosed], and
+	// so do Recvs once the messages already queued are taken; the peer's
+	// Recv returns what was sent before the close and then ErrClosed
+	// (waking a Recv that waits), after which the peer's Sends fail with
+	// ErrClosed too.
 	Close() error
 }
 
