@@ -86,9 +86,9 @@ func (c *memConn) Peer() string { return c.peer }
 
 func (c *memConn) Stats() Stats { return c.counters.stats() }
 
-// Close ends both directions: the peer's pending messages to us are
-// dropped, and the peer's Recv returns ErrClosed once it has drained what we
-// sent before closing.
+// Close ends both directions: the peer's later Sends (and one waiting for
+// room) fail, and the peer's Recv returns ErrClosed once it has drained what
+// we sent before closing.
 func (c *memConn) Close() error {
 	c.closeOnce.Do(func() {
 		c.in.fail(ErrClosed)
