@@ -21,25 +21,42 @@ const frameChunk = 1 << 20
 // other read error is returned wrapped, together with midFrame reporting
 // whether part of a frame had been consumed.
 func readFrame(r io.Reader, maxSize int) (msg []byte, midFrame bool, err error) {
+	size, midFrame, err := readHeader(r, maxSize)
+	if err != nil {
+		return nil, midFrame, err
+	}
+	msg, err = readPayload(r, size)
+	return msg, err != nil, err
+}
+
+// readHeader reads a frame's header and returns the payload size it
+// announces, at most maxSize; errors are as for readFrame.
+func readHeader(r io.Reader, maxSize int) (size int, midFrame bool, err error) {
 	var hdr [frameHeaderSize]byte
 	n, err := io.ReadFull(r, hdr[:])
 	switch {
 	case err == io.EOF:
-		return nil, false, fmt.Errorf("%w: %w", ErrClosed, io.EOF)
+		return 0, false, fmt.Errorf("%w: %w", ErrClosed, io.EOF)
 	case err == io.ErrUnexpectedEOF:
-		return nil, true, fmt.Errorf("%w: stream ended after %d of %d header bytes", ErrTruncated, n, frameHeaderSize)
+		return 0, true, fmt.Errorf("%w: stream ended after %d of %d header bytes", ErrTruncated, n, frameHeaderSize)
 	case err != nil:
-		return nil, n > 0, err
+		return 0, n > 0, err
 	}
-	size := binary.BigEndian.Uint32(hdr[:])
-	if uint64(size) > uint64(maxSize) {
-		return nil, true, fmt.Errorf("%w: peer announced %d bytes, limit %d", ErrMessageTooLarge, size, maxSize)
+	announced := binary.BigEndian.Uint32(hdr[:])
+	if uint64(announced) > uint64(maxSize) {
+		return 0, true, fmt.Errorf("%w: peer announced %d bytes, limit %d", ErrMessageTooLarge, announced, maxSize)
 	}
-	want := int(size)
-	buf := make([]byte, 0, min(want, frameChunk))
-	for len(buf) < want {
+	return int(announced), false, nil
+}
+
+// readPayload reads the size bytes of a frame's payload, whose header has
+// been read; any error is mid-frame. It allocates at most frameChunk ahead
+// of the bytes that have arrived.
+func readPayload(r io.Reader, size int) ([]byte, error) {
+	buf := make([]byte, 0, min(size, frameChunk))
+	for len(buf) < size {
 		if len(buf) == cap(buf) {
-			grown := make([]byte, len(buf), min(want, 2*cap(buf)))
+			grown := make([]byte, len(buf), min(size, 2*cap(buf)))
 			copy(grown, buf)
 			buf = grown
 		}
@@ -47,12 +64,12 @@ func readFrame(r io.Reader, maxSize int) (msg []byte, midFrame bool, err error) 
 		buf = buf[:len(buf)+m]
 		if err != nil {
 			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-				return nil, true, fmt.Errorf("%w: stream ended after %d of %d payload bytes", ErrTruncated, len(buf), want)
+				return nil, fmt.Errorf("%w: stream ended after %d of %d payload bytes", ErrTruncated, len(buf), size)
 			}
-			return nil, true, err
+			return nil, err
 		}
 	}
-	return buf, false, nil
+	return buf, nil
 }
 
 // appendFrame appends msg's frame (header and payload) to dst.

@@ -39,39 +39,39 @@ type Identity struct {
 // matches the certificate, which has a common name and chains to cas.
 func NewIdentity(cert tls.Certificate, cas *x509.CertPool) (*Identity, error) {
 	if len(cert.Certificate) == 0 || cert.PrivateKey == nil {
-		return nil, fmt.Errorf("%w: identity needs a certificate and its private key", ErrInvalidParams)
+		return nil, invalidParams("identity needs a certificate and its private key")
 	}
 	if cas == nil {
-		return nil, fmt.Errorf("%w: identity needs a CA pool", ErrInvalidParams)
+		return nil, invalidParams("identity needs a CA pool")
 	}
 	if cert.Leaf == nil {
 		leaf, err := x509.ParseCertificate(cert.Certificate[0])
 		if err != nil {
-			return nil, fmt.Errorf("%w: parse certificate: %w", ErrInvalidParams, err)
+			return nil, invalidParams("parse certificate: %w", err)
 		}
 		cert.Leaf = leaf
 	}
 	leaf := cert.Leaf
 	signer, ok := cert.PrivateKey.(crypto.Signer)
 	if !ok {
-		return nil, fmt.Errorf("%w: private key cannot sign", ErrInvalidParams)
+		return nil, invalidParams("private key cannot sign")
 	}
 	if pub, ok := signer.Public().(interface{ Equal(crypto.PublicKey) bool }); !ok || !pub.Equal(leaf.PublicKey) {
-		return nil, fmt.Errorf("%w: private key does not match the certificate", ErrInvalidParams)
+		return nil, invalidParams("private key does not match the certificate")
 	}
 	if leaf.Subject.CommonName == "" {
-		return nil, fmt.Errorf("%w: certificate has no common name", ErrInvalidParams)
+		return nil, invalidParams("certificate has no common name")
 	}
 	var inter []*x509.Certificate
 	for _, der := range cert.Certificate[1:] {
 		c, err := x509.ParseCertificate(der)
 		if err != nil {
-			return nil, fmt.Errorf("%w: parse intermediate certificate: %w", ErrInvalidParams, err)
+			return nil, invalidParams("parse intermediate certificate: %w", err)
 		}
 		inter = append(inter, c)
 	}
 	if _, err := verifyChain(leaf, inter, cas, x509.ExtKeyUsageAny); err != nil {
-		return nil, fmt.Errorf("%w: certificate of %q does not chain to the CA pool: %w", ErrInvalidParams, leaf.Subject.CommonName, err)
+		return nil, invalidParams("certificate of %q does not chain to the CA pool: %w", leaf.Subject.CommonName, err)
 	}
 	return &Identity{name: leaf.Subject.CommonName, cert: cert, cas: cas}, nil
 }
@@ -82,15 +82,15 @@ func NewIdentity(cert tls.Certificate, cas *x509.CertPool) (*Identity, error) {
 func LoadIdentity(certPEMFile, keyPEMFile, caPEMFile string) (*Identity, error) {
 	cert, err := tls.LoadX509KeyPair(certPEMFile, keyPEMFile)
 	if err != nil {
-		return nil, fmt.Errorf("%w: load key pair: %w", ErrInvalidParams, err)
+		return nil, invalidParams("load key pair: %w", err)
 	}
 	caPEM, err := os.ReadFile(caPEMFile)
 	if err != nil {
-		return nil, fmt.Errorf("%w: read CA file: %w", ErrInvalidParams, err)
+		return nil, invalidParams("read CA file: %w", err)
 	}
 	cas := x509.NewCertPool()
 	if !cas.AppendCertsFromPEM(caPEM) {
-		return nil, fmt.Errorf("%w: no certificate in CA file %s", ErrInvalidParams, caPEMFile)
+		return nil, invalidParams("no certificate in CA file %s", caPEMFile)
 	}
 	return NewIdentity(cert, cas)
 }
@@ -145,7 +145,7 @@ type CA struct {
 // NewCA makes a fresh CA whose certificate's common name is name.
 func NewCA(name string) (*CA, error) {
 	if name == "" {
-		return nil, fmt.Errorf("%w: CA needs a name", ErrInvalidParams)
+		return nil, invalidParams("CA needs a name")
 	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -186,7 +186,7 @@ func (ca *CA) Pool() *x509.CertPool { return ca.pool }
 // The returned Identity trusts this CA only.
 func (ca *CA) Issue(partyName string) (*Identity, error) {
 	if partyName == "" {
-		return nil, fmt.Errorf("%w: party name is empty", ErrInvalidParams)
+		return nil, invalidParams("party name is empty")
 	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {

@@ -17,7 +17,7 @@ func TestInboxConcurrentWaiters(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	for range 200 {
-		q := newInbox()
+		q := newInbox(Options{})
 		var wg sync.WaitGroup
 		for range 2 {
 			wg.Go(func() {
@@ -35,7 +35,7 @@ func TestInboxConcurrentWaiters(t *testing.T) {
 // queued before it, to every waiter.
 func TestInboxFailAfterMessages(t *testing.T) {
 	ctx := context.Background()
-	q := newInbox()
+	q := newInbox(Options{})
 	require.NoError(t, q.push([]byte("a")))
 	q.fail(ErrTruncated)
 	q.fail(ErrClosed) // the first failure wins

@@ -35,15 +35,19 @@ func (c *counters) stats() Stats {
 type memConn struct {
 	peer    string
 	maxSize int
-	in, out *inbox // mine, and the peer's
+	in, out *inbox // mine, and the peer's; Close fails both
 	counters
 	closeOnce sync.Once
 }
 
 // Pipe returns the two ends of an in-memory connection between parties named
-// a and b: the first end is a's (its Peer is b), the second is b's.
+// a and b: the first end is a's (its Peer is b), the second is b's. Each
+// end's receive queue is bounded by opts as a TLS connection's is: a Send
+// to a peer whose queue is full waits until the peer's Recv makes room, or
+// until its ctx ends, in which case nothing is delivered and the connection
+// stays usable.
 func Pipe(a, b string, opts Options) (Conn, Conn) {
-	qa, qb := newInbox(), newInbox()
+	qa, qb := newInbox(opts), newInbox(opts)
 	ca := &memConn{peer: b, maxSize: opts.maxSize(), in: qa, out: qb}
 	cb := &memConn{peer: a, maxSize: opts.maxSize(), in: qb, out: qa}
 	return ca, cb
@@ -56,12 +60,13 @@ func (c *memConn) Send(ctx context.Context, msg []byte) error {
 	if len(msg) > c.maxSize {
 		return peerErr(c.peer, "send", fmt.Errorf("%w: %d bytes, limit %d", ErrMessageTooLarge, len(msg), c.maxSize))
 	}
-	if err := c.in.failed(); err != nil { // closed locally
+	// A close on either side fails c.out, so its reservation reports it.
+	if err := c.out.reserve(ctx, len(msg)); err != nil {
 		return peerErr(c.peer, "send", err)
 	}
 	m := make([]byte, len(msg))
 	copy(m, msg)
-	if err := c.out.push(m); err != nil {
+	if err := c.out.commit(m); err != nil {
 		return peerErr(c.peer, "send", err)
 	}
 	c.sent(len(msg))
@@ -81,9 +86,9 @@ func (c *memConn) Peer() string { return c.peer }
 
 func (c *memConn) Stats() Stats { return c.counters.stats() }
 
-// Close ends both directions: the peer's pending messages to us are
-// dropped, and the peer's Recv returns ErrClosed once it has drained what we
-// sent before closing.
+// Close ends both directions: the peer's later Sends (and one waiting for
+// room) fail, and the peer's Recv returns ErrClosed once it has drained what
+// we sent before closing.
 func (c *memConn) Close() error {
 	c.closeOnce.Do(func() {
 		c.in.fail(ErrClosed)
@@ -100,13 +105,14 @@ type mesh struct {
 
 // NewMesh returns the Mesh of party self whose connection to party j is
 // conns[j] (nil where there is no link, and at self). It lets a caller
-// assemble a mesh from connections made by other means.
+// assemble a mesh from connections made by other means, such as its own
+// implementation of [Conn].
 func NewMesh(self int, conns []Conn) (Mesh, error) {
 	if self < 0 || self >= len(conns) {
-		return nil, fmt.Errorf("%w: party %d of %d", ErrInvalidParams, self, len(conns))
+		return nil, invalidParams("party %d of %d", self, len(conns))
 	}
 	if conns[self] != nil {
-		return nil, fmt.Errorf("%w: party %d has a connection to itself", ErrInvalidParams, self)
+		return nil, invalidParams("party %d has a connection to itself", self)
 	}
 	return &mesh{self: self, conns: conns}, nil
 }
@@ -116,7 +122,7 @@ func (m *mesh) Size() int { return len(m.conns) }
 
 func (m *mesh) Conn(j int) (Conn, error) {
 	if j < 0 || j >= len(m.conns) || m.conns[j] == nil {
-		return nil, fmt.Errorf("%w: party %d to party %d (of %d)", ErrNoLink, m.self, j, len(m.conns))
+		return nil, fmt.Errorf("transport: %w: party %d to party %d (of %d)", ErrNoLink, m.self, j, len(m.conns))
 	}
 	return m.conns[j], nil
 }
@@ -162,7 +168,7 @@ func NewMemStar(n int, opts Options) ([]Mesh, error) {
 
 func newMemMesh(n int, opts Options, linked func(i, j int) bool) ([]Mesh, error) {
 	if n < 2 {
-		return nil, fmt.Errorf("%w: a mesh needs at least 2 parties, got %d", ErrInvalidParams, n)
+		return nil, invalidParams("a mesh needs at least 2 parties, got %d", n)
 	}
 	conns := make([][]Conn, n)
 	for i := range conns {

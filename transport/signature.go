@@ -8,13 +8,8 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
-	"errors"
 	"fmt"
 )
-
-// ErrBadSignature: a signature made with an identity key does not verify
-// against the certificate that comes with it.
-var ErrBadSignature = errors.New("signature does not verify")
 
 // MaxChainSize bounds the certificate chain that [Identity.VerifySigned]
 // accepts from a peer: 16 KiB, room for a leaf and a few intermediates.
@@ -40,7 +35,7 @@ func (id *Identity) Chain() [][]byte {
 func (id *Identity) Sign(message []byte) ([]byte, error) {
 	signer, ok := id.cert.PrivateKey.(crypto.Signer)
 	if !ok {
-		return nil, fmt.Errorf("%w: private key cannot sign", ErrInvalidParams)
+		return nil, invalidParams("private key cannot sign")
 	}
 	var sig []byte
 	var err error
@@ -63,6 +58,14 @@ func (id *Identity) Sign(message []byte) ([]byte, error) {
 // is the party it expects. A failure wraps [ErrPeerIdentity] (the chain) or
 // [ErrBadSignature] (the signature).
 func (id *Identity) VerifySigned(chain [][]byte, message, sig []byte) (string, error) {
+	name, err := id.verifySigned(chain, message, sig)
+	if err != nil {
+		return "", fmt.Errorf("transport: verify signature: %w", err)
+	}
+	return name, nil
+}
+
+func (id *Identity) verifySigned(chain [][]byte, message, sig []byte) (string, error) {
 	if len(chain) == 0 {
 		return "", identityError("no certificate")
 	}

@@ -142,7 +142,7 @@ type Listener struct {
 // to id's CA pool, and presents id's certificate to them.
 func Listen(addr string, id *Identity, opts Options) (*Listener, error) {
 	if id == nil {
-		return nil, fmt.Errorf("%w: listen needs an identity", ErrInvalidParams)
+		return nil, invalidParams("listen needs an identity")
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -161,7 +161,7 @@ func (l *Listener) Close() error { return l.tcp.Close() }
 // (bounded by ctx and [Options.HandshakeTimeout]) and returns the
 // connection, whose Peer is the common name of the party's verified
 // certificate. A party whose certificate does not chain to the CA pool is
-// refused with an error wrapping ErrPeerIdentity; call Accept again for the
+// refused with an error wrapping [ErrPeerIdentity]; call Accept again for the
 // next party. Accept may be called from several goroutines at once.
 func (l *Listener) Accept(ctx context.Context) (Conn, error) {
 	tc, name, err := l.handshake(ctx)
@@ -244,10 +244,10 @@ func (l *Listener) finish(ctx context.Context, tc *tls.Conn, name string, accept
 
 // Dial connects to the party listening at addr, which must present a
 // certificate chaining to id's CA pool with common name peer (else the
-// error wraps ErrPeerIdentity), presents id's certificate, and returns once
+// error wraps [ErrPeerIdentity]), presents id's certificate, and returns once
 // the other side has accepted the connection. ctx bounds the whole setup,
 // as does [Options.HandshakeTimeout] once the TCP connection is made. If
-// nothing answers at addr the error wraps ErrClosed.
+// nothing answers at addr the error wraps [ErrClosed].
 func Dial(ctx context.Context, addr string, id *Identity, peer string, opts Options) (Conn, error) {
 	c, err := dial(ctx, addr, id, peer, opts)
 	if err != nil {
@@ -328,7 +328,7 @@ func newStreamConn(stream, raw net.Conn, peer string, opts Options) *streamConn 
 		maxSize:    opts.maxSize(),
 		tc:         stream,
 		raw:        raw,
-		in:         newInbox(),
+		in:         newInbox(opts),
 		sendSem:    make(chan struct{}, 1),
 		readerDone: make(chan struct{}),
 	}
@@ -336,20 +336,32 @@ func newStreamConn(stream, raw net.Conn, peer string, opts Options) *streamConn 
 	return c
 }
 
+// readLoop moves frames from the stream into the inbox. Before it reads a
+// frame's payload it waits for room in the inbox, so that a peer that sends
+// faster than Recv takes finds the stream not read (TCP back-pressure) and
+// memory stays within the inbox's bounds.
 func (c *streamConn) readLoop() {
 	defer close(c.readerDone)
 	for {
-		msg, midFrame, err := readFrame(c.tc, c.maxSize)
-		if err != nil {
-			c.in.fail(c.readCause(err, midFrame))
-			// The stream is unusable past a bad or missing frame: drop it,
-			// which also ends a Send blocked on a peer that is gone.
-			_ = c.raw.Close()
-			return
+		size, midFrame, err := readHeader(c.tc, c.maxSize)
+		if err == nil {
+			if c.in.reserve(context.Background(), size) != nil {
+				return // closed locally, or a send failed
+			}
+			var msg []byte
+			if msg, err = readPayload(c.tc, size); err == nil {
+				if c.in.commit(msg) != nil {
+					return
+				}
+				continue
+			}
+			midFrame = true
 		}
-		if c.in.push(msg) != nil {
-			return // closed locally
-		}
+		c.in.fail(c.readCause(err, midFrame))
+		// The stream is unusable past a bad or missing frame: drop it,
+		// which also ends a Send blocked on a peer that is gone.
+		_ = c.raw.Close()
+		return
 	}
 }
 

@@ -21,7 +21,7 @@ type MeshConfig struct {
 	// are used; the others may be empty.
 	Addrs []string
 	// Names holds the certificate common name expected of each party;
-	// nil means PartyName(i). Identity's name must be Names[Self].
+	// nil means [PartyName](i). Identity's name must be Names[Self].
 	Names []string
 	// Identity is this party's certificate, key and trusted CAs.
 	Identity *Identity
@@ -36,7 +36,7 @@ type MeshConfig struct {
 	// Options apply to every connection.
 	Options Options
 	// Concurrency bounds the handshakes running at once in each direction
-	// (dialing, accepting); 0 means DefaultSetupConcurrency.
+	// (dialing, accepting); 0 means [DefaultSetupConcurrency].
 	Concurrency int
 }
 
@@ -45,7 +45,7 @@ type MeshConfig struct {
 // each linked party i < j and accepts the linked parties above it; an
 // accepted party is placed by its verified certificate's common name, and
 // a connection with an unknown or already connected name is refused (the
-// dialer's error wraps ErrPeerIdentity) while DialMesh waits on for the
+// dialer's error wraps [ErrPeerIdentity]) while DialMesh waits on for the
 // right party. Dials that find nobody listening or accepting yet are
 // retried; a certificate check that fails is not. ctx bounds the whole
 // setup: if it ends first, the error names a missing party.
@@ -63,13 +63,13 @@ func (cfg *MeshConfig) linked(i, j int) bool {
 func (cfg *MeshConfig) validate() ([]string, error) {
 	n := len(cfg.Addrs)
 	if n < 2 {
-		return nil, fmt.Errorf("%w: a mesh needs at least 2 parties, got %d", ErrInvalidParams, n)
+		return nil, invalidParams("a mesh needs at least 2 parties, got %d", n)
 	}
 	if cfg.Self < 0 || cfg.Self >= n {
-		return nil, fmt.Errorf("%w: party %d of %d", ErrInvalidParams, cfg.Self, n)
+		return nil, invalidParams("party %d of %d", cfg.Self, n)
 	}
 	if cfg.Identity == nil {
-		return nil, fmt.Errorf("%w: mesh needs an identity", ErrInvalidParams)
+		return nil, invalidParams("mesh needs an identity")
 	}
 	names := cfg.Names
 	if names == nil {
@@ -79,21 +79,21 @@ func (cfg *MeshConfig) validate() ([]string, error) {
 		}
 	}
 	if len(names) != n {
-		return nil, fmt.Errorf("%w: %d names for %d addresses", ErrInvalidParams, len(names), n)
+		return nil, invalidParams("%d names for %d addresses", len(names), n)
 	}
 	seen := make(map[string]bool, n)
 	for i, name := range names {
 		if name == "" || seen[name] {
-			return nil, fmt.Errorf("%w: name of party %d is empty or repeated: %q", ErrInvalidParams, i, name)
+			return nil, invalidParams("name of party %d is empty or repeated: %q", i, name)
 		}
 		seen[name] = true
 	}
 	if got := cfg.Identity.Name(); got != names[cfg.Self] {
-		return nil, fmt.Errorf("%w: identity names %q but party %d is %q", ErrInvalidParams, got, cfg.Self, names[cfg.Self])
+		return nil, invalidParams("identity names %q but party %d is %q", got, cfg.Self, names[cfg.Self])
 	}
 	for i := 0; i < cfg.Self; i++ {
 		if cfg.linked(i, cfg.Self) && cfg.Addrs[i] == "" {
-			return nil, fmt.Errorf("%w: no address for party %d", ErrInvalidParams, i)
+			return nil, invalidParams("no address for party %d", i)
 		}
 	}
 	return names, nil
@@ -102,110 +102,248 @@ func (cfg *MeshConfig) validate() ([]string, error) {
 // dialMesh is DialMesh with an optional semaphore shared by the dials of
 // several parties set up in one process.
 func dialMesh(ctx context.Context, cfg MeshConfig, dialSem chan struct{}) (Mesh, error) {
+	s, err := planMesh(cfg, dialSem)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.listen(); err != nil {
+		return nil, err
+	}
+	defer s.closeListener()
+	s.ctx, s.cancel = context.WithCancel(ctx)
+	defer s.cancel()
+	s.dialLower()
+	s.acceptHigher()
+	s.dials.Wait()
+	return s.finish()
+}
+
+// meshSetup is one party's setup of a TLS mesh, in phases: plan (who
+// dials whom), listen, dialLower (dial the linked parties below us),
+// acceptHigher (place the linked parties above us as they dial in), and
+// finish (the mesh, or the first failure with every connection closed).
+// The dials run in the background while the accepts run.
+type meshSetup struct {
+	cfg     MeshConfig
+	names   []string
+	self    int
+	workers int            // handshakes at once in each direction
+	dialSem chan struct{}  // bounds the dials, possibly shared
+	toDial  []int          // the linked parties below us
+	expect  map[string]int // name -> index, for the linked parties above us
+
+	l        *Listener
+	ownsL    bool // we opened l and close it when done
+	ctx      context.Context
+	cancel   context.CancelFunc
+	dials    sync.WaitGroup
+	mu       sync.Mutex
+	conns    []Conn       // guarded by mu
+	firstErr error        // guarded by mu
+	reserved map[int]bool // guarded by mu: accepted, reply under way
+	missing  int          // guarded by mu: expected parties not in yet
+	lastErr  error        // guarded by mu: the last refused connection
+	allIn    func()       // ends the accept workers once all are in
+}
+
+// planMesh validates cfg and works out which parties we dial and which we
+// accept.
+func planMesh(cfg MeshConfig, dialSem chan struct{}) (*meshSetup, error) {
 	names, err := cfg.validate()
 	if err != nil {
 		return nil, err
 	}
-	n, self := len(names), cfg.Self
-	workers := cfg.Concurrency
-	if workers <= 0 {
-		workers = DefaultSetupConcurrency
+	s := &meshSetup{cfg: cfg, names: names, self: cfg.Self, workers: cfg.Concurrency,
+		dialSem: dialSem, expect: make(map[string]int), conns: make([]Conn, len(names))}
+	if s.workers <= 0 {
+		s.workers = DefaultSetupConcurrency
 	}
-	if dialSem == nil {
-		dialSem = make(chan struct{}, workers)
+	if s.dialSem == nil {
+		s.dialSem = make(chan struct{}, s.workers)
 	}
-	var toDial []int
-	expected := make(map[string]int)
-	for i := 0; i < n; i++ {
+	for i := range names {
 		switch {
-		case !cfg.linked(i, self):
-		case i < self:
-			toDial = append(toDial, i)
+		case !cfg.linked(i, s.self):
+		case i < s.self:
+			s.toDial = append(s.toDial, i)
 		default:
-			expected[names[i]] = i
+			s.expect[names[i]] = i
 		}
 	}
-	l := cfg.Listener
-	if l == nil && len(expected) > 0 {
-		if l, err = Listen(cfg.Addrs[self], cfg.Identity, cfg.Options); err != nil {
-			return nil, err
-		}
-		defer l.Close()
-	}
+	s.missing = len(s.expect)
+	return s, nil
+}
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	conns := make([]Conn, n)
-	var (
-		mu       sync.Mutex
-		firstErr error
-		wg       sync.WaitGroup
-	)
-	fail := func(err error) {
-		mu.Lock()
-		if firstErr == nil {
-			firstErr = err
-		}
-		mu.Unlock()
-		cancel()
+// listen opens our listener if some party dials us and cfg has none.
+func (s *meshSetup) listen() error {
+	s.l = s.cfg.Listener
+	if s.l != nil || len(s.expect) == 0 {
+		return nil
 	}
+	l, err := Listen(s.cfg.Addrs[s.self], s.cfg.Identity, s.cfg.Options)
+	if err != nil {
+		return err
+	}
+	s.l, s.ownsL = l, true
+	return nil
+}
 
-	for _, i := range toDial {
-		wg.Go(func() {
+func (s *meshSetup) closeListener() {
+	if s.ownsL {
+		_ = s.l.Close()
+	}
+}
+
+// fail records the setup's first error and ends the other phases.
+func (s *meshSetup) fail(err error) {
+	s.mu.Lock()
+	if s.firstErr == nil {
+		s.firstErr = err
+	}
+	s.mu.Unlock()
+	s.cancel()
+}
+
+// dialLower starts a dial, retried until the party answers, to each linked
+// party below us.
+func (s *meshSetup) dialLower() {
+	for _, i := range s.toDial {
+		s.dials.Go(func() {
 			select {
-			case dialSem <- struct{}{}:
-			case <-ctx.Done():
-				fail(peerErr(names[i], "dial", ctx.Err()))
+			case s.dialSem <- struct{}{}:
+			case <-s.ctx.Done():
+				s.fail(peerErr(s.names[i], "dial", s.ctx.Err()))
 				return
 			}
-			defer func() { <-dialSem }()
-			c, err := dialRetry(ctx, cfg.Addrs[i], cfg.Identity, names[i], cfg.Options)
+			defer func() { <-s.dialSem }()
+			c, err := dialRetry(s.ctx, s.cfg.Addrs[i], s.cfg.Identity, s.names[i], s.cfg.Options)
 			if err != nil {
-				fail(err)
+				s.fail(err)
 				return
 			}
-			mu.Lock()
-			conns[i] = c
-			mu.Unlock()
+			s.mu.Lock()
+			s.conns[i] = c
+			s.mu.Unlock()
 		})
 	}
+}
 
-	if len(expected) > 0 {
-		a := &meshAcceptor{l: l, names: names, expected: expected, conns: conns, mu: &mu, remaining: len(expected)}
-		actx, acancel := context.WithCancel(ctx)
-		a.done = acancel
-		var awg sync.WaitGroup
-		for range min(workers, len(expected)) {
-			awg.Go(func() {
-				if err := a.run(actx); err != nil {
-					fail(err)
-				}
-			})
-		}
-		awg.Wait()
-		acancel()
-		if a.incomplete() {
-			// The workers stop early only when ctx ends (a listener's
-			// deadline may fire a moment before ctx reports it).
-			<-ctx.Done()
-		}
-		mu.Lock()
-		if a.remaining > 0 && firstErr == nil {
-			firstErr = a.missingErr(ctx)
-		}
-		mu.Unlock()
+// acceptHigher accepts the linked parties above us with a pool of workers
+// until all are in or the setup ends; if they are not all in, the error
+// names one that is missing.
+func (s *meshSetup) acceptHigher() {
+	if len(s.expect) == 0 {
+		return
+	}
+	actx, acancel := context.WithCancel(s.ctx)
+	defer acancel()
+	s.allIn = acancel
+	var wg sync.WaitGroup
+	for range min(s.workers, len(s.expect)) {
+		wg.Go(func() {
+			if err := s.acceptWorker(actx); err != nil {
+				s.fail(err)
+			}
+		})
 	}
 	wg.Wait()
+	s.mu.Lock()
+	missing := s.missing
+	s.mu.Unlock()
+	if missing == 0 {
+		return
+	}
+	// The workers stop early only when ctx ends (a listener's deadline may
+	// fire a moment before ctx reports it).
+	<-s.ctx.Done()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.firstErr == nil {
+		s.firstErr = s.missingErr()
+	}
+}
 
-	if firstErr != nil {
-		for _, c := range conns {
+// acceptWorker accepts connections until every expected party is in or ctx
+// ends; it returns an error only if the listener itself fails. A
+// connection from a party we do not expect, or one already in, is refused.
+func (s *meshSetup) acceptWorker(ctx context.Context) error {
+	for ctx.Err() == nil {
+		tc, name, err := s.l.handshake(ctx)
+		if err != nil {
+			var pe *PeerError
+			if ctx.Err() != nil {
+				return nil
+			}
+			if errors.As(err, &pe) && pe.Op == "accept" {
+				if errors.Is(err, context.DeadlineExceeded) {
+					return nil // ctx's deadline, just before ctx saw it
+				}
+				return err // the listener, not a peer, failed
+			}
+			s.mu.Lock()
+			s.lastErr = err
+			s.mu.Unlock()
+			continue
+		}
+		s.mu.Lock()
+		if s.reserved == nil {
+			s.reserved = make(map[int]bool)
+		}
+		idx, ok := s.expect[name]
+		ok = ok && !s.reserved[idx]
+		if ok {
+			s.reserved[idx] = true
+		}
+		s.mu.Unlock()
+		c, err := s.l.finish(ctx, tc, name, ok)
+		s.mu.Lock()
+		switch {
+		case err != nil:
+			s.lastErr = err
+			if ok {
+				delete(s.reserved, idx)
+			}
+		default:
+			s.conns[idx] = c
+			s.missing--
+			if s.missing == 0 {
+				s.allIn()
+			}
+		}
+		s.mu.Unlock()
+	}
+	return nil
+}
+
+// missingErr names a party that never connected. The caller holds mu.
+func (s *meshSetup) missingErr() error {
+	missing := -1
+	for _, idx := range s.expect {
+		if s.conns[idx] == nil && (missing < 0 || idx < missing) {
+			missing = idx
+		}
+	}
+	detail := fmt.Errorf("%w: %d of %d parties did not connect", s.ctx.Err(), s.missing, len(s.expect))
+	if s.lastErr != nil {
+		detail = fmt.Errorf("%w (last refused connection: %v)", detail, s.lastErr)
+	}
+	return peerErr(s.names[missing], "accept", detail)
+}
+
+// finish returns the mesh, or the first error after closing every
+// connection made.
+func (s *meshSetup) finish() (Mesh, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.firstErr != nil {
+		for _, c := range s.conns {
 			if c != nil {
 				_ = c.Close()
 			}
 		}
-		return nil, firstErr
+		return nil, s.firstErr
 	}
-	return &mesh{self: self, conns: conns}, nil
+	return &mesh{self: s.self, conns: s.conns}, nil
 }
 
 // dialRetry dials until the party answers: a refused TCP connection (the
@@ -230,101 +368,15 @@ func dialRetry(ctx context.Context, addr string, id *Identity, peer string, opts
 	}
 }
 
-// meshAcceptor places the parties that dial in.
-type meshAcceptor struct {
-	l         *Listener
-	names     []string
-	expected  map[string]int // name -> index, for parties that dial us
-	conns     []Conn         // guarded by mu
-	reserved  map[int]bool   // guarded by mu: accepted, reply under way
-	mu        *sync.Mutex
-	remaining int    // guarded by mu
-	lastErr   error  // guarded by mu: the last refused connection
-	done      func() // ends the other workers once all are in
-}
-
-// run accepts connections until every expected party is in or ctx ends; it
-// returns an error only if the listener itself fails.
-func (a *meshAcceptor) run(ctx context.Context) error {
-	for ctx.Err() == nil {
-		tc, name, err := a.l.handshake(ctx)
-		if err != nil {
-			var pe *PeerError
-			if ctx.Err() != nil {
-				return nil
-			}
-			if errors.As(err, &pe) && pe.Op == "accept" {
-				if errors.Is(err, context.DeadlineExceeded) {
-					return nil // ctx's deadline, just before ctx saw it
-				}
-				return err // the listener, not a peer, failed
-			}
-			a.mu.Lock()
-			a.lastErr = err
-			a.mu.Unlock()
-			continue
-		}
-		a.mu.Lock()
-		if a.reserved == nil {
-			a.reserved = make(map[int]bool)
-		}
-		idx, ok := a.expected[name]
-		ok = ok && !a.reserved[idx]
-		if ok {
-			a.reserved[idx] = true
-		}
-		a.mu.Unlock()
-		c, err := a.l.finish(ctx, tc, name, ok)
-		a.mu.Lock()
-		switch {
-		case err != nil:
-			a.lastErr = err
-			if ok {
-				delete(a.reserved, idx)
-			}
-		default:
-			a.conns[idx] = c
-			a.remaining--
-			if a.remaining == 0 {
-				a.done()
-			}
-		}
-		a.mu.Unlock()
-	}
-	return nil
-}
-
-func (a *meshAcceptor) incomplete() bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.remaining > 0
-}
-
-// missingErr names a party that never connected. The caller holds mu.
-func (a *meshAcceptor) missingErr(ctx context.Context) error {
-	cause := ctx.Err()
-	missing := -1
-	for _, idx := range a.expected {
-		if a.conns[idx] == nil && (missing < 0 || idx < missing) {
-			missing = idx
-		}
-	}
-	detail := fmt.Errorf("%w: %d of %d parties did not connect", cause, a.remaining, len(a.expected))
-	if a.lastErr != nil {
-		detail = fmt.Errorf("%w (last refused connection: %v)", detail, a.lastErr)
-	}
-	return peerErr(a.names[missing], "accept", detail)
-}
-
 // NewTLSLoopbackMesh connects n parties of this process over mutual TLS 1.3
 // on 127.0.0.1, every pair directly, and returns each party's view. It
-// makes a throwaway CA and issues party i a certificate named PartyName(i).
+// makes a throwaway CA and issues party i a certificate named [PartyName](i).
 // Meant for tests and one-process demos of the TLS path; close every mesh.
 func NewTLSLoopbackMesh(ctx context.Context, n int, opts Options) ([]Mesh, error) {
 	return newTLSLoopback(ctx, n, opts, false)
 }
 
-// NewTLSLoopbackStar is NewTLSLoopbackMesh for a star: party 0 is the hub
+// NewTLSLoopbackStar is [NewTLSLoopbackMesh] for a star: party 0 is the hub
 // and reaches every other party; the spokes 1..n-1 reach only the hub.
 func NewTLSLoopbackStar(ctx context.Context, n int, opts Options) ([]Mesh, error) {
 	return newTLSLoopback(ctx, n, opts, true)
@@ -332,7 +384,7 @@ func NewTLSLoopbackStar(ctx context.Context, n int, opts Options) ([]Mesh, error
 
 func newTLSLoopback(ctx context.Context, n int, opts Options, star bool) ([]Mesh, error) {
 	if n < 2 {
-		return nil, fmt.Errorf("%w: a mesh needs at least 2 parties, got %d", ErrInvalidParams, n)
+		return nil, invalidParams("a mesh needs at least 2 parties, got %d", n)
 	}
 	ca, err := NewCA("veil loopback CA")
 	if err != nil {

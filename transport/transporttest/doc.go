@@ -1,7 +1,17 @@
 // Package transporttest helps test code that talks through [transport]: a
-// conformance suite that any [transport.Conn] implementation must pass, and
-// fault-injecting wrappers that make a working connection fail the way real
-// peers fail.
+// conformance suite that any [transport.Conn] implementation must pass,
+// and fault-injecting wrappers that make a working connection fail the way
+// real peers fail.
+//
+// # Conformance
+//
+// [transport.Conn] is Veil's extension point: a user who adapts Veil to
+// another transport (HTTP, a message queue) implements it and runs
+// [TestConn] on the adapter, and [TestMesh] on the meshes built from it,
+// in the adapter's own tests. The transport package runs the same suite on
+// its in-memory and TLS connections.
+//
+// # Faults
 //
 // A protocol test simulates a dropout by wrapping the dropping party's
 // connections, never through a knob in the protocol's API:
@@ -12,6 +22,9 @@
 //		return transporttest.CloseAfter(c, 2)
 //	})
 //
-// A user who adapts Veil to another transport (HTTP, a message queue)
-// implements [transport.Conn] and runs the conformance suite on it.
+// [CloseAfter], [SilentAfter] and [StallAfter] make a party crash, go
+// silent or hang after k messages; [Truncate], [Corrupt] and [FlipBit]
+// alter one message; [Delay] slows every send; [WrapMesh] applies any of
+// them to a party's links. A wrapper that injects no fault (Delay(c, 0))
+// keeps the [TestConn] contract.
 package transporttest

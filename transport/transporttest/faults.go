@@ -16,7 +16,7 @@ import (
 // flags use them instead of crash knobs in the protocols' APIs.
 //
 // Messages are counted per wrapped connection from 0, in the order Send
-// returns them; each wrapper changes only sends, so wrap the faulty party's
+// is called; each wrapper changes only sends, so wrap the faulty party's
 // side of each link (for a mesh, see [WrapMesh]).
 
 // faultConn applies a per-message rule to Send.
