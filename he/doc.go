@@ -13,7 +13,7 @@
 // collective key (KeyHolders N) or a T-of-N threshold key (Threshold T).
 // [NewParams] checks 128-bit security, picks the lowest encryption level
 // whose noise budget holds, sizes the smudging noise, and refuses with
-// [ErrNoiseBudget], [ErrBound] or [ErrInsecure] (naming the limit) anything
+// [ErrNoiseBudget], [ErrOutOfRange] or [ErrInsecure] (naming the limit) anything
 // that could decrypt wrong. No user of the common path imports lattigo.
 //
 //   - Single key: [Params.GenKeyPair], [Params.NewEncryptor],

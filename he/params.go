@@ -115,7 +115,8 @@ const (
 // the parameters, the encryption level and the smudging noise, and lets the
 // library reject, up front, any sum that could decrypt wrong.
 type Config struct {
-	// Preset selects the lattice parameters (ignored when Custom is set).
+	// Preset selects the lattice parameters (ignored when Custom is set);
+	// 0 means IntLogN13.
 	Preset Preset
 	// Custom overrides Preset (checked the same way).
 	Custom *Custom
@@ -182,12 +183,15 @@ type Params struct {
 
 // NewParams validates cfg and derives the parameters: security, the lowest
 // safe encryption level, the smudging size and (CKKS) the scale. It fails
-// with ErrInsecure, ErrNoiseBudget or ErrBound naming the limit that was
+// with ErrInsecure, ErrNoiseBudget or ErrOutOfRange naming the limit that was
 // hit, or ErrInvalidParams.
 func NewParams(cfg Config) (*Params, error) {
 	spec, err := resolveSpec(cfg)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Preset == 0 && cfg.Custom == nil {
+		cfg.Preset = IntLogN13
 	}
 	if err := normalise(&cfg, spec.Scheme); err != nil {
 		return nil, err
@@ -208,24 +212,27 @@ func resolveSpec(cfg Config) (Custom, error) {
 		c.LogQ = append([]int(nil), c.LogQ...)
 		c.LogP = append([]int(nil), c.LogP...)
 		if c.Scheme != BGV && c.Scheme != CKKS {
-			return c, fmt.Errorf("%w: unknown scheme %d", ErrInvalidParams, c.Scheme)
+			return c, fmt.Errorf("he: %w: unknown scheme %d", ErrInvalidParams, c.Scheme)
 		}
 		if c.LogN < 10 || c.LogN > 16 || len(c.LogQ) == 0 || len(c.LogQ) > 8 || len(c.LogP) > 4 {
-			return c, fmt.Errorf("%w: custom LogN %d with %d Q and %d P primes", ErrInvalidParams, c.LogN, len(c.LogQ), len(c.LogP))
+			return c, fmt.Errorf("he: %w: custom LogN %d with %d Q and %d P primes", ErrInvalidParams, c.LogN, len(c.LogQ), len(c.LogP))
 		}
 		for _, b := range append(append([]int(nil), c.LogQ...), c.LogP...) {
 			if b < 20 || b > 61 {
-				return c, fmt.Errorf("%w: prime size %d bits outside [20, 61]", ErrInvalidParams, b)
+				return c, fmt.Errorf("he: %w: prime size %d bits outside [20, 61]", ErrInvalidParams, b)
 			}
 		}
 		if c.Scheme == BGV && (c.LogT < c.LogN+2 || c.LogT > 59) {
-			return c, fmt.Errorf("%w: plaintext modulus of %d bits outside [LogN+2, 59]", ErrInvalidParams, c.LogT)
+			return c, fmt.Errorf("he: %w: plaintext modulus of %d bits outside [LogN+2, 59]", ErrInvalidParams, c.LogT)
 		}
 		return c, nil
 	}
+	if cfg.Preset == 0 {
+		cfg.Preset = IntLogN13
+	}
 	c, ok := presetSpecs[cfg.Preset]
 	if !ok {
-		return c, fmt.Errorf("%w: unknown preset %v", ErrInvalidParams, cfg.Preset)
+		return c, fmt.Errorf("he: %w: unknown preset %v", ErrInvalidParams, cfg.Preset)
 	}
 	return c, nil
 }
@@ -235,47 +242,47 @@ func normalise(cfg *Config, s Scheme) error {
 		cfg.KeyHolders = 1
 	}
 	if cfg.KeyHolders < 1 || cfg.KeyHolders > 1<<16 {
-		return fmt.Errorf("%w: %d key holders", ErrInvalidParams, cfg.KeyHolders)
+		return fmt.Errorf("he: %w: %d key holders", ErrInvalidParams, cfg.KeyHolders)
 	}
 	if cfg.Threshold != 0 && (cfg.Threshold < 2 || cfg.Threshold > cfg.KeyHolders) {
-		return fmt.Errorf("%w: threshold %d of %d key holders (need 2 <= T <= N)", ErrInvalidParams, cfg.Threshold, cfg.KeyHolders)
+		return fmt.Errorf("he: %w: threshold %d of %d key holders (need 2 <= T <= N)", ErrInvalidParams, cfg.Threshold, cfg.KeyHolders)
 	}
 	if cfg.MaxWeight < 1 || cfg.MaxWeight > 1<<40 {
-		return fmt.Errorf("%w: MaxWeight %d outside [1, 2^40]", ErrInvalidParams, cfg.MaxWeight)
+		return fmt.Errorf("he: %w: MaxWeight %d outside [1, 2^40]", ErrInvalidParams, cfg.MaxWeight)
 	}
 	switch s {
 	case BGV:
 		if cfg.Bound < 1 {
-			return fmt.Errorf("%w: Bound %d must be >= 1", ErrInvalidParams, cfg.Bound)
+			return fmt.Errorf("he: %w: Bound %d must be >= 1", ErrInvalidParams, cfg.Bound)
 		}
 	case CKKS:
 		if !(cfg.RealBound > 0) || math.IsInf(cfg.RealBound, 0) {
-			return fmt.Errorf("%w: RealBound %v must be positive and finite", ErrInvalidParams, cfg.RealBound)
+			return fmt.Errorf("he: %w: RealBound %v must be positive and finite", ErrInvalidParams, cfg.RealBound)
 		}
 		if cfg.Precision == 0 {
 			cfg.Precision = DefaultPrecision
 		}
 		if !(cfg.Precision > 0) || math.IsInf(cfg.Precision, 0) {
-			return fmt.Errorf("%w: Precision %v must be positive and finite", ErrInvalidParams, cfg.Precision)
+			return fmt.Errorf("he: %w: Precision %v must be positive and finite", ErrInvalidParams, cfg.Precision)
 		}
 	}
 	if cfg.StatisticalSecurity == 0 {
 		cfg.StatisticalSecurity = DefaultStatisticalSecurity
 	}
 	if cfg.StatisticalSecurity < 20 || cfg.StatisticalSecurity > 128 {
-		return fmt.Errorf("%w: statistical security %d outside [20, 128]", ErrInvalidParams, cfg.StatisticalSecurity)
+		return fmt.Errorf("he: %w: statistical security %d outside [20, 128]", ErrInvalidParams, cfg.StatisticalSecurity)
 	}
 	if cfg.MaxValues == 0 {
 		cfg.MaxValues = DefaultMaxValues
 	}
 	if cfg.MaxValues < 1 || cfg.MaxValues > 1<<30 {
-		return fmt.Errorf("%w: MaxValues %d", ErrInvalidParams, cfg.MaxValues)
+		return fmt.Errorf("he: %w: MaxValues %d", ErrInvalidParams, cfg.MaxValues)
 	}
 	if cfg.Workers == 0 {
 		cfg.Workers = runtime.GOMAXPROCS(0)
 	}
 	if cfg.Workers < 1 {
-		return fmt.Errorf("%w: %d workers", ErrInvalidParams, cfg.Workers)
+		return fmt.Errorf("he: %w: %d workers", ErrInvalidParams, cfg.Workers)
 	}
 	return nil
 }
@@ -287,13 +294,13 @@ func (p *Params) buildLattice() error {
 		gen := ring.NewNTTFriendlyPrimesGenerator(uint64(s.LogT), uint64(2)<<s.LogN)
 		t, err := gen.NextDownstreamPrime()
 		if err != nil {
-			return fmt.Errorf("%w: no %d-bit plaintext prime: %v", ErrInvalidParams, s.LogT, err)
+			return fmt.Errorf("he: %w: no %d-bit plaintext prime: %v", ErrInvalidParams, s.LogT, err)
 		}
 		bp, err := heint.NewParametersFromLiteral(heint.ParametersLiteral{
 			LogN: s.LogN, LogQ: s.LogQ, LogP: s.LogP, PlaintextModulus: t,
 		})
 		if err != nil {
-			return fmt.Errorf("%w: %v", ErrInvalidParams, err)
+			return fmt.Errorf("he: %w: %v", ErrInvalidParams, err)
 		}
 		p.bgv, p.rlwe, p.t, p.slots = bp, *bp.GetRLWEParameters(), t, bp.MaxSlots()
 	case CKKS:
@@ -301,13 +308,13 @@ func (p *Params) buildLattice() error {
 			LogN: s.LogN, LogQ: s.LogQ, LogP: s.LogP, LogDefaultScale: 40,
 		})
 		if err != nil {
-			return fmt.Errorf("%w: %v", ErrInvalidParams, err)
+			return fmt.Errorf("he: %w: %v", ErrInvalidParams, err)
 		}
 		p.ckks, p.rlwe, p.slots = cp, *cp.GetRLWEParameters(), cp.MaxSlots()
 	}
 	limit, ok := maxLogQP[s.LogN]
 	if !ok || p.rlwe.LogQP() > limit {
-		return fmt.Errorf("%w: log2 QP = %.1f exceeds the HE standard's %.0f for LogN %d", ErrInsecure, p.rlwe.LogQP(), limit, s.LogN)
+		return fmt.Errorf("he: %w: log2 QP = %.1f exceeds the HE standard's %.0f for LogN %d", ErrInsecure, p.rlwe.LogQP(), limit, s.LogN)
 	}
 	return nil
 }
@@ -341,7 +348,7 @@ func (p *Params) chooseLevel() error {
 		// |sum| <= MaxWeight x Bound must stay below t/2.
 		hi, lo := bits.Mul64(uint64(cfg.MaxWeight), uint64(cfg.Bound))
 		if hi != 0 || lo > p.maxSum() {
-			return fmt.Errorf("%w: MaxWeight %d x Bound %d exceeds the largest safe sum (t-3)/2 = %d", ErrBound, cfg.MaxWeight, cfg.Bound, p.maxSum())
+			return fmt.Errorf("he: %w: MaxWeight %d x Bound %d exceeds the largest safe sum (t-3)/2 = %d", ErrOutOfRange, cfg.MaxWeight, cfg.Bound, p.maxSum())
 		}
 	}
 	p.decrypt = 1
@@ -410,10 +417,10 @@ func (p *Params) chooseLevel() error {
 		}
 	}
 	if p.scheme == BGV {
-		return fmt.Errorf("%w: noise bound 2^%.1f (fresh 2^%.1f x weight %d + %d decryptors x smudging 2^%d) reaches the decryption limit Q/(2t) = 2^%.1f at the top level %d",
+		return fmt.Errorf("he: %w: noise bound 2^%.1f (fresh 2^%.1f x weight %d + %d decryptors x smudging 2^%d) reaches the decryption limit Q/(2t) = 2^%.1f at the top level %d",
 			ErrNoiseBudget, b.LogTotal, b.LogFresh, cfg.MaxWeight, p.decrypt, smudge, b.LogLimit, b.Level)
 	}
-	return fmt.Errorf("%w: noise bound 2^%.1f (fresh 2^%.1f x weight %d + %d decryptors x smudging 2^%d) with scale 2^%d for precision %g leaves no room under Q/2 = 2^%.1f for sums up to %g at the top level %d",
+	return fmt.Errorf("he: %w: noise bound 2^%.1f (fresh 2^%.1f x weight %d + %d decryptors x smudging 2^%d) with scale 2^%d for precision %g leaves no room under Q/2 = 2^%.1f for sums up to %g at the top level %d",
 		ErrNoiseBudget, b.LogTotal, b.LogFresh, cfg.MaxWeight, p.decrypt, smudge, b.LogScale, cfg.Precision, b.LogQ-1, float64(cfg.MaxWeight)*cfg.RealBound, b.Level)
 }
 

@@ -35,7 +35,7 @@ func (p *Params) readShareHeader(data []byte, k msgKind, polysPerChunk int) (par
 	}
 	rest = data[headerSize:]
 	if len(rest) < 10 {
-		err = fmt.Errorf("%w: %v: truncated", ErrMalformed, k)
+		err = fmt.Errorf("he: %w: %v: truncated", ErrMalformed, k)
 		return
 	}
 	if party, err = p.readParty(rest); err != nil {
@@ -43,14 +43,14 @@ func (p *Params) readShareHeader(data []byte, k msgKind, polysPerChunk int) (par
 	}
 	n64 := binary.BigEndian.Uint32(rest[4:])
 	if int64(n64) > int64(p.cfg.MaxValues) {
-		err = fmt.Errorf("%w: %v for %d values exceeds MaxValues %d", ErrMalformed, k, n64, p.cfg.MaxValues)
+		err = fmt.Errorf("he: %w: %v for %d values exceeds MaxValues %d", ErrMalformed, k, n64, p.cfg.MaxValues)
 		return
 	}
 	n = int(n64)
 	na := int(binary.BigEndian.Uint16(rest[8:]))
 	rest = rest[10:]
 	if na > p.cfg.KeyHolders || len(rest) < 4*na {
-		err = fmt.Errorf("%w: %v: decryption set of %d", ErrMalformed, k, na)
+		err = fmt.Errorf("he: %w: %v: decryption set of %d", ErrMalformed, k, na)
 		return
 	}
 	if na > 0 {
@@ -63,11 +63,11 @@ func (p *Params) readShareHeader(data []byte, k msgKind, polysPerChunk int) (par
 	}
 	rest = rest[4*na:]
 	if err = p.checkActive(active, party); err != nil {
-		err = fmt.Errorf("%w: %v", ErrMalformed, err)
+		err = fmt.Errorf("he: %w: %v", ErrMalformed, err)
 		return
 	}
 	if want := p.Chunks(n) * polysPerChunk * p.polyBytes(); len(rest) != want {
-		err = fmt.Errorf("%w: %v of %d values has %d polynomial bytes, expected %d", ErrMalformed, k, n, len(rest), want)
+		err = fmt.Errorf("he: %w: %v of %d values has %d polynomial bytes, expected %d", ErrMalformed, k, n, len(rest), want)
 	}
 	return
 }
@@ -78,7 +78,7 @@ func (p *Params) NewDecryptionShare() *DecryptionShare { return &DecryptionShare
 // MarshalBinary encodes the share.
 func (s *DecryptionShare) MarshalBinary() ([]byte, error) {
 	if s == nil || s.p == nil {
-		return nil, fmt.Errorf("%w: nil share", ErrInvalidParams)
+		return nil, fmt.Errorf("he: %w: nil share", ErrInvalidParams)
 	}
 	p := s.p
 	b := make([]byte, 0, headerSize+10+4*len(s.Active)+len(s.polys)*p.polyBytes())
@@ -92,7 +92,7 @@ func (s *DecryptionShare) MarshalBinary() ([]byte, error) {
 // UnmarshalBinary decodes a peer's decryption share.
 func (s *DecryptionShare) UnmarshalBinary(data []byte) error {
 	if s == nil || s.p == nil {
-		return fmt.Errorf("%w: share not bound to parameters", ErrInvalidParams)
+		return fmt.Errorf("he: %w: share not bound to parameters", ErrInvalidParams)
 	}
 	p := s.p
 	party, n, active, rest, err := p.readShareHeader(data, kindDecryptionShare, 1)
@@ -118,7 +118,7 @@ func (p *Params) NewReencryptionShare() *ReencryptionShare { return &Reencryptio
 // MarshalBinary encodes the share.
 func (s *ReencryptionShare) MarshalBinary() ([]byte, error) {
 	if s == nil || s.p == nil {
-		return nil, fmt.Errorf("%w: nil share", ErrInvalidParams)
+		return nil, fmt.Errorf("he: %w: nil share", ErrInvalidParams)
 	}
 	p := s.p
 	b := make([]byte, 0, headerSize+10+4*len(s.Active)+2*len(s.elems)*p.polyBytes())
@@ -133,7 +133,7 @@ func (s *ReencryptionShare) MarshalBinary() ([]byte, error) {
 // UnmarshalBinary decodes a peer's re-encryption share.
 func (s *ReencryptionShare) UnmarshalBinary(data []byte) error {
 	if s == nil || s.p == nil {
-		return fmt.Errorf("%w: share not bound to parameters", ErrInvalidParams)
+		return fmt.Errorf("he: %w: share not bound to parameters", ErrInvalidParams)
 	}
 	p := s.p
 	party, n, active, rest, err := p.readShareHeader(data, kindReencryptionShare, 2)
