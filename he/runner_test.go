@@ -74,7 +74,7 @@ func TestRunThresholdWithDropouts(t *testing.T) {
 		CollectWindow: 3 * time.Second,
 		ShareWindow:   10 * time.Second,
 	}
-	silentAfter(star, 7, 0)              // never sends
+	silentAfter(star, 7, 0)             // never sends
 	crashAfter(star, 2, holderSends(p)) // key holders 1 and 2 crash
 	crashAfter(star, 3, holderSends(p)) // after contributing
 	inputs := map[int]SpokeInput{}
