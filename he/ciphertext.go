@@ -12,10 +12,10 @@ import (
 )
 
 // Ciphertext is an encrypted vector of any length, split across as many
-// lattigo ciphertexts as it needs (Params.Chunks). It records its length and
+// lattigo ciphertexts as it needs ([Params.Chunks]). It records its length and
 // its weight: the total sum(|w_i|) of the contributions folded into it (1
 // for a fresh encryption), which the library checks against
-// Config.MaxWeight so that no aggregate can outgrow its noise budget or the
+// [Config.MaxWeight] so that no aggregate can outgrow its noise budget or the
 // plaintext space.
 type Ciphertext struct {
 	p      *Params
@@ -81,9 +81,9 @@ func (c *Ciphertext) MarshalBinary() ([]byte, error) {
 }
 
 // UnmarshalBinary decodes a ciphertext from a peer into c, which must come
-// from Params.NewCiphertext. It rejects any message whose size, kind,
-// parameters, length (above Config.MaxValues), weight (above
-// Config.MaxWeight) or coefficients are not what p expects.
+// from [Params.NewCiphertext]. It rejects any message whose size, kind,
+// parameters, length (above [Config.MaxValues]), weight (above
+// [Config.MaxWeight]) or coefficients are not what p expects.
 func (c *Ciphertext) UnmarshalBinary(data []byte) error {
 	if c == nil || c.p == nil {
 		return fmt.Errorf("he: %w: ciphertext not bound to parameters (use Params.NewCiphertext)", ErrInvalidParams)
@@ -125,9 +125,9 @@ func (c *Ciphertext) UnmarshalBinary(data []byte) error {
 
 // Masks is the part of a ciphertext a key holder needs to make its
 // decryption or re-encryption share: the c1 polynomials only, half the
-// bytes of the ciphertext. Decoded with Params.UnmarshalMasks, it stands in
-// for the ciphertext in KeyHolder.DecryptionShare and
-// KeyHolder.ReencryptionShare.
+// bytes of the ciphertext. Decoded with [Params.UnmarshalMasks], it stands in
+// for the ciphertext in [KeyHolder.DecryptionShare] and
+// [KeyHolder.ReencryptionShare].
 func (c *Ciphertext) Masks() ([]byte, error) {
 	if c == nil || c.p == nil {
 		return nil, fmt.Errorf("he: %w: nil ciphertext", ErrInvalidParams)
@@ -143,7 +143,7 @@ func (c *Ciphertext) Masks() ([]byte, error) {
 	return b, nil
 }
 
-// UnmarshalMasks decodes the output of Ciphertext.Masks into a ciphertext
+// UnmarshalMasks decodes the output of [Ciphertext.Masks] into a ciphertext
 // whose c0 is zero: good for making shares, not for combining them.
 func (p *Params) UnmarshalMasks(data []byte) (*Ciphertext, error) {
 	if err := p.checkHeader(data, kindMasks, p.level); err != nil {
@@ -174,7 +174,7 @@ func (p *Params) UnmarshalMasks(data []byte) (*Ciphertext, error) {
 }
 
 // UnmarshalCiphertext decodes a ciphertext from a peer (see
-// Ciphertext.UnmarshalBinary).
+// [Ciphertext.UnmarshalBinary]).
 func (p *Params) UnmarshalCiphertext(data []byte) (*Ciphertext, error) {
 	c := p.NewCiphertext()
 	if err := c.UnmarshalBinary(data); err != nil {
@@ -207,15 +207,15 @@ func (p *Params) addWeight(have, add, w int64) (int64, error) {
 	return have + add*aw, nil
 }
 
-// Add sets dst = dst + src (homomorphically). It fails with ErrOutOfRange if the
-// total weight would exceed Config.MaxWeight.
+// Add sets dst = dst + src (homomorphically). It fails with [ErrOutOfRange] if the
+// total weight would exceed [Config.MaxWeight].
 func (p *Params) Add(dst, src *Ciphertext) error {
 	return p.AddWeighted(dst, src, 1)
 }
 
 // AddWeighted sets dst = dst + w*src for a public integer weight w
 // (negative allowed, 0 a no-op). The weight counts |w| times toward
-// Config.MaxWeight.
+// [Config.MaxWeight].
 func (p *Params) AddWeighted(dst, src *Ciphertext, w int64) error {
 	if err := p.compatible(dst, src); err != nil {
 		return err

@@ -149,8 +149,8 @@ func (c *codec) decodeFloats(pol ring.Poly, out []float64) error {
 }
 
 // Encryptor encrypts vectors under a public key. It splits long vectors
-// across Config.Workers goroutines. Not safe for concurrent use: give each
-// goroutine its own (Params.NewEncryptor is cheap).
+// across [Config.Workers] goroutines. Not safe for concurrent use: give each
+// goroutine its own ([Params.NewEncryptor] is cheap).
 type Encryptor struct {
 	p       *Params
 	pk      *PublicKey
@@ -177,7 +177,7 @@ func (e *Encryptor) worker(i int) *encWorker {
 	return e.workers[i]
 }
 
-// CheckInts returns ErrOutOfRange if a value lies outside [-Bound, Bound].
+// CheckInts returns [ErrOutOfRange] if a value lies outside [-Bound, Bound].
 func (p *Params) CheckInts(values []int64) error {
 	if p.scheme != BGV {
 		return fmt.Errorf("he: %w: integer values need a BGV preset", ErrInvalidParams)
@@ -194,7 +194,7 @@ func (p *Params) CheckInts(values []int64) error {
 	return nil
 }
 
-// CheckFloats returns ErrOutOfRange if a value is NaN, infinite or outside
+// CheckFloats returns [ErrOutOfRange] if a value is NaN, infinite or outside
 // [-RealBound, RealBound].
 func (p *Params) CheckFloats(values []float64) error {
 	if p.scheme != CKKS {

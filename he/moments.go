@@ -10,7 +10,7 @@ import (
 // squares), the client-side encoding that makes mean and variance work with
 // additions only: the sum of every party's Moments is the pooled (n, Σx,
 // Σx²). Integers stay integers (scale decimals first, e.g. cents); an
-// overflow of int64 is ErrOutOfRange.
+// overflow of int64 is [ErrOutOfRange].
 func Moments(xs []int64) ([]int64, error) {
 	var sum, sq int64
 	for i, x := range xs {
@@ -41,7 +41,7 @@ func addInt64(a, b int64) (int64, bool) {
 
 // MomentsBound is the per-value Bound a Config needs for Moments of at most
 // maxRows rows each at most maxAbs in absolute value (the sum of squares
-// dominates). It fails with ErrOutOfRange if that exceeds int64.
+// dominates). It fails with [ErrOutOfRange] if that exceeds int64.
 func MomentsBound(maxRows int, maxAbs int64) (int64, error) {
 	if maxRows < 1 || maxAbs < 0 {
 		return 0, fmt.Errorf("he: %w: %d rows, |x| <= %d", ErrInvalidParams, maxRows, maxAbs)

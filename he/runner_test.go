@@ -383,3 +383,54 @@ func TestRunFaults(t *testing.T) {
 		t.Fatalf("goroutines leaked: %d > %d\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
 	}
 }
+
+// A key holder answers at most N-T+1 decryption requests in a round: each
+// share spends statistical security of its smudging.
+func TestSpokeLimitsDecryptionRequests(t *testing.T) {
+	for _, tc := range []struct {
+		cfg   Config
+		limit int
+	}{
+		{Config{Bound: 10, MaxWeight: 3, KeyHolders: 3}, 1},
+		{Config{Bound: 10, MaxWeight: 3, KeyHolders: 4, Threshold: 2}, 3},
+	} {
+		p, hs, pk := collective(t, tc.cfg)
+		if tc.cfg.Threshold > 0 {
+			dealt := make([][]*ShamirShare, len(hs))
+			for i, h := range hs {
+				var err error
+				dealt[i], err = h.GenShamirShares()
+				require.NoError(t, err)
+			}
+			for j, h := range hs {
+				var mine []*ShamirShare
+				for i := range hs {
+					mine = append(mine, dealt[i][j])
+				}
+				require.NoError(t, h.SetShamirShares(mine))
+			}
+		}
+		enc, err := p.NewEncryptor(pk)
+		require.NoError(t, err)
+		ct, err := enc.EncryptInts([]int64{1, 2})
+		require.NoError(t, err)
+		masks, err := ct.Masks()
+		require.NoError(t, err)
+		var active []int
+		if tc.cfg.Threshold > 0 {
+			active = []int{0, 1}
+		}
+		a, b := transport.Pipe("spoke", "hub", transport.Options{})
+		ss := &spokeState{ctx: context.Background(), hub: a, p: p, kh: hs[0]}
+		for k := 0; k < tc.limit; k++ {
+			require.NoError(t, ss.share(&decryptMsg{Attempt: uint32(k), Active: active, Masks: masks}))
+			m, err := expect[*shareMsg](context.Background(), b)
+			require.NoError(t, err)
+			require.Equal(t, uint32(k), m.Attempt)
+		}
+		err = ss.share(&decryptMsg{Attempt: uint32(tc.limit), Active: active, Masks: masks})
+		require.ErrorIs(t, err, ErrMalformed)
+		a.Close()
+		b.Close()
+	}
+}

@@ -10,7 +10,7 @@ import (
 )
 
 // smudger draws smudging (noise-flooding) noise: every coefficient uniform
-// in [-2^k, 2^k) with k = Budget.SmudgingBits = lambda + log2(bound on the
+// in [-2^k, 2^k) with k = [Budget.SmudgingBits] = lambda + log2(bound on the
 // noise it hides). By the smudging lemma the statistical distance between
 // e + u and u, for |e| <= 2^(k-lambda), is at most 2^-lambda per
 // coefficient. Randomness comes from internal/prg (AES-256-CTR keyed from
