@@ -14,7 +14,8 @@ import (
 
 // RunSpoke plays a spoke's part in a round: key holder (if its mesh index is
 // in r.Holders), client (if in r.Clients), or both. It returns the sums the
-// hub sends back. A client's input is checked before anything is sent.
+// hub sends back. A client's input is checked before anything is sent (a
+// spoke that cannot take part only tells the hub so).
 //
 // Errors name the spoke, the step (keygen, deal, key, contribute, decrypt,
 // result) and the hub: he spoke 2, step deal, peer "party-0": ...
@@ -27,11 +28,14 @@ func RunSpoke(ctx context.Context, mesh transport.Mesh, p *Params, r Round, in S
 	ss := &spokeState{ctx: ctx, mesh: mesh, p: p, r: r, in: in, self: self, start: time.Now(),
 		role: fmt.Sprintf("spoke %d", self), holder: slices.Index(r.Holders, self),
 		client: slices.Contains(r.Clients, self), res: &SpokeResult{}}
-	if err := ss.check(); err != nil {
-		return nil, err
-	}
 	if ss.hub, err = mesh.Conn(HubIndex); err != nil {
 		return nil, stepErr(ss.role, "connect", "", err)
+	}
+	if err := ss.check(); err != nil {
+		// Tell the hub, so that it does not wait for this spoke; what is
+		// wrong with the input stays here.
+		abortAll(ctx, []transport.Conn{ss.hub}, fmt.Errorf("spoke %d: unusable input or role", self))
+		return nil, err
 	}
 	if err = ss.run(); err != nil {
 		abortAll(ctx, []transport.Conn{ss.hub}, err)
