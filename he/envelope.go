@@ -19,7 +19,7 @@ import (
 //	crs         hub -> holder   CRS (32 bytes)
 //	keygen      holder -> hub   advert length (4), signed advert, public-key share (rest)
 //	adverts     hub -> holder   count (2), count x (length (4), advert)
-//	deals       both ways       count (2), count x (length (4), sealed box)
+//	deals       both ways       count (2), count x (length (4), sealed box); from the hub, one box set
 //	publickey   hub -> spoke    public key (rest)
 //	ciphertext  client -> hub   ciphertext (rest)
 //	decrypt     hub -> holder   attempt (4), set size (2), set x index (4), masks (rest)
@@ -68,9 +68,9 @@ type keyGenMsg struct {
 
 type advertsMsg struct{ Adverts [][]byte }
 
-// dealsMsg carries sealed Shamir shares: from a holder, Boxes[j] is for
-// holder j; from the hub, Boxes[i] is from holder i. The holder's own slot
-// is empty.
+// dealsMsg carries sealed Shamir shares: from holder i, Boxes[j] is for
+// holder j (slot i empty); relayed by the hub, only Boxes[i] is set, the
+// deal from holder i.
 type dealsMsg struct{ Boxes [][]byte }
 
 type publicKeyMsg struct{ Key []byte }

@@ -164,16 +164,19 @@ func (hs *hubState) keygen() error {
 }
 
 // deal relays the holders' signed adverts to every holder, then each
-// holder's sealed Shamir deals to their recipients. The hub cannot open a
-// deal, nor substitute a key (it cannot sign for a holder).
+// holder's sealed Shamir deals, as they come, to their recipients. The hub
+// cannot open a deal, nor substitute a key (it cannot sign for a holder).
 func (hs *hubState) deal() error {
 	n := len(hs.r.Holders)
 	adverts := &advertsMsg{Adverts: hs.adverts}
-	boxes := make([][][]byte, n) // boxes[i][j]: from holder i to holder j
-	err := hs.each(hs.r.Holders, "deal", func(ctx context.Context, i int, c transport.Conn) error {
-		if err := send(ctx, c, adverts); err != nil {
-			return err
-		}
+	err := hs.each(hs.r.Holders, "deal", func(ctx context.Context, _ int, c transport.Conn) error {
+		return send(ctx, c, adverts)
+	})
+	if err != nil {
+		return err
+	}
+	// Every holder has the adverts before any deal is forwarded to it.
+	return hs.each(hs.r.Holders, "deal", func(ctx context.Context, i int, c transport.Conn) error {
 		m, err := expect[*dealsMsg](ctx, c)
 		if err != nil {
 			return err
@@ -186,20 +189,21 @@ func (hs *hubState) deal() error {
 				return fmt.Errorf("%w: deal slot %d of key holder %d", ErrMalformed, j, i)
 			}
 		}
-		boxes[i] = m.Boxes
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	return hs.each(hs.r.Holders, "deal", func(ctx context.Context, j int, c transport.Conn) error {
-		in := &dealsMsg{Boxes: make([][]byte, n)}
-		for i := range n {
-			if i != j {
-				in.Boxes[i] = boxes[i][j]
+		for j, b := range m.Boxes {
+			if j == i {
+				continue
+			}
+			out := &dealsMsg{Boxes: make([][]byte, n)}
+			out.Boxes[i] = b
+			tc, err := hs.mesh.Conn(hs.r.Holders[j])
+			if err == nil {
+				err = send(ctx, tc, out)
+			}
+			if err != nil {
+				return fmt.Errorf("forwarding the deal to key holder %d: %w", j, err)
 			}
 		}
-		return send(ctx, c, in)
+		return nil
 	})
 }
 

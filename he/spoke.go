@@ -143,8 +143,9 @@ func (ss *spokeState) keygen() error {
 }
 
 // deal checks every other holder's advert (signed by the name r.Names
-// gives it, for this round's CRS), seals a Shamir deal to each, and opens
-// the deals they sealed to this holder.
+// gives it, for this round's CRS), seals a Shamir deal to each (one
+// message), and opens the deals they sealed to this holder (one message
+// each, relayed by the hub).
 func (ss *spokeState) deal() error {
 	n := len(ss.r.Holders)
 	m, err := expect[*advertsMsg](ss.ctx, ss.hub)
@@ -183,20 +184,24 @@ func (ss *spokeState) deal() error {
 	if err := send(ss.ctx, ss.hub, out); err != nil {
 		return ss.fail("deal", err)
 	}
-	in, err := expect[*dealsMsg](ss.ctx, ss.hub)
-	if err == nil && len(in.Boxes) != n {
-		err = fmt.Errorf("%w: %d deals for %d key holders", ErrMalformed, len(in.Boxes), n)
-	}
-	if err != nil {
-		return ss.fail("deal", err)
-	}
 	mine := make([]*ShamirShare, n)
 	mine[ss.holder] = deals[ss.holder]
-	for i, box := range in.Boxes {
-		if i == ss.holder {
-			continue
+	for range n - 1 {
+		in, err := expect[*dealsMsg](ss.ctx, ss.hub)
+		if err != nil {
+			return ss.fail("deal", err)
 		}
-		if mine[i], err = ss.open(peers[i], i, box); err != nil {
+		from := -1
+		for i, b := range in.Boxes {
+			if len(b) > 0 {
+				from = i
+				break
+			}
+		}
+		if len(in.Boxes) != n || from < 0 || from == ss.holder || mine[from] != nil || slices.ContainsFunc(in.Boxes[from+1:], func(b []byte) bool { return len(b) > 0 }) {
+			return ss.fail("deal", fmt.Errorf("%w: relayed deal not one new box from another key holder", ErrMalformed))
+		}
+		if mine[from], err = ss.open(peers[from], from, in.Boxes[from]); err != nil {
 			return ss.fail("deal", err)
 		}
 	}
