@@ -49,10 +49,6 @@ func (p *Params) newRLWECiphertext() *rlwe.Ciphertext {
 	return ct
 }
 
-// NewCiphertext returns an empty ciphertext bound to p, ready for
-// UnmarshalBinary.
-func (p *Params) NewCiphertext() *Ciphertext { return &Ciphertext{p: p} }
-
 // CopyNew returns a deep copy of c.
 func (c *Ciphertext) CopyNew() *Ciphertext {
 	d := &Ciphertext{p: c.p, n: c.n, weight: c.weight, cts: make([]*rlwe.Ciphertext, len(c.cts))}
@@ -80,13 +76,14 @@ func (c *Ciphertext) MarshalBinary() ([]byte, error) {
 	return b, nil
 }
 
-// UnmarshalBinary decodes a ciphertext from a peer into c, which must come
-// from [Params.NewCiphertext]. It rejects any message whose size, kind,
+// UnmarshalBinary decodes a ciphertext from a peer into c, which must be
+// bound to a Params (made under it; [Params.UnmarshalCiphertext] decodes
+// into a fresh one). It rejects any message whose size, kind,
 // parameters, length (above [Config.MaxValues]), weight (above
 // [Config.MaxWeight]) or coefficients are not what p expects.
 func (c *Ciphertext) UnmarshalBinary(data []byte) error {
 	if c == nil || c.p == nil {
-		return fmt.Errorf("he: %w: ciphertext not bound to parameters (use Params.NewCiphertext)", ErrInvalidParams)
+		return fmt.Errorf("he: %w: ciphertext not bound to parameters (use Params.UnmarshalCiphertext)", ErrInvalidParams)
 	}
 	p := c.p
 	if err := p.checkHeader(data, kindCiphertext, p.level); err != nil {
@@ -176,7 +173,7 @@ func (p *Params) UnmarshalMasks(data []byte) (*Ciphertext, error) {
 // UnmarshalCiphertext decodes a ciphertext from a peer (see
 // [Ciphertext.UnmarshalBinary]).
 func (p *Params) UnmarshalCiphertext(data []byte) (*Ciphertext, error) {
-	c := p.NewCiphertext()
+	c := &Ciphertext{p: p}
 	if err := c.UnmarshalBinary(data); err != nil {
 		return nil, err
 	}

@@ -121,8 +121,15 @@ func (p *Params) CombinePublicKey(crs CRS, shares []*PublicKeyShare) (*PublicKey
 	return &PublicKey{p: p, pk: pk}, nil
 }
 
-// NewPublicKeyShare returns an empty share bound to p, for UnmarshalBinary.
-func (p *Params) NewPublicKeyShare() *PublicKeyShare { return &PublicKeyShare{p: p} }
+// UnmarshalPublicKeyShare decodes a peer's public-key share under p (see
+// [PublicKeyShare.UnmarshalBinary]).
+func (p *Params) UnmarshalPublicKeyShare(data []byte) (*PublicKeyShare, error) {
+	v := &PublicKeyShare{p: p}
+	if err := v.UnmarshalBinary(data); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
 
 // MarshalBinary encodes the share: header, party, QP polynomial.
 func (s *PublicKeyShare) MarshalBinary() ([]byte, error) {
@@ -136,10 +143,12 @@ func (s *PublicKeyShare) MarshalBinary() ([]byte, error) {
 	return appendPolyQP(b, s.share.Value), nil
 }
 
-// UnmarshalBinary decodes a peer's public-key share.
+// UnmarshalBinary decodes a peer's public-key share into s, which must be
+// bound to a Params ([Params.UnmarshalPublicKeyShare] decodes into a fresh
+// one).
 func (s *PublicKeyShare) UnmarshalBinary(data []byte) error {
 	if s == nil || s.p == nil {
-		return fmt.Errorf("he: %w: share not bound to parameters", ErrInvalidParams)
+		return fmt.Errorf("he: %w: share not bound to parameters (use Params.UnmarshalPublicKeyShare)", ErrInvalidParams)
 	}
 	p := s.p
 	if err := p.checkHeader(data, kindPublicKeyShare, p.rlwe.MaxLevel()); err != nil {

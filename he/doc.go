@@ -45,10 +45,11 @@
 // same Config (construction is deterministic) and exchange bytes.
 //
 // Vectors of any length are split across as many ciphertexts as needed. All
-// messages crossing the network have a binary form (MarshalBinary /
-// UnmarshalBinary, bound to a Params through its NewXxx constructor, such
-// as [Params.NewPublicKey]) whose decoder checks kind, parameters, exact
-// size, lengths and that every coefficient is reduced.
+// messages crossing the network have a binary form: MarshalBinary, and a
+// decoder on the Params that the message must fit ([Params.UnmarshalCiphertext],
+// [Params.UnmarshalPublicKey], [Params.UnmarshalDecryptionShare], ...),
+// which checks kind, parameters, exact size, lengths and that every
+// coefficient is reduced.
 //
 // # A round
 //

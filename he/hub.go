@@ -146,8 +146,8 @@ func (hs *hubState) keygen() error {
 		if threshold != (len(m.Advert) > 0) {
 			return fmt.Errorf("%w: key advert missing or unexpected", ErrMalformed)
 		}
-		s := hs.p.NewPublicKeyShare()
-		if err := s.UnmarshalBinary(m.Share); err != nil {
+		s, err := hs.p.UnmarshalPublicKeyShare(m.Share)
+		if err != nil {
 			return err
 		}
 		if s.Party != i {
@@ -320,8 +320,8 @@ func (hs *hubState) decrypt() error {
 				if m.Attempt != attempt {
 					continue // a late answer to an earlier attempt
 				}
-				s := p.NewDecryptionShare()
-				if err = s.UnmarshalBinary(m.Share); err == nil && (s.Party != set[k] || !slices.Equal(s.Active, active)) {
+				var s *DecryptionShare
+				if s, err = p.UnmarshalDecryptionShare(m.Share); err == nil && (s.Party != set[k] || !slices.Equal(s.Active, active)) {
 					err = fmt.Errorf("%w: share from key holder %d for set %v", ErrMismatch, s.Party, s.Active)
 				}
 				shares[k] = s

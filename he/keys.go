@@ -39,8 +39,15 @@ func (sk *SecretKey) PublicKey() *PublicKey {
 	return &PublicKey{p: sk.p, pk: rlwe.NewKeyGenerator(sk.p.rlwe).GenPublicKeyNew(sk.sk)}
 }
 
-// NewPublicKey returns an empty public key bound to p, for UnmarshalBinary.
-func (p *Params) NewPublicKey() *PublicKey { return &PublicKey{p: p} }
+// UnmarshalPublicKey decodes a public key under p (see
+// [PublicKey.UnmarshalBinary]).
+func (p *Params) UnmarshalPublicKey(data []byte) (*PublicKey, error) {
+	v := &PublicKey{p: p}
+	if err := v.UnmarshalBinary(data); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
 
 // MarshalBinary encodes the key: header then the two QP polynomials.
 func (k *PublicKey) MarshalBinary() ([]byte, error) {
@@ -55,10 +62,11 @@ func (k *PublicKey) MarshalBinary() ([]byte, error) {
 }
 
 // UnmarshalBinary decodes a public key from a peer (exact size, reduced
-// coefficients).
+// coefficients) into k, which must be bound to a Params
+// ([Params.UnmarshalPublicKey] decodes into a fresh one).
 func (k *PublicKey) UnmarshalBinary(data []byte) error {
 	if k == nil || k.p == nil {
-		return fmt.Errorf("he: %w: public key not bound to parameters (use Params.NewPublicKey)", ErrInvalidParams)
+		return fmt.Errorf("he: %w: public key not bound to parameters (use Params.UnmarshalPublicKey)", ErrInvalidParams)
 	}
 	p := k.p
 	if err := p.checkHeader(data, kindPublicKey, p.rlwe.MaxLevel()); err != nil {

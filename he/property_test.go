@@ -47,7 +47,7 @@ func TestSingleKeyIntsProperty(t *testing.T) {
 		}
 		sum, err := p.Sum(cts, ws)
 		require.NoError(t, err)
-		got, err := dec.DecryptInts(roundTrip(t, sum, p.NewCiphertext()))
+		got, err := dec.DecryptInts(roundTrip(t, sum, &Ciphertext{p: p}))
 		require.NoError(t, err)
 		require.Equal(t, weightedSum(vs, ws, n), got, "n=%d parties=%d", n, parties)
 	}

@@ -72,8 +72,15 @@ func (p *Params) readShareHeader(data []byte, k msgKind, polysPerChunk int) (par
 	return
 }
 
-// NewDecryptionShare returns an empty share bound to p, for UnmarshalBinary.
-func (p *Params) NewDecryptionShare() *DecryptionShare { return &DecryptionShare{p: p} }
+// UnmarshalDecryptionShare decodes a peer's decryption share under p (see
+// [DecryptionShare.UnmarshalBinary]).
+func (p *Params) UnmarshalDecryptionShare(data []byte) (*DecryptionShare, error) {
+	v := &DecryptionShare{p: p}
+	if err := v.UnmarshalBinary(data); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
 
 // MarshalBinary encodes the share.
 func (s *DecryptionShare) MarshalBinary() ([]byte, error) {
@@ -89,10 +96,12 @@ func (s *DecryptionShare) MarshalBinary() ([]byte, error) {
 	return b, nil
 }
 
-// UnmarshalBinary decodes a peer's decryption share.
+// UnmarshalBinary decodes a peer's decryption share into s, which must be
+// bound to a Params ([Params.UnmarshalDecryptionShare] decodes into a fresh
+// one).
 func (s *DecryptionShare) UnmarshalBinary(data []byte) error {
 	if s == nil || s.p == nil {
-		return fmt.Errorf("he: %w: share not bound to parameters", ErrInvalidParams)
+		return fmt.Errorf("he: %w: share not bound to parameters (use Params.UnmarshalDecryptionShare)", ErrInvalidParams)
 	}
 	p := s.p
 	party, n, active, rest, err := p.readShareHeader(data, kindDecryptionShare, 1)
@@ -111,9 +120,15 @@ func (s *DecryptionShare) UnmarshalBinary(data []byte) error {
 	return nil
 }
 
-// NewReencryptionShare returns an empty share bound to p, for
-// UnmarshalBinary.
-func (p *Params) NewReencryptionShare() *ReencryptionShare { return &ReencryptionShare{p: p} }
+// UnmarshalReencryptionShare decodes a peer's re-encryption share under p (see
+// [ReencryptionShare.UnmarshalBinary]).
+func (p *Params) UnmarshalReencryptionShare(data []byte) (*ReencryptionShare, error) {
+	v := &ReencryptionShare{p: p}
+	if err := v.UnmarshalBinary(data); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
 
 // MarshalBinary encodes the share.
 func (s *ReencryptionShare) MarshalBinary() ([]byte, error) {
@@ -130,10 +145,12 @@ func (s *ReencryptionShare) MarshalBinary() ([]byte, error) {
 	return b, nil
 }
 
-// UnmarshalBinary decodes a peer's re-encryption share.
+// UnmarshalBinary decodes a peer's re-encryption share into s, which must
+// be bound to a Params ([Params.UnmarshalReencryptionShare] decodes into a
+// fresh one).
 func (s *ReencryptionShare) UnmarshalBinary(data []byte) error {
 	if s == nil || s.p == nil {
-		return fmt.Errorf("he: %w: share not bound to parameters", ErrInvalidParams)
+		return fmt.Errorf("he: %w: share not bound to parameters (use Params.UnmarshalReencryptionShare)", ErrInvalidParams)
 	}
 	p := s.p
 	party, n, active, rest, err := p.readShareHeader(data, kindReencryptionShare, 2)

@@ -228,8 +228,8 @@ func (ss *spokeState) open(peer *sealed.Peer, i int, box []byte) (*ShamirShare, 
 	if err != nil {
 		return nil, fmt.Errorf("%w: deal from key holder %d: %w", ErrMalformed, i, err)
 	}
-	s := ss.p.NewShamirShare()
-	if err := s.UnmarshalBinary(b); err != nil {
+	s, err := ss.p.UnmarshalShamirShare(b)
+	if err != nil {
 		return nil, err
 	}
 	if s.From != i || s.To != ss.holder {
@@ -242,8 +242,7 @@ func (ss *spokeState) open(peer *sealed.Peer, i int, box []byte) (*ShamirShare, 
 func (ss *spokeState) awaitKey() error {
 	m, err := expect[*publicKeyMsg](ss.ctx, ss.hub)
 	if err == nil {
-		ss.pk = ss.p.NewPublicKey()
-		err = ss.pk.UnmarshalBinary(m.Key)
+		ss.pk, err = ss.p.UnmarshalPublicKey(m.Key)
 	}
 	return ss.fail("key", err)
 }

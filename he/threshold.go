@@ -69,8 +69,15 @@ func (k *KeyHolder) SetShamirShares(shares []*ShamirShare) error {
 	return nil
 }
 
-// NewShamirShare returns an empty share bound to p, for UnmarshalBinary.
-func (p *Params) NewShamirShare() *ShamirShare { return &ShamirShare{p: p} }
+// UnmarshalShamirShare decodes a Shamir share dealt to this holder under p (see
+// [ShamirShare.UnmarshalBinary]).
+func (p *Params) UnmarshalShamirShare(data []byte) (*ShamirShare, error) {
+	v := &ShamirShare{p: p}
+	if err := v.UnmarshalBinary(data); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
 
 // MarshalBinary encodes the share: header, from, to, QP polynomial.
 func (s *ShamirShare) MarshalBinary() ([]byte, error) {
@@ -85,10 +92,11 @@ func (s *ShamirShare) MarshalBinary() ([]byte, error) {
 	return appendPolyQP(b, s.share.Poly), nil
 }
 
-// UnmarshalBinary decodes a peer's Shamir share.
+// UnmarshalBinary decodes a peer's Shamir share into s, which must be bound
+// to a Params ([Params.UnmarshalShamirShare] decodes into a fresh one).
 func (s *ShamirShare) UnmarshalBinary(data []byte) error {
 	if s == nil || s.p == nil {
-		return fmt.Errorf("he: %w: share not bound to parameters", ErrInvalidParams)
+		return fmt.Errorf("he: %w: share not bound to parameters (use Params.UnmarshalShamirShare)", ErrInvalidParams)
 	}
 	p := s.p
 	if err := p.checkHeader(data, kindShamirShare, p.rlwe.MaxLevel()); err != nil {
