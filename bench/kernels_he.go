@@ -260,38 +260,9 @@ func heRound(n int, threshold bool) (*Ops, error) {
 	acc := make([]uint64, slots)
 	return &Ops{
 		Veil: func(context.Context) (int64, error) {
-			crs, err := he.NewCRS()
+			khs, pk, err := heCollectiveKey(p, n, threshold)
 			if err != nil {
 				return 0, err
-			}
-			khs := make([]*he.KeyHolder, n)
-			shares := make([]*he.PublicKeyShare, n)
-			for i := range khs {
-				if khs[i], err = p.NewKeyHolder(i); err != nil {
-					return 0, err
-				}
-				shares[i] = khs[i].GenPublicKeyShare(crs)
-			}
-			pk, err := p.CombinePublicKey(crs, shares)
-			if err != nil {
-				return 0, err
-			}
-			if threshold {
-				dealt := make([][]*he.ShamirShare, n)
-				for i, k := range khs {
-					if dealt[i], err = k.GenShamirShares(); err != nil {
-						return 0, err
-					}
-				}
-				for j, k := range khs {
-					got := make([]*he.ShamirShare, n)
-					for i := range n {
-						got[i] = dealt[i][j]
-					}
-					if err := k.SetShamirShares(got); err != nil {
-						return 0, err
-					}
-				}
 			}
 			enc, err := p.NewEncryptor(pk)
 			if err != nil {
@@ -307,17 +278,7 @@ func heRound(n int, threshold bool) (*Ops, error) {
 			if err != nil {
 				return 0, err
 			}
-			decryptors := n
-			if threshold {
-				decryptors = len(active)
-			}
-			ds := make([]*he.DecryptionShare, decryptors)
-			for i := range ds {
-				if ds[i], err = khs[i].DecryptionShare(sum, active); err != nil {
-					return 0, err
-				}
-			}
-			out, err := p.CombineInts(sum, ds)
+			out, err := heCollectiveDecrypt(p, khs, sum, active)
 			if err != nil {
 				return 0, err
 			}
@@ -336,4 +297,54 @@ func heRound(n int, threshold bool) (*Ops, error) {
 		},
 		Items: float64(n * slots),
 	}, nil
+}
+
+// heCollectiveKey makes n key holders, their collective public key and,
+// for a threshold key, deals their Shamir shares.
+func heCollectiveKey(p *he.Params, n int, threshold bool) ([]*he.KeyHolder, *he.PublicKey, error) {
+	crs, err := he.NewCRS()
+	if err != nil {
+		return nil, nil, err
+	}
+	khs := make([]*he.KeyHolder, n)
+	shares := make([]*he.PublicKeyShare, n)
+	for i := range khs {
+		if khs[i], err = p.NewKeyHolder(i); err != nil {
+			return nil, nil, err
+		}
+		shares[i] = khs[i].GenPublicKeyShare(crs)
+	}
+	pk, err := p.CombinePublicKey(crs, shares)
+	if err != nil || !threshold {
+		return khs, pk, err
+	}
+	dealt := make([][]*he.ShamirShare, n)
+	for i, k := range khs {
+		if dealt[i], err = k.GenShamirShares(); err != nil {
+			return nil, nil, err
+		}
+	}
+	for j, k := range khs {
+		got := make([]*he.ShamirShare, n)
+		for i := range n {
+			got[i] = dealt[i][j]
+		}
+		if err := k.SetShamirShares(got); err != nil {
+			return nil, nil, err
+		}
+	}
+	return khs, pk, nil
+}
+
+// heCollectiveDecrypt decrypts sum with the shares of the first
+// p.Decryptors() holders (the active set for a threshold key).
+func heCollectiveDecrypt(p *he.Params, khs []*he.KeyHolder, sum *he.Ciphertext, active []int) ([]int64, error) {
+	ds := make([]*he.DecryptionShare, p.Decryptors())
+	for i := range ds {
+		var err error
+		if ds[i], err = khs[i].DecryptionShare(sum, active); err != nil {
+			return nil, err
+		}
+	}
+	return p.CombineInts(sum, ds)
 }

@@ -21,7 +21,7 @@ type Aggregator struct {
 // NewAggregator returns an aggregator for vectors of n values.
 func (p *Params) NewAggregator(n int) (*Aggregator, error) {
 	if n < 0 || n > p.cfg.MaxValues {
-		return nil, fmt.Errorf("%w: length %d outside [0, MaxValues %d]", ErrInvalidParams, n, p.cfg.MaxValues)
+		return nil, fmt.Errorf("he: %w: length %d outside [0, MaxValues %d]", ErrInvalidParams, n, p.cfg.MaxValues)
 	}
 	var qmax uint64
 	for _, q := range p.qAt() {

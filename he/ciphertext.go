@@ -12,10 +12,10 @@ import (
 )
 
 // Ciphertext is an encrypted vector of any length, split across as many
-// lattigo ciphertexts as it needs (Params.Chunks). It records its length and
+// lattigo ciphertexts as it needs ([Params.Chunks]). It records its length and
 // its weight: the total sum(|w_i|) of the contributions folded into it (1
 // for a fresh encryption), which the library checks against
-// Config.MaxWeight so that no aggregate can outgrow its noise budget or the
+// [Config.MaxWeight] so that no aggregate can outgrow its noise budget or the
 // plaintext space.
 type Ciphertext struct {
 	p      *Params
@@ -49,10 +49,6 @@ func (p *Params) newRLWECiphertext() *rlwe.Ciphertext {
 	return ct
 }
 
-// NewCiphertext returns an empty ciphertext bound to p, ready for
-// UnmarshalBinary.
-func (p *Params) NewCiphertext() *Ciphertext { return &Ciphertext{p: p} }
-
 // CopyNew returns a deep copy of c.
 func (c *Ciphertext) CopyNew() *Ciphertext {
 	d := &Ciphertext{p: c.p, n: c.n, weight: c.weight, cts: make([]*rlwe.Ciphertext, len(c.cts))}
@@ -66,7 +62,7 @@ func (c *Ciphertext) CopyNew() *Ciphertext {
 // polynomials c0 and c1 at the encryption level.
 func (c *Ciphertext) MarshalBinary() ([]byte, error) {
 	if c == nil || c.p == nil {
-		return nil, fmt.Errorf("%w: nil ciphertext", ErrInvalidParams)
+		return nil, fmt.Errorf("he: %w: nil ciphertext", ErrInvalidParams)
 	}
 	p := c.p
 	b := make([]byte, 0, p.CiphertextBytes(c.n))
@@ -80,13 +76,14 @@ func (c *Ciphertext) MarshalBinary() ([]byte, error) {
 	return b, nil
 }
 
-// UnmarshalBinary decodes a ciphertext from a peer into c, which must come
-// from Params.NewCiphertext. It rejects any message whose size, kind,
-// parameters, length (above Config.MaxValues), weight (above
-// Config.MaxWeight) or coefficients are not what p expects.
+// UnmarshalBinary decodes a ciphertext from a peer into c, which must be
+// bound to a Params (made under it; [Params.UnmarshalCiphertext] decodes
+// into a fresh one). It rejects any message whose size, kind,
+// parameters, length (above [Config.MaxValues]), weight (above
+// [Config.MaxWeight]) or coefficients are not what p expects.
 func (c *Ciphertext) UnmarshalBinary(data []byte) error {
 	if c == nil || c.p == nil {
-		return fmt.Errorf("%w: ciphertext not bound to parameters (use Params.NewCiphertext)", ErrInvalidParams)
+		return fmt.Errorf("he: %w: ciphertext not bound to parameters (use Params.UnmarshalCiphertext)", ErrInvalidParams)
 	}
 	p := c.p
 	if err := p.checkHeader(data, kindCiphertext, p.level); err != nil {
@@ -94,19 +91,19 @@ func (c *Ciphertext) UnmarshalBinary(data []byte) error {
 	}
 	rest := data[headerSize:]
 	if len(rest) < ctHeaderSize {
-		return fmt.Errorf("%w: ciphertext: truncated header", ErrMalformed)
+		return fmt.Errorf("he: %w: ciphertext: truncated header", ErrMalformed)
 	}
 	n := binary.BigEndian.Uint32(rest)
 	w := binary.BigEndian.Uint64(rest[4:])
 	rest = rest[ctHeaderSize:]
 	if int64(n) > int64(p.cfg.MaxValues) {
-		return fmt.Errorf("%w: ciphertext of %d values exceeds MaxValues %d", ErrMalformed, n, p.cfg.MaxValues)
+		return fmt.Errorf("he: %w: ciphertext of %d values exceeds MaxValues %d", ErrMalformed, n, p.cfg.MaxValues)
 	}
 	if w > uint64(p.cfg.MaxWeight) {
-		return fmt.Errorf("%w: ciphertext weight %d outside [0, MaxWeight %d]", ErrMalformed, w, p.cfg.MaxWeight)
+		return fmt.Errorf("he: %w: ciphertext weight %d outside [0, MaxWeight %d]", ErrMalformed, w, p.cfg.MaxWeight)
 	}
 	if want := p.CiphertextBytes(int(n)); len(data) != want {
-		return fmt.Errorf("%w: ciphertext of %d values is %d bytes, expected %d", ErrMalformed, n, len(data), want)
+		return fmt.Errorf("he: %w: ciphertext of %d values is %d bytes, expected %d", ErrMalformed, n, len(data), want)
 	}
 	out := p.newCiphertext(int(n))
 	out.weight = int64(w)
@@ -125,12 +122,12 @@ func (c *Ciphertext) UnmarshalBinary(data []byte) error {
 
 // Masks is the part of a ciphertext a key holder needs to make its
 // decryption or re-encryption share: the c1 polynomials only, half the
-// bytes of the ciphertext. Decoded with Params.UnmarshalMasks, it stands in
-// for the ciphertext in KeyHolder.DecryptionShare and
-// KeyHolder.ReencryptionShare.
+// bytes of the ciphertext. Decoded with [Params.UnmarshalMasks], it stands in
+// for the ciphertext in [KeyHolder.DecryptionShare] and
+// [KeyHolder.ReencryptionShare].
 func (c *Ciphertext) Masks() ([]byte, error) {
 	if c == nil || c.p == nil {
-		return nil, fmt.Errorf("%w: nil ciphertext", ErrInvalidParams)
+		return nil, fmt.Errorf("he: %w: nil ciphertext", ErrInvalidParams)
 	}
 	p := c.p
 	b := make([]byte, 0, headerSize+ctHeaderSize+len(c.cts)*p.polyBytes())
@@ -143,7 +140,7 @@ func (c *Ciphertext) Masks() ([]byte, error) {
 	return b, nil
 }
 
-// UnmarshalMasks decodes the output of Ciphertext.Masks into a ciphertext
+// UnmarshalMasks decodes the output of [Ciphertext.Masks] into a ciphertext
 // whose c0 is zero: good for making shares, not for combining them.
 func (p *Params) UnmarshalMasks(data []byte) (*Ciphertext, error) {
 	if err := p.checkHeader(data, kindMasks, p.level); err != nil {
@@ -151,16 +148,16 @@ func (p *Params) UnmarshalMasks(data []byte) (*Ciphertext, error) {
 	}
 	rest := data[headerSize:]
 	if len(rest) < ctHeaderSize {
-		return nil, fmt.Errorf("%w: masks: truncated header", ErrMalformed)
+		return nil, fmt.Errorf("he: %w: masks: truncated header", ErrMalformed)
 	}
 	n := binary.BigEndian.Uint32(rest)
 	w := binary.BigEndian.Uint64(rest[4:])
 	rest = rest[ctHeaderSize:]
 	if int64(n) > int64(p.cfg.MaxValues) || w > uint64(p.cfg.MaxWeight) {
-		return nil, fmt.Errorf("%w: masks for %d values of weight %d exceed MaxValues %d or MaxWeight %d", ErrMalformed, n, w, p.cfg.MaxValues, p.cfg.MaxWeight)
+		return nil, fmt.Errorf("he: %w: masks for %d values of weight %d exceed MaxValues %d or MaxWeight %d", ErrMalformed, n, w, p.cfg.MaxValues, p.cfg.MaxWeight)
 	}
 	if want := p.Chunks(int(n)) * p.polyBytes(); len(rest) != want {
-		return nil, fmt.Errorf("%w: masks of %d values have %d polynomial bytes, expected %d", ErrMalformed, n, len(rest), want)
+		return nil, fmt.Errorf("he: %w: masks of %d values have %d polynomial bytes, expected %d", ErrMalformed, n, len(rest), want)
 	}
 	out := p.newCiphertext(int(n))
 	out.weight = int64(w)
@@ -174,9 +171,9 @@ func (p *Params) UnmarshalMasks(data []byte) (*Ciphertext, error) {
 }
 
 // UnmarshalCiphertext decodes a ciphertext from a peer (see
-// Ciphertext.UnmarshalBinary).
+// [Ciphertext.UnmarshalBinary]).
 func (p *Params) UnmarshalCiphertext(data []byte) (*Ciphertext, error) {
-	c := p.NewCiphertext()
+	c := &Ciphertext{p: p}
 	if err := c.UnmarshalBinary(data); err != nil {
 		return nil, err
 	}
@@ -185,13 +182,13 @@ func (p *Params) UnmarshalCiphertext(data []byte) (*Ciphertext, error) {
 
 func (p *Params) compatible(a, b *Ciphertext) error {
 	if a == nil || b == nil || a.p == nil || b.p == nil {
-		return fmt.Errorf("%w: nil ciphertext", ErrInvalidParams)
+		return fmt.Errorf("he: %w: nil ciphertext", ErrInvalidParams)
 	}
 	if a.p != p || b.p != p {
-		return fmt.Errorf("%w: ciphertext made under other parameters", ErrMismatch)
+		return fmt.Errorf("he: %w: ciphertext made under other parameters", ErrMismatch)
 	}
 	if a.n != b.n {
-		return fmt.Errorf("%w: lengths %d and %d", ErrMismatch, a.n, b.n)
+		return fmt.Errorf("he: %w: lengths %d and %d", ErrMismatch, a.n, b.n)
 	}
 	return nil
 }
@@ -202,20 +199,20 @@ func (p *Params) addWeight(have, add, w int64) (int64, error) {
 		aw = -aw
 	}
 	if w == math.MinInt64 || aw > p.cfg.MaxWeight || add > p.cfg.MaxWeight/aw || have+add*aw > p.cfg.MaxWeight {
-		return 0, fmt.Errorf("%w: total weight would exceed MaxWeight %d (the sum could overflow or outgrow its noise budget)", ErrBound, p.cfg.MaxWeight)
+		return 0, fmt.Errorf("he: %w: total weight would exceed MaxWeight %d (the sum could overflow or outgrow its noise budget)", ErrOutOfRange, p.cfg.MaxWeight)
 	}
 	return have + add*aw, nil
 }
 
-// Add sets dst = dst + src (homomorphically). It fails with ErrBound if the
-// total weight would exceed Config.MaxWeight.
+// Add sets dst = dst + src (homomorphically). It fails with [ErrOutOfRange] if the
+// total weight would exceed [Config.MaxWeight].
 func (p *Params) Add(dst, src *Ciphertext) error {
 	return p.AddWeighted(dst, src, 1)
 }
 
 // AddWeighted sets dst = dst + w*src for a public integer weight w
 // (negative allowed, 0 a no-op). The weight counts |w| times toward
-// Config.MaxWeight.
+// [Config.MaxWeight].
 func (p *Params) AddWeighted(dst, src *Ciphertext, w int64) error {
 	if err := p.compatible(dst, src); err != nil {
 		return err
@@ -246,10 +243,10 @@ func (p *Params) AddWeighted(dst, src *Ciphertext, w int64) error {
 // Sum returns sum_i weights[i]*cts[i]; weights nil means all 1.
 func (p *Params) Sum(cts []*Ciphertext, weights []int64) (*Ciphertext, error) {
 	if len(cts) == 0 {
-		return nil, fmt.Errorf("%w: nothing to sum", ErrInvalidParams)
+		return nil, fmt.Errorf("he: %w: nothing to sum", ErrInvalidParams)
 	}
 	if weights != nil && len(weights) != len(cts) {
-		return nil, fmt.Errorf("%w: %d weights for %d ciphertexts", ErrMismatch, len(weights), len(cts))
+		return nil, fmt.Errorf("he: %w: %d weights for %d ciphertexts", ErrMismatch, len(weights), len(cts))
 	}
 	w := func(i int) int64 {
 		if weights == nil {
@@ -263,7 +260,7 @@ func (p *Params) Sum(cts []*Ciphertext, weights []int64) (*Ciphertext, error) {
 	acc := p.newCiphertext(cts[0].n)
 	for i, c := range cts {
 		if err := p.AddWeighted(acc, c, w(i)); err != nil {
-			return nil, fmt.Errorf("ciphertext %d: %w", i, err)
+			return nil, fmt.Errorf("%w (ciphertext %d)", err, i)
 		}
 	}
 	return acc, nil

@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
-	"io"
 	"slices"
 
 	"github.com/tuneinsight/lattigo/v5/core/rlwe"
@@ -48,44 +47,35 @@ type KeyHolder struct {
 	pcks   *mhe.PublicKeySwitchProtocol
 	zero   *rlwe.SecretKey
 	sm     *smudger
-	rand   io.Reader
 }
-
-// KeyHolderOption configures a KeyHolder.
-type KeyHolderOption func(*KeyHolder)
-
-// WithSmudgingSource makes the key holder draw its smudging noise from r
-// instead of crypto/rand. For tests only: a predictable source voids the
-// protection smudging gives.
-func WithSmudgingSource(r io.Reader) KeyHolderOption { return func(k *KeyHolder) { k.rand = r } }
 
 // NewKeyHolder draws key holder index's secret-key share (index in
 // [0, KeyHolders)). It needs a collective configuration (KeyHolders >= 2).
-func (p *Params) NewKeyHolder(index int, opts ...KeyHolderOption) (*KeyHolder, error) {
+// The share, and the smudging noise of the holder's decryption shares, come
+// from crypto/rand (expanded by lattigo's keyed samplers and an AES-CTR
+// generator).
+func (p *Params) NewKeyHolder(index int) (*KeyHolder, error) {
 	if p.cfg.KeyHolders < 2 {
-		return nil, fmt.Errorf("%w: a collective key needs KeyHolders >= 2 (have %d)", ErrInvalidParams, p.cfg.KeyHolders)
+		return nil, fmt.Errorf("he: %w: a collective key needs KeyHolders >= 2 (have %d)", ErrInvalidParams, p.cfg.KeyHolders)
 	}
 	if index < 0 || index >= p.cfg.KeyHolders {
-		return nil, fmt.Errorf("%w: key holder index %d outside [0, %d)", ErrInvalidParams, index, p.cfg.KeyHolders)
+		return nil, fmt.Errorf("he: %w: key holder index %d outside [0, %d)", ErrInvalidParams, index, p.cfg.KeyHolders)
 	}
 	k := &KeyHolder{p: p, index: index}
-	for _, o := range opts {
-		o(k)
-	}
 	k.sk = rlwe.NewKeyGenerator(p.rlwe).GenSecretKeyNew()
 	k.zero = rlwe.NewSecretKey(p.rlwe)
 	var err error
-	if k.sm, err = newSmudger(p, k.rand); err != nil {
+	if k.sm, err = newSmudger(p); err != nil {
 		return nil, err
 	}
 	noise := ring.DiscreteGaussian{Sigma: p.rlwe.NoiseFreshSK(), Bound: 6 * p.rlwe.NoiseFreshSK()}
 	ks, err := mhe.NewKeySwitchProtocol(p.rlwe, noise)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidParams, err)
+		return nil, fmt.Errorf("he: %w: %v", ErrInvalidParams, err)
 	}
 	pcks, err := mhe.NewPublicKeySwitchProtocol(p.rlwe, noise)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidParams, err)
+		return nil, fmt.Errorf("he: %w: %v", ErrInvalidParams, err)
 	}
 	k.ks, k.pcks = &ks, &pcks
 	return k, nil
@@ -114,14 +104,14 @@ func (k *KeyHolder) GenPublicKeyShare(crs CRS) *PublicKeyShare {
 // KeyHolders key holders (each exactly once).
 func (p *Params) CombinePublicKey(crs CRS, shares []*PublicKeyShare) (*PublicKey, error) {
 	if len(shares) != p.cfg.KeyHolders {
-		return nil, fmt.Errorf("%w: %d public-key shares for %d key holders", ErrNotEnoughShares, len(shares), p.cfg.KeyHolders)
+		return nil, fmt.Errorf("he: %w: %d public-key shares for %d key holders", ErrNotEnoughShares, len(shares), p.cfg.KeyHolders)
 	}
 	seen := make([]bool, p.cfg.KeyHolders)
 	ckg := mhe.NewPublicKeyGenProtocol(p.rlwe)
 	agg := ckg.AllocateShare()
 	for _, s := range shares {
 		if s == nil || s.p != p || s.Party < 0 || s.Party >= len(seen) || seen[s.Party] {
-			return nil, fmt.Errorf("%w: public-key share missing, foreign or repeated", ErrMismatch)
+			return nil, fmt.Errorf("he: %w: public-key share missing, foreign or repeated", ErrMismatch)
 		}
 		seen[s.Party] = true
 		ckg.AggregateShares(agg, s.share, &agg)
@@ -131,13 +121,20 @@ func (p *Params) CombinePublicKey(crs CRS, shares []*PublicKeyShare) (*PublicKey
 	return &PublicKey{p: p, pk: pk}, nil
 }
 
-// NewPublicKeyShare returns an empty share bound to p, for UnmarshalBinary.
-func (p *Params) NewPublicKeyShare() *PublicKeyShare { return &PublicKeyShare{p: p} }
+// UnmarshalPublicKeyShare decodes a peer's public-key share under p (see
+// [PublicKeyShare.UnmarshalBinary]).
+func (p *Params) UnmarshalPublicKeyShare(data []byte) (*PublicKeyShare, error) {
+	v := &PublicKeyShare{p: p}
+	if err := v.UnmarshalBinary(data); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
 
 // MarshalBinary encodes the share: header, party, QP polynomial.
 func (s *PublicKeyShare) MarshalBinary() ([]byte, error) {
 	if s == nil || s.p == nil {
-		return nil, fmt.Errorf("%w: nil share", ErrInvalidParams)
+		return nil, fmt.Errorf("he: %w: nil share", ErrInvalidParams)
 	}
 	p := s.p
 	b := make([]byte, 0, headerSize+4+p.qpBytes())
@@ -146,17 +143,19 @@ func (s *PublicKeyShare) MarshalBinary() ([]byte, error) {
 	return appendPolyQP(b, s.share.Value), nil
 }
 
-// UnmarshalBinary decodes a peer's public-key share.
+// UnmarshalBinary decodes a peer's public-key share into s, which must be
+// bound to a Params ([Params.UnmarshalPublicKeyShare] decodes into a fresh
+// one).
 func (s *PublicKeyShare) UnmarshalBinary(data []byte) error {
 	if s == nil || s.p == nil {
-		return fmt.Errorf("%w: share not bound to parameters", ErrInvalidParams)
+		return fmt.Errorf("he: %w: share not bound to parameters (use Params.UnmarshalPublicKeyShare)", ErrInvalidParams)
 	}
 	p := s.p
 	if err := p.checkHeader(data, kindPublicKeyShare, p.rlwe.MaxLevel()); err != nil {
 		return err
 	}
 	if want := headerSize + 4 + p.qpBytes(); len(data) != want {
-		return fmt.Errorf("%w: public-key share is %d bytes, expected %d", ErrMalformed, len(data), want)
+		return fmt.Errorf("he: %w: public-key share is %d bytes, expected %d", ErrMalformed, len(data), want)
 	}
 	party, err := p.readParty(data[headerSize:])
 	if err != nil {
@@ -173,7 +172,7 @@ func (s *PublicKeyShare) UnmarshalBinary(data []byte) error {
 func (p *Params) readParty(b []byte) (int, error) {
 	v := binary.BigEndian.Uint32(b)
 	if int64(v) >= int64(p.cfg.KeyHolders) {
-		return 0, fmt.Errorf("%w: party %d outside [0, %d)", ErrMalformed, v, p.cfg.KeyHolders)
+		return 0, fmt.Errorf("he: %w: party %d outside [0, %d)", ErrMalformed, v, p.cfg.KeyHolders)
 	}
 	return int(v), nil
 }
@@ -184,20 +183,20 @@ func (p *Params) readParty(b []byte) (int, error) {
 func (p *Params) checkActive(active []int, self int) error {
 	if p.cfg.Threshold == 0 {
 		if active != nil {
-			return fmt.Errorf("%w: an N-of-N key takes no decryption set", ErrInvalidParams)
+			return fmt.Errorf("he: %w: an N-of-N key takes no decryption set", ErrInvalidParams)
 		}
 		return nil
 	}
 	if len(active) != p.cfg.Threshold {
-		return fmt.Errorf("%w: decryption set of %d key holders, threshold is %d", ErrNotEnoughShares, len(active), p.cfg.Threshold)
+		return fmt.Errorf("he: %w: decryption set of %d key holders, threshold is %d", ErrNotEnoughShares, len(active), p.cfg.Threshold)
 	}
 	for i, a := range active {
 		if a < 0 || a >= p.cfg.KeyHolders || (i > 0 && active[i-1] >= a) {
-			return fmt.Errorf("%w: decryption set %v must be distinct increasing indices below %d", ErrInvalidParams, active, p.cfg.KeyHolders)
+			return fmt.Errorf("he: %w: decryption set %v must be distinct increasing indices below %d", ErrInvalidParams, active, p.cfg.KeyHolders)
 		}
 	}
 	if self >= 0 && !slices.Contains(active, self) {
-		return fmt.Errorf("%w: key holder %d is not in the decryption set %v", ErrInvalidParams, self, active)
+		return fmt.Errorf("he: %w: key holder %d is not in the decryption set %v", ErrInvalidParams, self, active)
 	}
 	return nil
 }
@@ -213,7 +212,7 @@ func (k *KeyHolder) decryptionKey(active []int) (*rlwe.SecretKey, error) {
 		return k.sk, nil
 	}
 	if k.tsk == nil {
-		return nil, fmt.Errorf("%w: key holder %d has no threshold share yet (SetShamirShares)", ErrInvalidParams, k.index)
+		return nil, fmt.Errorf("he: %w: key holder %d has no threshold share yet (SetShamirShares)", ErrInvalidParams, k.index)
 	}
 	all := make([]mhe.ShamirPublicPoint, p.cfg.KeyHolders)
 	for i := range all {
@@ -226,7 +225,7 @@ func (k *KeyHolder) decryptionKey(active []int) (*rlwe.SecretKey, error) {
 	cmb := mhe.NewCombiner(p.rlwe, shamirPoint(k.index), all, p.cfg.Threshold)
 	out := rlwe.NewSecretKey(p.rlwe)
 	if err := cmb.GenAdditiveShare(pts, shamirPoint(k.index), *k.tsk, out); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidParams, err)
+		return nil, fmt.Errorf("he: %w: %v", ErrInvalidParams, err)
 	}
 	return out, nil
 }
@@ -248,7 +247,7 @@ type DecryptionShare struct {
 // holder) and nil for an N-of-N key.
 func (k *KeyHolder) DecryptionShare(c *Ciphertext, active []int) (*DecryptionShare, error) {
 	if c == nil || c.p != k.p {
-		return nil, fmt.Errorf("%w: ciphertext missing or made under other parameters", ErrMismatch)
+		return nil, fmt.Errorf("he: %w: ciphertext missing or made under other parameters", ErrMismatch)
 	}
 	sk, err := k.decryptionKey(active)
 	if err != nil {
@@ -275,21 +274,21 @@ func (k *KeyHolder) DecryptionShare(c *Ciphertext, active []int) (*DecryptionSha
 // distinct parties, same decryption set, same length as c.
 func (p *Params) checkShares(c *Ciphertext, n int, party func(i int) (int, []int, int)) error {
 	if c == nil || c.p != p {
-		return fmt.Errorf("%w: ciphertext missing or made under other parameters", ErrMismatch)
+		return fmt.Errorf("he: %w: ciphertext missing or made under other parameters", ErrMismatch)
 	}
 	if n != p.decrypt {
-		return fmt.Errorf("%w: %d shares, decryption needs exactly %d", ErrNotEnoughShares, n, p.decrypt)
+		return fmt.Errorf("he: %w: %d shares, decryption needs exactly %d", ErrNotEnoughShares, n, p.decrypt)
 	}
 	seen := make(map[int]bool, n)
 	var set []int
 	for i := 0; i < n; i++ {
 		who, active, length := party(i)
 		if who < 0 || seen[who] {
-			return fmt.Errorf("%w: share missing or key holder %d twice", ErrMismatch, who)
+			return fmt.Errorf("he: %w: share missing or key holder %d twice", ErrMismatch, who)
 		}
 		seen[who] = true
 		if length != c.n {
-			return fmt.Errorf("%w: share of key holder %d is for %d values, ciphertext has %d", ErrMismatch, who, length, c.n)
+			return fmt.Errorf("he: %w: share of key holder %d is for %d values, ciphertext has %d", ErrMismatch, who, length, c.n)
 		}
 		if err := p.checkActive(active, who); err != nil {
 			return err
@@ -297,7 +296,7 @@ func (p *Params) checkShares(c *Ciphertext, n int, party func(i int) (int, []int
 		if i == 0 {
 			set = active
 		} else if !slices.Equal(set, active) {
-			return fmt.Errorf("%w: shares computed for different decryption sets %v and %v", ErrMismatch, set, active)
+			return fmt.Errorf("he: %w: shares computed for different decryption sets %v and %v", ErrMismatch, set, active)
 		}
 	}
 	return nil
@@ -328,7 +327,7 @@ func (p *Params) combineDecryption(c *Ciphertext, shares []*DecryptionShare, int
 // exactly Decryptors() shares (all N for N-of-N; one T-set for T-of-N).
 func (p *Params) CombineInts(c *Ciphertext, shares []*DecryptionShare) ([]int64, error) {
 	if c == nil {
-		return nil, fmt.Errorf("%w: nil ciphertext", ErrMismatch)
+		return nil, fmt.Errorf("he: %w: nil ciphertext", ErrMismatch)
 	}
 	out := make([]int64, c.n)
 	if err := p.combineDecryption(c, shares, out, nil); err != nil {
@@ -340,7 +339,7 @@ func (p *Params) CombineInts(c *Ciphertext, shares []*DecryptionShare) ([]int64,
 // CombineFloats finishes a collective decryption of the CKKS ciphertext c.
 func (p *Params) CombineFloats(c *Ciphertext, shares []*DecryptionShare) ([]float64, error) {
 	if c == nil {
-		return nil, fmt.Errorf("%w: nil ciphertext", ErrMismatch)
+		return nil, fmt.Errorf("he: %w: nil ciphertext", ErrMismatch)
 	}
 	out := make([]float64, c.n)
 	if err := p.combineDecryption(c, shares, nil, out); err != nil {
@@ -363,7 +362,7 @@ type ReencryptionShare struct {
 // target (an analyst's public key); active as for DecryptionShare.
 func (k *KeyHolder) ReencryptionShare(c *Ciphertext, target *PublicKey, active []int) (*ReencryptionShare, error) {
 	if c == nil || c.p != k.p || target == nil || target.pk == nil || target.p != k.p {
-		return nil, fmt.Errorf("%w: ciphertext or target key missing or made under other parameters", ErrMismatch)
+		return nil, fmt.Errorf("he: %w: ciphertext or target key missing or made under other parameters", ErrMismatch)
 	}
 	sk, err := k.decryptionKey(active)
 	if err != nil {

@@ -20,11 +20,11 @@ func collective(t testing.TB, cfg Config) (*Params, []*KeyHolder, *PublicKey) {
 	for i := range hs {
 		hs[i], err = p.NewKeyHolder(i)
 		require.NoError(t, err)
-		shares[i] = roundTrip(t, hs[i].GenPublicKeyShare(crs), p.NewPublicKeyShare())
+		shares[i] = roundTrip(t, hs[i].GenPublicKeyShare(crs), &PublicKeyShare{p: p})
 	}
 	pk, err := p.CombinePublicKey(crs, shares)
 	require.NoError(t, err)
-	pk = roundTrip(t, pk, p.NewPublicKey())
+	pk = roundTrip(t, pk, &PublicKey{p: p})
 	if cfg.Threshold > 0 {
 		dealt := make([][]*ShamirShare, len(hs))
 		for i, h := range hs {
@@ -34,7 +34,7 @@ func collective(t testing.TB, cfg Config) (*Params, []*KeyHolder, *PublicKey) {
 		for j, h := range hs {
 			mine := make([]*ShamirShare, len(hs))
 			for i := range hs {
-				mine[i] = roundTrip(t, dealt[i][j], p.NewShamirShare())
+				mine[i] = roundTrip(t, dealt[i][j], &ShamirShare{p: p})
 			}
 			require.NoError(t, h.SetShamirShares(mine))
 		}
@@ -80,7 +80,7 @@ func TestNofNDecryptAndReencrypt(t *testing.T) {
 		}
 		c, err := enc.EncryptInts(v)
 		require.NoError(t, err)
-		cts = append(cts, roundTrip(t, c, p.NewCiphertext()))
+		cts = append(cts, roundTrip(t, c, &Ciphertext{p: p}))
 	}
 	sum, err := p.Sum(cts, nil)
 	require.NoError(t, err)
@@ -88,7 +88,7 @@ func TestNofNDecryptAndReencrypt(t *testing.T) {
 	for i, h := range hs {
 		s, err := h.DecryptionShare(sum, nil)
 		require.NoError(t, err)
-		ds[i] = roundTrip(t, s, p.NewDecryptionShare())
+		ds[i] = roundTrip(t, s, &DecryptionShare{p: p})
 	}
 	got, err := p.CombineInts(sum, ds)
 	require.NoError(t, err)
@@ -102,7 +102,7 @@ func TestNofNDecryptAndReencrypt(t *testing.T) {
 	for i, h := range hs {
 		s, err := h.ReencryptionShare(sum, apk, nil)
 		require.NoError(t, err)
-		rs[i] = roundTrip(t, s, p.NewReencryptionShare())
+		rs[i] = roundTrip(t, s, &ReencryptionShare{p: p})
 	}
 	out, err := p.CombineReencryption(sum, rs)
 	require.NoError(t, err)
@@ -137,7 +137,7 @@ func TestThresholdDroppedDecryptors(t *testing.T) {
 		for _, i := range active {
 			s, err := hs[i].DecryptionShare(sum, active)
 			require.NoError(t, err)
-			ds = append(ds, roundTrip(t, s, p.NewDecryptionShare()))
+			ds = append(ds, roundTrip(t, s, &DecryptionShare{p: p}))
 		}
 		got, err := p.CombineInts(sum, ds)
 		require.NoError(t, err)

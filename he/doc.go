@@ -7,14 +7,16 @@
 //
 // # Using it
 //
-// Declare the session up front in a [Config]: a [Preset], the bound on every
-// value, the largest total weight of a sum (the number of contributions for
-// a plain sum), and the key: a single key (KeyHolders 1), an N-of-N
-// collective key (KeyHolders N) or a T-of-N threshold key (Threshold T).
+// Declare the session up front in a [Config]: a [Preset] (the zero value is
+// [IntLogN13]), the bound on every value, the largest total weight of a sum
+// (the number of contributions for a plain sum), and the key: a single key
+// (KeyHolders 1), an N-of-N collective key (KeyHolders N) or a T-of-N
+// threshold key (Threshold T: any T of the N holders decrypt).
 // [NewParams] checks 128-bit security, picks the lowest encryption level
 // whose noise budget holds, sizes the smudging noise, and refuses with
-// [ErrNoiseBudget], [ErrBound] or [ErrInsecure] (naming the limit) anything
-// that could decrypt wrong. No user of the common path imports lattigo.
+// [ErrNoiseBudget], [ErrOutOfRange] or [ErrInsecure] (naming the limit)
+// anything that could decrypt wrong. No user of the common path imports
+// lattigo.
 //
 //   - Single key: [Params.GenKeyPair], [Params.NewEncryptor],
 //     [Encryptor.EncryptInts] / [Encryptor.EncryptFloats], [Params.Add],
@@ -27,23 +29,57 @@
 //     sends a [ReencryptionShare] for an analyst's public key and
 //     [Params.CombineReencryption] hands the analyst a ciphertext only the
 //     analyst can decrypt.
-//   - T-of-N: after the key, each holder deals [ShamirShare]s
-//     ([KeyHolder.GenShamirShares], [KeyHolder.SetShamirShares]); any T
+//   - T-of-N: after the key, each holder deals a [ShamirShare] to every
+//     holder ([KeyHolder.GenShamirShares], [KeyHolder.SetShamirShares]); any T
 //     holders then decrypt, naming the decryption set.
 //   - Statistics: [Moments] encodes (count, sum, sum of squares) so that
 //     [MomentSums] gives mean and variance from sums alone.
-//   - Over a network: [RunHub] and [RunSpoke] drive a round over a star
-//     mesh (hub = aggregator); [RunInProcess] runs one in a process.
+//   - Over a network: [RunHub] and [RunSpoke] drive a [Round] over a star
+//     mesh (the hub, at [HubIndex], aggregates; spokes are clients, key
+//     holders or both); [RunInProcess] runs one in a process. Their results,
+//     [RoundResult] and [SpokeResult], carry the sums, the round's cost
+//     ([report.Stats]) and what each party learned ([report.Leakage]).
 //
 // Keys, ciphertexts and shares are bound to the *Params that made or
 // decoded them; parties in different processes build their Params from the
 // same Config (construction is deterministic) and exchange bytes.
 //
 // Vectors of any length are split across as many ciphertexts as needed. All
-// messages crossing the network have a binary form (MarshalBinary /
-// UnmarshalBinary, bound to a Params through its NewXxx constructor) whose
-// decoder checks kind, parameters, exact size, lengths and that every
+// messages crossing the network have a binary form: MarshalBinary, and a
+// decoder on the Params that the message must fit ([Params.UnmarshalCiphertext],
+// [Params.UnmarshalPublicKey], [Params.UnmarshalDecryptionShare], ...),
+// which checks kind, parameters, exact size, lengths and that every
 // coefficient is reduced.
+//
+// # A round
+//
+// The hub draws the [CRS] and sends it to every key holder; each answers
+// with its [PublicKeyShare] and, for a T-of-N key, an advert of fresh X25519
+// keys signed with its [transport.Identity] ([SpokeInput].Identity). The hub
+// relays the adverts; each holder checks every other holder's signature
+// against the names in [Round].Names and sends its Shamir deals sealed
+// (AES-GCM) to their recipients, which the hub relays. The hub publishes
+// the collective key, collects the clients' ciphertexts until
+// [Round].CollectWindow closes, adds them, and asks a decryption set of
+// holders for their shares of the sum, trying another set (T-of-N) when a
+// holder misses [Round].ShareWindow. It sends the sums and the list of
+// counted clients to every spoke.
+//
+// Up to its ciphertext, a spoke sends one message per step: a key holder
+// its key-generation message, then (T-of-N) its deals, then as a client
+// its ciphertext; a spoke that only contributes sends its ciphertext. To
+// test dropouts, wrap a spoke's mesh with
+// [github.com/veil-go/veil/transport/transporttest.WrapMesh] and CloseAfter
+// or SilentAfter of the same package, at those counts.
+//
+// Runner errors name the package, the role, the step and the peer, as
+// in
+//
+//	he hub, step keygen, peer "party-2": malformed message: ...
+//	he spoke 2, step deal, peer "party-0": key advert does not verify: ...
+//
+// and a party that fails tells the others, whose errors then wrap
+// [ErrAborted].
 //
 // # Presets
 //
@@ -69,43 +105,76 @@
 // in [-2^s, 2^s) with s = lambda + log2(aggregate bound), plus a small key
 // switching error. BGV decrypts correctly when the total stays below
 // Q/(2t); CKKS when sqrt(N) x 8 x total / Δ is below half the requested
-// precision (the other half covers the encoding) and Δ x MaxWeight x RealBound plus that error stays below Q/2.
-// [Params.Budget] shows every term. The test suite shows the check refusing
-// the configuration that lattigo silently decrypts wrong (a 42-bit modulus
-// with 2^30 smudging).
+// precision (the other half covers the encoding) and Δ x MaxWeight x
+// RealBound plus that error stays below Q/2. [Params.Budget] shows every
+// term. The check refuses the configuration that lattigo silently decrypts
+// wrong (a 42-bit modulus with 2^30 smudging).
 //
 // # Security model
 //
-// Semi-honest (honest but curious) parties; the lattice parameters give
-// 128-bit computational security (HE standard), smudging gives lambda = 40
-// bits of statistical security per coefficient by default.
+// Parties and trust. The roles are the hub (aggregator), the clients, the
+// key holders and, with re-encryption, an analyst; one party may hold
+// several roles (a key holder is often a client). All of them are assumed
+// semi-honest: they follow the protocol and may pool what they see. The
+// lattice parameters give 128-bit computational security (HE standard) and
+// smudging lambda = 40 bits of statistical security per coefficient by
+// default ([Config].StatisticalSecurity). The largest coalition tolerated is
+// the hub with any T-1 key holders (N-1 for an N-of-N key) and any clients:
+// it learns nothing about the other clients' inputs beyond the sums.
 //
-//   - Clients learn nothing from the ciphertexts of others. The aggregator
-//     (hub) sees only ciphertexts and their sizes, who sent and when.
-//   - N-of-N: the secret key is the sum of N shares; any N-1 colluding key
-//     holders (with the aggregator) learn nothing about the inputs. Every
-//     holder is needed to decrypt: one dropout blocks decryption.
-//   - T-of-N: any T-1 colluding holders learn nothing; any T decrypt, so up
-//     to N-T holders may drop after key generation. Key generation and
-//     dealing need all N.
+// What each party learns, as [RoundResult].Leakage reports it per round:
+//
+//   - The hub learns the sums of the counted clients' vectors (it combines
+//     the decryption shares), which clients were counted and which were
+//     missing, which key holders decrypted and which dropped, the length of
+//     every vector (from the ciphertext sizes), and when each message came.
+//     It never sees an input or a Shamir deal in the clear.
+//   - Every spoke still connected learns the sums and the counted clients,
+//     which the hub sends back; a client learns nothing from the
+//     ciphertexts of others.
+//   - Key holders learn the decryption sets they are asked to serve, and the
+//     masks of the aggregate, which reveal nothing without the key.
+//   - With re-encryption ([KeyHolder.ReencryptionShare],
+//     [Params.CombineReencryption]; not offered by the runner) only the
+//     analyst learns the sums.
 //   - Smudging: a decryption share s_i c1 + e_i would leak, through the
 //     decrypted noise, information on the secret-key shares and on the
 //     encryption randomness; the uniform smudging noise (2^lambda times the
-//     bound on that noise) makes what the decryptor(s) see statistically
-//     close (2^-lambda per coefficient) to a function of the sum alone.
-//   - Each decryption share spends smudging: a holder answers at most
-//     N-T+1 decryption requests per round in the runner (every retry drops
-//     a holder), so the statistical distance stays below
+//     bound on that noise) makes what the decryptors see statistically
+//     close (2^-lambda per coefficient) to a function of the sum alone. A
+//     holder answers at most N-T+1 decryption requests per round (every
+//     retry drops a holder), so the distance stays below
 //     (N-T+1) x N x 2^-lambda per ciphertext.
-//   - Who learns the result: with collective decryption, whoever combines
-//     the shares (the hub in [RunHub], which then sends the sums to every
-//     spoke); with re-encryption, only the analyst.
-//   - The runner relays threshold dealing end to end encrypted (X25519,
-//     HKDF-SHA256, AES-GCM) through the hub, which is trusted to relay the
-//     holders' public keys faithfully (semi-honest). Clients that never send
-//     are left out when the collection window closes and are reported; their
-//     absence is visible to everyone who sees the result.
-//   - Not covered: malicious parties (a client may encrypt anything within
-//     the format; a holder may send a wrong share), differential privacy of
-//     the released sums (add noise with package dp before release).
+//   - The sums themselves are released exactly: add differential-privacy
+//     noise (package dp) before encrypting if they must not be.
+//
+// What a deviating party can do. The runner does not defend against
+// malicious parties, with one exception: the hub cannot read the T-of-N
+// Shamir deals it relays, nor substitute keys of its own for a holder's,
+// because each holder's X25519 keys are signed with its identity and
+// checked against [Round].Names by the other holders (a forged advert fails
+// the round with [ErrBadAdvert] before anything is sealed). Everything else
+// relies on the semi-honest assumption: a malicious hub could publish a key
+// of its own to the clients, ask the holders to decrypt a single client's
+// ciphertext instead of the sum, choose the CRS, or send the spokes wrong
+// sums; a malicious client may encrypt anything the format allows (values
+// outside the bound break the sum's correctness); a malicious key holder may
+// send a wrong share and make the result wrong, undetected.
+//
+// Dropouts and faults. Clients that have not sent when the collection
+// window closes are left out and reported as missing; their absence is
+// visible to everyone who sees the result. Key generation and dealing need
+// every key holder: a holder that fails then fails the round. After key
+// generation, a T-of-N round survives up to N-T key holders dropping
+// (the hub tries another decryption set); an N-of-N round fails with
+// [ErrNotEnoughShares] if any holder drops. A party that fails tells the
+// others (they fail with [ErrAborted]); malformed messages are errors
+// wrapping [ErrMalformed], never panics, and no allocation is sized by a
+// peer's claim.
+//
+// Timing. The work of every party depends on public sizes (the parameters,
+// the vector length, the number of parties), not on the values; the code
+// does not claim constant-time arithmetic (lattigo's samplers and modular
+// reductions are not audited for timing), and the hub sees when each
+// message arrives.
 package he

@@ -7,6 +7,7 @@ import (
 
 	"github.com/veil-go/veil/he"
 	"github.com/veil-go/veil/transport"
+	"github.com/veil-go/veil/transport/transporttest"
 )
 
 // Single key: clients encrypt under the decryptor's public key, anyone adds
@@ -104,7 +105,8 @@ func Example_threshold() {
 
 // A whole threshold round over an in-memory star: hub 0 aggregates, spokes
 // 1-3 hold the key (2 of 3 decrypt) and contribute moments, spoke 2 crashes
-// after sending its vector.
+// after sending its vector (its third message: key generation, sealed
+// deals, ciphertext), simulated by wrapping its mesh.
 func ExampleRunInProcess() {
 	bound, _ := he.MomentsBound(100, 100_00) // up to 100 rows of |x| <= 100.00
 	p, _ := he.NewParams(he.Config{Preset: he.IntLogN13, Bound: bound, MaxWeight: 3, KeyHolders: 3, Threshold: 2})
@@ -113,8 +115,11 @@ func ExampleRunInProcess() {
 	inputs := map[int]he.SpokeInput{}
 	for j, r := range rows {
 		m, _ := he.Moments(r)
-		inputs[j] = he.SpokeInput{Ints: m, DropAfterSend: j == 2}
+		inputs[j] = he.SpokeInput{Ints: m}
 	}
+	star[2] = transporttest.WrapMesh(star[2], func(_ int, c transport.Conn) transport.Conn {
+		return transporttest.CloseAfter(c, 3)
+	})
 	round := he.Round{Holders: []int{1, 2, 3}, Clients: []int{1, 2, 3}, Length: 3, CollectWindow: 5 * time.Second}
 	res, err := he.RunInProcess(context.Background(), star, p, round, inputs)
 	if err != nil {

@@ -88,27 +88,27 @@ func fuzzDecoder[T binaryCodec](f *testing.F, valid func(*fuzzFixture) []byte, f
 }
 
 func FuzzCiphertext(f *testing.F) {
-	fuzzDecoder(f, func(x *fuzzFixture) []byte { return x.ct }, (*Params).NewCiphertext)
+	fuzzDecoder(f, func(x *fuzzFixture) []byte { return x.ct }, func(p *Params) *Ciphertext { return &Ciphertext{p: p} })
 }
 
 func FuzzPublicKey(f *testing.F) {
-	fuzzDecoder(f, func(x *fuzzFixture) []byte { return x.pk }, (*Params).NewPublicKey)
+	fuzzDecoder(f, func(x *fuzzFixture) []byte { return x.pk }, func(p *Params) *PublicKey { return &PublicKey{p: p} })
 }
 
 func FuzzPublicKeyShare(f *testing.F) {
-	fuzzDecoder(f, func(x *fuzzFixture) []byte { return x.pks }, (*Params).NewPublicKeyShare)
+	fuzzDecoder(f, func(x *fuzzFixture) []byte { return x.pks }, func(p *Params) *PublicKeyShare { return &PublicKeyShare{p: p} })
 }
 
 func FuzzDecryptionShare(f *testing.F) {
-	fuzzDecoder(f, func(x *fuzzFixture) []byte { return x.ds }, (*Params).NewDecryptionShare)
+	fuzzDecoder(f, func(x *fuzzFixture) []byte { return x.ds }, func(p *Params) *DecryptionShare { return &DecryptionShare{p: p} })
 }
 
 func FuzzReencryptionShare(f *testing.F) {
-	fuzzDecoder(f, func(x *fuzzFixture) []byte { return x.rs }, (*Params).NewReencryptionShare)
+	fuzzDecoder(f, func(x *fuzzFixture) []byte { return x.rs }, func(p *Params) *ReencryptionShare { return &ReencryptionShare{p: p} })
 }
 
 func FuzzShamirShare(f *testing.F) {
-	fuzzDecoder(f, func(x *fuzzFixture) []byte { return x.shs }, (*Params).NewShamirShare)
+	fuzzDecoder(f, func(x *fuzzFixture) []byte { return x.shs }, func(p *Params) *ShamirShare { return &ShamirShare{p: p} })
 }
 
 func FuzzMasks(f *testing.F) {
@@ -131,12 +131,12 @@ func TestDecodersRejectMalformed(t *testing.T) {
 		data  []byte
 		fresh binaryCodec
 	}{
-		"ct as pk":        {fx.ct, fx.p.NewPublicKey()},
-		"pk truncated":    {fx.pk[:len(fx.pk)-8], fx.p.NewPublicKey()},
-		"ds as rs":        {fx.ds, fx.p.NewReencryptionShare()},
-		"shamir as pks":   {fx.shs, fx.p.NewPublicKeyShare()},
-		"ct padded":       {append(bytes.Clone(fx.ct), 1), fx.p.NewCiphertext()},
-		"empty ds":        {nil, fx.p.NewDecryptionShare()},
+		"ct as pk":        {fx.ct, &PublicKey{p: fx.p}},
+		"pk truncated":    {fx.pk[:len(fx.pk)-8], &PublicKey{p: fx.p}},
+		"ds as rs":        {fx.ds, &ReencryptionShare{p: fx.p}},
+		"shamir as pks":   {fx.shs, &PublicKeyShare{p: fx.p}},
+		"ct padded":       {append(bytes.Clone(fx.ct), 1), &Ciphertext{p: fx.p}},
+		"empty ds":        {nil, &DecryptionShare{p: fx.p}},
 		"unbound decoder": {fx.ct, &Ciphertext{}},
 	} {
 		require.Error(t, tc.fresh.UnmarshalBinary(tc.data), name)

@@ -1,15 +1,16 @@
 package he
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/big"
-	"sync"
 
 	"github.com/tuneinsight/lattigo/v5/core/rlwe"
 	"github.com/tuneinsight/lattigo/v5/he/hefloat"
 	"github.com/tuneinsight/lattigo/v5/he/heint"
 	"github.com/tuneinsight/lattigo/v5/ring"
+	"github.com/veil-go/veil/internal/parallel"
 )
 
 // SecretKey is a single secret key (one decryptor, or an analyst who
@@ -38,13 +39,20 @@ func (sk *SecretKey) PublicKey() *PublicKey {
 	return &PublicKey{p: sk.p, pk: rlwe.NewKeyGenerator(sk.p.rlwe).GenPublicKeyNew(sk.sk)}
 }
 
-// NewPublicKey returns an empty public key bound to p, for UnmarshalBinary.
-func (p *Params) NewPublicKey() *PublicKey { return &PublicKey{p: p} }
+// UnmarshalPublicKey decodes a public key under p (see
+// [PublicKey.UnmarshalBinary]).
+func (p *Params) UnmarshalPublicKey(data []byte) (*PublicKey, error) {
+	v := &PublicKey{p: p}
+	if err := v.UnmarshalBinary(data); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
 
 // MarshalBinary encodes the key: header then the two QP polynomials.
 func (k *PublicKey) MarshalBinary() ([]byte, error) {
 	if k == nil || k.pk == nil {
-		return nil, fmt.Errorf("%w: nil public key", ErrInvalidParams)
+		return nil, fmt.Errorf("he: %w: nil public key", ErrInvalidParams)
 	}
 	p := k.p
 	b := make([]byte, 0, headerSize+2*p.qpBytes())
@@ -54,17 +62,18 @@ func (k *PublicKey) MarshalBinary() ([]byte, error) {
 }
 
 // UnmarshalBinary decodes a public key from a peer (exact size, reduced
-// coefficients).
+// coefficients) into k, which must be bound to a Params
+// ([Params.UnmarshalPublicKey] decodes into a fresh one).
 func (k *PublicKey) UnmarshalBinary(data []byte) error {
 	if k == nil || k.p == nil {
-		return fmt.Errorf("%w: public key not bound to parameters (use Params.NewPublicKey)", ErrInvalidParams)
+		return fmt.Errorf("he: %w: public key not bound to parameters (use Params.UnmarshalPublicKey)", ErrInvalidParams)
 	}
 	p := k.p
 	if err := p.checkHeader(data, kindPublicKey, p.rlwe.MaxLevel()); err != nil {
 		return err
 	}
 	if want := headerSize + 2*p.qpBytes(); len(data) != want {
-		return fmt.Errorf("%w: public key is %d bytes, expected %d", ErrMalformed, len(data), want)
+		return fmt.Errorf("he: %w: public key is %d bytes, expected %d", ErrMalformed, len(data), want)
 	}
 	pk := rlwe.NewPublicKey(p.rlwe)
 	rest, err := p.readPolyQP(data[headerSize:], pk.Value[0])
@@ -148,8 +157,8 @@ func (c *codec) decodeFloats(pol ring.Poly, out []float64) error {
 }
 
 // Encryptor encrypts vectors under a public key. It splits long vectors
-// across Config.Workers goroutines. Not safe for concurrent use: give each
-// goroutine its own (Params.NewEncryptor is cheap).
+// across [Config.Workers] goroutines. Not safe for concurrent use: give each
+// goroutine its own ([Params.NewEncryptor] is cheap).
 type Encryptor struct {
 	p       *Params
 	pk      *PublicKey
@@ -164,7 +173,7 @@ type encWorker struct {
 // NewEncryptor returns an encryptor for pk.
 func (p *Params) NewEncryptor(pk *PublicKey) (*Encryptor, error) {
 	if pk == nil || pk.pk == nil || pk.p != p {
-		return nil, fmt.Errorf("%w: public key missing or made under other parameters", ErrInvalidParams)
+		return nil, fmt.Errorf("he: %w: public key missing or made under other parameters", ErrInvalidParams)
 	}
 	return &Encryptor{p: p, pk: pk}, nil
 }
@@ -176,36 +185,36 @@ func (e *Encryptor) worker(i int) *encWorker {
 	return e.workers[i]
 }
 
-// CheckInts returns ErrBound if a value lies outside [-Bound, Bound].
+// CheckInts returns [ErrOutOfRange] if a value lies outside [-Bound, Bound].
 func (p *Params) CheckInts(values []int64) error {
 	if p.scheme != BGV {
-		return fmt.Errorf("%w: integer values need a BGV preset", ErrInvalidParams)
+		return fmt.Errorf("he: %w: integer values need a BGV preset", ErrInvalidParams)
 	}
 	if len(values) > p.cfg.MaxValues {
-		return fmt.Errorf("%w: %d values exceed MaxValues %d", ErrInvalidParams, len(values), p.cfg.MaxValues)
+		return fmt.Errorf("he: %w: %d values exceed MaxValues %d", ErrInvalidParams, len(values), p.cfg.MaxValues)
 	}
 	b := p.cfg.Bound
 	for i, v := range values {
 		if v > b || v < -b {
-			return fmt.Errorf("%w: value %d at index %d outside [-%d, %d]", ErrBound, v, i, b, b)
+			return fmt.Errorf("he: %w: value %d at index %d outside [-%d, %d]", ErrOutOfRange, v, i, b, b)
 		}
 	}
 	return nil
 }
 
-// CheckFloats returns ErrBound if a value is NaN, infinite or outside
+// CheckFloats returns [ErrOutOfRange] if a value is NaN, infinite or outside
 // [-RealBound, RealBound].
 func (p *Params) CheckFloats(values []float64) error {
 	if p.scheme != CKKS {
-		return fmt.Errorf("%w: real values need a CKKS preset", ErrInvalidParams)
+		return fmt.Errorf("he: %w: real values need a CKKS preset", ErrInvalidParams)
 	}
 	if len(values) > p.cfg.MaxValues {
-		return fmt.Errorf("%w: %d values exceed MaxValues %d", ErrInvalidParams, len(values), p.cfg.MaxValues)
+		return fmt.Errorf("he: %w: %d values exceed MaxValues %d", ErrInvalidParams, len(values), p.cfg.MaxValues)
 	}
 	b := p.cfg.RealBound
 	for i, v := range values {
 		if !(v <= b && v >= -b) {
-			return fmt.Errorf("%w: value %v at index %d outside [-%v, %v]", ErrBound, v, i, b, b)
+			return fmt.Errorf("he: %w: value %v at index %d outside [-%v, %v]", ErrOutOfRange, v, i, b, b)
 		}
 	}
 	return nil
@@ -236,37 +245,24 @@ func (e *Encryptor) encrypt(n int, encode func(w *encWorker, lo, hi int) error) 
 	for i := 0; i < nw; i++ {
 		e.worker(i)
 	}
-	errs := make([]error, nw)
-	run := func(wi int) {
+	// Task wi runs on one goroutine with its own encryptor and encoder and
+	// takes chunks wi, wi+nw, ...: what a chunk holds depends only on its
+	// index.
+	err := parallel.Each(context.Background(), nw, nw, func(wi int) error {
 		w := e.workers[wi]
 		for k := wi; k < chunks; k += nw {
 			lo, hi := k*p.slots, min((k+1)*p.slots, n)
 			if err := encode(w, lo, hi); err != nil {
-				errs[wi] = fmt.Errorf("%w: encode: %v", ErrInvalidParams, err)
-				return
+				return fmt.Errorf("he: %w: encode: %v", ErrInvalidParams, err)
 			}
 			if err := w.enc.Encrypt(w.cd.pt, out.cts[k]); err != nil {
-				errs[wi] = fmt.Errorf("%w: encrypt: %v", ErrInvalidParams, err)
-				return
+				return fmt.Errorf("he: %w: encrypt: %v", ErrInvalidParams, err)
 			}
 		}
-	}
-	if nw <= 1 {
-		if nw == 1 {
-			run(0)
-		}
-	} else {
-		var wg sync.WaitGroup
-		for wi := 0; wi < nw; wi++ {
-			wg.Add(1)
-			go func() { defer wg.Done(); run(wi) }()
-		}
-		wg.Wait()
-	}
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -282,14 +278,14 @@ type Decryptor struct {
 // NewDecryptor returns a decryptor for sk.
 func (p *Params) NewDecryptor(sk *SecretKey) (*Decryptor, error) {
 	if sk == nil || sk.sk == nil || sk.p != p {
-		return nil, fmt.Errorf("%w: secret key missing or made under other parameters", ErrInvalidParams)
+		return nil, fmt.Errorf("he: %w: secret key missing or made under other parameters", ErrInvalidParams)
 	}
 	return &Decryptor{p: p, dec: rlwe.NewDecryptor(p.rlwe, sk.sk), cd: p.newCodec(), pt: rlwe.NewPlaintext(p.rlwe, p.level)}, nil
 }
 
 func (d *Decryptor) check(c *Ciphertext) error {
 	if c == nil || c.p != d.p {
-		return fmt.Errorf("%w: ciphertext missing or made under other parameters", ErrMismatch)
+		return fmt.Errorf("he: %w: ciphertext missing or made under other parameters", ErrMismatch)
 	}
 	return nil
 }
@@ -324,7 +320,7 @@ func (d *Decryptor) DecryptFloats(c *Ciphertext) ([]float64, error) {
 // phase, then decodes it into ints or floats.
 func (p *Params) decodeChunks(c *Ciphertext, cd *codec, phase func(k int, ct *rlwe.Ciphertext) (ring.Poly, error), ints []int64, floats []float64) error {
 	if (p.scheme == BGV) != (ints != nil) {
-		return fmt.Errorf("%w: %v ciphertext decoded as the other scheme's values", ErrInvalidParams, p.scheme)
+		return fmt.Errorf("he: %w: %v ciphertext decoded as the other scheme's values", ErrInvalidParams, p.scheme)
 	}
 	saved := cd.pt.Value
 	defer func() { cd.pt.Value = saved }()
@@ -340,7 +336,7 @@ func (p *Params) decodeChunks(c *Ciphertext, cd *codec, phase func(k int, ct *rl
 			err = cd.decodeFloats(pol, floats[lo:hi])
 		}
 		if err != nil {
-			return fmt.Errorf("%w: decode: %v", ErrInvalidParams, err)
+			return fmt.Errorf("he: %w: decode: %v", ErrInvalidParams, err)
 		}
 	}
 	return nil

@@ -10,13 +10,13 @@ import (
 // squares), the client-side encoding that makes mean and variance work with
 // additions only: the sum of every party's Moments is the pooled (n, Σx,
 // Σx²). Integers stay integers (scale decimals first, e.g. cents); an
-// overflow of int64 is ErrBound.
+// overflow of int64 is [ErrOutOfRange].
 func Moments(xs []int64) ([]int64, error) {
 	var sum, sq int64
 	for i, x := range xs {
 		s, ok := addInt64(sum, x)
 		if !ok {
-			return nil, fmt.Errorf("%w: sum overflows int64 at row %d", ErrBound, i)
+			return nil, fmt.Errorf("he: %w: sum overflows int64 at row %d", ErrOutOfRange, i)
 		}
 		sum = s
 		ax := uint64(x)
@@ -25,10 +25,10 @@ func Moments(xs []int64) ([]int64, error) {
 		}
 		hi, lo := bits.Mul64(ax, ax)
 		if hi != 0 || lo > math.MaxInt64 {
-			return nil, fmt.Errorf("%w: square of row %d overflows int64", ErrBound, i)
+			return nil, fmt.Errorf("he: %w: square of row %d overflows int64", ErrOutOfRange, i)
 		}
 		if sq, ok = addInt64(sq, int64(lo)); !ok || sq < 0 {
-			return nil, fmt.Errorf("%w: sum of squares overflows int64 at row %d", ErrBound, i)
+			return nil, fmt.Errorf("he: %w: sum of squares overflows int64 at row %d", ErrOutOfRange, i)
 		}
 	}
 	return []int64{int64(len(xs)), sum, sq}, nil
@@ -41,15 +41,15 @@ func addInt64(a, b int64) (int64, bool) {
 
 // MomentsBound is the per-value Bound a Config needs for Moments of at most
 // maxRows rows each at most maxAbs in absolute value (the sum of squares
-// dominates). It fails with ErrBound if that exceeds int64.
+// dominates). It fails with [ErrOutOfRange] if that exceeds int64.
 func MomentsBound(maxRows int, maxAbs int64) (int64, error) {
 	if maxRows < 1 || maxAbs < 0 {
-		return 0, fmt.Errorf("%w: %d rows, |x| <= %d", ErrInvalidParams, maxRows, maxAbs)
+		return 0, fmt.Errorf("he: %w: %d rows, |x| <= %d", ErrInvalidParams, maxRows, maxAbs)
 	}
 	hi, sq := bits.Mul64(uint64(maxAbs), uint64(maxAbs))
 	hi2, b := bits.Mul64(sq, uint64(maxRows))
 	if hi != 0 || hi2 != 0 || b > math.MaxInt64 {
-		return 0, fmt.Errorf("%w: %d rows of |x| <= %d overflow int64 in the sum of squares", ErrBound, maxRows, maxAbs)
+		return 0, fmt.Errorf("he: %w: %d rows of |x| <= %d overflow int64 in the sum of squares", ErrOutOfRange, maxRows, maxAbs)
 	}
 	return max(int64(b), int64(maxRows), int64(maxRows)*maxAbs), nil
 }
@@ -63,7 +63,7 @@ type MomentSums struct {
 // NewMomentSums reads a decrypted (count, sum, sum of squares) vector.
 func NewMomentSums(v []int64) (MomentSums, error) {
 	if len(v) != 3 || v[0] < 0 || v[2] < 0 {
-		return MomentSums{}, fmt.Errorf("%w: not a moments vector: %v", ErrInvalidParams, v)
+		return MomentSums{}, fmt.Errorf("he: %w: not a moments vector: %v", ErrInvalidParams, v)
 	}
 	return MomentSums{Count: v[0], Sum: v[1], SumSquares: v[2]}, nil
 }

@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
-	"runtime"
 
 	"github.com/tuneinsight/lattigo/v5/core/rlwe"
 	"github.com/tuneinsight/lattigo/v5/he/hefloat"
 	"github.com/tuneinsight/lattigo/v5/he/heint"
 	"github.com/tuneinsight/lattigo/v5/ring"
+	"github.com/veil-go/veil/internal/parallel"
 )
 
 // Scheme is the homomorphic scheme behind a parameter set.
@@ -115,7 +115,8 @@ const (
 // the parameters, the encryption level and the smudging noise, and lets the
 // library reject, up front, any sum that could decrypt wrong.
 type Config struct {
-	// Preset selects the lattice parameters (ignored when Custom is set).
+	// Preset selects the lattice parameters (ignored when Custom is set);
+	// 0 means IntLogN13.
 	Preset Preset
 	// Custom overrides Preset (checked the same way).
 	Custom *Custom
@@ -182,12 +183,15 @@ type Params struct {
 
 // NewParams validates cfg and derives the parameters: security, the lowest
 // safe encryption level, the smudging size and (CKKS) the scale. It fails
-// with ErrInsecure, ErrNoiseBudget or ErrBound naming the limit that was
-// hit, or ErrInvalidParams.
+// with [ErrInsecure], [ErrNoiseBudget] or [ErrOutOfRange] naming the limit that was
+// hit, or [ErrInvalidParams].
 func NewParams(cfg Config) (*Params, error) {
 	spec, err := resolveSpec(cfg)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Preset == 0 && cfg.Custom == nil {
+		cfg.Preset = IntLogN13
 	}
 	if err := normalise(&cfg, spec.Scheme); err != nil {
 		return nil, err
@@ -208,24 +212,27 @@ func resolveSpec(cfg Config) (Custom, error) {
 		c.LogQ = append([]int(nil), c.LogQ...)
 		c.LogP = append([]int(nil), c.LogP...)
 		if c.Scheme != BGV && c.Scheme != CKKS {
-			return c, fmt.Errorf("%w: unknown scheme %d", ErrInvalidParams, c.Scheme)
+			return c, fmt.Errorf("he: %w: unknown scheme %d", ErrInvalidParams, c.Scheme)
 		}
 		if c.LogN < 10 || c.LogN > 16 || len(c.LogQ) == 0 || len(c.LogQ) > 8 || len(c.LogP) > 4 {
-			return c, fmt.Errorf("%w: custom LogN %d with %d Q and %d P primes", ErrInvalidParams, c.LogN, len(c.LogQ), len(c.LogP))
+			return c, fmt.Errorf("he: %w: custom LogN %d with %d Q and %d P primes", ErrInvalidParams, c.LogN, len(c.LogQ), len(c.LogP))
 		}
 		for _, b := range append(append([]int(nil), c.LogQ...), c.LogP...) {
 			if b < 20 || b > 61 {
-				return c, fmt.Errorf("%w: prime size %d bits outside [20, 61]", ErrInvalidParams, b)
+				return c, fmt.Errorf("he: %w: prime size %d bits outside [20, 61]", ErrInvalidParams, b)
 			}
 		}
 		if c.Scheme == BGV && (c.LogT < c.LogN+2 || c.LogT > 59) {
-			return c, fmt.Errorf("%w: plaintext modulus of %d bits outside [LogN+2, 59]", ErrInvalidParams, c.LogT)
+			return c, fmt.Errorf("he: %w: plaintext modulus of %d bits outside [LogN+2, 59]", ErrInvalidParams, c.LogT)
 		}
 		return c, nil
 	}
+	if cfg.Preset == 0 {
+		cfg.Preset = IntLogN13
+	}
 	c, ok := presetSpecs[cfg.Preset]
 	if !ok {
-		return c, fmt.Errorf("%w: unknown preset %v", ErrInvalidParams, cfg.Preset)
+		return c, fmt.Errorf("he: %w: unknown preset %v", ErrInvalidParams, cfg.Preset)
 	}
 	return c, nil
 }
@@ -235,47 +242,47 @@ func normalise(cfg *Config, s Scheme) error {
 		cfg.KeyHolders = 1
 	}
 	if cfg.KeyHolders < 1 || cfg.KeyHolders > 1<<16 {
-		return fmt.Errorf("%w: %d key holders", ErrInvalidParams, cfg.KeyHolders)
+		return fmt.Errorf("he: %w: %d key holders", ErrInvalidParams, cfg.KeyHolders)
 	}
 	if cfg.Threshold != 0 && (cfg.Threshold < 2 || cfg.Threshold > cfg.KeyHolders) {
-		return fmt.Errorf("%w: threshold %d of %d key holders (need 2 <= T <= N)", ErrInvalidParams, cfg.Threshold, cfg.KeyHolders)
+		return fmt.Errorf("he: %w: threshold %d of %d key holders (need 2 <= T <= N)", ErrInvalidParams, cfg.Threshold, cfg.KeyHolders)
 	}
 	if cfg.MaxWeight < 1 || cfg.MaxWeight > 1<<40 {
-		return fmt.Errorf("%w: MaxWeight %d outside [1, 2^40]", ErrInvalidParams, cfg.MaxWeight)
+		return fmt.Errorf("he: %w: MaxWeight %d outside [1, 2^40]", ErrInvalidParams, cfg.MaxWeight)
 	}
 	switch s {
 	case BGV:
 		if cfg.Bound < 1 {
-			return fmt.Errorf("%w: Bound %d must be >= 1", ErrInvalidParams, cfg.Bound)
+			return fmt.Errorf("he: %w: Bound %d must be >= 1", ErrInvalidParams, cfg.Bound)
 		}
 	case CKKS:
 		if !(cfg.RealBound > 0) || math.IsInf(cfg.RealBound, 0) {
-			return fmt.Errorf("%w: RealBound %v must be positive and finite", ErrInvalidParams, cfg.RealBound)
+			return fmt.Errorf("he: %w: RealBound %v must be positive and finite", ErrInvalidParams, cfg.RealBound)
 		}
 		if cfg.Precision == 0 {
 			cfg.Precision = DefaultPrecision
 		}
 		if !(cfg.Precision > 0) || math.IsInf(cfg.Precision, 0) {
-			return fmt.Errorf("%w: Precision %v must be positive and finite", ErrInvalidParams, cfg.Precision)
+			return fmt.Errorf("he: %w: Precision %v must be positive and finite", ErrInvalidParams, cfg.Precision)
 		}
 	}
 	if cfg.StatisticalSecurity == 0 {
 		cfg.StatisticalSecurity = DefaultStatisticalSecurity
 	}
 	if cfg.StatisticalSecurity < 20 || cfg.StatisticalSecurity > 128 {
-		return fmt.Errorf("%w: statistical security %d outside [20, 128]", ErrInvalidParams, cfg.StatisticalSecurity)
+		return fmt.Errorf("he: %w: statistical security %d outside [20, 128]", ErrInvalidParams, cfg.StatisticalSecurity)
 	}
 	if cfg.MaxValues == 0 {
 		cfg.MaxValues = DefaultMaxValues
 	}
 	if cfg.MaxValues < 1 || cfg.MaxValues > 1<<30 {
-		return fmt.Errorf("%w: MaxValues %d", ErrInvalidParams, cfg.MaxValues)
+		return fmt.Errorf("he: %w: MaxValues %d", ErrInvalidParams, cfg.MaxValues)
 	}
 	if cfg.Workers == 0 {
-		cfg.Workers = runtime.GOMAXPROCS(0)
+		cfg.Workers = parallel.Workers(0)
 	}
 	if cfg.Workers < 1 {
-		return fmt.Errorf("%w: %d workers", ErrInvalidParams, cfg.Workers)
+		return fmt.Errorf("he: %w: %d workers", ErrInvalidParams, cfg.Workers)
 	}
 	return nil
 }
@@ -287,13 +294,13 @@ func (p *Params) buildLattice() error {
 		gen := ring.NewNTTFriendlyPrimesGenerator(uint64(s.LogT), uint64(2)<<s.LogN)
 		t, err := gen.NextDownstreamPrime()
 		if err != nil {
-			return fmt.Errorf("%w: no %d-bit plaintext prime: %v", ErrInvalidParams, s.LogT, err)
+			return fmt.Errorf("he: %w: no %d-bit plaintext prime: %v", ErrInvalidParams, s.LogT, err)
 		}
 		bp, err := heint.NewParametersFromLiteral(heint.ParametersLiteral{
 			LogN: s.LogN, LogQ: s.LogQ, LogP: s.LogP, PlaintextModulus: t,
 		})
 		if err != nil {
-			return fmt.Errorf("%w: %v", ErrInvalidParams, err)
+			return fmt.Errorf("he: %w: %v", ErrInvalidParams, err)
 		}
 		p.bgv, p.rlwe, p.t, p.slots = bp, *bp.GetRLWEParameters(), t, bp.MaxSlots()
 	case CKKS:
@@ -301,13 +308,13 @@ func (p *Params) buildLattice() error {
 			LogN: s.LogN, LogQ: s.LogQ, LogP: s.LogP, LogDefaultScale: 40,
 		})
 		if err != nil {
-			return fmt.Errorf("%w: %v", ErrInvalidParams, err)
+			return fmt.Errorf("he: %w: %v", ErrInvalidParams, err)
 		}
 		p.ckks, p.rlwe, p.slots = cp, *cp.GetRLWEParameters(), cp.MaxSlots()
 	}
 	limit, ok := maxLogQP[s.LogN]
 	if !ok || p.rlwe.LogQP() > limit {
-		return fmt.Errorf("%w: log2 QP = %.1f exceeds the HE standard's %.0f for LogN %d", ErrInsecure, p.rlwe.LogQP(), limit, s.LogN)
+		return fmt.Errorf("he: %w: log2 QP = %.1f exceeds the HE standard's %.0f for LogN %d", ErrInsecure, p.rlwe.LogQP(), limit, s.LogN)
 	}
 	return nil
 }
@@ -334,16 +341,41 @@ func (p *Params) logQAt(level int) float64 {
 	return l
 }
 
+// chooseLevel sizes the noise (fresh, aggregate, smudging) and picks the
+// lowest encryption level whose decryption limit it stays under.
 func (p *Params) chooseLevel() error {
-	cfg := p.cfg
-	W := float64(cfg.MaxWeight)
-	if p.scheme == BGV {
-		// |sum| <= MaxWeight x Bound must stay below t/2.
-		hi, lo := bits.Mul64(uint64(cfg.MaxWeight), uint64(cfg.Bound))
-		if hi != 0 || lo > p.maxSum() {
-			return fmt.Errorf("%w: MaxWeight %d x Bound %d exceeds the largest safe sum (t-3)/2 = %d", ErrBound, cfg.MaxWeight, cfg.Bound, p.maxSum())
+	if err := p.checkSumBound(); err != nil {
+		return err
+	}
+	b := p.noiseBudget()
+	for level := 0; level <= p.rlwe.MaxLevel(); level++ {
+		p.levelLimit(&b, level)
+		if b.LogMarginBits > 0 {
+			p.level, p.logScale, p.smudge, p.budget = level, b.LogScale, b.SmudgingBits, b
+			return nil
 		}
 	}
+	return p.budgetError(b)
+}
+
+// checkSumBound (BGV) checks that |sum| <= MaxWeight x Bound stays below t/2.
+func (p *Params) checkSumBound() error {
+	if p.scheme != BGV {
+		return nil
+	}
+	cfg := p.cfg
+	hi, lo := bits.Mul64(uint64(cfg.MaxWeight), uint64(cfg.Bound))
+	if hi != 0 || lo > p.maxSum() {
+		return fmt.Errorf("he: %w: MaxWeight %d x Bound %d exceeds the largest safe sum (t-3)/2 = %d", ErrOutOfRange, cfg.MaxWeight, cfg.Bound, p.maxSum())
+	}
+	return nil
+}
+
+// noiseBudget bounds the noise of a decrypted aggregate: MaxWeight fresh
+// encryptions plus, per decryptor, smudging and key-switching noise. It
+// sets p.decrypt.
+func (p *Params) noiseBudget() Budget {
+	cfg := p.cfg
 	p.decrypt = 1
 	if cfg.KeyHolders > 1 {
 		p.decrypt = cfg.KeyHolders
@@ -355,7 +387,7 @@ func (p *Params) chooseLevel() error {
 	if p.scheme == CKKS {
 		fresh++ // rounding of the encoding
 	}
-	agg := W * fresh
+	agg := float64(cfg.MaxWeight) * fresh
 	var perDecryptor float64
 	smudge := 0
 	if cfg.KeyHolders > 1 {
@@ -367,54 +399,56 @@ func (p *Params) chooseLevel() error {
 		perDecryptor = math.Ldexp(1, smudge) + ks
 	}
 	total := agg + float64(p.decrypt)*perDecryptor
-	b := Budget{
+	return Budget{
 		LogFresh: math.Log2(fresh), LogAggregate: math.Log2(agg), SmudgingBits: smudge,
 		Decryptors: p.decrypt, LogTotal: math.Log2(total),
 	}
+}
+
+// levelLimit fills b's limit and margin at level: Q/(2t) for BGV; for
+// CKKS, the scale the precision needs and the room it leaves under Q/2.
+func (p *Params) levelLimit(b *Budget, level int) {
+	cfg := p.cfg
+	W := float64(cfg.MaxWeight)
 	logN := float64(p.spec.LogN)
-	for level := 0; level <= p.rlwe.MaxLevel(); level++ {
-		b.Level, b.LogQ = level, p.logQAt(level)
-		switch p.scheme {
-		case BGV:
-			b.LogLimit = b.LogQ - 1 - math.Log2(float64(p.t))
-		case CKKS:
-			// error on a decoded slot: 8 sqrt(N) x coefficient bound.
-			logErr := b.LogTotal + math.Log2(tailFactor) + logN/2
-			// one bit of the precision for the noise, one for the encoding
-			// (values are quantised to 2^-encodeBits before scaling up).
-			b.LogScale = int(math.Ceil(logErr-math.Log2(cfg.Precision))) + 1
-			if b.LogScale < 1 {
-				b.LogScale = 1
-			}
-			quant := 0.0
-			if b.LogScale > encodeBits {
-				quant = W * tailFactor * math.Exp2(logN/2-encodeBits-1)
-			}
-			b.LogSlotError = math.Log2(math.Exp2(logErr-float64(b.LogScale)) + quant)
-			if quant > cfg.Precision/2 {
-				b.LogLimit = math.Inf(-1)
-				break
-			}
-			// Δ x W x bound + error < Q/2, expressed as a coefficient limit.
-			room := math.Exp2(b.LogQ-1) - math.Exp2(float64(b.LogScale)+math.Log2(W*cfg.RealBound))
-			if room <= 0 {
-				b.LogLimit = math.Inf(-1)
-			} else {
-				b.LogLimit = math.Log2(room) - math.Log2(tailFactor) - logN/2
-			}
-		}
-		b.LogMarginBits = b.LogLimit - b.LogTotal
-		if b.LogMarginBits > 0 {
-			p.level, p.logScale, p.smudge, p.budget = level, b.LogScale, smudge, b
-			return nil
-		}
-	}
+	b.Level, b.LogQ = level, p.logQAt(level)
+	defer func() { b.LogMarginBits = b.LogLimit - b.LogTotal }()
 	if p.scheme == BGV {
-		return fmt.Errorf("%w: noise bound 2^%.1f (fresh 2^%.1f x weight %d + %d decryptors x smudging 2^%d) reaches the decryption limit Q/(2t) = 2^%.1f at the top level %d",
-			ErrNoiseBudget, b.LogTotal, b.LogFresh, cfg.MaxWeight, p.decrypt, smudge, b.LogLimit, b.Level)
+		b.LogLimit = b.LogQ - 1 - math.Log2(float64(p.t))
+		return
 	}
-	return fmt.Errorf("%w: noise bound 2^%.1f (fresh 2^%.1f x weight %d + %d decryptors x smudging 2^%d) with scale 2^%d for precision %g leaves no room under Q/2 = 2^%.1f for sums up to %g at the top level %d",
-		ErrNoiseBudget, b.LogTotal, b.LogFresh, cfg.MaxWeight, p.decrypt, smudge, b.LogScale, cfg.Precision, b.LogQ-1, float64(cfg.MaxWeight)*cfg.RealBound, b.Level)
+	// error on a decoded slot: 8 sqrt(N) x coefficient bound.
+	logErr := b.LogTotal + math.Log2(tailFactor) + logN/2
+	// one bit of the precision for the noise, one for the encoding
+	// (values are quantised to 2^-encodeBits before scaling up).
+	b.LogScale = max(int(math.Ceil(logErr-math.Log2(cfg.Precision)))+1, 1)
+	quant := 0.0
+	if b.LogScale > encodeBits {
+		quant = W * tailFactor * math.Exp2(logN/2-encodeBits-1)
+	}
+	b.LogSlotError = math.Log2(math.Exp2(logErr-float64(b.LogScale)) + quant)
+	if quant > cfg.Precision/2 {
+		b.LogLimit = math.Inf(-1)
+		return
+	}
+	// Δ x W x bound + error < Q/2, expressed as a coefficient limit.
+	room := math.Exp2(b.LogQ-1) - math.Exp2(float64(b.LogScale)+math.Log2(W*cfg.RealBound))
+	if room <= 0 {
+		b.LogLimit = math.Inf(-1)
+	} else {
+		b.LogLimit = math.Log2(room) - math.Log2(tailFactor) - logN/2
+	}
+}
+
+// budgetError names the limit that the top level b still exceeds.
+func (p *Params) budgetError(b Budget) error {
+	cfg := p.cfg
+	if p.scheme == BGV {
+		return fmt.Errorf("he: %w: noise bound 2^%.1f (fresh 2^%.1f x weight %d + %d decryptors x smudging 2^%d) reaches the decryption limit Q/(2t) = 2^%.1f at the top level %d",
+			ErrNoiseBudget, b.LogTotal, b.LogFresh, cfg.MaxWeight, p.decrypt, b.SmudgingBits, b.LogLimit, b.Level)
+	}
+	return fmt.Errorf("he: %w: noise bound 2^%.1f (fresh 2^%.1f x weight %d + %d decryptors x smudging 2^%d) with scale 2^%d for precision %g leaves no room under Q/2 = 2^%.1f for sums up to %g at the top level %d",
+		ErrNoiseBudget, b.LogTotal, b.LogFresh, cfg.MaxWeight, p.decrypt, b.SmudgingBits, b.LogScale, cfg.Precision, b.LogQ-1, float64(cfg.MaxWeight)*cfg.RealBound, b.Level)
 }
 
 // Scheme is BGV (integers) or CKKS (reals).

@@ -63,7 +63,7 @@ func TestInvalidConfigs(t *testing.T) {
 		{"threshold above N", Config{Preset: IntLogN13, Bound: 1, MaxWeight: 1, KeyHolders: 3, Threshold: 4}, ErrInvalidParams},
 		{"threshold 1", Config{Preset: IntLogN13, Bound: 1, MaxWeight: 1, KeyHolders: 3, Threshold: 1}, ErrInvalidParams},
 		{"weak lambda", Config{Preset: IntLogN13, Bound: 1, MaxWeight: 1, KeyHolders: 3, StatisticalSecurity: 10}, ErrInvalidParams},
-		{"sum overflows t", Config{Preset: IntLogN13, Bound: 1 << 40, MaxWeight: 2}, ErrBound},
+		{"sum overflows t", Config{Preset: IntLogN13, Bound: 1 << 40, MaxWeight: 2}, ErrOutOfRange},
 		{"too many parties for the budget", Config{Preset: IntLogN13, Bound: 1, MaxWeight: 1 << 30, KeyHolders: 50}, ErrNoiseBudget},
 		{"CKKS range too wide", Config{Preset: RealLogN13, RealBound: 1e15, MaxWeight: 1 << 20, KeyHolders: 5}, ErrNoiseBudget},
 		{"insecure QP", Config{Custom: &Custom{Scheme: BGV, LogN: 13, LogQ: []int{60, 60, 60}, LogP: []int{60}, LogT: 30}, Bound: 1, MaxWeight: 1}, ErrInsecure},
@@ -134,9 +134,9 @@ func TestBoundsEnforced(t *testing.T) {
 	enc, err := p.NewEncryptor(pk)
 	require.NoError(t, err)
 	_, err = enc.EncryptInts([]int64{1, 11})
-	require.ErrorIs(t, err, ErrBound)
+	require.ErrorIs(t, err, ErrOutOfRange)
 	_, err = enc.EncryptInts([]int64{-11})
-	require.ErrorIs(t, err, ErrBound)
+	require.ErrorIs(t, err, ErrOutOfRange)
 	_, err = enc.EncryptFloats([]float64{1})
 	require.ErrorIs(t, err, ErrInvalidParams)
 	c, err := enc.EncryptInts([]int64{10, -10})
@@ -144,9 +144,9 @@ func TestBoundsEnforced(t *testing.T) {
 	acc := c.CopyNew()
 	require.NoError(t, p.AddWeighted(acc, c, 2))
 	require.Equal(t, int64(3), acc.Weight())
-	require.ErrorIs(t, p.Add(acc, c), ErrBound)
-	require.ErrorIs(t, p.AddWeighted(c.CopyNew(), c, -3), ErrBound)
-	require.ErrorIs(t, p.AddWeighted(c.CopyNew(), c, math.MinInt64), ErrBound)
+	require.ErrorIs(t, p.Add(acc, c), ErrOutOfRange)
+	require.ErrorIs(t, p.AddWeighted(c.CopyNew(), c, -3), ErrOutOfRange)
+	require.ErrorIs(t, p.AddWeighted(c.CopyNew(), c, math.MinInt64), ErrOutOfRange)
 	short, err := enc.EncryptInts([]int64{1})
 	require.NoError(t, err)
 	require.ErrorIs(t, p.Add(c.CopyNew(), short), ErrMismatch)
@@ -158,7 +158,7 @@ func TestBoundsEnforced(t *testing.T) {
 	require.NoError(t, err)
 	for _, v := range []float64{math.NaN(), math.Inf(-1), 1.0001} {
 		_, err = renc.EncryptFloats([]float64{0, v})
-		require.ErrorIs(t, err, ErrBound, "%v", v)
+		require.ErrorIs(t, err, ErrOutOfRange, "%v", v)
 	}
 }
 

@@ -47,7 +47,7 @@ func TestSingleKeyIntsProperty(t *testing.T) {
 		}
 		sum, err := p.Sum(cts, ws)
 		require.NoError(t, err)
-		got, err := dec.DecryptInts(roundTrip(t, sum, p.NewCiphertext()))
+		got, err := dec.DecryptInts(roundTrip(t, sum, &Ciphertext{p: p}))
 		require.NoError(t, err)
 		require.Equal(t, weightedSum(vs, ws, n), got, "n=%d parties=%d", n, parties)
 	}
@@ -77,7 +77,7 @@ func TestSumAtTheEdge(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []int64{parties * bound, -parties * bound}, got)
 	_, err = NewParams(Config{Preset: IntLogN13, Bound: bound + 1, MaxWeight: parties})
-	require.ErrorIs(t, err, ErrBound)
+	require.ErrorIs(t, err, ErrOutOfRange)
 }
 
 // N-of-N with 1 to 50 parties (1 = single key): sums match.
@@ -287,10 +287,10 @@ func TestMoments(t *testing.T) {
 	require.InDelta(t, sq/n-(sum/n)*(sum/n), ms.Variance(), 1e-6*math.Max(1, ms.Variance()))
 
 	_, err = Moments([]int64{math.MaxInt64, 1})
-	require.ErrorIs(t, err, ErrBound)
+	require.ErrorIs(t, err, ErrOutOfRange)
 	_, err = Moments([]int64{1 << 32})
-	require.ErrorIs(t, err, ErrBound)
+	require.ErrorIs(t, err, ErrOutOfRange)
 	_, err = MomentsBound(1<<20, 1<<30)
-	require.ErrorIs(t, err, ErrBound)
+	require.ErrorIs(t, err, ErrOutOfRange)
 	require.True(t, math.IsNaN(MomentSums{}.Mean()))
 }

@@ -2,34 +2,48 @@ package he
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/ecdh"
-	"crypto/hkdf"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
+	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/veil-go/veil/internal/errs"
+	"github.com/veil-go/veil/internal/parallel"
+	"github.com/veil-go/veil/report"
 	"github.com/veil-go/veil/transport"
 )
 
-// Round describes one aggregation round over a star: mesh index 0 is the
-// hub (the aggregator), spokes are clients and/or key holders.
+// HubIndex is the mesh index of the hub (the aggregator) in a round's
+// star, as [transport.NewMemStar] and star meshes of [transport.DialMesh]
+// number it.
+const HubIndex = 0
+
+// sealLabel names the runner's sealed channels (see internal/sealed).
+const sealLabel = "veil/he/v1 deal"
+
+// Round describes one aggregation round over a star: mesh index
+// [HubIndex] is the hub (the aggregator), the spokes are clients, key
+// holders or both. Every party of the round is given the same Round.
 type Round struct {
 	// Holders are the mesh indices of the key holders, in key-holder order:
-	// Holders[i] holds share i. len(Holders) == Config.KeyHolders >= 2.
+	// Holders[i] holds share i. Its length is Config.KeyHolders (at least
+	// 2); nil means spokes 1 to KeyHolders.
 	Holders []int
 	// Clients are the mesh indices whose vectors are summed (a key holder may
-	// also be a client).
+	// also be a client); nil means every spoke of the star.
 	Clients []int
-	// Length is the number of values in each client's vector.
+	// Length is the number of values in each client's vector; 0 takes it
+	// from the inputs (a client, from its own; the hub, from the first
+	// ciphertext that arrives: later ones of another length are left out).
 	Length int
+	// Names are the certificate common names of the parties of the star,
+	// by mesh index (the names of their [transport.Identity]); nil means
+	// [transport.PartyName]. A T-of-N key holder checks that the key adverts
+	// the hub relays are signed by these names.
+	Names []string
 	// CollectWindow is how long the hub waits for ciphertexts once the key is
 	// published; clients that have not sent by then are left out (and
 	// reported). 0 waits for every client (until ctx ends).
@@ -52,66 +66,86 @@ type RoundResult struct {
 	Decryptors, Dropped []int
 	// Time per phase, as seen by the hub.
 	KeyGen, Collect, Aggregate, Decrypt time.Duration
-	// Bytes[j] is the traffic of spoke j as seen on the hub's link
-	// (BytesReceived = what j sent); Bytes[0] is the hub's total.
-	Bytes map[int]transport.Stats
-	// SpokeErrors (RunInProcess only) holds the error each failing spoke
+	// Stats is the hub's traffic (all links) and the round's duration.
+	Stats report.Stats
+	// PerSpoke[j] is the traffic on the hub's link to spoke j:
+	// BytesReceived is what spoke j sent.
+	PerSpoke map[int]transport.Stats
+	// Leakage states what the hub, the key holders and the clients learned
+	// in this round.
+	Leakage report.Leakage
+	// SpokeErrors ([RunInProcess] only) holds the error each failing spoke
 	// returned.
 	SpokeErrors map[int]error
 }
 
-// SpokeInput is a spoke's contribution.
+// SpokeInput is a spoke's contribution to a round.
 type SpokeInput struct {
 	Ints   []int64   // BGV
 	Floats []float64 // CKKS
-	// DropAfterSend makes the spoke close its links right after sending its
-	// ciphertext (a crash, for tests and demos of dropout tolerance).
-	DropAfterSend bool
-	// Silent makes a client never send (a dropout before contributing).
-	Silent bool
+	// Identity is the spoke's identity (its transport certificate and the
+	// CAs it trusts). A key holder of a T-of-N key needs it: it signs the
+	// keys its Shamir deals are sealed under, and checks the other
+	// holders' signatures, so that the relaying hub cannot read the deals.
+	Identity *transport.Identity
 }
 
-// SpokeResult is what a spoke learns: the sums the hub sent back, unless it
-// dropped.
+// SpokeResult is what a spoke learns: the sums the hub sent back.
 type SpokeResult struct {
-	Ints    []int64
-	Floats  []float64
-	Dropped bool
-	Stats   transport.Stats
+	Ints   []int64
+	Floats []float64
+	// Counted are the clients (mesh indices) whose vectors are in the sums.
+	Counted []int
+	// Stats is the spoke's traffic and the round's duration as it saw it.
+	Stats report.Stats
+	// Leakage states what this spoke learned.
+	Leakage report.Leakage
 }
 
-// ErrNoInput: no client contributed within the collection window.
-var ErrNoInput = errors.New("he: no client contributed")
-
-const (
-	tCRS byte = iota + 1
-	tKeyGen
-	tPeers
-	tDeal
-	tPublicKey
-	tCiphertext
-	tDecrypt
-	tShare
-	tResult
-)
-
-func (r Round) validate(p *Params, size int) error {
-	if p.cfg.KeyHolders < 2 || len(r.Holders) != p.cfg.KeyHolders {
-		return fmt.Errorf("%w: round has %d holders, config %d (need >= 2)", ErrInvalidParams, len(r.Holders), p.cfg.KeyHolders)
+// resolve fills the round's defaults for a star of size parties and
+// validates it against p.
+func (r Round) resolve(p *Params, size int) (Round, error) {
+	if p.cfg.KeyHolders < 2 {
+		return r, fmt.Errorf("he: %w: a round needs a collective key (KeyHolders >= 2, have %d)", ErrInvalidParams, p.cfg.KeyHolders)
+	}
+	if r.Holders == nil {
+		if size <= p.cfg.KeyHolders {
+			return r, fmt.Errorf("he: %w: a star of %d parties has no room for %d key holders", ErrInvalidParams, size, p.cfg.KeyHolders)
+		}
+		for j := 1; j <= p.cfg.KeyHolders; j++ {
+			r.Holders = append(r.Holders, j)
+		}
+	}
+	if r.Clients == nil {
+		for j := 1; j < size; j++ {
+			r.Clients = append(r.Clients, j)
+		}
+	}
+	if len(r.Holders) != p.cfg.KeyHolders {
+		return r, fmt.Errorf("he: %w: round has %d holders, Config.KeyHolders is %d", ErrInvalidParams, len(r.Holders), p.cfg.KeyHolders)
 	}
 	if r.Length < 0 || r.Length > p.cfg.MaxValues || len(r.Clients) == 0 || int64(len(r.Clients)) > p.cfg.MaxWeight {
-		return fmt.Errorf("%w: %d clients (MaxWeight %d) of length %d", ErrInvalidParams, len(r.Clients), p.cfg.MaxWeight, r.Length)
+		return r, fmt.Errorf("he: %w: %d clients (MaxWeight %d) of length %d (MaxValues %d)", ErrInvalidParams, len(r.Clients), p.cfg.MaxWeight, r.Length, p.cfg.MaxValues)
 	}
 	for _, set := range [][]int{r.Holders, r.Clients} {
 		seen := map[int]bool{}
 		for _, j := range set {
-			if j < 1 || j >= size || seen[j] {
-				return fmt.Errorf("%w: spoke %d out of range or repeated", ErrInvalidParams, j)
+			if j == HubIndex || j < 0 || j >= size || seen[j] {
+				return r, fmt.Errorf("he: %w: spoke %d out of range or repeated", ErrInvalidParams, j)
 			}
 			seen[j] = true
 		}
 	}
-	return nil
+	if r.Names == nil {
+		r.Names = make([]string, size)
+		for j := range r.Names {
+			r.Names[j] = transport.PartyName(j)
+		}
+	} else if len(r.Names) != size {
+		return r, fmt.Errorf("he: %w: %d names for a star of %d parties", ErrInvalidParams, len(r.Names), size)
+	}
+	r.Holders, r.Clients, r.Names = slices.Clone(r.Holders), slices.Clone(r.Clients), slices.Clone(r.Names)
+	return r, nil
 }
 
 func (r Round) shareWindow() time.Duration {
@@ -121,6 +155,7 @@ func (r Round) shareWindow() time.Duration {
 	return r.ShareWindow
 }
 
+// spokes are the mesh indices of every spoke with a role, sorted.
 func (r Round) spokes() []int {
 	s := slices.Clone(r.Holders)
 	for _, c := range r.Clients {
@@ -132,612 +167,37 @@ func (r Round) spokes() []int {
 	return s
 }
 
-func msg(t byte, parts ...[]byte) []byte {
-	n := 1
-	for _, p := range parts {
-		n += len(p)
-	}
-	b := make([]byte, 1, n)
-	b[0] = t
-	for _, p := range parts {
-		b = append(b, p...)
-	}
-	return b
-}
-
-func recvType(ctx context.Context, c transport.Conn, t byte) ([]byte, error) {
-	m, err := c.Recv(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if len(m) < 1 || m[0] != t {
-		return nil, fmt.Errorf("%w: from %s: expected message type %d", ErrMalformed, c.Peer(), t)
-	}
-	return m[1:], nil
-}
-
-func u32(v int) []byte { return binary.BigEndian.AppendUint32(nil, uint32(v)) }
-
-// sealKey derives the key protecting Shamir shares from holder i to j.
-func sealKey(priv *ecdh.PrivateKey, peer []byte, crs CRS, from, to int) (cipher.AEAD, error) {
-	pub, err := ecdh.X25519().NewPublicKey(peer)
-	if err != nil {
-		return nil, fmt.Errorf("%w: peer key: %v", ErrMalformed, err)
-	}
-	shared, err := priv.ECDH(pub)
-	if err != nil {
-		return nil, fmt.Errorf("%w: peer key: %v", ErrMalformed, err)
-	}
-	key, err := hkdf.Key(sha256.New, shared, crs[:], fmt.Sprintf("veil/he shamir %d->%d", from, to), 32)
-	if err != nil {
-		return nil, err
-	}
-	blk, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, err
-	}
-	return cipher.NewGCM(blk)
-}
-
-// RunHub drives a round as the aggregator (mesh index 0): collective key
-// generation (and threshold dealing), collection and aggregation of the
-// clients' ciphertexts until the window closes, then decryption by the key
-// holders, retrying with other holders (T-of-N) when some drop. The hub
-// learns the sums and sends them to every spoke still connected.
-func RunHub(ctx context.Context, mesh transport.Mesh, p *Params, r Round) (*RoundResult, error) {
-	if mesh.Self() != 0 {
-		return nil, fmt.Errorf("%w: the hub is mesh index 0, not %d", ErrInvalidParams, mesh.Self())
-	}
-	if err := r.validate(p, mesh.Size()); err != nil {
-		return nil, err
-	}
-	conn := func(j int) (transport.Conn, error) { return mesh.Conn(j) }
-	res := &RoundResult{Bytes: map[int]transport.Stats{}}
-	defer func() {
-		for _, j := range r.spokes() {
-			if c, err := conn(j); err == nil {
-				res.Bytes[j] = c.Stats()
-			}
-		}
-		res.Bytes[0] = mesh.Stats()
-	}()
-
-	// 1. Key generation.
-	start := time.Now()
-	crs, err := NewCRS()
-	if err != nil {
-		return nil, err
-	}
-	pk, ecdhKeys, err := hubKeyGen(ctx, conn, p, r, crs)
-	if err != nil {
-		return res, err
-	}
-	if p.cfg.Threshold > 0 {
-		if err := hubDeal(ctx, conn, r, ecdhKeys); err != nil {
-			return res, err
-		}
-	}
-	pkb, err := pk.MarshalBinary()
-	if err != nil {
-		return res, err
-	}
-	for _, j := range r.spokes() {
-		c, err := conn(j)
-		if err == nil {
-			err = c.Send(ctx, msg(tPublicKey, pkb))
-		}
-		if err != nil {
-			return res, fmt.Errorf("he: key generation: publishing the key to spoke %d: %w", j, err)
-		}
-	}
-	res.KeyGen = time.Since(start)
-
-	// 2. Collection and aggregation.
-	start = time.Now()
-	sum, err := hubCollect(ctx, conn, p, r, res)
-	res.Collect = time.Since(start)
-	if err != nil {
-		return res, err
-	}
-
-	// 3. Decryption.
-	start = time.Now()
-	err = hubDecrypt(ctx, conn, p, r, sum, res)
-	res.Decrypt = time.Since(start)
-	if err != nil {
-		return res, err
-	}
-	out := make([]byte, 0, 8*r.Length)
-	for i := 0; i < r.Length; i++ {
-		if res.Ints != nil {
-			out = binary.BigEndian.AppendUint64(out, uint64(res.Ints[i]))
-		} else {
-			out = binary.BigEndian.AppendUint64(out, math.Float64bits(res.Floats[i]))
-		}
-	}
-	for _, j := range r.spokes() {
-		if c, err := conn(j); err == nil {
-			_ = c.Send(ctx, msg(tResult, out)) // spokes that dropped do not need it
-		}
-	}
-	return res, nil
-}
-
-// each runs f for every index concurrently and waits.
-func each(idx []int, f func(i, j int) error) []error {
-	errs := make([]error, len(idx))
-	var wg sync.WaitGroup
-	for i, j := range idx {
-		wg.Add(1)
-		go func() { defer wg.Done(); errs[i] = f(i, j) }()
-	}
-	wg.Wait()
-	return errs
-}
-
-func hubKeyGen(ctx context.Context, conn func(int) (transport.Conn, error), p *Params, r Round, crs CRS) (*PublicKey, [][]byte, error) {
-	shares := make([]*PublicKeyShare, len(r.Holders))
-	keys := make([][]byte, len(r.Holders))
-	errs := each(r.Holders, func(i, j int) error {
-		c, err := conn(j)
-		if err != nil {
-			return err
-		}
-		if err := c.Send(ctx, msg(tCRS, crs[:])); err != nil {
-			return err
-		}
-		m, err := recvType(ctx, c, tKeyGen)
-		if err != nil {
-			return err
-		}
-		if len(m) < 32 {
-			return fmt.Errorf("%w: key generation message too short", ErrMalformed)
-		}
-		s := p.NewPublicKeyShare()
-		if err := s.UnmarshalBinary(m[32:]); err != nil {
-			return err
-		}
-		if s.Party != i {
-			return fmt.Errorf("%w: spoke %d sent key holder %d's share", ErrMismatch, j, s.Party)
-		}
-		shares[i], keys[i] = s, m[:32]
+// stepErr is err as a step error of role, without the "he: " of an inner
+// constructor or decoder error (the step error names the package once).
+func stepErr(role, step, peer string, err error) error {
+	if err == nil {
 		return nil
-	})
-	for i, err := range errs {
-		if err != nil {
-			return nil, nil, fmt.Errorf("he: key generation: key holder %d (spoke %d): %w", i, r.Holders[i], err)
-		}
 	}
-	pk, err := p.CombinePublicKey(crs, shares)
-	return pk, keys, err
-}
-
-// hubDeal relays the end-to-end encrypted Shamir shares between holders.
-func hubDeal(ctx context.Context, conn func(int) (transport.Conn, error), r Round, keys [][]byte) error {
-	peers := msg(tPeers, keys...)
-	for i, j := range r.Holders {
-		c, err := conn(j)
-		if err == nil {
-			err = c.Send(ctx, peers)
-		}
-		if err != nil {
-			return fmt.Errorf("he: dealing: key holder %d: %w", i, err)
-		}
-	}
-	n := len(r.Holders)
-	for i, j := range r.Holders {
-		c, err := conn(j)
-		if err != nil {
-			return err
-		}
-		for k := 0; k < n-1; k++ {
-			m, err := recvType(ctx, c, tDeal)
-			if err == nil && len(m) < 4 {
-				err = fmt.Errorf("%w: short deal", ErrMalformed)
-			}
-			if err != nil {
-				return fmt.Errorf("he: dealing: key holder %d: %w", i, err)
-			}
-			to := int(binary.BigEndian.Uint32(m))
-			if to >= n || to == i {
-				return fmt.Errorf("he: dealing: key holder %d: %w: deal for %d", i, ErrMalformed, to)
-			}
-			tc, err := conn(r.Holders[to])
-			if err == nil {
-				err = tc.Send(ctx, msg(tDeal, u32(i), m[4:]))
-			}
-			if err != nil {
-				return fmt.Errorf("he: dealing: forwarding to key holder %d: %w", to, err)
-			}
-		}
-	}
-	return nil
-}
-
-func hubCollect(ctx context.Context, conn func(int) (transport.Conn, error), p *Params, r Round, res *RoundResult) (*Ciphertext, error) {
-	cctx := ctx
-	if r.CollectWindow > 0 {
-		var cancel context.CancelFunc
-		cctx, cancel = context.WithTimeout(ctx, r.CollectWindow)
-		defer cancel()
-	}
-	type arrival struct {
-		client int
-		ct     *Ciphertext
-	}
-	ch := make(chan arrival, len(r.Clients))
-	var wg sync.WaitGroup
-	for _, j := range r.Clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var ct *Ciphertext
-			c, err := conn(j)
-			if err == nil {
-				var m []byte
-				if m, err = recvType(cctx, c, tCiphertext); err == nil {
-					ct, err = p.UnmarshalCiphertext(m)
-				}
-			}
-			if err == nil && (ct.Len() != r.Length || ct.Weight() != 1) {
-				ct = nil
-			}
-			ch <- arrival{j, ct}
-		}()
-	}
-	go func() { wg.Wait(); close(ch) }()
-	agg, err := p.NewAggregator(r.Length)
-	if err != nil {
-		return nil, err
-	}
-	for a := range ch {
-		if a.ct == nil {
-			res.Missing = append(res.Missing, a.client)
-			continue
-		}
-		t0 := time.Now()
-		if err := agg.Add(a.ct); err != nil {
-			res.Missing = append(res.Missing, a.client)
-			continue
-		}
-		res.Aggregate += time.Since(t0)
-		res.Counted = append(res.Counted, a.client)
-	}
-	slices.Sort(res.Counted)
-	slices.Sort(res.Missing)
-	if len(res.Counted) == 0 {
-		return nil, fmt.Errorf("%w: %d clients missing", ErrNoInput, len(res.Missing))
-	}
-	if ctx.Err() != nil {
-		return nil, ctx.Err()
-	}
-	return agg.Result(), nil
-}
-
-func hubDecrypt(ctx context.Context, conn func(int) (transport.Conn, error), p *Params, r Round, sum *Ciphertext, res *RoundResult) error {
-	ctb, err := sum.Masks() // holders need c1 only
-	if err != nil {
+	var se *errs.StepError
+	if errors.As(err, &se) {
 		return err
 	}
-	alive := make([]int, len(r.Holders)) // key-holder indices
-	for i := range alive {
-		alive[i] = i
-	}
-	need := p.Decryptors()
-	for attempt := 0; ; attempt++ {
-		if len(alive) < need {
-			return fmt.Errorf("%w: %d key holders answered, decryption needs %d (dropped: spokes %v)", ErrNotEnoughShares, len(alive), need, res.Dropped)
-		}
-		set := alive[:need]
-		var active []int
-		if p.cfg.Threshold > 0 {
-			active = slices.Clone(set)
-		}
-		hdr := binary.BigEndian.AppendUint32(nil, uint32(attempt))
-		hdr = binary.BigEndian.AppendUint16(hdr, uint16(len(active)))
-		for _, a := range active {
-			hdr = binary.BigEndian.AppendUint32(hdr, uint32(a))
-		}
-		request := msg(tDecrypt, hdr, ctb)
-		shares := make([]*DecryptionShare, len(set))
-		actx, cancel := context.WithTimeout(ctx, r.shareWindow())
-		mesh := make([]int, len(set))
-		for i, h := range set {
-			mesh[i] = r.Holders[h]
-		}
-		errs := each(mesh, func(i, j int) error {
-			c, err := conn(j)
-			if err == nil {
-				err = c.Send(actx, request)
-			}
-			for err == nil {
-				var m []byte
-				if m, err = recvType(actx, c, tShare); err != nil {
-					break
-				}
-				if len(m) < 4 || binary.BigEndian.Uint32(m) != uint32(attempt) {
-					continue // a late answer to an earlier attempt
-				}
-				s := p.NewDecryptionShare()
-				if err = s.UnmarshalBinary(m[4:]); err == nil && (s.Party != set[i] || !slices.Equal(s.Active, active)) {
-					err = fmt.Errorf("%w: share from key holder %d for set %v", ErrMismatch, s.Party, s.Active)
-				}
-				shares[i] = s
-				break
-			}
-			return err
-		})
-		cancel()
-		var failed []int
-		for i, err := range errs {
-			if err != nil {
-				failed = append(failed, set[i])
-				res.Dropped = append(res.Dropped, r.Holders[set[i]])
-			}
-		}
-		if ctx.Err() != nil {
-			return fmt.Errorf("he: decryption: %w", ctx.Err())
-		}
-		if len(failed) > 0 {
-			alive = slices.DeleteFunc(alive, func(h int) bool { return slices.Contains(failed, h) })
-			continue
-		}
-		if p.scheme == BGV {
-			res.Ints, err = p.CombineInts(sum, shares)
-		} else {
-			res.Floats, err = p.CombineFloats(sum, shares)
-		}
-		res.Decryptors = mesh
-		return err
-	}
+	return errs.Step("he", role, step, peer, unprefixed{err})
 }
 
-// RunSpoke plays a spoke's part in a round: key holder (if its mesh index is
-// in r.Holders), client (if in r.Clients), or both. It returns the sums the
-// hub sends back.
-func RunSpoke(ctx context.Context, mesh transport.Mesh, p *Params, r Round, in SpokeInput) (*SpokeResult, error) {
-	self := mesh.Self()
-	if err := r.validate(p, mesh.Size()); err != nil {
-		return nil, err
-	}
-	c, err := mesh.Conn(0)
-	if err != nil {
-		return nil, err
-	}
-	res := &SpokeResult{}
-	defer func() { res.Stats = mesh.Stats() }()
-	holder := slices.Index(r.Holders, self)
-	client := slices.Contains(r.Clients, self)
-	if holder < 0 && !client {
-		return nil, fmt.Errorf("%w: spoke %d has no role in the round", ErrInvalidParams, self)
-	}
-	if client && !in.Silent {
-		var err error
-		if p.scheme == BGV {
-			if len(in.Ints) != r.Length {
-				err = fmt.Errorf("%w: %d values, round length %d", ErrInvalidParams, len(in.Ints), r.Length)
-			} else {
-				err = p.CheckInts(in.Ints)
-			}
-		} else {
-			if len(in.Floats) != r.Length {
-				err = fmt.Errorf("%w: %d values, round length %d", ErrInvalidParams, len(in.Floats), r.Length)
-			} else {
-				err = p.CheckFloats(in.Floats)
-			}
-		}
-		if err != nil {
-			return nil, err // before anything is sent
-		}
-	}
-	var kh *KeyHolder
-	if holder >= 0 {
-		if kh, err = spokeKeyGen(ctx, c, p, r, holder); err != nil {
-			return res, fmt.Errorf("he: spoke %d: key generation: %w", self, err)
-		}
-	}
-	m, err := recvType(ctx, c, tPublicKey)
-	if err != nil {
-		return res, fmt.Errorf("he: spoke %d: waiting for the public key: %w", self, err)
-	}
-	pk := p.NewPublicKey()
-	if err := pk.UnmarshalBinary(m); err != nil {
-		return res, err
-	}
-	if client && !in.Silent {
-		enc, err := p.NewEncryptor(pk)
-		if err != nil {
-			return res, err
-		}
-		var ct *Ciphertext
-		if p.scheme == BGV {
-			ct, err = enc.EncryptInts(in.Ints)
-		} else {
-			ct, err = enc.EncryptFloats(in.Floats)
-		}
-		if err != nil {
-			return res, err
-		}
-		b, err := ct.MarshalBinary()
-		if err != nil {
-			return res, err
-		}
-		if err := c.Send(ctx, msg(tCiphertext, b)); err != nil {
-			return res, fmt.Errorf("he: spoke %d: sending the ciphertext: %w", self, err)
-		}
-		if in.DropAfterSend {
-			res.Dropped = true
-			res.Stats = mesh.Stats()
-			return res, mesh.Close()
-		}
-	}
-	requests := 0
-	for {
-		m, err := c.Recv(ctx)
-		if err != nil {
-			return res, fmt.Errorf("he: spoke %d: waiting for the result: %w", self, err)
-		}
-		if len(m) == 0 {
-			return res, fmt.Errorf("%w: empty message from the hub", ErrMalformed)
-		}
-		switch m[0] {
-		case tResult:
-			return res, readResult(p, r, m[1:], res)
-		case tDecrypt:
-			if kh == nil {
-				return res, fmt.Errorf("%w: decryption request to a spoke that holds no key", ErrMalformed)
-			}
-			// Every retry drops at least one holder, so a round needs at most
-			// N-T+1 shares from a holder; refuse more (each share spends
-			// statistical security of the smudging).
-			if requests++; requests > p.cfg.KeyHolders-p.Decryptors()+1 {
-				return res, fmt.Errorf("%w: decryption request %d exceeds the %d a round can need", ErrMalformed, requests, p.cfg.KeyHolders-p.Decryptors()+1)
-			}
-			if err := spokeShare(ctx, c, p, kh, m[1:]); err != nil {
-				return res, fmt.Errorf("he: spoke %d: decryption share: %w", self, err)
-			}
-		default:
-			return res, fmt.Errorf("%w: unexpected message type %d from the hub", ErrMalformed, m[0])
-		}
-	}
+type unprefixed struct{ err error }
+
+func (u unprefixed) Error() string { return strings.TrimPrefix(u.err.Error(), "he: ") }
+func (u unprefixed) Unwrap() error { return u.err }
+
+// fanOut runs f(i) for every i in [0, n) at once (each typically waits on
+// one peer) and returns when all are done.
+func fanOut(n int, f func(i int)) {
+	_ = parallel.Each(context.Background(), n, n, func(i int) error { f(i); return nil })
 }
 
-func readResult(p *Params, r Round, m []byte, res *SpokeResult) error {
-	if len(m) != 8*r.Length {
-		return fmt.Errorf("%w: result of %d bytes for %d values", ErrMalformed, len(m), r.Length)
-	}
-	if p.scheme == BGV {
-		res.Ints = make([]int64, r.Length)
-		for i := range res.Ints {
-			res.Ints[i] = int64(binary.BigEndian.Uint64(m[8*i:]))
-		}
-	} else {
-		res.Floats = make([]float64, r.Length)
-		for i := range res.Floats {
-			res.Floats[i] = math.Float64frombits(binary.BigEndian.Uint64(m[8*i:]))
-		}
-	}
-	return nil
-}
-
-func spokeKeyGen(ctx context.Context, c transport.Conn, p *Params, r Round, holder int) (*KeyHolder, error) {
-	m, err := recvType(ctx, c, tCRS)
-	if err != nil {
-		return nil, err
-	}
-	if len(m) != len(CRS{}) {
-		return nil, fmt.Errorf("%w: CRS of %d bytes", ErrMalformed, len(m))
-	}
-	var crs CRS
-	copy(crs[:], m)
-	kh, err := p.NewKeyHolder(holder)
-	if err != nil {
-		return nil, err
-	}
-	priv, err := ecdh.X25519().GenerateKey(rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	sb, err := kh.GenPublicKeyShare(crs).MarshalBinary()
-	if err != nil {
-		return nil, err
-	}
-	if err := c.Send(ctx, msg(tKeyGen, priv.PublicKey().Bytes(), sb)); err != nil {
-		return nil, err
-	}
-	if p.cfg.Threshold == 0 {
-		return kh, nil
-	}
-	n := len(r.Holders)
-	peers, err := recvType(ctx, c, tPeers)
-	if err != nil {
-		return nil, err
-	}
-	if len(peers) != 32*n {
-		return nil, fmt.Errorf("%w: %d bytes of peer keys for %d holders", ErrMalformed, len(peers), n)
-	}
-	deals, err := kh.GenShamirShares()
-	if err != nil {
-		return nil, err
-	}
-	var nonce [12]byte
-	for j := 0; j < n; j++ {
-		if j == holder {
-			continue
-		}
-		aead, err := sealKey(priv, peers[32*j:32*j+32], crs, holder, j)
-		if err != nil {
-			return nil, err
-		}
-		b, err := deals[j].MarshalBinary()
-		if err != nil {
-			return nil, err
-		}
-		if err := c.Send(ctx, msg(tDeal, u32(j), aead.Seal(nil, nonce[:], b, nil))); err != nil {
-			return nil, err
-		}
-	}
-	mine := make([]*ShamirShare, n)
-	mine[holder] = deals[holder]
-	for k := 0; k < n-1; k++ {
-		m, err := recvType(ctx, c, tDeal)
-		if err != nil {
-			return nil, err
-		}
-		if len(m) < 4 {
-			return nil, fmt.Errorf("%w: short deal", ErrMalformed)
-		}
-		from := int(binary.BigEndian.Uint32(m))
-		if from >= n || from == holder || mine[from] != nil {
-			return nil, fmt.Errorf("%w: deal from %d", ErrMalformed, from)
-		}
-		aead, err := sealKey(priv, peers[32*from:32*from+32], crs, from, holder)
-		if err != nil {
-			return nil, err
-		}
-		b, err := aead.Open(nil, nonce[:], m[4:], nil)
-		if err != nil {
-			return nil, fmt.Errorf("%w: deal from key holder %d does not authenticate", ErrMalformed, from)
-		}
-		s := p.NewShamirShare()
-		if err := s.UnmarshalBinary(b); err != nil {
-			return nil, err
-		}
-		if s.From != from || s.To != holder {
-			return nil, fmt.Errorf("%w: deal labelled %d->%d", ErrMalformed, s.From, s.To)
-		}
-		mine[from] = s
-	}
-	return kh, kh.SetShamirShares(mine)
-}
-
-func spokeShare(ctx context.Context, c transport.Conn, p *Params, kh *KeyHolder, m []byte) error {
-	if len(m) < 6 {
-		return fmt.Errorf("%w: short decryption request", ErrMalformed)
-	}
-	attempt := m[:4]
-	na := int(binary.BigEndian.Uint16(m[4:]))
-	m = m[6:]
-	if na > p.cfg.KeyHolders || len(m) < 4*na {
-		return fmt.Errorf("%w: decryption set of %d", ErrMalformed, na)
-	}
-	var active []int
-	for i := 0; i < na; i++ {
-		active = append(active, int(binary.BigEndian.Uint32(m[4*i:])))
-	}
-	ct, err := p.UnmarshalMasks(m[4*na:])
-	if err != nil {
-		return err
-	}
-	s, err := kh.DecryptionShare(ct, active)
-	if err != nil {
-		return err
-	}
-	b, err := s.MarshalBinary()
-	if err != nil {
-		return err
-	}
-	return c.Send(ctx, msg(tShare, attempt, b))
+// abortAll tells the parties on conns that this one failed, without
+// waiting more than a second for any of them.
+func abortAll(ctx context.Context, conns []transport.Conn, err error) {
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+	defer cancel()
+	m := &abortMsg{Reason: err.Error()}
+	fanOut(len(conns), func(i int) { _ = send(actx, conns[i], m) })
 }
 
 // RunInProcess runs a whole round in this process over a star (star[0] the
@@ -745,28 +205,55 @@ func spokeShare(ctx context.Context, c transport.Conn, p *Params, kh *KeyHolder,
 // r.Holders or r.Clients with inputs[j] as spoke j's input, runs the hub,
 // waits for every spoke and returns the hub's result. A spoke's own error is
 // not fatal to the round (it counts as a dropout); the hub's error is
-// returned.
+// returned. When the key is T-of-N and no key holder's input has an
+// Identity, RunInProcess issues throwaway ones from a fresh
+// [transport.CA], named as r.Names says.
+//
+// To make a spoke fail (crash, fall silent), wrap its mesh before passing
+// it in, with the wrappers of package transport/transporttest.
 func RunInProcess(ctx context.Context, star []transport.Mesh, p *Params, r Round, inputs map[int]SpokeInput) (*RoundResult, error) {
 	if len(star) < 2 {
-		return nil, fmt.Errorf("%w: a star needs a hub and a spoke", ErrInvalidParams)
+		return nil, fmt.Errorf("he: %w: a star needs a hub and a spoke", ErrInvalidParams)
 	}
-	if err := r.validate(p, len(star)); err != nil {
+	r, err := r.resolve(p, len(star))
+	if err != nil {
 		return nil, err
 	}
+	inputs = maps.Clone(inputs)
+	if inputs == nil {
+		inputs = map[int]SpokeInput{}
+	}
+	if p.cfg.Threshold > 0 && !slices.ContainsFunc(r.Holders, func(j int) bool { return inputs[j].Identity != nil }) {
+		ca, err := transport.NewCA("veil he round")
+		if err != nil {
+			return nil, err
+		}
+		for _, j := range r.Holders {
+			in := inputs[j]
+			if in.Identity, err = ca.Issue(r.Names[j]); err != nil {
+				return nil, err
+			}
+			inputs[j] = in
+		}
+	}
 	spokes := r.spokes()
-	var wg sync.WaitGroup
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errs := make([]error, len(spokes))
+	var wg sync.WaitGroup
 	for i, j := range spokes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, errs[i] = RunSpoke(sctx, star[j], p, r, inputs[j])
-		}()
+		wg.Go(func() { _, errs[i] = RunSpoke(sctx, star[j], p, r, inputs[j]) })
 	}
-	res, err := RunHub(ctx, star[0], p, r)
-	cancel() // release spokes still waiting if the hub failed
+	res, err := RunHub(ctx, star[HubIndex], p, r)
+	// On success every spoke still connected has its result queued; on
+	// failure the hub has told them. Give those slow to read it a moment,
+	// not forever.
+	grace := 10 * time.Second
+	if err != nil {
+		grace = 2 * time.Second
+	}
+	t := time.AfterFunc(grace, cancel)
+	defer t.Stop()
 	wg.Wait()
 	if res != nil {
 		for i, e := range errs {

@@ -2,27 +2,68 @@ package he
 
 import (
 	"context"
+	"errors"
 	"math/rand"
 	"runtime"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/veil-go/veil/internal/sealed"
+	"github.com/veil-go/veil/report"
 	"github.com/veil-go/veil/transport"
+	"github.com/veil-go/veil/transport/transporttest"
 )
+
+// holderSends is how many messages a key holder that is also a client sends
+// up to and including its ciphertext: keygen, (T-of-N) deals, ciphertext.
+func holderSends(p *Params) int {
+	if p.cfg.Threshold > 0 {
+		return 3
+	}
+	return 2
+}
+
+// crashAfter makes spoke j of star close its link to the hub after k
+// messages, as a crash.
+func crashAfter(star []transport.Mesh, j, k int) {
+	star[j] = transporttest.WrapMesh(star[j], func(_ int, c transport.Conn) transport.Conn { return transporttest.CloseAfter(c, k) })
+}
+
+// silentAfter makes spoke j of star stop sending after k messages while
+// staying connected.
+func silentAfter(star []transport.Mesh, j, k int) {
+	star[j] = transporttest.WrapMesh(star[j], func(_ int, c transport.Conn) transport.Conn { return transporttest.SilentAfter(c, k) })
+}
+
+func memStar(t *testing.T, n int) []transport.Mesh {
+	star, err := transport.NewMemStar(n, transport.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		for _, m := range star {
+			m.Close()
+		}
+	})
+	return star
+}
+
+func disclosed(l report.Leakage, to, what string) *report.Disclosure {
+	for i := range l {
+		if l[i].To == to && l[i].What == what {
+			return &l[i]
+		}
+	}
+	return nil
+}
 
 func TestRunThresholdWithDropouts(t *testing.T) {
 	r := rand.New(rand.NewSource(8))
 	const n = 9 // hub + 8 spokes
 	p, err := NewParams(Config{Preset: IntLogN13, Bound: 1 << 20, MaxWeight: 8, KeyHolders: 5, Threshold: 3})
 	require.NoError(t, err)
-	star, err := transport.NewMemStar(n, transport.Options{})
-	require.NoError(t, err)
-	defer func() {
-		for _, m := range star {
-			m.Close()
-		}
-	}()
+	star := memStar(t, n)
 	round := Round{
 		Holders: []int{1, 2, 3, 4, 5},
 		Clients: []int{1, 2, 3, 4, 5, 6, 7, 8},
@@ -33,19 +74,14 @@ func TestRunThresholdWithDropouts(t *testing.T) {
 		CollectWindow: 3 * time.Second,
 		ShareWindow:   10 * time.Second,
 	}
+	silentAfter(star, 7, 0)             // never sends
+	crashAfter(star, 2, holderSends(p)) // key holders 1 and 2 crash
+	crashAfter(star, 3, holderSends(p)) // after contributing
 	inputs := map[int]SpokeInput{}
 	plain := map[int][]int64{}
 	for _, j := range round.Clients {
-		v := randInts(r, round.Length, 1<<20)
-		in := SpokeInput{Ints: v}
-		switch j {
-		case 7:
-			in.Silent = true // never sends
-		case 2, 3:
-			in.DropAfterSend = true // key holders 1 and 2 crash after contributing
-		}
-		plain[j] = v
-		inputs[j] = in
+		plain[j] = randInts(r, round.Length, 1<<20)
+		inputs[j] = SpokeInput{Ints: plain[j]}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -66,17 +102,37 @@ func TestRunThresholdWithDropouts(t *testing.T) {
 	require.Equal(t, []int{7}, res.Missing)
 	require.ElementsMatch(t, []int{2, 3}, res.Dropped)
 	require.Equal(t, []int{1, 4, 5}, res.Decryptors)
-	require.Greater(t, res.Bytes[6].BytesReceived, int64(p.CiphertextBytes(round.Length)))
-	t.Logf("keygen %v collect %v aggregate %v decrypt %v; client 6 sent %d B, holder 1 sent %d B",
-		res.KeyGen, res.Collect, res.Aggregate, res.Decrypt, res.Bytes[6].BytesReceived, res.Bytes[1].BytesReceived)
+	// The crashed holders failed; the silent client got the result.
+	require.Contains(t, res.SpokeErrors, 2)
+	require.Contains(t, res.SpokeErrors, 3)
+	require.NotContains(t, res.SpokeErrors, 7)
+
+	// Traffic: what client 6 sent holds its ciphertext; the hub's total is
+	// the sum over its links.
+	require.Greater(t, res.PerSpoke[6].BytesReceived, int64(p.CiphertextBytes(round.Length)))
+	var total transport.Stats
+	for _, s := range res.PerSpoke {
+		total = total.Add(s)
+	}
+	require.Equal(t, total, res.Stats.Stats)
+	require.Positive(t, res.Stats.Duration)
+
+	// Leakage, from the run: 100 sums of 7 clients, to the hub and every spoke.
+	out := disclosed(res.Leakage, "hub", report.Output)
+	require.NotNil(t, out)
+	require.Equal(t, int64(100), out.Count)
+	require.Equal(t, int64(700), disclosed(res.Leakage, "hub", report.InputSize).Count)
+	require.Equal(t, int64(7), disclosed(res.Leakage, "clients", report.Participants).Count)
+	require.Contains(t, disclosed(res.Leakage, "hub", report.Participants).Note, "missing [7]")
+	t.Logf("keygen %v collect %v aggregate %v decrypt %v; client 6 sent %d B, holder 1 sent %d B\n%v",
+		res.KeyGen, res.Collect, res.Aggregate, res.Decrypt, res.PerSpoke[6].BytesReceived, res.PerSpoke[1].BytesReceived, res.Leakage)
 }
 
 func TestRunNofNRealsAndTooManyDrops(t *testing.T) {
 	p, err := NewParams(Config{Preset: RealLogN13, RealBound: 10, MaxWeight: 3, KeyHolders: 3})
 	require.NoError(t, err)
-	star, err := transport.NewMemStar(4, transport.Options{})
-	require.NoError(t, err)
-	round := Round{Holders: []int{1, 2, 3}, Clients: []int{1, 2, 3}, Length: 5}
+	// Every default: holders 1-3, every spoke a client, length from the input.
+	round := Round{}
 	inputs := map[int]SpokeInput{
 		1: {Floats: []float64{1, 2, 3, 4, 5}},
 		2: {Floats: []float64{-1, 0.5, 0, 0, 10}},
@@ -84,18 +140,16 @@ func TestRunNofNRealsAndTooManyDrops(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	res, err := RunInProcess(ctx, star, p, round, inputs)
+	res, err := RunInProcess(ctx, memStar(t, 4), p, round, inputs)
 	require.NoError(t, err)
 	require.InDeltaSlice(t, []float64{0.25, 2.5, 3, 0, 5}, res.Floats, 1e-5)
 
 	// N-of-N cannot survive a dropped key holder: a clear error, no hang.
-	star, err = transport.NewMemStar(4, transport.Options{})
-	require.NoError(t, err)
-	in := inputs[2]
-	in.DropAfterSend = true
-	inputs[2] = in
+	star := memStar(t, 4)
+	crashAfter(star, 2, holderSends(p))
 	_, err = RunInProcess(ctx, star, p, round, inputs)
 	require.ErrorIs(t, err, ErrNotEnoughShares)
+	require.True(t, strings.HasPrefix(err.Error(), "he hub, step decrypt: not enough decryption shares"), err.Error())
 }
 
 func TestRunOverTLS(t *testing.T) {
@@ -108,13 +162,128 @@ func TestRunOverTLS(t *testing.T) {
 			m.Close()
 		}
 	}()
-	p, err := NewParams(Config{Preset: IntLogN13, Bound: 100, MaxWeight: 3, KeyHolders: 3, Threshold: 2})
+	p, err := NewParams(Config{Bound: 100, MaxWeight: 3, KeyHolders: 3, Threshold: 2}) // zero Preset: IntLogN13
 	require.NoError(t, err)
+	require.Equal(t, IntLogN13, p.Config().Preset)
 	round := Round{Holders: []int{1, 2, 3}, Clients: []int{1, 2, 3}, Length: 3}
 	inputs := map[int]SpokeInput{1: {Ints: []int64{1, 2, 3}}, 2: {Ints: []int64{-5, 0, 5}}, 3: {Ints: []int64{100, -100, 0}}}
 	res, err := RunInProcess(ctx, star, p, round, inputs)
 	require.NoError(t, err)
 	require.Equal(t, []int64{96, -98, 8}, res.Ints)
+}
+
+// advertForger is the hub's link to a key holder, rewritten by a hub that
+// puts its own keys in place of key holder 0's advert, to read the deals
+// sealed to holder 0. It records the deals it receives.
+type advertForger struct {
+	transport.Conn
+	forge func(crs CRS) []byte // the advert to relay for holder 0
+	deals int
+	crs   CRS
+}
+
+func (f *advertForger) Send(ctx context.Context, b []byte) error {
+	if m, err := decodeMessage(b); err == nil {
+		switch m := m.(type) {
+		case *crsMsg:
+			f.crs = m.CRS
+		case *advertsMsg:
+			m.Adverts[0] = f.forge(f.crs)
+			b, _ = m.MarshalBinary()
+		}
+	}
+	return f.Conn.Send(ctx, b)
+}
+
+func (f *advertForger) Recv(ctx context.Context) ([]byte, error) {
+	b, err := f.Conn.Recv(ctx)
+	if m, e := decodeMessage(b); e == nil && m.typ() == typeDeals {
+		f.deals++
+	}
+	return b, err
+}
+
+func TestRunHubSubstitutesAdvert(t *testing.T) {
+	p, err := NewParams(Config{Bound: 100, MaxWeight: 3, KeyHolders: 3, Threshold: 2})
+	require.NoError(t, err)
+	ca, err := transport.NewCA("test CA")
+	require.NoError(t, err)
+	ids := make([]*transport.Identity, 4)
+	for j := range ids {
+		ids[j], err = ca.Issue(transport.PartyName(j))
+		require.NoError(t, err)
+	}
+	// Holder 0 (spoke 1) really advertises this; the hub keeps its keys.
+	genuine := func(crs CRS) *sealed.Advert {
+		k, err := sealed.New(ids[1], sealLabel, crs[:], 0, 1)
+		require.NoError(t, err)
+		return k.Advert()
+	}
+	forgeries := map[string]func(crs CRS) []byte{
+		// The hub signs an advert for holder 0 with its own certificate,
+		// valid under the same CA.
+		"signed by the hub": func(crs CRS) []byte {
+			k, err := sealed.New(ids[0], sealLabel, crs[:], 0, 1)
+			require.NoError(t, err)
+			b, _ := k.Advert().MarshalBinary()
+			return b
+		},
+		// The hub puts its keys into holder 0's signed advert.
+		"keys replaced": func(crs CRS) []byte {
+			a := genuine(crs)
+			mine, err := sealed.New(ids[0], sealLabel, crs[:], 0, 1)
+			require.NoError(t, err)
+			a.Keys = mine.Advert().Keys
+			b, _ := a.MarshalBinary()
+			return b
+		},
+	}
+	for name, forge := range forgeries {
+		t.Run(name, func(t *testing.T) {
+			star := memStar(t, 4)
+			var mu sync.Mutex
+			links := map[int]*advertForger{}
+			star[0] = transporttest.WrapMesh(star[0], func(j int, c transport.Conn) transport.Conn {
+				mu.Lock()
+				defer mu.Unlock()
+				links[j] = &advertForger{Conn: c, forge: forge}
+				return links[j]
+			})
+			inputs := map[int]SpokeInput{}
+			for j := 1; j <= 3; j++ {
+				inputs[j] = SpokeInput{Ints: []int64{int64(j)}, Identity: ids[j]}
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			t0 := time.Now()
+			res, err := RunInProcess(ctx, star, p, Round{}, inputs)
+			// The holders that got the forged advert refuse it before
+			// sealing anything, and abort the round at once.
+			require.Error(t, err)
+			require.ErrorIs(t, err, ErrAborted)
+			require.Less(t, time.Since(t0), 10*time.Second)
+			// Spokes 2 and 3 refuse the advert, unless the round was
+			// already aborted by the other when theirs came.
+			caught := 0
+			for _, j := range []int{2, 3} {
+				if errors.Is(res.SpokeErrors[j], ErrBadAdvert) {
+					require.ErrorIs(t, res.SpokeErrors[j], sealed.ErrBadAdvert, "spoke %d", j)
+					caught++
+				} else {
+					require.ErrorIs(t, res.SpokeErrors[j], ErrAborted, "spoke %d", j)
+				}
+			}
+			require.Positive(t, caught)
+			require.Nil(t, res.Ints)
+			// Nothing was sealed to the hub's keys: the holders that saw
+			// the forgery sent no deals (holder 0 checks only the others'
+			// adverts, which are genuine).
+			mu.Lock()
+			defer mu.Unlock()
+			require.Zero(t, links[2].deals)
+			require.Zero(t, links[3].deals)
+		})
+	}
 }
 
 func TestRunFaults(t *testing.T) {
@@ -124,18 +293,18 @@ func TestRunFaults(t *testing.T) {
 	before := runtime.NumGoroutine()
 
 	t.Run("holders absent at key generation", func(t *testing.T) {
-		star, err := transport.NewMemStar(4, transport.Options{})
-		require.NoError(t, err)
+		star := memStar(t, 4)
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 		defer cancel()
 		t0 := time.Now()
-		_, err = RunHub(ctx, star[0], p, round)
+		_, err := RunHub(ctx, star[0], p, round)
 		require.ErrorIs(t, err, context.DeadlineExceeded)
-		require.Contains(t, err.Error(), "key generation")
+		require.True(t, strings.HasPrefix(err.Error(), `he hub, step keygen, peer "party-`), err.Error())
 		require.Less(t, time.Since(t0), 2*time.Second)
 	})
 	t.Run("garbage ciphertext is left out", func(t *testing.T) {
-		star, err := transport.NewMemStar(5, transport.Options{})
+		star := memStar(t, 5)
+		ca, err := transport.NewCA("test CA")
 		require.NoError(t, err)
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
@@ -146,16 +315,18 @@ func TestRunFaults(t *testing.T) {
 		r.CollectWindow, r.ShareWindow = 5*time.Second, 5*time.Second
 		done := make(chan error, 4)
 		for _, j := range []int{1, 2, 3} {
+			id, err := ca.Issue(transport.PartyName(j))
+			require.NoError(t, err)
 			go func() {
-				_, err := RunSpoke(ctx, star[j], p, r, SpokeInput{Ints: []int64{int64(j), 1}})
+				_, err := RunSpoke(ctx, star[j], p, r, SpokeInput{Ints: []int64{int64(j), 1}, Identity: id})
 				done <- err
 			}()
 		}
 		go func() { // client 4 sends junk once it has the key
 			c, _ := star[4].Conn(0)
-			_, err := recvType(ctx, c, tPublicKey)
+			_, err := expect[*publicKeyMsg](ctx, c)
 			if err == nil {
-				err = c.Send(ctx, []byte{tCiphertext, 1, 2, 3})
+				err = c.Send(ctx, []byte{byte(typeCiphertext), 1, 2, 3})
 			}
 			done <- err
 		}()
@@ -168,28 +339,98 @@ func TestRunFaults(t *testing.T) {
 			require.NoError(t, <-done)
 		}
 	})
+	t.Run("a failing spoke aborts the round", func(t *testing.T) {
+		star := memStar(t, 4)
+		// Spoke 2's key-generation message is cut short: the hub fails at
+		// keygen naming it, and tells the other spokes.
+		star[2] = transporttest.WrapMesh(star[2], func(_ int, c transport.Conn) transport.Conn { return transporttest.Truncate(c, 0, 10) })
+		inputs := map[int]SpokeInput{1: {Ints: []int64{1, 1}}, 2: {Ints: []int64{2, 2}}, 3: {Ints: []int64{3, 3}}}
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		res, err := RunInProcess(ctx, star, p, round, inputs)
+		require.ErrorIs(t, err, ErrMalformed)
+		require.True(t, strings.HasPrefix(err.Error(), `he hub, step keygen, peer "party-2": malformed message`), err.Error())
+		for _, j := range []int{1, 3} {
+			require.ErrorIs(t, res.SpokeErrors[j], ErrAborted, "spoke %d", j)
+		}
+	})
 	t.Run("bad round", func(t *testing.T) {
-		star, err := transport.NewMemStar(4, transport.Options{})
-		require.NoError(t, err)
+		star := memStar(t, 4)
 		for _, r := range []Round{
 			{Holders: []int{1, 2}, Clients: []int{1}, Length: 1},
 			{Holders: []int{1, 2, 2}, Clients: []int{1}, Length: 1},
 			{Holders: []int{1, 2, 3}, Clients: []int{4}, Length: 1},
 			{Holders: []int{0, 2, 3}, Clients: []int{1}, Length: 1},
 			{Holders: []int{1, 2, 3}, Clients: []int{1, 2, 3}, Length: -1},
+			{Names: []string{"a", "b"}},
 		} {
 			_, err := RunHub(context.Background(), star[0], p, r)
 			require.ErrorIs(t, err, ErrInvalidParams, "%+v", r)
 		}
 		_, err = RunHub(context.Background(), star[1], p, round)
 		require.ErrorIs(t, err, ErrInvalidParams)
+		// A T-of-N key holder without an identity is refused before it sends.
+		_, err = RunSpoke(context.Background(), star[1], p, round, SpokeInput{Ints: []int64{1, 2}})
+		require.ErrorIs(t, err, ErrInvalidParams)
+		require.False(t, errors.Is(err, ErrAborted))
 	})
-	deadline := time.Now().Add(2 * time.Second)
+	deadline := time.Now().Add(3 * time.Second)
 	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	if runtime.NumGoroutine() > before {
 		buf := make([]byte, 1<<16)
 		t.Fatalf("goroutines leaked: %d > %d\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
+	}
+}
+
+// A key holder answers at most N-T+1 decryption requests in a round: each
+// share spends statistical security of its smudging.
+func TestSpokeLimitsDecryptionRequests(t *testing.T) {
+	for _, tc := range []struct {
+		cfg   Config
+		limit int
+	}{
+		{Config{Bound: 10, MaxWeight: 3, KeyHolders: 3}, 1},
+		{Config{Bound: 10, MaxWeight: 3, KeyHolders: 4, Threshold: 2}, 3},
+	} {
+		p, hs, pk := collective(t, tc.cfg)
+		if tc.cfg.Threshold > 0 {
+			dealt := make([][]*ShamirShare, len(hs))
+			for i, h := range hs {
+				var err error
+				dealt[i], err = h.GenShamirShares()
+				require.NoError(t, err)
+			}
+			for j, h := range hs {
+				var mine []*ShamirShare
+				for i := range hs {
+					mine = append(mine, dealt[i][j])
+				}
+				require.NoError(t, h.SetShamirShares(mine))
+			}
+		}
+		enc, err := p.NewEncryptor(pk)
+		require.NoError(t, err)
+		ct, err := enc.EncryptInts([]int64{1, 2})
+		require.NoError(t, err)
+		masks, err := ct.Masks()
+		require.NoError(t, err)
+		var active []int
+		if tc.cfg.Threshold > 0 {
+			active = []int{0, 1}
+		}
+		a, b := transport.Pipe("spoke", "hub", transport.Options{})
+		ss := &spokeState{ctx: context.Background(), hub: a, p: p, kh: hs[0]}
+		for k := 0; k < tc.limit; k++ {
+			require.NoError(t, ss.share(&decryptMsg{Attempt: uint32(k), Active: active, Masks: masks}))
+			m, err := expect[*shareMsg](context.Background(), b)
+			require.NoError(t, err)
+			require.Equal(t, uint32(k), m.Attempt)
+		}
+		err = ss.share(&decryptMsg{Attempt: uint32(tc.limit), Active: active, Masks: masks})
+		require.ErrorIs(t, err, ErrMalformed)
+		a.Close()
+		b.Close()
 	}
 }

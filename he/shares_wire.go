@@ -35,7 +35,7 @@ func (p *Params) readShareHeader(data []byte, k msgKind, polysPerChunk int) (par
 	}
 	rest = data[headerSize:]
 	if len(rest) < 10 {
-		err = fmt.Errorf("%w: %v: truncated", ErrMalformed, k)
+		err = fmt.Errorf("he: %w: %v: truncated", ErrMalformed, k)
 		return
 	}
 	if party, err = p.readParty(rest); err != nil {
@@ -43,14 +43,14 @@ func (p *Params) readShareHeader(data []byte, k msgKind, polysPerChunk int) (par
 	}
 	n64 := binary.BigEndian.Uint32(rest[4:])
 	if int64(n64) > int64(p.cfg.MaxValues) {
-		err = fmt.Errorf("%w: %v for %d values exceeds MaxValues %d", ErrMalformed, k, n64, p.cfg.MaxValues)
+		err = fmt.Errorf("he: %w: %v for %d values exceeds MaxValues %d", ErrMalformed, k, n64, p.cfg.MaxValues)
 		return
 	}
 	n = int(n64)
 	na := int(binary.BigEndian.Uint16(rest[8:]))
 	rest = rest[10:]
 	if na > p.cfg.KeyHolders || len(rest) < 4*na {
-		err = fmt.Errorf("%w: %v: decryption set of %d", ErrMalformed, k, na)
+		err = fmt.Errorf("he: %w: %v: decryption set of %d", ErrMalformed, k, na)
 		return
 	}
 	if na > 0 {
@@ -63,22 +63,29 @@ func (p *Params) readShareHeader(data []byte, k msgKind, polysPerChunk int) (par
 	}
 	rest = rest[4*na:]
 	if err = p.checkActive(active, party); err != nil {
-		err = fmt.Errorf("%w: %v", ErrMalformed, err)
+		err = fmt.Errorf("he: %w: %v", ErrMalformed, err)
 		return
 	}
 	if want := p.Chunks(n) * polysPerChunk * p.polyBytes(); len(rest) != want {
-		err = fmt.Errorf("%w: %v of %d values has %d polynomial bytes, expected %d", ErrMalformed, k, n, len(rest), want)
+		err = fmt.Errorf("he: %w: %v of %d values has %d polynomial bytes, expected %d", ErrMalformed, k, n, len(rest), want)
 	}
 	return
 }
 
-// NewDecryptionShare returns an empty share bound to p, for UnmarshalBinary.
-func (p *Params) NewDecryptionShare() *DecryptionShare { return &DecryptionShare{p: p} }
+// UnmarshalDecryptionShare decodes a peer's decryption share under p (see
+// [DecryptionShare.UnmarshalBinary]).
+func (p *Params) UnmarshalDecryptionShare(data []byte) (*DecryptionShare, error) {
+	v := &DecryptionShare{p: p}
+	if err := v.UnmarshalBinary(data); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
 
 // MarshalBinary encodes the share.
 func (s *DecryptionShare) MarshalBinary() ([]byte, error) {
 	if s == nil || s.p == nil {
-		return nil, fmt.Errorf("%w: nil share", ErrInvalidParams)
+		return nil, fmt.Errorf("he: %w: nil share", ErrInvalidParams)
 	}
 	p := s.p
 	b := make([]byte, 0, headerSize+10+4*len(s.Active)+len(s.polys)*p.polyBytes())
@@ -89,10 +96,12 @@ func (s *DecryptionShare) MarshalBinary() ([]byte, error) {
 	return b, nil
 }
 
-// UnmarshalBinary decodes a peer's decryption share.
+// UnmarshalBinary decodes a peer's decryption share into s, which must be
+// bound to a Params ([Params.UnmarshalDecryptionShare] decodes into a fresh
+// one).
 func (s *DecryptionShare) UnmarshalBinary(data []byte) error {
 	if s == nil || s.p == nil {
-		return fmt.Errorf("%w: share not bound to parameters", ErrInvalidParams)
+		return fmt.Errorf("he: %w: share not bound to parameters (use Params.UnmarshalDecryptionShare)", ErrInvalidParams)
 	}
 	p := s.p
 	party, n, active, rest, err := p.readShareHeader(data, kindDecryptionShare, 1)
@@ -111,14 +120,20 @@ func (s *DecryptionShare) UnmarshalBinary(data []byte) error {
 	return nil
 }
 
-// NewReencryptionShare returns an empty share bound to p, for
-// UnmarshalBinary.
-func (p *Params) NewReencryptionShare() *ReencryptionShare { return &ReencryptionShare{p: p} }
+// UnmarshalReencryptionShare decodes a peer's re-encryption share under p (see
+// [ReencryptionShare.UnmarshalBinary]).
+func (p *Params) UnmarshalReencryptionShare(data []byte) (*ReencryptionShare, error) {
+	v := &ReencryptionShare{p: p}
+	if err := v.UnmarshalBinary(data); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
 
 // MarshalBinary encodes the share.
 func (s *ReencryptionShare) MarshalBinary() ([]byte, error) {
 	if s == nil || s.p == nil {
-		return nil, fmt.Errorf("%w: nil share", ErrInvalidParams)
+		return nil, fmt.Errorf("he: %w: nil share", ErrInvalidParams)
 	}
 	p := s.p
 	b := make([]byte, 0, headerSize+10+4*len(s.Active)+2*len(s.elems)*p.polyBytes())
@@ -130,10 +145,12 @@ func (s *ReencryptionShare) MarshalBinary() ([]byte, error) {
 	return b, nil
 }
 
-// UnmarshalBinary decodes a peer's re-encryption share.
+// UnmarshalBinary decodes a peer's re-encryption share into s, which must
+// be bound to a Params ([Params.UnmarshalReencryptionShare] decodes into a
+// fresh one).
 func (s *ReencryptionShare) UnmarshalBinary(data []byte) error {
 	if s == nil || s.p == nil {
-		return fmt.Errorf("%w: share not bound to parameters", ErrInvalidParams)
+		return fmt.Errorf("he: %w: share not bound to parameters (use Params.UnmarshalReencryptionShare)", ErrInvalidParams)
 	}
 	p := s.p
 	party, n, active, rest, err := p.readShareHeader(data, kindReencryptionShare, 2)

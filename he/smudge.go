@@ -10,24 +10,21 @@ import (
 )
 
 // smudger draws smudging (noise-flooding) noise: every coefficient uniform
-// in [-2^k, 2^k) with k = Budget.SmudgingBits = lambda + log2(bound on the
+// in [-2^k, 2^k) with k = [Budget.SmudgingBits] = lambda + log2(bound on the
 // noise it hides). By the smudging lemma the statistical distance between
 // e + u and u, for |e| <= 2^(k-lambda), is at most 2^-lambda per
 // coefficient. Randomness comes from internal/prg (AES-256-CTR keyed from
-// crypto/rand) or from a reader given by a test.
+// crypto/rand).
 type smudger struct {
-	src io.Reader
+	src *prg.PRG
 	buf []byte
 	tmp ring.Poly
 }
 
-func newSmudger(p *Params, src io.Reader) (*smudger, error) {
-	if src == nil {
-		g, err := prg.NewRandom()
-		if err != nil {
-			return nil, fmt.Errorf("he: smudging key: %w", err)
-		}
-		src = g
+func newSmudger(p *Params) (*smudger, error) {
+	src, err := prg.NewRandom()
+	if err != nil {
+		return nil, fmt.Errorf("he: smudging key: %w", err)
 	}
 	return &smudger{src: src, buf: make([]byte, 16*p.rlwe.N()), tmp: p.rlwe.RingQ().AtLevel(p.level).NewPoly()}, nil
 }

@@ -23,13 +23,13 @@ type ShamirShare struct {
 func (k *KeyHolder) GenShamirShares() ([]*ShamirShare, error) {
 	p := k.p
 	if p.cfg.Threshold == 0 {
-		return nil, fmt.Errorf("%w: an N-of-N key is not thresholdized (Config.Threshold is 0)", ErrInvalidParams)
+		return nil, fmt.Errorf("he: %w: an N-of-N key is not thresholdized (Config.Threshold is 0)", ErrInvalidParams)
 	}
 	thr := mhe.NewThresholdizer(p.rlwe)
 	if k.shamir == nil {
 		poly, err := thr.GenShamirPolynomial(p.cfg.Threshold, k.sk)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrInvalidParams, err)
+			return nil, fmt.Errorf("he: %w: %v", ErrInvalidParams, err)
 		}
 		k.shamir = &poly
 	}
@@ -48,34 +48,41 @@ func (k *KeyHolder) GenShamirShares() ([]*ShamirShare, error) {
 func (k *KeyHolder) SetShamirShares(shares []*ShamirShare) error {
 	p := k.p
 	if p.cfg.Threshold == 0 {
-		return fmt.Errorf("%w: an N-of-N key is not thresholdized", ErrInvalidParams)
+		return fmt.Errorf("he: %w: an N-of-N key is not thresholdized", ErrInvalidParams)
 	}
 	if len(shares) != p.cfg.KeyHolders {
-		return fmt.Errorf("%w: %d Shamir shares, need one from each of %d key holders", ErrNotEnoughShares, len(shares), p.cfg.KeyHolders)
+		return fmt.Errorf("he: %w: %d Shamir shares, need one from each of %d key holders", ErrNotEnoughShares, len(shares), p.cfg.KeyHolders)
 	}
 	thr := mhe.NewThresholdizer(p.rlwe)
 	acc := thr.AllocateThresholdSecretShare()
 	seen := make([]bool, p.cfg.KeyHolders)
 	for _, s := range shares {
 		if s == nil || s.p != p || s.To != k.index || s.From < 0 || s.From >= len(seen) || seen[s.From] {
-			return fmt.Errorf("%w: Shamir share missing, foreign, repeated or not for key holder %d", ErrMismatch, k.index)
+			return fmt.Errorf("he: %w: Shamir share missing, foreign, repeated or not for key holder %d", ErrMismatch, k.index)
 		}
 		seen[s.From] = true
 		if err := thr.AggregateShares(acc, s.share, &acc); err != nil {
-			return fmt.Errorf("%w: %v", ErrMismatch, err)
+			return fmt.Errorf("he: %w: %v", ErrMismatch, err)
 		}
 	}
 	k.tsk = &acc
 	return nil
 }
 
-// NewShamirShare returns an empty share bound to p, for UnmarshalBinary.
-func (p *Params) NewShamirShare() *ShamirShare { return &ShamirShare{p: p} }
+// UnmarshalShamirShare decodes a Shamir share dealt to this holder under p (see
+// [ShamirShare.UnmarshalBinary]).
+func (p *Params) UnmarshalShamirShare(data []byte) (*ShamirShare, error) {
+	v := &ShamirShare{p: p}
+	if err := v.UnmarshalBinary(data); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
 
 // MarshalBinary encodes the share: header, from, to, QP polynomial.
 func (s *ShamirShare) MarshalBinary() ([]byte, error) {
 	if s == nil || s.p == nil {
-		return nil, fmt.Errorf("%w: nil share", ErrInvalidParams)
+		return nil, fmt.Errorf("he: %w: nil share", ErrInvalidParams)
 	}
 	p := s.p
 	b := make([]byte, 0, headerSize+8+p.qpBytes())
@@ -85,17 +92,18 @@ func (s *ShamirShare) MarshalBinary() ([]byte, error) {
 	return appendPolyQP(b, s.share.Poly), nil
 }
 
-// UnmarshalBinary decodes a peer's Shamir share.
+// UnmarshalBinary decodes a peer's Shamir share into s, which must be bound
+// to a Params ([Params.UnmarshalShamirShare] decodes into a fresh one).
 func (s *ShamirShare) UnmarshalBinary(data []byte) error {
 	if s == nil || s.p == nil {
-		return fmt.Errorf("%w: share not bound to parameters", ErrInvalidParams)
+		return fmt.Errorf("he: %w: share not bound to parameters (use Params.UnmarshalShamirShare)", ErrInvalidParams)
 	}
 	p := s.p
 	if err := p.checkHeader(data, kindShamirShare, p.rlwe.MaxLevel()); err != nil {
 		return err
 	}
 	if want := headerSize + 8 + p.qpBytes(); len(data) != want {
-		return fmt.Errorf("%w: Shamir share is %d bytes, expected %d", ErrMalformed, len(data), want)
+		return fmt.Errorf("he: %w: Shamir share is %d bytes, expected %d", ErrMalformed, len(data), want)
 	}
 	from, err := p.readParty(data[headerSize:])
 	if err != nil {

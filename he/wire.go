@@ -51,16 +51,16 @@ func (p *Params) putHeader(b []byte, k msgKind, level int) []byte {
 // level the message must be at.
 func (p *Params) checkHeader(data []byte, k msgKind, level int) error {
 	if len(data) < headerSize {
-		return fmt.Errorf("%w: %v: %d bytes, shorter than the header", ErrMalformed, k, len(data))
+		return fmt.Errorf("he: %w: %v: %d bytes, shorter than the header", ErrMalformed, k, len(data))
 	}
 	if data[0] != 'V' || data[1] != 'H' || data[2] != wireVersion || data[7] != 0 {
-		return fmt.Errorf("%w: %v: bad magic or version", ErrMalformed, k)
+		return fmt.Errorf("he: %w: %v: bad magic or version", ErrMalformed, k)
 	}
 	if msgKind(data[3]) != k {
-		return fmt.Errorf("%w: expected a %v, got a %v", ErrMalformed, k, msgKind(data[3]))
+		return fmt.Errorf("he: %w: expected a %v, got a %v", ErrMalformed, k, msgKind(data[3]))
 	}
 	if Scheme(data[4]) != p.scheme || int(data[5]) != p.spec.LogN || int(data[6]) != level {
-		return fmt.Errorf("%w: %v for %v LogN %d level %d, expected %v LogN %d level %d", ErrMismatch, k,
+		return fmt.Errorf("he: %w: %v for %v LogN %d level %d, expected %v LogN %d level %d", ErrMismatch, k,
 			Scheme(data[4]), data[5], data[6], p.scheme, p.spec.LogN, level)
 	}
 	return nil
@@ -82,12 +82,12 @@ func readPoly(data []byte, pol ring.Poly, moduli []uint64) ([]byte, error) {
 	for i, q := range moduli {
 		c := pol.Coeffs[i]
 		if len(data) < 8*len(c) {
-			return nil, fmt.Errorf("%w: truncated polynomial", ErrMalformed)
+			return nil, fmt.Errorf("he: %w: truncated polynomial", ErrMalformed)
 		}
 		for j := range c {
 			v := binary.LittleEndian.Uint64(data[8*j:])
 			if v >= q {
-				return nil, fmt.Errorf("%w: coefficient %d of limb %d not reduced modulo %d", ErrMalformed, j, i, q)
+				return nil, fmt.Errorf("he: %w: coefficient %d of limb %d not reduced modulo %d", ErrMalformed, j, i, q)
 			}
 			c[j] = v
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/veil-go/veil/he"
 	"github.com/veil-go/veil/transport"
+	"github.com/veil-go/veil/transport/transporttest"
 )
 
 // The totals travel as limbs: each of count, sum and sum of squares (int64)
@@ -63,7 +64,7 @@ func decodeTotals(v []int64) (totals, error) {
 // (and, for T-of-N, the dealing of threshold shares), collects and adds
 // the ciphertexts, and has T key holders decrypt, trying other holders if
 // some dropped. Parties in -drop close their links right after sending
-// their ciphertext.
+// their ciphertext: their mesh is wrapped with transporttest.CloseAfter.
 func aggregate(ctx context.Context, cfg *config, locals []totals, rel *release, res *result) (totals, error) {
 	n := len(locals)
 	hecfg := he.Config{Preset: he.IntLogN13, Bound: 1<<limbBits - 1, MaxWeight: int64(n), KeyHolders: n, MaxValues: vectorLen}
@@ -79,9 +80,15 @@ func aggregate(ctx context.Context, cfg *config, locals []totals, rel *release, 
 	for i := range n {
 		round.Holders = append(round.Holders, i+1)
 		round.Clients = append(round.Clients, i+1)
-		inputs[i+1] = he.SpokeInput{Ints: encodeTotals(rel.noisy(i, locals[i])), DropAfterSend: slices.Contains(cfg.drop, i)}
+		inputs[i+1] = he.SpokeInput{Ints: encodeTotals(rel.noisy(i, locals[i]))}
 	}
-	rr, tlsTime, err := runRound(ctx, n, params, round, inputs)
+	// A hospital sends its key-generation message, (T-of-N) its sealed
+	// deals, then its ciphertext.
+	sends := 2
+	if hecfg.Threshold > 0 {
+		sends = 3
+	}
+	rr, tlsTime, err := runRound(ctx, n, params, round, inputs, cfg.drop, sends)
 	if err != nil {
 		return totals{}, err
 	}
@@ -94,7 +101,7 @@ func aggregate(ctx context.Context, cfg *config, locals []totals, rel *release, 
 	}
 	var sent int64
 	for i := 1; i <= n; i++ {
-		sent += rr.Bytes[i].BytesReceived // what spoke i sent, seen by the hub
+		sent += rr.PerSpoke[i].BytesReceived // what spoke i sent, seen by the hub
 	}
 	res.BytesPerParty = float64(sent) / float64(n)
 	res.decryptor = hospitals(rr.Decryptors)
@@ -116,8 +123,9 @@ func aggregate(ctx context.Context, cfg *config, locals []totals, rel *release, 
 }
 
 // runRound connects the aggregator and the hospitals over TLS and runs one
-// round with he's runner.
-func runRound(ctx context.Context, n int, params *he.Params, round he.Round, inputs map[int]he.SpokeInput) (*he.RoundResult, time.Duration, error) {
+// round with he's runner; the hospitals in drop crash after their first
+// sends messages.
+func runRound(ctx context.Context, n int, params *he.Params, round he.Round, inputs map[int]he.SpokeInput, drop []int, sends int) (*he.RoundResult, time.Duration, error) {
 	setup := time.Now()
 	star, err := transport.NewTLSLoopbackStar(ctx, n+1, transport.Options{})
 	if err != nil {
@@ -129,7 +137,13 @@ func runRound(ctx context.Context, n int, params *he.Params, round he.Round, inp
 		}
 	}()
 	tlsTime := time.Since(setup)
-	rr, err := he.RunInProcess(ctx, star, params, round, inputs)
+	spokes := slices.Clone(star)
+	for _, i := range drop {
+		spokes[i+1] = transporttest.WrapMesh(star[i+1], func(_ int, c transport.Conn) transport.Conn {
+			return transporttest.CloseAfter(c, sends)
+		})
+	}
+	rr, err := he.RunInProcess(ctx, spokes, params, round, inputs)
 	return rr, tlsTime, err
 }
 
