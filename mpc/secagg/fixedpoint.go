@@ -59,12 +59,12 @@ func (f *FixedPoint) MaxAbs() float64 { return f.maxAbs }
 func (f *FixedPoint) Resolution() float64 { return math.Ldexp(1, -f.fracBits) }
 
 // Encode rounds each value to the nearest multiple of the resolution. NaN,
-// infinities and values beyond MaxAbs are errors (ErrOverflow).
+// infinities and values beyond MaxAbs are errors ([ErrOutOfRange]).
 func (f *FixedPoint) Encode(x []float64) ([]uint64, error) {
 	out := make([]uint64, len(x))
 	for i, v := range x {
 		if math.IsNaN(v) || math.Abs(v) > f.maxAbs {
-			return nil, fmt.Errorf("%w: value %d is %v, limit ±%g", ErrOverflow, i, v, f.maxAbs)
+			return nil, fmt.Errorf("%w: value %d is %v, limit ±%g", ErrOutOfRange, i, v, f.maxAbs)
 		}
 		out[i] = uint64(int64(math.RoundToEven(math.Ldexp(v, f.fracBits))))
 	}
