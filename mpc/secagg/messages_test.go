@@ -96,11 +96,11 @@ func fuzzDecoder(f *testing.F, m message) {
 	})
 }
 
-func FuzzAdvertiseKeysMsg(f *testing.F)  { fuzzDecoder(f, sampleMessages()[0]) }
-func FuzzKeyListMsg(f *testing.F)        { fuzzDecoder(f, sampleMessages()[1]) }
-func FuzzShareBundle(f *testing.F)    { fuzzDecoder(f, sampleMessages()[2]) }
-func FuzzShareDelivery(f *testing.F)  { fuzzDecoder(f, sampleMessages()[3]) }
-func FuzzMaskedInput(f *testing.F)    { fuzzDecoder(f, sampleMessages()[4]) }
-func FuzzUnmaskRequest(f *testing.F)  { fuzzDecoder(f, sampleMessages()[5]) }
-func FuzzUnmaskResponse(f *testing.F) { fuzzDecoder(f, sampleMessages()[6]) }
-func FuzzAbort(f *testing.F)          { fuzzDecoder(f, sampleMessages()[7]) }
+func FuzzAdvertiseKeysMsg(f *testing.F) { fuzzDecoder(f, sampleMessages()[0]) }
+func FuzzKeyListMsg(f *testing.F)       { fuzzDecoder(f, sampleMessages()[1]) }
+func FuzzShareBundle(f *testing.F)      { fuzzDecoder(f, sampleMessages()[2]) }
+func FuzzShareDelivery(f *testing.F)    { fuzzDecoder(f, sampleMessages()[3]) }
+func FuzzMaskedInput(f *testing.F)      { fuzzDecoder(f, sampleMessages()[4]) }
+func FuzzUnmaskRequest(f *testing.F)    { fuzzDecoder(f, sampleMessages()[5]) }
+func FuzzUnmaskResponse(f *testing.F)   { fuzzDecoder(f, sampleMessages()[6]) }
+func FuzzAbort(f *testing.F)            { fuzzDecoder(f, sampleMessages()[7]) }
