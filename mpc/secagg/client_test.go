@@ -141,7 +141,15 @@ func TestSubstitutedKeysCaught(t *testing.T) {
 	rogueAdvert, err := rogueKeys.Advert().MarshalBinary()
 	require.NoError(t, err)
 
-	for name, advert := range map[string][]byte{"signed by the server": signedByServer, "keys swapped": swappedKeys, "untrusted CA": rogueAdvert} {
+	// Client 1's genuine keys from another round (another session).
+	cfg := p.Config()
+	cfg.Session[0] ^= 1
+	old, err := NewClient(newParams(t, cfg), 1, ids[1])
+	require.NoError(t, err)
+	oldMsg, err := old.AdvertiseKeys()
+	require.NoError(t, err)
+
+	for name, advert := range map[string][]byte{"signed by the server": signedByServer, "keys swapped": swappedKeys, "untrusted CA": rogueAdvert, "replayed": oldMsg.Advert} {
 		t.Run(name, func(t *testing.T) {
 			for i := 2; i <= n; i++ {
 				list := *kl[i]
@@ -177,4 +185,29 @@ func TestMismatchedParamsCaught(t *testing.T) {
 	m, err := c.AdvertiseKeys()
 	require.NoError(t, err)
 	assert.ErrorIs(t, srv.AddKeys(m), ErrMismatch)
+}
+
+// A wrong share of a dropped client's mask key does not reconstruct the
+// key it advertised: the server aborts instead of unmasking a wrong sum.
+func TestWrongKeyShareAborts(t *testing.T) {
+	_, srv, cs, dels := setupShared(t, 4, 2)
+	for _, i := range []int{1, 2, 3} { // client 4 drops before its input
+		m, err := cs[i].MaskInput(dels[i], []uint64{1, 2})
+		require.NoError(t, err)
+		require.NoError(t, srv.AddMaskedInput(m))
+	}
+	reqs, err := srv.UnmaskRequests()
+	require.NoError(t, err)
+	for _, i := range []int{1, 2, 3} {
+		m, err := cs[i].Unmask(reqs[i])
+		require.NoError(t, err)
+		if i == 1 {
+			require.Equal(t, 4, m.KeyShares[0].Owner)
+			m.KeyShares[0].Value[ShareSize-1] ^= 1
+		}
+		require.NoError(t, srv.AddUnmaskResponse(m))
+	}
+	res, err := srv.Finish()
+	assert.ErrorIs(t, err, ErrMalformed)
+	assert.Nil(t, res)
 }
