@@ -50,8 +50,54 @@ func aggregate(ctx context.Context, o *options) (*outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	errs := make([]error, o.clients)
-	var wg sync.WaitGroup
+	wait, err := startClients(ctx, o, plan, server, meshes, ids)
+	if err != nil {
+		return nil, err
+	}
+	res, err := secagg.RunServer(ctx, meshes[0], server, ids[0])
+	if err != nil {
+		cancel()
+		wait()
+		if errors.Is(err, secagg.ErrTooManyDropouts) {
+			return nil, fmt.Errorf("round aborted, no sum revealed: %w", err)
+		}
+		return nil, err
+	}
+	for i, e := range wait() {
+		dropped := slices.Contains(o.dropBefore, i) || slices.Contains(o.dropAfter, i)
+		if e != nil && !(dropped && errors.Is(e, transport.ErrClosed)) {
+			return nil, fmt.Errorf("client %d: %w", i, e)
+		}
+	}
+	out := &outcome{
+		clients:        o.clients,
+		sum:            secagg.ToInt64s(res.Sum),
+		seconds:        time.Since(start).Seconds(),
+		bytesPerClient: float64(res.Stats.BytesSent+res.Stats.BytesReceived) / float64(o.clients),
+		graph:          server.Graph().String(),
+		degree:         server.Degree(),
+		t:              server.Threshold(),
+		plan:           plan,
+	}
+	for _, id := range res.Counted {
+		out.counted = append(out.counted, id-1)
+	}
+	if out.counted == nil {
+		out.counted = []int{}
+	}
+	out.noise = plan.describe(o, len(out.counted))
+	return out, nil
+}
+
+// startClients starts every client's RunClient; wait waits for them and
+// returns their errors.
+func startClients(ctx context.Context, o *options, plan *dpPlan, server *secagg.Params, meshes []transport.Mesh, ids []*transport.Identity) (wait func() []error, err error) {
+	type client struct {
+		p     *secagg.Params
+		mesh  transport.Mesh
+		input []uint64
+	}
+	clients := make([]client, o.clients)
 	for i := range o.clients {
 		// Every client builds the same parameters (the shared fields,
 		// session included, from the server's); only its noise hook is its
@@ -81,45 +127,14 @@ func aggregate(ctx context.Context, o *options) (*outcome, error) {
 		case slices.Contains(o.dropAfter, i):
 			mesh = closeAfter(mesh, 3)
 		}
-		input := secagg.FromInt64s(update)
-		wg.Go(func() {
-			_, errs[i] = secagg.RunClient(ctx, mesh, p, ids[i+1], input)
-		})
+		clients[i] = client{p, mesh, secagg.FromInt64s(update)}
 	}
-	res, err := secagg.RunServer(ctx, meshes[0], server, ids[0])
-	if err != nil {
-		cancel()
-		wg.Wait()
-		if errors.Is(err, secagg.ErrTooManyDropouts) {
-			return nil, fmt.Errorf("round aborted, no sum revealed: %w", err)
-		}
-		return nil, err
+	errs := make([]error, o.clients)
+	var wg sync.WaitGroup
+	for i, c := range clients {
+		wg.Go(func() { _, errs[i] = secagg.RunClient(ctx, c.mesh, c.p, ids[i+1], c.input) })
 	}
-	wg.Wait()
-	for i, e := range errs {
-		dropped := slices.Contains(o.dropBefore, i) || slices.Contains(o.dropAfter, i)
-		if e != nil && !(dropped && errors.Is(e, transport.ErrClosed)) {
-			return nil, fmt.Errorf("client %d: %w", i, e)
-		}
-	}
-	out := &outcome{
-		clients:        o.clients,
-		sum:            secagg.ToInt64s(res.Sum),
-		seconds:        time.Since(start).Seconds(),
-		bytesPerClient: float64(res.Stats.BytesSent+res.Stats.BytesReceived) / float64(o.clients),
-		graph:          server.Graph().String(),
-		degree:         server.Degree(),
-		t:              server.Threshold(),
-		plan:           plan,
-	}
-	for _, id := range res.Counted {
-		out.counted = append(out.counted, id-1)
-	}
-	if out.counted == nil {
-		out.counted = []int{}
-	}
-	out.noise = plan.describe(o, len(out.counted))
-	return out, nil
+	return func() []error { wg.Wait(); return errs }, nil
 }
 
 // closeAfter makes a client go offline: its link to the server closes

@@ -198,6 +198,28 @@ func (c *Client) MaskInput(del *ShareDeliveryMsg, input []uint64) (*MaskedInputM
 			return nil, fmt.Errorf("%w: share from %d to %d delivered to %d", ErrMalformed, s.From, s.To, c.id)
 		}
 	}
+	values, jobs, err := c.openShares(del)
+	if err != nil {
+		return nil, err
+	}
+	y, err := c.noisy(input)
+	if err != nil {
+		return nil, err
+	}
+	applyMasks(y, jobs, c.p.workers)
+	held := make(map[int][2]shareValue, len(del.Shares))
+	for i, s := range del.Shares {
+		held[s.From] = values[i]
+	}
+	c.held = held
+	clear(c.seed[:])
+	c.stage = stageMasked
+	return &MaskedInputMsg{ID: c.id, Vector: y}, nil
+}
+
+// openShares opens the delivered shares and returns them with the masks to
+// add: the self mask first, then one pairwise mask per sender.
+func (c *Client) openShares(del *ShareDeliveryMsg) ([][2]shareValue, []maskJob, error) {
 	session := c.p.cfg.Session[:]
 	values := make([][2]shareValue, len(del.Shares))
 	jobs := make([]maskJob, len(del.Shares)+1)
@@ -223,40 +245,39 @@ func (c *Client) MaskInput(del *ShareDeliveryMsg, input []uint64) (*MaskedInputM
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	sk, err := selfMaskKey(c.seed[:], session, c.id)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if jobs[0], err = newMaskJob(sk, false); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	return values, jobs, nil
+}
+
+// noisy returns a copy of input with the client's noise share added.
+func (c *Client) noisy(input []uint64) ([]uint64, error) {
 	y := slices.Clone(input)
 	if y == nil {
 		y = []uint64{}
 	}
-	if noise := c.p.cfg.Noise; noise != nil {
-		z, err := noise(len(y))
-		if err != nil {
-			return nil, fmt.Errorf("secagg: client %d: noise: %w", c.id, err)
-		}
-		if len(z) != len(y) {
-			return nil, fmt.Errorf("secagg: %w: noise of %d values, length %d", ErrInvalidParams, len(z), len(y))
-		}
-		for i, v := range z {
-			y[i] += uint64(v)
-		}
+	noise := c.p.cfg.Noise
+	if noise == nil {
+		return y, nil
 	}
-	applyMasks(y, jobs, c.p.workers)
-	held := make(map[int][2]shareValue, len(del.Shares))
-	for i, s := range del.Shares {
-		held[s.From] = values[i]
+	z, err := noise(len(y))
+	if err != nil {
+		return nil, fmt.Errorf("secagg: client %d: noise: %w", c.id, err)
 	}
-	c.held = held
-	clear(c.seed[:])
-	c.stage = stageMasked
-	return &MaskedInputMsg{ID: c.id, Vector: y}, nil
+	if len(z) != len(y) {
+		return nil, fmt.Errorf("secagg: %w: noise of %d values, length %d", ErrInvalidParams, len(z), len(y))
+	}
+	for i, v := range z {
+		y[i] += uint64(v)
+	}
+	return y, nil
 }
 
 // Unmask answers the server's request: the shares of the mask keys of the
