@@ -46,8 +46,13 @@ type AdvertiseKeysMsg struct {
 	Advert []byte
 }
 
-// MaxAdvertSize bounds [AdvertiseKeysMsg.Advert].
-const MaxAdvertSize = sealed.MaxAdvertSize
+// MaxAdvertSize bounds [AdvertiseKeysMsg.Advert]: room for the keys, a
+// certificate chain of 16 KiB and the signature.
+const MaxAdvertSize = 17560
+
+// The bound is internal/sealed's; the two constants must agree.
+var _ [MaxAdvertSize - sealed.MaxAdvertSize]struct{}
+var _ [sealed.MaxAdvertSize - MaxAdvertSize]struct{}
 
 // KeyListMsg is the server's answer to the first step, to client To: the
 // advertised keys of To's neighbors that are still in the round, sorted by

@@ -3,7 +3,9 @@ package secagg
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 
+	"github.com/veil-go/veil/internal/field61"
 	"github.com/veil-go/veil/internal/shamir"
 )
 
@@ -15,14 +17,14 @@ import (
 
 const (
 	limbBits = 60
-	limbs    = 5 // ceil(256 / 60)
+	limbs    = ShareSize / 8 // ceil(256 / 60) = 5
 	limbMask = 1<<limbBits - 1
 	topBits  = 256 - limbBits*(limbs-1) // bits in the last limb
 )
 
 // ShareSize is the length of one Shamir share of a 32-byte secret
 // ([SecretShare.Value]).
-const ShareSize = 8 * limbs
+const ShareSize = 40
 
 type shareValue = [ShareSize]byte
 
@@ -102,23 +104,33 @@ func splitSecrets(secrets [][]byte, xs []int, t int) ([][]shareValue, error) {
 }
 
 // combineSecret recovers a 32-byte secret from the first t of the shares
-// ys held by xs. It fails if a share is not made of field elements, holders
-// repeat, or the result is not a 32-byte value.
+// ys held by xs: the limbs are sum_i l_i y_i with internal/shamir's
+// Lagrange coefficients at 0. It fails if holders repeat or are not
+// positive, if a share is not made of field elements, or if the result is
+// not a 32-byte value. (The shares beyond t are not checked against the
+// polynomial, as [shamir.Combine] would: that would cost a Lagrange
+// evaluation per extra share.)
 func combineSecret(xs []int, ys []shareValue, t int) ([]byte, error) {
 	if t < 1 || len(xs) < t || len(ys) != len(xs) {
 		return nil, fmt.Errorf("%w: %d shares, threshold %d", ErrTooManyDropouts, len(xs), t)
 	}
-	shares := make([]shamir.Share, t)
-	for i := range shares {
-		y := make([]uint64, limbs)
-		for l := range y {
-			y[l] = binary.BigEndian.Uint64(ys[i][8*l:])
+	hx := make([]uint64, t)
+	for i, x := range xs[:t] {
+		if x <= 0 || uint64(x) >= shamir.P || slices.Contains(xs[:i], x) {
+			return nil, fmt.Errorf("%w: share holder %d zero, repeated or outside the field", ErrMalformed, x)
 		}
-		shares[i] = shamir.Share{X: uint64(xs[i]), Y: y}
+		hx[i] = uint64(x)
 	}
-	l, err := shamir.Combine(shares, t)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+	l := shamir.Lagrange(hx, 0)
+	var limb [limbs]uint64
+	for i := range hx {
+		for k := range limbs {
+			y := binary.BigEndian.Uint64(ys[i][8*k:])
+			if y >= shamir.P {
+				return nil, fmt.Errorf("%w: share is not made of field elements", ErrMalformed)
+			}
+			limb[k] = field61.Add(limb[k], field61.Mul(l[i], y))
+		}
 	}
-	return limbsSecret(l)
+	return limbsSecret(limb[:])
 }
