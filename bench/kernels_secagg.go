@@ -3,11 +3,9 @@ package bench
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/veil-go/veil/mpc/secagg"
-	"github.com/veil-go/veil/transport"
 )
 
 // secaggCases measure whole secure-aggregation rounds (all parties in this
@@ -39,42 +37,32 @@ func secaggSetup(dim int, graph secagg.Graph) func(context.Context, int) (*Ops, 
 			}
 		}
 		acc := make([]uint64, dim)
+		// Certificates are a deployment's setup, issued once; each round
+		// draws fresh keys and a fresh session.
+		setup, err := secagg.NewParams(secagg.Config{Clients: n, Length: dim, Graph: graph})
+		if err != nil {
+			return nil, err
+		}
+		ids, err := secagg.IssueIdentities(setup)
+		if err != nil {
+			return nil, err
+		}
 		return &Ops{
 			Veil: func(ctx context.Context) (int64, error) {
-				cfg, err := secagg.NewConfig(n, dim, secagg.WithGraph(graph))
+				p, err := secagg.NewParams(secagg.Config{Clients: n, Length: dim, Graph: graph})
 				if err != nil {
 					return 0, err
 				}
-				star, err := transport.NewMemStar(n+1, transport.Options{})
+				res, err := secagg.RunInProcess(ctx, p, inputs, ids)
 				if err != nil {
 					return 0, err
-				}
-				defer func() {
-					for _, m := range star {
-						m.Close()
-					}
-				}()
-				var wg sync.WaitGroup
-				errs := make([]error, n)
-				for i := 1; i <= n; i++ {
-					wg.Go(func() { errs[i-1] = secagg.RunClient(ctx, star[i], cfg, inputs[i-1]) })
-				}
-				res, err := secagg.RunServer(ctx, star[0], cfg)
-				wg.Wait()
-				if err != nil {
-					return 0, err
-				}
-				for i, e := range errs {
-					if e != nil {
-						return 0, fmt.Errorf("client %d: %w", i+1, e)
-					}
 				}
 				if len(res.Counted) != n {
 					return 0, fmt.Errorf("%d of %d clients counted", len(res.Counted), n)
 				}
 				// All traffic of the round passes through the server; per
 				// value it compares with the 8 bytes of the word itself.
-				return res.Traffic.BytesSent + res.Traffic.BytesReceived, nil
+				return res.Stats.BytesSent + res.Stats.BytesReceived, nil
 			},
 			BaselineName: "plain uint64 sum of the clients' vectors",
 			Baseline: func(context.Context) (int64, error) {

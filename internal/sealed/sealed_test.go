@@ -1,6 +1,7 @@
 package sealed
 
 import (
+	"crypto/ecdh"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -162,4 +163,19 @@ func FuzzAdvertUnmarshal(f *testing.F) {
 		}
 		_, _ = Verify(ids[0], label, session, &a, a.Index, len(a.Keys), "")
 	})
+}
+
+func TestPrivateKeyMatchesAdvert(t *testing.T) {
+	ids := parties(t, "alice")
+	k, err := New(ids[0], label, session, 3, 2)
+	require.NoError(t, err)
+	for slot := range 2 {
+		priv, err := k.PrivateKey(slot)
+		require.NoError(t, err)
+		sk, err := ecdh.X25519().NewPrivateKey(priv)
+		require.NoError(t, err)
+		require.Equal(t, k.Advert().Keys[slot][:], sk.PublicKey().Bytes())
+	}
+	_, err = k.PrivateKey(2)
+	require.Error(t, err)
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/veil-go/veil/internal/parallel"
 	"github.com/veil-go/veil/transport"
 )
 
@@ -71,16 +72,19 @@ func BenchmarkShamir(b *testing.B) {
 		xs[i] = i + 1
 	}
 	secret := make([]byte, 32)
-	src := rand.NewChaCha8([32]byte{})
 	b.Run("split", func(b *testing.B) {
 		for b.Loop() {
-			_, _ = shamirSplit(secret, xs, t, src)
+			_, _ = splitSecrets([][]byte{secret}, xs, t)
 		}
 	})
-	ys, _ := shamirSplit(secret, xs, t, src)
+	sh, _ := splitSecrets([][]byte{secret}, xs, t)
+	ys := make([]shareValue, k)
+	for i := range ys {
+		ys[i] = sh[i][0]
+	}
 	b.Run("combine", func(b *testing.B) {
 		for b.Loop() {
-			_, _ = shamirCombine(xs, ys, t)
+			_, _ = combineSecret(xs, ys, t)
 		}
 	})
 }
@@ -99,8 +103,9 @@ type roundStats struct {
 // steps are timed separately. A fraction drop of the clients go offline
 // after sharing their keys and before sending their masked input, the
 // costliest case for the server (it regenerates their pairwise masks).
-func benchRound(b *testing.B, cfg *Config, drop float64) roundStats {
-	n, dim := cfg.Clients(), cfg.Dim()
+func benchRound(b *testing.B, p *Params, drop float64) roundStats {
+	n, dim := p.Clients(), p.Length()
+	ids := identities(b, n) // issued once: a deployment's setup, not a round's
 	workers := runtime.GOMAXPROCS(0)
 	r := rand.New(rand.NewPCG(uint64(n), uint64(dim)))
 	dropped := make(map[int]bool)
@@ -131,15 +136,15 @@ func benchRound(b *testing.B, cfg *Config, drop float64) roundStats {
 	}
 	cpu0 := cpuTime()
 	start := time.Now()
-	srv, _ := NewServer(cfg)
+	srv, _ := NewServer(p, ids[0])
 	cs := make([]*Client, n+1)
 	clientsDo := func(f func(id int) error) {
-		if err := parallelFor(n, workers, func(k int) error { return f(k + 1) }); err != nil {
+		if err := parallel.Each(context.Background(), n, workers, func(k int) error { return f(k + 1) }); err != nil {
 			b.Fatal(err)
 		}
 	}
 	clientsDo(func(id int) error {
-		c, err := NewClient(cfg, id)
+		c, err := NewClient(p, id, ids[id])
 		if err != nil {
 			return err
 		}
@@ -154,7 +159,7 @@ func benchRound(b *testing.B, cfg *Config, drop float64) roundStats {
 		timed(func() error { return srv.AddKeys(m) })
 		return nil
 	})
-	var lists map[int]*KeyList
+	var lists map[int]*KeyListMsg
 	timed(func() (err error) { lists, err = srv.KeyLists(); return })
 	clientsDo(func(id int) error {
 		count(id, lists[id])
@@ -168,7 +173,7 @@ func benchRound(b *testing.B, cfg *Config, drop float64) roundStats {
 		timed(func() error { return srv.AddShares(m) })
 		return nil
 	})
-	var dels map[int]*ShareDelivery
+	var dels map[int]*ShareDeliveryMsg
 	timed(func() (err error) { dels, err = srv.Deliveries(); return })
 	clientsDo(func(id int) error {
 		count(id, dels[id])
@@ -187,7 +192,7 @@ func benchRound(b *testing.B, cfg *Config, drop float64) roundStats {
 		timed(func() error { return srv.AddMaskedInput(m) })
 		return nil
 	})
-	var reqs map[int]*UnmaskRequest
+	var reqs map[int]*UnmaskRequestMsg
 	timed(func() (err error) { reqs, err = srv.UnmaskRequests(); return })
 	clientsDo(func(id int) error {
 		if dropped[id] {
@@ -219,7 +224,7 @@ func benchRound(b *testing.B, cfg *Config, drop float64) roundStats {
 		extra += traffic[id] - int64(8*dim+9+4)
 	}
 	return roundStats{total: total, server: srvTime, cpu: cpu, extraPerClient: float64(extra) / float64(len(res.Counted)),
-		vectorBytes: vecBytes, counted: len(res.Counted), degree: cfg.Degree()}
+		vectorBytes: vecBytes, counted: len(res.Counted), degree: p.Degree()}
 }
 
 // cpuTime returns the process's user plus system CPU time.
@@ -264,26 +269,20 @@ func BenchmarkRound(b *testing.B) {
 	}
 	for _, c := range cases {
 		b.Run(fmt.Sprintf("sparse/clients=%d/dim=%d/drop=%.0f%%", c.n, c.dim, 100*c.drop), func(b *testing.B) {
-			cfg, err := NewConfig(c.n, c.dim, WithGraph(SparseGraph), WithDropoutRate(max(DefaultDropoutRate, c.drop+0.05)))
-			if err != nil {
-				b.Fatal(err)
-			}
+			p := newParams(b, Config{Clients: c.n, Length: c.dim, Graph: SparseGraph, DropoutRate: max(DefaultDropoutRate, c.drop+0.05)})
 			var s roundStats
 			for b.Loop() {
-				s = benchRound(b, cfg, c.drop)
+				s = benchRound(b, p, c.drop)
 			}
 			reportRound(b, s)
 		})
 	}
 	// The complete graph at a size it suits, for comparison.
 	b.Run(fmt.Sprintf("complete/clients=100/dim=%d/drop=10%%", *benchDim), func(b *testing.B) {
-		cfg, err := NewConfig(100, *benchDim)
-		if err != nil {
-			b.Fatal(err)
-		}
+		p := newParams(b, Config{Clients: 100, Length: *benchDim})
 		var s roundStats
 		for b.Loop() {
-			s = benchRound(b, cfg, 0.1)
+			s = benchRound(b, p, 0.1)
 		}
 		reportRound(b, s)
 	})
@@ -294,10 +293,8 @@ func BenchmarkRound(b *testing.B) {
 // the same round through the local steps (BenchmarkRound's driver).
 func BenchmarkRunnerMemStar(b *testing.B) {
 	const n, dim = 100, 1000
-	cfg, err := NewConfig(n, dim, WithGraph(SparseGraph))
-	if err != nil {
-		b.Fatal(err)
-	}
+	p := newParams(b, Config{Clients: n, Length: dim, Graph: SparseGraph})
+	ids := identities(b, n)
 	in := randomInputs(rand.New(rand.NewPCG(1, 1)), n, dim, 1000)
 	b.Run("runner", func(b *testing.B) {
 		var perClient float64
@@ -309,17 +306,17 @@ func BenchmarkRunnerMemStar(b *testing.B) {
 			var wg sync.WaitGroup
 			for i := 1; i <= n; i++ {
 				wg.Go(func() {
-					if err := RunClient(context.Background(), meshes[i], cfg, in[i-1]); err != nil {
+					if _, err := RunClient(context.Background(), meshes[i], p, ids[i], in[i-1]); err != nil {
 						b.Error(err)
 					}
 				})
 			}
-			res, err := RunServer(context.Background(), meshes[0], cfg)
+			res, err := RunServer(context.Background(), meshes[0], p, ids[0])
 			wg.Wait()
 			if err != nil {
 				b.Fatal(err)
 			}
-			perClient = float64(res.Traffic.BytesSent+res.Traffic.BytesReceived) / n
+			perClient = float64(res.Stats.BytesSent+res.Stats.BytesReceived) / n
 			for _, m := range meshes {
 				_ = m.Close()
 			}
@@ -329,7 +326,7 @@ func BenchmarkRunnerMemStar(b *testing.B) {
 	b.Run("baseline/local-steps", func(b *testing.B) {
 		var s roundStats
 		for b.Loop() {
-			s = benchRound(b, cfg, 0)
+			s = benchRound(b, p, 0)
 		}
 		b.ReportMetric(s.extraPerClient+float64(8*dim+13), "B/client")
 	})

@@ -1,49 +1,15 @@
 package secagg
 
 import (
-	"crypto/ecdh"
+	"context"
 	"crypto/rand"
 	"fmt"
-	"io"
 	"slices"
+
+	"github.com/veil-go/veil/internal/parallel"
+	"github.com/veil-go/veil/internal/sealed"
+	"github.com/veil-go/veil/transport"
 )
-
-// NoiseFunc returns dim integers that a client adds to its input before
-// masking: its share of distributed differential-privacy noise (see package
-// dp, and WithNoise).
-type NoiseFunc func(dim int) ([]int64, error)
-
-// ClientOption configures NewClient.
-type ClientOption func(*Client) error
-
-// WithNoise makes the client add noise(dim) to its input, modulo 2^64,
-// before masking. With each client adding an independent share of a
-// divisible noise distribution (Skellam, from package dp), the unmasked sum
-// carries the sum of the counted clients' shares and is differentially
-// private towards the server; see the package documentation for what
-// dropouts and collusion do to the guarantee.
-func WithNoise(f NoiseFunc) ClientOption {
-	return func(c *Client) error {
-		if f == nil {
-			return fmt.Errorf("%w: nil noise function", ErrInvalidParams)
-		}
-		c.noise = f
-		return nil
-	}
-}
-
-// WithRandom replaces crypto/rand as the source of the client's keys,
-// seed and share polynomials. It is meant for tests only: a predictable
-// source voids every guarantee.
-func WithRandom(r io.Reader) ClientOption {
-	return func(c *Client) error {
-		if r == nil {
-			return fmt.Errorf("%w: nil random source", ErrInvalidParams)
-		}
-		c.rand = r
-		return nil
-	}
-}
 
 // Client stages.
 const (
@@ -55,42 +21,39 @@ const (
 )
 
 // Client is one client's state in a round. Its methods are the protocol's
-// local steps, to be called in order: AdvertiseKeys, ShareKeys, MaskInput,
-// Unmask. A Client is not safe for concurrent use.
+// local steps, to be called in order: [Client.AdvertiseKeys],
+// [Client.ShareKeys], [Client.MaskInput], [Client.Unmask]. A Client is not
+// safe for concurrent use.
 type Client struct {
-	cfg   *Config
-	id    int
-	rand  io.Reader
-	noise NoiseFunc
-	stage int
+	p        *Params
+	id       int
+	identity *transport.Identity
+	stage    int
 
-	dropBefore Stage // simulated dropout, runner only
+	keys *sealed.Keys // the two X25519 key pairs, advertised signed
+	seed [32]byte     // self-mask seed
 
-	encPriv, maskPriv *ecdh.PrivateKey
-	seed              [32]byte
-
-	peerMask map[int]*ecdh.PublicKey
-	// encShared[j] is the X25519 secret of the encryption keys with j.
-	encShared map[int][]byte
+	// peers are the neighbors whose signed keys this client verified.
+	peers map[int]*sealed.Peer
 	// held[j] are the shares of j's mask key and seed this client holds.
 	held map[int][2]shareValue
 }
 
-// NewClient returns the state of client id (1..cfg.Clients()).
-func NewClient(cfg *Config, id int, opts ...ClientOption) (*Client, error) {
-	if cfg == nil {
-		return nil, fmt.Errorf("%w: nil config", ErrInvalidParams)
+// NewClient returns the state of client id (1..p.Clients()). identity is
+// the client's certificate and key, named p.Name(id), with which it signs
+// its advertised keys; its CA pool is what the client checks its
+// neighbors' signatures against.
+func NewClient(p *Params, id int, identity *transport.Identity) (*Client, error) {
+	if p == nil || identity == nil {
+		return nil, fmt.Errorf("secagg: %w: nil params or identity", ErrInvalidParams)
 	}
-	if id < 1 || id > cfg.n {
-		return nil, fmt.Errorf("%w: client id %d, need 1..%d", ErrInvalidParams, id, cfg.n)
+	if id < 1 || id > p.cfg.Clients {
+		return nil, fmt.Errorf("secagg: %w: client id %d, need 1..%d", ErrInvalidParams, id, p.cfg.Clients)
 	}
-	c := &Client{cfg: cfg, id: id, rand: rand.Reader}
-	for _, o := range opts {
-		if err := o(c); err != nil {
-			return nil, err
-		}
+	if identity.Name() != p.Name(id) {
+		return nil, fmt.Errorf("secagg: %w: client %d's identity is %q, the roster names %q", ErrInvalidParams, id, identity.Name(), p.Name(id))
 	}
-	return c, nil
+	return &Client{p: p, id: id, identity: identity}, nil
 }
 
 // ID returns the client's id.
@@ -104,181 +67,225 @@ func (c *Client) step(want int, name string) error {
 }
 
 // AdvertiseKeys draws the client's two X25519 key pairs and its self-mask
-// seed and returns the public keys for the server.
-func (c *Client) AdvertiseKeys() (*AdvertiseKeys, error) {
+// seed and returns the public keys, signed with the client's identity, for
+// the server to relay to its neighbors.
+func (c *Client) AdvertiseKeys() (*AdvertiseKeysMsg, error) {
 	if err := c.step(stageNew, "AdvertiseKeys"); err != nil {
 		return nil, err
 	}
 	var err error
-	if c.encPriv, err = ecdh.X25519().GenerateKey(c.rand); err != nil {
-		return nil, fmt.Errorf("secagg: client %d: key generation: %w", c.id, err)
+	if c.keys, err = sealed.New(c.identity, labelSealed, c.p.digest[:], c.id, nslots); err != nil {
+		return nil, fmt.Errorf("secagg: client %d: keys: %w", c.id, err)
 	}
-	if c.maskPriv, err = ecdh.X25519().GenerateKey(c.rand); err != nil {
-		return nil, fmt.Errorf("secagg: client %d: key generation: %w", c.id, err)
-	}
-	if _, err = io.ReadFull(c.rand, c.seed[:]); err != nil {
+	if _, err = rand.Read(c.seed[:]); err != nil {
 		return nil, fmt.Errorf("secagg: client %d: seed: %w", c.id, err)
 	}
-	m := &AdvertiseKeys{ID: c.id}
-	copy(m.EncKey[:], c.encPriv.PublicKey().Bytes())
-	copy(m.MaskKey[:], c.maskPriv.PublicKey().Bytes())
+	adv, err := c.keys.Advert().MarshalBinary()
+	if err != nil {
+		return nil, fmt.Errorf("secagg: client %d: %w", c.id, err)
+	}
 	c.stage = stageAdvertised
-	return m, nil
+	return &AdvertiseKeysMsg{ID: c.id, Params: c.p.digest, Advert: adv}, nil
 }
 
-// ShareKeys checks the neighbours' keys, splits the client's mask private
-// key and seed into t-of-k Shamir shares, one per listed neighbour, and
-// encrypts each neighbour's pair of shares to it.
-func (c *Client) ShareKeys(kl *KeyList) (*ShareBundle, error) {
+// ShareKeys verifies the neighbors' signed keys, splits the client's mask
+// private key and seed into Shamir shares of threshold t, one pair per
+// listed neighbor, and seals each neighbor's pair to it. A neighbor whose
+// keys were made under other parameters fails with [ErrMismatch]; one
+// whose signature, certificate or name does not verify (keys substituted
+// on the way) fails with [ErrBadAdvert]: the client must not go on.
+func (c *Client) ShareKeys(kl *KeyListMsg) (*ShareBundleMsg, error) {
 	if err := c.step(stageAdvertised, "ShareKeys"); err != nil {
 		return nil, err
 	}
 	if kl == nil || kl.To != c.id {
 		return nil, fmt.Errorf("%w: client %d: key list for another client", ErrMalformed, c.id)
 	}
-	if len(kl.Keys) < c.cfg.t {
-		return nil, fmt.Errorf("%w: client %d: %d neighbours left, threshold %d", ErrTooManyDropouts, c.id, len(kl.Keys), c.cfg.t)
+	t := c.p.cfg.Threshold
+	if len(kl.Keys) < t {
+		return nil, fmt.Errorf("%w: client %d: %d neighbors left, threshold %d", ErrTooManyDropouts, c.id, len(kl.Keys), t)
 	}
-	c.encShared = make(map[int][]byte, len(kl.Keys))
-	c.peerMask = make(map[int]*ecdh.PublicKey, len(kl.Keys))
 	holders := make([]int, len(kl.Keys))
 	for i, k := range kl.Keys {
 		if i > 0 && k.ID <= kl.Keys[i-1].ID {
 			return nil, fmt.Errorf("%w: key list not sorted", ErrMalformed)
 		}
-		if !c.cfg.isNeighbour(c.id, k.ID) {
-			return nil, fmt.Errorf("%w: client %d is not a neighbour of %d", ErrMalformed, k.ID, c.id)
+		if !c.p.isNeighbor(c.id, k.ID) {
+			return nil, fmt.Errorf("%w: client %d is not a neighbor of %d", ErrMalformed, k.ID, c.id)
 		}
-		ek, err := parsePublic(k.EncKey[:])
-		if err != nil {
-			return nil, err
+		if k.Params != c.p.digest {
+			return nil, fmt.Errorf("%w: client %d's keys are for other parameters", ErrMismatch, k.ID)
 		}
-		mk, err := parsePublic(k.MaskKey[:])
-		if err != nil {
-			return nil, err
-		}
-		shared, err := encSecret(c.encPriv, ek)
-		if err != nil {
-			return nil, err
-		}
-		c.encShared[k.ID], c.peerMask[k.ID] = shared, mk
 		holders[i] = k.ID
 	}
-	keyShares, err := shamirSplit(c.maskPriv.Bytes(), holders, c.cfg.t, c.rand)
+	maskPriv, err := c.keys.PrivateKey(slotMask)
 	if err != nil {
 		return nil, err
 	}
-	seedShares, err := shamirSplit(c.seed[:], holders, c.cfg.t, c.rand)
+	shares, err := splitSecrets([][]byte{maskPriv, c.seed[:]}, holders, t)
+	clear(maskPriv)
 	if err != nil {
 		return nil, err
 	}
-	session := c.cfg.session[:]
-	out := &ShareBundle{From: c.id, Shares: make([]EncryptedShare, len(holders))}
-	var nonce [12]byte
-	pt := make([]byte, 2*shareSize)
-	for i, j := range holders {
-		aead, err := shareAEAD(c.encShared[j], session, c.id, j)
+	out := &ShareBundleMsg{From: c.id, Shares: make([]EncryptedShare, len(holders))}
+	peers := make([]*sealed.Peer, len(holders))
+	err = parallel.Each(context.Background(), len(holders), c.p.workers, func(i int) error {
+		j := holders[i]
+		peer, err := c.verify(&kl.Keys[i])
 		if err != nil {
-			return nil, err
+			return err
 		}
-		copy(pt, keyShares[i][:])
-		copy(pt[shareSize:], seedShares[i][:])
-		out.Shares[i] = EncryptedShare{From: c.id, To: j, Ciphertext: aead.Seal(nil, nonce[:], pt, shareAD(session, c.id, j))}
+		pt := make([]byte, 0, 2*ShareSize)
+		pt = append(append(pt, shares[i][0][:]...), shares[i][1][:]...)
+		box, err := c.keys.Seal(peer, nil, pt)
+		clear(pt)
+		clear(shares[i])
+		if err != nil {
+			return fmt.Errorf("secagg: client %d: sealing for %d: %w", c.id, j, err)
+		}
+		peers[i] = peer
+		out.Shares[i] = EncryptedShare{From: c.id, To: j, Ciphertext: box}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	clear(pt)
+	c.peers = make(map[int]*sealed.Peer, len(holders))
+	for i, j := range holders {
+		c.peers[j] = peers[i]
+	}
 	c.stage = stageShared
 	return out, nil
 }
 
-// MaskInput decrypts the shares the client now holds and returns its masked
-// input: input (plus its noise share, if any) plus its self mask plus, for
-// each neighbour j that sent shares, the pairwise mask of {i, j}, added if
-// i < j and subtracted if i > j, all modulo 2^64. len(input) must be
-// cfg.Dim(); input is not modified.
-func (c *Client) MaskInput(del *ShareDelivery, input []uint64) (*MaskedInput, error) {
+// verify checks a neighbor's signed keys against the roster.
+func (c *Client) verify(k *AdvertiseKeysMsg) (*sealed.Peer, error) {
+	var adv sealed.Advert
+	if err := adv.UnmarshalBinary(k.Advert); err != nil {
+		return nil, fmt.Errorf("%w: client %d's advert: %w", ErrMalformed, k.ID, err)
+	}
+	peer, err := sealed.Verify(c.identity, labelSealed, c.p.digest[:], &adv, k.ID, nslots, c.p.Name(k.ID))
+	if err != nil {
+		return nil, fmt.Errorf("%w: client %d: %w", ErrBadAdvert, k.ID, err)
+	}
+	return peer, nil
+}
+
+// MaskInput opens the shares the client now holds and returns its masked
+// input: input (plus its noise share, if [Config.Noise] is set) plus its
+// self mask plus, for each neighbor j that sent shares, the pairwise mask
+// of {i, j}, added if i < j and subtracted if i > j, all modulo 2^64.
+// len(input) must be the Params' Length; input is not modified.
+func (c *Client) MaskInput(del *ShareDeliveryMsg, input []uint64) (*MaskedInputMsg, error) {
 	if err := c.step(stageShared, "MaskInput"); err != nil {
 		return nil, err
 	}
-	if len(input) != c.cfg.dim {
-		return nil, fmt.Errorf("%w: input of %d values, dimension %d", ErrInvalidParams, len(input), c.cfg.dim)
+	t := c.p.cfg.Threshold
+	if len(input) != c.p.cfg.Length {
+		return nil, fmt.Errorf("secagg: %w: input of %d values, length %d", ErrInvalidParams, len(input), c.p.cfg.Length)
 	}
 	if del == nil || del.To != c.id {
 		return nil, fmt.Errorf("%w: client %d: share delivery for another client", ErrMalformed, c.id)
 	}
-	if len(del.Shares) < c.cfg.t {
-		return nil, fmt.Errorf("%w: client %d: %d neighbours left, threshold %d", ErrTooManyDropouts, c.id, len(del.Shares), c.cfg.t)
+	if len(del.Shares) < t {
+		return nil, fmt.Errorf("%w: client %d: %d neighbors left, threshold %d", ErrTooManyDropouts, c.id, len(del.Shares), t)
 	}
-	session := c.cfg.session[:]
-	held := make(map[int][2]shareValue, len(del.Shares))
-	var nonce [12]byte
 	for i, s := range del.Shares {
 		if i > 0 && s.From <= del.Shares[i-1].From {
 			return nil, fmt.Errorf("%w: shares not sorted by sender", ErrMalformed)
 		}
-		if s.To != c.id || c.encShared[s.From] == nil {
+		if s.To != c.id || c.peers[s.From] == nil {
 			return nil, fmt.Errorf("%w: share from %d to %d delivered to %d", ErrMalformed, s.From, s.To, c.id)
 		}
-		aead, err := shareAEAD(c.encShared[s.From], session, s.From, c.id)
-		if err != nil {
-			return nil, err
-		}
-		pt, err := aead.Open(nil, nonce[:], s.Ciphertext, shareAD(session, s.From, c.id))
-		if err != nil || len(pt) != 2*shareSize {
-			return nil, fmt.Errorf("%w: share from client %d", ErrDecrypt, s.From)
-		}
-		var v [2]shareValue
-		copy(v[0][:], pt)
-		copy(v[1][:], pt[shareSize:])
-		held[s.From] = v
 	}
-	y := make([]uint64, len(input))
-	copy(y, input)
-	if c.noise != nil {
-		z, err := c.noise(len(y))
-		if err != nil {
-			return nil, fmt.Errorf("secagg: client %d: noise: %w", c.id, err)
-		}
-		if len(z) != len(y) {
-			return nil, fmt.Errorf("%w: noise of %d values, dimension %d", ErrInvalidParams, len(z), len(y))
-		}
-		for i, v := range z {
-			y[i] += uint64(v)
-		}
+	values, jobs, err := c.openShares(del)
+	if err != nil {
+		return nil, err
 	}
-	jobs := make([]maskJob, 0, len(held)+1)
+	y, err := c.noisy(input)
+	if err != nil {
+		return nil, err
+	}
+	applyMasks(y, jobs, c.p.workers)
+	held := make(map[int][2]shareValue, len(del.Shares))
+	for i, s := range del.Shares {
+		held[s.From] = values[i]
+	}
+	c.held = held
+	clear(c.seed[:])
+	c.stage = stageMasked
+	return &MaskedInputMsg{ID: c.id, Vector: y}, nil
+}
+
+// openShares opens the delivered shares and returns them with the masks to
+// add: the self mask first, then one pairwise mask per sender.
+func (c *Client) openShares(del *ShareDeliveryMsg) ([][2]shareValue, []maskJob, error) {
+	session := c.p.cfg.Session[:]
+	values := make([][2]shareValue, len(del.Shares))
+	jobs := make([]maskJob, len(del.Shares)+1)
+	err := parallel.Each(context.Background(), len(del.Shares), c.p.workers, func(i int) error {
+		s := del.Shares[i]
+		peer := c.peers[s.From]
+		pt, err := c.keys.Open(peer, nil, s.Ciphertext)
+		if err != nil || len(pt) != 2*ShareSize {
+			return fmt.Errorf("%w: share from client %d", ErrDecrypt, s.From)
+		}
+		copy(values[i][0][:], pt)
+		copy(values[i][1][:], pt[ShareSize:])
+		clear(pt)
+		shared, err := c.keys.Shared(slotMask, peer)
+		if err != nil {
+			return err
+		}
+		k, err := pairMaskKey(shared, session, c.id, s.From)
+		if err != nil {
+			return err
+		}
+		jobs[i+1], err = newMaskJob(k, c.id > s.From)
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
 	sk, err := selfMaskKey(c.seed[:], session, c.id)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	job, err := newMaskJob(sk, false)
+	if jobs[0], err = newMaskJob(sk, false); err != nil {
+		return nil, nil, err
+	}
+	return values, jobs, nil
+}
+
+// noisy returns a copy of input with the client's noise share added.
+func (c *Client) noisy(input []uint64) ([]uint64, error) {
+	y := slices.Clone(input)
+	if y == nil {
+		y = []uint64{}
+	}
+	noise := c.p.cfg.Noise
+	if noise == nil {
+		return y, nil
+	}
+	z, err := noise(len(y))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("secagg: client %d: noise: %w", c.id, err)
 	}
-	jobs = append(jobs, job)
-	for _, s := range del.Shares {
-		k, err := pairMaskKey(c.maskPriv, c.peerMask[s.From], session, c.id, s.From)
-		if err != nil {
-			return nil, err
-		}
-		job, err := newMaskJob(k, c.id > s.From)
-		if err != nil {
-			return nil, err
-		}
-		jobs = append(jobs, job)
+	if len(z) != len(y) {
+		return nil, fmt.Errorf("secagg: %w: noise of %d values, length %d", ErrInvalidParams, len(z), len(y))
 	}
-	applyMasks(y, jobs, c.cfg.workers)
-	c.held = held
-	c.encShared = nil
-	c.stage = stageMasked
-	return &MaskedInput{ID: c.id, Vector: y}, nil
+	for i, v := range z {
+		y[i] += uint64(v)
+	}
+	return y, nil
 }
 
 // Unmask answers the server's request: the shares of the mask keys of the
 // listed dropped clients and of the seeds of the listed survivors. It
-// refuses (ErrProtocol) a request that names a client in both lists, names
-// a client it holds no shares of, or comes a second time: revealing both
-// secrets of one client would expose that client's input.
-func (c *Client) Unmask(req *UnmaskRequest) (*UnmaskResponse, error) {
+// refuses ([ErrProtocol]) a request that names a client in both lists,
+// names a client it holds no shares of, or comes a second time: revealing
+// both secrets of one client would expose that client's input.
+func (c *Client) Unmask(req *UnmaskRequestMsg) (*UnmaskResponseMsg, error) {
 	if err := c.step(stageMasked, "Unmask"); err != nil {
 		return nil, err
 	}
@@ -307,7 +314,7 @@ func (c *Client) Unmask(req *UnmaskRequest) (*UnmaskResponse, error) {
 	if err := check(req.Survivors); err != nil {
 		return nil, err
 	}
-	out := &UnmaskResponse{From: c.id,
+	out := &UnmaskResponseMsg{From: c.id,
 		KeyShares:  make([]SecretShare, len(req.Dropped)),
 		SeedShares: make([]SecretShare, len(req.Survivors))}
 	for i, j := range req.Dropped {

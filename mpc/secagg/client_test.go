@@ -5,17 +5,22 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/veil-go/veil/internal/sealed"
+	"github.com/veil-go/veil/transport"
 )
 
-// setupTwoRounds returns clients and server after the share round.
-func setupShared(t *testing.T, n, thr int) (*Config, *Server, []*Client, map[int]*ShareDelivery) {
-	cfg, err := NewConfig(n, 2, WithThreshold(thr))
-	require.NoError(t, err)
-	srv, err := NewServer(cfg)
+// advertiseAll builds the server and clients of an n-client round (length
+// 2, threshold thr) and runs the key step.
+func advertiseAll(t *testing.T, n, thr int) (*Params, *Server, []*Client, map[int]*KeyListMsg) {
+	t.Helper()
+	p := newParams(t, Config{Clients: n, Length: 2, Threshold: thr})
+	ids := identities(t, n)
+	srv, err := NewServer(p, ids[0])
 	require.NoError(t, err)
 	cs := make([]*Client, n+1)
 	for i := 1; i <= n; i++ {
-		cs[i], err = NewClient(cfg, i)
+		cs[i], err = NewClient(p, i, ids[i])
 		require.NoError(t, err)
 		m, err := cs[i].AdvertiseKeys()
 		require.NoError(t, err)
@@ -23,6 +28,13 @@ func setupShared(t *testing.T, n, thr int) (*Config, *Server, []*Client, map[int
 	}
 	kl, err := srv.KeyLists()
 	require.NoError(t, err)
+	return p, srv, cs, kl
+}
+
+// setupShared returns clients and server after the share step.
+func setupShared(t *testing.T, n, thr int) (*Params, *Server, []*Client, map[int]*ShareDeliveryMsg) {
+	t.Helper()
+	p, srv, cs, kl := advertiseAll(t, n, thr)
 	for i := 1; i <= n; i++ {
 		b, err := cs[i].ShareKeys(kl[i])
 		require.NoError(t, err)
@@ -30,34 +42,34 @@ func setupShared(t *testing.T, n, thr int) (*Config, *Server, []*Client, map[int
 	}
 	dels, err := srv.Deliveries()
 	require.NoError(t, err)
-	return cfg, srv, cs, dels
+	return p, srv, cs, dels
 }
 
 func TestClientRefusesBothSecrets(t *testing.T) {
 	_, _, cs, dels := setupShared(t, 4, 2)
 	_, err := cs[1].MaskInput(dels[1], []uint64{1, 2})
 	require.NoError(t, err)
-	_, err = cs[1].Unmask(&UnmaskRequest{To: 1, Dropped: []int{2}, Survivors: []int{2, 3}})
+	_, err = cs[1].Unmask(&UnmaskRequestMsg{To: 1, Dropped: []int{2}, Survivors: []int{2, 3}})
 	assert.ErrorIs(t, err, ErrProtocol)
-	_, err = cs[1].Unmask(&UnmaskRequest{To: 1, Survivors: []int{5}})
+	_, err = cs[1].Unmask(&UnmaskRequestMsg{To: 1, Survivors: []int{5}})
 	assert.ErrorIs(t, err, ErrProtocol, "no shares held of 5")
-	_, err = cs[1].Unmask(&UnmaskRequest{To: 1, Dropped: []int{2}, Survivors: []int{3, 4}})
+	_, err = cs[1].Unmask(&UnmaskRequestMsg{To: 1, Dropped: []int{2}, Survivors: []int{3, 4}})
 	require.NoError(t, err)
 	// A second request (e.g. now calling 2 a survivor) is refused.
-	_, err = cs[1].Unmask(&UnmaskRequest{To: 1, Survivors: []int{2, 3, 4}})
+	_, err = cs[1].Unmask(&UnmaskRequestMsg{To: 1, Survivors: []int{2, 3, 4}})
 	assert.ErrorIs(t, err, ErrProtocol)
 }
 
 func TestClientChecks(t *testing.T) {
-	_, _, cs, dels := setupShared(t, 4, 2)
+	p, _, cs, dels := setupShared(t, 4, 2)
 	_, err := cs[1].MaskInput(dels[1], []uint64{1})
-	assert.ErrorIs(t, err, ErrInvalidParams, "wrong dimension")
+	assert.ErrorIs(t, err, ErrInvalidParams, "wrong length")
 	_, err = cs[1].MaskInput(dels[2], []uint64{1, 2})
 	assert.ErrorIs(t, err, ErrMalformed, "someone else's shares")
 	tampered := *dels[1]
 	tampered.Shares = append([]EncryptedShare(nil), dels[1].Shares...)
 	ct := append([]byte(nil), tampered.Shares[0].Ciphertext...)
-	ct[0] ^= 1
+	ct[len(ct)-1] ^= 1
 	tampered.Shares[0].Ciphertext = ct
 	_, err = cs[1].MaskInput(&tampered, []uint64{1, 2})
 	assert.ErrorIs(t, err, ErrDecrypt)
@@ -69,16 +81,19 @@ func TestClientChecks(t *testing.T) {
 	assert.ErrorIs(t, err, ErrDecrypt)
 	_, err = cs[1].AdvertiseKeys()
 	assert.ErrorIs(t, err, ErrProtocol, "out of order")
-	_, err = NewClient(nil, 1)
+	ids := identities(t, 4)
+	_, err = NewClient(nil, 1, ids[1])
 	assert.ErrorIs(t, err, ErrInvalidParams)
+	_, err = NewClient(p, 1, ids[2])
+	assert.ErrorIs(t, err, ErrInvalidParams, "identity of another client")
 }
 
 func TestServerChecks(t *testing.T) {
-	cfg, err := NewConfig(3, 1, WithThreshold(1))
+	p := newParams(t, Config{Clients: 3, Length: 1, Threshold: 1})
+	ids := identities(t, 3)
+	srv, err := NewServer(p, ids[0])
 	require.NoError(t, err)
-	srv, err := NewServer(cfg)
-	require.NoError(t, err)
-	c, err := NewClient(cfg, 1)
+	c, err := NewClient(p, 1, ids[1])
 	require.NoError(t, err)
 	m, err := c.AdvertiseKeys()
 	require.NoError(t, err)
@@ -87,9 +102,112 @@ func TestServerChecks(t *testing.T) {
 	bad := *m
 	bad.ID = 4
 	assert.ErrorIs(t, srv.AddKeys(&bad), ErrMalformed, "id out of range")
-	assert.ErrorIs(t, srv.AddMaskedInput(&MaskedInput{ID: 1, Vector: []uint64{1}}), ErrProtocol)
-	_, err = srv.KeyLists() // one client: no neighbours alive
+	bad.ID = 2
+	assert.ErrorIs(t, srv.AddKeys(&bad), ErrBadAdvert, "client 1's keys claimed by 2")
+	assert.ErrorIs(t, srv.AddMaskedInput(&MaskedInputMsg{ID: 1, Vector: []uint64{1}}), ErrProtocol)
+	_, err = srv.KeyLists() // one client: no neighbors alive
 	assert.ErrorIs(t, err, ErrTooManyDropouts)
 	_, err = srv.Deliveries()
 	assert.ErrorIs(t, err, ErrAborted)
+}
+
+// A server that substitutes a client's advertised keys (its own keys in
+// client 1's advert, or an advert it signed itself) is caught by every
+// other client: none shares its secrets, so the round cannot go on and
+// nothing is unmasked.
+func TestSubstitutedKeysCaught(t *testing.T) {
+	const n = 4
+	p, _, cs, kl := advertiseAll(t, n, 2)
+	ids := identities(t, n)
+	// The server's own keys, signed by the server's identity, claiming to be
+	// client 1's.
+	forged, err := sealed.New(ids[0], labelSealed, p.digest[:], 1, nslots)
+	require.NoError(t, err)
+	signedByServer, err := forged.Advert().MarshalBinary()
+	require.NoError(t, err)
+	// Client 1's certificate and signature kept, the keys swapped.
+	var adv sealed.Advert
+	require.NoError(t, adv.UnmarshalBinary(kl[2].Keys[0].Advert))
+	adv.Keys[slotMask] = forged.Advert().Keys[slotMask]
+	swappedKeys, err := adv.MarshalBinary()
+	require.NoError(t, err)
+	// Keys from a CA the clients do not trust, under client 1's name.
+	rogue, err := transport.NewCA("rogue CA")
+	require.NoError(t, err)
+	fake1, err := rogue.Issue(p.Name(1))
+	require.NoError(t, err)
+	rogueKeys, err := sealed.New(fake1, labelSealed, p.digest[:], 1, nslots)
+	require.NoError(t, err)
+	rogueAdvert, err := rogueKeys.Advert().MarshalBinary()
+	require.NoError(t, err)
+
+	// Client 1's genuine keys from another round (another session).
+	cfg := p.Config()
+	cfg.Session[0] ^= 1
+	old, err := NewClient(newParams(t, cfg), 1, ids[1])
+	require.NoError(t, err)
+	oldMsg, err := old.AdvertiseKeys()
+	require.NoError(t, err)
+
+	for name, advert := range map[string][]byte{"signed by the server": signedByServer, "keys swapped": swappedKeys, "untrusted CA": rogueAdvert, "replayed": oldMsg.Advert} {
+		t.Run(name, func(t *testing.T) {
+			for i := 2; i <= n; i++ {
+				list := *kl[i]
+				list.Keys = append([]AdvertiseKeysMsg(nil), kl[i].Keys...)
+				require.Equal(t, 1, list.Keys[0].ID)
+				list.Keys[0].Advert = advert
+				// A fresh client each time: a refused list leaves the client
+				// unable to go on.
+				c := *cs[i]
+				_, err := c.ShareKeys(roundTrip(t, &list, &KeyListMsg{}))
+				assert.ErrorIs(t, err, ErrBadAdvert, "client %d", i)
+			}
+		})
+	}
+	// The untouched lists still work.
+	for i := 1; i <= n; i++ {
+		_, err := cs[i].ShareKeys(kl[i])
+		require.NoError(t, err)
+	}
+}
+
+// Parties whose parameters differ are caught at the first step.
+func TestMismatchedParamsCaught(t *testing.T) {
+	ids := identities(t, 3)
+	p := newParams(t, Config{Clients: 3, Length: 2, Threshold: 1})
+	cfg := p.Config()
+	cfg.Length = 3
+	other := newParams(t, cfg)
+	srv, err := NewServer(p, ids[0])
+	require.NoError(t, err)
+	c, err := NewClient(other, 1, ids[1])
+	require.NoError(t, err)
+	m, err := c.AdvertiseKeys()
+	require.NoError(t, err)
+	assert.ErrorIs(t, srv.AddKeys(m), ErrMismatch)
+}
+
+// A wrong share of a dropped client's mask key does not reconstruct the
+// key it advertised: the server aborts instead of unmasking a wrong sum.
+func TestWrongKeyShareAborts(t *testing.T) {
+	_, srv, cs, dels := setupShared(t, 4, 2)
+	for _, i := range []int{1, 2, 3} { // client 4 drops before its input
+		m, err := cs[i].MaskInput(dels[i], []uint64{1, 2})
+		require.NoError(t, err)
+		require.NoError(t, srv.AddMaskedInput(m))
+	}
+	reqs, err := srv.UnmaskRequests()
+	require.NoError(t, err)
+	for _, i := range []int{1, 2, 3} {
+		m, err := cs[i].Unmask(reqs[i])
+		require.NoError(t, err)
+		if i == 1 {
+			require.Equal(t, 4, m.KeyShares[0].Owner)
+			m.KeyShares[0].Value[ShareSize-1] ^= 1
+		}
+		require.NoError(t, srv.AddUnmaskResponse(m))
+	}
+	res, err := srv.Finish()
+	assert.ErrorIs(t, err, ErrMalformed)
+	assert.Nil(t, res)
 }

@@ -2,13 +2,16 @@ package secagg
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"math"
-	"runtime"
 	"slices"
 	"time"
 
+	"github.com/veil-go/veil/internal/parallel"
 	"github.com/veil-go/veil/internal/prg"
+	"github.com/veil-go/veil/transport"
 )
 
 // Graph chooses which pairs of clients share pairwise masks and secret shares.
@@ -16,7 +19,7 @@ type Graph int
 
 const (
 	// CompleteGraph is the original protocol of Bonawitz et al. (CCS'17):
-	// every client is a neighbour of every other. Cost per client grows
+	// every client is a neighbor of every other. Cost per client grows
 	// linearly with the number of clients; use it up to a few hundred.
 	CompleteGraph Graph = iota
 	// SparseGraph is SecAgg+ (Bell et al., CCS'20): a random Harary graph of
@@ -35,7 +38,7 @@ func (g Graph) String() string {
 	return fmt.Sprintf("Graph(%d)", int(g))
 }
 
-// Defaults of the SecAgg+ parameter choice.
+// Defaults and limits of a [Config].
 const (
 	DefaultDropoutRate  = 0.2  // fraction of clients assumed to drop out
 	DefaultCorruptRate  = 0.1  // fraction of clients assumed to collude with the server
@@ -43,219 +46,216 @@ const (
 	DefaultRoundTimeout = time.Minute
 	// MaxClients bounds the number of clients of a round.
 	MaxClients = 1 << 16
-	// MaxDim bounds the vector length (2^27 words = 1 GiB).
-	MaxDim = 1 << 27
+	// MaxLength bounds the vector length (2^27 words = 1 GiB).
+	MaxLength = 1 << 27
+	// SessionSize is the length of the public session seed.
+	SessionSize = 32
+	// DigestSize is the length of [Params.Digest].
+	DigestSize = sha256.Size
+	// maxName bounds a roster name (a certificate common name).
+	maxName = 64
 )
 
-// Config is the public setup of one aggregation round, shared by the server
-// and every client: the number of clients n (ids 1..n), the vector length,
-// the graph, the threshold t and the session seed. Every party must use the
-// same Config; build it with NewConfig on one side and reproduce it on the
-// others with the same options and WithSession(cfg.Session()).
+// NoiseFunc returns length integers that a client adds to its input before
+// masking: its share of distributed differential-privacy noise (see
+// [Config.Noise]).
+type NoiseFunc func(length int) ([]int64, error)
+
+// Config is the setup of one aggregation round, shared by the server and
+// every client. The zero value of every field but Clients and Length means
+// its default. [NewParams] validates it into the [Params] the protocol
+// uses; every party must build its Params from the same Config (or from
+// [Params.MarshalBinary]'s bytes), and parties whose Params differ are
+// caught at the first step ([ErrMismatch]).
 type Config struct {
-	n, dim, t, k int
-	graph        Graph
-	session      prg.Seed
-	neighbours   [][]int // neighbours[i], sorted, for ids 1..n; [0] unused
-	workers      int
-	timeout      time.Duration
-	dropRate     float64
-	corruptRate  float64
-	secBits      float64
-	failLog2     float64
+	// Clients is the number of clients n (ids 1..n), 2..MaxClients.
+	Clients int
+	// Length is the number of words in each client's vector,
+	// 0..MaxLength.
+	Length int
+	// Graph is [CompleteGraph] (the default) or [SparseGraph].
+	Graph Graph
+	// Threshold is t, the number of a client's neighbors whose shares
+	// reconstruct its secrets. The server colluding with fewer than t of a
+	// client's neighbors learns nothing about that client's input beyond
+	// the sum. 0 means floor((n-1)/2)+1 for the complete graph and the
+	// value chosen with Degree for the sparse graph.
+	Threshold int
+	// Degree is the degree k of the sparse graph (rounded up to even); 0
+	// means the smallest k that meets the failure target. Ignored for the
+	// complete graph.
+	Degree int
+	// DropoutRate is the fraction of clients the sparse-graph parameters
+	// must tolerate dropping out, in (0, 1); 0 means
+	// [DefaultDropoutRate].
+	DropoutRate float64
+	// CorruptRate is the fraction of clients that may collude with the
+	// server, for the sparse-graph parameters, in (0, 1); 0 means
+	// [DefaultCorruptRate].
+	CorruptRate float64
+	// SecurityBits is σ: the sparse graph is chosen so that the round fails
+	// (aborts, or loses privacy against the assumed collusion) with
+	// probability at most 2^-σ, in [1, 128]; 0 means
+	// [DefaultSecurityBits].
+	SecurityBits float64
+	// Session is the public session seed. It keys the sparse graph and is
+	// bound into every signature, key derivation and ciphertext, so it must
+	// be fresh for every round; the zero value means a fresh one from
+	// crypto/rand (read it back with [Params.Session]).
+	Session [SessionSize]byte
+	// Names are the certificate common names of the parties: Names[0] the
+	// server's, Names[i] client i's. A client's advertised keys must be
+	// signed by the identity that Names gives it. nil means
+	// [transport.PartyName](i), the names of
+	// [transport.NewTLSLoopbackStar]; otherwise it has Clients+1 entries.
+	Names []string
 
-	userT, userK int
-	sessionSet   bool
+	// The fields below are local to each party: they are not part of
+	// [Params.MarshalBinary] and parties may set them differently.
+
+	// Workers bounds the goroutines of mask expansion, key agreement and
+	// reconstruction; 0 means GOMAXPROCS.
+	Workers int
+	// RoundTimeout is how long [RunServer] waits for the clients' messages
+	// of one step; clients that have not answered by then are treated as
+	// dropped. 0 means [DefaultRoundTimeout].
+	RoundTimeout time.Duration
+	// Noise, if not nil, makes each client add Noise(Length) to its input,
+	// modulo 2^64, before masking: with each client adding an independent
+	// share of a divisible noise distribution (package dp), the unmasked
+	// sum carries the sum of the counted clients' shares and is
+	// differentially private towards the server; see the package
+	// documentation for what dropouts and collusion do to the guarantee.
+	// The server ignores it.
+	Noise NoiseFunc `json:"-"`
 }
 
-// Option configures NewConfig.
-type Option func(*Config) error
-
-// WithGraph selects the complete graph (default) or the SecAgg+ sparse graph.
-func WithGraph(g Graph) Option {
-	return func(c *Config) error {
-		if g != CompleteGraph && g != SparseGraph {
-			return fmt.Errorf("%w: unknown graph %d", ErrInvalidParams, int(g))
-		}
-		c.graph = g
-		return nil
-	}
+// Params is a validated [Config]: the immutable public setup of a round,
+// with the graph built and the threshold chosen. It is safe for concurrent
+// use.
+type Params struct {
+	cfg       Config // resolved: Graph, Threshold, Degree, rates, Session and Names filled
+	failLog2  float64
+	neighbors [][]int // neighbors[i], sorted, for ids 1..n; [0] unused
+	workers   int
+	digest    [DigestSize]byte
 }
 
-// WithThreshold sets t, the number of a client's neighbours whose shares
-// reconstruct its secrets. The server colluding with fewer than t of a
-// client's neighbours learns nothing about that client's input beyond the sum.
-func WithThreshold(t int) Option {
-	return func(c *Config) error {
-		if t < 1 {
-			return fmt.Errorf("%w: threshold %d < 1", ErrInvalidParams, t)
-		}
-		c.userT = t
-		return nil
-	}
-}
-
-// WithDegree sets the degree k of the sparse graph (rounded up to even).
-func WithDegree(k int) Option {
-	return func(c *Config) error {
-		if k < 2 {
-			return fmt.Errorf("%w: degree %d < 2", ErrInvalidParams, k)
-		}
-		c.userK = k + k%2
-		return nil
-	}
-}
-
-// WithDropoutRate sets the fraction of clients the sparse-graph parameters
-// must tolerate dropping out (default 0.2).
-func WithDropoutRate(d float64) Option {
-	return func(c *Config) error {
-		if !(d >= 0 && d < 1) {
-			return fmt.Errorf("%w: dropout rate %v not in [0,1)", ErrInvalidParams, d)
-		}
-		c.dropRate = d
-		return nil
-	}
-}
-
-// WithCorruptRate sets the fraction of clients that may collude with the
-// server, for the sparse-graph parameters (default 0.1).
-func WithCorruptRate(g float64) Option {
-	return func(c *Config) error {
-		if !(g >= 0 && g < 1) {
-			return fmt.Errorf("%w: corrupt rate %v not in [0,1)", ErrInvalidParams, g)
-		}
-		c.corruptRate = g
-		return nil
-	}
-}
-
-// WithSecurityBits sets σ: the sparse graph is chosen so that the round
-// fails (aborts, or loses privacy against the assumed collusion) with
-// probability at most 2^-σ (default 40).
-func WithSecurityBits(sigma float64) Option {
-	return func(c *Config) error {
-		if !(sigma >= 1 && sigma <= 128) {
-			return fmt.Errorf("%w: security bits %v not in [1,128]", ErrInvalidParams, sigma)
-		}
-		c.secBits = sigma
-		return nil
-	}
-}
-
-// WithSession sets the public session seed (default: fresh from
-// crypto/rand). It keys the sparse graph and is bound into every key
-// derivation and ciphertext, so it must be fresh for every round.
-func WithSession(s [32]byte) Option {
-	return func(c *Config) error {
-		c.session = s
-		c.sessionSet = true
-		return nil
-	}
-}
-
-// WithWorkers sets the number of goroutines used for mask expansion
-// (default runtime.GOMAXPROCS(0)).
-func WithWorkers(w int) Option {
-	return func(c *Config) error {
-		if w < 1 {
-			return fmt.Errorf("%w: workers %d < 1", ErrInvalidParams, w)
-		}
-		c.workers = w
-		return nil
-	}
-}
-
-// WithRoundTimeout sets how long the runner's server waits for the clients'
-// messages of one round; clients that have not answered by then are treated
-// as dropped (default one minute).
-func WithRoundTimeout(d time.Duration) Option {
-	return func(c *Config) error {
-		if d <= 0 {
-			return fmt.Errorf("%w: round timeout %v", ErrInvalidParams, d)
-		}
-		c.timeout = d
-		return nil
-	}
-}
-
-// NewConfig validates and builds the public configuration of a round of
-// clients clients (ids 1..clients) aggregating vectors of dim words.
+// NewParams validates cfg and builds the round's parameters.
 //
-// Complete graph: each client shares its secrets with the n-1 others and the
-// default threshold is t = floor((n-1)/2)+1. Sparse graph: unless set with
-// WithDegree and WithThreshold, the smallest even degree k and a threshold t
-// are chosen such that, with each client dropping out with probability
+// Complete graph: each client shares its secrets with the n-1 others and
+// the default threshold is t = floor((n-1)/2)+1. Sparse graph: unless
+// Degree and Threshold are set, the smallest even degree k and a threshold
+// t are chosen such that, with each client dropping out with probability
 // DropoutRate and being corrupt with probability CorruptRate independently
 // of the graph, the probability that some client keeps fewer than t
-// neighbours, that some client has t or more corrupt neighbours, or that the
+// neighbors, that some client has t or more corrupt neighbors, or that the
 // surviving honest clients split into several components (the server would
-// learn partial sums) is at most 2^-σ (union bounds over the n clients, exact
-// binomial tails). If that needs k >= n-1 the complete graph is used.
-func NewConfig(clients, dim int, opts ...Option) (*Config, error) {
-	if clients < 2 || clients > MaxClients {
-		return nil, fmt.Errorf("%w: %d clients, need 2..%d", ErrInvalidParams, clients, MaxClients)
+// learn partial sums) is at most 2^-σ (union bounds over the n clients,
+// exact binomial tails). If that needs k >= n-1 the complete graph is used.
+func NewParams(cfg Config) (*Params, error) {
+	c := cfg
+	c.Names = slices.Clone(cfg.Names)
+	bad := func(format string, a ...any) (*Params, error) {
+		return nil, fmt.Errorf("secagg: %w: "+format, append([]any{ErrInvalidParams}, a...)...)
 	}
-	if dim < 0 || dim > MaxDim {
-		return nil, fmt.Errorf("%w: dimension %d, need 0..%d", ErrInvalidParams, dim, MaxDim)
+	switch {
+	case c.Clients < 2 || c.Clients > MaxClients:
+		return bad("%d clients, need 2..%d", c.Clients, MaxClients)
+	case c.Length < 0 || c.Length > MaxLength:
+		return bad("length %d, need 0..%d", c.Length, MaxLength)
+	case c.Graph != CompleteGraph && c.Graph != SparseGraph:
+		return bad("unknown graph %d", int(c.Graph))
+	case c.Threshold < 0:
+		return bad("threshold %d < 1", c.Threshold)
+	case c.Degree < 0 || c.Degree == 1:
+		return bad("degree %d < 2", c.Degree)
+	case !(c.DropoutRate >= 0 && c.DropoutRate < 1):
+		return bad("dropout rate %v not in (0,1)", c.DropoutRate)
+	case !(c.CorruptRate >= 0 && c.CorruptRate < 1):
+		return bad("corrupt rate %v not in (0,1)", c.CorruptRate)
+	case !(c.SecurityBits == 0 || c.SecurityBits >= 1 && c.SecurityBits <= 128):
+		return bad("security bits %v not in [1,128]", c.SecurityBits)
+	case c.Workers < 0:
+		return bad("workers %d < 0", c.Workers)
+	case c.RoundTimeout < 0:
+		return bad("round timeout %v < 0", c.RoundTimeout)
+	case c.Names != nil && len(c.Names) != c.Clients+1:
+		return bad("%d names for a server and %d clients", len(c.Names), c.Clients)
 	}
-	c := &Config{
-		n: clients, dim: dim,
-		workers:  runtime.GOMAXPROCS(0),
-		timeout:  DefaultRoundTimeout,
-		dropRate: DefaultDropoutRate, corruptRate: DefaultCorruptRate, secBits: DefaultSecurityBits,
-	}
-	for _, o := range opts {
-		if err := o(c); err != nil {
-			return nil, err
+	if c.Names == nil {
+		c.Names = make([]string, c.Clients+1)
+		for i := range c.Names {
+			c.Names[i] = transport.PartyName(i)
 		}
 	}
-	if !c.sessionSet {
-		if _, err := rand.Read(c.session[:]); err != nil {
+	seen := make(map[string]bool, len(c.Names))
+	for i, name := range c.Names {
+		if name == "" || len(name) > maxName || seen[name] {
+			return bad("name %d %q is empty, longer than %d bytes or repeated", i, name, maxName)
+		}
+		seen[name] = true
+	}
+	c.Degree += c.Degree % 2
+	if c.DropoutRate == 0 {
+		c.DropoutRate = DefaultDropoutRate
+	}
+	if c.CorruptRate == 0 {
+		c.CorruptRate = DefaultCorruptRate
+	}
+	if c.SecurityBits == 0 {
+		c.SecurityBits = DefaultSecurityBits
+	}
+	if c.RoundTimeout == 0 {
+		c.RoundTimeout = DefaultRoundTimeout
+	}
+	if c.Session == ([SessionSize]byte{}) {
+		if _, err := rand.Read(c.Session[:]); err != nil {
 			return nil, fmt.Errorf("secagg: reading crypto/rand: %w", err)
 		}
 	}
-	if err := c.chooseGraph(); err != nil {
+	p := &Params{cfg: c, workers: parallel.Workers(c.Workers)}
+	if err := p.chooseGraph(); err != nil {
 		return nil, err
 	}
-	return c, nil
+	p.digest = sha256.Sum256(append([]byte(labelParams), p.marshal()...))
+	return p, nil
 }
 
-func (c *Config) chooseGraph() error {
-	n := c.n
-	if c.graph == SparseGraph {
-		k, t := c.userK, c.userT
+func (p *Params) chooseGraph() error {
+	c := &p.cfg
+	n := c.Clients
+	if c.Graph == SparseGraph {
+		k, t := c.Degree, c.Threshold
 		if k == 0 {
 			var ok bool
-			k, t, ok = sparseParams(n, c.dropRate, c.corruptRate, c.secBits, c.userT)
+			k, t, ok = sparseParams(n, c.DropoutRate, c.CorruptRate, c.SecurityBits, c.Threshold)
 			if !ok {
 				k = n - 1
 			}
 		}
-		if k >= n-1 {
-			c.graph = CompleteGraph // a Harary graph of degree n-1 is complete
-		} else {
+		if k < n-1 {
 			if t == 0 {
-				t = sparseThreshold(k, c.corruptRate, c.secBits, n)
+				t = sparseThreshold(k, c.CorruptRate, c.SecurityBits, n)
 			}
 			if t > k {
-				return fmt.Errorf("%w: threshold %d above degree %d", ErrInvalidParams, t, k)
+				return fmt.Errorf("secagg: %w: threshold %d above degree %d", ErrInvalidParams, t, k)
 			}
-			c.k, c.t = k, t
-			c.failLog2 = failureLog2(n, k, t, c.dropRate, c.corruptRate)
-			return c.buildHarary()
+			c.Degree, c.Threshold = k, t
+			p.failLog2 = failureLog2(n, k, t, c.DropoutRate, c.CorruptRate)
+			return p.buildHarary()
 		}
+		c.Graph = CompleteGraph // a Harary graph of degree n-1 is complete
 	}
-	c.k = n - 1
-	c.t = c.userT
-	if c.t == 0 {
-		c.t = (n-1)/2 + 1
+	c.Degree = n - 1
+	if c.Threshold == 0 {
+		c.Threshold = (n-1)/2 + 1
 	}
-	if c.t > n-1 {
-		return fmt.Errorf("%w: threshold %d above the %d other clients", ErrInvalidParams, c.t, n-1)
+	if c.Threshold > n-1 {
+		return fmt.Errorf("secagg: %w: threshold %d above the %d other clients", ErrInvalidParams, c.Threshold, n-1)
 	}
-	c.failLog2 = math.Inf(-1)
-	c.neighbours = make([][]int, n+1)
+	p.failLog2 = math.Inf(-1)
+	p.neighbors = make([][]int, n+1)
 	for i := 1; i <= n; i++ {
 		nb := make([]int, 0, n-1)
 		for j := 1; j <= n; j++ {
@@ -263,16 +263,16 @@ func (c *Config) chooseGraph() error {
 				nb = append(nb, j)
 			}
 		}
-		c.neighbours[i] = nb
+		p.neighbors[i] = nb
 	}
 	return nil
 }
 
 // buildHarary places the clients on a ring in an order drawn from the
 // session seed and links each to the k/2 nearest on either side.
-func (c *Config) buildHarary() error {
+func (p *Params) buildHarary() error {
 	// Domain-separate the graph stream from other uses of the session seed.
-	key, err := deriveKey(c.session[:], c.session[:], labelGraph, 32)
+	key, err := deriveKey(p.cfg.Session[:], p.cfg.Session[:], labelGraph, 32)
 	if err != nil {
 		return err
 	}
@@ -280,7 +280,7 @@ func (c *Config) buildHarary() error {
 	if err != nil {
 		return err
 	}
-	n := c.n
+	n, k := p.cfg.Clients, p.cfg.Degree
 	ring := make([]int, n)
 	for i := range ring {
 		ring[i] = i + 1
@@ -294,66 +294,159 @@ func (c *Config) buildHarary() error {
 		j := int(r % bound)
 		ring[i], ring[j] = ring[j], ring[i]
 	}
-	c.neighbours = make([][]int, n+1)
-	half := c.k / 2
-	for p, id := range ring {
-		nb := make([]int, 0, c.k)
+	p.neighbors = make([][]int, n+1)
+	half := k / 2
+	for pos, id := range ring {
+		nb := make([]int, 0, k)
 		for d := 1; d <= half; d++ {
-			nb = append(nb, ring[(p+d)%n], ring[(p-d+n)%n])
+			nb = append(nb, ring[(pos+d)%n], ring[(pos-d+n)%n])
 		}
 		slices.Sort(nb)
-		c.neighbours[id] = nb
+		p.neighbors[id] = nb
 	}
 	return nil
 }
 
-// Clients returns n; client ids are 1..n.
-func (c *Config) Clients() int { return c.n }
+// Config returns the configuration the parameters were built from, with
+// every default resolved: the graph in use, Threshold, Degree, the rates,
+// Session and Names filled in. NewParams of it builds the same parameters.
+func (p *Params) Config() Config {
+	c := p.cfg
+	c.Names = slices.Clone(c.Names)
+	return c
+}
 
-// Dim returns the vector length.
-func (c *Config) Dim() int { return c.dim }
+// Clients returns n; client ids are 1..n.
+func (p *Params) Clients() int { return p.cfg.Clients }
+
+// Length returns the vector length.
+func (p *Params) Length() int { return p.cfg.Length }
 
 // Threshold returns t.
-func (c *Config) Threshold() int { return c.t }
+func (p *Params) Threshold() int { return p.cfg.Threshold }
 
-// Degree returns the number of neighbours of each client (n-1 for the
+// Degree returns the number of neighbors of each client (n-1 for the
 // complete graph).
-func (c *Config) Degree() int { return c.k }
+func (p *Params) Degree() int { return p.cfg.Degree }
 
 // Graph returns the graph in use (a sparse request whose degree would reach
-// n-1 falls back to the complete graph).
-func (c *Config) Graph() Graph { return c.graph }
+// n-1 falls back to [CompleteGraph]).
+func (p *Params) Graph() Graph { return p.cfg.Graph }
 
 // Session returns the public session seed.
-func (c *Config) Session() [32]byte { return c.session }
+func (p *Params) Session() [SessionSize]byte { return p.cfg.Session }
 
-// Workers returns the size of the mask-expansion worker pool.
-func (c *Config) Workers() int { return c.workers }
+// Name returns the roster name of party i (0 the server, 1..n the clients).
+func (p *Params) Name(i int) string {
+	if i < 0 || i > p.cfg.Clients {
+		return ""
+	}
+	return p.cfg.Names[i]
+}
+
+// Workers returns the degree of parallelism in use.
+func (p *Params) Workers() int { return p.workers }
 
 // FailureLog2 returns log2 of the bound on the failure probability of the
 // sparse-graph parameters under the stated dropout and corruption rates
 // (-Inf for the complete graph, which fails only deterministically: when
 // more than n-1-t clients drop out).
-func (c *Config) FailureLog2() float64 { return c.failLog2 }
+func (p *Params) FailureLog2() float64 { return p.failLog2 }
 
-// Neighbours returns a copy of client id's neighbours, sorted.
-func (c *Config) Neighbours(id int) []int {
-	if id < 1 || id > c.n {
+// Neighbors returns a copy of client id's neighbors, sorted.
+func (p *Params) Neighbors(id int) []int {
+	if id < 1 || id > p.cfg.Clients {
 		return nil
 	}
-	return append([]int(nil), c.neighbours[id]...)
+	return slices.Clone(p.neighbors[id])
 }
 
-func (c *Config) isNeighbour(i, j int) bool {
-	nb := c.neighbours[i]
-	lo, hi := 0, len(nb)
-	for lo < hi {
-		m := (lo + hi) / 2
-		if nb[m] < j {
-			lo = m + 1
-		} else {
-			hi = m
+// Digest returns the SHA-256 digest of the shared parameters (what
+// [Params.MarshalBinary] encodes). Every client's advertised keys are
+// signed under it, so parties whose parameters differ in anything cannot
+// complete a round together.
+func (p *Params) Digest() [DigestSize]byte { return p.digest }
+
+func (p *Params) isNeighbor(i, j int) bool {
+	_, ok := slices.BinarySearch(p.neighbors[i], j)
+	return ok
+}
+
+// paramsVersion is the first byte of an encoded Params.
+const paramsVersion = 1
+
+// marshal encodes the shared fields.
+func (p *Params) marshal() []byte {
+	c := &p.cfg
+	b := []byte{paramsVersion, byte(c.Graph)}
+	b = binary.BigEndian.AppendUint32(b, uint32(c.Clients))
+	b = binary.BigEndian.AppendUint32(b, uint32(c.Length))
+	b = binary.BigEndian.AppendUint32(b, uint32(c.Threshold))
+	b = binary.BigEndian.AppendUint32(b, uint32(c.Degree))
+	for _, f := range []float64{c.DropoutRate, c.CorruptRate, c.SecurityBits} {
+		b = binary.BigEndian.AppendUint64(b, math.Float64bits(f))
+	}
+	b = append(b, c.Session[:]...)
+	for _, name := range c.Names {
+		b = append(b, byte(len(name)))
+		b = append(b, name...)
+	}
+	return b
+}
+
+// MarshalBinary encodes the shared parameters (every field of [Config] but
+// the local Workers, RoundTimeout and Noise), for a party in another
+// process to rebuild the same Params with [Params.UnmarshalBinary].
+func (p *Params) MarshalBinary() ([]byte, error) { return p.marshal(), nil }
+
+// UnmarshalBinary decodes parameters made by MarshalBinary and validates
+// them as [NewParams] does. The local fields take their defaults; to set
+// them, take [Params.Config], set Workers, RoundTimeout or Noise and call
+// NewParams: the digest does not change.
+func (p *Params) UnmarshalBinary(b []byte) error {
+	d := &decoder{b: b}
+	if v := d.u8(); d.err == nil && v != paramsVersion {
+		return fmt.Errorf("%w: params version %d", ErrMalformed, v)
+	}
+	var c Config
+	c.Graph = Graph(d.u8())
+	u32 := func() int {
+		v := d.take(4)
+		if v == nil {
+			return 0
+		}
+		return int(binary.BigEndian.Uint32(v))
+	}
+	c.Clients, c.Length, c.Threshold, c.Degree = u32(), u32(), u32(), u32()
+	f64 := func() float64 {
+		v := d.take(8)
+		if v == nil {
+			return 0
+		}
+		return math.Float64frombits(binary.BigEndian.Uint64(v))
+	}
+	c.DropoutRate, c.CorruptRate, c.SecurityBits = f64(), f64(), f64()
+	copy(c.Session[:], d.take(SessionSize))
+	if d.err == nil && (c.Clients < 2 || c.Clients > MaxClients) {
+		return fmt.Errorf("%w: params of %d clients", ErrMalformed, c.Clients)
+	}
+	for range c.Clients + 1 {
+		n := int(d.u8())
+		c.Names = append(c.Names, string(d.take(n)))
+		if d.err != nil {
+			break
 		}
 	}
-	return lo < len(nb) && nb[lo] == j
+	if err := d.end(); err != nil {
+		return err
+	}
+	q, err := NewParams(c)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	if q.digest != sha256.Sum256(append([]byte(labelParams), b...)) {
+		return fmt.Errorf("%w: params do not re-encode to the same bytes", ErrMalformed)
+	}
+	*p = *q
+	return nil
 }

@@ -8,68 +8,66 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestNewConfigRejects(t *testing.T) {
-	for name, tc := range map[string]struct {
-		n, dim int
-		opts   []Option
-	}{
-		"one client":       {1, 1, nil},
-		"too many clients": {MaxClients + 1, 1, nil},
-		"negative dim":     {3, -1, nil},
-		"huge dim":         {3, MaxDim + 1, nil},
-		"threshold 0":      {3, 1, []Option{WithThreshold(0)}},
-		"threshold above":  {3, 1, []Option{WithThreshold(3)}},
-		"sparse t above k": {50, 1, []Option{WithGraph(SparseGraph), WithDegree(4), WithThreshold(5)}},
-		"degree 1":         {50, 1, []Option{WithDegree(1)}},
-		"graph":            {3, 1, []Option{WithGraph(Graph(7))}},
-		"dropout rate":     {3, 1, []Option{WithDropoutRate(1)}},
-		"dropout NaN":      {3, 1, []Option{WithDropoutRate(math.NaN())}},
-		"corrupt rate":     {3, 1, []Option{WithCorruptRate(-0.1)}},
-		"security bits":    {3, 1, []Option{WithSecurityBits(0)}},
-		"workers":          {3, 1, []Option{WithWorkers(0)}},
-		"round timeout":    {3, 1, []Option{WithRoundTimeout(0)}},
+func TestNewParamsRejects(t *testing.T) {
+	for name, cfg := range map[string]Config{
+		"one client":       {Clients: 1, Length: 1},
+		"too many clients": {Clients: MaxClients + 1, Length: 1},
+		"negative length":  {Clients: 3, Length: -1},
+		"huge length":      {Clients: 3, Length: MaxLength + 1},
+		"threshold < 0":    {Clients: 3, Length: 1, Threshold: -1},
+		"threshold above":  {Clients: 3, Length: 1, Threshold: 3},
+		"sparse t above k": {Clients: 50, Length: 1, Graph: SparseGraph, Degree: 4, Threshold: 5},
+		"degree 1":         {Clients: 50, Length: 1, Graph: SparseGraph, Degree: 1},
+		"graph":            {Clients: 3, Length: 1, Graph: Graph(7)},
+		"dropout rate":     {Clients: 3, Length: 1, DropoutRate: 1},
+		"dropout NaN":      {Clients: 3, Length: 1, DropoutRate: math.NaN()},
+		"corrupt rate":     {Clients: 3, Length: 1, CorruptRate: -0.1},
+		"security bits":    {Clients: 3, Length: 1, SecurityBits: 0.5},
+		"workers":          {Clients: 3, Length: 1, Workers: -1},
+		"round timeout":    {Clients: 3, Length: 1, RoundTimeout: -1},
+		"names count":      {Clients: 3, Length: 1, Names: []string{"s", "a", "b"}},
+		"names repeat":     {Clients: 2, Length: 1, Names: []string{"s", "a", "a"}},
+		"name empty":       {Clients: 2, Length: 1, Names: []string{"s", "", "b"}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := NewConfig(tc.n, tc.dim, tc.opts...)
+			_, err := NewParams(cfg)
 			assert.ErrorIs(t, err, ErrInvalidParams)
 		})
 	}
 }
 
 func TestCompleteGraphDefaults(t *testing.T) {
-	cfg, err := NewConfig(7, 3)
-	require.NoError(t, err)
-	assert.Equal(t, CompleteGraph, cfg.Graph())
-	assert.Equal(t, 6, cfg.Degree())
-	assert.Equal(t, 4, cfg.Threshold())
-	assert.Equal(t, []int{1, 2, 3, 5, 6, 7}, cfg.Neighbours(4))
-	assert.Nil(t, cfg.Neighbours(8))
+	p := newParams(t, Config{Clients: 7, Length: 3})
+	assert.Equal(t, CompleteGraph, p.Graph())
+	assert.Equal(t, 6, p.Degree())
+	assert.Equal(t, 4, p.Threshold())
+	assert.Equal(t, []int{1, 2, 3, 5, 6, 7}, p.Neighbors(4))
+	assert.Nil(t, p.Neighbors(8))
+	assert.Equal(t, "party-0", p.Name(0))
+	assert.NotEqual(t, [SessionSize]byte{}, p.Session(), "fresh session")
 }
 
 func TestSparseGraph(t *testing.T) {
 	for _, n := range []int{100, 500, 1000} {
-		cfg, err := NewConfig(n, 1, WithGraph(SparseGraph))
-		require.NoError(t, err)
-		require.Equal(t, SparseGraph, cfg.Graph())
-		k := cfg.Degree()
+		p := newParams(t, Config{Clients: n, Length: 1, Graph: SparseGraph})
+		require.Equal(t, SparseGraph, p.Graph())
+		k := p.Degree()
 		assert.Less(t, k, 16*int(math.Log2(float64(n))), "degree O(log n)")
-		assert.LessOrEqual(t, cfg.FailureLog2(), -DefaultSecurityBits)
+		assert.LessOrEqual(t, p.FailureLog2(), -DefaultSecurityBits)
 		// Regular, symmetric, no self loops.
 		for i := 1; i <= n; i++ {
-			nb := cfg.Neighbours(i)
+			nb := p.Neighbors(i)
 			require.Len(t, nb, k)
 			for _, j := range nb {
 				require.NotEqual(t, i, j)
-				require.True(t, cfg.isNeighbour(j, i), "%d-%d not symmetric", i, j)
+				require.True(t, p.isNeighbor(j, i), "%d-%d not symmetric", i, j)
 			}
 		}
 		// The graph is a function of the session seed.
-		again, err := NewConfig(n, 1, WithGraph(SparseGraph), WithSession(cfg.Session()))
-		require.NoError(t, err)
-		assert.Equal(t, cfg.neighbours, again.neighbours)
-		other, err := NewConfig(n, 1, WithGraph(SparseGraph))
-		require.NoError(t, err)
-		assert.NotEqual(t, cfg.neighbours, other.neighbours)
+		again := newParams(t, Config{Clients: n, Length: 1, Graph: SparseGraph, Session: p.Session()})
+		assert.Equal(t, p.neighbors, again.neighbors)
+		other := newParams(t, Config{Clients: n, Length: 1, Graph: SparseGraph})
+		assert.NotEqual(t, p.neighbors, other.neighbors)
 	}
 }
 
@@ -82,10 +80,63 @@ func TestSparseParamsMonotone(t *testing.T) {
 	require.True(t, ok1 && ok2 && ok3)
 	assert.Less(t, k1, k2)
 	assert.Less(t, k1, k3)
-	cfg, err := NewConfig(30, 1, WithGraph(SparseGraph))
-	require.NoError(t, err)
-	assert.Equal(t, CompleteGraph, cfg.Graph())
+	p := newParams(t, Config{Clients: 30, Length: 1, Graph: SparseGraph})
+	assert.Equal(t, CompleteGraph, p.Graph())
 	// The bound reported matches the stated target at the chosen k, t.
 	a, b, c := sparseFailure(1000, k1, sparseThreshold(k1, 0.1, 40, 1000), 0.1, 0.1)
 	assert.LessOrEqual(t, a+b+c, math.Exp2(-40))
+}
+
+// Params travel: the bytes rebuild the same parameters (same digest and
+// graph), Config() rebuilds them too, and any change to a shared field
+// changes the digest.
+func TestParamsShipping(t *testing.T) {
+	p := newParams(t, Config{Clients: 200, Length: 9, Graph: SparseGraph, Workers: 3, Names: nil})
+	b, err := p.MarshalBinary()
+	require.NoError(t, err)
+	var q Params
+	require.NoError(t, q.UnmarshalBinary(b))
+	assert.Equal(t, p.Digest(), q.Digest())
+	assert.Equal(t, p.neighbors, q.neighbors)
+	assert.Equal(t, p.Threshold(), q.Threshold())
+	assert.Equal(t, p.FailureLog2(), q.FailureLog2())
+	again := newParams(t, p.Config())
+	assert.Equal(t, p.Digest(), again.Digest())
+	// Local fields do not change the digest; shared ones do.
+	cfg := p.Config()
+	cfg.Workers, cfg.RoundTimeout = 1, 5
+	assert.Equal(t, p.Digest(), newParams(t, cfg).Digest())
+	for name, change := range map[string]func(*Config){
+		"length":    func(c *Config) { c.Length++ },
+		"threshold": func(c *Config) { c.Threshold-- },
+		"session":   func(c *Config) { c.Session[0] ^= 1 },
+		"names":     func(c *Config) { c.Names[3] = "mallory" },
+		"rate":      func(c *Config) { c.DropoutRate = 0.25 },
+	} {
+		cfg := p.Config()
+		change(&cfg)
+		assert.NotEqual(t, p.Digest(), newParams(t, cfg).Digest(), name)
+	}
+	// Every truncation and any trailing byte is rejected.
+	for n := range len(b) {
+		assert.ErrorIs(t, new(Params).UnmarshalBinary(b[:n]), ErrMalformed, "truncated to %d", n)
+	}
+	assert.ErrorIs(t, new(Params).UnmarshalBinary(append(b, 0)), ErrMalformed)
+}
+
+func FuzzParams(f *testing.F) {
+	p, err := NewParams(Config{Clients: 5, Length: 3})
+	require.NoError(f, err)
+	b, err := p.MarshalBinary()
+	require.NoError(f, err)
+	f.Add(b)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var q Params
+		if err := q.UnmarshalBinary(data); err != nil {
+			return
+		}
+		again, err := q.MarshalBinary()
+		require.NoError(t, err)
+		require.Equal(t, data, again)
+	})
 }

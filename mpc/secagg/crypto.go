@@ -1,8 +1,6 @@
 package secagg
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/ecdh"
 	"crypto/hkdf"
 	"crypto/sha256"
@@ -10,13 +8,22 @@ import (
 	"fmt"
 )
 
-// Domain-separation labels of the key derivations (HKDF-SHA256 info).
+// Domain-separation labels of the key derivations (HKDF-SHA256 info) and
+// of the signed adverts (internal/sealed).
 const (
-	labelGraph = "veil/secagg/v1/graph"
-	labelEnc   = "veil/secagg/v1/enc"
-	labelShare = "veil/secagg/v1/share"
-	labelMask  = "veil/secagg/v1/pairwise-mask"
-	labelSelf  = "veil/secagg/v1/self-mask"
+	labelSealed = "veil/secagg/v1"
+	labelParams = "veil/secagg/v1/params"
+	labelGraph  = "veil/secagg/v1/graph"
+	labelMask   = "veil/secagg/v1/pairwise-mask"
+	labelSelf   = "veil/secagg/v1/self-mask"
+)
+
+// Key slots of a client's advert: slot 0 encrypts the shares sent to its
+// neighbors, slot 1 agrees the pairwise masks.
+const (
+	slotEnc  = 0
+	slotMask = 1
+	nslots   = 2
 )
 
 // maskKeySize is the AES-128 key size of the mask expansion.
@@ -36,50 +43,9 @@ func deriveKey(secret, salt []byte, label string, size int, ids ...int) ([]byte,
 	return k, nil
 }
 
-// encSecret is the X25519 secret of two clients' encryption keys.
-func encSecret(self *ecdh.PrivateKey, peer *ecdh.PublicKey) ([]byte, error) {
-	shared, err := self.ECDH(peer)
-	if err != nil {
-		return nil, fmt.Errorf("%w: key agreement: %v", ErrMalformed, err)
-	}
-	return shared, nil
-}
-
-// shareAEAD returns the AEAD that protects the shares sent by client from to
-// client to: AES-256-GCM keyed by HKDF of the X25519 secret of their
-// encryption keys, with sender and receiver in the derivation so each
-// direction has its own key. Each key encrypts exactly one message, so the
-// nonce is fixed at zero. ChaCha20-Poly1305 would do as well; AES-256-GCM is
-// in the standard library.
-func shareAEAD(shared, session []byte, from, to int) (cipher.AEAD, error) {
-	key, err := deriveKey(shared, session, labelEnc, 32, from, to)
-	if err != nil {
-		return nil, err
-	}
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, fmt.Errorf("secagg: %w", err)
-	}
-	return cipher.NewGCM(block)
-}
-
-// shareAD is the associated data of a share ciphertext: it binds the
-// session (round), the sender and the receiver.
-func shareAD(session []byte, from, to int) []byte {
-	ad := make([]byte, 0, len(labelShare)+len(session)+8)
-	ad = append(ad, labelShare...)
-	ad = append(ad, session...)
-	ad = binary.BigEndian.AppendUint32(ad, uint32(from))
-	return binary.BigEndian.AppendUint32(ad, uint32(to))
-}
-
 // pairMaskKey derives the AES key of the pairwise mask of clients i and j
-// from their X25519 mask-key agreement.
-func pairMaskKey(self *ecdh.PrivateKey, peer *ecdh.PublicKey, session []byte, i, j int) ([]byte, error) {
-	shared, err := self.ECDH(peer)
-	if err != nil {
-		return nil, fmt.Errorf("%w: key agreement: %v", ErrMalformed, err)
-	}
+// from the X25519 secret of their mask keys.
+func pairMaskKey(shared, session []byte, i, j int) ([]byte, error) {
 	return deriveKey(shared, session, labelMask, maskKeySize, min(i, j), max(i, j))
 }
 

@@ -1,27 +1,46 @@
 package secagg
 
-import "errors"
+import (
+	"errors"
 
-// Sentinel errors. Errors returned by this package wrap one of these with
-// context; test for them with errors.Is.
+	"github.com/veil-go/veil/internal/errs"
+)
+
+// The sentinels shared with Veil's other packages: errors.Is(err,
+// secagg.ErrMalformed) and errors.Is(err, he.ErrMalformed) test for the same
+// cause.
 var (
-	// ErrInvalidParams reports a bad configuration or argument.
-	ErrInvalidParams = errors.New("secagg: invalid parameters")
+	// ErrInvalidParams reports a bad configuration or argument; the message
+	// names the limit.
+	ErrInvalidParams = errs.ErrInvalidParams
 	// ErrMalformed reports a message that cannot be decoded or that does
 	// not fit the configuration (wrong sizes, unknown or repeated ids).
-	ErrMalformed = errors.New("secagg: malformed message")
+	ErrMalformed = errs.ErrMalformed
+	// ErrOutOfRange reports a value outside the range of a fixed-point
+	// encoding.
+	ErrOutOfRange = errs.ErrOutOfRange
+	// ErrAborted reports that the round was ended: the server aborted it
+	// or excluded this client, a client gave up, or a [Server] that
+	// aborted earlier was used again.
+	ErrAborted = errs.ErrAborted
+	// ErrMismatch reports parties that do not run the same [Params] (their
+	// digests differ).
+	ErrMismatch = errs.ErrMismatch
+)
+
+// The sentinels of this package.
+var (
 	// ErrProtocol reports a step called out of order or a request that an
-	// honest party refuses (for example, to reveal both secrets of a client).
-	ErrProtocol = errors.New("secagg: protocol violation")
+	// honest party refuses (for example, to reveal both secrets of a
+	// client).
+	ErrProtocol = errors.New("protocol violation")
 	// ErrTooManyDropouts reports that too few clients remain for the round
 	// to finish; the round is aborted and no sum is revealed.
-	ErrTooManyDropouts = errors.New("secagg: too many dropouts")
-	// ErrAborted is returned to a client whose server aborted the round or
-	// excluded it from the round.
-	ErrAborted = errors.New("secagg: round aborted")
-	// ErrOverflow reports a value outside the range of a fixed-point
-	// encoding.
-	ErrOverflow = errors.New("secagg: value out of range")
+	ErrTooManyDropouts = errors.New("too many dropouts")
 	// ErrDecrypt reports a share ciphertext that fails authentication.
-	ErrDecrypt = errors.New("secagg: share decryption failed")
+	ErrDecrypt = errors.New("share decryption failed")
+	// ErrBadAdvert reports advertised keys whose signature, certificate or
+	// name does not verify: the keys were not made by the client the roster
+	// names, so a client that sees one refuses to go on.
+	ErrBadAdvert = errors.New("advertised keys do not verify")
 )

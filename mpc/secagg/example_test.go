@@ -1,23 +1,40 @@
 package secagg_test
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/veil-go/veil/mpc/secagg"
 )
 
-// The local steps driven by hand: three clients, one of which goes offline
-// after sharing its keys, so its input is not counted.
-func Example() {
-	cfg, err := secagg.NewConfig(3, 2, secagg.WithThreshold(1))
+// A whole round in one process: five clients, the server learns the sum.
+func ExampleRunInProcess() {
+	p, err := secagg.NewParams(secagg.Config{Clients: 5, Length: 3})
 	if err != nil {
 		panic(err)
 	}
+	inputs := [][]uint64{{1, 2, 3}, {10, 20, 30}, {100, 200, 300}, {1000, 2000, 3000}, {10000, 20000, 30000}}
+	res, err := secagg.RunInProcess(context.Background(), p, inputs, nil)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("counted", res.Counted, "sum", res.Sum)
+	// Output: counted [1 2 3 4 5] sum [11111 22222 33333]
+}
+
+// The local steps driven by hand: three clients, one of which goes offline
+// after sharing its keys, so its input is not counted.
+func Example() {
+	p, err := secagg.NewParams(secagg.Config{Clients: 3, Length: 2, Threshold: 1})
+	if err != nil {
+		panic(err)
+	}
+	ids, _ := secagg.IssueIdentities(p) // each party's certificate and key
 	inputs := map[int][]uint64{1: {1, 2}, 2: {10, 20}, 3: {100, 200}}
-	srv, _ := secagg.NewServer(cfg)
+	srv, _ := secagg.NewServer(p, ids[0])
 	clients := map[int]*secagg.Client{}
 	for id := 1; id <= 3; id++ {
-		clients[id], _ = secagg.NewClient(cfg, id)
+		clients[id], _ = secagg.NewClient(p, id, ids[id])
 		keys, _ := clients[id].AdvertiseKeys()
 		_ = srv.AddKeys(keys)
 	}

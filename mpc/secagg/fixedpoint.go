@@ -10,7 +10,8 @@ import (
 // back with ToInt64s: it is exact as long as the true sum lies in
 // [-2^63, 2^63). FixedPoint encodes floats so that this always holds.
 
-// FromInt64s returns x as words modulo 2^64.
+// FromInt64s returns x as words modulo 2^64 (two's complement), the input
+// form of [RunClient] and [Client.MaskInput].
 func FromInt64s(x []int64) []uint64 {
 	out := make([]uint64, len(x))
 	for i, v := range x {
@@ -19,7 +20,8 @@ func FromInt64s(x []int64) []uint64 {
 	return out
 }
 
-// ToInt64s reads words modulo 2^64 as signed integers in [-2^63, 2^63).
+// ToInt64s reads words modulo 2^64, such as [Result.Sum], as signed integers
+// in [-2^63, 2^63).
 func ToInt64s(x []uint64) []int64 {
 	out := make([]int64, len(x))
 	for i, v := range x {
@@ -28,9 +30,9 @@ func ToInt64s(x []uint64) []int64 {
 	return out
 }
 
-// FixedPoint encodes reals as integers scaled by 2^FracBits, with a bound on
-// each value chosen so that the sum of Clients encoded values cannot leave
-// the signed 64-bit range (no wrap-around): |x| <= MaxAbs.
+// FixedPoint encodes reals as integers scaled by 2^fracBits, with a bound on
+// each value chosen so that the sum of the clients' encoded values cannot
+// leave the signed 64-bit range (no wrap-around): |x| <= [FixedPoint.MaxAbs].
 type FixedPoint struct {
 	fracBits int
 	clients  int
@@ -41,10 +43,10 @@ type FixedPoint struct {
 // sums of up to clients values.
 func NewFixedPoint(fracBits, clients int) (*FixedPoint, error) {
 	if fracBits < 0 || fracBits > 52 {
-		return nil, fmt.Errorf("%w: %d fraction bits, need 0..52", ErrInvalidParams, fracBits)
+		return nil, fmt.Errorf("secagg: %w: %d fraction bits, need 0..52", ErrInvalidParams, fracBits)
 	}
 	if clients < 1 || clients > MaxClients {
-		return nil, fmt.Errorf("%w: %d clients", ErrInvalidParams, clients)
+		return nil, fmt.Errorf("secagg: %w: %d clients", ErrInvalidParams, clients)
 	}
 	// clients * maxAbs * 2^fracBits <= 2^62 keeps every partial sum well
 	// inside int64 even after rounding.
@@ -52,19 +54,19 @@ func NewFixedPoint(fracBits, clients int) (*FixedPoint, error) {
 	return &FixedPoint{fracBits: fracBits, clients: clients, maxAbs: maxAbs}, nil
 }
 
-// MaxAbs returns the largest magnitude Encode accepts.
+// MaxAbs returns the largest magnitude [FixedPoint.Encode] accepts.
 func (f *FixedPoint) MaxAbs() float64 { return f.maxAbs }
 
-// Resolution returns the step of the encoding, 2^-FracBits.
+// Resolution returns the step of the encoding, 2^-fracBits.
 func (f *FixedPoint) Resolution() float64 { return math.Ldexp(1, -f.fracBits) }
 
 // Encode rounds each value to the nearest multiple of the resolution. NaN,
-// infinities and values beyond MaxAbs are errors (ErrOverflow).
+// infinities and values beyond MaxAbs are errors ([ErrOutOfRange]).
 func (f *FixedPoint) Encode(x []float64) ([]uint64, error) {
 	out := make([]uint64, len(x))
 	for i, v := range x {
 		if math.IsNaN(v) || math.Abs(v) > f.maxAbs {
-			return nil, fmt.Errorf("%w: value %d is %v, limit ±%g", ErrOverflow, i, v, f.maxAbs)
+			return nil, fmt.Errorf("secagg: %w: value %d is %v, limit ±%g", ErrOutOfRange, i, v, f.maxAbs)
 		}
 		out[i] = uint64(int64(math.RoundToEven(math.Ldexp(v, f.fracBits))))
 	}

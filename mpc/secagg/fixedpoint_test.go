@@ -42,7 +42,7 @@ func TestFixedPointRejects(t *testing.T) {
 	require.NoError(t, err)
 	for _, v := range []float64{math.NaN(), math.Inf(1), math.Inf(-1), 2 * f.MaxAbs(), -2 * f.MaxAbs()} {
 		_, err := f.Encode([]float64{0, v})
-		assert.ErrorIs(t, err, ErrOverflow, "%v", v)
+		assert.ErrorIs(t, err, ErrOutOfRange, "%v", v)
 	}
 	// The extreme sum stays in range.
 	enc, err := f.Encode([]float64{f.MaxAbs(), -f.MaxAbs()})

@@ -2,14 +2,16 @@ package secagg
 
 import (
 	"math/rand/v2"
-	"slices"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/veil-go/veil/transport"
 )
 
 // Stages at which a simulated client drops out: before sending the message
-// of that round.
+// of that step.
 const (
 	dropNever = iota
 	dropBeforeKeys
@@ -18,20 +20,54 @@ const (
 	dropBeforeUnmask
 )
 
+var testIDs struct {
+	sync.Mutex
+	ca  *transport.CA
+	ids []*transport.Identity
+}
+
+// identities returns identities named transport.PartyName(0..n), from one
+// CA shared by the package's tests (issuing certificates is slow).
+func identities(t testing.TB, n int) []*transport.Identity {
+	t.Helper()
+	testIDs.Lock()
+	defer testIDs.Unlock()
+	var err error
+	if testIDs.ca == nil {
+		testIDs.ca, err = transport.NewCA("secagg test CA")
+		require.NoError(t, err)
+	}
+	for i := len(testIDs.ids); i <= n; i++ {
+		id, err := testIDs.ca.Issue(transport.PartyName(i))
+		require.NoError(t, err)
+		testIDs.ids = append(testIDs.ids, id)
+	}
+	return testIDs.ids[:n+1]
+}
+
+// newParams builds params or fails the test.
+func newParams(t testing.TB, cfg Config) *Params {
+	t.Helper()
+	p, err := NewParams(cfg)
+	require.NoError(t, err)
+	return p
+}
+
 // simulate drives one round through the local steps in one goroutine.
 // drop[i] is the stage at which client i vanishes.
-func simulate(t testing.TB, cfg *Config, inputs [][]uint64, drop map[int]int, copts ...ClientOption) (*Result, error) {
+func simulate(t testing.TB, p *Params, inputs [][]uint64, drop map[int]int) (*Result, error) {
 	t.Helper()
-	srv, err := NewServer(cfg)
+	ids := identities(t, p.Clients())
+	srv, err := NewServer(p, ids[0])
 	require.NoError(t, err)
-	clients := make([]*Client, cfg.Clients()+1)
-	for i := 1; i <= cfg.Clients(); i++ {
-		clients[i], err = NewClient(cfg, i, copts...)
+	clients := make([]*Client, p.Clients()+1)
+	for i := 1; i <= p.Clients(); i++ {
+		clients[i], err = NewClient(p, i, ids[i])
 		require.NoError(t, err)
 	}
 	active := func(stage int) []int {
 		var ids []int
-		for i := 1; i <= cfg.Clients(); i++ {
+		for i := 1; i <= p.Clients(); i++ {
 			if d := drop[i]; d == dropNever || d > stage {
 				ids = append(ids, i)
 			}
@@ -41,40 +77,40 @@ func simulate(t testing.TB, cfg *Config, inputs [][]uint64, drop map[int]int, co
 	for _, i := range active(dropBeforeKeys) {
 		m, err := clients[i].AdvertiseKeys()
 		require.NoError(t, err)
-		require.NoError(t, srv.AddKeys(roundTrip(t, m, &AdvertiseKeys{})))
+		require.NoError(t, srv.AddKeys(roundTrip(t, m, &AdvertiseKeysMsg{})))
 	}
 	lists, err := srv.KeyLists()
 	if err != nil {
 		return nil, err
 	}
 	for _, i := range active(dropBeforeShares) {
-		m, err := clients[i].ShareKeys(roundTrip(t, lists[i], &KeyList{}))
+		m, err := clients[i].ShareKeys(roundTrip(t, lists[i], &KeyListMsg{}))
 		if err != nil {
 			return nil, err
 		}
-		require.NoError(t, srv.AddShares(roundTrip(t, m, &ShareBundle{})))
+		require.NoError(t, srv.AddShares(roundTrip(t, m, &ShareBundleMsg{})))
 	}
 	dels, err := srv.Deliveries()
 	if err != nil {
 		return nil, err
 	}
 	for _, i := range active(dropBeforeInput) {
-		m, err := clients[i].MaskInput(roundTrip(t, dels[i], &ShareDelivery{}), inputs[i-1])
+		m, err := clients[i].MaskInput(roundTrip(t, dels[i], &ShareDeliveryMsg{}), inputs[i-1])
 		if err != nil {
 			return nil, err
 		}
-		require.NoError(t, srv.AddMaskedInput(roundTrip(t, m, &MaskedInput{})))
+		require.NoError(t, srv.AddMaskedInput(roundTrip(t, m, &MaskedInputMsg{})))
 	}
 	reqs, err := srv.UnmaskRequests()
 	if err != nil {
 		return nil, err
 	}
 	for _, i := range active(dropBeforeUnmask) {
-		m, err := clients[i].Unmask(roundTrip(t, reqs[i], &UnmaskRequest{}))
+		m, err := clients[i].Unmask(roundTrip(t, reqs[i], &UnmaskRequestMsg{}))
 		if err != nil {
 			return nil, err
 		}
-		require.NoError(t, srv.AddUnmaskResponse(roundTrip(t, m, &UnmaskResponse{})))
+		require.NoError(t, srv.AddUnmaskResponse(roundTrip(t, m, &UnmaskResponseMsg{})))
 	}
 	return srv.Finish()
 }
@@ -135,13 +171,4 @@ func randomDrops(r *rand.Rand, n, count int) map[int]int {
 		drop[p+1] = 1 + r.IntN(4)
 	}
 	return drop
-}
-
-func sortedKeys(m map[int]int) []int {
-	var k []int
-	for i := range m {
-		k = append(k, i)
-	}
-	slices.Sort(k)
-	return k
 }

@@ -1,12 +1,13 @@
 package secagg
 
 import (
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"encoding/binary"
 	"fmt"
-	"sync"
-	"sync/atomic"
+
+	"github.com/veil-go/veil/internal/parallel"
 )
 
 // A mask is the AES-128-CTR keystream of a 16-byte key, read as
@@ -31,23 +32,17 @@ func newMaskJob(key []byte, neg bool) (maskJob, error) {
 const maskChunk = 8192
 
 // applyMasks adds (or subtracts, for neg jobs) every job's mask to dst,
-// splitting dst into chunks handled by at most workers goroutines. All
-// goroutines end before it returns.
+// splitting dst into chunks shared out among at most workers goroutines.
+// All goroutines end before it returns.
 func applyMasks(dst []uint64, jobs []maskJob, workers int) {
 	if len(dst) == 0 || len(jobs) == 0 {
 		return
 	}
 	chunks := (len(dst) + maskChunk - 1) / maskChunk
-	workers = max(1, min(workers, chunks))
-	var next atomic.Int64
 	zero := make([]byte, 8*maskChunk) // keystream source, read-only
-	work := func() {
+	_ = parallel.For(context.Background(), chunks, workers, 1, func(clo, chi int) error {
 		buf := make([]byte, 8*maskChunk)
-		for {
-			c := int(next.Add(1) - 1)
-			if c >= chunks {
-				return
-			}
+		for c := clo; c < chi; c++ {
 			lo := c * maskChunk
 			hi := min(lo+maskChunk, len(dst))
 			for _, j := range jobs {
@@ -55,16 +50,8 @@ func applyMasks(dst []uint64, jobs []maskJob, workers int) {
 				addWords(dst[lo:hi], buf, j.neg)
 			}
 		}
-	}
-	if workers == 1 {
-		work()
-		return
-	}
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(work)
-	}
-	wg.Wait()
+		return nil
+	})
 }
 
 // expandInto writes the keystream bytes starting at word lo into buf,

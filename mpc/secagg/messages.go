@@ -1,8 +1,11 @@
 package secagg
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
+
+	"github.com/veil-go/veil/internal/sealed"
 )
 
 // Message tags: the first byte of every encoded message.
@@ -18,10 +21,10 @@ const (
 )
 
 // ciphertextSize is the size of an encrypted pair of shares: the mask-key
-// share and the seed share, plus the GCM tag.
-const ciphertextSize = 2*shareSize + 16
+// share and the seed share, sealed (nonce and tag added).
+const ciphertextSize = 2*ShareSize + sealed.Overhead
 
-// maxReason bounds the reason text of an Abort message.
+// maxReason bounds the reason text of an [AbortMsg].
 const maxReason = 1024
 
 // message is what every protocol message implements.
@@ -30,54 +33,68 @@ type message interface {
 	UnmarshalBinary([]byte) error
 }
 
-// AdvertiseKeys is round 0, client to server: the client's two X25519
-// public keys, one for the encrypted channel to its neighbours and one for
-// pairwise-mask agreement.
-type AdvertiseKeys struct {
-	ID      int
-	EncKey  [32]byte
-	MaskKey [32]byte
+// AdvertiseKeysMsg is the first step, client to server, relayed by the
+// server to the client's neighbors in a [KeyListMsg]: the client's two
+// X25519 public keys (one for the encrypted channel to its neighbors, one
+// for pairwise-mask agreement), signed with the client's identity key over
+// the [Params.Digest] (Params) and its id.
+type AdvertiseKeysMsg struct {
+	ID     int
+	Params [DigestSize]byte
+	// Advert is the signed advert: keys, certificate chain and signature,
+	// opaque to the server (at most MaxAdvertSize bytes).
+	Advert []byte
 }
 
-// KeyList is round 0, server to client To: the advertised keys of To's
-// neighbours that are still in the round, sorted by id.
-type KeyList struct {
+// MaxAdvertSize bounds [AdvertiseKeysMsg.Advert]: room for the keys, a
+// certificate chain of 16 KiB and the signature.
+const MaxAdvertSize = 17560
+
+// The bound is internal/sealed's; the two constants must agree.
+var _ [MaxAdvertSize - sealed.MaxAdvertSize]struct{}
+var _ [sealed.MaxAdvertSize - MaxAdvertSize]struct{}
+
+// KeyListMsg is the server's answer to the first step, to client To: the
+// advertised keys of To's neighbors that are still in the round, sorted by
+// id.
+type KeyListMsg struct {
 	To   int
-	Keys []AdvertiseKeys
+	Keys []AdvertiseKeysMsg
 }
 
-// EncryptedShare carries client From's shares of its mask key and self-mask
-// seed for client To, encrypted and authenticated for To.
+// EncryptedShare carries client From's shares of its mask key and
+// self-mask seed for client To, sealed for To.
 type EncryptedShare struct {
 	From, To   int
 	Ciphertext []byte
 }
 
-// ShareBundle is round 1, client to server: one EncryptedShare per
-// neighbour in the client's key list.
-type ShareBundle struct {
+// ShareBundleMsg is the second step, client to server: one
+// [EncryptedShare] per neighbor in the client's key list.
+type ShareBundleMsg struct {
 	From   int
 	Shares []EncryptedShare
 }
 
-// ShareDelivery is round 1, server to client To: the shares addressed to To
-// by the neighbours that sent their bundles. The senders are exactly the
-// neighbours To masks with.
-type ShareDelivery struct {
+// ShareDeliveryMsg is the server's answer to the second step, to client
+// To: the shares addressed to To by the neighbors that sent their bundles.
+// The senders are exactly the neighbors To masks with.
+type ShareDeliveryMsg struct {
 	To     int
 	Shares []EncryptedShare
 }
 
-// MaskedInput is round 2, client to server: the masked vector.
-type MaskedInput struct {
+// MaskedInputMsg is the third step, client to server: the masked vector.
+type MaskedInputMsg struct {
 	ID     int
 	Vector []uint64
 }
 
-// UnmaskRequest is round 3, server to client To: which of To's share
-// senders dropped out before sending their masked input (reveal their mask
-// key) and which were counted (reveal their self-mask seed).
-type UnmaskRequest struct {
+// UnmaskRequestMsg is the server's request of the fourth step, to client
+// To: which of To's share senders dropped out before sending their masked
+// input (reveal their mask key) and which were counted (reveal their
+// self-mask seed).
+type UnmaskRequestMsg struct {
 	To        int
 	Dropped   []int
 	Survivors []int
@@ -86,19 +103,20 @@ type UnmaskRequest struct {
 // SecretShare is one Shamir share of client Owner's secret.
 type SecretShare struct {
 	Owner int
-	Value [shareSize]byte
+	Value [ShareSize]byte
 }
 
-// UnmaskResponse is round 3, client to server: the requested shares.
-type UnmaskResponse struct {
+// UnmaskResponseMsg is the fourth step, client to server: the requested
+// shares.
+type UnmaskResponseMsg struct {
 	From       int
 	KeyShares  []SecretShare
 	SeedShares []SecretShare
 }
 
-// Abort is sent by the server to a client it excludes or when the round
-// aborts.
-type Abort struct {
+// AbortMsg is sent by the server to a client it excludes or when the round
+// aborts, and by a client that gives up.
+type AbortMsg struct {
 	Reason string
 }
 
@@ -186,51 +204,68 @@ func (d *decoder) end() error {
 	return d.err
 }
 
-func (m *AdvertiseKeys) encode(e *encoder) {
+// advertiseMin is the smallest encoding of an AdvertiseKeysMsg's body.
+const advertiseMin = 4 + DigestSize + 4
+
+func (m *AdvertiseKeysMsg) encode(e *encoder) error {
+	if len(m.Advert) > MaxAdvertSize {
+		return fmt.Errorf("secagg: %w: advert of %d bytes exceeds %d", ErrInvalidParams, len(m.Advert), MaxAdvertSize)
+	}
 	e.u32(m.ID)
-	e.bytes(m.EncKey[:])
-	e.bytes(m.MaskKey[:])
+	e.bytes(m.Params[:])
+	e.u32(len(m.Advert))
+	e.bytes(m.Advert)
+	return nil
 }
 
-func (m *AdvertiseKeys) decode(d *decoder) {
+func (m *AdvertiseKeysMsg) decode(d *decoder) {
 	m.ID = d.id()
-	copy(m.EncKey[:], d.take(32))
-	copy(m.MaskKey[:], d.take(32))
+	copy(m.Params[:], d.take(DigestSize))
+	n := d.count(MaxAdvertSize, 1)
+	m.Advert = bytes.Clone(d.take(n))
 }
 
 // MarshalBinary encodes the message.
-func (m *AdvertiseKeys) MarshalBinary() ([]byte, error) {
-	e := &encoder{b: make([]byte, 0, 69)}
+func (m *AdvertiseKeysMsg) MarshalBinary() ([]byte, error) {
+	e := &encoder{b: make([]byte, 0, 1+advertiseMin+len(m.Advert))}
 	e.u8(tagAdvertiseKeys)
-	m.encode(e)
-	return e.b, nil
-}
-
-// UnmarshalBinary decodes the message, rejecting malformed input.
-func (m *AdvertiseKeys) UnmarshalBinary(b []byte) error {
-	d := newDecoder(b, tagAdvertiseKeys, "AdvertiseKeys")
-	m.decode(d)
-	return d.end()
-}
-
-// MarshalBinary encodes the message.
-func (m *KeyList) MarshalBinary() ([]byte, error) {
-	e := &encoder{b: make([]byte, 0, 9+68*len(m.Keys))}
-	e.u8(tagKeyList)
-	e.u32(m.To)
-	e.u32(len(m.Keys))
-	for i := range m.Keys {
-		m.Keys[i].encode(e)
+	if err := m.encode(e); err != nil {
+		return nil, err
 	}
 	return e.b, nil
 }
 
 // UnmarshalBinary decodes the message, rejecting malformed input.
-func (m *KeyList) UnmarshalBinary(b []byte) error {
-	d := newDecoder(b, tagKeyList, "KeyList")
+func (m *AdvertiseKeysMsg) UnmarshalBinary(b []byte) error {
+	d := newDecoder(b, tagAdvertiseKeys, "AdvertiseKeysMsg")
+	m.decode(d)
+	return d.end()
+}
+
+// MarshalBinary encodes the message.
+func (m *KeyListMsg) MarshalBinary() ([]byte, error) {
+	size := 9
+	for i := range m.Keys {
+		size += advertiseMin + len(m.Keys[i].Advert)
+	}
+	e := &encoder{b: make([]byte, 0, size)}
+	e.u8(tagKeyList)
+	e.u32(m.To)
+	e.u32(len(m.Keys))
+	for i := range m.Keys {
+		if err := m.Keys[i].encode(e); err != nil {
+			return nil, err
+		}
+	}
+	return e.b, nil
+}
+
+// UnmarshalBinary decodes the message, rejecting malformed input.
+func (m *KeyListMsg) UnmarshalBinary(b []byte) error {
+	d := newDecoder(b, tagKeyList, "KeyListMsg")
 	m.To = d.id()
-	n := d.count(MaxClients, 68)
-	m.Keys = make([]AdvertiseKeys, n)
+	n := d.count(MaxClients, advertiseMin)
+	m.Keys = make([]AdvertiseKeysMsg, n)
 	for i := range m.Keys {
 		m.Keys[i].decode(d)
 	}
@@ -241,7 +276,7 @@ func encodeShares(e *encoder, s []EncryptedShare) error {
 	e.u32(len(s))
 	for _, x := range s {
 		if len(x.Ciphertext) != ciphertextSize {
-			return fmt.Errorf("%w: ciphertext of %d bytes", ErrInvalidParams, len(x.Ciphertext))
+			return fmt.Errorf("secagg: %w: ciphertext of %d bytes", ErrInvalidParams, len(x.Ciphertext))
 		}
 		e.u32(x.From)
 		e.u32(x.To)
@@ -262,7 +297,7 @@ func decodeShares(d *decoder) []EncryptedShare {
 }
 
 // MarshalBinary encodes the message.
-func (m *ShareBundle) MarshalBinary() ([]byte, error) {
+func (m *ShareBundleMsg) MarshalBinary() ([]byte, error) {
 	e := &encoder{b: make([]byte, 0, 9+(8+ciphertextSize)*len(m.Shares))}
 	e.u8(tagShareBundle)
 	e.u32(m.From)
@@ -273,15 +308,15 @@ func (m *ShareBundle) MarshalBinary() ([]byte, error) {
 }
 
 // UnmarshalBinary decodes the message, rejecting malformed input.
-func (m *ShareBundle) UnmarshalBinary(b []byte) error {
-	d := newDecoder(b, tagShareBundle, "ShareBundle")
+func (m *ShareBundleMsg) UnmarshalBinary(b []byte) error {
+	d := newDecoder(b, tagShareBundle, "ShareBundleMsg")
 	m.From = d.id()
 	m.Shares = decodeShares(d)
 	return d.end()
 }
 
 // MarshalBinary encodes the message.
-func (m *ShareDelivery) MarshalBinary() ([]byte, error) {
+func (m *ShareDeliveryMsg) MarshalBinary() ([]byte, error) {
 	e := &encoder{b: make([]byte, 0, 9+(8+ciphertextSize)*len(m.Shares))}
 	e.u8(tagShareDelivery)
 	e.u32(m.To)
@@ -292,17 +327,17 @@ func (m *ShareDelivery) MarshalBinary() ([]byte, error) {
 }
 
 // UnmarshalBinary decodes the message, rejecting malformed input.
-func (m *ShareDelivery) UnmarshalBinary(b []byte) error {
-	d := newDecoder(b, tagShareDelivery, "ShareDelivery")
+func (m *ShareDeliveryMsg) UnmarshalBinary(b []byte) error {
+	d := newDecoder(b, tagShareDelivery, "ShareDeliveryMsg")
 	m.To = d.id()
 	m.Shares = decodeShares(d)
 	return d.end()
 }
 
 // MarshalBinary encodes the message.
-func (m *MaskedInput) MarshalBinary() ([]byte, error) {
-	if len(m.Vector) > MaxDim {
-		return nil, fmt.Errorf("%w: vector of %d words", ErrInvalidParams, len(m.Vector))
+func (m *MaskedInputMsg) MarshalBinary() ([]byte, error) {
+	if len(m.Vector) > MaxLength {
+		return nil, fmt.Errorf("secagg: %w: vector of %d words", ErrInvalidParams, len(m.Vector))
 	}
 	b := make([]byte, 9+8*len(m.Vector))
 	b[0] = tagMaskedInput
@@ -315,10 +350,10 @@ func (m *MaskedInput) MarshalBinary() ([]byte, error) {
 }
 
 // UnmarshalBinary decodes the message, rejecting malformed input.
-func (m *MaskedInput) UnmarshalBinary(b []byte) error {
-	d := newDecoder(b, tagMaskedInput, "MaskedInput")
+func (m *MaskedInputMsg) UnmarshalBinary(b []byte) error {
+	d := newDecoder(b, tagMaskedInput, "MaskedInputMsg")
 	m.ID = d.id()
-	n := d.count(MaxDim, 8)
+	n := d.count(MaxLength, 8)
 	raw := d.take(8 * n)
 	if err := d.end(); err != nil {
 		return err
@@ -347,7 +382,7 @@ func decodeIDs(d *decoder) []int {
 }
 
 // MarshalBinary encodes the message.
-func (m *UnmaskRequest) MarshalBinary() ([]byte, error) {
+func (m *UnmaskRequestMsg) MarshalBinary() ([]byte, error) {
 	e := &encoder{b: make([]byte, 0, 13+4*(len(m.Dropped)+len(m.Survivors)))}
 	e.u8(tagUnmaskRequest)
 	e.u32(m.To)
@@ -357,8 +392,8 @@ func (m *UnmaskRequest) MarshalBinary() ([]byte, error) {
 }
 
 // UnmarshalBinary decodes the message, rejecting malformed input.
-func (m *UnmaskRequest) UnmarshalBinary(b []byte) error {
-	d := newDecoder(b, tagUnmaskRequest, "UnmaskRequest")
+func (m *UnmaskRequestMsg) UnmarshalBinary(b []byte) error {
+	d := newDecoder(b, tagUnmaskRequest, "UnmaskRequestMsg")
 	m.To = d.id()
 	m.Dropped = decodeIDs(d)
 	m.Survivors = decodeIDs(d)
@@ -374,18 +409,18 @@ func encodeSecretShares(e *encoder, s []SecretShare) {
 }
 
 func decodeSecretShares(d *decoder) []SecretShare {
-	n := d.count(MaxClients, 4+shareSize)
+	n := d.count(MaxClients, 4+ShareSize)
 	s := make([]SecretShare, n)
 	for i := range s {
 		s[i].Owner = d.id()
-		copy(s[i].Value[:], d.take(shareSize))
+		copy(s[i].Value[:], d.take(ShareSize))
 	}
 	return s
 }
 
 // MarshalBinary encodes the message.
-func (m *UnmaskResponse) MarshalBinary() ([]byte, error) {
-	e := &encoder{b: make([]byte, 0, 13+(4+shareSize)*(len(m.KeyShares)+len(m.SeedShares)))}
+func (m *UnmaskResponseMsg) MarshalBinary() ([]byte, error) {
+	e := &encoder{b: make([]byte, 0, 13+(4+ShareSize)*(len(m.KeyShares)+len(m.SeedShares)))}
 	e.u8(tagUnmaskResponse)
 	e.u32(m.From)
 	encodeSecretShares(e, m.KeyShares)
@@ -394,8 +429,8 @@ func (m *UnmaskResponse) MarshalBinary() ([]byte, error) {
 }
 
 // UnmarshalBinary decodes the message, rejecting malformed input.
-func (m *UnmaskResponse) UnmarshalBinary(b []byte) error {
-	d := newDecoder(b, tagUnmaskResponse, "UnmaskResponse")
+func (m *UnmaskResponseMsg) UnmarshalBinary(b []byte) error {
+	d := newDecoder(b, tagUnmaskResponse, "UnmaskResponseMsg")
 	m.From = d.id()
 	m.KeyShares = decodeSecretShares(d)
 	m.SeedShares = decodeSecretShares(d)
@@ -403,7 +438,7 @@ func (m *UnmaskResponse) UnmarshalBinary(b []byte) error {
 }
 
 // MarshalBinary encodes the message.
-func (m *Abort) MarshalBinary() ([]byte, error) {
+func (m *AbortMsg) MarshalBinary() ([]byte, error) {
 	r := m.Reason
 	if len(r) > maxReason {
 		r = r[:maxReason]
@@ -416,8 +451,8 @@ func (m *Abort) MarshalBinary() ([]byte, error) {
 }
 
 // UnmarshalBinary decodes the message, rejecting malformed input.
-func (m *Abort) UnmarshalBinary(b []byte) error {
-	d := newDecoder(b, tagAbort, "Abort")
+func (m *AbortMsg) UnmarshalBinary(b []byte) error {
+	d := newDecoder(b, tagAbort, "AbortMsg")
 	n := d.count(maxReason, 1)
 	m.Reason = string(d.take(n))
 	return d.end()

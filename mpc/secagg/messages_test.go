@@ -13,35 +13,35 @@ func sampleMessages() []message {
 	var v shareValue
 	v[3] = 9
 	return []message{
-		&AdvertiseKeys{ID: 3, EncKey: [32]byte{1}, MaskKey: [32]byte{2}},
-		&KeyList{To: 1, Keys: []AdvertiseKeys{{ID: 2}, {ID: 5, EncKey: [32]byte{9}}}},
-		&ShareBundle{From: 1, Shares: []EncryptedShare{{From: 1, To: 2, Ciphertext: ct}}},
-		&ShareDelivery{To: 2, Shares: []EncryptedShare{{From: 1, To: 2, Ciphertext: ct}, {From: 3, To: 2, Ciphertext: ct}}},
-		&MaskedInput{ID: 4, Vector: []uint64{1, 1 << 63, 0}},
-		&UnmaskRequest{To: 4, Dropped: []int{1}, Survivors: []int{2, 3}},
-		&UnmaskResponse{From: 4, KeyShares: []SecretShare{{Owner: 1, Value: v}}, SeedShares: []SecretShare{{Owner: 2}}},
-		&Abort{Reason: "too many dropouts"},
+		&AdvertiseKeysMsg{ID: 3, Params: [DigestSize]byte{1}, Advert: []byte("signed keys")},
+		&KeyListMsg{To: 1, Keys: []AdvertiseKeysMsg{{ID: 2, Advert: []byte{}}, {ID: 5, Params: [DigestSize]byte{9}, Advert: []byte{1, 2}}}},
+		&ShareBundleMsg{From: 1, Shares: []EncryptedShare{{From: 1, To: 2, Ciphertext: ct}}},
+		&ShareDeliveryMsg{To: 2, Shares: []EncryptedShare{{From: 1, To: 2, Ciphertext: ct}, {From: 3, To: 2, Ciphertext: ct}}},
+		&MaskedInputMsg{ID: 4, Vector: []uint64{1, 1 << 63, 0}},
+		&UnmaskRequestMsg{To: 4, Dropped: []int{1}, Survivors: []int{2, 3}},
+		&UnmaskResponseMsg{From: 4, KeyShares: []SecretShare{{Owner: 1, Value: v}}, SeedShares: []SecretShare{{Owner: 2}}},
+		&AbortMsg{Reason: "too many dropouts"},
 	}
 }
 
 func blank(m message) message {
 	switch m.(type) {
-	case *AdvertiseKeys:
-		return &AdvertiseKeys{}
-	case *KeyList:
-		return &KeyList{}
-	case *ShareBundle:
-		return &ShareBundle{}
-	case *ShareDelivery:
-		return &ShareDelivery{}
-	case *MaskedInput:
-		return &MaskedInput{}
-	case *UnmaskRequest:
-		return &UnmaskRequest{}
-	case *UnmaskResponse:
-		return &UnmaskResponse{}
-	case *Abort:
-		return &Abort{}
+	case *AdvertiseKeysMsg:
+		return &AdvertiseKeysMsg{}
+	case *KeyListMsg:
+		return &KeyListMsg{}
+	case *ShareBundleMsg:
+		return &ShareBundleMsg{}
+	case *ShareDeliveryMsg:
+		return &ShareDeliveryMsg{}
+	case *MaskedInputMsg:
+		return &MaskedInputMsg{}
+	case *UnmaskRequestMsg:
+		return &UnmaskRequestMsg{}
+	case *UnmaskResponseMsg:
+		return &UnmaskResponseMsg{}
+	case *AbortMsg:
+		return &AbortMsg{}
 	}
 	panic("unknown message")
 }
@@ -65,14 +65,16 @@ func TestMessagesRoundTripAndReject(t *testing.T) {
 }
 
 func TestMessagesRejectBadIDsAndCounts(t *testing.T) {
-	b, _ := (&AdvertiseKeys{ID: 0}).MarshalBinary()
-	assert.ErrorIs(t, (&AdvertiseKeys{}).UnmarshalBinary(b), ErrMalformed)
-	b, _ = (&AdvertiseKeys{ID: MaxClients + 1}).MarshalBinary()
-	assert.ErrorIs(t, (&AdvertiseKeys{}).UnmarshalBinary(b), ErrMalformed)
+	b, _ := (&AdvertiseKeysMsg{ID: 0}).MarshalBinary()
+	assert.ErrorIs(t, (&AdvertiseKeysMsg{}).UnmarshalBinary(b), ErrMalformed)
+	_, err := (&AdvertiseKeysMsg{ID: 1, Advert: make([]byte, MaxAdvertSize+1)}).MarshalBinary()
+	assert.ErrorIs(t, err, ErrInvalidParams)
+	b, _ = (&AdvertiseKeysMsg{ID: MaxClients + 1}).MarshalBinary()
+	assert.ErrorIs(t, (&AdvertiseKeysMsg{}).UnmarshalBinary(b), ErrMalformed)
 	// A count that claims more elements than the message holds.
 	b = []byte{tagMaskedInput, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff}
-	assert.ErrorIs(t, (&MaskedInput{}).UnmarshalBinary(b), ErrMalformed)
-	_, err := (&ShareBundle{From: 1, Shares: []EncryptedShare{{From: 1, To: 2, Ciphertext: []byte{1}}}}).MarshalBinary()
+	assert.ErrorIs(t, (&MaskedInputMsg{}).UnmarshalBinary(b), ErrMalformed)
+	_, err = (&ShareBundleMsg{From: 1, Shares: []EncryptedShare{{From: 1, To: 2, Ciphertext: []byte{1}}}}).MarshalBinary()
 	assert.ErrorIs(t, err, ErrInvalidParams)
 }
 
@@ -94,11 +96,11 @@ func fuzzDecoder(f *testing.F, m message) {
 	})
 }
 
-func FuzzAdvertiseKeys(f *testing.F)  { fuzzDecoder(f, sampleMessages()[0]) }
-func FuzzKeyList(f *testing.F)        { fuzzDecoder(f, sampleMessages()[1]) }
-func FuzzShareBundle(f *testing.F)    { fuzzDecoder(f, sampleMessages()[2]) }
-func FuzzShareDelivery(f *testing.F)  { fuzzDecoder(f, sampleMessages()[3]) }
-func FuzzMaskedInput(f *testing.F)    { fuzzDecoder(f, sampleMessages()[4]) }
-func FuzzUnmaskRequest(f *testing.F)  { fuzzDecoder(f, sampleMessages()[5]) }
-func FuzzUnmaskResponse(f *testing.F) { fuzzDecoder(f, sampleMessages()[6]) }
-func FuzzAbort(f *testing.F)          { fuzzDecoder(f, sampleMessages()[7]) }
+func FuzzAdvertiseKeysMsg(f *testing.F) { fuzzDecoder(f, sampleMessages()[0]) }
+func FuzzKeyListMsg(f *testing.F)       { fuzzDecoder(f, sampleMessages()[1]) }
+func FuzzShareBundle(f *testing.F)      { fuzzDecoder(f, sampleMessages()[2]) }
+func FuzzShareDelivery(f *testing.F)    { fuzzDecoder(f, sampleMessages()[3]) }
+func FuzzMaskedInput(f *testing.F)      { fuzzDecoder(f, sampleMessages()[4]) }
+func FuzzUnmaskRequest(f *testing.F)    { fuzzDecoder(f, sampleMessages()[5]) }
+func FuzzUnmaskResponse(f *testing.F)   { fuzzDecoder(f, sampleMessages()[6]) }
+func FuzzAbort(f *testing.F)            { fuzzDecoder(f, sampleMessages()[7]) }

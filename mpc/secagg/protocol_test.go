@@ -16,10 +16,9 @@ func TestRoundNoDropouts(t *testing.T) {
 			for _, dim := range []int{0, 1, 7, 8193} {
 				t.Run(fmt.Sprintf("%v/n=%d/dim=%d", g, n, dim), func(t *testing.T) {
 					r := rand.New(rand.NewPCG(uint64(n), uint64(dim)))
-					cfg, err := NewConfig(n, dim, WithGraph(g), WithDegree(4), WithThreshold(1))
-					require.NoError(t, err)
+					p := newParams(t, Config{Clients: n, Length: dim, Graph: g, Degree: 4, Threshold: 1})
 					in := randomInputs(r, n, dim, 1<<40)
-					res, err := simulate(t, cfg, in, nil)
+					res, err := simulate(t, p, in, nil)
 					require.NoError(t, err)
 					counted := expectedCounted(n, nil)
 					assert.Equal(t, counted, res.Counted)
@@ -41,14 +40,13 @@ func TestRoundWithDropouts(t *testing.T) {
 		dim := r.IntN(40)
 		// Threshold low enough that the drops below are always survivable:
 		// with d drops, every client keeps at least k-d neighbours.
-		cfg, err := NewConfig(n, dim, WithGraph(g), WithDegree(6), WithThreshold(2))
-		require.NoError(t, err)
-		maxDrops := cfg.Degree() - cfg.Threshold()
+		p := newParams(t, Config{Clients: n, Length: dim, Graph: g, Degree: 6, Threshold: 2})
+		maxDrops := p.Degree() - p.Threshold()
 		drops := r.IntN(maxDrops + 1)
 		drop := randomDrops(r, n, drops)
 		in := randomInputs(r, n, dim, 0)
-		t.Run(fmt.Sprintf("%d/%v/n=%d/k=%d/dim=%d/drop=%v", trial, g, n, cfg.Degree(), dim, drop), func(t *testing.T) {
-			res, err := simulate(t, cfg, in, drop)
+		t.Run(fmt.Sprintf("%d/%v/n=%d/k=%d/dim=%d/drop=%v", trial, g, n, p.Degree(), dim, drop), func(t *testing.T) {
+			res, err := simulate(t, p, in, drop)
 			require.NoError(t, err)
 			counted := expectedCounted(n, drop)
 			assert.Equal(t, counted, res.Counted)
@@ -60,10 +58,9 @@ func TestRoundWithDropouts(t *testing.T) {
 // A client that drops before its masked input is not counted, even if it
 // shared its keys; one that drops after it is.
 func TestDroppedInputNotCounted(t *testing.T) {
-	cfg, err := NewConfig(5, 3, WithThreshold(2))
-	require.NoError(t, err)
+	p := newParams(t, Config{Clients: 5, Length: 3, Threshold: 2})
 	in := [][]uint64{{1, 0, 0}, {10, 0, 0}, {100, 0, 0}, {1000, 0, 0}, {10000, 0, 0}}
-	res, err := simulate(t, cfg, in, map[int]int{2: dropBeforeInput, 4: dropBeforeUnmask})
+	res, err := simulate(t, p, in, map[int]int{2: dropBeforeInput, 4: dropBeforeUnmask})
 	require.NoError(t, err)
 	assert.Equal(t, []int{1, 3, 4, 5}, res.Counted)
 	assert.Equal(t, []int{2}, res.Dropped)
@@ -73,12 +70,11 @@ func TestDroppedInputNotCounted(t *testing.T) {
 func TestTooManyDropoutsAbort(t *testing.T) {
 	for stage := dropBeforeKeys; stage <= dropBeforeUnmask; stage++ {
 		t.Run(fmt.Sprint(stage), func(t *testing.T) {
-			cfg, err := NewConfig(6, 4, WithThreshold(3))
-			require.NoError(t, err)
+			p := newParams(t, Config{Clients: 6, Length: 4, Threshold: 3})
 			// 5 others, t = 3: three drops leave two neighbours, below t.
 			drop := map[int]int{1: stage, 2: stage, 3: stage}
 			in := randomInputs(rand.New(rand.NewPCG(3, 4)), 6, 4, 100)
-			res, err := simulate(t, cfg, in, drop)
+			res, err := simulate(t, p, in, drop)
 			require.ErrorIs(t, err, ErrTooManyDropouts)
 			assert.Nil(t, res)
 		})
@@ -86,9 +82,8 @@ func TestTooManyDropoutsAbort(t *testing.T) {
 }
 
 func TestOneClientLeftAborts(t *testing.T) {
-	cfg, err := NewConfig(2, 1, WithThreshold(1))
-	require.NoError(t, err)
-	_, err = simulate(t, cfg, [][]uint64{{5}, {7}}, map[int]int{1: dropBeforeInput})
+	p := newParams(t, Config{Clients: 2, Length: 1, Threshold: 1})
+	_, err := simulate(t, p, [][]uint64{{5}, {7}}, map[int]int{1: dropBeforeInput})
 	require.ErrorIs(t, err, ErrTooManyDropouts)
 }
 
@@ -117,27 +112,24 @@ func TestApplyMasksMatchesSequentialStream(t *testing.T) {
 // Noise shares are added inside the masking: the sum carries exactly the
 // counted clients' shares, and a dropped client's share is not in it.
 func TestNoiseHook(t *testing.T) {
-	cfg, err := NewConfig(5, 3, WithThreshold(2))
-	require.NoError(t, err)
-	noise := WithNoise(func(dim int) ([]int64, error) {
+	noise := func(dim int) ([]int64, error) {
 		z := make([]int64, dim)
 		for i := range z {
 			z[i] = int64(-7 * (i + 1))
 		}
 		return z, nil
-	})
+	}
+	p := newParams(t, Config{Clients: 5, Length: 3, Threshold: 2, Noise: noise})
 	in := randomInputs(rand.New(rand.NewPCG(8, 8)), 5, 3, 1000)
-	res, err := simulate(t, cfg, in, map[int]int{3: dropBeforeInput}, noise)
+	res, err := simulate(t, p, in, map[int]int{3: dropBeforeInput})
 	require.NoError(t, err)
 	want := plainSum(in, res.Counted, 3)
 	for i := range want {
 		want[i] += uint64(int64(-7*(i+1)) * int64(len(res.Counted)))
 	}
 	assert.Equal(t, want, res.Sum)
-	// A noise function that fails or returns the wrong length is an error.
-	bad := WithNoise(func(int) ([]int64, error) { return []int64{1}, nil })
-	_, err = simulate(t, cfg, in, nil, bad)
-	assert.ErrorIs(t, err, ErrInvalidParams)
-	_, err = NewClient(cfg, 1, WithNoise(nil))
+	// A noise function that returns the wrong length is an error.
+	bad := newParams(t, Config{Clients: 5, Length: 3, Threshold: 2, Noise: func(int) ([]int64, error) { return []int64{1}, nil }})
+	_, err = simulate(t, bad, in, nil)
 	assert.ErrorIs(t, err, ErrInvalidParams)
 }

@@ -8,259 +8,328 @@ import (
 	"sync"
 	"time"
 
+	"github.com/veil-go/veil/internal/errs"
+	"github.com/veil-go/veil/report"
 	"github.com/veil-go/veil/transport"
 )
 
-// Stage names a round of the protocol, as seen by a client.
-type Stage int
-
-// The rounds, in order.
+// The steps of a round, as errors name them.
 const (
-	StageAdvertiseKeys Stage = iota + 1
-	StageShareKeys
-	StageMaskedInput
-	StageUnmask
+	stepAdvertise = "advertise keys"
+	stepShare     = "share keys"
+	stepInput     = "masked input"
+	stepUnmask    = "unmask"
 )
 
-func (s Stage) String() string {
-	switch s {
-	case StageAdvertiseKeys:
-		return "advertise keys"
-	case StageShareKeys:
-		return "share keys"
-	case StageMaskedInput:
-		return "masked input"
-	case StageUnmask:
-		return "unmask"
-	}
-	return fmt.Sprintf("Stage(%d)", int(s))
+// ClientResult is the outcome of a round for one client.
+type ClientResult struct {
+	// Stats is the client's traffic and the round's duration.
+	Stats report.Stats
+	// Leakage is what this client learned about the others.
+	Leakage report.Leakage
 }
 
-// WithDropBefore makes RunClient simulate a client that goes offline just
-// before sending its message of stage s: it closes its connection to the
-// server and returns nil. For tests and demos of dropouts.
-func WithDropBefore(s Stage) ClientOption {
-	return func(c *Client) error {
-		if s < StageAdvertiseKeys || s > StageUnmask {
-			return fmt.Errorf("%w: stage %d", ErrInvalidParams, int(s))
-		}
-		c.dropBefore = s
-		return nil
+// RunClient runs client mesh.Self() of a round over a star whose hub
+// (party 0) runs [RunServer]. identity is the client's certificate and key,
+// named p.Name(mesh.Self()): it signs the client's advertised keys and its
+// CA pool checks the neighbors'. RunClient returns once its unmasking
+// shares are sent; it fails with an error wrapping [ErrAborted] if the
+// server aborts the round or excludes this client, [ErrBadAdvert] or
+// [ErrMismatch] if a neighbor's relayed keys do not verify (the client then
+// tells the server it gives up), or a transport or context error. Errors
+// read `secagg client 3, step unmask, peer "server": ...`.
+func RunClient(ctx context.Context, mesh transport.Mesh, p *Params, identity *transport.Identity, input []uint64) (*ClientResult, error) {
+	if p == nil || mesh == nil {
+		return nil, fmt.Errorf("secagg: %w: nil params or mesh", ErrInvalidParams)
 	}
-}
-
-// RunClient runs client mesh.Self() of a round over a star whose hub (party
-// 0) runs RunServer. It returns nil once its unmasking shares are sent, an
-// error wrapping ErrAborted if the server aborts the round or excludes this
-// client, or a transport or context error.
-func RunClient(ctx context.Context, mesh transport.Mesh, cfg *Config, input []uint64, opts ...ClientOption) error {
-	if cfg == nil || mesh == nil {
-		return fmt.Errorf("%w: nil config or mesh", ErrInvalidParams)
-	}
-	c, err := NewClient(cfg, mesh.Self(), opts...)
+	c, err := NewClient(p, mesh.Self(), identity)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if len(input) != cfg.dim {
-		return fmt.Errorf("%w: input of %d values, dimension %d", ErrInvalidParams, len(input), cfg.dim)
+	if len(input) != p.cfg.Length {
+		return nil, fmt.Errorf("secagg: %w: input of %d values, length %d", ErrInvalidParams, len(input), p.cfg.Length)
 	}
 	conn, err := mesh.Conn(0)
 	if err != nil {
-		return fmt.Errorf("secagg: client %d: %w", c.id, err)
+		return nil, fmt.Errorf("secagg: client %d: %w", c.id, err)
 	}
-	send := func(s Stage, m message) (bool, error) {
-		if c.dropBefore == s {
-			_ = conn.Close()
-			return true, nil
+	st := &clientState{ctx: ctx, c: c, conn: conn, input: input, start: time.Now()}
+	for _, ph := range []struct {
+		name string
+		run  func() error
+	}{
+		{stepAdvertise, st.advertise},
+		{stepShare, st.shareKeys},
+		{stepInput, st.maskInput},
+		{stepUnmask, st.unmask},
+	} {
+		if err := ph.run(); err != nil {
+			st.giveUp(err)
+			return nil, errs.Step("secagg", fmt.Sprintf("client %d", c.id), ph.name, p.Name(0), err)
 		}
-		b, err := m.MarshalBinary()
-		if err != nil {
-			return false, err
-		}
-		if err := conn.Send(ctx, b); err != nil {
-			return false, fmt.Errorf("secagg: client %d: %s: %w", c.id, s, err)
-		}
-		return false, nil
 	}
-	recv := func(s Stage, m message) error {
-		b, err := conn.Recv(ctx)
-		if err != nil {
-			return fmt.Errorf("secagg: client %d: waiting for %s: %w", c.id, s, err)
-		}
-		if len(b) > 0 && b[0] == tagAbort {
-			var a Abort
-			if err := a.UnmarshalBinary(b); err != nil {
-				return fmt.Errorf("secagg: client %d: %s: %w", c.id, s, err)
-			}
-			return fmt.Errorf("%w: client %d before %s: %s", ErrAborted, c.id, s, a.Reason)
-		}
-		if err := m.UnmarshalBinary(b); err != nil {
-			return fmt.Errorf("secagg: client %d: %s: %w", c.id, s, err)
-		}
-		return nil
-	}
+	return st.result(), nil
+}
 
-	adv, err := c.AdvertiseKeys()
+// clientState is one client's run: a phase per step.
+type clientState struct {
+	ctx   context.Context
+	c     *Client
+	conn  transport.Conn
+	input []uint64
+	start time.Time
+
+	kl  KeyListMsg
+	del ShareDeliveryMsg
+	req UnmaskRequestMsg
+}
+
+func (st *clientState) send(m message) error {
+	b, err := m.MarshalBinary()
 	if err != nil {
 		return err
 	}
-	if gone, err := send(StageAdvertiseKeys, adv); gone || err != nil {
-		return err
-	}
-	var kl KeyList
-	if err := recv(StageShareKeys, &kl); err != nil {
-		return err
-	}
-	bundle, err := c.ShareKeys(&kl)
+	return st.conn.Send(st.ctx, b)
+}
+
+func (st *clientState) recv(m message) error {
+	b, err := st.conn.Recv(st.ctx)
 	if err != nil {
 		return err
 	}
-	if gone, err := send(StageShareKeys, bundle); gone || err != nil {
-		return err
+	if len(b) > 0 && b[0] == tagAbort {
+		var a AbortMsg
+		if err := a.UnmarshalBinary(b); err != nil {
+			return err
+		}
+		return fmt.Errorf("%w by the server: %s", ErrAborted, a.Reason)
 	}
-	var del ShareDelivery
-	if err := recv(StageMaskedInput, &del); err != nil {
-		return err
-	}
-	masked, err := c.MaskInput(&del, input)
+	return m.UnmarshalBinary(b)
+}
+
+func (st *clientState) advertise() error {
+	m, err := st.c.AdvertiseKeys()
 	if err != nil {
 		return err
 	}
-	if gone, err := send(StageMaskedInput, masked); gone || err != nil {
+	return st.send(m)
+}
+
+func (st *clientState) shareKeys() error {
+	if err := st.recv(&st.kl); err != nil {
 		return err
 	}
-	var req UnmaskRequest
-	if err := recv(StageUnmask, &req); err != nil {
-		return err
-	}
-	resp, err := c.Unmask(&req)
+	m, err := st.c.ShareKeys(&st.kl)
 	if err != nil {
 		return err
 	}
-	_, err = send(StageUnmask, resp)
-	return err
+	return st.send(m)
+}
+
+func (st *clientState) maskInput() error {
+	if err := st.recv(&st.del); err != nil {
+		return err
+	}
+	m, err := st.c.MaskInput(&st.del, st.input)
+	if err != nil {
+		return err
+	}
+	return st.send(m)
+}
+
+func (st *clientState) unmask() error {
+	if err := st.recv(&st.req); err != nil {
+		return err
+	}
+	m, err := st.c.Unmask(&st.req)
+	if err != nil {
+		return err
+	}
+	return st.send(m)
+}
+
+// giveUp tells the server, best effort, that this client leaves the round
+// because of a local check (not when the server ended it or the link is
+// gone).
+func (st *clientState) giveUp(err error) {
+	if errors.Is(err, ErrAborted) || errors.Is(err, transport.ErrClosed) || st.ctx.Err() != nil {
+		return
+	}
+	b, _ := (&AbortMsg{Reason: err.Error()}).MarshalBinary()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(st.ctx), time.Second)
+	defer cancel()
+	_ = st.conn.Send(ctx, b)
+}
+
+func (st *clientState) result() *ClientResult {
+	counted := len(st.req.Survivors)
+	return &ClientResult{
+		Stats: report.Stats{Stats: st.conn.Stats(), Duration: time.Since(st.start)},
+		Leakage: report.Leakage{
+			{To: fmt.Sprintf("client %d", st.c.id), What: report.Participants, About: "neighbors", Count: int64(len(st.kl.Keys)),
+				Note: fmt.Sprintf("%d neighbors advertised keys, %d shared them, %d were counted, %d dropped after sharing",
+					len(st.kl.Keys), len(st.del.Shares), counted, len(st.req.Dropped))},
+		},
+	}
 }
 
 // RunServer runs the server of a round over a star: mesh.Self() must be 0
-// and clients are parties 1..cfg.Clients(). In each round it waits for every
-// remaining client's message until the config's round timeout; a client that
-// has not answered by then, whose connection fails or whose message is
-// malformed is dropped (Result.Excluded says why) and told so with an Abort.
-// If the dropouts exceed the threshold it tells the remaining clients and
-// returns an error wrapping ErrTooManyDropouts, revealing no sum.
-func RunServer(ctx context.Context, mesh transport.Mesh, cfg *Config) (*Result, error) {
-	if cfg == nil || mesh == nil {
-		return nil, fmt.Errorf("%w: nil config or mesh", ErrInvalidParams)
+// and clients are parties 1..p.Clients(). identity's CA pool checks the
+// clients' signed keys. In each step it waits for every remaining client's
+// message until the round timeout; a client that has not answered by then,
+// whose connection fails, whose message is malformed or whose keys do not
+// verify is dropped (Result.Excluded says why) and told so with an
+// [AbortMsg]. If the dropouts exceed the threshold it tells the remaining
+// clients and returns an error wrapping [ErrTooManyDropouts], revealing no
+// sum.
+func RunServer(ctx context.Context, mesh transport.Mesh, p *Params, identity *transport.Identity) (*Result, error) {
+	if p == nil || mesh == nil {
+		return nil, fmt.Errorf("secagg: %w: nil params or mesh", ErrInvalidParams)
 	}
-	if mesh.Self() != 0 || mesh.Size() != cfg.n+1 {
-		return nil, fmt.Errorf("%w: server must be party 0 of %d, is %d of %d", ErrInvalidParams, cfg.n+1, mesh.Self(), mesh.Size())
+	n := p.cfg.Clients
+	if mesh.Self() != 0 || mesh.Size() != n+1 {
+		return nil, fmt.Errorf("secagg: %w: server must be party 0 of %d, is %d of %d", ErrInvalidParams, n+1, mesh.Self(), mesh.Size())
 	}
-	srv, err := NewServer(cfg)
+	srv, err := NewServer(p, identity)
 	if err != nil {
 		return nil, err
 	}
-	r := &serverRun{cfg: cfg, srv: srv, conns: make([]transport.Conn, cfg.n+1), excluded: make(map[int]error)}
-	for i := 1; i <= cfg.n; i++ {
-		if r.conns[i], err = mesh.Conn(i); err != nil {
+	st := &serverState{ctx: ctx, p: p, srv: srv, conns: make([]transport.Conn, n+1), excluded: make(map[int]error), start: time.Now()}
+	for i := 1; i <= n; i++ {
+		if st.conns[i], err = mesh.Conn(i); err != nil {
 			return nil, fmt.Errorf("secagg: server: %w", err)
 		}
+		st.active = append(st.active, i)
 	}
-	active := make([]int, cfg.n)
-	for i := range active {
-		active[i] = i + 1
+	for _, ph := range []struct {
+		name string
+		run  func() error
+	}{
+		{stepAdvertise, st.advertise},
+		{stepShare, st.shareKeys},
+		{stepInput, st.maskedInput},
+		{stepUnmask, st.unmask},
+	} {
+		if err := ph.run(); err != nil {
+			return nil, errs.Step("secagg", "server", ph.name, "", err)
+		}
 	}
-	res, err := r.run(ctx, active)
-	if err != nil {
-		return nil, err
-	}
-	res.Excluded = r.excluded
-	res.Traffic = mesh.Stats()
-	return res, nil
+	st.res.Excluded = st.excluded
+	st.res.Stats = report.Stats{Stats: mesh.Stats(), Duration: time.Since(st.start)}
+	return st.res, nil
 }
 
-type serverRun struct {
-	cfg      *Config
+// serverState is the server's run: a phase per step, each collecting the
+// clients' messages and answering them.
+type serverState struct {
+	ctx      context.Context
+	p        *Params
 	srv      *Server
 	conns    []transport.Conn
+	active   []int
 	excluded map[int]error
+	start    time.Time
+	res      *Result
 }
 
-func (r *serverRun) run(ctx context.Context, active []int) (*Result, error) {
-	var err error
-	if active, err = r.collect(ctx, StageAdvertiseKeys, active, func(id int, b []byte) error {
-		var m AdvertiseKeys
+func (st *serverState) advertise() error {
+	err := st.collect(stepAdvertise, func(id int, b []byte) (func() error, error) {
+		var m AdvertiseKeysMsg
 		if err := m.UnmarshalBinary(b); err != nil {
-			return err
+			return nil, err
 		}
 		if m.ID != id {
-			return fmt.Errorf("%w: party %d claims id %d", ErrMalformed, id, m.ID)
+			return nil, fmt.Errorf("%w: party %d claims id %d", ErrMalformed, id, m.ID)
 		}
-		return r.srv.AddKeys(&m)
-	}); err != nil {
-		return nil, err
-	}
-	lists, err := r.srv.KeyLists()
+		a, err := st.srv.checkKeys(&m) // concurrently: signature checks
+		if err != nil {
+			return nil, err
+		}
+		return func() error { return st.srv.addKeys(a) }, nil
+	})
 	if err != nil {
-		return nil, r.abortAll(ctx, active, err)
+		return err
 	}
-	r.sendAll(ctx, StageShareKeys, active, func(id int) message { return lists[id] })
+	lists, err := st.srv.KeyLists()
+	if err != nil {
+		return st.abortAll(err)
+	}
+	st.sendAll(stepShare, func(id int) message { return lists[id] })
+	return nil
+}
 
-	if active, err = r.collect(ctx, StageShareKeys, active, func(id int, b []byte) error {
-		var m ShareBundle
+func (st *serverState) shareKeys() error {
+	err := st.collect(stepShare, func(id int, b []byte) (func() error, error) {
+		var m ShareBundleMsg
 		if err := m.UnmarshalBinary(b); err != nil {
-			return err
+			return nil, err
 		}
 		if m.From != id {
-			return fmt.Errorf("%w: party %d claims id %d", ErrMalformed, id, m.From)
+			return nil, fmt.Errorf("%w: party %d claims id %d", ErrMalformed, id, m.From)
 		}
-		return r.srv.AddShares(&m)
-	}); err != nil {
-		return nil, err
-	}
-	dels, err := r.srv.Deliveries()
+		return func() error { return st.srv.AddShares(&m) }, nil
+	})
 	if err != nil {
-		return nil, r.abortAll(ctx, active, err)
+		return err
 	}
-	r.sendAll(ctx, StageMaskedInput, active, func(id int) message { return dels[id] })
+	dels, err := st.srv.Deliveries()
+	if err != nil {
+		return st.abortAll(err)
+	}
+	st.sendAll(stepInput, func(id int) message { return dels[id] })
+	return nil
+}
 
-	if active, err = r.collect(ctx, StageMaskedInput, active, func(id int, b []byte) error {
-		var m MaskedInput
+func (st *serverState) maskedInput() error {
+	err := st.collect(stepInput, func(id int, b []byte) (func() error, error) {
+		var m MaskedInputMsg
 		if err := m.UnmarshalBinary(b); err != nil {
-			return err
+			return nil, err
 		}
 		if m.ID != id {
-			return fmt.Errorf("%w: party %d claims id %d", ErrMalformed, id, m.ID)
+			return nil, fmt.Errorf("%w: party %d claims id %d", ErrMalformed, id, m.ID)
 		}
-		return r.srv.AddMaskedInput(&m)
-	}); err != nil {
-		return nil, err
-	}
-	reqs, err := r.srv.UnmaskRequests()
+		return func() error { return st.srv.AddMaskedInput(&m) }, nil
+	})
 	if err != nil {
-		return nil, r.abortAll(ctx, active, err)
+		return err
 	}
-	r.sendAll(ctx, StageUnmask, active, func(id int) message { return reqs[id] })
+	reqs, err := st.srv.UnmaskRequests()
+	if err != nil {
+		return st.abortAll(err)
+	}
+	st.sendAll(stepUnmask, func(id int) message { return reqs[id] })
+	return nil
+}
 
-	if _, err = r.collect(ctx, StageUnmask, active, func(id int, b []byte) error {
-		var m UnmaskResponse
+func (st *serverState) unmask() error {
+	err := st.collect(stepUnmask, func(id int, b []byte) (func() error, error) {
+		var m UnmaskResponseMsg
 		if err := m.UnmarshalBinary(b); err != nil {
-			return err
+			return nil, err
 		}
 		if m.From != id {
-			return fmt.Errorf("%w: party %d claims id %d", ErrMalformed, id, m.From)
+			return nil, fmt.Errorf("%w: party %d claims id %d", ErrMalformed, id, m.From)
 		}
-		return r.srv.AddUnmaskResponse(&m)
-	}); err != nil {
-		return nil, err
+		return func() error { return st.srv.AddUnmaskResponse(&m) }, nil
+	})
+	if err != nil {
+		return err
 	}
-	return r.srv.Finish()
+	res, err := st.srv.Finish()
+	if err != nil {
+		return err
+	}
+	st.res = res
+	return nil
 }
 
 // collect receives one message from each active client, under the round
-// timeout, and hands it to handle (serialised). It returns the clients
-// whose message was accepted, sorted; the others are excluded and told so.
-func (r *serverRun) collect(ctx context.Context, s Stage, active []int, handle func(id int, b []byte) error) ([]int, error) {
-	rctx, cancel := context.WithTimeout(ctx, r.cfg.timeout)
+// timeout. check runs concurrently on each message and returns the step
+// that records it, run serialised. The clients whose message was recorded
+// stay active; the others are excluded and told so.
+func (st *serverState) collect(step string, check func(id int, b []byte) (func() error, error)) error {
+	rctx, cancel := context.WithTimeout(st.ctx, st.p.cfg.RoundTimeout)
 	defer cancel()
 	var (
 		mu   sync.Mutex
@@ -268,16 +337,20 @@ func (r *serverRun) collect(ctx context.Context, s Stage, active []int, handle f
 		ok   []int
 		lost []int
 	)
-	for _, id := range active {
+	for _, id := range st.active {
 		wg.Go(func() {
-			b, err := r.conns[id].Recv(rctx)
+			b, err := st.conns[id].Recv(rctx)
+			var add func() error
+			if err == nil {
+				add, err = checkOrAbort(id, b, check)
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			if err == nil {
-				err = handle(id, b)
+				err = add()
 			}
 			if err != nil {
-				r.excluded[id] = fmt.Errorf("%s: %w", s, err)
+				st.excluded[id] = errs.Step("secagg", "server", step, st.p.Name(id), err)
 				lost = append(lost, id)
 				return
 			}
@@ -285,30 +358,44 @@ func (r *serverRun) collect(ctx context.Context, s Stage, active []int, handle f
 		})
 	}
 	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("secagg: server: %s: %w", s, err)
+	if err := st.ctx.Err(); err != nil {
+		return err
 	}
 	slices.Sort(ok)
-	r.tell(ctx, lost, fmt.Sprintf("excluded at %s", s))
-	return ok, nil
+	st.active = ok
+	st.tell(lost, "excluded at "+step)
+	return nil
+}
+
+// checkOrAbort turns a client's AbortMsg into an error, or checks its
+// message.
+func checkOrAbort(id int, b []byte, check func(int, []byte) (func() error, error)) (func() error, error) {
+	if len(b) > 0 && b[0] == tagAbort {
+		var a AbortMsg
+		if err := a.UnmarshalBinary(b); err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: client %d gave up: %s", ErrAborted, id, a.Reason)
+	}
+	return check(id, b)
 }
 
 // sendAll sends each active client its message; a failed send excludes the
-// client (it will not answer the next round either).
-func (r *serverRun) sendAll(ctx context.Context, s Stage, active []int, msg func(id int) message) {
+// client (it will not answer the next step either).
+func (st *serverState) sendAll(step string, msg func(id int) message) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	for _, id := range active {
+	for _, id := range st.active {
 		wg.Go(func() {
 			b, err := msg(id).MarshalBinary()
 			if err == nil {
-				sctx, cancel := context.WithTimeout(ctx, r.cfg.timeout)
-				err = r.conns[id].Send(sctx, b)
+				sctx, cancel := context.WithTimeout(st.ctx, st.p.cfg.RoundTimeout)
+				err = st.conns[id].Send(sctx, b)
 				cancel()
 			}
 			if err != nil {
 				mu.Lock()
-				r.excluded[id] = fmt.Errorf("sending %s: %w", s, err)
+				st.excluded[id] = errs.Step("secagg", "server", step, st.p.Name(id), err)
 				mu.Unlock()
 			}
 		})
@@ -316,24 +403,95 @@ func (r *serverRun) sendAll(ctx context.Context, s Stage, active []int, msg func
 	wg.Wait()
 }
 
-// tell sends an Abort with reason to the listed clients, best effort.
-func (r *serverRun) tell(ctx context.Context, ids []int, reason string) {
-	b, _ := (&Abort{Reason: reason}).MarshalBinary()
+// tell sends an AbortMsg with reason to the listed clients, best effort.
+func (st *serverState) tell(ids []int, reason string) {
+	b, _ := (&AbortMsg{Reason: reason}).MarshalBinary()
 	var wg sync.WaitGroup
 	for _, id := range ids {
 		wg.Go(func() {
-			sctx, cancel := context.WithTimeout(ctx, time.Second)
-			_ = r.conns[id].Send(sctx, b)
+			sctx, cancel := context.WithTimeout(st.ctx, time.Second)
+			_ = st.conns[id].Send(sctx, b)
 			cancel()
 		})
 	}
 	wg.Wait()
 }
 
-func (r *serverRun) abortAll(ctx context.Context, active []int, err error) error {
-	r.tell(ctx, active, err.Error())
-	if !errors.Is(err, ErrTooManyDropouts) && !errors.Is(err, ErrAborted) {
-		return fmt.Errorf("%w: %w", ErrAborted, err)
-	}
+func (st *serverState) abortAll(err error) error {
+	st.tell(st.active, err.Error())
 	return err
+}
+
+// RunInProcess runs a whole round in this process: the server and one
+// client per input, over an in-memory star, and returns the server's
+// result. ids, if not nil, holds each party's identity (ids[0] the
+// server's, ids[i] client i's, named as p.Name(i)); nil makes a throwaway
+// CA and issues them. inputs[i-1] is client i's vector. It fails if any
+// party fails.
+func RunInProcess(ctx context.Context, p *Params, inputs [][]uint64, ids []*transport.Identity) (*Result, error) {
+	if p == nil {
+		return nil, fmt.Errorf("secagg: %w: nil params", ErrInvalidParams)
+	}
+	n := p.cfg.Clients
+	if len(inputs) != n {
+		return nil, fmt.Errorf("secagg: %w: %d inputs for %d clients", ErrInvalidParams, len(inputs), n)
+	}
+	if ids == nil {
+		var err error
+		if ids, err = IssueIdentities(p); err != nil {
+			return nil, err
+		}
+	}
+	if len(ids) != n+1 {
+		return nil, fmt.Errorf("secagg: %w: %d identities for a server and %d clients", ErrInvalidParams, len(ids), n)
+	}
+	star, err := transport.NewMemStar(n+1, transport.Options{})
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		for _, m := range star {
+			_ = m.Close()
+		}
+	}()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	cerrs := make([]error, n+1)
+	var wg sync.WaitGroup
+	for i := 1; i <= n; i++ {
+		wg.Go(func() {
+			if _, cerrs[i] = RunClient(ctx, star[i], p, ids[i], inputs[i-1]); cerrs[i] != nil {
+				cancel()
+			}
+		})
+	}
+	res, err := RunServer(ctx, star[0], p, ids[0])
+	if err != nil {
+		cancel()
+	}
+	wg.Wait()
+	if err != nil {
+		return nil, err
+	}
+	if err := errors.Join(cerrs...); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// IssueIdentities makes a throwaway CA and issues every party of p an
+// identity under the roster's names: index 0 the server, i client i. It is
+// meant for tests and one-process demos.
+func IssueIdentities(p *Params) ([]*transport.Identity, error) {
+	ca, err := transport.NewCA("veil secagg throwaway CA")
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]*transport.Identity, p.cfg.Clients+1)
+	for i := range ids {
+		if ids[i], err = ca.Issue(p.Name(i)); err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
 }

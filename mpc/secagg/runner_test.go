@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -11,25 +12,34 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/veil-go/veil/internal/sealed"
 	"github.com/veil-go/veil/transport"
+	"github.com/veil-go/veil/transport/transporttest"
 )
 
-// runStar runs a round over meshes; drop[i] is the stage before which
-// client i vanishes.
-func runStar(t *testing.T, ctx context.Context, meshes []transport.Mesh, cfg *Config, in [][]uint64, drop map[int]Stage) (*Result, error, []error) {
+// dropAt wraps client meshes so that client i's link to the server closes
+// before it sends its message of stage drop[i] (it has sent drop[i]-1
+// messages by then), as a client that goes offline.
+func dropAt(meshes []transport.Mesh, drop map[int]int) []transport.Mesh {
+	out := append([]transport.Mesh(nil), meshes...)
+	for i, stage := range drop {
+		out[i] = transporttest.WrapMesh(meshes[i], func(_ int, c transport.Conn) transport.Conn {
+			return transporttest.CloseAfter(c, stage-1)
+		})
+	}
+	return out
+}
+
+// runStar runs a round over meshes with the package's test identities.
+func runStar(t *testing.T, ctx context.Context, meshes []transport.Mesh, p *Params, in [][]uint64) (*Result, error, []error) {
 	t.Helper()
+	ids := identities(t, p.Clients())
 	var wg sync.WaitGroup
 	errs := make([]error, len(meshes))
 	for i := 1; i < len(meshes); i++ {
-		wg.Go(func() {
-			var opts []ClientOption
-			if s, ok := drop[i]; ok {
-				opts = append(opts, WithDropBefore(s))
-			}
-			errs[i] = RunClient(ctx, meshes[i], cfg, in[i-1], opts...)
-		})
+		wg.Go(func() { _, errs[i] = RunClient(ctx, meshes[i], p, ids[i], in[i-1]) })
 	}
-	res, err := RunServer(ctx, meshes[0], cfg)
+	res, err := RunServer(ctx, meshes[0], p, ids[0])
 	wg.Wait()
 	return res, err, errs
 }
@@ -39,54 +49,122 @@ func TestRunnerMemStar(t *testing.T) {
 	for _, g := range []Graph{CompleteGraph, SparseGraph} {
 		t.Run(g.String(), func(t *testing.T) {
 			const n, dim = 12, 20
-			cfg, err := NewConfig(n, dim, WithGraph(g), WithDegree(6), WithThreshold(3), WithRoundTimeout(5*time.Second))
-			require.NoError(t, err)
-			meshes := memStar(t, n+1)
+			p := newParams(t, Config{Clients: n, Length: dim, Graph: g, Degree: 6, Threshold: 3, RoundTimeout: 5 * time.Second})
+			drop := map[int]int{2: dropBeforeShares, 5: dropBeforeInput, 9: dropBeforeUnmask}
+			meshes := dropAt(memStar(t, n+1), drop)
 			in := randomInputs(r, n, dim, 1000)
-			drop := map[int]Stage{2: StageShareKeys, 5: StageMaskedInput, 9: StageUnmask}
-			res, err, errs := runStar(t, context.Background(), meshes, cfg, in, drop)
+			res, err, errs := runStar(t, context.Background(), meshes, p, in)
 			require.NoError(t, err)
 			for i, e := range errs[1:] {
-				assert.NoError(t, e, "client %d", i+1)
+				if _, dropped := drop[i+1]; dropped {
+					assert.ErrorIs(t, e, transport.ErrClosed, "client %d", i+1)
+				} else {
+					assert.NoError(t, e, "client %d", i+1)
+				}
 			}
 			counted := []int{1, 3, 4, 6, 7, 8, 9, 10, 11, 12}
 			assert.Equal(t, counted, res.Counted)
+			assert.Equal(t, []int{2, 5}, res.Dropped)
 			assert.Equal(t, plainSum(in, counted, dim), res.Sum)
 			assert.Contains(t, res.Excluded, 2)
 			assert.Contains(t, res.Excluded, 5)
-			assert.Positive(t, res.Traffic.BytesReceived)
+			assert.Positive(t, res.Stats.BytesReceived)
+			assert.Positive(t, res.Stats.Duration)
+			// The leakage states the counted and dropped clients.
+			part := res.Leakage.To("server")
+			require.Len(t, part, 3)
+			assert.Contains(t, part.String(), "counted (10) and which dropped (2)")
 		})
 	}
 }
 
+func TestRunInProcess(t *testing.T) {
+	const n, dim = 6, 5
+	p := newParams(t, Config{Clients: n, Length: dim, Threshold: 3})
+	in := randomInputs(rand.New(rand.NewPCG(2, 3)), n, dim, 0)
+	res, err := RunInProcess(context.Background(), p, in, nil)
+	require.NoError(t, err)
+	assert.Equal(t, []int{1, 2, 3, 4, 5, 6}, res.Counted)
+	assert.Equal(t, plainSum(in, res.Counted, dim), res.Sum)
+	// Identities from a CA the others do not trust: the server rejects the
+	// clients' keys and the round aborts.
+	ids := identities(t, n)
+	rogue, err := IssueIdentities(p)
+	require.NoError(t, err)
+	mixed := append([]*transport.Identity{ids[0]}, rogue[1:]...)
+	_, err = RunInProcess(context.Background(), p, in, mixed)
+	assert.ErrorIs(t, err, ErrTooManyDropouts)
+}
+
 func TestRunnerAbortTellsClients(t *testing.T) {
 	const n, dim = 5, 3
-	cfg, err := NewConfig(n, dim, WithThreshold(3), WithRoundTimeout(5*time.Second))
-	require.NoError(t, err)
-	meshes := memStar(t, n+1)
+	p := newParams(t, Config{Clients: n, Length: dim, Threshold: 3, RoundTimeout: 5 * time.Second})
+	meshes := dropAt(memStar(t, n+1), map[int]int{1: dropBeforeInput, 2: dropBeforeInput})
 	in := randomInputs(rand.New(rand.NewPCG(1, 1)), n, dim, 10)
-	drop := map[int]Stage{1: StageMaskedInput, 2: StageMaskedInput}
-	res, err, errs := runStar(t, context.Background(), meshes, cfg, in, drop)
+	res, err, errs := runStar(t, context.Background(), meshes, p, in)
 	require.ErrorIs(t, err, ErrTooManyDropouts)
 	assert.Nil(t, res)
 	for i := 3; i <= n; i++ {
 		assert.ErrorIs(t, errs[i], ErrAborted, "client %d", i)
+		assert.True(t, strings.HasPrefix(errs[i].Error(), `secagg client `), errs[i].Error())
 	}
+	assert.Contains(t, err.Error(), "secagg server, step masked input: ")
+}
+
+// A server that substitutes client 1's advertised keys in the lists it
+// relays (here: the link from the server rewrites them) is caught by every
+// other client, which gives up; the round aborts and no sum is revealed.
+func TestRunnerSubstitutedKeysAbort(t *testing.T) {
+	const n, dim = 5, 2
+	p := newParams(t, Config{Clients: n, Length: dim, Threshold: 2, RoundTimeout: 5 * time.Second})
+	ids := identities(t, n)
+	forged, err := sealed.New(ids[0], labelSealed, p.digest[:], 1, nslots)
+	require.NoError(t, err)
+	forgedAdvert, err := forged.Advert().MarshalBinary()
+	require.NoError(t, err)
+	meshes := memStar(t, n+1)
+	meshes[0] = transporttest.WrapMesh(meshes[0], func(peer int, c transport.Conn) transport.Conn {
+		if peer == 1 {
+			return c
+		}
+		return transporttest.Corrupt(c, 0, func(b []byte) []byte { // the key list
+			var kl KeyListMsg
+			require.NoError(t, kl.UnmarshalBinary(b))
+			require.Equal(t, 1, kl.Keys[0].ID)
+			kl.Keys[0].Advert = forgedAdvert
+			out, err := kl.MarshalBinary()
+			require.NoError(t, err)
+			return out
+		})
+	})
+	in := randomInputs(rand.New(rand.NewPCG(4, 4)), n, dim, 10)
+	res, err, errs := runStar(t, context.Background(), meshes, p, in)
+	require.ErrorIs(t, err, ErrTooManyDropouts)
+	assert.Nil(t, res)
+	for i := 2; i <= n; i++ {
+		assert.ErrorIs(t, errs[i], ErrBadAdvert, "client %d", i)
+		assert.True(t, strings.HasPrefix(errs[i].Error(), `secagg client `+string(rune('0'+i))+`, step share keys, peer "party-0": `), errs[i].Error())
+	}
+	assert.ErrorIs(t, errs[1], ErrAborted)
 }
 
 // A client that never answers is dropped when the round times out.
 func TestRunnerSilentClientTimesOut(t *testing.T) {
 	const n, dim = 4, 2
-	cfg, err := NewConfig(n, dim, WithThreshold(2), WithRoundTimeout(2*time.Second)) // wide enough for -race under load
-	require.NoError(t, err)
+	p := newParams(t, Config{Clients: n, Length: dim, Threshold: 2, RoundTimeout: 2 * time.Second}) // wide enough for -race under load
 	meshes := memStar(t, n+1)
+	meshes[n] = transporttest.WrapMesh(meshes[n], func(_ int, c transport.Conn) transport.Conn { return transporttest.SilentAfter(c, 0) })
 	in := [][]uint64{{1, 2}, {3, 4}, {5, 6}, {7, 8}}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ids := identities(t, n)
 	var wg sync.WaitGroup
 	errs := make([]error, n+1)
-	for i := 1; i < n; i++ { // client n stays silent
-		wg.Go(func() { errs[i] = RunClient(context.Background(), meshes[i], cfg, in[i-1]) })
+	for i := 1; i <= n; i++ {
+		wg.Go(func() { _, errs[i] = RunClient(ctx, meshes[i], p, ids[i], in[i-1]) })
 	}
-	res, err := RunServer(context.Background(), meshes[0], cfg)
+	res, err := RunServer(ctx, meshes[0], p, ids[0])
+	cancel() // the silent client waits for a key list that never comes
 	wg.Wait()
 	require.NoError(t, err)
 	assert.Equal(t, []int{1, 2, 3}, res.Counted)
@@ -101,8 +179,7 @@ func TestRunnerTLSLoopback(t *testing.T) {
 	const n, dim = 6, 10
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cfg, err := NewConfig(n, dim, WithThreshold(2))
-	require.NoError(t, err)
+	p := newParams(t, Config{Clients: n, Length: dim, Threshold: 2})
 	meshes, err := transport.NewTLSLoopbackStar(ctx, n+1, transport.Options{})
 	require.NoError(t, err)
 	defer func() {
@@ -111,10 +188,10 @@ func TestRunnerTLSLoopback(t *testing.T) {
 		}
 	}()
 	in := randomInputs(rand.New(rand.NewPCG(7, 7)), n, dim, 1<<20)
-	res, err, errs := runStar(t, ctx, meshes, cfg, in, map[int]Stage{3: StageUnmask, 4: StageMaskedInput})
+	res, err, errs := runStar(t, ctx, dropAt(meshes, map[int]int{3: dropBeforeUnmask, 4: dropBeforeInput}), p, in)
 	require.NoError(t, err)
-	for i, e := range errs[1:] {
-		assert.NoError(t, e, "client %d", i+1)
+	for _, i := range []int{1, 2, 5, 6} {
+		assert.NoError(t, errs[i], "client %d", i)
 	}
 	counted := []int{1, 2, 3, 5, 6}
 	assert.Equal(t, counted, res.Counted)
@@ -124,16 +201,16 @@ func TestRunnerTLSLoopback(t *testing.T) {
 // When the server goes away mid-round, every client returns promptly with a
 // transport error, and no goroutine is left behind.
 func TestRunnerServerVanishes(t *testing.T) {
-	before := runtime.NumGoroutine()
 	const n = 4
-	cfg, err := NewConfig(n, 2, WithThreshold(2))
-	require.NoError(t, err)
+	ids := identities(t, n)
+	before := runtime.NumGoroutine()
+	p := newParams(t, Config{Clients: n, Length: 2, Threshold: 2})
 	meshes, err := transport.NewMemStar(n+1, transport.Options{})
 	require.NoError(t, err)
 	var wg sync.WaitGroup
 	errs := make([]error, n+1)
 	for i := 1; i <= n; i++ {
-		wg.Go(func() { errs[i] = RunClient(context.Background(), meshes[i], cfg, []uint64{1, 2}) })
+		wg.Go(func() { _, errs[i] = RunClient(context.Background(), meshes[i], p, ids[i], []uint64{1, 2}) })
 	}
 	// The server reads the advertised keys, then disappears.
 	for i := 1; i <= n; i++ {
@@ -166,12 +243,11 @@ func TestRunnerServerVanishes(t *testing.T) {
 // error.
 func TestRunnerServerCancel(t *testing.T) {
 	const n = 3
-	cfg, err := NewConfig(n, 2, WithThreshold(1))
-	require.NoError(t, err)
+	p := newParams(t, Config{Clients: n, Length: 2, Threshold: 1})
 	meshes := memStar(t, n+1)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
-	_, err = RunServer(ctx, meshes[0], cfg) // no client ever speaks
+	_, err := RunServer(ctx, meshes[0], p, identities(t, n)[0]) // no client ever speaks
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 }
 

@@ -2,16 +2,19 @@ package secagg
 
 import (
 	"bytes"
+	"context"
 	"crypto/ecdh"
 	"fmt"
 	"slices"
 	"sync"
-	"sync/atomic"
 
+	"github.com/veil-go/veil/internal/parallel"
+	"github.com/veil-go/veil/internal/sealed"
+	"github.com/veil-go/veil/report"
 	"github.com/veil-go/veil/transport"
 )
 
-// Result is the outcome of a round.
+// Result is the outcome of a round, as the server sees it.
 type Result struct {
 	// Sum is the sum modulo 2^64 of the inputs (and noise shares) of the
 	// counted clients.
@@ -23,8 +26,11 @@ type Result struct {
 	// Excluded says why the runner dropped each client it dropped (nil
 	// when the local steps are driven by hand).
 	Excluded map[int]error
-	// Traffic is the server's traffic over the whole round (runner only).
-	Traffic transport.Stats
+	// Stats is the server's traffic and the round's duration (zero when the
+	// local steps are driven by hand).
+	Stats report.Stats
+	// Leakage is what the parties learned in this round.
+	Leakage report.Leakage
 }
 
 // Server stages.
@@ -38,38 +44,49 @@ const (
 )
 
 // Server is the server's state in a round. Its methods are the protocol's
-// local steps: collect AdvertiseKeys with AddKeys and close the round with
-// KeyLists; then AddShares and Deliveries; AddMaskedInput and
-// UnmaskRequests; AddUnmaskResponse and Finish. Clients whose message is not
-// added before a round is closed are dropped. A Server is not safe for
-// concurrent use.
+// local steps: collect [AdvertiseKeysMsg] with [Server.AddKeys] and close
+// the step with [Server.KeyLists]; then [Server.AddShares] and
+// [Server.Deliveries]; [Server.AddMaskedInput] and
+// [Server.UnmaskRequests]; [Server.AddUnmaskResponse] and
+// [Server.Finish]. Clients whose message is not added before a step is
+// closed are dropped. A Server is not safe for concurrent use.
 type Server struct {
-	cfg   *Config
-	stage int
+	p        *Params
+	identity *transport.Identity
+	stage    int
 
-	keys     map[int]*AdvertiseKeys // U1
+	keys     map[int]*advertised // U1
 	u1       []int
-	lists    map[int][]int // neighbours each client of U1 was given
+	lists    map[int][]int // neighbors each client of U1 was given
 	inbox    map[int][]EncryptedShare
 	u2       []int
 	u2set    map[int]bool
 	sum      []uint64
 	u3set    map[int]bool
 	u3       []int
-	requests map[int]*UnmaskRequest
+	requests map[int]*UnmaskRequestMsg
 	answered map[int]bool
-	// shares[j] are the collected shares of j's secret (mask key for
-	// clients dropped after sharing, seed for the counted ones).
+	// shareX[j], shareY[j] are the collected shares of j's secret (mask key
+	// for clients dropped after sharing, seed for the counted ones).
 	shareX map[int][]int
 	shareY map[int][]shareValue
 }
 
-// NewServer returns the server's state for a round.
-func NewServer(cfg *Config) (*Server, error) {
-	if cfg == nil {
-		return nil, fmt.Errorf("%w: nil config", ErrInvalidParams)
+// advertised is a client's verified advert.
+type advertised struct {
+	msg     AdvertiseKeysMsg
+	maskKey *ecdh.PublicKey
+	maskRaw []byte
+}
+
+// NewServer returns the server's state for a round. identity's CA pool is
+// what the server checks the clients' signed keys against (its own
+// certificate is not used).
+func NewServer(p *Params, identity *transport.Identity) (*Server, error) {
+	if p == nil || identity == nil {
+		return nil, fmt.Errorf("secagg: %w: nil params or identity", ErrInvalidParams)
 	}
-	return &Server{cfg: cfg, keys: make(map[int]*AdvertiseKeys)}, nil
+	return &Server{p: p, identity: identity, keys: make(map[int]*advertised)}, nil
 }
 
 func (s *Server) step(want int, name string) error {
@@ -89,55 +106,86 @@ func (s *Server) abort(err error) error {
 }
 
 func (s *Server) validID(id int) error {
-	if id < 1 || id > s.cfg.n {
-		return fmt.Errorf("%w: client id %d, need 1..%d", ErrMalformed, id, s.cfg.n)
+	if id < 1 || id > s.p.cfg.Clients {
+		return fmt.Errorf("%w: client id %d, need 1..%d", ErrMalformed, id, s.p.cfg.Clients)
 	}
 	return nil
 }
 
-// AddKeys records a client's advertised keys.
-func (s *Server) AddKeys(m *AdvertiseKeys) error {
+// checkKeys verifies a client's advert; it touches no state, so the runner
+// calls it concurrently.
+func (s *Server) checkKeys(m *AdvertiseKeysMsg) (*advertised, error) {
+	if err := s.validID(m.ID); err != nil {
+		return nil, err
+	}
+	if m.Params != s.p.digest {
+		return nil, fmt.Errorf("%w: client %d runs other parameters", ErrMismatch, m.ID)
+	}
+	var adv sealed.Advert
+	if err := adv.UnmarshalBinary(m.Advert); err != nil {
+		return nil, fmt.Errorf("%w: client %d's advert: %w", ErrMalformed, m.ID, err)
+	}
+	if _, err := sealed.Verify(s.identity, labelSealed, s.p.digest[:], &adv, m.ID, nslots, s.p.Name(m.ID)); err != nil {
+		return nil, fmt.Errorf("%w: client %d: %w", ErrBadAdvert, m.ID, err)
+	}
+	raw := adv.Keys[slotMask][:]
+	pk, err := parsePublic(raw)
+	if err != nil {
+		return nil, err
+	}
+	a := &advertised{msg: *m, maskKey: pk, maskRaw: raw}
+	a.msg.Advert = bytes.Clone(m.Advert)
+	return a, nil
+}
+
+func (s *Server) addKeys(a *advertised) error {
 	if err := s.step(srvKeys, "AddKeys"); err != nil {
 		return err
 	}
-	if err := s.validID(m.ID); err != nil {
-		return err
+	if s.keys[a.msg.ID] != nil {
+		return fmt.Errorf("%w: client %d advertised twice", ErrMalformed, a.msg.ID)
 	}
-	if s.keys[m.ID] != nil {
-		return fmt.Errorf("%w: client %d advertised twice", ErrMalformed, m.ID)
-	}
-	if _, err := parsePublic(m.EncKey[:]); err != nil {
-		return fmt.Errorf("client %d: %w", m.ID, err)
-	}
-	if _, err := parsePublic(m.MaskKey[:]); err != nil {
-		return fmt.Errorf("client %d: %w", m.ID, err)
-	}
-	mc := *m
-	s.keys[m.ID] = &mc
+	s.keys[a.msg.ID] = a
 	return nil
 }
 
-// checkAlive aborts unless every client in ids has at least t neighbours in
+// AddKeys verifies and records a client's advertised keys: they must be
+// signed, for these parameters, by the identity the roster names for the
+// client ([ErrBadAdvert], [ErrMismatch] otherwise).
+func (s *Server) AddKeys(m *AdvertiseKeysMsg) error {
+	if err := s.step(srvKeys, "AddKeys"); err != nil {
+		return err
+	}
+	a, err := s.checkKeys(m)
+	if err != nil {
+		return err
+	}
+	return s.addKeys(a)
+}
+
+// checkAlive aborts unless every client in ids has at least t neighbors in
 // alive.
 func (s *Server) checkAlive(ids []int, alive func(int) bool, when string) error {
+	t := s.p.cfg.Threshold
 	for _, i := range ids {
 		c := 0
-		for _, j := range s.cfg.neighbours[i] {
+		for _, j := range s.p.neighbors[i] {
 			if alive(j) {
 				c++
 			}
 		}
-		if c < s.cfg.t {
-			return s.abort(fmt.Errorf("%w: %s: client %d has %d live neighbours, threshold %d", ErrTooManyDropouts, when, i, c, s.cfg.t))
+		if c < t {
+			return s.abort(fmt.Errorf("%w: %s: client %d has %d live neighbors, threshold %d", ErrTooManyDropouts, when, i, c, t))
 		}
 	}
 	return nil
 }
 
-// KeyLists closes the key round: the clients that advertised form U1, and
-// each gets the keys of its neighbours in U1. It aborts with
-// ErrTooManyDropouts if some client of U1 has fewer than t neighbours in U1.
-func (s *Server) KeyLists() (map[int]*KeyList, error) {
+// KeyLists closes the key step: the clients that advertised form U1, and
+// each gets the keys of its neighbors in U1. It aborts with
+// [ErrTooManyDropouts] if some client of U1 has fewer than t neighbors in
+// U1.
+func (s *Server) KeyLists() (map[int]*KeyListMsg, error) {
 	if err := s.step(srvKeys, "KeyLists"); err != nil {
 		return nil, err
 	}
@@ -151,13 +199,13 @@ func (s *Server) KeyLists() (map[int]*KeyList, error) {
 	if err := s.checkAlive(s.u1, func(j int) bool { return s.keys[j] != nil }, "after advertising keys"); err != nil {
 		return nil, err
 	}
-	out := make(map[int]*KeyList, len(s.u1))
+	out := make(map[int]*KeyListMsg, len(s.u1))
 	s.lists = make(map[int][]int, len(s.u1))
 	for _, i := range s.u1 {
-		kl := &KeyList{To: i}
-		for _, j := range s.cfg.neighbours[i] {
+		kl := &KeyListMsg{To: i}
+		for _, j := range s.p.neighbors[i] {
 			if k := s.keys[j]; k != nil {
-				kl.Keys = append(kl.Keys, *k)
+				kl.Keys = append(kl.Keys, k.msg)
 				s.lists[i] = append(s.lists[i], j)
 			}
 		}
@@ -170,8 +218,8 @@ func (s *Server) KeyLists() (map[int]*KeyList, error) {
 }
 
 // AddShares records a client's encrypted shares, which must address exactly
-// the neighbours in the key list it was sent, in order.
-func (s *Server) AddShares(m *ShareBundle) error {
+// the neighbors in the key list it was sent, in order.
+func (s *Server) AddShares(m *ShareBundleMsg) error {
 	if err := s.step(srvShares, "AddShares"); err != nil {
 		return err
 	}
@@ -186,7 +234,7 @@ func (s *Server) AddShares(m *ShareBundle) error {
 		return fmt.Errorf("%w: client %d sent shares twice", ErrMalformed, m.From)
 	}
 	if len(m.Shares) != len(list) {
-		return fmt.Errorf("%w: client %d sent %d shares for %d neighbours", ErrMalformed, m.From, len(m.Shares), len(list))
+		return fmt.Errorf("%w: client %d sent %d shares for %d neighbors", ErrMalformed, m.From, len(m.Shares), len(list))
 	}
 	for i, sh := range m.Shares {
 		if sh.From != m.From || sh.To != list[i] || len(sh.Ciphertext) != ciphertextSize {
@@ -200,10 +248,10 @@ func (s *Server) AddShares(m *ShareBundle) error {
 	return nil
 }
 
-// Deliveries closes the share round: the clients that sent shares form U2,
+// Deliveries closes the share step: the clients that sent shares form U2,
 // and each gets the shares addressed to it by clients of U2. It aborts if
-// some client of U2 has fewer than t neighbours in U2.
-func (s *Server) Deliveries() (map[int]*ShareDelivery, error) {
+// some client of U2 has fewer than t neighbors in U2.
+func (s *Server) Deliveries() (map[int]*ShareDeliveryMsg, error) {
 	if err := s.step(srvShares, "Deliveries"); err != nil {
 		return nil, err
 	}
@@ -211,12 +259,15 @@ func (s *Server) Deliveries() (map[int]*ShareDelivery, error) {
 		s.u2 = append(s.u2, id)
 	}
 	slices.Sort(s.u2)
+	if len(s.u2) == 0 {
+		return nil, s.abort(fmt.Errorf("%w: no client shared keys", ErrTooManyDropouts))
+	}
 	if err := s.checkAlive(s.u2, func(j int) bool { return s.u2set[j] }, "after sharing keys"); err != nil {
 		return nil, err
 	}
-	out := make(map[int]*ShareDelivery, len(s.u2))
+	out := make(map[int]*ShareDeliveryMsg, len(s.u2))
 	for _, i := range s.u2 {
-		d := &ShareDelivery{To: i}
+		d := &ShareDeliveryMsg{To: i}
 		for _, sh := range s.inbox[i] {
 			if s.u2set[sh.From] {
 				d.Shares = append(d.Shares, sh)
@@ -226,14 +277,14 @@ func (s *Server) Deliveries() (map[int]*ShareDelivery, error) {
 		out[i] = d
 	}
 	s.inbox = nil
-	s.sum = make([]uint64, s.cfg.dim)
+	s.sum = make([]uint64, s.p.cfg.Length)
 	s.u3set = make(map[int]bool)
 	s.stage = srvInputs
 	return out, nil
 }
 
 // AddMaskedInput adds a client's masked vector to the running sum.
-func (s *Server) AddMaskedInput(m *MaskedInput) error {
+func (s *Server) AddMaskedInput(m *MaskedInputMsg) error {
 	if err := s.step(srvInputs, "AddMaskedInput"); err != nil {
 		return err
 	}
@@ -246,8 +297,8 @@ func (s *Server) AddMaskedInput(m *MaskedInput) error {
 	if s.u3set[m.ID] {
 		return fmt.Errorf("%w: client %d sent its masked input twice", ErrMalformed, m.ID)
 	}
-	if len(m.Vector) != s.cfg.dim {
-		return fmt.Errorf("%w: client %d sent %d values, dimension %d", ErrMalformed, m.ID, len(m.Vector), s.cfg.dim)
+	if len(m.Vector) != s.p.cfg.Length {
+		return fmt.Errorf("%w: client %d sent %d values, length %d", ErrMalformed, m.ID, len(m.Vector), s.p.cfg.Length)
 	}
 	for i, v := range m.Vector {
 		s.sum[i] += v
@@ -256,12 +307,12 @@ func (s *Server) AddMaskedInput(m *MaskedInput) error {
 	return nil
 }
 
-// UnmaskRequests closes the input round: the clients whose masked input
+// UnmaskRequests closes the input step: the clients whose masked input
 // arrived form U3 (counted). It aborts, revealing nothing, if some client of
-// U2 has fewer than t neighbours in U3, as its secret could not be
+// U2 has fewer than t neighbors in U3, as its secret could not be
 // recovered. Otherwise each counted client is asked for its shares of its
-// dropped neighbours' mask keys and of its counted neighbours' seeds.
-func (s *Server) UnmaskRequests() (map[int]*UnmaskRequest, error) {
+// dropped neighbors' mask keys and of its counted neighbors' seeds.
+func (s *Server) UnmaskRequests() (map[int]*UnmaskRequestMsg, error) {
 	if err := s.step(srvInputs, "UnmaskRequests"); err != nil {
 		return nil, err
 	}
@@ -275,10 +326,10 @@ func (s *Server) UnmaskRequests() (map[int]*UnmaskRequest, error) {
 	if err := s.checkAlive(s.u2, func(j int) bool { return s.u3set[j] }, "after masked input"); err != nil {
 		return nil, err
 	}
-	out := make(map[int]*UnmaskRequest, len(s.u3))
+	out := make(map[int]*UnmaskRequestMsg, len(s.u3))
 	for _, i := range s.u3 {
-		r := &UnmaskRequest{To: i}
-		for _, j := range s.cfg.neighbours[i] {
+		r := &UnmaskRequestMsg{To: i}
+		for _, j := range s.p.neighbors[i] {
 			switch {
 			case s.u3set[j]:
 				r.Survivors = append(r.Survivors, j)
@@ -298,7 +349,7 @@ func (s *Server) UnmaskRequests() (map[int]*UnmaskRequest, error) {
 
 // AddUnmaskResponse records a counted client's shares, which must answer its
 // request exactly.
-func (s *Server) AddUnmaskResponse(m *UnmaskResponse) error {
+func (s *Server) AddUnmaskResponse(m *UnmaskResponseMsg) error {
 	if err := s.step(srvUnmask, "AddUnmaskResponse"); err != nil {
 		return err
 	}
@@ -336,122 +387,155 @@ func (s *Server) AddUnmaskResponse(m *UnmaskResponse) error {
 	return nil
 }
 
-// Finish closes the unmask round: it reconstructs the dropped clients' mask
+// Finish closes the unmask step: it reconstructs the dropped clients' mask
 // keys and the counted clients' seeds, removes their masks from the sum
-// and returns it. It aborts with ErrTooManyDropouts if some secret has fewer
-// than t shares.
+// and returns it. It aborts with [ErrTooManyDropouts] if some secret has
+// fewer than t shares.
 func (s *Server) Finish() (*Result, error) {
 	if err := s.step(srvUnmask, "Finish"); err != nil {
 		return nil, err
 	}
+	if err := s.checkShareCounts(); err != nil {
+		return nil, s.abort(err)
+	}
+	secrets, err := s.reconstruct()
+	if err != nil {
+		return nil, s.abort(err)
+	}
+	jobs, err := s.unmaskJobs(secrets)
+	if err != nil {
+		return nil, s.abort(err)
+	}
+	applyMasks(s.sum, jobs, s.p.workers)
+	return s.result(), nil
+}
+
+// checkShareCounts fails unless every secret to recover has t shares.
+func (s *Server) checkShareCounts() error {
 	for _, j := range s.u2 {
-		if len(s.shareX[j]) < s.cfg.t {
-			return nil, s.abort(fmt.Errorf("%w: unmasking: %d shares of client %d's secret, threshold %d", ErrTooManyDropouts, len(s.shareX[j]), j, s.cfg.t))
+		if len(s.shareX[j]) < s.p.cfg.Threshold {
+			return fmt.Errorf("%w: unmasking: %d shares of client %d's secret, threshold %d", ErrTooManyDropouts, len(s.shareX[j]), j, s.p.cfg.Threshold)
 		}
 	}
-	session := s.cfg.session[:]
+	return nil
+}
+
+// reconstruct recovers the secret of every client of U2 (its seed if
+// counted, its mask key if dropped), in the order of U2.
+func (s *Server) reconstruct() ([][]byte, error) {
 	secrets := make([][]byte, len(s.u2))
-	err := parallelFor(len(s.u2), s.cfg.workers, func(k int) error {
+	err := parallel.Each(context.Background(), len(s.u2), s.p.workers, func(k int) error {
 		j := s.u2[k]
-		sec, err := shamirCombine(s.shareX[j], s.shareY[j], s.cfg.t)
+		sec, err := combineSecret(s.shareX[j], s.shareY[j], s.p.cfg.Threshold)
 		if err != nil {
 			return fmt.Errorf("client %d: %w", j, err)
 		}
 		secrets[k] = sec
 		return nil
 	})
-	if err != nil {
-		return nil, s.abort(err)
-	}
+	return secrets, err
+}
+
+// unmaskJobs returns the masks to subtract from the sum: the self mask of
+// every counted client and, for each client dropped after sharing, its
+// pairwise masks with its counted neighbors.
+func (s *Server) unmaskJobs(secrets [][]byte) ([]maskJob, error) {
 	var (
 		mu   sync.Mutex
 		jobs []maskJob
 	)
-	err = parallelFor(len(s.u2), s.cfg.workers, func(k int) error {
+	session := s.p.cfg.Session[:]
+	err := parallel.Each(context.Background(), len(s.u2), s.p.workers, func(k int) error {
 		j := s.u2[k]
 		var local []maskJob
-		if s.u3set[j] { // counted: remove the self mask
-			key, err := selfMaskKey(secrets[k], session, j)
-			if err != nil {
-				return err
-			}
-			job, err := newMaskJob(key, true)
-			if err != nil {
-				return err
-			}
-			local = append(local, job)
-		} else { // dropped after sharing: remove its pairwise masks
-			sk, err := ecdh.X25519().NewPrivateKey(secrets[k])
-			if err != nil {
-				return fmt.Errorf("%w: client %d's mask key: %v", ErrMalformed, j, err)
-			}
-			if !bytes.Equal(sk.PublicKey().Bytes(), s.keys[j].MaskKey[:]) {
-				return fmt.Errorf("%w: shares of client %d's mask key are inconsistent", ErrMalformed, j)
-			}
-			for _, i := range s.cfg.neighbours[j] {
-				if !s.u3set[i] {
-					continue
-				}
-				pk, err := parsePublic(s.keys[i].MaskKey[:])
-				if err != nil {
-					return err
-				}
-				key, err := pairMaskKey(sk, pk, session, i, j)
-				if err != nil {
-					return err
-				}
-				job, err := newMaskJob(key, i < j) // undo client i's sign
-				if err != nil {
-					return err
-				}
-				local = append(local, job)
-			}
+		var err error
+		if s.u3set[j] {
+			local, err = s.selfMaskJob(j, secrets[k], session)
+		} else {
+			local, err = s.pairMaskJobs(j, secrets[k], session)
+		}
+		if err != nil {
+			return err
 		}
 		mu.Lock()
 		jobs = append(jobs, local...)
 		mu.Unlock()
 		return nil
 	})
+	return jobs, err
+}
+
+// selfMaskJob removes counted client j's self mask.
+func (s *Server) selfMaskJob(j int, seed, session []byte) ([]maskJob, error) {
+	key, err := selfMaskKey(seed, session, j)
 	if err != nil {
-		return nil, s.abort(err)
+		return nil, err
 	}
-	applyMasks(s.sum, jobs, s.cfg.workers)
+	job, err := newMaskJob(key, true)
+	if err != nil {
+		return nil, err
+	}
+	return []maskJob{job}, nil
+}
+
+// pairMaskJobs removes the pairwise masks that the counted neighbors of
+// client j, dropped after sharing, added for j; priv is j's reconstructed
+// mask key, checked against the key j advertised.
+func (s *Server) pairMaskJobs(j int, priv, session []byte) ([]maskJob, error) {
+	sk, err := ecdh.X25519().NewPrivateKey(priv)
+	if err != nil {
+		return nil, fmt.Errorf("%w: client %d's mask key: %v", ErrMalformed, j, err)
+	}
+	if !bytes.Equal(sk.PublicKey().Bytes(), s.keys[j].maskRaw) {
+		return nil, fmt.Errorf("%w: shares of client %d's mask key are inconsistent", ErrMalformed, j)
+	}
+	var jobs []maskJob
+	for _, i := range s.p.neighbors[j] {
+		if !s.u3set[i] {
+			continue
+		}
+		shared, err := sk.ECDH(s.keys[i].maskKey)
+		if err != nil {
+			return nil, fmt.Errorf("%w: key agreement: %v", ErrMalformed, err)
+		}
+		key, err := pairMaskKey(shared, session, i, j)
+		if err != nil {
+			return nil, err
+		}
+		job, err := newMaskJob(key, i < j) // undo client i's sign
+		if err != nil {
+			return nil, err
+		}
+		jobs = append(jobs, job)
+	}
+	return jobs, nil
+}
+
+// result hands out the unmasked sum and what the round disclosed.
+func (s *Server) result() *Result {
 	res := &Result{Sum: s.sum, Counted: slices.Clone(s.u3)}
-	for i := 1; i <= s.cfg.n; i++ {
+	for i := 1; i <= s.p.cfg.Clients; i++ {
 		if !s.u3set[i] {
 			res.Dropped = append(res.Dropped, i)
 		}
 	}
+	res.Leakage = serverLeakage(s.p, len(res.Counted), len(res.Dropped))
 	s.sum = nil
 	s.stage = srvDone
-	return res, nil
+	return res
 }
 
-// parallelFor runs f(0..n-1) on at most workers goroutines and returns the
-// first error. All goroutines end before it returns.
-func parallelFor(n, workers int, f func(int) error) error {
-	workers = max(1, min(workers, n))
-	var (
-		next  atomic.Int64
-		wg    sync.WaitGroup
-		once  sync.Once
-		first error
-	)
-	for range workers {
-		wg.Go(func() {
-			for {
-				k := int(next.Add(1) - 1)
-				if k >= n {
-					return
-				}
-				if err := f(k); err != nil {
-					once.Do(func() { first = err })
-					next.Store(int64(n))
-					return
-				}
-			}
-		})
+// serverLeakage is what a finished round discloses.
+func serverLeakage(p *Params, counted, dropped int) report.Leakage {
+	n := p.cfg.Clients
+	return report.Leakage{
+		{To: "all", What: report.Parameters, Count: int64(n),
+			Note: fmt.Sprintf("%d clients, vectors of %d words, %s graph of degree %d, threshold %d", n, p.cfg.Length, p.cfg.Graph, p.cfg.Degree, p.cfg.Threshold)},
+		{To: "server", What: report.Output, About: "counted clients", Count: int64(p.cfg.Length),
+			Note: fmt.Sprintf("the sum modulo 2^64 of the %d counted clients' vectors (and noise shares)", counted)},
+		{To: "server", What: report.Participants, About: "all", Count: int64(n),
+			Note: fmt.Sprintf("which clients were counted (%d) and which dropped (%d), and at which step each dropped", counted, dropped)},
+		{To: "clients", What: report.Participants, About: "neighbors", Count: int64(p.cfg.Degree),
+			Note: "each client learns which of its neighbors advertised keys and shared them, and which of those were counted"},
 	}
-	wg.Wait()
-	return first
 }

@@ -3,58 +3,53 @@ package secagg
 import (
 	"encoding/binary"
 	"fmt"
-	"io"
+	"slices"
 
 	"github.com/veil-go/veil/internal/field61"
+	"github.com/veil-go/veil/internal/shamir"
 )
 
-// Shamir secret sharing of 32-byte secrets. A secret, read as a 256-bit
-// big-endian integer, is cut into five limbs of 60 bits (the last holds the
-// top 16 bits), and each limb is shared on its own over the prime field
-// GF(p), p = 2^61 - 1 (a Mersenne prime, so products reduce with shifts).
-// The share of holder x (a client id, never 0) is, per limb, the value at x
-// of a random polynomial of degree t-1 whose constant term is the limb; any
-// t shares determine every limb and t-1 reveal nothing about any of them.
-// A share is the five field elements, 8 bytes each, big-endian.
-//
-// (Package mpc also has Shamir sharing over 2^61-1, with the same field
-// arithmetic from internal/field61, but it evaluates at the
-// fixed points 1..n; SecAgg+ shares among a client's k neighbours only.)
+// secagg's encoding of 32-byte secrets (X25519 keys, self-mask seeds) on
+// top of internal/shamir: a secret, read as a 256-bit big-endian integer,
+// is cut into five limbs of 60 bits (the last holds the top 16 bits), each
+// a field element shared on its own. A share of one secret is its five
+// field elements, 8 bytes each, big-endian: [ShareSize] bytes.
 
 const (
-	fieldP    = field61.P
-	limbBits  = 60
-	limbs     = 5 // ceil(256 / 60)
-	shareSize = 8 * limbs
-	limbMask  = 1<<limbBits - 1
-	topBits   = 256 - limbBits*(limbs-1) // bits in the last limb
+	limbBits = 60
+	limbs    = ShareSize / 8 // ceil(256 / 60) = 5
+	limbMask = 1<<limbBits - 1
+	topBits  = 256 - limbBits*(limbs-1) // bits in the last limb
 )
 
-type shareValue [shareSize]byte
+// ShareSize is the length of one Shamir share of a 32-byte secret
+// ([SecretShare.Value]).
+const ShareSize = 40
+
+type shareValue = [ShareSize]byte
 
 // secretLimbs cuts a 32-byte big-endian secret into limbs, least
-// significant first.
-func secretLimbs(secret []byte) [limbs]uint64 {
+// significant first, appending them to dst.
+func secretLimbs(dst []uint64, secret []byte) []uint64 {
 	var w [4]uint64 // little-endian words of the 256-bit integer
 	for i := range w {
 		w[i] = binary.BigEndian.Uint64(secret[32-8*(i+1):])
 	}
-	var l [limbs]uint64
-	for i := range l {
+	for i := range limbs {
 		bit := limbBits * i
 		word, off := bit/64, uint(bit%64)
 		v := w[word] >> off
 		if off > 64-limbBits && word+1 < len(w) {
 			v |= w[word+1] << (64 - off)
 		}
-		l[i] = v & limbMask
+		dst = append(dst, v&limbMask)
 	}
-	return l
+	return dst
 }
 
 // limbsSecret is the inverse of secretLimbs; it fails if a limb is out of
 // range (the shares were not of a 32-byte secret).
-func limbsSecret(l [limbs]uint64) ([]byte, error) {
+func limbsSecret(l []uint64) ([]byte, error) {
 	for i, v := range l {
 		if v > limbMask || (i == limbs-1 && v >= 1<<topBits) {
 			return nil, fmt.Errorf("%w: shares do not reconstruct a 32-byte secret", ErrMalformed)
@@ -76,98 +71,66 @@ func limbsSecret(l [limbs]uint64) ([]byte, error) {
 	return out, nil
 }
 
-// shamirSplit returns the shares of secret for holders xs (distinct,
-// positive) with threshold t, drawing coefficients from r.
-func shamirSplit(secret []byte, xs []int, t int, r io.Reader) ([]shareValue, error) {
-	if len(secret) != 32 || t < 1 || t > len(xs) {
-		return nil, fmt.Errorf("%w: shamir: secret of %d bytes, threshold %d, %d holders", ErrInvalidParams, len(secret), t, len(xs))
-	}
-	// coeffs[l*t+d] is the degree-d coefficient of limb l's polynomial.
-	coeffs := make([]uint64, limbs*t)
-	if err := randField(coeffs, r); err != nil {
-		return nil, err
-	}
-	sl := secretLimbs(secret)
-	for l := range limbs {
-		coeffs[l*t] = sl[l]
-	}
-	out := make([]shareValue, len(xs))
-	for k, x := range xs {
-		if x <= 0 || x >= fieldP {
-			return nil, fmt.Errorf("%w: shamir: holder %d", ErrInvalidParams, x)
+// splitSecrets shares the 32-byte secrets with threshold t among the
+// holders xs (client ids): out[h][s] is holder xs[h]'s share of secret s.
+func splitSecrets(secrets [][]byte, xs []int, t int) ([][]shareValue, error) {
+	field := make([]uint64, 0, limbs*len(secrets))
+	for _, s := range secrets {
+		if len(s) != 32 {
+			return nil, fmt.Errorf("secagg: %w: secret of %d bytes", ErrInvalidParams, len(s))
 		}
-		bx := uint64(x)
-		for l := range limbs {
-			c := coeffs[l*t : (l+1)*t]
-			acc := c[t-1]
-			for d := t - 2; d >= 0; d-- { // Horner
-				acc = field61.Add(field61.Mul(acc, bx), c[d])
+		field = secretLimbs(field, s)
+	}
+	hx := make([]uint64, len(xs))
+	for i, x := range xs {
+		hx[i] = uint64(x)
+	}
+	shares, err := shamir.Split(field, t, hx)
+	clear(field)
+	if err != nil {
+		return nil, fmt.Errorf("secagg: %w", err)
+	}
+	out := make([][]shareValue, len(xs))
+	for h, sh := range shares {
+		out[h] = make([]shareValue, len(secrets))
+		for s := range secrets {
+			for l := range limbs {
+				binary.BigEndian.PutUint64(out[h][s][8*l:], sh.Y[s*limbs+l])
 			}
-			binary.BigEndian.PutUint64(out[k][8*l:], acc)
 		}
+		clear(sh.Y)
 	}
-	clear(coeffs)
 	return out, nil
 }
 
-// randField fills dst with uniform field elements read from r.
-func randField(dst []uint64, r io.Reader) error {
-	buf := make([]byte, 8*len(dst))
-	if _, err := io.ReadFull(r, buf); err != nil {
-		return fmt.Errorf("secagg: randomness: %w", err)
-	}
-	var one [8]byte
-	for i := range dst {
-		v := binary.LittleEndian.Uint64(buf[8*i:]) & fieldP
-		for v == fieldP { // probability 2^-61
-			if _, err := io.ReadFull(r, one[:]); err != nil {
-				return fmt.Errorf("secagg: randomness: %w", err)
-			}
-			v = binary.LittleEndian.Uint64(one[:]) & fieldP
-		}
-		dst[i] = v
-	}
-	clear(buf)
-	return nil
-}
-
-// shamirCombine recovers the 32-byte secret from the first t of the shares
-// ys held by xs (distinct, positive). It fails if a share is not made of
-// field elements or the result is not a 32-byte value.
-func shamirCombine(xs []int, ys []shareValue, t int) ([]byte, error) {
+// combineSecret recovers a 32-byte secret from the first t of the shares
+// ys held by xs: the limbs are sum_i l_i y_i with internal/shamir's
+// Lagrange coefficients at 0. It fails if holders repeat or are not
+// positive, if a share is not made of field elements, or if the result is
+// not a 32-byte value. (The shares beyond t are not checked against the
+// polynomial, as [shamir.Combine] would: that would cost a Lagrange
+// evaluation per extra share.)
+func combineSecret(xs []int, ys []shareValue, t int) ([]byte, error) {
 	if t < 1 || len(xs) < t || len(ys) != len(xs) {
 		return nil, fmt.Errorf("%w: %d shares, threshold %d", ErrTooManyDropouts, len(xs), t)
 	}
-	xs, ys = xs[:t], ys[:t]
-	// lambda_i = prod_{j != i} x_j / (x_j - x_i): the secret is
-	// sum_i lambda_i y_i.
-	lambda := make([]uint64, t)
-	for i, xi := range xs {
-		if xi <= 0 || xi >= fieldP {
-			return nil, fmt.Errorf("%w: share holder %d", ErrMalformed, xi)
+	hx := make([]uint64, t)
+	for i, x := range xs[:t] {
+		if x <= 0 || uint64(x) >= shamir.P || slices.Contains(xs[:i], x) {
+			return nil, fmt.Errorf("%w: share holder %d zero, repeated or outside the field", ErrMalformed, x)
 		}
-		num, den := uint64(1), uint64(1)
-		for j, xj := range xs {
-			if j == i {
-				continue
-			}
-			if xj == xi {
-				return nil, fmt.Errorf("%w: repeated share holder %d", ErrMalformed, xi)
-			}
-			num = field61.Mul(num, uint64(xj)%fieldP)
-			den = field61.Mul(den, field61.Sub(uint64(xj)%fieldP, uint64(xi)))
-		}
-		lambda[i] = field61.Mul(num, field61.Inv(den))
+		hx[i] = uint64(x)
 	}
-	var l [limbs]uint64
-	for i := range xs {
+	l := shamir.Lagrange(hx, 0)
+	var limb [limbs]uint64
+	for i := range hx {
 		for k := range limbs {
 			y := binary.BigEndian.Uint64(ys[i][8*k:])
-			if y >= fieldP {
+			if y >= shamir.P {
 				return nil, fmt.Errorf("%w: share is not made of field elements", ErrMalformed)
 			}
-			l[k] = field61.Add(l[k], field61.Mul(lambda[i], y))
+			limb[k] = field61.Add(limb[k], field61.Mul(l[i], y))
 		}
 	}
-	return limbsSecret(l)
+	return limbsSecret(limb[:])
 }

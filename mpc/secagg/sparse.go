@@ -37,8 +37,8 @@ func binomTailGE(k, t int, p float64) float64 {
 }
 
 // sparseFailure returns the three per-round failure bounds for degree k and
-// threshold t: some client keeps fewer than t surviving neighbours; some
-// client has t or more corrupt neighbours; the honest survivors are
+// threshold t: some client keeps fewer than t surviving neighbors; some
+// client has t or more corrupt neighbors; the honest survivors are
 // disconnected (two runs of k/2 removed clients on the ring).
 func sparseFailure(n, k, t int, drop, corrupt float64) (pDrop, pSec, pConn float64) {
 	pDrop = float64(n) * (1 - binomTailGE(k, t, 1-drop))
@@ -53,7 +53,7 @@ func failureLog2(n, k, t int, drop, corrupt float64) float64 {
 }
 
 // sparseThreshold returns the smallest t with P[some client has >= t corrupt
-// neighbours] <= 2^-σ, at least 1.
+// neighbors] <= 2^-σ, at least 1.
 func sparseThreshold(k int, corrupt, sigma float64, n int) int {
 	eps := math.Exp2(-sigma) / 3
 	for t := 1; t <= k; t++ {
