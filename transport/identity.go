@@ -32,6 +32,8 @@ type Identity struct {
 	name string
 	cert tls.Certificate // chain, key, and parsed Leaf
 	cas  *x509.CertPool
+	// chains caches the peer chains VerifySigned has checked.
+	chains chainCache
 }
 
 // NewIdentity builds an Identity from a certificate chain with its private

@@ -8,7 +8,10 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/binary"
 	"fmt"
+	"sync"
+	"time"
 )
 
 // MaxChainSize bounds the certificate chain that [Identity.VerifySigned]
@@ -76,6 +79,13 @@ func (id *Identity) verifySigned(chain [][]byte, message, sig []byte) (string, e
 	if size > MaxChainSize {
 		return "", identityError("certificate chain of %d bytes exceeds %d", size, MaxChainSize)
 	}
+	key := chainKey(chain)
+	if v, ok := id.chains.get(key, time.Now()); ok {
+		if !verifySignature(v.pub, message, sig) {
+			return "", fmt.Errorf("%w: by %q", ErrBadSignature, v.name)
+		}
+		return v.name, nil
+	}
 	certs := make([]*x509.Certificate, len(chain))
 	for i, der := range chain {
 		c, err := x509.ParseCertificate(der)
@@ -92,7 +102,65 @@ func (id *Identity) verifySigned(chain [][]byte, message, sig []byte) (string, e
 	if !verifySignature(leaf.PublicKey, message, sig) {
 		return "", fmt.Errorf("%w: by %q", ErrBadSignature, name)
 	}
+	expires := leaf.NotAfter
+	for _, c := range certs[1:] {
+		if c.NotAfter.Before(expires) {
+			expires = c.NotAfter
+		}
+	}
+	id.chains.put(key, verifiedChain{name: name, pub: leaf.PublicKey, expires: expires})
 	return name, nil
+}
+
+// maxCachedChains bounds the chains an identity remembers; past it the
+// cache starts afresh.
+const maxCachedChains = 4096
+
+// chainCache remembers the certificate chains an identity has verified, so
+// that a party meeting the same peers round after round checks each chain
+// against its CA once; the signature on each message is always checked. An
+// entry is used only until the chain's first certificate expires.
+type chainCache struct {
+	mu sync.Mutex
+	m  map[[32]byte]verifiedChain
+}
+
+type verifiedChain struct {
+	name    string
+	pub     crypto.PublicKey
+	expires time.Time
+}
+
+func (c *chainCache) get(key [32]byte, now time.Time) (verifiedChain, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.m[key]
+	if !ok || !now.Before(v.expires) {
+		return verifiedChain{}, false
+	}
+	return v, true
+}
+
+func (c *chainCache) put(key [32]byte, v verifiedChain) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxCachedChains {
+		c.m = make(map[[32]byte]verifiedChain)
+	}
+	c.m[key] = v
+}
+
+// chainKey is SHA-256 over the chain's certificates, each prefixed by its
+// length.
+func chainKey(chain [][]byte) [32]byte {
+	h := sha256.New()
+	var n [4]byte
+	for _, der := range chain {
+		binary.BigEndian.PutUint32(n[:], uint32(len(der)))
+		h.Write(n[:])
+		h.Write(der)
+	}
+	return [32]byte(h.Sum(nil))
 }
 
 // verifySignature checks sig on message under pub, in the scheme that

@@ -3,6 +3,7 @@ package transport
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -55,4 +56,37 @@ func TestSignVerify(t *testing.T) {
 		_, err := bob.VerifySigned(chain, msg, sig)
 		require.ErrorIs(t, err, ErrPeerIdentity)
 	}
+}
+
+// TestVerifyCache: a chain verified once is remembered, but every message's
+// signature is still checked, and an expired entry is never used.
+func TestVerifyCache(t *testing.T) {
+	ca, err := NewCA("test CA")
+	require.NoError(t, err)
+	alice, err := ca.Issue("alice")
+	require.NoError(t, err)
+	bob, err := ca.Issue("bob")
+	require.NoError(t, err)
+	msg := []byte("veil/test/v1 m1")
+	sig, err := alice.Sign(msg)
+	require.NoError(t, err)
+	_, err = bob.VerifySigned(alice.Chain(), msg, sig)
+	require.NoError(t, err)
+	require.Len(t, bob.chains.m, 1)
+
+	// A cached chain with a signature on another message: refused.
+	_, err = bob.VerifySigned(alice.Chain(), []byte("veil/test/v1 m2"), sig)
+	require.ErrorIs(t, err, ErrBadSignature)
+
+	// An entry for an untrusted chain that has expired is not used: the
+	// chain is checked again against the CA and refused.
+	other, err := NewCA("other CA")
+	require.NoError(t, err)
+	mallory, err := other.Issue("alice")
+	require.NoError(t, err)
+	msig, err := mallory.Sign(msg)
+	require.NoError(t, err)
+	bob.chains.put(chainKey(mallory.Chain()), verifiedChain{name: "alice", pub: mallory.Certificate().PublicKey, expires: time.Now().Add(-time.Second)})
+	_, err = bob.VerifySigned(mallory.Chain(), msg, msig)
+	require.ErrorIs(t, err, ErrPeerIdentity)
 }

@@ -24,6 +24,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/veil-go/veil/internal/errs"
 	"github.com/veil-go/veil/transport"
@@ -66,6 +67,16 @@ type Keys struct {
 	index   int
 	priv    []*ecdh.PrivateKey
 	advert  *Advert
+
+	// secrets caches the X25519 secrets computed so far, per peer and slot:
+	// a box sealed to a peer and one opened from it share one agreement.
+	mu      sync.Mutex
+	secrets map[secretKey][]byte
+}
+
+type secretKey struct {
+	peer *Peer
+	slot int
 }
 
 // Peer is another party's verified advert.
@@ -162,10 +173,23 @@ func (k *Keys) Shared(slot int, p *Peer) ([]byte, error) {
 	if slot < 0 || slot >= len(k.priv) || slot >= len(p.keys) {
 		return nil, fmt.Errorf("sealed: %w: key slot %d", errs.ErrInvalidParams, slot)
 	}
+	sk := secretKey{p, slot}
+	k.mu.Lock()
+	s, ok := k.secrets[sk]
+	k.mu.Unlock()
+	if ok {
+		return bytes.Clone(s), nil
+	}
 	s, err := k.priv[slot].ECDH(p.keys[slot])
 	if err != nil { // a low-order point: Verify lets only valid encodings in
 		return nil, fmt.Errorf("sealed: %w: key agreement with party %d: %v", errs.ErrMalformed, p.Index, err)
 	}
+	k.mu.Lock()
+	if k.secrets == nil {
+		k.secrets = make(map[secretKey][]byte)
+	}
+	k.secrets[sk] = bytes.Clone(s)
+	k.mu.Unlock()
 	return s, nil
 }
 
