@@ -1,7 +1,8 @@
 // Package mpc lets N parties compute on values that none of them holds in
 // the clear: secret sharing, Beaver multiplication, fixed-point arithmetic
-// with exact truncation, division, reciprocal and square root by Newton's
-// iteration, and comparison, over a [transport.Mesh].
+// with stochastic truncation (floor or floor+1, never a wrap-around
+// failure), division, reciprocal and square root by Newton's iteration,
+// and comparison, over a [transport.Mesh].
 //
 // # Sharing schemes
 //
@@ -78,6 +79,10 @@
 // from a guess chosen for a public input range [lo, hi], with as many steps
 // as a float64 simulation of that range needs; inputs outside the stated
 // range give wrong results (the parties cannot see them to complain).
+// Their error is relative to the result: [Party.Reciprocal] is within
+// 2*2^-f*max(1, 1/x) of 1/x, so at x = 2^-8 (1/x = 256) one may see a
+// hundred units of 2^-f. [Party.DotFixed]'s bound |x*y| < 2^(62-2f)
+// applies to the sum, not to each product.
 // Overflow beyond the stated bounds is not detectable on shares.
 //
 // # Comparison
