@@ -44,10 +44,14 @@
 //
 // Each operation works on whole vectors: a multiplication of a million
 // elements is one round of messages, not a million. Local operations
-// need no communication: the functions [Add], [Sub], [MulConst],
-// [MulPublic], [Concat] and [Split] work on any party's shares alike,
-// while [Party.AddPublic], [Party.Public] and [Party.PublicFixed] are
-// methods because only party 0 adds the public value. [Party.Mul] and
+// need no communication and have one shape: they are functions, generic
+// over [Share] and [Fixed] where both make sense, that return a fresh
+// vector ([Add], [Sub], [MulConst], [MulPublic], [Concat], [Split]);
+// those that bring in a public value ([Public], [PublicFixed],
+// [AddPublic]) take the [Party] as first argument, because only party 0
+// adds it. The methods of [Party], beyond its accessors, are the
+// operations that communicate.
+// [Party.Mul] and
 // [Party.Dot] take one round (each party sends 2*(N-1)*8 bytes per
 // multiplication: its shares of e = x - a and f = y - b to every peer);
 // [Party.Open] sends (N-1)*8 bytes per element; [Party.Input] sends only a

@@ -73,13 +73,14 @@ func (p *Party) OpenFixed(ctx context.Context, x Fixed) ([]float64, error) {
 	return DecodeFixed(v, p.frac), nil
 }
 
-// PublicFixed returns shares of public reals (party 0 holds them).
-func (p *Party) PublicFixed(vs []float64) (Fixed, error) {
+// PublicFixed returns party p's shares of public reals (local: party 0
+// holds them, encoded at p's scale).
+func PublicFixed(p *Party, vs []float64) (Fixed, error) {
 	enc, err := EncodeFixed(vs, p.frac)
 	if err != nil {
 		return nil, err
 	}
-	return Fixed(p.Public(enc)), nil
+	return Fixed(Public(p, enc)), nil
 }
 
 // DivInt returns shares of floor(x / d) for shared signed x (|x| < 2^62)
@@ -314,14 +315,14 @@ func (p *Party) Reciprocal(ctx context.Context, x Fixed, lo, hi float64) (Fixed,
 		return nil, err
 	}
 	enc, _ := EncodeFixed([]float64{y0, 2}, p.frac)
-	y := Fixed(p.Public(repeat(enc[0], len(x))))
+	y := Fixed(Public(p, repeat(enc[0], len(x))))
 	for range iters {
 		t, err := p.MulFixed(ctx, x, y)
 		if err != nil {
 			return nil, err
 		}
-		u, _ := p.AddPublic(Share(neg(t)), enc[1:])
-		if y, err = p.MulFixed(ctx, y, Fixed(u)); err != nil {
+		u, _ := AddPublic(p, neg(t), enc[1:])
+		if y, err = p.MulFixed(ctx, y, u); err != nil {
 			return nil, err
 		}
 	}
@@ -344,7 +345,7 @@ func (p *Party) Rsqrt(ctx context.Context, x Fixed, lo, hi float64) (Fixed, erro
 		return nil, err
 	}
 	enc, _ := EncodeFixed([]float64{y0, 3}, p.frac)
-	y := Fixed(p.Public(repeat(enc[0], len(x))))
+	y := Fixed(Public(p, repeat(enc[0], len(x))))
 	for range iters {
 		y2, err := p.MulFixed(ctx, y, y)
 		if err != nil {
@@ -354,7 +355,7 @@ func (p *Party) Rsqrt(ctx context.Context, x Fixed, lo, hi float64) (Fixed, erro
 		if err != nil {
 			return nil, err
 		}
-		u, _ := p.AddPublic(Share(neg(t)), enc[1:])
+		u, _ := AddPublic(p, Share(neg(t)), enc[1:])
 		z, err := p.Mul(ctx, Share(y), u)
 		if err != nil {
 			return nil, err
