@@ -23,10 +23,15 @@ const (
 // networked party: conns[i] is a confidential, authenticated link (mutual
 // TLS) to party i, whose side calls [NewRemoteDealer]. It sends every party
 // its 32-byte seed, then answers the last party's requests with the
-// correcting shares only (one vector per triple request, two per division
-// request), until that party closes its link (RunDealer returns nil), ctx
-// ends or a request is malformed (an error naming the step and peer; the
-// links are then closed).
+// correcting shares only (one word per element of a triple request, two
+// per division request), computed and sent in chunks of 2^16 elements,
+// until that party closes its link (RunDealer returns nil), ctx ends, a
+// request is malformed or a request would exceed the session's
+// [DealerConfig.MaxElements] (an error naming the step and peer; the
+// links are then closed). Each request's answer is drawn from streams of
+// that request's own kind, length, divisor and position, so a request
+// the other parties did not make yields nothing related to their shares
+// (see the package doc's security model).
 //
 // The security warning of [TrustedDealer] applies in full: whoever runs
 // RunDealer can unmask everything the parties open.
