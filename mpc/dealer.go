@@ -101,8 +101,8 @@ type DealerConfig struct {
 }
 
 // DefaultDealerMaxElements is the per-session work cap of a dealer when
-// [DealerConfig.MaxElements] is 0: 2^34 elements (about an hour of a
-// 3-party dealer's CPU time).
+// [DealerConfig.MaxElements] is 0: 2^34 elements (16 Gi triples, pairs
+// or bits over a session).
 const DefaultDealerMaxElements = 1 << 34
 
 // NewTrustedDealer returns a dealer for n parties (n >= 2). Every party's

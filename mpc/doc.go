@@ -112,8 +112,7 @@
 // party) is trusted by every party for privacy and for correctness: it
 // knows every party's seed, so it can unmask every value the parties
 // open and hand out wrong correlations, and it must not collude with any
-// party. It is not trusted to be told the truth by the parties, and
-// needn't be:
+// party. It does not rely on the parties' requests being honest:
 //   - Parties 0..N-2 receive a 32-byte seed and never talk to it again;
 //     party N-1 asks for its correcting shares at every request. Over the
 //     network, links must be confidential and authenticated (mutual TLS),
