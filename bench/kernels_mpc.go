@@ -29,7 +29,7 @@ func mpcCases() []Case {
 			QuickSizes: []int{1 << 12}, FullSizes: []int{1 << 14, 1 << 16},
 			Expect: 20 * time.Second, Setup: mpcSetup(3, false, mpcLTZ)},
 		{Group: "mpc", Name: "fixed-point truncation, 2 parties in-memory", Item: "values",
-			Anchor:     "exact truncation with dealer pairs (floor or floor+1), one opening",
+			Anchor:     "stochastic truncation with dealer pairs (floor or floor+1), one opening",
 			QuickSizes: []int{1 << 14}, FullSizes: []int{1 << 20},
 			Expect: 10 * time.Second, Setup: mpcSetup(2, false, mpcTrunc)},
 	}

@@ -142,7 +142,7 @@ func (p *Party) LessThan(ctx context.Context, x, y Share) (Share, error) {
 // GreaterEqualPublic returns shares of [x >= t] for a public bound t (a
 // ring element; for fixed point see [Party.ThresholdFixed]).
 func (p *Party) GreaterEqualPublic(ctx context.Context, x Share, t uint64) (Share, error) {
-	d, err := p.AddPublic(x, []uint64{-t})
+	d, err := AddPublic(p, x, []uint64{-t})
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +150,7 @@ func (p *Party) GreaterEqualPublic(ctx context.Context, x Share, t uint64) (Shar
 	if err != nil {
 		return nil, err
 	}
-	return p.AddPublic(neg(lt), []uint64{1})
+	return AddPublic(p, neg(lt), []uint64{1})
 }
 
 // ThresholdFixed returns shares of the bits [x >= t] (integers 0 or 1) for

@@ -3,7 +3,6 @@ package mpc
 import (
 	"context"
 	"fmt"
-	"math/bits"
 	"sync"
 
 	"github.com/veil-go/veil/internal/parallel"
@@ -33,11 +32,13 @@ type DaBits struct{ Arith, Bool []uint64 }
 // program does); each call returns fresh randomness that is never reused.
 // Implementations must be safe for use by their one party only.
 //
-// Dealer will grow: protocols that need a new kind of correlated randomness
-// (matrix triples, truncation pairs of other shapes) add methods to it, so
-// an implementation outside this package should embed one of this
-// package's dealers or expect to add methods when it upgrades. Today's
-// implementations are [TrustedDealer]'s views and [NewRemoteDealer].
+// Dealer is frozen: its five methods will not change. A kind of correlated
+// randomness added later (matrix triples, say) comes as its own small
+// interface, which a [Party] finds on its dealer by type assertion and
+// whose absence is an [ErrUnsupported] error from the operation that needs
+// it, so an implementation outside this package keeps compiling and
+// working for everything it already served. Today's implementations are
+// [TrustedDealer]'s views and [NewRemoteDealer].
 type Dealer interface {
 	// Triples returns n Beaver triples c = a*b over Z_2^64.
 	Triples(ctx context.Context, n int) (Triples, error)
@@ -63,15 +64,26 @@ type Dealer interface {
 // Each party i < N-1 derives all its shares from its own seed, with no
 // contact with the dealer after the seed is given; only the last party's
 // shares depend on the others' (the dealer computes that "correction"
-// share), so in a networked deployment the dealer would send party N-1
-// one vector per request and the others nothing but a 32-byte seed.
+// share), so in a networked deployment the dealer sends party N-1 its
+// corrections per request and the others nothing but a 32-byte seed.
+//
+// Every correlation is drawn from streams of its own: the words of the
+// k-th request (kind, length n, divisor d) of party p come from
+// AES-CTR streams keyed by HMAC-SHA256(seed_p, label, kind, n, d, k,
+// component, chunk). The dealer computes the last party's corrections for
+// its k-th request from the other parties' streams for that same request,
+// answers each position k once, and works chunk by chunk: see the
+// package doc's security model for what this guarantees when the last
+// party asks for something the program does not need.
 type TrustedDealer struct {
-	n       int
-	workers int
-	seeds   []prg.Seed
-	mu      sync.Mutex
-	gens    []*prg.PRG // the dealer's copies of every party's stream
-	issued  []bool
+	n        int
+	workers  int
+	maxElems int64
+	seeds    []prg.Seed
+	mu       sync.Mutex
+	issued   []bool
+	pos      uint64 // the last party's next request position
+	served   int64  // elements answered this session
 }
 
 // DealerConfig configures a [TrustedDealer]. The zero value means the
@@ -80,10 +92,21 @@ type DealerConfig struct {
 	// Workers bounds the goroutines the dealer uses to compute the last
 	// party's shares; 0 means GOMAXPROCS.
 	Workers int
+	// MaxElements caps the work of one session: the total number of
+	// elements (triples, pairs, bits) the dealer computes corrections for,
+	// over all requests; 0 means [DefaultDealerMaxElements]. A request
+	// beyond it fails with [ErrInvalidParams] (over the network, the
+	// dealer closes the links).
+	MaxElements int64
 }
 
+// DefaultDealerMaxElements is the per-session work cap of a dealer when
+// [DealerConfig.MaxElements] is 0: 2^34 elements (16 Gi triples, pairs
+// or bits over a session).
+const DefaultDealerMaxElements = 1 << 34
+
 // NewTrustedDealer returns a dealer for n parties (n >= 2). Every party's
-// stream is keyed from its own fresh seed from crypto/rand.
+// streams are keyed from its own fresh seed from crypto/rand.
 func NewTrustedDealer(n int, cfg DealerConfig) (*TrustedDealer, error) {
 	if n < 2 {
 		return nil, fmt.Errorf("mpc: %w: a dealer needs at least 2 parties, got %d", ErrInvalidParams, n)
@@ -91,13 +114,18 @@ func NewTrustedDealer(n int, cfg DealerConfig) (*TrustedDealer, error) {
 	if cfg.Workers < 0 {
 		return nil, fmt.Errorf("mpc: %w: dealer Workers %d is negative", ErrInvalidParams, cfg.Workers)
 	}
-	d := &TrustedDealer{n: n, workers: parallel.Workers(cfg.Workers), seeds: make([]prg.Seed, n), gens: make([]*prg.PRG, n), issued: make([]bool, n)}
+	if cfg.MaxElements < 0 {
+		return nil, fmt.Errorf("mpc: %w: dealer MaxElements %d is negative", ErrInvalidParams, cfg.MaxElements)
+	}
+	maxElems := cfg.MaxElements
+	if maxElems == 0 {
+		maxElems = DefaultDealerMaxElements
+	}
+	d := &TrustedDealer{n: n, workers: parallel.Workers(cfg.Workers), maxElems: maxElems,
+		seeds: make([]prg.Seed, n), issued: make([]bool, n)}
 	for i := range d.seeds {
 		var err error
 		if d.seeds[i], err = prg.NewSeed(); err != nil {
-			return nil, fmt.Errorf("mpc: dealer: %w", err)
-		}
-		if d.gens[i], err = prg.New(d.seeds[i]); err != nil {
 			return nil, fmt.Errorf("mpc: dealer: %w", err)
 		}
 	}
@@ -119,11 +147,7 @@ func (d *TrustedDealer) Party(i int) (Dealer, error) {
 	if i == d.n-1 {
 		return &lastDealer{d: d}, nil
 	}
-	g, err := prg.New(d.seeds[i])
-	if err != nil {
-		return nil, fmt.Errorf("mpc: dealer: %w", err)
-	}
-	return &seededDealer{g: g}, nil
+	return &seededDealer{seed: d.seeds[i]}, nil
 }
 
 // maxDealerRequest bounds one request so a wrong length fails cleanly.
@@ -139,223 +163,145 @@ func checkRequest(ctx context.Context, n int) error {
 	return nil
 }
 
-// The canonical order in which a party's stream is consumed; the last
-// party's view replays it for every party to compute the correction.
-
-func genTriples(g *prg.PRG, n int, last bool) Triples {
-	t := Triples{A: g.Uint64s(n), B: g.Uint64s(n)}
-	if !last {
-		t.C = g.Uint64s(n)
-	}
-	return t
-}
-
-func genDiv(g *prg.PRG, n int, last bool) DivPairs {
-	p := DivPairs{R: g.Uint64s(n)}
-	if !last {
-		p.Q, p.M = g.Uint64s(n), g.Uint64s(n)
-	}
-	return p
-}
-
-func genEda(g *prg.PRG, n int, last bool) EdaBits {
-	e := EdaBits{Arith: g.Uint64s(n)}
-	if !last {
-		e.Bool = g.Uint64s(n)
-	}
-	return e
-}
-
-func genDa(g *prg.PRG, n int, last bool) DaBits {
-	b := DaBits{Bool: g.Uint64s(n)}
-	for i := range b.Bool {
-		b.Bool[i] &= 1
-	}
-	if !last {
-		b.Arith = g.Uint64s(n)
-	}
-	return b
-}
-
 // seededDealer is the view of a party i < N-1: everything from its seed.
-type seededDealer struct{ g *prg.PRG }
+type seededDealer struct {
+	seed prg.Seed
+	pos  uint64
+}
+
+// draw returns the components of the party's shares for its next request.
+func (s *seededDealer) draw(ctx context.Context, op uint64, n int, div uint64) ([][]uint64, error) {
+	if err := checkRequest(ctx, n); err != nil {
+		return nil, err
+	}
+	if op == reqDivPairs && div == 0 {
+		return nil, fmt.Errorf("mpc: %w: division by zero", ErrInvalidParams)
+	}
+	q := request{op: op, n: n, div: div, pos: s.pos}
+	s.pos++
+	out := make([][]uint64, q.comps())
+	for c := range out {
+		out[c] = make([]uint64, n)
+		q.fill(&s.seed, c, out[c])
+	}
+	return out, nil
+}
 
 func (s *seededDealer) Triples(ctx context.Context, n int) (Triples, error) {
-	if err := checkRequest(ctx, n); err != nil {
+	t, err := s.draw(ctx, reqTriples, n, 0)
+	if err != nil {
 		return Triples{}, err
 	}
-	return genTriples(s.g, n, false), nil
+	return Triples{A: t[0], B: t[1], C: t[2]}, nil
 }
 
 func (s *seededDealer) ANDTriples(ctx context.Context, n int) (Triples, error) {
-	return s.Triples(ctx, n)
+	t, err := s.draw(ctx, reqANDTriples, n, 0)
+	if err != nil {
+		return Triples{}, err
+	}
+	return Triples{A: t[0], B: t[1], C: t[2]}, nil
 }
 
 func (s *seededDealer) DivPairs(ctx context.Context, n int, d uint64) (DivPairs, error) {
-	if err := checkRequest(ctx, n); err != nil {
+	t, err := s.draw(ctx, reqDivPairs, n, d)
+	if err != nil {
 		return DivPairs{}, err
 	}
-	if d == 0 {
-		return DivPairs{}, fmt.Errorf("mpc: %w: division by zero", ErrInvalidParams)
-	}
-	return genDiv(s.g, n, false), nil
+	return DivPairs{R: t[0], Q: t[1], M: t[2]}, nil
 }
 
 func (s *seededDealer) EdaBits(ctx context.Context, n int) (EdaBits, error) {
-	if err := checkRequest(ctx, n); err != nil {
+	t, err := s.draw(ctx, reqEdaBits, n, 0)
+	if err != nil {
 		return EdaBits{}, err
 	}
-	return genEda(s.g, n, false), nil
+	return EdaBits{Arith: t[0], Bool: t[1]}, nil
 }
 
 func (s *seededDealer) DaBits(ctx context.Context, n int) (DaBits, error) {
-	if err := checkRequest(ctx, n); err != nil {
+	t, err := s.draw(ctx, reqDaBits, n, 0)
+	if err != nil {
 		return DaBits{}, err
 	}
-	return genDa(s.g, n, false), nil
+	return DaBits{Bool: t[0], Arith: t[1]}, nil
 }
 
 // lastDealer is party N-1's view: the dealer replays the other parties'
-// streams and returns the correcting shares.
+// streams for the same request and returns the correcting shares.
 type lastDealer struct{ d *TrustedDealer }
 
+// begin checks and admits the last party's next request, under d.mu, and
+// returns it with its position.
+func (d *TrustedDealer) begin(ctx context.Context, op uint64, n int, div uint64) (request, error) {
+	if err := checkRequest(ctx, n); err != nil {
+		return request{}, err
+	}
+	if op == reqDivPairs && div == 0 {
+		return request{}, fmt.Errorf("mpc: %w: division by zero", ErrInvalidParams)
+	}
+	if int64(n) > d.maxElems-d.served {
+		return request{}, fmt.Errorf("mpc: %w: dealer request for %d elements exceeds the session's work cap (%d of %d elements used)", ErrInvalidParams, n, d.served, d.maxElems)
+	}
+	d.served += int64(n)
+	q := request{op: op, n: n, div: div, pos: d.pos}
+	d.pos++
+	return q, nil
+}
+
+// get computes the last party's whole tuple for its next request.
+func (l *lastDealer) get(ctx context.Context, op uint64, n int, div uint64) ([][]uint64, error) {
+	d := l.d
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	q, err := d.begin(ctx, op, n, div)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]uint64, q.comps())
+	for c := range out {
+		out[c] = make([]uint64, n)
+	}
+	d.lastTuples(q, 0, q.chunks(), out)
+	return out, nil
+}
+
 func (l *lastDealer) Triples(ctx context.Context, n int) (Triples, error) {
-	return l.triples(ctx, n, false)
+	t, err := l.get(ctx, reqTriples, n, 0)
+	if err != nil {
+		return Triples{}, err
+	}
+	return Triples{A: t[0], B: t[1], C: t[2]}, nil
 }
 
 func (l *lastDealer) ANDTriples(ctx context.Context, n int) (Triples, error) {
-	return l.triples(ctx, n, true)
-}
-
-func (l *lastDealer) triples(ctx context.Context, n int, boolean bool) (Triples, error) {
-	if err := checkRequest(ctx, n); err != nil {
+	t, err := l.get(ctx, reqANDTriples, n, 0)
+	if err != nil {
 		return Triples{}, err
 	}
-	d := l.d
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	last := d.n - 1
-	all := make([]Triples, d.n)
-	d.replay(func(p int) { all[p] = genTriples(d.gens[p], n, p == last) })
-	mine := all[last]
-	mine.C = make([]uint64, n)
-	parFor(n, d.workers, func(lo, hi int) {
-		for k := lo; k < hi; k++ {
-			a, b, c := mine.A[k], mine.B[k], uint64(0)
-			for _, t := range all[:last] {
-				if boolean {
-					a ^= t.A[k]
-					b ^= t.B[k]
-					c ^= t.C[k]
-				} else {
-					a += t.A[k]
-					b += t.B[k]
-					c += t.C[k]
-				}
-			}
-			if boolean {
-				mine.C[k] = (a & b) ^ c
-			} else {
-				mine.C[k] = a*b - c
-			}
-		}
-	})
-	return mine, nil
-}
-
-// replay runs gen for every party's stream, up to d.workers at a time
-// (the streams are independent).
-func (d *TrustedDealer) replay(gen func(p int)) {
-	_ = parallel.Each(context.Background(), d.n, d.workers, func(p int) error {
-		gen(p)
-		return nil
-	})
+	return Triples{A: t[0], B: t[1], C: t[2]}, nil
 }
 
 func (l *lastDealer) DivPairs(ctx context.Context, n int, div uint64) (DivPairs, error) {
-	if err := checkRequest(ctx, n); err != nil {
+	t, err := l.get(ctx, reqDivPairs, n, div)
+	if err != nil {
 		return DivPairs{}, err
 	}
-	if div == 0 {
-		return DivPairs{}, fmt.Errorf("mpc: %w: division by zero", ErrInvalidParams)
-	}
-	d := l.d
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	last := d.n - 1
-	mine := genDiv(d.gens[last], n, true)
-	r := append([]uint64(nil), mine.R...)
-	q, m := make([]uint64, n), make([]uint64, n)
-	for p := range last {
-		o := genDiv(d.gens[p], n, false)
-		for k := range n {
-			r[k] += o.R[k]
-			q[k] += o.Q[k]
-			m[k] += o.M[k]
-		}
-	}
-	shift := uint(bits.TrailingZeros64(div))
-	pow2 := div&(div-1) == 0
-	for k := range n {
-		var quo uint64
-		if pow2 {
-			quo = r[k] >> shift
-		} else {
-			quo = r[k] / div
-		}
-		q[k] = quo - q[k]
-		m[k] = r[k]>>63 - m[k]
-	}
-	mine.Q, mine.M = q, m
-	return mine, nil
+	return DivPairs{R: t[0], Q: t[1], M: t[2]}, nil
 }
 
 func (l *lastDealer) EdaBits(ctx context.Context, n int) (EdaBits, error) {
-	if err := checkRequest(ctx, n); err != nil {
+	t, err := l.get(ctx, reqEdaBits, n, 0)
+	if err != nil {
 		return EdaBits{}, err
 	}
-	d := l.d
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	last := d.n - 1
-	mine := genEda(d.gens[last], n, true)
-	r := append([]uint64(nil), mine.Arith...)
-	x := make([]uint64, n)
-	for p := range last {
-		o := genEda(d.gens[p], n, false)
-		for k := range n {
-			r[k] += o.Arith[k]
-			x[k] ^= o.Bool[k]
-		}
-	}
-	for k := range n {
-		x[k] ^= r[k]
-	}
-	mine.Bool = x
-	return mine, nil
+	return EdaBits{Arith: t[0], Bool: t[1]}, nil
 }
 
 func (l *lastDealer) DaBits(ctx context.Context, n int) (DaBits, error) {
-	if err := checkRequest(ctx, n); err != nil {
+	t, err := l.get(ctx, reqDaBits, n, 0)
+	if err != nil {
 		return DaBits{}, err
 	}
-	d := l.d
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	last := d.n - 1
-	mine := genDa(d.gens[last], n, true)
-	b := append([]uint64(nil), mine.Bool...)
-	a := make([]uint64, n)
-	for p := range last {
-		o := genDa(d.gens[p], n, false)
-		for k := range n {
-			b[k] ^= o.Bool[k]
-			a[k] += o.Arith[k]
-		}
-	}
-	for k := range n {
-		a[k] = b[k] - a[k]
-	}
-	mine.Arith = a
-	return mine, nil
+	return DaBits{Bool: t[0], Arith: t[1]}, nil
 }

@@ -23,10 +23,15 @@ const (
 // networked party: conns[i] is a confidential, authenticated link (mutual
 // TLS) to party i, whose side calls [NewRemoteDealer]. It sends every party
 // its 32-byte seed, then answers the last party's requests with the
-// correcting shares only (one vector per triple request, two per division
-// request), until that party closes its link (RunDealer returns nil), ctx
-// ends or a request is malformed (an error naming the step and peer; the
-// links are then closed).
+// correcting shares only (one word per element of a triple request, two
+// per division request), computed and sent in chunks of 2^16 elements,
+// until that party closes its link (RunDealer returns nil), ctx ends, a
+// request is malformed or a request would exceed the session's
+// [DealerConfig.MaxElements] (an error naming the step and peer; the
+// links are then closed). Each request's answer is drawn from streams of
+// that request's own kind, length, divisor and position, so a request
+// the other parties did not make yields nothing related to their shares
+// (see the package doc's security model).
 //
 // The security warning of [TrustedDealer] applies in full: whoever runs
 // RunDealer can unmask everything the parties open.
@@ -69,7 +74,6 @@ func (d *TrustedDealer) serve(ctx context.Context, conns []transport.Conn) error
 			return errs.Step("mpc", "dealer", "seed", c.Peer(), err)
 		}
 	}
-	last := &lastDealer{d: d}
 	conn := conns[d.n-1]
 	for step := uint32(1); ; step++ {
 		data, err := conn.Recv(ctx)
@@ -78,10 +82,7 @@ func (d *TrustedDealer) serve(ctx context.Context, conns []transport.Conn) error
 			return nil
 		}
 		if err == nil {
-			var reply []uint64
-			if reply, err = serveRequest(ctx, last, data, step); err == nil {
-				err = sendVec(ctx, conn, kindDealerReply, step, reply)
-			}
+			err = d.serveRequest(ctx, conn, data, step)
 		}
 		if err != nil {
 			closeAll()
@@ -90,42 +91,60 @@ func (d *TrustedDealer) serve(ctx context.Context, conns []transport.Conn) error
 	}
 }
 
-// serveRequest decodes one request and returns the correcting shares.
-func serveRequest(ctx context.Context, last Dealer, data []byte, step uint32) ([]uint64, error) {
+// serveRequest decodes one request of the last party, admits it (its
+// position is the dealer's count of requests, its length counts against
+// the session's cap) and sends the correcting shares chunk by chunk: one
+// message per stream chunk, holding the chunk's corrected components one
+// after the other. The dealer holds at most d.workers chunks at a time.
+func (d *TrustedDealer) serveRequest(ctx context.Context, conn transport.Conn, data []byte, step uint32) error {
 	var m message
 	if err := m.UnmarshalBinary(data); err != nil {
-		return nil, err
+		return err
 	}
 	if m.Kind != kindDealerRequest || m.Step != step || len(m.Words) != 3 {
-		return nil, fmt.Errorf("%w: kind %d step %d with %d words, expected a request %d of 3 words", ErrMalformed, m.Kind, m.Step, len(m.Words), step)
+		return fmt.Errorf("%w: kind %d step %d with %d words, expected a request %d of 3 words", ErrMalformed, m.Kind, m.Step, len(m.Words), step)
 	}
 	op, n64, div := m.Words[0], m.Words[1], m.Words[2]
 	if n64 > maxDealerRequest {
-		return nil, fmt.Errorf("%w: request for %d elements", ErrMalformed, n64)
+		return fmt.Errorf("%w: request for %d elements, limit %d", ErrMalformed, n64, maxDealerRequest)
 	}
-	n := int(n64)
-	switch op {
-	case reqTriples, reqANDTriples:
-		get := last.Triples
-		if op == reqANDTriples {
-			get = last.ANDTriples
-		}
-		t, err := get(ctx, n)
-		return t.C, err
-	case reqDivPairs:
-		if div == 0 {
-			return nil, fmt.Errorf("%w: division by zero", ErrMalformed)
-		}
-		p, err := last.DivPairs(ctx, n, div)
-		return append(p.Q, p.M...), err
-	case reqEdaBits:
-		e, err := last.EdaBits(ctx, n)
-		return e.Bool, err
-	case reqDaBits:
-		b, err := last.DaBits(ctx, n)
-		return b.Arith, err
+	if op < reqTriples || op > reqDaBits {
+		return fmt.Errorf("%w: unknown request %d", ErrMalformed, op)
 	}
-	return nil, fmt.Errorf("%w: unknown request %d", ErrMalformed, op)
+	if op != reqDivPairs && div != 0 {
+		return fmt.Errorf("%w: divisor %d on request %d", ErrMalformed, div, op)
+	}
+	d.mu.Lock()
+	q, err := d.begin(ctx, op, int(n64), div)
+	d.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	group := max(1, d.workers)
+	nc, dr := q.comps(), q.drawn()
+	out := make([][]uint64, nc)
+	for c := range out {
+		out[c] = make([]uint64, min(q.n, group*dealerChunk))
+	}
+	var body []uint64
+	for chLo := 0; chLo < q.chunks(); chLo += group {
+		chHi := min(chLo+group, q.chunks())
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		d.lastTuples(q, chLo, chHi, out)
+		for ch := chLo; ch < chHi; ch++ {
+			lo, hi := (ch-chLo)*dealerChunk, min((ch+1)*dealerChunk, q.n)-chLo*dealerChunk
+			body = body[:0]
+			for c := dr; c < nc; c++ {
+				body = append(body, out[c][lo:hi]...)
+			}
+			if err := conn.Send(ctx, appendMessage(nil, kindDealerReply, step, body)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func seedWords(s prg.Seed) []uint64 {
@@ -136,16 +155,6 @@ func seedWords(s prg.Seed) []uint64 {
 		}
 	}
 	return w
-}
-
-// sendVec sends words as messages of at most chunkWords words.
-func sendVec(ctx context.Context, c transport.Conn, kind byte, step uint32, words []uint64) error {
-	for lo := 0; lo == 0 || lo < len(words); lo += chunkWords {
-		if err := c.Send(ctx, appendMessage(nil, kind, step, words[lo:min(lo+chunkWords, len(words))])); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // recvVec receives n words sent by sendVec, checking every header.
@@ -186,83 +195,100 @@ func NewRemoteDealer(ctx context.Context, conn transport.Conn, self, parties int
 			s[8*k+b] = byte(v >> (8 * b))
 		}
 	}
-	g, err := prg.New(s)
-	if err != nil {
-		return nil, fmt.Errorf("mpc: %w", err)
-	}
 	if self < parties-1 {
-		return &seededDealer{g: g}, nil
+		return &seededDealer{seed: s}, nil
 	}
-	return &remoteDealer{g: g, conn: conn}, nil
+	return &remoteDealer{seed: s, conn: conn}, nil
 }
 
 // remoteDealer is the last party's view of a networked dealer: its own
-// shares from its seed, the correcting ones from the dealer.
+// components from its seed, the correcting ones from the dealer.
 type remoteDealer struct {
-	g    *prg.PRG
+	seed prg.Seed
 	conn transport.Conn
-	step uint32
+	pos  uint64
 }
 
-func (r *remoteDealer) ask(ctx context.Context, op uint64, n int, div uint64, want int) ([]uint64, error) {
-	r.step++
-	req := appendMessage(nil, kindDealerRequest, r.step, []uint64{op, uint64(n), div})
-	if err := r.conn.Send(ctx, req); err != nil {
+// get asks for the next request's corrections and returns the whole tuple.
+func (r *remoteDealer) get(ctx context.Context, op uint64, n int, div uint64) ([][]uint64, error) {
+	if err := checkRequest(ctx, n); err != nil {
 		return nil, err
 	}
-	return recvVec(ctx, r.conn, kindDealerReply, r.step, want)
+	if op == reqDivPairs && div == 0 {
+		return nil, fmt.Errorf("mpc: %w: division by zero", ErrInvalidParams)
+	}
+	q := request{op: op, n: n, div: div, pos: r.pos}
+	r.pos++
+	step := uint32(q.pos + 1)
+	if err := r.conn.Send(ctx, appendMessage(nil, kindDealerRequest, step, []uint64{op, uint64(n), div})); err != nil {
+		return nil, err
+	}
+	nc, dr := q.comps(), q.drawn()
+	out := make([][]uint64, nc)
+	for c := range out {
+		out[c] = make([]uint64, n)
+	}
+	for c := range dr {
+		q.fill(&r.seed, c, out[c])
+	}
+	for ch := range q.chunks() {
+		lo, hi := ch*dealerChunk, min((ch+1)*dealerChunk, n)
+		data, err := r.conn.Recv(ctx)
+		if err != nil {
+			return nil, err
+		}
+		k, s, _, err := parseHeader(data, (nc-dr)*(hi-lo))
+		if err != nil {
+			return nil, err
+		}
+		if k != kindDealerReply || s != step {
+			return nil, fmt.Errorf("%w: kind %d step %d, expected kind %d step %d", ErrMalformed, k, s, kindDealerReply, step)
+		}
+		body := data[headerSize:]
+		for c := dr; c < nc; c++ {
+			combineRange(out[c][lo:hi], body, false, 0, hi-lo)
+			body = body[8*(hi-lo):]
+		}
+	}
+	return out, nil
 }
 
 func (r *remoteDealer) Triples(ctx context.Context, n int) (Triples, error) {
-	return r.triples(ctx, n, reqTriples)
+	t, err := r.get(ctx, reqTriples, n, 0)
+	if err != nil {
+		return Triples{}, err
+	}
+	return Triples{A: t[0], B: t[1], C: t[2]}, nil
 }
 
 func (r *remoteDealer) ANDTriples(ctx context.Context, n int) (Triples, error) {
-	return r.triples(ctx, n, reqANDTriples)
-}
-
-func (r *remoteDealer) triples(ctx context.Context, n int, op uint64) (Triples, error) {
-	if err := checkRequest(ctx, n); err != nil {
+	t, err := r.get(ctx, reqANDTriples, n, 0)
+	if err != nil {
 		return Triples{}, err
 	}
-	t := genTriples(r.g, n, true)
-	var err error
-	t.C, err = r.ask(ctx, op, n, 0, n)
-	return t, err
+	return Triples{A: t[0], B: t[1], C: t[2]}, nil
 }
 
 func (r *remoteDealer) DivPairs(ctx context.Context, n int, d uint64) (DivPairs, error) {
-	if err := checkRequest(ctx, n); err != nil {
-		return DivPairs{}, err
-	}
-	if d == 0 {
-		return DivPairs{}, fmt.Errorf("mpc: %w: division by zero", ErrInvalidParams)
-	}
-	p := genDiv(r.g, n, true)
-	qm, err := r.ask(ctx, reqDivPairs, n, d, 2*n)
+	t, err := r.get(ctx, reqDivPairs, n, d)
 	if err != nil {
 		return DivPairs{}, err
 	}
-	p.Q, p.M = qm[:n:n], qm[n:]
-	return p, nil
+	return DivPairs{R: t[0], Q: t[1], M: t[2]}, nil
 }
 
 func (r *remoteDealer) EdaBits(ctx context.Context, n int) (EdaBits, error) {
-	if err := checkRequest(ctx, n); err != nil {
+	t, err := r.get(ctx, reqEdaBits, n, 0)
+	if err != nil {
 		return EdaBits{}, err
 	}
-	e := genEda(r.g, n, true)
-	var err error
-	e.Bool, err = r.ask(ctx, reqEdaBits, n, 0, n)
-	return e, err
+	return EdaBits{Arith: t[0], Bool: t[1]}, nil
 }
 
 func (r *remoteDealer) DaBits(ctx context.Context, n int) (DaBits, error) {
-	if err := checkRequest(ctx, n); err != nil {
+	t, err := r.get(ctx, reqDaBits, n, 0)
+	if err != nil {
 		return DaBits{}, err
 	}
-	b := genDa(r.g, n, true)
-	var err error
-	b.Arith, err = r.ask(ctx, reqDaBits, n, 0, n)
-	return b, err
+	return DaBits{Bool: t[0], Arith: t[1]}, nil
 }

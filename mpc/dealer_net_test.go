@@ -24,7 +24,11 @@ func dealerLinks(n int) (dealerSide, partySide []transport.Conn) {
 func TestRemoteDealer(t *testing.T) {
 	for _, n := range []int{2, 4} {
 		r := rand.New(rand.NewPCG(uint64(n), 1))
-		x, y := randSigned(r, 300, 30), randSigned(r, 300, 30)
+		size := 300
+		if n == 2 {
+			size = dealerChunk + 300 // two chunks, the last partial
+		}
+		x, y := randSigned(r, size, 30), randSigned(r, size, 30)
 		xs, ys := share(r, x, n), share(r, y, n)
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
@@ -133,8 +137,9 @@ func FuzzDealerRequest(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		td, err := NewTrustedDealer(2, DealerConfig{})
 		require.NoError(t, err)
-		last, err := td.Party(1)
-		require.NoError(t, err)
+		dSide, pSide := transport.Pipe("dealer", "party 1", transport.Options{})
+		defer dSide.Close()
+		defer pSide.Close()
 		if len(data) > headerSize+3*8 { // keep requests small in the fuzzer
 			return
 		}
@@ -142,8 +147,64 @@ func FuzzDealerRequest(f *testing.F) {
 		if m.UnmarshalBinary(data) == nil && len(m.Words) == 3 && m.Words[1] > 1<<12 {
 			return
 		}
-		if _, err := serveRequest(context.Background(), last, data, 1); err != nil {
+		if err := td.serveRequest(context.Background(), dSide, data, 1); err != nil {
 			require.True(t, errors.Is(err, ErrMalformed) || errors.Is(err, ErrInvalidParams), "%v", err)
 		}
 	})
+}
+
+// TestRemoteDealerCorrelations reconstructs every kind of correlation from
+// networked views (3 parties), for an empty request, a short one and one
+// of two chunks, in one session.
+func TestRemoteDealerCorrelations(t *testing.T) {
+	const parties = 3
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	dSide, pSide := dealerLinks(parties)
+	served := make(chan error, 1)
+	go func() { served <- RunDealer(ctx, dSide, DealerConfig{Workers: 3}) }()
+	views := make([]Dealer, parties)
+	for i := range views {
+		var err error
+		views[i], err = NewRemoteDealer(ctx, pSide[i], i, parties)
+		require.NoError(t, err)
+	}
+	for _, size := range []int{0, 5, dealerChunk + 1} {
+		var tr, at [parties]Triples
+		var dp [parties]DivPairs
+		var eb [parties]EdaBits
+		var db [parties]DaBits
+		for i, v := range views {
+			var err error
+			tr[i], err = v.Triples(ctx, size)
+			require.NoError(t, err)
+			at[i], err = v.ANDTriples(ctx, size)
+			require.NoError(t, err)
+			dp[i], err = v.DivPairs(ctx, size, 7)
+			require.NoError(t, err)
+			eb[i], err = v.EdaBits(ctx, size)
+			require.NoError(t, err)
+			db[i], err = v.DaBits(ctx, size)
+			require.NoError(t, err)
+		}
+		for k := range size {
+			var a, b, c, ba, bb, bc, r, q, m, ea, ex, da, dx uint64
+			for i := range parties {
+				a, b, c = a+tr[i].A[k], b+tr[i].B[k], c+tr[i].C[k]
+				ba, bb, bc = ba^at[i].A[k], bb^at[i].B[k], bc^at[i].C[k]
+				r, q, m = r+dp[i].R[k], q+dp[i].Q[k], m+dp[i].M[k]
+				ea, ex = ea+eb[i].Arith[k], ex^eb[i].Bool[k]
+				da, dx = da+db[i].Arith[k], dx^db[i].Bool[k]
+			}
+			require.Equal(t, a*b, c)
+			require.Equal(t, ba&bb, bc)
+			require.Equal(t, r/7, q)
+			require.Equal(t, r>>63, m)
+			require.Equal(t, ea, ex)
+			require.Equal(t, dx, da)
+			require.LessOrEqual(t, dx, uint64(1))
+		}
+	}
+	require.NoError(t, pSide[parties-1].Close())
+	require.NoError(t, <-served)
 }

@@ -3,17 +3,20 @@ package mpc
 import (
 	"context"
 	"fmt"
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 )
 
 // TestDealerCorrelations reconstructs every kind of correlated randomness
-// from all views and checks its defining relation, for 2..6 parties.
+// from all views and checks its defining relation, for 2..6 parties, on
+// one chunk and on several (with a partial last chunk).
 func TestDealerCorrelations(t *testing.T) {
 	ctx := context.Background()
-	for n := 2; n <= 6; n++ {
-		t.Run(fmt.Sprint(n), func(t *testing.T) {
+	for _, tc := range []struct{ n, size int }{{2, 300}, {3, 300}, {4, 300}, {5, 300}, {6, 300}, {2, 2*dealerChunk + 7}, {3, dealerChunk}, {2, 0}} {
+		n, size := tc.n, tc.size
+		t.Run(fmt.Sprint(n, "x", size), func(t *testing.T) {
 			d, err := NewTrustedDealer(n, DealerConfig{})
 			require.NoError(t, err)
 			views := make([]Dealer, n)
@@ -21,7 +24,6 @@ func TestDealerCorrelations(t *testing.T) {
 				views[i], err = d.Party(i)
 				require.NoError(t, err)
 			}
-			const size = 300
 			sum := func(get func(i int) []uint64, xor bool) []uint64 {
 				out := make([]uint64, size)
 				for i := range n {
@@ -66,7 +68,7 @@ func TestDealerCorrelations(t *testing.T) {
 				ones += int(dx[k])
 			}
 			// random bits are balanced: Binomial(300, 1/2) within 6 sd (false-failure < 1e-8)
-			require.InDelta(t, size/2, ones, 6*8.7)
+			require.InDelta(t, size/2, ones, 6*math.Sqrt(float64(size)/4)+0.5)
 			_, err = views[0].Triples(ctx, -1)
 			require.ErrorIs(t, err, ErrInvalidParams)
 			_, err = views[n-1].DivPairs(ctx, 1, 0)

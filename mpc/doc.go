@@ -1,7 +1,8 @@
 // Package mpc lets N parties compute on values that none of them holds in
 // the clear: secret sharing, Beaver multiplication, fixed-point arithmetic
-// with exact truncation, division, reciprocal and square root by Newton's
-// iteration, and comparison, over a [transport.Mesh].
+// with stochastic truncation (floor or floor+1, never a wrap-around
+// failure), division, reciprocal and square root by Newton's iteration,
+// and comparison, over a [transport.Mesh].
 //
 // # Sharing schemes
 //
@@ -43,10 +44,14 @@
 //
 // Each operation works on whole vectors: a multiplication of a million
 // elements is one round of messages, not a million. Local operations
-// need no communication: the functions [Add], [Sub], [MulConst],
-// [MulPublic], [Concat] and [Split] work on any party's shares alike,
-// while [Party.AddPublic], [Party.Public] and [Party.PublicFixed] are
-// methods because only party 0 adds the public value. [Party.Mul] and
+// need no communication and have one shape: they are functions, generic
+// over [Share] and [Fixed] where both make sense, that return a fresh
+// vector ([Add], [Sub], [MulConst], [MulPublic], [Concat], [Split]);
+// those that bring in a public value ([Public], [PublicFixed],
+// [AddPublic]) take the [Party] as first argument, because only party 0
+// adds it. The methods of [Party], beyond its accessors, are the
+// operations that communicate.
+// [Party.Mul] and
 // [Party.Dot] take one round (each party sends 2*(N-1)*8 bytes per
 // multiplication: its shares of e = x - a and f = y - b to every peer);
 // [Party.Open] sends (N-1)*8 bytes per element; [Party.Input] sends only a
@@ -78,6 +83,10 @@
 // from a guess chosen for a public input range [lo, hi], with as many steps
 // as a float64 simulation of that range needs; inputs outside the stated
 // range give wrong results (the parties cannot see them to complain).
+// Their error is relative to the result: [Party.Reciprocal] is within
+// 2*2^-f*max(1, 1/x) of 1/x, so at x = 2^-8 (1/x = 256) one may see a
+// hundred units of 2^-f. [Party.DotFixed]'s bound |x*y| < 2^(62-2f)
+// applies to the sum, not to each product.
 // Overflow beyond the stated bounds is not detectable on shares.
 //
 // # Comparison
@@ -92,18 +101,44 @@
 //
 // # Security model
 //
-// Parties and trust. N parties and a dealer. The parties are semi-honest:
-// they follow the protocol and may pool everything they see; additive
-// sharing tolerates any coalition of up to N-1 parties, Shamir sharing with
-// threshold T any coalition of up to T-1. The dealer ([TrustedDealer]) is
-// trusted: it knows all correlated randomness, so it can unmask every
-// value the parties open, and it must not collude with any party. It gives
-// parties 0..N-2 only a 32-byte seed (they derive their shares from it) and
-// computes party N-1's correcting shares from all seeds; run as a networked
-// party ([RunDealer], [NewRemoteDealer]), it needs confidential,
-// authenticated links (mutual TLS), since seeds and shares must stay
-// secret, and only party N-1 talks to it after the seeds. There is no
-// dealer-free generation of correlated randomness yet.
+// Parties and trust. N parties and a dealer. The parties are semi-honest
+// for correctness (a deviating party can falsify results, see below) and
+// may pool everything they see; additive sharing tolerates any coalition
+// of up to N-1 parties, Shamir sharing with threshold T any coalition of
+// up to T-1. There is no dealer-free generation of correlated randomness
+// yet.
+//
+// The dealer. [TrustedDealer] (in process) or [RunDealer] (a networked
+// party) is trusted by every party for privacy and for correctness: it
+// knows every party's seed, so it can unmask every value the parties
+// open and hand out wrong correlations, and it must not collude with any
+// party. It does not rely on the parties' requests being honest:
+//   - Parties 0..N-2 receive a 32-byte seed and never talk to it again;
+//     party N-1 asks for its correcting shares at every request. Over the
+//     network, links must be confidential and authenticated (mutual TLS),
+//     since seeds and corrections are secret.
+//   - Every party draws the words of its k-th request (kind, length n,
+//     divisor d) from AES-CTR streams keyed by HMAC-SHA256 of its seed and
+//     (kind, n, d, k, component, chunk). The dealer answers party N-1's
+//     k-th request once, computing the corrections from every party's
+//     streams for that same (kind, n, d, k).
+//   - So a request of party N-1 that differs from what another party draws
+//     at the same position (another kind, length or divisor; a request
+//     skipped, repeated or reordered) makes the dealer read streams that
+//     no honest party reads and no other answer uses: the answer is
+//     unrelated to the honest parties' randomness (given that HMAC-SHA256
+//     and AES are pseudorandom), and only makes the results wrong. This is
+//     what stops the attack in which the last party asked for division
+//     pairs where the program used triples and so learned the other
+//     party's input. No party commits to a schedule: streams per request
+//     give the same guarantee without the other parties talking to the
+//     dealer.
+//   - The dealer's work is bounded: one request is at most 2^28 elements
+//     and is computed (and sent) in chunks of 2^16 elements, so its
+//     memory per request is a few chunks per worker whatever the length or
+//     the number of parties; a session's total is capped by
+//     [DealerConfig.MaxElements], beyond which it refuses the request and
+//     (over the network) closes the links.
 //
 // What each party learns. The values the program opens ([Party.Open] to
 // all, [Party.OpenTo] to one party) and the length of every input; the
@@ -113,14 +148,23 @@
 // (a sum of two inputs tells each contributor the other's) is the
 // program's choice.
 //
-// What a deviating party can do. This package does not protect against
-// malicious parties. A party that sends wrong shares changes the result
-// undetected, except Shamir openings, where an inconsistent share is
-// caught when more than T shares are opened. It cannot make another party
-// panic or allocate without bound: malformed messages (wrong size,
-// kind or step) are detected ([ErrMalformed]) and lengths a peer announces
-// are checked against [Config.MaxLength]. A dishonest dealer learns
-// everything and can falsify every result.
+// What a deviating party can do. This package does not detect deviation
+// (no MACs on shares). Everything a party receives before a value the
+// program opens is masked by randomness it does not know, whatever it
+// sends or asks the dealer for, so deviating does not let it read another
+// party's input directly. It can, however, add any error to its shares or
+// messages, undetected (except in Shamir openings, where an inconsistent
+// share is caught when more than T shares are opened): the results, and so
+// the values the program opens, become those of the program with errors
+// added. An opening of such a shifted value can tell it something the
+// intended opening would not (a comparison's output on x + delta tells
+// whether x >= -delta); open only what the parties may learn from any
+// result. It can end the computation (abort). It cannot make another
+// party panic or allocate without bound: malformed messages (wrong size,
+// kind or step) are detected ([ErrMalformed]), lengths a peer announces are
+// checked against [Config.MaxLength], and the dealer bounds its work as
+// above. A dishonest dealer learns everything and can falsify every
+// result.
 //
 // Dropouts and faults. Computation needs every party: there is no dropout
 // tolerance. A party that disconnects, times out (its context) or sends

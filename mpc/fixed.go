@@ -73,13 +73,14 @@ func (p *Party) OpenFixed(ctx context.Context, x Fixed) ([]float64, error) {
 	return DecodeFixed(v, p.frac), nil
 }
 
-// PublicFixed returns shares of public reals (party 0 holds them).
-func (p *Party) PublicFixed(vs []float64) (Fixed, error) {
+// PublicFixed returns party p's shares of public reals (local: party 0
+// holds them, encoded at p's scale).
+func PublicFixed(p *Party, vs []float64) (Fixed, error) {
 	enc, err := EncodeFixed(vs, p.frac)
 	if err != nil {
 		return nil, err
 	}
-	return Fixed(p.Public(enc)), nil
+	return Fixed(Public(p, enc)), nil
 }
 
 // DivInt returns shares of floor(x / d) for shared signed x (|x| < 2^62)
@@ -175,7 +176,12 @@ func (p *Party) truncFixed(ctx context.Context, z Share, bits uint) (Fixed, erro
 
 // DotFixed is the fixed-point inner product (a Fixed of length 1): one
 // Beaver round and one truncation for the whole sum (so one rounding
-// error, not len(x)).
+// error, not len(x): the result is floor or floor+1 of the exact sum of
+// the encoded products, in units of 2^-f). The bound is on the sum, not on
+// each product: the ring sum of x[i]*y[i] at scale 2^(2f) must stay below
+// 2^62 in magnitude, that is |sum x[i]*y[i]| < 2^(62-2f) in real terms
+// (2^30 at f = 16); single products may exceed it as long as the sum does
+// not. Beyond it the result is wrong, without an error.
 func (p *Party) DotFixed(ctx context.Context, x, y Fixed) (Fixed, error) {
 	z, err := p.Dot(ctx, Share(x), Share(y))
 	if err != nil {
@@ -234,22 +240,37 @@ func (p *Party) DivPublic(ctx context.Context, x Fixed, d float64) (Fixed, error
 
 // newtonIters returns how many Newton steps take every a in [lo, hi] from
 // the guess y0 to relative error below 2^-(f+2), simulating the iteration
-// in float64 on a geometric grid of the range.
+// in float64 on a geometric grid of the range, and checks that the
+// iteration also converges when every step is truncated to the fixed-point
+// grid 2^-f as on shares (where a first step that lands below one unit
+// would leave the result at 0).
 func newtonIters(lo, hi, y0 float64, f uint, step func(a, y float64) float64, exact func(a float64) float64) (int, error) {
 	const grid = 64
+	ulp := math.Ldexp(1, -int(f))
+	rel := math.Ldexp(1, -int(f)-2)
+	quant := func(v float64) float64 { return math.Floor(v/ulp) * ulp }
 	worst := 0
 	for k := 0; k <= grid; k++ {
 		a := lo * math.Pow(hi/lo, float64(k)/grid)
 		y := y0
 		it := 0
-		for math.Abs(y/exact(a)-1) > math.Ldexp(1, -int(f)-2) {
+		for math.Abs(y/exact(a)-1) > rel {
 			y = step(a, y)
 			it++
 			if it > 100 || math.IsNaN(y) {
 				return 0, fmt.Errorf("mpc: %w: Newton iteration does not converge on [%v, %v]", ErrInvalidParams, lo, hi)
 			}
 		}
-		worst = max(worst, it)
+		aq := math.Round(a/ulp) * ulp
+		yq, iq := quant(y0), 0
+		for want := exact(aq); math.Abs(yq-want) > 2*ulp+rel*want; {
+			yq = quant(step(aq, yq))
+			iq++
+			if iq > 100 || math.IsNaN(yq) {
+				return 0, fmt.Errorf("mpc: %w: Newton iteration does not converge in fixed point on [%v, %v]", ErrInvalidParams, lo, hi)
+			}
+		}
+		worst = max(worst, it, iq)
 	}
 	return worst + 1, nil
 }
@@ -264,30 +285,44 @@ func (p *Party) checkRange(lo, hi float64) error {
 
 // Reciprocal returns shares of 1/x for fixed-point x whose values all lie
 // in the public range [lo, hi], with 2^-(f/2) <= lo < hi <= 2^(f/2), by
-// Newton's iteration y <- y(2 - xy) from y0 = 2/(lo+hi). The number of
-// steps is chosen from the range (each step is 2 fixed-point
-// multiplications, 4 rounds); the result is within a few units of 2^-f of
-// 1/x. Values outside the range give wrong results without an error.
+// Newton's iteration y <- y(2 - xy) from y0 = 2/(lo+hi) (or a smaller
+// guess where the range is so wide that the first truncated step would
+// round to 0). The number of steps is chosen from the range (each step is
+// 2 fixed-point multiplications, 4 rounds). The error is relative to 1/x,
+// not absolute: the result is within 2*2^-f*max(1, 1/x) of 1/x for the
+// encoded x (182 units of 2^-16 were measured at x = 2^-8, where
+// 1/x = 256). Values outside the range give wrong results without an
+// error.
 func (p *Party) Reciprocal(ctx context.Context, x Fixed, lo, hi float64) (Fixed, error) {
 	if err := p.checkRange(lo, hi); err != nil {
 		return nil, err
 	}
-	y0 := 2 / (lo + hi)
-	iters, err := newtonIters(lo, hi, y0, p.frac,
-		func(a, y float64) float64 { return y * (2 - a*y) },
-		func(a float64) float64 { return 1 / a })
+	// 2/(lo+hi) is the best guess in exact arithmetic; on a wide range it
+	// makes 2 - x*y0 so small at x = hi that the first truncated step
+	// lands on 0, so smaller guesses are tried.
+	var y0 float64
+	var iters int
+	var err error
+	for _, c := range []float64{2, 1.5, 1} {
+		y0 = c / (lo + hi)
+		if iters, err = newtonIters(lo, hi, y0, p.frac,
+			func(a, y float64) float64 { return y * (2 - a*y) },
+			func(a float64) float64 { return 1 / a }); err == nil {
+			break
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
 	enc, _ := EncodeFixed([]float64{y0, 2}, p.frac)
-	y := Fixed(p.Public(repeat(enc[0], len(x))))
+	y := Fixed(Public(p, repeat(enc[0], len(x))))
 	for range iters {
 		t, err := p.MulFixed(ctx, x, y)
 		if err != nil {
 			return nil, err
 		}
-		u, _ := p.AddPublic(Share(neg(t)), enc[1:])
-		if y, err = p.MulFixed(ctx, y, Fixed(u)); err != nil {
+		u, _ := AddPublic(p, neg(t), enc[1:])
+		if y, err = p.MulFixed(ctx, y, u); err != nil {
 			return nil, err
 		}
 	}
@@ -310,7 +345,7 @@ func (p *Party) Rsqrt(ctx context.Context, x Fixed, lo, hi float64) (Fixed, erro
 		return nil, err
 	}
 	enc, _ := EncodeFixed([]float64{y0, 3}, p.frac)
-	y := Fixed(p.Public(repeat(enc[0], len(x))))
+	y := Fixed(Public(p, repeat(enc[0], len(x))))
 	for range iters {
 		y2, err := p.MulFixed(ctx, y, y)
 		if err != nil {
@@ -320,7 +355,7 @@ func (p *Party) Rsqrt(ctx context.Context, x Fixed, lo, hi float64) (Fixed, erro
 		if err != nil {
 			return nil, err
 		}
-		u, _ := p.AddPublic(Share(neg(t)), enc[1:])
+		u, _ := AddPublic(p, Share(neg(t)), enc[1:])
 		z, err := p.Mul(ctx, Share(y), u)
 		if err != nil {
 			return nil, err

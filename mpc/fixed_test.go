@@ -238,3 +238,36 @@ func TestFixedParamsRejected(t *testing.T) {
 		return 0, nil
 	})
 }
+
+// TestReciprocalErrorIsRelative backs Reciprocal's documented bound: over
+// the widest range at f = 16, [2^-8, 2^8], the error is relative to 1/x
+// (the review measured 182 units of 2^-16 at x = 2^-8, where 1/x = 256),
+// within 2 * 2^-f * max(1, 1/x) of 1/x for the encoded x.
+func TestReciprocalErrorIsRelative(t *testing.T) {
+	vals := []float64{1.0 / 256, 0.005, 0.01, 0.1, 0.5, 1, 3, 17, 100, 255.9, 256}
+	got := runParties(t, 2, 9, func(ctx context.Context, p *Party) ([]float64, error) {
+		var in []float64
+		if p.Self() == 0 {
+			in = vals
+		}
+		x, err := p.InputFixed(ctx, 0, in)
+		if err != nil {
+			return nil, err
+		}
+		r, err := p.Reciprocal(ctx, x, 1.0/256, 256)
+		if err != nil {
+			return nil, err
+		}
+		return p.OpenFixed(ctx, r)
+	})
+	ulp := math.Ldexp(1, -int(DefaultFracBits))
+	worst := 0.0
+	for k, v := range vals {
+		v = math.Round(v/ulp) * ulp // the encoded input
+		err := math.Abs(got[0][k] - 1/v)
+		bound := 2 * ulp * max(1, 1/v)
+		require.LessOrEqual(t, err, bound, "x = %v: 1/x = %v, got %v", v, 1/v, got[0][k])
+		worst = max(worst, err/(ulp*max(1, 1/v)))
+	}
+	t.Logf("worst error: %.2f units of 2^-f * max(1, 1/x)", worst)
+}

@@ -39,7 +39,7 @@ func TestMulDotOpenProperty(t *testing.T) {
 					}
 					df, _ := Sub(xs[p.Self()], ys[p.Self()])
 					df = MulConst(df, 3)
-					df, _ = p.AddPublic(df, []uint64{5})
+					df, _ = AddPublic(p, df, []uint64{5})
 					if out.diff, err = p.Open(ctx, df); err != nil {
 						return out, err
 					}
@@ -153,7 +153,7 @@ func TestPublicValues(t *testing.T) {
 		if err != nil {
 			return nil, err
 		}
-		s, err := Add(m, p.Public(c))
+		s, err := Add(m, Public(p, c))
 		if err != nil {
 			return nil, err
 		}
@@ -161,7 +161,7 @@ func TestPublicValues(t *testing.T) {
 		if err != nil {
 			return nil, err
 		}
-		f, err := p.PublicFixed([]float64{-2.5, 1e-3})
+		f, err := PublicFixed(p, []float64{-2.5, 1e-3})
 		if err != nil {
 			return nil, err
 		}
@@ -171,7 +171,7 @@ func TestPublicValues(t *testing.T) {
 		}
 		_, err = MulPublic(xs[p.Self()], c[:3])
 		require.ErrorIs(t, err, ErrMismatch)
-		_, err = p.PublicFixed([]float64{1 << 40})
+		_, err = PublicFixed(p, []float64{1 << 40})
 		require.ErrorIs(t, err, ErrOutOfRange)
 		return [][]uint64{o1, o2}, nil
 	})

@@ -432,9 +432,9 @@ func (p *Party) Input(ctx context.Context, owner int, values []uint64) (Share, e
 	return out, nil
 }
 
-// Public returns this party's shares of the public vector c: party 0 holds
-// c, the others zero.
-func (p *Party) Public(c []uint64) Share {
+// Public returns party p's shares of the public vector c (local): party
+// 0 holds c, the others zero.
+func Public(p *Party, c []uint64) Share {
 	out := make(Share, len(c))
 	if p.self == 0 {
 		copy(out, c)
@@ -442,13 +442,15 @@ func (p *Party) Public(c []uint64) Share {
 	return out
 }
 
-// AddPublic returns shares of x + c for a public vector c (or a single
-// public value broadcast when len(c) == 1).
-func (p *Party) AddPublic(x Share, c []uint64) (Share, error) {
+// AddPublic returns party p's shares of x + c for a public vector c of
+// ring elements (local; on [Fixed], c is encoded at the same scale, see
+// [EncodeFixed]), or of a single public value broadcast when len(c) == 1:
+// only party 0 adds it.
+func AddPublic[S Share | Fixed](p *Party, x S, c []uint64) (S, error) {
 	if len(c) != len(x) && len(c) != 1 {
-		return nil, p.argErr("add", ErrMismatch, "lengths %d and %d", len(x), len(c))
+		return nil, fmt.Errorf("mpc: %w: lengths %d and %d", ErrMismatch, len(x), len(c))
 	}
-	out := append(Share(nil), x...)
+	out := append(S(nil), x...)
 	if p.self == 0 {
 		for i := range out {
 			out[i] += c[min(i, len(c)-1)]
