@@ -102,13 +102,23 @@
 // of K holders is at most 8 sqrt((K h + 1)/12) + 1 (h the secret's Hamming
 // weight; the P prime divides the rest away), an aggregate's at most
 // MaxWeight times that, and each of the D decryptors adds uniform smudging
-// in [-2^s, 2^s) with s = lambda + log2(aggregate bound), plus a small key
-// switching error. BGV decrypts correctly when the total stays below
-// Q/(2t); CKKS when sqrt(N) x 8 x total / Δ is below half the requested
-// precision (the other half covers the encoding) and Δ x MaxWeight x
-// RealBound plus that error stays below Q/2. [Params.Budget] shows every
-// term. The check refuses the configuration that lattigo silently decrypts
-// wrong (a 42-bit modulus with 2^30 smudging).
+// in [-2^s, 2^s), plus a small key switching error. For a collective key s
+// = lambda + log2(noise it hides) + log2(C), C the coefficients one
+// decryptor may reveal in a round (N per chunk, Chunks(MaxValues) chunks,
+// N-T+1 shares), so that the whole transcript is within 2^-(lambda+1) of
+// one that depends on the sums alone; presets that cannot reach that
+// refuse (IntLogN13 with many clients: lower MaxValues or use IntLogN14).
+// A single CKKS key floods each decryption with s = lambda + log2(noise)
+// (per coefficient; [Budget].LogTranscriptDistance gives the figure per
+// ciphertext of MaxValues values). BGV decrypts correctly when the total
+// stays below Q/(2t); CKKS splits the requested precision into a quarter
+// for the noise (sqrt(N) x 8 x total / Δ), half for the float64 encoding
+// and decoding (about (2 log2 N + 1) x 2^-53 x MaxWeight x RealBound, so
+// configurations whose sums float64 cannot carry are refused) and a
+// quarter for rounding the output to the grid 2^floor(log2 Precision/2),
+// and needs Δ x MaxWeight x RealBound plus the error below Q/2.
+// [Params.Budget] shows every term. The check refuses the configuration that
+// lattigo silently decrypts wrong (a 42-bit modulus with 2^30 smudging).
 //
 // # Security model
 //
@@ -117,8 +127,8 @@
 // several roles (a key holder is often a client). All of them are assumed
 // semi-honest: they follow the protocol and may pool what they see. The
 // lattice parameters give 128-bit computational security (HE standard) and
-// smudging lambda = 40 bits of statistical security per coefficient by
-// default ([Config].StatisticalSecurity). The largest coalition tolerated is
+// smudging lambda = 40 bits of statistical security per decryptor's
+// transcript by default ([Config].StatisticalSecurity). The largest coalition tolerated is
 // the hub with any T-1 key holders (N-1 for an N-of-N key) and any clients:
 // it learns nothing about the other clients' inputs beyond the sums.
 //
@@ -141,10 +151,10 @@
 //     decrypted noise, information on the secret-key shares and on the
 //     encryption randomness; the uniform smudging noise (2^lambda times the
 //     bound on that noise) makes what the decryptors see statistically
-//     close (2^-lambda per coefficient) to a function of the sum alone. A
-//     holder answers at most N-T+1 decryption requests per round (every
-//     retry drops a holder), so the distance stays below
-//     (N-T+1) x N x 2^-lambda per ciphertext.
+//     close (2^-(lambda+1) over everything one holder reveals in a round)
+//     to a function of the sum alone. A holder answers at most N-T+1
+//     decryption requests per round (every retry drops a holder), and the
+//     smudging is sized for that many.
 //   - The sums themselves are released exactly: add differential-privacy
 //     noise (package dp) before encrypting if they must not be.
 //

@@ -152,7 +152,13 @@ func (c *codec) decodeFloats(pol ring.Poly, out []float64) error {
 	if err := c.fenc.Decode(c.pt, c.fbuf); err != nil {
 		return err
 	}
-	copy(out, c.fbuf)
+	// Only the slots of the vector leave the codec, rounded to the
+	// precision grid; the padding slots are dropped.
+	g := c.p.roundGrid()
+	for i := range out {
+		out[i] = math.Round(c.fbuf[i]/g) * g
+	}
+	clear(c.fbuf)
 	return nil
 }
 
@@ -268,11 +274,22 @@ func (e *Encryptor) encrypt(n int, encode func(w *encWorker, lo, hi int) error) 
 }
 
 // Decryptor decrypts with a single secret key. Not safe for concurrent use.
+//
+// CKKS decryptions are noise-flooded (IND-CPA^D): before decoding, the
+// decryptor adds fresh uniform noise of [Budget].SmudgingBits bits to the
+// phase, which hides the encryption noise (and so the secret key and the
+// encryptor's randomness) from whoever sees the output, and it rounds the
+// output to the precision grid. BGV outputs are exact integers and carry no
+// noise. Flooding hides noise, not plaintext: a ciphertext crafted so that
+// the key appears in its plaintext (c1 a multiple of the scale, or of
+// t^-1 for BGV) still decrypts to it, so never let a party that supplied an
+// unverified ciphertext see its decryption (see the package documentation).
 type Decryptor struct {
 	p   *Params
 	dec *rlwe.Decryptor
 	cd  *codec
 	pt  *rlwe.Plaintext
+	sm  *smudger // CKKS: flooding noise
 }
 
 // NewDecryptor returns a decryptor for sk.
@@ -280,7 +297,14 @@ func (p *Params) NewDecryptor(sk *SecretKey) (*Decryptor, error) {
 	if sk == nil || sk.sk == nil || sk.p != p {
 		return nil, fmt.Errorf("he: %w: secret key missing or made under other parameters", ErrInvalidParams)
 	}
-	return &Decryptor{p: p, dec: rlwe.NewDecryptor(p.rlwe, sk.sk), cd: p.newCodec(), pt: rlwe.NewPlaintext(p.rlwe, p.level)}, nil
+	d := &Decryptor{p: p, dec: rlwe.NewDecryptor(p.rlwe, sk.sk), cd: p.newCodec(), pt: rlwe.NewPlaintext(p.rlwe, p.level)}
+	if p.scheme == CKKS {
+		var err error
+		if d.sm, err = newSmudger(p); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
 }
 
 func (d *Decryptor) check(c *Ciphertext) error {
@@ -311,7 +335,7 @@ func (d *Decryptor) DecryptFloats(c *Ciphertext) ([]float64, error) {
 	out := make([]float64, c.n)
 	err := d.p.decodeChunks(c, d.cd, func(k int, ct *rlwe.Ciphertext) (ring.Poly, error) {
 		d.dec.Decrypt(ct, d.pt)
-		return d.pt.Value, nil
+		return d.pt.Value, d.sm.addTo(d.p, d.pt.Value)
 	}, nil, out)
 	return out, err
 }

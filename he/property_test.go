@@ -91,7 +91,7 @@ func TestPartiesProperty(t *testing.T) {
 			vs[i], ws[i] = randInts(r, tc.n, bound), 1
 		}
 		want := weightedSum(vs, ws, tc.n)
-		cfg := Config{Preset: IntLogN13, Bound: bound, MaxWeight: int64(tc.parties), KeyHolders: tc.parties}
+		cfg := Config{Preset: IntLogN13, Bound: bound, MaxWeight: int64(tc.parties), KeyHolders: tc.parties, MaxValues: tc.n}
 		var got []int64
 		if tc.parties == 1 {
 			p, err := NewParams(cfg)
