@@ -246,3 +246,45 @@ func TestFloodingHidesNoise(t *testing.T) {
 	t.Logf("two decryptions of one ciphertext differ on %d of %d midpoint slots", differ, len(a))
 	assert.Greater(t, differ, 1500)
 }
+
+// TestCraftedCollectiveProbe documents the review's F3 attack on a
+// collective BGV key, which the runner's gate (TestRunRefusesUnverified)
+// keeps off the default path: a ciphertext with c0 = 0 and c1 = t^-1 mod Q
+// decrypts to s mod t, because every decryptor's smudging is a multiple
+// of t there and vanishes. Two decryptions with fresh smudging give the
+// same output (a function of the key alone), and keys differ in it: no
+// smudging size helps, only verified contributions do.
+func TestCraftedCollectiveProbe(t *testing.T) {
+	cfg := Config{Preset: IntLogN13, Bound: 1000, MaxWeight: 3, KeyHolders: 3, MaxValues: 1 << 13}
+	probe := func() ([]int64, []int64) {
+		p, hs, pk := collective(t, cfg)
+		enc, err := p.NewEncryptor(pk)
+		require.NoError(t, err)
+		ct, err := enc.EncryptInts(make([]int64, p.Slots()))
+		require.NoError(t, err)
+		r := p.rlwe.RingQ().AtLevel(p.level)
+		c1 := r.NewPoly()
+		for i, q := range p.qAt() {
+			c1.Coeffs[i][0] = ring.ModExp(p.t%q, q-2, q) // t^-1 mod q_i
+		}
+		r.NTT(c1, c1)
+		ct.cts[0].Value[0].Zero()
+		ct.cts[0].Value[1] = c1
+		ct = roundTrip(t, ct, &Ciphertext{p: p}) // the wire decoder accepts it
+		dec := func() []int64 {
+			ds := make([]*DecryptionShare, len(hs))
+			for i, h := range hs {
+				ds[i], err = h.DecryptionShare(ct, nil)
+				require.NoError(t, err)
+			}
+			out, err := p.CombineInts(ct, ds)
+			require.NoError(t, err)
+			return out
+		}
+		return dec(), dec()
+	}
+	a1, a2 := probe()
+	b1, _ := probe()
+	assert.Equal(t, a1, a2, "the smudging vanishes: the output is a function of the key")
+	assert.NotEqual(t, a1, b1)
+}

@@ -158,6 +158,31 @@
 //   - The sums themselves are released exactly: add differential-privacy
 //     noise (package dp) before encrypting if they must not be.
 //
+// Decryption oracles (IND-CPA^D). A decryption is only as safe as the
+// ciphertext it is given. A crafted ciphertext, which the wire decoders
+// accept because it is well-formed bytes, makes its decryption reveal the
+// secret key: c1 = t^-1 for BGV gives s mod t (every smudging term is a
+// multiple of t there and vanishes), and c1 a multiple of the scale does
+// the same for CKKS. Flooding cannot stop this (it hides noise, not
+// plaintext), nor can the hub rerandomising the sum. The library therefore:
+//
+//   - floods single-key CKKS decryptions and rounds them to the precision
+//     grid ([Decryptor]), which defeats passive attacks on honest
+//     ciphertexts (Li-Micciancio) and probes below the scale, and decodes
+//     only the slots of the vector;
+//   - refuses, in the runner, to decrypt an aggregate of contributions that
+//     nobody verified ([ErrUnverified]) unless the caller accepts the
+//     semi-honest model for clients by name
+//     ([Round].SemiHonestContributions). Proofs that a ciphertext is a
+//     well-formed encryption (TopGear-style proofs of plaintext knowledge,
+//     PELTA) are not implemented yet.
+//
+// On the API path the caller decides what it decrypts: never let the output
+// of an aggregate that contains an unverified ciphertext reach a party that
+// could have crafted it (a client, or the hub with one client), and never
+// decrypt a single client's ciphertext alone for someone who knows its
+// encryption randomness.
+//
 // What a deviating party can do. The runner does not defend against
 // malicious parties, with one exception: the hub cannot read the T-of-N
 // Shamir deals it relays, nor substitute keys of its own for a holder's,
@@ -168,7 +193,9 @@
 // of its own to the clients, ask the holders to decrypt a single client's
 // ciphertext instead of the sum, choose the CRS, or send the spokes wrong
 // sums; a malicious client may encrypt anything the format allows (values
-// outside the bound break the sum's correctness); a malicious key holder may
+// outside the bound break the sum's correctness, and a crafted ciphertext
+// reveals the round's key to whoever sees the sums, which is why the
+// runner needs [Round].SemiHonestContributions); a malicious key holder may
 // send a wrong share and make the result wrong, undetected.
 //
 // Dropouts and faults. Clients that have not sent when the collection

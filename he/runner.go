@@ -52,6 +52,16 @@ type Round struct {
 	// attempt; a key holder that misses it is dropped and (T-of-N) another
 	// set is tried. 0 means 30 s.
 	ShareWindow time.Duration
+	// SemiHonestContributions accepts the semi-honest model for clients.
+	// The runner cannot yet verify that a client's ciphertext is a
+	// well-formed encryption (no proofs of plaintext knowledge), and one
+	// crafted ciphertext in the sum (c1 = t^-1 for BGV, a scaled probe for
+	// CKKS) makes the decryption of the sum reveal the round's secret key
+	// to whoever sees the result, and with it every client's ciphertext to
+	// the hub. With false, the default, RunHub and RunSpoke refuse the
+	// round with [ErrUnverified] before any key is made; set it only when
+	// every client is trusted to encrypt what the protocol says.
+	SemiHonestContributions bool
 }
 
 // RoundResult is what the hub learns and measures.
@@ -105,6 +115,9 @@ type SpokeResult struct {
 // resolve fills the round's defaults for a star of size parties and
 // validates it against p.
 func (r Round) resolve(p *Params, size int) (Round, error) {
+	if !r.SemiHonestContributions {
+		return r, fmt.Errorf("he: %w: the runner cannot verify that contributions are well formed, and decrypting an aggregate with a crafted one reveals the key; set Round.SemiHonestContributions to accept the semi-honest model", ErrUnverified)
+	}
 	if p.cfg.KeyHolders < 2 {
 		return r, fmt.Errorf("he: %w: a round needs a collective key (KeyHolders >= 2, have %d)", ErrInvalidParams, p.cfg.KeyHolders)
 	}
