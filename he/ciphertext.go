@@ -59,7 +59,8 @@ func (c *Ciphertext) CopyNew() *Ciphertext {
 }
 
 // MarshalBinary encodes c: header, length, weight, then for each chunk the
-// polynomials c0 and c1 at the encryption level.
+// polynomials c0 and c1 at the encryption level. A ciphertext of weight 0
+// (a sum whose weights are all 0) encodes, but no decoder accepts it.
 func (c *Ciphertext) MarshalBinary() ([]byte, error) {
 	if c == nil || c.p == nil {
 		return nil, fmt.Errorf("he: %w: nil ciphertext", ErrInvalidParams)
@@ -79,7 +80,7 @@ func (c *Ciphertext) MarshalBinary() ([]byte, error) {
 // UnmarshalBinary decodes a ciphertext from a peer into c, which must be
 // bound to a Params (made under it; [Params.UnmarshalCiphertext] decodes
 // into a fresh one). It rejects any message whose size, kind,
-// parameters, length (above [Config.MaxValues]), weight (above
+// parameters, length (above [Config.MaxValues]), weight (0, or above
 // [Config.MaxWeight]) or coefficients are not what p expects.
 func (c *Ciphertext) UnmarshalBinary(data []byte) error {
 	if c == nil || c.p == nil {
@@ -99,8 +100,10 @@ func (c *Ciphertext) UnmarshalBinary(data []byte) error {
 	if int64(n) > int64(p.cfg.MaxValues) {
 		return fmt.Errorf("he: %w: ciphertext of %d values exceeds MaxValues %d", ErrMalformed, n, p.cfg.MaxValues)
 	}
-	if w > uint64(p.cfg.MaxWeight) {
-		return fmt.Errorf("he: %w: ciphertext weight %d outside [0, MaxWeight %d]", ErrMalformed, w, p.cfg.MaxWeight)
+	if w < 1 || w > uint64(p.cfg.MaxWeight) {
+		// Weight 0 would let a peer add ciphertexts that count nothing
+		// toward MaxWeight, defeating the overflow and noise checks.
+		return fmt.Errorf("he: %w: ciphertext weight %d outside [1, MaxWeight %d]", ErrMalformed, w, p.cfg.MaxWeight)
 	}
 	if want := p.CiphertextBytes(int(n)); len(data) != want {
 		return fmt.Errorf("he: %w: ciphertext of %d values is %d bytes, expected %d", ErrMalformed, n, len(data), want)
@@ -153,8 +156,8 @@ func (p *Params) UnmarshalMasks(data []byte) (*Ciphertext, error) {
 	n := binary.BigEndian.Uint32(rest)
 	w := binary.BigEndian.Uint64(rest[4:])
 	rest = rest[ctHeaderSize:]
-	if int64(n) > int64(p.cfg.MaxValues) || w > uint64(p.cfg.MaxWeight) {
-		return nil, fmt.Errorf("he: %w: masks for %d values of weight %d exceed MaxValues %d or MaxWeight %d", ErrMalformed, n, w, p.cfg.MaxValues, p.cfg.MaxWeight)
+	if int64(n) > int64(p.cfg.MaxValues) || w < 1 || w > uint64(p.cfg.MaxWeight) {
+		return nil, fmt.Errorf("he: %w: masks for %d values of weight %d exceed MaxValues %d or lie outside weight [1, MaxWeight %d]", ErrMalformed, n, w, p.cfg.MaxValues, p.cfg.MaxWeight)
 	}
 	if want := p.Chunks(int(n)) * p.polyBytes(); len(rest) != want {
 		return nil, fmt.Errorf("he: %w: masks of %d values have %d polynomial bytes, expected %d", ErrMalformed, n, len(rest), want)

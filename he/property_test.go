@@ -47,7 +47,10 @@ func TestSingleKeyIntsProperty(t *testing.T) {
 		}
 		sum, err := p.Sum(cts, ws)
 		require.NoError(t, err)
-		got, err := dec.DecryptInts(roundTrip(t, sum, &Ciphertext{p: p}))
+		if sum.Weight() > 0 { // weight 0 has no wire form (L4)
+			sum = roundTrip(t, sum, &Ciphertext{p: p})
+		}
+		got, err := dec.DecryptInts(sum)
 		require.NoError(t, err)
 		require.Equal(t, weightedSum(vs, ws, n), got, "n=%d parties=%d", n, parties)
 	}
