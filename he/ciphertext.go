@@ -21,8 +21,13 @@ type Ciphertext struct {
 	p      *Params
 	n      int
 	weight int64
+	key    Fingerprint // of the key it is encrypted under; zero = unbound
 	cts    []*rlwe.Ciphertext
 }
+
+// Key is the [Fingerprint] of the public key c is encrypted under (zero
+// for a sum nothing was added to, or a re-encrypted result).
+func (c *Ciphertext) Key() Fingerprint { return c.key }
 
 // Len is the number of values.
 func (c *Ciphertext) Len() int { return c.n }
@@ -51,14 +56,14 @@ func (p *Params) newRLWECiphertext() *rlwe.Ciphertext {
 
 // CopyNew returns a deep copy of c.
 func (c *Ciphertext) CopyNew() *Ciphertext {
-	d := &Ciphertext{p: c.p, n: c.n, weight: c.weight, cts: make([]*rlwe.Ciphertext, len(c.cts))}
+	d := &Ciphertext{p: c.p, n: c.n, weight: c.weight, key: c.key, cts: make([]*rlwe.Ciphertext, len(c.cts))}
 	for i, ct := range c.cts {
 		d.cts[i] = ct.CopyNew()
 	}
 	return d
 }
 
-// MarshalBinary encodes c: header, length, weight, then for each chunk the
+// MarshalBinary encodes c: header, length, weight, key fingerprint, then for each chunk the
 // polynomials c0 and c1 at the encryption level. A ciphertext of weight 0
 // (a sum whose weights are all 0) encodes, but no decoder accepts it.
 func (c *Ciphertext) MarshalBinary() ([]byte, error) {
@@ -70,6 +75,7 @@ func (c *Ciphertext) MarshalBinary() ([]byte, error) {
 	b = p.putHeader(b, kindCiphertext, p.level)
 	b = binary.BigEndian.AppendUint32(b, uint32(c.n))
 	b = binary.BigEndian.AppendUint64(b, uint64(c.weight))
+	b = append(b, c.key[:]...)
 	for _, ct := range c.cts {
 		b = appendPoly(b, ct.Value[0], p.level+1)
 		b = appendPoly(b, ct.Value[1], p.level+1)
@@ -96,6 +102,8 @@ func (c *Ciphertext) UnmarshalBinary(data []byte) error {
 	}
 	n := binary.BigEndian.Uint32(rest)
 	w := binary.BigEndian.Uint64(rest[4:])
+	var key Fingerprint
+	copy(key[:], rest[12:])
 	rest = rest[ctHeaderSize:]
 	if int64(n) > int64(p.cfg.MaxValues) {
 		return fmt.Errorf("he: %w: ciphertext of %d values exceeds MaxValues %d", ErrMalformed, n, p.cfg.MaxValues)
@@ -109,7 +117,7 @@ func (c *Ciphertext) UnmarshalBinary(data []byte) error {
 		return fmt.Errorf("he: %w: ciphertext of %d values is %d bytes, expected %d", ErrMalformed, n, len(data), want)
 	}
 	out := p.newCiphertext(int(n))
-	out.weight = int64(w)
+	out.weight, out.key = int64(w), key
 	var err error
 	for _, ct := range out.cts {
 		if rest, err = readPoly(rest, ct.Value[0], p.qAt()); err != nil {
@@ -137,6 +145,7 @@ func (c *Ciphertext) Masks() ([]byte, error) {
 	b = p.putHeader(b, kindMasks, p.level)
 	b = binary.BigEndian.AppendUint32(b, uint32(c.n))
 	b = binary.BigEndian.AppendUint64(b, uint64(c.weight))
+	b = append(b, c.key[:]...)
 	for _, ct := range c.cts {
 		b = appendPoly(b, ct.Value[1], p.level+1)
 	}
@@ -155,6 +164,8 @@ func (p *Params) UnmarshalMasks(data []byte) (*Ciphertext, error) {
 	}
 	n := binary.BigEndian.Uint32(rest)
 	w := binary.BigEndian.Uint64(rest[4:])
+	var key Fingerprint
+	copy(key[:], rest[12:])
 	rest = rest[ctHeaderSize:]
 	if int64(n) > int64(p.cfg.MaxValues) || w < 1 || w > uint64(p.cfg.MaxWeight) {
 		return nil, fmt.Errorf("he: %w: masks for %d values of weight %d exceed MaxValues %d or lie outside weight [1, MaxWeight %d]", ErrMalformed, n, w, p.cfg.MaxValues, p.cfg.MaxWeight)
@@ -163,7 +174,7 @@ func (p *Params) UnmarshalMasks(data []byte) (*Ciphertext, error) {
 		return nil, fmt.Errorf("he: %w: masks of %d values have %d polynomial bytes, expected %d", ErrMalformed, n, len(rest), want)
 	}
 	out := p.newCiphertext(int(n))
-	out.weight = int64(w)
+	out.weight, out.key = int64(w), key
 	var err error
 	for _, ct := range out.cts {
 		if rest, err = readPoly(rest, ct.Value[1], p.qAt()); err != nil {
@@ -192,6 +203,9 @@ func (p *Params) compatible(a, b *Ciphertext) error {
 	}
 	if a.n != b.n {
 		return fmt.Errorf("he: %w: lengths %d and %d", ErrMismatch, a.n, b.n)
+	}
+	if a.key != b.key && a.key != (Fingerprint{}) && b.key != (Fingerprint{}) {
+		return fmt.Errorf("he: %w: ciphertexts under different keys (fingerprints %x and %x): a stale or foreign ciphertext", ErrMismatch, a.key[:4], b.key[:4])
 	}
 	return nil
 }
@@ -226,6 +240,9 @@ func (p *Params) AddWeighted(dst, src *Ciphertext, w int64) error {
 	nw, err := p.addWeight(dst.weight, src.weight, w)
 	if err != nil {
 		return err
+	}
+	if dst.key == (Fingerprint{}) {
+		dst.key = src.key
 	}
 	r := p.rlwe.RingQ().AtLevel(p.level)
 	for i := range dst.cts {

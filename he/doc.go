@@ -43,6 +43,10 @@
 // Keys, ciphertexts and shares are bound to the *Params that made or
 // decoded them; parties in different processes build their Params from the
 // same Config (construction is deterministic) and exchange bytes.
+// Ciphertexts, their masks and the shares made from them also carry the
+// [Fingerprint] of the public key they are under: adding or combining
+// messages under different keys (a stale ciphertext of another round) fails
+// with [ErrMismatch], and the runner leaves such a ciphertext out.
 //
 // Vectors of any length are split across as many ciphertexts as needed. All
 // messages crossing the network have a binary form: MarshalBinary, and a

@@ -245,10 +245,11 @@ func (hs *hubState) collect() error {
 		close(arrived)
 	}()
 	hs.length = r.Length
+	key := hs.pk.Fingerprint() // a ciphertext of another round or key is left out
 	var agg *Aggregator
 	for i := range arrived {
 		client, ct := r.Clients[i], cts[i]
-		if ct == nil || ct.Weight() != 1 || ct.Len() < 1 || (hs.length > 0 && ct.Len() != hs.length) {
+		if ct == nil || ct.Weight() != 1 || ct.Key() != key || ct.Len() < 1 || (hs.length > 0 && ct.Len() != hs.length) {
 			res.Missing = append(res.Missing, client)
 			continue
 		}

@@ -2,6 +2,7 @@ package he
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"math"
 	"math/big"
@@ -47,6 +48,18 @@ func (p *Params) UnmarshalPublicKey(data []byte) (*PublicKey, error) {
 		return nil, err
 	}
 	return v, nil
+}
+
+// Fingerprint returns the key's [Fingerprint].
+func (k *PublicKey) Fingerprint() Fingerprint {
+	var f Fingerprint
+	b, err := k.MarshalBinary()
+	if err != nil {
+		return f
+	}
+	h := sha256.Sum256(b)
+	copy(f[:], h[:])
+	return f
 }
 
 // MarshalBinary encodes the key: header then the two QP polynomials.
@@ -168,6 +181,7 @@ func (c *codec) decodeFloats(pol ring.Poly, out []float64) error {
 type Encryptor struct {
 	p       *Params
 	pk      *PublicKey
+	key     Fingerprint
 	workers []*encWorker
 }
 
@@ -181,7 +195,7 @@ func (p *Params) NewEncryptor(pk *PublicKey) (*Encryptor, error) {
 	if pk == nil || pk.pk == nil || pk.p != p {
 		return nil, fmt.Errorf("he: %w: public key missing or made under other parameters", ErrInvalidParams)
 	}
-	return &Encryptor{p: p, pk: pk}, nil
+	return &Encryptor{p: p, pk: pk, key: pk.Fingerprint()}, nil
 }
 
 func (e *Encryptor) worker(i int) *encWorker {
@@ -245,7 +259,7 @@ func (e *Encryptor) EncryptFloats(values []float64) (*Ciphertext, error) {
 func (e *Encryptor) encrypt(n int, encode func(w *encWorker, lo, hi int) error) (*Ciphertext, error) {
 	p := e.p
 	out := p.newCiphertext(n)
-	out.weight = 1
+	out.weight, out.key = 1, e.key
 	chunks := len(out.cts)
 	nw := min(p.cfg.Workers, chunks)
 	for i := 0; i < nw; i++ {

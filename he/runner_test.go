@@ -422,7 +422,7 @@ func TestSpokeLimitsDecryptionRequests(t *testing.T) {
 			active = []int{0, 1}
 		}
 		a, b := transport.Pipe("spoke", "hub", transport.Options{})
-		ss := &spokeState{ctx: context.Background(), hub: a, p: p, kh: hs[0]}
+		ss := &spokeState{ctx: context.Background(), hub: a, p: p, kh: hs[0], pk: pk}
 		for k := 0; k < tc.limit; k++ {
 			require.NoError(t, ss.share(&decryptMsg{Attempt: uint32(k), Active: active, Masks: masks}))
 			m, err := expect[*shareMsg](context.Background(), b)
@@ -474,4 +474,24 @@ func TestRunRefusesUnverified(t *testing.T) {
 		require.Zero(t, star[0].Stats().BytesSent)
 		require.Zero(t, star[1].Stats().BytesSent)
 	}
+}
+
+// TestSpokeRefusesStaleMasks: a key holder answers decryption requests only
+// for ciphertexts under its round's key (L2).
+func TestSpokeRefusesStaleMasks(t *testing.T) {
+	cfg := Config{Bound: 10, MaxWeight: 3, KeyHolders: 3, MaxValues: 1 << 13}
+	p, hs, pk := collective(t, cfg)
+	_, _, pk2 := collective(t, cfg)
+	p2 := pk2.p
+	enc, err := p2.NewEncryptor(pk2)
+	require.NoError(t, err)
+	ct, err := enc.EncryptInts([]int64{1, 2})
+	require.NoError(t, err)
+	masks, err := ct.Masks()
+	require.NoError(t, err)
+	a, b := transport.Pipe("spoke", "hub", transport.Options{})
+	defer a.Close()
+	defer b.Close()
+	ss := &spokeState{ctx: context.Background(), hub: a, p: p, kh: hs[0], pk: pk}
+	require.ErrorIs(t, ss.share(&decryptMsg{Masks: masks}), ErrMismatch)
 }
