@@ -21,6 +21,9 @@ import (
 // number it.
 const HubIndex = 0
 
+// envelopeSlack bounds the runner's envelope around a ciphertext.
+const envelopeSlack = 64
+
 // sealLabel names the runner's sealed channels (see internal/sealed).
 const sealLabel = "veil/he/v1 deal"
 
@@ -62,6 +65,12 @@ type Round struct {
 	// round with [ErrUnverified] before any key is made; set it only when
 	// every client is trusted to encrypt what the protocol says.
 	SemiHonestContributions bool
+	// MaxMessageSize is the largest message the round's transport carries
+	// (its [transport.Options].MaxMessageSize); 0 means
+	// [transport.DefaultMaxMessageSize]. A round whose ciphertexts (of
+	// Length values, or MaxValues when Length is 0) would not fit is
+	// refused up front with [ErrInvalidParams].
+	MaxMessageSize int
 }
 
 // RoundResult is what the hub learns and measures.
@@ -139,6 +148,18 @@ func (r Round) resolve(p *Params, size int) (Round, error) {
 	}
 	if r.Length < 0 || r.Length > p.cfg.MaxValues || len(r.Clients) == 0 || int64(len(r.Clients)) > p.cfg.MaxWeight {
 		return r, fmt.Errorf("he: %w: %d clients (MaxWeight %d) of length %d (MaxValues %d)", ErrInvalidParams, len(r.Clients), p.cfg.MaxWeight, r.Length, p.cfg.MaxValues)
+	}
+	if r.MaxMessageSize == 0 {
+		r.MaxMessageSize = transport.DefaultMaxMessageSize
+	}
+	n := r.Length
+	if n == 0 {
+		n = p.cfg.MaxValues
+	}
+	// The ciphertext is the largest message of a round (a share or the
+	// masks are half of it, the result 8 bytes a value).
+	if need := p.CiphertextBytes(n) + envelopeSlack; r.MaxMessageSize < 0 || need > r.MaxMessageSize {
+		return r, fmt.Errorf("he: %w: a ciphertext of %d values takes %d bytes, over the transport's message limit of %d; set Round.Length, lower Config.MaxValues or raise MaxMessageSize", ErrInvalidParams, n, need, r.MaxMessageSize)
 	}
 	for _, set := range [][]int{r.Holders, r.Clients} {
 		seen := map[int]bool{}

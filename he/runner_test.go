@@ -495,3 +495,23 @@ func TestSpokeRefusesStaleMasks(t *testing.T) {
 	ss := &spokeState{ctx: context.Background(), hub: a, p: p, kh: hs[0], pk: pk}
 	require.ErrorIs(t, ss.share(&decryptMsg{Masks: masks}), ErrMismatch)
 }
+
+// TestRoundFitsTransport is the review's L1: a Length the transport cannot
+// carry failed only at run time. The round now checks its largest message
+// against the transport's limit up front.
+//
+// Mutation checked: without the size check in Round.resolve the first
+// case is accepted and the test fails.
+func TestRoundFitsTransport(t *testing.T) {
+	p, err := NewParams(Config{Preset: IntLogN13, Bound: 10, MaxWeight: 2, KeyHolders: 2, MaxValues: 1 << 24})
+	require.NoError(t, err)
+	_, err = Round{SemiHonestContributions: true}.resolve(p, 3)
+	require.ErrorIs(t, err, ErrInvalidParams)
+	t.Log(err)
+	_, err = Round{SemiHonestContributions: true, Length: 1 << 20}.resolve(p, 3)
+	require.NoError(t, err)
+	_, err = Round{SemiHonestContributions: true, Length: 1 << 20, MaxMessageSize: 1 << 20}.resolve(p, 3)
+	require.ErrorIs(t, err, ErrInvalidParams)
+	_, err = Round{SemiHonestContributions: true, MaxMessageSize: 1 << 30}.resolve(p, 3)
+	require.NoError(t, err)
+}
