@@ -108,6 +108,10 @@ type codec struct {
 	pt   *rlwe.Plaintext
 	ibuf []int64
 	fbuf []float64
+	// CKKS above level 0: the fast CRT decoder's state.
+	coeffs ring.Poly
+	crt    *crtFloat
+	cbuf   []complex128
 }
 
 func (p *Params) newCodec() *codec {
@@ -161,9 +165,15 @@ func (c *codec) decodeInts(pol ring.Poly, out []int64) error {
 }
 
 func (c *codec) decodeFloats(pol ring.Poly, out []float64) error {
-	c.pt.Value = pol
-	if err := c.fenc.Decode(c.pt, c.fbuf); err != nil {
-		return err
+	if c.p.level > 0 {
+		if err := c.decodeFloatsCRT(pol); err != nil {
+			return err
+		}
+	} else {
+		c.pt.Value = pol
+		if err := c.fenc.Decode(c.pt, c.fbuf); err != nil {
+			return err
+		}
 	}
 	// Only the slots of the vector leave the codec, rounded to the
 	// precision grid; the padding slots are dropped.
