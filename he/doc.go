@@ -95,10 +95,11 @@
 //
 // Q is a chain of 60-bit primes (2 for LogN 13, 3 for LogN 14) and P one
 // 60-bit prime: log QP is 180 and 240, under the HE standard's 218 and 438.
-// A single key with few parties encrypts at level 0 (one prime, 16 bytes a
-// BGV slot); a collective key needs level 1 or more, because its smudging
-// noise (2^40 times the aggregate noise) needs room: a single 60-bit prime
-// leaves Q/(2t) ~ 2^18 with t ~ 2^41.
+// A single BGV key with few parties encrypts at level 0 (one prime, 16
+// bytes a slot); a collective key, and a single CKKS key (whose decryptions
+// are flooded), need level 1 or more, because the smudging noise (2^lambda
+// times the noise it hides, times the transcript size for a collective key)
+// needs room: a single 60-bit prime leaves Q/(2t) ~ 2^18 with t ~ 2^41.
 //
 // # Noise budget
 //
