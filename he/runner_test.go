@@ -515,3 +515,50 @@ func TestRoundFitsTransport(t *testing.T) {
 	_, err = Round{SemiHonestContributions: true, MaxMessageSize: 1 << 30}.resolve(p, 3)
 	require.NoError(t, err)
 }
+
+// staleSender replaces a client's ciphertext with one encrypted, under the
+// same Params, for another round's key.
+type staleSender struct {
+	transport.Conn
+	stale []byte
+}
+
+func (s *staleSender) Send(ctx context.Context, b []byte) error {
+	if m, err := decodeMessage(b); err == nil && m.typ() == typeCiphertext {
+		b, _ = (&ciphertextMsg{Ciphertext: s.stale}).MarshalBinary()
+	}
+	return s.Conn.Send(ctx, b)
+}
+
+// TestHubLeavesOutStaleCiphertext (L2, runner side): a client that sends a
+// ciphertext from another round (another key, same parameters) is left
+// out and reported missing; the sum of the others is exact.
+//
+// Mutation checked: without the ct.Key() check in hubState.collect the
+// stale ciphertext is counted and the sum is garbage.
+func TestHubLeavesOutStaleCiphertext(t *testing.T) {
+	cfg := Config{Preset: IntLogN13, Bound: 1000, MaxWeight: 3, KeyHolders: 3, MaxValues: 1 << 13}
+	p, err := NewParams(cfg)
+	require.NoError(t, err)
+	// a ciphertext of "another round": same Params, another key
+	_, _, pk2 := collective(t, cfg)
+	enc, err := pk2.p.NewEncryptor(pk2)
+	require.NoError(t, err)
+	ct, err := enc.EncryptInts([]int64{100, 200})
+	require.NoError(t, err)
+	stale, err := ct.MarshalBinary()
+	require.NoError(t, err)
+
+	star := memStar(t, 4)
+	star[3] = transporttest.WrapMesh(star[3], func(j int, c transport.Conn) transport.Conn {
+		return &staleSender{Conn: c, stale: stale}
+	})
+	inputs := map[int]SpokeInput{1: {Ints: []int64{1, 2}}, 2: {Ints: []int64{3, 4}}, 3: {Ints: []int64{5, 6}}}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	res, err := RunInProcess(ctx, star, p, Round{SemiHonestContributions: true, Length: 2}, inputs)
+	require.NoError(t, err)
+	require.Equal(t, []int{3}, res.Missing)
+	require.Equal(t, []int{1, 2}, res.Counted)
+	require.Equal(t, []int64{4, 6}, res.Ints)
+}
