@@ -534,8 +534,10 @@ func (s *staleSender) Send(ctx context.Context, b []byte) error {
 // ciphertext from another round (another key, same parameters) is left
 // out and reported missing; the sum of the others is exact.
 //
-// Mutation checked: without the ct.Key() check in hubState.collect the
-// stale ciphertext is counted and the sum is garbage.
+// Mutation checked: with both the ct.Key() check in hubState.collect and
+// the fingerprint comparison of Aggregator.Add disabled, the stale
+// ciphertext is counted and the sum is garbage (either check alone
+// rejects it).
 func TestHubLeavesOutStaleCiphertext(t *testing.T) {
 	cfg := Config{Preset: IntLogN13, Bound: 1000, MaxWeight: 3, KeyHolders: 3, MaxValues: 1 << 13}
 	p, err := NewParams(cfg)
