@@ -316,15 +316,16 @@ func (p *Params) combineDecryption(c *Ciphertext, shares []*DecryptionShare, int
 	if err != nil {
 		return err
 	}
-	r := p.rlwe.RingQ().AtLevel(p.level)
-	acc := r.NewPoly()
-	return p.decodeChunks(c, p.newCodec(), func(k int, ct *rlwe.Ciphertext) (ring.Poly, error) {
-		acc.CopyLvl(p.level, ct.Value[0])
-		for _, s := range shares {
-			r.Add(acc, s.polys[k], acc)
+	cb, err := p.NewCombiner(c)
+	if err != nil {
+		return err
+	}
+	for _, s := range shares {
+		if err := cb.Add(s); err != nil {
+			return err
 		}
-		return acc, nil
-	}, ints, floats)
+	}
+	return cb.finish(ints, floats)
 }
 
 // CombineInts finishes a collective decryption of the BGV ciphertext c from

@@ -207,3 +207,32 @@ func TestStaleMessagesRejected(t *testing.T) {
 	_, err = p.CombineInts(a, ds)
 	require.ErrorIs(t, err, ErrMismatch)
 }
+
+// TestCombiner: shares added one by one decrypt like CombineInts, and the
+// combiner refuses what CombineInts refuses.
+func TestCombiner(t *testing.T) {
+	cfg := Config{Preset: IntLogN13, Bound: 1000, MaxWeight: 3, KeyHolders: 4, Threshold: 2, MaxValues: 1 << 13}
+	p, hs, pk := collective(t, cfg)
+	enc, err := p.NewEncryptor(pk)
+	require.NoError(t, err)
+	ct, err := enc.EncryptInts([]int64{7, -8, 9})
+	require.NoError(t, err)
+	share := func(i int, set []int) *DecryptionShare {
+		s, err := hs[i].DecryptionShare(ct, set)
+		require.NoError(t, err)
+		return s
+	}
+	cb, err := p.NewCombiner(ct)
+	require.NoError(t, err)
+	require.NoError(t, cb.Add(share(1, []int{1, 3})))
+	_, err = cb.Ints()
+	require.ErrorIs(t, err, ErrNotEnoughShares)
+	require.ErrorIs(t, cb.Add(share(1, []int{1, 3})), ErrMismatch) // twice
+	require.ErrorIs(t, cb.Add(share(2, []int{1, 2})), ErrMismatch) // other set
+	require.ErrorIs(t, cb.Add(share(0, []int{0, 3})), ErrMismatch) // other set
+	require.NoError(t, cb.Add(share(3, []int{1, 3})))
+	require.ErrorIs(t, cb.Add(share(0, []int{0, 1})), ErrMismatch) // one too many
+	got, err := cb.Ints()
+	require.NoError(t, err)
+	require.Equal(t, []int64{7, -8, 9}, got)
+}

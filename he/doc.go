@@ -25,7 +25,8 @@
 //   - N-of-N: every key holder ([Params.NewKeyHolder]) sends a
 //     [PublicKeyShare] for a common [CRS]; [Params.CombinePublicKey] makes
 //     the key. To decrypt, every holder sends a [DecryptionShare] and
-//     [Params.CombineInts] / [Params.CombineFloats] finish; or every holder
+//     [Params.CombineInts] / [Params.CombineFloats] finish (or a [Combiner]
+//     adds the shares up as they arrive); or every holder
 //     sends a [ReencryptionShare] for an analyst's public key and
 //     [Params.CombineReencryption] hands the analyst a ciphertext only the
 //     analyst can decrypt.
