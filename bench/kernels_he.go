@@ -47,7 +47,9 @@ func heCases() []Case {
 }
 
 func heParams(preset he.Preset, parties, threshold int) (*he.Params, error) {
-	cfg := he.Config{Preset: preset, MaxWeight: int64(max(parties, 2)), KeyHolders: 1, Threshold: threshold}
+	// MaxValues: these kernels measure one ciphertext's worth of values, and
+	// the smudging is sized for the longest vector a round may carry.
+	cfg := he.Config{Preset: preset, MaxWeight: int64(max(parties, 2)), KeyHolders: 1, Threshold: threshold, MaxValues: 1 << 14}
 	if parties > 1 {
 		cfg.KeyHolders = parties
 	}

@@ -63,6 +63,9 @@ func (a *Aggregator) Add(c *Ciphertext) error {
 	if a.pending >= a.maxLazy {
 		a.reduce()
 	}
+	if a.acc.key == (Fingerprint{}) {
+		a.acc.key = c.key
+	}
 	r := p.rlwe.RingQ().AtLevel(p.level)
 	for i, ct := range a.acc.cts {
 		src := c.cts[i]

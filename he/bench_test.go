@@ -143,7 +143,9 @@ func BenchmarkAggregateThroughput(b *testing.B) {
 // clients x length values encrypted (workers in parallel, each with its own
 // aggregator), summed and threshold-decrypted by T holders.
 func thresholdAggregate(b *testing.B, clients, length, n, t int) {
-	p, err := NewParams(Config{Preset: IntLogN13, Bound: 1 << 20, MaxWeight: int64(clients), KeyHolders: n, Threshold: t, Workers: 1})
+	// MaxValues = length: the smudging is sized for the longest vector of
+	// the round (IntLogN13 cannot protect 1000 clients at 2^20 values).
+	p, err := NewParams(Config{Preset: IntLogN13, Bound: 1 << 20, MaxWeight: int64(clients), KeyHolders: n, Threshold: t, Workers: 1, MaxValues: length})
 	require.NoError(b, err)
 	v := randInts(rand.New(rand.NewSource(2)), length, 1<<20)
 	workers := p.Config().Workers

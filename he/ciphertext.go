@@ -21,8 +21,13 @@ type Ciphertext struct {
 	p      *Params
 	n      int
 	weight int64
+	key    Fingerprint // of the key it is encrypted under; zero = unbound
 	cts    []*rlwe.Ciphertext
 }
+
+// Key is the [Fingerprint] of the public key c is encrypted under (zero
+// for a sum nothing was added to, or a re-encrypted result).
+func (c *Ciphertext) Key() Fingerprint { return c.key }
 
 // Len is the number of values.
 func (c *Ciphertext) Len() int { return c.n }
@@ -51,15 +56,16 @@ func (p *Params) newRLWECiphertext() *rlwe.Ciphertext {
 
 // CopyNew returns a deep copy of c.
 func (c *Ciphertext) CopyNew() *Ciphertext {
-	d := &Ciphertext{p: c.p, n: c.n, weight: c.weight, cts: make([]*rlwe.Ciphertext, len(c.cts))}
+	d := &Ciphertext{p: c.p, n: c.n, weight: c.weight, key: c.key, cts: make([]*rlwe.Ciphertext, len(c.cts))}
 	for i, ct := range c.cts {
 		d.cts[i] = ct.CopyNew()
 	}
 	return d
 }
 
-// MarshalBinary encodes c: header, length, weight, then for each chunk the
-// polynomials c0 and c1 at the encryption level.
+// MarshalBinary encodes c: header, length, weight, key fingerprint, then for each chunk the
+// polynomials c0 and c1 at the encryption level. A ciphertext of weight 0
+// (a sum whose weights are all 0) encodes, but no decoder accepts it.
 func (c *Ciphertext) MarshalBinary() ([]byte, error) {
 	if c == nil || c.p == nil {
 		return nil, fmt.Errorf("he: %w: nil ciphertext", ErrInvalidParams)
@@ -69,6 +75,7 @@ func (c *Ciphertext) MarshalBinary() ([]byte, error) {
 	b = p.putHeader(b, kindCiphertext, p.level)
 	b = binary.BigEndian.AppendUint32(b, uint32(c.n))
 	b = binary.BigEndian.AppendUint64(b, uint64(c.weight))
+	b = append(b, c.key[:]...)
 	for _, ct := range c.cts {
 		b = appendPoly(b, ct.Value[0], p.level+1)
 		b = appendPoly(b, ct.Value[1], p.level+1)
@@ -79,7 +86,7 @@ func (c *Ciphertext) MarshalBinary() ([]byte, error) {
 // UnmarshalBinary decodes a ciphertext from a peer into c, which must be
 // bound to a Params (made under it; [Params.UnmarshalCiphertext] decodes
 // into a fresh one). It rejects any message whose size, kind,
-// parameters, length (above [Config.MaxValues]), weight (above
+// parameters, length (above [Config.MaxValues]), weight (0, or above
 // [Config.MaxWeight]) or coefficients are not what p expects.
 func (c *Ciphertext) UnmarshalBinary(data []byte) error {
 	if c == nil || c.p == nil {
@@ -95,18 +102,22 @@ func (c *Ciphertext) UnmarshalBinary(data []byte) error {
 	}
 	n := binary.BigEndian.Uint32(rest)
 	w := binary.BigEndian.Uint64(rest[4:])
+	var key Fingerprint
+	copy(key[:], rest[12:])
 	rest = rest[ctHeaderSize:]
 	if int64(n) > int64(p.cfg.MaxValues) {
 		return fmt.Errorf("he: %w: ciphertext of %d values exceeds MaxValues %d", ErrMalformed, n, p.cfg.MaxValues)
 	}
-	if w > uint64(p.cfg.MaxWeight) {
-		return fmt.Errorf("he: %w: ciphertext weight %d outside [0, MaxWeight %d]", ErrMalformed, w, p.cfg.MaxWeight)
+	if w < 1 || w > uint64(p.cfg.MaxWeight) {
+		// Weight 0 would let a peer add ciphertexts that count nothing
+		// toward MaxWeight, defeating the overflow and noise checks.
+		return fmt.Errorf("he: %w: ciphertext weight %d outside [1, MaxWeight %d]", ErrMalformed, w, p.cfg.MaxWeight)
 	}
 	if want := p.CiphertextBytes(int(n)); len(data) != want {
 		return fmt.Errorf("he: %w: ciphertext of %d values is %d bytes, expected %d", ErrMalformed, n, len(data), want)
 	}
 	out := p.newCiphertext(int(n))
-	out.weight = int64(w)
+	out.weight, out.key = int64(w), key
 	var err error
 	for _, ct := range out.cts {
 		if rest, err = readPoly(rest, ct.Value[0], p.qAt()); err != nil {
@@ -134,6 +145,7 @@ func (c *Ciphertext) Masks() ([]byte, error) {
 	b = p.putHeader(b, kindMasks, p.level)
 	b = binary.BigEndian.AppendUint32(b, uint32(c.n))
 	b = binary.BigEndian.AppendUint64(b, uint64(c.weight))
+	b = append(b, c.key[:]...)
 	for _, ct := range c.cts {
 		b = appendPoly(b, ct.Value[1], p.level+1)
 	}
@@ -152,15 +164,17 @@ func (p *Params) UnmarshalMasks(data []byte) (*Ciphertext, error) {
 	}
 	n := binary.BigEndian.Uint32(rest)
 	w := binary.BigEndian.Uint64(rest[4:])
+	var key Fingerprint
+	copy(key[:], rest[12:])
 	rest = rest[ctHeaderSize:]
-	if int64(n) > int64(p.cfg.MaxValues) || w > uint64(p.cfg.MaxWeight) {
-		return nil, fmt.Errorf("he: %w: masks for %d values of weight %d exceed MaxValues %d or MaxWeight %d", ErrMalformed, n, w, p.cfg.MaxValues, p.cfg.MaxWeight)
+	if int64(n) > int64(p.cfg.MaxValues) || w < 1 || w > uint64(p.cfg.MaxWeight) {
+		return nil, fmt.Errorf("he: %w: masks for %d values of weight %d exceed MaxValues %d or lie outside weight [1, MaxWeight %d]", ErrMalformed, n, w, p.cfg.MaxValues, p.cfg.MaxWeight)
 	}
 	if want := p.Chunks(int(n)) * p.polyBytes(); len(rest) != want {
 		return nil, fmt.Errorf("he: %w: masks of %d values have %d polynomial bytes, expected %d", ErrMalformed, n, len(rest), want)
 	}
 	out := p.newCiphertext(int(n))
-	out.weight = int64(w)
+	out.weight, out.key = int64(w), key
 	var err error
 	for _, ct := range out.cts {
 		if rest, err = readPoly(rest, ct.Value[1], p.qAt()); err != nil {
@@ -189,6 +203,9 @@ func (p *Params) compatible(a, b *Ciphertext) error {
 	}
 	if a.n != b.n {
 		return fmt.Errorf("he: %w: lengths %d and %d", ErrMismatch, a.n, b.n)
+	}
+	if a.key != b.key && a.key != (Fingerprint{}) && b.key != (Fingerprint{}) {
+		return fmt.Errorf("he: %w: ciphertexts under different keys (fingerprints %x and %x): a stale or foreign ciphertext", ErrMismatch, a.key[:4], b.key[:4])
 	}
 	return nil
 }
@@ -223,6 +240,9 @@ func (p *Params) AddWeighted(dst, src *Ciphertext, w int64) error {
 	nw, err := p.addWeight(dst.weight, src.weight, w)
 	if err != nil {
 		return err
+	}
+	if dst.key == (Fingerprint{}) {
+		dst.key = src.key
 	}
 	r := p.rlwe.RingQ().AtLevel(p.level)
 	for i := range dst.cts {

@@ -239,6 +239,7 @@ type DecryptionShare struct {
 	Party  int
 	Active []int // the T-of-N decryption set; nil for N-of-N
 	n      int
+	key    Fingerprint // of the ciphertext's key
 	polys  []ring.Poly
 }
 
@@ -255,7 +256,7 @@ func (k *KeyHolder) DecryptionShare(c *Ciphertext, active []int) (*DecryptionSha
 	}
 	p := k.p
 	r := p.rlwe.RingQ().AtLevel(p.level)
-	s := &DecryptionShare{p: p, Party: k.index, Active: slices.Clone(active), n: c.n, polys: make([]ring.Poly, len(c.cts))}
+	s := &DecryptionShare{p: p, Party: k.index, Active: slices.Clone(active), n: c.n, key: c.key, polys: make([]ring.Poly, len(c.cts))}
 	for i, ct := range c.cts {
 		sh := k.ks.AllocateShare(p.level)
 		k.ks.GenShare(sk, k.zero, ct, &sh)
@@ -272,7 +273,7 @@ func (k *KeyHolder) DecryptionShare(c *Ciphertext, active []int) (*DecryptionSha
 
 // checkShares validates a set of decryption or re-encryption shares: count,
 // distinct parties, same decryption set, same length as c.
-func (p *Params) checkShares(c *Ciphertext, n int, party func(i int) (int, []int, int)) error {
+func (p *Params) checkShares(c *Ciphertext, n int, party func(i int) (int, []int, int, Fingerprint)) error {
 	if c == nil || c.p != p {
 		return fmt.Errorf("he: %w: ciphertext missing or made under other parameters", ErrMismatch)
 	}
@@ -282,13 +283,16 @@ func (p *Params) checkShares(c *Ciphertext, n int, party func(i int) (int, []int
 	seen := make(map[int]bool, n)
 	var set []int
 	for i := 0; i < n; i++ {
-		who, active, length := party(i)
+		who, active, length, key := party(i)
 		if who < 0 || seen[who] {
 			return fmt.Errorf("he: %w: share missing or key holder %d twice", ErrMismatch, who)
 		}
 		seen[who] = true
 		if length != c.n {
 			return fmt.Errorf("he: %w: share of key holder %d is for %d values, ciphertext has %d", ErrMismatch, who, length, c.n)
+		}
+		if key != c.key {
+			return fmt.Errorf("he: %w: share of key holder %d is for a ciphertext under another key (a stale share)", ErrMismatch, who)
 		}
 		if err := p.checkActive(active, who); err != nil {
 			return err
@@ -303,24 +307,25 @@ func (p *Params) checkShares(c *Ciphertext, n int, party func(i int) (int, []int
 }
 
 func (p *Params) combineDecryption(c *Ciphertext, shares []*DecryptionShare, ints []int64, floats []float64) error {
-	err := p.checkShares(c, len(shares), func(i int) (int, []int, int) {
+	err := p.checkShares(c, len(shares), func(i int) (int, []int, int, Fingerprint) {
 		if shares[i] == nil || shares[i].p != p {
-			return -1, nil, 0
+			return -1, nil, 0, Fingerprint{}
 		}
-		return shares[i].Party, shares[i].Active, shares[i].n
+		return shares[i].Party, shares[i].Active, shares[i].n, shares[i].key
 	})
 	if err != nil {
 		return err
 	}
-	r := p.rlwe.RingQ().AtLevel(p.level)
-	acc := r.NewPoly()
-	return p.decodeChunks(c, p.newCodec(), func(k int, ct *rlwe.Ciphertext) (ring.Poly, error) {
-		acc.CopyLvl(p.level, ct.Value[0])
-		for _, s := range shares {
-			r.Add(acc, s.polys[k], acc)
+	cb, err := p.NewCombiner(c)
+	if err != nil {
+		return err
+	}
+	for _, s := range shares {
+		if err := cb.Add(s); err != nil {
+			return err
 		}
-		return acc, nil
-	}, ints, floats)
+	}
+	return cb.finish(ints, floats)
 }
 
 // CombineInts finishes a collective decryption of the BGV ciphertext c from
@@ -355,6 +360,7 @@ type ReencryptionShare struct {
 	Party  int
 	Active []int
 	n      int
+	key    Fingerprint // of the ciphertext's key
 	elems  []mhe.PublicKeySwitchShare
 }
 
@@ -370,7 +376,7 @@ func (k *KeyHolder) ReencryptionShare(c *Ciphertext, target *PublicKey, active [
 	}
 	p := k.p
 	r := p.rlwe.RingQ().AtLevel(p.level)
-	s := &ReencryptionShare{p: p, Party: k.index, Active: slices.Clone(active), n: c.n, elems: make([]mhe.PublicKeySwitchShare, len(c.cts))}
+	s := &ReencryptionShare{p: p, Party: k.index, Active: slices.Clone(active), n: c.n, key: c.key, elems: make([]mhe.PublicKeySwitchShare, len(c.cts))}
 	for i, ct := range c.cts {
 		sh := k.pcks.AllocateShare(p.level)
 		k.pcks.GenShare(sk, target.pk, ct, &sh)
@@ -388,11 +394,11 @@ func (k *KeyHolder) ReencryptionShare(c *Ciphertext, target *PublicKey, active [
 // Decryptors() re-encryption shares; only the analyst's SecretKey decrypts
 // the result.
 func (p *Params) CombineReencryption(c *Ciphertext, shares []*ReencryptionShare) (*Ciphertext, error) {
-	err := p.checkShares(c, len(shares), func(i int) (int, []int, int) {
+	err := p.checkShares(c, len(shares), func(i int) (int, []int, int, Fingerprint) {
 		if shares[i] == nil || shares[i].p != p {
-			return -1, nil, 0
+			return -1, nil, 0, Fingerprint{}
 		}
-		return shares[i].Party, shares[i].Active, shares[i].n
+		return shares[i].Party, shares[i].Active, shares[i].n, shares[i].key
 	})
 	if err != nil {
 		return nil, err

@@ -153,3 +153,86 @@ func TestThresholdDroppedDecryptors(t *testing.T) {
 	_, err = p.CombineInts(sum, []*DecryptionShare{s1, s2, s3})
 	require.ErrorIs(t, err, ErrMismatch)
 }
+
+// TestStaleMessagesRejected is the review's L2: messages were not bound to
+// a key, so a ciphertext or share from another round under the same preset
+// decoded and was summed into garbage. Every ciphertext, mask set and
+// share now carries its key's fingerprint, and mixing keys is ErrMismatch
+// (a key holder refuses masks under another key: TestSpokeRefusesStaleMasks).
+//
+// Mutation checked: without the fingerprint comparison in compatible, the
+// stale Add succeeds and the test fails.
+func TestStaleMessagesRejected(t *testing.T) {
+	cfg := Config{Preset: IntLogN13, Bound: 1000, MaxWeight: 3, KeyHolders: 2, MaxValues: 1 << 13}
+	p, hs, pk := collective(t, cfg)
+	// another round's key under the same Params
+	crs, err := NewCRS()
+	require.NoError(t, err)
+	other := make([]*PublicKeyShare, 2)
+	for i := range other {
+		h, err := p.NewKeyHolder(i)
+		require.NoError(t, err)
+		other[i] = h.GenPublicKeyShare(crs)
+	}
+	pk2, err := p.CombinePublicKey(crs, other)
+	require.NoError(t, err)
+	require.NotEqual(t, pk.Fingerprint(), pk2.Fingerprint())
+
+	enc, err := p.NewEncryptor(pk)
+	require.NoError(t, err)
+	enc2, err := p.NewEncryptor(pk2)
+	require.NoError(t, err)
+	a, err := enc.EncryptInts([]int64{1, 2})
+	require.NoError(t, err)
+	stale, err := enc2.EncryptInts([]int64{3, 4})
+	require.NoError(t, err)
+	stale = roundTrip(t, stale, &Ciphertext{p: p})
+	require.Equal(t, pk2.Fingerprint(), stale.Key())
+
+	require.ErrorIs(t, p.Add(a.CopyNew(), stale), ErrMismatch)
+	agg, err := p.NewAggregator(2)
+	require.NoError(t, err)
+	require.NoError(t, agg.Add(a))
+	require.ErrorIs(t, agg.Add(stale), ErrMismatch)
+
+	// a share made for the stale ciphertext does not combine with a's
+	ds := make([]*DecryptionShare, 2)
+	for i, h := range hs {
+		ds[i], err = h.DecryptionShare(a, nil)
+		require.NoError(t, err)
+	}
+	s2, err := hs[1].DecryptionShare(stale, nil)
+	require.NoError(t, err)
+	ds[1] = roundTrip(t, s2, &DecryptionShare{p: p})
+	_, err = p.CombineInts(a, ds)
+	require.ErrorIs(t, err, ErrMismatch)
+}
+
+// TestCombiner: shares added one by one decrypt like CombineInts, and the
+// combiner refuses what CombineInts refuses.
+func TestCombiner(t *testing.T) {
+	cfg := Config{Preset: IntLogN13, Bound: 1000, MaxWeight: 3, KeyHolders: 4, Threshold: 2, MaxValues: 1 << 13}
+	p, hs, pk := collective(t, cfg)
+	enc, err := p.NewEncryptor(pk)
+	require.NoError(t, err)
+	ct, err := enc.EncryptInts([]int64{7, -8, 9})
+	require.NoError(t, err)
+	share := func(i int, set []int) *DecryptionShare {
+		s, err := hs[i].DecryptionShare(ct, set)
+		require.NoError(t, err)
+		return s
+	}
+	cb, err := p.NewCombiner(ct)
+	require.NoError(t, err)
+	require.NoError(t, cb.Add(share(1, []int{1, 3})))
+	_, err = cb.Ints()
+	require.ErrorIs(t, err, ErrNotEnoughShares)
+	require.ErrorIs(t, cb.Add(share(1, []int{1, 3})), ErrMismatch) // twice
+	require.ErrorIs(t, cb.Add(share(2, []int{1, 2})), ErrMismatch) // other set
+	require.ErrorIs(t, cb.Add(share(0, []int{0, 3})), ErrMismatch) // other set
+	require.NoError(t, cb.Add(share(3, []int{1, 3})))
+	require.ErrorIs(t, cb.Add(share(0, []int{0, 1})), ErrMismatch) // one too many
+	got, err := cb.Ints()
+	require.NoError(t, err)
+	require.Equal(t, []int64{7, -8, 9}, got)
+}

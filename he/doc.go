@@ -25,7 +25,8 @@
 //   - N-of-N: every key holder ([Params.NewKeyHolder]) sends a
 //     [PublicKeyShare] for a common [CRS]; [Params.CombinePublicKey] makes
 //     the key. To decrypt, every holder sends a [DecryptionShare] and
-//     [Params.CombineInts] / [Params.CombineFloats] finish; or every holder
+//     [Params.CombineInts] / [Params.CombineFloats] finish (or a [Combiner]
+//     adds the shares up as they arrive); or every holder
 //     sends a [ReencryptionShare] for an analyst's public key and
 //     [Params.CombineReencryption] hands the analyst a ciphertext only the
 //     analyst can decrypt.
@@ -43,6 +44,10 @@
 // Keys, ciphertexts and shares are bound to the *Params that made or
 // decoded them; parties in different processes build their Params from the
 // same Config (construction is deterministic) and exchange bytes.
+// Ciphertexts, their masks and the shares made from them also carry the
+// [Fingerprint] of the public key they are under: adding or combining
+// messages under different keys (a stale ciphertext of another round) fails
+// with [ErrMismatch], and the runner leaves such a ciphertext out.
 //
 // Vectors of any length are split across as many ciphertexts as needed. All
 // messages crossing the network have a binary form: MarshalBinary, and a
@@ -91,10 +96,11 @@
 //
 // Q is a chain of 60-bit primes (2 for LogN 13, 3 for LogN 14) and P one
 // 60-bit prime: log QP is 180 and 240, under the HE standard's 218 and 438.
-// A single key with few parties encrypts at level 0 (one prime, 16 bytes a
-// BGV slot); a collective key needs level 1 or more, because its smudging
-// noise (2^40 times the aggregate noise) needs room: a single 60-bit prime
-// leaves Q/(2t) ~ 2^18 with t ~ 2^41.
+// A single BGV key with few parties encrypts at level 0 (one prime, 16
+// bytes a slot); a collective key, and a single CKKS key (whose decryptions
+// are flooded), need level 1 or more, because the smudging noise (2^lambda
+// times the noise it hides, times the transcript size for a collective key)
+// needs room: a single 60-bit prime leaves Q/(2t) ~ 2^18 with t ~ 2^41.
 //
 // # Noise budget
 //
@@ -102,13 +108,23 @@
 // of K holders is at most 8 sqrt((K h + 1)/12) + 1 (h the secret's Hamming
 // weight; the P prime divides the rest away), an aggregate's at most
 // MaxWeight times that, and each of the D decryptors adds uniform smudging
-// in [-2^s, 2^s) with s = lambda + log2(aggregate bound), plus a small key
-// switching error. BGV decrypts correctly when the total stays below
-// Q/(2t); CKKS when sqrt(N) x 8 x total / Δ is below half the requested
-// precision (the other half covers the encoding) and Δ x MaxWeight x
-// RealBound plus that error stays below Q/2. [Params.Budget] shows every
-// term. The check refuses the configuration that lattigo silently decrypts
-// wrong (a 42-bit modulus with 2^30 smudging).
+// in [-2^s, 2^s), plus a small key switching error. For a collective key s
+// = lambda + log2(noise it hides) + log2(C), C the coefficients one
+// decryptor may reveal in a round (N per chunk, Chunks(MaxValues) chunks,
+// N-T+1 shares), so that the whole transcript is within 2^-(lambda+1) of
+// one that depends on the sums alone; presets that cannot reach that
+// refuse (IntLogN13 with many clients: lower MaxValues or use IntLogN14).
+// A single CKKS key floods each decryption with s = lambda + log2(noise)
+// (per coefficient; [Budget].LogTranscriptDistance gives the figure per
+// ciphertext of MaxValues values). BGV decrypts correctly when the total
+// stays below Q/(2t); CKKS splits the requested precision into a quarter
+// for the noise (sqrt(N) x 8 x total / Δ), half for the float64 encoding
+// and decoding (about (2 log2 N + 1) x 2^-53 x MaxWeight x RealBound, so
+// configurations whose sums float64 cannot carry are refused) and a
+// quarter for rounding the output to the grid 2^floor(log2 Precision/2),
+// and needs Δ x MaxWeight x RealBound plus the error below Q/2.
+// [Params.Budget] shows every term. The check refuses the configuration that
+// lattigo silently decrypts wrong (a 42-bit modulus with 2^30 smudging).
 //
 // # Security model
 //
@@ -117,8 +133,8 @@
 // several roles (a key holder is often a client). All of them are assumed
 // semi-honest: they follow the protocol and may pool what they see. The
 // lattice parameters give 128-bit computational security (HE standard) and
-// smudging lambda = 40 bits of statistical security per coefficient by
-// default ([Config].StatisticalSecurity). The largest coalition tolerated is
+// smudging lambda = 40 bits of statistical security per decryptor's
+// transcript by default ([Config].StatisticalSecurity). The largest coalition tolerated is
 // the hub with any T-1 key holders (N-1 for an N-of-N key) and any clients:
 // it learns nothing about the other clients' inputs beyond the sums.
 //
@@ -141,12 +157,37 @@
 //     decrypted noise, information on the secret-key shares and on the
 //     encryption randomness; the uniform smudging noise (2^lambda times the
 //     bound on that noise) makes what the decryptors see statistically
-//     close (2^-lambda per coefficient) to a function of the sum alone. A
-//     holder answers at most N-T+1 decryption requests per round (every
-//     retry drops a holder), so the distance stays below
-//     (N-T+1) x N x 2^-lambda per ciphertext.
+//     close (2^-(lambda+1) over everything one holder reveals in a round)
+//     to a function of the sum alone. A holder answers at most N-T+1
+//     decryption requests per round (every retry drops a holder), and the
+//     smudging is sized for that many.
 //   - The sums themselves are released exactly: add differential-privacy
 //     noise (package dp) before encrypting if they must not be.
+//
+// Decryption oracles (IND-CPA^D). A decryption is only as safe as the
+// ciphertext it is given. A crafted ciphertext, which the wire decoders
+// accept because it is well-formed bytes, makes its decryption reveal the
+// secret key: c1 = t^-1 for BGV gives s mod t (every smudging term is a
+// multiple of t there and vanishes), and c1 a multiple of the scale does
+// the same for CKKS. Flooding cannot stop this (it hides noise, not
+// plaintext), nor can the hub rerandomising the sum. The library therefore:
+//
+//   - floods single-key CKKS decryptions and rounds them to the precision
+//     grid ([Decryptor]), which defeats passive attacks on honest
+//     ciphertexts (Li-Micciancio) and probes below the scale, and decodes
+//     only the slots of the vector;
+//   - refuses, in the runner, to decrypt an aggregate of contributions that
+//     nobody verified ([ErrUnverified]) unless the caller accepts the
+//     semi-honest model for clients by name
+//     ([Round].SemiHonestContributions). Proofs that a ciphertext is a
+//     well-formed encryption (TopGear-style proofs of plaintext knowledge,
+//     PELTA) are not implemented yet.
+//
+// On the API path the caller decides what it decrypts: never let the output
+// of an aggregate that contains an unverified ciphertext reach a party that
+// could have crafted it (a client, or the hub with one client), and never
+// decrypt a single client's ciphertext alone for someone who knows its
+// encryption randomness.
 //
 // What a deviating party can do. The runner does not defend against
 // malicious parties, with one exception: the hub cannot read the T-of-N
@@ -158,7 +199,9 @@
 // of its own to the clients, ask the holders to decrypt a single client's
 // ciphertext instead of the sum, choose the CRS, or send the spokes wrong
 // sums; a malicious client may encrypt anything the format allows (values
-// outside the bound break the sum's correctness); a malicious key holder may
+// outside the bound break the sum's correctness, and a crafted ciphertext
+// reveals the round's key to whoever sees the sums, which is why the
+// runner needs [Round].SemiHonestContributions); a malicious key holder may
 // send a wrong share and make the result wrong, undetected.
 //
 // Dropouts and faults. Clients that have not sent when the collection

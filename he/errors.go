@@ -46,4 +46,8 @@ var (
 	// does not verify: its signature, certificate or name is not the
 	// holder's (a hub substituting keys is caught here).
 	ErrBadAdvert = errors.New("key advert does not verify")
+	// ErrUnverified: a round would decrypt an aggregate of contributions
+	// that nobody verified is well formed, and the caller did not accept
+	// the semi-honest model ([Round].SemiHonestContributions).
+	ErrUnverified = errors.New("contributions not verified")
 )

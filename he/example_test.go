@@ -120,7 +120,7 @@ func ExampleRunInProcess() {
 	star[2] = transporttest.WrapMesh(star[2], func(_ int, c transport.Conn) transport.Conn {
 		return transporttest.CloseAfter(c, 3)
 	})
-	round := he.Round{Holders: []int{1, 2, 3}, Clients: []int{1, 2, 3}, Length: 3, CollectWindow: 5 * time.Second}
+	round := he.Round{SemiHonestContributions: true, Holders: []int{1, 2, 3}, Clients: []int{1, 2, 3}, Length: 3, CollectWindow: 5 * time.Second}
 	res, err := he.RunInProcess(context.Background(), star, p, round, inputs)
 	if err != nil {
 		panic(err)

@@ -151,4 +151,17 @@ func TestDecodersRejectMalformed(t *testing.T) {
 	copy(big[headerSize:], []byte{0x7f, 0xff, 0xff, 0xff})
 	_, err = fx.p.UnmarshalCiphertext(big)
 	require.ErrorIs(t, err, ErrMalformed)
+	// L4: weight 0 (which would count nothing toward MaxWeight) is refused,
+	// for ciphertexts and masks alike.
+	zero := bytes.Clone(fx.ct)
+	clear(zero[headerSize+4 : headerSize+12])
+	_, err = fx.p.UnmarshalCiphertext(zero)
+	require.ErrorIs(t, err, ErrMalformed)
+	ct, err := fx.p.UnmarshalCiphertext(fx.ct)
+	require.NoError(t, err)
+	masks, err := ct.Masks()
+	require.NoError(t, err)
+	clear(masks[headerSize+4 : headerSize+12])
+	_, err = fx.p.UnmarshalMasks(masks)
+	require.ErrorIs(t, err, ErrMalformed)
 }

@@ -245,10 +245,11 @@ func (hs *hubState) collect() error {
 		close(arrived)
 	}()
 	hs.length = r.Length
+	key := hs.pk.Fingerprint() // a ciphertext of another round or key is left out
 	var agg *Aggregator
 	for i := range arrived {
 		client, ct := r.Clients[i], cts[i]
-		if ct == nil || ct.Weight() != 1 || ct.Len() < 1 || (hs.length > 0 && ct.Len() != hs.length) {
+		if ct == nil || ct.Weight() != 1 || ct.Key() != key || ct.Len() < 1 || (hs.length > 0 && ct.Len() != hs.length) {
 			res.Missing = append(res.Missing, client)
 			continue
 		}
@@ -304,7 +305,12 @@ func (hs *hubState) decrypt() error {
 			active = slices.Clone(set)
 		}
 		req := &decryptMsg{Attempt: attempt, Active: active, Masks: masks}
-		shares := make([]*DecryptionShare, need)
+		// Shares are added up as they arrive; none is kept.
+		cb, err := p.NewCombiner(hs.sum)
+		if err != nil {
+			return hs.fail("decrypt", HubIndex, err)
+		}
+		var mu sync.Mutex
 		failed := make([]bool, need)
 		actx, cancel := context.WithTimeout(hs.ctx, r.shareWindow())
 		fanOut(need, func(k int) {
@@ -324,7 +330,11 @@ func (hs *hubState) decrypt() error {
 				if s, err = p.UnmarshalDecryptionShare(m.Share); err == nil && (s.Party != set[k] || !slices.Equal(s.Active, active)) {
 					err = fmt.Errorf("%w: share from key holder %d for set %v", ErrMismatch, s.Party, s.Active)
 				}
-				shares[k] = s
+				if err == nil {
+					mu.Lock()
+					err = cb.Add(s)
+					mu.Unlock()
+				}
 				break
 			}
 			failed[k] = err != nil
@@ -346,9 +356,9 @@ func (hs *hubState) decrypt() error {
 			continue
 		}
 		if p.scheme == BGV {
-			res.Ints, err = p.CombineInts(hs.sum, shares)
+			res.Ints, err = cb.Ints()
 		} else {
-			res.Floats, err = p.CombineFloats(hs.sum, shares)
+			res.Floats, err = cb.Floats()
 		}
 		for _, h := range set {
 			res.Decryptors = append(res.Decryptors, r.Holders[h])

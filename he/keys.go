@@ -2,6 +2,7 @@ package he
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"math"
 	"math/big"
@@ -47,6 +48,18 @@ func (p *Params) UnmarshalPublicKey(data []byte) (*PublicKey, error) {
 		return nil, err
 	}
 	return v, nil
+}
+
+// Fingerprint returns the key's [Fingerprint].
+func (k *PublicKey) Fingerprint() Fingerprint {
+	var f Fingerprint
+	b, err := k.MarshalBinary()
+	if err != nil {
+		return f
+	}
+	h := sha256.Sum256(b)
+	copy(f[:], h[:])
+	return f
 }
 
 // MarshalBinary encodes the key: header then the two QP polynomials.
@@ -95,6 +108,10 @@ type codec struct {
 	pt   *rlwe.Plaintext
 	ibuf []int64
 	fbuf []float64
+	// CKKS above level 0: the fast CRT decoder's state.
+	coeffs ring.Poly
+	crt    *crtFloat
+	cbuf   []complex128
 }
 
 func (p *Params) newCodec() *codec {
@@ -148,11 +165,23 @@ func (c *codec) decodeInts(pol ring.Poly, out []int64) error {
 }
 
 func (c *codec) decodeFloats(pol ring.Poly, out []float64) error {
-	c.pt.Value = pol
-	if err := c.fenc.Decode(c.pt, c.fbuf); err != nil {
-		return err
+	if c.p.level > 0 {
+		if err := c.decodeFloatsCRT(pol); err != nil {
+			return err
+		}
+	} else {
+		c.pt.Value = pol
+		if err := c.fenc.Decode(c.pt, c.fbuf); err != nil {
+			return err
+		}
 	}
-	copy(out, c.fbuf)
+	// Only the slots of the vector leave the codec, rounded to the
+	// precision grid; the padding slots are dropped.
+	g := c.p.roundGrid()
+	for i := range out {
+		out[i] = math.Round(c.fbuf[i]/g) * g
+	}
+	clear(c.fbuf)
 	return nil
 }
 
@@ -162,6 +191,7 @@ func (c *codec) decodeFloats(pol ring.Poly, out []float64) error {
 type Encryptor struct {
 	p       *Params
 	pk      *PublicKey
+	key     Fingerprint
 	workers []*encWorker
 }
 
@@ -175,7 +205,7 @@ func (p *Params) NewEncryptor(pk *PublicKey) (*Encryptor, error) {
 	if pk == nil || pk.pk == nil || pk.p != p {
 		return nil, fmt.Errorf("he: %w: public key missing or made under other parameters", ErrInvalidParams)
 	}
-	return &Encryptor{p: p, pk: pk}, nil
+	return &Encryptor{p: p, pk: pk, key: pk.Fingerprint()}, nil
 }
 
 func (e *Encryptor) worker(i int) *encWorker {
@@ -239,7 +269,7 @@ func (e *Encryptor) EncryptFloats(values []float64) (*Ciphertext, error) {
 func (e *Encryptor) encrypt(n int, encode func(w *encWorker, lo, hi int) error) (*Ciphertext, error) {
 	p := e.p
 	out := p.newCiphertext(n)
-	out.weight = 1
+	out.weight, out.key = 1, e.key
 	chunks := len(out.cts)
 	nw := min(p.cfg.Workers, chunks)
 	for i := 0; i < nw; i++ {
@@ -268,11 +298,22 @@ func (e *Encryptor) encrypt(n int, encode func(w *encWorker, lo, hi int) error) 
 }
 
 // Decryptor decrypts with a single secret key. Not safe for concurrent use.
+//
+// CKKS decryptions are noise-flooded (IND-CPA^D): before decoding, the
+// decryptor adds fresh uniform noise of [Budget].SmudgingBits bits to the
+// phase, which hides the encryption noise (and so the secret key and the
+// encryptor's randomness) from whoever sees the output, and it rounds the
+// output to the precision grid. BGV outputs are exact integers and carry no
+// noise. Flooding hides noise, not plaintext: a ciphertext crafted so that
+// the key appears in its plaintext (c1 a multiple of the scale, or of
+// t^-1 for BGV) still decrypts to it, so never let a party that supplied an
+// unverified ciphertext see its decryption (see the package documentation).
 type Decryptor struct {
 	p   *Params
 	dec *rlwe.Decryptor
 	cd  *codec
 	pt  *rlwe.Plaintext
+	sm  *smudger // CKKS: flooding noise
 }
 
 // NewDecryptor returns a decryptor for sk.
@@ -280,7 +321,14 @@ func (p *Params) NewDecryptor(sk *SecretKey) (*Decryptor, error) {
 	if sk == nil || sk.sk == nil || sk.p != p {
 		return nil, fmt.Errorf("he: %w: secret key missing or made under other parameters", ErrInvalidParams)
 	}
-	return &Decryptor{p: p, dec: rlwe.NewDecryptor(p.rlwe, sk.sk), cd: p.newCodec(), pt: rlwe.NewPlaintext(p.rlwe, p.level)}, nil
+	d := &Decryptor{p: p, dec: rlwe.NewDecryptor(p.rlwe, sk.sk), cd: p.newCodec(), pt: rlwe.NewPlaintext(p.rlwe, p.level)}
+	if p.scheme == CKKS {
+		var err error
+		if d.sm, err = newSmudger(p); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
 }
 
 func (d *Decryptor) check(c *Ciphertext) error {
@@ -311,7 +359,7 @@ func (d *Decryptor) DecryptFloats(c *Ciphertext) ([]float64, error) {
 	out := make([]float64, c.n)
 	err := d.p.decodeChunks(c, d.cd, func(k int, ct *rlwe.Ciphertext) (ring.Poly, error) {
 		d.dec.Decrypt(ct, d.pt)
-		return d.pt.Value, nil
+		return d.pt.Value, d.sm.addTo(d.p, d.pt.Value)
 	}, nil, out)
 	return out, err
 }

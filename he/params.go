@@ -101,7 +101,7 @@ var maxLogQP = map[int]float64{10: 27, 11: 54, 12: 109, 13: 218, 14: 438, 15: 88
 const (
 	DefaultStatisticalSecurity = 40
 	DefaultPrecision           = 1.0 / (1 << 20)
-	DefaultMaxValues           = 1 << 24
+	DefaultMaxValues           = 1 << 20
 	// encodeBits is the scale CKKS values are encoded at in float64 before
 	// an exact multiplication by 2^(LogScale-encodeBits): lattigo's encoder
 	// is fast below 2^64 and slow (big integers) above.
@@ -161,6 +161,15 @@ type Budget struct {
 	LogScale      int     // CKKS: log2 Δ
 	LogSlotError  float64 // CKKS: bound on the error of a decrypted sum (absolute, log2)
 	LogMarginBits float64 // LogLimit - LogTotal
+	// LogTranscriptCoefficients is log2 of the coefficients one decryptor
+	// may reveal in a round: N per chunk, Chunks(MaxValues) chunks, and
+	// N-T+1 shares for a collective key.
+	LogTranscriptCoefficients float64
+	// LogTranscriptDistance bounds (log2) the statistical distance between
+	// everything a decryptor reveals in a round and a transcript that
+	// depends on the plaintext alone; it is at most -(lambda+1). It is 0
+	// (no bound) when nothing is flooded: a single BGV key.
+	LogTranscriptDistance float64
 }
 
 // Params is a validated parameter set for one aggregation session. It is
@@ -372,41 +381,75 @@ func (p *Params) checkSumBound() error {
 }
 
 // noiseBudget bounds the noise of a decrypted aggregate: MaxWeight fresh
-// encryptions plus, per decryptor, smudging and key-switching noise. It
-// sets p.decrypt.
+// encryptions plus, per decryptor, flooding (smudging) and key-switching
+// noise. It sets p.decrypt.
+//
+// Flooding: a collective key's decryptors smudge their shares, and a single
+// CKKS key floods its decryptions (IND-CPA^D, as OpenFHE's
+// NOISE_FLOODING_DECRYPT), so that what a decryption reveals is
+// statistically close to a function of the plaintext alone. Each decryptor
+// draws uniform noise in [-2^k, 2^k). For a collective key it is sized per
+// transcript: k = lambda + ceil(log2 E) + ceil(log2 C), E the bound on the
+// noise it hides and C the number of coefficients one decryptor may reveal
+// in a round (N per chunk, Chunks(MaxValues) chunks, N-T+1 shares). By the
+// smudging lemma the statistical distance of the whole transcript is then
+// at most C x E / 2^(k+1) <= 2^-(lambda+1). A single CKKS key floods per
+// coefficient, k = lambda + ceil(log2 E); LogTranscriptDistance reports
+// what that gives per ciphertext of MaxValues values.
 func (p *Params) noiseBudget() Budget {
 	cfg := p.cfg
 	p.decrypt = 1
+	shares := 1
 	if cfg.KeyHolders > 1 {
 		p.decrypt = cfg.KeyHolders
 		if cfg.Threshold > 0 {
 			p.decrypt = cfg.Threshold
 		}
+		shares = cfg.KeyHolders - p.decrypt + 1
 	}
 	fresh := tailFactor * p.freshSigma(cfg.KeyHolders)
 	if p.scheme == CKKS {
 		fresh++ // rounding of the encoding
 	}
 	agg := float64(cfg.MaxWeight) * fresh
-	var perDecryptor float64
+	var perDecryptor, hidden float64
 	smudge := 0
+	coeffs := float64(p.rlwe.N()) * float64(p.Chunks(cfg.MaxValues)) * float64(shares)
+	logCoeffs := math.Log2(coeffs)
 	if cfg.KeyHolders > 1 {
-		smudge = cfg.StatisticalSecurity + int(math.Ceil(math.Log2(agg)))
 		sigmaE := p.rlwe.NoiseFreshSK()
 		// key switch: Gaussian of sigma sqrt(2) sigmaE cut at 6 sigma; public key
 		// switch: a fresh encryption under the analyst's key plus sigmaE noise.
 		ks := 6*math.Sqrt2*sigmaE + tailFactor*p.freshSigma(1) + 6*sigmaE
+		hidden = agg + float64(p.decrypt)*ks
+		smudge = cfg.StatisticalSecurity + int(math.Ceil(math.Log2(hidden))) + int(math.Ceil(logCoeffs))
 		perDecryptor = math.Ldexp(1, smudge) + ks
+	} else if p.scheme == CKKS {
+		// A single key floods per coefficient (lambda + log2 E, OpenFHE's
+		// NOISE_FLOODING_DECRYPT); Budget reports what that gives per
+		// transcript (raise StatisticalSecurity for more).
+		hidden = agg
+		smudge = cfg.StatisticalSecurity + int(math.Ceil(math.Log2(hidden)))
+		perDecryptor = math.Ldexp(1, smudge)
 	}
 	total := agg + float64(p.decrypt)*perDecryptor
-	return Budget{
+	b := Budget{
 		LogFresh: math.Log2(fresh), LogAggregate: math.Log2(agg), SmudgingBits: smudge,
-		Decryptors: p.decrypt, LogTotal: math.Log2(total),
+		Decryptors: p.decrypt, LogTotal: math.Log2(total), LogTranscriptCoefficients: logCoeffs,
 	}
+	if smudge > 0 {
+		b.LogTranscriptDistance = logCoeffs + math.Log2(hidden) - float64(smudge) - 1
+	}
+	return b
 }
 
 // levelLimit fills b's limit and margin at level: Q/(2t) for BGV; for
 // CKKS, the scale the precision needs and the room it leaves under Q/2.
+//
+// CKKS error split (Precision P): the lattice noise gets P/4, the encoding
+// (quantisation and float64 rounding, relative to the magnitude of the
+// sums) P/2, and the rounding of the output to a grid of 2^floor(log2 P/2)
+// the last P/4.
 func (p *Params) levelLimit(b *Budget, level int) {
 	cfg := p.cfg
 	W := float64(cfg.MaxWeight)
@@ -419,15 +462,15 @@ func (p *Params) levelLimit(b *Budget, level int) {
 	}
 	// error on a decoded slot: 8 sqrt(N) x coefficient bound.
 	logErr := b.LogTotal + math.Log2(tailFactor) + logN/2
-	// one bit of the precision for the noise, one for the encoding
-	// (values are quantised to 2^-encodeBits before scaling up).
-	b.LogScale = max(int(math.Ceil(logErr-math.Log2(cfg.Precision)))+1, 1)
+	// two bits of the precision for the noise.
+	b.LogScale = max(int(math.Ceil(logErr-math.Log2(cfg.Precision)))+2, 1)
 	quant := 0.0
 	if b.LogScale > encodeBits {
 		quant = W * tailFactor * math.Exp2(logN/2-encodeBits-1)
 	}
-	b.LogSlotError = math.Log2(math.Exp2(logErr-float64(b.LogScale)) + quant)
-	if quant > cfg.Precision/2 {
+	enc := quant + p.floatError()
+	b.LogSlotError = math.Log2(math.Exp2(logErr-float64(b.LogScale)) + enc + p.roundGrid()/2)
+	if enc > cfg.Precision/2 {
 		b.LogLimit = math.Inf(-1)
 		return
 	}
@@ -440,12 +483,31 @@ func (p *Params) levelLimit(b *Budget, level int) {
 	}
 }
 
+// floatError (CKKS) bounds the error float64 arithmetic adds to a decoded
+// sum, relative to its magnitude W x RealBound: the encoder's and the
+// decoder's FFTs (log2 N levels of roundings each, of relative size 2^-53)
+// and the final float64 rounding of the sum. This is a model, not a proof:
+// TestFloatPrecision measures 2 bits or more of margin under it.
+func (p *Params) floatError() float64 {
+	return float64(p.cfg.MaxWeight) * p.cfg.RealBound * math.Exp2(-53) * (2*float64(p.spec.LogN) + 1)
+}
+
+// roundGrid (CKKS) is the grid decrypted sums are rounded to: the largest
+// power of two not above Precision/2.
+func (p *Params) roundGrid() float64 {
+	return math.Exp2(math.Floor(math.Log2(p.cfg.Precision / 2)))
+}
+
 // budgetError names the limit that the top level b still exceeds.
 func (p *Params) budgetError(b Budget) error {
 	cfg := p.cfg
 	if p.scheme == BGV {
-		return fmt.Errorf("he: %w: noise bound 2^%.1f (fresh 2^%.1f x weight %d + %d decryptors x smudging 2^%d) reaches the decryption limit Q/(2t) = 2^%.1f at the top level %d",
-			ErrNoiseBudget, b.LogTotal, b.LogFresh, cfg.MaxWeight, p.decrypt, b.SmudgingBits, b.LogLimit, b.Level)
+		return fmt.Errorf("he: %w: noise bound 2^%.1f (fresh 2^%.1f x weight %d + %d decryptors x smudging 2^%d, sized for 2^%.0f coefficients per transcript) reaches the decryption limit Q/(2t) = 2^%.1f at the top level %d; lower MaxValues or use a larger preset (IntLogN14)",
+			ErrNoiseBudget, b.LogTotal, b.LogFresh, cfg.MaxWeight, p.decrypt, b.SmudgingBits, b.LogTranscriptCoefficients, b.LogLimit, b.Level)
+	}
+	if p.floatError() > cfg.Precision/2 {
+		return fmt.Errorf("he: %w: sums up to %g cannot be decoded in float64 within precision %g (float64 error about 2^%.1f); lower RealBound or MaxWeight, or raise Precision",
+			ErrNoiseBudget, float64(cfg.MaxWeight)*cfg.RealBound, cfg.Precision, math.Log2(p.floatError()))
 	}
 	return fmt.Errorf("he: %w: noise bound 2^%.1f (fresh 2^%.1f x weight %d + %d decryptors x smudging 2^%d) with scale 2^%d for precision %g leaves no room under Q/2 = 2^%.1f for sums up to %g at the top level %d",
 		ErrNoiseBudget, b.LogTotal, b.LogFresh, cfg.MaxWeight, p.decrypt, b.SmudgingBits, b.LogScale, cfg.Precision, b.LogQ-1, float64(cfg.MaxWeight)*cfg.RealBound, b.Level)

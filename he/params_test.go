@@ -16,12 +16,16 @@ func TestPresets(t *testing.T) {
 		level int
 	}{
 		{"int13 single", Config{Preset: IntLogN13, Bound: 1000, MaxWeight: 100}, 8192, 0},
-		{"int13 3of5", Config{Preset: IntLogN13, Bound: 1 << 20, MaxWeight: 1000, KeyHolders: 5, Threshold: 3}, 8192, 1},
+		{"int13 3of5", Config{Preset: IntLogN13, Bound: 1 << 20, MaxWeight: 100, KeyHolders: 5, Threshold: 3, MaxValues: 1 << 16}, 8192, 1},
+		// The review's 3-of-5, 1000-client round: IntLogN13 cannot reach
+		// 2^-40 per transcript (TestTranscriptSmudging), IntLogN14 can.
+		{"int14 3of5 1000", Config{Preset: IntLogN14, Bound: 1 << 20, MaxWeight: 1000, KeyHolders: 5, Threshold: 3}, 16384, 2},
 		{"int14 single", Config{Preset: IntLogN14, Bound: 1000, MaxWeight: 100}, 16384, 1},
 		{"int14 NofN", Config{Preset: IntLogN14, Bound: 1 << 30, MaxWeight: 1 << 16, KeyHolders: 10}, 16384, 2},
-		{"real13 single", Config{Preset: RealLogN13, RealBound: 1e3, MaxWeight: 10}, 4096, 0},
-		{"real13 NofN", Config{Preset: RealLogN13, RealBound: 1e3, MaxWeight: 1000, KeyHolders: 5}, 4096, 1},
-		{"real14 3of5", Config{Preset: RealLogN14, RealBound: 1e3, MaxWeight: 1000, KeyHolders: 5, Threshold: 3}, 8192, 1},
+		// single-key CKKS floods its decryptions: level 1.
+		{"real13 single", Config{Preset: RealLogN13, RealBound: 1e3, MaxWeight: 10}, 4096, 1},
+		{"real13 NofN", Config{Preset: RealLogN13, RealBound: 1e3, MaxWeight: 10, KeyHolders: 5, MaxValues: 1 << 12}, 4096, 1},
+		{"real14 3of5", Config{Preset: RealLogN14, RealBound: 1e3, MaxWeight: 1000, KeyHolders: 5, Threshold: 3}, 8192, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, err := NewParams(tc.cfg)
@@ -34,6 +38,11 @@ func TestPresets(t *testing.T) {
 			assert.Greater(t, b.LogMarginBits, 0.0)
 			if tc.cfg.KeyHolders > 1 {
 				// smudging is 2^lambda times the aggregate noise bound
+				// times the coefficients of a transcript
+				assert.GreaterOrEqual(t, float64(b.SmudgingBits), b.LogAggregate+DefaultStatisticalSecurity+b.LogTranscriptCoefficients)
+				assert.LessOrEqual(t, b.LogTranscriptDistance, -float64(DefaultStatisticalSecurity+1))
+			} else if p.Scheme() == CKKS {
+				// single-key flooding: per coefficient
 				assert.GreaterOrEqual(t, float64(b.SmudgingBits), b.LogAggregate+DefaultStatisticalSecurity)
 			}
 			if p.Scheme() == BGV {
@@ -236,4 +245,27 @@ func roundTripPreset(t *testing.T, p *Params) {
 	} else {
 		require.InDeltaSlice(t, []float64{2 * cfg.RealBound, -2 * cfg.RealBound, 1.0 / 3}, floats, cfg.Precision)
 	}
+}
+
+// TestTranscriptSmudging is the review's F4: the smudging held 2^-40 per
+// coefficient only. It is now sized for everything one decryptor reveals
+// in a round (N coefficients x Chunks(MaxValues) x N-T+1 shares), Budget
+// reports the per-transcript distance, and IntLogN13 refuses the review's
+// 3-of-5, 1000-client round that it cannot protect (IntLogN14 takes it).
+//
+// Mutation checked: without the log2(coefficients) term in noiseBudget,
+// IntLogN13 accepts the round and LogTranscriptDistance is above -41.
+func TestTranscriptSmudging(t *testing.T) {
+	cfg := Config{Preset: IntLogN13, Bound: 1 << 20, MaxWeight: 1000, KeyHolders: 5, Threshold: 3}
+	_, err := NewParams(cfg)
+	require.ErrorIs(t, err, ErrNoiseBudget)
+	t.Log(err)
+	cfg.Preset = IntLogN14
+	p, err := NewParams(cfg)
+	require.NoError(t, err)
+	b := p.Budget()
+	t.Logf("IntLogN14: %v; transcript 2^%.0f coefficients, distance 2^%.1f", p, b.LogTranscriptCoefficients, b.LogTranscriptDistance)
+	want := math.Log2(float64(p.rlwe.N()) * float64(p.Chunks(DefaultMaxValues)) * 3)
+	assert.InDelta(t, want, b.LogTranscriptCoefficients, 1e-9)
+	assert.LessOrEqual(t, b.LogTranscriptDistance, -41.0)
 }

@@ -21,6 +21,9 @@ import (
 // number it.
 const HubIndex = 0
 
+// envelopeSlack bounds the runner's envelope around a ciphertext.
+const envelopeSlack = 64
+
 // sealLabel names the runner's sealed channels (see internal/sealed).
 const sealLabel = "veil/he/v1 deal"
 
@@ -52,6 +55,22 @@ type Round struct {
 	// attempt; a key holder that misses it is dropped and (T-of-N) another
 	// set is tried. 0 means 30 s.
 	ShareWindow time.Duration
+	// SemiHonestContributions accepts the semi-honest model for clients.
+	// The runner cannot yet verify that a client's ciphertext is a
+	// well-formed encryption (no proofs of plaintext knowledge), and one
+	// crafted ciphertext in the sum (c1 = t^-1 for BGV, a scaled probe for
+	// CKKS) makes the decryption of the sum reveal the round's secret key
+	// to whoever sees the result, and with it every client's ciphertext to
+	// the hub. With false, the default, RunHub and RunSpoke refuse the
+	// round with [ErrUnverified] before any key is made; set it only when
+	// every client is trusted to encrypt what the protocol says.
+	SemiHonestContributions bool
+	// MaxMessageSize is the largest message the round's transport carries
+	// (its [transport.Options].MaxMessageSize); 0 means
+	// [transport.DefaultMaxMessageSize]. A round whose ciphertexts (of
+	// Length values, or MaxValues when Length is 0) would not fit is
+	// refused up front with [ErrInvalidParams].
+	MaxMessageSize int
 }
 
 // RoundResult is what the hub learns and measures.
@@ -105,6 +124,9 @@ type SpokeResult struct {
 // resolve fills the round's defaults for a star of size parties and
 // validates it against p.
 func (r Round) resolve(p *Params, size int) (Round, error) {
+	if !r.SemiHonestContributions {
+		return r, fmt.Errorf("he: %w: the runner cannot verify that contributions are well formed, and decrypting an aggregate with a crafted one reveals the key; set Round.SemiHonestContributions to accept the semi-honest model", ErrUnverified)
+	}
 	if p.cfg.KeyHolders < 2 {
 		return r, fmt.Errorf("he: %w: a round needs a collective key (KeyHolders >= 2, have %d)", ErrInvalidParams, p.cfg.KeyHolders)
 	}
@@ -126,6 +148,18 @@ func (r Round) resolve(p *Params, size int) (Round, error) {
 	}
 	if r.Length < 0 || r.Length > p.cfg.MaxValues || len(r.Clients) == 0 || int64(len(r.Clients)) > p.cfg.MaxWeight {
 		return r, fmt.Errorf("he: %w: %d clients (MaxWeight %d) of length %d (MaxValues %d)", ErrInvalidParams, len(r.Clients), p.cfg.MaxWeight, r.Length, p.cfg.MaxValues)
+	}
+	if r.MaxMessageSize == 0 {
+		r.MaxMessageSize = transport.DefaultMaxMessageSize
+	}
+	n := r.Length
+	if n == 0 {
+		n = p.cfg.MaxValues
+	}
+	// The ciphertext is the largest message of a round (a share or the
+	// masks are half of it, the result 8 bytes a value).
+	if need := p.CiphertextBytes(n) + envelopeSlack; r.MaxMessageSize < 0 || need > r.MaxMessageSize {
+		return r, fmt.Errorf("he: %w: a ciphertext of %d values takes %d bytes, over the transport's message limit of %d; set Round.Length, lower Config.MaxValues or raise MaxMessageSize", ErrInvalidParams, n, need, r.MaxMessageSize)
 	}
 	for _, set := range [][]int{r.Holders, r.Clients} {
 		seen := map[int]bool{}

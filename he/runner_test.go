@@ -65,9 +65,10 @@ func TestRunThresholdWithDropouts(t *testing.T) {
 	require.NoError(t, err)
 	star := memStar(t, n)
 	round := Round{
-		Holders: []int{1, 2, 3, 4, 5},
-		Clients: []int{1, 2, 3, 4, 5, 6, 7, 8},
-		Length:  100,
+		SemiHonestContributions: true,
+		Holders:                 []int{1, 2, 3, 4, 5},
+		Clients:                 []int{1, 2, 3, 4, 5, 6, 7, 8},
+		Length:                  100,
 		// Client 7 never sends, so the collection always runs to the end
 		// of its window; the window is wide enough for slow runs (-race on
 		// a loaded machine) to have every other ciphertext in by then.
@@ -132,7 +133,7 @@ func TestRunNofNRealsAndTooManyDrops(t *testing.T) {
 	p, err := NewParams(Config{Preset: RealLogN13, RealBound: 10, MaxWeight: 3, KeyHolders: 3})
 	require.NoError(t, err)
 	// Every default: holders 1-3, every spoke a client, length from the input.
-	round := Round{}
+	round := Round{SemiHonestContributions: true}
 	inputs := map[int]SpokeInput{
 		1: {Floats: []float64{1, 2, 3, 4, 5}},
 		2: {Floats: []float64{-1, 0.5, 0, 0, 10}},
@@ -165,7 +166,7 @@ func TestRunOverTLS(t *testing.T) {
 	p, err := NewParams(Config{Bound: 100, MaxWeight: 3, KeyHolders: 3, Threshold: 2}) // zero Preset: IntLogN13
 	require.NoError(t, err)
 	require.Equal(t, IntLogN13, p.Config().Preset)
-	round := Round{Holders: []int{1, 2, 3}, Clients: []int{1, 2, 3}, Length: 3}
+	round := Round{SemiHonestContributions: true, Holders: []int{1, 2, 3}, Clients: []int{1, 2, 3}, Length: 3}
 	inputs := map[int]SpokeInput{1: {Ints: []int64{1, 2, 3}}, 2: {Ints: []int64{-5, 0, 5}}, 3: {Ints: []int64{100, -100, 0}}}
 	res, err := RunInProcess(ctx, star, p, round, inputs)
 	require.NoError(t, err)
@@ -256,7 +257,7 @@ func TestRunHubSubstitutesAdvert(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			t0 := time.Now()
-			res, err := RunInProcess(ctx, star, p, Round{}, inputs)
+			res, err := RunInProcess(ctx, star, p, Round{SemiHonestContributions: true}, inputs)
 			// The holders that got the forged advert refuse it before
 			// sealing anything, and abort the round at once.
 			require.Error(t, err)
@@ -289,7 +290,7 @@ func TestRunHubSubstitutesAdvert(t *testing.T) {
 func TestRunFaults(t *testing.T) {
 	p, err := NewParams(Config{Preset: IntLogN13, Bound: 100, MaxWeight: 3, KeyHolders: 3, Threshold: 2})
 	require.NoError(t, err)
-	round := Round{Holders: []int{1, 2, 3}, Clients: []int{1, 2, 3}, Length: 2, CollectWindow: 300 * time.Millisecond, ShareWindow: 300 * time.Millisecond}
+	round := Round{SemiHonestContributions: true, Holders: []int{1, 2, 3}, Clients: []int{1, 2, 3}, Length: 2, CollectWindow: 300 * time.Millisecond, ShareWindow: 300 * time.Millisecond}
 	before := runtime.NumGoroutine()
 
 	t.Run("holders absent at key generation", func(t *testing.T) {
@@ -357,12 +358,12 @@ func TestRunFaults(t *testing.T) {
 	t.Run("bad round", func(t *testing.T) {
 		star := memStar(t, 4)
 		for _, r := range []Round{
-			{Holders: []int{1, 2}, Clients: []int{1}, Length: 1},
-			{Holders: []int{1, 2, 2}, Clients: []int{1}, Length: 1},
-			{Holders: []int{1, 2, 3}, Clients: []int{4}, Length: 1},
-			{Holders: []int{0, 2, 3}, Clients: []int{1}, Length: 1},
-			{Holders: []int{1, 2, 3}, Clients: []int{1, 2, 3}, Length: -1},
-			{Names: []string{"a", "b"}},
+			{SemiHonestContributions: true, Holders: []int{1, 2}, Clients: []int{1}, Length: 1},
+			{SemiHonestContributions: true, Holders: []int{1, 2, 2}, Clients: []int{1}, Length: 1},
+			{SemiHonestContributions: true, Holders: []int{1, 2, 3}, Clients: []int{4}, Length: 1},
+			{SemiHonestContributions: true, Holders: []int{0, 2, 3}, Clients: []int{1}, Length: 1},
+			{SemiHonestContributions: true, Holders: []int{1, 2, 3}, Clients: []int{1, 2, 3}, Length: -1},
+			{SemiHonestContributions: true, Names: []string{"a", "b"}},
 		} {
 			_, err := RunHub(context.Background(), star[0], p, r)
 			require.ErrorIs(t, err, ErrInvalidParams, "%+v", r)
@@ -421,7 +422,7 @@ func TestSpokeLimitsDecryptionRequests(t *testing.T) {
 			active = []int{0, 1}
 		}
 		a, b := transport.Pipe("spoke", "hub", transport.Options{})
-		ss := &spokeState{ctx: context.Background(), hub: a, p: p, kh: hs[0]}
+		ss := &spokeState{ctx: context.Background(), hub: a, p: p, kh: hs[0], pk: pk}
 		for k := 0; k < tc.limit; k++ {
 			require.NoError(t, ss.share(&decryptMsg{Attempt: uint32(k), Active: active, Masks: masks}))
 			m, err := expect[*shareMsg](context.Background(), b)
@@ -433,4 +434,133 @@ func TestSpokeLimitsDecryptionRequests(t *testing.T) {
 		a.Close()
 		b.Close()
 	}
+}
+
+// TestRunRefusesUnverified is the runner's gate for the review's F3 attacks
+// on collective keys: a client's crafted ciphertext (c1 = t^-1 for BGV, a
+// scaled probe for CKKS) in the sum makes its decryption reveal the key
+// (TestCraftedCollectiveProbe). The runner cannot verify contributions
+// yet, so on the default path (SemiHonestContributions false) the hub and
+// every spoke refuse the round with ErrUnverified before anything is sent:
+// no key is made, nothing is decrypted.
+//
+// Mutation checked: without the gate in Round.resolve the round runs and
+// the test fails.
+func TestRunRefusesUnverified(t *testing.T) {
+	for _, cfg := range []Config{
+		{Preset: IntLogN13, Bound: 1000, MaxWeight: 3, KeyHolders: 3, MaxValues: 1 << 12},
+		{Preset: RealLogN13, RealBound: 10, MaxWeight: 3, KeyHolders: 3, Threshold: 2, MaxValues: 1 << 12},
+	} {
+		p, err := NewParams(cfg)
+		require.NoError(t, err)
+		star := memStar(t, 4)
+		inputs := map[int]SpokeInput{}
+		for j := 1; j <= 3; j++ {
+			if p.Scheme() == BGV {
+				inputs[j] = SpokeInput{Ints: []int64{1, 2}}
+			} else {
+				inputs[j] = SpokeInput{Floats: []float64{1, 2}}
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		res, err := RunInProcess(ctx, star, p, Round{}, inputs)
+		cancel()
+		require.ErrorIs(t, err, ErrUnverified)
+		require.Nil(t, res)
+		_, err = RunHub(context.Background(), star[0], p, Round{})
+		require.ErrorIs(t, err, ErrUnverified)
+		_, err = RunSpoke(context.Background(), star[1], p, Round{}, inputs[1])
+		require.ErrorIs(t, err, ErrUnverified)
+		require.Zero(t, star[0].Stats().BytesSent)
+		require.Zero(t, star[1].Stats().BytesSent)
+	}
+}
+
+// TestSpokeRefusesStaleMasks: a key holder answers decryption requests only
+// for ciphertexts under its round's key (L2).
+func TestSpokeRefusesStaleMasks(t *testing.T) {
+	cfg := Config{Bound: 10, MaxWeight: 3, KeyHolders: 3, MaxValues: 1 << 13}
+	p, hs, pk := collective(t, cfg)
+	_, _, pk2 := collective(t, cfg)
+	p2 := pk2.p
+	enc, err := p2.NewEncryptor(pk2)
+	require.NoError(t, err)
+	ct, err := enc.EncryptInts([]int64{1, 2})
+	require.NoError(t, err)
+	masks, err := ct.Masks()
+	require.NoError(t, err)
+	a, b := transport.Pipe("spoke", "hub", transport.Options{})
+	defer a.Close()
+	defer b.Close()
+	ss := &spokeState{ctx: context.Background(), hub: a, p: p, kh: hs[0], pk: pk}
+	require.ErrorIs(t, ss.share(&decryptMsg{Masks: masks}), ErrMismatch)
+}
+
+// TestRoundFitsTransport is the review's L1: a Length the transport cannot
+// carry failed only at run time. The round now checks its largest message
+// against the transport's limit up front.
+//
+// Mutation checked: without the size check in Round.resolve the first
+// case is accepted and the test fails.
+func TestRoundFitsTransport(t *testing.T) {
+	p, err := NewParams(Config{Preset: IntLogN13, Bound: 10, MaxWeight: 2, KeyHolders: 2, MaxValues: 1 << 24})
+	require.NoError(t, err)
+	_, err = Round{SemiHonestContributions: true}.resolve(p, 3)
+	require.ErrorIs(t, err, ErrInvalidParams)
+	t.Log(err)
+	_, err = Round{SemiHonestContributions: true, Length: 1 << 20}.resolve(p, 3)
+	require.NoError(t, err)
+	_, err = Round{SemiHonestContributions: true, Length: 1 << 20, MaxMessageSize: 1 << 20}.resolve(p, 3)
+	require.ErrorIs(t, err, ErrInvalidParams)
+	_, err = Round{SemiHonestContributions: true, MaxMessageSize: 1 << 30}.resolve(p, 3)
+	require.NoError(t, err)
+}
+
+// staleSender replaces a client's ciphertext with one encrypted, under the
+// same Params, for another round's key.
+type staleSender struct {
+	transport.Conn
+	stale []byte
+}
+
+func (s *staleSender) Send(ctx context.Context, b []byte) error {
+	if m, err := decodeMessage(b); err == nil && m.typ() == typeCiphertext {
+		b, _ = (&ciphertextMsg{Ciphertext: s.stale}).MarshalBinary()
+	}
+	return s.Conn.Send(ctx, b)
+}
+
+// TestHubLeavesOutStaleCiphertext (L2, runner side): a client that sends a
+// ciphertext from another round (another key, same parameters) is left
+// out and reported missing; the sum of the others is exact.
+//
+// Mutation checked: with both the ct.Key() check in hubState.collect and
+// the fingerprint comparison of Aggregator.Add disabled, the stale
+// ciphertext is counted and the sum is garbage (either check alone
+// rejects it).
+func TestHubLeavesOutStaleCiphertext(t *testing.T) {
+	cfg := Config{Preset: IntLogN13, Bound: 1000, MaxWeight: 3, KeyHolders: 3, MaxValues: 1 << 13}
+	p, err := NewParams(cfg)
+	require.NoError(t, err)
+	// a ciphertext of "another round": same Params, another key
+	_, _, pk2 := collective(t, cfg)
+	enc, err := pk2.p.NewEncryptor(pk2)
+	require.NoError(t, err)
+	ct, err := enc.EncryptInts([]int64{100, 200})
+	require.NoError(t, err)
+	stale, err := ct.MarshalBinary()
+	require.NoError(t, err)
+
+	star := memStar(t, 4)
+	star[3] = transporttest.WrapMesh(star[3], func(j int, c transport.Conn) transport.Conn {
+		return &staleSender{Conn: c, stale: stale}
+	})
+	inputs := map[int]SpokeInput{1: {Ints: []int64{1, 2}}, 2: {Ints: []int64{3, 4}}, 3: {Ints: []int64{5, 6}}}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	res, err := RunInProcess(ctx, star, p, Round{SemiHonestContributions: true, Length: 2}, inputs)
+	require.NoError(t, err)
+	require.Equal(t, []int{3}, res.Missing)
+	require.Equal(t, []int{1, 2}, res.Counted)
+	require.Equal(t, []int64{4, 6}, res.Ints)
 }

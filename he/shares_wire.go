@@ -11,13 +11,14 @@ import (
 
 // Decryption and re-encryption shares on the wire:
 //
-//	header | party u32 | length u32 | |active| u16 | active u32... | polys
+//	header | key fingerprint 16 | party u32 | length u32 | |active| u16 | active u32... | polys
 //
 // with one polynomial per chunk (decryption) or two (re-encryption), at the
 // encryption level.
 
-func (p *Params) appendShareHeader(b []byte, k msgKind, party, n int, active []int) []byte {
+func (p *Params) appendShareHeader(b []byte, k msgKind, key Fingerprint, party, n int, active []int) []byte {
 	b = p.putHeader(b, k, p.level)
+	b = append(b, key[:]...)
 	b = binary.BigEndian.AppendUint32(b, uint32(party))
 	b = binary.BigEndian.AppendUint32(b, uint32(n))
 	b = binary.BigEndian.AppendUint16(b, uint16(len(active)))
@@ -29,15 +30,17 @@ func (p *Params) appendShareHeader(b []byte, k msgKind, party, n int, active []i
 
 // readShareHeader parses and validates the common part; polysPerChunk is 1
 // or 2. It returns the polynomial bytes.
-func (p *Params) readShareHeader(data []byte, k msgKind, polysPerChunk int) (party, n int, active []int, rest []byte, err error) {
+func (p *Params) readShareHeader(data []byte, k msgKind, polysPerChunk int) (key Fingerprint, party, n int, active []int, rest []byte, err error) {
 	if err = p.checkHeader(data, k, p.level); err != nil {
 		return
 	}
 	rest = data[headerSize:]
-	if len(rest) < 10 {
+	if len(rest) < fingerprintSize+10 {
 		err = fmt.Errorf("he: %w: %v: truncated", ErrMalformed, k)
 		return
 	}
+	copy(key[:], rest)
+	rest = rest[fingerprintSize:]
 	if party, err = p.readParty(rest); err != nil {
 		return
 	}
@@ -88,8 +91,8 @@ func (s *DecryptionShare) MarshalBinary() ([]byte, error) {
 		return nil, fmt.Errorf("he: %w: nil share", ErrInvalidParams)
 	}
 	p := s.p
-	b := make([]byte, 0, headerSize+10+4*len(s.Active)+len(s.polys)*p.polyBytes())
-	b = p.appendShareHeader(b, kindDecryptionShare, s.Party, s.n, s.Active)
+	b := make([]byte, 0, headerSize+fingerprintSize+10+4*len(s.Active)+len(s.polys)*p.polyBytes())
+	b = p.appendShareHeader(b, kindDecryptionShare, s.key, s.Party, s.n, s.Active)
 	for _, pol := range s.polys {
 		b = appendPoly(b, pol, p.level+1)
 	}
@@ -104,7 +107,7 @@ func (s *DecryptionShare) UnmarshalBinary(data []byte) error {
 		return fmt.Errorf("he: %w: share not bound to parameters (use Params.UnmarshalDecryptionShare)", ErrInvalidParams)
 	}
 	p := s.p
-	party, n, active, rest, err := p.readShareHeader(data, kindDecryptionShare, 1)
+	key, party, n, active, rest, err := p.readShareHeader(data, kindDecryptionShare, 1)
 	if err != nil {
 		return err
 	}
@@ -116,7 +119,7 @@ func (s *DecryptionShare) UnmarshalBinary(data []byte) error {
 			return err
 		}
 	}
-	*s = DecryptionShare{p: p, Party: party, Active: active, n: n, polys: polys}
+	*s = DecryptionShare{p: p, Party: party, Active: active, n: n, key: key, polys: polys}
 	return nil
 }
 
@@ -136,8 +139,8 @@ func (s *ReencryptionShare) MarshalBinary() ([]byte, error) {
 		return nil, fmt.Errorf("he: %w: nil share", ErrInvalidParams)
 	}
 	p := s.p
-	b := make([]byte, 0, headerSize+10+4*len(s.Active)+2*len(s.elems)*p.polyBytes())
-	b = p.appendShareHeader(b, kindReencryptionShare, s.Party, s.n, s.Active)
+	b := make([]byte, 0, headerSize+fingerprintSize+10+4*len(s.Active)+2*len(s.elems)*p.polyBytes())
+	b = p.appendShareHeader(b, kindReencryptionShare, s.key, s.Party, s.n, s.Active)
 	for _, e := range s.elems {
 		b = appendPoly(b, e.Value[0], p.level+1)
 		b = appendPoly(b, e.Value[1], p.level+1)
@@ -153,7 +156,7 @@ func (s *ReencryptionShare) UnmarshalBinary(data []byte) error {
 		return fmt.Errorf("he: %w: share not bound to parameters (use Params.UnmarshalReencryptionShare)", ErrInvalidParams)
 	}
 	p := s.p
-	party, n, active, rest, err := p.readShareHeader(data, kindReencryptionShare, 2)
+	key, party, n, active, rest, err := p.readShareHeader(data, kindReencryptionShare, 2)
 	if err != nil {
 		return err
 	}
@@ -166,6 +169,6 @@ func (s *ReencryptionShare) UnmarshalBinary(data []byte) error {
 			}
 		}
 	}
-	*s = ReencryptionShare{p: p, Party: party, Active: active, n: n, elems: elems}
+	*s = ReencryptionShare{p: p, Party: party, Active: active, n: n, key: key, elems: elems}
 	return nil
 }

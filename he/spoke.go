@@ -301,6 +301,9 @@ func (ss *spokeState) share(m *decryptMsg) error {
 	if err != nil {
 		return err
 	}
+	if ct.Key() != ss.pk.Fingerprint() {
+		return fmt.Errorf("%w: decryption request for a ciphertext under another key than this round's", ErrMismatch)
+	}
 	s, err := ss.kh.DecryptionShare(ct, m.Active)
 	if err != nil {
 		return err

@@ -12,16 +12,28 @@ import (
 //
 //	"VH" | version | kind | scheme | logN | level | 0
 //
-// followed by kind-specific fields (big-endian integers) and polynomials,
+// followed by kind-specific fields (big-endian integers; ciphertexts,
+// masks and shares include the 16-byte key fingerprint) and polynomials,
 // each written as its RNS coefficients, 8 bytes little-endian each, every
 // one checked to be below its modulus when read. Decoders compute the exact
 // expected size from the header and the Params before allocating anything,
 // and reject any other size.
 const (
 	headerSize   = 8
-	wireVersion  = 1
-	ctHeaderSize = 4 + 8 // length, weight
+	wireVersion  = 2
+	ctHeaderSize = 4 + 8 + fingerprintSize // length, weight, key fingerprint
 )
+
+// fingerprintSize is the size of a [Fingerprint].
+const fingerprintSize = 16
+
+// Fingerprint names a public key: the first 16 bytes of SHA-256 over its
+// binary form. Ciphertexts, their masks and the decryption and
+// re-encryption shares made from them carry the fingerprint of the key
+// they were made under, so that a stale message from another round (whose
+// key is fresh) or another key is rejected instead of summed into garbage.
+// The zero Fingerprint means unbound (a sum not yet added to).
+type Fingerprint [fingerprintSize]byte
 
 type msgKind uint8
 

@@ -75,7 +75,10 @@ func aggregate(ctx context.Context, cfg *config, locals []totals, rel *release, 
 	if err != nil {
 		return totals{}, err
 	}
-	round := he.Round{Length: vectorLen}
+	// The semi-honest model for contributions: he cannot yet verify that a
+	// party's ciphertext is well formed, and every party here runs this
+	// program (see he.Round.SemiHonestContributions).
+	round := he.Round{Length: vectorLen, SemiHonestContributions: true}
 	inputs := make(map[int]he.SpokeInput, n)
 	for i := range n {
 		round.Holders = append(round.Holders, i+1)

@@ -13,7 +13,10 @@
 // clamped to the public -bounds; -epsilon 0 releases exact values.
 //
 // Security model: semi-honest parties and aggregator (as in package he);
-// the joint totals are revealed to everyone, nothing else. Decimals with
+// the round runs with he.Round.SemiHonestContributions, because he cannot
+// yet verify that a party's ciphertext is well formed (a party that
+// crafted one could learn the round's key from the released totals). The
+// joint totals are revealed to everyone, nothing else. Decimals with
 // up to two fraction digits are summed exactly (as integers in cents).
 //
 // With no -input the program makes synthetic data from -seed, so
