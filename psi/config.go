@@ -89,6 +89,12 @@ func ParseMode(s string) (Mode, error) {
 const (
 	DefaultBatchSize = 2048
 	MaxBatchSize     = 1 << 16
+	// MinBatchSize is the smallest BatchSize accepted. A receiver refuses a
+	// stream batch of fewer items (but for a stage's last), so that a
+	// sender timing its acknowledgements sees groups of at least this many
+	// items; the receiver's work per batch does not depend on which items
+	// match in any case.
+	MinBatchSize = 16
 	DefaultTagLen    = 12
 	MinTagLen        = 8
 	MaxTagLen        = 16
@@ -129,7 +135,7 @@ type Config struct {
 	// duplicate removal; 0 means GOMAXPROCS.
 	Workers int
 	// BatchSize is the number of items per message (ECDH); default
-	// [DefaultBatchSize], at most [MaxBatchSize]. Memory in flight is about
+	// [DefaultBatchSize], between [MinBatchSize] and [MaxBatchSize]. Memory in flight is about
 	// Window*BatchSize*(32+TagLen) bytes per party (plus join payloads).
 	BatchSize int
 	// Window is the number of batches a party sends before it waits for the
@@ -167,8 +173,8 @@ func (c Config) withDefaults() (Config, error) {
 	if c.BatchSize == 0 {
 		c.BatchSize = DefaultBatchSize
 	}
-	if c.BatchSize > MaxBatchSize {
-		return c, fmt.Errorf("psi: %w: BatchSize %d above %d", ErrInvalidParams, c.BatchSize, MaxBatchSize)
+	if c.BatchSize > MaxBatchSize || c.BatchSize < MinBatchSize {
+		return c, fmt.Errorf("psi: %w: BatchSize %d outside [%d, %d]", ErrInvalidParams, c.BatchSize, MinBatchSize, MaxBatchSize)
 	}
 	if c.Window == 0 {
 		c.Window = DefaultWindow

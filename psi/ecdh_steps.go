@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
+	"sync/atomic"
 
 	"github.com/gtank/ristretto255"
 	"github.com/veil-go/veil/internal/parallel"
@@ -50,12 +51,23 @@ type ecdhReceiver struct {
 	payloads [][]byte
 	bitmap   []byte
 	got      int // sender items seen
+	// Join: the sealed payloads of tag hits, opened only after the stream
+	// (finish), so that no ack waits on work done for matches alone.
+	cands    []joinCand
+	scratch  []byte // where a non-hit's payload is copied, to match a hit's work
+	finished bool
+
+	// ops counts the expensive operations of the stream phase (point
+	// decodings and multiplications, additions, payload copies, key
+	// derivations, openings): tests check it does not depend on matches.
+	ops atomic.Int64
 
 	// Cardinality and Sum.
 	set          map[tagKey]struct{}
 	collected    int
 	card         int
 	sumC1, sumC2 *ristretto255.Element
+	dumC1, dumC2 *ristretto255.Element // where non-matches are added (S1)
 	t            *ristretto255.Scalar
 	sum          int64
 	decrypted    bool
@@ -95,6 +107,7 @@ func (r *ecdhReceiver) Start(peer *helloMsg) error {
 	} else {
 		r.set = make(map[tagKey]struct{}, nY)
 		r.sumC1, r.sumC2 = ristretto255.NewIdentityElement(), ristretto255.NewIdentityElement()
+		r.dumC1, r.dumC2 = ristretto255.NewIdentityElement(), ristretto255.NewIdentityElement()
 	}
 	return nil
 }
@@ -249,7 +262,23 @@ func (r *ecdhReceiver) HandleStream(ctx context.Context, m message) (*ackMsg, er
 	return &ackMsg{Count: uint32(n)}, nil
 }
 
-// match looks up the sender's tags (and opens the payloads of matches).
+// joinCand is a sender item whose tag equals the tag of our item d: its
+// sealed payload, opened by finish.
+type joinCand struct {
+	d      int32
+	pos    int // position in the sender's stream
+	sealed []byte
+}
+
+// minBatch is the fewest items a stream batch of a stage may carry when
+// remain items of it are outstanding (S1: a sender timing acks learns at
+// most about groups of MinBatchSize items).
+func minBatch(remain int) int { return min(MinBatchSize, remain) }
+
+// match looks up the sender's tags. Its work does not depend on which tags
+// hit: every item's payload is copied (a hit's to keep, a miss's to a
+// scratch buffer) and the payloads of hits are opened by finish, after the
+// stream, so no acknowledgement waits on work done for matches only.
 func (r *ecdhReceiver) match(tl int, tags []byte, sealed [][]byte) (int, error) {
 	if tl != r.o.TagLen {
 		return 0, fmt.Errorf("%w: tag length %d, agreed %d", ErrMalformed, tl, r.o.TagLen)
@@ -258,6 +287,9 @@ func (r *ecdhReceiver) match(tl int, tags []byte, sealed [][]byte) (int, error) 
 	if n > r.nX-r.got {
 		return 0, fmt.Errorf("%w: %d more items than announced", ErrMalformed, n-(r.nX-r.got))
 	}
+	if n < minBatch(r.nX-r.got) {
+		return 0, fmt.Errorf("%w: stream batch of %d items, below the minimum %d", ErrMalformed, n, minBatch(r.nX-r.got))
+	}
 	if r.o.RevealToBoth {
 		for len(r.bitmap) < (r.got+n+7)/8 {
 			r.bitmap = append(r.bitmap, 0)
@@ -265,6 +297,19 @@ func (r *ecdhReceiver) match(tl int, tags []byte, sealed [][]byte) (int, error) 
 	}
 	for i := range n {
 		d, ok := r.own[keyOf(tags[i*tl:(i+1)*tl])]
+		if sealed != nil {
+			// Join: the same copy whether or not the tag hits.
+			if !ok {
+				if cap(r.scratch) < len(sealed[i]) {
+					r.scratch = make([]byte, len(sealed[i]))
+				}
+				copy(r.scratch[:len(sealed[i])], sealed[i])
+			} else {
+				r.cands = append(r.cands, joinCand{d: d, pos: r.got + i, sealed: append([]byte(nil), sealed[i]...)})
+			}
+			r.ops.Add(1)
+			continue
+		}
 		if !ok {
 			continue
 		}
@@ -275,27 +320,45 @@ func (r *ecdhReceiver) match(tl int, tags []byte, sealed [][]byte) (int, error) 
 		if r.o.RevealToBoth {
 			r.bitmap[(r.got+i)/8] |= 1 << ((r.got + i) % 8)
 		}
-		if sealed != nil {
-			aead, err := joinAEAD(r.prf[int(d)*pointLen : (int(d)+1)*pointLen])
-			if err != nil {
-				return 0, err
-			}
-			p, err := aead.Open(nil, zeroNonce[:], sealed[i], nil)
-			if err != nil {
-				return 0, fmt.Errorf("%w: payload of a matching item fails authentication", ErrMalformed)
-			}
-			r.payloads[d] = p
-		}
 	}
 	r.got += n
 	r.prog.add(n)
 	return n, nil
 }
 
+// finish (Join, after the stream) opens the payloads of the tag hits. A
+// payload that fails to open is an accidental tag collision, not a match
+// (C2); so is a second sender item for an item already matched.
+func (r *ecdhReceiver) finish() error {
+	if r.finished || r.o.Mode != Join {
+		r.finished = true
+		return nil
+	}
+	for _, c := range r.cands {
+		if r.matched[c.d] {
+			continue
+		}
+		aead, err := joinAEAD(r.prf[int(c.d)*pointLen : (int(c.d)+1)*pointLen])
+		if err != nil {
+			return err
+		}
+		p, err := aead.Open(nil, zeroNonce[:], c.sealed, nil)
+		if err != nil {
+			continue
+		}
+		r.matched[c.d], r.payloads[c.d] = true, p
+		if r.o.RevealToBoth {
+			r.bitmap[c.pos/8] |= 1 << (c.pos % 8)
+		}
+	}
+	r.cands, r.scratch, r.finished = nil, nil, true
+	return nil
+}
+
 // collect keeps the shuffled tags of the evaluations of our items.
 func (r *ecdhReceiver) collect(tb *tagBatch) (int, error) {
 	tl, n := r.o.TagLen, tb.Len()
-	if tb.TagLen != tl || n > len(r.in.items)-r.collected {
+	if tb.TagLen != tl || n > len(r.in.items)-r.collected || n < minBatch(len(r.in.items)-r.collected) {
 		return 0, fmt.Errorf("%w: %d tags of %d bytes with %d expected", ErrMalformed, n, tb.TagLen, len(r.in.items)-r.collected)
 	}
 	for i := range n {
@@ -306,14 +369,23 @@ func (r *ecdhReceiver) collect(tb *tagBatch) (int, error) {
 }
 
 // count raises the sender's blinded items to b, counts those whose tag we
-// hold, and adds up their ciphertexts (Sum).
+// hold, and adds up their ciphertexts (Sum). Its work does not depend on
+// which items match: every ciphertext is decoded, and added either to the
+// sum or to a dummy accumulator.
 func (r *ecdhReceiver) count(ctx context.Context, pts, ct []byte) (int, error) {
 	tl, n := r.o.TagLen, len(pts)/pointLen
 	if n > r.nX-r.got {
 		return 0, fmt.Errorf("%w: %d more items than announced", ErrMalformed, n-(r.nX-r.got))
 	}
+	if n < minBatch(r.nX-r.got) {
+		return 0, fmt.Errorf("%w: stream batch of %d items, below the minimum %d", ErrMalformed, n, minBatch(r.nX-r.got))
+	}
 	if len(r.tags) < n*tl {
 		r.tags = make([]byte, n*tl)
+	}
+	var c1s, c2s []*ristretto255.Element
+	if ct != nil {
+		c1s, c2s = make([]*ristretto255.Element, n), make([]*ristretto255.Element, n)
 	}
 	if err := parallel.For(ctx, n, r.o.Workers, 1, func(l, h int) error {
 		var enc [pointLen]byte
@@ -324,24 +396,34 @@ func (r *ecdhReceiver) count(ctx context.Context, pts, ct []byte) (int, error) {
 			}
 			p.ScalarMult(r.b, p)
 			tagOf(r.tags[i*tl:(i+1)*tl], p.Encode(enc[:0]))
+			r.ops.Add(2)
+			if ct != nil {
+				c1, err1 := decodePoint(ct[(2*i)*pointLen : (2*i+1)*pointLen])
+				c2, err2 := decodePoint(ct[(2*i+1)*pointLen : (2*i+2)*pointLen])
+				if err1 != nil || err2 != nil {
+					return fmt.Errorf("%w: ciphertext of item %d", ErrMalformed, r.got+i)
+				}
+				c1s[i], c2s[i] = c1, c2
+				r.ops.Add(2)
+			}
 		}
 		return nil
 	}); err != nil {
 		return 0, err
 	}
 	for i := range n {
-		if _, ok := r.set[keyOf(r.tags[i*tl:(i+1)*tl])]; !ok {
-			continue
+		_, ok := r.set[keyOf(r.tags[i*tl:(i+1)*tl])]
+		if ok {
+			r.card++
 		}
-		r.card++
 		if ct != nil {
-			c1, err1 := decodePoint(ct[(2*i)*pointLen : (2*i+1)*pointLen])
-			c2, err2 := decodePoint(ct[(2*i+1)*pointLen : (2*i+2)*pointLen])
-			if err1 != nil || err2 != nil {
-				return 0, fmt.Errorf("%w: ciphertext of item %d", ErrMalformed, r.got+i)
+			a1, a2 := r.dumC1, r.dumC2
+			if ok {
+				a1, a2 = r.sumC1, r.sumC2
 			}
-			r.sumC1.Add(r.sumC1, c1)
-			r.sumC2.Add(r.sumC2, c2)
+			a1.Add(a1, c1s[i])
+			a2.Add(a2, c2s[i])
+			r.ops.Add(2)
 		}
 	}
 	if r.card > min(r.nX, len(r.in.items)) {
@@ -397,6 +479,9 @@ func (r *ecdhReceiver) Decrypt(ctx context.Context, share *sumShare) error {
 func (r *ecdhReceiver) Result() (*Result, error) {
 	if !r.started || r.evals != r.BlindBatches() || r.StreamPending() || (r.o.Mode == Sum && !r.decrypted) {
 		return nil, fmt.Errorf("%w: result before the protocol ended", ErrInvalidParams)
+	}
+	if err := r.finish(); err != nil {
+		return nil, err
 	}
 	res := &Result{Protocol: ECDH, Mode: r.o.Mode, Learned: true}
 	if !learnsMembers(r.o.Mode) {

@@ -177,9 +177,9 @@ func TestPropertyAgainstPlaintext(t *testing.T) {
 			reveal := ci%2 == 1
 			t.Run(fmt.Sprintf("%s/%s/reveal=%v", mode, tc.name, reveal), func(t *testing.T) {
 				set, ys := genCase(r, tc.onlyX, tc.onlyY, tc.shared, tc.dups, mode)
-				o := Config{Mode: mode, RevealToBoth: reveal, BatchSize: 1 + r.IntN(16), Window: 1 + r.IntN(3)}
+				o := Config{Mode: mode, RevealToBoth: reveal, BatchSize: MinBatchSize + r.IntN(16), Window: 1 + r.IntN(3)}
 				so, ro := o, o
-				so.BatchSize = 1 + r.IntN(16) // batch sizes are local
+				so.BatchSize = MinBatchSize + r.IntN(16) // batch sizes are local
 				pr := runPair(t, set, ys, so, ro)
 				require.NoError(t, pr.recvErr)
 				require.NoError(t, pr.sendErr)
@@ -255,7 +255,7 @@ func TestWireBytes(t *testing.T) {
 func TestOptionsValidation(t *testing.T) {
 	bad := []Config{
 		{Protocol: 7}, {Mode: -1}, {Mode: 9}, {Workers: -1}, {BatchSize: -2},
-		{BatchSize: MaxBatchSize + 1}, {TagLen: 4}, {TagLen: 17}, {Window: -1},
+		{BatchSize: MaxBatchSize + 1}, {BatchSize: MinBatchSize - 1}, {TagLen: 4}, {TagLen: 17}, {Window: -1},
 		{MaxSum: -1}, {MaxSum: MaxSumLimit + 1},
 	}
 	for _, o := range bad {
@@ -351,7 +351,7 @@ func TestTruncatedMessages(t *testing.T) {
 	}
 	for _, mode := range []Mode{Intersection, Cardinality, Join, Sum} {
 		set, ys := genCase(r, 3, 3, 3, false, mode)
-		o := Config{Mode: mode, RevealToBoth: true, BatchSize: 4}
+		o := Config{Mode: mode, RevealToBoth: true, BatchSize: MinBatchSize}
 		// Count the messages of each side in a clean run.
 		clean := runPair(t, set, ys, o, o)
 		require.NoError(t, clean.recvErr)
@@ -415,14 +415,14 @@ func TestContextCancel(t *testing.T) {
 
 func TestProgress(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
-	set, ys := genCase(r, 10, 20, 5, false, Intersection)
+	set, ys := genCase(r, 40, 60, 20, false, Intersection)
 	var sdone, stotal, rdone, rtotal, calls int
-	so := Config{BatchSize: 4, Progress: func(d, tot int) {
+	so := Config{BatchSize: MinBatchSize, Progress: func(d, tot int) {
 		require.GreaterOrEqual(t, d, sdone)
 		sdone, stotal = d, tot
 		calls++
 	}}
-	ro := Config{BatchSize: 4, Progress: func(d, tot int) {
+	ro := Config{BatchSize: MinBatchSize, Progress: func(d, tot int) {
 		require.GreaterOrEqual(t, d, rdone)
 		rdone, rtotal = d, tot
 	}}
