@@ -94,11 +94,11 @@ const (
 	// sender timing its acknowledgements sees groups of at least this many
 	// items; the receiver's work per batch does not depend on which items
 	// match in any case.
-	MinBatchSize = 16
-	DefaultTagLen    = 12
-	MinTagLen        = 8
-	MaxTagLen        = 16
-	DefaultWindow    = 4
+	MinBatchSize  = 16
+	DefaultTagLen = 12
+	MinTagLen     = 8
+	MaxTagLen     = 16
+	DefaultWindow = 4
 	// MaxValue bounds the magnitude of each value in Sum mode, so that sums
 	// of up to 2^22 values fit an int64 with room to spare.
 	MaxValue = 1 << 40
