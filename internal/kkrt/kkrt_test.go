@@ -208,10 +208,13 @@ func TestDigestShortAndLong(t *testing.T) {
 
 func TestParams(t *testing.T) {
 	require.Equal(t, 128, NumBins(0))
-	require.Equal(t, 128, NumBins(100))
-	require.GreaterOrEqual(t, NumBins(1<<20), 127*(1<<20)/100)
+	require.Equal(t, 256, NumBins(100))
+	require.GreaterOrEqual(t, NumBins(1<<20), 1547*(1<<20)/1000)
 	require.Zero(t, NumBins(1<<20)%128)
-	require.Equal(t, 11, ValueBytes(1<<20, 1<<20)) // 40 + 21 + 22 = 83 bits
+	require.Equal(t, 11, ValueBytes(1<<20, 1<<20)) // 40 + log2(3.5 * 2^40) = 82 bits
+	// C1: many receiver items against few sender items: the receiver's own
+	// collisions (2^47 pairs) dominate: 40 + 48 = 88 bits.
+	require.Equal(t, 11, ValueBytes(1<<24, 1<<10))
 	require.Equal(t, 5, ValueBytes(0, 0))
 	require.LessOrEqual(t, ValueBytes(MaxItems, MaxItems), 16)
 	for _, c := range []Config{{Workers: -1}, {ChunkItems: -1}, {ChunkItems: 1 << 21}, {MaxPeerItems: -1}, {MaxPeerItems: MaxItems + 1}, {MinValueBytes: 17}} {

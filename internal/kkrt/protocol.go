@@ -237,7 +237,13 @@ func (st *receiverState) oprf(ctx context.Context) error {
 	}
 	st.tbl = newTable(st.vals)
 	for u := range st.vals {
-		st.tbl.insert(int32(u))
+		if st.tbl.insert(int32(u)) != int32(u) {
+			// Two of our items would share a value: one would be hidden
+			// behind the other (a false positive and a false negative).
+			// ValueBytes makes this at most 2^-40; never silent.
+			return fmt.Errorf("%w: two of our items have equal %d-byte OPRF values; use a larger MinValueBytes",
+				ErrInvalidParams, st.vlen)
+		}
 	}
 	return nil
 }
