@@ -3,6 +3,7 @@ package psi
 import (
 	"fmt"
 
+	"github.com/veil-go/veil/dp"
 	"github.com/veil-go/veil/internal/kkrt"
 	"github.com/veil-go/veil/internal/parallel"
 	"github.com/veil-go/veil/report"
@@ -151,6 +152,24 @@ type Config struct {
 	// [-MaxSum, MaxSum] and fails with [ErrOutOfRange] outside it. Default
 	// [DefaultMaxSum], at most [MaxSumLimit].
 	MaxSum int64
+	// MinSumCardinality (Sum mode; both parties must agree, checked in the
+	// first message) is the fewest shared items for which the sum is
+	// released. Below it the receiver does not have the sum decrypted:
+	// [Result.SumWithheld] is set and [Result.Sum] is 0, and the sender's
+	// view is the same as when the sum is released (the receiver sends a
+	// random point in place of the summed ciphertext). The receiver still
+	// learns the cardinality. 0 (the default) releases any sum, also that of
+	// a single shared item, which is that item's value: set it to at least 2
+	// (better more) when single values are sensitive.
+	MinSumCardinality int
+	// SumNoise (Sum mode, sender side), if set, makes the sender add
+	// discrete Laplace noise (package dp) to the sum it helps decrypt, so
+	// that the released sum is SumNoise.Epsilon-DP for a change of
+	// SumNoise.Sensitivity in the values (for example the largest |value|):
+	// the receiver (and with RevealToBoth the sender) gets sum + noise, which
+	// must still lie within the receiver's MaxSum. The sender draws noise in
+	// every run (it cannot tell whether the sum is withheld).
+	SumNoise *dp.DiscreteLaplaceConfig
 	// Progress, if set, is called from the calling goroutine with the number
 	// of items this party has processed and the total it will process (its
 	// own items plus the peer's it evaluates): after each batch with ECDH,
@@ -187,6 +206,17 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.MaxSum == 0 {
 		c.MaxSum = DefaultMaxSum
+	}
+	if c.MinSumCardinality < 0 || c.MinSumCardinality > MaxItems {
+		return c, fmt.Errorf("psi: %w: MinSumCardinality %d outside [0, %d]", ErrInvalidParams, c.MinSumCardinality, MaxItems)
+	}
+	if (c.MinSumCardinality != 0 || c.SumNoise != nil) && c.Mode != Sum {
+		return c, fmt.Errorf("psi: %w: MinSumCardinality and SumNoise are for Sum mode", ErrInvalidParams)
+	}
+	if c.SumNoise != nil {
+		if _, err := dp.NewDiscreteLaplace(*c.SumNoise); err != nil {
+			return c, fmt.Errorf("psi: %w: SumNoise: %w", ErrInvalidParams, err)
+		}
 	}
 	if c.MaxSum > MaxSumLimit {
 		return c, fmt.Errorf("psi: %w: MaxSum %d above %d", ErrInvalidParams, c.MaxSum, int64(MaxSumLimit))
@@ -226,8 +256,12 @@ type Result struct {
 	// Payloads (Join mode, receiver) holds the sender's payload for the item
 	// at Indices[k] in Payloads[k].
 	Payloads [][]byte
-	// Sum (Sum mode) is the sum of the sender's values over the shared items.
+	// Sum (Sum mode) is the sum of the sender's values over the shared items
+	// (plus the sender's noise if it set Config.SumNoise); 0 when withheld.
 	Sum int64
+	// SumWithheld (Sum mode) says the cardinality was below
+	// Config.MinSumCardinality, so the sum was not decrypted.
+	SumWithheld bool
 	// Stats is this party's cost of the run: its traffic on the connection
 	// and the run's duration.
 	Stats report.Stats

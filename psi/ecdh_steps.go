@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/gtank/ristretto255"
+	"github.com/veil-go/veil/dp"
 	"github.com/veil-go/veil/internal/parallel"
 )
 
@@ -71,6 +72,7 @@ type ecdhReceiver struct {
 	t            *ristretto255.Scalar
 	sum          int64
 	decrypted    bool
+	withheld     bool // S3: cardinality below MinSumCardinality
 }
 
 func newECDHReceiver(in receiverInput, o Config) (*ecdhReceiver, error) {
@@ -446,7 +448,14 @@ func (r *ecdhReceiver) DecryptRequest() (*sumRequest, error) {
 	}
 	r.t = t
 	c1 := ristretto255.NewElement().ScalarBaseMult(t)
-	c1.Add(c1, r.sumC1)
+	if r.card >= r.o.MinSumCardinality {
+		c1.Add(c1, r.sumC1)
+	} else {
+		// S3: too few matches to release the sum. t*G alone is as uniform
+		// as the rerandomised sum, so the sender cannot tell; its answer
+		// is ignored.
+		r.withheld = true
+	}
 	var req sumRequest
 	c1.Encode(req.C1[:0])
 	return &req, nil
@@ -462,6 +471,10 @@ func (r *ecdhReceiver) Decrypt(ctx context.Context, share *sumShare) error {
 	q, err2 := decodePoint(share.Q[:])
 	if err1 != nil || err2 != nil {
 		return fmt.Errorf("%w: sum share", ErrMalformed)
+	}
+	if r.withheld {
+		r.sum, r.decrypted = 0, true
+		return nil
 	}
 	m := ristretto255.NewElement().ScalarMult(r.t, q)
 	m.Add(m, r.sumC2)
@@ -485,7 +498,7 @@ func (r *ecdhReceiver) Result() (*Result, error) {
 	}
 	res := &Result{Protocol: ECDH, Mode: r.o.Mode, Learned: true}
 	if !learnsMembers(r.o.Mode) {
-		res.Cardinality, res.Sum = r.card, r.sum
+		res.Cardinality, res.Sum, res.SumWithheld = r.card, r.sum, r.withheld
 		return res, nil
 	}
 	for _, m := range r.matched {
@@ -532,6 +545,7 @@ type ecdhSender struct {
 	acked    int
 	sizes    map[int]int // items in each unacknowledged stream batch
 	answered bool        // sum share sent
+	noise    *dp.DiscreteLaplace
 	res      *Result
 	prog     progress
 }
@@ -552,6 +566,11 @@ func newECDHSender(in *senderInput, o Config) (*ecdhSender, error) {
 			return nil, err
 		}
 		s.q = ristretto255.NewElement().ScalarBaseMult(s.s)
+		if o.SumNoise != nil {
+			if s.noise, err = dp.NewDiscreteLaplace(*o.SumNoise); err != nil {
+				return nil, fmt.Errorf("%w: SumNoise: %w", ErrInvalidParams, err)
+			}
+		}
 	}
 	return s, nil
 }
@@ -700,7 +719,13 @@ func (s *ecdhSender) DecryptShare(req *sumRequest) (*sumShare, error) {
 		return nil, err
 	}
 	var share sumShare
-	ristretto255.NewElement().ScalarMult(s.s, c1).Encode(share.D[:0])
+	d := ristretto255.NewElement().ScalarMult(s.s, c1)
+	if s.noise != nil {
+		// The receiver solves C2 + t*Q - D = (sum + noise)*G.
+		eta := ristretto255.NewElement().ScalarBaseMult(scalarFromInt64(s.noise.Sample()))
+		d.Subtract(d, eta)
+	}
+	d.Encode(share.D[:0])
 	s.q.Encode(share.Q[:0])
 	s.answered = true
 	return &share, nil
@@ -735,6 +760,7 @@ func (s *ecdhSender) HandleReveal(m message) error {
 			return fmt.Errorf("%w: outcome with cardinality %d in %s mode", ErrMalformed, msg.Cardinality, s.o.Mode)
 		}
 		res.Cardinality, res.Sum = int(msg.Cardinality), msg.Sum
+		res.SumWithheld = s.o.Mode == Sum && res.Cardinality < s.o.MinSumCardinality
 	default:
 		return fmt.Errorf("%w: %T as reveal", ErrMalformed, m)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"github.com/veil-go/veil/dp"
 )
 
 // streamWork drives a run by hand and returns, per stream batch, the
@@ -137,4 +138,51 @@ func TestJoinCollisionIsNonMatch(t *testing.T) {
 	for k, i := range res.Indices {
 		require.Equal(t, string(want[string(ys[i])]), string(res.Payloads[k]))
 	}
+}
+
+// TestSumMinCardinality (S3): a receiver that picks Y = {target} would learn
+// the target's value from the sum; with MinSumCardinality 2 it learns only
+// the cardinality, and a larger intersection still gets its sum.
+func TestSumMinCardinality(t *testing.T) {
+	target := []byte("target")
+	set := SenderSet{Items: [][]byte{target, []byte("a"), []byte("b")}, Values: []int64{123456, 7, 8}}
+	o := Config{Mode: Sum, RevealToBoth: true, MinSumCardinality: 2}
+	pr := runPair(t, set, [][]byte{target, []byte("z")}, o, o)
+	require.NoError(t, pr.recvErr)
+	require.NoError(t, pr.sendErr)
+	require.Equal(t, 1, pr.recv.Cardinality)
+	require.True(t, pr.recv.SumWithheld)
+	require.Zero(t, pr.recv.Sum, "the single item's value is not revealed")
+	require.True(t, pr.send.SumWithheld)
+	require.Zero(t, pr.send.Sum)
+
+	pr = runPair(t, set, [][]byte{target, []byte("a")}, o, o)
+	require.NoError(t, pr.recvErr)
+	require.False(t, pr.recv.SumWithheld)
+	require.Equal(t, int64(123463), pr.recv.Sum)
+
+	// Both parties must agree on the threshold.
+	pr = runPair(t, set, [][]byte{target}, o, Config{Mode: Sum, RevealToBoth: true})
+	require.ErrorIs(t, pr.recvErr, ErrMismatch)
+	_, err := Config{MinSumCardinality: 2}.withDefaults()
+	require.ErrorIs(t, err, ErrInvalidParams, "only in Sum mode")
+}
+
+// TestSumNoise (S3): with SumNoise the released sum carries the sender's
+// discrete Laplace noise.
+func TestSumNoise(t *testing.T) {
+	r := rand.New(rand.NewPCG(67, 68))
+	set, ys := genCase(r, 5, 5, 10, false, Sum)
+	exact := reference(set, ys).sum
+	so := Config{Mode: Sum, RevealToBoth: true, SumNoise: &dp.DiscreteLaplaceConfig{Epsilon: 0.01, Sensitivity: 1000}}
+	ro := Config{Mode: Sum, RevealToBoth: true}
+	pr := runPair(t, set, ys, so, ro)
+	require.NoError(t, pr.recvErr)
+	require.NoError(t, pr.sendErr)
+	noise := pr.recv.Sum - exact
+	require.NotZero(t, noise, "noise of scale 1e5 is 0 with probability about 5e-6")
+	require.Less(t, max(noise, -noise), int64(1e8))
+	require.Equal(t, pr.recv.Sum, pr.send.Sum)
+	_, err := Config{Mode: Sum, SumNoise: &dp.DiscreteLaplaceConfig{Epsilon: -1, Sensitivity: 1}}.withDefaults()
+	require.ErrorIs(t, err, ErrInvalidParams)
 }

@@ -277,6 +277,8 @@ func (h *helloMsg) agrees(p *helloMsg) error {
 		return fmt.Errorf("%w: peer RevealToBoth=%v, ours %v", ErrMismatch, p.RevealToBoth, h.RevealToBoth)
 	case p.TagLen != h.TagLen:
 		return fmt.Errorf("%w: peer TagLen=%d, ours %d", ErrMismatch, p.TagLen, h.TagLen)
+	case p.MinSum != h.MinSum:
+		return fmt.Errorf("%w: peer MinSumCardinality=%d, ours %d", ErrMismatch, p.MinSum, h.MinSum)
 	}
 	return nil
 }
@@ -291,7 +293,7 @@ type message interface {
 // newHello is a party's helloMsg for its options.
 func newHello(role partyRole, count int, o Config) *helloMsg {
 	return &helloMsg{Version: protocolVersion, role: role, Protocol: o.Protocol, Mode: o.Mode,
-		RevealToBoth: o.RevealToBoth, TagLen: o.TagLen, Count: uint64(count)}
+		RevealToBoth: o.RevealToBoth, TagLen: o.TagLen, Count: uint64(count), MinSum: uint32(o.MinSumCardinality)}
 }
 
 // stepConn sends and receives typed messages and names the role, step and
