@@ -52,7 +52,7 @@
 //     giant-step, in time about 7*sqrt(|sum|) group operations, bounded by
 //     [Config].MaxSum (else [ErrOutOfRange], never a wrong sum). The
 //     decoding caps |sum| at [MaxSumLimit] = 2^44 (for example 16 values of
-//     2^40): this package does not use [he] for Sum. The sum over a single
+//     2^40): this package does not use package he for Sum. The sum over a single
 //     shared item is that item's value (a receiver can pick Y = {target}):
 //     [Config].MinSumCardinality withholds the sum below a number of shared
 //     items, and [Config].SumNoise has the sender add differentially private
@@ -200,9 +200,10 @@
 // context), the other's call returns an error naming the peer and the step;
 // nothing is output. A peer's malformed message is an error wrapping
 // [ErrMalformed]. With ECDH, memory for the peer's data grows with what has
-// arrived, not with the size the peer announces; with KKRT the sender
-// allocates for the receiver's announced set size, which it bounds by 2^24
-// items.
+// arrived, not with the size the peer announces; so does the KKRT sender's
+// OT matrix (64 bytes per cuckoo bin received, at most twice what has
+// arrived while it grows), and each party bounds the peer's announced set
+// by 2^24 items with KKRT.
 //
 // Timing. No constant-time claim is made beyond that of the group and
 // cipher implementations. Each party's work grows with both set sizes,

@@ -13,6 +13,8 @@ import (
 
 	"github.com/gtank/ristretto255"
 	"github.com/stretchr/testify/require"
+	"github.com/veil-go/veil/internal/kkrt"
+	"github.com/veil-go/veil/internal/ot"
 	"github.com/veil-go/veil/transport"
 )
 
@@ -549,6 +551,8 @@ func TestHugeClaimedCount(t *testing.T) {
 		for _, role := range []partyRole{roleSender, roleReceiver} {
 			mine, theirs := transport.Pipe("me", "liar", transport.Options{})
 			ctx := context.Background()
+			var before runtime.MemStats
+			runtime.ReadMemStats(&before) // before the hello, so nothing it triggers is missed
 			errc := make(chan error, 1)
 			o := Config{Mode: mode, RevealToBoth: true}
 			go func() {
@@ -569,8 +573,6 @@ func TestHugeClaimedCount(t *testing.T) {
 			b, err := h.MarshalBinary()
 			require.NoError(t, err)
 			require.NoError(t, theirs.Send(ctx, b))
-			var before runtime.MemStats
-			runtime.ReadMemStats(&before)
 			theirs.Close()
 			require.ErrorIs(t, <-errc, transport.ErrClosed)
 			var after runtime.MemStats
@@ -579,4 +581,44 @@ func TestHugeClaimedCount(t *testing.T) {
 			mine.Close()
 		}
 	}
+}
+
+// TestHugeClaimedCountKKRT (R1): a KKRT receiver that announces 2^24 items,
+// runs the cheap base-OT bootstrap honestly and then stalls must not make
+// the sender allocate the OT matrix of its claim (1.7 GiB): memory tracks
+// the rows actually received.
+func TestHugeClaimedCountKKRT(t *testing.T) {
+	mine, theirs := transport.Pipe("me", "liar", transport.Options{})
+	defer mine.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	const claim = kkrt.DefaultMaxPeerItems
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	errc := make(chan error, 1)
+	o := Config{Protocol: KKRT}
+	go func() {
+		_, err := RunSender(ctx, mine, SenderSet{Items: Items([]string{"a", "b"})}, o)
+		errc <- err
+	}()
+	h := newHello(roleReceiver, claim, Config{Protocol: KKRT, TagLen: DefaultTagLen})
+	b, err := h.MarshalBinary()
+	require.NoError(t, err)
+	require.NoError(t, theirs.Send(ctx, b))
+	_, err = theirs.Recv(ctx) // the sender's psi hello
+	require.NoError(t, err)
+	rh := kkrt.ReceiverHello{N: claim, Bins: kkrt.NumBins(claim)}
+	b, err = rh.MarshalBinary()
+	require.NoError(t, err)
+	require.NoError(t, theirs.Send(ctx, b))
+	_, err = theirs.Recv(ctx) // the kkrt sender hello
+	require.NoError(t, err)
+	_, err = ot.NewReceiver(ctx, theirs, ot.Config{Width: kkrt.CodeWidth, Workers: 1})
+	require.NoError(t, err)
+	time.Sleep(50 * time.Millisecond) // the sender now waits for OT rows
+	var mid runtime.MemStats
+	runtime.ReadMemStats(&mid)
+	theirs.Close()
+	require.Error(t, <-errc)
+	require.Less(t, mid.TotalAlloc-before.TotalAlloc, uint64(64<<20), "allocated for a claim of %d items", claim)
 }

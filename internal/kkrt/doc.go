@@ -66,8 +66,9 @@
 //     After 4 failures Receive returns [ErrCuckoo].
 //   - A peer may announce at most [DefaultMaxPeerItems] (2^24) distinct
 //     items unless [Config].MaxPeerItems says otherwise: the sender keeps 64
-//     bytes per receiver bin, so the bound caps what a peer can make it
-//     allocate. Each party's own set is at most [MaxItems].
+//     bytes per receiver bin. It allocates them as the OT rows arrive (at
+//     most twice what has arrived), so a peer that announces many items and
+//     then stalls costs it nothing in proportion to its claim. Each party's own set is at most [MaxItems].
 //
 // # Errors
 //
