@@ -144,9 +144,11 @@ func TestEdgeItems(t *testing.T) {
 	require.Equal(t, []int{0, 2, 3, 6}, res.Intersection)
 }
 
-func TestDeterministicRandomness(t *testing.T) {
-	// The output does not depend on the randomness: a run under a fixed
+func TestOutputIndependentOfRandomness(t *testing.T) {
+	// The output does not depend on the randomness: a run under one
 	// crypto/rand stream and one under another agree with the reference.
+	// (This is not a determinism test: both parties draw from the one
+	// global stream concurrently.)
 	rng := rand.New(rand.NewPCG(1, 1))
 	recv, send := sets(rng, 300, 300, 120, false)
 	cryptotest.SetGlobalRandom(t, 9)
@@ -326,15 +328,32 @@ func TestPeerFailures(t *testing.T) {
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 }
 
-func TestValuesDoNotRevealOrder(t *testing.T) {
-	// The sender shuffles: with the same receiver set and two orders of the
-	// same sender set the intersection is the same.
+// TestStreamOrderHidesSenderOrder (D1): the receiver learns at which
+// positions of the sender's stream its matches sit (SenderMatches); the
+// sender's shuffle must keep those from being the matched items' positions
+// in the sender's input. The sender maps them back with Order.
+func TestStreamOrderHidesSenderOrder(t *testing.T) {
 	rng := rand.New(rand.NewPCG(6, 7))
 	recv, send := sets(rng, 200, 200, 80, false)
-	r1, _ := run(t, recv, send, Config{})
-	slices.Reverse(send)
-	r2, _ := run(t, recv, send, Config{})
-	require.Equal(t, r1.Intersection, r2.Intersection)
+	res, st := run(t, recv, send, Config{})
+	inRecv := map[string]bool{}
+	for _, y := range recv {
+		inRecv[string(y)] = true
+	}
+	var inputPos []int
+	for i, x := range send {
+		if inRecv[string(x)] {
+			inputPos = append(inputPos, i)
+		}
+	}
+	require.Len(t, res.SenderMatches, len(inputPos))
+	require.NotEqual(t, inputPos, res.SenderMatches, "stream positions of the matches equal the sender's input positions")
+	var back []int
+	for _, p := range res.SenderMatches {
+		back = append(back, st.Order[p])
+	}
+	slices.Sort(back)
+	require.Equal(t, inputPos, back)
 }
 
 // TestCodesDefinition checks the CTR-batched code words against their
