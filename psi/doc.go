@@ -123,10 +123,12 @@
 //
 // With ECDH, items travel in batches of [Config].BatchSize; an honest party
 // has at most [Config].Window batches unanswered, so the data in flight is
-// bounded whatever the set sizes (a dishonest peer can send ahead of the
-// window: what it queues is bounded by the transport's limits, not by
-// this package). KKRT has no window: its OT rows and values stream in
-// chunks without acknowledgements. Group operations and duplicate removal
+// bounded whatever the set sizes. A dishonest peer can send ahead of the
+// window; what it queues is then bounded by the transport
+// ([transport.Options].MaxQueuedBytes and MaxQueuedMessages: a full inbox
+// makes the peer's sends wait), not by this package. KKRT has no window:
+// its OT rows and values stream in chunks without acknowledgements, bounded
+// in flight by the same transport limits. Group operations and duplicate removal
 // run on [Config].Workers goroutines. What grows with the sets besides the
 // inputs and the output: the receiver keeps a tag per own distinct item
 // (about 40 bytes each in a map; Join adds 32 bytes each), the sender in
