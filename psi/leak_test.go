@@ -186,3 +186,14 @@ func TestSumNoise(t *testing.T) {
 	_, err := Config{Mode: Sum, SumNoise: &dp.DiscreteLaplaceConfig{Epsilon: -1, Sensitivity: 1}}.withDefaults()
 	require.ErrorIs(t, err, ErrInvalidParams)
 }
+
+// TestSumLeakageStatesThreshold: a withheld sum is not reported as disclosed.
+func TestSumLeakageStatesThreshold(t *testing.T) {
+	set := SenderSet{Items: [][]byte{[]byte("t"), []byte("u")}, Values: []int64{5, 6}}
+	o := Config{Mode: Sum, MinSumCardinality: 2}
+	pr := runPair(t, set, [][]byte{[]byte("t")}, o, o)
+	require.NoError(t, pr.recvErr)
+	for _, d := range pr.recv.Leakage {
+		require.NotContains(t, d.Note, "sum of the sender's values", "withheld sum reported as disclosed")
+	}
+}

@@ -248,9 +248,17 @@ func leakage(o Config, nR, nS int, res *Result) report.Leakage {
 				Note: "the number of distinct shared items"})
 		case Sum:
 			l = append(l, report.Disclosure{To: to, What: report.Cardinality, Count: card,
-				Note: "the number of distinct shared items"},
-				report.Disclosure{To: to, What: report.Output, About: "sender", Count: 1,
+				Note: "the number of distinct shared items"})
+			switch {
+			case res.SumWithheld:
+				// Below MinSumCardinality: no sum is disclosed.
+			case o.SumNoise != nil:
+				l = append(l, report.Disclosure{To: to, What: report.Output, About: "sender", Count: 1,
+					Note: fmt.Sprintf("the sum of the sender's values over the shared items, with discrete Laplace noise (epsilon %g, sensitivity %d)", o.SumNoise.Epsilon, o.SumNoise.Sensitivity)})
+			default:
+				l = append(l, report.Disclosure{To: to, What: report.Output, About: "sender", Count: 1,
 					Note: "the sum of the sender's values over the shared items"})
+			}
 		}
 	}
 	if o.Mode == Join {

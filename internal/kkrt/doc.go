@@ -7,7 +7,7 @@
 //
 //  1. Both parties hash their items to 128-bit digests (SHA-256) and drop
 //     duplicates. The sender shuffles its set.
-//  2. The receiver places its n items in B = [NumBins](n) ~ 1.4-1.6n bins by
+//  2. The receiver places its n items in B = [NumBins](n) (1.27n for large sets) bins by
 //     cuckoo hashing with 3 hash functions (AES under a random key it
 //     announces), one item per bin, no stash.
 //  3. One 1-out-of-N OT per bin ([ot] with 512-bit rows): the
@@ -53,12 +53,14 @@
 //     [ErrInvalidParams] rather than hide one item behind the other.
 //   - Stash-less cuckoo hashing, 3 hash functions, [NumBins](n) bins: a
 //     factor that depends on n ([BinFactor]: 1.78 at n = 2^6, 1.40 at 2^8,
-//     about 1.5 from 2^9 to 2^17, 1.55 at 2^20, 1.58 at 2^24), rounded up
-//     to a multiple of 128. These are the factors cryptoTools'
+//     about 1.48 from 2^9 to 2^12, 1.27 from 2^13), rounded up to a
+//     multiple of 128. Below 2^13 these are the factors cryptoTools'
 //     CuckooIndex::selectParams takes for a failure probability of at most
 //     2^-40, from its fits of the experiments of Pinkas, Schneider, Weinert
-//     and Wieder (Eurocrypt 2018); we did not re-derive them, but a
-//     regression test simulates the small sizes with exact matching (a flat
+//     and Wieder (Eurocrypt 2018); from 2^13 on, 1.27 is PSWW18's
+//     recommendation, and the smallest obstruction (two items in one bin)
+//     is below 2^-41. We did not re-derive these bounds, but a regression
+//     test simulates the small sizes with exact matching (a flat
 //     1.27n, used before, fails about 2^-14.5 of the time near n = 100). On
 //     failure the receiver draws a new hash key and retries locally, up to 4
 //     times, before anything is sent; the sender only ever sees a key under

@@ -211,7 +211,7 @@ func TestDigestShortAndLong(t *testing.T) {
 func TestParams(t *testing.T) {
 	require.Equal(t, 128, NumBins(0))
 	require.Equal(t, 256, NumBins(100))
-	require.GreaterOrEqual(t, NumBins(1<<20), 1547*(1<<20)/1000)
+	require.GreaterOrEqual(t, NumBins(1<<20), 127*(1<<20)/100)
 	require.Zero(t, NumBins(1<<20)%128)
 	require.Equal(t, 11, ValueBytes(1<<20, 1<<20)) // 40 + log2(3.5 * 2^40) = 82 bits
 	// C1: many receiver items against few sender items: the receiver's own

@@ -112,17 +112,26 @@ func (c Config) otConfig() ot.Config {
 }
 
 // binFactorMilli[k] is the cuckoo expansion factor, in thousandths, for
-// receiver sets of n distinct items with floor(log2 n) = k: the factor that
-// cryptoTools' CuckooIndex::selectParams (stash-less, 3 hash functions,
-// statistical security 40) picks, from its fits to the experiments of
-// Pinkas, Schneider, Weinert and Wieder (Eurocrypt 2018): the per-log2 lines
-// lambda = slope*e + y for n < 2^9, and the erf-smoothed fit lambda = a(n)*e
-// + b(n) above, maximised over [2^k, 2^(k+1)) and rounded up, so that both
-// parties compute the same integer table.
+// receiver sets of n distinct items with floor(log2 n) = k (integers, so
+// that both parties compute the same bins on any platform):
+//
+//   - k < 9: the per-log2 lines lambda = slope*e + y that cryptoTools'
+//     CuckooIndex::selectParams (stash-less, 3 hash functions) fits to the
+//     experiments of Pinkas, Schneider, Weinert and Wieder (Eurocrypt
+//     2018), solved for lambda = 40 and rounded up;
+//   - 9 <= k < 13: cryptoTools' erf-smoothed fit lambda = a(n)*e + b(n) for
+//     larger n, maximised over [2^k, 2^(k+1)) and rounded up (about 1.48);
+//   - k >= 13: 1.27, PSWW18's recommendation for a failure probability of
+//     2^-40 at large n. The smallest obstruction, two items with all six
+//     positions in one bin, has probability about 1/(2 e^5 n^3), at most
+//     2^-41.7 from n = 2^13; cryptoTools' own fit asks about 1.5 there,
+//     which we judge conservative (the review's simulations at n = 4096 saw
+//     no failure in 40,000 trials already at 1.13) but did not re-derive.
 var binFactorMilli = [...]int{
 	6119, 6119, 6119, 4715, 3489, 2562, 1776, 1530, 1395, // 2^0 .. 2^8
-	1503, 1483, 1478, 1484, 1491, 1499, 1507, 1515, 1523, 1531, // 2^9 .. 2^18
-	1539, 1547, 1555, 1563, 1571, 1579, 1588, 1596, 1604, 1612, // 2^19 .. 2^28
+	1503, 1483, 1478, 1484, // 2^9 .. 2^12
+	1270, 1270, 1270, 1270, 1270, 1270, 1270, 1270, // 2^13 .. 2^20
+	1270, 1270, 1270, 1270, 1270, 1270, 1270, 1270, // 2^21 .. 2^28
 }
 
 // BinFactor returns the cuckoo expansion factor used for a receiver set of n
@@ -136,13 +145,12 @@ func BinFactor(n int) float64 {
 // NumBins is the number of cuckoo bins (OT rows) for a receiver set of n
 // distinct items: ceil(BinFactor(n)*n) rounded up to a multiple of 128 (OT
 // rows come in blocks of 128, so the padding bins are free), at least 128.
-// The factor depends on n (S2 of the v1 review: a flat 1.27 fails about
-// 2^-14.5 of the time near n = 100): 6.1 for the tiniest sets, 1.78 at
-// n = 2^6, 1.40 at 2^8, 1.48-1.50 from 2^9 to 2^15, 1.55 at 2^20, 1.58 at
-// 2^24. With it the placement fails with probability at most 2^-40 at every
-// n, by cryptoTools' fits of PSWW18's experiments (not re-derived here; the
-// regression test checks the small sizes by simulation with exact
-// matching).
+// The factor depends on n (a flat 1.27 fails about 2^-14.5 of the time near
+// n = 100): 6.1 for the tiniest sets, 1.78 at n = 2^6, 1.40 at 2^8, about
+// 1.48 from 2^9 to 2^12, and 1.27 from 2^13 on, so that placement fails
+// with probability at most 2^-40 at every n by the sources cited at
+// binFactorMilli (not re-derived here; the regression test checks the small
+// sizes by simulation with exact matching).
 func NumBins(n int) int {
 	f := binFactorMilli[min(bits.Len(uint(max(n, 1)))-1, len(binFactorMilli)-1)]
 	b := (n*f + 999) / 1000
