@@ -27,8 +27,16 @@ import (
 //	  ---------------- ackMsg ---------------> StreamAck(k)
 //	Sum: DecryptRequest --- sumRequest ------> DecryptShare
 //	     Decrypt <-------- sumShare ---------
+//	Result (Join: opens the matches' payloads, after the whole stream)
 //	RevealToBoth: Reveal -- matchesMsg | outcomeMsg -> HandleReveal
-//	Result                                     Result
+//	                                           Result
+//
+// HandleStream's work on a batch is the same whether or not its items
+// match, and it refuses a batch of fewer than MinBatchSize items but for a
+// stage's last, so the latency of each ackMsg tells the sender nothing
+// about matches. In Sum mode below Config.MinSumCardinality, DecryptRequest
+// sends t*G alone (as uniform as the rerandomised sum) and Decrypt ignores
+// the answer.
 //
 // Every peer message is checked (sizes, counts, group elements) and a bad one
 // gives an error wrapping ErrMalformed. The state types are not safe for
