@@ -212,7 +212,8 @@
 // which both learn anyway. With ECDH the receiver's work on each stream
 // batch, which the sender can time through its acknowledgement, does the
 // same operations whether or not the batch's items match: in Join it only
-// copies each payload and opens those of matches after the whole stream;
+// copies each payload to a new buffer (keeping those of matches, which
+// costs memory equal to the output) and opens them after the whole stream;
 // in Sum it decodes every ciphertext and adds it either to the sum or to a
 // dummy (a map hit and a miss still differ by a few nanoseconds). A
 // receiver also refuses stream batches of fewer than [MinBatchSize] items

@@ -63,7 +63,6 @@ type ecdhReceiver struct {
 	// Join: the sealed payloads of tag hits, opened only after the stream
 	// (finish), so that no ack waits on work done for matches alone.
 	cands    []joinCand
-	scratch  []byte // where a non-hit's payload is copied, to match a hit's work
 	finished bool
 
 	// ops counts the expensive operations of the stream phase (point
@@ -286,8 +285,8 @@ type joinCand struct {
 func minBatch(remain int) int { return min(MinBatchSize, remain) }
 
 // match looks up the sender's tags. Its work does not depend on which tags
-// hit: every item's payload is copied (a hit's to keep, a miss's to a
-// scratch buffer) and the payloads of hits are opened by finish, after the
+// hit: every item's payload is copied to a new buffer (a hit's is kept, a
+// miss's dropped) and the payloads of hits are opened by finish, after the
 // stream, so no acknowledgement waits on work done for matches only.
 func (r *ecdhReceiver) match(tl int, tags []byte, sealed [][]byte) (int, error) {
 	if tl != r.o.TagLen {
@@ -308,14 +307,12 @@ func (r *ecdhReceiver) match(tl int, tags []byte, sealed [][]byte) (int, error) 
 	for i := range n {
 		d, ok := r.own[keyOf(tags[i*tl:(i+1)*tl])]
 		if sealed != nil {
-			// Join: the same copy whether or not the tag hits.
-			if !ok {
-				if cap(r.scratch) < len(sealed[i]) {
-					r.scratch = make([]byte, len(sealed[i]))
-				}
-				copy(r.scratch[:len(sealed[i])], sealed[i])
-			} else {
-				r.cands = append(r.cands, joinCand{d: d, pos: r.got + i, sealed: append([]byte(nil), sealed[i]...)})
+			// Join: the same allocation and copy whether or not the tag
+			// hits; a miss's copy is dropped.
+			buf := make([]byte, len(sealed[i]))
+			copy(buf, sealed[i])
+			if ok {
+				r.cands = append(r.cands, joinCand{d: d, pos: r.got + i, sealed: buf})
 			}
 			r.ops.Add(1)
 			continue
@@ -361,7 +358,7 @@ func (r *ecdhReceiver) finish() error {
 			r.bitmap[c.pos/8] |= 1 << (c.pos % 8)
 		}
 	}
-	r.cands, r.scratch, r.finished = nil, nil, true
+	r.cands, r.finished = nil, true
 	return nil
 }
 
