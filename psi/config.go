@@ -146,7 +146,10 @@ type Config struct {
 	// TagLen is the length in bytes of the truncated hashes compared at the
 	// end, between [MinTagLen] and [MaxTagLen]; default [DefaultTagLen] (96 bits:
 	// a false match anywhere in 2^20 x 2^20 items has probability below
-	// 2^-56).
+	// 2^-56). With ECDH it is the exact tag length; with KKRT it is a floor:
+	// the compared values are at least kkrt.ValueBytes long, enough for
+	// 2^-40 at the actual set sizes. A false tag match in Join is a
+	// non-match (its payload does not open), never an error.
 	TagLen int
 	// MaxSum bounds |sum| in Sum mode, receiver side: decryption searches
 	// [-MaxSum, MaxSum] and fails with [ErrOutOfRange] outside it. Default

@@ -228,6 +228,17 @@ func TestParams(t *testing.T) {
 	require.Equal(t, DefaultMaxPeerItems, c.MaxPeerItems)
 }
 
+// TestOwnValueCollision (C1): two of the receiver's own values colliding
+// is an error, not a silently hidden item.
+func TestOwnValueCollision(t *testing.T) {
+	vals := []digest{{1, 2}, {3, 4}, {5, 6}}
+	_, err := ownValues(vals, 5)
+	require.NoError(t, err)
+	vals = append(vals, digest{3, 4})
+	_, err = ownValues(vals, 5)
+	require.ErrorIs(t, err, ErrInvalidParams)
+}
+
 func TestTable(t *testing.T) {
 	rng := rand.New(rand.NewPCG(4, 5))
 	keys := make([]digest, 5000)
