@@ -194,7 +194,10 @@
 // What a deviating party can do. A party that deviates from the protocol is
 // not detected; it can learn more or make the output wrong. With
 // RevealToBoth the sender must trust the receiver's report; in Sum mode a
-// cheating receiver could ask for the decryption of a single item's value;
+// cheating receiver could ask for the decryption of a single item's value
+// (MinSumCardinality is applied by the receiver, so it binds only an
+// honest one; SumNoise is added by the sender and holds against any
+// receiver);
 // with KKRT a receiver using inconsistent OT rows tests more than its own
 // items against the sender's set.
 //
