@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"testing"
+	"testing/cryptotest"
 
 	"github.com/gtank/ristretto255"
 	"github.com/stretchr/testify/require"
@@ -94,6 +95,7 @@ func senderPoints(t *testing.T, v *view) (pts, c1s [][]byte) {
 // as a whole, so the position must say nothing about which of the
 // receiver's items matched; without the shuffle it is the item's index.
 func TestReceiverCannotLinkMatchesToItems(t *testing.T) {
+	cryptotest.SetGlobalRandom(t, 71) // the shuffles draw from crypto/rand: no flake
 	r := rand.New(rand.NewPCG(71, 72))
 	for _, mode := range []Mode{Cardinality, Sum} {
 		t.Run(mode.String(), func(t *testing.T) {
@@ -132,7 +134,10 @@ func TestReceiverCannotLinkMatchesToItems(t *testing.T) {
 				}
 			}
 			require.Equal(t, 30, matches)
-			require.Less(t, linked, 5, "the receiver links %d of %d matches to its items", linked, matches)
+			// A uniform shuffle leaves about 30/50 of the matches in place
+			// (Poisson(0.6): 8 or more has probability about 1e-7); without
+			// the shuffle all 30 are.
+			require.Less(t, linked, 8, "the receiver links %d of %d matches to its items", linked, matches)
 		})
 	}
 }
