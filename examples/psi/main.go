@@ -12,7 +12,8 @@
 //   - join: A learns the shared IDs and B's -value for each (written to
 //     -out, header id plus the value column, sorted by id);
 //   - sum: A learns how many IDs both hold and the sum of B's integer
-//     -value over them, nothing per ID.
+//     -value over them, nothing per ID; with -min-sum k the sum is withheld
+//     when fewer than k IDs are shared (the sum of one ID is its value).
 //
 // With no -a and -b it makes synthetic lists from -seed, so
 //
@@ -22,7 +23,7 @@
 // TLS 1.3 on 127.0.0.1. Usage:
 //
 //	psi -a a.csv -b b.csv [-key id] [-mode intersection|cardinality|join|sum]
-//	    [-value amount] [-protocol ecdh|kkrt] [-out result.csv] [-json]
+//	    [-value amount] [-protocol ecdh|kkrt] [-min-sum k] [-out result.csv] [-json]
 //
 // To run each party as its own process, give -role and -listen or -connect
 // (see -help); TLS certificates come from -tls-cert, -tls-key and -tls-ca, or
