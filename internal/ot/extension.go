@@ -417,11 +417,10 @@ func (s *Sender) ExtendFunc(ctx context.Context, m int, use func(first int, q Ma
 	return s.extend(ctx, m, nil, use)
 }
 
-// extend is ExtendFunc; if all is not nil (room for m rows rounded up to
-// 128) the rows are written there directly instead of to per-worker
-// buffers.
-// With all non-nil the rows are kept in *all, which grows as chunks arrive
-// (so memory tracks the rows actually received, not the m a peer claims).
+// extend is ExtendFunc; if all is not nil the rows are written to *all
+// directly instead of to per-worker buffers. *all grows as chunks arrive
+// (at most twice the rows received, never beyond m rounded up to 128), so
+// memory tracks the rows actually received, not the m a peer claims.
 func (s *Sender) extend(ctx context.Context, m int, all *[]uint64, use func(first int, q Matrix) error) error {
 	if m < 0 {
 		return fmt.Errorf("%w: %d rows", ErrInvalidParams, m)
