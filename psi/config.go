@@ -3,6 +3,7 @@ package psi
 import (
 	"fmt"
 
+	"github.com/veil-go/veil/dp"
 	"github.com/veil-go/veil/internal/kkrt"
 	"github.com/veil-go/veil/internal/parallel"
 	"github.com/veil-go/veil/report"
@@ -89,10 +90,16 @@ func ParseMode(s string) (Mode, error) {
 const (
 	DefaultBatchSize = 2048
 	MaxBatchSize     = 1 << 16
-	DefaultTagLen    = 12
-	MinTagLen        = 8
-	MaxTagLen        = 16
-	DefaultWindow    = 4
+	// MinBatchSize is the smallest BatchSize accepted. A receiver refuses a
+	// stream batch of fewer items (but for a stage's last), so that a
+	// sender timing its acknowledgements sees groups of at least this many
+	// items; the receiver's work per batch does not depend on which items
+	// match in any case.
+	MinBatchSize  = 16
+	DefaultTagLen = 12
+	MinTagLen     = 8
+	MaxTagLen     = 16
+	DefaultWindow = 4
 	// MaxValue bounds the magnitude of each value in Sum mode, so that sums
 	// of up to 2^22 values fit an int64 with room to spare.
 	MaxValue = 1 << 40
@@ -129,7 +136,7 @@ type Config struct {
 	// duplicate removal; 0 means GOMAXPROCS.
 	Workers int
 	// BatchSize is the number of items per message (ECDH); default
-	// [DefaultBatchSize], at most [MaxBatchSize]. Memory in flight is about
+	// [DefaultBatchSize], between [MinBatchSize] and [MaxBatchSize]. Memory in flight is about
 	// Window*BatchSize*(32+TagLen) bytes per party (plus join payloads).
 	BatchSize int
 	// Window is the number of batches a party sends before it waits for the
@@ -139,12 +146,33 @@ type Config struct {
 	// TagLen is the length in bytes of the truncated hashes compared at the
 	// end, between [MinTagLen] and [MaxTagLen]; default [DefaultTagLen] (96 bits:
 	// a false match anywhere in 2^20 x 2^20 items has probability below
-	// 2^-56).
+	// 2^-56). With ECDH it is the exact tag length; with KKRT it is a floor:
+	// the compared values are at least kkrt.ValueBytes long, enough for
+	// 2^-40 at the actual set sizes. A false tag match in Join is a
+	// non-match (its payload does not open), never an error.
 	TagLen int
 	// MaxSum bounds |sum| in Sum mode, receiver side: decryption searches
 	// [-MaxSum, MaxSum] and fails with [ErrOutOfRange] outside it. Default
 	// [DefaultMaxSum], at most [MaxSumLimit].
 	MaxSum int64
+	// MinSumCardinality (Sum mode; both parties must agree, checked in the
+	// first message) is the fewest shared items for which the sum is
+	// released. Below it the receiver does not have the sum decrypted:
+	// [Result.SumWithheld] is set and [Result.Sum] is 0, and the sender's
+	// view is the same as when the sum is released (the receiver sends a
+	// random point in place of the summed ciphertext). The receiver still
+	// learns the cardinality. 0 (the default) releases any sum, also that of
+	// a single shared item, which is that item's value: set it to at least 2
+	// (better more) when single values are sensitive.
+	MinSumCardinality int
+	// SumNoise (Sum mode, sender side), if set, makes the sender add
+	// discrete Laplace noise (package dp) to the sum it helps decrypt, so
+	// that the released sum is SumNoise.Epsilon-DP for a change of
+	// SumNoise.Sensitivity in the values (for example the largest |value|):
+	// the receiver (and with RevealToBoth the sender) gets sum + noise, which
+	// must still lie within the receiver's MaxSum. The sender draws noise in
+	// every run (it cannot tell whether the sum is withheld).
+	SumNoise *dp.DiscreteLaplaceConfig
 	// Progress, if set, is called from the calling goroutine with the number
 	// of items this party has processed and the total it will process (its
 	// own items plus the peer's it evaluates): after each batch with ECDH,
@@ -167,8 +195,8 @@ func (c Config) withDefaults() (Config, error) {
 	if c.BatchSize == 0 {
 		c.BatchSize = DefaultBatchSize
 	}
-	if c.BatchSize > MaxBatchSize {
-		return c, fmt.Errorf("psi: %w: BatchSize %d above %d", ErrInvalidParams, c.BatchSize, MaxBatchSize)
+	if c.BatchSize > MaxBatchSize || c.BatchSize < MinBatchSize {
+		return c, fmt.Errorf("psi: %w: BatchSize %d outside [%d, %d]", ErrInvalidParams, c.BatchSize, MinBatchSize, MaxBatchSize)
 	}
 	if c.Window == 0 {
 		c.Window = DefaultWindow
@@ -181,6 +209,17 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.MaxSum == 0 {
 		c.MaxSum = DefaultMaxSum
+	}
+	if c.MinSumCardinality < 0 || c.MinSumCardinality > MaxItems {
+		return c, fmt.Errorf("psi: %w: MinSumCardinality %d outside [0, %d]", ErrInvalidParams, c.MinSumCardinality, MaxItems)
+	}
+	if (c.MinSumCardinality != 0 || c.SumNoise != nil) && c.Mode != Sum {
+		return c, fmt.Errorf("psi: %w: MinSumCardinality and SumNoise are for Sum mode", ErrInvalidParams)
+	}
+	if c.SumNoise != nil {
+		if _, err := dp.NewDiscreteLaplace(*c.SumNoise); err != nil {
+			return c, fmt.Errorf("psi: %w: SumNoise: %w", ErrInvalidParams, err)
+		}
 	}
 	if c.MaxSum > MaxSumLimit {
 		return c, fmt.Errorf("psi: %w: MaxSum %d above %d", ErrInvalidParams, c.MaxSum, int64(MaxSumLimit))
@@ -220,8 +259,12 @@ type Result struct {
 	// Payloads (Join mode, receiver) holds the sender's payload for the item
 	// at Indices[k] in Payloads[k].
 	Payloads [][]byte
-	// Sum (Sum mode) is the sum of the sender's values over the shared items.
+	// Sum (Sum mode) is the sum of the sender's values over the shared items
+	// (plus the sender's noise if it set Config.SumNoise); 0 when withheld.
 	Sum int64
+	// SumWithheld (Sum mode) says the cardinality was below
+	// Config.MinSumCardinality, so the sum was not decrypted.
+	SumWithheld bool
 	// Stats is this party's cost of the run: its traffic on the connection
 	// and the run's duration.
 	Stats report.Stats

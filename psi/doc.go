@@ -50,7 +50,13 @@
 //     of the matches, rerandomises the sum and has the sender decrypt it
 //     partly, and then finds the sum as a discrete log by baby-step
 //     giant-step, in time about 7*sqrt(|sum|) group operations, bounded by
-//     [Config].MaxSum (else [ErrOutOfRange], never a wrong sum).
+//     [Config].MaxSum (else [ErrOutOfRange], never a wrong sum). The
+//     decoding caps |sum| at [MaxSumLimit] = 2^44 (for example 16 values of
+//     2^40): this package does not use package he for Sum. The sum over a single
+//     shared item is that item's value (a receiver can pick Y = {target}):
+//     [Config].MinSumCardinality withholds the sum below a number of shared
+//     items, and [Config].SumNoise has the sender add differentially private
+//     noise (package dp) to the released sum.
 //
 // With [Config].RevealToBoth the sender learns the output too: the shared
 // items of its own set in Intersection and Join mode (not the payloads it
@@ -115,9 +121,14 @@
 //
 // # Scale and memory
 //
-// With ECDH, items travel in batches of [Config].BatchSize; each party has
-// at most [Config].Window batches unanswered, so the data in flight is
-// bounded whatever the set sizes. Group operations and duplicate removal
+// With ECDH, items travel in batches of [Config].BatchSize; an honest party
+// has at most [Config].Window batches unanswered, so the data in flight is
+// bounded whatever the set sizes. A dishonest peer can send ahead of the
+// window; what it queues is then bounded by the transport
+// ([transport.Options].MaxQueuedBytes and MaxQueuedMessages: a full inbox
+// makes the peer's sends wait), not by this package. KKRT has no window:
+// its OT rows and values stream in chunks without acknowledgements, bounded
+// in flight by the same transport limits. Group operations and duplicate removal
 // run on [Config].Workers goroutines. What grows with the sets besides the
 // inputs and the output: the receiver keeps a tag per own distinct item
 // (about 40 bytes each in a map; Join adds 32 bytes each), the sender in
@@ -169,8 +180,12 @@
 //     sender's payload of each, and the length of every sender payload (pad
 //     the payloads if lengths are sensitive).
 //   - Sum: the receiver learns the number of distinct shared items and the
-//     sum of the sender's values over them. The sender's partial decryption
-//     shows it only a uniformly random group element.
+//     sum of the sender's values over them (unless there are fewer than
+//     [Config].MinSumCardinality: then only the number; plus the sender's
+//     noise with [Config].SumNoise). Nothing per item is sent in the clear,
+//     but the sum of one item is its value. The sender's partial decryption
+//     shows it only a uniformly random group element, whether or not the
+//     sum is withheld.
 //   - With RevealToBoth the sender learns the same output (its own shared
 //     items in Intersection and Join mode; the cardinality and the sum in
 //     Cardinality and Sum mode). Without it the sender learns nothing
@@ -179,7 +194,10 @@
 // What a deviating party can do. A party that deviates from the protocol is
 // not detected; it can learn more or make the output wrong. With
 // RevealToBoth the sender must trust the receiver's report; in Sum mode a
-// cheating receiver could ask for the decryption of a single item's value;
+// cheating receiver could ask for the decryption of a single item's value
+// (MinSumCardinality is applied by the receiver, so it binds only an
+// honest one; SumNoise is added by the sender and holds against any
+// receiver);
 // with KKRT a receiver using inconsistent OT rows tests more than its own
 // items against the sender's set.
 //
@@ -187,13 +205,22 @@
 // context), the other's call returns an error naming the peer and the step;
 // nothing is output. A peer's malformed message is an error wrapping
 // [ErrMalformed]. With ECDH, memory for the peer's data grows with what has
-// arrived, not with the size the peer announces; with KKRT the sender
-// allocates for the receiver's announced set size, which it bounds by 2^24
-// items.
+// arrived, not with the size the peer announces; so does the KKRT sender's
+// OT matrix (64 bytes per cuckoo bin received, at most twice what has
+// arrived while it grows), and each party bounds the peer's announced set
+// by 2^24 items with KKRT.
 //
 // Timing. No constant-time claim is made beyond that of the group and
 // cipher implementations. Each party's work grows with both set sizes,
-// which both learn anyway. In Sum mode the receiver's decryption takes time
+// which both learn anyway. With ECDH the receiver's work on each stream
+// batch, which the sender can time through its acknowledgement, does the
+// same operations whether or not the batch's items match: in Join it only
+// copies each payload to a new buffer (keeping those of matches, which
+// costs memory equal to the output) and opens them after the whole stream;
+// in Sum it decodes every ciphertext and adds it either to the sum or to a
+// dummy (a map hit and a miss still differ by a few nanoseconds). A
+// receiver also refuses stream batches of fewer than [MinBatchSize] items
+// (but for the last), so a sender cannot time single items. In Sum mode the receiver's decryption takes time
 // growing with sqrt(|sum|), which the sender can observe with RevealToBoth,
 // when the receiver answers after decrypting; with KKRT the receiver's
 // matching work depends on how many of its items match.

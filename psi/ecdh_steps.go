@@ -5,8 +5,10 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
+	"sync/atomic"
 
 	"github.com/gtank/ristretto255"
+	"github.com/veil-go/veil/dp"
 	"github.com/veil-go/veil/internal/parallel"
 )
 
@@ -25,8 +27,16 @@ import (
 //	  ---------------- ackMsg ---------------> StreamAck(k)
 //	Sum: DecryptRequest --- sumRequest ------> DecryptShare
 //	     Decrypt <-------- sumShare ---------
+//	Result (Join: opens the matches' payloads, after the whole stream)
 //	RevealToBoth: Reveal -- matchesMsg | outcomeMsg -> HandleReveal
-//	Result                                     Result
+//	                                           Result
+//
+// HandleStream's work on a batch is the same whether or not its items
+// match, and it refuses a batch of fewer than MinBatchSize items but for a
+// stage's last, so the latency of each ackMsg tells the sender nothing
+// about matches. In Sum mode below Config.MinSumCardinality, DecryptRequest
+// sends t*G alone (as uniform as the rerandomised sum) and Decrypt ignores
+// the answer.
 //
 // Every peer message is checked (sizes, counts, group elements) and a bad one
 // gives an error wrapping ErrMalformed. The state types are not safe for
@@ -50,15 +60,26 @@ type ecdhReceiver struct {
 	payloads [][]byte
 	bitmap   []byte
 	got      int // sender items seen
+	// Join: the sealed payloads of tag hits, opened only after the stream
+	// (finish), so that no ack waits on work done for matches alone.
+	cands    []joinCand
+	finished bool
+
+	// ops counts the expensive operations of the stream phase (point
+	// decodings and multiplications, additions, payload copies, key
+	// derivations, openings): tests check it does not depend on matches.
+	ops atomic.Int64
 
 	// Cardinality and Sum.
 	set          map[tagKey]struct{}
 	collected    int
 	card         int
 	sumC1, sumC2 *ristretto255.Element
+	dumC1, dumC2 *ristretto255.Element // where non-matches are added (S1)
 	t            *ristretto255.Scalar
 	sum          int64
 	decrypted    bool
+	withheld     bool // S3: cardinality below MinSumCardinality
 }
 
 func newECDHReceiver(in receiverInput, o Config) (*ecdhReceiver, error) {
@@ -95,6 +116,7 @@ func (r *ecdhReceiver) Start(peer *helloMsg) error {
 	} else {
 		r.set = make(map[tagKey]struct{}, nY)
 		r.sumC1, r.sumC2 = ristretto255.NewIdentityElement(), ristretto255.NewIdentityElement()
+		r.dumC1, r.dumC2 = ristretto255.NewIdentityElement(), ristretto255.NewIdentityElement()
 	}
 	return nil
 }
@@ -249,7 +271,23 @@ func (r *ecdhReceiver) HandleStream(ctx context.Context, m message) (*ackMsg, er
 	return &ackMsg{Count: uint32(n)}, nil
 }
 
-// match looks up the sender's tags (and opens the payloads of matches).
+// joinCand is a sender item whose tag equals the tag of our item d: its
+// sealed payload, opened by finish.
+type joinCand struct {
+	d      int32
+	pos    int // position in the sender's stream
+	sealed []byte
+}
+
+// minBatch is the fewest items a stream batch of a stage may carry when
+// remain items of it are outstanding (S1: a sender timing acks learns at
+// most about groups of MinBatchSize items).
+func minBatch(remain int) int { return min(MinBatchSize, remain) }
+
+// match looks up the sender's tags. Its work does not depend on which tags
+// hit: every item's payload is copied to a new buffer (a hit's is kept, a
+// miss's dropped) and the payloads of hits are opened by finish, after the
+// stream, so no acknowledgement waits on work done for matches only.
 func (r *ecdhReceiver) match(tl int, tags []byte, sealed [][]byte) (int, error) {
 	if tl != r.o.TagLen {
 		return 0, fmt.Errorf("%w: tag length %d, agreed %d", ErrMalformed, tl, r.o.TagLen)
@@ -258,6 +296,9 @@ func (r *ecdhReceiver) match(tl int, tags []byte, sealed [][]byte) (int, error) 
 	if n > r.nX-r.got {
 		return 0, fmt.Errorf("%w: %d more items than announced", ErrMalformed, n-(r.nX-r.got))
 	}
+	if n < minBatch(r.nX-r.got) {
+		return 0, fmt.Errorf("%w: stream batch of %d items, below the minimum %d", ErrMalformed, n, minBatch(r.nX-r.got))
+	}
 	if r.o.RevealToBoth {
 		for len(r.bitmap) < (r.got+n+7)/8 {
 			r.bitmap = append(r.bitmap, 0)
@@ -265,6 +306,17 @@ func (r *ecdhReceiver) match(tl int, tags []byte, sealed [][]byte) (int, error) 
 	}
 	for i := range n {
 		d, ok := r.own[keyOf(tags[i*tl:(i+1)*tl])]
+		if sealed != nil {
+			// Join: the same allocation and copy whether or not the tag
+			// hits; a miss's copy is dropped.
+			buf := make([]byte, len(sealed[i]))
+			copy(buf, sealed[i])
+			if ok {
+				r.cands = append(r.cands, joinCand{d: d, pos: r.got + i, sealed: buf})
+			}
+			r.ops.Add(1)
+			continue
+		}
 		if !ok {
 			continue
 		}
@@ -275,27 +327,45 @@ func (r *ecdhReceiver) match(tl int, tags []byte, sealed [][]byte) (int, error) 
 		if r.o.RevealToBoth {
 			r.bitmap[(r.got+i)/8] |= 1 << ((r.got + i) % 8)
 		}
-		if sealed != nil {
-			aead, err := joinAEAD(r.prf[int(d)*pointLen : (int(d)+1)*pointLen])
-			if err != nil {
-				return 0, err
-			}
-			p, err := aead.Open(nil, zeroNonce[:], sealed[i], nil)
-			if err != nil {
-				return 0, fmt.Errorf("%w: payload of a matching item fails authentication", ErrMalformed)
-			}
-			r.payloads[d] = p
-		}
 	}
 	r.got += n
 	r.prog.add(n)
 	return n, nil
 }
 
+// finish (Join, after the stream) opens the payloads of the tag hits. A
+// payload that fails to open is an accidental tag collision, not a match
+// (C2); so is a second sender item for an item already matched.
+func (r *ecdhReceiver) finish() error {
+	if r.finished || r.o.Mode != Join {
+		r.finished = true
+		return nil
+	}
+	for _, c := range r.cands {
+		if r.matched[c.d] {
+			continue
+		}
+		aead, err := joinAEAD(r.prf[int(c.d)*pointLen : (int(c.d)+1)*pointLen])
+		if err != nil {
+			return err
+		}
+		p, err := aead.Open(nil, zeroNonce[:], c.sealed, nil)
+		if err != nil {
+			continue
+		}
+		r.matched[c.d], r.payloads[c.d] = true, p
+		if r.o.RevealToBoth {
+			r.bitmap[c.pos/8] |= 1 << (c.pos % 8)
+		}
+	}
+	r.cands, r.finished = nil, true
+	return nil
+}
+
 // collect keeps the shuffled tags of the evaluations of our items.
 func (r *ecdhReceiver) collect(tb *tagBatch) (int, error) {
 	tl, n := r.o.TagLen, tb.Len()
-	if tb.TagLen != tl || n > len(r.in.items)-r.collected {
+	if tb.TagLen != tl || n > len(r.in.items)-r.collected || n < minBatch(len(r.in.items)-r.collected) {
 		return 0, fmt.Errorf("%w: %d tags of %d bytes with %d expected", ErrMalformed, n, tb.TagLen, len(r.in.items)-r.collected)
 	}
 	for i := range n {
@@ -306,14 +376,23 @@ func (r *ecdhReceiver) collect(tb *tagBatch) (int, error) {
 }
 
 // count raises the sender's blinded items to b, counts those whose tag we
-// hold, and adds up their ciphertexts (Sum).
+// hold, and adds up their ciphertexts (Sum). Its work does not depend on
+// which items match: every ciphertext is decoded, and added either to the
+// sum or to a dummy accumulator.
 func (r *ecdhReceiver) count(ctx context.Context, pts, ct []byte) (int, error) {
 	tl, n := r.o.TagLen, len(pts)/pointLen
 	if n > r.nX-r.got {
 		return 0, fmt.Errorf("%w: %d more items than announced", ErrMalformed, n-(r.nX-r.got))
 	}
+	if n < minBatch(r.nX-r.got) {
+		return 0, fmt.Errorf("%w: stream batch of %d items, below the minimum %d", ErrMalformed, n, minBatch(r.nX-r.got))
+	}
 	if len(r.tags) < n*tl {
 		r.tags = make([]byte, n*tl)
+	}
+	var c1s, c2s []*ristretto255.Element
+	if ct != nil {
+		c1s, c2s = make([]*ristretto255.Element, n), make([]*ristretto255.Element, n)
 	}
 	if err := parallel.For(ctx, n, r.o.Workers, 1, func(l, h int) error {
 		var enc [pointLen]byte
@@ -324,24 +403,34 @@ func (r *ecdhReceiver) count(ctx context.Context, pts, ct []byte) (int, error) {
 			}
 			p.ScalarMult(r.b, p)
 			tagOf(r.tags[i*tl:(i+1)*tl], p.Encode(enc[:0]))
+			r.ops.Add(2)
+			if ct != nil {
+				c1, err1 := decodePoint(ct[(2*i)*pointLen : (2*i+1)*pointLen])
+				c2, err2 := decodePoint(ct[(2*i+1)*pointLen : (2*i+2)*pointLen])
+				if err1 != nil || err2 != nil {
+					return fmt.Errorf("%w: ciphertext of item %d", ErrMalformed, r.got+i)
+				}
+				c1s[i], c2s[i] = c1, c2
+				r.ops.Add(2)
+			}
 		}
 		return nil
 	}); err != nil {
 		return 0, err
 	}
 	for i := range n {
-		if _, ok := r.set[keyOf(r.tags[i*tl:(i+1)*tl])]; !ok {
-			continue
+		_, ok := r.set[keyOf(r.tags[i*tl:(i+1)*tl])]
+		if ok {
+			r.card++
 		}
-		r.card++
 		if ct != nil {
-			c1, err1 := decodePoint(ct[(2*i)*pointLen : (2*i+1)*pointLen])
-			c2, err2 := decodePoint(ct[(2*i+1)*pointLen : (2*i+2)*pointLen])
-			if err1 != nil || err2 != nil {
-				return 0, fmt.Errorf("%w: ciphertext of item %d", ErrMalformed, r.got+i)
+			a1, a2 := r.dumC1, r.dumC2
+			if ok {
+				a1, a2 = r.sumC1, r.sumC2
 			}
-			r.sumC1.Add(r.sumC1, c1)
-			r.sumC2.Add(r.sumC2, c2)
+			a1.Add(a1, c1s[i])
+			a2.Add(a2, c2s[i])
+			r.ops.Add(2)
 		}
 	}
 	if r.card > min(r.nX, len(r.in.items)) {
@@ -364,7 +453,14 @@ func (r *ecdhReceiver) DecryptRequest() (*sumRequest, error) {
 	}
 	r.t = t
 	c1 := ristretto255.NewElement().ScalarBaseMult(t)
-	c1.Add(c1, r.sumC1)
+	if r.card >= r.o.MinSumCardinality {
+		c1.Add(c1, r.sumC1)
+	} else {
+		// S3: too few matches to release the sum. t*G alone is as uniform
+		// as the rerandomised sum, so the sender cannot tell; its answer
+		// is ignored.
+		r.withheld = true
+	}
 	var req sumRequest
 	c1.Encode(req.C1[:0])
 	return &req, nil
@@ -380,6 +476,10 @@ func (r *ecdhReceiver) Decrypt(ctx context.Context, share *sumShare) error {
 	q, err2 := decodePoint(share.Q[:])
 	if err1 != nil || err2 != nil {
 		return fmt.Errorf("%w: sum share", ErrMalformed)
+	}
+	if r.withheld {
+		r.sum, r.decrypted = 0, true
+		return nil
 	}
 	m := ristretto255.NewElement().ScalarMult(r.t, q)
 	m.Add(m, r.sumC2)
@@ -398,9 +498,12 @@ func (r *ecdhReceiver) Result() (*Result, error) {
 	if !r.started || r.evals != r.BlindBatches() || r.StreamPending() || (r.o.Mode == Sum && !r.decrypted) {
 		return nil, fmt.Errorf("%w: result before the protocol ended", ErrInvalidParams)
 	}
+	if err := r.finish(); err != nil {
+		return nil, err
+	}
 	res := &Result{Protocol: ECDH, Mode: r.o.Mode, Learned: true}
 	if !learnsMembers(r.o.Mode) {
-		res.Cardinality, res.Sum = r.card, r.sum
+		res.Cardinality, res.Sum, res.SumWithheld = r.card, r.sum, r.withheld
 		return res, nil
 	}
 	for _, m := range r.matched {
@@ -447,6 +550,7 @@ type ecdhSender struct {
 	acked    int
 	sizes    map[int]int // items in each unacknowledged stream batch
 	answered bool        // sum share sent
+	noise    *dp.DiscreteLaplace
 	res      *Result
 	prog     progress
 }
@@ -467,6 +571,11 @@ func newECDHSender(in *senderInput, o Config) (*ecdhSender, error) {
 			return nil, err
 		}
 		s.q = ristretto255.NewElement().ScalarBaseMult(s.s)
+		if o.SumNoise != nil {
+			if s.noise, err = dp.NewDiscreteLaplace(*o.SumNoise); err != nil {
+				return nil, fmt.Errorf("%w: SumNoise: %w", ErrInvalidParams, err)
+			}
+		}
 	}
 	return s, nil
 }
@@ -615,7 +724,13 @@ func (s *ecdhSender) DecryptShare(req *sumRequest) (*sumShare, error) {
 		return nil, err
 	}
 	var share sumShare
-	ristretto255.NewElement().ScalarMult(s.s, c1).Encode(share.D[:0])
+	d := ristretto255.NewElement().ScalarMult(s.s, c1)
+	if s.noise != nil {
+		// The receiver solves C2 + t*Q - D = (sum + noise)*G.
+		eta := ristretto255.NewElement().ScalarBaseMult(scalarFromInt64(s.noise.Sample()))
+		d.Subtract(d, eta)
+	}
+	d.Encode(share.D[:0])
 	s.q.Encode(share.Q[:0])
 	s.answered = true
 	return &share, nil
@@ -650,6 +765,7 @@ func (s *ecdhSender) HandleReveal(m message) error {
 			return fmt.Errorf("%w: outcome with cardinality %d in %s mode", ErrMalformed, msg.Cardinality, s.o.Mode)
 		}
 		res.Cardinality, res.Sum = int(msg.Cardinality), msg.Sum
+		res.SumWithheld = s.o.Mode == Sum && res.Cardinality < s.o.MinSumCardinality
 	default:
 		return fmt.Errorf("%w: %T as reveal", ErrMalformed, m)
 	}

@@ -26,8 +26,8 @@ func TestStepsByHand(t *testing.T) {
 	r := rand.New(rand.NewPCG(17, 18))
 	for _, mode := range []Mode{Intersection, Cardinality, Join, Sum} {
 		t.Run(mode.String(), func(t *testing.T) {
-			set, ys := genCase(r, 9, 7, 6, true, mode)
-			o := Config{Mode: mode, RevealToBoth: true, BatchSize: 4}
+			set, ys := genCase(r, 30, 20, 18, true, mode)
+			o := Config{Mode: mode, RevealToBoth: true, BatchSize: MinBatchSize}
 			rc, err := prepareECDHReceiver(ys, o)
 			require.NoError(t, err)
 			sd, err := prepareECDHSender(set, o)

@@ -177,10 +177,11 @@ func solveSum(ctx context.Context, target *ristretto255.Element, maxAbs int64) (
 			ristretto255.NewElement().ScalarBaseMult(scalarFromInt64(v)).Equal(target) == 1
 	}
 	negTarget := ristretto255.NewElement().Negate(target)
+	steps := int64(0) // baby steps taken: baby = steps*G (a key collision keeps the first label, not the count)
 	for m := int64(1 << 8); ; m *= 4 {
-		for j := int64(len(table)); j < m; j++ {
+		for ; steps < m; steps++ {
 			if _, dup := table[key(baby)]; !dup {
-				table[key(baby)] = uint32(j)
+				table[key(baby)] = uint32(steps)
 			}
 			baby.Add(baby, g)
 		}

@@ -16,9 +16,9 @@ import (
 //	R -> S  kkrt hello: distinct count, cuckoo bins, cuckoo hash key
 //	S -> R  kkrt hello: distinct count, code key
 //	        128 base OTs (ristretto255) and their IKNP extension to 512
-//	R -> S  OT extension: 512 bits per cuckoo bin (1.27 bins per item)
-//	S -> R  OPRF values: 3 per sender item, max(TagLen, lambda+log2(3nm))
-//	        bytes each, in a random order
+//	R -> S  OT extension: 512 bits per cuckoo bin (1.27 bins per item for large sets)
+//	S -> R  OPRF values: 3 per sender item, max(TagLen, lambda+log2(3nm+m^2/2)) bits
+//	        rounded up to bytes, in a random order (m receiver items)
 //	R -> S  (RevealToBoth) matchesMsg: bitmap over the sender's stream order
 //
 // It serves Intersection and Join (with or without RevealToBoth). In Join

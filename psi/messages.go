@@ -62,9 +62,10 @@ type helloMsg struct {
 	RevealToBoth bool
 	TagLen       int
 	Count        uint64
+	MinSum       uint32 // Config.MinSumCardinality
 }
 
-const helloLen = 1 + 1 + 1 + 1 + 1 + 1 + 1 + 8
+const helloLen = 1 + 1 + 1 + 1 + 1 + 1 + 1 + 8 + 4
 
 // MarshalBinary encodes h.
 func (h *helloMsg) MarshalBinary() ([]byte, error) {
@@ -82,6 +83,7 @@ func (h *helloMsg) MarshalBinary() ([]byte, error) {
 	}
 	b[6] = byte(h.TagLen)
 	binary.BigEndian.PutUint64(b[7:], h.Count)
+	binary.BigEndian.PutUint32(b[15:], h.MinSum)
 	return b, nil
 }
 
@@ -105,7 +107,7 @@ func (h *helloMsg) UnmarshalBinary(b []byte) error {
 		return fmt.Errorf("%w: hello: %d items, above %d", ErrMalformed, count, MaxItems)
 	}
 	*h = helloMsg{Version: b[1], role: partyRole(b[2]), Protocol: Protocol(b[3]), Mode: Mode(b[4]),
-		RevealToBoth: b[5] == 1, TagLen: int(b[6]), Count: count}
+		RevealToBoth: b[5] == 1, TagLen: int(b[6]), Count: count, MinSum: binary.BigEndian.Uint32(b[15:])}
 	return nil
 }
 

@@ -13,6 +13,8 @@ import (
 
 	"github.com/gtank/ristretto255"
 	"github.com/stretchr/testify/require"
+	"github.com/veil-go/veil/internal/kkrt"
+	"github.com/veil-go/veil/internal/ot"
 	"github.com/veil-go/veil/transport"
 )
 
@@ -177,9 +179,9 @@ func TestPropertyAgainstPlaintext(t *testing.T) {
 			reveal := ci%2 == 1
 			t.Run(fmt.Sprintf("%s/%s/reveal=%v", mode, tc.name, reveal), func(t *testing.T) {
 				set, ys := genCase(r, tc.onlyX, tc.onlyY, tc.shared, tc.dups, mode)
-				o := Config{Mode: mode, RevealToBoth: reveal, BatchSize: 1 + r.IntN(16), Window: 1 + r.IntN(3)}
+				o := Config{Mode: mode, RevealToBoth: reveal, BatchSize: MinBatchSize + r.IntN(16), Window: 1 + r.IntN(3)}
 				so, ro := o, o
-				so.BatchSize = 1 + r.IntN(16) // batch sizes are local
+				so.BatchSize = MinBatchSize + r.IntN(16) // batch sizes are local
 				pr := runPair(t, set, ys, so, ro)
 				require.NoError(t, pr.recvErr)
 				require.NoError(t, pr.sendErr)
@@ -255,7 +257,7 @@ func TestWireBytes(t *testing.T) {
 func TestOptionsValidation(t *testing.T) {
 	bad := []Config{
 		{Protocol: 7}, {Mode: -1}, {Mode: 9}, {Workers: -1}, {BatchSize: -2},
-		{BatchSize: MaxBatchSize + 1}, {TagLen: 4}, {TagLen: 17}, {Window: -1},
+		{BatchSize: MaxBatchSize + 1}, {BatchSize: MinBatchSize - 1}, {TagLen: 4}, {TagLen: 17}, {Window: -1},
 		{MaxSum: -1}, {MaxSum: MaxSumLimit + 1},
 	}
 	for _, o := range bad {
@@ -351,7 +353,7 @@ func TestTruncatedMessages(t *testing.T) {
 	}
 	for _, mode := range []Mode{Intersection, Cardinality, Join, Sum} {
 		set, ys := genCase(r, 3, 3, 3, false, mode)
-		o := Config{Mode: mode, RevealToBoth: true, BatchSize: 4}
+		o := Config{Mode: mode, RevealToBoth: true, BatchSize: MinBatchSize}
 		// Count the messages of each side in a clean run.
 		clean := runPair(t, set, ys, o, o)
 		require.NoError(t, clean.recvErr)
@@ -415,14 +417,14 @@ func TestContextCancel(t *testing.T) {
 
 func TestProgress(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
-	set, ys := genCase(r, 10, 20, 5, false, Intersection)
+	set, ys := genCase(r, 40, 60, 20, false, Intersection)
 	var sdone, stotal, rdone, rtotal, calls int
-	so := Config{BatchSize: 4, Progress: func(d, tot int) {
+	so := Config{BatchSize: MinBatchSize, Progress: func(d, tot int) {
 		require.GreaterOrEqual(t, d, sdone)
 		sdone, stotal = d, tot
 		calls++
 	}}
-	ro := Config{BatchSize: 4, Progress: func(d, tot int) {
+	ro := Config{BatchSize: MinBatchSize, Progress: func(d, tot int) {
 		require.GreaterOrEqual(t, d, rdone)
 		rdone, rtotal = d, tot
 	}}
@@ -549,6 +551,8 @@ func TestHugeClaimedCount(t *testing.T) {
 		for _, role := range []partyRole{roleSender, roleReceiver} {
 			mine, theirs := transport.Pipe("me", "liar", transport.Options{})
 			ctx := context.Background()
+			var before runtime.MemStats
+			runtime.ReadMemStats(&before) // before the hello, so nothing it triggers is missed
 			errc := make(chan error, 1)
 			o := Config{Mode: mode, RevealToBoth: true}
 			go func() {
@@ -569,8 +573,6 @@ func TestHugeClaimedCount(t *testing.T) {
 			b, err := h.MarshalBinary()
 			require.NoError(t, err)
 			require.NoError(t, theirs.Send(ctx, b))
-			var before runtime.MemStats
-			runtime.ReadMemStats(&before)
 			theirs.Close()
 			require.ErrorIs(t, <-errc, transport.ErrClosed)
 			var after runtime.MemStats
@@ -579,4 +581,44 @@ func TestHugeClaimedCount(t *testing.T) {
 			mine.Close()
 		}
 	}
+}
+
+// TestHugeClaimedCountKKRT (R1): a KKRT receiver that announces 2^24 items,
+// runs the cheap base-OT bootstrap honestly and then stalls must not make
+// the sender allocate the OT matrix of its claim (1.7 GiB): memory tracks
+// the rows actually received.
+func TestHugeClaimedCountKKRT(t *testing.T) {
+	mine, theirs := transport.Pipe("me", "liar", transport.Options{})
+	defer mine.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	const claim = kkrt.DefaultMaxPeerItems
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	errc := make(chan error, 1)
+	o := Config{Protocol: KKRT}
+	go func() {
+		_, err := RunSender(ctx, mine, SenderSet{Items: Items([]string{"a", "b"})}, o)
+		errc <- err
+	}()
+	h := newHello(roleReceiver, claim, Config{Protocol: KKRT, TagLen: DefaultTagLen})
+	b, err := h.MarshalBinary()
+	require.NoError(t, err)
+	require.NoError(t, theirs.Send(ctx, b))
+	_, err = theirs.Recv(ctx) // the sender's psi hello
+	require.NoError(t, err)
+	rh := kkrt.ReceiverHello{N: claim, Bins: kkrt.NumBins(claim)}
+	b, err = rh.MarshalBinary()
+	require.NoError(t, err)
+	require.NoError(t, theirs.Send(ctx, b))
+	_, err = theirs.Recv(ctx) // the kkrt sender hello
+	require.NoError(t, err)
+	_, err = ot.NewReceiver(ctx, theirs, ot.Config{Width: kkrt.CodeWidth, Workers: 1})
+	require.NoError(t, err)
+	time.Sleep(50 * time.Millisecond) // the sender now waits for OT rows
+	theirs.Close()
+	require.Error(t, <-errc)
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after) // TotalAlloc counts what was allocated, even if freed since
+	require.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(64<<20), "allocated for a claim of %d items", claim)
 }

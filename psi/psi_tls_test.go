@@ -79,7 +79,7 @@ func TestPeerDropsMidProtocol(t *testing.T) {
 		return b
 	}}
 	start := time.Now()
-	pr := runPairOn(t, dropper, cr, set, ys, Config{BatchSize: 8}, Config{BatchSize: 8})
+	pr := runPairOn(t, dropper, cr, set, ys, Config{BatchSize: MinBatchSize}, Config{BatchSize: MinBatchSize})
 	require.Error(t, pr.recvErr)
 	require.ErrorIs(t, pr.recvErr, transport.ErrClosed)
 	require.Contains(t, pr.recvErr.Error(), fmt.Sprintf("peer %q", transport.PartyName(0)))

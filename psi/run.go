@@ -248,9 +248,17 @@ func leakage(o Config, nR, nS int, res *Result) report.Leakage {
 				Note: "the number of distinct shared items"})
 		case Sum:
 			l = append(l, report.Disclosure{To: to, What: report.Cardinality, Count: card,
-				Note: "the number of distinct shared items"},
-				report.Disclosure{To: to, What: report.Output, About: "sender", Count: 1,
+				Note: "the number of distinct shared items"})
+			switch {
+			case res.SumWithheld:
+				// Below MinSumCardinality: no sum is disclosed.
+			case o.SumNoise != nil:
+				l = append(l, report.Disclosure{To: to, What: report.Output, About: "sender", Count: 1,
+					Note: fmt.Sprintf("the sum of the sender's values over the shared items, with discrete Laplace noise (epsilon %g, sensitivity %d)", o.SumNoise.Epsilon, o.SumNoise.Sensitivity)})
+			default:
+				l = append(l, report.Disclosure{To: to, What: report.Output, About: "sender", Count: 1,
 					Note: "the sum of the sender's values over the shared items"})
+			}
 		}
 	}
 	if o.Mode == Join {
@@ -277,6 +285,8 @@ func (h *helloMsg) agrees(p *helloMsg) error {
 		return fmt.Errorf("%w: peer RevealToBoth=%v, ours %v", ErrMismatch, p.RevealToBoth, h.RevealToBoth)
 	case p.TagLen != h.TagLen:
 		return fmt.Errorf("%w: peer TagLen=%d, ours %d", ErrMismatch, p.TagLen, h.TagLen)
+	case p.MinSum != h.MinSum:
+		return fmt.Errorf("%w: peer MinSumCardinality=%d, ours %d", ErrMismatch, p.MinSum, h.MinSum)
 	}
 	return nil
 }
@@ -291,7 +301,7 @@ type message interface {
 // newHello is a party's helloMsg for its options.
 func newHello(role partyRole, count int, o Config) *helloMsg {
 	return &helloMsg{Version: protocolVersion, role: role, Protocol: o.Protocol, Mode: o.Mode,
-		RevealToBoth: o.RevealToBoth, TagLen: o.TagLen, Count: uint64(count)}
+		RevealToBoth: o.RevealToBoth, TagLen: o.TagLen, Count: uint64(count), MinSum: uint32(o.MinSumCardinality)}
 }
 
 // stepConn sends and receives typed messages and names the role, step and

@@ -42,7 +42,7 @@ func TestRunInProcessLeakage(t *testing.T) {
 					set, ys := genCase(r, 11, 13, 7, true, mode)
 					want := reference(set, ys)
 					nS, nR := distinct(set.Items), distinct(ys)
-					cfg := Config{Protocol: proto, Mode: mode, RevealToBoth: reveal, BatchSize: 5}
+					cfg := Config{Protocol: proto, Mode: mode, RevealToBoth: reveal, BatchSize: MinBatchSize}
 					recv, send, err := RunInProcess(context.Background(), set, ys, cfg)
 					require.NoError(t, err)
 					require.Equal(t, want.card, recv.Cardinality)

@@ -12,7 +12,8 @@
 //   - join: A learns the shared IDs and B's -value for each (written to
 //     -out, header id plus the value column, sorted by id);
 //   - sum: A learns how many IDs both hold and the sum of B's integer
-//     -value over them, nothing per ID.
+//     -value over them, nothing per ID; with -min-sum k the sum is withheld
+//     when fewer than k IDs are shared (the sum of one ID is its value).
 //
 // With no -a and -b it makes synthetic lists from -seed, so
 //
@@ -22,7 +23,7 @@
 // TLS 1.3 on 127.0.0.1. Usage:
 //
 //	psi -a a.csv -b b.csv [-key id] [-mode intersection|cardinality|join|sum]
-//	    [-value amount] [-protocol ecdh|kkrt] [-out result.csv] [-json]
+//	    [-value amount] [-protocol ecdh|kkrt] [-min-sum k] [-out result.csv] [-json]
 //
 // To run each party as its own process, give -role and -listen or -connect
 // (see -help); TLS certificates come from -tls-cert, -tls-key and -tls-ca, or
@@ -72,6 +73,7 @@ type config struct {
 	tlsKey    string
 	tlsCA     string
 	demoCerts string
+	minSum    int
 }
 
 var errUsage = errors.New("usage")
@@ -87,6 +89,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&mode, "mode", "intersection", "what A learns: intersection, cardinality, join or sum")
 	fs.StringVar(&c.value, "value", "amount", "B's `column` joined (join) or summed as integers (sum)")
 	fs.StringVar(&protocol, "protocol", "ecdh", "PSI protocol: ecdh or kkrt")
+	fs.IntVar(&c.minSum, "min-sum", 0, "with -mode sum: withhold the sum when fewer than this many IDs are shared (both parties must agree)")
 	fs.StringVar(&c.out, "out", "", "write the shared IDs (intersection) or IDs and values (join) to this CSV `file`")
 	fs.BoolVar(&c.json, "json", false, "print one JSON object instead of the report")
 	fs.Int64Var(&c.seed, "seed", 1, "seed of the synthetic lists made when no -a and -b are given")
@@ -236,7 +239,7 @@ type outcome struct {
 // opts is the psi configuration of a run; progress, if not nil, receives
 // this party's progress.
 func opts(c *config, progress func(done, total int)) psi.Config {
-	return psi.Config{Protocol: c.protocol, Mode: c.mode, Progress: progress}
+	return psi.Config{Protocol: c.protocol, Mode: c.mode, MinSumCardinality: c.minSum, Progress: progress}
 }
 
 // runBoth runs A and B in this process over loopback.

@@ -251,3 +251,13 @@ func TestProgress(t *testing.T) {
 	require.Equal(t, 0, code)
 	require.Empty(t, stderr)
 }
+
+func TestMinSum(t *testing.T) {
+	code, out, errs := runCLI("-mode", "sum", "-rows", "50", "-min-sum", "1000", "-json")
+	require.Equal(t, 0, code, errs)
+	require.NotContains(t, out, `"sum":`, "a withheld sum is not printed")
+	require.Contains(t, out, `"cardinality"`)
+	code, out, errs = runCLI("-mode", "sum", "-rows", "50", "-min-sum", "2", "-json")
+	require.Equal(t, 0, code, errs)
+	require.Contains(t, out, `"sum":`)
+}

@@ -79,7 +79,7 @@ func writeJSON(w io.Writer, c *config, o *outcome) error {
 	}
 	if res != nil && res.Learned {
 		rep.Cardinality = &res.Cardinality
-		if c.mode == psi.Sum {
+		if c.mode == psi.Sum && !res.SumWithheld {
 			rep.Sum = &res.Sum
 		}
 	}
@@ -117,7 +117,11 @@ func writeReport(w io.Writer, c *config, o *outcome) {
 		case psi.Join:
 			fmt.Fprintf(w, "  A learned     the %d shared IDs with B's %q for each%s\n", r.Cardinality, c.value, outNote(c, o))
 		case psi.Sum:
-			fmt.Fprintf(w, "  A learned     that %d IDs are shared and B's %q sums to %d over them, nothing per ID\n", r.Cardinality, c.value, r.Sum)
+			if r.SumWithheld {
+				fmt.Fprintf(w, "  A learned     that %d IDs are shared; the sum is withheld (fewer than -min-sum %d)\n", r.Cardinality, c.minSum)
+			} else {
+				fmt.Fprintf(w, "  A learned     that %d IDs are shared and B's %q sums to %d over them, nothing per ID\n", r.Cardinality, c.value, r.Sum)
+			}
 		}
 	}
 	fmt.Fprintf(w, "  B learned     only how many distinct IDs A holds\n")

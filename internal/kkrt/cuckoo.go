@@ -27,13 +27,23 @@ func buildCuckoo(h *hasher, ds []digest, workers int, rnd *prg.PRG) (*cuckooTabl
 		}
 		return nil
 	})
-	t := &cuckooTable{bins: make([]int32, h.bins), fn: make([]uint8, h.bins)}
+	t, ok := placeCuckoo(pos, h.bins, rnd)
+	if !ok {
+		return nil, fmt.Errorf("%w: %d items in %d bins", ErrCuckoo, len(ds), h.bins)
+	}
+	return t, nil
+}
+
+// placeCuckoo places the items with the given bin positions by random
+// walk; false if an insertion walks more than cuckooMaxKicks steps.
+func placeCuckoo(pos [][NumHashes]uint32, bins int, rnd *prg.PRG) (*cuckooTable, bool) {
+	t := &cuckooTable{bins: make([]int32, bins), fn: make([]uint8, bins)}
 	for i := range t.bins {
 		t.bins[i] = -1
 	}
 	var coins [256]byte
 	nc := len(coins)
-	for u := range ds {
+	for u := range pos {
 		cur, placed := int32(u), false
 		for kick := 0; kick < cuckooMaxKicks && !placed; kick++ {
 			p := &pos[cur]
@@ -56,8 +66,8 @@ func buildCuckoo(h *hasher, ds []digest, workers int, rnd *prg.PRG) (*cuckooTabl
 			cur, t.bins[b], t.fn[b] = t.bins[b], cur, uint8(f)
 		}
 		if !placed {
-			return nil, fmt.Errorf("%w: %d items in %d bins", ErrCuckoo, len(ds), h.bins)
+			return nil, false
 		}
 	}
-	return t, nil
+	return t, true
 }

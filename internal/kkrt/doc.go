@@ -7,7 +7,7 @@
 //
 //  1. Both parties hash their items to 128-bit digests (SHA-256) and drop
 //     duplicates. The sender shuffles its set.
-//  2. The receiver places its n items in B = [NumBins](n) ~ 1.27n bins by
+//  2. The receiver places its n items in B = [NumBins](n) (1.27n for large sets) bins by
 //     cuckoo hashing with 3 hash functions (AES under a random key it
 //     announces), one item per bin, no stash.
 //  3. One 1-out-of-N OT per bin ([ot] with 512-bit rows): the
@@ -18,7 +18,7 @@
 //     F_j(y) = H(j, q_j ^ (C(y) AND s)) with H = SHA-256, of which the
 //     receiver learns F_j(x) at its own item only.
 //  4. For each of its items y and each f the sender sends F_{h_f(y)}(y, f)
-//     truncated to [ValueBytes] (lambda + log2(n_R) + log2(3 n_S) bits),
+//     truncated to [ValueBytes] (lambda + log2(3 n_S n_R + n_R^2/2) bits),
 //     in chunks; the receiver looks each value up in a hash table of its own
 //     n values. A hit means the item is in the intersection.
 //
@@ -30,7 +30,7 @@
 //
 // Messages are streamed: OT rows travel in chunks of about 1 MiB and sender
 // values in chunks of [Config].ChunkItems items; heavy steps run on
-// [Config].Workers goroutines. Traffic is about 1.27*512 bits per receiver
+// [Config].Workers goroutines. Traffic is about [BinFactor](n)*512 bits per receiver
 // item plus 3*8*ValueBytes bits per sender item, close to KKRT16's ~1000
 // bits per item. All randomness comes from crypto/rand (keys, the shuffle,
 // the OT secrets) or from a [prg.PRG] keyed from it. Measured times,
@@ -38,26 +38,39 @@
 //
 // # Parameters
 //
-//   - Code width 512 bits ([CodeWidth]). KKRT16 derives the width needed for
-//     statistical security 40 from the set size (about 424 bits for the set
-//     sizes of its experiments); 512 is the conservative choice (four AES
-//     blocks, word-aligned) and costs about 1.27*88 = 112 bits per item more
-//     than 424.
+//   - Code width 512 bits ([CodeWidth]). By KKRT16's criterion (a pair
+//     of code words closer than 128 bits, over the about 3n pairs the
+//     protocol compares, with probability at most 2^-40), a binomial tail
+//     needs 416 bits at n = 2^8, 424 at 2^12, 432 at 2^16, 440 at 2^20 and
+//     448 at 2^24. 512 bits is sound with margin: a pair is closer than 128
+//     bits with probability 2^-102.3, so even a union bound over all (3n)^2
+//     pairs holds up to the 2^28 of [MaxItems]; it is also four AES blocks,
+//     word-aligned.
 //   - Statistical security lambda = 40 ([StatSecurity]): a false match
-//     anywhere in the run has probability at most 2^-40.
-//   - Stash-less cuckoo hashing, 3 hash functions, 1.27n bins (rounded up
-//     to a multiple of 128): the setting Pinkas, Schneider, Weinert and
-//     Wieder (Eurocrypt 2018) recommend for a failure probability of about
-//     2^-40 without a stash, from their empirical extrapolation (we did not
-//     re-derive it; smaller sets get relatively more bins from the
-//     rounding). On failure the receiver draws a new hash key and retries
-//     locally, up to 4 times, before anything is sent; the sender only ever
-//     sees a key under which the set could be placed, which reveals at most
-//     that ~2^-40 event. After 4 failures Receive returns [ErrCuckoo].
+//     anywhere in the run, or two of the receiver's own values colliding,
+//     has probability at most 2^-40 ([ValueBytes]). Should two of the
+//     receiver's values collide anyway, Receive fails with
+//     [ErrInvalidParams] rather than hide one item behind the other.
+//   - Stash-less cuckoo hashing, 3 hash functions, [NumBins](n) bins: a
+//     factor that depends on n ([BinFactor]: 1.78 at n = 2^6, 1.40 at 2^8,
+//     about 1.48 from 2^9 to 2^12, 1.27 from 2^13), rounded up to a
+//     multiple of 128. Below 2^13 these are the factors cryptoTools'
+//     CuckooIndex::selectParams takes for a failure probability of at most
+//     2^-40, from its fits of the experiments of Pinkas, Schneider, Weinert
+//     and Wieder (Eurocrypt 2018); from 2^13 on, 1.27 is PSWW18's
+//     recommendation, and the smallest obstruction (two items in one bin)
+//     is below 2^-41. We did not re-derive these bounds, but a regression
+//     test simulates the small sizes with exact matching (a flat
+//     1.27n, used before, fails about 2^-14.5 of the time near n = 100). On
+//     failure the receiver draws a new hash key and retries locally, up to 4
+//     times, before anything is sent; the sender only ever sees a key under
+//     which the set could be placed, which reveals at most that 2^-40 event.
+//     After 4 failures Receive returns [ErrCuckoo].
 //   - A peer may announce at most [DefaultMaxPeerItems] (2^24) distinct
 //     items unless [Config].MaxPeerItems says otherwise: the sender keeps 64
-//     bytes per receiver bin, so the bound caps what a peer can make it
-//     allocate. Each party's own set is at most [MaxItems].
+//     bytes per receiver bin. It allocates them as the OT rows arrive (at
+//     most twice what has arrived), so a peer that announces many items and
+//     then stalls costs it nothing in proportion to its claim. Each party's own set is at most [MaxItems].
 //
 // # Errors
 //

@@ -144,9 +144,11 @@ func TestEdgeItems(t *testing.T) {
 	require.Equal(t, []int{0, 2, 3, 6}, res.Intersection)
 }
 
-func TestDeterministicRandomness(t *testing.T) {
-	// The output does not depend on the randomness: a run under a fixed
+func TestOutputIndependentOfRandomness(t *testing.T) {
+	// The output does not depend on the randomness: a run under one
 	// crypto/rand stream and one under another agree with the reference.
+	// (This is not a determinism test: both parties draw from the one
+	// global stream concurrently.)
 	rng := rand.New(rand.NewPCG(1, 1))
 	recv, send := sets(rng, 300, 300, 120, false)
 	cryptotest.SetGlobalRandom(t, 9)
@@ -208,10 +210,13 @@ func TestDigestShortAndLong(t *testing.T) {
 
 func TestParams(t *testing.T) {
 	require.Equal(t, 128, NumBins(0))
-	require.Equal(t, 128, NumBins(100))
+	require.Equal(t, 256, NumBins(100))
 	require.GreaterOrEqual(t, NumBins(1<<20), 127*(1<<20)/100)
 	require.Zero(t, NumBins(1<<20)%128)
-	require.Equal(t, 11, ValueBytes(1<<20, 1<<20)) // 40 + 21 + 22 = 83 bits
+	require.Equal(t, 11, ValueBytes(1<<20, 1<<20)) // 40 + log2(3.5 * 2^40) = 82 bits
+	// C1: many receiver items against few sender items: the receiver's own
+	// collisions (2^47 pairs) dominate: 40 + 48 = 88 bits.
+	require.Equal(t, 11, ValueBytes(1<<24, 1<<10))
 	require.Equal(t, 5, ValueBytes(0, 0))
 	require.LessOrEqual(t, ValueBytes(MaxItems, MaxItems), 16)
 	for _, c := range []Config{{Workers: -1}, {ChunkItems: -1}, {ChunkItems: 1 << 21}, {MaxPeerItems: -1}, {MaxPeerItems: MaxItems + 1}, {MinValueBytes: 17}} {
@@ -221,6 +226,17 @@ func TestParams(t *testing.T) {
 	c, err := Config{}.withDefaults()
 	require.NoError(t, err)
 	require.Equal(t, DefaultMaxPeerItems, c.MaxPeerItems)
+}
+
+// TestOwnValueCollision (C1): two of the receiver's own values colliding
+// is an error, not a silently hidden item.
+func TestOwnValueCollision(t *testing.T) {
+	vals := []digest{{1, 2}, {3, 4}, {5, 6}}
+	_, err := ownValues(vals, 5)
+	require.NoError(t, err)
+	vals = append(vals, digest{3, 4})
+	_, err = ownValues(vals, 5)
+	require.ErrorIs(t, err, ErrInvalidParams)
 }
 
 func TestTable(t *testing.T) {
@@ -323,15 +339,32 @@ func TestPeerFailures(t *testing.T) {
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 }
 
-func TestValuesDoNotRevealOrder(t *testing.T) {
-	// The sender shuffles: with the same receiver set and two orders of the
-	// same sender set the intersection is the same.
+// TestStreamOrderHidesSenderOrder (D1): the receiver learns at which
+// positions of the sender's stream its matches sit (SenderMatches); the
+// sender's shuffle must keep those from being the matched items' positions
+// in the sender's input. The sender maps them back with Order.
+func TestStreamOrderHidesSenderOrder(t *testing.T) {
 	rng := rand.New(rand.NewPCG(6, 7))
 	recv, send := sets(rng, 200, 200, 80, false)
-	r1, _ := run(t, recv, send, Config{})
-	slices.Reverse(send)
-	r2, _ := run(t, recv, send, Config{})
-	require.Equal(t, r1.Intersection, r2.Intersection)
+	res, st := run(t, recv, send, Config{})
+	inRecv := map[string]bool{}
+	for _, y := range recv {
+		inRecv[string(y)] = true
+	}
+	var inputPos []int
+	for i, x := range send {
+		if inRecv[string(x)] {
+			inputPos = append(inputPos, i)
+		}
+	}
+	require.Len(t, res.SenderMatches, len(inputPos))
+	require.NotEqual(t, inputPos, res.SenderMatches, "stream positions of the matches equal the sender's input positions")
+	var back []int
+	for _, p := range res.SenderMatches {
+		back = append(back, st.Order[p])
+	}
+	slices.Sort(back)
+	require.Equal(t, inputPos, back)
 }
 
 // TestCodesDefinition checks the CTR-batched code words against their

@@ -23,26 +23,22 @@ var (
 	// unexpected size, bin count or value length). It wraps [ErrMalformed].
 	ErrProtocol = fmt.Errorf("%w: protocol violation", errs.ErrMalformed)
 	// ErrCuckoo: the receiver's set could not be cuckoo-hashed with any of
-	// the hash keys tried (probability about 2^-40 per try for large sets).
+	// the hash keys tried (probability at most 2^-40 per try, see NumBins).
 	ErrCuckoo = errors.New("cuckoo hashing failed")
 )
 
 const (
 	// CodeWidth is the width in bits of the pseudorandom code, and so the
-	// number of base OTs and the width of each OT row. KKRT16 (Table 2)
-	// shows 424 bits suffice for sets up to 2^24 at statistical security
-	// 40; we use 512 conservatively (four AES blocks, word-aligned), which
-	// costs 1.27*88 = 112 more bits per item.
+	// number of base OTs and the width of each OT row. KKRT16's criterion
+	// needs about 424 bits at n = 2^12 and 448 at 2^24 for statistical
+	// security 40 (see the package doc); 512 has margin up to MaxItems and
+	// is four AES blocks, word-aligned.
 	CodeWidth = 512
 	// StatSecurity is the statistical security parameter lambda: the
 	// probability of a false match over the whole run is at most 2^-40.
 	StatSecurity = 40
 	// NumHashes is the number of cuckoo hash functions.
 	NumHashes = 3
-	// BinFactor is the number of cuckoo bins per receiver item (stash-less
-	// cuckoo hashing with 3 hash functions, Pinkas, Schneider, Weinert,
-	// Wieder, Eurocrypt 2018).
-	BinFactor = 1.27
 	// MaxItems bounds each party's set (and what a peer may announce).
 	MaxItems = 1 << 28
 	// cuckooTries is how many hash keys the receiver tries before giving up.
@@ -115,19 +111,60 @@ func (c Config) otConfig() ot.Config {
 	return ot.Config{Width: CodeWidth, Workers: c.Workers, ChunkRows: c.OTChunkRows}
 }
 
+// binFactorMilli[k] is the cuckoo expansion factor, in thousandths, for
+// receiver sets of n distinct items with floor(log2 n) = k (integers, so
+// that both parties compute the same bins on any platform):
+//
+//   - k < 9: the per-log2 lines lambda = slope*e + y that cryptoTools'
+//     CuckooIndex::selectParams (stash-less, 3 hash functions) fits to the
+//     experiments of Pinkas, Schneider, Weinert and Wieder (Eurocrypt
+//     2018), solved for lambda = 40 and rounded up;
+//   - 9 <= k < 13: cryptoTools' erf-smoothed fit lambda = a(n)*e + b(n) for
+//     larger n, maximised over [2^k, 2^(k+1)) and rounded up (about 1.48);
+//   - k >= 13: 1.27, PSWW18's recommendation for a failure probability of
+//     2^-40 at large n. The smallest obstruction, two items with all six
+//     positions in one bin, has probability about 1/(2 e^5 n^3), at most
+//     2^-41.7 from n = 2^13; cryptoTools' own fit asks about 1.5 there,
+//     which we judge conservative (the review's simulations at n = 4096 saw
+//     no failure in 40,000 trials already at 1.13) but did not re-derive.
+var binFactorMilli = [...]int{
+	6119, 6119, 6119, 4715, 3489, 2562, 1776, 1530, 1395, // 2^0 .. 2^8
+	1503, 1483, 1478, 1484, // 2^9 .. 2^12
+	1270, 1270, 1270, 1270, 1270, 1270, 1270, 1270, // 2^13 .. 2^20
+	1270, 1270, 1270, 1270, 1270, 1270, 1270, 1270, // 2^21 .. 2^28
+}
+
+// BinFactor returns the cuckoo expansion factor used for a receiver set of n
+// distinct items (before rounding the bins up to a multiple of 128): the
+// factor for which stash-less 3-way cuckoo hashing fails with probability
+// at most 2^-40 by the fits cited at [NumBins].
+func BinFactor(n int) float64 {
+	return float64(binFactorMilli[min(bits.Len(uint(max(n, 1)))-1, len(binFactorMilli)-1)]) / 1000
+}
+
 // NumBins is the number of cuckoo bins (OT rows) for a receiver set of n
-// distinct items: ceil(1.27n) rounded up to a multiple of 128 (OT rows come
-// in blocks of 128, so the padding bins are free), at least 128.
+// distinct items: ceil(BinFactor(n)*n) rounded up to a multiple of 128 (OT
+// rows come in blocks of 128, so the padding bins are free), at least 128.
+// The factor depends on n (a flat 1.27 fails about 2^-14.5 of the time near
+// n = 100): 6.1 for the tiniest sets, 1.78 at n = 2^6, 1.40 at 2^8, about
+// 1.48 from 2^9 to 2^12, and 1.27 from 2^13 on, so that placement fails
+// with probability at most 2^-40 at every n by the sources cited at
+// binFactorMilli (not re-derived here; the regression test checks the small
+// sizes by simulation with exact matching).
 func NumBins(n int) int {
-	b := (n*127 + 99) / 100
+	f := binFactorMilli[min(bits.Len(uint(max(n, 1)))-1, len(binFactorMilli)-1)]
+	b := (n*f + 999) / 1000
 	return max(128, (b+127)/128*128)
 }
 
 // ValueBytes is the length of the truncated OPRF values for sets of nR
-// receiver and nS sender items: lambda + log2(nR) + log2(3 nS) bits rounded
+// receiver and nS sender items: lambda + log2(3 nS nR + nR^2/2) bits rounded
 // up to bytes, so that the probability that any of the 3nS sender values
-// equals any of the nR receiver values by chance is at most 2^-40.
+// equals any of the nR receiver values by chance, or that two of the
+// receiver's own values are equal (which would hide one of them), is at most
+// 2^-40 in all.
 func ValueBytes(nR, nS int) int {
-	b := StatSecurity + bits.Len(uint(nR)) + bits.Len(uint(3*nS))
+	r, s := uint64(max(nR, 0)), uint64(max(nS, 0))
+	b := StatSecurity + bits.Len64(3*s*r+r*r/2)
 	return min(16, max(5, (b+7)/8))
 }

@@ -235,11 +235,22 @@ func (st *receiverState) oprf(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	st.tbl = newTable(st.vals)
-	for u := range st.vals {
-		st.tbl.insert(int32(u))
+	st.tbl, err = ownValues(st.vals, st.vlen)
+	return err
+}
+
+// ownValues indexes the receiver's own OPRF values. Two equal values would
+// hide one item behind the other (a false positive and a false negative):
+// ValueBytes makes that at most 2^-40, and it is an error, never silent.
+func ownValues(vals []digest, vlen int) (*table, error) {
+	tbl := newTable(vals)
+	for u := range vals {
+		if tbl.insert(int32(u)) != int32(u) {
+			return nil, fmt.Errorf("%w: two of our items have equal %d-byte OPRF values; use a larger MinValueBytes",
+				ErrInvalidParams, vlen)
+		}
 	}
-	return nil
+	return tbl, nil
 }
 
 // compare receives the sender's values and looks each up among ours.

@@ -417,10 +417,11 @@ func (s *Sender) ExtendFunc(ctx context.Context, m int, use func(first int, q Ma
 	return s.extend(ctx, m, nil, use)
 }
 
-// extend is ExtendFunc; if all is not nil (room for m rows rounded up to
-// 128) the rows are written there directly instead of to per-worker
-// buffers.
-func (s *Sender) extend(ctx context.Context, m int, all []uint64, use func(first int, q Matrix) error) error {
+// extend is ExtendFunc; if all is not nil the rows are written to *all
+// directly instead of to per-worker buffers. *all grows as chunks arrive
+// (at most twice the rows received, never beyond m rounded up to 128), so
+// memory tracks the rows actually received, not the m a peer claims.
+func (s *Sender) extend(ctx context.Context, m int, all *[]uint64, use func(first int, q Matrix) error) error {
 	if m < 0 {
 		return fmt.Errorf("%w: %d rows", ErrInvalidParams, m)
 	}
@@ -465,13 +466,24 @@ func (s *Sender) extend(ctx context.Context, m int, all []uint64, use func(first
 				return fmt.Errorf("ot: extension chunk from %q: %w", s.conn.Peer(), err)
 			}
 		}
+		if all != nil {
+			// Room for the rows received so far: at most twice what has
+			// arrived, never more than the m rows asked for.
+			need := (c0*chunk + (n-1)*chunk + works[n-1].c.Rows) * w
+			if need > cap(*all) {
+				grown := make([]uint64, need, min(padded*w, max(need, 2*cap(*all))))
+				copy(grown, *all)
+				*all = grown
+			}
+			*all = (*all)[:need]
+		}
 		if err := parallel.Each(ctx, n, n, func(k int) error {
 			ws := works[k]
 			first := (c0 + k) * chunk
 			rows := ws.c.Rows
 			dst := ws.q
 			if all != nil {
-				dst = all[first*w:]
+				dst = (*all)[first*w:]
 			}
 			s.decode(&ws.c, ws.qcols, dst[:rows*w])
 			if use != nil {
@@ -494,7 +506,9 @@ func (s *Sender) Extend(ctx context.Context, m int) (Matrix, error) {
 		return Matrix{}, fmt.Errorf("%w: %d rows", ErrInvalidParams, m)
 	}
 	w := s.cfg.Width / 64
-	all := make([]uint64, roundUp(m, 128)*w)
-	err := s.extend(ctx, m, all, nil)
-	return Matrix{Rows: m, Words: w, Data: all[:m*w]}, err
+	var all []uint64
+	if err := s.extend(ctx, m, &all, nil); err != nil {
+		return Matrix{}, err
+	}
+	return Matrix{Rows: m, Words: w, Data: all[:m*w]}, nil
 }
