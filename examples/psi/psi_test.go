@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -224,26 +223,10 @@ func TestRoles(t *testing.T) {
 	require.Contains(t, stderr, "party-b")
 }
 
-// TestProgress checks the progress line: nothing before the delay, at most
-// five updates a second, a newline at the end, and nothing at all when
-// stderr is not a terminal or the output is JSON.
+// TestProgress: nothing at all on stderr when it is not a terminal or the
+// output is JSON (the meter itself is tested in internal/progress).
 func TestProgress(t *testing.T) {
 	var buf bytes.Buffer
-	clock := time.Unix(0, 0)
-	now := func() time.Time { return clock }
-	p := newProgress(&buf, "A", time.Second, now)
-	p(10, 100)
-	require.Empty(t, buf.String(), "before the delay")
-	clock = clock.Add(2 * time.Second)
-	p(20, 100)
-	require.Equal(t, "\rparty A: 20 of 100 items processed (20%)", buf.String())
-	clock = clock.Add(100 * time.Millisecond)
-	p(30, 100)
-	require.NotContains(t, buf.String(), "30 of", "throttled")
-	p(100, 100)
-	require.True(t, strings.HasSuffix(buf.String(), "\rparty A: 100 of 100 items processed (100%)\n"), "%q", buf.String())
-
-	require.False(t, isTerminal(&buf))
 	require.Nil(t, progressFor(&config{}, &buf, "A"), "piped")
 	require.Nil(t, progressFor(&config{json: true}, os.Stderr, "A"), "-json")
 	// A whole run with piped stderr writes nothing there.

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/veil-go/veil/internal/progress"
 	"github.com/veil-go/veil/mpc"
 	"github.com/veil-go/veil/psi"
 	"github.com/veil-go/veil/report"
@@ -42,7 +43,7 @@ type result struct {
 }
 
 // compute aligns and correlates; prog (nil for quiet) reports the phases.
-func compute(ctx context.Context, proto psi.Protocol, bank, shop *holder, prog *progress) (*result, error) {
+func compute(ctx context.Context, proto psi.Protocol, bank, shop *holder, prog *progress.Meter) (*result, error) {
 	res := &result{}
 	// Both parties in this process, over mutual TLS 1.3 on 127.0.0.1:
 	// party 0 is the bank, party 1 the shop.
@@ -56,7 +57,7 @@ func compute(ctx context.Context, proto psi.Protocol, bank, shop *holder, prog *
 		}
 	}()
 	start := time.Now()
-	prog.phase("aligning %d and %d customers by private set intersection", len(bank.ids), len(shop.ids))
+	prog.Phase("aligning %d and %d customers by private set intersection", len(bank.ids), len(shop.ids))
 	shared, err := align(ctx, proto, meshes, bank, shop, res, prog)
 	if err != nil {
 		return nil, fmt.Errorf("aligning customers by PSI: %w", err)
@@ -67,7 +68,7 @@ func compute(ctx context.Context, proto psi.Protocol, bank, shop *holder, prog *
 		return nil, fmt.Errorf("the files share %d customer IDs; correlation needs at least 2", len(shared))
 	}
 	start = time.Now()
-	prog.phase("%d shared customers aligned in %.1f s; computing the statistics on shares", len(shared), res.psiSeconds)
+	prog.Phase("%d shared customers aligned in %.1f s; computing the statistics on shares", len(shared), res.psiSeconds)
 	if err := correlate(ctx, meshes, pick(bank, shared), pick(shop, shared), res); err != nil {
 		return nil, fmt.Errorf("computing on shares: %w", err)
 	}
@@ -92,10 +93,10 @@ func pick(h *holder, ids []string) []float64 {
 // revealing the intersection to both. Each party then sorts the shared IDs
 // it learned, so that row k of both aligned columns is the same customer.
 // The bank's list is returned; the shop's must be the same, and is checked.
-func align(ctx context.Context, proto psi.Protocol, meshes []transport.Mesh, bank, shop *holder, res *result, prog *progress) ([]string, error) {
+func align(ctx context.Context, proto psi.Protocol, meshes []transport.Mesh, bank, shop *holder, res *result, prog *progress.Meter) ([]string, error) {
 	opts := psi.Config{Protocol: proto, Mode: psi.Intersection, RevealToBoth: true}
 	bankOpts := opts
-	bankOpts.Progress = prog.items("aligning (bank)")
+	bankOpts.Progress = prog.Items("aligning (bank)")
 	var bankRes, shopRes *psi.Result
 	err := both(func() error {
 		c, err := meshes[0].Conn(1)

@@ -35,6 +35,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/veil-go/veil/internal/progress"
 	"github.com/veil-go/veil/psi"
 )
 
@@ -123,7 +124,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	start := time.Now()
-	res, err := compute(ctx, cfg.protocol, bank, shop, newProgress(stderr, cfg.json))
+	res, err := compute(ctx, cfg.protocol, bank, shop, progress.New(stderr, "vertical", cfg.json))
 	if err != nil {
 		fmt.Fprintf(stderr, "vertical: %v\n", err)
 		return 1
