@@ -314,30 +314,7 @@ func (hs *hubState) decrypt() error {
 		failed := make([]bool, need)
 		actx, cancel := context.WithTimeout(hs.ctx, r.shareWindow())
 		fanOut(need, func(k int) {
-			c, err := hs.mesh.Conn(r.Holders[set[k]])
-			if err == nil {
-				err = send(actx, c, req)
-			}
-			for err == nil {
-				var m *shareMsg
-				if m, err = expect[*shareMsg](actx, c); err != nil {
-					break
-				}
-				if m.Attempt != attempt {
-					continue // a late answer to an earlier attempt
-				}
-				var s *DecryptionShare
-				if s, err = p.UnmarshalDecryptionShare(m.Share); err == nil && (s.Party != set[k] || !slices.Equal(s.Active, active)) {
-					err = fmt.Errorf("%w: share from key holder %d for set %v", ErrMismatch, s.Party, s.Active)
-				}
-				if err == nil {
-					mu.Lock()
-					err = cb.Add(s)
-					mu.Unlock()
-				}
-				break
-			}
-			failed[k] = err != nil
+			failed[k] = hs.collectShare(actx, req, set[k], cb, &mu) != nil
 		})
 		cancel()
 		if err := hs.ctx.Err(); err != nil {
@@ -364,6 +341,39 @@ func (hs *hubState) decrypt() error {
 			res.Decryptors = append(res.Decryptors, r.Holders[h])
 		}
 		return hs.fail("decrypt", HubIndex, err)
+	}
+}
+
+// collectShare asks key holder h (an index into the holders) for its
+// decryption share of req's attempt and adds it to cb under mu. A late
+// answer to an earlier attempt is skipped; any failure drops the holder
+// from this attempt.
+func (hs *hubState) collectShare(ctx context.Context, req *decryptMsg, h int, cb *Combiner, mu *sync.Mutex) error {
+	c, err := hs.mesh.Conn(hs.r.Holders[h])
+	if err != nil {
+		return err
+	}
+	if err := send(ctx, c, req); err != nil {
+		return err
+	}
+	for {
+		m, err := expect[*shareMsg](ctx, c)
+		if err != nil {
+			return err
+		}
+		if m.Attempt != req.Attempt {
+			continue // a late answer to an earlier attempt
+		}
+		s, err := hs.p.UnmarshalDecryptionShare(m.Share)
+		if err != nil {
+			return err
+		}
+		if s.Party != h || !slices.Equal(s.Active, req.Active) {
+			return fmt.Errorf("%w: share from key holder %d for set %v", ErrMismatch, s.Party, s.Active)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		return cb.Add(s)
 	}
 }
 
