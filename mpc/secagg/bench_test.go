@@ -192,6 +192,26 @@ func benchRound(b *testing.B, p *Params, drop float64) roundStats {
 		timed(func() error { return srv.AddMaskedInput(m) })
 		return nil
 	})
+	var sets map[int]*CountedSetMsg
+	timed(func() (err error) { sets, err = srv.CountedSets(); return })
+	clientsDo(func(id int) error {
+		if dropped[id] {
+			return nil
+		}
+		count(id, sets[id])
+		m, err := cs[id].SignCounted(sets[id])
+		if err != nil {
+			return err
+		}
+		count(id, m)
+		if err := srv.checkCountedSig(m); err != nil { // the runner's concurrent check
+			return err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		timed(func() error { return srv.addCountedSig(m) })
+		return nil
+	})
 	var reqs map[int]*UnmaskRequestMsg
 	timed(func() (err error) { reqs, err = srv.UnmaskRequests(); return })
 	clientsDo(func(id int) error {

@@ -241,6 +241,9 @@ func (p *Params) chooseGraph() error {
 			if t > k {
 				return fmt.Errorf("secagg: %w: threshold %d above degree %d", ErrInvalidParams, t, k)
 			}
+			if 2*t <= k {
+				return fmt.Errorf("secagg: %w: threshold %d of degree %d: a server that lies about who dropped out collects t shares of both of a client's secrets from two disjoint groups of its neighbors; need t > k/2 = %d", ErrInvalidParams, t, k, k/2)
+			}
 			c.Degree, c.Threshold = k, t
 			p.failLog2 = failureLog2(n, k, t, c.DropoutRate, c.CorruptRate)
 			return p.buildHarary()
@@ -248,11 +251,16 @@ func (p *Params) chooseGraph() error {
 		c.Graph = CompleteGraph // a Harary graph of degree n-1 is complete
 	}
 	c.Degree = n - 1
+	colluders := completeColluders(n, c.CorruptRate)
 	if c.Threshold == 0 {
-		c.Threshold = (n-1)/2 + 1
+		c.Threshold = (n-1+colluders)/2 + 1
 	}
 	if c.Threshold > n-1 {
 		return fmt.Errorf("secagg: %w: threshold %d above the %d other clients", ErrInvalidParams, c.Threshold, n-1)
+	}
+	if 2*c.Threshold <= n-1+colluders {
+		return fmt.Errorf("secagg: %w: threshold %d of %d clients: a server that lies about who dropped out, with %d colluding clients (CorruptRate %v of %d), collects t shares of both of a client's secrets from two groups of its neighbors; need t > (n-1+%d)/2, at least %d",
+			ErrInvalidParams, c.Threshold, n, colluders, c.CorruptRate, n, colluders, (n-1+colluders)/2+1)
 	}
 	p.failLog2 = math.Inf(-1)
 	p.neighbors = make([][]int, n+1)
@@ -266,6 +274,12 @@ func (p *Params) chooseGraph() error {
 		p.neighbors[i] = nb
 	}
 	return nil
+}
+
+// completeColluders is the number of colluding clients the complete graph's
+// threshold must withstand: floor(CorruptRate * n).
+func completeColluders(n int, corrupt float64) int {
+	return int(math.Floor(corrupt * float64(n)))
 }
 
 // buildHarary places the clients on a ring in an order drawn from the

@@ -49,7 +49,10 @@ func TestRunnerMemStar(t *testing.T) {
 	for _, g := range []Graph{CompleteGraph, SparseGraph} {
 		t.Run(g.String(), func(t *testing.T) {
 			const n, dim = 12, 20
-			p := newParams(t, Config{Clients: n, Length: dim, Graph: g, Degree: 6, Threshold: 3, RoundTimeout: 5 * time.Second})
+			// Three drops: complete, 11 neighbours, t = 7; sparse, degree 8,
+			// t = 5.
+			thr := map[Graph]int{CompleteGraph: 7, SparseGraph: 5}[g]
+			p := newParams(t, Config{Clients: n, Length: dim, Graph: g, Degree: 8, Threshold: thr, RoundTimeout: 5 * time.Second})
 			drop := map[int]int{2: dropBeforeShares, 5: dropBeforeInput, 9: dropBeforeUnmask}
 			meshes := dropAt(memStar(t, n+1), drop)
 			in := randomInputs(r, n, dim, 1000)
@@ -116,7 +119,7 @@ func TestRunnerAbortTellsClients(t *testing.T) {
 // other client, which gives up; the round aborts and no sum is revealed.
 func TestRunnerSubstitutedKeysAbort(t *testing.T) {
 	const n, dim = 5, 2
-	p := newParams(t, Config{Clients: n, Length: dim, Threshold: 2, RoundTimeout: 5 * time.Second})
+	p := newParams(t, Config{Clients: n, Length: dim, Threshold: 3, RoundTimeout: 5 * time.Second})
 	ids := identities(t, n)
 	forged, err := sealed.New(ids[0], labelSealed, p.digest[:], 1, nslots)
 	require.NoError(t, err)
@@ -179,7 +182,7 @@ func TestRunnerTLSLoopback(t *testing.T) {
 	const n, dim = 6, 10
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	p := newParams(t, Config{Clients: n, Length: dim, Threshold: 2})
+	p := newParams(t, Config{Clients: n, Length: dim, Threshold: 3})
 	meshes, err := transport.NewTLSLoopbackStar(ctx, n+1, transport.Options{})
 	require.NoError(t, err)
 	defer func() {
@@ -243,7 +246,7 @@ func TestRunnerServerVanishes(t *testing.T) {
 // error.
 func TestRunnerServerCancel(t *testing.T) {
 	const n = 3
-	p := newParams(t, Config{Clients: n, Length: 2, Threshold: 1})
+	p := newParams(t, Config{Clients: n, Length: 2, Threshold: 2})
 	meshes := memStar(t, n+1)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
