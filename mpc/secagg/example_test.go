@@ -66,6 +66,23 @@ func Example() {
 	// Output: counted [1 3 4] sum [1101 2202]
 }
 
+// A client in another process rebuilds the round's parameters from the
+// bytes the server announces, then sets its local fields.
+func ExampleParams_UnmarshalBinary() {
+	server, _ := secagg.NewParams(secagg.Config{Clients: 10, Length: 100})
+	announced, _ := server.MarshalBinary() // sent to every client
+
+	var shared secagg.Params
+	if err := shared.UnmarshalBinary(announced); err != nil {
+		panic(err)
+	}
+	cfg := shared.Config() // session, roster, threshold: the server's
+	cfg.Workers = 2        // local fields do not change the digest
+	mine, _ := secagg.NewParams(cfg)
+	fmt.Println(mine.Digest() == server.Digest(), mine.Threshold())
+	// Output: true 6
+}
+
 // Floats through the fixed-point helper.
 func ExampleFixedPoint() {
 	fp, _ := secagg.NewFixedPoint(16, 2)
