@@ -613,6 +613,6 @@ func serverLeakage(p *Params, counted, dropped int) report.Leakage {
 		{To: "server", What: report.Participants, About: "all", Count: int64(n),
 			Note: fmt.Sprintf("which clients were counted (%d) and which dropped (%d), and at which step each dropped", counted, dropped)},
 		{To: "clients", What: report.Participants, About: "neighbors", Count: int64(p.cfg.Degree),
-			Note: "each client learns which of its neighbors advertised keys and shared them, and which of those were counted"},
+			Note: "each client learns which of its neighbors advertised keys and shared them, and the counted set of the round, which it signs"},
 	}
 }
