@@ -394,8 +394,10 @@ func (p *Params) isNeighbor(i, j int) bool {
 	return ok
 }
 
-// paramsVersion is the first byte of an encoded Params.
-const paramsVersion = 1
+// paramsVersion is the first byte of an encoded Params. 2: the round has
+// the consistency step and the malicious-server thresholds, so parties of
+// version 1 (whose digest differs) are caught at the first step.
+const paramsVersion = 2
 
 // marshal encodes the shared fields.
 func (p *Params) marshal() []byte {
