@@ -129,8 +129,8 @@ type SecretShare struct {
 	Value [ShareSize]byte
 }
 
-// UnmaskResponseMsg is the fourth step, client to server: the requested
-// shares.
+// UnmaskResponseMsg is the last step, client to server: the shares the
+// signed counted set implies, sorted by owner.
 type UnmaskResponseMsg struct {
 	From       int
 	KeyShares  []SecretShare
