@@ -18,7 +18,7 @@ const (
 	stepAdvertise = "advertise keys"
 	stepShare     = "share keys"
 	stepInput     = "masked input"
-	stepConsist   = "consistency"
+	stepConsist   = "counted set" // the consistency step
 	stepUnmask    = "unmask"
 )
 
