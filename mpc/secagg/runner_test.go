@@ -267,3 +267,85 @@ func memStar(t *testing.T, n int) []transport.Mesh {
 	})
 	return meshes
 }
+
+// A server that skips the consistency step's signatures (it asks for the
+// shares with the counted set alone) gets none over the runner: every
+// client refuses with ErrProtocol and tells the server it gives up.
+func TestRunnerUnsignedUnmaskRefused(t *testing.T) {
+	const n, dim = 4, 2
+	p := newParams(t, Config{Clients: n, Length: dim, RoundTimeout: 5 * time.Second})
+	ids := identities(t, n)
+	meshes := memStar(t, n+1)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	errs := make([]error, n+1)
+	var wg sync.WaitGroup
+	for i := 1; i <= n; i++ {
+		wg.Go(func() { _, errs[i] = RunClient(ctx, meshes[i], p, ids[i], []uint64{uint64(i), 0}) })
+	}
+	conns := make([]transport.Conn, n+1)
+	for i := 1; i <= n; i++ {
+		var err error
+		conns[i], err = meshes[0].Conn(i)
+		require.NoError(t, err)
+	}
+	recv := func(i int, m message) {
+		b, err := conns[i].Recv(ctx)
+		require.NoError(t, err)
+		require.NoError(t, m.UnmarshalBinary(b))
+	}
+	send := func(i int, m message) {
+		b, err := m.MarshalBinary()
+		require.NoError(t, err)
+		require.NoError(t, conns[i].Send(ctx, b))
+	}
+	srv, err := NewServer(p, ids[0])
+	require.NoError(t, err)
+	for i := 1; i <= n; i++ {
+		var m AdvertiseKeysMsg
+		recv(i, &m)
+		require.NoError(t, srv.AddKeys(&m))
+	}
+	lists, err := srv.KeyLists()
+	require.NoError(t, err)
+	for i := 1; i <= n; i++ {
+		send(i, lists[i])
+	}
+	for i := 1; i <= n; i++ {
+		var m ShareBundleMsg
+		recv(i, &m)
+		require.NoError(t, srv.AddShares(&m))
+	}
+	dels, err := srv.Deliveries()
+	require.NoError(t, err)
+	for i := 1; i <= n; i++ {
+		send(i, dels[i])
+	}
+	for i := 1; i <= n; i++ {
+		var m MaskedInputMsg
+		recv(i, &m)
+		require.NoError(t, srv.AddMaskedInput(&m))
+	}
+	sets, err := srv.CountedSets()
+	require.NoError(t, err)
+	for i := 1; i <= n; i++ {
+		send(i, sets[i])
+	}
+	for i := 1; i <= n; i++ {
+		var m CountedSigMsg
+		recv(i, &m)
+	}
+	for i := 1; i <= n; i++ { // the signatures withheld
+		send(i, &UnmaskRequestMsg{To: i, Counted: sets[i].Counted})
+	}
+	for i := 1; i <= n; i++ {
+		b, err := conns[i].Recv(ctx)
+		require.NoError(t, err)
+		require.Equal(t, tagAbort, b[0], "client %d answered", i)
+	}
+	wg.Wait()
+	for i := 1; i <= n; i++ {
+		assert.ErrorIs(t, errs[i], ErrProtocol, "client %d", i)
+		assert.Contains(t, errs[i].Error(), "step unmask")
+	}
+}
