@@ -35,25 +35,7 @@ func lyingServer(t *testing.T, p *Params, v int, colluders []int) attackOutcome 
 	ids := identities(t, n)
 	r := rand.New(rand.NewPCG(uint64(n), uint64(v)))
 	inputs := randomInputs(r, n, p.Length(), 1000)
-	srv, err := NewServer(p, ids[0])
-	require.NoError(t, err)
-	cs := make([]*Client, n+1)
-	for i := 1; i <= n; i++ {
-		cs[i], err = NewClient(p, i, ids[i])
-		require.NoError(t, err)
-		m, err := cs[i].AdvertiseKeys()
-		require.NoError(t, err)
-		require.NoError(t, srv.AddKeys(m))
-	}
-	kl, err := srv.KeyLists()
-	require.NoError(t, err)
-	for i := 1; i <= n; i++ {
-		b, err := cs[i].ShareKeys(kl[i])
-		require.NoError(t, err)
-		require.NoError(t, srv.AddShares(b))
-	}
-	dels, err := srv.Deliveries()
-	require.NoError(t, err)
+	srv, cs, dels := shareWith(t, p)
 	var masked []uint64
 	for i := 1; i <= n; i++ {
 		m, err := cs[i].MaskInput(dels[i], inputs[i-1])

@@ -15,6 +15,14 @@ import (
 func advertiseAll(t *testing.T, n, thr int) (*Params, *Server, []*Client, map[int]*KeyListMsg) {
 	t.Helper()
 	p := newParams(t, Config{Clients: n, Length: 2, Threshold: thr})
+	srv, cs, kl := advertiseWith(t, p)
+	return p, srv, cs, kl
+}
+
+// advertiseWith runs the key step of a round of p.
+func advertiseWith(t *testing.T, p *Params) (*Server, []*Client, map[int]*KeyListMsg) {
+	t.Helper()
+	n := p.Clients()
 	ids := identities(t, n)
 	srv, err := NewServer(p, ids[0])
 	require.NoError(t, err)
@@ -28,13 +36,22 @@ func advertiseAll(t *testing.T, n, thr int) (*Params, *Server, []*Client, map[in
 	}
 	kl, err := srv.KeyLists()
 	require.NoError(t, err)
-	return p, srv, cs, kl
+	return srv, cs, kl
 }
 
 // setupShared returns clients and server after the share step.
 func setupShared(t *testing.T, n, thr int) (*Params, *Server, []*Client, map[int]*ShareDeliveryMsg) {
 	t.Helper()
-	p, srv, cs, kl := advertiseAll(t, n, thr)
+	p := newParams(t, Config{Clients: n, Length: 2, Threshold: thr})
+	srv, cs, dels := shareWith(t, p)
+	return p, srv, cs, dels
+}
+
+// shareWith runs the key and share steps of a round of p.
+func shareWith(t *testing.T, p *Params) (*Server, []*Client, map[int]*ShareDeliveryMsg) {
+	t.Helper()
+	n := p.Clients()
+	srv, cs, kl := advertiseWith(t, p)
 	for i := 1; i <= n; i++ {
 		b, err := cs[i].ShareKeys(kl[i])
 		require.NoError(t, err)
@@ -42,7 +59,7 @@ func setupShared(t *testing.T, n, thr int) (*Params, *Server, []*Client, map[int
 	}
 	dels, err := srv.Deliveries()
 	require.NoError(t, err)
-	return p, srv, cs, dels
+	return srv, cs, dels
 }
 
 // The consistency step: a client signs one counted set that names it,
