@@ -247,3 +247,111 @@ func TestLyingServerBeyondAssumedCorruption(t *testing.T) {
 	o = lyingServer(t, p, 5, p.Neighbors(5)[:4])
 	assert.False(t, o.recovered, "%+v", o)
 }
+
+// The attack the consistency step itself stops (the thresholds do not): a
+// server that tells each honest client i "only i and the victim v were
+// counted". Every client then gives one share per neighbour, as the
+// thresholds assume: the seed of v and the mask keys of all the others. So
+// the server has v's seed and the mask key of every neighbour of v, which
+// remove all of v's masks, and reads v's input. With the consistency step a
+// client answers only with t signers of its set among its counted
+// neighbours; a set of two clients has at most two.
+func isolatingServer(t *testing.T, p *Params, v int) attackOutcome {
+	t.Helper()
+	n := p.Clients()
+	inputs := randomInputs(rand.New(rand.NewPCG(uint64(n), uint64(v))), n, p.Length(), 1000)
+	srv, cs, dels := shareWith(t, p)
+	var masked []uint64
+	for i := 1; i <= n; i++ {
+		m, err := cs[i].MaskInput(dels[i], inputs[i-1])
+		require.NoError(t, err)
+		if i == v {
+			masked = m.Vector
+		}
+	}
+	sets := make(map[int][]int)
+	sigs := make(map[int]CountedSigMsg)
+	for i := 1; i <= n; i++ {
+		sets[i] = []int{min(i, v), max(i, v)}
+		if i == v {
+			sets[i] = []int{v}
+		}
+		m, err := cs[i].SignCounted(&CountedSetMsg{To: i, Counted: sets[i]})
+		require.NoError(t, err)
+		sigs[i] = *m
+	}
+	var out attackOutcome
+	keyX, keyY := make(map[int][]int), make(map[int][]shareValue)
+	var seedX []int
+	var seedY []shareValue
+	for i := 1; i <= n; i++ {
+		if i == v {
+			continue
+		}
+		req := &UnmaskRequestMsg{To: i, Counted: sets[i]}
+		for _, j := range sets[i] { // every signature there is on i's set
+			if j != i && sets[j] != nil && slices.Equal(sets[j], sets[i]) {
+				req.Signatures = append(req.Signatures, sigs[j])
+			}
+		}
+		resp, err := cs[i].Unmask(req)
+		if err != nil {
+			require.ErrorIs(t, err, ErrProtocol)
+			out.refused++
+			continue
+		}
+		for _, s := range resp.KeyShares {
+			keyX[s.Owner], keyY[s.Owner] = append(keyX[s.Owner], i), append(keyY[s.Owner], s.Value)
+		}
+		for _, s := range resp.SeedShares {
+			if s.Owner == v {
+				seedX, seedY = append(seedX, i), append(seedY, s.Value)
+			}
+		}
+	}
+	thr := p.Threshold()
+	out.seedShares = len(seedX)
+	out.keyShares = len(keyX[p.Neighbors(v)[0]])
+	if len(seedX) < thr {
+		return out
+	}
+	seed, err := combineSecret(seedX, seedY, thr)
+	require.NoError(t, err)
+	session := p.cfg.Session[:]
+	key, err := selfMaskKey(seed, session, v)
+	require.NoError(t, err)
+	job, err := newMaskJob(key, true)
+	require.NoError(t, err)
+	jobs := []maskJob{job}
+	for _, j := range p.Neighbors(v) {
+		if len(keyX[j]) < thr {
+			return out
+		}
+		priv, err := combineSecret(keyX[j], keyY[j], thr)
+		require.NoError(t, err)
+		sk, err := ecdh.X25519().NewPrivateKey(priv)
+		require.NoError(t, err)
+		shared, err := sk.ECDH(srv.keys[v].maskKey)
+		require.NoError(t, err)
+		key, err := pairMaskKey(shared, session, v, j)
+		require.NoError(t, err)
+		job, err := newMaskJob(key, v < j) // undo v's sign
+		require.NoError(t, err)
+		jobs = append(jobs, job)
+	}
+	applyMasks(masked, jobs, 1)
+	out.recovered = slices.Equal(masked, inputs[v-1])
+	return out
+}
+
+func TestIsolatingServerRefused(t *testing.T) {
+	for _, cfg := range []Config{
+		{Clients: 30, Length: 4},
+		{Clients: 60, Length: 4, Graph: SparseGraph, Degree: 20, Threshold: 11, Session: [SessionSize]byte{1}},
+	} {
+		p := newParams(t, cfg)
+		o := isolatingServer(t, p, 5)
+		assert.False(t, o.recovered, "%v graph: the server recovered the victim's input", p.Graph())
+		assert.Equal(t, p.Clients()-1, o.refused, "%v graph: every client but the victim refuses", p.Graph())
+	}
+}

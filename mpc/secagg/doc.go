@@ -177,8 +177,12 @@
 // [ErrMismatch]. A server that lies about who dropped out gets one share
 // of each neighbor from each honest client (the one its signed counted
 // set implies), so it reaches t shares of both of a client's secrets only
-// with 2t-c <= k, which the thresholds exclude; a request for another set
-// than the one signed, or without t signers on it, is refused
+// with 2t-c <= k, which the thresholds exclude. A server that instead
+// tells each client "only you and v were counted" would get, one share per
+// neighbor each, v's seed and every neighbor's mask key, and so v's input:
+// the consistency step stops this, since a client answers only a set that
+// t of its members (itself and its neighbors in it) signed. A request for
+// another set than the one signed, or without t signers on it, is refused
 // ([ErrProtocol]) and reveals nothing. On the complete graph the
 // thresholds also mean that every honest client that answers saw the same
 // counted set.
