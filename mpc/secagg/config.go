@@ -156,8 +156,8 @@ type Params struct {
 // t are chosen such that, with each client dropping out with probability
 // DropoutRate and being corrupt with probability CorruptRate independently
 // of the graph, the probability that some client keeps fewer than t
-// neighbors, that some client has 2t-k or more corrupt neighbors (a server
-// lying about dropouts could then expose it), or that the
+// neighbors, that some client has 2t-k-1 or more corrupt neighbors (a
+// server lying about dropouts could then expose a client), or that the
 // surviving honest clients split into several components (the server would
 // learn partial sums) is at most 2^-σ (union bounds over the n clients,
 // exact binomial tails). If that needs k >= n-1 the complete graph is used.

@@ -53,7 +53,7 @@ func TestSparseGraph(t *testing.T) {
 		require.Equal(t, SparseGraph, p.Graph())
 		k := p.Degree()
 		// Against a server that lies about dropouts (t > (k + corrupt
-		// neighbours)/2), at the default rates: k = 338 from 500 clients
+		// neighbours)/2), at the default rates: k = 340 from 500 clients
 		// to 10^4 (342), growing with log n.
 		assert.Less(t, k, 55*int(math.Log2(float64(n))), "degree O(log n)")
 		assert.Greater(t, 2*p.Threshold(), k)

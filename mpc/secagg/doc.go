@@ -98,12 +98,14 @@
 // probability [Config.DropoutRate] and is corrupt with probability
 // [Config.CorruptRate], independently of the graph, the probability that
 // some client keeps fewer than t live neighbors (abort), that some client
-// has 2t-k or more corrupt neighbors (a lying server could then expose
-// its input, as above), or that the honest survivors split into
-// disconnected parts (the server would learn partial sums) is at most
-// 2^-σ ([Config.SecurityBits]; [Params.FailureLog2] reports the bound). A
-// threshold t <= k/2 is refused. For n = 500 and the defaults that gives
-// k = 338, t = 212 (k = 342 at n = 10^4); below about 500 clients no
+// has 2t-k-1 or more corrupt neighbors (a lying server could then expose
+// an input: as above with 2t-k, and with one fewer by telling the
+// clients around each neighbor of the victim different counted sets), or
+// that the honest survivors split into disconnected parts (the server
+// would learn partial sums) is at most 2^-σ ([Config.SecurityBits];
+// [Params.FailureLog2] reports the bound). A threshold t <= k/2 is
+// refused. For n = 500 and the defaults that gives
+// k = 340, t = 214 (k = 342 at n = 10^4); below about 500 clients no
 // sparse graph meets the target and the complete graph is used. (Against
 // a server that only lies about dropouts with no colluder, t > k/2 is
 // enough; the degree is the price of tolerating 20% dropouts and 10%
