@@ -97,12 +97,20 @@ func startClients(ctx context.Context, o *options, plan *dpPlan, server *secagg.
 		mesh  transport.Mesh
 		input []uint64
 	}
+	// What the server announces: the shared parameters, session included.
+	// Every client rebuilds them from these bytes (any change shows in the
+	// digest its signatures cover); only its noise hook is its own.
+	announced, err := server.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
 	clients := make([]client, o.clients)
 	for i := range o.clients {
-		// Every client builds the same parameters (the shared fields,
-		// session included, from the server's); only its noise hook is its
-		// own.
-		ccfg := server.Config()
+		var shared secagg.Params
+		if err := shared.UnmarshalBinary(announced); err != nil {
+			return nil, err
+		}
+		ccfg := shared.Config()
 		update := o.updates[i]
 		if plan != nil {
 			noise, err := plan.clientNoise(o.clients)

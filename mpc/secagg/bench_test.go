@@ -21,6 +21,12 @@ import (
 var (
 	benchDim = flag.Int("secagg.dim", 1000, "vector length of BenchmarkRound's table")
 	benchBig = flag.Bool("secagg.big", false, "also run BenchmarkRound's 500 clients x 100,000 case")
+	// With these, the big case runs on a graph of the given degree and
+	// threshold instead of the defaults (to compare with a round of the
+	// same graph before the consistency step: degree 92, threshold 47 is
+	// the pre-v1 default graph at the lowest threshold now allowed).
+	benchDegree    = flag.Int("secagg.degree", 0, "degree of BenchmarkRound's big case (0: the default)")
+	benchThreshold = flag.Int("secagg.threshold", 0, "threshold of BenchmarkRound's big case (0: the default)")
 )
 
 // BenchmarkMaskExpansion measures the hot kernel (adding AES-128-CTR masks
@@ -93,6 +99,7 @@ func BenchmarkShamir(b *testing.B) {
 type roundStats struct {
 	total, server   time.Duration
 	cpu             time.Duration // user+system CPU time of the process
+	consistCPU      time.Duration // of it, the consistency and unmask steps
 	extraPerClient  float64       // bytes per client beyond its masked vector
 	vectorBytes     int
 	counted, degree int
@@ -192,6 +199,27 @@ func benchRound(b *testing.B, p *Params, drop float64) roundStats {
 		timed(func() error { return srv.AddMaskedInput(m) })
 		return nil
 	})
+	cpuConsist := cpuTime()
+	var sets map[int]*CountedSetMsg
+	timed(func() (err error) { sets, err = srv.CountedSets(); return })
+	clientsDo(func(id int) error {
+		if dropped[id] {
+			return nil
+		}
+		count(id, sets[id])
+		m, err := cs[id].SignCounted(sets[id])
+		if err != nil {
+			return err
+		}
+		count(id, m)
+		if err := srv.checkCountedSig(m); err != nil { // the runner's concurrent check
+			return err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		timed(func() error { return srv.addCountedSig(m) })
+		return nil
+	})
 	var reqs map[int]*UnmaskRequestMsg
 	timed(func() (err error) { reqs, err = srv.UnmaskRequests(); return })
 	clientsDo(func(id int) error {
@@ -209,6 +237,7 @@ func benchRound(b *testing.B, p *Params, drop float64) roundStats {
 		timed(func() error { return srv.AddUnmaskResponse(m) })
 		return nil
 	})
+	cpuConsist = cpuTime() - cpuConsist
 	var res *Result
 	timed(func() (err error) { res, err = srv.Finish(); return })
 	total := time.Since(start)
@@ -223,7 +252,7 @@ func benchRound(b *testing.B, p *Params, drop float64) roundStats {
 	for _, id := range res.Counted {
 		extra += traffic[id] - int64(8*dim+9+4)
 	}
-	return roundStats{total: total, server: srvTime, cpu: cpu, extraPerClient: float64(extra) / float64(len(res.Counted)),
+	return roundStats{total: total, server: srvTime, cpu: cpu, consistCPU: cpuConsist, extraPerClient: float64(extra) / float64(len(res.Counted)),
 		vectorBytes: vecBytes, counted: len(res.Counted), degree: p.Degree()}
 }
 
@@ -242,6 +271,9 @@ func reportRound(b *testing.B, s roundStats) {
 	// On a shared machine wall time depends on the others' load; CPU time
 	// divided by the cores gives what a quiet machine would take.
 	b.ReportMetric(s.cpu.Seconds(), "cpu-s")
+	// The consistency and unmask steps: signing the counted set, checking
+	// t signatures, answering (the answer itself is a copy).
+	b.ReportMetric(s.consistCPU.Seconds(), "consist-cpu-s")
 	b.ReportMetric(s.extraPerClient, "extra-B/client")
 	if s.vectorBytes > 0 {
 		b.ReportMetric(100*s.extraPerClient/float64(s.vectorBytes), "extra-%")
@@ -269,7 +301,11 @@ func BenchmarkRound(b *testing.B) {
 	}
 	for _, c := range cases {
 		b.Run(fmt.Sprintf("sparse/clients=%d/dim=%d/drop=%.0f%%", c.n, c.dim, 100*c.drop), func(b *testing.B) {
-			p := newParams(b, Config{Clients: c.n, Length: c.dim, Graph: SparseGraph, DropoutRate: max(DefaultDropoutRate, c.drop+0.05)})
+			cfg := Config{Clients: c.n, Length: c.dim, Graph: SparseGraph, DropoutRate: max(DefaultDropoutRate, c.drop+0.05)}
+			if c.dim == 100_000 {
+				cfg.Degree, cfg.Threshold = *benchDegree, *benchThreshold
+			}
+			p := newParams(b, cfg)
 			var s roundStats
 			for b.Loop() {
 				s = benchRound(b, p, c.drop)

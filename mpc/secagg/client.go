@@ -17,13 +17,14 @@ const (
 	stageAdvertised
 	stageShared
 	stageMasked
+	stageSigned
 	stageDone
 )
 
 // Client is one client's state in a round. Its methods are the protocol's
 // local steps, to be called in order: [Client.AdvertiseKeys],
-// [Client.ShareKeys], [Client.MaskInput], [Client.Unmask]. A Client is not
-// safe for concurrent use.
+// [Client.ShareKeys], [Client.MaskInput], [Client.SignCounted],
+// [Client.Unmask]. A Client is not safe for concurrent use.
 type Client struct {
 	p        *Params
 	id       int
@@ -35,8 +36,13 @@ type Client struct {
 
 	// peers are the neighbors whose signed keys this client verified.
 	peers map[int]*sealed.Peer
+	// chains[j] is neighbor j's certificate chain, from its verified
+	// advert: it checks j's signature on the counted set.
+	chains map[int][][]byte
 	// held[j] are the shares of j's mask key and seed this client holds.
 	held map[int][2]shareValue
+	// counted is the counted set this client signed.
+	counted []int
 }
 
 // NewClient returns the state of client id (1..p.Clients()). identity is
@@ -129,9 +135,10 @@ func (c *Client) ShareKeys(kl *KeyListMsg) (*ShareBundleMsg, error) {
 	}
 	out := &ShareBundleMsg{From: c.id, Shares: make([]EncryptedShare, len(holders))}
 	peers := make([]*sealed.Peer, len(holders))
+	chains := make([][][]byte, len(holders))
 	err = parallel.Each(context.Background(), len(holders), c.p.workers, func(i int) error {
 		j := holders[i]
-		peer, err := c.verify(&kl.Keys[i])
+		peer, chain, err := c.verify(&kl.Keys[i])
 		if err != nil {
 			return err
 		}
@@ -143,7 +150,7 @@ func (c *Client) ShareKeys(kl *KeyListMsg) (*ShareBundleMsg, error) {
 		if err != nil {
 			return fmt.Errorf("secagg: client %d: sealing for %d: %w", c.id, j, err)
 		}
-		peers[i] = peer
+		peers[i], chains[i] = peer, chain
 		out.Shares[i] = EncryptedShare{From: c.id, To: j, Ciphertext: box}
 		return nil
 	})
@@ -151,24 +158,26 @@ func (c *Client) ShareKeys(kl *KeyListMsg) (*ShareBundleMsg, error) {
 		return nil, err
 	}
 	c.peers = make(map[int]*sealed.Peer, len(holders))
+	c.chains = make(map[int][][]byte, len(holders))
 	for i, j := range holders {
-		c.peers[j] = peers[i]
+		c.peers[j], c.chains[j] = peers[i], chains[i]
 	}
 	c.stage = stageShared
 	return out, nil
 }
 
-// verify checks a neighbor's signed keys against the roster.
-func (c *Client) verify(k *AdvertiseKeysMsg) (*sealed.Peer, error) {
+// verify checks a neighbor's signed keys against the roster and returns
+// them with the neighbor's certificate chain.
+func (c *Client) verify(k *AdvertiseKeysMsg) (*sealed.Peer, [][]byte, error) {
 	var adv sealed.Advert
 	if err := adv.UnmarshalBinary(k.Advert); err != nil {
-		return nil, fmt.Errorf("%w: client %d's advert: %w", ErrMalformed, k.ID, err)
+		return nil, nil, fmt.Errorf("%w: client %d's advert: %w", ErrMalformed, k.ID, err)
 	}
 	peer, err := sealed.Verify(c.identity, labelSealed, c.p.digest[:], &adv, k.ID, nslots, c.p.Name(k.ID))
 	if err != nil {
-		return nil, fmt.Errorf("%w: client %d: %w", ErrBadAdvert, k.ID, err)
+		return nil, nil, fmt.Errorf("%w: client %d: %w", ErrBadAdvert, k.ID, err)
 	}
-	return peer, nil
+	return peer, adv.Chain, nil
 }
 
 // MaskInput opens the shares the client now holds and returns its masked
@@ -280,50 +289,121 @@ func (c *Client) noisy(input []uint64) ([]uint64, error) {
 	return y, nil
 }
 
-// Unmask answers the server's request: the shares of the mask keys of the
-// listed dropped clients and of the seeds of the listed survivors. It
-// refuses ([ErrProtocol]) a request that names a client in both lists,
-// names a client it holds no shares of, or comes a second time: revealing
-// both secrets of one client would expose that client's input.
+// SignCounted is the consistency step: it checks the counted set U3 the
+// server announces and signs it with the client's identity. U3 must be
+// sorted, name this client, and name only neighbors that sent this client
+// their shares; the client signs one counted set per round and, at
+// [Client.Unmask], answers only for that set.
+func (c *Client) SignCounted(m *CountedSetMsg) (*CountedSigMsg, error) {
+	if err := c.step(stageMasked, "SignCounted"); err != nil {
+		return nil, err
+	}
+	if m == nil || m.To != c.id {
+		return nil, fmt.Errorf("%w: client %d: counted set for another client", ErrMalformed, c.id)
+	}
+	self := false
+	for k, j := range m.Counted {
+		if k > 0 && j <= m.Counted[k-1] {
+			return nil, fmt.Errorf("%w: counted set not sorted", ErrMalformed)
+		}
+		if j < 1 || j > c.p.cfg.Clients {
+			return nil, fmt.Errorf("%w: counted set names client %d", ErrMalformed, j)
+		}
+		self = self || j == c.id
+		if j != c.id && c.p.isNeighbor(c.id, j) {
+			if _, ok := c.held[j]; !ok {
+				return nil, fmt.Errorf("%w: client %d: counted set names neighbor %d, which sent no shares", ErrProtocol, c.id, j)
+			}
+		}
+	}
+	if !self {
+		return nil, fmt.Errorf("%w: client %d: counted set leaves out this client, which sent its masked input", ErrProtocol, c.id)
+	}
+	sig, err := c.identity.Sign(countedMessage(c.p.digest, c.id, m.Counted))
+	if err != nil {
+		return nil, fmt.Errorf("secagg: client %d: %w", c.id, err)
+	}
+	c.counted = slices.Clone(m.Counted)
+	c.stage = stageSigned
+	return &CountedSigMsg{From: c.id, Sig: sig}, nil
+}
+
+// Unmask answers the server's request once: the request must repeat the
+// counted set this client signed and carry, on that same set, valid
+// signatures of at least t-1 distinct neighbors that sent this client
+// shares (checked against the CA and the roster names of their adverts;
+// with its own, t signers);
+// otherwise it fails with [ErrProtocol] and reveals nothing. The answer is
+// the one the set implies, for every neighbor whose shares the client
+// holds: the share of its self-mask seed if it is counted, of its mask key
+// if not. A server that announces different sets to different clients
+// cannot get t signatures on both from the neighbors it needs (with the
+// thresholds [NewParams] enforces), and every honest client gives one
+// share per neighbor, so no client's two secrets are both revealed.
 func (c *Client) Unmask(req *UnmaskRequestMsg) (*UnmaskResponseMsg, error) {
-	if err := c.step(stageMasked, "Unmask"); err != nil {
+	if err := c.step(stageSigned, "Unmask"); err != nil {
 		return nil, err
 	}
 	if req == nil || req.To != c.id {
 		return nil, fmt.Errorf("%w: client %d: unmask request for another client", ErrMalformed, c.id)
 	}
-	seen := make(map[int]bool, len(req.Dropped)+len(req.Survivors))
-	check := func(ids []int) error {
-		if !slices.IsSorted(ids) {
-			return fmt.Errorf("%w: unmask request lists not sorted", ErrMalformed)
-		}
-		for _, j := range ids {
-			if seen[j] {
-				return fmt.Errorf("%w: client %d asked twice for client %d's secrets", ErrProtocol, c.id, j)
-			}
-			seen[j] = true
-			if _, ok := c.held[j]; !ok {
-				return fmt.Errorf("%w: client %d holds no shares of client %d", ErrProtocol, c.id, j)
-			}
-		}
-		return nil
+	if !slices.Equal(req.Counted, c.counted) {
+		return nil, fmt.Errorf("%w: client %d: unmask request for a counted set other than the one it signed", ErrProtocol, c.id)
 	}
-	if err := check(req.Dropped); err != nil {
+	if err := c.checkCountedSigs(req.Signatures); err != nil {
 		return nil, err
 	}
-	if err := check(req.Survivors); err != nil {
-		return nil, err
+	held := make([]int, 0, len(c.held))
+	for j := range c.held {
+		held = append(held, j)
 	}
-	out := &UnmaskResponseMsg{From: c.id,
-		KeyShares:  make([]SecretShare, len(req.Dropped)),
-		SeedShares: make([]SecretShare, len(req.Survivors))}
-	for i, j := range req.Dropped {
-		out.KeyShares[i] = SecretShare{Owner: j, Value: c.held[j][0]}
-	}
-	for i, j := range req.Survivors {
-		out.SeedShares[i] = SecretShare{Owner: j, Value: c.held[j][1]}
+	slices.Sort(held)
+	out := &UnmaskResponseMsg{From: c.id}
+	for _, j := range held {
+		if _, counted := slices.BinarySearch(c.counted, j); counted {
+			out.SeedShares = append(out.SeedShares, SecretShare{Owner: j, Value: c.held[j][1]})
+		} else {
+			out.KeyShares = append(out.KeyShares, SecretShare{Owner: j, Value: c.held[j][0]})
+		}
 	}
 	c.stage = stageDone
 	c.held = nil
 	return out, nil
+}
+
+// checkCountedSigs fails unless sigs hold valid signatures on the signed
+// counted set by t-1 distinct counted neighbors whose shares this client
+// holds (t signers with this client). It verifies in parallel batches of as many as are still missing.
+func (c *Client) checkCountedSigs(sigs []CountedSigMsg) error {
+	t := c.p.cfg.Threshold
+	var cand []int // indices into sigs of eligible, distinct signers
+	seen := make(map[int]bool, len(sigs))
+	for k, s := range sigs {
+		_, counted := slices.BinarySearch(c.counted, s.From)
+		if _, ok := c.held[s.From]; ok && counted && !seen[s.From] {
+			seen[s.From] = true
+			cand = append(cand, k)
+		}
+	}
+	valid := 1 // this client's own signature, as in Bonawitz et al.'s |U4| >= t
+	for len(cand) > 0 && valid < t {
+		batch := cand[:min(t-valid, len(cand))]
+		cand = cand[len(batch):]
+		ok := make([]bool, len(batch))
+		_ = parallel.Each(context.Background(), len(batch), c.p.workers, func(b int) error {
+			s := &sigs[batch[b]]
+			name, err := c.identity.VerifySigned(c.chains[s.From], countedMessage(c.p.digest, s.From, c.counted), s.Sig)
+			ok[b] = err == nil && name == c.p.Name(s.From)
+			return nil
+		})
+		for _, v := range ok {
+			if v {
+				valid++
+			}
+		}
+	}
+	if valid < t {
+		return fmt.Errorf("%w: client %d: %d signers of the counted set (itself and neighbors with valid signatures), threshold %d", ErrProtocol, c.id, valid, t)
+	}
+	return nil
 }

@@ -15,6 +15,14 @@ import (
 func advertiseAll(t *testing.T, n, thr int) (*Params, *Server, []*Client, map[int]*KeyListMsg) {
 	t.Helper()
 	p := newParams(t, Config{Clients: n, Length: 2, Threshold: thr})
+	srv, cs, kl := advertiseWith(t, p)
+	return p, srv, cs, kl
+}
+
+// advertiseWith runs the key step of a round of p.
+func advertiseWith(t *testing.T, p *Params) (*Server, []*Client, map[int]*KeyListMsg) {
+	t.Helper()
+	n := p.Clients()
 	ids := identities(t, n)
 	srv, err := NewServer(p, ids[0])
 	require.NoError(t, err)
@@ -28,13 +36,22 @@ func advertiseAll(t *testing.T, n, thr int) (*Params, *Server, []*Client, map[in
 	}
 	kl, err := srv.KeyLists()
 	require.NoError(t, err)
-	return p, srv, cs, kl
+	return srv, cs, kl
 }
 
 // setupShared returns clients and server after the share step.
 func setupShared(t *testing.T, n, thr int) (*Params, *Server, []*Client, map[int]*ShareDeliveryMsg) {
 	t.Helper()
-	p, srv, cs, kl := advertiseAll(t, n, thr)
+	p := newParams(t, Config{Clients: n, Length: 2, Threshold: thr})
+	srv, cs, dels := shareWith(t, p)
+	return p, srv, cs, dels
+}
+
+// shareWith runs the key and share steps of a round of p.
+func shareWith(t *testing.T, p *Params) (*Server, []*Client, map[int]*ShareDeliveryMsg) {
+	t.Helper()
+	n := p.Clients()
+	srv, cs, kl := advertiseWith(t, p)
 	for i := 1; i <= n; i++ {
 		b, err := cs[i].ShareKeys(kl[i])
 		require.NoError(t, err)
@@ -42,22 +59,67 @@ func setupShared(t *testing.T, n, thr int) (*Params, *Server, []*Client, map[int
 	}
 	dels, err := srv.Deliveries()
 	require.NoError(t, err)
-	return p, srv, cs, dels
+	return srv, cs, dels
 }
 
-func TestClientRefusesBothSecrets(t *testing.T) {
-	_, _, cs, dels := setupShared(t, 4, 2)
-	_, err := cs[1].MaskInput(dels[1], []uint64{1, 2})
-	require.NoError(t, err)
-	_, err = cs[1].Unmask(&UnmaskRequestMsg{To: 1, Dropped: []int{2}, Survivors: []int{2, 3}})
+// The consistency step: a client signs one counted set that names it,
+// answers only a request that repeats that set with t signers, and only
+// once.
+func TestClientConsistencyChecks(t *testing.T) {
+	p, _, cs, dels := setupShared(t, 4, 2)
+	for i := 1; i <= 4; i++ {
+		_, err := cs[i].MaskInput(dels[i], []uint64{1, 2})
+		require.NoError(t, err)
+	}
+	_, err := cs[1].Unmask(&UnmaskRequestMsg{To: 1, Counted: []int{1, 2, 3, 4}})
+	assert.ErrorIs(t, err, ErrProtocol, "unmask before signing")
+	_, err = cs[1].SignCounted(&CountedSetMsg{To: 1, Counted: []int{2, 3, 4}})
+	assert.ErrorIs(t, err, ErrProtocol, "a set without the client itself")
+	_, err = cs[1].SignCounted(&CountedSetMsg{To: 1, Counted: []int{3, 1}})
+	assert.ErrorIs(t, err, ErrMalformed, "not sorted")
+	set := []int{1, 2, 3}
+	sigs := make([]CountedSigMsg, 4)
+	for i := 1; i <= 3; i++ {
+		m, err := cs[i].SignCounted(&CountedSetMsg{To: i, Counted: set})
+		require.NoError(t, err)
+		sigs[i] = *m
+	}
+	_, err = cs[1].SignCounted(&CountedSetMsg{To: 1, Counted: set})
+	assert.ErrorIs(t, err, ErrProtocol, "signs once")
+	// Another set than the one signed, or too few valid signers, is refused.
+	_, err = cs[1].Unmask(&UnmaskRequestMsg{To: 1, Counted: []int{1, 2, 3, 4}, Signatures: sigs[2:4]})
 	assert.ErrorIs(t, err, ErrProtocol)
-	_, err = cs[1].Unmask(&UnmaskRequestMsg{To: 1, Survivors: []int{5}})
-	assert.ErrorIs(t, err, ErrProtocol, "no shares held of 5")
-	_, err = cs[1].Unmask(&UnmaskRequestMsg{To: 1, Dropped: []int{2}, Survivors: []int{3, 4}})
+	_, err = cs[1].Unmask(&UnmaskRequestMsg{To: 1, Counted: set})
+	assert.ErrorIs(t, err, ErrProtocol, "no neighbor signature")
+	forged := sigs[2]
+	forged.Sig = append([]byte(nil), forged.Sig...)
+	forged.Sig[len(forged.Sig)-1] ^= 1
+	_, err = cs[1].Unmask(&UnmaskRequestMsg{To: 1, Counted: set, Signatures: []CountedSigMsg{forged, forged}})
+	assert.ErrorIs(t, err, ErrProtocol, "a forged signature")
+	// 3's signature relabelled as 2's does not verify under 2's chain.
+	_, err = cs[1].Unmask(&UnmaskRequestMsg{To: 1, Counted: set, Signatures: []CountedSigMsg{{From: 2, Sig: sigs[3].Sig}}})
+	assert.ErrorIs(t, err, ErrProtocol, "another signer's signature")
+	// A signature on another set does not count.
+	other, err := cs[4].SignCounted(&CountedSetMsg{To: 4, Counted: []int{1, 2, 4}})
 	require.NoError(t, err)
-	// A second request (e.g. now calling 2 a survivor) is refused.
-	_, err = cs[1].Unmask(&UnmaskRequestMsg{To: 1, Survivors: []int{2, 3, 4}})
-	assert.ErrorIs(t, err, ErrProtocol)
+	_, err = cs[1].Unmask(&UnmaskRequestMsg{To: 1, Counted: set, Signatures: []CountedSigMsg{*other}})
+	assert.ErrorIs(t, err, ErrProtocol, "a signature on another set")
+	m, err := cs[1].Unmask(&UnmaskRequestMsg{To: 1, Counted: set, Signatures: []CountedSigMsg{sigs[2]}})
+	require.NoError(t, err)
+	// The set decides: seeds of counted 2 and 3, the key of uncounted 4.
+	assert.Equal(t, []int{4}, owners(m.KeyShares))
+	assert.Equal(t, []int{2, 3}, owners(m.SeedShares))
+	_, err = cs[1].Unmask(&UnmaskRequestMsg{To: 1, Counted: set, Signatures: []CountedSigMsg{sigs[2]}})
+	assert.ErrorIs(t, err, ErrProtocol, "answers once")
+	_ = p
+}
+
+func owners(s []SecretShare) []int {
+	var o []int
+	for _, x := range s {
+		o = append(o, x.Owner)
+	}
+	return o
 }
 
 func TestClientChecks(t *testing.T) {
@@ -89,7 +151,7 @@ func TestClientChecks(t *testing.T) {
 }
 
 func TestServerChecks(t *testing.T) {
-	p := newParams(t, Config{Clients: 3, Length: 1, Threshold: 1})
+	p := newParams(t, Config{Clients: 3, Length: 1, Threshold: 2})
 	ids := identities(t, 3)
 	srv, err := NewServer(p, ids[0])
 	require.NoError(t, err)
@@ -171,10 +233,22 @@ func TestSubstitutedKeysCaught(t *testing.T) {
 	}
 }
 
+// signAll runs the consistency step for every counted client.
+func signAll(t *testing.T, srv *Server, cs []*Client) {
+	t.Helper()
+	sets, err := srv.CountedSets()
+	require.NoError(t, err)
+	for i, set := range sets {
+		m, err := cs[i].SignCounted(set)
+		require.NoError(t, err)
+		require.NoError(t, srv.AddCountedSig(m))
+	}
+}
+
 // Parties whose parameters differ are caught at the first step.
 func TestMismatchedParamsCaught(t *testing.T) {
 	ids := identities(t, 3)
-	p := newParams(t, Config{Clients: 3, Length: 2, Threshold: 1})
+	p := newParams(t, Config{Clients: 3, Length: 2, Threshold: 2})
 	cfg := p.Config()
 	cfg.Length = 3
 	other := newParams(t, cfg)
@@ -196,6 +270,7 @@ func TestWrongKeyShareAborts(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, srv.AddMaskedInput(m))
 	}
+	signAll(t, srv, cs)
 	reqs, err := srv.UnmaskRequests()
 	require.NoError(t, err)
 	for _, i := range []int{1, 2, 3} {

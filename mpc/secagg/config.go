@@ -76,10 +76,13 @@ type Config struct {
 	// Graph is [CompleteGraph] (the default) or [SparseGraph].
 	Graph Graph
 	// Threshold is t, the number of a client's neighbors whose shares
-	// reconstruct its secrets. The server colluding with fewer than t of a
-	// client's neighbors learns nothing about that client's input beyond
-	// the sum. 0 means floor((n-1)/2)+1 for the complete graph and the
-	// value chosen with Degree for the sparse graph.
+	// reconstruct its secrets. Against a server that lies about dropouts
+	// with c colluding neighbors of a client, t must exceed (k+c)/2 for
+	// degree k: [NewParams] refuses t <= (n-1+floor(CorruptRate n))/2 on
+	// the complete graph and t <= k/2 on the sparse graph. 0 means the
+	// smallest allowed, floor((n-1+floor(CorruptRate n))/2)+1, for the
+	// complete graph and the value chosen with Degree for the sparse
+	// graph.
 	Threshold int
 	// Degree is the degree k of the sparse graph (rounded up to even); 0
 	// means the smallest k that meets the failure target. Ignored for the
@@ -90,8 +93,10 @@ type Config struct {
 	// [DefaultDropoutRate].
 	DropoutRate float64
 	// CorruptRate is the fraction of clients that may collude with the
-	// server, for the sparse-graph parameters, in (0, 1); 0 means
-	// [DefaultCorruptRate].
+	// server, in (0, 1); 0 means [DefaultCorruptRate]. The complete
+	// graph's threshold withstands floor(CorruptRate n) colluders; the
+	// sparse graph's parameters assume each client corrupt with this
+	// probability, independently.
 	CorruptRate float64
 	// SecurityBits is σ: the sparse graph is chosen so that the round fails
 	// (aborts, or loses privacy against the assumed collusion) with
@@ -144,12 +149,15 @@ type Params struct {
 // NewParams validates cfg and builds the round's parameters.
 //
 // Complete graph: each client shares its secrets with the n-1 others and
-// the default threshold is t = floor((n-1)/2)+1. Sparse graph: unless
+// the threshold must exceed (n-1+C)/2, C = floor(CorruptRate n), the
+// default being the smallest such t. Sparse graph: t must exceed k/2;
+// unless
 // Degree and Threshold are set, the smallest even degree k and a threshold
 // t are chosen such that, with each client dropping out with probability
 // DropoutRate and being corrupt with probability CorruptRate independently
 // of the graph, the probability that some client keeps fewer than t
-// neighbors, that some client has t or more corrupt neighbors, or that the
+// neighbors, that some client has 2t-k-1 or more corrupt neighbors (a
+// server lying about dropouts could then expose a client), or that the
 // surviving honest clients split into several components (the server would
 // learn partial sums) is at most 2^-σ (union bounds over the n clients,
 // exact binomial tails). If that needs k >= n-1 the complete graph is used.
@@ -241,6 +249,9 @@ func (p *Params) chooseGraph() error {
 			if t > k {
 				return fmt.Errorf("secagg: %w: threshold %d above degree %d", ErrInvalidParams, t, k)
 			}
+			if 2*t <= k {
+				return fmt.Errorf("secagg: %w: threshold %d of degree %d: a server that lies about who dropped out collects t shares of both of a client's secrets from two disjoint groups of its neighbors; need t > k/2 = %d", ErrInvalidParams, t, k, k/2)
+			}
 			c.Degree, c.Threshold = k, t
 			p.failLog2 = failureLog2(n, k, t, c.DropoutRate, c.CorruptRate)
 			return p.buildHarary()
@@ -248,11 +259,16 @@ func (p *Params) chooseGraph() error {
 		c.Graph = CompleteGraph // a Harary graph of degree n-1 is complete
 	}
 	c.Degree = n - 1
+	colluders := completeColluders(n, c.CorruptRate)
 	if c.Threshold == 0 {
-		c.Threshold = (n-1)/2 + 1
+		c.Threshold = (n-1+colluders)/2 + 1
 	}
 	if c.Threshold > n-1 {
 		return fmt.Errorf("secagg: %w: threshold %d above the %d other clients", ErrInvalidParams, c.Threshold, n-1)
+	}
+	if 2*c.Threshold <= n-1+colluders {
+		return fmt.Errorf("secagg: %w: threshold %d of %d clients: a server that lies about who dropped out, with %d colluding clients (CorruptRate %v of %d), collects t shares of both of a client's secrets from two groups of its neighbors; need t > (n-1+%d)/2, at least %d",
+			ErrInvalidParams, c.Threshold, n, colluders, c.CorruptRate, n, colluders, (n-1+colluders)/2+1)
 	}
 	p.failLog2 = math.Inf(-1)
 	p.neighbors = make([][]int, n+1)
@@ -266,6 +282,12 @@ func (p *Params) chooseGraph() error {
 		p.neighbors[i] = nb
 	}
 	return nil
+}
+
+// completeColluders is the number of colluding clients the complete graph's
+// threshold must withstand: floor(CorruptRate * n).
+func completeColluders(n int, corrupt float64) int {
+	return int(math.Floor(corrupt * float64(n)))
 }
 
 // buildHarary places the clients on a ring in an order drawn from the
@@ -372,8 +394,10 @@ func (p *Params) isNeighbor(i, j int) bool {
 	return ok
 }
 
-// paramsVersion is the first byte of an encoded Params.
-const paramsVersion = 1
+// paramsVersion is the first byte of an encoded Params. 2: the round has
+// the consistency step and the malicious-server thresholds, so parties of
+// version 1 (whose digest differs) are caught at the first step.
+const paramsVersion = 2
 
 // marshal encodes the shared fields.
 func (p *Params) marshal() []byte {

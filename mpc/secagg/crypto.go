@@ -16,7 +16,24 @@ const (
 	labelGraph  = "veil/secagg/v1/graph"
 	labelMask   = "veil/secagg/v1/pairwise-mask"
 	labelSelf   = "veil/secagg/v1/self-mask"
+	// labelCounted starts the message a client signs in the consistency
+	// step.
+	labelCounted = "veil/secagg/v1/counted-set"
 )
+
+// countedMessage is what client id signs to vouch for the counted set u3
+// of the round with parameters digest.
+func countedMessage(digest [DigestSize]byte, id int, u3 []int) []byte {
+	b := make([]byte, 0, len(labelCounted)+DigestSize+8+4*len(u3))
+	b = append(b, labelCounted...)
+	b = append(b, digest[:]...)
+	b = binary.BigEndian.AppendUint32(b, uint32(id))
+	b = binary.BigEndian.AppendUint32(b, uint32(len(u3)))
+	for _, j := range u3 {
+		b = binary.BigEndian.AppendUint32(b, uint32(j))
+	}
+	return b
+}
 
 // Key slots of a client's advert: slot 0 encrypts the shares sent to its
 // neighbors, slot 1 agrees the pairwise masks.

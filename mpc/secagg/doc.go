@@ -40,7 +40,7 @@
 //
 // # How it works
 //
-// A round has n clients (ids 1..n) and a server, and four steps:
+// A round has n clients (ids 1..n) and a server, and five steps:
 //
 //  1. Advertise keys ([Client.AdvertiseKeys]). Each client draws two X25519
 //     key pairs, one to encrypt messages to its neighbors and one to agree
@@ -60,20 +60,37 @@
 //     neighbor j that shared, the pairwise mask of the two (keyed from
 //     their X25519 secret), added if its id is below j's and subtracted
 //     otherwise. Pairwise masks cancel in the sum.
-//  4. Unmask ([Client.Unmask]). Each counted client sends, for each of its
-//     neighbors, the share of the mask key (neighbor dropped before its
-//     masked input) or of the seed (neighbor counted), never both: a
-//     client refuses a request that names one client in both lists or
-//     comes twice. With t shares of each, the server removes the dropped
-//     clients' pairwise masks and the counted clients' self masks
+//  4. Consistency ([Client.SignCounted]), as in Bonawitz et al.'s active
+//     version: the server announces U3, the set of all clients whose masked
+//     input it counted ([CountedSetMsg]); each counted client checks that
+//     U3 names it and only neighbors that shared with it, and signs U3, the
+//     [Params.Digest] and its id with its identity key. A client signs one
+//     set per round.
+//  5. Unmask ([Client.Unmask]). The server sends each signer U3 again with
+//     its neighbors' signatures on it. A client answers only if the set is
+//     the one it signed and t signers (itself and t-1 neighbors whose
+//     signatures verify against their certificates) vouch for it, and only
+//     once, with the share the set implies for each neighbor that shared
+//     with it: of the seed if the neighbor is in U3, of the mask key if
+//     not. With t shares of each, the server removes the dropped clients'
+//     pairwise masks and the counted clients' self masks
 //     ([Server.Finish]).
 //
 // # Graphs and thresholds
 //
-// [CompleteGraph] (default): every client is a neighbor of every other;
-// default threshold t = floor((n-1)/2)+1. The round finishes exactly when
-// every client that shared keys still has t neighbors that answer at
-// unmasking, that is up to n-1-t dropouts in total.
+// The threshold must keep a lying server from collecting t shares of both
+// secrets of one client v: it could tell t-c of v's honest neighbors "v
+// dropped" and t-c others "v was counted" and add the c colluding
+// neighbors' shares, which needs 2t-c <= the k neighbors of v. So t must
+// exceed (k + c)/2 for the colluders c assumed; [NewParams] refuses a
+// threshold that does not, saying why.
+//
+// [CompleteGraph] (default): every client is a neighbor of every other
+// (k = n-1), and the threshold withstands C = floor(CorruptRate n)
+// colluding clients: t > (n-1+C)/2, by default t = floor((n-1+C)/2)+1
+// (17 for 30 clients). The round finishes exactly when every client that
+// shared keys still has t neighbors that sign and answer at unmasking,
+// that is up to n-1-t dropouts in total.
 //
 // [SparseGraph] (SecAgg+): a Harary graph of even degree k whose ring
 // order is a permutation drawn from the public session seed. [NewParams]
@@ -81,21 +98,30 @@
 // probability [Config.DropoutRate] and is corrupt with probability
 // [Config.CorruptRate], independently of the graph, the probability that
 // some client keeps fewer than t live neighbors (abort), that some client
-// has t or more corrupt neighbors (its masks exposed), or that the honest
-// survivors split into disconnected parts (the server would learn partial
-// sums) is at most 2^-σ ([Config.SecurityBits]; [Params.FailureLog2]
-// reports the bound). For n = 500 and the defaults that gives k = 92,
-// t = 40. If k would reach n-1 the complete graph is used.
+// has 2t-k-1 or more corrupt neighbors (a lying server could then expose
+// an input: as above with 2t-k, and with one fewer by telling the
+// clients around each neighbor of the victim different counted sets), or
+// that the honest survivors split into disconnected parts (the server
+// would learn partial sums) is at most 2^-σ ([Config.SecurityBits];
+// [Params.FailureLog2] reports the bound). A threshold t <= k/2 is
+// refused. For n = 500 and the defaults that gives
+// k = 340, t = 214 (k = 342 at n = 10^4); below about 500 clients no
+// sparse graph meets the target and the complete graph is used. (Against
+// a server that only lies about dropouts with no colluder, t > k/2 is
+// enough; the degree is the price of tolerating 20% dropouts and 10%
+// colluders at once.)
 //
 // # Cost
 //
 // Beyond its masked vector (8 bytes a value), a client sends and receives,
 // per neighbor, its neighbor's signed keys (with their certificate), a
-// sealed pair of shares each way and an unmasking share. A client does
-// two signature checks, three X25519 agreements and one mask expansion
-// per neighbor; the server expands one self mask per counted client and
-// one pairwise mask per edge between a dropped and a counted client, on
-// [Config.Workers] goroutines.
+// sealed pair of shares each way, a signature on the counted set and an
+// unmasking share, plus the counted set twice (4 bytes a client). A
+// client does two signature checks, three X25519 agreements and one mask
+// expansion per neighbor, makes one signature and checks t-1; the server
+// checks one signature per client, expands one self mask per counted
+// client and one pairwise mask per edge between a dropped and a counted
+// client, on [Config.Workers] goroutines.
 //
 // # Dropouts
 //
@@ -108,45 +134,69 @@
 //
 // # Security model
 //
-// Parties and trust. A server and n clients. The server and the clients
-// are semi-honest (they follow the protocol and try to learn more), with
-// one exception stated below: the server may replace the keys it relays,
-// and is caught. The server may collude with fewer than t of any client's
-// neighbors (and, for the sparse graph, with at most the CorruptRate
-// fraction of clients assumed by the parameters): together they learn
-// nothing about the honest clients' inputs beyond the sum of the counted
-// honest clients' inputs. Each party's identity is a certificate issued by
-// a CA every party trusts (normally the one it connects with), and the
-// roster ([Config.Names]) says which name each client id has.
+// Parties and trust. A server and n clients. Each party's identity is a
+// certificate issued by a CA every party trusts (normally the one it
+// connects with), and the roster ([Config.Names]) says which name each
+// client id has.
+//
+// Privacy: the server may be malicious (deviate arbitrarily: substitute
+// or withhold relayed messages, lie about who dropped out, announce
+// different counted sets to different clients) and collude with clients,
+// up to floor(CorruptRate n) of them on the complete graph and, on the
+// sparse graph, with each client corrupt with probability CorruptRate
+// independently of the graph. Then the server and the colluders together
+// learn nothing about an honest client's input beyond sums that contain
+// it together with other honest counted inputs (on the sparse graph,
+// except with probability at most 2^-σ). This is Bonawitz et al.'s active
+// model (signed keys, the consistency step, t > (k + c)/2), with the
+// SecAgg+ graph of Bell et al.
+//
+// Correctness: clients must be honest. A client may send any vector (no
+// range proof: one client can poison the sum by any amount, and
+// [FixedPoint]'s bound holds only for honest clients) or wrong shares: a
+// wrong share of a mask key fails the check against the advertised public
+// key and aborts the round ([ErrMalformed]); a wrong share of a seed gives
+// a wrong sum, undetected. The server computes the sum and may drop any
+// client or abort, so it controls correctness and liveness too.
 //
 // What each party learns, as [Result.Leakage] and [ClientResult.Leakage]
 // state it. The server learns the sum modulo 2^64 of the counted clients'
 // vectors (plus their noise shares, see below), which clients were
 // counted, which dropped and at which step, and the public parameters.
-// Each client learns which of its neighbors advertised keys, which shared
-// them, and, from its unmask request, which of those were counted and
-// which dropped before their masked input. No party sees another's vector
-// or an un-noised partial sum.
+// Each client learns which of its neighbors advertised keys and which
+// shared them, and the counted set of the whole round (it signs it). No
+// party sees another's vector or an un-noised partial sum.
 //
-// What a deviating party can do. A server that substitutes a client's
+// How the deviations are caught. A server that substitutes a client's
 // advertised keys (to read the shares sent to it, or to agree masks with
 // its neighbors itself) cannot sign them for that client, nor replay keys
 // signed for another round (the signature covers the parameters' digest,
-// session included, and the client's id): every neighbor that receives
-// them checks the signature, the certificate chain and the roster name and
-// refuses with [ErrBadAdvert] before it seals or masks anything, and
-// leaves the round; when too few are left, the round aborts with nothing
-// unmasked. A client that signs keys for parameters other than the
-// server's is refused with [ErrMismatch]. Not covered: a malicious server
-// that lies about who dropped out, telling some of a client's neighbors it
-// dropped (asking for its mask key) and others it was counted (asking for
-// its seed), learns that client's input when it has 2t live neighbors
-// (Bonawitz et al.'s consistency round, which prevents this, is not
-// implemented); the server computes the sum and may drop any client, so
-// it controls correctness and liveness. A client may send any vector (no
-// range proof) or wrong shares: a wrong share of a mask key fails the
-// check against the advertised public key and aborts the round
-// ([ErrMalformed]); a wrong share of a seed gives a wrong sum, undetected.
+// session included, and the client's id): every neighbor checks the
+// signature, the certificate chain and the roster name and refuses with
+// [ErrBadAdvert] before it seals or masks anything, and leaves the round;
+// when too few are left, the round aborts with nothing unmasked. A client
+// that signs keys for parameters other than the server's is refused with
+// [ErrMismatch]. A server that lies about who dropped out gets one share
+// of each neighbor from each honest client (the one its signed counted
+// set implies), so it reaches t shares of both of a client's secrets only
+// with 2t-c <= k, which the thresholds exclude. A server that instead
+// tells each client "only you and v were counted" would get, one share per
+// neighbor each, v's seed and every neighbor's mask key, and so v's input:
+// the consistency step stops this, since a client answers only a set that
+// t of its members (itself and its neighbors in it) signed. A request for
+// another set than the one signed, or without t signers on it, is refused
+// ([ErrProtocol]) and reveals nothing. On the complete graph the
+// thresholds also mean that every honest client that answers saw the same
+// counted set.
+//
+// Not covered. The sparse graph is a function of the session seed, which
+// the server chooses ([Config.Session]): the independence of corruption
+// and graph holds only if the colluding clients are fixed before the seed
+// is drawn (for example, the roster and its certificates are fixed at
+// enrolment and the seed is drawn after it, fresh each round); a server
+// that can enrol clients after seeing the seed, or draw seeds until the
+// graph suits its colluders, is not covered. Unlike Bell et al.'s
+// construction, the seed is not a coin flip among the clients.
 //
 // Dropouts and faults. A client that drops before its masked input is not
 // counted; after it, it is counted. Too many dropouts abort the round

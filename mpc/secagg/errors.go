@@ -31,8 +31,10 @@ var (
 // The sentinels of this package.
 var (
 	// ErrProtocol reports a step called out of order or a request that an
-	// honest party refuses (for example, to reveal both secrets of a
-	// client).
+	// honest party refuses: a counted set that leaves the client out or
+	// names a neighbor that sent it nothing, an unmask request for another
+	// set than the one it signed or without t signers on it, a second
+	// request.
 	ErrProtocol = errors.New("protocol violation")
 	// ErrTooManyDropouts reports that too few clients remain for the round
 	// to finish; the round is aborted and no sum is revealed.

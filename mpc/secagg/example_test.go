@@ -22,18 +22,18 @@ func ExampleRunInProcess() {
 	// Output: counted [1 2 3 4 5] sum [11111 22222 33333]
 }
 
-// The local steps driven by hand: three clients, one of which goes offline
+// The local steps driven by hand: four clients, one of which goes offline
 // after sharing its keys, so its input is not counted.
 func Example() {
-	p, err := secagg.NewParams(secagg.Config{Clients: 3, Length: 2, Threshold: 1})
+	p, err := secagg.NewParams(secagg.Config{Clients: 4, Length: 2, Threshold: 2})
 	if err != nil {
 		panic(err)
 	}
 	ids, _ := secagg.IssueIdentities(p) // each party's certificate and key
-	inputs := map[int][]uint64{1: {1, 2}, 2: {10, 20}, 3: {100, 200}}
+	inputs := map[int][]uint64{1: {1, 2}, 2: {10, 20}, 3: {100, 200}, 4: {1000, 2000}}
 	srv, _ := secagg.NewServer(p, ids[0])
 	clients := map[int]*secagg.Client{}
-	for id := 1; id <= 3; id++ {
+	for id := 1; id <= 4; id++ {
 		clients[id], _ = secagg.NewClient(p, id, ids[id])
 		keys, _ := clients[id].AdvertiseKeys()
 		_ = srv.AddKeys(keys)
@@ -44,9 +44,14 @@ func Example() {
 		_ = srv.AddShares(bundle)
 	}
 	deliveries, _ := srv.Deliveries()
-	for _, id := range []int{1, 3} { // client 2 drops out here
+	for _, id := range []int{1, 3, 4} { // client 2 drops out here
 		masked, _ := clients[id].MaskInput(deliveries[id], inputs[id])
 		_ = srv.AddMaskedInput(masked)
+	}
+	sets, _ := srv.CountedSets() // the consistency step: each counted client signs U3
+	for id, set := range sets {
+		sig, _ := clients[id].SignCounted(set)
+		_ = srv.AddCountedSig(sig)
 	}
 	requests, _ := srv.UnmaskRequests()
 	for id, req := range requests {
@@ -58,7 +63,24 @@ func Example() {
 		panic(err)
 	}
 	fmt.Println("counted", res.Counted, "sum", res.Sum)
-	// Output: counted [1 3] sum [101 202]
+	// Output: counted [1 3 4] sum [1101 2202]
+}
+
+// A client in another process rebuilds the round's parameters from the
+// bytes the server announces, then sets its local fields.
+func ExampleParams_UnmarshalBinary() {
+	server, _ := secagg.NewParams(secagg.Config{Clients: 10, Length: 100})
+	announced, _ := server.MarshalBinary() // sent to every client
+
+	var shared secagg.Params
+	if err := shared.UnmarshalBinary(announced); err != nil {
+		panic(err)
+	}
+	cfg := shared.Config() // session, roster, threshold: the server's
+	cfg.Workers = 2        // local fields do not change the digest
+	mine, _ := secagg.NewParams(cfg)
+	fmt.Println(mine.Digest() == server.Digest(), mine.Threshold())
+	// Output: true 6
 }
 
 // Floats through the fixed-point helper.

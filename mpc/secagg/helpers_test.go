@@ -45,6 +45,16 @@ func identities(t testing.TB, n int) []*transport.Identity {
 	return testIDs.ids[:n+1]
 }
 
+// minThreshold is the lowest threshold NewParams accepts for n clients on
+// the sparse graph of degree k (k/2+1), or 0 (the default) where that is the
+// complete graph.
+func minThreshold(n int, g Graph, k int) int {
+	if g == SparseGraph && k < n-1 {
+		return k/2 + 1
+	}
+	return 0
+}
+
 // newParams builds params or fails the test.
 func newParams(t testing.TB, cfg Config) *Params {
 	t.Helper()
@@ -100,6 +110,17 @@ func simulate(t testing.TB, p *Params, inputs [][]uint64, drop map[int]int) (*Re
 			return nil, err
 		}
 		require.NoError(t, srv.AddMaskedInput(roundTrip(t, m, &MaskedInputMsg{})))
+	}
+	sets, err := srv.CountedSets()
+	if err != nil {
+		return nil, err
+	}
+	for _, i := range active(dropBeforeUnmask) {
+		m, err := clients[i].SignCounted(roundTrip(t, sets[i], &CountedSetMsg{}))
+		if err != nil {
+			return nil, err
+		}
+		require.NoError(t, srv.AddCountedSig(roundTrip(t, m, &CountedSigMsg{})))
 	}
 	reqs, err := srv.UnmaskRequests()
 	if err != nil {

@@ -18,6 +18,8 @@ const (
 	tagUnmaskRequest
 	tagUnmaskResponse
 	tagAbort
+	tagCountedSet
+	tagCountedSig
 )
 
 // ciphertextSize is the size of an encrypted pair of shares: the mask-key
@@ -90,14 +92,35 @@ type MaskedInputMsg struct {
 	Vector []uint64
 }
 
-// UnmaskRequestMsg is the server's request of the fourth step, to client
-// To: which of To's share senders dropped out before sending their masked
-// input (reveal their mask key) and which were counted (reveal their
-// self-mask seed).
+// CountedSetMsg opens the consistency step, server to client To: the set
+// U3 of all clients whose masked input the server counted, sorted. Each
+// counted client signs it ([Client.SignCounted]).
+type CountedSetMsg struct {
+	To      int
+	Counted []int
+}
+
+// CountedSigMsg is a client's answer to a [CountedSetMsg], client to
+// server: its identity's signature on the counted set, the parameters'
+// digest and its id.
+type CountedSigMsg struct {
+	From int
+	Sig  []byte
+}
+
+// MaxSignatureSize bounds a signature in a [CountedSigMsg] (an RSA-4096
+// signature is 512 bytes).
+const MaxSignatureSize = 1024
+
+// UnmaskRequestMsg is the server's request of the unmask step, to client
+// To: the counted set of the [CountedSetMsg] again, with the signatures on
+// it of To's counted neighbors. To answers only if t of them verify; it
+// then sends the share of the self-mask seed of each counted neighbor and
+// of the mask key of each neighbor that shared keys but was not counted.
 type UnmaskRequestMsg struct {
-	To        int
-	Dropped   []int
-	Survivors []int
+	To         int
+	Counted    []int
+	Signatures []CountedSigMsg
 }
 
 // SecretShare is one Shamir share of client Owner's secret.
@@ -106,8 +129,8 @@ type SecretShare struct {
 	Value [ShareSize]byte
 }
 
-// UnmaskResponseMsg is the fourth step, client to server: the requested
-// shares.
+// UnmaskResponseMsg is the last step, client to server: the shares the
+// signed counted set implies, sorted by owner.
 type UnmaskResponseMsg struct {
 	From       int
 	KeyShares  []SecretShare
@@ -382,12 +405,71 @@ func decodeIDs(d *decoder) []int {
 }
 
 // MarshalBinary encodes the message.
+func (m *CountedSetMsg) MarshalBinary() ([]byte, error) {
+	e := &encoder{b: make([]byte, 0, 9+4*len(m.Counted))}
+	e.u8(tagCountedSet)
+	e.u32(m.To)
+	encodeIDs(e, m.Counted)
+	return e.b, nil
+}
+
+// UnmarshalBinary decodes the message, rejecting malformed input.
+func (m *CountedSetMsg) UnmarshalBinary(b []byte) error {
+	d := newDecoder(b, tagCountedSet, "CountedSetMsg")
+	m.To = d.id()
+	m.Counted = decodeIDs(d)
+	return d.end()
+}
+
+func (m *CountedSigMsg) encode(e *encoder) error {
+	if len(m.Sig) > MaxSignatureSize {
+		return fmt.Errorf("secagg: %w: signature of %d bytes exceeds %d", ErrInvalidParams, len(m.Sig), MaxSignatureSize)
+	}
+	e.u32(m.From)
+	e.u32(len(m.Sig))
+	e.bytes(m.Sig)
+	return nil
+}
+
+func (m *CountedSigMsg) decode(d *decoder) {
+	m.From = d.id()
+	n := d.count(MaxSignatureSize, 1)
+	m.Sig = bytes.Clone(d.take(n))
+}
+
+// MarshalBinary encodes the message.
+func (m *CountedSigMsg) MarshalBinary() ([]byte, error) {
+	e := &encoder{b: make([]byte, 0, 9+len(m.Sig))}
+	e.u8(tagCountedSig)
+	if err := m.encode(e); err != nil {
+		return nil, err
+	}
+	return e.b, nil
+}
+
+// UnmarshalBinary decodes the message, rejecting malformed input.
+func (m *CountedSigMsg) UnmarshalBinary(b []byte) error {
+	d := newDecoder(b, tagCountedSig, "CountedSigMsg")
+	m.decode(d)
+	return d.end()
+}
+
+// MarshalBinary encodes the message.
 func (m *UnmaskRequestMsg) MarshalBinary() ([]byte, error) {
-	e := &encoder{b: make([]byte, 0, 13+4*(len(m.Dropped)+len(m.Survivors)))}
+	size := 13 + 4*len(m.Counted)
+	for i := range m.Signatures {
+		size += 8 + len(m.Signatures[i].Sig)
+	}
+	e := &encoder{b: make([]byte, 0, size)}
 	e.u8(tagUnmaskRequest)
 	e.u32(m.To)
-	encodeIDs(e, m.Dropped)
-	encodeIDs(e, m.Survivors)
+	encodeIDs(e, m.Counted)
+	e.u32(len(m.Signatures))
+	for i := range m.Signatures {
+		if err := m.Signatures[i].encode(e); err != nil {
+			return nil, err
+		}
+	}
 	return e.b, nil
 }
 
@@ -395,8 +477,12 @@ func (m *UnmaskRequestMsg) MarshalBinary() ([]byte, error) {
 func (m *UnmaskRequestMsg) UnmarshalBinary(b []byte) error {
 	d := newDecoder(b, tagUnmaskRequest, "UnmaskRequestMsg")
 	m.To = d.id()
-	m.Dropped = decodeIDs(d)
-	m.Survivors = decodeIDs(d)
+	m.Counted = decodeIDs(d)
+	n := d.count(MaxClients, 8)
+	m.Signatures = make([]CountedSigMsg, n)
+	for i := range m.Signatures {
+		m.Signatures[i].decode(d)
+	}
 	return d.end()
 }
 

@@ -18,9 +18,11 @@ func sampleMessages() []message {
 		&ShareBundleMsg{From: 1, Shares: []EncryptedShare{{From: 1, To: 2, Ciphertext: ct}}},
 		&ShareDeliveryMsg{To: 2, Shares: []EncryptedShare{{From: 1, To: 2, Ciphertext: ct}, {From: 3, To: 2, Ciphertext: ct}}},
 		&MaskedInputMsg{ID: 4, Vector: []uint64{1, 1 << 63, 0}},
-		&UnmaskRequestMsg{To: 4, Dropped: []int{1}, Survivors: []int{2, 3}},
+		&UnmaskRequestMsg{To: 4, Counted: []int{2, 3, 4}, Signatures: []CountedSigMsg{{From: 2, Sig: []byte("sig")}, {From: 3, Sig: []byte{}}}},
 		&UnmaskResponseMsg{From: 4, KeyShares: []SecretShare{{Owner: 1, Value: v}}, SeedShares: []SecretShare{{Owner: 2}}},
 		&AbortMsg{Reason: "too many dropouts"},
+		&CountedSetMsg{To: 4, Counted: []int{2, 3, 4}},
+		&CountedSigMsg{From: 4, Sig: []byte("signature")},
 	}
 }
 
@@ -42,6 +44,10 @@ func blank(m message) message {
 		return &UnmaskResponseMsg{}
 	case *AbortMsg:
 		return &AbortMsg{}
+	case *CountedSetMsg:
+		return &CountedSetMsg{}
+	case *CountedSigMsg:
+		return &CountedSigMsg{}
 	}
 	panic("unknown message")
 }
@@ -103,4 +109,6 @@ func FuzzShareDelivery(f *testing.F)    { fuzzDecoder(f, sampleMessages()[3]) }
 func FuzzMaskedInput(f *testing.F)      { fuzzDecoder(f, sampleMessages()[4]) }
 func FuzzUnmaskRequest(f *testing.F)    { fuzzDecoder(f, sampleMessages()[5]) }
 func FuzzUnmaskResponse(f *testing.F)   { fuzzDecoder(f, sampleMessages()[6]) }
+func FuzzCountedSet(f *testing.F)       { fuzzDecoder(f, sampleMessages()[8]) }
+func FuzzCountedSig(f *testing.F)       { fuzzDecoder(f, sampleMessages()[9]) }
 func FuzzAbort(f *testing.F)            { fuzzDecoder(f, sampleMessages()[7]) }

@@ -16,7 +16,7 @@ func TestRoundNoDropouts(t *testing.T) {
 			for _, dim := range []int{0, 1, 7, 8193} {
 				t.Run(fmt.Sprintf("%v/n=%d/dim=%d", g, n, dim), func(t *testing.T) {
 					r := rand.New(rand.NewPCG(uint64(n), uint64(dim)))
-					p := newParams(t, Config{Clients: n, Length: dim, Graph: g, Degree: 4, Threshold: 1})
+					p := newParams(t, Config{Clients: n, Length: dim, Graph: g, Degree: 4, Threshold: minThreshold(n, g, 4)})
 					in := randomInputs(r, n, dim, 1<<40)
 					res, err := simulate(t, p, in, nil)
 					require.NoError(t, err)
@@ -38,9 +38,10 @@ func TestRoundWithDropouts(t *testing.T) {
 		}
 		n := 3 + r.IntN(30)
 		dim := r.IntN(40)
-		// Threshold low enough that the drops below are always survivable:
-		// with d drops, every client keeps at least k-d neighbours.
-		p := newParams(t, Config{Clients: n, Length: dim, Graph: g, Degree: 6, Threshold: 2})
+		// The lowest threshold allowed, so that the drops below are always
+		// survivable: with d drops, every client keeps at least k-d
+		// neighbours.
+		p := newParams(t, Config{Clients: n, Length: dim, Graph: g, Degree: 6, Threshold: minThreshold(n, g, 6)})
 		maxDrops := p.Degree() - p.Threshold()
 		drops := r.IntN(maxDrops + 1)
 		drop := randomDrops(r, n, drops)
@@ -58,13 +59,13 @@ func TestRoundWithDropouts(t *testing.T) {
 // A client that drops before its masked input is not counted, even if it
 // shared its keys; one that drops after it is.
 func TestDroppedInputNotCounted(t *testing.T) {
-	p := newParams(t, Config{Clients: 5, Length: 3, Threshold: 2})
-	in := [][]uint64{{1, 0, 0}, {10, 0, 0}, {100, 0, 0}, {1000, 0, 0}, {10000, 0, 0}}
+	p := newParams(t, Config{Clients: 7, Length: 3}) // t = 4: two dropouts survivable
+	in := [][]uint64{{1, 0, 0}, {10, 0, 0}, {100, 0, 0}, {1000, 0, 0}, {10000, 0, 0}, {0, 1, 0}, {0, 0, 1}}
 	res, err := simulate(t, p, in, map[int]int{2: dropBeforeInput, 4: dropBeforeUnmask})
 	require.NoError(t, err)
-	assert.Equal(t, []int{1, 3, 4, 5}, res.Counted)
+	assert.Equal(t, []int{1, 3, 4, 5, 6, 7}, res.Counted)
 	assert.Equal(t, []int{2}, res.Dropped)
-	assert.Equal(t, []uint64{11101, 0, 0}, res.Sum)
+	assert.Equal(t, []uint64{11101, 1, 1}, res.Sum)
 }
 
 func TestTooManyDropoutsAbort(t *testing.T) {
@@ -119,7 +120,7 @@ func TestNoiseHook(t *testing.T) {
 		}
 		return z, nil
 	}
-	p := newParams(t, Config{Clients: 5, Length: 3, Threshold: 2, Noise: noise})
+	p := newParams(t, Config{Clients: 5, Length: 3, Noise: noise})
 	in := randomInputs(rand.New(rand.NewPCG(8, 8)), 5, 3, 1000)
 	res, err := simulate(t, p, in, map[int]int{3: dropBeforeInput})
 	require.NoError(t, err)
@@ -129,7 +130,7 @@ func TestNoiseHook(t *testing.T) {
 	}
 	assert.Equal(t, want, res.Sum)
 	// A noise function that returns the wrong length is an error.
-	bad := newParams(t, Config{Clients: 5, Length: 3, Threshold: 2, Noise: func(int) ([]int64, error) { return []int64{1}, nil }})
+	bad := newParams(t, Config{Clients: 5, Length: 3, Noise: func(int) ([]int64, error) { return []int64{1}, nil }})
 	_, err = simulate(t, bad, in, nil)
 	assert.ErrorIs(t, err, ErrInvalidParams)
 }

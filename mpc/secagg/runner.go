@@ -18,6 +18,7 @@ const (
 	stepAdvertise = "advertise keys"
 	stepShare     = "share keys"
 	stepInput     = "masked input"
+	stepConsist   = "counted set" // the consistency step
 	stepUnmask    = "unmask"
 )
 
@@ -61,6 +62,7 @@ func RunClient(ctx context.Context, mesh transport.Mesh, p *Params, identity *tr
 		{stepAdvertise, st.advertise},
 		{stepShare, st.shareKeys},
 		{stepInput, st.maskInput},
+		{stepConsist, st.signCounted},
 		{stepUnmask, st.unmask},
 	} {
 		if err := ph.run(); err != nil {
@@ -81,6 +83,7 @@ type clientState struct {
 
 	kl  KeyListMsg
 	del ShareDeliveryMsg
+	set CountedSetMsg
 	req UnmaskRequestMsg
 }
 
@@ -137,6 +140,17 @@ func (st *clientState) maskInput() error {
 	return st.send(m)
 }
 
+func (st *clientState) signCounted() error {
+	if err := st.recv(&st.set); err != nil {
+		return err
+	}
+	m, err := st.c.SignCounted(&st.set)
+	if err != nil {
+		return err
+	}
+	return st.send(m)
+}
+
 func (st *clientState) unmask() error {
 	if err := st.recv(&st.req); err != nil {
 		return err
@@ -162,13 +176,20 @@ func (st *clientState) giveUp(err error) {
 }
 
 func (st *clientState) result() *ClientResult {
-	counted := len(st.req.Survivors)
+	counted := 0
+	for _, s := range st.del.Shares {
+		if _, ok := slices.BinarySearch(st.set.Counted, s.From); ok {
+			counted++
+		}
+	}
 	return &ClientResult{
 		Stats: report.Stats{Stats: st.conn.Stats(), Duration: time.Since(st.start)},
 		Leakage: report.Leakage{
 			{To: fmt.Sprintf("client %d", st.c.id), What: report.Participants, About: "neighbors", Count: int64(len(st.kl.Keys)),
 				Note: fmt.Sprintf("%d neighbors advertised keys, %d shared them, %d were counted, %d dropped after sharing",
-					len(st.kl.Keys), len(st.del.Shares), counted, len(st.req.Dropped))},
+					len(st.kl.Keys), len(st.del.Shares), counted, len(st.del.Shares)-counted)},
+			{To: fmt.Sprintf("client %d", st.c.id), What: report.Participants, About: "all", Count: int64(len(st.set.Counted)),
+				Note: fmt.Sprintf("the counted set of the round (%d clients), which it signs", len(st.set.Counted))},
 		},
 	}
 }
@@ -208,6 +229,7 @@ func RunServer(ctx context.Context, mesh transport.Mesh, p *Params, identity *tr
 		{stepAdvertise, st.advertise},
 		{stepShare, st.shareKeys},
 		{stepInput, st.maskedInput},
+		{stepConsist, st.consistency},
 		{stepUnmask, st.unmask},
 	} {
 		if err := ph.run(); err != nil {
@@ -290,6 +312,31 @@ func (st *serverState) maskedInput() error {
 			return nil, fmt.Errorf("%w: party %d claims id %d", ErrMalformed, id, m.ID)
 		}
 		return func() error { return st.srv.AddMaskedInput(&m) }, nil
+	})
+	if err != nil {
+		return err
+	}
+	sets, err := st.srv.CountedSets()
+	if err != nil {
+		return st.abortAll(err)
+	}
+	st.sendAll(stepConsist, func(id int) message { return sets[id] })
+	return nil
+}
+
+func (st *serverState) consistency() error {
+	err := st.collect(stepConsist, func(id int, b []byte) (func() error, error) {
+		var m CountedSigMsg
+		if err := m.UnmarshalBinary(b); err != nil {
+			return nil, err
+		}
+		if m.From != id {
+			return nil, fmt.Errorf("%w: party %d claims id %d", ErrMalformed, id, m.From)
+		}
+		if err := st.srv.checkCountedSig(&m); err != nil { // concurrently
+			return nil, err
+		}
+		return func() error { return st.srv.addCountedSig(&m) }, nil
 	})
 	if err != nil {
 		return err

@@ -49,7 +49,10 @@ func TestRunnerMemStar(t *testing.T) {
 	for _, g := range []Graph{CompleteGraph, SparseGraph} {
 		t.Run(g.String(), func(t *testing.T) {
 			const n, dim = 12, 20
-			p := newParams(t, Config{Clients: n, Length: dim, Graph: g, Degree: 6, Threshold: 3, RoundTimeout: 5 * time.Second})
+			// Three drops: complete, 11 neighbours, t = 7; sparse, degree 8,
+			// t = 5.
+			thr := map[Graph]int{CompleteGraph: 7, SparseGraph: 5}[g]
+			p := newParams(t, Config{Clients: n, Length: dim, Graph: g, Degree: 8, Threshold: thr, RoundTimeout: 5 * time.Second})
 			drop := map[int]int{2: dropBeforeShares, 5: dropBeforeInput, 9: dropBeforeUnmask}
 			meshes := dropAt(memStar(t, n+1), drop)
 			in := randomInputs(r, n, dim, 1000)
@@ -116,7 +119,7 @@ func TestRunnerAbortTellsClients(t *testing.T) {
 // other client, which gives up; the round aborts and no sum is revealed.
 func TestRunnerSubstitutedKeysAbort(t *testing.T) {
 	const n, dim = 5, 2
-	p := newParams(t, Config{Clients: n, Length: dim, Threshold: 2, RoundTimeout: 5 * time.Second})
+	p := newParams(t, Config{Clients: n, Length: dim, Threshold: 3, RoundTimeout: 5 * time.Second})
 	ids := identities(t, n)
 	forged, err := sealed.New(ids[0], labelSealed, p.digest[:], 1, nslots)
 	require.NoError(t, err)
@@ -179,7 +182,7 @@ func TestRunnerTLSLoopback(t *testing.T) {
 	const n, dim = 6, 10
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	p := newParams(t, Config{Clients: n, Length: dim, Threshold: 2})
+	p := newParams(t, Config{Clients: n, Length: dim, Threshold: 3})
 	meshes, err := transport.NewTLSLoopbackStar(ctx, n+1, transport.Options{})
 	require.NoError(t, err)
 	defer func() {
@@ -243,7 +246,7 @@ func TestRunnerServerVanishes(t *testing.T) {
 // error.
 func TestRunnerServerCancel(t *testing.T) {
 	const n = 3
-	p := newParams(t, Config{Clients: n, Length: 2, Threshold: 1})
+	p := newParams(t, Config{Clients: n, Length: 2, Threshold: 2})
 	meshes := memStar(t, n+1)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
@@ -263,4 +266,86 @@ func memStar(t *testing.T, n int) []transport.Mesh {
 		}
 	})
 	return meshes
+}
+
+// A server that skips the consistency step's signatures (it asks for the
+// shares with the counted set alone) gets none over the runner: every
+// client refuses with ErrProtocol and tells the server it gives up.
+func TestRunnerUnsignedUnmaskRefused(t *testing.T) {
+	const n, dim = 4, 2
+	p := newParams(t, Config{Clients: n, Length: dim, RoundTimeout: 5 * time.Second})
+	ids := identities(t, n)
+	meshes := memStar(t, n+1)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	errs := make([]error, n+1)
+	var wg sync.WaitGroup
+	for i := 1; i <= n; i++ {
+		wg.Go(func() { _, errs[i] = RunClient(ctx, meshes[i], p, ids[i], []uint64{uint64(i), 0}) })
+	}
+	conns := make([]transport.Conn, n+1)
+	for i := 1; i <= n; i++ {
+		var err error
+		conns[i], err = meshes[0].Conn(i)
+		require.NoError(t, err)
+	}
+	recv := func(i int, m message) {
+		b, err := conns[i].Recv(ctx)
+		require.NoError(t, err)
+		require.NoError(t, m.UnmarshalBinary(b))
+	}
+	send := func(i int, m message) {
+		b, err := m.MarshalBinary()
+		require.NoError(t, err)
+		require.NoError(t, conns[i].Send(ctx, b))
+	}
+	srv, err := NewServer(p, ids[0])
+	require.NoError(t, err)
+	for i := 1; i <= n; i++ {
+		var m AdvertiseKeysMsg
+		recv(i, &m)
+		require.NoError(t, srv.AddKeys(&m))
+	}
+	lists, err := srv.KeyLists()
+	require.NoError(t, err)
+	for i := 1; i <= n; i++ {
+		send(i, lists[i])
+	}
+	for i := 1; i <= n; i++ {
+		var m ShareBundleMsg
+		recv(i, &m)
+		require.NoError(t, srv.AddShares(&m))
+	}
+	dels, err := srv.Deliveries()
+	require.NoError(t, err)
+	for i := 1; i <= n; i++ {
+		send(i, dels[i])
+	}
+	for i := 1; i <= n; i++ {
+		var m MaskedInputMsg
+		recv(i, &m)
+		require.NoError(t, srv.AddMaskedInput(&m))
+	}
+	sets, err := srv.CountedSets()
+	require.NoError(t, err)
+	for i := 1; i <= n; i++ {
+		send(i, sets[i])
+	}
+	for i := 1; i <= n; i++ {
+		var m CountedSigMsg
+		recv(i, &m)
+	}
+	for i := 1; i <= n; i++ { // the signatures withheld
+		send(i, &UnmaskRequestMsg{To: i, Counted: sets[i].Counted})
+	}
+	for i := 1; i <= n; i++ {
+		b, err := conns[i].Recv(ctx)
+		require.NoError(t, err)
+		require.Equal(t, tagAbort, b[0], "client %d answered", i)
+	}
+	wg.Wait()
+	for i := 1; i <= n; i++ {
+		assert.ErrorIs(t, errs[i], ErrProtocol, "client %d", i)
+		assert.Contains(t, errs[i].Error(), "step unmask")
+	}
 }

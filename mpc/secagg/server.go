@@ -38,6 +38,7 @@ const (
 	srvKeys = iota
 	srvShares
 	srvInputs
+	srvSign
 	srvUnmask
 	srvDone
 	srvAborted
@@ -47,6 +48,7 @@ const (
 // local steps: collect [AdvertiseKeysMsg] with [Server.AddKeys] and close
 // the step with [Server.KeyLists]; then [Server.AddShares] and
 // [Server.Deliveries]; [Server.AddMaskedInput] and
+// [Server.CountedSets]; [Server.AddCountedSig] and
 // [Server.UnmaskRequests]; [Server.AddUnmaskResponse] and
 // [Server.Finish]. Clients whose message is not added before a step is
 // closed are dropped. A Server is not safe for concurrent use.
@@ -64,7 +66,8 @@ type Server struct {
 	sum      []uint64
 	u3set    map[int]bool
 	u3       []int
-	requests map[int]*UnmaskRequestMsg
+	sigs     map[int]CountedSigMsg // U4: the counted clients that signed U3
+	requests map[int]*unmaskWant
 	answered map[int]bool
 	// shareX[j], shareY[j] are the collected shares of j's secret (mask key
 	// for clients dropped after sharing, seed for the counted ones).
@@ -77,6 +80,13 @@ type advertised struct {
 	msg     AdvertiseKeysMsg
 	maskKey *ecdh.PublicKey
 	maskRaw []byte
+	chain   [][]byte
+}
+
+// unmaskWant is what the server expects a client to answer: the owners of
+// the key shares and of the seed shares, sorted.
+type unmaskWant struct {
+	dropped, survivors []int
 }
 
 // NewServer returns the server's state for a round. identity's CA pool is
@@ -133,7 +143,7 @@ func (s *Server) checkKeys(m *AdvertiseKeysMsg) (*advertised, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &advertised{msg: *m, maskKey: pk, maskRaw: raw}
+	a := &advertised{msg: *m, maskKey: pk, maskRaw: raw, chain: adv.Chain}
 	a.msg.Advert = bytes.Clone(m.Advert)
 	return a, nil
 }
@@ -307,13 +317,12 @@ func (s *Server) AddMaskedInput(m *MaskedInputMsg) error {
 	return nil
 }
 
-// UnmaskRequests closes the input step: the clients whose masked input
+// CountedSets closes the input step: the clients whose masked input
 // arrived form U3 (counted). It aborts, revealing nothing, if some client of
 // U2 has fewer than t neighbors in U3, as its secret could not be
-// recovered. Otherwise each counted client is asked for its shares of its
-// dropped neighbors' mask keys and of its counted neighbors' seeds.
-func (s *Server) UnmaskRequests() (map[int]*UnmaskRequestMsg, error) {
-	if err := s.step(srvInputs, "UnmaskRequests"); err != nil {
+// recovered. Otherwise each counted client is sent U3, to sign.
+func (s *Server) CountedSets() (map[int]*CountedSetMsg, error) {
+	if err := s.step(srvInputs, "CountedSets"); err != nil {
 		return nil, err
 	}
 	for id := range s.u3set {
@@ -326,20 +335,88 @@ func (s *Server) UnmaskRequests() (map[int]*UnmaskRequestMsg, error) {
 	if err := s.checkAlive(s.u2, func(j int) bool { return s.u3set[j] }, "after masked input"); err != nil {
 		return nil, err
 	}
-	out := make(map[int]*UnmaskRequestMsg, len(s.u3))
+	out := make(map[int]*CountedSetMsg, len(s.u3))
 	for _, i := range s.u3 {
-		r := &UnmaskRequestMsg{To: i}
+		out[i] = &CountedSetMsg{To: i, Counted: s.u3}
+	}
+	s.sigs = make(map[int]CountedSigMsg)
+	s.stage = srvSign
+	return out, nil
+}
+
+// checkCountedSig verifies a client's signature on U3; it touches no
+// state, so the runner calls it concurrently.
+func (s *Server) checkCountedSig(m *CountedSigMsg) error {
+	if err := s.validID(m.From); err != nil {
+		return err
+	}
+	if !s.u3set[m.From] {
+		return fmt.Errorf("%w: signature from client %d, which was not counted", ErrMalformed, m.From)
+	}
+	name, err := s.identity.VerifySigned(s.keys[m.From].chain, countedMessage(s.p.digest, m.From, s.u3), m.Sig)
+	if err != nil || name != s.p.Name(m.From) {
+		return fmt.Errorf("%w: client %d's signature on the counted set does not verify", ErrMalformed, m.From)
+	}
+	return nil
+}
+
+func (s *Server) addCountedSig(m *CountedSigMsg) error {
+	if err := s.step(srvSign, "AddCountedSig"); err != nil {
+		return err
+	}
+	if _, ok := s.sigs[m.From]; ok {
+		return fmt.Errorf("%w: client %d signed twice", ErrMalformed, m.From)
+	}
+	s.sigs[m.From] = CountedSigMsg{From: m.From, Sig: bytes.Clone(m.Sig)}
+	return nil
+}
+
+// AddCountedSig verifies and records a counted client's signature on U3.
+func (s *Server) AddCountedSig(m *CountedSigMsg) error {
+	if err := s.step(srvSign, "AddCountedSig"); err != nil {
+		return err
+	}
+	if err := s.checkCountedSig(m); err != nil {
+		return err
+	}
+	return s.addCountedSig(m)
+}
+
+// UnmaskRequests closes the consistency step: the counted clients that
+// signed U3 form U4. It aborts, revealing nothing, if some client of U2
+// has fewer than t neighbors in U4 (too few could answer for it).
+// Otherwise each client of U4 gets U3 and its neighbors' signatures on it,
+// and will answer with its shares of its counted neighbors' seeds and of
+// its other neighbors' mask keys.
+func (s *Server) UnmaskRequests() (map[int]*UnmaskRequestMsg, error) {
+	if err := s.step(srvSign, "UnmaskRequests"); err != nil {
+		return nil, err
+	}
+	if err := s.checkAlive(s.u2, func(j int) bool { _, ok := s.sigs[j]; return ok }, "after signing the counted set"); err != nil {
+		return nil, err
+	}
+	out := make(map[int]*UnmaskRequestMsg, len(s.sigs))
+	s.requests = make(map[int]*unmaskWant, len(s.sigs))
+	for _, i := range s.u3 {
+		if _, ok := s.sigs[i]; !ok {
+			continue
+		}
+		r := &UnmaskRequestMsg{To: i, Counted: s.u3}
+		w := &unmaskWant{}
 		for _, j := range s.p.neighbors[i] {
 			switch {
 			case s.u3set[j]:
-				r.Survivors = append(r.Survivors, j)
+				w.survivors = append(w.survivors, j)
+				if sig, ok := s.sigs[j]; ok {
+					r.Signatures = append(r.Signatures, sig)
+				}
 			case s.u2set[j]:
-				r.Dropped = append(r.Dropped, j)
+				w.dropped = append(w.dropped, j)
 			}
 		}
 		out[i] = r
+		s.requests[i] = w
 	}
-	s.requests = out
 	s.answered = make(map[int]bool)
 	s.shareX = make(map[int][]int)
 	s.shareY = make(map[int][]shareValue)
@@ -374,7 +451,7 @@ func (s *Server) AddUnmaskResponse(m *UnmaskResponseMsg) error {
 		}
 		return true
 	}
-	if !match(m.KeyShares, req.Dropped) || !match(m.SeedShares, req.Survivors) {
+	if !match(m.KeyShares, req.dropped) || !match(m.SeedShares, req.survivors) {
 		return fmt.Errorf("%w: client %d's unmask response does not answer its request", ErrMalformed, m.From)
 	}
 	for _, l := range [][]SecretShare{m.KeyShares, m.SeedShares} {
@@ -536,6 +613,6 @@ func serverLeakage(p *Params, counted, dropped int) report.Leakage {
 		{To: "server", What: report.Participants, About: "all", Count: int64(n),
 			Note: fmt.Sprintf("which clients were counted (%d) and which dropped (%d), and at which step each dropped", counted, dropped)},
 		{To: "clients", What: report.Participants, About: "neighbors", Count: int64(p.cfg.Degree),
-			Note: "each client learns which of its neighbors advertised keys and shared them, and which of those were counted"},
+			Note: "each client learns which of its neighbors advertised keys and shared them, and the counted set of the round, which it signs"},
 	}
 }

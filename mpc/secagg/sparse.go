@@ -38,11 +38,23 @@ func binomTailGE(k, t int, p float64) float64 {
 
 // sparseFailure returns the three per-round failure bounds for degree k and
 // threshold t: some client keeps fewer than t surviving neighbors; some
-// client has t or more corrupt neighbors; the honest survivors are
+// client has 2t-k-1 or more corrupt neighbors; the honest survivors are
 // disconnected (two runs of k/2 removed clients on the ring).
+//
+// The second is the malicious-server bound. A server that lies about who
+// dropped out needs, to expose client v, t shares of v's seed and, for each
+// neighbor a of v, t shares of a's mask key from neighbors of a that were
+// told a dropped, while a itself answers only with t signers (itself and
+// t-1 neighbors) on a counted set that contains it. With c corrupt
+// neighbors of a (they sign and hand over anything) and v's signature on
+// a's set, that takes (t-2-c) + (t-c) honest neighbors of a besides v, so
+// 2t-c-1 <= k; and for a's seed and key both (the split of the review),
+// 2t-c <= k. Either needs some client with at least 2t-k-1 corrupt
+// neighbors (2t-k-1 < t also covers t corrupt neighbors reconstructing
+// alone).
 func sparseFailure(n, k, t int, drop, corrupt float64) (pDrop, pSec, pConn float64) {
 	pDrop = float64(n) * (1 - binomTailGE(k, t, 1-drop))
-	pSec = float64(n) * binomTailGE(k, t, corrupt)
+	pSec = float64(n) * binomTailGE(k, 2*t-k-1, corrupt)
 	pConn = float64(n) * math.Pow(min(drop+corrupt, 1), float64(k/2))
 	return
 }
@@ -52,16 +64,25 @@ func failureLog2(n, k, t int, drop, corrupt float64) float64 {
 	return math.Log2(min(a+b+c, 1))
 }
 
-// sparseThreshold returns the smallest t with P[some client has >= t corrupt
-// neighbors] <= 2^-σ, at least 1.
+// sparseThreshold returns the smallest t > k/2 with P[some client has
+// >= 2t-k-1 corrupt neighbors] <= 2^-σ (the malicious-server bound of
+// [sparseFailure]), or k.
 func sparseThreshold(k int, corrupt, sigma float64, n int) int {
 	eps := math.Exp2(-sigma) / 3
-	for t := 1; t <= k; t++ {
-		if float64(n)*binomTailGE(k, t, corrupt) <= eps {
-			return t
+	// tail = P[Bin(k, corrupt) >= c], accumulated from the top: the
+	// smallest t meeting the bound, t = ceil((k+1+c)/2), is found in one
+	// pass over c = 2t-k-1.
+	tail, t := 0.0, k
+	for c := k; c >= 1; c-- {
+		tail += math.Exp(logBinomPMF(k, c, corrupt))
+		if float64(n)*min(tail, 1) > eps {
+			break
+		}
+		if (k+1+c)%2 == 0 {
+			t = min(t, (k+1+c)/2)
 		}
 	}
-	return k
+	return t
 }
 
 // sparseParams returns the smallest even degree k < n-1 and a threshold t
@@ -73,7 +94,7 @@ func sparseParams(n int, drop, corrupt, sigma float64, userT int) (k, t int, ok 
 		if t == 0 {
 			t = sparseThreshold(k, corrupt, sigma, n)
 		}
-		if t > k {
+		if t > k || 2*t <= k {
 			continue
 		}
 		a, b, c := sparseFailure(n, k, t, drop, corrupt)
