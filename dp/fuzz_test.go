@@ -22,17 +22,17 @@ func FuzzConstructors(f *testing.F) {
 			}
 			return err == nil
 		}
-		if l, err := NewLaplace(LaplaceConfig{Epsilon: eps, Sensitivity: sens}); check(err) {
-			if y := l.AddNoise(1); math.IsNaN(y) {
+		if l, err := NewLaplace(LaplaceConfig{Budget: testBudget(), Epsilon: eps, Sensitivity: sens}); check(err) {
+			if y := must(l.AddNoise(1)); math.IsNaN(y) {
 				t.Fatalf("Laplace(%v, %v) gave NaN", eps, sens)
 			}
 		}
-		if g, err := NewGaussian(GaussianConfig{Epsilon: eps, Delta: delta, Sensitivity: sens}); check(err) {
-			if y := g.AddNoise(1); math.IsNaN(y) || !(g.Sigma() > 0) {
+		if g, err := NewGaussian(GaussianConfig{Budget: testBudget(), Epsilon: eps, Delta: delta, Sensitivity: sens}); check(err) {
+			if y := must(g.AddNoise(1)); math.IsNaN(y) || !(g.Sigma() > 0) {
 				t.Fatalf("Gaussian(%v, %v, %v) gave %v, sigma %v", eps, delta, sens, y, g.Sigma())
 			}
 		}
-		if d, err := NewDiscreteLaplace(DiscreteLaplaceConfig{Epsilon: eps, Sensitivity: isens}); check(err) {
+		if d, err := NewDiscreteLaplace(DiscreteLaplaceConfig{Budget: testBudget(), Epsilon: eps, Sensitivity: isens}); check(err) {
 			d.Sample()
 		}
 		if d, err := NewDiscreteGaussian(DiscreteGaussianConfig{Sigma: sens}); check(err) {
@@ -45,7 +45,7 @@ func FuzzConstructors(f *testing.F) {
 		}
 		_, err = NewRandomizedResponse(eps)
 		check(err)
-		_, err = AnalyticGaussianSigma(GaussianConfig{Epsilon: eps, Delta: delta, Sensitivity: sens})
+		_, err = AnalyticGaussianSigma(GaussianConfig{Budget: testBudget(), Epsilon: eps, Delta: delta, Sensitivity: sens})
 		check(err)
 	})
 }

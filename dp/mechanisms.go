@@ -149,11 +149,12 @@ func (r *KRandomizedResponse) EstimateCounts(reported []int64) ([]float64, error
 // use.
 type ExponentialMechanism struct {
 	source
+	meter
 	eps, sens float64
 	factor    *big.Rat // epsilon / (2 sensitivity)
 }
 
-// ExponentialMechanismConfig configures an [ExponentialMechanism]. Both
+// ExponentialMechanismConfig configures an [ExponentialMechanism]. All
 // fields must be set.
 type ExponentialMechanismConfig struct {
 	// Epsilon is the privacy parameter of one selection, finite and > 0.
@@ -161,33 +162,48 @@ type ExponentialMechanismConfig struct {
 	// Sensitivity is the most any one score can change between
 	// neighbouring datasets, finite and > 0.
 	Sensitivity float64
+	// Budget is what every selection spends Epsilon from.
+	Budget Budget
 }
 
 // NewExponentialMechanism returns the selector configured by cfg.
 func NewExponentialMechanism(cfg ExponentialMechanismConfig) (*ExponentialMechanism, error) {
 	epsilon, sensitivity := cfg.Epsilon, cfg.Sensitivity
+	if err := checkBudget(cfg.Budget); err != nil {
+		return nil, err
+	}
 	if err := checkEpsilon(epsilon); err != nil {
 		return nil, err
 	}
 	if err := checkSensitivity("score", sensitivity); err != nil {
 		return nil, err
 	}
-	e := &ExponentialMechanism{eps: epsilon, sens: sensitivity, factor: pfFactor(epsilon, sensitivity)}
+	e := &ExponentialMechanism{meter: meter{budget: cfg.Budget, eps: epsilon}, eps: epsilon, sens: sensitivity, factor: pfFactor(epsilon, sensitivity)}
 	return withSource(e, &e.source, 0)
 }
 
-// pfFactor returns epsilon / (2 sensitivity) as an exact rational.
+// pfFactor returns epsilon / (2 sensitivity) as an exact rational (2 is
+// applied to the rational, so a sensitivity near MaxFloat64 cannot overflow).
 func pfFactor(epsilon, sensitivity float64) *big.Rat {
 	f := new(big.Rat).SetFloat64(epsilon)
-	return f.Quo(f, new(big.Rat).SetFloat64(2*sensitivity))
+	d := new(big.Rat).SetFloat64(sensitivity)
+	return f.Quo(f, d.Mul(d, big.NewRat(2, 1)))
 }
 
 // PermuteAndFlip returns the index of a high score by permute-and-flip:
 // candidates are visited in uniformly random order and candidate r is taken
 // with probability exp(-epsilon (max - score_r) / (2 sensitivity)); the best
-// is always taken when reached. Scores must be finite; an empty or invalid
-// list is an error wrapping [ErrInvalidParams].
+// is always taken when reached. Each selection spends Epsilon from the
+// Budget first (a refused spend selects nothing). Scores must be finite; an
+// empty or invalid list is an error wrapping [ErrInvalidParams], checked
+// before anything is spent.
 func (e *ExponentialMechanism) PermuteAndFlip(scores []float64) (int, error) {
+	if _, err := maxScore(scores); err != nil {
+		return 0, err
+	}
+	if err := e.spend(); err != nil {
+		return 0, err
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return permuteAndFlip(e.r, scores, e.factor)
@@ -200,10 +216,13 @@ func (e *ExponentialMechanism) PermuteAndFlip(scores []float64) (int, error) {
 // exp(-epsilon (max - score_i) / (2 sensitivity)), in expected
 // len(scores) / sum_i exp(-epsilon (max - score_i)/(2 sensitivity)) draws.
 // [ExponentialMechanism.PermuteAndFlip] has the same privacy and never worse
-// utility.
+// utility. Each selection spends Epsilon from the Budget first.
 func (e *ExponentialMechanism) SelectExponential(scores []float64) (int, error) {
 	best, err := maxScore(scores)
 	if err != nil {
+		return 0, err
+	}
+	if err := e.spend(); err != nil {
 		return 0, err
 	}
 	bestR := new(big.Rat).SetFloat64(best)

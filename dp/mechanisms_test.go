@@ -143,7 +143,7 @@ func pfProbs(scores []float64, eps, sens float64) []float64 {
 func TestExponentialMechanism(t *testing.T) {
 	cryptotest.SetGlobalRandom(t, 1014) // fixed randomness: the checks below are deterministic
 	scores := []float64{1, 3.5, 2, 3.5, -1}
-	e, err := NewExponentialMechanism(ExponentialMechanismConfig{Epsilon: 1, Sensitivity: 1})
+	e, err := NewExponentialMechanism(ExponentialMechanismConfig{Budget: testBudget(), Epsilon: 1, Sensitivity: 1})
 	require.NoError(t, err)
 	xs := make([]float64, nSamples)
 	for i := range xs {
@@ -184,7 +184,7 @@ func TestExponentialMechanism(t *testing.T) {
 	require.ErrorIs(t, err, ErrInvalidParams)
 	_, err = e.PermuteAndFlip([]float64{1, math.NaN()})
 	require.ErrorIs(t, err, ErrInvalidParams)
-	_, err = NewExponentialMechanism(ExponentialMechanismConfig{Epsilon: 1, Sensitivity: 0})
+	_, err = NewExponentialMechanism(ExponentialMechanismConfig{Budget: testBudget(), Epsilon: 1, Sensitivity: 0})
 	require.ErrorIs(t, err, ErrInvalidParams)
 	// Huge score gaps take the big-rational path and pick the best.
 	c, err := e.PermuteAndFlip([]float64{-1e300, 0, -1e-300})
