@@ -3,6 +3,7 @@ package dp
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"math/rand/v2"
 	"sort"
 	"testing"
@@ -286,4 +287,67 @@ func TestContributionBounder(t *testing.T) {
 	b, _ := NewContributionBounder(Contribution{})
 	_, err := BoundContributions(b, []int{1}, []int{})
 	require.ErrorIs(t, err, ErrInvalidParams)
+}
+
+// F1: BoundedVariance is exact for up to MaxValues values (2^32 by
+// default): the review's 70,000 values at 0.5 in [0, 1] overflowed int64.
+func TestBoundedVarianceLargeN(t *testing.T) {
+	cryptotest.SetGlobalRandom(t, 1008) // fixed randomness: deterministic
+	mk := func(maxN int64) *BoundedVariance {
+		v, err := NewBoundedVariance(BoundedVarianceConfig{Epsilon: 1, Lower: 0, Upper: 1, MaxValues: maxN, Budget: testBudget()})
+		require.NoError(t, err)
+		return v
+	}
+	for _, x := range []float64{0.5, 1, 0} {
+		vals := make([]float64, 70000)
+		for i := range vals {
+			vals[i] = x
+		}
+		got, err := mk(0).ReleaseValues(vals)
+		require.NoError(t, err, "x=%v", x)
+		require.InDelta(t, 0, got, 0.01)
+	}
+	// n = 2^32 (the default MaxValues), through Release with the sums a
+	// secure sum would produce: all within int64, and the result right.
+	v := mk(0)
+	require.Equal(t, int64(1<<32), v.MaxValues())
+	maxQ, maxSq := v.EncodingRange()
+	const n = int64(1) << 32
+	hi, lo := bits.Mul64(uint64(maxSq), uint64(n))
+	require.True(t, hi == 0 && lo <= 1<<62, "n * maxSq fits int64")
+	hi, lo = bits.Mul64(uint64(maxQ), uint64(n))
+	require.True(t, hi == 0 && lo <= 1<<62)
+	q0, s0 := v.Encode(0)
+	q1, s1 := v.Encode(1)
+	require.Equal(t, maxQ, max(-q0, q1))
+	require.LessOrEqual(t, max(-s0, s1, -s1, s0), maxSq)
+	// Half the values at 0 and half at 1: variance 1/4.
+	got, err := v.Release(n, n/2*q0+n/2*q1, n/2*s0+n/2*s1)
+	require.NoError(t, err)
+	require.InDelta(t, 0.25, got, 1e-4)
+	// All at 1: variance 0.
+	got, err = mk(0).Release(n, n*q1, n*s1)
+	require.NoError(t, err)
+	require.InDelta(t, 0, got, 1e-4)
+	// The largest MaxValues, and the limits.
+	w := mk(MaxMaxValues)
+	_, maxSq = w.EncodingRange()
+	hi, lo = bits.Mul64(uint64(maxSq), uint64(MaxMaxValues))
+	require.True(t, hi == 0 && lo <= 1<<62)
+	for _, bad := range []int64{-1, MaxMaxValues + 1} {
+		_, err := NewBoundedVariance(BoundedVarianceConfig{Epsilon: 1, Lower: 0, Upper: 1, MaxValues: bad, Budget: testBudget()})
+		require.ErrorIs(t, err, ErrInvalidParams)
+	}
+	_, err = mk(10).ReleaseValues(make([]float64, 11))
+	require.ErrorIs(t, err, ErrOutOfRange)
+	// Wide bounds too: [0, 1.99] failed at 40,000 values.
+	wide, err := NewBoundedVariance(BoundedVarianceConfig{Epsilon: 1, Lower: 0, Upper: 1.99, Budget: testBudget()})
+	require.NoError(t, err)
+	vals := make([]float64, 40000)
+	for i := range vals {
+		vals[i] = 1.99 * float64(i%2)
+	}
+	got, err = wide.ReleaseValues(vals)
+	require.NoError(t, err)
+	require.InDelta(t, 1.99*1.99/4, got, 0.01)
 }
