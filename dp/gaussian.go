@@ -48,6 +48,9 @@ func NewGaussian(cfg GaussianConfig) (*Gaussian, error) {
 	if err != nil {
 		return nil, err
 	}
+	if l2Sensitivity < minSensitivity {
+		return nil, invalid("sensitivity %v below the supported 2^-980", l2Sensitivity)
+	}
 	grid := pow2Floor(math.Min(l2Sensitivity, sigma0) * 0x1p-20)
 	if sigma0/grid > 0x1p29 {
 		grid = pow2Ceil(sigma0 * 0x1p-29)

@@ -48,6 +48,9 @@ func NewLaplace(cfg LaplaceConfig) (*Laplace, error) {
 	if err := checkSensitivity("l1", sensitivity); err != nil {
 		return nil, err
 	}
+	if sensitivity < minSensitivity {
+		return nil, invalid("sensitivity %v below the supported 2^-980", sensitivity)
+	}
 	b := sensitivity / epsilon
 	if !finite(b) || b == 0 {
 		return nil, invalid("scale sensitivity/epsilon = %v is out of range", b)

@@ -70,15 +70,18 @@ func (r *RandomizedResponse) EstimateProportion(reportedTrue, n int) (float64, e
 // KRandomizedResponse is k-ary randomized response: a value in [0, k) is
 // reported truthfully with probability e^eps/(e^eps+k-1), and as each other
 // value with probability 1/(e^eps+k-1); epsilon-DP for the value
-// (neighbouring inputs: any two values). Sampling is exact (rejection: a
-// uniform value, accepted with probability 1 if it is the truth and
-// exp(-epsilon) otherwise), in expected k/(1+(k-1)e^-eps) draws. Safe for
-// concurrent use.
+// (neighbouring inputs: any two values). Sampling is exact and takes O(1)
+// expected time whatever k and epsilon: "truth or other" is one exact
+// Bernoulli draw (a lazily refined uniform compared with rigorous interval
+// bounds on the probability), then an other value is uniform. Epsilon above
+// ln(k-1) + 1100 ln 2 is sampled as that value (only more private; the
+// probability of a lie moves by less than 2^-1100). Safe for concurrent use.
 type KRandomizedResponse struct {
 	source
 	eps    float64
+	epsUse float64 // min(eps, ln(k-1) + 1100 ln 2)
 	k      int
-	epsRat *big.Rat
+	pf     float64 // the truth probability in float64, for the fast path
 }
 
 // NewKRandomizedResponse returns k-ary randomized response, k >= 2.
@@ -89,7 +92,9 @@ func NewKRandomizedResponse(epsilon float64, k int) (*KRandomizedResponse, error
 	if k < 2 {
 		return nil, invalid("k must be >= 2, got %d", k)
 	}
-	r := &KRandomizedResponse{eps: epsilon, k: k, epsRat: new(big.Rat).SetFloat64(epsilon)}
+	use := math.Min(epsilon, math.Floor(math.Log(float64(k-1))+1100*math.Ln2))
+	r := &KRandomizedResponse{eps: epsilon, epsUse: use, k: k}
+	r.pf = 1 / (1 + float64(k-1)*math.Exp(-use))
 	return withSource(r, &r.source, 0)
 }
 
@@ -100,19 +105,85 @@ func (r *KRandomizedResponse) Respond(v int) (int, error) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for {
-		u := int(r.r.uniform(uint64(r.k)))
-		if u == v || r.r.bernExpRatBig(r.epsRat) {
-			return u, nil
+	if r.truth() {
+		return v, nil
+	}
+	u := int(r.r.uniform(uint64(r.k - 1)))
+	if u >= v {
+		u++
+	}
+	return u, nil
+}
+
+// truth draws Bernoulli(1/(1+(k-1)e^-eps)) exactly: V < p for a uniform V,
+// decided on 53 bits of V when float64 bounds on p separate (all but about
+// 2^-40 of the draws), and otherwise by lessApprox with rigorous big-float
+// bounds.
+func (r *KRandomizedResponse) truth() bool {
+	a := r.r.uint64() >> 11
+	const e = 0x1p-40 // far above the float64 error of pf
+	if float64(a+1)*0x1p-53 <= r.pf*(1-e) {
+		return true
+	}
+	if float64(a)*0x1p-53 >= r.pf*(1+e) {
+		return false
+	}
+	l := &lazyUniform{p: r.r, v: new(big.Int).SetUint64(a), n: 53}
+	return l.lessApprox(func(prec uint) (*big.Float, *big.Float) {
+		w := prec + 64
+		ex, eta := expNegBig(r.epsUse, w)
+		c := new(big.Float).SetPrec(w).SetInt64(int64(r.k - 1))
+		c.Mul(c, ex)
+		c.Add(c, new(big.Float).SetPrec(w).SetInt64(1))
+		p := new(big.Float).SetPrec(w).Quo(new(big.Float).SetPrec(w).SetInt64(1), c)
+		// Relative error: eta from e^-eps, 3 roundings; 1/(1+c) at most
+		// doubles a small relative error of c.
+		errs := new(big.Float).SetPrec(w).Mul(eta, big.NewFloat(2))
+		return p, errs.Add(errs, errBound(8, w))
+	})
+}
+
+// expNegBig returns e^-x (0 <= x <= 2^20) at precision w with a bound on its
+// relative error: e^-y for y = x/2^j <= 1/4 by its alternating Taylor
+// series (remainder below the first omitted term), then squared j times
+// (each squaring doubles the relative error and adds one rounding).
+func expNegBig(x float64, w uint) (val, relErr *big.Float) {
+	j := 0
+	if x > 0.25 {
+		_, ex := math.Frexp(x / 0.25)
+		j = ex
+	}
+	wp := w + uint(j) + 16
+	y := new(big.Float).SetPrec(wp).SetFloat64(x)
+	y.SetMantExp(y, -j) // exact
+	sum := new(big.Float).SetPrec(wp).SetInt64(1)
+	term := new(big.Float).SetPrec(wp).SetInt64(1)
+	tiny := new(big.Float).SetMantExp(big.NewFloat(1), -int(wp))
+	n := 0
+	for i := int64(1); ; i++ {
+		term.Mul(term, y)
+		term.Quo(term, new(big.Float).SetPrec(wp).SetInt64(i))
+		term.Neg(term)
+		sum.Add(sum, term)
+		n++
+		if new(big.Float).Abs(term).Cmp(tiny) < 0 {
+			break
 		}
 	}
+	// Taylor part: 3 roundings per term plus the remainder (< tiny), over
+	// sum >= e^-1/4 > 1/2: relative error < (6n + 4) 2^-wp.
+	for range j {
+		sum.Mul(sum, sum)
+	}
+	// After j squarings: < 2^j (6n + 6) 2^-wp.
+	return sum, new(big.Float).SetMantExp(new(big.Float).SetInt64(int64(6*n+6)), j-int(wp))
 }
 
 // Probabilities returns (p, q): the probability of the true value and of each
 // other value.
 func (r *KRandomizedResponse) Probabilities() (p, q float64) {
 	// e^eps/(e^eps+k-1) computed as 1/(1+(k-1)e^-eps) to avoid overflow.
-	em := math.Exp(-r.eps)
+	em := math.Exp(-r.epsUse)
 	p = 1 / (1 + float64(r.k-1)*em)
 	q = em / (1 + float64(r.k-1)*em)
 	return p, q

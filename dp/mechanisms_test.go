@@ -191,3 +191,57 @@ func TestExponentialMechanism(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, []int{1, 2}, c)
 }
+
+// F7: k-ary randomized response draws in O(1) whatever k and epsilon, and
+// exactly: the truth rate matches 1/(1+(k-1)e^-eps) on the fast path and on
+// the big-float path (forced by a NaN float64 probability).
+func TestKRandomizedResponseLargeK(t *testing.T) {
+	cryptotest.SetGlobalRandom(t, 1300) // fixed randomness: deterministic
+	for _, c := range []struct {
+		eps float64
+		k   int
+	}{{1e6, 1 << 40}, {1e300, 1 << 40}, {math.MaxFloat64, 1 << 40}, {20, 1000000}, {1, 1 << 40}} {
+		r, err := NewKRandomizedResponse(c.eps, c.k)
+		require.NoError(t, err)
+		for range 100 {
+			v, err := r.Respond(7)
+			require.NoError(t, err)
+			require.True(t, v >= 0 && v < c.k)
+		}
+	}
+	for _, slow := range []bool{false, true} {
+		r, err := NewKRandomizedResponse(3, 1000)
+		require.NoError(t, err)
+		if slow {
+			r.pf = math.NaN()
+		}
+		n := 200000
+		if slow {
+			n = 20000 // the big-float path costs ~40 us a draw
+		}
+		truth, low := 0, 0
+		for range n {
+			v, err := r.Respond(500)
+			require.NoError(t, err)
+			if v == 500 {
+				truth++
+			} else if v < 500 {
+				low++
+			}
+		}
+		p := 1 / (1 + 999*math.Exp(-3))
+		se := math.Sqrt(p * (1 - p) / float64(n))
+		require.InDelta(t, p, float64(truth)/float64(n), 6*se, "slow=%v", slow) // false failure < 1e-8
+		// Others are uniform: half of them below 500 (500 of 999).
+		others := float64(n - truth)
+		q := 500.0 / 999
+		require.InDelta(t, q, float64(low)/others, 6*math.Sqrt(q*(1-q)/others))
+	}
+	for _, x := range []float64{0, 0.1, 0.25, 1, 3, 50, 800} {
+		v, e := expNegBig(x, 200)
+		f, _ := v.Float64()
+		require.InEpsilon(t, math.Exp(-x)+1e-300, f+1e-300, 1e-14, "x=%v", x)
+		ef, _ := e.Float64()
+		require.Less(t, ef, 1e-50)
+	}
+}
