@@ -183,3 +183,34 @@ func ExampleNewZCDPFilter() {
 	fmt.Println(f.Spent() >= 0.125, f.SpendGaussian(1.5), errors.Is(f.SpendGaussian(1.5), dp.ErrBudgetExceeded))
 	// Output: true <nil> true
 }
+
+// The PLD accountant for DP-SGD: tighter than RDP, and never below the true
+// epsilon (pessimistic discretization, slack below steps * Interval).
+func ExampleNewPLDAccountant() {
+	pld, err := dp.NewPLDAccountant(dp.PLDConfig{Interval: 2e-4})
+	if err != nil {
+		panic(err)
+	}
+	if err := pld.AddSubsampledGaussian(0.02, 5, 50); err != nil {
+		panic(err)
+	}
+	e, err := pld.Epsilon(1e-5)
+	if err != nil {
+		panic(err)
+	}
+	rdp := dp.NewRDPAccountant()
+	if err := rdp.AddSubsampledGaussian(0.02, 5, 50); err != nil {
+		panic(err)
+	}
+	r, _ := rdp.Epsilon(1e-5)
+	fmt.Printf("PLD %.3f, RDP %.3f\n", e, r)
+	// The noise multiplier for a target: about 5 for this epsilon.
+	z, err := dp.CalibrateSubsampledGaussian(dp.SGDTarget{Epsilon: e, Delta: 1e-5, SamplingRate: 0.02, Steps: 50}, dp.PLDConfig{Interval: 2e-4})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("z %.2f\n", z)
+	// Output:
+	// PLD 0.096, RDP 0.103
+	// z 5.00
+}
