@@ -16,7 +16,7 @@ func dpCases() []Case {
 	const batch = 4096 // samples per operation
 	return []Case{
 		{Group: "dp", Name: "secure Laplace (float64) sample", Headline: true, Item: "samples",
-			Anchor: "Google DP Go: 11.7 us/sample here; goal < 1 us",
+			Anchor: "Google DP Go: 11.7 us/sample (docs/ANCHORS.md, not measured by veilbench); goal < 1 us",
 			Expect: 3 * time.Second, Setup: dpSetup(batch, func() (func() float64, error) {
 				l, err := dp.NewLaplace(dp.LaplaceConfig{Epsilon: 1, Sensitivity: 1, Budget: benchBudget{}})
 				if err != nil {

@@ -206,9 +206,8 @@ type pldEvent struct {
 
 // PLDAccountant composes mechanisms by their privacy loss distributions
 // (see the package documentation, "Accounting"): tighter than
-// [RDPAccountant] (the review's DP-SGD runs: 7-13% of epsilon) and, by its
-// pessimistic discretization, never below the true epsilon. It is safe for
-// concurrent use.
+// [RDPAccountant] and, by its pessimistic discretization, never below the
+// true epsilon. It is safe for concurrent use.
 type PLDAccountant struct {
 	mu     sync.Mutex
 	h, tau float64
