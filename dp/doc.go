@@ -156,9 +156,10 @@
 // geometric loop of the discrete Laplace, which the discrete Gaussian also
 // uses) run longer for larger |noise| (Jin et al., IEEE S&P 2022). Someone
 // who can time one call learns roughly |Z|, so x is nearly one of y-|Z|,
-// y+|Z|. Where releases can be timed, draw the noise off the request path
-// (Sample and Noise draw it ahead of time, and spend nothing) and add it
-// later, or release on a fixed schedule.
+// y+|Z|. Where releases can be timed, draw the noise off the request path:
+// a [NoisePool] ([Laplace.NewPool]) stores draws made ahead of time and
+// releases with them, spending at each release as AddNoise does; for
+// integers, Sample and Noise draw ahead of time (and spend nothing).
 //
 // # Randomness and concurrency
 //

@@ -237,3 +237,36 @@ func TestRandomFromCryptoRand(t *testing.T) {
 	}
 	require.Less(t, same, 60)
 }
+
+// F8: a pool releases with draws made ahead of time, each release spending
+// from the budget; the released noise has the mechanism's distribution.
+func TestNoisePool(t *testing.T) {
+	cryptotest.SetGlobalRandom(t, 1400) // fixed randomness: deterministic
+	l, err := NewLaplace(LaplaceConfig{Epsilon: 0.5, Sensitivity: 1, Budget: testBudget()})
+	require.NoError(t, err)
+	p, err := l.NewPool(nSamples)
+	require.NoError(t, err)
+	xs := make([]float64, nSamples)
+	for i := range xs {
+		xs[i] = must(p.AddNoise(0))
+	}
+	requireDist(t, xs, laplaceRef(2), laplaceRef(2.4))
+	_, err = p.AddNoise(0)
+	require.ErrorIs(t, err, ErrPoolEmpty)
+	require.Zero(t, p.Remaining())
+	acct, _ := NewAccountant(1, 0)
+	lb, _ := NewLaplace(LaplaceConfig{Epsilon: 0.5, Sensitivity: 1, Budget: acct})
+	pb, err := lb.NewPool(5)
+	require.NoError(t, err)
+	for range 2 {
+		_, err = pb.AddNoise(1)
+		require.NoError(t, err)
+	}
+	_, err = pb.AddNoise(1)
+	require.ErrorIs(t, err, ErrBudgetExceeded)
+	require.Equal(t, 3, pb.Remaining(), "a refused release keeps its draw")
+	_, err = pb.AddNoise(math.NaN())
+	require.ErrorIs(t, err, ErrOutOfRange)
+	_, err = lb.NewPool(0)
+	require.ErrorIs(t, err, ErrInvalidParams)
+}
