@@ -31,10 +31,13 @@ func ReleaseSum(exactSum int64, cfg DiscreteLaplaceConfig) (int64, error) {
 
 // Count releases a count once: Epsilon-DP with the sensitivity
 // MaxPartitions * MaxPerPartition of the [Contribution] (doubled under
-// [ReplaceOne]). Safe for concurrent use.
+// [ReplaceOne]), or with [GaussianNoise] (Epsilon, Delta)-DP with the L2
+// sensitivity sqrt(MaxPartitions) * MaxPerPartition. Safe for concurrent
+// use.
 type Count struct {
 	once oneShot
 	dl   *DiscreteLaplace
+	gn   *gaussNoise // GaussianNoise
 	c    Contribution
 }
 
@@ -42,10 +45,15 @@ type Count struct {
 type CountConfig struct {
 	// Epsilon is the privacy parameter of the release, finite and > 0.
 	Epsilon float64
+	// Delta is the second privacy parameter for [GaussianNoise], in (0,
+	// 1); it must be 0 for [LaplaceNoise].
+	Delta float64
+	// Noise is [LaplaceNoise] (the zero value) or [GaussianNoise].
+	Noise Noise
 	// Contribution bounds what one privacy unit contributes; zero fields
 	// mean 1 and add/remove neighbours.
 	Contribution Contribution
-	// Budget is what the release spends Epsilon from.
+	// Budget is what the release spends from.
 	Budget Budget
 }
 
@@ -53,6 +61,23 @@ type CountConfig struct {
 func NewCount(cfg CountConfig) (*Count, error) {
 	if err := checkBudget(cfg.Budget); err != nil {
 		return nil, err
+	}
+	if err := checkNoise(cfg.Noise); err != nil {
+		return nil, err
+	}
+	if cfg.Noise == GaussianNoise {
+		c, err := cfg.Contribution.normalize()
+		if err != nil {
+			return nil, err
+		}
+		gn, err := newGaussNoise(cfg.Epsilon, cfg.Delta, c.l2PerUnit())
+		if err != nil {
+			return nil, err
+		}
+		return &Count{once: oneShot{budget: cfg.Budget, eps: cfg.Epsilon, delta: cfg.Delta, rho: gn.rho}, gn: gn, c: c}, nil
+	}
+	if cfg.Delta != 0 {
+		return nil, invalid("Delta %v is for GaussianNoise; Laplace counts are pure DP", cfg.Delta)
 	}
 	c, err := newCount(cfg.Epsilon, cfg.Contribution)
 	if err != nil {
@@ -91,14 +116,41 @@ func (c *Count) Release(exact int64) (int64, error) {
 	return c.noisy(exact), nil
 }
 
-func (c *Count) noisy(exact int64) int64 { return satAdd(exact, c.dl.Sample()) }
+func (c *Count) noisy(exact int64) int64 {
+	if c.gn != nil {
+		return satAdd(exact, c.gn.sample())
+	}
+	return satAdd(exact, c.dl.Sample())
+}
 
-// Scale returns the scale of the noise (>= sensitivity/Epsilon).
-func (c *Count) Scale() float64 { return c.dl.Scale() }
+// Scale returns the scale of the noise: the discrete Laplace scale (>=
+// sensitivity/Epsilon), or the discrete Gaussian's sigma.
+func (c *Count) Scale() float64 {
+	if c.gn != nil {
+		return c.gn.sigma
+	}
+	return c.dl.Scale()
+}
+
+// Rho returns the zCDP parameter of a [GaussianNoise] count (0 for
+// Laplace).
+func (c *Count) Rho() float64 {
+	if c.gn != nil {
+		return c.gn.rho
+	}
+	return 0
+}
 
 // ConfidenceInterval returns an interval around a released count that
 // contains the exact count with probability >= confidence.
 func (c *Count) ConfidenceInterval(noisy int64, confidence float64) (lo, hi int64, err error) {
+	if c.gn != nil {
+		k, err := gaussCI(c.gn.sigma, confidence)
+		if err != nil {
+			return 0, 0, err
+		}
+		return satAdd(noisy, -k), satAdd(noisy, k), nil
+	}
 	return intCI(c.dl, noisy, confidence)
 }
 
@@ -729,6 +781,7 @@ func (q *Quantiles) Release(values []float64, ranks []float64) ([]float64, error
 type Histogram[K comparable] struct {
 	once      oneShot
 	dl        *DiscreteLaplace
+	gn        *gaussNoise // GaussianNoise: public keys only
 	c         Contribution
 	delta     float64
 	threshold int64
@@ -742,11 +795,17 @@ type HistogramConfig struct {
 	// must be > 0 for [Histogram.Release] (keys that are not public), and
 	// may be 0 for [Histogram.ReleaseKnown] only.
 	Delta float64
+	// Noise is [LaplaceNoise] (the zero value) or [GaussianNoise]: discrete
+	// Gaussian counts of L2 sensitivity sqrt(MaxPartitions) *
+	// MaxPerPartition, (Epsilon, Delta)-DP, for [Histogram.ReleaseKnown]
+	// only (partition selection is Laplace thresholding).
+	Noise Noise
 	// Contribution bounds what one privacy unit contributes; zero fields
 	// mean 1 and add/remove neighbours.
 	Contribution Contribution
 	// Budget is what the release spends from: (Epsilon, Delta) for
-	// [Histogram.Release], (Epsilon, 0) for [Histogram.ReleaseKnown].
+	// [Histogram.Release], (Epsilon, 0) for [Histogram.ReleaseKnown]
+	// ((Epsilon, Delta), or rho, with [GaussianNoise]).
 	Budget Budget
 }
 
@@ -758,6 +817,21 @@ func NewHistogram[K comparable](cfg HistogramConfig) (*Histogram[K], error) {
 	}
 	if err := checkDelta(delta); err != nil {
 		return nil, err
+	}
+	if err := checkNoise(cfg.Noise); err != nil {
+		return nil, err
+	}
+	if cfg.Noise == GaussianNoise {
+		c, err := c.normalize()
+		if err != nil {
+			return nil, err
+		}
+		gn, err := newGaussNoise(epsilon, delta, c.l2PerUnit())
+		if err != nil {
+			return nil, err
+		}
+		return &Histogram[K]{once: oneShot{budget: cfg.Budget, eps: epsilon, rho: gn.rho}, gn: gn, c: c,
+			delta: delta, threshold: math.MaxInt64}, nil
 	}
 	dl, c, err := countNoise(epsilon, c)
 	if err != nil {
@@ -778,13 +852,29 @@ func NewHistogram[K comparable](cfg HistogramConfig) (*Histogram[K], error) {
 // Threshold returns the partition-selection threshold on noisy counts.
 func (h *Histogram[K]) Threshold() int64 { return h.threshold }
 
-// Scale returns the scale of the noise on each count.
-func (h *Histogram[K]) Scale() float64 { return h.dl.Scale() }
+// Scale returns the scale of the noise on each count (sigma for
+// [GaussianNoise]).
+func (h *Histogram[K]) Scale() float64 {
+	if h.gn != nil {
+		return h.gn.sigma
+	}
+	return h.dl.Scale()
+}
+
+func (h *Histogram[K]) noisy(c int64) int64 {
+	if h.gn != nil {
+		return satAdd(c, h.gn.sample())
+	}
+	return satAdd(c, h.dl.Sample())
+}
 
 // Release spends (Epsilon, Delta) and returns the noisy counts of the keys
 // whose noisy count reaches the threshold. It needs Delta > 0. A second
 // release (by either method) is refused.
 func (h *Histogram[K]) Release(counts map[K]int64) (map[K]int64, error) {
+	if h.gn != nil {
+		return nil, fmt.Errorf("dp: %w: partition selection with GaussianNoise; use ReleaseKnown for public keys", ErrUnsupported)
+	}
 	if h.delta == 0 {
 		return nil, invalid("partition selection needs Delta > 0; use ReleaseKnown for public keys")
 	}
@@ -811,12 +901,16 @@ func (h *Histogram[K]) spend(delta float64) error {
 // the public list keys (a key absent from counts counts 0); no threshold,
 // Epsilon-DP. A second release (by either method) is refused.
 func (h *Histogram[K]) ReleaseKnown(keys []K, counts map[K]int64) (map[K]int64, error) {
-	if err := h.spend(0); err != nil {
+	d := 0.0
+	if h.gn != nil {
+		d = h.delta
+	}
+	if err := h.spend(d); err != nil {
 		return nil, err
 	}
 	out := make(map[K]int64, len(keys))
 	for _, k := range keys {
-		out[k] = satAdd(counts[k], h.dl.Sample())
+		out[k] = h.noisy(counts[k])
 	}
 	return out, nil
 }

@@ -43,6 +43,7 @@ type oneShot struct {
 	released   bool
 	budget     Budget
 	eps, delta float64
+	rho        float64 // > 0 for Gaussian noise: charged to a zCDP budget
 }
 
 func (o *oneShot) spend() error {
@@ -51,7 +52,11 @@ func (o *oneShot) spend() error {
 	if o.released {
 		return fmt.Errorf("dp: %w: %w: an aggregation releases once", ErrBudgetExceeded, ErrAlreadyReleased)
 	}
-	if err := o.budget.Spend(o.eps, o.delta); err != nil {
+	if used, err := o.spendRho(); used {
+		if err != nil {
+			return err
+		}
+	} else if err := o.budget.Spend(o.eps, o.delta); err != nil {
 		return err
 	}
 	o.released = true

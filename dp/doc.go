@@ -182,7 +182,11 @@
 // sensitivity is exact: float sums are not, Casacuberta et al. 2022),
 // [BoundedMean], [BoundedVariance], [Quantiles] (permute-and-flip over a
 // public grid) and [Histogram] (noisy counts per key, with partition
-// selection by thresholding for keys that are not public). A [Contribution]
+// selection by thresholding for keys that are not public). [Count] and
+// [Histogram] (over public keys) also take [GaussianNoise]: discrete
+// Gaussian noise at the L2 sensitivity sqrt(MaxPartitions) *
+// MaxPerPartition, calibrated through zCDP, charging rho to a [ZCDPFilter].
+// A [Contribution]
 // in each Config sets the bounds per privacy unit (partitions per unit,
 // contributions per partition), and [ContributionBounder] enforces them on
 // raw records.

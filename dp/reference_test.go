@@ -329,3 +329,65 @@ func TestSamplersDetect5Percent(t *testing.T) {
 	require.Error(t, checkSamples(xs, laplaceRef(2.1)))
 	require.Error(t, checkSamples(xs, laplaceRef(2/1.05)))
 }
+
+// Gaussian aggregations: sigma from zCDP at the L2 sensitivity
+// sqrt(L0)*Linf; checked against the direct hockey-stick delta of the
+// discrete Gaussian (scalar case) and the review's ZCDPToDP figure.
+func TestGaussianAggregations(t *testing.T) {
+	cryptotest.SetGlobalRandom(t, 1500) // fixed randomness: deterministic
+	e, err := ZCDPToDP(0.5, 1e-6)
+	require.NoError(t, err)
+	require.InDelta(t, 5.2215344, e, 1e-6) // review, continuous optimisation
+	c1, err := NewCount(CountConfig{Epsilon: 1, Delta: 1e-5, Noise: GaussianNoise, Budget: testBudget()})
+	require.NoError(t, err)
+	require.LessOrEqual(t, hockeyStickDG(1, c1.Scale(), 1), 1e-5, "scalar count: direct delta within Delta")
+	require.InEpsilon(t, 1/(2*c1.Scale()*c1.Scale()), c1.Rho(), 1e-9)
+	c4, err := NewCount(CountConfig{Epsilon: 1, Delta: 1e-5, Noise: GaussianNoise, Budget: testBudget(),
+		Contribution: Contribution{MaxPartitions: 4}})
+	require.NoError(t, err)
+	require.InEpsilon(t, 2*c1.Scale(), c4.Scale(), 1e-9, "sigma grows as sqrt(L0)")
+	c43, err := NewCount(CountConfig{Epsilon: 1, Delta: 1e-5, Noise: GaussianNoise, Budget: testBudget(),
+		Contribution: Contribution{MaxPartitions: 4, MaxPerPartition: 3, Neighbours: ReplaceOne}})
+	require.NoError(t, err)
+	require.InEpsilon(t, 12*c1.Scale(), c43.Scale(), 1e-9, "2 sqrt(L0) Linf under replace-one")
+	xs := make([]float64, nSamples)
+	for i := range xs {
+		xs[i] = float64(c4.noisy(0))
+	}
+	requireDist(t, xs, discreteGaussRef(c4.Scale()), discreteGaussRef(1.2*c4.Scale()))
+	// A zCDP budget is charged rho; others (epsilon, delta).
+	f, _ := NewZCDPFilter(1)
+	cz, err := NewCount(CountConfig{Epsilon: 1, Delta: 1e-5, Noise: GaussianNoise, Budget: f})
+	require.NoError(t, err)
+	_, err = cz.Release(10)
+	require.NoError(t, err)
+	require.InEpsilon(t, cz.Rho(), f.Spent(), 1e-12)
+	acct, _ := NewAccountant(1, 1e-5)
+	ca, _ := NewCount(CountConfig{Epsilon: 1, Delta: 1e-5, Noise: GaussianNoise, Budget: acct})
+	_, err = ca.Release(10)
+	require.NoError(t, err)
+	se, sd := acct.Spent()
+	require.Equal(t, 1.0, se)
+	require.Equal(t, 1e-5, sd)
+	lo, hi, err := ca.ConfidenceInterval(10, 0.95)
+	require.NoError(t, err)
+	require.Less(t, lo, int64(10))
+	require.Greater(t, hi, int64(10))
+	// Histograms over public keys; no Gaussian partition selection.
+	h, err := NewHistogram[string](HistogramConfig{Epsilon: 1, Delta: 1e-5, Noise: GaussianNoise, Budget: testBudget(),
+		Contribution: Contribution{MaxPartitions: 9}})
+	require.NoError(t, err)
+	require.InEpsilon(t, 3*c1.Scale(), h.Scale(), 1e-9)
+	out, err := h.ReleaseKnown([]string{"a", "b"}, map[string]int64{"a": 100})
+	require.NoError(t, err)
+	require.Len(t, out, 2)
+	h2, _ := NewHistogram[string](HistogramConfig{Epsilon: 1, Delta: 1e-5, Noise: GaussianNoise, Budget: testBudget()})
+	_, err = h2.Release(map[string]int64{"a": 100})
+	require.ErrorIs(t, err, ErrUnsupported)
+	_, err = NewCount(CountConfig{Epsilon: 1, Delta: 1e-5, Budget: testBudget()})
+	require.ErrorIs(t, err, ErrInvalidParams, "Delta with Laplace noise")
+	_, err = NewCount(CountConfig{Epsilon: 1, Noise: GaussianNoise, Budget: testBudget()})
+	require.ErrorIs(t, err, ErrInvalidParams, "Gaussian without Delta")
+	_, err = NewCount(CountConfig{Epsilon: 1, Noise: 9, Budget: testBudget()})
+	require.ErrorIs(t, err, ErrInvalidParams)
+}
