@@ -148,7 +148,8 @@
 // its neighbour must not show it), and float sensitivities below 2^-980 are
 // refused. One [Gaussian] is calibrated for one scalar: applied to each
 // coordinate of a d-vector, the snapped vector's L2 sensitivity is up to
-// Delta/Lambda + sqrt(d) grid units, so it is not a vector mechanism.
+// Delta/Lambda + sqrt(d) grid units, so it is not a vector mechanism;
+// [GaussianVector] is calibrated for that sensitivity.
 //
 // # Timing
 //

@@ -103,7 +103,8 @@ func NewGaussian(cfg GaussianConfig) (*Gaussian, error) {
 // The calibration is for one scalar: applied to each coordinate of a
 // d-vector of L2 sensitivity Sensitivity, the snapped vector's sensitivity
 // is up to Sensitivity/Lambda + sqrt(d) grid units, not + 1, so
-// coordinatewise use of one Gaussian is not the vector release.
+// coordinatewise use of one Gaussian is not the vector release:
+// [GaussianVector] is.
 func (m *Gaussian) AddNoise(x float64) (float64, error) {
 	if !finite(x) {
 		return 0, fmt.Errorf("dp: %w: Gaussian input %v is not finite", ErrOutOfRange, x)

@@ -391,3 +391,48 @@ func TestGaussianAggregations(t *testing.T) {
 	_, err = NewCount(CountConfig{Epsilon: 1, Noise: 9, Budget: testBudget()})
 	require.ErrorIs(t, err, ErrInvalidParams)
 }
+
+// F14: the vector Gaussian is calibrated for the snapped vector's L2
+// sensitivity, Sensitivity/Lambda + sqrt(d) grid units.
+func TestGaussianVector(t *testing.T) {
+	cryptotest.SetGlobalRandom(t, 1600) // fixed randomness: deterministic
+	c1, _ := NewCount(CountConfig{Epsilon: 1, Delta: 1e-5, Noise: GaussianNoise, Budget: testBudget()})
+	perSens := c1.Scale() // sigma for L2 sensitivity 1 at (1, 1e-5) through zCDP
+	for _, d := range []int{1, 100, 1 << 20} {
+		m, err := NewGaussianVector(GaussianVectorConfig{Epsilon: 1, Delta: 1e-5, Sensitivity: 1, Dim: d, Budget: testBudget()})
+		require.NoError(t, err)
+		want := perSens * (1 + math.Sqrt(float64(d))*m.Granularity())
+		require.GreaterOrEqual(t, m.Sigma(), want*(1-1e-12), "d=%d", d)
+		require.InEpsilon(t, want, m.Sigma(), 1e-6)
+	}
+	m, err := NewGaussianVector(GaussianVectorConfig{Epsilon: 1, Delta: 1e-5, Sensitivity: 1, Dim: 4, Budget: testBudget()})
+	require.NoError(t, err)
+	xs := make([]float64, 0, nSamples)
+	for len(xs) < nSamples {
+		v, err := m.AddNoise([]float64{0, 0, 0, 0})
+		require.NoError(t, err)
+		xs = append(xs, v...)
+	}
+	sg := m.Sigma() / m.Granularity()
+	for i := range xs {
+		xs[i] /= m.Granularity()
+	}
+	requireDist(t, xs, gaussRef(sg), gaussRef(1.2*sg)) // sigma ~ 2^21 grid units: continuous reference
+	acct, _ := NewAccountant(1.5, 1e-4)
+	mb, _ := NewGaussianVector(GaussianVectorConfig{Epsilon: 1, Delta: 1e-5, Sensitivity: 1, Dim: 3, Budget: acct})
+	_, err = mb.AddNoise([]float64{1, 2, 3})
+	require.NoError(t, err)
+	_, err = mb.AddNoise([]float64{1, 2, 3})
+	require.ErrorIs(t, err, ErrBudgetExceeded, "one spend per vector")
+	_, err = mb.AddNoise([]float64{1, 2})
+	require.ErrorIs(t, err, ErrInvalidParams)
+	_, err = mb.AddNoise([]float64{1, math.Inf(1), 2})
+	require.ErrorIs(t, err, ErrOutOfRange)
+	f, _ := NewZCDPFilter(1)
+	mz, _ := NewGaussianVector(GaussianVectorConfig{Epsilon: 1, Delta: 1e-5, Sensitivity: 1, Dim: 3, Budget: f})
+	_, err = mz.AddNoise([]float64{1, 2, 3})
+	require.NoError(t, err)
+	require.InEpsilon(t, mz.Rho(), f.Spent(), 1e-12)
+	_, err = NewGaussianVector(GaussianVectorConfig{Epsilon: 1, Delta: 1e-5, Sensitivity: 1, Dim: 0, Budget: testBudget()})
+	require.ErrorIs(t, err, ErrInvalidParams)
+}
