@@ -890,12 +890,7 @@ func (h *Histogram[K]) Release(counts map[K]int64) (map[K]int64, error) {
 	return out, nil
 }
 
-func (h *Histogram[K]) spend(delta float64) error {
-	h.once.mu.Lock()
-	h.once.delta = delta
-	h.once.mu.Unlock()
-	return h.once.spend()
-}
+func (h *Histogram[K]) spend(delta float64) error { return h.once.spendDelta(delta) }
 
 // ReleaseKnown spends (Epsilon, 0) and returns a noisy count for every key of
 // the public list keys (a key absent from counts counts 0); no threshold,

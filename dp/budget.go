@@ -49,6 +49,21 @@ type oneShot struct {
 func (o *oneShot) spend() error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	return o.spendLocked()
+}
+
+// spendDelta is spend with the release's delta set in the same critical
+// section (a histogram's two releases spend different deltas).
+func (o *oneShot) spendDelta(delta float64) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !o.released {
+		o.delta = delta
+	}
+	return o.spendLocked()
+}
+
+func (o *oneShot) spendLocked() error {
 	if o.released {
 		return fmt.Errorf("dp: %w: %w: an aggregation releases once", ErrBudgetExceeded, ErrAlreadyReleased)
 	}

@@ -318,3 +318,34 @@ var errLedgerDown = errors.New("ledger down")
 type failBudget struct{}
 
 func (failBudget) Spend(float64, float64) error { return errLedgerDown }
+
+// A histogram's two releases spend different deltas; racing them, exactly
+// one succeeds and the budget is charged that one's delta.
+func TestHistogramReleaseRace(t *testing.T) {
+	for range 50 {
+		acct, _ := NewAccountant(10, 1e-3)
+		h, err := NewHistogram[int](HistogramConfig{Epsilon: 1, Delta: 1e-6, Budget: acct})
+		require.NoError(t, err)
+		var wg sync.WaitGroup
+		var okSel, okKnown bool
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			_, err := h.Release(map[int]int64{1: 3})
+			okSel = err == nil
+		}()
+		go func() {
+			defer wg.Done()
+			_, err := h.ReleaseKnown([]int{1}, map[int]int64{1: 3})
+			okKnown = err == nil
+		}()
+		wg.Wait()
+		require.True(t, okSel != okKnown)
+		_, d := acct.Spent()
+		if okSel {
+			require.Equal(t, 1e-6, d)
+		} else {
+			require.Zero(t, d)
+		}
+	}
+}
