@@ -78,15 +78,20 @@ func (o *oneShot) spendLocked() error {
 	return nil
 }
 
-// meter is the spend of a mechanism: every AddNoise spends (eps, delta).
+// meter is the spend of a mechanism: every AddNoise spends (eps, delta),
+// or rho (when > 0) from a budget that takes zCDP spends.
 type meter struct {
 	budget     Budget
 	eps, delta float64
+	rho        float64
 }
 
 func (m *meter) spend() error {
 	if m.budget == nil {
 		return checkBudget(nil)
+	}
+	if rs, ok := m.budget.(rhoSpender); ok && m.rho > 0 {
+		return rs.SpendRho(m.rho)
 	}
 	return m.budget.Spend(m.eps, m.delta)
 }

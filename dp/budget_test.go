@@ -349,3 +349,16 @@ func TestHistogramReleaseRace(t *testing.T) {
 		}
 	}
 }
+
+// A Gaussian mechanism charges a zCDP filter rho = (K/sigma)^2/2 in grid
+// units, about 1/(2 z^2) for z = Sigma/Sensitivity.
+func TestGaussianSpendsRho(t *testing.T) {
+	f, _ := NewZCDPFilter(1)
+	g, err := NewGaussian(GaussianConfig{Epsilon: 1, Delta: 1e-5, Sensitivity: 1, Budget: f})
+	require.NoError(t, err)
+	_, err = g.AddNoise(3)
+	require.NoError(t, err)
+	z := g.Sigma() / 1
+	require.InEpsilon(t, 1/(2*z*z), f.Spent(), 1e-5)
+	require.GreaterOrEqual(t, f.Spent(), 1/(2*z*z))
+}

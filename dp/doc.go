@@ -61,7 +61,9 @@
 // adaptive run is (Epsilon, Delta)-DP. [ZCDPFilter] adds up rho exactly and
 // refuses what exceeds its cap (Whitehouse, Ramdas, Rogers & Wu 2023). Both
 // take pure-DP spends through [Budget] and their own spends (an RDP curve, a
-// Gaussian, a rho) directly.
+// Gaussian, a rho) directly; the Gaussian mechanisms and aggregations
+// ([Gaussian], [GaussianVector], [GaussianNoise] counts and histograms)
+// charge a [ZCDPFilter] their rho instead of (epsilon, delta).
 //
 // # Mechanisms
 //

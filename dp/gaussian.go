@@ -32,7 +32,9 @@ type GaussianConfig struct {
 	// Sensitivity is the L2 sensitivity of the value between neighbouring
 	// datasets, finite and > 0.
 	Sensitivity float64
-	// Budget is what every [Gaussian.AddNoise] spends (Epsilon, Delta) from.
+	// Budget is what every [Gaussian.AddNoise] spends (Epsilon, Delta)
+	// from, or rho = (sensitivity/sigma)^2/2 on the grid from a budget with
+	// a SpendRho method ([ZCDPFilter]).
 	Budget Budget
 }
 
@@ -89,7 +91,10 @@ func NewGaussian(cfg GaussianConfig) (*Gaussian, error) {
 	if !ok {
 		return nil, invalid("sigma out of the supported range")
 	}
-	m := &Gaussian{meter: meter{budget: cfg.Budget, eps: epsilon, delta: delta}, eps: epsilon, delta: delta, sens: l2Sensitivity, grid: grid, g: g}
+	// The discrete Gaussian of variance nn on the grid is (K^2/(2 nn))-zCDP
+	// for the grid sensitivity K (CKS20): charged to a zCDP budget.
+	rho := math.Nextafter(sensGrid*sensGrid/(2*float64(nn)), math.Inf(1))
+	m := &Gaussian{meter: meter{budget: cfg.Budget, eps: epsilon, delta: delta, rho: rho}, eps: epsilon, delta: delta, sens: l2Sensitivity, grid: grid, g: g}
 	return withSource(m, &m.source, 0)
 }
 
