@@ -362,3 +362,30 @@ func TestGaussianSpendsRho(t *testing.T) {
 	require.InEpsilon(t, 1/(2*z*z), f.Spent(), 1e-5)
 	require.GreaterOrEqual(t, f.Spent(), 1/(2*z*z))
 }
+
+// Randomized response spends at every report (local DP: the respondent's
+// budget), so re-asking the same respondent is cut off.
+func TestRandomizedResponseSpends(t *testing.T) {
+	acct, _ := NewAccountant(1, 0)
+	r, err := NewRandomizedResponse(RandomizedResponseConfig{Epsilon: 0.5, Budget: acct})
+	require.NoError(t, err)
+	for range 2 {
+		_, err = r.Respond(true)
+		require.NoError(t, err)
+	}
+	_, err = r.Respond(true)
+	require.ErrorIs(t, err, ErrBudgetExceeded)
+	acct2, _ := NewAccountant(1, 0)
+	k, err := NewKRandomizedResponse(KRandomizedResponseConfig{Epsilon: 1, K: 4, Budget: acct2})
+	require.NoError(t, err)
+	_, err = k.Respond(9) // out of range: spends nothing
+	require.ErrorIs(t, err, ErrInvalidParams)
+	_, err = k.Respond(1)
+	require.NoError(t, err)
+	_, err = k.Respond(1)
+	require.ErrorIs(t, err, ErrBudgetExceeded)
+	_, err = NewRandomizedResponse(RandomizedResponseConfig{Epsilon: 1})
+	require.ErrorIs(t, err, ErrInvalidParams)
+	_, err = NewKRandomizedResponse(KRandomizedResponseConfig{Epsilon: 1, K: 3})
+	require.ErrorIs(t, err, ErrInvalidParams)
+}

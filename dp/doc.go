@@ -35,8 +35,9 @@
 // releases nothing:
 //
 //   - a mechanism ([Laplace], [DiscreteLaplace], [Gaussian],
-//     [ExponentialMechanism], [ReleaseSum]) spends its (epsilon, delta) at
-//     every AddNoise or selection;
+//     [GaussianVector], [ExponentialMechanism], [RandomizedResponse],
+//     [KRandomizedResponse], [NoisePool], [ReleaseSum]) spends its
+//     (epsilon, delta) at every AddNoise, selection or report;
 //   - an aggregation ([Count], the bounded sums, [BoundedMean],
 //     [BoundedVariance], [Quantiles], [Histogram]) releases once: the first
 //     release spends its whole (epsilon, delta), and a second is refused with
@@ -48,8 +49,8 @@
 // per-dataset ledger. Sample and Noise methods (and the shares of
 // distributed noise) draw noise without spending: they are for releases the
 // caller accounts for itself, such as one party's share of a distributed
-// sum. Randomized response is a local randomizer: each respondent's report
-// is its own release about its own input.
+// sum. Randomized response is a local randomizer: its budget is the
+// respondent's, and each report spends from it.
 //
 // # Privacy filters
 //

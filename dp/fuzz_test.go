@@ -43,7 +43,7 @@ func FuzzConstructors(f *testing.F) {
 		if s, err := NewSkellamShare(SkellamShareConfig{Mu: sens, Parties: 3}); check(err) {
 			s.Noise(2)
 		}
-		_, err = NewRandomizedResponse(eps)
+		_, err = NewRandomizedResponse(RandomizedResponseConfig{Epsilon: eps, Budget: testBudget()})
 		check(err)
 		_, err = AnalyticGaussianSigma(GaussianConfig{Budget: testBudget(), Epsilon: eps, Delta: delta, Sensitivity: sens})
 		check(err)
@@ -53,12 +53,12 @@ func FuzzConstructors(f *testing.F) {
 			_, err := e.PermuteAndFlip([]float64{0, delta, -1})
 			check(err)
 		}
-		if r, err := NewKRandomizedResponse(eps, k); check(err) {
+		if r, err := NewKRandomizedResponse(KRandomizedResponseConfig{Epsilon: eps, K: k, Budget: testBudget()}); check(err) {
 			_, err := r.Respond(0)
 			check(err)
 		}
-		if r, err := NewRandomizedResponse(eps); check(err) {
-			r.Respond(true)
+		if r, err := NewRandomizedResponse(RandomizedResponseConfig{Epsilon: eps, Budget: testBudget()}); check(err) {
+			_, _ = r.Respond(true)
 		}
 		c := Contribution{MaxPartitions: isens % 100, MaxPerPartition: int64(k % 7)}
 		if q, err := NewQuantiles(QuantilesConfig{Epsilon: eps, Lower: -sens, Upper: delta, Buckets: k, Contribution: c, Budget: testBudget()}); check(err) {

@@ -25,30 +25,50 @@ func (p *rng) bernExpRatBig(g *big.Rat) bool {
 // sampler). Safe for concurrent use.
 type RandomizedResponse struct {
 	source
+	meter
 	eps    float64
 	epsRat *big.Rat
 }
 
-// NewRandomizedResponse returns binary randomized response with parameter
-// epsilon > 0.
-func NewRandomizedResponse(epsilon float64) (*RandomizedResponse, error) {
+// RandomizedResponseConfig configures a [RandomizedResponse]. All fields
+// must be set.
+type RandomizedResponseConfig struct {
+	// Epsilon is the privacy parameter of one report, finite and > 0.
+	Epsilon float64
+	// Budget is what every report spends Epsilon from: in local DP, the
+	// budget of the respondent whose value is reported (reporting the same
+	// value twice spends twice).
+	Budget Budget
+}
+
+// NewRandomizedResponse returns binary randomized response configured by
+// cfg.
+func NewRandomizedResponse(cfg RandomizedResponseConfig) (*RandomizedResponse, error) {
+	if err := checkBudget(cfg.Budget); err != nil {
+		return nil, err
+	}
+	epsilon := cfg.Epsilon
 	if err := checkEpsilon(epsilon); err != nil {
 		return nil, err
 	}
-	r := &RandomizedResponse{eps: epsilon, epsRat: new(big.Rat).SetFloat64(epsilon)}
+	r := &RandomizedResponse{meter: meter{budget: cfg.Budget, eps: epsilon}, eps: epsilon, epsRat: new(big.Rat).SetFloat64(epsilon)}
 	return withSource(r, &r.source, 0)
 }
 
-// Respond returns the randomized report of truth.
-func (r *RandomizedResponse) Respond(truth bool) bool {
+// Respond spends Epsilon from the Budget and returns the randomized report
+// of truth (nothing is reported when the spend is refused).
+func (r *RandomizedResponse) Respond(truth bool) (bool, error) {
+	if err := r.spend(); err != nil {
+		return false, err
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for {
 		if !r.r.bit() {
-			return truth
+			return truth, nil
 		}
 		if r.r.bernExpRatBig(r.epsRat) {
-			return !truth
+			return !truth, nil
 		}
 	}
 }
@@ -78,14 +98,32 @@ func (r *RandomizedResponse) EstimateProportion(reportedTrue, n int) (float64, e
 // probability of a lie moves by less than 2^-1100). Safe for concurrent use.
 type KRandomizedResponse struct {
 	source
+	meter
 	eps    float64
 	epsUse float64 // min(eps, ln(k-1) + 1100 ln 2)
 	k      int
 	pf     float64 // the truth probability in float64, for the fast path
 }
 
-// NewKRandomizedResponse returns k-ary randomized response, k >= 2.
-func NewKRandomizedResponse(epsilon float64, k int) (*KRandomizedResponse, error) {
+// KRandomizedResponseConfig configures a [KRandomizedResponse]. All
+// fields must be set.
+type KRandomizedResponseConfig struct {
+	// Epsilon is the privacy parameter of one report, finite and > 0.
+	Epsilon float64
+	// K is the number of values, >= 2.
+	K int
+	// Budget is what every report spends Epsilon from (in local DP, the
+	// respondent's budget).
+	Budget Budget
+}
+
+// NewKRandomizedResponse returns k-ary randomized response configured by
+// cfg.
+func NewKRandomizedResponse(cfg KRandomizedResponseConfig) (*KRandomizedResponse, error) {
+	if err := checkBudget(cfg.Budget); err != nil {
+		return nil, err
+	}
+	epsilon, k := cfg.Epsilon, cfg.K
 	if err := checkEpsilon(epsilon); err != nil {
 		return nil, err
 	}
@@ -93,15 +131,20 @@ func NewKRandomizedResponse(epsilon float64, k int) (*KRandomizedResponse, error
 		return nil, invalid("k must be >= 2, got %d", k)
 	}
 	use := math.Min(epsilon, math.Floor(math.Log(float64(k-1))+1100*math.Ln2))
-	r := &KRandomizedResponse{eps: epsilon, epsUse: use, k: k}
+	r := &KRandomizedResponse{meter: meter{budget: cfg.Budget, eps: epsilon}, eps: epsilon, epsUse: use, k: k}
 	r.pf = 1 / (1 + float64(k-1)*math.Exp(-use))
 	return withSource(r, &r.source, 0)
 }
 
-// Respond returns the randomized report of v in [0, k).
+// Respond spends Epsilon from the Budget and returns the randomized report
+// of v in [0, k) (a value out of range is an error, checked before
+// spending).
 func (r *KRandomizedResponse) Respond(v int) (int, error) {
 	if v < 0 || v >= r.k {
 		return 0, invalid("value %d outside [0, %d)", v, r.k)
+	}
+	if err := r.spend(); err != nil {
+		return 0, err
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
