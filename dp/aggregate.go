@@ -724,7 +724,8 @@ func (q *Quantiles) candidate(j int) float64 {
 }
 
 // Release spends the budget and returns one noisy quantile of values per
-// rank in [0, 1] (0.5 is the median), Epsilon-DP for all ranks together. A
+// rank in [0, 1] (0.5 is the median), Epsilon-DP for all ranks together. No
+// ranks, or a rank outside [0, 1], is an error checked before spending. A
 // second call is refused.
 func (q *Quantiles) Release(values []float64, ranks []float64) ([]float64, error) {
 	if len(ranks) == 0 {
