@@ -1,7 +1,9 @@
 package dp
 
 import (
+	"encoding/binary"
 	"errors"
+	"math"
 	"sync"
 	"testing"
 
@@ -97,11 +99,18 @@ func TestAccountantMarshal(t *testing.T) {
 	require.NoError(t, a.UnmarshalBinary(cd))
 	require.NoError(t, a.Spend(0.5, 0))
 	over, _ := a.MarshalBinary()
-	over[8] ^= 0x01 // tweak the budget's low mantissa bit down or up
-	err = b.UnmarshalBinary(over)
-	if err != nil {
-		require.ErrorIs(t, err, ErrMalformed)
-	}
+	// Lower the encoded epsilon budget to 0.4 with 0.5 spent: rejected.
+	binary.BigEndian.PutUint64(over[1:], math.Float64bits(0.4))
+	require.ErrorIs(t, b.UnmarshalBinary(over), ErrMalformed)
+	// The same for delta: budget 1e-6 below 2e-6 spent.
+	d, _ := NewAccountant(1, 1e-5)
+	require.NoError(t, d.Spend(0, 2e-6))
+	overD, _ := d.MarshalBinary()
+	binary.BigEndian.PutUint64(overD[9:], math.Float64bits(1e-6))
+	require.ErrorIs(t, b.UnmarshalBinary(overD), ErrMalformed)
+	// Raising the budget is a valid state.
+	binary.BigEndian.PutUint64(over[1:], math.Float64bits(0.6))
+	require.NoError(t, b.UnmarshalBinary(over))
 }
 
 func FuzzAccountantUnmarshal(f *testing.F) {

@@ -3,6 +3,7 @@ package dp
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"sort"
 )
 
@@ -10,38 +11,84 @@ import (
 // he or mpc on bounded inputs) and release them with noise. Each has a
 // Release method for an exact total that came from elsewhere, so that a
 // secure computation only needs to produce the exact bounded sum or count.
+// Every aggregation is one-shot: its first release spends its whole
+// (Epsilon, Delta) from the Budget of its Config, atomically, and every later
+// release is refused with an error wrapping [ErrAlreadyReleased] and
+// [ErrBudgetExceeded]. Sensitivities are for the neighbouring relation of
+// the Contribution (add/remove one unit by default).
 
-// ReleaseSum returns exactSum plus discrete Laplace noise: a cfg.Epsilon-DP
-// release of an integer sum of L1 sensitivity cfg.Sensitivity, e.g. a sum
-// computed under HE or MPC from clamped inputs.
+// ReleaseSum spends cfg.Epsilon from cfg.Budget and returns exactSum plus
+// discrete Laplace noise: a cfg.Epsilon-DP release of an integer sum of L1
+// sensitivity cfg.Sensitivity, e.g. a sum computed under HE or MPC from
+// clamped inputs.
 func ReleaseSum(exactSum int64, cfg DiscreteLaplaceConfig) (int64, error) {
 	d, err := NewDiscreteLaplace(cfg)
 	if err != nil {
 		return 0, err
 	}
-	return d.AddNoise(exactSum), nil
+	return d.AddNoise(exactSum)
 }
 
-// Count releases counts: epsilon-DP with the sensitivity MaxPartitions *
-// MaxPerPartition of the [Contribution], so that the counts of all
-// partitions together are epsilon-DP. Safe for concurrent use.
+// Count releases a count once: Epsilon-DP with the sensitivity
+// MaxPartitions * MaxPerPartition of the [Contribution] (doubled under
+// [ReplaceOne]), or with [GaussianNoise] (Epsilon, Delta)-DP with the L2
+// sensitivity sqrt(MaxPartitions) * MaxPerPartition. Safe for concurrent
+// use.
 type Count struct {
-	dl *DiscreteLaplace
-	c  Contribution
+	once oneShot
+	dl   *DiscreteLaplace
+	gn   *gaussNoise // GaussianNoise
+	c    Contribution
 }
 
 // CountConfig configures a [Count].
 type CountConfig struct {
-	// Epsilon is the privacy parameter of one release, finite and > 0.
+	// Epsilon is the privacy parameter of the release, finite and > 0.
 	Epsilon float64
+	// Delta is the second privacy parameter for [GaussianNoise], in (0,
+	// 1); it must be 0 for [LaplaceNoise].
+	Delta float64
+	// Noise is [LaplaceNoise] (the zero value) or [GaussianNoise].
+	Noise Noise
 	// Contribution bounds what one privacy unit contributes; zero fields
-	// mean 1.
+	// mean 1 and add/remove neighbours.
 	Contribution Contribution
+	// Budget is what the release spends from.
+	Budget Budget
 }
 
 // NewCount returns a count mechanism.
 func NewCount(cfg CountConfig) (*Count, error) {
-	dl, c, err := countNoise(cfg.Epsilon, cfg.Contribution)
+	if err := checkBudget(cfg.Budget); err != nil {
+		return nil, err
+	}
+	if err := checkNoise(cfg.Noise); err != nil {
+		return nil, err
+	}
+	if cfg.Noise == GaussianNoise {
+		c, err := cfg.Contribution.normalize()
+		if err != nil {
+			return nil, err
+		}
+		gn, err := newGaussNoise(cfg.Epsilon, cfg.Delta, c.l2PerUnit())
+		if err != nil {
+			return nil, err
+		}
+		return &Count{once: oneShot{budget: cfg.Budget, eps: cfg.Epsilon, delta: cfg.Delta, rho: gn.rho}, gn: gn, c: c}, nil
+	}
+	if cfg.Delta != 0 {
+		return nil, invalid("Delta %v is for GaussianNoise; Laplace counts are pure DP", cfg.Delta)
+	}
+	c, err := newCount(cfg.Epsilon, cfg.Contribution)
+	if err != nil {
+		return nil, err
+	}
+	c.once = oneShot{budget: cfg.Budget, eps: cfg.Epsilon}
+	return c, nil
+}
+
+func newCount(epsilon float64, contrib Contribution) (*Count, error) {
+	dl, c, err := countNoise(epsilon, contrib)
 	if err != nil {
 		return nil, err
 	}
@@ -49,23 +96,61 @@ func NewCount(cfg CountConfig) (*Count, error) {
 }
 
 // countNoise returns the discrete Laplace noise for counts under c (L1
-// sensitivity MaxPartitions * MaxPerPartition) and c normalised.
+// sensitivity perUnit) and c normalised.
 func countNoise(epsilon float64, c Contribution) (*DiscreteLaplace, Contribution, error) {
 	c, err := c.normalize()
 	if err != nil {
 		return nil, c, err
 	}
-	dl, err := NewDiscreteLaplace(DiscreteLaplaceConfig{Epsilon: epsilon, Sensitivity: c.perUnit()})
+	dl, err := newDiscreteLaplace(epsilon, c.perUnit(), 0)
 	return dl, c, err
 }
 
-// Release returns the exact count (of bounded contributions) plus noise. The
-// result is unbiased and may be negative; clamp it if you need to.
-func (c *Count) Release(exact int64) int64 { return c.dl.AddNoise(exact) }
+// Release spends the budget and returns the exact count (of bounded
+// contributions) plus noise. The result is unbiased and may be negative;
+// clamp it if you need to. A second call is refused.
+func (c *Count) Release(exact int64) (int64, error) {
+	if err := c.once.spend(); err != nil {
+		return 0, err
+	}
+	return c.noisy(exact), nil
+}
+
+func (c *Count) noisy(exact int64) int64 {
+	if c.gn != nil {
+		return satAdd(exact, c.gn.sample())
+	}
+	return satAdd(exact, c.dl.Sample())
+}
+
+// Scale returns the scale of the noise: the discrete Laplace scale (>=
+// sensitivity/Epsilon), or the discrete Gaussian's sigma.
+func (c *Count) Scale() float64 {
+	if c.gn != nil {
+		return c.gn.sigma
+	}
+	return c.dl.Scale()
+}
+
+// Rho returns the zCDP parameter of a [GaussianNoise] count (0 for
+// Laplace).
+func (c *Count) Rho() float64 {
+	if c.gn != nil {
+		return c.gn.rho
+	}
+	return 0
+}
 
 // ConfidenceInterval returns an interval around a released count that
 // contains the exact count with probability >= confidence.
 func (c *Count) ConfidenceInterval(noisy int64, confidence float64) (lo, hi int64, err error) {
+	if c.gn != nil {
+		k, err := gaussCI(c.gn.sigma, confidence)
+		if err != nil {
+			return 0, 0, err
+		}
+		return satAdd(noisy, -k), satAdd(noisy, k), nil
+	}
 	return intCI(c.dl, noisy, confidence)
 }
 
@@ -91,28 +176,35 @@ func checkedSum[T any](values []T, enc func(T) int64) (int64, error) {
 	return sum, nil
 }
 
-// BoundedSumInt releases sums of int64 values clamped to [Lower, Upper]:
-// epsilon-DP with L1 sensitivity MaxPartitions * MaxPerPartition *
-// max(|Lower|, |Upper|). Safe for concurrent use.
+// BoundedSumInt releases a sum of int64 values clamped to [Lower, Upper]
+// once: Epsilon-DP with L1 sensitivity MaxPartitions * MaxPerPartition *
+// max(|Lower|, |Upper|) (doubled under [ReplaceOne]). Safe for concurrent
+// use.
 type BoundedSumInt struct {
+	once         oneShot
 	dl           *DiscreteLaplace
 	lower, upper int64
 }
 
 // BoundedSumIntConfig configures a [BoundedSumInt].
 type BoundedSumIntConfig struct {
-	// Epsilon is the privacy parameter of one release, finite and > 0.
+	// Epsilon is the privacy parameter of the release, finite and > 0.
 	Epsilon float64
 	// Lower and Upper are the public clamping bounds, Lower <= Upper.
 	Lower, Upper int64
 	// Contribution bounds what one privacy unit contributes; zero fields
-	// mean 1.
+	// mean 1 and add/remove neighbours.
 	Contribution Contribution
+	// Budget is what the release spends Epsilon from.
+	Budget Budget
 }
 
 // NewBoundedSumInt returns the mechanism configured by cfg.
 func NewBoundedSumInt(cfg BoundedSumIntConfig) (*BoundedSumInt, error) {
 	epsilon, lower, upper := cfg.Epsilon, cfg.Lower, cfg.Upper
+	if err := checkBudget(cfg.Budget); err != nil {
+		return nil, err
+	}
 	if lower > upper {
 		return nil, invalid("Lower %d > Upper %d", lower, upper)
 	}
@@ -131,11 +223,11 @@ func NewBoundedSumInt(cfg BoundedSumIntConfig) (*BoundedSumInt, error) {
 	if err != nil {
 		return nil, err
 	}
-	dl, err := NewDiscreteLaplace(DiscreteLaplaceConfig{Epsilon: epsilon, Sensitivity: sens})
+	dl, err := newDiscreteLaplace(epsilon, sens, 0)
 	if err != nil {
 		return nil, err
 	}
-	return &BoundedSumInt{dl: dl, lower: lower, upper: upper}, nil
+	return &BoundedSumInt{once: oneShot{budget: cfg.Budget, eps: epsilon}, dl: dl, lower: lower, upper: upper}, nil
 }
 
 func absU(x int64) uint64 {
@@ -158,9 +250,17 @@ func addChecked(a, b int64) (int64, bool) {
 	return s, !((a > 0 && b > 0 && s < 0) || (a < 0 && b < 0 && s >= 0))
 }
 
-// Release returns an exact sum of clamped values plus noise: the
-// epsilon-DP release.
-func (s *BoundedSumInt) Release(exactSum int64) int64 { return s.dl.AddNoise(exactSum) }
+// Release spends the budget and returns an exact sum of clamped values plus
+// noise: the Epsilon-DP release. A second call is refused.
+func (s *BoundedSumInt) Release(exactSum int64) (int64, error) {
+	if err := s.once.spend(); err != nil {
+		return 0, err
+	}
+	return satAdd(exactSum, s.dl.Sample()), nil
+}
+
+// Scale returns the scale of the noise (>= sensitivity/Epsilon).
+func (s *BoundedSumInt) Scale() float64 { return s.dl.Scale() }
 
 // ConfidenceInterval returns an interval around a released sum that contains
 // the exact sum with probability >= confidence.
@@ -169,18 +269,21 @@ func (s *BoundedSumInt) ConfidenceInterval(noisy int64, confidence float64) (lo,
 }
 
 // fixedPointBits is the precision of the fixed-point encodings: values are
-// multiples of a power of two Resolution with |value| <= 2^fixedPointBits
-// Resolution, so sums of up to 2^38 values fit an int64.
+// multiples of a power of two Resolution with |value| <= 2^(fixedPointBits+1)
+// Resolution, so a sum of up to 2^36 encoded values fits an int64 whatever
+// the values.
 const fixedPointBits = 24
 
-// BoundedSumFloat releases sums of float64 values clamped to [Lower, Upper]
-// through fixed point, so that the sensitivity is exactly what it claims
-// (float sums are not: Casacuberta et al., CCS 2022). Each value is clamped
-// and rounded to the nearest multiple of [BoundedSumFloat.Resolution], a
-// power of two about 2^-24 of max(|Lower|, |Upper|); the integer sum (exact,
-// overflow is an error) gets discrete Laplace noise; the result is scaled
-// back. Safe for concurrent use.
+// BoundedSumFloat releases a sum of float64 values clamped to [Lower, Upper]
+// once, through fixed point, so that the sensitivity is exactly what it
+// claims (float sums are not: Casacuberta et al., CCS 2022). Each value is
+// clamped and rounded to the nearest multiple of
+// [BoundedSumFloat.Resolution], a power of two about 2^-24 of max(|Lower|,
+// |Upper|), so that |Encode(x)| <= 2^25; the integer sum (exact, overflow is
+// an error; at least 2^36 values always fit) gets discrete Laplace noise;
+// the result is scaled back. Safe for concurrent use.
 type BoundedSumFloat struct {
+	once         oneShot
 	dl           *DiscreteLaplace
 	lower, upper float64
 	res          float64
@@ -188,23 +291,36 @@ type BoundedSumFloat struct {
 
 // BoundedSumFloatConfig configures a [BoundedSumFloat].
 type BoundedSumFloatConfig struct {
-	// Epsilon is the privacy parameter of one release, finite and > 0.
+	// Epsilon is the privacy parameter of the release, finite and > 0.
 	Epsilon float64
 	// Lower and Upper are the public clamping bounds, finite, Lower <= Upper.
 	Lower, Upper float64
 	// Contribution bounds what one privacy unit contributes; zero fields
-	// mean 1.
+	// mean 1 and add/remove neighbours.
 	Contribution Contribution
+	// Budget is what the release spends Epsilon from.
+	Budget Budget
 }
 
 // NewBoundedSumFloat returns the mechanism configured by cfg.
 func NewBoundedSumFloat(cfg BoundedSumFloatConfig) (*BoundedSumFloat, error) {
-	epsilon, lower, upper := cfg.Epsilon, cfg.Lower, cfg.Upper
+	if err := checkBudget(cfg.Budget); err != nil {
+		return nil, err
+	}
+	s, err := newBoundedSumFloat(cfg.Epsilon, cfg.Lower, cfg.Upper, cfg.Contribution)
+	if err != nil {
+		return nil, err
+	}
+	s.once = oneShot{budget: cfg.Budget, eps: cfg.Epsilon}
+	return s, nil
+}
+
+func newBoundedSumFloat(epsilon, lower, upper float64, contrib Contribution) (*BoundedSumFloat, error) {
 	res, m, err := fixedPoint(lower, upper)
 	if err != nil {
 		return nil, err
 	}
-	c, err := cfg.Contribution.normalize()
+	c, err := contrib.normalize()
 	if err != nil {
 		return nil, err
 	}
@@ -212,7 +328,7 @@ func NewBoundedSumFloat(cfg BoundedSumFloatConfig) (*BoundedSumFloat, error) {
 	if err != nil {
 		return nil, err
 	}
-	dl, err := NewDiscreteLaplace(DiscreteLaplaceConfig{Epsilon: epsilon, Sensitivity: sens})
+	dl, err := newDiscreteLaplace(epsilon, sens, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -228,6 +344,9 @@ func fixedPoint(lower, upper float64) (res float64, maxUnits int64, err error) {
 	m := math.Max(math.Abs(lower), math.Abs(upper))
 	if m == 0 {
 		return 1, 1, nil
+	}
+	if m < 0x1p-1000 {
+		return 0, 0, invalid("bounds [%v, %v] too small (below 2^-1000)", lower, upper)
 	}
 	res = math.Ldexp(pow2Floor(m), -fixedPointBits)
 	if res < minGrid {
@@ -256,12 +375,22 @@ func (s *BoundedSumFloat) ExactSum(values []float64) (int64, error) {
 	return checkedSum(values, s.Encode)
 }
 
-// Release returns the epsilon-DP noisy sum from an exact fixed-point sum
-// (from [BoundedSumFloat.ExactSum], or a secure sum of
-// [BoundedSumFloat.Encode] outputs).
-func (s *BoundedSumFloat) Release(exactFixedSum int64) float64 {
-	return float64(s.dl.AddNoise(exactFixedSum)) * s.res
+// Release spends the budget and returns the Epsilon-DP noisy sum from an
+// exact fixed-point sum (from [BoundedSumFloat.ExactSum], or a secure sum of
+// [BoundedSumFloat.Encode] outputs). A second call is refused.
+func (s *BoundedSumFloat) Release(exactFixedSum int64) (float64, error) {
+	if err := s.once.spend(); err != nil {
+		return 0, err
+	}
+	return s.noisy(exactFixedSum), nil
 }
+
+func (s *BoundedSumFloat) noisy(exactFixedSum int64) float64 {
+	return float64(satAdd(exactFixedSum, s.dl.Sample())) * s.res
+}
+
+// Scale returns the scale of the noise in the values' units.
+func (s *BoundedSumFloat) Scale() float64 { return s.dl.Scale() * s.res }
 
 // ConfidenceInterval returns an interval around a released sum that contains
 // the exact (fixed-point) sum with probability >= confidence.
@@ -273,11 +402,12 @@ func (s *BoundedSumFloat) ConfidenceInterval(noisy, confidence float64) (lo, hi 
 	return noisy - float64(k)*s.res, noisy + float64(k)*s.res, nil
 }
 
-// BoundedMean releases the mean of values clamped to [Lower, Upper]:
-// epsilon/2 on the count and epsilon/2 on the sum of the values minus the
+// BoundedMean releases the mean of values clamped to [Lower, Upper] once:
+// Epsilon/2 on the count and Epsilon/2 on the sum of the values minus the
 // midpoint (half the sensitivity of a plain sum), mean = midpoint +
 // noisySum/max(noisyCount, 1), clamped to the bounds. Safe for concurrent use.
 type BoundedMean struct {
+	once         oneShot
 	count        *Count
 	sum          *BoundedSumFloat
 	lower, upper float64
@@ -286,19 +416,32 @@ type BoundedMean struct {
 
 // BoundedMeanConfig configures a [BoundedMean].
 type BoundedMeanConfig struct {
-	// Epsilon is the privacy parameter of one release (all its parts
+	// Epsilon is the privacy parameter of the release (all its parts
 	// together), finite and > 0.
 	Epsilon float64
 	// Lower and Upper are the public clamping bounds, finite, Lower <= Upper.
 	Lower, Upper float64
 	// Contribution bounds what one privacy unit contributes; zero fields
-	// mean 1.
+	// mean 1 and add/remove neighbours.
 	Contribution Contribution
+	// Budget is what the release spends Epsilon from.
+	Budget Budget
 }
 
 // NewBoundedMean returns the mechanism configured by cfg.
 func NewBoundedMean(cfg BoundedMeanConfig) (*BoundedMean, error) {
-	epsilon, lower, upper, c := cfg.Epsilon, cfg.Lower, cfg.Upper, cfg.Contribution
+	if err := checkBudget(cfg.Budget); err != nil {
+		return nil, err
+	}
+	m, err := newBoundedMean(cfg.Epsilon, cfg.Lower, cfg.Upper, cfg.Contribution)
+	if err != nil {
+		return nil, err
+	}
+	m.once = oneShot{budget: cfg.Budget, eps: cfg.Epsilon}
+	return m, nil
+}
+
+func newBoundedMean(epsilon, lower, upper float64, c Contribution) (*BoundedMean, error) {
 	if err := checkEpsilon(epsilon); err != nil {
 		return nil, err
 	}
@@ -307,11 +450,11 @@ func NewBoundedMean(cfg BoundedMeanConfig) (*BoundedMean, error) {
 	}
 	mid := lower/2 + upper/2
 	half := upper/2 - lower/2
-	cnt, err := NewCount(CountConfig{Epsilon: epsilon / 2, Contribution: c})
+	cnt, err := newCount(epsilon/2, c)
 	if err != nil {
 		return nil, err
 	}
-	sum, err := NewBoundedSumFloat(BoundedSumFloatConfig{Epsilon: epsilon / 2, Lower: -half, Upper: half, Contribution: c})
+	sum, err := newBoundedSumFloat(epsilon/2, -half, half, c)
 	if err != nil {
 		return nil, err
 	}
@@ -327,12 +470,16 @@ func (m *BoundedMean) EncodeNormalized(x float64) int64 {
 	return m.sum.Encode(math.Min(math.Max(x, m.lower), m.upper) - m.mid)
 }
 
-// Release returns the epsilon-DP noisy mean from the exact count and the
-// exact sum of [BoundedMean.EncodeNormalized] values.
-func (m *BoundedMean) Release(exactCount, exactNormalizedSum int64) float64 {
-	n := float64(max(m.count.Release(exactCount), 1))
-	s := m.sum.Release(exactNormalizedSum)
-	return math.Min(math.Max(m.mid+s/n, m.lower), m.upper)
+// Release spends the budget and returns the Epsilon-DP noisy mean from the
+// exact count and the exact sum of [BoundedMean.EncodeNormalized] values. A
+// second call is refused.
+func (m *BoundedMean) Release(exactCount, exactNormalizedSum int64) (float64, error) {
+	if err := m.once.spend(); err != nil {
+		return 0, err
+	}
+	n := float64(max(m.count.noisy(exactCount), 1))
+	s := m.sum.noisy(exactNormalizedSum)
+	return math.Min(math.Max(m.mid+s/n, m.lower), m.upper), nil
 }
 
 // ReleaseValues computes the exact count and sum of values and releases their
@@ -342,100 +489,183 @@ func (m *BoundedMean) ReleaseValues(values []float64) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return m.Release(int64(len(values)), s), nil
+	return m.Release(int64(len(values)), s)
 }
 
-// BoundedVariance releases the variance of values clamped to [Lower, Upper]:
-// epsilon/3 each on the count, the sum of q and the sum of q^2 - H^2/2, where q
-// is the fixed-point x - midpoint (|q| <= H units); all sums are exact
-// integers. The result is clamped to [0, ((Upper-Lower)/2)^2]. Safe for
-// concurrent use.
+// Scales returns the scales of the two noises: the count's, and the
+// normalized sum's in the values' units.
+func (m *BoundedMean) Scales() (count, sum float64) { return m.count.Scale(), m.sum.Scale() }
+
+// DefaultMaxValues is [BoundedVarianceConfig.MaxValues] when it is 0.
+const DefaultMaxValues = 1 << 32
+
+// MaxMaxValues is the largest [BoundedVarianceConfig.MaxValues].
+const MaxMaxValues = 1 << 36
+
+// BoundedVariance releases the variance of values clamped to [Lower, Upper]
+// once: Epsilon/3 each on the count, the sum of q and the sum of the square
+// term, where q is the fixed-point x - midpoint (|q| <= H units) and the
+// square term is q^2 on a coarser grid of 2^s units^2, centred: round(q^2 /
+// 2^s) - floor(H2s/2), H2s = round(H^2/2^s). The shift s is the smallest
+// that keeps the sums of MaxValues values within int64, so that all sums are
+// exact integers ([BoundedVariance.EncodingRange] states the range a secure
+// sum must hold). The result is clamped to [0, ((Upper-Lower)/2)^2]. Safe
+// for concurrent use.
 type BoundedVariance struct {
+	once      oneShot
 	mean      *BoundedMean
 	sq        *DiscreteLaplace
-	h2half    int64 // H^2/2 in units^2 (H^2 even or rounded down; offset only)
+	shift     uint  // s
+	off       int64 // floor(H2s/2)
+	maxQ      int64 // H
+	maxSq     int64 // ceil(H2s/2)
+	maxValues int64
 	res, half float64
 }
 
 // BoundedVarianceConfig configures a [BoundedVariance].
 type BoundedVarianceConfig struct {
-	// Epsilon is the privacy parameter of one release (all its parts
+	// Epsilon is the privacy parameter of the release (all its parts
 	// together), finite and > 0.
 	Epsilon float64
 	// Lower and Upper are the public clamping bounds, finite, Lower <= Upper.
 	Lower, Upper float64
+	// MaxValues is the public bound on the number of values, in [1,
+	// [MaxMaxValues]]; 0 means [DefaultMaxValues] (2^32). The encoding is
+	// chosen so that the sums of up to MaxValues values are exact in int64.
+	MaxValues int64
 	// Contribution bounds what one privacy unit contributes; zero fields
-	// mean 1.
+	// mean 1 and add/remove neighbours.
 	Contribution Contribution
+	// Budget is what the release spends Epsilon from.
+	Budget Budget
 }
 
 // NewBoundedVariance returns the mechanism configured by cfg.
 func NewBoundedVariance(cfg BoundedVarianceConfig) (*BoundedVariance, error) {
 	epsilon, lower, upper, c := cfg.Epsilon, cfg.Lower, cfg.Upper, cfg.Contribution
+	if err := checkBudget(cfg.Budget); err != nil {
+		return nil, err
+	}
 	if err := checkEpsilon(epsilon); err != nil {
 		return nil, err
 	}
-	m, err := NewBoundedMean(BoundedMeanConfig{Epsilon: 2 * epsilon / 3, Lower: lower, Upper: upper, Contribution: c})
+	maxN := cfg.MaxValues
+	if maxN == 0 {
+		maxN = DefaultMaxValues
+	}
+	if maxN < 1 || maxN > MaxMaxValues {
+		return nil, invalid("MaxValues must be in [1, 2^36], got %d", maxN)
+	}
+	m, err := newBoundedMean(2*epsilon/3, lower, upper, c)
 	if err != nil {
 		return nil, err
 	}
 	cc, _ := c.normalize()
 	h := max(absU(m.EncodeNormalized(lower)), absU(m.EncodeNormalized(upper)), 1)
-	if h > 1<<30 {
+	if h > 1<<26 {
 		return nil, invalid("bounds too large for the fixed point")
 	}
-	h2 := int64(h * h)
-	// q^2 - h2/2 ranges in [-h2/2, h2 - h2/2]: sensitivity per value <= h2 - h2/2.
-	sens, err := mulSens(cc.perUnit(), h2-h2/2)
+	h2 := h * h // <= 2^52
+	// The smallest shift s with ceil(round(h^2/2^s)/2) * maxN <= 2^62.
+	var shift uint
+	var h2s uint64
+	for shift = 0; ; shift++ {
+		h2s = roundShift(h2, shift)
+		if hi, lo := bits.Mul64((h2s+1)/2, uint64(maxN)); hi == 0 && lo <= 1<<62 {
+			break
+		}
+	}
+	maxSq := int64((h2s + 1) / 2)
+	// The square term lies in [-floor(H2s/2), ceil(H2s/2)]: L1 sensitivity per
+	// contribution ceil(H2s/2).
+	sens, err := mulSens(cc.perUnit(), maxSq)
 	if err != nil {
 		return nil, err
 	}
-	sq, err := NewDiscreteLaplace(DiscreteLaplaceConfig{Epsilon: epsilon / 3, Sensitivity: sens})
+	sq, err := newDiscreteLaplace(epsilon/3, sens, 0)
 	if err != nil {
 		return nil, err
 	}
-	return &BoundedVariance{mean: m, sq: sq, h2half: h2 / 2, res: m.sum.res, half: upper/2 - lower/2}, nil
+	return &BoundedVariance{once: oneShot{budget: cfg.Budget, eps: epsilon}, mean: m, sq: sq, shift: shift,
+		off: int64(h2s / 2), maxQ: int64(h), maxSq: maxSq, maxValues: maxN,
+		res: m.sum.res, half: upper/2 - lower/2}, nil
+}
+
+// roundShift returns x/2^s rounded to nearest (ties up).
+func roundShift(x uint64, s uint) uint64 {
+	if s == 0 {
+		return x
+	}
+	return (x >> s) + (x>>(s-1))&1
 }
 
 // Encode returns the two integers a secure sum should add up for x: q and
-// q^2 - H^2/2.
+// the centred square term.
 func (v *BoundedVariance) Encode(x float64) (q, sq int64) {
 	q = v.mean.EncodeNormalized(x)
-	return q, q*q - v.h2half
+	a := absU(q)
+	return q, int64(roundShift(a*a, v.shift)) - v.off
 }
 
-// Release returns the epsilon-DP noisy variance from the exact count and the
-// exact sums of the two [BoundedVariance.Encode] outputs.
-func (v *BoundedVariance) Release(exactCount, exactSumQ, exactSumSq int64) float64 {
-	n := float64(max(v.mean.count.Release(exactCount), 1))
-	mq := v.mean.sum.Release(exactSumQ) / n // mean of x - mid
-	msq := (float64(v.sq.AddNoise(exactSumSq))/n + float64(v.h2half)) * v.res * v.res
+// EncodingRange returns the largest magnitudes of the two outputs of
+// [BoundedVariance.Encode]: a sum of n <= MaxValues values lies in
+// [-n*maxQ, n*maxQ] and [-n*maxSq, n*maxSq], within int64; a secure sum
+// must use a modulus above twice those bounds, or it wraps.
+func (v *BoundedVariance) EncodingRange() (maxQ, maxSq int64) { return v.maxQ, v.maxSq }
+
+// MaxValues returns the bound on the number of values.
+func (v *BoundedVariance) MaxValues() int64 { return v.maxValues }
+
+// Release spends the budget and returns the Epsilon-DP noisy variance from
+// the exact count and the exact sums of the two [BoundedVariance.Encode]
+// outputs. A second call is refused. Sums of more than MaxValues values
+// (which a secure sum may have wrapped) void the accuracy, not the privacy.
+func (v *BoundedVariance) Release(exactCount, exactSumQ, exactSumSq int64) (float64, error) {
+	if err := v.once.spend(); err != nil {
+		return 0, err
+	}
+	n := float64(max(v.mean.count.noisy(exactCount), 1))
+	mq := v.mean.sum.noisy(exactSumQ) / n // mean of x - mid
+	sqUnit := math.Ldexp(v.res*v.res, int(v.shift))
+	msq := (float64(satAdd(exactSumSq, v.sq.Sample()))/n + float64(v.off)) * sqUnit
 	msq = math.Min(math.Max(msq, 0), v.half*v.half)
-	return math.Min(math.Max(msq-mq*mq, 0), v.half*v.half)
+	return math.Min(math.Max(msq-mq*mq, 0), v.half*v.half), nil
 }
 
 // ReleaseValues computes the exact count and sums of values and releases
-// their noisy variance, as [BoundedVariance.Release] does.
+// their noisy variance, as [BoundedVariance.Release] does. More than
+// MaxValues values is an error wrapping [ErrOutOfRange] (it reveals that the
+// count exceeds the public bound).
 func (v *BoundedVariance) ReleaseValues(values []float64) (float64, error) {
-	s1, err := checkedSum(values, v.mean.EncodeNormalized)
-	if err != nil {
-		return 0, err
+	if int64(len(values)) > v.maxValues {
+		return 0, fmt.Errorf("dp: %w: %d values exceed MaxValues %d", ErrOutOfRange, len(values), v.maxValues)
 	}
-	s2, err := checkedSum(values, func(x float64) int64 { _, sq := v.Encode(x); return sq })
-	if err != nil {
-		return 0, err
+	var s1, s2 int64
+	for _, x := range values {
+		q, sq := v.Encode(x)
+		s1 += q
+		s2 += sq
 	}
-	return v.Release(int64(len(values)), s1, s2), nil
+	return v.Release(int64(len(values)), s1, s2)
 }
 
-// Quantiles releases quantiles of values clamped to [Lower, Upper] by
+// Scales returns the scales of the three noises: the count's, the sum's (in
+// the values' units) and the square term's (in units^2 of the values).
+func (v *BoundedVariance) Scales() (count, sum, sumSq float64) {
+	c, s := v.mean.Scales()
+	return c, s, v.sq.Scale() * math.Ldexp(v.res*v.res, int(v.shift))
+}
+
+// Quantiles releases quantiles of values clamped to [Lower, Upper] once, by
 // permute-and-flip (see [ExponentialMechanism]) over the Buckets+1 evenly
 // spaced candidates Lower + j (Upper-Lower)/Buckets, with utility
-// -|#{x < c} - r n| (sensitivity MaxPartitions * MaxPerPartition). The
-// budget is split evenly across the requested ranks. Safe for concurrent
-// use.
+// -|#{x < c} - r n| (sensitivity MaxPartitions * MaxPerPartition, doubled
+// under [ReplaceOne]). The budget is split evenly across the requested
+// ranks. Safe for concurrent use.
 type Quantiles struct {
 	source
+	once         oneShot
 	eps, sens    float64
 	c            Contribution
 	lower, upper float64
@@ -444,7 +674,7 @@ type Quantiles struct {
 
 // QuantilesConfig configures [Quantiles].
 type QuantilesConfig struct {
-	// Epsilon is the privacy parameter of one release (all its ranks
+	// Epsilon is the privacy parameter of the release (all its ranks
 	// together), finite and > 0.
 	Epsilon float64
 	// Lower and Upper are the public clamping bounds, finite, Lower < Upper.
@@ -453,8 +683,10 @@ type QuantilesConfig struct {
 	// [1, 2^20]; 0 means [DefaultQuantileBuckets].
 	Buckets int
 	// Contribution bounds what one privacy unit contributes; zero fields
-	// mean 1.
+	// mean 1 and add/remove neighbours.
 	Contribution Contribution
+	// Budget is what the release spends Epsilon from.
+	Budget Budget
 }
 
 // DefaultQuantileBuckets is the grid of [QuantilesConfig] when Buckets is 0.
@@ -463,6 +695,9 @@ const DefaultQuantileBuckets = 100
 // NewQuantiles returns the mechanism configured by cfg.
 func NewQuantiles(cfg QuantilesConfig) (*Quantiles, error) {
 	epsilon, lower, upper, buckets := cfg.Epsilon, cfg.Lower, cfg.Upper, cfg.Buckets
+	if err := checkBudget(cfg.Budget); err != nil {
+		return nil, err
+	}
 	if buckets == 0 {
 		buckets = DefaultQuantileBuckets
 	}
@@ -479,7 +714,8 @@ func NewQuantiles(cfg QuantilesConfig) (*Quantiles, error) {
 	if err != nil {
 		return nil, err
 	}
-	qs := &Quantiles{eps: epsilon, sens: float64(c.perUnit()), c: c, lower: lower, upper: upper, buckets: buckets}
+	qs := &Quantiles{once: oneShot{budget: cfg.Budget, eps: epsilon}, eps: epsilon, sens: float64(c.perUnit()),
+		c: c, lower: lower, upper: upper, buckets: buckets}
 	return withSource(qs, &qs.source, 0)
 }
 
@@ -487,16 +723,21 @@ func (q *Quantiles) candidate(j int) float64 {
 	return q.lower + (q.upper-q.lower)*float64(j)/float64(q.buckets)
 }
 
-// Release returns one noisy quantile of values per rank in [0, 1] (0.5 is
-// the median), epsilon-DP for all ranks together.
+// Release spends the budget and returns one noisy quantile of values per
+// rank in [0, 1] (0.5 is the median), Epsilon-DP for all ranks together. No
+// ranks, or a rank outside [0, 1], is an error checked before spending. A
+// second call is refused.
 func (q *Quantiles) Release(values []float64, ranks []float64) ([]float64, error) {
 	if len(ranks) == 0 {
-		return nil, nil
+		return nil, invalid("no ranks")
 	}
 	for _, r := range ranks {
 		if !finite(r) || r < 0 || r > 1 {
 			return nil, invalid("rank must be in [0, 1], got %v", r)
 		}
+	}
+	if err := q.once.spend(); err != nil {
+		return nil, err
 	}
 	xs := make([]float64, 0, len(values))
 	for _, v := range values {
@@ -529,17 +770,19 @@ func (q *Quantiles) Release(values []float64, ranks []float64) ([]float64, error
 	return out, nil
 }
 
-// Histogram releases counts per partition (key). Contributions must be
+// Histogram releases counts per partition (key) once. Contributions must be
 // bounded first ([ContributionBounder]); each count gets discrete Laplace
-// noise of sensitivity MaxPartitions * MaxPerPartition, so that all counts
-// together are epsilon-DP. For keys that are not public,
-// [Histogram.Release] also does partition selection: a key is released only
-// if its noisy count reaches [Histogram.Threshold], chosen so that a key
-// contributed by a single unit is released with probability <=
-// delta/MaxPartitions, and the whole release is (epsilon, delta)-DP
+// noise of sensitivity MaxPartitions * MaxPerPartition (doubled under
+// [ReplaceOne]), so that all counts together are Epsilon-DP. For keys that
+// are not public, [Histogram.Release] also does partition selection: a key
+// is released only if its noisy count reaches [Histogram.Threshold], chosen
+// so that a key contributed by a single unit is released with probability
+// <= Delta/MaxPartitions, and the whole release is (Epsilon, Delta)-DP
 // (Korolova et al. 2009). Safe for concurrent use.
 type Histogram[K comparable] struct {
+	once      oneShot
 	dl        *DiscreteLaplace
+	gn        *gaussNoise // GaussianNoise: public keys only
 	c         Contribution
 	delta     float64
 	threshold int64
@@ -547,28 +790,55 @@ type Histogram[K comparable] struct {
 
 // HistogramConfig configures a [Histogram].
 type HistogramConfig struct {
-	// Epsilon is the privacy parameter of one release, finite and > 0.
+	// Epsilon is the privacy parameter of the release, finite and > 0.
 	Epsilon float64
 	// Delta, in [0, 1), is the probability bound of partition selection; it
 	// must be > 0 for [Histogram.Release] (keys that are not public), and
 	// may be 0 for [Histogram.ReleaseKnown] only.
 	Delta float64
+	// Noise is [LaplaceNoise] (the zero value) or [GaussianNoise]: discrete
+	// Gaussian counts of L2 sensitivity sqrt(MaxPartitions) *
+	// MaxPerPartition, (Epsilon, Delta)-DP, for [Histogram.ReleaseKnown]
+	// only (partition selection is Laplace thresholding).
+	Noise Noise
 	// Contribution bounds what one privacy unit contributes; zero fields
-	// mean 1.
+	// mean 1 and add/remove neighbours.
 	Contribution Contribution
+	// Budget is what the release spends from: (Epsilon, Delta) for
+	// [Histogram.Release], (Epsilon, 0) for [Histogram.ReleaseKnown]
+	// ((Epsilon, Delta), or rho, with [GaussianNoise]).
+	Budget Budget
 }
 
 // NewHistogram returns the mechanism configured by cfg.
 func NewHistogram[K comparable](cfg HistogramConfig) (*Histogram[K], error) {
 	epsilon, delta, c := cfg.Epsilon, cfg.Delta, cfg.Contribution
+	if err := checkBudget(cfg.Budget); err != nil {
+		return nil, err
+	}
 	if err := checkDelta(delta); err != nil {
 		return nil, err
+	}
+	if err := checkNoise(cfg.Noise); err != nil {
+		return nil, err
+	}
+	if cfg.Noise == GaussianNoise {
+		c, err := c.normalize()
+		if err != nil {
+			return nil, err
+		}
+		gn, err := newGaussNoise(epsilon, delta, c.l2PerUnit())
+		if err != nil {
+			return nil, err
+		}
+		return &Histogram[K]{once: oneShot{budget: cfg.Budget, eps: epsilon, rho: gn.rho}, gn: gn, c: c,
+			delta: delta, threshold: math.MaxInt64}, nil
 	}
 	dl, c, err := countNoise(epsilon, c)
 	if err != nil {
 		return nil, err
 	}
-	h := &Histogram[K]{dl: dl, c: c, delta: delta, threshold: math.MaxInt64}
+	h := &Histogram[K]{once: oneShot{budget: cfg.Budget, eps: epsilon}, dl: dl, c: c, delta: delta, threshold: math.MaxInt64}
 	if delta > 0 {
 		// P(Z >= k) = p^k/(1+p) <= exp(-k/b); need l0 * that <= delta.
 		k := math.Ceil(dl.Scale()*math.Log(float64(c.MaxPartitions)/delta)) + 1
@@ -583,27 +853,60 @@ func NewHistogram[K comparable](cfg HistogramConfig) (*Histogram[K], error) {
 // Threshold returns the partition-selection threshold on noisy counts.
 func (h *Histogram[K]) Threshold() int64 { return h.threshold }
 
-// Release returns the noisy counts of the keys whose noisy count reaches the
-// threshold. It needs Delta > 0.
+// Scale returns the scale of the noise on each count (sigma for
+// [GaussianNoise]).
+func (h *Histogram[K]) Scale() float64 {
+	if h.gn != nil {
+		return h.gn.sigma
+	}
+	return h.dl.Scale()
+}
+
+func (h *Histogram[K]) noisy(c int64) int64 {
+	if h.gn != nil {
+		return satAdd(c, h.gn.sample())
+	}
+	return satAdd(c, h.dl.Sample())
+}
+
+// Release spends (Epsilon, Delta) and returns the noisy counts of the keys
+// whose noisy count reaches the threshold. It needs Delta > 0. A second
+// release (by either method) is refused.
 func (h *Histogram[K]) Release(counts map[K]int64) (map[K]int64, error) {
+	if h.gn != nil {
+		return nil, fmt.Errorf("dp: %w: partition selection with GaussianNoise; use ReleaseKnown for public keys", ErrUnsupported)
+	}
 	if h.delta == 0 {
 		return nil, invalid("partition selection needs Delta > 0; use ReleaseKnown for public keys")
 	}
+	if err := h.spend(h.delta); err != nil {
+		return nil, err
+	}
 	out := make(map[K]int64)
 	for k, c := range counts {
-		if n := h.dl.AddNoise(c); n >= h.threshold {
+		if n := satAdd(c, h.dl.Sample()); n >= h.threshold {
 			out[k] = n
 		}
 	}
 	return out, nil
 }
 
-// ReleaseKnown returns a noisy count for every key of the public list keys
-// (a key absent from counts counts 0); no threshold, epsilon-DP.
-func (h *Histogram[K]) ReleaseKnown(keys []K, counts map[K]int64) map[K]int64 {
+func (h *Histogram[K]) spend(delta float64) error { return h.once.spendDelta(delta) }
+
+// ReleaseKnown spends (Epsilon, 0) and returns a noisy count for every key of
+// the public list keys (a key absent from counts counts 0); no threshold,
+// Epsilon-DP. A second release (by either method) is refused.
+func (h *Histogram[K]) ReleaseKnown(keys []K, counts map[K]int64) (map[K]int64, error) {
+	d := 0.0
+	if h.gn != nil {
+		d = h.delta
+	}
+	if err := h.spend(d); err != nil {
+		return nil, err
+	}
 	out := make(map[K]int64, len(keys))
 	for _, k := range keys {
-		out[k] = h.dl.AddNoise(counts[k])
+		out[k] = h.noisy(counts[k])
 	}
-	return out
+	return out, nil
 }

@@ -34,13 +34,13 @@ func naiveGaussian(r *rng, sigma float64) float64 {
 }
 
 func BenchmarkLaplace(b *testing.B) {
-	l, err := NewLaplace(LaplaceConfig{Epsilon: 1, Sensitivity: 1})
+	l, err := NewLaplace(LaplaceConfig{Budget: testBudget(), Epsilon: 1, Sensitivity: 1})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Run("secure", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			sinkF = l.AddNoise(3.25)
+			sinkF = must(l.AddNoise(3.25))
 		}
 		reportRate(b)
 	})
@@ -55,7 +55,7 @@ func BenchmarkLaplace(b *testing.B) {
 
 func BenchmarkDiscreteLaplace(b *testing.B) {
 	for _, eps := range []float64{1, 0.01} {
-		d, err := NewDiscreteLaplace(DiscreteLaplaceConfig{Epsilon: eps, Sensitivity: 1})
+		d, err := NewDiscreteLaplace(DiscreteLaplaceConfig{Budget: testBudget(), Epsilon: eps, Sensitivity: 1})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -65,7 +65,7 @@ func BenchmarkDiscreteLaplace(b *testing.B) {
 		}
 		b.Run("secure/"+name, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				sinkI = d.AddNoise(7)
+				sinkI = must(d.AddNoise(7))
 			}
 			reportRate(b)
 		})
@@ -102,13 +102,13 @@ func BenchmarkDiscreteGaussian(b *testing.B) {
 }
 
 func BenchmarkGaussian(b *testing.B) {
-	g, err := NewGaussian(GaussianConfig{Epsilon: 1, Delta: 1e-5, Sensitivity: 1})
+	g, err := NewGaussian(GaussianConfig{Budget: testBudget(), Epsilon: 1, Delta: 1e-5, Sensitivity: 1})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Run("secure", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			sinkF = g.AddNoise(3.25)
+			sinkF = must(g.AddNoise(3.25))
 		}
 		reportRate(b)
 	})

@@ -1,17 +1,43 @@
 package dp
 
 import (
+	"fmt"
 	"math"
 	"math/bits"
 	"sort"
 )
 
+// Neighbours is the neighbouring relation an aggregation protects.
+type Neighbours int
+
+const (
+	// AddRemove (the zero value): neighbouring datasets differ by adding or
+	// removing all the records of one privacy unit. The number of units is
+	// private; the aggregations release it (a count) when they need it.
+	AddRemove Neighbours = iota
+	// ReplaceOne: neighbouring datasets have the same number of units and
+	// differ in the records of one unit (the number of units is public, as
+	// in a study with a published roster). A replacement is a removal and an
+	// addition, so every sensitivity of an aggregation is doubled.
+	ReplaceOne
+)
+
+func (n Neighbours) String() string {
+	switch n {
+	case AddRemove:
+		return "add/remove one unit"
+	case ReplaceOne:
+		return "replace one unit"
+	}
+	return fmt.Sprintf("Neighbours(%d)", int(n))
+}
+
 // Contribution bounds what one privacy unit (a person, a device) may
 // contribute to an aggregation; the sensitivities of the aggregations follow
 // from it. The aggregations are differentially private for neighbouring
-// datasets that differ by adding or removing all the records of one unit,
-// provided the records obey these bounds ([ContributionBounder] enforces
-// them). Zero fields mean 1.
+// datasets under Neighbours (by default, adding or removing all the records
+// of one unit), provided the records obey these bounds
+// ([ContributionBounder] enforces them). Zero fields mean 1.
 type Contribution struct {
 	// MaxPartitions is the number of partitions (histogram keys, groups) one
 	// unit may contribute to (L0 bound).
@@ -19,6 +45,9 @@ type Contribution struct {
 	// MaxPerPartition is the number of contributions one unit may make to one
 	// partition (Linf bound).
 	MaxPerPartition int64
+	// Neighbours is the neighbouring relation: [AddRemove] (the zero
+	// value) or [ReplaceOne], which doubles every sensitivity.
+	Neighbours Neighbours
 }
 
 func (c Contribution) normalize() (Contribution, error) {
@@ -31,14 +60,23 @@ func (c Contribution) normalize() (Contribution, error) {
 	if c.MaxPartitions < 0 || c.MaxPerPartition < 0 {
 		return c, invalid("contribution bounds must be >= 0, got %+v", c)
 	}
+	if c.Neighbours != AddRemove && c.Neighbours != ReplaceOne {
+		return c, invalid("unknown neighbouring relation %v", c.Neighbours)
+	}
 	if hi, lo := bits.Mul64(uint64(c.MaxPartitions), uint64(c.MaxPerPartition)); hi != 0 || lo > 1<<52 {
 		return c, invalid("contribution bounds %+v too large", c)
 	}
 	return c, nil
 }
 
-// perUnit returns the most contributions one unit makes in all (L0 * Linf).
-func (c Contribution) perUnit() int64 { return c.MaxPartitions * c.MaxPerPartition }
+// perUnit returns the L1 sensitivity of the counts: the most contributions
+// one unit makes in all (L0 * Linf), doubled under [ReplaceOne].
+func (c Contribution) perUnit() int64 {
+	if c.Neighbours == ReplaceOne {
+		return 2 * c.MaxPartitions * c.MaxPerPartition
+	}
+	return c.MaxPartitions * c.MaxPerPartition
+}
 
 // mulSens returns k*m as an int64 sensitivity, or an error if it overflows
 // the range the discrete Laplace supports.

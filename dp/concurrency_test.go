@@ -10,11 +10,11 @@ import (
 
 // Samplers are safe for concurrent use (run with -race).
 func TestSamplersConcurrent(t *testing.T) {
-	lap, err := NewLaplace(LaplaceConfig{Epsilon: 1, Sensitivity: 1})
+	lap, err := NewLaplace(LaplaceConfig{Budget: testBudget(), Epsilon: 1, Sensitivity: 1})
 	require.NoError(t, err)
-	g, err := NewGaussian(GaussianConfig{Epsilon: 1, Delta: 1e-6, Sensitivity: 1})
+	g, err := NewGaussian(GaussianConfig{Budget: testBudget(), Epsilon: 1, Delta: 1e-6, Sensitivity: 1})
 	require.NoError(t, err)
-	dl, err := NewDiscreteLaplace(DiscreteLaplaceConfig{Epsilon: 1, Sensitivity: 1})
+	dl, err := NewDiscreteLaplace(DiscreteLaplaceConfig{Budget: testBudget(), Epsilon: 1, Sensitivity: 1})
 	require.NoError(t, err)
 	sk, err := NewSkellamShare(SkellamShareConfig{Mu: 100, Parties: 2})
 	require.NoError(t, err)
@@ -24,9 +24,9 @@ func TestSamplersConcurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for j := 0; j < 200; j++ {
-				lap.AddNoise(1)
-				g.AddNoise(1)
-				dl.AddNoise(1)
+				must(lap.AddNoise(1))
+				must(g.AddNoise(1))
+				must(dl.AddNoise(1))
 			}
 			require.Len(t, sk.Noise(50), 50)
 			require.Len(t, dl.Noise(50), 50)

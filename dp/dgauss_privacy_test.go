@@ -61,7 +61,7 @@ func TestGaussianMeetsDiscreteDelta(t *testing.T) {
 	// The float Gaussian's discrete noise meets delta exactly (CKS20 Thm 7)
 	// for the integer sensitivity of the snapped values.
 	for _, c := range []struct{ eps, delta, sens float64 }{{1, 1e-5, 1}, {0.3, 1e-8, 2}, {5, 1e-3, 0.1}} {
-		g, err := NewGaussian(GaussianConfig{Epsilon: c.eps, Delta: c.delta, Sensitivity: c.sens})
+		g, err := NewGaussian(GaussianConfig{Budget: testBudget(), Epsilon: c.eps, Delta: c.delta, Sensitivity: c.sens})
 		require.NoError(t, err)
 		k := gridSensitivity(c.sens, g.grid)
 		d, err := DiscreteGaussianDelta(c.eps, k.Int64(), math.Sqrt(float64(g.g.n)))

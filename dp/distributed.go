@@ -239,11 +239,34 @@ func DistributedDiscreteGaussianRDP(alpha, localSigma float64, honest, dim int, 
 	return math.Min(t1, math.Min(t2, t3))
 }
 
+// MinLocalSigma is the smallest local sigma of distributed discrete
+// Gaussian shares: Kairouz, Liu & Steinke state their Theorem 1 and
+// Proposition 14 for sigma >= 1/2.
+const MinLocalSigma = 0.5
+
 // CalibrateDistributedDiscreteGaussian returns the smallest local sigma (a
-// relative 1e-9 on the safe side) such that the sum of t.Honest shares
-// N_Z(0, sigma^2) meets t; give it to [DiscreteGaussianShareConfig].LocalSigma
-// with MinHonest = t.Honest.
+// relative 1e-9 on the safe side), and at least [MinLocalSigma], such that
+// the sum of t.Honest shares N_Z(0, sigma^2) meets t. A
+// [DiscreteGaussianShareConfig] with this Target and MinHonest = t.Honest
+// calibrates to the same sigma.
 func CalibrateDistributedDiscreteGaussian(t DistributedTarget) (float64, error) {
+	s, err := calibrateDDG(t)
+	if err != nil {
+		return 0, err
+	}
+	// The bound decreases in sigma, so raising sigma keeps the target.
+	return math.Max(s, MinLocalSigma), nil
+}
+
+// ddgMeets reports whether shares of local sigma s meet t.
+func ddgMeets(t DistributedTarget, s float64) bool {
+	e, err := curveEpsilon(func(a float64) float64 {
+		return DistributedDiscreteGaussianRDP(a, s, t.Honest, t.Dim, t.L1, t.L2)
+	}, t.Delta)
+	return err == nil && e <= t.Epsilon
+}
+
+func calibrateDDG(t DistributedTarget) (float64, error) {
 	epsilon, delta, l1, l2, dim, honest := t.Epsilon, t.Delta, t.L1, t.L2, t.Dim, t.Honest
 	if err := checkDistributedParams(epsilon, delta, l1, l2); err != nil {
 		return 0, err
@@ -251,25 +274,27 @@ func CalibrateDistributedDiscreteGaussian(t DistributedTarget) (float64, error) 
 	if dim < 1 || honest < 1 {
 		return 0, invalid("Dim and Honest must be >= 1, got %d, %d", dim, honest)
 	}
-	return bisectUp(func(s float64) bool {
-		e, err := curveEpsilon(func(a float64) float64 {
-			return DistributedDiscreteGaussianRDP(a, s, honest, dim, l1, l2)
-		}, delta)
-		return err == nil && e <= epsilon
-	}, l2)
+	return bisectUp(func(s float64) bool { return ddgMeets(t, s) }, l2)
 }
 
-// DiscreteGaussianShareConfig configures a [DiscreteGaussianShare].
+// DiscreteGaussianShareConfig configures a [DiscreteGaussianShare]. As for
+// Skellam shares, the guarantee is stated for the aggregate and MinHonest
+// sizes the shares: the local sigma is calibrated (or checked) for Target
+// with Honest = MinHonest.
 type DiscreteGaussianShareConfig struct {
-	// LocalSigma is each share's sigma (see
-	// [CalibrateDistributedDiscreteGaussian], called with Honest =
-	// MinHonest), in [[MinDiscreteGaussianSigma], [MaxDiscreteGaussianSigma]].
+	// Target is the guarantee of the sum of MinHonest honest shares
+	// (Epsilon, Delta, L1, L2, Dim); its Honest field must be 0 or equal
+	// to MinHonest.
+	Target DistributedTarget
+	// LocalSigma, if not 0, is each share's sigma, checked against Target
+	// (a sigma calibrated for more honest parties than MinHonest is
+	// refused); 0 calibrates it with [CalibrateDistributedDiscreteGaussian].
+	// At least [MinLocalSigma] and at most [MaxDiscreteGaussianSigma].
 	LocalSigma float64
 	// Parties is the number of parties adding shares, >= 1.
 	Parties int
 	// MinHonest is the number of honest, present parties assumed, in
-	// [1, Parties]; 0 means Parties. Informational: LocalSigma must be
-	// calibrated for it.
+	// [1, Parties]; 0 means Parties.
 	MinHonest int
 	// Workers is how many goroutines draw a vector longer than 4096
 	// coordinates; 0 means GOMAXPROCS. The noise drawn does not depend on
@@ -278,7 +303,9 @@ type DiscreteGaussianShareConfig struct {
 }
 
 // DiscreteGaussianShare draws one party's share of distributed discrete
-// Gaussian noise, exactly. It is safe for concurrent use.
+// Gaussian noise, exactly. Like every share of distributed noise it spends
+// no budget: the release of the aggregate does. It is safe for concurrent
+// use.
 type DiscreteGaussianShare struct {
 	source
 	cfg DiscreteGaussianShareConfig
@@ -293,6 +320,29 @@ func NewDiscreteGaussianShare(cfg DiscreteGaussianShareConfig) (*DiscreteGaussia
 		return nil, err
 	}
 	p.MinHonest = h
+	if p.Target.Honest != 0 && p.Target.Honest != h {
+		return nil, invalid("Target.Honest %d differs from MinHonest %d", p.Target.Honest, h)
+	}
+	p.Target.Honest = h
+	if p.LocalSigma == 0 {
+		if p.LocalSigma, err = CalibrateDistributedDiscreteGaussian(p.Target); err != nil {
+			return nil, err
+		}
+	} else {
+		if !finite(p.LocalSigma) || p.LocalSigma < MinLocalSigma {
+			return nil, invalid("LocalSigma must be >= %v, got %v", MinLocalSigma, p.LocalSigma)
+		}
+		if err := checkDistributedParams(p.Target.Epsilon, p.Target.Delta, p.Target.L1, p.Target.L2); err != nil {
+			return nil, err
+		}
+		if p.Target.Dim < 1 {
+			return nil, invalid("Target.Dim must be >= 1, got %d", p.Target.Dim)
+		}
+		if !ddgMeets(p.Target, p.LocalSigma) {
+			return nil, invalid("LocalSigma %v does not meet (epsilon %v, delta %v) with %d honest shares",
+				p.LocalSigma, p.Target.Epsilon, p.Target.Delta, h)
+		}
+	}
 	g, err := dgaussFor(p.LocalSigma)
 	if err != nil {
 		return nil, err
@@ -301,7 +351,8 @@ func NewDiscreteGaussianShare(cfg DiscreteGaussianShareConfig) (*DiscreteGaussia
 	return withSource(s, &s.source, p.Workers)
 }
 
-// Config returns the configuration, with MinHonest filled in.
+// Config returns the configuration, with MinHonest, Target.Honest and
+// LocalSigma filled in.
 func (s *DiscreteGaussianShare) Config() DiscreteGaussianShareConfig { return s.cfg }
 
 // Noise returns dim coordinates of the share (nil for dim <= 0).

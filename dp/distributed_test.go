@@ -145,7 +145,8 @@ func TestDistributedDiscreteGaussian(t *testing.T) {
 	const parties = 4
 	sum := make([]int64, nSamples)
 	for i := 0; i < parties; i++ {
-		sh, err := NewDiscreteGaussianShare(DiscreteGaussianShareConfig{LocalSigma: 2.5, Parties: parties})
+		sh, err := NewDiscreteGaussianShare(DiscreteGaussianShareConfig{LocalSigma: 2.5, Parties: parties,
+			Target: DistributedTarget{Epsilon: 1, Delta: 1e-5, L1: 1, L2: 1, Dim: 1}})
 		require.NoError(t, err)
 		require.Equal(t, parties, sh.Config().MinHonest)
 		if i == 0 {
@@ -160,7 +161,39 @@ func TestDistributedDiscreteGaussian(t *testing.T) {
 	}
 	requireDist(t, toFloats(sum), discreteGaussRef(5), discreteGaussRef(6))
 	_, err = NewDiscreteGaussianShare(DiscreteGaussianShareConfig{LocalSigma: 0, Parties: 2})
-	require.ErrorIs(t, err, ErrInvalidParams)
+	require.ErrorIs(t, err, ErrInvalidParams, "no target")
 	_, err = NewDiscreteGaussianShare(DiscreteGaussianShareConfig{LocalSigma: 1, Parties: 2, MinHonest: 3})
+	require.ErrorIs(t, err, ErrInvalidParams)
+}
+
+// F3: MinHonest has Skellam's semantics. The review's case: sigma 1.2793,
+// calibrated for 10 honest parties, was accepted with MinHonest 3 (real
+// epsilon 1.94); it is refused now, and the calibration for 3 gives the
+// review's 2.3356.
+func TestDiscreteGaussianShareMinHonest(t *testing.T) {
+	target := DistributedTarget{Epsilon: 1, Delta: 1e-5, L1: 1, L2: 1, Dim: 1}
+	_, err := NewDiscreteGaussianShare(DiscreteGaussianShareConfig{Target: target, LocalSigma: 1.2793, Parties: 10, MinHonest: 3})
+	require.ErrorIs(t, err, ErrInvalidParams)
+	sh, err := NewDiscreteGaussianShare(DiscreteGaussianShareConfig{Target: target, Parties: 10, MinHonest: 3})
+	require.NoError(t, err)
+	require.InDelta(t, 2.3356, sh.Config().LocalSigma, 1e-4)
+	require.Equal(t, 3, sh.Config().Target.Honest)
+	ok, err := NewDiscreteGaussianShare(DiscreteGaussianShareConfig{Target: target, LocalSigma: 1.2794, Parties: 10, MinHonest: 10})
+	require.NoError(t, err)
+	require.Equal(t, 1.2794, ok.Config().LocalSigma)
+	target.Honest = 4
+	_, err = NewDiscreteGaussianShare(DiscreteGaussianShareConfig{Target: target, Parties: 10, MinHonest: 3})
+	require.ErrorIs(t, err, ErrInvalidParams, "Target.Honest differs from MinHonest")
+	// F10: the theorem's range sigma >= 1/2.
+	for _, c := range []struct {
+		eps    float64
+		honest int
+	}{{10, 2}, {20, 4}} {
+		s, err := CalibrateDistributedDiscreteGaussian(DistributedTarget{Epsilon: c.eps, Delta: 1e-5, L1: 1, L2: 1, Dim: 1, Honest: c.honest})
+		require.NoError(t, err)
+		require.Equal(t, MinLocalSigma, s) // 0.433 and 0.286 before
+	}
+	_, err = NewDiscreteGaussianShare(DiscreteGaussianShareConfig{Target: DistributedTarget{Epsilon: 10, Delta: 1e-5, L1: 1, L2: 1, Dim: 1},
+		LocalSigma: 0.45, Parties: 2})
 	require.ErrorIs(t, err, ErrInvalidParams)
 }

@@ -8,9 +8,63 @@
 // P[M(D) in S] <= e^epsilon P[M(D') in S] + delta (epsilon-DP when delta is
 // 0). Which inputs are neighbours is fixed by the sensitivity a mechanism is
 // configured with: the most the exact value can change between two
-// neighbours (in L1 or L2 norm). For the aggregations, neighbours differ by
-// all the records of one privacy unit (a person, a device), bounded by a
-// [Contribution]; for distributed noise, by one party's vector.
+// neighbours (in L1 or L2 norm). For distributed noise, neighbours differ by
+// one party's vector.
+//
+// # Neighbouring datasets
+//
+// The aggregations protect one privacy unit (a person, a device), whose
+// records are bounded by a [Contribution]. By default ([AddRemove])
+// neighbouring datasets differ by adding or removing all the records of one
+// unit: the number of units is itself private, and the sensitivities are
+// Count: MaxPartitions*MaxPerPartition; BoundedSumInt: that times
+// max(|Lower|, |Upper|); BoundedMean: (Upper-Lower)/2 on the normalized sum.
+// [RDPAccountant.AddSubsampledGaussian] and the PLD accountant's subsampled
+// Gaussian are for Poisson sampling under add/remove too. When the number of
+// units is public and neighbours replace one unit's records
+// (Contribution.Neighbours = [ReplaceOne], as for a fixed roster of
+// hospitals), every sensitivity is doubled (a replacement is a removal and
+// an addition): under replace-one, the add/remove sensitivities would be
+// too small by up to 2x.
+//
+// # Budgets
+//
+// Every release spends from a [Budget] it was given, atomically, before any
+// noise is drawn, and is refused with an error wrapping [ErrBudgetExceeded]
+// when the spend does not fit; a refused release spends nothing and
+// releases nothing:
+//
+//   - a mechanism ([Laplace], [DiscreteLaplace], [Gaussian],
+//     [GaussianVector], [ExponentialMechanism], [RandomizedResponse],
+//     [KRandomizedResponse], [NoisePool], [ReleaseSum]) spends its
+//     (epsilon, delta) at every AddNoise, selection or report;
+//   - an aggregation ([Count], the bounded sums, [BoundedMean],
+//     [BoundedVariance], [Quantiles], [Histogram]) releases once: the first
+//     release spends its whole (epsilon, delta), and a second is refused with
+//     an error wrapping [ErrAlreadyReleased] (and [ErrBudgetExceeded]), so
+//     averaging repeated releases cannot remove the noise.
+//
+// [Accountant] (sequential composition, exact rational sums),
+// [RDPFilter] and [ZCDPFilter] implement [Budget]; so can a durable
+// per-dataset ledger. Sample and Noise methods (and the shares of
+// distributed noise) draw noise without spending: they are for releases the
+// caller accounts for itself, such as one party's share of a distributed
+// sum. Randomized response is a local randomizer: its budget is the
+// respondent's, and each report spends from it.
+//
+// # Privacy filters
+//
+// A filter lets an analysis choose each next release from the results so
+// far and still holds a total guarantee. [Accountant] is a filter for basic
+// composition. [RDPFilter] accepts a spend of an RDP curve while some order
+// alpha has room under Epsilon - log(m/Delta)/(alpha-1) (Feldman & Zrnic
+// 2021 at each order, a union bound over the m orders), so the whole
+// adaptive run is (Epsilon, Delta)-DP. [ZCDPFilter] adds up rho exactly and
+// refuses what exceeds its cap (Whitehouse, Ramdas, Rogers & Wu 2023). Both
+// take pure-DP spends through [Budget] and their own spends (an RDP curve, a
+// Gaussian, a rho) directly; the Gaussian mechanisms and aggregations
+// ([Gaussian], [GaussianVector], [GaussianNoise] counts and histograms)
+// charge a [ZCDPFilter] their rho instead of (epsilon, delta).
 //
 // # Mechanisms
 //
@@ -18,14 +72,15 @@
 // that an epsilon cannot be passed where a sensitivity is expected; the
 // constructor validates it:
 //
-//	lap, err := dp.NewLaplace(dp.LaplaceConfig{Epsilon: 1, Sensitivity: 1}) // epsilon-DP, float64
-//	noisy := lap.AddNoise(sum)
+//	budget, err := dp.NewAccountant(2, 1e-6)
+//	lap, err := dp.NewLaplace(dp.LaplaceConfig{Epsilon: 1, Sensitivity: 1, Budget: budget}) // epsilon-DP, float64
+//	noisy, err := lap.AddNoise(sum) // spends 1 from budget
 //
-//	g, err := dp.NewGaussian(dp.GaussianConfig{Epsilon: 1, Delta: 1e-6, Sensitivity: 1})
-//	noisy = g.AddNoise(sum) // standard deviation g.Sigma(), analytic calibration
+//	g, err := dp.NewGaussian(dp.GaussianConfig{Epsilon: 1, Delta: 1e-6, Sensitivity: 1, Budget: budget})
+//	noisy, err = g.AddNoise(sum) // standard deviation g.Sigma(), analytic calibration
 //
-//	dl, err := dp.NewDiscreteLaplace(dp.DiscreteLaplaceConfig{Epsilon: 1, Sensitivity: 1})
-//	count := dl.AddNoise(exactCount) // integers, exact
+//	dl, err := dp.NewDiscreteLaplace(dp.DiscreteLaplaceConfig{Epsilon: 1, Sensitivity: 1, Budget: budget})
+//	count, err := dl.AddNoise(exactCount) // integers, exact; refused: the budget is spent
 //
 //	dg, err := dp.NewDiscreteGaussian(dp.DiscreteGaussianConfig{Sigma: 3})
 //	z := dg.Sample() // integers, exact
@@ -33,8 +88,9 @@
 // The Gaussian mechanisms are calibrated by [AnalyticGaussianSigma] and
 // [CalibrateDiscreteGaussian], and [DiscreteGaussianDelta] gives the exact
 // delta of a discrete Gaussian. Also: [RandomizedResponse] and
-// [KRandomizedResponse] (with debiasing), and [ExponentialMechanism] for
-// selection, by [ExponentialMechanism.PermuteAndFlip] or the classic
+// [KRandomizedResponse] (with debiasing, O(1) per report), and
+// [ExponentialMechanism] for selection, by
+// [ExponentialMechanism.PermuteAndFlip] or the classic
 // [ExponentialMechanism.SelectExponential].
 //
 // Invalid parameters (NaN, ±Inf, epsilon <= 0, delta outside [0, 1),
@@ -90,7 +146,24 @@
 // The cost is noise larger by a relative 2^-20 or so (more only for extreme
 // parameters: Laplace epsilon < 4e-9, Gaussian sigma/sensitivity > 2^8) and
 // outputs on the grid of Lambda ([Laplace.Granularity],
-// [Gaussian.Granularity]). NaN and ±Inf inputs are returned unchanged.
+// [Gaussian.Granularity]). NaN and ±Inf inputs are errors wrapping
+// [ErrOutOfRange] (a statistic that overflowed on one dataset and not on
+// its neighbour must not show it), and float sensitivities below 2^-980 are
+// refused. One [Gaussian] is calibrated for one scalar: applied to each
+// coordinate of a d-vector, the snapped vector's L2 sensitivity is up to
+// Delta/Lambda + sqrt(d) grid units, so it is not a vector mechanism;
+// [GaussianVector] is calibrated for that sensitivity.
+//
+// # Timing
+//
+// The samplers are exact but not constant-time: their rejection loops (the
+// geometric loop of the discrete Laplace, which the discrete Gaussian also
+// uses) run longer for larger |noise| (Jin et al., IEEE S&P 2022). Someone
+// who can time one call learns roughly |Z|, so x is nearly one of y-|Z|,
+// y+|Z|. Where releases can be timed, draw the noise off the request path:
+// a [NoisePool] ([Laplace.NewPool]) stores draws made ahead of time and
+// releases with them, spending at each release as AddNoise does; for
+// integers, Sample and Noise draw ahead of time (and spend nothing).
 //
 // # Randomness and concurrency
 //
@@ -113,7 +186,11 @@
 // sensitivity is exact: float sums are not, Casacuberta et al. 2022),
 // [BoundedMean], [BoundedVariance], [Quantiles] (permute-and-flip over a
 // public grid) and [Histogram] (noisy counts per key, with partition
-// selection by thresholding for keys that are not public). A [Contribution]
+// selection by thresholding for keys that are not public). [Count] and
+// [Histogram] (over public keys) also take [GaussianNoise]: discrete
+// Gaussian noise at the L2 sensitivity sqrt(MaxPartitions) *
+// MaxPerPartition, calibrated through zCDP, charging rho to a [ZCDPFilter].
+// A [Contribution]
 // in each Config sets the bounds per privacy unit (partitions per unit,
 // contributions per partition), and [ContributionBounder] enforces them on
 // raw records.
@@ -127,22 +204,27 @@
 // clear; [ReleaseSum] does it for a plain integer sum. [Count] and the sums
 // have ConfidenceInterval methods.
 //
-//	mean, err := dp.NewBoundedMean(dp.BoundedMeanConfig{Epsilon: 1, Lower: 0, Upper: 100})
-//	released, err := mean.ReleaseValues(ages)
+//	mean, err := dp.NewBoundedMean(dp.BoundedMeanConfig{Epsilon: 1, Lower: 0, Upper: 100, Budget: budget})
+//	released, err := mean.ReleaseValues(ages) // spends 1; a second release is refused
 //
-// Each Release spends the mechanism's epsilon again: releasing the same
-// data twice costs twice the budget. Record the spends in an [Accountant].
+// Fixed-point ranges: [BoundedSumFloat] encodes |x| as at most 2^25 units,
+// so sums of 2^36 values fit an int64; [BoundedVariance] encodes its square
+// term on a coarser grid chosen from MaxValues (2^32 by default) so that
+// its sums are exact, and [BoundedVariance.EncodingRange] says what a secure
+// sum's modulus must hold.
 //
 // # Distributed noise for secure aggregation
 //
 // With no trusted curator, each party adds a share of the noise before
 // secure aggregation: [SkellamShare] (Poisson(lambda) - Poisson(lambda) per
 // coordinate, sampled exactly; shares sum exactly to Skellam noise; mu from
-// [CalibrateSkellam]) or [DiscreteGaussianShare] (local sigma from
-// [CalibrateDistributedDiscreteGaussian]). Both calibrations take a
+// [CalibrateSkellam]) or [DiscreteGaussianShare] (local sigma calibrated,
+// or checked, for its Target with MinHonest honest shares; sigma >=
+// [MinLocalSigma], the range of the theorem). Both take a
 // [DistributedTarget]: the (epsilon, delta) of the release, the L1 and L2
 // sensitivities of one party's vector, and for the discrete Gaussian the
-// dimension and the number of honest parties.
+// dimension and the number of honest parties. A share spends no budget: the
+// release of the aggregate does, once.
 //
 //	mu, err := dp.CalibrateSkellam(dp.DistributedTarget{Epsilon: 1, Delta: 1e-6, L1: 16, L2: 8})
 //	share, err := dp.NewSkellamShare(dp.SkellamShareConfig{Mu: mu, Parties: 5, MinHonest: 3})
@@ -187,7 +269,19 @@
 // wrapping [ErrBudgetExceeded]. It has MarshalBinary and UnmarshalBinary.
 // [AdvancedComposition] gives the Dwork-Rothblum-Vadhan bound.
 // [RDPAccountant] (Gaussian, Laplace, subsampled Gaussian at integer orders,
-// any RDP curve) and [ZCDPAccountant] convert to (epsilon, delta) with the
-// conversion of CKS20 Proposition 12. All accountants are safe for
+// any RDP curve) and [ZCDPAccountant] add up costs without a cap, for
+// planning, and convert to (epsilon, delta) with the conversion of CKS20
+// Proposition 12; [RDPFilter] and [ZCDPFilter] are their capped,
+// spend-or-refuse counterparts.
+//
+// [PLDAccountant] composes privacy loss distributions (the approach of
+// Google's dp_accounting): for the Laplace, Gaussian and Poisson-subsampled
+// Gaussian mechanisms, each direction of neighbouring (add and remove) is
+// discretized pessimistically (losses rounded up to multiples of
+// [PLDConfig].Interval), composed by FFT, and the larger epsilon is
+// reported. It is never below the true epsilon and above it by less than
+// steps*Interval, and tighter than [RDPAccountant] for DP-SGD.
+// [CalibrateSubsampledGaussian] finds the noise multiplier for a target
+// (epsilon, delta, sampling rate, steps). All accountants are safe for
 // concurrent use.
 package dp

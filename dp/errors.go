@@ -24,6 +24,9 @@ var (
 	// ErrOutOfRange reports a value, or an exact sum of values, that does
 	// not fit the fixed-point or integer range it must be encoded in.
 	ErrOutOfRange = errs.ErrOutOfRange
+	// ErrUnsupported reports a valid combination that is not offered
+	// (partition selection with Gaussian noise).
+	ErrUnsupported = errs.ErrUnsupported
 )
 
 // invalid returns "dp: invalid parameters: <detail>", wrapping [ErrInvalidParams].

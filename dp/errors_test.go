@@ -12,16 +12,16 @@ import (
 // Errors wrap the shared sentinels and read "dp: <sentinel>: <detail>", with
 // no double prefix.
 func TestErrorFormat(t *testing.T) {
-	_, err := NewLaplace(LaplaceConfig{Epsilon: -1, Sensitivity: 1})
+	_, err := NewLaplace(LaplaceConfig{Budget: testBudget(), Epsilon: -1, Sensitivity: 1})
 	require.ErrorIs(t, err, errs.ErrInvalidParams)
 	require.True(t, strings.HasPrefix(err.Error(), "dp: invalid parameters: epsilon"), err.Error())
 	require.Equal(t, 1, strings.Count(err.Error(), "dp:"), err.Error())
 
-	_, err = NewDiscreteLaplace(DiscreteLaplaceConfig{Epsilon: 1, Sensitivity: 1, Workers: -1})
+	_, err = NewDiscreteLaplace(DiscreteLaplaceConfig{Budget: testBudget(), Epsilon: 1, Sensitivity: 1, Workers: -1})
 	require.ErrorIs(t, err, ErrInvalidParams)
 	require.Contains(t, err.Error(), "Workers")
 
-	s, err := NewBoundedSumInt(BoundedSumIntConfig{Epsilon: 1, Lower: 0, Upper: 1 << 50})
+	s, err := NewBoundedSumInt(BoundedSumIntConfig{Budget: testBudget(), Epsilon: 1, Lower: 0, Upper: 1 << 50})
 	require.NoError(t, err)
 	_, err = s.ExactSum(slices.Repeat([]int64{1 << 50}, 1<<13))
 	require.ErrorIs(t, err, errs.ErrOutOfRange)

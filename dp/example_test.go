@@ -7,18 +7,35 @@ import (
 	"github.com/veil-go/veil/dp"
 )
 
+// Every release spends from a budget: here an Accountant of epsilon 2 pays
+// for two releases of epsilon 1, and refuses the third.
 func ExampleNewLaplace() {
-	lap, err := dp.NewLaplace(dp.LaplaceConfig{Epsilon: 1.0, Sensitivity: 1.0})
+	budget, err := dp.NewAccountant(2, 0)
 	if err != nil {
 		panic(err)
 	}
-	noisy := lap.AddNoise(42)
-	fmt.Println(noisy != 42, lap.Scale() >= 1)
-	// Output: true true
+	lap, err := dp.NewLaplace(dp.LaplaceConfig{Epsilon: 1.0, Sensitivity: 1.0, Budget: budget})
+	if err != nil {
+		panic(err)
+	}
+	noisy, err := lap.AddNoise(42)
+	fmt.Println(noisy != 42, err, lap.Scale() >= 1)
+	_, err = lap.AddNoise(42)
+	fmt.Println(err)
+	_, err = lap.AddNoise(42)
+	fmt.Println(errors.Is(err, dp.ErrBudgetExceeded))
+	// Output:
+	// true <nil> true
+	// <nil>
+	// true
 }
 
 func ExampleNewGaussian() {
-	g, err := dp.NewGaussian(dp.GaussianConfig{Epsilon: 1.0, Delta: 1e-5, Sensitivity: 1.0})
+	budget, err := dp.NewAccountant(1, 1e-5)
+	if err != nil {
+		panic(err)
+	}
+	g, err := dp.NewGaussian(dp.GaussianConfig{Epsilon: 1.0, Delta: 1e-5, Sensitivity: 1.0, Budget: budget})
 	if err != nil {
 		panic(err)
 	}
@@ -73,9 +90,14 @@ func ExampleNewSkellamShare() {
 }
 
 // A sum computed under HE or MPC from fixed-point encoded values is released
-// with the same mechanism as a sum computed in the clear.
+// with the same mechanism as a sum computed in the clear. The aggregation
+// releases once.
 func ExampleBoundedSumFloat() {
-	sum, err := dp.NewBoundedSumFloat(dp.BoundedSumFloatConfig{Epsilon: 1.0, Lower: 0, Upper: 100})
+	budget, err := dp.NewAccountant(1, 0)
+	if err != nil {
+		panic(err)
+	}
+	sum, err := dp.NewBoundedSumFloat(dp.BoundedSumFloatConfig{Epsilon: 1.0, Lower: 0, Upper: 100, Budget: budget})
 	if err != nil {
 		panic(err)
 	}
@@ -84,14 +106,25 @@ func ExampleBoundedSumFloat() {
 	for _, v := range []float64{12.5, 99.25, 250 /* clamped to 100 */} {
 		exact += sum.Encode(v) // in a real deployment: a secure sum
 	}
-	noisy := sum.Release(exact)
+	noisy, err := sum.Release(exact)
+	if err != nil {
+		panic(err)
+	}
 	lo, hi, _ := sum.ConfidenceInterval(noisy, 0.95)
 	fmt.Println(float64(exact)*sum.Resolution(), lo < hi)
-	// Output: 211.75 true
+	_, err = sum.Release(exact) // averaging releases is what one-shot prevents
+	fmt.Println(errors.Is(err, dp.ErrAlreadyReleased))
+	// Output:
+	// 211.75 true
+	// true
 }
 
 func ExampleNewHistogram() {
-	h, err := dp.NewHistogram[string](dp.HistogramConfig{Epsilon: 1.0, Delta: 1e-6, Contribution: dp.Contribution{MaxPartitions: 1}})
+	budget, err := dp.NewAccountant(1, 1e-6)
+	if err != nil {
+		panic(err)
+	}
+	h, err := dp.NewHistogram[string](dp.HistogramConfig{Epsilon: 1.0, Delta: 1e-6, Contribution: dp.Contribution{MaxPartitions: 1}, Budget: budget})
 	if err != nil {
 		panic(err)
 	}
@@ -116,4 +149,68 @@ func ExampleRDPAccountant() {
 	}
 	fmt.Println(eps > 0 && eps < 5)
 	// Output: true
+}
+
+// An RDP filter lets an adaptive analysis spend until the (epsilon, delta)
+// budget is used up: each spend is accepted or refused, and whatever the
+// analyst chose along the way, the whole is (epsilon, delta)-DP.
+func ExampleNewRDPFilter() {
+	f, err := dp.NewRDPFilter(2, 1e-5)
+	if err != nil {
+		panic(err)
+	}
+	steps := 0
+	for f.SpendGaussian(10, 1) == nil { // Gaussian releases of noise multiplier 10
+		steps++
+	}
+	fmt.Println(steps)
+	// Output: 11
+}
+
+// A zCDP filter adds up rho exactly; pure-DP releases spend epsilon^2/2.
+func ExampleNewZCDPFilter() {
+	f, err := dp.NewZCDPFilter(0.5)
+	if err != nil {
+		panic(err)
+	}
+	count, err := dp.NewCount(dp.CountConfig{Epsilon: 0.5, Budget: f})
+	if err != nil {
+		panic(err)
+	}
+	if _, err := count.Release(1234); err != nil {
+		panic(err)
+	}
+	fmt.Println(f.Spent() >= 0.125, f.SpendGaussian(1.5), errors.Is(f.SpendGaussian(1.5), dp.ErrBudgetExceeded))
+	// Output: true <nil> true
+}
+
+// The PLD accountant for DP-SGD: tighter than RDP, and never below the true
+// epsilon (pessimistic discretization, slack below steps * Interval).
+func ExampleNewPLDAccountant() {
+	pld, err := dp.NewPLDAccountant(dp.PLDConfig{Interval: 2e-4})
+	if err != nil {
+		panic(err)
+	}
+	if err := pld.AddSubsampledGaussian(0.02, 5, 50); err != nil {
+		panic(err)
+	}
+	e, err := pld.Epsilon(1e-5)
+	if err != nil {
+		panic(err)
+	}
+	rdp := dp.NewRDPAccountant()
+	if err := rdp.AddSubsampledGaussian(0.02, 5, 50); err != nil {
+		panic(err)
+	}
+	r, _ := rdp.Epsilon(1e-5)
+	fmt.Printf("PLD %.3f, RDP %.3f\n", e, r)
+	// The noise multiplier for a target: about 5 for this epsilon.
+	z, err := dp.CalibrateSubsampledGaussian(dp.SGDTarget{Epsilon: e, Delta: 1e-5, SamplingRate: 0.02, Steps: 50}, dp.PLDConfig{Interval: 2e-4})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("z %.2f\n", z)
+	// Output:
+	// PLD 0.096, RDP 0.103
+	// z 5.00
 }

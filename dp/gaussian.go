@@ -1,6 +1,7 @@
 package dp
 
 import (
+	"fmt"
 	"math"
 	"math/big"
 )
@@ -15,14 +16,15 @@ import (
 // A Gaussian is safe for concurrent use.
 type Gaussian struct {
 	source
+	meter
 	eps, delta, sens float64
 	grid             float64
 	g                *dgauss
 }
 
 // GaussianConfig configures a [Gaussian] mechanism, and is the input of the
-// calibrations [AnalyticGaussianSigma] and [ClassicGaussianSigma]. All
-// fields must be set.
+// calibrations [AnalyticGaussianSigma] and [ClassicGaussianSigma] (which
+// ignore Budget). All fields must be set.
 type GaussianConfig struct {
 	// Epsilon and Delta are the privacy parameters: Epsilon finite and > 0,
 	// Delta in (0, 1).
@@ -30,6 +32,10 @@ type GaussianConfig struct {
 	// Sensitivity is the L2 sensitivity of the value between neighbouring
 	// datasets, finite and > 0.
 	Sensitivity float64
+	// Budget is what every [Gaussian.AddNoise] spends (Epsilon, Delta)
+	// from, or rho = (sensitivity/sigma)^2/2 on the grid from a budget with
+	// a SpendRho method ([ZCDPFilter]).
+	Budget Budget
 }
 
 // NewGaussian returns a Gaussian mechanism that is (cfg.Epsilon,
@@ -37,9 +43,15 @@ type GaussianConfig struct {
 // unsupported parameters are errors wrapping [ErrInvalidParams].
 func NewGaussian(cfg GaussianConfig) (*Gaussian, error) {
 	epsilon, delta, l2Sensitivity := cfg.Epsilon, cfg.Delta, cfg.Sensitivity
+	if err := checkBudget(cfg.Budget); err != nil {
+		return nil, err
+	}
 	sigma0, err := AnalyticGaussianSigma(cfg)
 	if err != nil {
 		return nil, err
+	}
+	if l2Sensitivity < minSensitivity {
+		return nil, invalid("sensitivity %v below the supported 2^-980", l2Sensitivity)
 	}
 	grid := pow2Floor(math.Min(l2Sensitivity, sigma0) * 0x1p-20)
 	if sigma0/grid > 0x1p29 {
@@ -79,21 +91,36 @@ func NewGaussian(cfg GaussianConfig) (*Gaussian, error) {
 	if !ok {
 		return nil, invalid("sigma out of the supported range")
 	}
-	m := &Gaussian{eps: epsilon, delta: delta, sens: l2Sensitivity, grid: grid, g: g}
+	// The discrete Gaussian of variance nn on the grid is (K^2/(2 nn))-zCDP
+	// for the grid sensitivity K (CKS20): charged to a zCDP budget.
+	rho := math.Nextafter(sensGrid*sensGrid/(2*float64(nn)), math.Inf(1))
+	m := &Gaussian{meter: meter{budget: cfg.Budget, eps: epsilon, delta: delta, rho: rho}, eps: epsilon, delta: delta, sens: l2Sensitivity, grid: grid, g: g}
 	return withSource(m, &m.source, 0)
 }
 
-// AddNoise returns x plus Gaussian noise of standard deviation
-// [Gaussian.Sigma], on the grid of [Gaussian.Granularity]. NaN and ±Inf are
-// returned unchanged.
-func (m *Gaussian) AddNoise(x float64) float64 {
+// AddNoise spends (Epsilon, Delta) from the Budget and returns x plus
+// Gaussian noise of standard deviation [Gaussian.Sigma], on the grid of
+// [Gaussian.Granularity]: one (epsilon, delta)-DP release of a scalar. A
+// refused spend releases nothing (the error wraps [ErrBudgetExceeded]). NaN
+// and ±Inf are errors wrapping [ErrOutOfRange], checked before anything is
+// spent.
+//
+// The calibration is for one scalar: applied to each coordinate of a
+// d-vector of L2 sensitivity Sensitivity, the snapped vector's sensitivity
+// is up to Sensitivity/Lambda + sqrt(d) grid units, not + 1, so
+// coordinatewise use of one Gaussian is not the vector release:
+// [GaussianVector] is.
+func (m *Gaussian) AddNoise(x float64) (float64, error) {
 	if !finite(x) {
-		return x
+		return 0, fmt.Errorf("dp: %w: Gaussian input %v is not finite", ErrOutOfRange, x)
+	}
+	if err := m.spend(); err != nil {
+		return 0, err
 	}
 	m.mu.Lock()
 	z := m.g.sample(m.r)
 	m.mu.Unlock()
-	return snapAdd(x, m.grid, z)
+	return snapAdd(x, m.grid, z), nil
 }
 
 // Sigma returns the standard deviation parameter of the noise actually added:
@@ -178,7 +205,10 @@ func dgaussFor(sigma float64) (*dgauss, error) {
 	return g, nil
 }
 
-// Sample returns one draw.
+// Sample returns one draw. A DiscreteGaussian is a sampler with no privacy
+// parameter of its own: the caller calibrates sigma
+// ([CalibrateDiscreteGaussian]) and spends for the release it makes
+// ([ZCDPFilter.SpendGaussian], [Budget]).
 func (d *DiscreteGaussian) Sample() int64 {
 	d.mu.Lock()
 	z := d.g.sample(d.r)
@@ -188,9 +218,6 @@ func (d *DiscreteGaussian) Sample() int64 {
 
 // Noise returns dim independent draws (nil for dim <= 0).
 func (d *DiscreteGaussian) Noise(dim int) []int64 { return d.vec(dim, d.g.sample) }
-
-// AddNoise returns x plus one draw, saturating at the int64 range.
-func (d *DiscreteGaussian) AddNoise(x int64) int64 { return satAdd(x, d.Sample()) }
 
 // Sigma returns the parameter sigma given to the constructor.
 func (d *DiscreteGaussian) Sigma() float64 { return d.sigma }

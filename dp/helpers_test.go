@@ -25,3 +25,20 @@ func sign(x float64) float64 {
 
 func nan() float64 { return math.NaN() }
 func inf() float64 { return math.Inf(1) }
+
+// testBudget returns a budget that accepts every spend, for tests of the
+// noise itself; tests of the budget make their own.
+func testBudget() Budget { return freeBudget{} }
+
+type freeBudget struct{}
+
+func (freeBudget) Spend(epsilon, delta float64) error { return nil }
+
+// must returns v, panicking on err: for releases from a testBudget, which
+// never refuses.
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}

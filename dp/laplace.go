@@ -1,6 +1,7 @@
 package dp
 
 import (
+	"fmt"
 	"math"
 	"math/big"
 )
@@ -15,31 +16,40 @@ import (
 // A Laplace is safe for concurrent use.
 type Laplace struct {
 	source
+	meter
 	eps, sens float64
 	grid      float64 // Lambda
 	t         uint64  // discrete scale in grid units: t / 2^shift
 	shift     uint
 }
 
-// LaplaceConfig configures a [Laplace] mechanism. Both fields must be set.
+// LaplaceConfig configures a [Laplace] mechanism. All fields must be set.
 type LaplaceConfig struct {
-	// Epsilon is the privacy parameter, finite and > 0.
+	// Epsilon is the privacy parameter of one release, finite and > 0.
 	Epsilon float64
 	// Sensitivity is the L1 sensitivity of the value: the most its true
 	// value can change between neighbouring datasets. Finite and > 0.
 	Sensitivity float64
+	// Budget is what every [Laplace.AddNoise] spends Epsilon from.
+	Budget Budget
 }
 
 // NewLaplace returns a Laplace mechanism that is cfg.Epsilon-DP for values of
-// L1 sensitivity cfg.Sensitivity. Invalid or unsupported parameters are
-// errors wrapping [ErrInvalidParams].
+// L1 sensitivity cfg.Sensitivity, each release spending from cfg.Budget.
+// Invalid or unsupported parameters are errors wrapping [ErrInvalidParams].
 func NewLaplace(cfg LaplaceConfig) (*Laplace, error) {
 	epsilon, sensitivity := cfg.Epsilon, cfg.Sensitivity
+	if err := checkBudget(cfg.Budget); err != nil {
+		return nil, err
+	}
 	if err := checkEpsilon(epsilon); err != nil {
 		return nil, err
 	}
 	if err := checkSensitivity("l1", sensitivity); err != nil {
 		return nil, err
+	}
+	if sensitivity < minSensitivity {
+		return nil, invalid("sensitivity %v below the supported 2^-980", sensitivity)
 	}
 	b := sensitivity / epsilon
 	if !finite(b) || b == 0 {
@@ -61,21 +71,27 @@ func NewLaplace(cfg LaplaceConfig) (*Laplace, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Laplace{eps: epsilon, sens: sensitivity, grid: grid, t: t, shift: shift}
+	l := &Laplace{meter: meter{budget: cfg.Budget, eps: epsilon}, eps: epsilon, sens: sensitivity, grid: grid, t: t, shift: shift}
 	return withSource(l, &l.source, 0)
 }
 
-// AddNoise returns x plus Laplace noise of scale [Laplace.Scale] (about
-// sensitivity/epsilon), on the grid of [Laplace.Granularity]. NaN and ±Inf
-// are returned unchanged.
-func (l *Laplace) AddNoise(x float64) float64 {
+// AddNoise spends Epsilon from the Budget and returns x plus Laplace noise of
+// scale [Laplace.Scale] (about sensitivity/epsilon), on the grid of
+// [Laplace.Granularity]: one epsilon-DP release. A refused spend releases
+// nothing (the error wraps [ErrBudgetExceeded]). NaN and ±Inf are errors
+// wrapping [ErrOutOfRange], checked before anything is spent: a statistic
+// that overflowed on one dataset and not on its neighbour must not show it.
+func (l *Laplace) AddNoise(x float64) (float64, error) {
 	if !finite(x) {
-		return x
+		return 0, fmt.Errorf("dp: %w: Laplace input %v is not finite", ErrOutOfRange, x)
+	}
+	if err := l.spend(); err != nil {
+		return 0, err
 	}
 	l.mu.Lock()
 	z := l.r.discreteLaplace(l.t, l.shift)
 	l.mu.Unlock()
-	return snapAdd(x, l.grid, z)
+	return snapAdd(x, l.grid, z), nil
 }
 
 // Scale returns the scale b of the noise actually added (its standard
@@ -101,6 +117,7 @@ func (l *Laplace) Epsilon() float64 { return l.eps }
 // A [DiscreteLaplace] is safe for concurrent use.
 type DiscreteLaplace struct {
 	source
+	meter
 	eps   float64
 	sens  int64
 	t     uint64
@@ -118,12 +135,28 @@ type DiscreteLaplaceConfig struct {
 	// coordinates ([DiscreteLaplace.Noise]); 0 means GOMAXPROCS. The noise
 	// drawn does not depend on it.
 	Workers int
+	// Budget is what every [DiscreteLaplace.AddNoise] spends Epsilon from.
+	Budget Budget
 }
 
 // NewDiscreteLaplace returns a discrete Laplace mechanism that is
-// cfg.Epsilon-DP for integer values of L1 sensitivity cfg.Sensitivity.
+// cfg.Epsilon-DP for integer values of L1 sensitivity cfg.Sensitivity, each
+// release spending from cfg.Budget.
 func NewDiscreteLaplace(cfg DiscreteLaplaceConfig) (*DiscreteLaplace, error) {
-	epsilon, sensitivity := cfg.Epsilon, cfg.Sensitivity
+	if err := checkBudget(cfg.Budget); err != nil {
+		return nil, err
+	}
+	d, err := newDiscreteLaplace(cfg.Epsilon, cfg.Sensitivity, cfg.Workers)
+	if err != nil {
+		return nil, err
+	}
+	d.meter = meter{budget: cfg.Budget, eps: cfg.Epsilon}
+	return d, nil
+}
+
+// newDiscreteLaplace is the noise of the aggregations, which spend for it
+// themselves.
+func newDiscreteLaplace(epsilon float64, sensitivity int64, workers int) (*DiscreteLaplace, error) {
 	if err := checkEpsilon(epsilon); err != nil {
 		return nil, err
 	}
@@ -137,10 +170,13 @@ func NewDiscreteLaplace(cfg DiscreteLaplaceConfig) (*DiscreteLaplace, error) {
 		return nil, err
 	}
 	d := &DiscreteLaplace{eps: epsilon, sens: sensitivity, t: t, shift: shift}
-	return withSource(d, &d.source, cfg.Workers)
+	return withSource(d, &d.source, workers)
 }
 
-// Sample returns one draw of the noise.
+// Sample returns one draw of the noise and spends nothing: it is for noise
+// that the caller adds to a release it accounts for itself (one party's
+// share of a distributed release, say). [DiscreteLaplace.AddNoise] is the
+// release.
 func (d *DiscreteLaplace) Sample() int64 {
 	d.mu.Lock()
 	z := d.r.discreteLaplace(d.t, d.shift)
@@ -149,15 +185,33 @@ func (d *DiscreteLaplace) Sample() int64 {
 }
 
 // Noise returns dim independent draws (nil for dim <= 0): epsilon-DP for an
-// integer vector of L1 sensitivity Sensitivity when added to it.
+// integer vector of L1 sensitivity Sensitivity when added to it. Like
+// [DiscreteLaplace.Sample] it spends nothing; [DiscreteLaplace.AddNoiseVector]
+// is the release.
 func (d *DiscreteLaplace) Noise(dim int) []int64 { return d.vec(dim, d.draw) }
 
 func (d *DiscreteLaplace) draw(r *rng) int64 { return r.discreteLaplace(d.t, d.shift) }
 
-// AddNoise returns x plus discrete Laplace noise. The sum saturates at the
-// int64 range instead of wrapping (a post-processing, so privacy is kept).
-func (d *DiscreteLaplace) AddNoise(x int64) int64 {
-	return satAdd(x, d.Sample())
+// AddNoise spends Epsilon from the Budget and returns x plus discrete
+// Laplace noise: one epsilon-DP release. A refused spend releases nothing
+// (the error wraps [ErrBudgetExceeded]). The sum saturates at the int64 range
+// instead of wrapping (a post-processing, so privacy is kept).
+func (d *DiscreteLaplace) AddNoise(x int64) (int64, error) {
+	if err := d.spend(); err != nil {
+		return 0, err
+	}
+	return satAdd(x, d.Sample()), nil
+}
+
+// AddNoiseVector spends Epsilon once and adds noise to every coordinate of v
+// in place: one epsilon-DP release of an integer vector of L1 sensitivity
+// Sensitivity. A refused spend leaves v unchanged.
+func (d *DiscreteLaplace) AddNoiseVector(v []int64) error {
+	if err := d.spend(); err != nil {
+		return err
+	}
+	d.addTo(v, d.draw)
+	return nil
 }
 
 // Scale returns the scale of the noise, t/2^k >= sensitivity/epsilon, larger

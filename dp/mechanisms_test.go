@@ -20,11 +20,11 @@ func categoricalRef(name string, probs []float64) refDist {
 func TestRandomizedResponse(t *testing.T) {
 	cryptotest.SetGlobalRandom(t, 1012) // fixed randomness: the checks below are deterministic
 	for _, eps := range []float64{0.5, 1, 3} {
-		r, err := NewRandomizedResponse(eps)
+		r, err := NewRandomizedResponse(RandomizedResponseConfig{Epsilon: eps, Budget: testBudget()})
 		require.NoError(t, err)
 		truthful := 0
 		for i := 0; i < nSamples; i++ {
-			if r.Respond(true) {
+			if must(r.Respond(true)) {
 				truthful++
 			}
 		}
@@ -38,10 +38,10 @@ func TestRandomizedResponse(t *testing.T) {
 		require.Greater(t, math.Abs(p2-phat), ksThreshold(nSamples))
 	}
 	// Debiasing recovers a true proportion of 0.3.
-	r, _ := NewRandomizedResponse(1)
+	r, _ := NewRandomizedResponse(RandomizedResponseConfig{Epsilon: 1, Budget: testBudget()})
 	yes := 0
 	for i := 0; i < nSamples; i++ {
-		if r.Respond(i%10 < 3) {
+		if must(r.Respond(i%10 < 3)) {
 			yes++
 		}
 	}
@@ -51,7 +51,7 @@ func TestRandomizedResponse(t *testing.T) {
 	require.InDelta(t, 0.3, est, ksThreshold(nSamples)/(2*r.TruthProbability()-1))
 	_, err = r.EstimateProportion(5, 3)
 	require.ErrorIs(t, err, ErrInvalidParams)
-	_, err = NewRandomizedResponse(0)
+	_, err = NewRandomizedResponse(RandomizedResponseConfig{Epsilon: 0, Budget: testBudget()})
 	require.ErrorIs(t, err, ErrInvalidParams)
 }
 
@@ -59,7 +59,7 @@ func TestKRandomizedResponse(t *testing.T) {
 	cryptotest.SetGlobalRandom(t, 1013) // fixed randomness: the checks below are deterministic
 	const k = 5
 	for _, eps := range []float64{0.5, 2} {
-		r, err := NewKRandomizedResponse(eps, k)
+		r, err := NewKRandomizedResponse(KRandomizedResponseConfig{Epsilon: eps, K: k, Budget: testBudget()})
 		require.NoError(t, err)
 		xs := make([]float64, nSamples)
 		for i := range xs {
@@ -73,12 +73,12 @@ func TestKRandomizedResponse(t *testing.T) {
 		// Power: a 50% larger epsilon must be rejected. (A 20% larger one is
 		// not reliably detected at epsilon 0.5: the variances differ by only
 		// about 6 standard errors there.)
-		r2, _ := NewKRandomizedResponse(1.5*eps, k)
+		r2, _ := NewKRandomizedResponse(KRandomizedResponseConfig{Epsilon: 1.5 * eps, K: k, Budget: testBudget()})
 		p2, q2 := r2.Probabilities()
 		requireDist(t, xs, categoricalRef("kRR", want), categoricalRef("kRR wrong", []float64{q2, q2, p2, q2, q2}))
 	}
 	// Debiasing.
-	r, _ := NewKRandomizedResponse(1, 3)
+	r, _ := NewKRandomizedResponse(KRandomizedResponseConfig{Epsilon: 1, K: 3, Budget: testBudget()})
 	counts := make([]int64, 3)
 	truth := []int{0, 0, 0, 1, 2, 2} // proportions 1/2, 1/6, 1/3
 	for i := 0; i < nSamples; i++ {
@@ -96,7 +96,7 @@ func TestKRandomizedResponse(t *testing.T) {
 	require.ErrorIs(t, err, ErrInvalidParams)
 	_, err = r.EstimateCounts([]int64{1})
 	require.ErrorIs(t, err, ErrInvalidParams)
-	_, err = NewKRandomizedResponse(1, 1)
+	_, err = NewKRandomizedResponse(KRandomizedResponseConfig{Epsilon: 1, K: 1, Budget: testBudget()})
 	require.ErrorIs(t, err, ErrInvalidParams)
 }
 
@@ -143,7 +143,7 @@ func pfProbs(scores []float64, eps, sens float64) []float64 {
 func TestExponentialMechanism(t *testing.T) {
 	cryptotest.SetGlobalRandom(t, 1014) // fixed randomness: the checks below are deterministic
 	scores := []float64{1, 3.5, 2, 3.5, -1}
-	e, err := NewExponentialMechanism(ExponentialMechanismConfig{Epsilon: 1, Sensitivity: 1})
+	e, err := NewExponentialMechanism(ExponentialMechanismConfig{Budget: testBudget(), Epsilon: 1, Sensitivity: 1})
 	require.NoError(t, err)
 	xs := make([]float64, nSamples)
 	for i := range xs {
@@ -184,10 +184,64 @@ func TestExponentialMechanism(t *testing.T) {
 	require.ErrorIs(t, err, ErrInvalidParams)
 	_, err = e.PermuteAndFlip([]float64{1, math.NaN()})
 	require.ErrorIs(t, err, ErrInvalidParams)
-	_, err = NewExponentialMechanism(ExponentialMechanismConfig{Epsilon: 1, Sensitivity: 0})
+	_, err = NewExponentialMechanism(ExponentialMechanismConfig{Budget: testBudget(), Epsilon: 1, Sensitivity: 0})
 	require.ErrorIs(t, err, ErrInvalidParams)
 	// Huge score gaps take the big-rational path and pick the best.
 	c, err := e.PermuteAndFlip([]float64{-1e300, 0, -1e-300})
 	require.NoError(t, err)
 	require.Contains(t, []int{1, 2}, c)
+}
+
+// F7: k-ary randomized response draws in O(1) whatever k and epsilon, and
+// exactly: the truth rate matches 1/(1+(k-1)e^-eps) on the fast path and on
+// the big-float path (forced by a NaN float64 probability).
+func TestKRandomizedResponseLargeK(t *testing.T) {
+	cryptotest.SetGlobalRandom(t, 1300) // fixed randomness: deterministic
+	for _, c := range []struct {
+		eps float64
+		k   int
+	}{{1e6, 1 << 40}, {1e300, 1 << 40}, {math.MaxFloat64, 1 << 40}, {20, 1000000}, {1, 1 << 40}} {
+		r, err := NewKRandomizedResponse(KRandomizedResponseConfig{Epsilon: c.eps, K: c.k, Budget: testBudget()})
+		require.NoError(t, err)
+		for range 100 {
+			v, err := r.Respond(7)
+			require.NoError(t, err)
+			require.True(t, v >= 0 && v < c.k)
+		}
+	}
+	for _, slow := range []bool{false, true} {
+		r, err := NewKRandomizedResponse(KRandomizedResponseConfig{Epsilon: 3, K: 1000, Budget: testBudget()})
+		require.NoError(t, err)
+		if slow {
+			r.pf = math.NaN()
+		}
+		n := 200000
+		if slow {
+			n = 20000 // the big-float path costs ~40 us a draw
+		}
+		truth, low := 0, 0
+		for range n {
+			v, err := r.Respond(500)
+			require.NoError(t, err)
+			if v == 500 {
+				truth++
+			} else if v < 500 {
+				low++
+			}
+		}
+		p := 1 / (1 + 999*math.Exp(-3))
+		se := math.Sqrt(p * (1 - p) / float64(n))
+		require.InDelta(t, p, float64(truth)/float64(n), 6*se, "slow=%v", slow) // false failure < 1e-8
+		// Others are uniform: half of them below 500 (500 of 999).
+		others := float64(n - truth)
+		q := 500.0 / 999
+		require.InDelta(t, q, float64(low)/others, 6*math.Sqrt(q*(1-q)/others))
+	}
+	for _, x := range []float64{0, 0.1, 0.25, 1, 3, 50, 800} {
+		v, e := expNegBig(x, 200)
+		f, _ := v.Float64()
+		require.InEpsilon(t, math.Exp(-x)+1e-300, f+1e-300, 1e-14, "x=%v", x)
+		ef, _ := e.Float64()
+		require.Less(t, ef, 1e-50)
+	}
 }

@@ -126,6 +126,9 @@ func (a *RDPAccountant) AddCurve(curve func(alpha float64) float64, count int) e
 	if count < 0 {
 		return invalid("count must be >= 0, got %d", count)
 	}
+	if count == 0 {
+		return nil // nothing composed (and no Inf * 0 = NaN)
+	}
 	vals := make([]float64, len(a.orders))
 	for i, o := range a.orders {
 		v := curve(o)
@@ -294,7 +297,10 @@ func AdvancedComposition(epsilon, delta float64, k int, deltaPrime float64) (tot
 	adv := math.Sqrt(2*kf*math.Log(1/deltaPrime))*epsilon + kf*epsilon*math.Expm1(epsilon)
 	basic := kf * epsilon
 	if basic <= adv {
-		return basic, math.Min(kf*delta, 1), nil
+		if kf*delta >= 1 {
+			return 0, 0, invalid("total delta %v >= 1", kf*delta)
+		}
+		return basic, kf * delta, nil
 	}
 	td := kf*delta + deltaPrime
 	if td >= 1 {

@@ -85,7 +85,7 @@ func TestDiscreteLaplaceDistribution(t *testing.T) {
 		sens int64
 	}{{1, 1}, {0.5, 1}, {0.7, 3}, {5, 1}, {0.1, 2}}
 	for _, c := range cases {
-		d, err := NewDiscreteLaplace(DiscreteLaplaceConfig{Epsilon: c.eps, Sensitivity: c.sens})
+		d, err := NewDiscreteLaplace(DiscreteLaplaceConfig{Budget: testBudget(), Epsilon: c.eps, Sensitivity: c.sens})
 		require.NoError(t, err)
 		scale := float64(c.sens) / c.eps
 		require.InEpsilon(t, scale, d.Scale(), 1e-11)
@@ -131,14 +131,14 @@ func TestLaplaceDistribution(t *testing.T) {
 	cryptotest.SetGlobalRandom(t, 1018) // fixed randomness: the checks below are deterministic
 	cases := []struct{ eps, sens, x float64 }{{1, 1, 0}, {0.1, 1, 12.5}, {2, 0.001, -3}, {0.5, 1000, 1e6}, {1e-6, 1, 0}}
 	for _, c := range cases {
-		l, err := NewLaplace(LaplaceConfig{Epsilon: c.eps, Sensitivity: c.sens})
+		l, err := NewLaplace(LaplaceConfig{Budget: testBudget(), Epsilon: c.eps, Sensitivity: c.sens})
 		require.NoError(t, err)
 		b := c.sens / c.eps
 		require.GreaterOrEqual(t, l.Scale(), b)
 		require.InEpsilon(t, b, l.Scale(), 2e-6)
 		xs := make([]float64, nSamples)
 		for i := range xs {
-			y := l.AddNoise(c.x)
+			y := must(l.AddNoise(c.x))
 			// Outputs lie on the grid.
 			require.Equal(t, y, math.Round(y/l.Granularity())*l.Granularity())
 			xs[i] = y - c.x
@@ -151,15 +151,15 @@ func TestGaussianDistribution(t *testing.T) {
 	cryptotest.SetGlobalRandom(t, 1019) // fixed randomness: the checks below are deterministic
 	cases := []struct{ eps, delta, sens, x float64 }{{1, 1e-5, 1, 0}, {0.5, 1e-9, 3, 7.25}, {4, 1e-3, 0.01, -1}}
 	for _, c := range cases {
-		g, err := NewGaussian(GaussianConfig{Epsilon: c.eps, Delta: c.delta, Sensitivity: c.sens})
+		g, err := NewGaussian(GaussianConfig{Budget: testBudget(), Epsilon: c.eps, Delta: c.delta, Sensitivity: c.sens})
 		require.NoError(t, err)
-		sigma, err := AnalyticGaussianSigma(GaussianConfig{Epsilon: c.eps, Delta: c.delta, Sensitivity: c.sens})
+		sigma, err := AnalyticGaussianSigma(GaussianConfig{Budget: testBudget(), Epsilon: c.eps, Delta: c.delta, Sensitivity: c.sens})
 		require.NoError(t, err)
 		require.GreaterOrEqual(t, g.Sigma(), sigma)
 		require.InEpsilon(t, sigma, g.Sigma(), 1e-5)
 		xs := make([]float64, nSamples)
 		for i := range xs {
-			xs[i] = g.AddNoise(c.x) - c.x
+			xs[i] = must(g.AddNoise(c.x)) - c.x
 		}
 		requireDist(t, xs, gaussRef(sigma), gaussRef(1.2*sigma))
 	}
@@ -167,15 +167,28 @@ func TestGaussianDistribution(t *testing.T) {
 
 func TestSnapAddLargeInputs(t *testing.T) {
 	cryptotest.SetGlobalRandom(t, 1020) // fixed randomness: the checks below are deterministic
-	l, err := NewLaplace(LaplaceConfig{Epsilon: 1, Sensitivity: 1})
+	l, err := NewLaplace(LaplaceConfig{Budget: testBudget(), Epsilon: 1, Sensitivity: 1})
 	require.NoError(t, err)
 	for _, x := range []float64{1e15, -1e300, math.MaxFloat64 / 2, 0x1p70} {
-		y := l.AddNoise(x)
+		y := must(l.AddNoise(x))
 		require.False(t, math.IsNaN(y))
 		require.InEpsilon(t, x, y, 1e-6)
 	}
-	require.True(t, math.IsNaN(l.AddNoise(math.NaN())))
-	require.Equal(t, math.Inf(1), l.AddNoise(math.Inf(1)))
+	// F12: a non-finite input is an error and spends nothing.
+	acct, err := NewAccountant(1, 1e-3)
+	require.NoError(t, err)
+	lb, err := NewLaplace(LaplaceConfig{Budget: acct, Epsilon: 1, Sensitivity: 1})
+	require.NoError(t, err)
+	for _, x := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+		_, err = lb.AddNoise(x)
+		require.ErrorIs(t, err, ErrOutOfRange)
+	}
+	gb, err := NewGaussian(GaussianConfig{Budget: acct, Epsilon: 0.5, Delta: 1e-5, Sensitivity: 1})
+	require.NoError(t, err)
+	_, err = gb.AddNoise(math.NaN())
+	require.ErrorIs(t, err, ErrOutOfRange)
+	spent, _ := acct.Spent()
+	require.Zero(t, spent)
 	// The big-float path gives the same rounding as the fast path.
 	for _, x := range []float64{0, 1.5, -1e10, 0x1p60 + 0x1p10} {
 		for _, z := range []int64{0, 1, -77, 1 << 40} {
@@ -193,10 +206,10 @@ func TestSatAdd(t *testing.T) {
 	require.Equal(t, int64(math.MaxInt64), satAdd(math.MaxInt64, 5))
 	require.Equal(t, int64(math.MinInt64), satAdd(math.MinInt64, -5))
 	require.Equal(t, int64(3), satAdd(5, -2))
-	d, err := NewDiscreteLaplace(DiscreteLaplaceConfig{Epsilon: 1, Sensitivity: 1})
+	d, err := NewDiscreteLaplace(DiscreteLaplaceConfig{Budget: testBudget(), Epsilon: 1, Sensitivity: 1})
 	require.NoError(t, err)
 	for i := 0; i < 100; i++ {
-		require.GreaterOrEqual(t, d.AddNoise(math.MaxInt64-2), int64(math.MaxInt64-100))
+		require.GreaterOrEqual(t, must(d.AddNoise(math.MaxInt64-2)), int64(math.MaxInt64-100))
 	}
 }
 
@@ -205,17 +218,17 @@ func TestSatAdd(t *testing.T) {
 // the other draw differently.
 func TestRandomFromCryptoRand(t *testing.T) {
 	cryptotest.SetGlobalRandom(t, 1022)
-	a, _ := NewDiscreteLaplace(DiscreteLaplaceConfig{Epsilon: 1, Sensitivity: 1})
+	a, _ := NewDiscreteLaplace(DiscreteLaplaceConfig{Budget: testBudget(), Epsilon: 1, Sensitivity: 1})
 	cryptotest.SetGlobalRandom(t, 1022)
-	b, _ := NewDiscreteLaplace(DiscreteLaplaceConfig{Epsilon: 1, Sensitivity: 1})
+	b, _ := NewDiscreteLaplace(DiscreteLaplaceConfig{Budget: testBudget(), Epsilon: 1, Sensitivity: 1})
 	for i := 0; i < 100; i++ {
 		require.Equal(t, a.Sample(), b.Sample())
 	}
 	// Successive samplers differ from each other: P(same) per draw is
 	// sum_z P(z)^2 < 0.3 at scale 1, so 60 equal of 100 has probability
 	// below 1e-10.
-	c, _ := NewDiscreteLaplace(DiscreteLaplaceConfig{Epsilon: 1, Sensitivity: 1})
-	e, _ := NewDiscreteLaplace(DiscreteLaplaceConfig{Epsilon: 1, Sensitivity: 1})
+	c, _ := NewDiscreteLaplace(DiscreteLaplaceConfig{Budget: testBudget(), Epsilon: 1, Sensitivity: 1})
+	e, _ := NewDiscreteLaplace(DiscreteLaplaceConfig{Budget: testBudget(), Epsilon: 1, Sensitivity: 1})
 	same := 0
 	for i := 0; i < 100; i++ {
 		if c.Sample() == e.Sample() {
@@ -223,4 +236,37 @@ func TestRandomFromCryptoRand(t *testing.T) {
 		}
 	}
 	require.Less(t, same, 60)
+}
+
+// F8: a pool releases with draws made ahead of time, each release spending
+// from the budget; the released noise has the mechanism's distribution.
+func TestNoisePool(t *testing.T) {
+	cryptotest.SetGlobalRandom(t, 1400) // fixed randomness: deterministic
+	l, err := NewLaplace(LaplaceConfig{Epsilon: 0.5, Sensitivity: 1, Budget: testBudget()})
+	require.NoError(t, err)
+	p, err := l.NewPool(nSamples)
+	require.NoError(t, err)
+	xs := make([]float64, nSamples)
+	for i := range xs {
+		xs[i] = must(p.AddNoise(0))
+	}
+	requireDist(t, xs, laplaceRef(2), laplaceRef(2.4))
+	_, err = p.AddNoise(0)
+	require.ErrorIs(t, err, ErrPoolEmpty)
+	require.Zero(t, p.Remaining())
+	acct, _ := NewAccountant(1, 0)
+	lb, _ := NewLaplace(LaplaceConfig{Epsilon: 0.5, Sensitivity: 1, Budget: acct})
+	pb, err := lb.NewPool(5)
+	require.NoError(t, err)
+	for range 2 {
+		_, err = pb.AddNoise(1)
+		require.NoError(t, err)
+	}
+	_, err = pb.AddNoise(1)
+	require.ErrorIs(t, err, ErrBudgetExceeded)
+	require.Equal(t, 3, pb.Remaining(), "a refused release keeps its draw")
+	_, err = pb.AddNoise(math.NaN())
+	require.ErrorIs(t, err, ErrOutOfRange)
+	_, err = lb.NewPool(0)
+	require.ErrorIs(t, err, ErrInvalidParams)
 }

@@ -29,7 +29,8 @@ func laplaceScale(b *big.Rat) (t uint64, shift uint, err error) {
 	return q.Uint64(), shift, nil
 }
 
-// pow2Floor returns the largest power of two <= x (x > 0, finite).
+// pow2Floor returns the largest power of two <= x (x > 0, finite; callers
+// reject x below 2^-1000, for which the grid would be out of range).
 func pow2Floor(x float64) float64 {
 	_, e := math.Frexp(x) // x = f * 2^e, f in [0.5, 1)
 	return math.Ldexp(1, e-1)
@@ -47,8 +48,11 @@ func pow2Ceil(x float64) float64 {
 // Limits of the grid spacing Lambda of the snapping samplers, so that every
 // multiple of Lambda used is an exact float64 (normal, no overflow).
 const (
-	minGrid = 0x1p-1000
-	maxGrid = 0x1p+900
+	// minSensitivity is the smallest float sensitivity: below it the grid
+	// (about 2^-20 of it) would leave the normal range and collapse.
+	minSensitivity = 0x1p-980
+	minGrid        = 0x1p-1000
+	maxGrid        = 0x1p+900
 )
 
 // gridSensitivity returns the sensitivity, in units of the grid Lambda, of x

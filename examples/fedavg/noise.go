@@ -24,6 +24,7 @@ const (
 
 // dpPlan is the noise calibration of a run.
 type dpPlan struct {
+	target    dp.DistributedTarget
 	sigma     float64 // each share's discrete Gaussian sigma
 	minHonest int
 }
@@ -42,17 +43,18 @@ func planNoise(o *options) (*dpPlan, error) {
 	l1 := float64(clipBound) * float64(o.dim)
 	l2 := float64(clipBound) * math.Sqrt(float64(o.dim))
 	h := minHonest(o.clients)
-	sigma, err := dp.CalibrateDistributedDiscreteGaussian(dp.DistributedTarget{
-		Epsilon: o.epsilon, Delta: noiseDelta, L1: l1, L2: l2, Dim: o.dim, Honest: h})
+	target := dp.DistributedTarget{Epsilon: o.epsilon, Delta: noiseDelta, L1: l1, L2: l2, Dim: o.dim, Honest: h}
+	sigma, err := dp.CalibrateDistributedDiscreteGaussian(target)
 	if err != nil {
 		return nil, fmt.Errorf("-epsilon %v: %w", o.epsilon, err)
 	}
-	return &dpPlan{sigma: sigma, minHonest: h}, nil
+	return &dpPlan{target: target, sigma: sigma, minHonest: h}, nil
 }
 
 // clientNoise returns a fresh client's noise hook.
 func (p *dpPlan) clientNoise(clients int) (secagg.NoiseFunc, error) {
-	share, err := dp.NewDiscreteGaussianShare(dp.DiscreteGaussianShareConfig{LocalSigma: p.sigma, Parties: clients, MinHonest: p.minHonest})
+	share, err := dp.NewDiscreteGaussianShare(dp.DiscreteGaussianShareConfig{
+		Target: p.target, LocalSigma: p.sigma, Parties: clients, MinHonest: p.minHonest})
 	if err != nil {
 		return nil, err
 	}

@@ -44,13 +44,13 @@ func newRelease(cfg *config, centre int64, n int) (*release, error) {
 	r.parties = make([]noise, n)
 	for i := range r.parties {
 		var z noise
-		if z.count, err = dp.NewDiscreteLaplace(dp.DiscreteLaplaceConfig{Epsilon: each, Sensitivity: 1}); err != nil {
+		if z.count, err = dp.NewDiscreteLaplace(dp.DiscreteLaplaceConfig{Epsilon: each, Sensitivity: 1, Budget: r.acct}); err != nil {
 			return nil, fmt.Errorf("count noise: %w", err)
 		}
-		if z.sum, err = dp.NewDiscreteLaplace(dp.DiscreteLaplaceConfig{Epsilon: each, Sensitivity: r.sensSum}); err != nil {
+		if z.sum, err = dp.NewDiscreteLaplace(dp.DiscreteLaplaceConfig{Epsilon: each, Sensitivity: r.sensSum, Budget: r.acct}); err != nil {
 			return nil, fmt.Errorf("sum noise: %w", err)
 		}
-		if z.sqr, err = dp.NewDiscreteLaplace(dp.DiscreteLaplaceConfig{Epsilon: each, Sensitivity: r.sensSqr}); err != nil {
+		if z.sqr, err = dp.NewDiscreteLaplace(dp.DiscreteLaplaceConfig{Epsilon: each, Sensitivity: r.sensSqr, Budget: r.acct}); err != nil {
 			return nil, fmt.Errorf("sum of squares noise: %w", err)
 		}
 		r.parties[i] = z
@@ -71,13 +71,15 @@ func abs(x int64) int64 {
 }
 
 // noisy returns hospital i's totals with its noise added (its own
-// computation, before encryption).
+// computation, before encryption). Each hospital's noise is a share of one
+// release per figure, whose epsilon newRelease spent once from r.acct; so
+// the shares are drawn with Sample, which spends nothing.
 func (r *release) noisy(i int, t totals) totals {
 	if r.epsilon == 0 {
 		return t
 	}
 	z := r.parties[i]
-	return totals{count: z.count.AddNoise(t.count), sum: z.sum.AddNoise(t.sum), sumSq: z.sqr.AddNoise(t.sumSq)}
+	return totals{count: t.count + z.count.Sample(), sum: t.sum + z.sum.Sample(), sumSq: t.sumSq + z.sqr.Sample()}
 }
 
 // describe says how the budget was spent, for the report.
