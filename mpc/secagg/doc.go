@@ -220,8 +220,9 @@
 // package [github.com/veil-go/veil/dp]: [github.com/veil-go/veil/dp.SkellamShare] (Agarwal, Kairouz & Liu 2021) or
 // [github.com/veil-go/veil/dp.DiscreteGaussianShare] (Kairouz, Liu & Steinke 2021), for example
 //
-//	share, _ := dp.NewDiscreteGaussianShare(dp.DiscreteGaussianShareParams{
-//		LocalSigma: sigma, Parties: n, MinHonest: m}) // sigma from dp.CalibrateDistributedDiscreteGaussian(..., m)
+//	share, _ := dp.NewDiscreteGaussianShare(dp.DiscreteGaussianShareConfig{
+//		Target:  dp.DistributedTarget{Epsilon: eps, Delta: delta, L1: l1, L2: l2, Dim: length},
+//		Parties: n, MinHonest: m}) // sigma calibrated for m honest clients
 //	cfg.Noise = func(length int) ([]int64, error) { return share.Noise(length), nil }
 //
 // The shares are sized so that the shares of m clients alone carry the
