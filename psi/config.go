@@ -170,8 +170,11 @@ type Config struct {
 	// that the released sum is SumNoise.Epsilon-DP for a change of
 	// SumNoise.Sensitivity in the values (for example the largest |value|):
 	// the receiver (and with RevealToBoth the sender) gets sum + noise, which
-	// must still lie within the receiver's MaxSum. The sender draws noise in
-	// every run (it cannot tell whether the sum is withheld).
+	// must still lie within the receiver's MaxSum. The sender draws noise,
+	// and spends SumNoise.Epsilon from SumNoise.Budget, once in every run
+	// before it answers the sum request (it cannot tell whether the sum is
+	// withheld); a spend that does not fit ends the run with
+	// [dp.ErrBudgetExceeded] before anything is decrypted.
 	SumNoise *dp.DiscreteLaplaceConfig
 	// Progress, if set, is called from the calling goroutine with the number
 	// of items this party has processed and the total it will process (its

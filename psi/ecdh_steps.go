@@ -726,8 +726,14 @@ func (s *ecdhSender) DecryptShare(req *sumRequest) (*sumShare, error) {
 	var share sumShare
 	d := ristretto255.NewElement().ScalarMult(s.s, c1)
 	if s.noise != nil {
+		// The release spends SumNoise's budget here, once, before the
+		// receiver can decrypt (AddNoise(0) is the noise itself).
+		noise, err := s.noise.AddNoise(0)
+		if err != nil {
+			return nil, fmt.Errorf("SumNoise: %w", err)
+		}
 		// The receiver solves C2 + t*Q - D = (sum + noise)*G.
-		eta := ristretto255.NewElement().ScalarBaseMult(scalarFromInt64(s.noise.Sample()))
+		eta := ristretto255.NewElement().ScalarBaseMult(scalarFromInt64(noise))
 		d.Subtract(d, eta)
 	}
 	d.Encode(share.D[:0])

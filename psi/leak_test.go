@@ -174,7 +174,9 @@ func TestSumNoise(t *testing.T) {
 	r := rand.New(rand.NewPCG(67, 68))
 	set, ys := genCase(r, 5, 5, 10, false, Sum)
 	exact := reference(set, ys).sum
-	so := Config{Mode: Sum, RevealToBoth: true, SumNoise: &dp.DiscreteLaplaceConfig{Epsilon: 0.01, Sensitivity: 1000}}
+	budget, err := dp.NewAccountant(0.015, 0) // room for one release of 0.01
+	require.NoError(t, err)
+	so := Config{Mode: Sum, RevealToBoth: true, SumNoise: &dp.DiscreteLaplaceConfig{Epsilon: 0.01, Sensitivity: 1000, Budget: budget}}
 	ro := Config{Mode: Sum, RevealToBoth: true}
 	pr := runPair(t, set, ys, so, ro)
 	require.NoError(t, pr.recvErr)
@@ -183,8 +185,18 @@ func TestSumNoise(t *testing.T) {
 	require.NotZero(t, noise, "noise of scale 1e5 is 0 with probability about 5e-6")
 	require.Less(t, max(noise, -noise), int64(1e8))
 	require.Equal(t, pr.recv.Sum, pr.send.Sum)
-	_, err := Config{Mode: Sum, SumNoise: &dp.DiscreteLaplaceConfig{Epsilon: -1, Sensitivity: 1}}.withDefaults()
+
+	// The second run does not fit the budget: refused before the sum is
+	// decrypted.
+	pr = runPair(t, set, ys, so, ro)
+	require.ErrorIs(t, pr.sendErr, dp.ErrBudgetExceeded)
+	require.Error(t, pr.recvErr)
+	require.Nil(t, pr.recv, "the receiver gets no sum")
+
+	_, err = Config{Mode: Sum, SumNoise: &dp.DiscreteLaplaceConfig{Epsilon: -1, Sensitivity: 1, Budget: budget}}.withDefaults()
 	require.ErrorIs(t, err, ErrInvalidParams)
+	_, err = Config{Mode: Sum, SumNoise: &dp.DiscreteLaplaceConfig{Epsilon: 1, Sensitivity: 1}}.withDefaults()
+	require.ErrorIs(t, err, ErrInvalidParams, "SumNoise needs a budget")
 }
 
 // TestSumLeakageStatesThreshold: a withheld sum is not reported as disclosed.
