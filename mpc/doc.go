@@ -37,8 +37,10 @@
 //
 // A deployment runs [RunParty] in each party's process, over its view of a
 // full mesh ([transport.DialMesh]) and its view of a [Dealer]: a
-// [TrustedDealer]'s [TrustedDealer.Party] in process, or [NewRemoteDealer]
-// talking to a dealer that runs [RunDealer]. Every run returns a [Result]
+// [TrustedDealer]'s [TrustedDealer.Party] in process, [NewRemoteDealer]
+// talking to a dealer that runs [RunDealer], or the dealer-free
+// [NewOTDealer] (Beaver triples by oblivious transfer among the parties;
+// [Party.Mul] and [Party.Dot] only, for now). Every run returns a [Result]
 // per party: its traffic and duration ([report.Stats]) and what it
 // disclosed ([report.Leakage]).
 //
@@ -105,8 +107,28 @@
 // for correctness (a deviating party can falsify results, see below) and
 // may pool everything they see; additive sharing tolerates any coalition
 // of up to N-1 parties, Shamir sharing with threshold T any coalition of
-// up to T-1. There is no dealer-free generation of correlated randomness
-// yet.
+// up to T-1. The dealer is a [TrustedDealer] (a third party everybody
+// trusts, below) or the dealer-free [OTDealer] (below), which makes
+// Beaver triples only for now.
+//
+// The OT dealer. With [OTDealer] the parties make their Beaver triples
+// among themselves (Gilboa multiplication from IKNP correlated OT, pairwise)
+// and no third party exists. Its model is semi-honest with a dishonest
+// majority: any coalition of up to N-1 parties that follows the protocol
+// learns nothing about the other parties' triple shares (an OT sender's
+// correlation is masked by a hash of a row the receiver cannot compute,
+// and an OT receiver's choice bits, the bits of its b share, are one-time
+// padded by keys the sender does not hold), so the openings of
+// multiplication stay uniformly random to it. Against a party that
+// deviates it promises nothing: IKNP has no consistency check (KOS15), so
+// a malicious OT receiver can choose inconsistent rows and learn bits of
+// the sender's secret and then of its a shares, and so of the inputs
+// masked with them; it must not be used where a party may deviate, and
+// the statements about deviating parties below hold for the trusted
+// dealer only. Its messages are sized by the requesting party's own
+// request (a peer cannot make it allocate more) and malformed ones are
+// [ErrMalformed]; a peer that disappears fails the request, and the
+// dealer refuses further work ([ErrAborted]).
 //
 // The dealer. [TrustedDealer] (in process) or [RunDealer] (a networked
 // party) is trusted by every party for privacy and for correctness: it

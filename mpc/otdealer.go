@@ -1,0 +1,257 @@
+package mpc
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/veil-go/veil/internal/errs"
+	"github.com/veil-go/veil/internal/ot"
+	"github.com/veil-go/veil/internal/parallel"
+	"github.com/veil-go/veil/internal/prg"
+	"github.com/veil-go/veil/transport"
+)
+
+// OTDealer is one party's dealer-free source of Beaver triples over
+// Z_2^64: the parties make the triples among themselves with oblivious
+// transfer, so no third party sees any share. It implements [Dealer] for
+// [Dealer.Triples], which is what [Party.Mul] and [Party.Dot] use; its
+// other methods (AND triples, division pairs, edaBits, daBits, behind
+// truncation, division and comparison) fail with [ErrUnsupported] for now,
+// so a program that needs them runs with a [TrustedDealer].
+//
+// Each party draws its shares a_i and b_i of a triple uniformly (from
+// crypto/rand through internal/prg) and sets
+//
+//	c_i = a_i*b_i + sum over peers j of (its share of a_i*b_j) + (its share of a_j*b_i)
+//
+// Each cross product a_i*b_j is Gilboa's multiplication: 64 correlated
+// OTs (internal/ot's IKNP extension) in which party j chooses with the
+// bits of b_j and party i's correlation for bit k is a_i*2^k; party i keeps
+// minus the sum of its random words and party j the sum of what it
+// received, and the two sum to a_i*b_j mod 2^64. Per triple each pair of
+// parties runs 128 OTs, so a party sends and receives about 128*(16+8)/2
+// bytes per triple per peer (16 bytes of extension and 8 of correction
+// per OT, in the direction of the OT); the exact figures are in
+// bench/RESULTS.md.
+//
+// The dealer talks over its own view of a full mesh, which may be the
+// computation's mesh: every party requests the same triples at the same
+// point of the same program, and the messages of one link are delivered
+// in order, so the dealer's messages and the party's never cross. Over
+// the computation's mesh, [Result.Stats] counts the preprocessing too.
+//
+// Security: semi-honest, dishonest majority (see the package doc's
+// security model). An OTDealer is not safe for concurrent use; after an
+// error its OT sessions are out of step with the peers' and every later
+// request fails with [ErrAborted].
+type OTDealer struct {
+	self, n int
+	peers   []otPeer // indexed by party; peers[self] is unused
+	rng     *prg.PRG
+	err     error
+}
+
+// otPeer is the pair of OT extension sessions with one peer: in snd this
+// party is the OT sender, in rcv the receiver.
+type otPeer struct {
+	name string
+	snd  *ot.Sender
+	rcv  *ot.Receiver
+}
+
+// OTDealerConfig configures an [OTDealer]. The zero value means the
+// defaults.
+type OTDealerConfig struct {
+	// Workers bounds the goroutines of each OT extension (one runs per
+	// peer at a time); 0 means GOMAXPROCS.
+	Workers int
+}
+
+// otBatch is the number of triples made per round of OT extension with a
+// peer: 2^20 OTs, so the dealer's memory per request is a few 8 MiB
+// buffers per peer whatever the request's length.
+const otBatch = 1 << 14
+
+// NewOTDealer sets up this party's dealer-free triple generation over
+// mesh: 128 base OTs in each direction with every peer (public-key work,
+// one round trip each). Every party of the mesh must call it at the same
+// point.
+func NewOTDealer(ctx context.Context, mesh transport.Mesh, cfg OTDealerConfig) (*OTDealer, error) {
+	if mesh == nil {
+		return nil, fmt.Errorf("mpc: %w: nil mesh", ErrInvalidParams)
+	}
+	if cfg.Workers < 0 {
+		return nil, fmt.Errorf("mpc: %w: OT dealer Workers %d is negative", ErrInvalidParams, cfg.Workers)
+	}
+	n, self := mesh.Size(), mesh.Self()
+	if n < 2 || self < 0 || self >= n {
+		return nil, fmt.Errorf("mpc: %w: party %d of %d", ErrInvalidParams, self, n)
+	}
+	d := &OTDealer{self: self, n: n, peers: make([]otPeer, n)}
+	var err error
+	if d.rng, err = prg.NewRandom(); err != nil {
+		return nil, fmt.Errorf("mpc: %w", err)
+	}
+	conns := make([]transport.Conn, n)
+	for j := range n {
+		if j == self {
+			continue
+		}
+		if conns[j], err = mesh.Conn(j); err != nil {
+			return nil, fmt.Errorf("mpc: %w: the OT dealer needs a full mesh: %w", ErrInvalidParams, err)
+		}
+		d.peers[j].name = conns[j].Peer()
+	}
+	ocfg := ot.Config{Workers: cfg.Workers}
+	err = parallel.Each(ctx, n, n, func(j int) error {
+		if j == self {
+			return nil
+		}
+		pr := &d.peers[j]
+		// The lower index is the OT sender first, then the receiver.
+		var err error
+		if self < j {
+			if pr.snd, err = ot.NewSender(ctx, conns[j], ocfg); err == nil {
+				pr.rcv, err = ot.NewReceiver(ctx, conns[j], ocfg)
+			}
+		} else {
+			if pr.rcv, err = ot.NewReceiver(ctx, conns[j], ocfg); err == nil {
+				pr.snd, err = ot.NewSender(ctx, conns[j], ocfg)
+			}
+		}
+		if err != nil {
+			return errs.Step("mpc", roleName(self), "ot dealer setup", pr.name, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// Triples returns this party's shares of n fresh Beaver triples c = a*b
+// over Z_2^64, made with every peer by Gilboa multiplication.
+func (d *OTDealer) Triples(ctx context.Context, n int) (Triples, error) {
+	if d.err != nil {
+		return Triples{}, fmt.Errorf("mpc: %w: the OT dealer failed earlier: %w", ErrAborted, d.err)
+	}
+	if err := checkRequest(ctx, n); err != nil {
+		return Triples{}, err
+	}
+	t := Triples{A: d.rng.Uint64s(n), B: d.rng.Uint64s(n), C: make([]uint64, n)}
+	for i := range n {
+		t.C[i] = t.A[i] * t.B[i]
+	}
+	acc := make([][]uint64, d.n) // per peer: this party's share of the cross terms
+	for j := range acc {
+		if j != d.self {
+			acc[j] = make([]uint64, min(otBatch, n))
+		}
+	}
+	for lo := 0; lo < n; lo += otBatch {
+		hi := min(lo+otBatch, n)
+		err := parallel.Each(ctx, d.n, d.n, func(j int) error {
+			if j == d.self {
+				return nil
+			}
+			return d.cross(ctx, j, t.A[lo:hi], t.B[lo:hi], acc[j][:hi-lo])
+		})
+		if err != nil {
+			d.err = err
+			return Triples{}, err
+		}
+		for j := range d.n {
+			if j == d.self {
+				continue
+			}
+			c := t.C[lo:hi]
+			for i, v := range acc[j][:hi-lo] {
+				c[i] += v
+			}
+		}
+	}
+	return t, nil
+}
+
+// cross sets out to this party's share of a*b_j + a_j*b (element-wise)
+// for peer j's shares a_j, b_j: two Gilboa multiplications, the lower
+// index being the OT sender first.
+func (d *OTDealer) cross(ctx context.Context, j int, a, b, out []uint64) error {
+	pr := &d.peers[j]
+	clear(out)
+	send := func() error {
+		delta := make([]uint64, 64*len(a))
+		for i, v := range a {
+			row := delta[64*i : 64*i+64]
+			for k := range row {
+				row[k] = v << k
+			}
+		}
+		x, err := pr.snd.CorrelatedOT64(ctx, delta)
+		if err != nil {
+			return err
+		}
+		for i := range out {
+			var s uint64
+			for _, w := range x[64*i : 64*i+64] {
+				s += w
+			}
+			out[i] -= s
+		}
+		return nil
+	}
+	recv := func() error {
+		y, err := pr.rcv.CorrelatedOT64(ctx, b, 64*len(b))
+		if err != nil {
+			return err
+		}
+		for i := range out {
+			var s uint64
+			for _, w := range y[64*i : 64*i+64] {
+				s += w
+			}
+			out[i] += s
+		}
+		return nil
+	}
+	first, second := send, recv
+	if d.self > j {
+		first, second = recv, send
+	}
+	if err := first(); err != nil {
+		return errs.Step("mpc", roleName(d.self), "ot triples", pr.name, err)
+	}
+	if err := second(); err != nil {
+		return errs.Step("mpc", roleName(d.self), "ot triples", pr.name, err)
+	}
+	return nil
+}
+
+// errOTOnlyTriples is the error of the correlations the OT dealer does not
+// make yet.
+func errOTOnlyTriples(what string) error {
+	return fmt.Errorf("mpc: %w: the OT dealer makes Beaver triples only, not %s (use a TrustedDealer for truncation, division and comparison)", ErrUnsupported, what)
+}
+
+// ANDTriples is not offered yet: it fails with [ErrUnsupported].
+func (d *OTDealer) ANDTriples(ctx context.Context, n int) (Triples, error) {
+	return Triples{}, errOTOnlyTriples("AND triples")
+}
+
+// DivPairs is not offered yet: it fails with [ErrUnsupported].
+func (d *OTDealer) DivPairs(ctx context.Context, n int, div uint64) (DivPairs, error) {
+	return DivPairs{}, errOTOnlyTriples("division pairs")
+}
+
+// EdaBits is not offered yet: it fails with [ErrUnsupported].
+func (d *OTDealer) EdaBits(ctx context.Context, n int) (EdaBits, error) {
+	return EdaBits{}, errOTOnlyTriples("edaBits")
+}
+
+// DaBits is not offered yet: it fails with [ErrUnsupported].
+func (d *OTDealer) DaBits(ctx context.Context, n int) (DaBits, error) {
+	return DaBits{}, errOTOnlyTriples("daBits")
+}
+
+var _ Dealer = (*OTDealer)(nil)
