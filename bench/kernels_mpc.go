@@ -32,6 +32,70 @@ func mpcCases() []Case {
 			Anchor:     "stochastic truncation with dealer pairs (floor or floor+1), one opening",
 			QuickSizes: []int{1 << 14}, FullSizes: []int{1 << 20},
 			Expect: 10 * time.Second, Setup: mpcSetup(2, false, mpcTrunc)},
+		{Group: "mpc", Name: "dealer-free Beaver triples (Gilboa over IKNP), 2 parties in-memory", Item: "triples",
+			Anchor:     "goal >= 2e5 triples/s (issue 18); baseline: today's trusted dealer in process",
+			QuickSizes: []int{1 << 12}, FullSizes: []int{1 << 14, 1 << 16},
+			Expect: 20 * time.Second, Setup: otTriplesSetup(2)},
+		{Group: "mpc", Name: "dealer-free Beaver triples (Gilboa over IKNP), 3 parties in-memory", Item: "triples",
+			Anchor:     "goal >= 7e4 triples/s (issue 18); baseline: today's trusted dealer in process",
+			QuickSizes: []int{1 << 12}, FullSizes: []int{1 << 14},
+			Expect: 20 * time.Second, Setup: otTriplesSetup(3)},
+	}
+}
+
+// otTriplesSetup measures n in-memory parties making Beaver triples with
+// mpc.OTDealer (base OTs done in setup, not timed) against today's
+// trusted dealer making the same number for every party.
+func otTriplesSetup(n int) func(ctx context.Context, size int) (*Ops, error) {
+	return func(ctx context.Context, size int) (*Ops, error) {
+		meshes, err := transport.NewMemMesh(n, transport.Options{})
+		if err != nil {
+			return nil, err
+		}
+		closeAll := func() {
+			for _, m := range meshes {
+				m.Close()
+			}
+		}
+		ots := make([]*mpc.OTDealer, n)
+		if err := allParties(n, func(i int) (err error) {
+			ots[i], err = mpc.NewOTDealer(ctx, meshes[i], mpc.OTDealerConfig{})
+			return err
+		}); err != nil {
+			closeAll()
+			return nil, err
+		}
+		trusted, err := mpc.NewTrustedDealer(n, mpc.DealerConfig{})
+		if err != nil {
+			closeAll()
+			return nil, err
+		}
+		views := make([]mpc.Dealer, n)
+		for i := range views {
+			if views[i], err = trusted.Party(i); err != nil {
+				closeAll()
+				return nil, err
+			}
+		}
+		return &Ops{
+			Veil: func(ctx context.Context) (int64, error) {
+				before := meshBytes(meshes)
+				err := allParties(n, func(i int) error {
+					_, err := ots[i].Triples(ctx, size)
+					return err
+				})
+				return (meshBytes(meshes) - before) / int64(n), err
+			},
+			BaselineName: "trusted dealer in process",
+			Baseline: func(ctx context.Context) (int64, error) {
+				return 0, allParties(n, func(i int) error {
+					_, err := views[i].Triples(ctx, size)
+					return err
+				})
+			},
+			Items: float64(size),
+			Close: closeAll,
+		}, nil
 	}
 }
 
