@@ -17,6 +17,11 @@
 // T-1 reveal nothing, and when more than T shares arrive every extra one is
 // checked against the interpolated polynomial, so a wrong share is detected
 // ([ErrInconsistent]). The field's modulus is [ShamirPrime].
+// [Party.ShamirMul] and [Party.ShamirDot] multiply Shamir shares with no
+// dealer and no OT when the parties are an honest majority, N >= 2T-1:
+// the degree-2(T-1) local products are reduced with random double
+// sharings that the parties deal themselves and extract with a
+// hyper-invertible matrix (Damgard-Nielsen 2007), in two rounds.
 //
 // # How to use it
 //
@@ -110,6 +115,17 @@
 // up to T-1. The dealer is a [TrustedDealer] (a third party everybody
 // trusts, below) or the dealer-free [OTDealer] (below), which makes
 // Beaver triples only for now.
+//
+// Shamir multiplication. [Party.ShamirMul] and [Party.ShamirDot] use no
+// dealer: they are private against any semi-honest coalition of up to T-1
+// parties when N >= 2T-1 (an honest majority when T-1 < N/2). Every value
+// opened inside them is the product minus a random value whose degree-
+// (T-1) sharing the coalition cannot reconstruct: each of the N-T+1
+// extracted values is a combination, with an invertible matrix, of the
+// values dealt by the N-T+1 parties outside the coalition. A deviating
+// party can deal inconsistent double sharings or send wrong shares and so
+// falsify the products, undetected (the checks of DN07's hyper-invertible
+// matrix against such parties are not built).
 //
 // The OT dealer. With [OTDealer] the parties make their Beaver triples
 // among themselves (Gilboa multiplication from IKNP correlated OT, pairwise)
