@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/veil-go/veil/internal/field61"
 	"github.com/veil-go/veil/mpc"
 	"github.com/veil-go/veil/transport"
 )
@@ -40,6 +41,78 @@ func mpcCases() []Case {
 			Anchor:     "goal >= 7e4 triples/s (issue 18); baseline: today's trusted dealer in process",
 			QuickSizes: []int{1 << 12}, FullSizes: []int{1 << 14},
 			Expect: 20 * time.Second, Setup: otTriplesSetup(3)},
+		{Group: "mpc", Name: "Shamir multiplication (DN07, no dealer), 3 parties in-memory", Item: "mults",
+			Anchor:     "goal >= 2e6 mults/s (issue 18); T = 2, N = 3",
+			QuickSizes: []int{1 << 14}, FullSizes: []int{1 << 16, 1 << 20},
+			Expect: 15 * time.Second, Setup: shamirMulSetup(3, 2)},
+	}
+}
+
+// shamirMulSetup measures ShamirMul of two Shamir-shared random vectors
+// among n in-memory parties with the given threshold, against the plain
+// field multiplication.
+func shamirMulSetup(n, threshold int) func(ctx context.Context, size int) (*Ops, error) {
+	return func(ctx context.Context, size int) (*Ops, error) {
+		meshes, err := transport.NewMemMesh(n, transport.Options{})
+		if err != nil {
+			return nil, err
+		}
+		closeAll := func() {
+			for _, m := range meshes {
+				m.Close()
+			}
+		}
+		dealer, err := mpc.NewTrustedDealer(n, mpc.DealerConfig{}) // NewParty needs one; ShamirMul uses none
+		if err != nil {
+			closeAll()
+			return nil, err
+		}
+		parties := make([]*mpc.Party, n)
+		for i := range parties {
+			d, err := dealer.Party(i)
+			if err != nil {
+				closeAll()
+				return nil, err
+			}
+			if parties[i], err = mpc.NewParty(meshes[i], d, mpc.Config{}); err != nil {
+				closeAll()
+				return nil, err
+			}
+		}
+		xv, yv := make([]uint64, size), make([]uint64, size)
+		for i := range xv {
+			xv[i], yv[i] = uint64(i)*0x9e3779b97f4a7c15%mpc.ShamirPrime, uint64(i)*0xbf58476d1ce4e5b9%mpc.ShamirPrime
+		}
+		xs, err := mpc.ShamirSplit(xv, threshold, n)
+		if err != nil {
+			closeAll()
+			return nil, err
+		}
+		ys, err := mpc.ShamirSplit(yv, threshold, n)
+		if err != nil {
+			closeAll()
+			return nil, err
+		}
+		px := append([]uint64(nil), xv...)
+		return &Ops{
+			Veil: func(ctx context.Context) (int64, error) {
+				before := meshBytes(meshes)
+				err := allParties(n, func(i int) error {
+					_, err := parties[i].ShamirMul(ctx, xs[i], ys[i], threshold)
+					return err
+				})
+				return (meshBytes(meshes) - before) / int64(n), err
+			},
+			BaselineName: "plain field multiply",
+			Baseline: func(context.Context) (int64, error) {
+				for i := range px {
+					px[i] = field61.Mul(px[i], yv[i])
+				}
+				return 0, nil
+			},
+			Items: float64(size),
+			Close: closeAll,
+		}, nil
 	}
 }
 
