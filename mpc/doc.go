@@ -44,8 +44,8 @@
 // full mesh ([transport.DialMesh]) and its view of a [Dealer]: a
 // [TrustedDealer]'s [TrustedDealer.Party] in process, [NewRemoteDealer]
 // talking to a dealer that runs [RunDealer], or the dealer-free
-// [NewOTDealer] (Beaver triples by oblivious transfer among the parties;
-// [Party.Mul] and [Party.Dot] only, for now). Every run returns a [Result]
+// [NewOTDealer] (Beaver and AND triples by oblivious transfer among the
+// parties; [Party.Mul], [Party.Dot] and [Party.And] only, for now). Every run returns a [Result]
 // per party: its traffic and duration ([report.Stats]) and what it
 // disclosed ([report.Leakage]).
 //
@@ -114,7 +114,7 @@
 // of up to N-1 parties, Shamir sharing with threshold T any coalition of
 // up to T-1. The dealer is a [TrustedDealer] (a third party everybody
 // trusts, below) or the dealer-free [OTDealer] (below), which makes
-// Beaver triples only for now.
+// Beaver and AND triples only for now.
 //
 // Shamir multiplication. [Party.ShamirMul] and [Party.ShamirDot] use no
 // dealer: they are private against any semi-honest coalition of up to T-1

@@ -14,10 +14,11 @@ import (
 // OTDealer is one party's dealer-free source of Beaver triples over
 // Z_2^64: the parties make the triples among themselves with oblivious
 // transfer, so no third party sees any share. It implements [Dealer] for
-// [Dealer.Triples], which is what [Party.Mul] and [Party.Dot] use; its
-// other methods (AND triples, division pairs, edaBits, daBits, behind
-// truncation, division and comparison) fail with [ErrUnsupported] for now,
-// so a program that needs them runs with a [TrustedDealer].
+// [Dealer.Triples] (what [Party.Mul] and [Party.Dot] use) and
+// [Dealer.ANDTriples] (what [Party.And] uses); its other methods
+// (division pairs, edaBits, daBits, behind truncation, division and
+// comparison) fail with [ErrUnsupported] for now, so a program that needs
+// them runs with a [TrustedDealer].
 //
 // Each party draws its shares a_i and b_i of a triple uniformly (from
 // crypto/rand through internal/prg) and sets
@@ -133,6 +134,20 @@ func NewOTDealer(ctx context.Context, mesh transport.Mesh, cfg OTDealerConfig) (
 // Triples returns this party's shares of n fresh Beaver triples c = a*b
 // over Z_2^64, made with every peer by Gilboa multiplication.
 func (d *OTDealer) Triples(ctx context.Context, n int) (Triples, error) {
+	return d.triples(ctx, n, false)
+}
+
+// ANDTriples returns this party's XOR shares of n fresh triples of 64-bit
+// words c = a AND b: each cross term a_i AND b_j is 64 correlated OTs, one
+// per bit, with party i's correlation the bit of a_i and party j's choice
+// the bit of b_j; the low bits of the two parties' words are XOR shares of
+// the product bit.
+func (d *OTDealer) ANDTriples(ctx context.Context, n int) (Triples, error) {
+	return d.triples(ctx, n, true)
+}
+
+// triples makes n arithmetic (xor false) or AND (xor true) triples.
+func (d *OTDealer) triples(ctx context.Context, n int, xor bool) (Triples, error) {
 	if d.err != nil {
 		return Triples{}, fmt.Errorf("mpc: %w: the OT dealer failed earlier: %w", ErrAborted, d.err)
 	}
@@ -141,7 +156,11 @@ func (d *OTDealer) Triples(ctx context.Context, n int) (Triples, error) {
 	}
 	t := Triples{A: d.rng.Uint64s(n), B: d.rng.Uint64s(n), C: make([]uint64, n)}
 	for i := range n {
-		t.C[i] = t.A[i] * t.B[i]
+		if xor {
+			t.C[i] = t.A[i] & t.B[i]
+		} else {
+			t.C[i] = t.A[i] * t.B[i]
+		}
 	}
 	acc := make([][]uint64, d.n) // per peer: this party's share of the cross terms
 	for j := range acc {
@@ -155,7 +174,7 @@ func (d *OTDealer) Triples(ctx context.Context, n int) (Triples, error) {
 			if j == d.self {
 				return nil
 			}
-			return d.cross(ctx, j, t.A[lo:hi], t.B[lo:hi], acc[j][:hi-lo])
+			return d.cross(ctx, j, t.A[lo:hi], t.B[lo:hi], acc[j][:hi-lo], xor)
 		})
 		if err != nil {
 			d.err = err
@@ -167,17 +186,22 @@ func (d *OTDealer) Triples(ctx context.Context, n int) (Triples, error) {
 			}
 			c := t.C[lo:hi]
 			for i, v := range acc[j][:hi-lo] {
-				c[i] += v
+				if xor {
+					c[i] ^= v
+				} else {
+					c[i] += v
+				}
 			}
 		}
 	}
 	return t, nil
 }
 
-// cross sets out to this party's share of a*b_j + a_j*b (element-wise)
-// for peer j's shares a_j, b_j: two Gilboa multiplications, the lower
-// index being the OT sender first.
-func (d *OTDealer) cross(ctx context.Context, j int, a, b, out []uint64) error {
+// cross sets out to this party's share of a*b_j + a_j*b (element-wise) for
+// peer j's shares a_j, b_j, or with xor of (a AND b_j) XOR (a_j AND b): two
+// rounds of 64 correlated OTs per element, the lower index being the OT
+// sender first.
+func (d *OTDealer) cross(ctx context.Context, j int, a, b, out []uint64, xor bool) error {
 	pr := &d.peers[j]
 	clear(out)
 	send := func() error {
@@ -185,7 +209,11 @@ func (d *OTDealer) cross(ctx context.Context, j int, a, b, out []uint64) error {
 		for i, v := range a {
 			row := delta[64*i : 64*i+64]
 			for k := range row {
-				row[k] = v << k
+				if xor {
+					row[k] = v >> k & 1
+				} else {
+					row[k] = v << k
+				}
 			}
 		}
 		x, err := pr.snd.CorrelatedOT64(ctx, delta)
@@ -193,6 +221,10 @@ func (d *OTDealer) cross(ctx context.Context, j int, a, b, out []uint64) error {
 			return err
 		}
 		for i := range out {
+			if xor {
+				out[i] ^= lowBits(x[64*i : 64*i+64])
+				continue
+			}
 			var s uint64
 			for _, w := range x[64*i : 64*i+64] {
 				s += w
@@ -207,6 +239,10 @@ func (d *OTDealer) cross(ctx context.Context, j int, a, b, out []uint64) error {
 			return err
 		}
 		for i := range out {
+			if xor {
+				out[i] ^= lowBits(y[64*i : 64*i+64])
+				continue
+			}
 			var s uint64
 			for _, w := range y[64*i : 64*i+64] {
 				s += w
@@ -228,15 +264,20 @@ func (d *OTDealer) cross(ctx context.Context, j int, a, b, out []uint64) error {
 	return nil
 }
 
+// lowBits packs the low bit of each of the 64 words w into one word,
+// word k giving bit k.
+func lowBits(w []uint64) uint64 {
+	var v uint64
+	for k, x := range w[:64] {
+		v |= (x & 1) << k
+	}
+	return v
+}
+
 // errOTOnlyTriples is the error of the correlations the OT dealer does not
 // make yet.
 func errOTOnlyTriples(what string) error {
-	return fmt.Errorf("mpc: %w: the OT dealer makes Beaver triples only, not %s (use a TrustedDealer for truncation, division and comparison)", ErrUnsupported, what)
-}
-
-// ANDTriples is not offered yet: it fails with [ErrUnsupported].
-func (d *OTDealer) ANDTriples(ctx context.Context, n int) (Triples, error) {
-	return Triples{}, errOTOnlyTriples("AND triples")
+	return fmt.Errorf("mpc: %w: the OT dealer makes Beaver and AND triples only, not %s (use a TrustedDealer for truncation, division and comparison)", ErrUnsupported, what)
 }
 
 // DivPairs is not offered yet: it fails with [ErrUnsupported].

@@ -93,6 +93,26 @@ func TestOTDealerTriples(t *testing.T) {
 			for k := range n {
 				require.Equal(t, a[k]*b[k], c[k], "%d parties, n=%d, triple %d", parties, n, k)
 			}
+			// AND triples: XOR shares with c = a AND b.
+			for i := range parties {
+				wg.Go(func() { ts[i], errs[i] = ds[i].ANDTriples(ctx, n) })
+			}
+			wg.Wait()
+			clear(a)
+			clear(b)
+			clear(c)
+			for i := range parties {
+				require.NoError(t, errs[i], "party %d", i)
+				require.Len(t, ts[i].C, n)
+				for k := range n {
+					a[k] ^= ts[i].A[k]
+					b[k] ^= ts[i].B[k]
+					c[k] ^= ts[i].C[k]
+				}
+			}
+			for k := range n {
+				require.Equal(t, a[k]&b[k], c[k], "%d parties, n=%d, AND triple %d", parties, n, k)
+			}
 			if n > 0 && prevA != nil {
 				require.NotEqual(t, prevA[0], a[0], "a request repeats randomness")
 			}
@@ -109,8 +129,8 @@ func TestOTDealerTriples(t *testing.T) {
 
 // TestOTDealerMulDotProperty is TestMulDotOpenProperty's check on the
 // dealer-free path: Mul and Dot of random vectors (with wrap-around) over
-// OT triples match the plaintext, for 2 and 3 parties, several calls in a
-// row.
+// OT triples, and And over OT AND triples, match the plaintext, for 2 and
+// 3 parties, several calls in a row.
 func TestOTDealerMulDotProperty(t *testing.T) {
 	for _, parties := range []int{2, 3} {
 		for _, n := range []int{1, 33, 2000} {
@@ -119,7 +139,7 @@ func TestOTDealerMulDotProperty(t *testing.T) {
 			for i := range x {
 				x[i], y[i] = rng.Uint64(), rng.Uint64()
 			}
-			type out struct{ prod, dot, sq []uint64 }
+			type out struct{ prod, dot, sq, and []uint64 }
 			res := runPartiesOT(t, parties, uint64(n), func(ctx context.Context, p *Party) (out, error) {
 				sx, err := p.Input(ctx, 0, x)
 				if err != nil {
@@ -148,7 +168,22 @@ func TestOTDealerMulDotProperty(t *testing.T) {
 				if o.dot, err = p.Open(ctx, d); err != nil {
 					return out{}, err
 				}
-				o.sq, err = p.Open(ctx, z2)
+				if o.sq, err = p.Open(ctx, z2); err != nil {
+					return out{}, err
+				}
+				// x and y as XOR shares: one party holds the value, the others 0.
+				bx, by := make(BoolShare, n), make(BoolShare, n)
+				if p.Self() == 0 {
+					copy(bx, x)
+				}
+				if p.Self() == p.Parties()-1 {
+					copy(by, y)
+				}
+				w, err := p.And(ctx, bx, by)
+				if err != nil {
+					return out{}, err
+				}
+				o.and, err = p.OpenBool(ctx, w)
 				return o, err
 			})
 			var dot uint64
@@ -159,6 +194,7 @@ func TestOTDealerMulDotProperty(t *testing.T) {
 				for i := range x {
 					require.Equal(t, x[i]*y[i], r.prod[i])
 					require.Equal(t, x[i]*y[i]*x[i], r.sq[i])
+					require.Equal(t, x[i]&y[i], r.and[i])
 				}
 				require.Equal(t, []uint64{dot}, r.dot)
 			}
