@@ -49,6 +49,7 @@ type OTDealer struct {
 	self, n int
 	peers   []otPeer // indexed by party; peers[self] is unused
 	rng     *prg.PRG
+	batch   int // triples per round of OT extension: otBatch (tests shrink it)
 	err     error
 }
 
@@ -88,7 +89,7 @@ func NewOTDealer(ctx context.Context, mesh transport.Mesh, cfg OTDealerConfig) (
 	if n < 2 || self < 0 || self >= n {
 		return nil, fmt.Errorf("mpc: %w: party %d of %d", ErrInvalidParams, self, n)
 	}
-	d := &OTDealer{self: self, n: n, peers: make([]otPeer, n)}
+	d := &OTDealer{self: self, n: n, peers: make([]otPeer, n), batch: otBatch}
 	var err error
 	if d.rng, err = prg.NewRandom(); err != nil {
 		return nil, fmt.Errorf("mpc: %w", err)
@@ -165,11 +166,11 @@ func (d *OTDealer) triples(ctx context.Context, n int, xor bool) (Triples, error
 	acc := make([][]uint64, d.n) // per peer: this party's share of the cross terms
 	for j := range acc {
 		if j != d.self {
-			acc[j] = make([]uint64, min(otBatch, n))
+			acc[j] = make([]uint64, min(d.batch, n))
 		}
 	}
-	for lo := 0; lo < n; lo += otBatch {
-		hi := min(lo+otBatch, n)
+	for lo := 0; lo < n; lo += d.batch {
+		hi := min(lo+d.batch, n)
 		err := parallel.Each(ctx, d.n, d.n, func(j int) error {
 			if j == d.self {
 				return nil
