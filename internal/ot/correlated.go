@@ -74,15 +74,12 @@ func (s *Sender) CorrelatedOT64(ctx context.Context, delta []uint64) ([]uint64, 
 	h := NewCRHash()
 	d0, d1 := s.sw[0], s.sw[1]
 	err := s.ExtendFunc(ctx, m, func(first int, q Matrix) error {
-		x := make([]Block, q.Rows)
-		h.HashRows(x, base+uint64(first), q.Data, 0, 0)
-		for j := range x {
-			out[first+j] = binary.LittleEndian.Uint64(x[j][:])
-		}
-		h.HashRows(x, base+uint64(first), q.Data, d0, d1)
-		for j := range x {
-			k := first + j
-			tau[k] = out[k] - binary.LittleEndian.Uint64(x[j][:]) + delta[k]
+		x0 := out[first : first+q.Rows]
+		x1 := tau[first : first+q.Rows] // H(j, q_j ^ s) first, then tau_j
+		hashLow64(h, x0, base+uint64(first), q.Data, 0, 0)
+		hashLow64(h, x1, base+uint64(first), q.Data, d0, d1)
+		for j := range x1 {
+			x1[j] = x0[j] - x1[j] + delta[first+j]
 		}
 		return nil
 	})
@@ -121,11 +118,7 @@ func (r *Receiver) CorrelatedOT64(ctx context.Context, choices []uint64, m int) 
 			}
 		}
 	}, func(first int, t Matrix) error {
-		y := make([]Block, t.Rows)
-		h.HashRows(y, base+uint64(first), t.Data, 0, 0)
-		for j := range y {
-			out[first+j] = binary.LittleEndian.Uint64(y[j][:])
-		}
+		hashLow64(h, out[first:first+t.Rows], base+uint64(first), t.Data, 0, 0)
 		return nil
 	})
 	if err != nil {
