@@ -1,6 +1,7 @@
 package ot
 
 import (
+	"context"
 	"math/rand/v2"
 	"testing"
 	"testing/cryptotest"
@@ -105,4 +106,61 @@ func TestCorrelatedOTHidesDelta(t *testing.T) {
 			require.Equal(t, out1[j]+12345, out2[j], "OT %d", j)
 		}
 	}
+}
+
+// TestCorrelatedOTMalformed: corrections cut short, or too few of them, are
+// errors wrapping ErrMalformed for the receiver, not a panic or wrong output.
+func TestCorrelatedOTMalformed(t *testing.T) {
+	for _, cut := range []int{1, 8} {
+		ctx := testCtx(t)
+		a, b := transport.Pipe("sender", "receiver", transport.Options{})
+		rc := &mangleConn{Conn: b, mangle: func(m []byte) []byte {
+			if len(m) > 0 && m[0] == tagCorr {
+				if cut == 8 { // a well-formed message with one correction fewer
+					n := len(m) - corrHdrSize - 8
+					m = append([]byte(nil), m[:corrHdrSize+n]...)
+					m[1]--
+					return m
+				}
+				return m[:len(m)-cut]
+			}
+			return m
+		}}
+		var s *Sender
+		var r *Receiver
+		es, er := both(func() (err error) {
+			s, err = NewSender(ctx, a, Config{})
+			return err
+		}, func() (err error) {
+			r, err = NewReceiver(ctx, rc, Config{})
+			return err
+		})
+		require.NoError(t, es)
+		require.NoError(t, er)
+		es, er = both(func() error {
+			_, err := s.CorrelatedOT64(ctx, make([]uint64, 100))
+			return err
+		}, func() error {
+			_, err := r.CorrelatedOT64(ctx, []uint64{1, 2}, 100)
+			return err
+		})
+		require.NoError(t, es)
+		require.ErrorIs(t, er, ErrMalformed, "cut %d", cut)
+		a.Close()
+		b.Close()
+	}
+}
+
+// mangleConn rewrites every message it receives.
+type mangleConn struct {
+	transport.Conn
+	mangle func([]byte) []byte
+}
+
+func (c *mangleConn) Recv(ctx context.Context) ([]byte, error) {
+	m, err := c.Conn.Recv(ctx)
+	if err != nil {
+		return m, err
+	}
+	return c.mangle(m), nil
 }
