@@ -100,6 +100,13 @@ func TestCorrelatedOTHidesDelta(t *testing.T) {
 	require.NoError(t, c2.UnmarshalBinary(view2[len(view2)-1]))
 	for j := range m {
 		require.Equal(t, c1.Tau[j]+12345, c2.Tau[j], "OT %d", j)
+		// Masked by H(j, q_j ^ s), not by nothing nor by the receiver's
+		// own output: neither tau_j nor tau_j - y_j is delta_j.
+		delta := uint64(j) * 0x9e3779b97f4a7c15
+		require.NotEqual(t, delta, c1.Tau[j], "OT %d: correction unmasked", j)
+		if bit(j) == 0 {
+			require.NotEqual(t, delta, c1.Tau[j]-out1[j], "OT %d: correction masked by the receiver's output", j)
+		}
 		if bit(j) == 0 {
 			require.Equal(t, out1[j], out2[j], "OT %d", j)
 		} else {
