@@ -2,12 +2,15 @@ package mpc
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 	"github.com/veil-go/veil/internal/field61"
+	"github.com/veil-go/veil/transport"
 )
 
 // TestShamirMulProperty checks ShamirMul, a product of products and
@@ -182,4 +185,65 @@ func det(a [][]uint64) uint64 {
 		}
 	}
 	return d
+}
+
+// recvRecorder keeps a copy of every message its connection receives.
+type recvRecorder struct {
+	transport.Conn
+	mu  sync.Mutex
+	got [][]byte
+}
+
+func (c *recvRecorder) Recv(ctx context.Context) ([]byte, error) {
+	m, err := c.Conn.Recv(ctx)
+	if err == nil {
+		c.mu.Lock()
+		c.got = append(c.got, append([]byte(nil), m...))
+		c.mu.Unlock()
+	}
+	return m, err
+}
+
+// TestShamirMulOpeningMasked: what party 0 receives in the opening of the
+// degree reduction is masked by fresh double sharings: the same input
+// shares (of x = 0) multiplied in two runs give different opening shares,
+// element by element, from every peer.
+func TestShamirMulOpeningMasked(t *testing.T) {
+	const n, th, size = 3, 2, 16
+	zero := make([]uint64, size)
+	ys := make([]uint64, size)
+	for i := range ys {
+		ys[i] = uint64(i + 1)
+	}
+	xsh, err := ShamirSplit(zero, th, n)
+	require.NoError(t, err)
+	ysh, err := ShamirSplit(ys, th, n)
+	require.NoError(t, err)
+	run := func(seed uint64) [][]byte {
+		recs := make([]*recvRecorder, n)
+		runParties(t, n, seed, func(ctx context.Context, p *Party) (ShamirShare, error) {
+			return p.ShamirMul(ctx, xsh[p.Self()], ysh[p.Self()], th)
+		}, func(p *Party) {
+			if p.Self() == 0 {
+				for j := 1; j < n; j++ {
+					recs[j] = &recvRecorder{Conn: p.conns[j]}
+					p.conns[j] = recs[j]
+				}
+			}
+		})
+		// The last message from each peer is its opening share.
+		var last [][]byte
+		for j := 1; j < n; j++ {
+			last = append(last, recs[j].got[len(recs[j].got)-1])
+		}
+		return last
+	}
+	a, b := run(1), run(2)
+	for j := range a {
+		for k := range size {
+			wa := binary.LittleEndian.Uint64(a[j][headerSize+8*k:])
+			wb := binary.LittleEndian.Uint64(b[j][headerSize+8*k:])
+			require.NotEqual(t, wa, wb, "peer %d's opening share %d repeats: it is not masked", j+1, k)
+		}
+	}
 }
