@@ -114,7 +114,7 @@
 // of up to N-1 parties, Shamir sharing with threshold T any coalition of
 // up to T-1. The dealer is a [TrustedDealer] (a third party everybody
 // trusts, below) or the dealer-free [OTDealer] (below), which makes
-// Beaver and AND triples only for now.
+// Beaver and AND triples, and daBits for 2 parties, only for now.
 //
 // Shamir multiplication. [Party.ShamirMul] and [Party.ShamirDot] use no
 // dealer: they are private against any semi-honest coalition of up to T-1

@@ -24,7 +24,8 @@ var (
 	// ErrAborted: this party already failed; it refuses further work.
 	ErrAborted = errs.ErrAborted
 	// ErrUnsupported: a valid request the chosen dealer does not serve
-	// (the [OTDealer] makes Beaver and AND triples only).
+	// (the [OTDealer] makes Beaver and AND triples, and daBits for 2
+	// parties, only).
 	ErrUnsupported = errs.ErrUnsupported
 	// ErrInconsistent: Shamir shares do not lie on one polynomial of the
 	// degree their threshold implies, so at least one is wrong.
