@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/veil-go/veil/internal/field61"
 	"github.com/veil-go/veil/mpc"
 	"github.com/veil-go/veil/transport"
 )
@@ -32,6 +33,153 @@ func mpcCases() []Case {
 			Anchor:     "stochastic truncation with dealer pairs (floor or floor+1), one opening",
 			QuickSizes: []int{1 << 14}, FullSizes: []int{1 << 20},
 			Expect: 10 * time.Second, Setup: mpcSetup(2, false, mpcTrunc)},
+		{Group: "mpc", Name: "dealer-free Beaver triples (Gilboa over IKNP), 2 parties in-memory", Item: "triples",
+			Anchor:     "goal >= 2e5 triples/s (issue 18); baseline: today's trusted dealer in process",
+			QuickSizes: []int{1 << 12}, FullSizes: []int{1 << 14, 1 << 16},
+			Expect: 20 * time.Second, Setup: otTriplesSetup(2, false)},
+		{Group: "mpc", Name: "dealer-free Beaver triples (Gilboa over IKNP), 3 parties in-memory", Item: "triples",
+			Anchor:     "goal >= 7e4 triples/s (issue 18); baseline: today's trusted dealer in process",
+			QuickSizes: []int{1 << 12}, FullSizes: []int{1 << 14},
+			Expect: 20 * time.Second, Setup: otTriplesSetup(3, false)},
+		{Group: "mpc", Name: "dealer-free Beaver triples (Gilboa over IKNP), 2 parties TLS loopback", Item: "triples",
+			Anchor:     "examples/vertical's 100,000-row dot product needs 100,000 triples; baseline: today's trusted dealer in process",
+			QuickSizes: []int{1 << 12}, FullSizes: []int{100_000},
+			Expect: 20 * time.Second, Setup: otTriplesSetup(2, true)},
+		{Group: "mpc", Name: "Shamir multiplication (DN07, no dealer), 3 parties in-memory", Item: "mults",
+			Anchor:     "goal >= 2e6 mults/s (issue 18); T = 2, N = 3",
+			QuickSizes: []int{1 << 14}, FullSizes: []int{1 << 16, 1 << 20},
+			Expect: 15 * time.Second, Setup: shamirMulSetup(3, 2)},
+	}
+}
+
+// shamirMulSetup measures ShamirMul of two Shamir-shared random vectors
+// among n in-memory parties with the given threshold, against the plain
+// field multiplication.
+func shamirMulSetup(n, threshold int) func(ctx context.Context, size int) (*Ops, error) {
+	return func(ctx context.Context, size int) (*Ops, error) {
+		meshes, err := transport.NewMemMesh(n, transport.Options{})
+		if err != nil {
+			return nil, err
+		}
+		closeAll := func() {
+			for _, m := range meshes {
+				m.Close()
+			}
+		}
+		dealer, err := mpc.NewTrustedDealer(n, mpc.DealerConfig{}) // NewParty needs one; ShamirMul uses none
+		if err != nil {
+			closeAll()
+			return nil, err
+		}
+		parties := make([]*mpc.Party, n)
+		for i := range parties {
+			d, err := dealer.Party(i)
+			if err != nil {
+				closeAll()
+				return nil, err
+			}
+			if parties[i], err = mpc.NewParty(meshes[i], d, mpc.Config{}); err != nil {
+				closeAll()
+				return nil, err
+			}
+		}
+		xv, yv := make([]uint64, size), make([]uint64, size)
+		for i := range xv {
+			xv[i], yv[i] = uint64(i)*0x9e3779b97f4a7c15%mpc.ShamirPrime, uint64(i)*0xbf58476d1ce4e5b9%mpc.ShamirPrime
+		}
+		xs, err := mpc.ShamirSplit(xv, threshold, n)
+		if err != nil {
+			closeAll()
+			return nil, err
+		}
+		ys, err := mpc.ShamirSplit(yv, threshold, n)
+		if err != nil {
+			closeAll()
+			return nil, err
+		}
+		px := append([]uint64(nil), xv...)
+		return &Ops{
+			Veil: func(ctx context.Context) (int64, error) {
+				before := meshBytes(meshes)
+				err := allParties(n, func(i int) error {
+					_, err := parties[i].ShamirMul(ctx, xs[i], ys[i], threshold)
+					return err
+				})
+				return (meshBytes(meshes) - before) / int64(n), err
+			},
+			BaselineName: "plain field multiply",
+			Baseline: func(context.Context) (int64, error) {
+				for i := range px {
+					px[i] = field61.Mul(px[i], yv[i])
+				}
+				return 0, nil
+			},
+			Items: float64(size),
+			Close: closeAll,
+		}, nil
+	}
+}
+
+// otTriplesSetup measures n parties (in memory or over TLS on loopback)
+// making Beaver triples with mpc.OTDealer (base OTs done in setup, not
+// timed) against today's trusted dealer making the same number for every
+// party.
+func otTriplesSetup(n int, tls bool) func(ctx context.Context, size int) (*Ops, error) {
+	return func(ctx context.Context, size int) (*Ops, error) {
+		var meshes []transport.Mesh
+		var err error
+		if tls {
+			meshes, err = transport.NewTLSLoopbackMesh(ctx, n, transport.Options{})
+		} else {
+			meshes, err = transport.NewMemMesh(n, transport.Options{})
+		}
+		if err != nil {
+			return nil, err
+		}
+		closeAll := func() {
+			for _, m := range meshes {
+				m.Close()
+			}
+		}
+		ots := make([]*mpc.OTDealer, n)
+		if err := allParties(n, func(i int) (err error) {
+			ots[i], err = mpc.NewOTDealer(ctx, meshes[i], mpc.OTDealerConfig{})
+			return err
+		}); err != nil {
+			closeAll()
+			return nil, err
+		}
+		trusted, err := mpc.NewTrustedDealer(n, mpc.DealerConfig{})
+		if err != nil {
+			closeAll()
+			return nil, err
+		}
+		views := make([]mpc.Dealer, n)
+		for i := range views {
+			if views[i], err = trusted.Party(i); err != nil {
+				closeAll()
+				return nil, err
+			}
+		}
+		return &Ops{
+			Veil: func(ctx context.Context) (int64, error) {
+				before := meshBytes(meshes)
+				err := allParties(n, func(i int) error {
+					_, err := ots[i].Triples(ctx, size)
+					return err
+				})
+				return (meshBytes(meshes) - before) / int64(n), err
+			},
+			BaselineName: "trusted dealer in process",
+			Baseline: func(ctx context.Context) (int64, error) {
+				return 0, allParties(n, func(i int) error {
+					_, err := views[i].Triples(ctx, size)
+					return err
+				})
+			},
+			Items: float64(size),
+			Close: closeAll,
+		}, nil
 	}
 }
 

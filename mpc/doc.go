@@ -17,6 +17,11 @@
 // T-1 reveal nothing, and when more than T shares arrive every extra one is
 // checked against the interpolated polynomial, so a wrong share is detected
 // ([ErrInconsistent]). The field's modulus is [ShamirPrime].
+// [Party.ShamirMul] and [Party.ShamirDot] multiply Shamir shares with no
+// dealer and no OT when the parties are an honest majority, N >= 2T-1:
+// the degree-2(T-1) local products are reduced with random double
+// sharings that the parties deal themselves and extract with a
+// hyper-invertible matrix (Damgard-Nielsen 2007), in two rounds.
 //
 // # How to use it
 //
@@ -37,8 +42,10 @@
 //
 // A deployment runs [RunParty] in each party's process, over its view of a
 // full mesh ([transport.DialMesh]) and its view of a [Dealer]: a
-// [TrustedDealer]'s [TrustedDealer.Party] in process, or [NewRemoteDealer]
-// talking to a dealer that runs [RunDealer]. Every run returns a [Result]
+// [TrustedDealer]'s [TrustedDealer.Party] in process, [NewRemoteDealer]
+// talking to a dealer that runs [RunDealer], or the dealer-free
+// [NewOTDealer] (Beaver and AND triples by oblivious transfer among the
+// parties; [Party.Mul], [Party.Dot] and [Party.And] only, for now). Every run returns a [Result]
 // per party: its traffic and duration ([report.Stats]) and what it
 // disclosed ([report.Leakage]).
 //
@@ -105,8 +112,39 @@
 // for correctness (a deviating party can falsify results, see below) and
 // may pool everything they see; additive sharing tolerates any coalition
 // of up to N-1 parties, Shamir sharing with threshold T any coalition of
-// up to T-1. There is no dealer-free generation of correlated randomness
-// yet.
+// up to T-1. The dealer is a [TrustedDealer] (a third party everybody
+// trusts, below) or the dealer-free [OTDealer] (below), which makes
+// Beaver and AND triples, and daBits for 2 parties, only for now.
+//
+// Shamir multiplication. [Party.ShamirMul] and [Party.ShamirDot] use no
+// dealer: they are private against any semi-honest coalition of up to T-1
+// parties when N >= 2T-1 (an honest majority when T-1 < N/2). Every value
+// opened inside them is the product minus a random value whose degree-
+// (T-1) sharing the coalition cannot reconstruct: each of the N-T+1
+// extracted values is a combination, with an invertible matrix, of the
+// values dealt by the N-T+1 parties outside the coalition. A deviating
+// party can deal inconsistent double sharings or send wrong shares and so
+// falsify the products, undetected (the checks of DN07's hyper-invertible
+// matrix against such parties are not built).
+//
+// The OT dealer. With [OTDealer] the parties make their Beaver triples
+// among themselves (Gilboa multiplication from IKNP correlated OT, pairwise)
+// and no third party exists. Its model is semi-honest with a dishonest
+// majority: any coalition of up to N-1 parties that follows the protocol
+// learns nothing about the other parties' triple shares (an OT sender's
+// correlation is masked by a hash of a row the receiver cannot compute,
+// and an OT receiver's choice bits, the bits of its b share, are one-time
+// padded by keys the sender does not hold), so the openings of
+// multiplication stay uniformly random to it. Against a party that
+// deviates it promises nothing: IKNP has no consistency check (KOS15), so
+// a malicious OT receiver can choose inconsistent rows and learn bits of
+// the sender's secret and then of its a shares, and so of the inputs
+// masked with them; it must not be used where a party may deviate, and
+// the statements about deviating parties below hold for the trusted
+// dealer only. Its messages are sized by the requesting party's own
+// request (a peer cannot make it allocate more) and malformed ones are
+// [ErrMalformed]; a peer that disappears fails the request, and the
+// dealer refuses further work ([ErrAborted]).
 //
 // The dealer. [TrustedDealer] (in process) or [RunDealer] (a networked
 // party) is trusted by every party for privacy and for correctness: it

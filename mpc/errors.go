@@ -23,6 +23,10 @@ var (
 	ErrMismatch = errs.ErrMismatch
 	// ErrAborted: this party already failed; it refuses further work.
 	ErrAborted = errs.ErrAborted
+	// ErrUnsupported: a valid request the chosen dealer does not serve
+	// (the [OTDealer] makes Beaver and AND triples, and daBits for 2
+	// parties, only).
+	ErrUnsupported = errs.ErrUnsupported
 	// ErrInconsistent: Shamir shares do not lie on one polynomial of the
 	// degree their threshold implies, so at least one is wrong.
 	ErrInconsistent = shamir.ErrInconsistent

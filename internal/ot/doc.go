@@ -21,7 +21,11 @@
 //     OT and learns t_j, the sender learns q_j = t_j XOR (d_j AND s) for its
 //     secret s. With w = 128 and d_j = c_j*1^128 this is IKNP:
 //     [Sender.RandomOT], [Receiver.RandomOT], [Sender.ChosenOT],
-//     [Receiver.ChosenOT]. With w = 512 and d_j = C(x_j), a pseudorandom
+//     [Receiver.ChosenOT], and correlated OT over Z_2^64
+//     ([Sender.CorrelatedOT64], [Receiver.CorrelatedOT64]: the sender gets
+//     a random word x_j, the receiver x_j + c_j*delta_j for the sender's
+//     delta_j, at one extra word per OT), which mpc's Gilboa
+//     multiplication uses. With w = 512 and d_j = C(x_j), a pseudorandom
 //     code word, it is the 1-out-of-N OT of KKRT16 used by internal/kkrt
 //     through [Receiver.ExtendFunc] and [Sender.Extend].
 //
@@ -43,7 +47,9 @@
 // Primitives: the PRG is AES-128-CTR (crypto/aes, AES-NI) keyed by each base
 // OT key with the counter starting at row offset/128; the
 // correlation-robust hash of IKNP is fixed-key AES in the tweakable
-// Matyas-Meyer-Oseas form ([CRHash], Guo et al. 2020); the transpose works
+// Matyas-Meyer-Oseas form ([CRHash], Guo et al. 2020), which correlated OT
+// computes eight blocks at a time with AES-NI where the CPU has it (same
+// outputs; crypto/aes otherwise); the transpose works
 // on 64x64 bit blocks in 64-bit words.
 //
 // # Security model

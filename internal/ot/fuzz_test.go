@@ -82,3 +82,19 @@ func FuzzChosenMessages(f *testing.F) {
 		require.Equal(t, b, again)
 	})
 }
+
+func FuzzCorrections(f *testing.F) {
+	good, _ := (&Corrections{Tau: []uint64{1, 2, 3}}).MarshalBinary()
+	f.Add(good)
+	f.Add([]byte{tagCorr})
+	f.Add([]byte{tagCorr, 0xff, 0xff, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var m Corrections
+		if m.UnmarshalBinary(b) != nil {
+			return
+		}
+		again, err := m.MarshalBinary()
+		require.NoError(t, err)
+		require.Equal(t, b, again)
+	})
+}

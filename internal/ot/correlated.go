@@ -1,0 +1,147 @@
+package ot
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+)
+
+// Correlated OT over Z_2^64 from the width-128 extension: OT j gives the
+// sender a uniform word x_j and the receiver, with choice bit c_j,
+// x_j + c_j*delta_j mod 2^64, for the sender's correlation delta_j. It is
+// random OT ([Sender.RandomOT]) with one word per OT sent back: the sender
+// keeps x_j = H(j, q_j) (low 64 bits) and sends
+// tau_j = x_j - H(j, q_j ^ s) + delta_j; the receiver takes
+// y_j = H(j, t_j) and adds tau_j when c_j = 1. Gilboa multiplication (a
+// product of the sender's word by the receiver's, as additive shares) is 64
+// such OTs whose choices are the receiver's bits.
+
+const (
+	tagCorr     = 0xC1
+	corrHdrSize = 1 + 4
+	// maxCorrPerMsg bounds one correction message (8 bytes per OT: 1 MiB).
+	maxCorrPerMsg = 1 << 17
+)
+
+// Corrections is the sender's message of correlated OT: one word tau_j
+// per OT.
+type Corrections struct {
+	Tau []uint64
+}
+
+// MarshalBinary encodes the message.
+func (c *Corrections) MarshalBinary() ([]byte, error) {
+	if len(c.Tau) > maxCorrPerMsg {
+		return nil, fmt.Errorf("%w: %d corrections in one message, limit %d", ErrInvalidParams, len(c.Tau), maxCorrPerMsg)
+	}
+	b := make([]byte, corrHdrSize, corrHdrSize+8*len(c.Tau))
+	b[0] = tagCorr
+	binary.LittleEndian.PutUint32(b[1:], uint32(len(c.Tau)))
+	for _, w := range c.Tau {
+		b = binary.LittleEndian.AppendUint64(b, w)
+	}
+	return b, nil
+}
+
+// UnmarshalBinary decodes and validates the message.
+func (c *Corrections) UnmarshalBinary(b []byte) error {
+	if len(b) < corrHdrSize || b[0] != tagCorr {
+		return fmt.Errorf("%w: correlated OT header", ErrMalformed)
+	}
+	n := binary.LittleEndian.Uint32(b[1:])
+	if n > maxCorrPerMsg || len(b) != corrHdrSize+8*int(n) {
+		return fmt.Errorf("%w: correlated OT message of %d bytes for %d OTs", ErrMalformed, len(b), n)
+	}
+	c.Tau = make([]uint64, n)
+	for i := range c.Tau {
+		c.Tau[i] = binary.LittleEndian.Uint64(b[corrHdrSize+8*i:])
+	}
+	return nil
+}
+
+// CorrelatedOT64 runs len(delta) correlated OTs as the sender with the
+// correlations delta and returns the sender's words x_j; the peer, calling
+// [Receiver.CorrelatedOT64], learns x_j + c_j*delta_j mod 2^64 for its
+// choice bits c_j. x_j is pseudorandom and unknown to the receiver.
+func (s *Sender) CorrelatedOT64(ctx context.Context, delta []uint64) ([]uint64, error) {
+	if err := s.needIKNP(); err != nil {
+		return nil, err
+	}
+	m := len(delta)
+	out := make([]uint64, m)
+	tau := make([]uint64, m)
+	base := s.next
+	h := NewCRHash()
+	d0, d1 := s.sw[0], s.sw[1]
+	err := s.ExtendFunc(ctx, m, func(first int, q Matrix) error {
+		x0 := out[first : first+q.Rows]
+		x1 := tau[first : first+q.Rows] // H(j, q_j ^ s) first, then tau_j
+		hashLow64(h, x0, base+uint64(first), q.Data, 0, 0)
+		hashLow64(h, x1, base+uint64(first), q.Data, d0, d1)
+		for j := range x1 {
+			x1[j] = x0[j] - x1[j] + delta[first+j]
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for lo := 0; lo < m; lo += maxCorrPerMsg {
+		hi := min(lo+maxCorrPerMsg, m)
+		b, _ := (&Corrections{Tau: tau[lo:hi]}).MarshalBinary()
+		if err := s.conn.Send(ctx, b); err != nil {
+			return nil, fmt.Errorf("ot: correlated OT: sending corrections: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// CorrelatedOT64 runs m correlated OTs as the receiver. The choice bit of
+// OT j is bit j%64 of choices[j/64] (so the bits of a vector of words,
+// least significant first, are its choices); choices must hold at least
+// (m+63)/64 words. It returns x_j + c_j*delta_j mod 2^64 per OT.
+func (r *Receiver) CorrelatedOT64(ctx context.Context, choices []uint64, m int) ([]uint64, error) {
+	if err := r.needIKNP(); err != nil {
+		return nil, err
+	}
+	if m < 0 || len(choices) < (m+63)/64 {
+		return nil, fmt.Errorf("%w: %d correlated OTs with %d choice words", ErrInvalidParams, m, len(choices))
+	}
+	bit := func(j int) bool { return choices[j>>6]>>(j&63)&1 == 1 }
+	out := make([]uint64, m)
+	base := r.next
+	h := NewCRHash()
+	err := r.ExtendFunc(ctx, m, func(first int, d Matrix) {
+		for j := range d.Rows {
+			if bit(first + j) {
+				d.Data[2*j], d.Data[2*j+1] = ^uint64(0), ^uint64(0)
+			}
+		}
+	}, func(first int, t Matrix) error {
+		hashLow64(h, out[first:first+t.Rows], base+uint64(first), t.Data, 0, 0)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for lo := 0; lo < m; lo += maxCorrPerMsg {
+		hi := min(lo+maxCorrPerMsg, m)
+		raw, err := r.conn.Recv(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("ot: correlated OT: receiving corrections: %w", err)
+		}
+		var c Corrections
+		if err := c.UnmarshalBinary(raw); err != nil {
+			return nil, fmt.Errorf("ot: correlated OT from %q: %w", r.conn.Peer(), err)
+		}
+		if len(c.Tau) != hi-lo {
+			return nil, fmt.Errorf("ot: correlated OT from %q: %w: %d corrections, want %d", r.conn.Peer(), ErrProtocol, len(c.Tau), hi-lo)
+		}
+		for j := lo; j < hi; j++ {
+			if bit(j) {
+				out[j] += c.Tau[j-lo]
+			}
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,343 @@
+package mpc
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/veil-go/veil/internal/errs"
+	"github.com/veil-go/veil/internal/ot"
+	"github.com/veil-go/veil/internal/parallel"
+	"github.com/veil-go/veil/internal/prg"
+	"github.com/veil-go/veil/transport"
+)
+
+// OTDealer is one party's dealer-free source of Beaver triples over
+// Z_2^64: the parties make the triples among themselves with oblivious
+// transfer, so no third party sees any share. It implements [Dealer] for
+// [Dealer.Triples] (what [Party.Mul] and [Party.Dot] use) and
+// [Dealer.ANDTriples] (what [Party.And] uses); its other methods
+// (division pairs and edaBits, behind truncation, division and comparison)
+// fail with [ErrUnsupported] for now, so a program that needs them runs
+// with a [TrustedDealer]; [OTDealer.DaBits] serves 2 parties.
+//
+// Each party draws its shares a_i and b_i of a triple uniformly (from
+// crypto/rand through internal/prg) and sets
+//
+//	c_i = a_i*b_i + sum over peers j of (its share of a_i*b_j) + (its share of a_j*b_i)
+//
+// Each cross product a_i*b_j is Gilboa's multiplication: 64 correlated
+// OTs (internal/ot's IKNP extension) in which party j chooses with the
+// bits of b_j and party i's correlation for bit k is a_i*2^k; party i keeps
+// minus the sum of its random words and party j the sum of what it
+// received, and the two sum to a_i*b_j mod 2^64. Per triple each pair of
+// parties runs 128 OTs, so a party sends and receives about 128*(16+8)/2
+// bytes per triple per peer (16 bytes of extension and 8 of correction
+// per OT, in the direction of the OT); the exact figures are in
+// bench/RESULTS.md.
+//
+// The dealer talks over its own view of a full mesh, which may be the
+// computation's mesh: every party requests the same triples at the same
+// point of the same program, and the messages of one link are delivered
+// in order, so the dealer's messages and the party's never cross. Over
+// the computation's mesh, [Result.Stats] counts the preprocessing too.
+//
+// Security: semi-honest, dishonest majority (see the package doc's
+// security model). An OTDealer is not safe for concurrent use; after an
+// error its OT sessions are out of step with the peers' and every later
+// request fails with [ErrAborted].
+type OTDealer struct {
+	self, n int
+	peers   []otPeer // indexed by party; peers[self] is unused
+	rng     *prg.PRG
+	batch   int // triples per round of OT extension: otBatch (tests shrink it)
+	err     error
+}
+
+// otPeer is the pair of OT extension sessions with one peer: in snd this
+// party is the OT sender, in rcv the receiver.
+type otPeer struct {
+	name string
+	snd  *ot.Sender
+	rcv  *ot.Receiver
+}
+
+// OTDealerConfig configures an [OTDealer]. The zero value means the
+// defaults.
+type OTDealerConfig struct {
+	// Workers bounds the goroutines of each OT extension (one runs per
+	// peer at a time); 0 means GOMAXPROCS.
+	Workers int
+}
+
+// otBatch is the number of triples made per round of OT extension with a
+// peer: 2^20 OTs, so the dealer's memory per request is a few 8 MiB
+// buffers per peer whatever the request's length.
+const otBatch = 1 << 14
+
+// NewOTDealer sets up this party's dealer-free triple generation over
+// mesh: 128 base OTs in each direction with every peer (public-key work,
+// one round trip each). Every party of the mesh must call it at the same
+// point.
+func NewOTDealer(ctx context.Context, mesh transport.Mesh, cfg OTDealerConfig) (*OTDealer, error) {
+	if mesh == nil {
+		return nil, fmt.Errorf("mpc: %w: nil mesh", ErrInvalidParams)
+	}
+	if cfg.Workers < 0 {
+		return nil, fmt.Errorf("mpc: %w: OT dealer Workers %d is negative", ErrInvalidParams, cfg.Workers)
+	}
+	n, self := mesh.Size(), mesh.Self()
+	if n < 2 || self < 0 || self >= n {
+		return nil, fmt.Errorf("mpc: %w: party %d of %d", ErrInvalidParams, self, n)
+	}
+	d := &OTDealer{self: self, n: n, peers: make([]otPeer, n), batch: otBatch}
+	var err error
+	if d.rng, err = prg.NewRandom(); err != nil {
+		return nil, fmt.Errorf("mpc: %w", err)
+	}
+	conns := make([]transport.Conn, n)
+	for j := range n {
+		if j == self {
+			continue
+		}
+		if conns[j], err = mesh.Conn(j); err != nil {
+			return nil, fmt.Errorf("mpc: %w: the OT dealer needs a full mesh: %w", ErrInvalidParams, err)
+		}
+		d.peers[j].name = conns[j].Peer()
+	}
+	ocfg := ot.Config{Workers: cfg.Workers}
+	err = parallel.Each(ctx, n, n, func(j int) error {
+		if j == self {
+			return nil
+		}
+		pr := &d.peers[j]
+		// The lower index is the OT sender first, then the receiver.
+		var err error
+		if self < j {
+			if pr.snd, err = ot.NewSender(ctx, conns[j], ocfg); err == nil {
+				pr.rcv, err = ot.NewReceiver(ctx, conns[j], ocfg)
+			}
+		} else {
+			if pr.rcv, err = ot.NewReceiver(ctx, conns[j], ocfg); err == nil {
+				pr.snd, err = ot.NewSender(ctx, conns[j], ocfg)
+			}
+		}
+		if err != nil {
+			return errs.Step("mpc", roleName(self), "ot dealer setup", pr.name, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// Triples returns this party's shares of n fresh Beaver triples c = a*b
+// over Z_2^64, made with every peer by Gilboa multiplication.
+func (d *OTDealer) Triples(ctx context.Context, n int) (Triples, error) {
+	return d.triples(ctx, n, false)
+}
+
+// ANDTriples returns this party's XOR shares of n fresh triples of 64-bit
+// words c = a AND b: each cross term a_i AND b_j is 64 correlated OTs, one
+// per bit, with party i's correlation the bit of a_i and party j's choice
+// the bit of b_j; the low bits of the two parties' words are XOR shares of
+// the product bit.
+func (d *OTDealer) ANDTriples(ctx context.Context, n int) (Triples, error) {
+	return d.triples(ctx, n, true)
+}
+
+// triples makes n arithmetic (xor false) or AND (xor true) triples.
+func (d *OTDealer) triples(ctx context.Context, n int, xor bool) (Triples, error) {
+	if d.err != nil {
+		return Triples{}, fmt.Errorf("mpc: %w: the OT dealer failed earlier: %w", ErrAborted, d.err)
+	}
+	if err := checkRequest(ctx, n); err != nil {
+		return Triples{}, err
+	}
+	t := Triples{A: d.rng.Uint64s(n), B: d.rng.Uint64s(n), C: make([]uint64, n)}
+	for i := range n {
+		if xor {
+			t.C[i] = t.A[i] & t.B[i]
+		} else {
+			t.C[i] = t.A[i] * t.B[i]
+		}
+	}
+	acc := make([][]uint64, d.n) // per peer: this party's share of the cross terms
+	for j := range acc {
+		if j != d.self {
+			acc[j] = make([]uint64, min(d.batch, n))
+		}
+	}
+	for lo := 0; lo < n; lo += d.batch {
+		hi := min(lo+d.batch, n)
+		err := parallel.Each(ctx, d.n, d.n, func(j int) error {
+			if j == d.self {
+				return nil
+			}
+			return d.cross(ctx, j, t.A[lo:hi], t.B[lo:hi], acc[j][:hi-lo], xor)
+		})
+		if err != nil {
+			d.err = err
+			return Triples{}, err
+		}
+		for j := range d.n {
+			if j == d.self {
+				continue
+			}
+			c := t.C[lo:hi]
+			for i, v := range acc[j][:hi-lo] {
+				if xor {
+					c[i] ^= v
+				} else {
+					c[i] += v
+				}
+			}
+		}
+	}
+	return t, nil
+}
+
+// cross sets out to this party's share of a*b_j + a_j*b (element-wise) for
+// peer j's shares a_j, b_j, or with xor of (a AND b_j) XOR (a_j AND b): two
+// rounds of 64 correlated OTs per element, the lower index being the OT
+// sender first.
+func (d *OTDealer) cross(ctx context.Context, j int, a, b, out []uint64, xor bool) error {
+	pr := &d.peers[j]
+	clear(out)
+	send := func() error {
+		delta := make([]uint64, 64*len(a))
+		for i, v := range a {
+			row := delta[64*i : 64*i+64]
+			for k := range row {
+				if xor {
+					row[k] = v >> k & 1
+				} else {
+					row[k] = v << k
+				}
+			}
+		}
+		x, err := pr.snd.CorrelatedOT64(ctx, delta)
+		if err != nil {
+			return err
+		}
+		for i := range out {
+			if xor {
+				out[i] ^= lowBits(x[64*i : 64*i+64])
+				continue
+			}
+			var s uint64
+			for _, w := range x[64*i : 64*i+64] {
+				s += w
+			}
+			out[i] -= s
+		}
+		return nil
+	}
+	recv := func() error {
+		y, err := pr.rcv.CorrelatedOT64(ctx, b, 64*len(b))
+		if err != nil {
+			return err
+		}
+		for i := range out {
+			if xor {
+				out[i] ^= lowBits(y[64*i : 64*i+64])
+				continue
+			}
+			var s uint64
+			for _, w := range y[64*i : 64*i+64] {
+				s += w
+			}
+			out[i] += s
+		}
+		return nil
+	}
+	first, second := send, recv
+	if d.self > j {
+		first, second = recv, send
+	}
+	if err := first(); err != nil {
+		return errs.Step("mpc", roleName(d.self), "ot triples", pr.name, err)
+	}
+	if err := second(); err != nil {
+		return errs.Step("mpc", roleName(d.self), "ot triples", pr.name, err)
+	}
+	return nil
+}
+
+// lowBits packs the low bit of each of the 64 words w into one word,
+// word k giving bit k.
+func lowBits(w []uint64) uint64 {
+	var v uint64
+	for k, x := range w[:64] {
+		v |= (x & 1) << k
+	}
+	return v
+}
+
+// errOTOnlyTriples is the error of the correlations the OT dealer does not
+// make yet.
+func errOTOnlyTriples(what string) error {
+	return fmt.Errorf("mpc: %w: the OT dealer makes Beaver and AND triples and daBits only, not %s (use a TrustedDealer for truncation, division and comparison)", ErrUnsupported, what)
+}
+
+// DivPairs is not offered yet: it fails with [ErrUnsupported].
+func (d *OTDealer) DivPairs(ctx context.Context, n int, div uint64) (DivPairs, error) {
+	return DivPairs{}, errOTOnlyTriples("division pairs")
+}
+
+// EdaBits is not offered yet: it fails with [ErrUnsupported].
+func (d *OTDealer) EdaBits(ctx context.Context, n int) (EdaBits, error) {
+	return EdaBits{}, errOTOnlyTriples("edaBits")
+}
+
+// DaBits returns this party's shares of n random bits, XOR-shared and
+// additively shared, for 2 parties (with more it fails with
+// [ErrUnsupported]): each party draws its XOR share b_i, and
+// b0 XOR b1 = b0 + b1 - 2*b0*b1 with the product from one correlated OT
+// per bit (party 0's correlation b0, party 1's choice b1).
+func (d *OTDealer) DaBits(ctx context.Context, n int) (DaBits, error) {
+	if d.n != 2 {
+		return DaBits{}, fmt.Errorf("mpc: %w: the OT dealer makes daBits for 2 parties only, not %d", ErrUnsupported, d.n)
+	}
+	if d.err != nil {
+		return DaBits{}, fmt.Errorf("mpc: %w: the OT dealer failed earlier: %w", ErrAborted, d.err)
+	}
+	if err := checkRequest(ctx, n); err != nil {
+		return DaBits{}, err
+	}
+	words := d.rng.Uint64s((n + 63) / 64)
+	out := DaBits{Arith: make([]uint64, n), Bool: make([]uint64, n)}
+	for i := range n {
+		out.Bool[i] = words[i/64] >> (i % 64) & 1
+	}
+	pr := &d.peers[1-d.self]
+	step := 64 * d.batch // bits per round of OT extension
+	for lo := 0; lo < n; lo += step {
+		hi := min(lo+step, n)
+		b := out.Bool[lo:hi]
+		var err error
+		if d.self == 0 {
+			var x []uint64
+			if x, err = pr.snd.CorrelatedOT64(ctx, b); err == nil {
+				for i, v := range x {
+					out.Arith[lo+i] = b[i] + 2*v
+				}
+			}
+		} else {
+			var y []uint64
+			if y, err = pr.rcv.CorrelatedOT64(ctx, words[lo/64:], hi-lo); err == nil {
+				for i, v := range y {
+					out.Arith[lo+i] = b[i] - 2*v
+				}
+			}
+		}
+		if err != nil {
+			d.err = errs.Step("mpc", roleName(d.self), "ot dabits", pr.name, err)
+			return DaBits{}, d.err
+		}
+	}
+	return out, nil
+}
+
+var _ Dealer = (*OTDealer)(nil)
