@@ -47,9 +47,8 @@
 // Primitives: the PRG is AES-128-CTR (crypto/aes, AES-NI) keyed by each base
 // OT key with the counter starting at row offset/128; the
 // correlation-robust hash of IKNP is fixed-key AES in the tweakable
-// Matyas-Meyer-Oseas form ([CRHash], Guo et al. 2020), which correlated OT
-// computes eight blocks at a time with AES-NI where the CPU has it (same
-// outputs; crypto/aes otherwise); the transpose works
+// Matyas-Meyer-Oseas form ([CRHash], Guo et al. 2020), one crypto/aes call
+// per block; the transpose works
 // on 64x64 bit blocks in 64-bit words.
 //
 // # Security model
