@@ -278,3 +278,23 @@ func TestHelperSpender(t *testing.T) {
 	wg.Wait()
 	fmt.Printf("spent=%d\n", ok.Load())
 }
+
+// TestSQLiteSettings: every connection of the pool runs in WAL mode with
+// synchronous=FULL (2), so that a commit is durable when it returns.
+func TestSQLiteSettings(t *testing.T) {
+	l, _ := openTemp(t)
+	ctx := context.Background()
+	conns := make([]*sql.Conn, 3)
+	for i := range conns {
+		c, err := l.db.Conn(ctx)
+		require.NoError(t, err)
+		defer c.Close()
+		conns[i] = c
+		var mode string
+		var sync int
+		require.NoError(t, c.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode))
+		require.NoError(t, c.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&sync))
+		require.Equal(t, "wal", mode)
+		require.Equal(t, 2, sync)
+	}
+}
