@@ -87,4 +87,6 @@
 // Faults. An [Exchange] whose peer crashes, goes silent or sends a garbled
 // or different signature ends with an error naming the peer (or the
 // caller's context error); it never returns a receipt missing a signature.
+// Party 0 relays the signatures: it can withhold them (the others then fail)
+// but cannot change or drop one unnoticed.
 package ledger

@@ -35,3 +35,7 @@ var (
 
 // ErrUnsupported reports a valid request that is not offered.
 var ErrUnsupported = errs.ErrUnsupported
+
+// ErrAborted reports an exchange that party 0 ended because it could not
+// collect every signature.
+var ErrAborted = errs.ErrAborted

@@ -8,18 +8,25 @@ import (
 	"github.com/veil-go/veil/transport"
 )
 
-const sigMsgTag = 0x52 // 'R': one party's signature on a receipt
+const (
+	sigMsgTag    = 0x52 // 'R': one party's signature on a receipt, to party 0
+	bundleMsgTag = 0x42 // 'B': every party's signature, from party 0
+	abortMsgTag  = 0x41 // 'A': party 0 failed to collect the signatures
+)
 
-// Exchange is the last step of a run: the party id signs r, sends its
-// signature to every other party of mesh m and receives theirs, checking
-// each against id's CA, against the certificate r names for that party,
-// and against r's digest (a peer that signed a different receipt is an
-// error wrapping [ErrMismatch]). It returns the receipt signed by all.
+// Exchange is the last step of a run: the party id signs r and ends with
+// r signed by every party of mesh m. Every party other than 0 sends its
+// signature to party 0, which checks each and sends all of them to every
+// party; each checks them all, against id's CA, against the certificate r
+// names for each party, and against r's digest (a party that signed a
+// different receipt is an error wrapping [ErrMismatch]). Party 0 relays
+// signatures it cannot forge, so the same step serves a full mesh and a
+// star (he, secagg), where the parties reach only the hub.
 //
 // r.Parties must be in mesh order: party i of the receipt is mesh index i,
-// and id is party m.Self(). Every pair of parties must be connected (a
-// star, where spokes reach only the hub, is not supported yet). Errors
-// read "ledger <name>, step signatures, peer <peer>: <cause>".
+// and id is party m.Self(). When party 0 fails to collect the signatures it
+// tells the others, whose error wraps [ErrAborted]. Errors read
+// "ledger <name>, step signatures, peer <peer>: <cause>".
 func Exchange(ctx context.Context, id *transport.Identity, m transport.Mesh, r *Receipt) (*SignedReceipt, error) {
 	self := m.Self()
 	fail := func(peer string, err error) error {
@@ -39,52 +46,82 @@ func Exchange(ctx context.Context, id *transport.Identity, m transport.Mesh, r *
 	if err != nil {
 		return nil, fail("", err)
 	}
-	var e enc
-	e.u8(sigMsgTag)
-	e.u32(uint32(self))
-	e.digest(digest)
-	encodeSig(&e, mine)
-	msg := e.b
+	out := &SignedReceipt{Receipt: *r, Signatures: make([]Signature, len(r.Parties))}
+	out.Signatures[self] = mine
+	if self != 0 {
+		hub, err := m.Conn(0)
+		if err != nil {
+			return nil, fail(r.Parties[0].Name, err)
+		}
+		var e enc
+		e.u8(sigMsgTag)
+		e.u32(uint32(self))
+		e.digest(digest)
+		encodeSig(&e, mine)
+		if err := hub.Send(ctx, e.b); err != nil {
+			return nil, fail(hub.Peer(), err)
+		}
+		b, err := hub.Recv(ctx)
+		if err != nil {
+			return nil, fail(hub.Peer(), err)
+		}
+		sigs, err := decodeBundle(b, len(r.Parties), digest)
+		if err != nil {
+			return nil, fail(hub.Peer(), err)
+		}
+		for j, sig := range sigs {
+			if j == self {
+				continue
+			}
+			if err := verifyParty(id, r, j, digest, sig); err != nil {
+				return nil, fail(hub.Peer(), err)
+			}
+			out.Signatures[j] = sig
+		}
+		return out, nil
+	}
 
 	conns := make([]transport.Conn, m.Size())
-	for j := range conns {
-		if j == self {
-			continue
+	abort := func(peer string, err error) error {
+		for _, c := range conns {
+			if c != nil {
+				_ = c.Send(ctx, []byte{abortMsgTag})
+			}
 		}
+		return fail(peer, err)
+	}
+	for j := 1; j < len(conns); j++ {
 		c, err := m.Conn(j)
 		if err != nil {
-			return nil, fail(r.Parties[j].Name, fmt.Errorf("%w: no link to party %d (a star is not supported): %w", ErrUnsupported, j, err))
+			return nil, abort(r.Parties[j].Name, err)
 		}
 		conns[j] = c
 	}
-	// The messages are small: every send fits the peers' queues, so all
-	// sends can go before any receive.
-	for _, c := range conns {
-		if c == nil {
-			continue
-		}
-		if err := c.Send(ctx, msg); err != nil {
-			return nil, fail(c.Peer(), err)
-		}
-	}
-	out := &SignedReceipt{Receipt: *r, Signatures: make([]Signature, len(r.Parties))}
-	out.Signatures[self] = mine
-	for j, c := range conns {
-		if c == nil {
-			continue
-		}
+	for j := 1; j < len(conns); j++ {
+		c := conns[j]
 		b, err := c.Recv(ctx)
 		if err != nil {
-			return nil, fail(c.Peer(), err)
+			return nil, abort(c.Peer(), err)
 		}
 		sig, err := decodeSigMsg(b, j, digest)
 		if err == nil {
 			err = verifyParty(id, r, j, digest, sig)
 		}
 		if err != nil {
-			return nil, fail(c.Peer(), err)
+			return nil, abort(c.Peer(), err)
 		}
 		out.Signatures[j] = sig
+	}
+	var e enc
+	e.u8(bundleMsgTag)
+	e.digest(digest)
+	for _, sig := range out.Signatures {
+		encodeSig(&e, sig)
+	}
+	for j := 1; j < len(conns); j++ {
+		if err := conns[j].Send(ctx, e.b); err != nil {
+			return nil, fail(conns[j].Peer(), err)
+		}
 	}
 	return out, nil
 }
@@ -129,4 +166,28 @@ func decodeSigMsg(b []byte, from int, digest [DigestSize]byte) (Signature, error
 		return Signature{}, fmt.Errorf("%w: the peer signs a different receipt (digest %x, ours %x)", ErrMismatch, got[:8], digest[:8])
 	}
 	return sig, nil
+}
+
+func decodeBundle(b []byte, n int, digest [DigestSize]byte) ([]Signature, error) {
+	if len(b) == 1 && b[0] == abortMsgTag {
+		return nil, fmt.Errorf("%w: party 0 could not collect every signature", ErrAborted)
+	}
+	d := &dec{b: b, what: "signature bundle"}
+	if tag := d.u8("tag"); d.err == nil && tag != bundleMsgTag {
+		d.off = 0
+		d.fail("tag %#x, want %#x", tag, bundleMsgTag)
+	}
+	got := d.digest("receipt digest")
+	sigs := make([]Signature, n)
+	for j := range sigs {
+		sigs[j] = decodeSig(d)
+	}
+	d.end()
+	if d.err != nil {
+		return nil, d.err
+	}
+	if got != digest {
+		return nil, fmt.Errorf("%w: party 0 signs a different receipt (digest %x, ours %x)", ErrMismatch, got[:8], digest[:8])
+	}
+	return sigs, nil
 }

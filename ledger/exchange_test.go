@@ -69,9 +69,13 @@ func TestTranscriptBothSidesEqual(t *testing.T) {
 // exchangeAll runs Exchange for every party of a mesh; wrap may replace a
 // party's mesh.
 func exchangeAll(t *testing.T, n int, wrap func(i int, m transport.Mesh) transport.Mesh, mutate func(i int, r *Receipt)) ([]*SignedReceipt, []error) {
+	return exchangeOn(t, n, transport.NewMemMesh, wrap, mutate)
+}
+
+func exchangeOn(t *testing.T, n int, topology func(int, transport.Options) ([]transport.Mesh, error), wrap func(i int, m transport.Mesh) transport.Mesh, mutate func(i int, r *Receipt)) ([]*SignedReceipt, []error) {
 	ctx := bounded(t)
 	ps := identities(t, n)
-	meshes, err := transport.NewMemMesh(n, transport.Options{})
+	meshes, err := topology(n, transport.Options{})
 	require.NoError(t, err)
 	out := make([]*SignedReceipt, n)
 	errs := make([]error, n)
@@ -99,8 +103,12 @@ func exchangeAll(t *testing.T, n int, wrap func(i int, m transport.Mesh) transpo
 }
 
 func TestExchange(t *testing.T) {
-	for _, n := range []int{2, 3} {
-		out, errs := exchangeAll(t, n, nil, nil)
+	for _, n := range []int{2, 3, 4} {
+		topology := transport.NewMemMesh
+		if n == 4 {
+			topology = transport.NewMemStar // spokes reach only the hub
+		}
+		out, errs := exchangeOn(t, n, topology, nil, nil)
 		for i := range n {
 			require.NoError(t, errs[i])
 			require.NoError(t, out[i].Verify(identities(t, n)[0]))
@@ -150,7 +158,7 @@ func TestExchangeFaults(t *testing.T) {
 	t.Run("flipped bit in the signature", func(t *testing.T) {
 		_, errs := exchangeAll(t, 2, wrapPeer(1, func(c transport.Conn) transport.Conn { return transporttest.FlipBit(c, 0, -3) }), nil)
 		require.ErrorIs(t, errs[0], ErrBadSignature)
-		require.NoError(t, errs[1], "party 1 got a good signature")
+		require.ErrorIs(t, errs[1], ErrAborted, "party 0 tells party 1")
 	})
 	t.Run("flipped bit in the digest", func(t *testing.T) {
 		_, errs := exchangeAll(t, 2, wrapPeer(1, func(c transport.Conn) transport.Conn { return transporttest.FlipBit(c, 0, 6) }), nil)
@@ -166,10 +174,9 @@ func TestExchangeFaults(t *testing.T) {
 				r.Parties[1].Stats.BytesSent = 1 // claims a different cost
 			}
 		})
-		for i := range 2 {
-			require.ErrorIs(t, errs[i], ErrMismatch, "party %d", i)
-			require.Contains(t, errs[i].Error(), "different receipt")
-		}
+		require.ErrorIs(t, errs[0], ErrMismatch)
+		require.Contains(t, errs[0].Error(), "different receipt")
+		require.ErrorIs(t, errs[1], ErrAborted)
 	})
 	t.Run("peer goes silent", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
@@ -178,5 +185,57 @@ func TestExchangeFaults(t *testing.T) {
 		a, _ := transport.Pipe(ps[0].Name(), ps[1].Name(), transport.Options{})
 		_, err := ExchangeConn(ctx, ps[0], a, sampleReceipt(t, ps))
 		require.True(t, errors.Is(err, context.DeadlineExceeded), "%v", err)
+	})
+}
+
+// TestExchangeHubCannotForge: party 0 relays the signatures; one it drops
+// or changes is caught by every other party.
+func TestExchangeHubCannotForge(t *testing.T) {
+	hubSends := func(f func(msg []byte) []byte) func(i int, m transport.Mesh) transport.Mesh {
+		return func(i int, m transport.Mesh) transport.Mesh {
+			if i != 0 {
+				return m
+			}
+			return transporttest.WrapMesh(m, func(_ int, c transport.Conn) transport.Conn { return transporttest.Corrupt(c, 0, f) })
+		}
+	}
+	t.Run("changed signature", func(t *testing.T) {
+		_, errs := exchangeOn(t, 3, transport.NewMemStar, hubSends(func(msg []byte) []byte {
+			msg[len(msg)-3] ^= 1 // in party 2's signature
+			return msg
+		}), nil)
+		require.NoError(t, errs[0])
+		require.ErrorIs(t, errs[1], ErrBadSignature)
+		require.Contains(t, errs[1].Error(), `party 2 "party-2"`)
+	})
+	t.Run("dropped signature", func(t *testing.T) {
+		_, errs := exchangeOn(t, 3, transport.NewMemStar, hubSends(func(msg []byte) []byte {
+			// The last signature is party 2's: replace it with an empty one.
+			var sigs []Signature
+			d := &dec{b: msg[1+DigestSize:], what: "test"}
+			for range 3 {
+				sigs = append(sigs, decodeSig(d))
+			}
+			var e enc
+			e.u8(bundleMsgTag)
+			e.fixed(msg[1 : 1+DigestSize])
+			encodeSig(&e, sigs[0])
+			encodeSig(&e, sigs[1])
+			encodeSig(&e, Signature{})
+			return e.b
+		}), nil)
+		require.ErrorIs(t, errs[1], ErrMissingSignature)
+		require.NoError(t, errs[2], "party 2 has its own signature")
+	})
+	t.Run("a spoke crashes", func(t *testing.T) {
+		_, errs := exchangeOn(t, 3, transport.NewMemStar, func(i int, m transport.Mesh) transport.Mesh {
+			if i != 2 {
+				return m
+			}
+			return transporttest.WrapMesh(m, func(_ int, c transport.Conn) transport.Conn { return transporttest.CloseAfter(c, 0) })
+		}, nil)
+		require.Error(t, errs[0])
+		require.Contains(t, errs[0].Error(), `peer "party-2"`)
+		require.ErrorIs(t, errs[1], ErrAborted)
 	})
 }
