@@ -403,6 +403,7 @@ type budgetState struct {
 	set                  bool
 	eps, delta           float64 // the budget
 	epsSpent, deltaSpent *big.Rat
+	spends               int
 }
 
 func state(ctx context.Context, q interface {
@@ -427,6 +428,7 @@ func state(ctx context.Context, q interface {
 		case KindBudget:
 			st.set, st.eps, st.delta = true, eps, delta
 		case KindSpend:
+			st.spends++
 			st.epsSpent.Add(st.epsSpent, new(big.Rat).SetFloat64(eps))
 			st.deltaSpent.Add(st.deltaSpent, new(big.Rat).SetFloat64(delta))
 		}
@@ -466,4 +468,51 @@ func (l *Ledger) Budget(dataset string) *DatasetBudget {
 // Spend implements [dp.Budget] with [Ledger.Spend].
 func (b *DatasetBudget) Spend(epsilon, delta float64) error {
 	return b.l.Spend(context.Background(), b.dataset, epsilon, delta)
+}
+
+// BudgetStatus is one dataset's budget, spent and remaining (rounded to
+// float64).
+type BudgetStatus struct {
+	Dataset                  string
+	Epsilon, Delta           float64 // the budget
+	SpentEpsilon, SpentDelta float64
+	RemainingEpsilon         float64
+	RemainingDelta           float64
+	Spends                   int
+}
+
+// Budgets returns the status of every dataset that has a budget, by name.
+func (l *Ledger) Budgets(ctx context.Context) ([]BudgetStatus, error) {
+	rows, err := l.db.QueryContext(ctx, `SELECT DISTINCT dataset FROM veil_ledger WHERE kind = ? ORDER BY dataset`, KindBudget)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: budgets: %w", err)
+	}
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("ledger: budgets: %w", err)
+		}
+		names = append(names, n)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("ledger: budgets: %w", err)
+	}
+	out := make([]BudgetStatus, 0, len(names))
+	for _, n := range names {
+		st, err := state(ctx, l.db, n)
+		if err != nil {
+			return nil, fmt.Errorf("ledger: budgets: %w", err)
+		}
+		b := BudgetStatus{Dataset: n, Epsilon: st.eps, Delta: st.delta, Spends: st.spends}
+		b.SpentEpsilon, _ = st.epsSpent.Float64()
+		b.SpentDelta, _ = st.deltaSpent.Float64()
+		re, _ := new(big.Rat).Sub(new(big.Rat).SetFloat64(st.eps), st.epsSpent).Float64()
+		rd, _ := new(big.Rat).Sub(new(big.Rat).SetFloat64(st.delta), st.deltaSpent).Float64()
+		b.RemainingEpsilon, b.RemainingDelta = max(re, 0), max(rd, 0)
+		out = append(out, b)
+	}
+	return out, nil
 }

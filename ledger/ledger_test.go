@@ -67,6 +67,12 @@ func TestLedgerChain(t *testing.T) {
 	l2, err := Open(ctx, Config{DSN: path})
 	require.NoError(t, err)
 	require.NoError(t, l2.CheckHead(ctx, head))
+	bs, err := l2.Budgets(ctx)
+	require.NoError(t, err)
+	require.Equal(t, []BudgetStatus{
+		{Dataset: "customers", Epsilon: 1, Delta: 1e-6, SpentEpsilon: 0.75, SpentDelta: 3e-7, RemainingEpsilon: 0.25, RemainingDelta: 7e-7, Spends: 3},
+		{Dataset: "orders", Epsilon: 2, RemainingEpsilon: 2},
+	}, bs)
 	require.NoError(t, l2.Close())
 
 	for name, tc := range map[string]struct {
