@@ -304,3 +304,64 @@ func TestSQLiteSettings(t *testing.T) {
 		require.Equal(t, 2, sync)
 	}
 }
+
+// TestKilledProcessNeverUnderCounts kills a process that spends in a loop
+// at several points (SIGKILL, no chance to clean up): the ledger it leaves
+// opens, verifies, and holds at least every spend the process reported as
+// done (a spend is reported only after Spend returned, as a release would
+// follow it). It does not simulate a power cut: the OS keeps what the
+// process wrote; synchronous=FULL is what covers that (TestSQLiteSettings).
+func TestKilledProcessNeverUnderCounts(t *testing.T) {
+	ctx := context.Background()
+	l, path := openTemp(t)
+	require.NoError(t, l.SetBudget(ctx, "d", 1e6, 0))
+	require.NoError(t, l.Close())
+	before := 0 // spends in the ledger before this process
+	for _, killAfter := range []int{1, 7, 23} {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperSpendLoop$", "-test.count=1")
+		cmd.Env = append(os.Environ(), "VEIL_LEDGER_HELPER="+path)
+		stdout, err := cmd.StdoutPipe()
+		require.NoError(t, err)
+		require.NoError(t, cmd.Start())
+		reported := 0
+		buf := make([]byte, 0, 64)
+		one := make([]byte, 1)
+		for reported < killAfter {
+			n, err := stdout.Read(one)
+			require.NoError(t, err, "helper ended early")
+			if n == 1 && one[0] == '\n' {
+				if strings.HasPrefix(string(buf), "spent ") {
+					reported++
+				}
+				buf = buf[:0]
+			} else if n == 1 {
+				buf = append(buf, one[0])
+			}
+		}
+		require.NoError(t, cmd.Process.Kill())
+		_ = cmd.Wait()
+
+		l, err := Open(ctx, Config{DSN: path})
+		require.NoError(t, err, "the ledger a killed process leaves opens and verifies")
+		bs, err := l.Budgets(ctx)
+		require.NoError(t, err)
+		require.NoError(t, l.Close())
+		require.GreaterOrEqual(t, bs[0].Spends-before, reported, "every reported spend is in the ledger")
+		t.Logf("killed after %d reported spends: the ledger holds %d more", reported, bs[0].Spends-before)
+		before = bs[0].Spends // the next process continues the same file
+	}
+}
+
+// TestHelperSpendLoop is the child of TestKilledProcessNeverUnderCounts.
+func TestHelperSpendLoop(t *testing.T) {
+	path := os.Getenv("VEIL_LEDGER_HELPER")
+	if path == "" {
+		t.Skip("helper process for TestKilledProcessNeverUnderCounts")
+	}
+	l, err := Open(context.Background(), Config{DSN: path})
+	require.NoError(t, err)
+	for i := 0; ; i++ {
+		require.NoError(t, l.Spend(context.Background(), "d", 0.001, 0))
+		fmt.Fprintf(os.Stdout, "spent %d\n", i)
+	}
+}
