@@ -86,12 +86,35 @@ type Receipt struct {
 	Parties []Party
 	// Transcript is the hash of the messages exchanged ([Transcript]).
 	Transcript [DigestSize]byte
-	// Leakage is what each party learned, from the run's result.
+	// Leakage is what each party learned, from the run's result, as every
+	// party can state it: see [PublicLeakage].
 	Leakage report.Leakage
 	// Spends is the privacy budget spent, per dataset.
 	Spends []Spend
 	// Start and End bound the run (nanoseconds, UTC).
 	Start, End time.Time
+}
+
+// PublicLeakage returns l with the counts that only the learning party
+// knows set to 0: the size of an output, a membership, a cardinality or of
+// payloads (an intersection's size is the receiver's, not the sender's).
+// What remains (who learns what kind of thing about whom, input sizes,
+// parameters, participants) is what every party of a run states alike,
+// so that each builds the same receipt, and what the others may read in
+// it. Input sizes stay: each party learns the others' in the run.
+func PublicLeakage(l report.Leakage) report.Leakage {
+	if l == nil {
+		return nil
+	}
+	out := make(report.Leakage, len(l))
+	for i, d := range l {
+		switch d.What {
+		case report.Output, report.Membership, report.Cardinality, report.Payloads:
+			d.Count = 0
+		}
+		out[i] = d
+	}
+	return out
 }
 
 // Validate reports whether r can be encoded: it has parties with names,
