@@ -107,20 +107,16 @@ func BenchmarkReceiptCost(b *testing.B) {
 }
 
 // finishReceipt is what a party does after a run: commit to its input,
-// build the receipt both parties build, and exchange signatures.
+// state the run's public facts and agree on the receipt with FinishConn.
 func finishReceipt(ctx context.Context, ps []*transport.Identity, self int, c transport.Conn, tr *Transcript, res *psi.Result, inputDigest [32]byte, start time.Time) (*SignedReceipt, error) {
-	_, _, err := Commit(inputDigest[:])
+	com, _, err := Commit(inputDigest[:])
 	if err != nil {
 		return nil, err
 	}
 	r := &Receipt{
 		Protocol: "psi", Version: 1, SecurityModel: "semi-honest",
-		Parties: []Party{
-			{Name: ps[0].Name(), Role: "sender", Fingerprint: FingerprintOf(ps[0])},
-			{Name: ps[1].Name(), Role: "receiver", Fingerprint: FingerprintOf(ps[1])},
-		},
 		Transcript: tr.Sum(), Leakage: PublicLeakage(res.Leakage),
 		Start: start.Truncate(time.Second), End: start.Truncate(time.Second),
 	}
-	return ExchangeConn(ctx, ps[self], c, r)
+	return FinishConn(ctx, ps[self], c, self, r, Party{Role: []string{"sender", "receiver"}[self], Input: com, Stats: res.Stats})
 }

@@ -64,6 +64,7 @@ func TestPSIRunReceipt(t *testing.T) {
 	require.True(t, bytes.Equal(b0, b1), "both parties hold the same receipt")
 	for i := range 2 {
 		require.NoError(t, out[i].Verify(ps[1-i]))
+		require.Equal(t, results[i].Stats, out[1-i].Receipt.Parties[i].Stats, "party %d's own Stats, as the other holds them", i)
 	}
 	for _, d := range out[0].Receipt.Leakage {
 		if d.What == report.Cardinality {

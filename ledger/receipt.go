@@ -182,15 +182,7 @@ func (r *Receipt) encode(e *enc) {
 	e.str(r.SecurityModel)
 	e.u32(uint32(len(r.Parties)))
 	for _, p := range r.Parties {
-		e.str(p.Name)
-		e.str(p.Role)
-		e.digest(p.Fingerprint)
-		e.digest(p.Input)
-		e.i64(p.Stats.BytesSent)
-		e.i64(p.Stats.BytesReceived)
-		e.i64(p.Stats.MessagesSent)
-		e.i64(p.Stats.MessagesReceived)
-		e.i64(int64(p.Stats.Duration))
+		encodeParty(e, p)
 	}
 	e.digest(r.Transcript)
 	e.u32(uint32(len(r.Leakage)))
@@ -210,6 +202,34 @@ func (r *Receipt) encode(e *enc) {
 	}
 	e.i64(r.Start.UnixNano())
 	e.i64(r.End.UnixNano())
+}
+
+const minPartySize = 4 + 4 + 2*DigestSize + 5*8
+
+func encodeParty(e *enc, p Party) {
+	e.str(p.Name)
+	e.str(p.Role)
+	e.digest(p.Fingerprint)
+	e.digest(p.Input)
+	e.i64(p.Stats.BytesSent)
+	e.i64(p.Stats.BytesReceived)
+	e.i64(p.Stats.MessagesSent)
+	e.i64(p.Stats.MessagesReceived)
+	e.i64(int64(p.Stats.Duration))
+}
+
+func decodeParty(d *dec) Party {
+	var p Party
+	p.Name = d.str("party name")
+	p.Role = d.str("party role")
+	p.Fingerprint = d.digest("party fingerprint")
+	p.Input = d.digest("party input commitment")
+	p.Stats.BytesSent = d.i64("bytes sent")
+	p.Stats.BytesReceived = d.i64("bytes received")
+	p.Stats.MessagesSent = d.i64("messages sent")
+	p.Stats.MessagesReceived = d.i64("messages received")
+	p.Stats.Duration = time.Duration(d.i64("duration"))
+	return p
 }
 
 // UnmarshalBinary decodes a receipt. It accepts only a canonical encoding;
@@ -241,19 +261,10 @@ func (r *Receipt) decode(d *dec) {
 	r.Version = d.u32("version")
 	r.Params = d.bytes("params", MaxReceiptSize)
 	r.SecurityModel = d.str("security model")
-	n := d.count("parties", MaxParties, 4+4+2*DigestSize+5*8)
+	n := d.count("parties", MaxParties, minPartySize)
 	r.Parties = make([]Party, n)
 	for i := range r.Parties {
-		p := &r.Parties[i]
-		p.Name = d.str("party name")
-		p.Role = d.str("party role")
-		p.Fingerprint = d.digest("party fingerprint")
-		p.Input = d.digest("party input commitment")
-		p.Stats.BytesSent = d.i64("bytes sent")
-		p.Stats.BytesReceived = d.i64("bytes received")
-		p.Stats.MessagesSent = d.i64("messages sent")
-		p.Stats.MessagesReceived = d.i64("messages received")
-		p.Stats.Duration = time.Duration(d.i64("duration"))
+		r.Parties[i] = decodeParty(d)
 	}
 	r.Transcript = d.digest("transcript")
 	if n := d.count("leakage", maxList, 4*4+8); n > 0 {
