@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/veil-go/veil/internal/errs"
 	"github.com/veil-go/veil/transport"
@@ -20,7 +21,9 @@ const (
 // (its role, input commitment and Stats; Finish sets its Name and
 // Fingerprint from id). In a first step ("parties") every party sends its
 // record to party 0, which sends the list to all; then each builds the
-// receipt with Parties in mesh order and [Exchange] signs it. A party that
+// receipt with Parties in mesh order and [Exchange] signs it. Start and
+// End are party 0's (the parties' clocks differ): the others take them from
+// its list and sign them as given. A party that
 // lies in its record, or a party 0 that relays different lists, makes the
 // parties' receipts differ, which the signature step reports
 // ([ErrMismatch]).
@@ -29,11 +32,11 @@ func Finish(ctx context.Context, id *transport.Identity, m transport.Mesh, r *Re
 		return nil, errs.Step("ledger", id.Name(), "parties", "", invalid("Finish builds Parties; the receipt given has %d", len(r.Parties)))
 	}
 	mine.Name, mine.Fingerprint = id.Name(), FingerprintOf(id)
-	parties, err := exchangeParties(ctx, id, m, mine)
+	full := *r
+	parties, err := exchangeParties(ctx, id, m, mine, &full)
 	if err != nil {
 		return nil, err
 	}
-	full := *r
 	full.Parties = parties
 	if err := full.Validate(); err != nil {
 		return nil, errs.Step("ledger", id.Name(), "parties", "", err)
@@ -56,7 +59,9 @@ func FinishConn(ctx context.Context, id *transport.Identity, c transport.Conn, s
 	return Finish(ctx, id, m, r, mine)
 }
 
-func exchangeParties(ctx context.Context, id *transport.Identity, m transport.Mesh, mine Party) ([]Party, error) {
+// exchangeParties collects every party's record through party 0, with
+// party 0's Start and End, which the others adopt into r.
+func exchangeParties(ctx context.Context, id *transport.Identity, m transport.Mesh, mine Party, r *Receipt) ([]Party, error) {
 	self, n := m.Self(), m.Size()
 	fail := func(peer string, err error) error {
 		return errs.Step("ledger", id.Name(), "parties", peer, err)
@@ -94,6 +99,8 @@ func exchangeParties(ctx context.Context, id *transport.Identity, m transport.Me
 		for j := range parties {
 			parties[j] = decodeParty(d)
 		}
+		r.Start = time.Unix(0, d.i64("start")).UTC()
+		r.End = time.Unix(0, d.i64("end")).UTC()
 		d.end()
 		if d.err != nil {
 			return nil, fail(hub.Peer(), d.err)
@@ -143,6 +150,8 @@ func exchangeParties(ctx context.Context, id *transport.Identity, m transport.Me
 	for _, p := range parties {
 		encodeParty(&e, p)
 	}
+	e.i64(r.Start.UnixNano())
+	e.i64(r.End.UnixNano())
 	for j := 1; j < n; j++ {
 		if err := conns[j].Send(ctx, e.b); err != nil {
 			return nil, fail(conns[j].Peer(), err)

@@ -74,6 +74,7 @@ type config struct {
 	tlsCA     string
 	demoCerts string
 	minSum    int
+	ledger    string
 }
 
 var errUsage = errors.New("usage")
@@ -102,6 +103,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.tlsKey, "tls-key", "", "with -role: this party's private key PEM `file`")
 	fs.StringVar(&c.tlsCA, "tls-ca", "", "with -role: PEM `file` of the CA both certificates chain to")
 	fs.StringVar(&c.demoCerts, "demo-certs", "veil-demo-certs", "with -role and no -tls-*: `folder` where the listening side writes a throwaway demo CA and both parties' certificates")
+	fs.StringVar(&c.ledger, "ledger", "", "with -role: agree on a receipt of the run with the other party, both signing it, and append it to this ledger `file` (created if absent; see go run ./cmd/veil)")
 	if err := fs.Parse(args); err != nil {
 		return nil, errUsage
 	}
@@ -136,8 +138,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		switch {
 		case (c.a == "") != (c.b == ""):
 			return nil, errors.New("-a and -b: give both files, or neither for synthetic data")
-		case c.listen != "" || c.connect != "" || c.tlsCert != "" || c.tlsKey != "" || c.tlsCA != "":
-			return nil, errors.New("-listen, -connect and -tls-* need -role a or b")
+		case c.listen != "" || c.connect != "" || c.tlsCert != "" || c.tlsKey != "" || c.tlsCA != "" || c.ledger != "":
+			return nil, errors.New("-listen, -connect, -tls-* and -ledger need -role a or b")
 		case (set["seed"] || set["rows"]) && c.a != "":
 			return nil, errors.New("-seed and -rows are for synthetic data, without -a and -b")
 		}
@@ -234,6 +236,7 @@ type outcome struct {
 	seconds   float64
 	bytes     int64
 	transport string
+	receipt   string // the receipt's digest (hex), with -ledger
 }
 
 // opts is the psi configuration of a run; progress, if not nil, receives
