@@ -28,6 +28,9 @@
 // To run each party as its own process, give -role and -listen or -connect
 // (see -help); TLS certificates come from -tls-cert, -tls-key and -tls-ca, or
 // from a throwaway demo CA that the listening side writes to -demo-certs.
+// With -ledger FILE each party also ends the run by agreeing with the other
+// on a receipt (package ledger), both signing it, and appends it to its own
+// ledger; go run ./cmd/veil ledger verify FILE checks one.
 //
 // IDs are compared after trimming white space and collapsing inner runs of
 // white space (psi.NormalizeString); nothing else, so "Bob" and "bob" differ.
