@@ -48,6 +48,17 @@
 // [dp.Budget], so a release through package dp spends from the ledger
 // before it draws any noise.
 //
+// # Usage policies
+//
+// A data owner states who may do what with its datasets in a JSON file
+// ([Policy], [LoadPolicy]): per dataset and columns, which counterparties
+// (certificate names) may run which protocols and modes, with a minimum
+// intersection size the run must enforce and an epsilon limit per run or
+// per window of time. [Policy.Check] refuses a run no rule allows, naming
+// the rule and the condition; [Policy.Spend] also spends the run's epsilon,
+// checking the window in the same transaction. Call them before a run sends
+// its first message; the runners and examples do not call them yet.
+//
 // # Security model
 //
 // Parties and trust. Each party keeps its own ledger and trusts it as it

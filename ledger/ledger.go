@@ -371,6 +371,17 @@ func (l *Ledger) Spend(ctx context.Context, dataset string, epsilon, delta float
 // SpendNote is [Ledger.Spend] with a note stored in the entry's Body (what
 // the spend was for).
 func (l *Ledger) SpendNote(ctx context.Context, dataset string, epsilon, delta float64, note []byte) error {
+	return l.spend(ctx, dataset, epsilon, delta, note, nil)
+}
+
+// window limits the epsilon spent on a dataset since a time (a policy rule).
+type window struct {
+	since time.Time
+	max   float64
+	rule  string
+}
+
+func (l *Ledger) spend(ctx context.Context, dataset string, epsilon, delta float64, note []byte, w *window) error {
 	if err := checkSpend(dataset, epsilon, delta); err != nil {
 		return err
 	}
@@ -390,6 +401,34 @@ func (l *Ledger) SpendNote(ctx context.Context, dataset string, epsilon, delta f
 			sd, _ := st.deltaSpent.Float64()
 			return fmt.Errorf("%w: spending (%v, %v) from %q on top of (%v, %v) exceeds its budget (%v, %v)",
 				ErrBudgetExceeded, epsilon, delta, dataset, se, sd, st.eps, st.delta)
+		}
+		if w != nil {
+			var inWindow []float64
+			rows, err := tx.QueryContext(ctx, `SELECT epsilon FROM veil_ledger WHERE dataset = ? AND kind = ? AND at >= ?`, dataset, KindSpend, w.since.UnixNano())
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var v float64
+				if err := rows.Scan(&v); err != nil {
+					rows.Close()
+					return err
+				}
+				inWindow = append(inWindow, v)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			sum := new(big.Rat).SetFloat64(epsilon)
+			for _, v := range inWindow {
+				sum.Add(sum, new(big.Rat).SetFloat64(v))
+			}
+			if sum.Cmp(new(big.Rat).SetFloat64(w.max)) > 0 {
+				got, _ := sum.Float64()
+				return fmt.Errorf("%w: rule %q: epsilon %v on %q since %s would exceed the rule's %v",
+					ErrPolicy, w.rule, got, dataset, w.since.UTC().Format(time.RFC3339), w.max)
+			}
 		}
 		return appendTx(ctx, tx, &e)
 	})
