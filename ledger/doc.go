@@ -57,7 +57,8 @@
 // per window of time. [Policy.Check] refuses a run no rule allows, naming
 // the rule and the condition; [Policy.Spend] also spends the run's epsilon,
 // checking the window in the same transaction. Call them before a run sends
-// its first message; the runners and examples do not call them yet.
+// its first message (examples/psi does with -policy); the protocol runners
+// do not call them.
 //
 // # Security model
 //

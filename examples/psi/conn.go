@@ -137,6 +137,9 @@ func runRole(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	if c.role == "a" && c.a == "" || c.role == "b" && c.b == "" {
 		return fmt.Errorf("-role %s needs this party's file -%s", c.role, c.role)
 	}
+	if err := checkPolicy(c, peer); err != nil { // before any connection
+		return err
+	}
 	a, b, err := load(c)
 	if err != nil {
 		return err

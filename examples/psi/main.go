@@ -31,6 +31,8 @@
 // With -ledger FILE each party also ends the run by agreeing with the other
 // on a receipt (package ledger), both signing it, and appends it to its own
 // ledger; go run ./cmd/veil ledger verify FILE checks one.
+// With -policy FILE (and -dataset NAME) a party refuses, before it
+// connects, a run its usage policy does not allow.
 //
 // IDs are compared after trimming white space and collapsing inner runs of
 // white space (psi.NormalizeString); nothing else, so "Bob" and "bob" differ.
@@ -78,6 +80,8 @@ type config struct {
 	demoCerts string
 	minSum    int
 	ledger    string
+	policy    string
+	dataset   string
 }
 
 var errUsage = errors.New("usage")
@@ -107,6 +111,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.tlsCA, "tls-ca", "", "with -role: PEM `file` of the CA both certificates chain to")
 	fs.StringVar(&c.demoCerts, "demo-certs", "veil-demo-certs", "with -role and no -tls-*: `folder` where the listening side writes a throwaway demo CA and both parties' certificates")
 	fs.StringVar(&c.ledger, "ledger", "", "with -role: agree on a receipt of the run with the other party, both signing it, and append it to this ledger `file` (created if absent; see go run ./cmd/veil)")
+	fs.StringVar(&c.policy, "policy", "", "with -role: this party's usage policy `file` (JSON, see package ledger); a run it does not allow is refused before connecting")
+	fs.StringVar(&c.dataset, "dataset", "", "with -policy: this party's dataset `name` in the policy (default: its file's name without extension)")
 	if err := fs.Parse(args); err != nil {
 		return nil, errUsage
 	}
@@ -141,8 +147,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		switch {
 		case (c.a == "") != (c.b == ""):
 			return nil, errors.New("-a and -b: give both files, or neither for synthetic data")
-		case c.listen != "" || c.connect != "" || c.tlsCert != "" || c.tlsKey != "" || c.tlsCA != "" || c.ledger != "":
-			return nil, errors.New("-listen, -connect, -tls-* and -ledger need -role a or b")
+		case c.listen != "" || c.connect != "" || c.tlsCert != "" || c.tlsKey != "" || c.tlsCA != "" || c.ledger != "" || c.policy != "":
+			return nil, errors.New("-listen, -connect, -tls-*, -ledger and -policy need -role a or b")
 		case (set["seed"] || set["rows"]) && c.a != "":
 			return nil, errors.New("-seed and -rows are for synthetic data, without -a and -b")
 		}

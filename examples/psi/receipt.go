@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/veil-go/veil/ledger"
@@ -70,4 +72,30 @@ func (r *receipts) finish(ctx context.Context, c *config, id *transport.Identity
 		return "", err
 	}
 	return hex.EncodeToString(d[:]), nil
+}
+
+// checkPolicy refuses, before any connection, a run that this party's
+// -policy does not allow.
+func checkPolicy(c *config, peer string) error {
+	if c.policy == "" {
+		return nil
+	}
+	p, err := ledger.LoadPolicy(c.policy)
+	if err != nil {
+		return err
+	}
+	file := c.a
+	if c.role == "b" {
+		file = c.b
+	}
+	dataset := c.dataset
+	if dataset == "" {
+		dataset = strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
+	}
+	cols := []string{c.key}
+	if c.role == "b" && (c.mode == psi.Join || c.mode == psi.Sum) {
+		cols = append(cols, c.value)
+	}
+	_, err = p.Check(ledger.Request{Dataset: dataset, Columns: cols, Counterparty: peer, Protocol: "psi", Mode: c.mode.String(), MinIntersection: int64(c.minSum)})
+	return err
 }

@@ -68,5 +68,25 @@ func TestRolesLedger(t *testing.T) {
 
 	code, _, stderr = runCLI("-ledger", la)
 	require.NotEqual(t, 0, code)
-	require.Contains(t, stderr, "-ledger need -role", "-ledger needs -role")
+	require.Contains(t, stderr, "-ledger and -policy need -role", "-ledger needs -role")
+}
+
+// TestRolePolicy: a run the party's policy does not allow is refused before
+// it connects, naming the rule; one it allows goes ahead.
+func TestRolePolicy(t *testing.T) {
+	dir := t.TempDir()
+	pb := write(t, dir, "customers.csv", "id,amount\ny,5\nz,7\n")
+	policy := write(t, dir, "policy.json", `{"version": 1, "rules": [
+  {"name": "ids-to-a", "dataset": "customers", "columns": ["id"], "counterparties": ["party-a"],
+   "protocols": ["psi"], "modes": ["cardinality"]}]}`)
+	// Sum needs the amount column, which the rule does not give.
+	code, _, stderr := runCLI("-role", "b", "-b", pb, "-connect", "127.0.0.1:1", "-mode", "sum", "-policy", policy, "-timeout", "5s")
+	require.Equal(t, 1, code)
+	require.Contains(t, stderr, `rule "ids-to-a": mode "sum" is not among`)
+	require.NotContains(t, stderr, "connect", "refused before connecting")
+
+	bad := write(t, dir, "bad.json", "{\n  \"version\": 1,\n  \"rules\": [,]\n}")
+	code, _, stderr = runCLI("-role", "b", "-b", pb, "-connect", "127.0.0.1:1", "-mode", "cardinality", "-policy", bad)
+	require.Equal(t, 1, code)
+	require.Contains(t, stderr, "bad.json:3:")
 }
