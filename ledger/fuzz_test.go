@@ -64,3 +64,43 @@ func FuzzSignatureMessage(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPeerMessages: party 0's signature bundle and party list, and a
+// party's record, as a peer may send them, never panic the decoders, and a
+// record that decodes re-encodes to the same bytes.
+func FuzzPeerMessages(f *testing.F) {
+	ps := identities(f, 2)
+	r := sampleReceipt(f, ps)
+	digest, err := r.Digest()
+	if err != nil {
+		f.Fatal(err)
+	}
+	s := signAll(f, r, ps)
+	var bundle enc
+	bundle.u8(bundleMsgTag)
+	bundle.digest(digest)
+	for _, sig := range s.Signatures {
+		encodeSig(&bundle, sig)
+	}
+	var rec enc
+	rec.u8(partyMsgTag)
+	encodeParty(&rec, r.Parties[1])
+	f.Add(bundle.b)
+	f.Add(rec.b)
+	f.Add([]byte{abortMsgTag})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, _ = decodeBundle(b, 2, digest)
+		if len(b) > 0 && b[0] == partyMsgTag {
+			d := &dec{b: b[1:], what: "party record"}
+			p := decodeParty(d)
+			d.end()
+			if d.err == nil {
+				var e enc
+				encodeParty(&e, p)
+				if !bytes.Equal(e.b, b[1:]) {
+					t.Fatal("party record does not re-encode")
+				}
+			}
+		}
+	})
+}
