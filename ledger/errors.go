@@ -31,11 +31,11 @@ var (
 	// ErrChainBroken reports a ledger whose hash chain does not verify: a
 	// row was modified, deleted or inserted outside the ledger.
 	ErrChainBroken = errors.New("ledger hash chain broken")
+	// ErrPolicy reports a run that no rule of the owner's usage policy
+	// allows; the error names the rule (or says that none applies) and the
+	// condition.
+	ErrPolicy = errors.New("refused by usage policy")
+	// ErrAborted reports an exchange that party 0 ended because it could
+	// not collect every record or signature.
+	ErrAborted = errs.ErrAborted
 )
-
-// ErrUnsupported reports a valid request that is not offered.
-var ErrUnsupported = errs.ErrUnsupported
-
-// ErrAborted reports an exchange that party 0 ended because it could not
-// collect every signature.
-var ErrAborted = errs.ErrAborted

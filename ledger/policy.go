@@ -13,10 +13,6 @@ import (
 	"time"
 )
 
-// ErrPolicy reports a run that no rule of the owner's usage policy allows;
-// the error names the rule (or says that none applies) and the condition.
-var ErrPolicy = errors.New("refused by usage policy")
-
 // Policy is a data owner's usage policy: which counterparties may run
 // which protocols and modes on which datasets and columns, with which
 // limits. Nothing is allowed unless a rule allows it. It is read from a
