@@ -137,6 +137,9 @@ func runRole(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	if c.role == "a" && c.a == "" || c.role == "b" && c.b == "" {
 		return fmt.Errorf("-role %s needs this party's file -%s", c.role, c.role)
 	}
+	if err := checkPolicy(c, peer); err != nil { // before any connection
+		return err
+	}
 	a, b, err := load(c)
 	if err != nil {
 		return err
@@ -154,11 +157,19 @@ func runRole(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	if id.Name() != self {
 		return fmt.Errorf("-tls-cert names %q, party %s must be %q", id.Name(), c.role, self)
 	}
+	rec, err := openReceipts(ctx, c) // before any message: a ledger that does not open stops the run
+	if err != nil {
+		return err
+	}
+	defer rec.close()
 	conn, err := connect(ctx, c, id, peer, stderr)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
+	if rec != nil {
+		conn = rec.tr.Conn(self, conn)
+	}
 	o := &outcome{a: a, b: b, transport: fmt.Sprintf("mutual TLS 1.3, %s talking to %s", self, conn.Peer())}
 	start := time.Now()
 	var res *psi.Result
@@ -174,5 +185,10 @@ func runRole(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	}
 	o.seconds = time.Since(start).Seconds()
 	o.bytes = res.Stats.BytesSent + res.Stats.BytesReceived
+	if rec != nil {
+		if o.receipt, err = rec.finish(ctx, c, id, conn, res); err != nil {
+			return err
+		}
+	}
 	return finish(c, o, stdout)
 }

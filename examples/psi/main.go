@@ -28,6 +28,11 @@
 // To run each party as its own process, give -role and -listen or -connect
 // (see -help); TLS certificates come from -tls-cert, -tls-key and -tls-ca, or
 // from a throwaway demo CA that the listening side writes to -demo-certs.
+// With -ledger FILE each party also ends the run by agreeing with the other
+// on a receipt (package ledger), both signing it, and appends it to its own
+// ledger; go run ./cmd/veil ledger verify FILE checks one.
+// With -policy FILE (and -dataset NAME) a party refuses, before it
+// connects, a run its usage policy does not allow.
 //
 // IDs are compared after trimming white space and collapsing inner runs of
 // white space (psi.NormalizeString); nothing else, so "Bob" and "bob" differ.
@@ -74,6 +79,9 @@ type config struct {
 	tlsCA     string
 	demoCerts string
 	minSum    int
+	ledger    string
+	policy    string
+	dataset   string
 }
 
 var errUsage = errors.New("usage")
@@ -102,6 +110,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.tlsKey, "tls-key", "", "with -role: this party's private key PEM `file`")
 	fs.StringVar(&c.tlsCA, "tls-ca", "", "with -role: PEM `file` of the CA both certificates chain to")
 	fs.StringVar(&c.demoCerts, "demo-certs", "veil-demo-certs", "with -role and no -tls-*: `folder` where the listening side writes a throwaway demo CA and both parties' certificates")
+	fs.StringVar(&c.ledger, "ledger", "", "with -role: agree on a receipt of the run with the other party, both signing it, and append it to this ledger `file` (created if absent; see go run ./cmd/veil)")
+	fs.StringVar(&c.policy, "policy", "", "with -role: this party's usage policy `file` (JSON, see package ledger); a run it does not allow is refused before connecting")
+	fs.StringVar(&c.dataset, "dataset", "", "with -policy: this party's dataset `name` in the policy (default: its file's name without extension)")
 	if err := fs.Parse(args); err != nil {
 		return nil, errUsage
 	}
@@ -136,8 +147,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		switch {
 		case (c.a == "") != (c.b == ""):
 			return nil, errors.New("-a and -b: give both files, or neither for synthetic data")
-		case c.listen != "" || c.connect != "" || c.tlsCert != "" || c.tlsKey != "" || c.tlsCA != "":
-			return nil, errors.New("-listen, -connect and -tls-* need -role a or b")
+		case c.listen != "" || c.connect != "" || c.tlsCert != "" || c.tlsKey != "" || c.tlsCA != "" || c.ledger != "" || c.policy != "":
+			return nil, errors.New("-listen, -connect, -tls-*, -ledger and -policy need -role a or b")
 		case (set["seed"] || set["rows"]) && c.a != "":
 			return nil, errors.New("-seed and -rows are for synthetic data, without -a and -b")
 		}
@@ -234,6 +245,7 @@ type outcome struct {
 	seconds   float64
 	bytes     int64
 	transport string
+	receipt   string // the receipt's digest (hex), with -ledger
 }
 
 // opts is the psi configuration of a run; progress, if not nil, receives

@@ -69,10 +69,11 @@ type jsonReport struct {
 	Sum         *int64  `json:"sum,omitempty"`
 	Seconds     float64 `json:"seconds"`
 	Bytes       int64   `json:"bytes"`
+	Receipt     string  `json:"receipt,omitempty"`
 }
 
 func writeJSON(w io.Writer, c *config, o *outcome) error {
-	rep := jsonReport{Mode: c.mode.String(), Protocol: c.protocol.String(), Seconds: o.seconds, Bytes: o.bytes}
+	rep := jsonReport{Mode: c.mode.String(), Protocol: c.protocol.String(), Seconds: o.seconds, Bytes: o.bytes, Receipt: o.receipt}
 	res := o.recv
 	if res == nil {
 		res = o.send
@@ -126,6 +127,9 @@ func writeReport(w io.Writer, c *config, o *outcome) {
 	}
 	fmt.Fprintf(w, "  B learned     only how many distinct IDs A holds\n")
 	fmt.Fprintf(w, "  cost          %d bytes exchanged, %.2f s\n", o.bytes, o.seconds)
+	if o.receipt != "" {
+		fmt.Fprintf(w, "  receipt       %s, signed by both, appended to %s\n", o.receipt, c.ledger)
+	}
 }
 
 func outNote(c *config, o *outcome) string {

@@ -1,0 +1,241 @@
+package ledger
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/veil-go/veil/transport"
+	"github.com/veil-go/veil/transport/transporttest"
+)
+
+func bounded(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func TestTranscriptBothSidesEqual(t *testing.T) {
+	ctx := bounded(t)
+	a, b := transport.Pipe("alice", "bob", transport.Options{})
+	var ta, tb Transcript
+	ca, cb := ta.Conn("alice", a), tb.Conn("bob", b) // each end's own name
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i := range 5 {
+			require.NoError(t, ca.Send(ctx, []byte{byte(i), 'a'}))
+		}
+	})
+	wg.Go(func() {
+		for i := range 3 {
+			require.NoError(t, cb.Send(ctx, []byte{byte(i), 'b'}))
+		}
+	})
+	wg.Wait()
+	for range 5 {
+		_, err := cb.Recv(ctx)
+		require.NoError(t, err)
+	}
+	for range 3 {
+		_, err := ca.Recv(ctx)
+		require.NoError(t, err)
+	}
+	require.Equal(t, ta.Sum(), tb.Sum(), "both ends compute the same transcript hash")
+
+	// One byte different on one link: another hash.
+	var tc Transcript
+	for i := range 5 {
+		m := []byte{byte(i), 'a'}
+		if i == 4 {
+			m[1] = 'x'
+		}
+		tc.Record("alice", "bob", m)
+	}
+	for i := range 3 {
+		tc.Record("bob", "alice", []byte{byte(i), 'b'})
+	}
+	require.NotEqual(t, ta.Sum(), tc.Sum())
+	// Message boundaries count: "ab" is not "a","b".
+	var t1, t2 Transcript
+	t1.Record("x", "y", []byte("ab"))
+	t2.Record("x", "y", []byte("a"))
+	t2.Record("x", "y", []byte("b"))
+	require.NotEqual(t, t1.Sum(), t2.Sum())
+}
+
+// exchangeAll runs Exchange for every party of a mesh; wrap may replace a
+// party's mesh.
+func exchangeAll(t *testing.T, n int, wrap func(i int, m transport.Mesh) transport.Mesh, mutate func(i int, r *Receipt)) ([]*SignedReceipt, []error) {
+	return exchangeOn(t, n, transport.NewMemMesh, wrap, mutate)
+}
+
+func exchangeOn(t *testing.T, n int, topology func(int, transport.Options) ([]transport.Mesh, error), wrap func(i int, m transport.Mesh) transport.Mesh, mutate func(i int, r *Receipt)) ([]*SignedReceipt, []error) {
+	ctx := bounded(t)
+	ps := identities(t, n)
+	meshes, err := topology(n, transport.Options{})
+	require.NoError(t, err)
+	out := make([]*SignedReceipt, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			m := meshes[i]
+			if wrap != nil {
+				m = wrap(i, m)
+			}
+			defer m.Close()
+			r := sampleReceipt(t, ps)
+			// every party computes the same receipt: same commitments
+			for k := range r.Parties {
+				r.Parties[k].Input = Commitment{byte(k)}
+			}
+			if mutate != nil {
+				mutate(i, r)
+			}
+			out[i], errs[i] = Exchange(ctx, ps[i], m, r)
+		})
+	}
+	wg.Wait()
+	return out, errs
+}
+
+func TestExchange(t *testing.T) {
+	for _, n := range []int{2, 3, 4} {
+		topology := transport.NewMemMesh
+		if n == 4 {
+			topology = transport.NewMemStar // spokes reach only the hub
+		}
+		out, errs := exchangeOn(t, n, topology, nil, nil)
+		for i := range n {
+			require.NoError(t, errs[i])
+			require.NoError(t, out[i].Verify(identities(t, n)[0]))
+			b0, err := out[0].MarshalBinary()
+			require.NoError(t, err)
+			bi, err := out[i].Receipt.MarshalBinary()
+			require.NoError(t, err)
+			r0, err := out[0].Receipt.MarshalBinary()
+			require.NoError(t, err)
+			require.Equal(t, r0, bi, "party %d ends with the same receipt", i)
+			require.NotEmpty(t, b0)
+		}
+	}
+}
+
+func TestExchangeConn(t *testing.T) {
+	ctx := bounded(t)
+	ps := identities(t, 2)
+	a, b := transport.Pipe(ps[0].Name(), ps[1].Name(), transport.Options{})
+	r := sampleReceipt(t, ps)
+	var sb *SignedReceipt
+	var errB error
+	var wg sync.WaitGroup
+	wg.Go(func() { sb, errB = ExchangeConn(ctx, ps[1], b, r) })
+	sa, err := ExchangeConn(ctx, ps[0], a, r)
+	wg.Wait()
+	require.NoError(t, err)
+	require.NoError(t, errB)
+	require.NoError(t, sa.Verify(ps[0]))
+	require.NoError(t, sb.Verify(ps[1]))
+}
+
+func TestExchangeFaults(t *testing.T) {
+	wrapPeer := func(victim int, f func(c transport.Conn) transport.Conn) func(i int, m transport.Mesh) transport.Mesh {
+		return func(i int, m transport.Mesh) transport.Mesh {
+			if i != victim {
+				return m
+			}
+			return transporttest.WrapMesh(m, func(_ int, c transport.Conn) transport.Conn { return f(c) })
+		}
+	}
+	t.Run("peer crashes before signing", func(t *testing.T) {
+		_, errs := exchangeAll(t, 2, wrapPeer(1, func(c transport.Conn) transport.Conn { return transporttest.CloseAfter(c, 0) }), nil)
+		require.Error(t, errs[0])
+		require.Contains(t, errs[0].Error(), `ledger party-0, step signatures, peer "party-1"`)
+	})
+	t.Run("flipped bit in the signature", func(t *testing.T) {
+		_, errs := exchangeAll(t, 2, wrapPeer(1, func(c transport.Conn) transport.Conn { return transporttest.FlipBit(c, 0, -3) }), nil)
+		require.ErrorIs(t, errs[0], ErrBadSignature)
+		require.ErrorIs(t, errs[1], ErrAborted, "party 0 tells party 1")
+	})
+	t.Run("flipped bit in the digest", func(t *testing.T) {
+		_, errs := exchangeAll(t, 2, wrapPeer(1, func(c transport.Conn) transport.Conn { return transporttest.FlipBit(c, 0, 6) }), nil)
+		require.ErrorIs(t, errs[0], ErrMismatch)
+	})
+	t.Run("truncated", func(t *testing.T) {
+		_, errs := exchangeAll(t, 2, wrapPeer(1, func(c transport.Conn) transport.Conn { return transporttest.Truncate(c, 0, 20) }), nil)
+		require.ErrorIs(t, errs[0], ErrMalformed)
+	})
+	t.Run("peer signs another receipt", func(t *testing.T) {
+		_, errs := exchangeAll(t, 2, nil, func(i int, r *Receipt) {
+			if i == 1 {
+				r.Parties[1].Stats.BytesSent = 1 // claims a different cost
+			}
+		})
+		require.ErrorIs(t, errs[0], ErrMismatch)
+		require.Contains(t, errs[0].Error(), "different receipt")
+		require.ErrorIs(t, errs[1], ErrAborted)
+	})
+	t.Run("peer goes silent", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		defer cancel()
+		ps := identities(t, 2)
+		a, _ := transport.Pipe(ps[0].Name(), ps[1].Name(), transport.Options{})
+		_, err := ExchangeConn(ctx, ps[0], a, sampleReceipt(t, ps))
+		require.True(t, errors.Is(err, context.DeadlineExceeded), "%v", err)
+	})
+}
+
+// TestExchangeHubCannotForge: party 0 relays the signatures; one it drops
+// or changes is caught by every other party.
+func TestExchangeHubCannotForge(t *testing.T) {
+	hubSends := func(f func(msg []byte) []byte) func(i int, m transport.Mesh) transport.Mesh {
+		return func(i int, m transport.Mesh) transport.Mesh {
+			if i != 0 {
+				return m
+			}
+			return transporttest.WrapMesh(m, func(_ int, c transport.Conn) transport.Conn { return transporttest.Corrupt(c, 0, f) })
+		}
+	}
+	t.Run("changed signature", func(t *testing.T) {
+		_, errs := exchangeOn(t, 3, transport.NewMemStar, hubSends(func(msg []byte) []byte {
+			msg[len(msg)-3] ^= 1 // in party 2's signature
+			return msg
+		}), nil)
+		require.NoError(t, errs[0])
+		require.ErrorIs(t, errs[1], ErrBadSignature)
+		require.Contains(t, errs[1].Error(), `party 2 "party-2"`)
+	})
+	t.Run("dropped signature", func(t *testing.T) {
+		_, errs := exchangeOn(t, 3, transport.NewMemStar, hubSends(func(msg []byte) []byte {
+			// The last signature is party 2's: replace it with an empty one.
+			var sigs []Signature
+			d := &dec{b: msg[1+DigestSize:], what: "test"}
+			for range 3 {
+				sigs = append(sigs, decodeSig(d))
+			}
+			var e enc
+			e.u8(bundleMsgTag)
+			e.fixed(msg[1 : 1+DigestSize])
+			encodeSig(&e, sigs[0])
+			encodeSig(&e, sigs[1])
+			encodeSig(&e, Signature{})
+			return e.b
+		}), nil)
+		require.ErrorIs(t, errs[1], ErrMissingSignature)
+		require.NoError(t, errs[2], "party 2 has its own signature")
+	})
+	t.Run("a spoke crashes", func(t *testing.T) {
+		_, errs := exchangeOn(t, 3, transport.NewMemStar, func(i int, m transport.Mesh) transport.Mesh {
+			if i != 2 {
+				return m
+			}
+			return transporttest.WrapMesh(m, func(_ int, c transport.Conn) transport.Conn { return transporttest.CloseAfter(c, 0) })
+		}, nil)
+		require.Error(t, errs[0])
+		require.Contains(t, errs[0].Error(), `peer "party-2"`)
+		require.ErrorIs(t, errs[1], ErrAborted)
+	})
+}

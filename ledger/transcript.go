@@ -1,0 +1,118 @@
+package ledger
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"hash"
+	"slices"
+	"sync"
+
+	"github.com/veil-go/veil/transport"
+)
+
+const (
+	linkLabel       = "veil/ledger transcript link v1\x00"
+	transcriptLabel = "veil/ledger transcript v1\x00"
+)
+
+// Transcript hashes the messages of a run so that the parties of a link
+// compute the same value. Each directed link (from, to) has its own
+// running SHA-256 over its messages in order, each as its 8-byte length and
+// its bytes; the transcript hash is the SHA-256 of the links sorted by
+// (from, to), each as its two names, its message count and its hash. The
+// order in which messages on different links interleave does not enter,
+// since the two ends of a link cannot observe the same interleaving.
+//
+// In a two-party run both parties see the same two links and so the same
+// hash. In a mesh each party sees only its own links: the hash covers what
+// that party exchanged.
+//
+// The zero value is ready to use; a Transcript is safe for concurrent use.
+type Transcript struct {
+	mu    sync.Mutex
+	links map[linkKey]*linkHash
+}
+
+type linkKey struct{ from, to string }
+
+type linkHash struct {
+	h hash.Hash
+	n uint64
+}
+
+// Record adds one message from party from to party to (certificate names).
+func (t *Transcript) Record(from, to string, msg []byte) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.links == nil {
+		t.links = make(map[linkKey]*linkHash)
+	}
+	k := linkKey{from, to}
+	l := t.links[k]
+	if l == nil {
+		l = &linkHash{h: sha256.New()}
+		l.h.Write([]byte(linkLabel))
+		t.links[k] = l
+	}
+	var n [8]byte
+	binary.BigEndian.PutUint64(n[:], uint64(len(msg)))
+	l.h.Write(n[:])
+	l.h.Write(msg)
+	l.n++
+}
+
+// Sum returns the transcript hash of the messages recorded so far.
+func (t *Transcript) Sum() [DigestSize]byte {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	keys := make([]linkKey, 0, len(t.links))
+	for k := range t.links {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b linkKey) int {
+		return cmp.Or(cmp.Compare(a.from, b.from), cmp.Compare(a.to, b.to))
+	})
+	var e enc
+	e.fixed([]byte(transcriptLabel))
+	e.u32(uint32(len(keys)))
+	for _, k := range keys {
+		l := t.links[k]
+		e.str(k.from)
+		e.str(k.to)
+		e.u64(l.n)
+		e.fixed(l.h.Sum(nil))
+	}
+	return sha256.Sum256(e.b)
+}
+
+// Conn returns c wrapped so that every message it sends (as self, to
+// c.Peer()) and receives (from c.Peer(), to self) is recorded in t. self
+// is the name the peer knows this party by (its certificate's name).
+func (t *Transcript) Conn(self string, c transport.Conn) transport.Conn {
+	return &transcriptConn{Conn: c, self: self, t: t}
+}
+
+type transcriptConn struct {
+	transport.Conn
+	self string
+	t    *Transcript
+}
+
+func (c *transcriptConn) Send(ctx context.Context, msg []byte) error {
+	if err := c.Conn.Send(ctx, msg); err != nil {
+		return err
+	}
+	c.t.Record(c.self, c.Conn.Peer(), msg)
+	return nil
+}
+
+func (c *transcriptConn) Recv(ctx context.Context) ([]byte, error) {
+	msg, err := c.Conn.Recv(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.t.Record(c.Conn.Peer(), c.self, msg)
+	return msg, nil
+}
