@@ -119,7 +119,7 @@ func aggregate(ctx context.Context, cfg *config, locals []totals, rel *release, 
 	if hecfg.Threshold > 0 {
 		thr = fmt.Sprintf("any %d of the %d hospitals can decrypt (T-of-N key)", cfg.threshold, n)
 	}
-	res.scheme = fmt.Sprintf("Threshold homomorphic encryption (package he, %s): %s.", params, thr)
+	res.scheme = fmt.Sprintf("Threshold homomorphic encryption (package he, %s): %s. The hospitals are trusted to encrypt well-formed totals (he.Round.SemiHonestContributions: he does not yet verify proofs of well-formed ciphertexts).", params, thr)
 	res.revealed = "Only the joint count, sum and sum of squares, to everyone. Each hospital sent only ciphertexts and key material;\n" +
 		"  the aggregator saw ciphertexts and decryption shares, never a hospital's rows or subtotals."
 	return out, nil
