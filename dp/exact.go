@@ -85,6 +85,22 @@ func (p *rng) uniform128(n u128) u128 {
 
 // bernExp128 returns true with probability exp(-num/den), den > 0.
 func (p *rng) bernExp128(num, den u128) bool {
+	if den.hi == 0 && num.hi < den.lo {
+		// The same draws in 64-bit arithmetic: the integer part of num/den
+		// by one division instead of repeated 128-bit subtraction, then the
+		// fractional part with den and the remainder in one word.
+		q, r := bits.Div64(num.hi, num.lo, den.lo)
+		for ; q > 0; q-- {
+			if !p.bernExpNeg1() {
+				return false
+			}
+		}
+		k := uint64(1)
+		for p.uniform(den.lo) < r && p.uniform(k) == 0 {
+			k++
+		}
+		return k&1 == 1
+	}
 	for !num.less(den) {
 		if !p.bernExpNeg1() {
 			return false
@@ -183,6 +199,13 @@ type dgauss struct {
 }
 
 func newDGauss(n, d uint64) (*dgauss, bool) {
+	// Lowest terms: the distribution depends on n/d only, and the smaller
+	// numbers keep gamma's fraction in fewer words (one for sigma 10, whose
+	// n/d = 100 * 2^34 / 2^34 reduces to 100/1).
+	if n != 0 && d != 0 {
+		c := gcd64(n, d)
+		n, d = n/c, d/c
+	}
 	sq := new(big.Int).Sqrt(new(big.Int).Div(new(big.Int).SetUint64(n), new(big.Int).SetUint64(d)))
 	if !sq.IsUint64() || sq.Uint64() >= maxLaplaceT {
 		return nil, false
@@ -232,4 +255,12 @@ func (g *dgauss) sample(p *rng) int64 {
 			return y
 		}
 	}
+}
+
+// gcd64 returns the greatest common divisor of a, b > 0.
+func gcd64(a, b uint64) uint64 {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
 }
