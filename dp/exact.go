@@ -21,12 +21,26 @@ func (p *rng) bernRatK(num, den, k uint64) bool {
 
 // bernExpNeg1 returns true with probability exp(-1) (CKS20 Algorithm 1, gamma = 1).
 func (p *rng) bernExpNeg1() bool {
-	// K = 1 always continues (Bern(1/1) = 1).
+	// K = 1 always continues (Bern(1/1) = 1); K = k continues while
+	// p.uniform(k) == 0, written out here (the same draws) because this
+	// loop is the hot path of both exact samplers.
 	k := uint64(2)
-	for p.uniform(k) == 0 {
+	for {
+		i := p.pos
+		if i >= len(p.buf) {
+			p.refill()
+			i = 0
+		}
+		p.pos = i + 1
+		hi, lo := bits.Mul64(p.buf[i], k)
+		if lo < k {
+			hi = p.uniformReject(k, hi, lo)
+		}
+		if hi != 0 {
+			return k&1 == 1
+		}
 		k++
 	}
-	return k&1 == 1
 }
 
 // bernExpFrac returns true with probability exp(-num/den) for 0 <= num < den.
