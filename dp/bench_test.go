@@ -80,7 +80,7 @@ func BenchmarkDiscreteLaplace(b *testing.B) {
 }
 
 func BenchmarkDiscreteGaussian(b *testing.B) {
-	for _, s := range []float64{1, 100, 1e6} {
+	for _, s := range []float64{1, 10, 100, 1e6} {
 		d, err := NewDiscreteGaussian(DiscreteGaussianConfig{Sigma: s})
 		if err != nil {
 			b.Fatal(err)
@@ -134,6 +134,8 @@ func ftoa(x float64) string {
 	switch x {
 	case 1:
 		return "1"
+	case 10:
+		return "10"
 	case 100:
 		return "100"
 	default:

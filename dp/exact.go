@@ -21,12 +21,26 @@ func (p *rng) bernRatK(num, den, k uint64) bool {
 
 // bernExpNeg1 returns true with probability exp(-1) (CKS20 Algorithm 1, gamma = 1).
 func (p *rng) bernExpNeg1() bool {
-	// K = 1 always continues (Bern(1/1) = 1).
+	// K = 1 always continues (Bern(1/1) = 1); K = k continues while
+	// p.uniform(k) == 0, written out here (the same draws) because this
+	// loop is the hot path of both exact samplers.
 	k := uint64(2)
-	for p.uniform(k) == 0 {
+	for {
+		i := p.pos
+		if i >= len(p.buf) {
+			p.refill()
+			i = 0
+		}
+		p.pos = i + 1
+		hi, lo := bits.Mul64(p.buf[i], k)
+		if lo < k {
+			hi = p.uniformReject(k, hi, lo)
+		}
+		if hi != 0 {
+			return k&1 == 1
+		}
 		k++
 	}
-	return k&1 == 1
 }
 
 // bernExpFrac returns true with probability exp(-num/den) for 0 <= num < den.
@@ -85,6 +99,22 @@ func (p *rng) uniform128(n u128) u128 {
 
 // bernExp128 returns true with probability exp(-num/den), den > 0.
 func (p *rng) bernExp128(num, den u128) bool {
+	if den.hi == 0 && num.hi < den.lo {
+		// The same draws in 64-bit arithmetic: the integer part of num/den
+		// by one division instead of repeated 128-bit subtraction, then the
+		// fractional part with den and the remainder in one word.
+		q, r := bits.Div64(num.hi, num.lo, den.lo)
+		for ; q > 0; q-- {
+			if !p.bernExpNeg1() {
+				return false
+			}
+		}
+		k := uint64(1)
+		for p.uniform(den.lo) < r && p.uniform(k) == 0 {
+			k++
+		}
+		return k&1 == 1
+	}
 	for !num.less(den) {
 		if !p.bernExpNeg1() {
 			return false
@@ -183,6 +213,13 @@ type dgauss struct {
 }
 
 func newDGauss(n, d uint64) (*dgauss, bool) {
+	// Lowest terms: the distribution depends on n/d only, and the smaller
+	// numbers keep gamma's fraction in fewer words (one for sigma 10, whose
+	// n/d = 100 * 2^34 / 2^34 reduces to 100/1).
+	if n != 0 && d != 0 {
+		c := gcd64(n, d)
+		n, d = n/c, d/c
+	}
 	sq := new(big.Int).Sqrt(new(big.Int).Div(new(big.Int).SetUint64(n), new(big.Int).SetUint64(d)))
 	if !sq.IsUint64() || sq.Uint64() >= maxLaplaceT {
 		return nil, false
@@ -232,4 +269,12 @@ func (g *dgauss) sample(p *rng) int64 {
 			return y
 		}
 	}
+}
+
+// gcd64 returns the greatest common divisor of a, b > 0.
+func gcd64(a, b uint64) uint64 {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
 }

@@ -50,13 +50,21 @@ func wrapPRG(src *prg.PRG) *rng {
 
 // uint64 returns 64 uniform bits.
 func (p *rng) uint64() uint64 {
-	if p.pos == len(p.buf) {
-		p.src.FillUint64(p.buf)
-		p.pos = 0
+	i := p.pos
+	if i >= len(p.buf) {
+		p.refill()
+		i = 0
 	}
-	v := p.buf[p.pos]
-	p.pos++
-	return v
+	p.pos = i + 1
+	return p.buf[i]
+}
+
+// refill draws the next rngBufWords words.
+//
+//go:noinline
+func (p *rng) refill() {
+	p.src.FillUint64(p.buf)
+	p.pos = 0
 }
 
 // seed returns a fresh seed drawn from the stream.
@@ -83,12 +91,28 @@ func (p *rng) bit() bool {
 // uniform returns a uniform integer in [0, n), n > 0, exactly (Lemire's
 // multiply-and-reject method).
 func (p *rng) uniform(n uint64) uint64 {
-	hi, lo := bits.Mul64(p.uint64(), n)
+	// p.uint64(), by hand: uniform is the hot path of every exact sampler.
+	i := p.pos
+	if i >= len(p.buf) {
+		p.refill()
+		i = 0
+	}
+	p.pos = i + 1
+	hi, lo := bits.Mul64(p.buf[i], n)
 	if lo < n {
-		thresh := -n % n
-		for lo < thresh {
-			hi, lo = bits.Mul64(p.uint64(), n)
-		}
+		return p.uniformReject(n, hi, lo)
+	}
+	return hi
+}
+
+// uniformReject is the rare end of uniform, out of line so that uniform
+// inlines: it rejects the draw (hi, lo) if lo < 2^64 mod n, and draws again.
+//
+//go:noinline
+func (p *rng) uniformReject(n, hi, lo uint64) uint64 {
+	thresh := -n % n
+	for lo < thresh {
+		hi, lo = bits.Mul64(p.uint64(), n)
 	}
 	return hi
 }
