@@ -90,7 +90,8 @@ type Config struct {
 	// graph.
 	Threshold int
 	// Degree is the degree k of the sparse graph (rounded up to even); 0
-	// means the smallest k that meets the failure target. Ignored for the
+	// means the smallest k that meets the privacy and abort targets
+	// (SecurityBits, CorrectnessBits). Ignored for the
 	// complete graph.
 	Degree int
 	// DropoutRate is the fraction of clients the sparse-graph parameters

@@ -106,7 +106,7 @@
 // ([Config.CorrectnessBits], default 20): the probability that some client
 // keeps fewer than t live neighbors. An abort reveals nothing and the
 // round can be retried, so, as in Bell et al. (CCS'20), it takes a weaker
-// target than privacy; t is always the smallest threshold that meets the
+// target than privacy; the chosen t is the smallest threshold that meets the
 // privacy target at k, so a lower η only lowers the degree, never the
 // privacy. [Params.PrivacyLog2] and [Params.AbortLog2] report the two
 // bounds (union bounds over the clients, exact binomial tails). A
