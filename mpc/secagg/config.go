@@ -42,8 +42,13 @@ func (g Graph) String() string {
 const (
 	DefaultDropoutRate  = 0.2  // fraction of clients assumed to drop out
 	DefaultCorruptRate  = 0.1  // fraction of clients assumed to collude with the server
-	DefaultSecurityBits = 40.0 // failure probability target 2^-40
-	DefaultRoundTimeout = time.Minute
+	DefaultSecurityBits = 40.0 // privacy failure probability target 2^-40
+	// DefaultCorrectnessBits is the sparse graph's abort target 2^-20: an
+	// abort is a liveness failure (the round is retried, nothing is
+	// revealed), so it takes a weaker target than privacy, as the
+	// correctness parameter η of Bell et al. (CCS'20).
+	DefaultCorrectnessBits = 20.0
+	DefaultRoundTimeout    = time.Minute
 	// MaxClients bounds the number of clients of a round.
 	MaxClients = 1 << 16
 	// MaxLength bounds the vector length (2^27 words = 1 GiB).
@@ -85,7 +90,8 @@ type Config struct {
 	// graph.
 	Threshold int
 	// Degree is the degree k of the sparse graph (rounded up to even); 0
-	// means the smallest k that meets the failure target. Ignored for the
+	// means the smallest k that meets the privacy and abort targets
+	// (SecurityBits, CorrectnessBits). Ignored for the
 	// complete graph.
 	Degree int
 	// DropoutRate is the fraction of clients the sparse-graph parameters
@@ -98,11 +104,22 @@ type Config struct {
 	// sparse graph's parameters assume each client corrupt with this
 	// probability, independently.
 	CorruptRate float64
-	// SecurityBits is σ: the sparse graph is chosen so that the round fails
-	// (aborts, or loses privacy against the assumed collusion) with
-	// probability at most 2^-σ, in [1, 128]; 0 means
-	// [DefaultSecurityBits].
+	// SecurityBits is σ, the privacy target: the sparse graph's degree and
+	// threshold are chosen so that the round loses privacy against the
+	// assumed collusion (some client has too many corrupt neighbors, or the
+	// honest survivors are disconnected) with probability at most 2^-σ, in
+	// [1, 128]; 0 means [DefaultSecurityBits]. The complete graph's
+	// threshold is private deterministically.
 	SecurityBits float64
+	// CorrectnessBits is η, the abort target: the sparse graph's degree and
+	// threshold are chosen so that the round aborts (some client keeps
+	// fewer than t live neighbors at the assumed dropout rate) with
+	// probability at most 2^-η, in [1, 128]; 0 means
+	// [DefaultCorrectnessBits]. It never weakens privacy: the threshold
+	// always meets SecurityBits, and a lower η only allows a smaller
+	// degree. The complete graph aborts deterministically (more than n-1-t
+	// dropouts) and ignores it.
+	CorrectnessBits float64
 	// Session is the public session seed. It keys the sparse graph and is
 	// bound into every signature, key derivation and ciphertext, so it must
 	// be fresh for every round; the zero value means a fresh one from
@@ -139,8 +156,9 @@ type Config struct {
 // with the graph built and the threshold chosen. It is safe for concurrent
 // use.
 type Params struct {
-	cfg       Config // resolved: Graph, Threshold, Degree, rates, Session and Names filled
-	failLog2  float64
+	cfg       Config  // resolved: Graph, Threshold, Degree, rates, bits, Session and Names filled
+	privLog2  float64 // log2 of the privacy failure bound
+	abortLog2 float64 // log2 of the abort bound
 	neighbors [][]int // neighbors[i], sorted, for ids 1..n; [0] unused
 	workers   int
 	digest    [DigestSize]byte
@@ -151,16 +169,19 @@ type Params struct {
 // Complete graph: each client shares its secrets with the n-1 others and
 // the threshold must exceed (n-1+C)/2, C = floor(CorruptRate n), the
 // default being the smallest such t. Sparse graph: t must exceed k/2;
-// unless
-// Degree and Threshold are set, the smallest even degree k and a threshold
-// t are chosen such that, with each client dropping out with probability
-// DropoutRate and being corrupt with probability CorruptRate independently
-// of the graph, the probability that some client keeps fewer than t
-// neighbors, that some client has 2t-k-1 or more corrupt neighbors (a
-// server lying about dropouts could then expose a client), or that the
+// unless Degree and Threshold are set, the smallest even degree k and a
+// threshold t are chosen such that, with each client dropping out with
+// probability DropoutRate and being corrupt with probability CorruptRate
+// independently of the graph, privacy fails with probability at most 2^-σ
+// (SecurityBits): that some client has 2t-k-1 or more corrupt neighbors (a
+// server lying about dropouts could then expose a client) and that the
 // surviving honest clients split into several components (the server would
-// learn partial sums) is at most 2^-σ (union bounds over the n clients,
-// exact binomial tails). If that needs k >= n-1 the complete graph is used.
+// learn partial sums) each have probability at most 2^-σ/2; and the round
+// aborts with probability at most 2^-η (CorrectnessBits): some client
+// keeps fewer than t neighbors (union bounds over the n clients, exact
+// binomial tails). t is the smallest threshold that meets the privacy
+// target at k, whatever η. If that needs k >= n-1 the complete graph is
+// used.
 func NewParams(cfg Config) (*Params, error) {
 	c := cfg
 	c.Names = slices.Clone(cfg.Names)
@@ -184,6 +205,8 @@ func NewParams(cfg Config) (*Params, error) {
 		return bad("corrupt rate %v not in (0,1)", c.CorruptRate)
 	case !(c.SecurityBits == 0 || c.SecurityBits >= 1 && c.SecurityBits <= 128):
 		return bad("security bits %v not in [1,128]", c.SecurityBits)
+	case !(c.CorrectnessBits == 0 || c.CorrectnessBits >= 1 && c.CorrectnessBits <= 128):
+		return bad("correctness bits %v not in [1,128]", c.CorrectnessBits)
 	case c.Workers < 0:
 		return bad("workers %d < 0", c.Workers)
 	case c.RoundTimeout < 0:
@@ -214,6 +237,9 @@ func NewParams(cfg Config) (*Params, error) {
 	if c.SecurityBits == 0 {
 		c.SecurityBits = DefaultSecurityBits
 	}
+	if c.CorrectnessBits == 0 {
+		c.CorrectnessBits = DefaultCorrectnessBits
+	}
 	if c.RoundTimeout == 0 {
 		c.RoundTimeout = DefaultRoundTimeout
 	}
@@ -237,7 +263,7 @@ func (p *Params) chooseGraph() error {
 		k, t := c.Degree, c.Threshold
 		if k == 0 {
 			var ok bool
-			k, t, ok = sparseParams(n, c.DropoutRate, c.CorruptRate, c.SecurityBits, c.Threshold)
+			k, t, ok = sparseParams(n, c.DropoutRate, c.CorruptRate, c.SecurityBits, c.CorrectnessBits, c.Threshold)
 			if !ok {
 				k = n - 1
 			}
@@ -253,7 +279,7 @@ func (p *Params) chooseGraph() error {
 				return fmt.Errorf("secagg: %w: threshold %d of degree %d: a server that lies about who dropped out collects t shares of both of a client's secrets from two disjoint groups of its neighbors; need t > k/2 = %d", ErrInvalidParams, t, k, k/2)
 			}
 			c.Degree, c.Threshold = k, t
-			p.failLog2 = failureLog2(n, k, t, c.DropoutRate, c.CorruptRate)
+			p.privLog2, p.abortLog2 = failureLog2(n, k, t, c.DropoutRate, c.CorruptRate)
 			return p.buildHarary()
 		}
 		c.Graph = CompleteGraph // a Harary graph of degree n-1 is complete
@@ -270,7 +296,7 @@ func (p *Params) chooseGraph() error {
 		return fmt.Errorf("secagg: %w: threshold %d of %d clients: a server that lies about who dropped out, with %d colluding clients (CorruptRate %v of %d), collects t shares of both of a client's secrets from two groups of its neighbors; need t > (n-1+%d)/2, at least %d",
 			ErrInvalidParams, c.Threshold, n, colluders, c.CorruptRate, n, colluders, (n-1+colluders)/2+1)
 	}
-	p.failLog2 = math.Inf(-1)
+	p.privLog2, p.abortLog2 = math.Inf(-1), math.Inf(-1)
 	p.neighbors = make([][]int, n+1)
 	for i := 1; i <= n; i++ {
 		nb := make([]int, 0, n-1)
@@ -331,7 +357,7 @@ func (p *Params) buildHarary() error {
 
 // Config returns the configuration the parameters were built from, with
 // every default resolved: the graph in use, Threshold, Degree, the rates,
-// Session and Names filled in. NewParams of it builds the same parameters.
+// SecurityBits, CorrectnessBits, Session and Names filled in. NewParams of it builds the same parameters.
 func (p *Params) Config() Config {
 	c := p.cfg
 	c.Names = slices.Clone(c.Names)
@@ -369,11 +395,27 @@ func (p *Params) Name(i int) string {
 // Workers returns the degree of parallelism in use.
 func (p *Params) Workers() int { return p.workers }
 
-// FailureLog2 returns log2 of the bound on the failure probability of the
-// sparse-graph parameters under the stated dropout and corruption rates
-// (-Inf for the complete graph, which fails only deterministically: when
-// more than n-1-t clients drop out).
-func (p *Params) FailureLog2() float64 { return p.failLog2 }
+// FailureLog2 returns log2 of the bound on the probability that the round
+// fails in either way, privacy or abort ([Params.PrivacyLog2] and
+// [Params.AbortLog2] added), for the sparse-graph parameters under the
+// stated dropout and corruption rates (-Inf for the complete graph, which
+// fails only deterministically: when more than n-1-t clients drop out).
+func (p *Params) FailureLog2() float64 {
+	return math.Log2(min(math.Exp2(p.privLog2)+math.Exp2(p.abortLog2), 1))
+}
+
+// PrivacyLog2 returns log2 of the bound on the probability that the
+// sparse-graph parameters lose privacy under the stated corruption and
+// dropout rates (at most -SecurityBits for the default degree and
+// threshold; -Inf for the complete graph).
+func (p *Params) PrivacyLog2() float64 { return p.privLog2 }
+
+// AbortLog2 returns log2 of the bound on the probability that the round
+// aborts, some client keeping fewer than t live neighbors, under the stated
+// dropout rate (at most -CorrectnessBits for the default degree and
+// threshold; -Inf for the complete graph, which aborts only
+// deterministically).
+func (p *Params) AbortLog2() float64 { return p.abortLog2 }
 
 // Neighbors returns a copy of client id's neighbors, sorted.
 func (p *Params) Neighbors(id int) []int {
@@ -396,8 +438,9 @@ func (p *Params) isNeighbor(i, j int) bool {
 
 // paramsVersion is the first byte of an encoded Params. 2: the round has
 // the consistency step and the malicious-server thresholds, so parties of
-// version 1 (whose digest differs) are caught at the first step.
-const paramsVersion = 2
+// version 1 (whose digest differs) are caught at the first step. 3: the
+// separate abort target (CorrectnessBits) is encoded.
+const paramsVersion = 3
 
 // marshal encodes the shared fields.
 func (p *Params) marshal() []byte {
@@ -407,7 +450,7 @@ func (p *Params) marshal() []byte {
 	b = binary.BigEndian.AppendUint32(b, uint32(c.Length))
 	b = binary.BigEndian.AppendUint32(b, uint32(c.Threshold))
 	b = binary.BigEndian.AppendUint32(b, uint32(c.Degree))
-	for _, f := range []float64{c.DropoutRate, c.CorruptRate, c.SecurityBits} {
+	for _, f := range []float64{c.DropoutRate, c.CorruptRate, c.SecurityBits, c.CorrectnessBits} {
 		b = binary.BigEndian.AppendUint64(b, math.Float64bits(f))
 	}
 	b = append(b, c.Session[:]...)
@@ -449,7 +492,7 @@ func (p *Params) UnmarshalBinary(b []byte) error {
 		}
 		return math.Float64frombits(binary.BigEndian.Uint64(v))
 	}
-	c.DropoutRate, c.CorruptRate, c.SecurityBits = f64(), f64(), f64()
+	c.DropoutRate, c.CorruptRate, c.SecurityBits, c.CorrectnessBits = f64(), f64(), f64(), f64()
 	copy(c.Session[:], d.take(SessionSize))
 	if d.err == nil && (c.Clients < 2 || c.Clients > MaxClients) {
 		return fmt.Errorf("%w: params of %d clients", ErrMalformed, c.Clients)

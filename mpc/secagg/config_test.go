@@ -2,6 +2,7 @@ package secagg
 
 import (
 	"math"
+	"math/big"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -23,6 +24,9 @@ func TestNewParamsRejects(t *testing.T) {
 		"dropout NaN":      {Clients: 3, Length: 1, DropoutRate: math.NaN()},
 		"corrupt rate":     {Clients: 3, Length: 1, CorruptRate: -0.1},
 		"security bits":    {Clients: 3, Length: 1, SecurityBits: 0.5},
+		"correctness bits": {Clients: 3, Length: 1, CorrectnessBits: 0.5},
+		"correctness 129":  {Clients: 3, Length: 1, CorrectnessBits: 129},
+		"correctness NaN":  {Clients: 3, Length: 1, CorrectnessBits: math.NaN()},
 		"workers":          {Clients: 3, Length: 1, Workers: -1},
 		"round timeout":    {Clients: 3, Length: 1, RoundTimeout: -1},
 		"names count":      {Clients: 3, Length: 1, Names: []string{"s", "a", "b"}},
@@ -53,11 +57,14 @@ func TestSparseGraph(t *testing.T) {
 		require.Equal(t, SparseGraph, p.Graph())
 		k := p.Degree()
 		// Against a server that lies about dropouts (t > (k + corrupt
-		// neighbours)/2), at the default rates: k = 340 from 500 clients
-		// to 10^4 (342), growing with log n.
+		// neighbours)/2), at the default rates and targets (privacy 2^-40,
+		// aborts 2^-20): k = 254 at 500 clients, 292 at 10^4, growing
+		// with log n.
 		assert.Less(t, k, 55*int(math.Log2(float64(n))), "degree O(log n)")
 		assert.Greater(t, 2*p.Threshold(), k)
-		assert.LessOrEqual(t, p.FailureLog2(), -DefaultSecurityBits)
+		assert.LessOrEqual(t, p.PrivacyLog2(), -DefaultSecurityBits)
+		assert.LessOrEqual(t, p.AbortLog2(), -DefaultCorrectnessBits)
+		assert.LessOrEqual(t, p.FailureLog2(), math.Log2(math.Exp2(-DefaultSecurityBits)+math.Exp2(-DefaultCorrectnessBits)))
 		// Regular, symmetric, no self loops.
 		for i := 1; i <= n; i++ {
 			nb := p.Neighbors(i)
@@ -78,17 +85,83 @@ func TestSparseGraph(t *testing.T) {
 // Higher dropout or corruption rates need larger degrees; small rounds fall
 // back to the complete graph.
 func TestSparseParamsMonotone(t *testing.T) {
-	k1, _, ok1 := sparseParams(1000, 0.1, 0.1, 40, 0)
-	k2, _, ok2 := sparseParams(1000, 0.3, 0.1, 40, 0)
-	k3, _, ok3 := sparseParams(1000, 0.1, 0.3, 40, 0)
+	k1, _, ok1 := sparseParams(1000, 0.1, 0.1, 40, 20, 0)
+	k2, _, ok2 := sparseParams(1000, 0.3, 0.1, 40, 20, 0)
+	k3, _, ok3 := sparseParams(1000, 0.1, 0.3, 40, 20, 0)
 	require.True(t, ok1 && ok2 && ok3)
 	assert.Less(t, k1, k2)
 	assert.Less(t, k1, k3)
 	p := newParams(t, Config{Clients: 30, Length: 1, Graph: SparseGraph})
 	assert.Equal(t, CompleteGraph, p.Graph())
-	// The bound reported matches the stated target at the chosen k, t.
+	// The bounds reported match the stated targets at the chosen k, t.
 	a, b, c := sparseFailure(1000, k1, sparseThreshold(k1, 0.1, 40, 1000), 0.1, 0.1)
-	assert.LessOrEqual(t, a+b+c, math.Exp2(-40))
+	assert.LessOrEqual(t, b+c, math.Exp2(-40))
+	assert.LessOrEqual(t, a, math.Exp2(-20))
+}
+
+// The two targets are met separately: privacy fails with probability at
+// most 2^-SecurityBits and the round aborts with probability at most
+// 2^-CorrectnessBits, recomputed from the exact binomial tails at the
+// chosen k and t; and lowering CorrectnessBits (down to 1) never weakens
+// privacy: the threshold stays the smallest that meets the privacy target
+// at k (one less would not), and t > k/2 (the malicious bound) holds.
+func TestSparseTargetsSeparate(t *testing.T) {
+	const drop, corrupt = DefaultDropoutRate, DefaultCorruptRate
+	for _, n := range []int{500, 1000, 10000} {
+		prevK := math.MaxInt
+		for _, eta := range []float64{60, 40, 30, 20, 10, 5, 1} {
+			for _, sigma := range []float64{40, 64} {
+				p := newParams(t, Config{Clients: n, Length: 1, Graph: SparseGraph, SecurityBits: sigma, CorrectnessBits: eta})
+				if p.Graph() != SparseGraph {
+					continue
+				}
+				k, th := p.Degree(), p.Threshold()
+				pDrop, pSec, pConn := sparseFailure(n, k, th, drop, corrupt)
+				assert.LessOrEqual(t, pSec+pConn, math.Exp2(-sigma), "n=%d eta=%v sigma=%v: privacy", n, eta, sigma)
+				assert.LessOrEqual(t, pDrop, math.Exp2(-eta), "n=%d eta=%v sigma=%v: abort", n, eta, sigma)
+				assert.LessOrEqual(t, p.PrivacyLog2(), -sigma)
+				assert.LessOrEqual(t, p.AbortLog2(), -eta)
+				assert.Greater(t, 2*th, k, "malicious bound")
+				assert.Equal(t, sparseThreshold(k, corrupt, sigma, n), th)
+				if 2*(th-1) > k {
+					_, lower, _ := sparseFailure(n, k, th-1, drop, corrupt)
+					assert.Greater(t, lower, math.Exp2(-sigma)/2, "n=%d: t-1 would also be private", n)
+				}
+				if sigma == 40 {
+					assert.LessOrEqual(t, k, prevK, "n=%d: a lower eta never needs a larger degree", n)
+					prevK = k
+				}
+			}
+		}
+	}
+	// At n = 500 the default abort target saves a quarter of the degree
+	// that an abort target of 2^-40 needs.
+	p := newParams(t, Config{Clients: 500, Length: 1, Graph: SparseGraph})
+	q := newParams(t, Config{Clients: 500, Length: 1, Graph: SparseGraph, CorrectnessBits: 40})
+	assert.Equal(t, [2]int{254, 163}, [2]int{p.Degree(), p.Threshold()})
+	assert.Equal(t, [2]int{372, 232}, [2]int{q.Degree(), q.Threshold()})
+	// An explicit threshold at or below k/2 is refused whatever the
+	// abort target.
+	_, err := NewParams(Config{Clients: 500, Length: 1, Graph: SparseGraph, Degree: 100, Threshold: 50, CorrectnessBits: 1})
+	assert.ErrorIs(t, err, ErrInvalidParams)
+}
+
+// The abort tail is summed directly: 1 minus the upper tail (as before)
+// loses it to rounding in the lgamma terms. Checked against the exact sum
+// for Bin(340, 4/5) < 214, about 1.1e-13 (the old computation gave 0, so
+// k = 340, t = 214 at n = 500 was taken to abort with probability below
+// 2^-40; the bound is 2^-34).
+func TestBinomTailLTExact(t *testing.T) {
+	const k, th = 340, 214
+	num, den := new(big.Int), new(big.Int).Exp(big.NewInt(5), big.NewInt(k), nil)
+	for i := int64(0); i < th; i++ {
+		term := new(big.Int).Binomial(k, i)
+		term.Mul(term, new(big.Int).Exp(big.NewInt(4), big.NewInt(i), nil))
+		num.Add(num, term)
+	}
+	exact, _ := new(big.Rat).SetFrac(num, den).Float64()
+	assert.InEpsilon(t, exact, binomTailLT(k, th, 0.8), 1e-9)
+	assert.InEpsilon(t, 1-exact, binomTailGE(k, th, 0.8), 1e-12)
 }
 
 // Params travel: the bytes rebuild the same parameters (same digest and
@@ -117,6 +190,7 @@ func TestParamsShipping(t *testing.T) {
 		"session":   func(c *Config) { c.Session[0] ^= 1 },
 		"names":     func(c *Config) { c.Names[3] = "mallory" },
 		"rate":      func(c *Config) { c.DropoutRate = 0.25 },
+		"abort":     func(c *Config) { c.CorrectnessBits = 21 },
 	} {
 		cfg := p.Config()
 		change(&cfg)

@@ -94,22 +94,29 @@
 //
 // [SparseGraph] (SecAgg+): a Harary graph of even degree k whose ring
 // order is a permutation drawn from the public session seed. [NewParams]
-// picks the smallest k and a t such that, when each client drops out with
-// probability [Config.DropoutRate] and is corrupt with probability
-// [Config.CorruptRate], independently of the graph, the probability that
-// some client keeps fewer than t live neighbors (abort), that some client
-// has 2t-k-1 or more corrupt neighbors (a lying server could then expose
-// an input: as above with 2t-k, and with one fewer by telling the
-// clients around each neighbor of the victim different counted sets), or
-// that the honest survivors split into disconnected parts (the server
-// would learn partial sums) is at most 2^-σ ([Config.SecurityBits];
-// [Params.FailureLog2] reports the bound). A threshold t <= k/2 is
-// refused. For n = 500 and the defaults that gives
-// k = 340, t = 214 (k = 342 at n = 10^4); below about 500 clients no
-// sparse graph meets the target and the complete graph is used. (Against
-// a server that only lies about dropouts with no colluder, t > k/2 is
-// enough; the degree is the price of tolerating 20% dropouts and 10%
-// colluders at once.)
+// picks the smallest k and a t for two separate targets, when each client
+// drops out with probability [Config.DropoutRate] and is corrupt with
+// probability [Config.CorruptRate], independently of the graph. Privacy,
+// at most 2^-σ ([Config.SecurityBits], default 40): the probability that
+// some client has 2t-k-1 or more corrupt neighbors (a lying server could
+// then expose an input: as above with 2t-k, and with one fewer by telling
+// the clients around each neighbor of the victim different counted sets)
+// plus the probability that the honest survivors split into disconnected
+// parts (the server would learn partial sums). Aborts, at most 2^-η
+// ([Config.CorrectnessBits], default 20): the probability that some client
+// keeps fewer than t live neighbors. An abort reveals nothing and the
+// round can be retried, so, as in Bell et al. (CCS'20), it takes a weaker
+// target than privacy; the chosen t is the smallest threshold that meets the
+// privacy target at k, so a lower η only lowers the degree, never the
+// privacy. [Params.PrivacyLog2] and [Params.AbortLog2] report the two
+// bounds (union bounds over the clients, exact binomial tails). A
+// threshold t <= k/2 is refused. For the default rates and targets that
+// gives k = 254, t = 163 at n = 500, k = 262, t = 168 at n = 1000 and k =
+// 292, t = 187 at n = 10^4 (with η = 40: k = 372, t = 232 at n = 500);
+// below about 250 clients no sparse graph meets the targets and the
+// complete graph is used. (Against a server that only lies about dropouts
+// with no colluder, t > k/2 is enough; the degree is the price of
+// tolerating 20% dropouts and 10% colluders at once.)
 //
 // # Cost
 //

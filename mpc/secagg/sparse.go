@@ -36,6 +36,16 @@ func binomTailGE(k, t int, p float64) float64 {
 	return min(s, 1)
 }
 
+// binomTailLT returns P[Bin(k, p) < t], summed directly (not as 1 minus
+// the upper tail, which cancels to 0 below about 2^-53).
+func binomTailLT(k, t int, p float64) float64 {
+	s := 0.0
+	for i := 0; i < min(t, k+1); i++ {
+		s += math.Exp(logBinomPMF(k, i, p))
+	}
+	return min(s, 1)
+}
+
 // sparseFailure returns the three per-round failure bounds for degree k and
 // threshold t: some client keeps fewer than t surviving neighbors; some
 // client has 2t-k-1 or more corrupt neighbors; the honest survivors are
@@ -53,22 +63,28 @@ func binomTailGE(k, t int, p float64) float64 {
 // neighbors (2t-k-1 < t also covers t corrupt neighbors reconstructing
 // alone).
 func sparseFailure(n, k, t int, drop, corrupt float64) (pDrop, pSec, pConn float64) {
-	pDrop = float64(n) * (1 - binomTailGE(k, t, 1-drop))
+	pDrop = float64(n) * binomTailLT(k, t, 1-drop)
 	pSec = float64(n) * binomTailGE(k, 2*t-k-1, corrupt)
 	pConn = float64(n) * math.Pow(min(drop+corrupt, 1), float64(k/2))
 	return
 }
 
-func failureLog2(n, k, t int, drop, corrupt float64) float64 {
-	a, b, c := sparseFailure(n, k, t, drop, corrupt)
-	return math.Log2(min(a+b+c, 1))
+// failureLog2 returns log2 of the privacy bound (pSec + pConn) and of the
+// abort bound (pDrop) of [sparseFailure].
+func failureLog2(n, k, t int, drop, corrupt float64) (privacy, abort float64) {
+	pDrop, pSec, pConn := sparseFailure(n, k, t, drop, corrupt)
+	return math.Log2(min(pSec+pConn, 1)), math.Log2(min(pDrop, 1))
 }
 
+// privacyEps is the share of the privacy target 2^-σ given to each of the
+// two privacy terms of [sparseFailure] (pSec and pConn).
+func privacyEps(sigma float64) float64 { return math.Exp2(-sigma) / 2 }
+
 // sparseThreshold returns the smallest t > k/2 with P[some client has
-// >= 2t-k-1 corrupt neighbors] <= 2^-σ (the malicious-server bound of
+// >= 2t-k-1 corrupt neighbors] <= 2^-σ/2 (the malicious-server bound of
 // [sparseFailure]), or k.
 func sparseThreshold(k int, corrupt, sigma float64, n int) int {
-	eps := math.Exp2(-sigma) / 3
+	eps := privacyEps(sigma)
 	// tail = P[Bin(k, corrupt) >= c], accumulated from the top: the
 	// smallest t meeting the bound, t = ceil((k+1+c)/2), is found in one
 	// pass over c = 2t-k-1.
@@ -86,9 +102,14 @@ func sparseThreshold(k int, corrupt, sigma float64, n int) int {
 }
 
 // sparseParams returns the smallest even degree k < n-1 and a threshold t
-// (userT if non-zero) meeting the failure target, or ok == false.
-func sparseParams(n int, drop, corrupt, sigma float64, userT int) (k, t int, ok bool) {
-	eps := math.Exp2(-sigma) / 3
+// (userT if non-zero, else the smallest meeting the privacy target) such
+// that privacy fails with probability at most 2^-sigma (each of pSec and
+// pConn at most 2^-sigma/2) and the round aborts with probability at most
+// 2^-eta (pDrop), or ok == false. eta only decides how large k must be for
+// the abort bound: the privacy terms are checked against sigma whatever
+// eta is.
+func sparseParams(n int, drop, corrupt, sigma, eta float64, userT int) (k, t int, ok bool) {
+	epsPriv, epsAbort := privacyEps(sigma), math.Exp2(-eta)
 	for k = 2; k < n-1; k += 2 {
 		t = userT
 		if t == 0 {
@@ -97,8 +118,8 @@ func sparseParams(n int, drop, corrupt, sigma float64, userT int) (k, t int, ok 
 		if t > k || 2*t <= k {
 			continue
 		}
-		a, b, c := sparseFailure(n, k, t, drop, corrupt)
-		if a <= eps && b <= eps && c <= eps {
+		pDrop, pSec, pConn := sparseFailure(n, k, t, drop, corrupt)
+		if pSec <= epsPriv && pConn <= epsPriv && pDrop <= epsAbort {
 			return k, t, true
 		}
 	}
