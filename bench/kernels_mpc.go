@@ -57,31 +57,10 @@ func mpcCases() []Case {
 // field multiplication.
 func shamirMulSetup(n, threshold int) func(ctx context.Context, size int) (*Ops, error) {
 	return func(ctx context.Context, size int) (*Ops, error) {
-		meshes, err := transport.NewMemMesh(n, transport.Options{})
+		// NewParty needs a dealer; ShamirMul uses none.
+		meshes, parties, closeAll, err := dealtParties(ctx, n, false)
 		if err != nil {
 			return nil, err
-		}
-		closeAll := func() {
-			for _, m := range meshes {
-				m.Close()
-			}
-		}
-		dealer, err := mpc.NewTrustedDealer(n, mpc.DealerConfig{}) // NewParty needs one; ShamirMul uses none
-		if err != nil {
-			closeAll()
-			return nil, err
-		}
-		parties := make([]*mpc.Party, n)
-		for i := range parties {
-			d, err := dealer.Party(i)
-			if err != nil {
-				closeAll()
-				return nil, err
-			}
-			if parties[i], err = mpc.NewParty(meshes[i], d, mpc.Config{}); err != nil {
-				closeAll()
-				return nil, err
-			}
 		}
 		xv, yv := make([]uint64, size), make([]uint64, size)
 		for i := range xv {
@@ -237,37 +216,9 @@ var (
 // measures the kernel run by all parties at once.
 func mpcSetup(n int, tls bool, k mpcKernel) func(ctx context.Context, size int) (*Ops, error) {
 	return func(ctx context.Context, size int) (*Ops, error) {
-		var meshes []transport.Mesh
-		var err error
-		if tls {
-			meshes, err = transport.NewTLSLoopbackMesh(ctx, n, transport.Options{})
-		} else {
-			meshes, err = transport.NewMemMesh(n, transport.Options{})
-		}
+		meshes, parties, closeAll, err := dealtParties(ctx, n, tls)
 		if err != nil {
 			return nil, err
-		}
-		closeAll := func() {
-			for _, m := range meshes {
-				m.Close()
-			}
-		}
-		dealer, err := mpc.NewTrustedDealer(n, mpc.DealerConfig{})
-		if err != nil {
-			closeAll()
-			return nil, err
-		}
-		parties := make([]*mpc.Party, n)
-		for i := range parties {
-			d, err := dealer.Party(i)
-			if err != nil {
-				closeAll()
-				return nil, err
-			}
-			if parties[i], err = mpc.NewParty(meshes[i], d, mpc.Config{}); err != nil {
-				closeAll()
-				return nil, err
-			}
 		}
 		xv, yv := make([]uint64, size), make([]uint64, size)
 		for i := range xv {
@@ -312,6 +263,44 @@ func mpcSetup(n int, tls bool, k mpcKernel) func(ctx context.Context, size int) 
 }
 
 // allParties runs f for parties 0..n-1 at once and returns the first error.
+// dealtParties makes n parties over an in-memory or TLS loopback mesh,
+// each with its share of a trusted dealer, and a function that closes the
+// meshes.
+func dealtParties(ctx context.Context, n int, tls bool) ([]transport.Mesh, []*mpc.Party, func(), error) {
+	var meshes []transport.Mesh
+	var err error
+	if tls {
+		meshes, err = transport.NewTLSLoopbackMesh(ctx, n, transport.Options{})
+	} else {
+		meshes, err = transport.NewMemMesh(n, transport.Options{})
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	closeAll := func() {
+		for _, m := range meshes {
+			m.Close()
+		}
+	}
+	dealer, err := mpc.NewTrustedDealer(n, mpc.DealerConfig{})
+	if err != nil {
+		closeAll()
+		return nil, nil, nil, err
+	}
+	parties := make([]*mpc.Party, n)
+	for i := range parties {
+		d, err := dealer.Party(i)
+		if err == nil {
+			parties[i], err = mpc.NewParty(meshes[i], d, mpc.Config{})
+		}
+		if err != nil {
+			closeAll()
+			return nil, nil, nil, err
+		}
+	}
+	return meshes, parties, closeAll, nil
+}
+
 func allParties(n int, f func(i int) error) error {
 	var wg sync.WaitGroup
 	errs := make([]error, n)
