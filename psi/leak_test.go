@@ -15,23 +15,7 @@ import (
 func streamWork(t *testing.T, set SenderSet, ys [][]byte, o Config, tamper func(k int, m message)) ([]int64, *Result) {
 	t.Helper()
 	ctx := context.Background()
-	rc, err := prepareECDHReceiver(ys, o)
-	require.NoError(t, err)
-	sd, err := prepareECDHSender(set, o)
-	require.NoError(t, err)
-	require.NoError(t, rc.Start(wire(t, sd.helloMsg()).(*helloMsg)))
-	require.NoError(t, sd.Start(wire(t, rc.helloMsg()).(*helloMsg)))
-	for k := range rc.BlindBatches() {
-		q, err := rc.Blind(ctx, k)
-		require.NoError(t, err)
-		ans, err := sd.Evaluate(ctx, wire(t, q).(*pointBatch))
-		require.NoError(t, err)
-		if learnsMembers(o.Mode) {
-			require.NoError(t, rc.Unblind(ctx, k, wire(t, ans).(*pointBatch)))
-		} else {
-			require.NoError(t, rc.EvaluationAck(k, wire(t, ans).(*ackMsg)))
-		}
-	}
+	rc, sd := handEvaluate(t, set, ys, o)
 	var work []int64
 	for k := range sd.StreamBatches() {
 		m, err := sd.StreamBatch(ctx, k)

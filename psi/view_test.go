@@ -19,7 +19,9 @@ type view struct {
 	req    *sumRequest
 }
 
-func handRun(t *testing.T, set SenderSet, ys [][]byte, o Config) *view {
+// handEvaluate prepares both ECDH parties, exchanges the hellos and runs
+// the evaluation phase by hand, each message through its wire encoding.
+func handEvaluate(t *testing.T, set SenderSet, ys [][]byte, o Config) (*ecdhReceiver, *ecdhSender) {
 	t.Helper()
 	ctx := context.Background()
 	rc, err := prepareECDHReceiver(ys, o)
@@ -39,6 +41,13 @@ func handRun(t *testing.T, set SenderSet, ys [][]byte, o Config) *view {
 			require.NoError(t, rc.EvaluationAck(k, wire(t, ans).(*ackMsg)))
 		}
 	}
+	return rc, sd
+}
+
+func handRun(t *testing.T, set SenderSet, ys [][]byte, o Config) *view {
+	t.Helper()
+	ctx := context.Background()
+	rc, sd := handEvaluate(t, set, ys, o)
 	v := &view{rc: rc, sd: sd}
 	for k := range sd.StreamBatches() {
 		m, err := sd.StreamBatch(ctx, k)
@@ -50,8 +59,9 @@ func handRun(t *testing.T, set SenderSet, ys [][]byte, o Config) *view {
 		require.NoError(t, sd.StreamAck(k, wire(t, ack).(*ackMsg)))
 	}
 	if o.Mode == Sum {
-		v.req, err = rc.DecryptRequest()
+		req, err := rc.DecryptRequest()
 		require.NoError(t, err)
+		v.req = req
 		share, err := sd.DecryptShare(wire(t, v.req).(*sumRequest))
 		require.NoError(t, err)
 		require.NoError(t, rc.Decrypt(ctx, wire(t, share).(*sumShare)))
