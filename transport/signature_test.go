@@ -8,16 +8,24 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestSignVerify(t *testing.T) {
+// aliceSigns issues alice and bob from one CA and returns alice's signature
+// on msg.
+func aliceSigns(t *testing.T, msg []byte) (alice, bob *Identity, sig []byte) {
+	t.Helper()
 	ca, err := NewCA("test CA")
 	require.NoError(t, err)
-	alice, err := ca.Issue("alice")
+	alice, err = ca.Issue("alice")
 	require.NoError(t, err)
-	bob, err := ca.Issue("bob")
+	bob, err = ca.Issue("bob")
 	require.NoError(t, err)
+	sig, err = alice.Sign(msg)
+	require.NoError(t, err)
+	return alice, bob, sig
+}
+
+func TestSignVerify(t *testing.T) {
 	msg := []byte("veil/test/v1 advertised key")
-	sig, err := alice.Sign(msg)
-	require.NoError(t, err)
+	alice, bob, sig := aliceSigns(t, msg)
 
 	name, err := bob.VerifySigned(alice.Chain(), msg, sig)
 	require.NoError(t, err)
@@ -61,16 +69,9 @@ func TestSignVerify(t *testing.T) {
 // TestVerifyCache: a chain verified once is remembered, but every message's
 // signature is still checked, and an expired entry is never used.
 func TestVerifyCache(t *testing.T) {
-	ca, err := NewCA("test CA")
-	require.NoError(t, err)
-	alice, err := ca.Issue("alice")
-	require.NoError(t, err)
-	bob, err := ca.Issue("bob")
-	require.NoError(t, err)
 	msg := []byte("veil/test/v1 m1")
-	sig, err := alice.Sign(msg)
-	require.NoError(t, err)
-	_, err = bob.VerifySigned(alice.Chain(), msg, sig)
+	alice, bob, sig := aliceSigns(t, msg)
+	_, err := bob.VerifySigned(alice.Chain(), msg, sig)
 	require.NoError(t, err)
 	require.Len(t, bob.chains.m, 1)
 
