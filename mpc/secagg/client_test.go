@@ -19,11 +19,17 @@ func advertiseAll(t *testing.T, n, thr int) (*Params, *Server, []*Client, map[in
 	return p, srv, cs, kl
 }
 
-// advertiseWith runs the key step of a round of p.
+// advertiseWith runs the key step of a round of p with fresh identities.
 func advertiseWith(t *testing.T, p *Params) (*Server, []*Client, map[int]*KeyListMsg) {
 	t.Helper()
+	return advertiseAs(t, p, identities(t, p.Clients()))
+}
+
+// advertiseAs runs the key step of a round of p with the given identities
+// (ids[0] the server's).
+func advertiseAs(t *testing.T, p *Params, ids []*transport.Identity) (*Server, []*Client, map[int]*KeyListMsg) {
+	t.Helper()
 	n := p.Clients()
-	ids := identities(t, n)
 	srv, err := NewServer(p, ids[0])
 	require.NoError(t, err)
 	cs := make([]*Client, n+1)

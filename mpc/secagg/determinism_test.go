@@ -18,18 +18,7 @@ func TestDeterministicUnderSetGlobalRandom(t *testing.T) {
 	masked := func(seed uint64) [][]uint64 {
 		cryptotest.SetGlobalRandom(t, seed)
 		p := newParams(t, Config{Clients: n, Length: 6, Threshold: 2, Workers: 1})
-		srv, err := NewServer(p, ids[0])
-		require.NoError(t, err)
-		cs := make([]*Client, n+1)
-		for i := 1; i <= n; i++ {
-			cs[i], err = NewClient(p, i, ids[i])
-			require.NoError(t, err)
-			m, err := cs[i].AdvertiseKeys()
-			require.NoError(t, err)
-			require.NoError(t, srv.AddKeys(m))
-		}
-		kl, err := srv.KeyLists()
-		require.NoError(t, err)
+		srv, cs, kl := advertiseAs(t, p, ids)
 		for i := 1; i <= n; i++ {
 			b, err := cs[i].ShareKeys(kl[i])
 			require.NoError(t, err)
