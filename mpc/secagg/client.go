@@ -81,14 +81,14 @@ func (c *Client) AdvertiseKeys() (*AdvertiseKeysMsg, error) {
 	}
 	var err error
 	if c.keys, err = sealed.New(c.identity, labelSealed, c.p.digest[:], c.id, nslots); err != nil {
-		return nil, fmt.Errorf("secagg: client %d: keys: %w", c.id, err)
+		return nil, fmt.Errorf("keys: %w", err)
 	}
 	if _, err = rand.Read(c.seed[:]); err != nil {
-		return nil, fmt.Errorf("secagg: client %d: seed: %w", c.id, err)
+		return nil, fmt.Errorf("seed: %w", err)
 	}
 	adv, err := c.keys.Advert().MarshalBinary()
 	if err != nil {
-		return nil, fmt.Errorf("secagg: client %d: %w", c.id, err)
+		return nil, fmt.Errorf("advert: %w", err)
 	}
 	c.stage = stageAdvertised
 	return &AdvertiseKeysMsg{ID: c.id, Params: c.p.digest, Advert: adv}, nil
@@ -148,7 +148,7 @@ func (c *Client) ShareKeys(kl *KeyListMsg) (*ShareBundleMsg, error) {
 		clear(pt)
 		clear(shares[i])
 		if err != nil {
-			return fmt.Errorf("secagg: client %d: sealing for %d: %w", c.id, j, err)
+			return fmt.Errorf("sealing for client %d: %w", j, err)
 		}
 		peers[i], chains[i] = peer, chain
 		out.Shares[i] = EncryptedShare{From: c.id, To: j, Ciphertext: box}
@@ -278,7 +278,7 @@ func (c *Client) noisy(input []uint64) ([]uint64, error) {
 	}
 	z, err := noise(len(y))
 	if err != nil {
-		return nil, fmt.Errorf("secagg: client %d: noise: %w", c.id, err)
+		return nil, fmt.Errorf("noise: %w", err)
 	}
 	if len(z) != len(y) {
 		return nil, fmt.Errorf("secagg: %w: noise of %d values, length %d", ErrInvalidParams, len(z), len(y))
@@ -321,7 +321,7 @@ func (c *Client) SignCounted(m *CountedSetMsg) (*CountedSigMsg, error) {
 	}
 	sig, err := c.identity.Sign(countedMessage(c.p.digest, c.id, m.Counted))
 	if err != nil {
-		return nil, fmt.Errorf("secagg: client %d: %w", c.id, err)
+		return nil, fmt.Errorf("signing the counted set: %w", err)
 	}
 	c.counted = slices.Clone(m.Counted)
 	c.stage = stageSigned

@@ -52,7 +52,7 @@ func RunClient(ctx context.Context, mesh transport.Mesh, p *Params, identity *tr
 	}
 	conn, err := mesh.Conn(0)
 	if err != nil {
-		return nil, fmt.Errorf("secagg: client %d: %w", c.id, err)
+		return nil, errs.Step("secagg", fmt.Sprintf("client %d", c.id), "connect", "", err)
 	}
 	st := &clientState{ctx: ctx, c: c, conn: conn, input: input, start: time.Now()}
 	for _, ph := range []struct {
@@ -218,7 +218,7 @@ func RunServer(ctx context.Context, mesh transport.Mesh, p *Params, identity *tr
 	st := &serverState{ctx: ctx, p: p, srv: srv, conns: make([]transport.Conn, n+1), excluded: make(map[int]error), start: time.Now()}
 	for i := 1; i <= n; i++ {
 		if st.conns[i], err = mesh.Conn(i); err != nil {
-			return nil, fmt.Errorf("secagg: server: %w", err)
+			return nil, errs.Step("secagg", "server", "connect", p.Name(i), err)
 		}
 		st.active = append(st.active, i)
 	}
