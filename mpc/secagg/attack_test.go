@@ -171,17 +171,25 @@ func lyingServer(t *testing.T, p *Params, v int, colluders []int) attackOutcome 
 	require.NoError(t, err)
 	jobs := []maskJob{job}
 	for _, j := range p.Neighbors(v) {
-		shared, err := sk.ECDH(srv.keys[j].maskKey)
-		require.NoError(t, err)
-		key, err := pairMaskKey(shared, session, v, j)
-		require.NoError(t, err)
-		job, err := newMaskJob(key, v < j) // undo v's sign
-		require.NoError(t, err)
-		jobs = append(jobs, job)
+		jobs = append(jobs, undoPairMask(t, sk, srv.keys[j].maskKey, session, v, j))
 	}
 	applyMasks(masked, jobs, 1)
 	out.recovered = slices.Equal(masked, inputs[v-1])
 	return out
+}
+
+// undoPairMask is the mask job that removes the pairwise mask of v and j
+// from v's masked input, given one side's private mask key and the other's
+// public one.
+func undoPairMask(t *testing.T, sk *ecdh.PrivateKey, pub *ecdh.PublicKey, session []byte, v, j int) maskJob {
+	t.Helper()
+	shared, err := sk.ECDH(pub)
+	require.NoError(t, err)
+	key, err := pairMaskKey(shared, session, v, j)
+	require.NoError(t, err)
+	job, err := newMaskJob(key, v < j) // undo v's sign
+	require.NoError(t, err)
+	return job
 }
 
 // assertSafe checks that the lying server got fewer than t shares of one
@@ -331,13 +339,7 @@ func isolatingServer(t *testing.T, p *Params, v int) attackOutcome {
 		require.NoError(t, err)
 		sk, err := ecdh.X25519().NewPrivateKey(priv)
 		require.NoError(t, err)
-		shared, err := sk.ECDH(srv.keys[v].maskKey)
-		require.NoError(t, err)
-		key, err := pairMaskKey(shared, session, v, j)
-		require.NoError(t, err)
-		job, err := newMaskJob(key, v < j) // undo v's sign
-		require.NoError(t, err)
-		jobs = append(jobs, job)
+		jobs = append(jobs, undoPairMask(t, sk, srv.keys[v].maskKey, session, v, j))
 	}
 	applyMasks(masked, jobs, 1)
 	out.recovered = slices.Equal(masked, inputs[v-1])
