@@ -29,6 +29,20 @@ func ReleaseSum(exactSum int64, cfg DiscreteLaplaceConfig) (int64, error) {
 	return d.AddNoise(exactSum)
 }
 
+// Noise and neighbours of the aggregations. With [LaplaceNoise] (the zero
+// value of every Noise field) an aggregation is Epsilon-DP, its noise
+// calibrated for the L1 sensitivity MaxPartitions * MaxPerPartition * m of
+// its [Contribution] (m the largest magnitude of one value; doubled under
+// [ReplaceOne]), and Delta must be 0. With [GaussianNoise] it is (Epsilon,
+// Delta)-DP: the release is rho-zCDP for the largest rho whose [ZCDPToDP]
+// at Delta is within Epsilon, and its discrete Gaussian noise is calibrated
+// for the L2 sensitivity sqrt(MaxPartitions) * MaxPerPartition * m (doubled
+// under [ReplaceOne]): a unit touches at most MaxPartitions partitions, by at
+// most MaxPerPartition * m in each. A release in several parts (a mean's
+// count and sum, a variance's three sums) splits Epsilon, or rho, evenly
+// between them. The release spends rho from a Budget with a SpendRho method
+// ([ZCDPFilter]), and (Epsilon, Delta) from any other.
+
 // Count releases a count once: Epsilon-DP with the sensitivity
 // MaxPartitions * MaxPerPartition of the [Contribution] (doubled under
 // [ReplaceOne]), or with [GaussianNoise] (Epsilon, Delta)-DP with the L2
@@ -36,8 +50,7 @@ func ReleaseSum(exactSum int64, cfg DiscreteLaplaceConfig) (int64, error) {
 // use.
 type Count struct {
 	once oneShot
-	dl   *DiscreteLaplace
-	gn   *gaussNoise // GaussianNoise
+	n    intNoise
 	c    Contribution
 }
 
@@ -62,37 +75,30 @@ func NewCount(cfg CountConfig) (*Count, error) {
 	if err := checkBudget(cfg.Budget); err != nil {
 		return nil, err
 	}
-	if err := checkNoise(cfg.Noise); err != nil {
-		return nil, err
-	}
-	if cfg.Noise == GaussianNoise {
-		c, err := cfg.Contribution.normalize()
-		if err != nil {
-			return nil, err
-		}
-		gn, err := newGaussNoise(cfg.Epsilon, cfg.Delta, c.l2PerUnit())
-		if err != nil {
-			return nil, err
-		}
-		return &Count{once: oneShot{budget: cfg.Budget, eps: cfg.Epsilon, delta: cfg.Delta, rho: gn.rho}, gn: gn, c: c}, nil
-	}
-	if cfg.Delta != 0 {
-		return nil, invalid("Delta %v is for GaussianNoise; Laplace counts are pure DP", cfg.Delta)
-	}
-	c, err := newCount(cfg.Epsilon, cfg.Contribution)
+	cal, err := newCalib(cfg.Noise, cfg.Epsilon, cfg.Delta)
 	if err != nil {
 		return nil, err
 	}
-	c.once = oneShot{budget: cfg.Budget, eps: cfg.Epsilon}
+	c, err := newCount(cal, cfg.Contribution)
+	if err != nil {
+		return nil, err
+	}
+	c.once = cal.gate(cfg.Budget)
 	return c, nil
 }
 
-func newCount(epsilon float64, contrib Contribution) (*Count, error) {
-	dl, c, err := countNoise(epsilon, contrib)
+// newCount returns the count of cal (a release or a share of one), with no
+// gate: the aggregation that holds it spends.
+func newCount(cal calib, contrib Contribution) (*Count, error) {
+	c, err := contrib.normalize()
 	if err != nil {
 		return nil, err
 	}
-	return &Count{dl: dl, c: c}, nil
+	n, err := cal.part(c.perUnit(), c.l2PerUnit())
+	if err != nil {
+		return nil, err
+	}
+	return &Count{n: n, c: c}, nil
 }
 
 // countNoise returns the discrete Laplace noise for counts under c (L1
@@ -116,27 +122,19 @@ func (c *Count) Release(exact int64) (int64, error) {
 	return c.noisy(exact), nil
 }
 
-func (c *Count) noisy(exact int64) int64 {
-	if c.gn != nil {
-		return satAdd(exact, c.gn.sample())
-	}
-	return satAdd(exact, c.dl.Sample())
-}
+func (c *Count) noisy(exact int64) int64 { return satAdd(exact, c.n.sample()) }
 
 // Scale returns the scale of the noise: the discrete Laplace scale (>=
 // sensitivity/Epsilon), or the discrete Gaussian's sigma.
-func (c *Count) Scale() float64 {
-	if c.gn != nil {
-		return c.gn.sigma
-	}
-	return c.dl.Scale()
-}
+func (c *Count) Scale() float64 { return c.n.scale() }
 
 // Rho returns the zCDP parameter of a [GaussianNoise] count (0 for
 // Laplace).
-func (c *Count) Rho() float64 {
-	if c.gn != nil {
-		return c.gn.rho
+func (c *Count) Rho() float64 { return noiseRho(c.n) }
+
+func noiseRho(n intNoise) float64 {
+	if g, ok := n.(*gaussNoise); ok {
+		return g.rho
 	}
 	return 0
 }
@@ -144,19 +142,12 @@ func (c *Count) Rho() float64 {
 // ConfidenceInterval returns an interval around a released count that
 // contains the exact count with probability >= confidence.
 func (c *Count) ConfidenceInterval(noisy int64, confidence float64) (lo, hi int64, err error) {
-	if c.gn != nil {
-		k, err := gaussCI(c.gn.sigma, confidence)
-		if err != nil {
-			return 0, 0, err
-		}
-		return satAdd(noisy, -k), satAdd(noisy, k), nil
-	}
-	return intCI(c.dl, noisy, confidence)
+	return intCI(c.n, noisy, confidence)
 }
 
-// intCI returns [noisy-k, noisy+k] for the noise of dl at the confidence.
-func intCI(dl *DiscreteLaplace, noisy int64, confidence float64) (lo, hi int64, err error) {
-	k, err := laplaceCI(dl.Scale(), confidence)
+// intCI returns [noisy-k, noisy+k] for the noise n at the confidence.
+func intCI(n intNoise, noisy int64, confidence float64) (lo, hi int64, err error) {
+	k, err := n.halfWidth(confidence)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -178,11 +169,12 @@ func checkedSum[T any](values []T, enc func(T) int64) (int64, error) {
 
 // BoundedSumInt releases a sum of int64 values clamped to [Lower, Upper]
 // once: Epsilon-DP with L1 sensitivity MaxPartitions * MaxPerPartition *
-// max(|Lower|, |Upper|) (doubled under [ReplaceOne]). Safe for concurrent
-// use.
+// max(|Lower|, |Upper|), or with [GaussianNoise] (Epsilon, Delta)-DP with
+// L2 sensitivity sqrt(MaxPartitions) * MaxPerPartition * max(|Lower|,
+// |Upper|) (both doubled under [ReplaceOne]). Safe for concurrent use.
 type BoundedSumInt struct {
 	once         oneShot
-	dl           *DiscreteLaplace
+	n            intNoise
 	lower, upper int64
 }
 
@@ -190,19 +182,28 @@ type BoundedSumInt struct {
 type BoundedSumIntConfig struct {
 	// Epsilon is the privacy parameter of the release, finite and > 0.
 	Epsilon float64
+	// Delta is the second privacy parameter for [GaussianNoise], in (0,
+	// 1); it must be 0 for [LaplaceNoise].
+	Delta float64
+	// Noise is [LaplaceNoise] (the zero value) or [GaussianNoise].
+	Noise Noise
 	// Lower and Upper are the public clamping bounds, Lower <= Upper.
 	Lower, Upper int64
 	// Contribution bounds what one privacy unit contributes; zero fields
 	// mean 1 and add/remove neighbours.
 	Contribution Contribution
-	// Budget is what the release spends Epsilon from.
+	// Budget is what the release spends from.
 	Budget Budget
 }
 
 // NewBoundedSumInt returns the mechanism configured by cfg.
 func NewBoundedSumInt(cfg BoundedSumIntConfig) (*BoundedSumInt, error) {
-	epsilon, lower, upper := cfg.Epsilon, cfg.Lower, cfg.Upper
+	lower, upper := cfg.Lower, cfg.Upper
 	if err := checkBudget(cfg.Budget); err != nil {
+		return nil, err
+	}
+	cal, err := newCalib(cfg.Noise, cfg.Epsilon, cfg.Delta)
+	if err != nil {
 		return nil, err
 	}
 	if lower > upper {
@@ -223,11 +224,11 @@ func NewBoundedSumInt(cfg BoundedSumIntConfig) (*BoundedSumInt, error) {
 	if err != nil {
 		return nil, err
 	}
-	dl, err := newDiscreteLaplace(epsilon, sens, 0)
+	n, err := cal.part(sens, c.l2PerUnit()*float64(m))
 	if err != nil {
 		return nil, err
 	}
-	return &BoundedSumInt{once: oneShot{budget: cfg.Budget, eps: epsilon}, dl: dl, lower: lower, upper: upper}, nil
+	return &BoundedSumInt{once: cal.gate(cfg.Budget), n: n, lower: lower, upper: upper}, nil
 }
 
 func absU(x int64) uint64 {
@@ -251,21 +252,22 @@ func addChecked(a, b int64) (int64, bool) {
 }
 
 // Release spends the budget and returns an exact sum of clamped values plus
-// noise: the Epsilon-DP release. A second call is refused.
+// noise: the DP release. A second call is refused.
 func (s *BoundedSumInt) Release(exactSum int64) (int64, error) {
 	if err := s.once.spend(); err != nil {
 		return 0, err
 	}
-	return satAdd(exactSum, s.dl.Sample()), nil
+	return satAdd(exactSum, s.n.sample()), nil
 }
 
-// Scale returns the scale of the noise (>= sensitivity/Epsilon).
-func (s *BoundedSumInt) Scale() float64 { return s.dl.Scale() }
+// Scale returns the scale of the noise (>= sensitivity/Epsilon), or its
+// sigma with [GaussianNoise].
+func (s *BoundedSumInt) Scale() float64 { return s.n.scale() }
 
 // ConfidenceInterval returns an interval around a released sum that contains
 // the exact sum with probability >= confidence.
 func (s *BoundedSumInt) ConfidenceInterval(noisy int64, confidence float64) (lo, hi int64, err error) {
-	return intCI(s.dl, noisy, confidence)
+	return intCI(s.n, noisy, confidence)
 }
 
 // fixedPointBits is the precision of the fixed-point encodings: values are
@@ -280,25 +282,33 @@ const fixedPointBits = 24
 // clamped and rounded to the nearest multiple of
 // [BoundedSumFloat.Resolution], a power of two about 2^-24 of max(|Lower|,
 // |Upper|), so that |Encode(x)| <= 2^25; the integer sum (exact, overflow is
-// an error; at least 2^36 values always fit) gets discrete Laplace noise;
-// the result is scaled back. Safe for concurrent use.
+// an error; at least 2^36 values always fit) gets discrete Laplace noise, or
+// discrete Gaussian noise with [GaussianNoise] (on a coarser Resolution when
+// sigma would exceed 2^26 units, so that the rounding stays below 2^-26 of
+// the noise); the result is scaled back. Safe for concurrent use.
 type BoundedSumFloat struct {
 	once         oneShot
-	dl           *DiscreteLaplace
+	n            intNoise
 	lower, upper float64
 	res          float64
+	maxUnits     int64
 }
 
 // BoundedSumFloatConfig configures a [BoundedSumFloat].
 type BoundedSumFloatConfig struct {
 	// Epsilon is the privacy parameter of the release, finite and > 0.
 	Epsilon float64
+	// Delta is the second privacy parameter for [GaussianNoise], in (0,
+	// 1); it must be 0 for [LaplaceNoise].
+	Delta float64
+	// Noise is [LaplaceNoise] (the zero value) or [GaussianNoise].
+	Noise Noise
 	// Lower and Upper are the public clamping bounds, finite, Lower <= Upper.
 	Lower, Upper float64
 	// Contribution bounds what one privacy unit contributes; zero fields
 	// mean 1 and add/remove neighbours.
 	Contribution Contribution
-	// Budget is what the release spends Epsilon from.
+	// Budget is what the release spends from.
 	Budget Budget
 }
 
@@ -307,15 +317,21 @@ func NewBoundedSumFloat(cfg BoundedSumFloatConfig) (*BoundedSumFloat, error) {
 	if err := checkBudget(cfg.Budget); err != nil {
 		return nil, err
 	}
-	s, err := newBoundedSumFloat(cfg.Epsilon, cfg.Lower, cfg.Upper, cfg.Contribution)
+	cal, err := newCalib(cfg.Noise, cfg.Epsilon, cfg.Delta)
 	if err != nil {
 		return nil, err
 	}
-	s.once = oneShot{budget: cfg.Budget, eps: cfg.Epsilon}
+	s, err := newBoundedSumFloat(cal, cfg.Lower, cfg.Upper, cfg.Contribution)
+	if err != nil {
+		return nil, err
+	}
+	s.once = cal.gate(cfg.Budget)
 	return s, nil
 }
 
-func newBoundedSumFloat(epsilon, lower, upper float64, contrib Contribution) (*BoundedSumFloat, error) {
+// newBoundedSumFloat returns the sum of cal (a release or a share of one),
+// with no gate.
+func newBoundedSumFloat(cal calib, lower, upper float64, contrib Contribution) (*BoundedSumFloat, error) {
 	res, m, err := fixedPoint(lower, upper)
 	if err != nil {
 		return nil, err
@@ -324,15 +340,23 @@ func newBoundedSumFloat(epsilon, lower, upper float64, contrib Contribution) (*B
 	if err != nil {
 		return nil, err
 	}
+	if cal.noise == GaussianNoise {
+		// A coarser grid while sigma exceeds maxGridSigma units (sigma
+		// halves with each doubling of the unit).
+		for m > 1 && cal.sigma(c.l2PerUnit()*float64(m)) > maxGridSigma {
+			res *= 2
+			m = unitsAt(lower, upper, res)
+		}
+	}
 	sens, err := mulSens(c.perUnit(), m)
 	if err != nil {
 		return nil, err
 	}
-	dl, err := newDiscreteLaplace(epsilon, sens, 0)
+	n, err := cal.part(sens, c.l2PerUnit()*float64(m))
 	if err != nil {
 		return nil, err
 	}
-	return &BoundedSumFloat{dl: dl, lower: lower, upper: upper, res: res}, nil
+	return &BoundedSumFloat{n: n, lower: lower, upper: upper, res: res, maxUnits: m}, nil
 }
 
 // fixedPoint returns the resolution for values in [lower, upper] and the
@@ -352,12 +376,22 @@ func fixedPoint(lower, upper float64) (res float64, maxUnits int64, err error) {
 	if res < minGrid {
 		return 0, 0, invalid("bounds [%v, %v] too small", lower, upper)
 	}
-	maxUnits = int64(math.Max(math.Abs(math.Round(lower/res)), math.Abs(math.Round(upper/res))))
-	return res, max(maxUnits, 1), nil
+	return res, unitsAt(lower, upper, res), nil
+}
+
+// unitsAt returns the largest magnitude of a value of [lower, upper] rounded
+// to a multiple of res, in units of res (at least 1).
+func unitsAt(lower, upper, res float64) int64 {
+	return max(int64(math.Max(math.Abs(math.Round(lower/res)), math.Abs(math.Round(upper/res)))), 1)
 }
 
 // Resolution returns the fixed-point unit.
 func (s *BoundedSumFloat) Resolution() float64 { return s.res }
+
+// EncodingRange returns the largest magnitude of an output of
+// [BoundedSumFloat.Encode]: a sum of n values lies in [-n*maxUnits,
+// n*maxUnits], which a secure sum must hold without wrapping.
+func (s *BoundedSumFloat) EncodingRange() (maxUnits int64) { return s.maxUnits }
 
 // Encode returns x clamped and in fixed point (NaN encodes as 0). Parties of
 // a secure sum encode their values with it and sum the integers.
@@ -375,8 +409,8 @@ func (s *BoundedSumFloat) ExactSum(values []float64) (int64, error) {
 	return checkedSum(values, s.Encode)
 }
 
-// Release spends the budget and returns the Epsilon-DP noisy sum from an
-// exact fixed-point sum (from [BoundedSumFloat.ExactSum], or a secure sum of
+// Release spends the budget and returns the DP noisy sum from an exact
+// fixed-point sum (from [BoundedSumFloat.ExactSum], or a secure sum of
 // [BoundedSumFloat.Encode] outputs). A second call is refused.
 func (s *BoundedSumFloat) Release(exactFixedSum int64) (float64, error) {
 	if err := s.once.spend(); err != nil {
@@ -386,16 +420,17 @@ func (s *BoundedSumFloat) Release(exactFixedSum int64) (float64, error) {
 }
 
 func (s *BoundedSumFloat) noisy(exactFixedSum int64) float64 {
-	return float64(satAdd(exactFixedSum, s.dl.Sample())) * s.res
+	return float64(satAdd(exactFixedSum, s.n.sample())) * s.res
 }
 
-// Scale returns the scale of the noise in the values' units.
-func (s *BoundedSumFloat) Scale() float64 { return s.dl.Scale() * s.res }
+// Scale returns the scale (or, with [GaussianNoise], the sigma) of the
+// noise in the values' units.
+func (s *BoundedSumFloat) Scale() float64 { return s.n.scale() * s.res }
 
 // ConfidenceInterval returns an interval around a released sum that contains
 // the exact (fixed-point) sum with probability >= confidence.
 func (s *BoundedSumFloat) ConfidenceInterval(noisy, confidence float64) (lo, hi float64, err error) {
-	k, err := laplaceCI(s.dl.Scale(), confidence)
+	k, err := s.n.halfWidth(confidence)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -403,7 +438,7 @@ func (s *BoundedSumFloat) ConfidenceInterval(noisy, confidence float64) (lo, hi 
 }
 
 // BoundedMean releases the mean of values clamped to [Lower, Upper] once:
-// Epsilon/2 on the count and Epsilon/2 on the sum of the values minus the
+// half the budget on the count and half on the sum of the values minus the
 // midpoint (half the sensitivity of a plain sum), mean = midpoint +
 // noisySum/max(noisyCount, 1), clamped to the bounds. Safe for concurrent use.
 type BoundedMean struct {
@@ -419,12 +454,17 @@ type BoundedMeanConfig struct {
 	// Epsilon is the privacy parameter of the release (all its parts
 	// together), finite and > 0.
 	Epsilon float64
+	// Delta is the second privacy parameter for [GaussianNoise], in (0,
+	// 1); it must be 0 for [LaplaceNoise].
+	Delta float64
+	// Noise is [LaplaceNoise] (the zero value) or [GaussianNoise].
+	Noise Noise
 	// Lower and Upper are the public clamping bounds, finite, Lower <= Upper.
 	Lower, Upper float64
 	// Contribution bounds what one privacy unit contributes; zero fields
 	// mean 1 and add/remove neighbours.
 	Contribution Contribution
-	// Budget is what the release spends Epsilon from.
+	// Budget is what the release spends from.
 	Budget Budget
 }
 
@@ -433,28 +473,31 @@ func NewBoundedMean(cfg BoundedMeanConfig) (*BoundedMean, error) {
 	if err := checkBudget(cfg.Budget); err != nil {
 		return nil, err
 	}
-	m, err := newBoundedMean(cfg.Epsilon, cfg.Lower, cfg.Upper, cfg.Contribution)
+	cal, err := newCalib(cfg.Noise, cfg.Epsilon, cfg.Delta)
 	if err != nil {
 		return nil, err
 	}
-	m.once = oneShot{budget: cfg.Budget, eps: cfg.Epsilon}
+	m, err := newBoundedMean(cal, cfg.Lower, cfg.Upper, cfg.Contribution)
+	if err != nil {
+		return nil, err
+	}
+	m.once = cal.gate(cfg.Budget)
 	return m, nil
 }
 
-func newBoundedMean(epsilon, lower, upper float64, c Contribution) (*BoundedMean, error) {
-	if err := checkEpsilon(epsilon); err != nil {
-		return nil, err
-	}
+// newBoundedMean returns the mean of cal (a release or a share of one), with
+// no gate: half of cal on the count, half on the sum.
+func newBoundedMean(cal calib, lower, upper float64, c Contribution) (*BoundedMean, error) {
 	if !finite(lower) || !finite(upper) || lower > upper {
 		return nil, invalid("bounds must be finite with lower <= upper, got [%v, %v]", lower, upper)
 	}
 	mid := lower/2 + upper/2
 	half := upper/2 - lower/2
-	cnt, err := newCount(epsilon/2, c)
+	cnt, err := newCount(cal.share(0.5), c)
 	if err != nil {
 		return nil, err
 	}
-	sum, err := newBoundedSumFloat(epsilon/2, -half, half, c)
+	sum, err := newBoundedSumFloat(cal.share(0.5), -half, half, c)
 	if err != nil {
 		return nil, err
 	}
@@ -470,9 +513,17 @@ func (m *BoundedMean) EncodeNormalized(x float64) int64 {
 	return m.sum.Encode(math.Min(math.Max(x, m.lower), m.upper) - m.mid)
 }
 
-// Release spends the budget and returns the Epsilon-DP noisy mean from the
-// exact count and the exact sum of [BoundedMean.EncodeNormalized] values. A
-// second call is refused.
+// Resolution returns the fixed-point unit of [BoundedMean.EncodeNormalized].
+func (m *BoundedMean) Resolution() float64 { return m.sum.res }
+
+// EncodingRange returns the largest magnitude of an output of
+// [BoundedMean.EncodeNormalized]: a sum of n values lies in [-n*maxUnits,
+// n*maxUnits], which a secure sum must hold without wrapping.
+func (m *BoundedMean) EncodingRange() (maxUnits int64) { return m.sum.maxUnits }
+
+// Release spends the budget and returns the noisy mean from the exact count
+// and the exact sum of [BoundedMean.EncodeNormalized] values. A second call
+// is refused.
 func (m *BoundedMean) Release(exactCount, exactNormalizedSum int64) (float64, error) {
 	if err := m.once.spend(); err != nil {
 		return 0, err
@@ -492,8 +543,8 @@ func (m *BoundedMean) ReleaseValues(values []float64) (float64, error) {
 	return m.Release(int64(len(values)), s)
 }
 
-// Scales returns the scales of the two noises: the count's, and the
-// normalized sum's in the values' units.
+// Scales returns the scales (sigmas with [GaussianNoise]) of the two
+// noises: the count's, and the normalized sum's in the values' units.
 func (m *BoundedMean) Scales() (count, sum float64) { return m.count.Scale(), m.sum.Scale() }
 
 // DefaultMaxValues is [BoundedVarianceConfig.MaxValues] when it is 0.
@@ -503,18 +554,19 @@ const DefaultMaxValues = 1 << 32
 const MaxMaxValues = 1 << 36
 
 // BoundedVariance releases the variance of values clamped to [Lower, Upper]
-// once: Epsilon/3 each on the count, the sum of q and the sum of the square
-// term, where q is the fixed-point x - midpoint (|q| <= H units) and the
-// square term is q^2 on a coarser grid of 2^s units^2, centred: round(q^2 /
-// 2^s) - floor(H2s/2), H2s = round(H^2/2^s). The shift s is the smallest
-// that keeps the sums of MaxValues values within int64, so that all sums are
-// exact integers ([BoundedVariance.EncodingRange] states the range a secure
-// sum must hold). The result is clamped to [0, ((Upper-Lower)/2)^2]. Safe
-// for concurrent use.
+// once: a third of the budget each on the count, the sum of q and the sum of
+// the square term, where q is the fixed-point x - midpoint (|q| <= H units)
+// and the square term is q^2 on a coarser grid of 2^s units^2, centred:
+// round(q^2 / 2^s) - floor(H2s/2), H2s = round(H^2/2^s). The shift s is the
+// smallest that keeps the sums of MaxValues values within int64 (and, with
+// [GaussianNoise], the square term's sigma within 2^26 grid units), so that
+// all sums are exact integers ([BoundedVariance.EncodingRange] states the
+// range a secure sum must hold). The result is clamped to [0,
+// ((Upper-Lower)/2)^2]. Safe for concurrent use.
 type BoundedVariance struct {
 	once      oneShot
 	mean      *BoundedMean
-	sq        *DiscreteLaplace
+	sq        intNoise
 	shift     uint  // s
 	off       int64 // floor(H2s/2)
 	maxQ      int64 // H
@@ -528,6 +580,11 @@ type BoundedVarianceConfig struct {
 	// Epsilon is the privacy parameter of the release (all its parts
 	// together), finite and > 0.
 	Epsilon float64
+	// Delta is the second privacy parameter for [GaussianNoise], in (0,
+	// 1); it must be 0 for [LaplaceNoise].
+	Delta float64
+	// Noise is [LaplaceNoise] (the zero value) or [GaussianNoise].
+	Noise Noise
 	// Lower and Upper are the public clamping bounds, finite, Lower <= Upper.
 	Lower, Upper float64
 	// MaxValues is the public bound on the number of values, in [1,
@@ -537,17 +594,18 @@ type BoundedVarianceConfig struct {
 	// Contribution bounds what one privacy unit contributes; zero fields
 	// mean 1 and add/remove neighbours.
 	Contribution Contribution
-	// Budget is what the release spends Epsilon from.
+	// Budget is what the release spends from.
 	Budget Budget
 }
 
 // NewBoundedVariance returns the mechanism configured by cfg.
 func NewBoundedVariance(cfg BoundedVarianceConfig) (*BoundedVariance, error) {
-	epsilon, lower, upper, c := cfg.Epsilon, cfg.Lower, cfg.Upper, cfg.Contribution
+	lower, upper, c := cfg.Lower, cfg.Upper, cfg.Contribution
 	if err := checkBudget(cfg.Budget); err != nil {
 		return nil, err
 	}
-	if err := checkEpsilon(epsilon); err != nil {
+	cal, err := newCalib(cfg.Noise, cfg.Epsilon, cfg.Delta)
+	if err != nil {
 		return nil, err
 	}
 	maxN := cfg.MaxValues
@@ -557,37 +615,44 @@ func NewBoundedVariance(cfg BoundedVarianceConfig) (*BoundedVariance, error) {
 	if maxN < 1 || maxN > MaxMaxValues {
 		return nil, invalid("MaxValues must be in [1, 2^36], got %d", maxN)
 	}
-	m, err := newBoundedMean(2*epsilon/3, lower, upper, c)
+	m, err := newBoundedMean(cal.share(2.0/3), lower, upper, c)
 	if err != nil {
 		return nil, err
 	}
+	sqCal := cal.share(1.0 / 3)
 	cc, _ := c.normalize()
 	h := max(absU(m.EncodeNormalized(lower)), absU(m.EncodeNormalized(upper)), 1)
 	if h > 1<<26 {
 		return nil, invalid("bounds too large for the fixed point")
 	}
 	h2 := h * h // <= 2^52
-	// The smallest shift s with ceil(round(h^2/2^s)/2) * maxN <= 2^62.
+	// The smallest shift s with ceil(round(h^2/2^s)/2) * maxN <= 2^62 (and a
+	// Gaussian sigma within maxGridSigma units of 2^s).
 	var shift uint
 	var h2s uint64
 	for shift = 0; ; shift++ {
 		h2s = roundShift(h2, shift)
-		if hi, lo := bits.Mul64((h2s+1)/2, uint64(maxN)); hi == 0 && lo <= 1<<62 {
-			break
+		hi, lo := bits.Mul64((h2s+1)/2, uint64(maxN))
+		if hi != 0 || lo > 1<<62 {
+			continue
 		}
+		if cal.noise == GaussianNoise && h2s > 1 && sqCal.sigma(cc.l2PerUnit()*float64((h2s+1)/2)) > maxGridSigma {
+			continue
+		}
+		break
 	}
 	maxSq := int64((h2s + 1) / 2)
-	// The square term lies in [-floor(H2s/2), ceil(H2s/2)]: L1 sensitivity per
+	// The square term lies in [-floor(H2s/2), ceil(H2s/2)]: sensitivity per
 	// contribution ceil(H2s/2).
 	sens, err := mulSens(cc.perUnit(), maxSq)
 	if err != nil {
 		return nil, err
 	}
-	sq, err := newDiscreteLaplace(epsilon/3, sens, 0)
+	sq, err := sqCal.part(sens, cc.l2PerUnit()*float64(maxSq))
 	if err != nil {
 		return nil, err
 	}
-	return &BoundedVariance{once: oneShot{budget: cfg.Budget, eps: epsilon}, mean: m, sq: sq, shift: shift,
+	return &BoundedVariance{once: cal.gate(cfg.Budget), mean: m, sq: sq, shift: shift,
 		off: int64(h2s / 2), maxQ: int64(h), maxSq: maxSq, maxValues: maxN,
 		res: m.sum.res, half: upper/2 - lower/2}, nil
 }
@@ -617,7 +682,7 @@ func (v *BoundedVariance) EncodingRange() (maxQ, maxSq int64) { return v.maxQ, v
 // MaxValues returns the bound on the number of values.
 func (v *BoundedVariance) MaxValues() int64 { return v.maxValues }
 
-// Release spends the budget and returns the Epsilon-DP noisy variance from
+// Release spends the budget and returns the noisy variance from
 // the exact count and the exact sums of the two [BoundedVariance.Encode]
 // outputs. A second call is refused. Sums of more than MaxValues values
 // (which a secure sum may have wrapped) void the accuracy, not the privacy.
@@ -628,7 +693,7 @@ func (v *BoundedVariance) Release(exactCount, exactSumQ, exactSumSq int64) (floa
 	n := float64(max(v.mean.count.noisy(exactCount), 1))
 	mq := v.mean.sum.noisy(exactSumQ) / n // mean of x - mid
 	sqUnit := math.Ldexp(v.res*v.res, int(v.shift))
-	msq := (float64(satAdd(exactSumSq, v.sq.Sample()))/n + float64(v.off)) * sqUnit
+	msq := (float64(satAdd(exactSumSq, v.sq.sample()))/n + float64(v.off)) * sqUnit
 	msq = math.Min(math.Max(msq, 0), v.half*v.half)
 	return math.Min(math.Max(msq-mq*mq, 0), v.half*v.half), nil
 }
@@ -650,11 +715,12 @@ func (v *BoundedVariance) ReleaseValues(values []float64) (float64, error) {
 	return v.Release(int64(len(values)), s1, s2)
 }
 
-// Scales returns the scales of the three noises: the count's, the sum's (in
-// the values' units) and the square term's (in units^2 of the values).
+// Scales returns the scales (sigmas with [GaussianNoise]) of the three
+// noises: the count's, the sum's (in the values' units) and the square
+// term's (in units^2 of the values).
 func (v *BoundedVariance) Scales() (count, sum, sumSq float64) {
 	c, s := v.mean.Scales()
-	return c, s, v.sq.Scale() * math.Ldexp(v.res*v.res, int(v.shift))
+	return c, s, v.sq.scale() * math.Ldexp(v.res*v.res, int(v.shift))
 }
 
 // Quantiles releases quantiles of values clamped to [Lower, Upper] once, by

@@ -16,7 +16,7 @@ func TestCountAndConfidenceInterval(t *testing.T) {
 	cryptotest.SetGlobalRandom(t, 1001) // fixed randomness: the checks below are deterministic
 	c, err := NewCount(CountConfig{Budget: testBudget(), Epsilon: 0.5, Contribution: Contribution{MaxPartitions: 2, MaxPerPartition: 3}})
 	require.NoError(t, err)
-	require.InEpsilon(t, 12.0, c.dl.Scale(), 1e-11) // 2*3/0.5
+	require.InEpsilon(t, 12.0, c.Scale(), 1e-11) // 2*3/0.5
 	xs := make([]float64, nSamples)
 	const conf = 0.9
 	covered := 0
@@ -59,7 +59,7 @@ func TestBoundedSumIntProperty(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	s, err := NewBoundedSumInt(BoundedSumIntConfig{Budget: testBudget(), Epsilon: 1, Lower: -5, Upper: 10})
 	require.NoError(t, err)
-	require.InEpsilon(t, 10.0, s.dl.Scale(), 1e-11)
+	require.InEpsilon(t, 10.0, s.Scale(), 1e-11)
 	for _, n := range []int{0, 1, 2, 17, 1000} {
 		vals := make([]int64, n)
 		var want int64
@@ -70,7 +70,7 @@ func TestBoundedSumIntProperty(t *testing.T) {
 		got, err := s.ExactSum(vals)
 		require.NoError(t, err)
 		require.Equal(t, want, got)
-		noisy := satAdd(got, s.dl.Sample())
+		noisy := satAdd(got, s.n.sample())
 		lo, hi, err := s.ConfidenceInterval(noisy, 1-1e-9)
 		require.NoError(t, err)
 		require.True(t, lo <= got && got <= hi)
