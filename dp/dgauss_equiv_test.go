@@ -11,8 +11,11 @@ import (
 
 // The reference below is CKS20 Algorithm 3 as the sampler was written before
 // its hot path was optimized (commit 5979e23), kept verbatim apart from the
-// names: the optimized sampler must return the same draws from the same
-// random stream.
+// names, but for its geometric draws: X with P(X >= m) = exp(-m/t) and the
+// trials Bern(exp(-q)) compare one word with thresholds floor(exp(-j/t)
+// 2^64) that refThresholds computes here from exact rationals (not with the
+// package's interval arithmetic). The optimized sampler must return the same
+// draws from the same random stream.
 
 func (p *rng) refUint64() uint64 {
 	if p.pos == len(p.buf) {
@@ -83,6 +86,17 @@ func (p *rng) refUniform128(n u128) u128 {
 }
 
 func (p *rng) refBernExp128(num, den u128) bool {
+	if den.hi == 0 && num.hi < den.lo {
+		q, r := bits.Div64(num.hi, num.lo, den.lo)
+		if !p.refBernExpInt(q) {
+			return false
+		}
+		k := uint64(1)
+		for p.refUniform(den.lo) < r && p.refUniform(k) == 0 {
+			k++
+		}
+		return k&1 == 1
+	}
 	for !num.less(den) {
 		if !p.refBernExpNeg1() {
 			return false
@@ -94,6 +108,88 @@ func (p *rng) refBernExp128(num, den u128) bool {
 		k++
 	}
 	return k&1 == 1
+}
+
+// refExpNeg64 returns floor(exp(-x) 2^64) and the next 64 bits of the
+// fraction of exp(-x) 2^64, x = num/den, from the alternating series
+// sum (-x)^k/k! in exact rationals: past k > x its partial sums bracket the
+// limit, and enough terms make both ends agree on 128 bits.
+func refExpNeg64(num, den uint64) (floor, next uint64) {
+	x := new(big.Rat).SetFrac(new(big.Int).SetUint64(num), new(big.Int).SetUint64(den))
+	two128 := new(big.Rat).SetInt(new(big.Int).Lsh(big.NewInt(1), 128))
+	sum := big.NewRat(1, 1)
+	term := big.NewRat(1, 1)
+	fl := func(r *big.Rat) *big.Int {
+		v := new(big.Rat).Mul(r, two128)
+		return new(big.Int).Quo(v.Num(), v.Denom())
+	}
+	for k := int64(1); ; k++ {
+		term.Mul(term, x)
+		term.Quo(term, big.NewRat(k, 1))
+		term.Neg(term)
+		prev := new(big.Rat).Set(sum)
+		sum.Add(sum, term)
+		if float64(k) > 2*float64(num)/float64(den)+2 && fl(prev).Cmp(fl(sum)) == 0 {
+			v := fl(sum)
+			lo := new(big.Int).And(v, new(big.Int).SetUint64(^uint64(0))).Uint64()
+			hi := new(big.Int).Rsh(v, 64).Uint64()
+			return hi, lo
+		}
+	}
+}
+
+// refThresholds returns floor(exp(-j/t) 2^64) for j = 1..32 t.
+var refThresholdCache = map[uint64][]uint64{}
+
+func refThresholds(t uint64) []uint64 {
+	if c, ok := refThresholdCache[t]; ok {
+		return c
+	}
+	c := make([]uint64, geoTableSpan*t)
+	for j := range c {
+		c[j], _ = refExpNeg64(uint64(j+1), t)
+	}
+	refThresholdCache[t] = c
+	return c
+}
+
+// refGeo is X with P(X >= m) = exp(-m/t): X = #{j : U < exp(-j/t)}, by a
+// linear scan of the reference thresholds (a tie, of probability 2^-64,
+// fails the test instead).
+func (p *rng) refGeo(t uint64) uint64 {
+	c := refThresholds(t)
+	var base uint64
+	for {
+		a := p.refUint64()
+		x := 0
+		for x < len(c) && a <= c[x] {
+			if a == c[x] {
+				panic("tie with a threshold")
+			}
+			x++
+		}
+		if x < len(c) {
+			return base + uint64(x)
+		}
+		base += uint64(len(c))
+	}
+}
+
+// refBernExpInt is Bern(exp(-q)), one word per 32 units of q.
+func (p *rng) refBernExpInt(q uint64) bool {
+	c := refThresholds(1)
+	for q > 0 {
+		j := min(q, uint64(len(c)))
+		a := p.refUint64()
+		if a == c[j-1] {
+			panic("tie with a threshold")
+		}
+		if a > c[j-1] {
+			return false
+		}
+		q -= j
+	}
+	return true
 }
 
 func (p *rng) refUniformBig(n *big.Int) *big.Int {
@@ -133,17 +229,23 @@ func (p *rng) refBernExpBig(num, den *big.Int) bool {
 
 func (p *rng) refDiscreteLaplace(t uint64, shift uint) int64 {
 	for {
-		u := p.refUniform(t)
-		if !p.refBernExpFrac(u, t) {
-			continue
+		var x uint64
+		if t <= maxGeoTableT {
+			x = p.refGeo(t)
+		} else {
+			u := p.refUniform(t)
+			if !p.refBernExpFrac(u, t) {
+				continue
+			}
+			v := p.refGeo(1)
+			hi, tv := bits.Mul64(t, v)
+			var carry uint64
+			x, carry = bits.Add64(tv, u, 0)
+			if hi != 0 || carry != 0 {
+				continue
+			}
 		}
-		var v uint64
-		for p.refBernExpNeg1() {
-			v++
-		}
-		hi, tv := bits.Mul64(t, v)
-		x, carry := bits.Add64(tv, u, 0)
-		if hi != 0 || carry != 0 || x>>shift > 1<<62 {
+		if x>>shift > 1<<62 {
 			continue
 		}
 		y := int64(x >> shift)

@@ -100,14 +100,13 @@ func (p *rng) uniform128(n u128) u128 {
 // bernExp128 returns true with probability exp(-num/den), den > 0.
 func (p *rng) bernExp128(num, den u128) bool {
 	if den.hi == 0 && num.hi < den.lo {
-		// The same draws in 64-bit arithmetic: the integer part of num/den
-		// by one division instead of repeated 128-bit subtraction, then the
-		// fractional part with den and the remainder in one word.
+		// exp(-num/den) = exp(-q) exp(-r/den): the integer part q of
+		// num/den by one division and one table comparison per 32 units
+		// ([rng.bernExpInt]), then the fractional part with den and the
+		// remainder in one word.
 		q, r := bits.Div64(num.hi, num.lo, den.lo)
-		for ; q > 0; q-- {
-			if !p.bernExpNeg1() {
-				return false
-			}
+		if !p.bernExpInt(q) {
+			return false
 		}
 		k := uint64(1)
 		for p.uniform(den.lo) < r && p.uniform(k) == 0 {
@@ -173,19 +172,36 @@ const maxLaplaceT = 1 << 52
 // discreteLaplace returns Z with P(Z = z) proportional to exp(-|z| * 2^shift / t),
 // i.e. a discrete Laplace of scale t / 2^shift (CKS20 Algorithm 2 with s = 2^shift).
 // It needs 1 <= t <= maxLaplaceT.
+//
+// Algorithm 2 draws X with P(X = x) proportional to exp(-x/t) as U + t V, U
+// uniform on [0, t) kept with probability exp(-U/t) and V with P(V >= v) =
+// exp(-v), and returns floor(X / s) with a random sign (rejecting -0). For
+// t <= maxGeoTableT X is drawn directly by [rng.geoExp] (the same law, one
+// word); otherwise V is ([rng.geoExp] with t = 1).
 func (p *rng) discreteLaplace(t uint64, shift uint) int64 {
+	var g *geoTable
+	if t <= maxGeoTableT {
+		g = geoTableFor(t)
+	}
+	g1 := geoTableFor(1)
 	for {
-		u := p.uniform(t)
-		if !p.bernExpFrac(u, t) {
-			continue
+		var x uint64
+		if g != nil {
+			x = p.geoExp(g)
+		} else {
+			u := p.uniform(t)
+			if !p.bernExpFrac(u, t) {
+				continue
+			}
+			v := p.geoExp(g1)
+			hi, tv := bits.Mul64(t, v)
+			var carry uint64
+			x, carry = bits.Add64(tv, u, 0)
+			if hi != 0 || carry != 0 {
+				continue // probability < exp(-2^10): the far tail, truncated
+			}
 		}
-		var v uint64
-		for p.bernExpNeg1() {
-			v++
-		}
-		hi, tv := bits.Mul64(t, v)
-		x, carry := bits.Add64(tv, u, 0)
-		if hi != 0 || carry != 0 || x>>shift > 1<<62 {
+		if x>>shift > 1<<62 {
 			// Only with probability < exp(-2^10): the magnitude would not
 			// fit an int64. Resample (a truncation of the far tail).
 			continue

@@ -6,7 +6,8 @@ import (
 )
 
 // laplaceScale returns integers t, shift with t/2^shift >= b and, unless b is
-// below 2^-23, t >= 2^40, so that t/2^shift exceeds b by a relative 2^-40 at most.
+// below 2^-23, t/2^shift exceeds b by a relative 2^-40 at most (t >= 2^40
+// before t/2^shift is put in lowest terms).
 func laplaceScale(b *big.Rat) (t uint64, shift uint, err error) {
 	if b.Sign() <= 0 {
 		return 0, 0, invalid("noise scale must be > 0")
@@ -26,7 +27,14 @@ func laplaceScale(b *big.Rat) (t uint64, shift uint, err error) {
 	if !q.IsUint64() || q.Uint64() > maxLaplaceT {
 		return 0, 0, invalid("noise scale %s is too large (epsilon too small for the sensitivity)", b.FloatString(3))
 	}
-	return q.Uint64(), shift, nil
+	// Lowest terms: the law depends on t/2^shift only, and a small t has a
+	// table ([rng.geoExp]); scale 1 is t = 1, not 2^40 / 2^40.
+	t = q.Uint64()
+	for t&1 == 0 && shift > 0 {
+		t >>= 1
+		shift--
+	}
+	return t, shift, nil
 }
 
 // pow2Floor returns the largest power of two <= x (x > 0, finite; callers
