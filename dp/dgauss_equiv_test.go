@@ -14,8 +14,10 @@ import (
 // names, but for its geometric draws: X with P(X >= m) = exp(-m/t) and the
 // trials Bern(exp(-q)) compare one word with thresholds floor(exp(-j/t)
 // 2^64) that refThresholds computes here from exact rationals (not with the
-// package's interval arithmetic). The optimized sampler must return the same
-// draws from the same random stream.
+// package's interval arithmetic), and the trials of exp(-r/den) in the
+// acceptance step are Bern(r/(den k)) in one word (refBernExpFrac) instead
+// of Bern(r/den) and Bern(1/k) in two. The optimized sampler must return the
+// same draws from the same random stream.
 
 func (p *rng) refUint64() uint64 {
 	if p.pos == len(p.buf) {
@@ -88,14 +90,7 @@ func (p *rng) refUniform128(n u128) u128 {
 func (p *rng) refBernExp128(num, den u128) bool {
 	if den.hi == 0 && num.hi < den.lo {
 		q, r := bits.Div64(num.hi, num.lo, den.lo)
-		if !p.refBernExpInt(q) {
-			return false
-		}
-		k := uint64(1)
-		for p.refUniform(den.lo) < r && p.refUniform(k) == 0 {
-			k++
-		}
-		return k&1 == 1
+		return p.refBernExpInt(q) && p.refBernExpFrac(r, den.lo)
 	}
 	for !num.less(den) {
 		if !p.refBernExpNeg1() {

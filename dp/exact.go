@@ -102,17 +102,11 @@ func (p *rng) bernExp128(num, den u128) bool {
 	if den.hi == 0 && num.hi < den.lo {
 		// exp(-num/den) = exp(-q) exp(-r/den): the integer part q of
 		// num/den by one division and one table comparison per 32 units
-		// ([rng.bernExpInt]), then the fractional part with den and the
-		// remainder in one word.
+		// ([rng.bernExpInt]), then the fractional part exp(-r/den) by
+		// Algorithm 1 (bernExpFrac: each trial Bern(r/(den k)) one word
+		// while den k fits one).
 		q, r := bits.Div64(num.hi, num.lo, den.lo)
-		if !p.bernExpInt(q) {
-			return false
-		}
-		k := uint64(1)
-		for p.uniform(den.lo) < r && p.uniform(k) == 0 {
-			k++
-		}
-		return k&1 == 1
+		return p.bernExpInt(q) && p.bernExpFrac(r, den.lo)
 	}
 	for !num.less(den) {
 		if !p.bernExpNeg1() {

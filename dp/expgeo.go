@@ -39,6 +39,10 @@ type geoTable struct {
 	// start[z] = #{j : c_j >= 2^(64-z)}: for a with z leading zeros (a <
 	// 2^(64-z)), a < c_j for every j <= start[z], so X >= start[z].
 	start [65]int
+	// fine[z][m] = #{j : c_j >= (8+m+1) 2^(60-z)} for z <= 60: for a with z
+	// leading zeros and the three bits m after its leading one, a < (8+m+1)
+	// 2^(60-z), so X >= fine[z][m] (a start an eighth of an octave wide).
+	fine [61][8]int
 }
 
 var geoTables [maxGeoTableT + 1]struct {
@@ -84,6 +88,19 @@ func buildGeoTable(t uint64) *geoTable {
 					k++
 				}
 				g.start[z] = k
+			}
+			for z := 0; z <= 60; z++ {
+				for m := range 8 {
+					if z == 0 && m == 7 {
+						continue // the bound is 2^64: no c_j reaches it
+					}
+					lim := uint64(8+m+1) << (60 - z)
+					k := 0
+					for k < n && c[k] >= lim {
+						k++
+					}
+					g.fine[z][m] = k
+				}
 			}
 			return g
 		}
@@ -184,9 +201,25 @@ func (p *rng) geoExp(g *geoTable) uint64 {
 	J := len(g.c)
 	for {
 		a := p.uint64()
-		x := g.start[bits.LeadingZeros64(a)]
-		for x < J && p.below(g, a, x+1) {
-			x++
+		z := bits.LeadingZeros64(a)
+		var x int
+		if z <= 60 {
+			x = g.fine[z][(a<<z)>>60&7]
+		} else {
+			x = g.start[z]
+		}
+		// Climb while U < exp(-(x+1)/t); the tie a == c is rare (below).
+		for x < J {
+			c := g.c[x]
+			if a < c {
+				x++
+				continue
+			}
+			if a == c && p.belowExpNeg(a, uint64(x+1), g.t) {
+				x++
+				continue
+			}
+			break
 		}
 		if x < J {
 			return base + uint64(x)

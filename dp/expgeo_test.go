@@ -27,6 +27,18 @@ func TestGeoTablesMatchReference(t *testing.T) {
 	for _, tt := range ts {
 		g := geoTableFor(tt)
 		require.Equal(t, refThresholds(tt), g.c, "t = %d", tt)
+		for z := 0; z <= 60; z++ {
+			for m := range 8 {
+				bound := float64(8+m+1) * math.Ldexp(1, 60-z) // a < (9+m) 2^(60-z)
+				k := g.fine[z][m]
+				for j := 0; j < k; j++ {
+					require.GreaterOrEqual(t, float64(g.c[j]), bound, "t %d z %d m %d j %d", tt, z, m, j)
+				}
+				if k < len(g.c) && (z > 0 || m < 7) {
+					require.Less(t, float64(g.c[k]), bound*(1+1e-15)+1, "fine start is the largest such j: t %d z %d m %d", tt, z, m)
+				}
+			}
+		}
 		for z := 0; z <= 64; z++ {
 			bound := math.Ldexp(1, 64-z) // a < 2^(64-z) when a has z leading zeros
 			k := g.start[z]
