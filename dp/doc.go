@@ -63,8 +63,9 @@
 // refuses what exceeds its cap (Whitehouse, Ramdas, Rogers & Wu 2023). Both
 // take pure-DP spends through [Budget] and their own spends (an RDP curve, a
 // Gaussian, a rho) directly; the Gaussian mechanisms and aggregations
-// ([Gaussian], [GaussianVector], [GaussianNoise] counts and histograms)
-// charge a [ZCDPFilter] their rho instead of (epsilon, delta).
+// ([Gaussian], [GaussianVector], and every aggregation with
+// [GaussianNoise]) charge a [ZCDPFilter] their rho instead of (epsilon,
+// delta).
 //
 // # Mechanisms
 //
@@ -104,7 +105,13 @@
 // discrete Gaussian are sampled by Algorithms 1-3 of Canonne, Kamath and
 // Steinke, "The Discrete Gaussian for Differential Privacy" (2020): Bernoulli
 // trials of probability exp(-gamma) for rational gamma, built from uniform
-// integers compared with integers. Poisson variates (for Skellam noise) come
+// integers compared with integers. The geometric parts of these samplers (X
+// with P(X >= m) = exp(-m/t) for small integers t, and trials of
+// probability exp(-q) for integers q) compare one uniform word with the
+// thresholds floor(exp(-j/t) 2^64), computed once by interval arithmetic;
+// exp(-j/t) is irrational, so the word decides except when it equals a
+// threshold (probability 2^-64), and then further random digits are
+// compared with exp(-j/t) at growing precision. Poisson variates (for Skellam noise) come
 // from rejection samplers whose acceptance probabilities are products of
 // rationals: for small means, a geometric proposal accepted with probability
 // 1/k!; for large means, a two-sided geometric proposal around the mode.
@@ -186,14 +193,19 @@
 // sensitivity is exact: float sums are not, Casacuberta et al. 2022),
 // [BoundedMean], [BoundedVariance], [Quantiles] (permute-and-flip over a
 // public grid) and [Histogram] (noisy counts per key, with partition
-// selection by thresholding for keys that are not public). [Count] and
-// [Histogram] (over public keys) also take [GaussianNoise]: discrete
-// Gaussian noise at the L2 sensitivity sqrt(MaxPartitions) *
-// MaxPerPartition, calibrated through zCDP, charging rho to a [ZCDPFilter].
-// A [Contribution]
-// in each Config sets the bounds per privacy unit (partitions per unit,
-// contributions per partition), and [ContributionBounder] enforces them on
-// raw records.
+// selection by thresholding for keys that are not public). Noise is
+// pluggable: with [LaplaceNoise] (the default) a release is Epsilon-DP at
+// the L1 sensitivity MaxPartitions * MaxPerPartition * m (m the largest
+// magnitude of one value, 1 for counts); with [GaussianNoise] ([Count],
+// the bounded sums, [BoundedMean], [BoundedVariance], and [Histogram] over
+// public keys) it is (Epsilon, Delta)-DP with discrete Gaussian noise at the
+// L2 sensitivity sqrt(MaxPartitions) * MaxPerPartition * m, calibrated
+// through zCDP (the largest rho within (Epsilon, Delta) by [ZCDPToDP], split
+// evenly between the parts of a mean or a variance), charging rho to a
+// [ZCDPFilter] and (Epsilon, Delta) to any other [Budget]. [Quantiles] is
+// permute-and-flip, pure DP only. A [Contribution] in each Config sets the
+// bounds per privacy unit (partitions per unit, contributions per
+// partition), and [ContributionBounder] enforces them on raw records.
 //
 // Exact and noisy results are named apart: ExactSum methods return exact,
 // non-private sums (the input of a release); every Release method returns a
@@ -207,8 +219,14 @@
 //	mean, err := dp.NewBoundedMean(dp.BoundedMeanConfig{Epsilon: 1, Lower: 0, Upper: 100, Budget: budget})
 //	released, err := mean.ReleaseValues(ages) // spends 1; a second release is refused
 //
-// Fixed-point ranges: [BoundedSumFloat] encodes |x| as at most 2^25 units,
-// so sums of 2^36 values fit an int64; [BoundedVariance] encodes its square
+//	sum, err := dp.NewBoundedSumInt(dp.BoundedSumIntConfig{Epsilon: 1, Delta: 1e-6, Noise: dp.GaussianNoise,
+//		Lower: 0, Upper: 10, Contribution: dp.Contribution{MaxPartitions: 16}, Budget: zcdpFilter})
+//	total, err := sum.Release(exactSum) // sigma grows as sqrt(16), not 16; spends rho once
+//
+// Fixed-point ranges: [BoundedSumFloat] encodes |x| as at most 2^25 units
+// ([BoundedSumFloat.EncodingRange], [BoundedMean.EncodingRange]; fewer with
+// [GaussianNoise] when sigma would exceed 2^26 units), so sums of 2^36
+// values fit an int64; [BoundedVariance] encodes its square
 // term on a coarser grid chosen from MaxValues (2^32 by default) so that
 // its sums are exact, and [BoundedVariance.EncodingRange] says what a secure
 // sum's modulus must hold.

@@ -214,3 +214,32 @@ func ExampleNewPLDAccountant() {
 	// PLD 0.096, RDP 0.103
 	// z 5.00
 }
+
+// Gaussian noise in an aggregation: a unit that touches up to 16 partitions
+// moves the sums by sqrt(16) times as much in L2 as in one partition, so
+// sigma grows as 4, where Laplace noise would grow as 16. A zCDP filter is
+// charged rho once; a second release is refused.
+func ExampleBoundedSumInt_gaussian() {
+	f, err := dp.NewZCDPFilter(0.1)
+	if err != nil {
+		panic(err)
+	}
+	mk := func(partitions int64) *dp.BoundedSumInt {
+		s, err := dp.NewBoundedSumInt(dp.BoundedSumIntConfig{Epsilon: 1, Delta: 1e-6, Noise: dp.GaussianNoise,
+			Lower: 0, Upper: 10, Contribution: dp.Contribution{MaxPartitions: partitions}, Budget: f})
+		if err != nil {
+			panic(err)
+		}
+		return s
+	}
+	one, sixteen := mk(1), mk(16)
+	fmt.Printf("sigma ratio %.2f\n", sixteen.Scale()/one.Scale())
+	if _, err := sixteen.Release(1234); err != nil {
+		panic(err)
+	}
+	_, err = sixteen.Release(1234)
+	fmt.Println(f.Spent() > 0, errors.Is(err, dp.ErrAlreadyReleased))
+	// Output:
+	// sigma ratio 4.00
+	// true true
+}
