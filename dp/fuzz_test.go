@@ -89,6 +89,23 @@ func FuzzConstructors(f *testing.F) {
 			_, err := m.Release(1, 0, 0)
 			check(err)
 		}
+		// The same aggregations with Gaussian noise (Delta in (0, 1)).
+		if si, err := NewBoundedSumInt(BoundedSumIntConfig{Epsilon: eps, Delta: delta, Noise: GaussianNoise, Lower: -isens, Upper: isens, Contribution: c, Budget: testBudget()}); check(err) {
+			_, err := si.Release(isens)
+			check(err)
+		}
+		if sf, err := NewBoundedSumFloat(BoundedSumFloatConfig{Epsilon: eps, Delta: delta, Noise: GaussianNoise, Lower: -sens, Upper: sens, Contribution: c, Budget: testBudget()}); check(err) {
+			_, err := sf.Release(isens)
+			check(err)
+		}
+		if m, err := NewBoundedMean(BoundedMeanConfig{Epsilon: eps, Delta: delta, Noise: GaussianNoise, Lower: -sens, Upper: sens, Contribution: c, Budget: testBudget()}); check(err) {
+			_, err := m.ReleaseValues([]float64{0, sens})
+			check(err)
+		}
+		if m, err := NewBoundedVariance(BoundedVarianceConfig{Epsilon: eps, Delta: delta, Noise: GaussianNoise, Lower: -sens, Upper: sens, MaxValues: isens, Contribution: c, Budget: testBudget()}); check(err) {
+			_, err := m.Release(1, 0, 0)
+			check(err)
+		}
 		_, err = NewRDPFilter(eps, delta)
 		check(err)
 		_, err = NewZCDPFilter(sens)
