@@ -7,17 +7,21 @@ type Noise int
 
 const (
 	// LaplaceNoise (the zero value): discrete Laplace noise calibrated for
-	// the L1 sensitivity MaxPartitions * MaxPerPartition; Epsilon-DP.
+	// the L1 sensitivity MaxPartitions * MaxPerPartition * m (m the largest
+	// magnitude of one value: 1 for counts, max(|Lower|, |Upper|) for sums,
+	// (Upper-Lower)/2 for a mean's normalized sum); Epsilon-DP, Delta 0.
 	LaplaceNoise Noise = iota
 	// GaussianNoise: discrete Gaussian noise calibrated for the L2
-	// sensitivity sqrt(MaxPartitions) * MaxPerPartition (doubled under
+	// sensitivity sqrt(MaxPartitions) * MaxPerPartition * m (doubled under
 	// [ReplaceOne]), which grows with the square root of the partitions a
 	// unit may touch instead of linearly. The release is rho-zCDP for the
 	// largest rho whose [ZCDPToDP] at Delta is within Epsilon (Canonne,
 	// Kamath & Steinke 2020: the multivariate discrete Gaussian of parameter
-	// sigma is (l2^2 / (2 sigma^2))-zCDP), so (Epsilon, Delta)-DP; a Budget
+	// sigma is (l2^2 / (2 sigma^2))-zCDP), so (Epsilon, Delta)-DP; a release
+	// in parts (a mean's count and sum, a variance's three sums) gives each
+	// part an equal share of rho, and zCDP adds up over the parts. A Budget
 	// that has a SpendRho method ([ZCDPFilter]) is charged rho, any other
-	// (Epsilon, Delta).
+	// (Epsilon, Delta), once.
 	GaussianNoise
 )
 
