@@ -13,8 +13,9 @@ import (
 // its hot path was optimized (commit 5979e23), kept verbatim apart from the
 // names, but for its geometric draws: X with P(X >= m) = exp(-m/t) and the
 // trials Bern(exp(-q)) compare one word with thresholds floor(exp(-j/t)
-// 2^64) that refThresholds computes here from exact rationals (not with the
-// package's interval arithmetic), and the trials of exp(-r/den) in the
+// 2^64) that refThresholds computes here from the alternating series of
+// exp(-x) at two high precisions (not with the package's interval
+// arithmetic on 1/exp(x)), and the trials of exp(-r/den) in the
 // acceptance step are Bern(r/(den k)) in one word (refBernExpFrac) instead
 // of Bern(r/den) and Bern(1/k) in two. The optimized sampler must return the
 // same draws from the same random stream.
@@ -106,31 +107,36 @@ func (p *rng) refBernExp128(num, den u128) bool {
 }
 
 // refExpNeg64 returns floor(exp(-x) 2^64) and the next 64 bits of the
-// fraction of exp(-x) 2^64, x = num/den, from the alternating series
-// sum (-x)^k/k! in exact rationals: past k > x its partial sums bracket the
-// limit, and enough terms make both ends agree on 128 bits.
+// fraction of exp(-x) 2^64, x = num/den <= 64, from the alternating series
+// sum (-x)^k/k! summed in big.Float at 640 and at 768 bits (the
+// cancellation costs about 1.45 x bits, the rounding about 10): both must
+// agree on the 128 bits returned, or the test stops.
 func refExpNeg64(num, den uint64) (floor, next uint64) {
-	x := new(big.Rat).SetFrac(new(big.Int).SetUint64(num), new(big.Int).SetUint64(den))
-	two128 := new(big.Rat).SetInt(new(big.Int).Lsh(big.NewInt(1), 128))
-	sum := big.NewRat(1, 1)
-	term := big.NewRat(1, 1)
-	fl := func(r *big.Rat) *big.Int {
-		v := new(big.Rat).Mul(r, two128)
-		return new(big.Int).Quo(v.Num(), v.Denom())
-	}
-	for k := int64(1); ; k++ {
-		term.Mul(term, x)
-		term.Quo(term, big.NewRat(k, 1))
-		term.Neg(term)
-		prev := new(big.Rat).Set(sum)
-		sum.Add(sum, term)
-		if float64(k) > 2*float64(num)/float64(den)+2 && fl(prev).Cmp(fl(sum)) == 0 {
-			v := fl(sum)
-			lo := new(big.Int).And(v, new(big.Int).SetUint64(^uint64(0))).Uint64()
-			hi := new(big.Int).Rsh(v, 64).Uint64()
-			return hi, lo
+	at := func(prec uint) *big.Int {
+		x := new(big.Float).SetPrec(prec).SetUint64(num)
+		x.Quo(x, new(big.Float).SetPrec(prec).SetUint64(den))
+		sum := new(big.Float).SetPrec(prec).SetInt64(1)
+		term := new(big.Float).SetPrec(prec).SetInt64(1)
+		tiny := new(big.Float).SetMantExp(big.NewFloat(1), -int(prec))
+		for k := int64(1); ; k++ {
+			term.Mul(term, x)
+			term.Quo(term, new(big.Float).SetPrec(prec).SetInt64(k))
+			term.Neg(term)
+			sum.Add(sum, term)
+			if float64(k) > 2*float64(num)/float64(den)+2 && new(big.Float).Abs(term).Cmp(tiny) < 0 {
+				break
+			}
 		}
+		v, _ := new(big.Float).SetMantExp(sum, 128).Int(nil)
+		return v
 	}
+	v := at(640)
+	if v.Cmp(at(768)) != 0 {
+		panic("reference exp(-x) not settled at 640 bits")
+	}
+	lo := new(big.Int).And(v, new(big.Int).SetUint64(^uint64(0))).Uint64()
+	hi := new(big.Int).Rsh(v, 64).Uint64()
+	return hi, lo
 }
 
 // refThresholds returns floor(exp(-j/t) 2^64) for j = 1..32 t.
@@ -320,6 +326,32 @@ func TestDiscreteGaussianMatchesReference(t *testing.T) {
 		require.Equal(t, b.pos, a.pos, "sigma %v", sigma)
 		require.Equal(t, b.nbits, a.nbits, "sigma %v", sigma)
 		require.Equal(t, b.refUint64(), a.uint64(), "sigma %v", sigma)
+	}
+}
+
+// TestDiscreteLaplaceMatchesReference: the discrete Laplace alone, at scales
+// with and without a table, shifts 0 and above, the same draws from the same
+// stream.
+func TestDiscreteLaplaceMatchesReference(t *testing.T) {
+	n := 20000
+	if testing.Short() {
+		n = 2000
+	}
+	for i, c := range []struct {
+		t     uint64
+		shift uint
+	}{{1, 0}, {1, 3}, {3, 1}, {11, 0}, {18, 5}, {65, 0}, {100, 2}, {1 << 40, 40}, {3<<41 + 1, 41}, {maxLaplaceT, 10}} {
+		var seed prg.Seed
+		seed[0], seed[1] = byte(i), 0xa5
+		a, b := newRNGSeed(seed), newRNGSeed(seed)
+		for j := 0; j < n; j++ {
+			x, y := a.discreteLaplace(c.t, c.shift), b.refDiscreteLaplace(c.t, c.shift)
+			if x != y {
+				t.Fatalf("%+v: draw %d: optimized %d, reference %d", c, j, x, y)
+			}
+		}
+		require.Equal(t, b.pos, a.pos, "%+v", c)
+		require.Equal(t, b.nbits, a.nbits, "%+v", c)
 	}
 }
 

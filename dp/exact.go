@@ -173,11 +173,12 @@ const maxLaplaceT = 1 << 52
 // t <= maxGeoTableT X is drawn directly by [rng.geoExp] (the same law, one
 // word); otherwise V is ([rng.geoExp] with t = 1).
 func (p *rng) discreteLaplace(t uint64, shift uint) int64 {
-	var g *geoTable
+	var g, g1 *geoTable
 	if t <= maxGeoTableT {
 		g = geoTableFor(t)
+	} else {
+		g1 = geoTableFor(1)
 	}
-	g1 := geoTableFor(1)
 	for {
 		var x uint64
 		if g != nil {

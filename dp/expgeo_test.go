@@ -9,8 +9,8 @@ import (
 	"github.com/veil-go/veil/internal/prg"
 )
 
-// The thresholds of the geometric tables against the exact-rational
-// alternating series of dgauss_equiv_test.go (an independent computation:
+// The thresholds of the geometric tables against the alternating series
+// of exp(-x) at two precisions in dgauss_equiv_test.go (an independent computation:
 // the package bounds 1/exp(x) by interval arithmetic on big.Floats).
 func TestGeoTablesMatchReference(t *testing.T) {
 	ts := []uint64{1, 2, 3, 11, 18}
