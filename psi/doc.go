@@ -126,9 +126,14 @@
 // bounded whatever the set sizes. A dishonest peer can send ahead of the
 // window; what it queues is then bounded by the transport
 // ([transport.Options].MaxQueuedBytes and MaxQueuedMessages: a full inbox
-// makes the peer's sends wait), not by this package. KKRT has no window:
-// its OT rows and values stream in chunks without acknowledgements, bounded
-// in flight by the same transport limits. Group operations and duplicate removal
+// makes the peer's sends wait), not by this package. With KKRT the sender's
+// values travel in chunks of 2^14 items (about 400 KiB), each acknowledged
+// by the receiver, and an honest sender has at most 4 chunks unanswered
+// (the receiver refuses chunks of fewer than 16 items but for the last, and
+// its work per chunk does not depend on which items match: Join payloads
+// are opened after the stream); the OT rows (about 1 MiB per message) are
+// not acknowledged, so those the receiver streams ahead, and anything a
+// dishonest peer sends, are bounded by the same transport limits. Group operations and duplicate removal
 // run on [Config].Workers goroutines. What grows with the sets besides the
 // inputs and the output: the receiver keeps a tag per own distinct item
 // (about 40 bytes each in a map; Join adds 32 bytes each), the sender in
@@ -223,5 +228,7 @@
 // (but for the last), so a sender cannot time single items. In Sum mode the receiver's decryption takes time
 // growing with sqrt(|sum|), which the sender can observe with RevealToBoth,
 // when the receiver answers after decrypting; with KKRT the receiver's
-// matching work depends on how many of its items match.
+// work on each values chunk, which the sender can time through its
+// acknowledgement, differs only by a table hit or miss per matching item
+// (payloads are copied, matching or not, and opened after the stream).
 package psi
