@@ -240,6 +240,9 @@ func (k *SubsetSumKey) gaussianLocked() ring.Poly { return k.p.gaussian(k.prng) 
 // PublicKey returns the encoded public key for [NewSubsetSummer].
 func (k *SubsetSumKey) PublicKey() []byte { return append([]byte(nil), k.pk...) }
 
+// SubsetSumPublicKeySize is the encoded size of the public key.
+func SubsetSumPublicKeySize() int { return 2 + seedLen + subsetSumPrimes*SubsetSumSlots*8 }
+
 // SubsetSumChunkSize is the encoded size of one chunk: 24 bytes per slot
 // and a seed.
 func SubsetSumChunkSize() int { return 2 + seedLen + subsetSumPrimes*SubsetSumSlots*8 }
@@ -384,7 +387,7 @@ func NewSubsetSummer(publicKey []byte) (*SubsetSummer, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(publicKey) != 2+seedLen+p.polyBytes() || publicKey[0] != tagSubsetKey || publicKey[1] != subsetVersion {
+	if len(publicKey) != SubsetSumPublicKeySize() || publicKey[0] != tagSubsetKey || publicKey[1] != subsetVersion {
 		return nil, fmt.Errorf("he: %w: subset-sum public key of %d bytes", ErrMalformed, len(publicKey))
 	}
 	s := &SubsetSummer{p: p, pk0: p.r.NewPoly(), acc0: p.r.NewPoly(), acc1: p.r.NewPoly(),

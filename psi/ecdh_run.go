@@ -54,7 +54,11 @@ func (ecdhEngine) receiver(ctx context.Context, conn transport.Conn, in *receive
 		return nil, err
 	}
 	if o.Mode == Sum {
-		if err := st.decrypt(ctx); err != nil {
+		decrypt := st.decrypt
+		if o.LatticeSum {
+			decrypt = st.latticeDecrypt
+		}
+		if err := decrypt(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -149,6 +153,40 @@ func (st *ecdhReceiverRun) decrypt(ctx context.Context) error {
 	return c.check("decrypt", r.Decrypt(ctx, &share))
 }
 
+// latticeDecrypt (Sum with LatticeSum) takes the sender's key and
+// encrypted values, and has it decrypt the masked sum (step decrypt).
+func (st *ecdhReceiverRun) latticeDecrypt(ctx context.Context) error {
+	c, r := st.c, st.r
+	key := latticeBlob{kind: kindLatticeKey}
+	if err := c.recv(ctx, "decrypt", &key); err != nil {
+		return err
+	}
+	if err := c.check("decrypt", r.LatticeKey(&key)); err != nil {
+		return err
+	}
+	for r.LatticeChunksPending() {
+		chunk := latticeBlob{kind: kindLatticeChunk}
+		if err := c.recv(ctx, "decrypt", &chunk); err != nil {
+			return err
+		}
+		if err := c.check("decrypt", r.LatticeChunk(&chunk)); err != nil {
+			return err
+		}
+	}
+	sample, err := r.LatticeSample()
+	if err != nil {
+		return c.wrap("decrypt", err)
+	}
+	if err := c.send(ctx, "decrypt", sample); err != nil {
+		return err
+	}
+	var ans latticeAnswer
+	if err := c.recv(ctx, "decrypt", &ans); err != nil {
+		return err
+	}
+	return c.check("decrypt", r.LatticeResult(&ans))
+}
+
 // reveal (RevealToBoth) tells the sender the output (step reveal).
 func (st *ecdhReceiverRun) reveal(ctx context.Context) error {
 	m, err := st.r.Reveal()
@@ -174,7 +212,11 @@ func (ecdhEngine) sender(ctx context.Context, conn transport.Conn, in *senderInp
 		return nil, err
 	}
 	if o.Mode == Sum {
-		if err := st.decrypt(ctx); err != nil {
+		decrypt := st.decrypt
+		if o.LatticeSum {
+			decrypt = st.latticeDecrypt
+		}
+		if err := decrypt(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -252,6 +294,38 @@ func (st *ecdhSenderRun) decrypt(ctx context.Context) error {
 	return st.c.send(ctx, "decrypt", share)
 }
 
+// latticeDecrypt (Sum with LatticeSum) sends the fresh public key and the
+// values encrypted in stream order, and decrypts the receiver's one
+// sample (step decrypt).
+func (st *ecdhSenderRun) latticeDecrypt(ctx context.Context) error {
+	c, s := st.c, st.s
+	key, err := s.LatticeKey()
+	if err != nil {
+		return c.wrap("decrypt", err)
+	}
+	if err := c.send(ctx, "decrypt", key); err != nil {
+		return err
+	}
+	for k := range s.LatticeChunks() {
+		chunk, err := s.LatticeChunk(k)
+		if err != nil {
+			return c.wrap("decrypt", err)
+		}
+		if err := c.send(ctx, "decrypt", chunk); err != nil {
+			return err
+		}
+	}
+	sample := latticeBlob{kind: kindLatticeSample}
+	if err := c.recv(ctx, "decrypt", &sample); err != nil {
+		return err
+	}
+	ans, err := s.LatticeDecrypt(&sample)
+	if err != nil {
+		return c.wrap("decrypt", err)
+	}
+	return c.send(ctx, "decrypt", ans)
+}
+
 // reveal (RevealToBoth) takes the receiver's report (step reveal).
 func (st *ecdhSenderRun) reveal(ctx context.Context) error {
 	raw, err := st.c.recvRaw(ctx, "reveal")
@@ -292,6 +366,10 @@ func decodeMessage(b []byte) (message, error) {
 		m = new(sumShare)
 	case kindOutcome:
 		m = new(outcomeMsg)
+	case kindLatticeKey, kindLatticeChunk, kindLatticeSample:
+		m = &latticeBlob{kind: b[0]}
+	case kindLatticeAnswer:
+		m = new(latticeAnswer)
 	default:
 		return nil, fmt.Errorf("%w: unknown message kind %d", ErrMalformed, b[0])
 	}
