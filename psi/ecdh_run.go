@@ -26,9 +26,19 @@ import (
 //	        R compares T(H(x)^(ab)) with the tags and counts (and adds ciphertexts)
 //	R -> S  C1 + t*G;  S -> R s*(C1 + t*G), s*G;  R solves a discrete log of the sum
 //
-// Every batch is answered (by its evaluation or a 5-byte ackMsg), and a party
-// has at most Config.Window batches unanswered, so memory in flight is
-// bounded whatever the set sizes.
+// Sum with LatticeSum: the stream is Cardinality's (no ElGamal), then
+//
+//	S -> R  fresh RLWE public key (he.SubsetSumKey)
+//	S -> R  the values in stream order, encrypted, 8192 per chunk
+//	        R multiplies each chunk by its 0/1 matches and adds them up
+//	R -> S  one LWE sample of sum + mask, rerandomised and flooded
+//	S -> R  its decryption, sum + mask (+ SumNoise) mod 2^64
+//
+// Every batch is answered (by its evaluation or a 5-byte ackMsg), and an
+// honest party has at most Config.Window batches unanswered, so memory in
+// flight is bounded whatever the set sizes; what a dishonest peer sends
+// ahead is bounded by the transport's receive queue. The lattice chunks
+// are not acknowledged (the same transport bound holds).
 type ecdhEngine struct{}
 
 // learnsMembers says whether the receiver learns which items match.
