@@ -164,10 +164,12 @@ type Config struct {
 	// subset sums) instead of exponential ElGamal: sums up to 2^62 in
 	// magnitude, exact, with each |value| and the sum of the sender's
 	// |values| at most [MaxLatticeSum]. The receiver learns what it learns
-	// without it, the sender too; it sends about 24 bytes per sender item
-	// (ElGamal: 64) plus about 600 KiB once, and costs far less CPU for
-	// the values than ElGamal's scalar multiplications. See the package
-	// doc's Security model.
+	// without it, the sender too. It sends 24 bytes per slot of chunks of
+	// 8192 sender items (ElGamal: 64 per item) plus about 384 KiB once (a
+	// public key and a sample), so it costs more bytes below about 2^14
+	// items and fewer above, and it drops ElGamal's two fixed-base
+	// multiplications and two point decodings per sender item. See the
+	// package doc's Security model.
 	LatticeSum bool
 	// MinSumCardinality (Sum mode; both parties must agree, checked in the
 	// first message) is the fewest shared items for which the sum is

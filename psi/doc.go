@@ -58,9 +58,9 @@
 //     multiplies each chunk of 8192 by its 0/1 matches, adds a fresh
 //     encryption of zero, a mask and flooding noise, and has the sender
 //     decrypt one masked number: sums exact up to 2^62 in magnitude
-//     ([MaxLatticeSum] bounds the sum of the sender's |values|), about 24
-//     bytes per sender item instead of 64 plus about 600 KiB once, and no
-//     per-item scalar multiplications for the values. The sum over a single
+//     ([MaxLatticeSum] bounds the sum of the sender's |values|), 24 bytes
+//     per slot of 8192-item chunks instead of 64 per item, plus about
+//     384 KiB once, and no ElGamal operations per item. The sum over a single
 //     shared item is that item's value (a receiver can pick Y = {target}):
 //     [Config].MinSumCardinality withholds the sum below a number of shared
 //     items, and [Config].SumNoise has the sender add differentially private
