@@ -13,7 +13,9 @@
 //     -out, header id plus the value column, sorted by id);
 //   - sum: A learns how many IDs both hold and the sum of B's integer
 //     -value over them, nothing per ID; with -min-sum k the sum is withheld
-//     when fewer than k IDs are shared (the sum of one ID is its value).
+//     when fewer than k IDs are shared (the sum of one ID is its value);
+//     -lattice-sum lifts the range of values and sum from 2^40 and 2^44 to
+//     2^62 (money columns in cents).
 //
 // With no -a and -b it makes synthetic lists from -seed, so
 //
@@ -23,7 +25,7 @@
 // TLS 1.3 on 127.0.0.1. Usage:
 //
 //	psi -a a.csv -b b.csv [-key id] [-mode intersection|cardinality|join|sum]
-//	    [-value amount] [-protocol ecdh|kkrt] [-min-sum k] [-out result.csv] [-json]
+//	    [-value amount] [-protocol ecdh|kkrt] [-min-sum k] [-lattice-sum] [-out result.csv] [-json]
 //
 // To run each party as its own process, give -role and -listen or -connect
 // (see -help); TLS certificates come from -tls-cert, -tls-key and -tls-ca, or
