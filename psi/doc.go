@@ -149,7 +149,9 @@
 // dishonest peer sends, are bounded by the same transport limits. Group operations and duplicate removal
 // run on [Config].Workers goroutines. What grows with the sets besides the
 // inputs and the output: the receiver keeps a tag per own distinct item
-// (about 40 bytes each in a map; Join adds 32 bytes each), the sender in
+// (about 40 bytes each in a map; Join adds 32 bytes each; with LatticeSum
+// it also keeps one byte per sender item, which stream positions matched,
+// and two ring elements of 192 KiB), the sender in
 // Cardinality and Sum mode keeps TagLen bytes per receiver item to shuffle
 // them as a whole (a per-batch shuffle would leak per-batch counts), and
 // both keep a small index per own item for deduplication (about 16 bytes
