@@ -28,7 +28,7 @@ import (
 //	= sum of selected values + mask  (mod 2^64)
 //
 // The scheme is BFV-like over R_Q = Z_Q[X]/(X^N+1) with N = 8192
-// ([SubsetSumSlots]), Q a product of three 55-bit NTT primes (log2 Q = 165,
+// ([SubsetSumSlots]), Q a product of three 60-bit NTT primes (log2 Q = 180,
 // within the HE standard's 218 for 128-bit security at N = 8192), plaintext
 // modulus t = 2^64 and scale Delta = floor(Q/t), a ternary secret and
 // Gaussian errors (sigma 3.2, cut at 19). The key holder packs N values per
@@ -38,21 +38,26 @@ import (
 // with v(X) has the selected sum as constant coefficient (X^N = -1), adds
 // the chunks, adds a fresh public-key encryption of zero (so that the
 // ciphertext's uniform half no longer tells the selection), adds
-// Delta*mask and a flooding noise uniform in [-2^74, 2^74], and sends only
+// Delta*mask and a flooding noise uniform in [-2^106, 2^106], and sends only
 // the constant coefficient's LWE sample (b, a): the key holder can decrypt
 // one number and nothing else.
 //
 // What each learns. The summer sees the public key and the ciphertexts,
 // which hide the values under RLWE. The key holder sees one LWE sample: its
 // uniform part is masked by the encryption of zero (RLWE, with the summer's
-// fresh secret u), and its decryption is Delta*(sum + mask) plus noise of
-// which the selection-dependent part (the sum of the selected coefficients'
-// fresh errors, at most 19 per value and so below 2^33 for up to
-// [MaxSubsetSumItems] values) is hidden by the flooding noise with
-// statistical distance at most 2^33/2^75 = 2^-42; with a mask uniform
-// modulo 2^64 the decrypted number says nothing of the sum. Decryption is
-// exact: the noise (below 2^75) and the rounding term (below 2^65) stay far
-// below Delta/2 (about 2^100).
+// fresh secret u), and its decryption is Delta*(sum + mask) plus noise.
+// Two parts of that noise depend on the summer's secrets: the sum of the
+// selected coefficients' fresh errors (at most 19 per value, so below
+// 2^32.3 for up to [MaxSubsetSumItems] values), which the key holder
+// knows value by value, and the carry of sum + mask past 2^64: Delta*2^64
+// = Q - (Q mod 2^64), so a carry k in {-1, 0, 1} shows as -k*(Q mod 2^64),
+// below 2^64, and k tells whether sum + mask wrapped, a hint of the sum's
+// size. The flooding noise hides both: between any two selections and
+// sums the noise differs by less than 2^65 + 2^33.3, which a uniform noise
+// on 2^107+1 points hides within statistical distance below 2^-41.9. With
+// the mask uniform modulo 2^64 the decrypted number says nothing of the
+// sum. Decryption is exact: the noise (below 2^106.1) and the rounding
+// term (below 2^65) stay far below Delta/2 (about 2^115).
 //
 // The model is semi-honest and each key serves one run (fresh per run,
 // answered once). A key holder that deviates (a bad public key, a wrong
@@ -74,11 +79,11 @@ const (
 
 	subsetSumLogN   = 13
 	subsetSumPrimes = 3
-	subsetSumPrime  = 55
+	subsetSumPrime  = 60
 	subsetSigma     = 3.2
 	subsetBound     = 19
-	// subsetFloodBits: the flooding noise is uniform in [-2^74, 2^74].
-	subsetFloodBits = 74
+	// subsetFloodBits: the flooding noise is uniform in [-2^106, 2^106].
+	subsetFloodBits = 106
 	seedLen         = 32
 
 	tagSubsetKey    = 'K'
@@ -117,9 +122,9 @@ var subsetOnce = sync.OnceValues(func() (*subsetParams, error) {
 		inv := new(big.Int).ModInverse(new(big.Int).Mod(qq, bq), bq)
 		p.crt = append(p.crt, qq.Mul(qq, inv))
 	}
-	// Exactness: flooding + fresh and rerandomising noise + rounding
-	// below Delta/2.
-	bound := new(big.Int).Lsh(big.NewInt(1), subsetFloodBits+1)
+	// Exactness: flooding + fresh and rerandomising noise + carry +
+	// rounding below Delta/2, with room.
+	bound := new(big.Int).Lsh(big.NewInt(1), subsetFloodBits+2)
 	if new(big.Int).Rsh(p.delta, 1).Cmp(bound) <= 0 {
 		return nil, fmt.Errorf("he: %w: subset-sum scale below the noise", ErrNoiseBudget)
 	}

@@ -277,3 +277,44 @@ func TestSubsetSumSampleRerandomised(t *testing.T) {
 		require.False(t, p.r.Equal(want, got), "selection %v readable from the sample", on)
 	}
 }
+
+// Delta*2^64 = Q - (Q mod 2^64): when sum + mask wraps modulo 2^64, the
+// key holder's residual x - Delta*m is -(Q mod 2^64) instead of small, a
+// hint of the sum's size. Unflooded the carry shows; flooded it is buried.
+func TestSubsetSumFloodingHidesCarry(t *testing.T) {
+	cryptotest.SetGlobalRandom(t, 9)
+	p, err := subsetOnce()
+	require.NoError(t, err)
+	qModT := new(big.Int).Mod(p.q, p.t)
+	residual := func(flood bool, mask uint64) (*big.Int, uint64) {
+		k, err := NewSubsetSumKey()
+		require.NoError(t, err)
+		s, err := NewSubsetSummer(k.PublicKey())
+		require.NoError(t, err)
+		if !flood {
+			s.floodBits = 0
+		}
+		c, err := k.EncryptChunk([]int64{5})
+		require.NoError(t, err)
+		require.NoError(t, s.Add(c, []bool{true}))
+		sample, err := s.Sample(mask)
+		require.NoError(t, err)
+		x, err := k.decryptRaw(sample)
+		require.NoError(t, err)
+		m := p.round(x)
+		r := new(big.Int).Sub(x, new(big.Int).Mul(p.delta, new(big.Int).SetUint64(m)))
+		return p.centre(r.Mod(r, p.q)), m
+	}
+	r, m := residual(false, 0)
+	require.Equal(t, uint64(5), m)
+	require.Less(t, r.BitLen(), 20, "no carry: a small residual")
+	r, m = residual(false, 1<<64-1)
+	require.Equal(t, uint64(4), m, "5 + 2^64-1 wraps")
+	r.Add(r, qModT)
+	require.Less(t, r.BitLen(), 20, "the carry shows as -(Q mod 2^64)")
+	for _, mask := range []uint64{0, 1<<64 - 1} {
+		r, m := residual(true, mask)
+		require.Equal(t, 5+mask, m)
+		require.Greater(t, r.BitLen(), 90, "flooded residual, mask %d", mask)
+	}
+}

@@ -207,15 +207,16 @@
 //     shows it only a uniformly random group element, whether or not the
 //     sum is withheld. With [Config].LatticeSum the same holds: the
 //     receiver sees the sender's values only under a fresh RLWE key (ring
-//     degree 8192, a 165-bit modulus, 128-bit security by the HE
+//     degree 8192, a 180-bit modulus, 128-bit security by the HE
 //     standard), used for this run alone; the sender decrypts one number,
 //     the sum plus the receiver's fresh mask uniform modulo 2^64 (with an
 //     empty selection when the sum is withheld), so the number is uniform
 //     to it. The sample it decrypts is rerandomised by a fresh public-key
 //     encryption of zero (RLWE) and flooded with noise uniform in
-//     [-2^74, 2^74], which hides the sum of the selected slots' encryption
-//     errors (below 2^33, which the key holder could otherwise read the
-//     selection from) within statistical distance 2^-40.
+//     [-2^106, 2^106], which hides the sum of the selected slots'
+//     encryption errors (below 2^33, which the key holder could otherwise
+//     read the selection from) and whether sum + mask wrapped modulo 2^64
+//     (a term below 2^64) within statistical distance 2^-41.
 //   - With RevealToBoth the sender learns the same output (its own shared
 //     items in Intersection and Join mode; the cardinality and the sum in
 //     Cardinality and Sum mode). Without it the sender learns nothing
