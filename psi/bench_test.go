@@ -198,3 +198,32 @@ func BenchmarkEndToEndTLS(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSumLattice compares the two Sum paths on the same sets (n items
+// per side, half shared, both parties in this process over a pipe):
+// exponential ElGamal (|sum| <= 2^44) and Config.LatticeSum (|sum| <=
+// 2^62). Metrics: bytes/item (both directions over 2n), CPU seconds per
+// run (both parties).
+func BenchmarkSumLattice(b *testing.B) {
+	for _, lg := range []int{12, 16} {
+		for _, lattice := range []bool{false, true} {
+			name := map[bool]string{false: "elgamal", true: "lattice"}[lattice]
+			b.Run(fmt.Sprintf("%s/2^%d", name, lg), func(b *testing.B) {
+				n := 1 << lg
+				set, ys := benchSets(n, Sum)
+				o := Config{Mode: Sum, LatticeSum: lattice}
+				var bytes int64
+				c0 := cpuTime()
+				for b.Loop() {
+					pr := runPair(b, set, ys, o, o)
+					if pr.recvErr != nil || pr.sendErr != nil {
+						b.Fatal(pr.recvErr, pr.sendErr)
+					}
+					bytes = pr.recv.Stats.BytesSent + pr.recv.Stats.BytesReceived
+				}
+				b.ReportMetric((cpuTime()-c0).Seconds()/float64(b.N), "cpu-s/op")
+				b.ReportMetric(float64(bytes)/float64(2*n), "bytes/item")
+			})
+		}
+	}
+}

@@ -52,7 +52,15 @@
 //     giant-step, in time about 7*sqrt(|sum|) group operations, bounded by
 //     [Config].MaxSum (else [ErrOutOfRange], never a wrong sum). The
 //     decoding caps |sum| at [MaxSumLimit] = 2^44 (for example 16 values of
-//     2^40): this package does not use package he for Sum. The sum over a single
+//     2^40). For larger sums (money columns) set [Config].LatticeSum: the
+//     sender encrypts its values in stream order under a fresh lattice key
+//     of package he (subset sums, plaintext modulus 2^64), the receiver
+//     multiplies each chunk of 8192 by its 0/1 matches, adds a fresh
+//     encryption of zero, a mask and flooding noise, and has the sender
+//     decrypt one masked number: sums exact up to 2^62 in magnitude
+//     ([MaxLatticeSum] bounds the sum of the sender's |values|), 24 bytes
+//     per slot of 8192-item chunks instead of 64 per item, plus about
+//     384 KiB once, and no ElGamal operations per item. The sum over a single
 //     shared item is that item's value (a receiver can pick Y = {target}):
 //     [Config].MinSumCardinality withholds the sum below a number of shared
 //     items, and [Config].SumNoise has the sender add differentially private
@@ -109,6 +117,11 @@
 //	S -> R  T(H(y)^(ab)), shuffled together  TagLen per receiver item
 //	S -> R  H(x)^a, shuffled                 32 per sender item (Sum: + 64)
 //	        R compares T((H(x)^a)^b) with the tags
+//	Sum with LatticeSum (after the stream above, without the + 64)
+//	S -> R  fresh RLWE public key            about 192 KiB
+//	S -> R  Enc(values in stream order)      24 per sender item (chunks of 8192)
+//	R -> S  one LWE sample of sum + mask     about 192 KiB
+//	S -> R  sum + mask (+ SumNoise) mod 2^64 9
 //
 // T is SHA-256 with its own domain, truncated to TagLen bytes (default 12):
 // the probability that any pair of distinct items matches by accident is at
@@ -126,12 +139,19 @@
 // bounded whatever the set sizes. A dishonest peer can send ahead of the
 // window; what it queues is then bounded by the transport
 // ([transport.Options].MaxQueuedBytes and MaxQueuedMessages: a full inbox
-// makes the peer's sends wait), not by this package. KKRT has no window:
-// its OT rows and values stream in chunks without acknowledgements, bounded
-// in flight by the same transport limits. Group operations and duplicate removal
+// makes the peer's sends wait), not by this package. With KKRT the sender's
+// values travel in chunks of 2^14 items (about 400 KiB), each acknowledged
+// by the receiver, and an honest sender has at most 4 chunks unanswered
+// (the receiver refuses chunks of fewer than 16 items but for the last, and
+// its work per chunk does not depend on which items match: Join payloads
+// are opened after the stream); the OT rows (about 1 MiB per message) are
+// not acknowledged, so those the receiver streams ahead, and anything a
+// dishonest peer sends, are bounded by the same transport limits. Group operations and duplicate removal
 // run on [Config].Workers goroutines. What grows with the sets besides the
 // inputs and the output: the receiver keeps a tag per own distinct item
-// (about 40 bytes each in a map; Join adds 32 bytes each), the sender in
+// (about 40 bytes each in a map; Join adds 32 bytes each; with LatticeSum
+// it also keeps one byte per sender item, which stream positions matched,
+// and two ring elements of 192 KiB), the sender in
 // Cardinality and Sum mode keeps TagLen bytes per receiver item to shuffle
 // them as a whole (a per-batch shuffle would leak per-batch counts), and
 // both keep a small index per own item for deduplication (about 16 bytes
@@ -185,7 +205,18 @@
 //     noise with [Config].SumNoise). Nothing per item is sent in the clear,
 //     but the sum of one item is its value. The sender's partial decryption
 //     shows it only a uniformly random group element, whether or not the
-//     sum is withheld.
+//     sum is withheld. With [Config].LatticeSum the same holds: the
+//     receiver sees the sender's values only under a fresh RLWE key (ring
+//     degree 8192, a 180-bit modulus, 128-bit security by the HE
+//     standard), used for this run alone; the sender decrypts one number,
+//     the sum plus the receiver's fresh mask uniform modulo 2^64 (with an
+//     empty selection when the sum is withheld), so the number is uniform
+//     to it. The sample it decrypts is rerandomised by a fresh public-key
+//     encryption of zero (RLWE) and flooded with noise uniform in
+//     [-2^106, 2^106], which hides the sum of the selected slots'
+//     encryption errors (below 2^33, which the key holder could otherwise
+//     read the selection from) and whether sum + mask wrapped modulo 2^64
+//     (a term below 2^64) within statistical distance 2^-41.
 //   - With RevealToBoth the sender learns the same output (its own shared
 //     items in Intersection and Join mode; the cardinality and the sum in
 //     Cardinality and Sum mode). Without it the sender learns nothing
@@ -197,7 +228,10 @@
 // cheating receiver could ask for the decryption of a single item's value
 // (MinSumCardinality is applied by the receiver, so it binds only an
 // honest one; SumNoise is added by the sender and holds against any
-// receiver);
+// receiver); with LatticeSum a cheating receiver could select with
+// weights other than 0/1 (learning another linear combination of the
+// values) or drop its mask (handing the sender the sum), and a cheating
+// sender could send a malformed key or answer and make the sum wrong;
 // with KKRT a receiver using inconsistent OT rows tests more than its own
 // items against the sender's set.
 //
@@ -223,5 +257,7 @@
 // (but for the last), so a sender cannot time single items. In Sum mode the receiver's decryption takes time
 // growing with sqrt(|sum|), which the sender can observe with RevealToBoth,
 // when the receiver answers after decrypting; with KKRT the receiver's
-// matching work depends on how many of its items match.
+// work on each values chunk, which the sender can time through its
+// acknowledgement, differs only by a table hit or miss per matching item
+// (payloads are copied, matching or not, and opened after the stream).
 package psi

@@ -26,9 +26,19 @@ import (
 //	        R compares T(H(x)^(ab)) with the tags and counts (and adds ciphertexts)
 //	R -> S  C1 + t*G;  S -> R s*(C1 + t*G), s*G;  R solves a discrete log of the sum
 //
-// Every batch is answered (by its evaluation or a 5-byte ackMsg), and a party
-// has at most Config.Window batches unanswered, so memory in flight is
-// bounded whatever the set sizes.
+// Sum with LatticeSum: the stream is Cardinality's (no ElGamal), then
+//
+//	S -> R  fresh RLWE public key (he.SubsetSumKey)
+//	S -> R  the values in stream order, encrypted, 8192 per chunk
+//	        R multiplies each chunk by its 0/1 matches and adds them up
+//	R -> S  one LWE sample of sum + mask, rerandomised and flooded
+//	S -> R  its decryption, sum + mask (+ SumNoise) mod 2^64
+//
+// Every batch is answered (by its evaluation or a 5-byte ackMsg), and an
+// honest party has at most Config.Window batches unanswered, so memory in
+// flight is bounded whatever the set sizes; what a dishonest peer sends
+// ahead is bounded by the transport's receive queue. The lattice chunks
+// are not acknowledged (the same transport bound holds).
 type ecdhEngine struct{}
 
 // learnsMembers says whether the receiver learns which items match.
@@ -54,7 +64,11 @@ func (ecdhEngine) receiver(ctx context.Context, conn transport.Conn, in *receive
 		return nil, err
 	}
 	if o.Mode == Sum {
-		if err := st.decrypt(ctx); err != nil {
+		decrypt := st.decrypt
+		if o.LatticeSum {
+			decrypt = st.latticeDecrypt
+		}
+		if err := decrypt(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -149,6 +163,40 @@ func (st *ecdhReceiverRun) decrypt(ctx context.Context) error {
 	return c.check("decrypt", r.Decrypt(ctx, &share))
 }
 
+// latticeDecrypt (Sum with LatticeSum) takes the sender's key and
+// encrypted values, and has it decrypt the masked sum (step decrypt).
+func (st *ecdhReceiverRun) latticeDecrypt(ctx context.Context) error {
+	c, r := st.c, st.r
+	key := latticeBlob{kind: kindLatticeKey}
+	if err := c.recv(ctx, "decrypt", &key); err != nil {
+		return err
+	}
+	if err := c.check("decrypt", r.LatticeKey(&key)); err != nil {
+		return err
+	}
+	for r.LatticeChunksPending() {
+		chunk := latticeBlob{kind: kindLatticeChunk}
+		if err := c.recv(ctx, "decrypt", &chunk); err != nil {
+			return err
+		}
+		if err := c.check("decrypt", r.LatticeChunk(&chunk)); err != nil {
+			return err
+		}
+	}
+	sample, err := r.LatticeSample()
+	if err != nil {
+		return c.wrap("decrypt", err)
+	}
+	if err := c.send(ctx, "decrypt", sample); err != nil {
+		return err
+	}
+	var ans latticeAnswer
+	if err := c.recv(ctx, "decrypt", &ans); err != nil {
+		return err
+	}
+	return c.check("decrypt", r.LatticeResult(&ans))
+}
+
 // reveal (RevealToBoth) tells the sender the output (step reveal).
 func (st *ecdhReceiverRun) reveal(ctx context.Context) error {
 	m, err := st.r.Reveal()
@@ -174,7 +222,11 @@ func (ecdhEngine) sender(ctx context.Context, conn transport.Conn, in *senderInp
 		return nil, err
 	}
 	if o.Mode == Sum {
-		if err := st.decrypt(ctx); err != nil {
+		decrypt := st.decrypt
+		if o.LatticeSum {
+			decrypt = st.latticeDecrypt
+		}
+		if err := decrypt(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -252,6 +304,38 @@ func (st *ecdhSenderRun) decrypt(ctx context.Context) error {
 	return st.c.send(ctx, "decrypt", share)
 }
 
+// latticeDecrypt (Sum with LatticeSum) sends the fresh public key and the
+// values encrypted in stream order, and decrypts the receiver's one
+// sample (step decrypt).
+func (st *ecdhSenderRun) latticeDecrypt(ctx context.Context) error {
+	c, s := st.c, st.s
+	key, err := s.LatticeKey()
+	if err != nil {
+		return c.wrap("decrypt", err)
+	}
+	if err := c.send(ctx, "decrypt", key); err != nil {
+		return err
+	}
+	for k := range s.LatticeChunks() {
+		chunk, err := s.LatticeChunk(k)
+		if err != nil {
+			return c.wrap("decrypt", err)
+		}
+		if err := c.send(ctx, "decrypt", chunk); err != nil {
+			return err
+		}
+	}
+	sample := latticeBlob{kind: kindLatticeSample}
+	if err := c.recv(ctx, "decrypt", &sample); err != nil {
+		return err
+	}
+	ans, err := s.LatticeDecrypt(&sample)
+	if err != nil {
+		return c.wrap("decrypt", err)
+	}
+	return c.send(ctx, "decrypt", ans)
+}
+
 // reveal (RevealToBoth) takes the receiver's report (step reveal).
 func (st *ecdhSenderRun) reveal(ctx context.Context) error {
 	raw, err := st.c.recvRaw(ctx, "reveal")
@@ -292,6 +376,10 @@ func decodeMessage(b []byte) (message, error) {
 		m = new(sumShare)
 	case kindOutcome:
 		m = new(outcomeMsg)
+	case kindLatticeKey, kindLatticeChunk, kindLatticeSample:
+		m = &latticeBlob{kind: b[0]}
+	case kindLatticeAnswer:
+		m = new(latticeAnswer)
 	default:
 		return nil, fmt.Errorf("%w: unknown message kind %d", ErrMalformed, b[0])
 	}

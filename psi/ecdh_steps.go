@@ -3,12 +3,14 @@ package psi
 import (
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"sync/atomic"
 
 	"github.com/gtank/ristretto255"
 	"github.com/veil-go/veil/dp"
+	"github.com/veil-go/veil/he"
 	"github.com/veil-go/veil/internal/parallel"
 )
 
@@ -80,6 +82,14 @@ type ecdhReceiver struct {
 	sum          int64
 	decrypted    bool
 	withheld     bool // S3: cardinality below MinSumCardinality
+
+	// Sum with LatticeSum: which stream positions matched, the summer
+	// of package he, the chunks added so far and the mask of the sum.
+	sel     []bool
+	summer  *he.SubsetSummer
+	chunks  int
+	mask    uint64
+	sampled bool
 }
 
 func newECDHReceiver(in receiverInput, o Config) (*ecdhReceiver, error) {
@@ -115,6 +125,9 @@ func (r *ecdhReceiver) Start(peer *helloMsg) error {
 		// count the peer claims.
 	} else {
 		r.set = make(map[tagKey]struct{}, nY)
+		if r.o.LatticeSum {
+			r.sel = make([]bool, 0, min(nX, he.SubsetSumSlots))
+		}
 		r.sumC1, r.sumC2 = ristretto255.NewIdentityElement(), ristretto255.NewIdentityElement()
 		r.dumC1, r.dumC2 = ristretto255.NewIdentityElement(), ristretto255.NewIdentityElement()
 	}
@@ -251,13 +264,13 @@ func (r *ecdhReceiver) HandleStream(ctx context.Context, m message) (*ackMsg, er
 			n, err = r.match(msg.TagLen, msg.Tags, msg.Sealed)
 		}
 	case *pointBatch:
-		if r.o.Mode != Cardinality || r.collected < len(r.in.items) {
+		if (r.o.Mode != Cardinality && !r.o.LatticeSum) || r.collected < len(r.in.items) {
 			err = fmt.Errorf("%w: point batch not expected now in %s mode", ErrMalformed, r.o.Mode)
 		} else {
 			n, err = r.count(ctx, msg.Points, nil)
 		}
 	case *sumItemBatch:
-		if r.o.Mode != Sum || r.collected < len(r.in.items) {
+		if r.o.Mode != Sum || r.o.LatticeSum || r.collected < len(r.in.items) {
 			err = fmt.Errorf("%w: sum batch not expected now in %s mode", ErrMalformed, r.o.Mode)
 		} else {
 			n, err = r.count(ctx, msg.Points, msg.Cipher)
@@ -423,6 +436,9 @@ func (r *ecdhReceiver) count(ctx context.Context, pts, ct []byte) (int, error) {
 		if ok {
 			r.card++
 		}
+		if r.o.LatticeSum {
+			r.sel = append(r.sel, ok) // grows with the stream
+		}
 		if ct != nil {
 			a1, a2 := r.dumC1, r.dumC2
 			if ok {
@@ -444,7 +460,7 @@ func (r *ecdhReceiver) count(ctx context.Context, pts, ct []byte) (int, error) {
 // DecryptRequest (Sum, after the stream) rerandomises the summed ciphertext
 // and returns its first half for the sender to raise to its key.
 func (r *ecdhReceiver) DecryptRequest() (*sumRequest, error) {
-	if r.o.Mode != Sum || !r.started || r.StreamPending() {
+	if r.o.Mode != Sum || r.o.LatticeSum || !r.started || r.StreamPending() {
 		return nil, fmt.Errorf("%w: decrypt request before the stream ended or outside Sum mode", ErrInvalidParams)
 	}
 	t, err := randomScalar(rand.Reader)
@@ -489,6 +505,89 @@ func (r *ecdhReceiver) Decrypt(ctx context.Context, share *sumShare) error {
 		return err
 	}
 	r.sum, r.decrypted = sum, true
+	return nil
+}
+
+// LatticeChunks is the number of chunks of encrypted values the sender
+// sends after the stream (LatticeSum): one per he.SubsetSumSlots stream
+// positions.
+func latticeChunks(nX int) int { return (nX + he.SubsetSumSlots - 1) / he.SubsetSumSlots }
+
+// LatticeKey (Sum with LatticeSum, after the stream) takes the sender's
+// fresh public key.
+func (r *ecdhReceiver) LatticeKey(m *latticeBlob) error {
+	if !r.o.LatticeSum || !r.started || r.StreamPending() || r.summer != nil {
+		return fmt.Errorf("%w: lattice key not expected now", ErrMalformed)
+	}
+	var err error
+	r.summer, err = he.NewSubsetSummer(m.Data)
+	return err
+}
+
+// LatticeChunksPending says whether chunks of encrypted values are still
+// expected.
+func (r *ecdhReceiver) LatticeChunksPending() bool {
+	return r.summer != nil && r.chunks < latticeChunks(r.nX)
+}
+
+// LatticeChunk adds the next chunk of the sender's encrypted values (in
+// stream order), selected where the stream's items matched; below
+// MinSumCardinality nothing is selected (S3). The work does not depend on
+// the selection.
+func (r *ecdhReceiver) LatticeChunk(m *latticeBlob) error {
+	if !r.LatticeChunksPending() {
+		return fmt.Errorf("%w: lattice chunk not expected now", ErrMalformed)
+	}
+	lo := r.chunks * he.SubsetSumSlots
+	sel := r.sel[lo:min(lo+he.SubsetSumSlots, r.nX)]
+	if r.card < r.o.MinSumCardinality {
+		sel = make([]bool, len(sel))
+	}
+	if err := r.summer.Add(m.Data, sel); err != nil {
+		return err
+	}
+	r.chunks++
+	return nil
+}
+
+// LatticeSample returns the one sample for the sender to decrypt: the sum
+// of the matched values plus a fresh uniform mask modulo 2^64, so that
+// the sender's decryption is uniform whatever the sum (and whether or not
+// it is withheld).
+func (r *ecdhReceiver) LatticeSample() (*latticeBlob, error) {
+	if r.summer == nil || r.LatticeChunksPending() || r.sampled {
+		return nil, fmt.Errorf("%w: lattice sample before the chunks ended", ErrInvalidParams)
+	}
+	var mb [8]byte
+	if _, err := rand.Read(mb[:]); err != nil {
+		return nil, err
+	}
+	r.mask = binary.LittleEndian.Uint64(mb[:])
+	r.withheld = r.card < r.o.MinSumCardinality
+	sample, err := r.summer.Sample(r.mask)
+	if err != nil {
+		return nil, err
+	}
+	r.sampled = true
+	return &latticeBlob{kind: kindLatticeSample, Data: sample}, nil
+}
+
+// LatticeResult takes the sender's decryption and removes the mask: the
+// sum, checked against MaxSum (else ErrOutOfRange).
+func (r *ecdhReceiver) LatticeResult(a *latticeAnswer) error {
+	if !r.sampled || r.decrypted {
+		return fmt.Errorf("%w: lattice answer before the sample", ErrMalformed)
+	}
+	r.decrypted = true
+	if r.withheld {
+		r.sum = 0
+		return nil
+	}
+	sum := int64(a.M - r.mask)
+	if sum < -r.o.MaxSum || sum > r.o.MaxSum {
+		return fmt.Errorf("%w: |sum| above MaxSum %d", ErrOutOfRange, r.o.MaxSum)
+	}
+	r.sum = sum
 	return nil
 }
 
@@ -551,6 +650,8 @@ type ecdhSender struct {
 	sizes    map[int]int // items in each unacknowledged stream batch
 	answered bool        // sum share sent
 	noise    *dp.DiscreteLaplace
+	key      *he.SubsetSumKey // LatticeSum
+	chunks   int              // LatticeSum: chunks sent
 	res      *Result
 	prog     progress
 }
@@ -571,6 +672,11 @@ func newECDHSender(in *senderInput, o Config) (*ecdhSender, error) {
 			return nil, err
 		}
 		s.q = ristretto255.NewElement().ScalarBaseMult(s.s)
+		if o.LatticeSum {
+			if s.key, err = he.NewSubsetSumKey(); err != nil {
+				return nil, err
+			}
+		}
 		if o.SumNoise != nil {
 			if s.noise, err = dp.NewDiscreteLaplace(*o.SumNoise); err != nil {
 				return nil, fmt.Errorf("%w: SumNoise: %w", ErrInvalidParams, err)
@@ -716,7 +822,7 @@ func (s *ecdhSender) streamDone() bool {
 // DecryptShare (Sum) raises the receiver's rerandomised C1 to the ElGamal
 // key and returns it with the public key. It is answered once.
 func (s *ecdhSender) DecryptShare(req *sumRequest) (*sumShare, error) {
-	if s.o.Mode != Sum || !s.streamDone() || s.answered {
+	if s.o.Mode != Sum || s.o.LatticeSum || !s.streamDone() || s.answered {
 		return nil, fmt.Errorf("%w: sum request not expected now", ErrMalformed)
 	}
 	c1, err := decodePoint(req.C1[:])
@@ -740,6 +846,60 @@ func (s *ecdhSender) DecryptShare(req *sumRequest) (*sumShare, error) {
 	s.q.Encode(share.Q[:0])
 	s.answered = true
 	return &share, nil
+}
+
+// LatticeKey (LatticeSum, after the stream) returns the sender's fresh
+// public key.
+func (s *ecdhSender) LatticeKey() (*latticeBlob, error) {
+	if s.key == nil || !s.streamDone() || s.chunks > 0 {
+		return nil, fmt.Errorf("%w: lattice key not due", ErrInvalidParams)
+	}
+	return &latticeBlob{kind: kindLatticeKey, Data: s.key.PublicKey()}, nil
+}
+
+// LatticeChunks is the number of chunks of encrypted values to send.
+func (s *ecdhSender) LatticeChunks() int { return latticeChunks(len(s.in.items)) }
+
+// LatticeChunk returns chunk c of the values encrypted in stream order
+// (the order of s.perm, which the receiver matched).
+func (s *ecdhSender) LatticeChunk(c int) (*latticeBlob, error) {
+	if s.key == nil || !s.streamDone() || c != s.chunks || c >= s.LatticeChunks() {
+		return nil, fmt.Errorf("%w: lattice chunk %d not due", ErrInvalidParams, c)
+	}
+	lo := c * he.SubsetSumSlots
+	pos := s.perm[lo:min(lo+he.SubsetSumSlots, len(s.perm))]
+	vals := make([]int64, len(pos))
+	for i, d := range pos {
+		vals[i] = s.in.values[d]
+	}
+	ct, err := s.key.EncryptChunk(vals)
+	if err != nil {
+		return nil, err
+	}
+	s.chunks++
+	return &latticeBlob{kind: kindLatticeChunk, Data: ct}, nil
+}
+
+// LatticeDecrypt decrypts the receiver's sample, once, adding SumNoise: the
+// receiver's mask makes the number uniform to the sender.
+func (s *ecdhSender) LatticeDecrypt(m *latticeBlob) (*latticeAnswer, error) {
+	if s.key == nil || s.chunks != s.LatticeChunks() || s.answered {
+		return nil, fmt.Errorf("%w: lattice sample not expected now", ErrMalformed)
+	}
+	var noise int64
+	if s.noise != nil {
+		// As with ElGamal: the budget is spent once, before decrypting.
+		var err error
+		if noise, err = s.noise.AddNoise(0); err != nil {
+			return nil, fmt.Errorf("SumNoise: %w", err)
+		}
+	}
+	mv, err := s.key.Decrypt(m.Data)
+	if err != nil {
+		return nil, err
+	}
+	s.answered = true
+	return &latticeAnswer{M: mv + uint64(noise)}, nil
 }
 
 // HandleReveal (RevealToBoth) takes the receiver's report: matchesMsg in
@@ -796,6 +956,11 @@ func (s *ecdhSender) Result() (*Result, error) {
 // (Join), blinded points (Cardinality), or points and encrypted values (Sum).
 func senderBatch(ctx context.Context, in *senderInput, idx []int32, a, s *ristretto255.Scalar, rnd io.Reader, o Config) (message, error) {
 	n, tl := len(idx), o.TagLen
+	if o.Mode == Sum && o.LatticeSum {
+		// The values follow the stream, encrypted in chunks (LatticeChunk):
+		// the stream itself is Cardinality's.
+		o.Mode = Cardinality
+	}
 	var ks []byte
 	if o.Mode == Sum {
 		// Randomness is read here, in one goroutine, in a fixed order.

@@ -164,7 +164,7 @@ func prepareECDHSender(set SenderSet, opts Config) (*ecdhSender, error) {
 	if o.Protocol != ECDH {
 		return nil, fmt.Errorf("%w: ECDH sender with protocol %s", ErrInvalidParams, o.Protocol)
 	}
-	in, err := prepareSender(set, o.Mode, o.Workers)
+	in, err := prepareSender(set, o.Mode, o.Workers, o.LatticeSum)
 	if err != nil {
 		return nil, err
 	}

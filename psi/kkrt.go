@@ -18,7 +18,8 @@ import (
 //	        128 base OTs (ristretto255) and their IKNP extension to 512
 //	R -> S  OT extension: 512 bits per cuckoo bin (1.27 bins per item for large sets)
 //	S -> R  OPRF values: 3 per sender item, max(TagLen, lambda+log2(3nm+m^2/2)) bits
-//	        rounded up to bytes, in a random order (m receiver items)
+//	        rounded up to bytes, in a random order (m receiver items), in chunks
+//	R -> S  a 6-byte acknowledgement per chunk (at most 4 chunks unanswered)
 //	R -> S  (RevealToBoth) matchesMsg: bitmap over the sender's stream order
 //
 // It serves Intersection and Join (with or without RevealToBoth). In Join

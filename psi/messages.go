@@ -3,6 +3,7 @@ package psi
 import (
 	"encoding/binary"
 	"fmt"
+	"github.com/veil-go/veil/he"
 	"math/bits"
 )
 
@@ -18,6 +19,10 @@ const (
 	kindSumRequest
 	kindSumShare
 	kindOutcome
+	kindLatticeKey
+	kindLatticeChunk
+	kindLatticeSample
+	kindLatticeAnswer
 )
 
 // protocolVersion is carried in helloMsg; peers with another version are
@@ -63,6 +68,7 @@ type helloMsg struct {
 	TagLen       int
 	Count        uint64
 	MinSum       uint32 // Config.MinSumCardinality
+	LatticeSum   bool   // Config.LatticeSum
 }
 
 const helloLen = 1 + 1 + 1 + 1 + 1 + 1 + 1 + 8 + 4
@@ -79,7 +85,10 @@ func (h *helloMsg) MarshalBinary() ([]byte, error) {
 	b[3] = byte(h.Protocol)
 	b[4] = byte(h.Mode)
 	if h.RevealToBoth {
-		b[5] = 1
+		b[5] |= 1
+	}
+	if h.LatticeSum {
+		b[5] |= 2
 	}
 	b[6] = byte(h.TagLen)
 	binary.BigEndian.PutUint64(b[7:], h.Count)
@@ -99,15 +108,16 @@ func (h *helloMsg) UnmarshalBinary(b []byte) error {
 	if b[2] != byte(roleSender) && b[2] != byte(roleReceiver) {
 		return fmt.Errorf("%w: hello: unknown role %d", ErrMalformed, b[2])
 	}
-	if b[5] > 1 {
-		return fmt.Errorf("%w: hello: bad reveal flag %d", ErrMalformed, b[5])
+	if b[5] > 3 {
+		return fmt.Errorf("%w: hello: bad flags %d", ErrMalformed, b[5])
 	}
 	count := binary.BigEndian.Uint64(b[7:])
 	if count > MaxItems {
 		return fmt.Errorf("%w: hello: %d items, above %d", ErrMalformed, count, MaxItems)
 	}
 	*h = helloMsg{Version: b[1], role: partyRole(b[2]), Protocol: Protocol(b[3]), Mode: Mode(b[4]),
-		RevealToBoth: b[5] == 1, TagLen: int(b[6]), Count: count, MinSum: binary.BigEndian.Uint32(b[15:])}
+		RevealToBoth: b[5]&1 == 1, TagLen: int(b[6]), Count: count, MinSum: binary.BigEndian.Uint32(b[15:]),
+		LatticeSum: b[5]&2 == 2}
 	return nil
 }
 
@@ -413,6 +423,69 @@ func (s *sumShare) UnmarshalBinary(b []byte) error {
 	}
 	copy(s.D[:], b[1:])
 	copy(s.Q[:], b[1+pointLen:])
+	return nil
+}
+
+// latticeBlob is a Sum message of the lattice path (Config.LatticeSum)
+// that carries one encoding of package he of a fixed size: the sender's
+// public key, one chunk of encrypted values, or the receiver's sample.
+type latticeBlob struct {
+	kind byte
+	Data []byte
+}
+
+func latticeSize(kind byte) (int, string) {
+	switch kind {
+	case kindLatticeKey:
+		return he.SubsetSumPublicKeySize(), "lattice key"
+	case kindLatticeChunk:
+		return he.SubsetSumChunkSize(), "lattice chunk"
+	}
+	return he.SubsetSumSampleSize(), "lattice sample"
+}
+
+// MarshalBinary encodes l.
+func (l *latticeBlob) MarshalBinary() ([]byte, error) {
+	if n, what := latticeSize(l.kind); len(l.Data) != n {
+		return nil, fmt.Errorf("%w: %s of %d bytes, want %d", ErrInvalidParams, what, len(l.Data), n)
+	}
+	return append([]byte{l.kind}, l.Data...), nil
+}
+
+// UnmarshalBinary decodes a latticeBlob of l's kind (its contents are
+// checked by package he); Data aliases b.
+func (l *latticeBlob) UnmarshalBinary(b []byte) error {
+	n, what := latticeSize(l.kind)
+	if err := checkKind(b, l.kind, what); err != nil {
+		return err
+	}
+	if len(b) != 1+n {
+		return fmt.Errorf("%w: %s is %d bytes, want %d", ErrMalformed, what, len(b), 1+n)
+	}
+	l.Data = b[1:]
+	return nil
+}
+
+// latticeAnswer is the sender's decryption of the receiver's sample: the
+// sum plus the receiver's mask (plus SumNoise), modulo 2^64.
+type latticeAnswer struct {
+	M uint64
+}
+
+// MarshalBinary encodes a.
+func (a *latticeAnswer) MarshalBinary() ([]byte, error) {
+	return binary.BigEndian.AppendUint64([]byte{kindLatticeAnswer}, a.M), nil
+}
+
+// UnmarshalBinary decodes a latticeAnswer.
+func (a *latticeAnswer) UnmarshalBinary(b []byte) error {
+	if err := checkKind(b, kindLatticeAnswer, "lattice answer"); err != nil {
+		return err
+	}
+	if len(b) != 9 {
+		return fmt.Errorf("%w: lattice answer is %d bytes", ErrMalformed, len(b))
+	}
+	a.M = binary.BigEndian.Uint64(b[1:])
 	return nil
 }
 

@@ -113,3 +113,25 @@ func FuzzDecodeMessage(f *testing.F) {
 		require.Equal(t, b, out)
 	})
 }
+
+func FuzzLatticeMessages(f *testing.F) {
+	for _, k := range []byte{kindLatticeKey, kindLatticeChunk, kindLatticeSample} {
+		n, _ := latticeSize(k)
+		b, err := (&latticeBlob{kind: k, Data: make([]byte, n)}).MarshalBinary()
+		require.NoError(f, err)
+		f.Add(b[:40])
+		f.Add(b)
+	}
+	b, _ := (&latticeAnswer{M: 7}).MarshalBinary()
+	f.Add(b)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := decodeMessage(b)
+		if err != nil {
+			require.ErrorIs(t, err, ErrMalformed)
+			return
+		}
+		out, err := m.MarshalBinary()
+		require.NoError(t, err)
+		require.Equal(t, b, out)
+	})
+}

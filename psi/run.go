@@ -52,7 +52,7 @@ type senderInput struct {
 // prepareSender validates the sender's set for the mode and merges
 // duplicates: join payloads of one item must be equal (else ErrDuplicate),
 // sum values of one item are added.
-func prepareSender(set SenderSet, mode Mode, workers int) (*senderInput, error) {
+func prepareSender(set SenderSet, mode Mode, workers int, lattice bool) (*senderInput, error) {
 	n := len(set.Items)
 	switch {
 	case mode == Join && len(set.Payloads) != n:
@@ -86,9 +86,15 @@ func prepareSender(set SenderSet, mode Mode, workers int) (*senderInput, error) 
 		}
 	case Sum:
 		in.values = make([]int64, len(ri.items))
+		var abs uint64 // the sum of |values|, which bounds every sum (lattice)
 		for i, v := range set.Values {
-			if v < -MaxValue || v > MaxValue {
+			if !lattice && (v < -MaxValue || v > MaxValue) {
 				return nil, fmt.Errorf("psi: %w: value %d of item %d outside [-2^40, 2^40]", ErrInvalidParams, v, i)
+			}
+			if lattice {
+				if abs += absInt64(v); v < -MaxLatticeSum || v > MaxLatticeSum || abs > MaxLatticeSum {
+					return nil, fmt.Errorf("psi: %w: the |values| add up beyond 2^62 at item %d (Config.LatticeSum)", ErrInvalidParams, i)
+				}
 			}
 			d := ri.distinctOf(i)
 			s := in.values[d] + v
@@ -111,7 +117,7 @@ func RunSender(ctx context.Context, conn transport.Conn, set SenderSet, cfg Conf
 	if err != nil {
 		return nil, err
 	}
-	in, err := prepareSender(set, o.Mode, o.Workers)
+	in, err := prepareSender(set, o.Mode, o.Workers, o.LatticeSum)
 	if err != nil {
 		return nil, err
 	}
@@ -287,6 +293,8 @@ func (h *helloMsg) agrees(p *helloMsg) error {
 		return fmt.Errorf("%w: peer TagLen=%d, ours %d", ErrMismatch, p.TagLen, h.TagLen)
 	case p.MinSum != h.MinSum:
 		return fmt.Errorf("%w: peer MinSumCardinality=%d, ours %d", ErrMismatch, p.MinSum, h.MinSum)
+	case p.LatticeSum != h.LatticeSum:
+		return fmt.Errorf("%w: peer LatticeSum=%v, ours %v", ErrMismatch, p.LatticeSum, h.LatticeSum)
 	}
 	return nil
 }
@@ -301,7 +309,8 @@ type message interface {
 // newHello is a party's helloMsg for its options.
 func newHello(role partyRole, count int, o Config) *helloMsg {
 	return &helloMsg{Version: protocolVersion, role: role, Protocol: o.Protocol, Mode: o.Mode,
-		RevealToBoth: o.RevealToBoth, TagLen: o.TagLen, Count: uint64(count), MinSum: uint32(o.MinSumCardinality)}
+		RevealToBoth: o.RevealToBoth, TagLen: o.TagLen, Count: uint64(count), MinSum: uint32(o.MinSumCardinality),
+		LatticeSum: o.LatticeSum}
 }
 
 // stepConn sends and receives typed messages and names the role, step and
@@ -390,4 +399,11 @@ func (p *progress) add(n int) {
 	if p.fn != nil {
 		p.fn(p.done, p.total)
 	}
+}
+
+func absInt64(v int64) uint64 {
+	if v < 0 {
+		return uint64(-v)
+	}
+	return uint64(v)
 }

@@ -47,16 +47,20 @@ func readParty(path, keyCol, valueCol string) (*party, error) {
 }
 
 // ints parses B's value column as integers in psi's range.
-func (p *party) ints(col string) ([]int64, error) {
+func (p *party) ints(col string, lattice bool) ([]int64, error) {
 	out := make([]int64, len(p.values))
+	limit, name := int64(psi.MaxValue), "2^40"
+	if lattice {
+		limit, name = psi.MaxLatticeSum, "2^62"
+	}
 	for i, s := range p.values {
 		v, err := csvio.ParseInt(s)
 		if err != nil {
 			return nil, &csvio.Error{File: p.name, Line: p.lines[i], Column: col, Msg: err.Error(), Err: err}
 		}
-		if v < -psi.MaxValue || v > psi.MaxValue {
+		if v < -limit || v > limit {
 			return nil, &csvio.Error{File: p.name, Line: p.lines[i], Column: col,
-				Msg: fmt.Sprintf("%d is outside [-2^40, 2^40]", v), Err: csvio.ErrOutOfRange}
+				Msg: fmt.Sprintf("%d is outside [-%s, %s]", v, name, name), Err: csvio.ErrOutOfRange}
 		}
 		out[i] = v
 	}

@@ -13,7 +13,9 @@
 //     -out, header id plus the value column, sorted by id);
 //   - sum: A learns how many IDs both hold and the sum of B's integer
 //     -value over them, nothing per ID; with -min-sum k the sum is withheld
-//     when fewer than k IDs are shared (the sum of one ID is its value).
+//     when fewer than k IDs are shared (the sum of one ID is its value);
+//     -lattice-sum lifts the range of values and sum from 2^40 and 2^44 to
+//     2^62 (money columns in cents).
 //
 // With no -a and -b it makes synthetic lists from -seed, so
 //
@@ -23,7 +25,7 @@
 // TLS 1.3 on 127.0.0.1. Usage:
 //
 //	psi -a a.csv -b b.csv [-key id] [-mode intersection|cardinality|join|sum]
-//	    [-value amount] [-protocol ecdh|kkrt] [-min-sum k] [-out result.csv] [-json]
+//	    [-value amount] [-protocol ecdh|kkrt] [-min-sum k] [-lattice-sum] [-out result.csv] [-json]
 //
 // To run each party as its own process, give -role and -listen or -connect
 // (see -help); TLS certificates come from -tls-cert, -tls-key and -tls-ca, or
@@ -79,6 +81,7 @@ type config struct {
 	tlsCA     string
 	demoCerts string
 	minSum    int
+	lattice   bool
 	ledger    string
 	policy    string
 	dataset   string
@@ -98,6 +101,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.value, "value", "amount", "B's `column` joined (join) or summed as integers (sum)")
 	fs.StringVar(&protocol, "protocol", "ecdh", "PSI protocol: ecdh or kkrt")
 	fs.IntVar(&c.minSum, "min-sum", 0, "with -mode sum: withhold the sum when fewer than this many IDs are shared (both parties must agree)")
+	fs.BoolVar(&c.lattice, "lattice-sum", false, "with -mode sum: compute the sum under a lattice key, for sums up to 2^62 (values up to 2^62, their magnitudes adding up to at most 2^62; both parties must agree)")
 	fs.StringVar(&c.out, "out", "", "write the shared IDs (intersection) or IDs and values (join) to this CSV `file`")
 	fs.BoolVar(&c.json, "json", false, "print one JSON object instead of the report")
 	fs.Int64Var(&c.seed, "seed", 1, "seed of the synthetic lists made when no -a and -b are given")
@@ -136,6 +140,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		return nil, fmt.Errorf("-value is used only by -mode join and sum, not %s", c.mode)
 	case usesValue && c.value == "":
 		return nil, fmt.Errorf("-value: -mode %s needs B's value column", c.mode)
+	case c.lattice && c.mode != psi.Sum:
+		return nil, fmt.Errorf("-lattice-sum is for -mode sum, not %s", c.mode)
 	case c.out != "" && usesValue && c.mode == psi.Sum, c.out != "" && c.mode == psi.Cardinality:
 		return nil, fmt.Errorf("-out: -mode %s writes nothing per ID", c.mode)
 	case c.rows < 0:
@@ -230,7 +236,7 @@ func senderSet(c *config, b *party) (psi.SenderSet, error) {
 	case psi.Join:
 		set.Payloads, err = b.payloads(c.value)
 	case psi.Sum:
-		set.Values, err = b.ints(c.value)
+		set.Values, err = b.ints(c.value, c.lattice)
 	}
 	return set, err
 }
@@ -251,7 +257,7 @@ type outcome struct {
 // opts is the psi configuration of a run; progress, if not nil, receives
 // this party's progress.
 func opts(c *config, progress func(done, total int)) psi.Config {
-	return psi.Config{Protocol: c.protocol, Mode: c.mode, MinSumCardinality: c.minSum, Progress: progress}
+	return psi.Config{Protocol: c.protocol, Mode: c.mode, MinSumCardinality: c.minSum, LatticeSum: c.lattice, Progress: progress}
 }
 
 // runBoth runs A and B in this process over loopback.

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -243,4 +244,18 @@ func TestMinSum(t *testing.T) {
 	code, out, errs = runCLI("-mode", "sum", "-rows", "50", "-min-sum", "2", "-json")
 	require.Equal(t, 0, code, errs)
 	require.Contains(t, out, `"sum":`)
+}
+
+func TestLatticeSum(t *testing.T) {
+	sumOf := func(args ...string) string {
+		code, out, errs := runCLI(append([]string{"-mode", "sum", "-rows", "60", "-json"}, args...)...)
+		require.Equal(t, 0, code, errs)
+		m := regexp.MustCompile(`"sum":\s*(-?\d+)`).FindStringSubmatch(out)
+		require.NotNil(t, m, out)
+		return m[1]
+	}
+	require.Equal(t, sumOf(), sumOf("-lattice-sum"), "both Sum paths give the same sum")
+	code, _, errs := runCLI("-mode", "intersection", "-lattice-sum")
+	require.NotEqual(t, 0, code)
+	require.Contains(t, errs, "-lattice-sum is for -mode sum")
 }

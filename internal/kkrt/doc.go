@@ -29,7 +29,17 @@
 // matches ([Result.Payloads]) and sees the length of every payload.
 //
 // Messages are streamed: OT rows travel in chunks of about 1 MiB and sender
-// values in chunks of [Config].ChunkItems items; heavy steps run on
+// values in chunks of [Config].ChunkItems items. The receiver acknowledges
+// each values chunk and the sender keeps at most [Config].Window chunks
+// unacknowledged, so an honest receiver's queue holds at most that many
+// however slowly it reads; the OT rows are not acknowledged, and what a
+// dishonest peer sends ahead is bounded by the transport's receive queue
+// (transport.Options.MaxQueuedBytes and MaxQueuedMessages). The receiver
+// refuses a chunk of fewer than [MinChunkItems] items but for the last, and
+// its work per chunk does not depend on which values match beyond a table
+// hit or miss: payloads are copied whether or not they match and opened
+// after the last chunk, so an acknowledgement's latency does not time
+// single items. Heavy steps run on
 // [Config].Workers goroutines. Traffic is about [BinFactor](n)*512 bits per receiver
 // item plus 3*8*ValueBytes bits per sender item, close to KKRT16's ~1000
 // bits per item. All randomness comes from crypto/rand (keys, the shuffle,
@@ -106,7 +116,8 @@
 // both runs promptly with an error naming the step; nothing is output.
 //
 // Timing: no constant-time claim is made. Item hashing takes time that
-// depends on item lengths, and the receiver's lookups and payload openings
-// depend on which values match, which a peer measuring the receiver's
-// timing could observe.
+// depends on item lengths. The receiver's lookups differ by a hit or a miss
+// per value (a few nanoseconds, over chunks of at least [MinChunkItems]
+// items), and its payload openings, after the stream, take time growing
+// with the number of matches.
 package kkrt

@@ -75,3 +75,19 @@ func FuzzPayloadValues(f *testing.F) {
 		require.Equal(t, b, again)
 	})
 }
+
+func FuzzAck(f *testing.F) {
+	good, _ := (&Ack{Count: 1 << 14}).MarshalBinary()
+	f.Add(good)
+	f.Add(good[:3])
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var m Ack
+		if m.UnmarshalBinary(b) != nil {
+			return
+		}
+		require.LessOrEqual(t, m.Count, MaxItems)
+		again, err := m.MarshalBinary()
+		require.NoError(t, err)
+		require.Equal(t, b, again)
+	})
+}

@@ -13,6 +13,8 @@ const (
 	recvHelloSize   = 2 + 8 + 8 + 16
 	sendHelloSize   = 2 + 8 + 16 + 1
 	tagPayloads     = 'P'
+	tagAck          = 'A'
+	ackSize         = 2 + 4
 	// MaxPayload bounds each join payload.
 	MaxPayload = 1 << 16
 	// sealOverhead is the AES-GCM tag appended to each sealed payload.
@@ -213,5 +215,35 @@ func (m *PayloadValues) UnmarshalBinary(b []byte) error {
 		return fmt.Errorf("%w: %d bytes after the payload items", ErrMalformed, len(rest))
 	}
 	m.Len, m.Items = l, items
+	return nil
+}
+
+// Ack is the receiver's acknowledgement of one values chunk: the number of
+// sender items it held.
+type Ack struct {
+	Count int
+}
+
+// MarshalBinary encodes the message.
+func (m *Ack) MarshalBinary() ([]byte, error) {
+	if m.Count < 0 || m.Count > MaxItems {
+		return nil, fmt.Errorf("%w: acknowledgement of %d items", ErrInvalidParams, m.Count)
+	}
+	b := make([]byte, ackSize)
+	b[0], b[1] = tagAck, version
+	binary.LittleEndian.PutUint32(b[2:], uint32(m.Count))
+	return b, nil
+}
+
+// UnmarshalBinary decodes the message.
+func (m *Ack) UnmarshalBinary(b []byte) error {
+	if len(b) != ackSize || b[0] != tagAck || b[1] != version {
+		return fmt.Errorf("%w: acknowledgement of %d bytes", ErrMalformed, len(b))
+	}
+	n := binary.LittleEndian.Uint32(b[2:])
+	if n > MaxItems {
+		return fmt.Errorf("%w: acknowledgement of %d items", ErrMalformed, n)
+	}
+	m.Count = int(n)
 	return nil
 }

@@ -50,6 +50,15 @@ const (
 	DefaultMaxPeerItems = 1 << 24
 	// defaultChunkItems is the number of sender items per values message.
 	defaultChunkItems = 1 << 14
+	// MinChunkItems is the smallest values chunk a receiver accepts (but
+	// for the last): the sender can time the receiver's acknowledgement
+	// of each chunk, and must not be able to time single items.
+	MinChunkItems = 16
+	// DefaultWindow is the default number of values chunks a sender keeps
+	// unacknowledged ([Config].Window).
+	DefaultWindow = 4
+	// MaxWindow bounds [Config].Window.
+	MaxWindow = 64
 )
 
 // Config configures a run. Its zero value is the default; both parties
@@ -59,8 +68,15 @@ type Config struct {
 	// extension; 0 means GOMAXPROCS.
 	Workers int
 	// ChunkItems is how many sender items travel in one values message (3
-	// values each); 0 means 2^14, at most 2^20.
+	// values each); 0 means 2^14, between [MinChunkItems] and 2^20.
 	ChunkItems int
+	// Window (sender) is how many values chunks may be unacknowledged by
+	// the receiver: the sender waits for an acknowledgement before it
+	// sends more, so that the receiver's queue holds at most Window chunks
+	// however slowly it reads. 0 means [DefaultWindow], at most
+	// [MaxWindow]. Like ChunkItems it is local: the receiver acknowledges
+	// every chunk whatever the sender's window.
+	Window int
 	// MinValueBytes raises the length of the compared OPRF values to at
 	// least this many bytes (at most 16). The default length is
 	// [ValueBytes].
@@ -91,8 +107,14 @@ func (c Config) withDefaults() (Config, error) {
 	if c.ChunkItems == 0 {
 		c.ChunkItems = defaultChunkItems
 	}
-	if c.ChunkItems < 0 || c.ChunkItems > 1<<20 {
-		return c, fmt.Errorf("kkrt: %w: chunk of %d items", ErrInvalidParams, c.ChunkItems)
+	if c.ChunkItems < MinChunkItems || c.ChunkItems > 1<<20 {
+		return c, fmt.Errorf("kkrt: %w: chunk of %d items outside [%d, %d]", ErrInvalidParams, c.ChunkItems, MinChunkItems, 1<<20)
+	}
+	if c.Window == 0 {
+		c.Window = DefaultWindow
+	}
+	if c.Window < 1 || c.Window > MaxWindow {
+		return c, fmt.Errorf("kkrt: %w: window of %d chunks outside [1, %d]", ErrInvalidParams, c.Window, MaxWindow)
 	}
 	if c.MaxPeerItems == 0 {
 		c.MaxPeerItems = DefaultMaxPeerItems

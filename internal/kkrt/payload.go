@@ -80,7 +80,9 @@ func (st *senderState) sendPayloads(ctx context.Context) error {
 	size := 0
 	for i := range n {
 		sz := payloadItemSize(vlen, len(payloads[order[i]])+sealOverhead)
-		if start := bounds[len(bounds)-1]; i > start && (size+sz > payloadChunkBytes || i-start >= st.cfg.ChunkItems) {
+		// A chunk holds at least MinChunkItems items (the receiver refuses
+		// fewer but for the last): at most 16 maximal payloads, 1 MiB.
+		if start := bounds[len(bounds)-1]; i-start >= MinChunkItems && (size+sz > payloadChunkBytes || i-start >= st.cfg.ChunkItems) {
 			bounds = append(bounds, i)
 			size = 0
 		}
@@ -92,6 +94,7 @@ func (st *senderState) sendPayloads(ctx context.Context) error {
 	nChunks := len(bounds) - 1
 	workers := min(st.cfg.Workers, max(nChunks, 1))
 	msgs := make([][]byte, workers)
+	win := st.window()
 	for c0 := 0; c0 < nChunks; c0 += workers {
 		cnt := min(workers, nChunks-c0)
 		prgs := make([]*prg.PRG, cnt)
@@ -111,12 +114,12 @@ func (st *senderState) sendPayloads(ctx context.Context) error {
 			return err
 		}
 		for w := range cnt {
-			if err := st.conn.Send(ctx, msgs[w]); err != nil {
+			if err := win.send(ctx, msgs[w], bounds[c0+w+1]-bounds[c0+w]); err != nil {
 				return err
 			}
 		}
 	}
-	return nil
+	return win.drain(ctx)
 }
 
 // buildPayloadChunk appends to b the PayloadValues message for the items

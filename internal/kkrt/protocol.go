@@ -120,6 +120,7 @@ type receiverState struct {
 	matched       []bool
 	senderMatches []int
 	payloads      [][]byte
+	pending       []pendingPayload
 }
 
 // Receive runs KKRT16 PSI as the receiver over conn with its items; the
@@ -253,7 +254,10 @@ func ownValues(vals []digest, vlen int) (*table, error) {
 	return tbl, nil
 }
 
-// compare receives the sender's values and looks each up among ours.
+// compare receives the sender's values, looks each up among ours and
+// acknowledges each chunk. The work per chunk does not depend on which
+// values match beyond a table hit or miss: payloads are copied, whether
+// they match or not, and opened after the whole stream (openPayloads).
 func (st *receiverState) compare(ctx context.Context) error {
 	st.matched = make([]bool, len(st.uniq))
 	if st.sh.Payloads {
@@ -276,8 +280,31 @@ func (st *receiverState) compare(ctx context.Context) error {
 			return err
 		}
 		remaining -= n
+		ack, _ := (&Ack{Count: n}).MarshalBinary()
+		if err := st.conn.Send(ctx, ack); err != nil {
+			return err
+		}
+	}
+	st.openPayloads()
+	return nil
+}
+
+// checkChunk refuses a chunk of count items with remaining outstanding
+// that is empty, too long, or shorter than MinChunkItems but for the last.
+func checkChunk(count, remaining int) error {
+	if count == 0 || count > remaining || count < min(MinChunkItems, remaining) {
+		return fmt.Errorf("%w: chunk of %d items with %d outstanding (at least %d but for the last)",
+			ErrProtocol, count, remaining, MinChunkItems)
 	}
 	return nil
+}
+
+// pendingPayload is a sender item whose value matched one of ours: its
+// payload is opened after the stream.
+type pendingPayload struct {
+	u, pos int
+	f      int
+	item   PayloadItem
 }
 
 // comparePayloads handles one PayloadValues chunk starting at sender
@@ -288,26 +315,37 @@ func (st *receiverState) comparePayloads(raw []byte, base, remaining int) (int, 
 		return 0, err
 	}
 	vlen := st.vlen
-	if pv.Len != vlen || len(pv.Items) == 0 || len(pv.Items) > remaining {
-		return 0, fmt.Errorf("%w: %d items of %d-byte values with %d outstanding, want %d bytes",
-			ErrProtocol, len(pv.Items), pv.Len, remaining, vlen)
+	if pv.Len != vlen {
+		return 0, fmt.Errorf("%w: %d-byte values, want %d bytes", ErrProtocol, pv.Len, vlen)
+	}
+	if err := checkChunk(len(pv.Items), remaining); err != nil {
+		return 0, err
 	}
 	for i := range pv.Items {
-		it := &pv.Items[i]
+		it := pv.Items[i]
+		tags := it.Tags
+		// Every payload is copied out of the chunk, so that the chunk is
+		// not kept; a match's copy is kept.
+		it.Tags, it.Sealed = nil, slices.Clone(it.Sealed)
 		for f := range NumHashes {
-			u := st.tbl.lookup(truncate(it.Tags[f*vlen:], vlen))
-			if u < 0 {
-				continue
-			}
-			// A tag that matches by accident (probability 2^-40) fails to
-			// open and is not a match.
-			if pl, ok := openPayload(it, f, st.keys[u]); ok {
-				st.matched[u], st.payloads[u] = true, pl
-				st.senderMatches = append(st.senderMatches, base+i)
+			if u := st.tbl.lookup(truncate(tags[f*vlen:], vlen)); u >= 0 {
+				st.pending = append(st.pending, pendingPayload{u: int(u), pos: base + i, f: f, item: it})
 			}
 		}
 	}
 	return len(pv.Items), nil
+}
+
+// openPayloads opens the payloads of the matching values. A tag that
+// matches by accident (probability 2^-40) fails to open and is not a match.
+func (st *receiverState) openPayloads() {
+	for _, p := range st.pending {
+		if pl, ok := openPayload(&p.item, p.f, st.keys[p.u]); ok {
+			st.matched[p.u], st.payloads[p.u] = true, pl
+			st.senderMatches = append(st.senderMatches, p.pos)
+		}
+	}
+	st.pending = nil
 }
 
 // compareValues handles one Values chunk starting at sender position base
@@ -319,9 +357,11 @@ func (st *receiverState) compareValues(ctx context.Context, raw []byte, base, re
 		return 0, err
 	}
 	vlen := st.vlen
-	if v.Len != vlen || v.Count == 0 || v.Count > remaining {
-		return 0, fmt.Errorf("%w: %d values of %d bytes with %d items outstanding, want %d bytes",
-			ErrProtocol, v.Count, v.Len, remaining, vlen)
+	if v.Len != vlen {
+		return 0, fmt.Errorf("%w: %d-byte values, want %d bytes", ErrProtocol, v.Len, vlen)
+	}
+	if err := checkChunk(v.Count, remaining); err != nil {
+		return 0, err
 	}
 	total := v.Count * NumHashes
 	parts := min(st.cfg.Workers, max(1, total/4096))
@@ -487,6 +527,7 @@ func (st *senderState) sendValues(ctx context.Context) error {
 	for k := range bufs {
 		bufs[k] = make([]byte, valuesHdrSize+chunk*NumHashes*vlen)
 	}
+	win := st.window()
 	for c0 := 0; c0 < nChunks; c0 += workers {
 		cnt := min(workers, nChunks-c0)
 		err := parallel.Each(ctx, cnt, cnt, func(k int) error {
@@ -500,9 +541,64 @@ func (st *senderState) sendValues(ctx context.Context) error {
 		for k := range cnt {
 			lo := (c0 + k) * chunk
 			hi := min(lo+chunk, n)
-			if err := st.conn.Send(ctx, bufs[k][:valuesHdrSize+(hi-lo)*NumHashes*vlen]); err != nil {
+			if err := win.send(ctx, bufs[k][:valuesHdrSize+(hi-lo)*NumHashes*vlen], hi-lo); err != nil {
 				return err
 			}
+		}
+	}
+	return win.drain(ctx)
+}
+
+// window keeps the sender's values chunks that the receiver has not
+// acknowledged yet to at most max.
+type window struct {
+	conn    transport.Conn
+	max     int
+	pending []int // item counts of the unacknowledged chunks, oldest first
+}
+
+func (st *senderState) window() *window {
+	return &window{conn: st.conn, max: st.cfg.Window}
+}
+
+// send sends one chunk of count items, first waiting for an
+// acknowledgement if the window is full.
+func (w *window) send(ctx context.Context, msg []byte, count int) error {
+	if len(w.pending) >= w.max {
+		if err := w.ack(ctx); err != nil {
+			return err
+		}
+	}
+	if err := w.conn.Send(ctx, msg); err != nil {
+		return err
+	}
+	w.pending = append(w.pending, count)
+	return nil
+}
+
+// ack takes the acknowledgement of the oldest unacknowledged chunk.
+func (w *window) ack(ctx context.Context) error {
+	raw, err := w.conn.Recv(ctx)
+	if err != nil {
+		return err
+	}
+	var a Ack
+	if err := a.UnmarshalBinary(raw); err != nil {
+		return err
+	}
+	if len(w.pending) == 0 || a.Count != w.pending[0] {
+		return fmt.Errorf("%w: acknowledgement of %d items, want one of the %d-chunk window %v",
+			ErrProtocol, a.Count, len(w.pending), w.pending)
+	}
+	w.pending = w.pending[1:]
+	return nil
+}
+
+// drain takes the acknowledgements still outstanding.
+func (w *window) drain(ctx context.Context) error {
+	for len(w.pending) > 0 {
+		if err := w.ack(ctx); err != nil {
+			return err
 		}
 	}
 	return nil
