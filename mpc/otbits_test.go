@@ -1,0 +1,168 @@
+package mpc
+
+import (
+	"context"
+	"fmt"
+	"math/bits"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/veil-go/veil/transport"
+)
+
+// otSession is a set of OT dealers over a fresh in-memory mesh, with a
+// batch shrunk so that small requests span several OT rounds.
+func otSession(t *testing.T, parties, batch int) ([]*OTDealer, context.Context) {
+	t.Helper()
+	meshes, err := transport.NewMemMesh(parties, transport.Options{})
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(func() {
+		cancel()
+		for _, m := range meshes {
+			_ = m.Close()
+		}
+	})
+	ds := otDealers(t, ctx, meshes)
+	for _, d := range ds {
+		d.batch = batch
+	}
+	return ds, ctx
+}
+
+// onAll runs f on every dealer at once and returns the results, failing
+// the test on any error.
+func onAll[T any](t *testing.T, ds []*OTDealer, f func(d *OTDealer) (T, error)) []T {
+	t.Helper()
+	out := make([]T, len(ds))
+	errs := make([]error, len(ds))
+	var wg sync.WaitGroup
+	for i, d := range ds {
+		wg.Go(func() { out[i], errs[i] = f(d) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		require.NoError(t, err, "party %d", i)
+	}
+	return out
+}
+
+// TestOTDealerDaBits checks daBits against their definition (XOR shares of
+// a bit in bit 0, additive shares of the same bit) for 2 to 4 parties,
+// many sizes across OT rounds, and that the bits are random: each party's
+// bits alone are balanced, and so are the shared bits.
+func TestOTDealerDaBits(t *testing.T) {
+	for _, parties := range []int{2, 3, 4} {
+		t.Run(fmt.Sprint(parties), func(t *testing.T) {
+			ds, ctx := otSession(t, parties, 2) // 128 bits per OT round
+			ones, total := 0, 0
+			for _, n := range []int{1, 0, 63, 64, 65, 129, 1000} {
+				bs := onAll(t, ds, func(d *OTDealer) (DaBits, error) { return d.DaBits(ctx, n) })
+				for i := range parties {
+					require.Len(t, bs[i].Arith, n)
+					require.Len(t, bs[i].Bool, n)
+				}
+				for k := range n {
+					var b, a uint64
+					for i := range parties {
+						require.LessOrEqual(t, bs[i].Bool[k], uint64(1), "bool shares beyond bit 0")
+						b ^= bs[i].Bool[k]
+						a += bs[i].Arith[k]
+					}
+					require.Equal(t, b, a, "%d parties, n=%d, bit %d", parties, n, k)
+					ones += int(b)
+				}
+				total += n
+			}
+			// Binomial(1322, 1/2): outside [560, 762] with probability < 1e-7.
+			require.Greater(t, ones, 560, "bits are not random")
+			require.Less(t, ones, 762, "bits are not random")
+		})
+	}
+}
+
+// TestOTDealerEdaBits: the XOR shares of every edaBit combine to the same
+// ring element as its additive shares, for 2 to 4 parties and sizes
+// across batches; the elements are fresh and their bits balanced.
+func TestOTDealerEdaBits(t *testing.T) {
+	for _, parties := range []int{2, 3, 4} {
+		t.Run(fmt.Sprint(parties), func(t *testing.T) {
+			ds, ctx := otSession(t, parties, 3)
+			seen := map[uint64]bool{}
+			pop := 0
+			for _, n := range []int{1, 0, 2, 3, 4, 50} {
+				es := onAll(t, ds, func(d *OTDealer) (EdaBits, error) { return d.EdaBits(ctx, n) })
+				for k := range n {
+					var b, a uint64
+					for i := range parties {
+						b ^= es[i].Bool[k]
+						a += es[i].Arith[k]
+					}
+					require.Equal(t, b, a, "%d parties, n=%d, element %d", parties, n, k)
+					require.False(t, seen[a], "an element repeats")
+					seen[a] = true
+					pop += bits.OnesCount64(a)
+				}
+			}
+			// 60 elements, 3840 bits: outside [1690, 2150] with probability < 1e-9.
+			require.Greater(t, pop, 1690)
+			require.Less(t, pop, 2150)
+		})
+	}
+}
+
+// TestOTDealerDivPairs checks division pairs against their definition,
+// Q = floor(r/d) and M = msb(r) exactly, for 2 and 3 parties, sizes across
+// batches, and divisors of every path: 1, powers of two, small and large
+// odd ones (the remainder-sum path) and ones of 2^55 and more (long
+// division).
+func TestOTDealerDivPairs(t *testing.T) {
+	divs := []uint64{1, 2, 1 << 16, 1 << 61, 3, 10, 1000003, 100000 << 4, 1<<55 - 1, 1<<55 + 7, 1<<61 + 12345}
+	for _, parties := range []int{2, 3} {
+		t.Run(fmt.Sprint(parties), func(t *testing.T) {
+			ds, ctx := otSession(t, parties, 4)
+			msb := 0
+			total := 0
+			for _, div := range divs {
+				for _, n := range []int{1, 9} {
+					if parties == 3 && n > 1 && div&(div-1) != 0 {
+						n = 3 // keep the comparisons of 3 parties short
+					}
+					ps := onAll(t, ds, func(d *OTDealer) (DivPairs, error) { return d.DivPairs(ctx, n, div) })
+					for k := range n {
+						var r, q, m uint64
+						for i := range parties {
+							r += ps[i].R[k]
+							q += ps[i].Q[k]
+							m += ps[i].M[k]
+						}
+						require.Equal(t, r/div, q, "%d parties, d=%d, n=%d, pair %d: r=%d", parties, div, n, k, r)
+						require.Equal(t, r>>63, m, "%d parties, d=%d, msb", parties, div)
+						msb += int(m)
+						total++
+					}
+				}
+			}
+			require.Greater(t, msb, 0, "msb never set")
+			require.Less(t, msb, total, "msb always set")
+		})
+	}
+}
+
+// TestOTDealerDivPairsRejected: a zero divisor is a caller's error, and a
+// dealer whose peer left refuses further work with ErrAborted.
+func TestOTDealerDivPairsRejected(t *testing.T) {
+	ds, ctx := otSession(t, 2, 4)
+	_, err := ds[0].DivPairs(ctx, 1, 0)
+	require.ErrorIs(t, err, ErrInvalidParams)
+	_, err = ds[0].DaBits(ctx, -1)
+	require.ErrorIs(t, err, ErrInvalidParams)
+	require.NoError(t, ds[1].mesh.Close())
+	_, err = ds[0].EdaBits(ctx, 5)
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "step ot dabits")
+	_, err = ds[0].DivPairs(ctx, 1, 3)
+	require.ErrorIs(t, err, ErrAborted)
+}
