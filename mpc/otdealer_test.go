@@ -222,4 +222,3 @@ func TestOTDealerPeerGone(t *testing.T) {
 	_, err = ds[0].Triples(ctx, 1)
 	require.ErrorIs(t, err, ErrAborted)
 }
-
