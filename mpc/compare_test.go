@@ -10,7 +10,7 @@ import (
 )
 
 func TestCompareProperty(t *testing.T) {
-	for n := 2; n <= 7; n++ {
+	for _, n := range partyCounts(2, 3, 4, 5, 6, 7) {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			r := rand.New(rand.NewPCG(21, uint64(n)))
 			const size = 200

@@ -166,3 +166,33 @@ func TestOTDealerDivPairsRejected(t *testing.T) {
 	_, err = ds[0].DivPairs(ctx, 1, 3)
 	require.ErrorIs(t, err, ErrAborted)
 }
+
+// TestDealerFreeOperations reruns the operations' property tests with
+// every correlation from OTDealers over the computation's mesh (2 and 3
+// parties, and 4 where a test fixes it): Mul, Dot, And, openings and
+// inputs; truncation, DivInt (powers of two and other divisors) and the
+// fixed-point arithmetic built on them; LTZ, LessThan, Max, ReLU and the
+// thresholds; reciprocal, square root and inverse square root.
+func TestDealerFreeOperations(t *testing.T) {
+	dealerFree = true
+	t.Cleanup(func() { dealerFree = false })
+	for _, tc := range []struct {
+		name string
+		run  func(*testing.T)
+	}{
+		{"MulDotOpen", TestMulDotOpenProperty},
+		{"InputAndAnd", TestInputAndAnd},
+		{"Chunked", TestChunkedMessages},
+		{"PublicValues", TestPublicValues},
+		{"TruncError", TestTruncError},
+		{"DivInt", TestDivInt},
+		{"FixedArithmetic", TestFixedArithmeticProperty},
+		{"ReciprocalRsqrtSqrt", TestReciprocalRsqrtSqrt},
+		{"ReciprocalErrorIsRelative", TestReciprocalErrorIsRelative},
+		{"Compare", TestCompareProperty},
+		{"CompareErrorRate", TestCompareErrorRate},
+		{"ThresholdFixed", TestThresholdFixed},
+	} {
+		t.Run(tc.name, tc.run)
+	}
+}
