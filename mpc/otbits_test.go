@@ -2,6 +2,7 @@ package mpc
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/bits"
 	"sync"
@@ -195,4 +196,45 @@ func TestDealerFreeOperations(t *testing.T) {
 	} {
 		t.Run(tc.name, tc.run)
 	}
+}
+
+// FuzzOTDealerPeer feeds arbitrary bytes to an OT dealer as its peer's
+// message in the daBit fold: as the OT sender (the data stands for the
+// receiver's extension message) or as the receiver (for the sender's
+// corrections). The dealer must return a result or an error wrapping
+// ErrMalformed, never panic or hang.
+func FuzzOTDealerPeer(f *testing.F) {
+	f.Add(uint8(0), []byte{})
+	f.Add(uint8(0), make([]byte, 100))
+	f.Add(uint8(1), make([]byte, 9))
+	f.Add(uint8(1), append([]byte{0, 0, 0, 100}, make([]byte, 800)...))
+	f.Fuzz(func(t *testing.T, op uint8, data []byte) {
+		meshes, err := transport.NewMemMesh(2, transport.Options{})
+		require.NoError(t, err)
+		defer func() {
+			for _, m := range meshes {
+				_ = m.Close()
+			}
+		}()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		ds := otDealers(t, ctx, meshes)
+		victim := int(op % 2)
+		peer, err := meshes[1-victim].Conn(victim)
+		require.NoError(t, err)
+		if victim == 1 { // the receiver speaks first: swallow its extension message
+			go func() {
+				if _, err := peer.Recv(ctx); err == nil {
+					_ = peer.Send(ctx, data)
+				}
+			}()
+		} else {
+			require.NoError(t, peer.Send(ctx, data))
+		}
+		_, err = ds[victim].DaBits(ctx, 100)
+		if err != nil {
+			require.False(t, errors.Is(err, context.DeadlineExceeded), "hung: %v", err)
+			require.ErrorIs(t, err, ErrMalformed)
+		}
+	})
 }
