@@ -40,10 +40,10 @@ type result struct {
 	mpcSeconds float64        // time of the MPC phase
 	notes      []string       // caveats for the report
 	seconds    float64
-	prep       preprocessing  // where the correlated randomness came from
-	role       string         // "a" or "b" when one party runs as its own process
-	transport  string         // how the parties talked
-	receipt    string         // the receipt's digest (hex), with -ledger
+	prep       preprocessing // where the correlated randomness came from
+	role       string        // "a" or "b" when one party runs as its own process
+	transport  string        // how the parties talked
+	receipt    string        // the receipt's digest (hex), with -ledger
 }
 
 // preprocessing says where the MPC phase's correlated randomness (Beaver
@@ -64,6 +64,14 @@ func (p preprocessing) how() string {
 		return "from a trusted dealer in this process (mpc.TrustedDealer)"
 	}
 	return "by the two parties themselves with oblivious transfer (mpc.OTDealer: Beaver triples by Gilboa multiplication over IKNP OT; random bits, edaBits and exact division pairs from each party's own random bits), no dealer"
+}
+
+// short is how in a few words.
+func (p preprocessing) short() string {
+	if p == prepDealer {
+		return "by a trusted dealer in this process"
+	}
+	return "by the parties by oblivious transfer, no dealer"
 }
 
 func (p preprocessing) model() string {
@@ -222,7 +230,7 @@ func setMPC(res *result, r *linReg, st transport.Stats) {
 	res.mpcBytes = st.BytesSent
 	res.mpcLeakage = r.Leakage
 	res.mpcScheme = fmt.Sprintf("additive secret sharing over Z_2^64 with Beaver triples (package mpc), %d messages; "+
-		"correlated randomness %s", st.MessagesSent, res.prep.how())
+		"correlated randomness made %s", st.MessagesSent, res.prep.short())
 }
 
 // correlateAs runs the MPC phase as mesh's party: correlated randomness
