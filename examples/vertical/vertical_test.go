@@ -222,3 +222,8 @@ func testSyntheticMatches(t *testing.T, prep preprocessing) {
 	relClose(t, want.Slope, res.Slope, "slope")
 	relClose(t, want.Intercept, res.Intercept, "intercept")
 }
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
+}
