@@ -53,12 +53,14 @@ func onAll[T any](t *testing.T, ds []*OTDealer, f func(d *OTDealer) (T, error)) 
 // TestOTDealerDaBits checks daBits against their definition (XOR shares of
 // a bit in bit 0, additive shares of the same bit) for 2 to 4 parties,
 // many sizes across OT rounds, and that the bits are random: each party's
-// bits alone are balanced, and so are the shared bits.
+// bits alone are balanced, the shared bits are balanced, and no single
+// party's share predicts them.
 func TestOTDealerDaBits(t *testing.T) {
 	for _, parties := range []int{2, 3, 4} {
 		t.Run(fmt.Sprint(parties), func(t *testing.T) {
 			ds, ctx := otSession(t, parties, 2) // 128 bits per OT round
 			ones, total := 0, 0
+			agree := make([]int, parties) // bits equal to party i's own share
 			for _, n := range []int{1, 0, 63, 64, 65, 129, 1000} {
 				bs := onAll(t, ds, func(d *OTDealer) (DaBits, error) { return d.DaBits(ctx, n) })
 				for i := range parties {
@@ -74,12 +76,23 @@ func TestOTDealerDaBits(t *testing.T) {
 					}
 					require.Equal(t, b, a, "%d parties, n=%d, bit %d", parties, n, k)
 					ones += int(b)
+					for i := range parties {
+						if bs[i].Bool[k] == b {
+							agree[i]++
+						}
+					}
 				}
 				total += n
 			}
 			// Binomial(1322, 1/2): outside [560, 762] with probability < 1e-7.
 			require.Greater(t, ones, 560, "bits are not random")
 			require.Less(t, ones, 762, "bits are not random")
+			// No party's own share predicts the bit (every party's
+			// randomness enters it): same bounds.
+			for i, c := range agree {
+				require.Greater(t, c, 560, "party %d's share predicts the bit", i)
+				require.Less(t, c, 762, "party %d's share predicts the bit", i)
+			}
 		})
 	}
 }
