@@ -17,19 +17,37 @@ import (
 // TestDealerFreeOperations, which reruns the operations' property tests).
 var dealerFree bool
 
+// raceEnabled is set under the race detector (race_test.go).
+var raceEnabled bool
+
 // partyCounts returns the party counts a property test runs: all of ns,
-// or on the dealer-free path those up to 3 (OT setup is pairwise).
+// or on the dealer-free path those up to 3 (OT setup is pairwise; up to 2
+// under the race detector).
 func partyCounts(ns ...int) []int {
 	if !dealerFree {
 		return ns
 	}
+	limit := 3
+	if raceEnabled {
+		limit = 2
+	}
 	var out []int
 	for _, n := range ns {
-		if n <= 3 {
+		if n <= limit {
 			out = append(out, n)
 		}
 	}
 	return out
+}
+
+// testSize is the vector length of a property test whose operations need
+// many correlations (comparisons): n, or on the dealer-free path n/8 (at
+// least 16).
+func testSize(n int) int {
+	if dealerFree {
+		return max(16, n/8)
+	}
+	return n
 }
 
 // runParties runs prog on n in-memory parties with a trusted dealer (or
