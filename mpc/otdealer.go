@@ -42,6 +42,10 @@ import (
 // point of the same program, and the messages of one link are delivered
 // in order, so the dealer's messages and the party's never cross. Over
 // the computation's mesh, [Result.Stats] counts the preprocessing too.
+// For division pairs whose divisor is not a power of two the dealer runs
+// comparisons through a [Party] of its own over the same mesh (with its
+// own step counter); if one fails, that party closes the mesh, as any
+// party does.
 //
 // Security: semi-honest, dishonest majority (see the package doc's
 // security model). An OTDealer is not safe for concurrent use; after an
