@@ -186,16 +186,24 @@ func (d *OTDealer) DivPairs(ctx context.Context, n int, div uint64) (DivPairs, e
 	for k := range 64 {
 		qk[k], sk[k] = bits.Div64(0, 1<<k, div)
 	}
-	var S []uint64 // the shared remainder sum, or r's bits for long division
 	long := !pow2 && div >= divDirectMax
-	switch {
-	case long:
-		S = make([]uint64, 64*n)
-	case !pow2:
-		S = make([]uint64, n)
+	var maxS uint64
+	for _, v := range sk {
+		maxS += v
 	}
-	err := d.bitsOf(ctx, n, func(lo int, arith, _ []uint64) {
-		for i := range len(arith) / 64 {
+	// A batch of elements at a time, so that memory stays a few buffers
+	// per batch whatever n.
+	for lo := 0; lo < n; lo += d.batch {
+		hi := min(lo+d.batch, n)
+		arith, _, err := d.daBits(ctx, 64*(hi-lo))
+		if err != nil {
+			return DivPairs{}, err
+		}
+		var S []uint64 // the shared remainder sums
+		if !pow2 && !long {
+			S = make([]uint64, hi-lo)
+		}
+		for i := range hi - lo {
 			a := arith[64*i : 64*i+64]
 			e := lo + i
 			out.R[e] = weigh(a)
@@ -206,40 +214,30 @@ func (d *OTDealer) DivPairs(ctx context.Context, n int, div uint64) (DivPairs, e
 				for k := shift; k < 64; k++ {
 					q += a[k] << (k - shift)
 				}
-			case long:
-				copy(S[64*e:], a)
-			default:
+			case !long:
 				for k, v := range a {
 					q += v * qk[k]
 					s += v * sk[k]
 				}
-				S[e] = s
+				S[i] = s
 			}
 			out.Q[e] = q
 		}
-	})
-	if err != nil {
-		return DivPairs{}, err
-	}
-	if pow2 || n == 0 {
-		return out, nil
-	}
-	p, err := d.innerParty()
-	if err != nil {
-		return DivPairs{}, err
-	}
-	if long {
-		err = d.longDivide(ctx, p, S, div, out.Q)
-	} else {
-		var maxS uint64
-		for _, s := range sk {
-			maxS += s
+		if pow2 {
+			continue
 		}
-		err = d.remainderQuotient(ctx, p, S, div, maxS, out.Q)
-	}
-	if err != nil {
-		d.err = err
-		return DivPairs{}, err
+		p, err := d.innerParty()
+		if err == nil {
+			if long {
+				err = d.longDivide(ctx, p, arith, div, out.Q[lo:hi])
+			} else {
+				err = d.remainderQuotient(ctx, p, S, div, maxS, out.Q[lo:hi])
+			}
+		}
+		if err != nil {
+			d.err = err
+			return DivPairs{}, err
+		}
 	}
 	return out, nil
 }
