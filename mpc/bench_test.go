@@ -246,3 +246,82 @@ func BenchmarkShamirMul(b *testing.B) {
 	b.ReportMetric(mults/b.Elapsed().Seconds(), "mults/s")
 	b.ReportMetric(float64(ps[0].Stats().BytesSent-before)/mults, "bytes/mult/party")
 }
+
+// BenchmarkOTCorrelations measures the OT dealer's other correlations
+// beside the trusted dealer's in the same run, 2 and 3 parties in memory
+// (base OTs not timed): daBits, edaBits, division pairs for a power of two
+// (truncation) and for another divisor (exact division, with its
+// comparisons), with the CPU time of all parties and the bytes party 0
+// sent per item.
+func BenchmarkOTCorrelations(b *testing.B) {
+	kinds := []struct {
+		name string
+		size int
+		do   func(ctx context.Context, d Dealer, n int) error
+	}{
+		{"dabits", 1 << 16, func(ctx context.Context, d Dealer, n int) error { _, err := d.DaBits(ctx, n); return err }},
+		{"edabits", 1 << 12, func(ctx context.Context, d Dealer, n int) error { _, err := d.EdaBits(ctx, n); return err }},
+		{"divpairs-pow2", 1 << 12, func(ctx context.Context, d Dealer, n int) error { _, err := d.DivPairs(ctx, n, 1<<16); return err }},
+		{"divpairs-odd", 1 << 6, func(ctx context.Context, d Dealer, n int) error { _, err := d.DivPairs(ctx, n, 100003); return err }},
+	}
+	for _, n := range []int{2, 3} {
+		for _, k := range kinds {
+			b.Run(fmt.Sprintf("%dparty-%s-ot", n, k.name), func(b *testing.B) {
+				meshes, err := transport.NewMemMesh(n, transport.Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer func() {
+					for _, m := range meshes {
+						_ = m.Close()
+					}
+				}()
+				ds := otDealers(b, context.Background(), meshes)
+				benchCorr(b, k.size, meshes[0], func(i int) Dealer { return ds[i] }, n, k.do)
+			})
+			b.Run(fmt.Sprintf("%dparty-%s-trusted", n, k.name), func(b *testing.B) {
+				td, err := NewTrustedDealer(n, DealerConfig{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				views := make([]Dealer, n)
+				for i := range views {
+					if views[i], err = td.Party(i); err != nil {
+						b.Fatal(err)
+					}
+				}
+				benchCorr(b, k.size, nil, func(i int) Dealer { return views[i] }, n, k.do)
+			})
+		}
+	}
+}
+
+func benchCorr(b *testing.B, size int, mesh0 transport.Mesh, dealer func(i int) Dealer, n int, do func(ctx context.Context, d Dealer, n int) error) {
+	ctx := context.Background()
+	var before int64
+	if mesh0 != nil {
+		before = mesh0.Stats().BytesSent
+	}
+	cpu0 := cpuTime()
+	b.ResetTimer()
+	for b.Loop() {
+		var wg sync.WaitGroup
+		errs := make([]error, n)
+		for i := range n {
+			wg.Go(func() { errs[i] = do(ctx, dealer(i), size) })
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.StopTimer()
+	items := float64(b.N) * float64(size)
+	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/items, "cpu-ns/item")
+	b.ReportMetric(items/b.Elapsed().Seconds(), "items/s")
+	if mesh0 != nil {
+		b.ReportMetric(float64(mesh0.Stats().BytesSent-before)/items, "bytes/item/party")
+	}
+}

@@ -10,10 +10,10 @@ import (
 )
 
 func TestCompareProperty(t *testing.T) {
-	for n := 2; n <= 7; n++ {
+	for _, n := range partyCounts(2, 3, 4, 5, 6, 7) {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			r := rand.New(rand.NewPCG(21, uint64(n)))
-			const size = 200
+			size := testSize(200)
 			x, y := randSigned(r, size, 62), randSigned(r, size, 62)
 			x[0], y[0] = 0, 0
 			x[1], y[1] = 1, 0
@@ -83,7 +83,7 @@ func TestCompareProperty(t *testing.T) {
 // probability above 1 - e^-3.
 func TestCompareErrorRate(t *testing.T) {
 	r := rand.New(rand.NewPCG(77, 1))
-	const size = 3000
+	size := testSize(3000)
 	x, y := randSigned(r, size, 60), make([]uint64, size)
 	for k := range x {
 		y[k] = x[k] + uint64(r.IntN(7)-3)

@@ -38,7 +38,8 @@ type DaBits struct{ Arith, Bool []uint64 }
 // whose absence is an [ErrUnsupported] error from the operation that needs
 // it, so an implementation outside this package keeps compiling and
 // working for everything it already served. Today's implementations are
-// [TrustedDealer]'s views and [NewRemoteDealer].
+// [TrustedDealer]'s views, [NewRemoteDealer] and the dealer-free
+// [OTDealer].
 type Dealer interface {
 	// Triples returns n Beaver triples c = a*b over Z_2^64.
 	Triples(ctx context.Context, n int) (Triples, error)
@@ -58,8 +59,8 @@ type Dealer interface {
 // pair and bit it makes, so it can unmask every value the parties open. It
 // must not collude with any party, nor leak its seeds; the parties' privacy
 // rests entirely on that. Use it for tests, demos, and deployments where a
-// separate party everybody trusts plays the dealer. Dealer-free generation
-// (OT or HE based) is future work behind the same [Dealer] interface.
+// separate party everybody trusts plays the dealer; [OTDealer] makes the
+// same correlations with no third party.
 //
 // Each party i < N-1 derives all its shares from its own seed, with no
 // contact with the dealer after the seed is given; only the last party's

@@ -44,8 +44,8 @@
 // full mesh ([transport.DialMesh]) and its view of a [Dealer]: a
 // [TrustedDealer]'s [TrustedDealer.Party] in process, [NewRemoteDealer]
 // talking to a dealer that runs [RunDealer], or the dealer-free
-// [NewOTDealer] (Beaver and AND triples by oblivious transfer among the
-// parties; [Party.Mul], [Party.Dot] and [Party.And] only, for now). Every run returns a [Result]
+// [NewOTDealer] (every correlation made by oblivious transfer among the
+// parties, so every operation runs with no third party). Every run returns a [Result]
 // per party: its traffic and duration ([report.Stats]) and what it
 // disclosed ([report.Leakage]).
 //
@@ -113,8 +113,18 @@
 // may pool everything they see; additive sharing tolerates any coalition
 // of up to N-1 parties, Shamir sharing with threshold T any coalition of
 // up to T-1. The dealer is a [TrustedDealer] (a third party everybody
-// trusts, below) or the dealer-free [OTDealer] (below), which makes
-// Beaver and AND triples, and daBits for 2 parties, only for now.
+// trusts, below) or the dealer-free [OTDealer] (below), which makes every
+// correlation the operations use among the parties themselves. In short,
+// who must not collude with whom:
+//   - [OTDealer]: no third party; semi-honest, dishonest majority: privacy
+//     holds against any coalition of up to N-1 parties that follows the
+//     protocol. Nobody else need be trusted.
+//   - [TrustedDealer] / [RunDealer]: the dealer must collude with no party
+//     (it can unmask everything); the parties then tolerate any coalition
+//     of up to N-1 of them.
+//   - [Party.ShamirMul], [Party.ShamirDot]: no dealer and no OT; privacy
+//     against up to T-1 semi-honest parties with N >= 2T-1 (honest
+//     majority).
 //
 // Shamir multiplication. [Party.ShamirMul] and [Party.ShamirDot] use no
 // dealer: they are private against any semi-honest coalition of up to T-1
@@ -127,15 +137,22 @@
 // falsify the products, undetected (the checks of DN07's hyper-invertible
 // matrix against such parties are not built).
 //
-// The OT dealer. With [OTDealer] the parties make their Beaver triples
-// among themselves (Gilboa multiplication from IKNP correlated OT, pairwise)
-// and no third party exists. Its model is semi-honest with a dishonest
-// majority: any coalition of up to N-1 parties that follows the protocol
-// learns nothing about the other parties' triple shares (an OT sender's
-// correlation is masked by a hash of a row the receiver cannot compute,
-// and an OT receiver's choice bits, the bits of its b share, are one-time
-// padded by keys the sender does not hold), so the openings of
-// multiplication stay uniformly random to it. Against a party that
+// The OT dealer. With [OTDealer] the parties make their correlations
+// among themselves and no third party exists: Beaver and AND triples by
+// Gilboa multiplication from IKNP correlated OT, pairwise; daBits by
+// folding each party's own random bit into an additively shared XOR with
+// one correlated OT per bit and pair; edaBits as 64 daBits; division pairs
+// from 64 daBits, exactly (r uniform, floor(r/d) and msb(r) exact), with
+// the remainder of a divisor that is not a power of two fixed up by secure
+// comparisons on the dealer's own edaBits and AND triples, whose openings
+// are masked like every other (see [OTDealer.DivPairs]). Its model is
+// semi-honest with a dishonest majority: any coalition of up to N-1
+// parties that follows the protocol learns nothing about the other
+// parties' shares of any correlation (an OT sender's correlation is
+// masked by a hash of a row the receiver cannot compute, and an OT
+// receiver's choice bits, the bits of its b share or its random bits, are
+// one-time padded by keys the sender does not hold), so the openings of
+// every operation stay uniformly random to it. Against a party that
 // deviates it promises nothing: IKNP has no consistency check (KOS15), so
 // a malicious OT receiver can choose inconsistent rows and learn bits of
 // the sender's secret and then of its a shares, and so of the inputs

@@ -12,8 +12,46 @@ import (
 	"github.com/veil-go/veil/transport"
 )
 
-// runParties runs prog on n in-memory parties with a trusted dealer and
-// returns each party's result. With a *testing.T, crypto/rand is seeded
+// dealerFree makes runParties draw the parties' correlations from
+// OTDealers over the computation's mesh instead of a trusted dealer (set by
+// TestDealerFreeOperations, which reruns the operations' property tests).
+var dealerFree bool
+
+// raceEnabled is set under the race detector (race_test.go).
+var raceEnabled bool
+
+// partyCounts returns the party counts a property test runs: all of ns,
+// or on the dealer-free path those up to 3 (OT setup is pairwise; up to 2
+// under the race detector).
+func partyCounts(ns ...int) []int {
+	if !dealerFree {
+		return ns
+	}
+	limit := 3
+	if raceEnabled {
+		limit = 2
+	}
+	var out []int
+	for _, n := range ns {
+		if n <= limit {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// testSize is the vector length of a property test whose operations need
+// many correlations (comparisons): n, or on the dealer-free path n/8 (at
+// least 16).
+func testSize(n int) int {
+	if dealerFree {
+		return max(16, n/8)
+	}
+	return n
+}
+
+// runParties runs prog on n in-memory parties with a trusted dealer (or
+// OTDealers, see dealerFree) and returns each party's result. With a *testing.T, crypto/rand is seeded
 // from seed for the test (testing/cryptotest), so that a failure
 // reproduces: the dealer and the parties draw their seeds here, in order.
 // tweaks adjust each party before it runs.
@@ -26,14 +64,22 @@ func runParties[T any](t testing.TB, n int, seed uint64, prog func(ctx context.C
 	require.NoError(t, err)
 	dealer, err := NewTrustedDealer(n, DealerConfig{})
 	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
+	var ots []*OTDealer
+	if dealerFree {
+		ots = otDealers(t, ctx, meshes)
+	}
 	out := make([]T, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
-		d, err := dealer.Party(i)
-		require.NoError(t, err)
+		var d Dealer
+		if dealerFree {
+			d = ots[i]
+		} else if d, err = dealer.Party(i); err != nil {
+			require.NoError(t, err)
+		}
 		p, err := NewParty(meshes[i], d, Config{})
 		require.NoError(t, err)
 		for _, tw := range tweaks {

@@ -10,7 +10,7 @@ import (
 )
 
 func TestMulDotOpenProperty(t *testing.T) {
-	for n := 2; n <= 7; n++ {
+	for _, n := range partyCounts(2, 3, 4, 5, 6, 7) {
 		for _, size := range []int{0, 1, 17, 300} {
 			t.Run(fmt.Sprintf("n%d/len%d", n, size), func(t *testing.T) {
 				r := rand.New(rand.NewPCG(uint64(n), uint64(size)))
@@ -105,7 +105,7 @@ func TestChunkedMessages(t *testing.T) {
 }
 
 func TestInputAndAnd(t *testing.T) {
-	for n := 2; n <= 5; n++ {
+	for _, n := range partyCounts(2, 3, 4, 5) {
 		r := rand.New(rand.NewPCG(7, uint64(n)))
 		x, y := randSigned(r, 100, 64), randSigned(r, 100, 64)
 		got := runParties(t, n, uint64(n), func(ctx context.Context, p *Party) ([][]uint64, error) {

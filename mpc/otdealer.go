@@ -11,14 +11,16 @@ import (
 	"github.com/veil-go/veil/transport"
 )
 
-// OTDealer is one party's dealer-free source of Beaver triples over
-// Z_2^64: the parties make the triples among themselves with oblivious
-// transfer, so no third party sees any share. It implements [Dealer] for
-// [Dealer.Triples] (what [Party.Mul] and [Party.Dot] use) and
-// [Dealer.ANDTriples] (what [Party.And] uses); its other methods
-// (division pairs and edaBits, behind truncation, division and comparison)
-// fail with [ErrUnsupported] for now, so a program that needs them runs
-// with a [TrustedDealer]; [OTDealer.DaBits] serves 2 parties.
+// OTDealer is one party's dealer-free source of correlated randomness:
+// the parties make every correlation among themselves with oblivious
+// transfer, so no third party sees any share. It implements the whole
+// [Dealer] interface for any number of parties N >= 2, so every operation
+// of a [Party] runs with it: Beaver triples ([Party.Mul], [Party.Dot]),
+// AND triples ([Party.And]), daBits and edaBits (comparison,
+// [Party.LTZ]) and division pairs (truncation and division,
+// [Party.Trunc], [Party.DivInt], the fixed-point operations); see
+// [OTDealer.DaBits], [OTDealer.EdaBits] and [OTDealer.DivPairs] for how
+// the latter are made.
 //
 // Each party draws its shares a_i and b_i of a triple uniformly (from
 // crypto/rand through internal/prg) and sets
@@ -40,6 +42,10 @@ import (
 // point of the same program, and the messages of one link are delivered
 // in order, so the dealer's messages and the party's never cross. Over
 // the computation's mesh, [Result.Stats] counts the preprocessing too.
+// For division pairs whose divisor is not a power of two the dealer runs
+// comparisons through a [Party] of its own over the same mesh (with its
+// own step counter); if one fails, that party closes the mesh, as any
+// party does.
 //
 // Security: semi-honest, dishonest majority (see the package doc's
 // security model). An OTDealer is not safe for concurrent use; after an
@@ -51,6 +57,9 @@ type OTDealer struct {
 	rng     *prg.PRG
 	batch   int // triples per round of OT extension: otBatch (tests shrink it)
 	err     error
+	mesh    transport.Mesh
+	workers int
+	inner   *Party // computes on the dealer's own correlations (division pairs)
 }
 
 // otPeer is the pair of OT extension sessions with one peer: in snd this
@@ -89,7 +98,8 @@ func NewOTDealer(ctx context.Context, mesh transport.Mesh, cfg OTDealerConfig) (
 	if n < 2 || self < 0 || self >= n {
 		return nil, fmt.Errorf("mpc: %w: party %d of %d", ErrInvalidParams, self, n)
 	}
-	d := &OTDealer{self: self, n: n, peers: make([]otPeer, n), batch: otBatch}
+	d := &OTDealer{self: self, n: n, peers: make([]otPeer, n), batch: otBatch,
+		mesh: mesh, workers: cfg.Workers}
 	var err error
 	if d.rng, err = prg.NewRandom(); err != nil {
 		return nil, fmt.Errorf("mpc: %w", err)
@@ -273,71 +283,6 @@ func lowBits(w []uint64) uint64 {
 		v |= (x & 1) << k
 	}
 	return v
-}
-
-// errOTOnlyTriples is the error of the correlations the OT dealer does not
-// make yet.
-func errOTOnlyTriples(what string) error {
-	return fmt.Errorf("mpc: %w: the OT dealer makes Beaver and AND triples and daBits only, not %s (use a TrustedDealer for truncation, division and comparison)", ErrUnsupported, what)
-}
-
-// DivPairs is not offered yet: it fails with [ErrUnsupported].
-func (d *OTDealer) DivPairs(ctx context.Context, n int, div uint64) (DivPairs, error) {
-	return DivPairs{}, errOTOnlyTriples("division pairs")
-}
-
-// EdaBits is not offered yet: it fails with [ErrUnsupported].
-func (d *OTDealer) EdaBits(ctx context.Context, n int) (EdaBits, error) {
-	return EdaBits{}, errOTOnlyTriples("edaBits")
-}
-
-// DaBits returns this party's shares of n random bits, XOR-shared and
-// additively shared, for 2 parties (with more it fails with
-// [ErrUnsupported]): each party draws its XOR share b_i, and
-// b0 XOR b1 = b0 + b1 - 2*b0*b1 with the product from one correlated OT
-// per bit (party 0's correlation b0, party 1's choice b1).
-func (d *OTDealer) DaBits(ctx context.Context, n int) (DaBits, error) {
-	if d.n != 2 {
-		return DaBits{}, fmt.Errorf("mpc: %w: the OT dealer makes daBits for 2 parties only, not %d", ErrUnsupported, d.n)
-	}
-	if d.err != nil {
-		return DaBits{}, fmt.Errorf("mpc: %w: the OT dealer failed earlier: %w", ErrAborted, d.err)
-	}
-	if err := checkRequest(ctx, n); err != nil {
-		return DaBits{}, err
-	}
-	words := d.rng.Uint64s((n + 63) / 64)
-	out := DaBits{Arith: make([]uint64, n), Bool: make([]uint64, n)}
-	for i := range n {
-		out.Bool[i] = words[i/64] >> (i % 64) & 1
-	}
-	pr := &d.peers[1-d.self]
-	step := 64 * d.batch // bits per round of OT extension
-	for lo := 0; lo < n; lo += step {
-		hi := min(lo+step, n)
-		b := out.Bool[lo:hi]
-		var err error
-		if d.self == 0 {
-			var x []uint64
-			if x, err = pr.snd.CorrelatedOT64(ctx, b); err == nil {
-				for i, v := range x {
-					out.Arith[lo+i] = b[i] + 2*v
-				}
-			}
-		} else {
-			var y []uint64
-			if y, err = pr.rcv.CorrelatedOT64(ctx, words[lo/64:], hi-lo); err == nil {
-				for i, v := range y {
-					out.Arith[lo+i] = b[i] - 2*v
-				}
-			}
-		}
-		if err != nil {
-			d.err = errs.Step("mpc", roleName(d.self), "ot dabits", pr.name, err)
-			return DaBits{}, d.err
-		}
-	}
-	return out, nil
 }
 
 var _ Dealer = (*OTDealer)(nil)

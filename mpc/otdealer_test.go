@@ -206,35 +206,6 @@ func TestOTDealerMulDotProperty(t *testing.T) {
 	}
 }
 
-// TestOTDealerUnsupported: the correlations the OT dealer does not make
-// fail the operation with ErrUnsupported on every party, promptly.
-func TestOTDealerUnsupported(t *testing.T) {
-	meshes, err := transport.NewMemMesh(2, transport.Options{})
-	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	ds := otDealers(t, ctx, meshes)
-	errs := make([]error, 2)
-	var wg sync.WaitGroup
-	for i := range 2 {
-		p, err := NewParty(meshes[i], ds[i], Config{})
-		require.NoError(t, err)
-		wg.Go(func() {
-			x, err := p.InputFixed(ctx, 0, []float64{1.5})
-			if err == nil {
-				_, err = p.MulFixed(ctx, x, x)
-			}
-			errs[i] = err
-		})
-	}
-	wg.Wait()
-	for i := range 2 {
-		require.ErrorIs(t, errs[i], ErrUnsupported, "party %d", i)
-	}
-	_, err = ds[0].EdaBits(ctx, 1)
-	require.ErrorIs(t, err, ErrUnsupported)
-}
-
 // TestOTDealerPeerGone: a peer that disappears mid-request fails the
 // request with an error naming the step and the peer, and the dealer then
 // refuses further work.
@@ -250,47 +221,4 @@ func TestOTDealerPeerGone(t *testing.T) {
 	require.Contains(t, err.Error(), "step ot triples")
 	_, err = ds[0].Triples(ctx, 1)
 	require.ErrorIs(t, err, ErrAborted)
-}
-
-// TestOTDealerDaBits checks daBits against their definition for 2 parties
-// (XOR shares of a bit in bit 0, additive shares of the same bit), across
-// OT rounds, and that more parties are refused with ErrUnsupported.
-func TestOTDealerDaBits(t *testing.T) {
-	meshes, err := transport.NewMemMesh(2, transport.Options{})
-	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	ds := otDealers(t, ctx, meshes)
-	for _, d := range ds {
-		d.batch = 2 // 128 bits per OT round
-	}
-	ones := 0
-	for _, n := range []int{1, 0, 63, 64, 65, 1000} {
-		bs := make([]DaBits, 2)
-		errs := make([]error, 2)
-		var wg sync.WaitGroup
-		for i := range 2 {
-			wg.Go(func() { bs[i], errs[i] = ds[i].DaBits(ctx, n) })
-		}
-		wg.Wait()
-		for i := range 2 {
-			require.NoError(t, errs[i], "party %d", i)
-			require.Len(t, bs[i].Arith, n)
-			require.Len(t, bs[i].Bool, n)
-		}
-		for k := range n {
-			require.LessOrEqual(t, bs[0].Bool[k]|bs[1].Bool[k], uint64(1), "bool shares beyond bit 0")
-			b := bs[0].Bool[k] ^ bs[1].Bool[k]
-			require.Equal(t, b, bs[0].Arith[k]+bs[1].Arith[k], "n=%d bit %d", n, k)
-			ones += int(b)
-		}
-	}
-	require.Greater(t, ones, 400, "bits are not random")
-	require.Less(t, ones, 800, "bits are not random")
-
-	m3, err := transport.NewMemMesh(3, transport.Options{})
-	require.NoError(t, err)
-	d3 := otDealers(t, ctx, m3)
-	_, err = d3[0].DaBits(ctx, 1)
-	require.ErrorIs(t, err, ErrUnsupported)
 }

@@ -40,11 +40,50 @@ type result struct {
 	mpcSeconds float64        // time of the MPC phase
 	notes      []string       // caveats for the report
 	seconds    float64
+	prep       preprocessing // where the correlated randomness came from
+	role       string        // "a" or "b" when one party runs as its own process
+	transport  string        // how the parties talked
+	receipt    string        // the receipt's digest (hex), with -ledger
+}
+
+// preprocessing says where the MPC phase's correlated randomness (Beaver
+// triples, division pairs, the bits behind comparison) comes from.
+type preprocessing string
+
+const (
+	// prepOT: the two parties make it themselves by oblivious transfer
+	// (mpc.OTDealer); no third party.
+	prepOT preprocessing = "ot"
+	// prepDealer: a trusted dealer in this process (mpc.TrustedDealer).
+	prepDealer preprocessing = "dealer"
+)
+
+// how says how the correlations were made, and model what that assumes.
+func (p preprocessing) how() string {
+	if p == prepDealer {
+		return "from a trusted dealer in this process (mpc.TrustedDealer)"
+	}
+	return "by the two parties themselves with oblivious transfer (mpc.OTDealer: Beaver triples by Gilboa multiplication over IKNP OT; random bits, edaBits and exact division pairs from each party's own random bits), no dealer"
+}
+
+// short is how in a few words.
+func (p preprocessing) short() string {
+	if p == prepDealer {
+		return "by a trusted dealer in this process"
+	}
+	return "by the parties by oblivious transfer, no dealer"
+}
+
+func (p preprocessing) model() string {
+	if p == prepDealer {
+		return "a trusted third party: the dealer knows every share it hands out, so it could unmask every value; it must not collude with either party"
+	}
+	return "no third party; semi-honest parties (each follows the protocol and may try to learn more from what it sees: it learns nothing beyond the results), dishonest majority (one party alone is protected even if the other is corrupt but follows the protocol); not secure against a party that deviates"
 }
 
 // compute aligns and correlates; prog (nil for quiet) reports the phases.
-func compute(ctx context.Context, proto psi.Protocol, bank, shop *holder, prog *progress.Meter) (*result, error) {
-	res := &result{}
+func compute(ctx context.Context, proto psi.Protocol, prep preprocessing, bank, shop *holder, prog *progress.Meter) (*result, error) {
+	res := &result{prep: prep, transport: "mutual TLS 1.3 on 127.0.0.1 (throwaway CA), both parties in this process"}
 	// Both parties in this process, over mutual TLS 1.3 on 127.0.0.1:
 	// party 0 is the bank, party 1 the shop.
 	meshes, err := transport.NewTLSLoopbackMesh(ctx, 2, transport.Options{})
@@ -122,12 +161,17 @@ func align(ctx context.Context, proto psi.Protocol, meshes []transport.Mesh, ban
 		return nil, fmt.Errorf("the two parties learned different intersections (%d and %d IDs)", len(bankIDs), len(shopIDs))
 	}
 	res.psiBytes = bankRes.Stats.BytesSent + shopRes.Stats.BytesSent
+	res.psiScheme = psiScheme(proto, len(bankIDs))
+	return bankIDs, nil
+}
+
+// psiScheme says how the alignment was done.
+func psiScheme(proto psi.Protocol, shared int) string {
 	scheme := "ECDH private set intersection over ristretto255"
 	if proto == psi.KKRT {
 		scheme = "OT-based private set intersection (KKRT16)"
 	}
-	res.psiScheme = fmt.Sprintf("%s (package psi), shared IDs revealed to both: %d", scheme, len(bankIDs))
-	return bankIDs, nil
+	return fmt.Sprintf("%s (package psi), shared IDs revealed to both: %d", scheme, shared)
 }
 
 // sortedAt returns ids[i] for i in idx, sorted.
@@ -140,34 +184,32 @@ func sortedAt(ids []string, idx []int) []string {
 	return out
 }
 
-// correlate runs correlateParty (linreg.go) as both parties with
-// mpc.RunParty: the bank inputs x, the shop y; products, the division and
+// correlate runs correlateParty (linreg.go) as both parties, each with
+// correlateAs: the bank inputs x, the shop y; products, the division and
 // the square root are computed on shares and only the seven figures are
-// opened. Correlated randomness comes from a trusted dealer in this
-// process.
+// opened. Correlated randomness comes from res.prep.
 func correlate(ctx context.Context, meshes []transport.Mesh, x, y []float64, res *result) error {
-	dealer, err := mpc.NewTrustedDealer(2, mpc.DealerConfig{})
-	if err != nil {
-		return err
+	var dealer *mpc.TrustedDealer
+	if res.prep == prepDealer {
+		var err error
+		if dealer, err = mpc.NewTrustedDealer(2, mpc.DealerConfig{}); err != nil {
+			return err
+		}
 	}
 	var out [2]*linReg
 	cols := [2][]float64{x, y}
 	run := func(i int) func() error {
 		return func() error {
-			d, err := dealer.Party(i)
-			if err != nil {
-				return err
-			}
-			r, err := mpc.RunParty(ctx, meshes[i], d, mpc.Config{}, func(ctx context.Context, p *mpc.Party) error {
+			var d mpc.Dealer
+			if dealer != nil {
 				var err error
-				out[i], err = correlateParty(ctx, p, cols[i])
-				return err
-			})
-			if err != nil {
-				return err
+				if d, err = dealer.Party(i); err != nil {
+					return err
+				}
 			}
-			out[i].Stats = r.Stats
-			return nil
+			var err error
+			out[i], err = correlateAs(ctx, meshes[i], d, cols[i])
+			return err
 		}
 	}
 	if err := both(run(0), run(1)); err != nil {
@@ -177,12 +219,48 @@ func correlate(ctx context.Context, meshes []transport.Mesh, x, y []float64, res
 	if out[1].N != r.N || out[1].Corr != r.Corr || out[1].Slope != r.Slope {
 		return errors.New("the two parties opened different results")
 	}
+	setMPC(res, r, out[0].Stats.Add(out[1].Stats.Stats))
+	return nil
+}
+
+// setMPC records the MPC phase's result r (any party's) and the traffic
+// st of both parties (or of the one running here: it is symmetric).
+func setMPC(res *result, r *linReg, st transport.Stats) {
 	res.Stats = Stats{N: r.N, MeanX: r.MeanX, MeanY: r.MeanY, Cov: r.Cov, Corr: r.Corr, Slope: r.Slope, Intercept: r.Intercept}
-	res.mpcBytes = out[0].Stats.BytesSent + out[1].Stats.BytesSent
+	res.mpcBytes = st.BytesSent
 	res.mpcLeakage = r.Leakage
 	res.mpcScheme = fmt.Sprintf("additive secret sharing over Z_2^64 with Beaver triples (package mpc), %d messages; "+
-		"triples from a trusted dealer in this process, which must not collude with either party", out[0].Stats.MessagesSent+out[1].Stats.MessagesSent)
-	return nil
+		"correlated randomness made %s", st.MessagesSent, res.prep.short())
+}
+
+// correlateAs runs the MPC phase as mesh's party: correlated randomness
+// from dealer, or when dealer is nil made with the other party over mesh
+// by oblivious transfer (mpc.OTDealer, whose setup is counted in the
+// returned Stats).
+func correlateAs(ctx context.Context, mesh transport.Mesh, dealer mpc.Dealer, column []float64) (*linReg, error) {
+	before, start := mesh.Stats(), time.Now()
+	if dealer == nil {
+		d, err := mpc.NewOTDealer(ctx, mesh, mpc.OTDealerConfig{})
+		if err != nil {
+			return nil, fmt.Errorf("dealer-free preprocessing: %w", err)
+		}
+		dealer = d
+	}
+	var out *linReg
+	_, err := mpc.RunParty(ctx, mesh, dealer, mpc.Config{}, func(ctx context.Context, p *mpc.Party) error {
+		var err error
+		out, err = correlateParty(ctx, p, column)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	after := mesh.Stats()
+	out.Stats = report.Stats{Stats: transport.Stats{
+		BytesSent: after.BytesSent - before.BytesSent, BytesReceived: after.BytesReceived - before.BytesReceived,
+		MessagesSent: after.MessagesSent - before.MessagesSent, MessagesReceived: after.MessagesReceived - before.MessagesReceived,
+	}, Duration: time.Since(start)}
+	return out, nil
 }
 
 // both runs the two parties' functions at once and returns the first

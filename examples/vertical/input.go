@@ -14,6 +14,15 @@ type holder struct {
 	column string
 	ids    []string
 	values []float64 // decimals read exactly (2 fraction digits), as float64
+	size   int       // the number of IDs when ids is not known here (the other party's process)
+}
+
+// rows is the number of customers h holds.
+func (h *holder) rows() int {
+	if h.ids == nil {
+		return h.size
+	}
+	return len(h.ids)
 }
 
 func loadParties(cfg *config) (bank, shop *holder, err error) {

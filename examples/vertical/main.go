@@ -20,7 +20,28 @@
 // the phases and the alignment's progress are shown there. Usage:
 //
 //	vertical -a bank.csv -b shop.csv [-key id] [-x income] [-y spend] [-json]
-//	         [-protocol kkrt|ecdh] [-rows 2000] [-seed 1] [-timeout 10m]
+//	         [-protocol kkrt|ecdh] [-preprocessing ot|dealer] [-rows 2000]
+//	         [-seed 1] [-timeout 10m]
+//
+// The MPC phase's correlated randomness (Beaver triples, division pairs,
+// the random bits behind comparison) is made by the two parties
+// themselves with oblivious transfer by default (-preprocessing ot: no
+// third party; semi-honest parties, dishonest majority), or comes from a
+// trusted dealer in this process (-preprocessing dealer: a trusted third
+// party that must not collude with either). The report says which.
+//
+// To run each party as its own process, give -role a (the bank, with -a)
+// or -role b (the shop, with -b) and -listen or -connect, as
+// examples/psi does: TLS certificates from -tls-cert, -tls-key and
+// -tls-ca, or a throwaway demo CA that the listening side writes to
+// -demo-certs. Without a file a party uses its half of the synthetic data
+// of -seed and -rows. With -ledger FILE both parties agree on a receipt of
+// the run, both sign it, and each appends it to its ledger; with -policy
+// FILE (and -dataset NAME) a party refuses, before it connects, a run its
+// usage policy does not allow (protocol psi, mode intersection, on the ID
+// column, and protocol mpc, mode correlation, on the ID and value
+// columns). With -role the preprocessing is ot: there is no dealer
+// process.
 package main
 
 import (
@@ -52,6 +73,12 @@ type config struct {
 	json     bool
 	timeout  time.Duration
 	protocol psi.Protocol
+	prep     preprocessing
+
+	role, listen, connect   string
+	tlsCert, tlsKey, tlsCA  string
+	demoCerts               string
+	ledger, policy, dataset string
 }
 
 var errUsage = errors.New("usage")
@@ -70,6 +97,17 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.BoolVar(&c.json, "json", false, "print one JSON object instead of the report")
 	fs.DurationVar(&c.timeout, "timeout", 10*time.Minute, "give up after this long")
 	proto := fs.String("protocol", "kkrt", "PSI protocol for the alignment: kkrt (OT-based, fast) or ecdh")
+	prep := fs.String("preprocessing", "ot", "where the MPC phase's correlated randomness comes from: ot (made by the parties by oblivious transfer, no third party) or dealer (a trusted dealer in this process)")
+	fs.StringVar(&c.role, "role", "", "run only party `a` (the bank) or b (the shop), as its own process (with -listen or -connect)")
+	fs.StringVar(&c.listen, "listen", "", "with -role: accept the other party on this `address` (host:port)")
+	fs.StringVar(&c.connect, "connect", "", "with -role: connect to the other party at this `address` (host:port)")
+	fs.StringVar(&c.tlsCert, "tls-cert", "", "with -role: this party's certificate PEM `file` (CN party-a or party-b)")
+	fs.StringVar(&c.tlsKey, "tls-key", "", "with -role: this party's private key PEM `file`")
+	fs.StringVar(&c.tlsCA, "tls-ca", "", "with -role: PEM `file` of the CA both certificates chain to")
+	fs.StringVar(&c.demoCerts, "demo-certs", "veil-demo-certs", "with -role and no -tls-*: `folder` where the listening side writes a throwaway demo CA and both parties' certificates")
+	fs.StringVar(&c.ledger, "ledger", "", "with -role: agree on a receipt of the run with the other party, both signing it, and append it to this ledger `file` (created if absent; see go run ./cmd/veil)")
+	fs.StringVar(&c.policy, "policy", "", "with -role: this party's usage policy `file` (JSON, see package ledger); a run it does not allow is refused before connecting")
+	fs.StringVar(&c.dataset, "dataset", "", "with -policy: this party's dataset `name` in the policy (default: its file's name without extension, or \"synthetic\")")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -78,10 +116,10 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if (c.a == "") != (c.b == "") {
-		return nil, fmt.Errorf("%w: give both -a and -b (or neither, for synthetic data)", errUsage)
+	if err := c.checkRole(); err != nil {
+		return nil, err
 	}
-	if c.a != "" && set["rows"] {
+	if c.a != "" && set["rows"] || c.b != "" && set["rows"] {
 		return nil, fmt.Errorf("%w: -rows applies to synthetic data only, not with -a and -b", errUsage)
 	}
 	if c.rows < 2 || c.rows > 10_000_000 {
@@ -99,7 +137,42 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	if c.timeout <= 0 {
 		return nil, fmt.Errorf("%w: -timeout must be positive", errUsage)
 	}
+	switch c.prep = preprocessing(*prep); c.prep {
+	case prepOT, prepDealer:
+	default:
+		return nil, fmt.Errorf("%w: -preprocessing %q: want ot or dealer", errUsage, *prep)
+	}
+	if c.role != "" && c.prep != prepOT {
+		return nil, fmt.Errorf("%w: -role needs -preprocessing ot: with one process per party there is no dealer process", errUsage)
+	}
 	return c, nil
+}
+
+// checkRole checks the flags of one party per process (-role) against
+// those of both parties in this process.
+func (c *config) checkRole() error {
+	if c.role == "" {
+		switch {
+		case (c.a == "") != (c.b == ""):
+			return fmt.Errorf("%w: give both -a and -b (or neither, for synthetic data)", errUsage)
+		case c.listen != "" || c.connect != "" || c.tlsCert != "" || c.tlsKey != "" || c.tlsCA != "" || c.ledger != "" || c.policy != "" || c.dataset != "":
+			return fmt.Errorf("%w: -listen, -connect, -tls-*, -ledger, -policy and -dataset need -role a or b", errUsage)
+		}
+		return nil
+	}
+	switch {
+	case c.role != "a" && c.role != "b":
+		return fmt.Errorf("%w: -role %q: want a (the bank) or b (the shop)", errUsage, c.role)
+	case (c.listen == "") == (c.connect == ""):
+		return fmt.Errorf("%w: -role: give exactly one of -listen and -connect", errUsage)
+	case c.role == "a" && c.b != "", c.role == "b" && c.a != "":
+		return fmt.Errorf("%w: -role %s: give only this party's file (-%s)", errUsage, c.role, c.role)
+	case (c.tlsCert == "") != (c.tlsKey == "") || (c.tlsCert == "") != (c.tlsCA == ""):
+		return fmt.Errorf("%w: -tls-cert, -tls-key and -tls-ca: give all three, or none for the demo CA", errUsage)
+	case c.dataset != "" && c.policy == "":
+		return fmt.Errorf("%w: -dataset names this party's dataset in -policy; give -policy too", errUsage)
+	}
+	return nil
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -118,25 +191,50 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
 	defer cancel()
 
+	if cfg.role != "" {
+		err = runRole(ctx, cfg, stdout, stderr)
+	} else {
+		err = runBoth(ctx, cfg, stdout, stderr)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "vertical: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// runBoth runs the bank and the shop in this process.
+func runBoth(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 	bank, shop, err := loadParties(cfg)
 	if err != nil {
-		fmt.Fprintf(stderr, "vertical: %v\n", err)
-		return 1
+		return err
 	}
 	start := time.Now()
-	res, err := compute(ctx, cfg.protocol, bank, shop, progress.New(stderr, "vertical", cfg.json))
+	res, err := compute(ctx, cfg.protocol, cfg.prep, bank, shop, progress.New(stderr, "vertical", cfg.json))
 	if err != nil {
-		fmt.Fprintf(stderr, "vertical: %v\n", err)
-		return 1
+		return err
 	}
 	res.seconds = time.Since(start).Seconds()
+	return output(stdout, cfg, bank, shop, res)
+}
+
+// jsonReport is what -json prints: the seven figures, how the correlated
+// randomness was made and what that assumes, and with -role the party and
+// its receipt.
+type jsonReport struct {
+	Stats
+	Preprocessing      preprocessing `json:"preprocessing"`
+	PreprocessingModel string        `json:"preprocessing_model"`
+	Role               string        `json:"role,omitempty"`
+	Receipt            string        `json:"receipt,omitempty"`
+	Seconds            float64       `json:"seconds"`
+}
+
+func output(stdout io.Writer, cfg *config, bank, shop *holder, res *result) error {
 	if cfg.json {
-		if err := json.NewEncoder(stdout).Encode(res.Stats); err != nil {
-			fmt.Fprintf(stderr, "vertical: %v\n", err)
-			return 1
-		}
-		return 0
+		return json.NewEncoder(stdout).Encode(jsonReport{Stats: res.Stats, Preprocessing: res.prep,
+			PreprocessingModel: res.prep.model(), Role: res.role, Receipt: res.receipt, Seconds: res.seconds})
 	}
 	writeReport(stdout, cfg, bank, shop, res)
-	return 0
+	return nil
 }

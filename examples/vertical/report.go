@@ -12,8 +12,16 @@ func writeReport(w io.Writer, cfg *config, bank, shop *holder, res *result) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Veil vertical: a bank (%q) and a shop (%q) correlate their columns over the customers they share,\nwithout showing each other those columns.\n\n", bank.column, shop.column)
 	b.WriteString("Who took part\n")
-	fmt.Fprintf(&b, "  party 0, bank: %d customers from %s, column %q\n", len(bank.ids), bank.source, bank.column)
-	fmt.Fprintf(&b, "  party 1, shop: %d customers from %s, column %q\n", len(shop.ids), shop.source, shop.column)
+	fmt.Fprintf(&b, "  party 0, bank: %d customers from %s, column %q\n", bank.rows(), bank.source, bank.column)
+	fmt.Fprintf(&b, "  party 1, shop: %d customers from %s, column %q\n", shop.rows(), shop.source, shop.column)
+	if res.role != "" {
+		fmt.Fprintf(&b, "  This process ran party %s only; they talked over %s.\n", res.role, res.transport)
+	} else {
+		fmt.Fprintf(&b, "  They talked over %s.\n", res.transport)
+	}
+	b.WriteString("\nHow the correlated randomness was made (-preprocessing " + string(res.prep) + ")\n")
+	fmt.Fprintf(&b, "  The Beaver triples, division pairs and random bits of the statistics phase were made %s.\n", res.prep.how())
+	fmt.Fprintf(&b, "  This assumes %s.\n", res.prep.model())
 	b.WriteString("\nWhat happened\n")
 	fmt.Fprintf(&b, "  1. Alignment (%.3f s, %s sent): %s\n", res.psiSeconds, csvio.FormatBytes(float64(res.psiBytes)), res.psiScheme)
 	fmt.Fprintf(&b, "  2. Statistics (%.3f s, %s sent): %s\n", res.mpcSeconds, csvio.FormatBytes(float64(res.mpcBytes)), res.mpcScheme)
@@ -38,5 +46,8 @@ func writeReport(w io.Writer, cfg *config, bank, shop *holder, res *result) {
 	fmt.Fprintf(&b, "  slope      %.6f   (least squares: %s = slope * %s + intercept)\n", s.Slope, shop.column, bank.column)
 	fmt.Fprintf(&b, "  intercept  %.4f\n", s.Intercept)
 	fmt.Fprintf(&b, "\nCost: %.2f s in all, %s sent by the two parties together.\n", res.seconds, csvio.FormatBytes(float64(res.psiBytes+res.mpcBytes)))
+	if res.receipt != "" {
+		fmt.Fprintf(&b, "Receipt %s, signed by both parties, appended to %s.\n", res.receipt, cfg.ledger)
+	}
 	io.WriteString(w, b.String())
 }

@@ -42,6 +42,21 @@ func writeRows(t *testing.T, path, key, col string, rows []row) {
 	require.NoError(t, os.WriteFile(path, []byte(b.String()), 0o600))
 }
 
+// figures decodes -json's output and returns its seven figures, checking
+// that each is there and numeric.
+func figures(t *testing.T, out string) map[string]float64 {
+	t.Helper()
+	var all map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &all))
+	got := map[string]float64{}
+	for _, k := range []string{"n", "mean_x", "mean_y", "cov", "corr", "slope", "intercept"} {
+		v, ok := all[k].(float64)
+		require.True(t, ok, "field %q: %v", k, all[k])
+		got[k] = v
+	}
+	return got
+}
+
 func relClose(t *testing.T, want, got float64, what string) {
 	t.Helper()
 	assert.LessOrEqual(t, math.Abs(got-want), 1e-3*math.Abs(want)+1e-9, "%s: want %v got %v", what, want, got)
@@ -93,9 +108,7 @@ func TestMatchesPlaintext(t *testing.T) {
 			proto := []string{"kkrt", "ecdh"}[tc.shared%2] // both protocols align the same rows
 			code, out, errOut := runProg(t, "-a", pa, "-b", pb, "-key", "cid", "-x", "inc", "-y", "out", "-json", "-protocol", proto)
 			require.Equal(t, 0, code, errOut)
-			var got map[string]float64
-			require.NoError(t, json.Unmarshal([]byte(out), &got))
-			assert.Len(t, got, 7)
+			got := figures(t, out)
 			want := plainStats(xs, ys)
 			assert.Equal(t, float64(tc.shared), got["n"])
 			relClose(t, want.MeanX, got["mean_x"], "mean_x")
@@ -111,9 +124,23 @@ func TestMatchesPlaintext(t *testing.T) {
 func TestDefaultDemoReport(t *testing.T) {
 	code, out, errOut := runProg(t, "-rows", "40")
 	require.Equal(t, 0, code, errOut)
-	for _, want := range []string{"bank", "shop", "What was revealed", "customer IDs they share", "corr", "slope", "Cost:"} {
+	for _, want := range []string{"bank", "shop", "What was revealed", "customer IDs they share", "corr", "slope", "Cost:",
+		"-preprocessing ot", "oblivious transfer", "no third party; semi-honest parties", "dishonest majority"} {
 		assert.Contains(t, out, want)
 	}
+	code, out, errOut = runProg(t, "-rows", "40", "-preprocessing", "dealer")
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "a trusted third party")
+	assert.NotContains(t, out, "no third party")
+	code, out, errOut = runProg(t, "-rows", "40", "-json")
+	require.Equal(t, 0, code, errOut)
+	var rep map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	for _, k := range []string{"n", "mean_x", "mean_y", "cov", "corr", "slope", "intercept"} {
+		assert.Contains(t, rep, k, "the existing JSON fields stay")
+	}
+	assert.Equal(t, "ot", rep["preprocessing"])
+	assert.Contains(t, rep["preprocessing_model"], "no third party")
 }
 
 func TestBadInput(t *testing.T) {
@@ -141,6 +168,11 @@ func TestBadInput(t *testing.T) {
 		{"too few shared", []string{"-a", good, "-b", disjoint}, "share 0 customer IDs"},
 		{"stray argument", []string{"x"}, `unexpected argument "x"`},
 		{"bad protocol", []string{"-protocol", "rsa"}, `-protocol "rsa": want kkrt or ecdh`},
+		{"bad preprocessing", []string{"-preprocessing", "he"}, `-preprocessing "he": want ot or dealer`},
+		{"role with dealer", []string{"-role", "a", "-listen", "127.0.0.1:0", "-preprocessing", "dealer"}, "-role needs -preprocessing ot"},
+		{"listen without role", []string{"-listen", "127.0.0.1:0"}, "need -role a or b"},
+		{"bad role", []string{"-role", "c", "-listen", "127.0.0.1:0"}, `-role "c": want a (the bank) or b (the shop)`},
+		{"role and other file", []string{"-role", "a", "-b", good, "-listen", "127.0.0.1:0"}, "give only this party's file (-a)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -153,14 +185,22 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
-// The synthetic demo data, computed on shares, matches the clear
-// computation over the same aligned rows within 1e-3 relative.
+// The synthetic demo data, computed on shares with either preprocessing,
+// matches the clear computation over the same aligned rows within 1e-3
+// relative.
 func TestSyntheticMatchesPlaintext(t *testing.T) {
+	for _, prep := range []preprocessing{prepOT, prepDealer} {
+		t.Run(string(prep), func(t *testing.T) { testSyntheticMatches(t, prep) })
+	}
+}
+
+func testSyntheticMatches(t *testing.T, prep preprocessing) {
 	cfg := &config{rows: 3000, seed: 4, x: "income", y: "spend", timeout: time.Minute}
 	bank, shop, err := loadParties(cfg)
 	require.NoError(t, err)
-	res, err := compute(context.Background(), psi.KKRT, bank, shop, nil)
+	res, err := compute(context.Background(), psi.KKRT, prep, bank, shop, nil)
 	require.NoError(t, err)
+	require.Equal(t, prep, res.prep)
 	var shared []string
 	inShop := map[string]bool{}
 	for _, id := range shop.ids {
@@ -181,4 +221,9 @@ func TestSyntheticMatchesPlaintext(t *testing.T) {
 	relClose(t, want.Corr, res.Corr, "corr")
 	relClose(t, want.Slope, res.Slope, "slope")
 	relClose(t, want.Intercept, res.Intercept, "intercept")
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
 }

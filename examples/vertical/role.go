@@ -1,0 +1,354 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/veil-go/veil/internal/progress"
+	"github.com/veil-go/veil/ledger"
+	"github.com/veil-go/veil/psi"
+	"github.com/veil-go/veil/report"
+	"github.com/veil-go/veil/transport"
+)
+
+// Party names, the common names of their certificates with -role (the
+// same as examples/psi's, so one demo CA serves both).
+const (
+	nameA = "party-a" // the bank, mesh index 0, PSI receiver
+	nameB = "party-b" // the shop, mesh index 1, PSI sender
+)
+
+// runRole runs one party as its own process: the bank (-role a) or the
+// shop (-role b), over one mutual-TLS connection that carries the PSI
+// alignment, the dealer-free preprocessing and the MPC phase in turn.
+func runRole(ctx context.Context, c *config, stdout, stderr io.Writer) error {
+	self, peer, idx := nameA, nameB, 0
+	if c.role == "b" {
+		self, peer, idx = nameB, nameA, 1
+	}
+	if err := checkPolicy(c, peer); err != nil { // before any connection
+		return err
+	}
+	me, other, err := loadOwn(c)
+	if err != nil {
+		return err
+	}
+	id, err := identity(ctx, c, self, stderr)
+	if err != nil {
+		return err
+	}
+	if id.Name() != self {
+		return fmt.Errorf("-tls-cert names %q, party %s must be %q", id.Name(), c.role, self)
+	}
+	rec, err := openReceipts(ctx, c) // before any message: a ledger that does not open stops the run
+	if err != nil {
+		return err
+	}
+	defer rec.close()
+	conn, err := connect(ctx, c, id, peer, stderr)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if rec != nil {
+		conn = rec.tr.Conn(self, conn)
+	}
+	res := &result{prep: c.prep, role: c.role, transport: fmt.Sprintf("mutual TLS 1.3, %s talking to %s", self, conn.Peer())}
+	start := time.Now()
+	prog := progress.New(stderr, "vertical", c.json)
+	prog.Phase("aligning %d customers by private set intersection", len(me.ids))
+	shared, pres, err := alignAs(ctx, c.protocol, conn, idx, me, prog)
+	if err != nil {
+		return fmt.Errorf("aligning customers by PSI: %w", err)
+	}
+	res.psiSeconds = time.Since(start).Seconds()
+	res.aligned = len(shared)
+	res.psiBytes = pres.Stats.BytesSent + pres.Stats.BytesReceived
+	res.psiScheme = psiScheme(c.protocol, len(shared))
+	other.size = peerSize(pres.Leakage, idx)
+	if len(shared) < 2 {
+		return fmt.Errorf("the parties share %d customer IDs; correlation needs at least 2", len(shared))
+	}
+	mpcStart := time.Now()
+	prog.Phase("%d shared customers aligned in %.1f s; computing the statistics on shares", len(shared), res.psiSeconds)
+	conns := make([]transport.Conn, 2)
+	conns[1-idx] = conn
+	mesh, err := transport.NewMesh(idx, conns)
+	if err != nil {
+		return err
+	}
+	lr, err := correlateAs(ctx, mesh, nil, pick(me, shared))
+	if err != nil {
+		return fmt.Errorf("computing on shares: %w", err)
+	}
+	res.mpcSeconds = time.Since(mpcStart).Seconds()
+	st := lr.Stats.Stats // this party's traffic: what it sent and received is what both sent
+	setMPC(res, lr, transport.Stats{BytesSent: st.BytesSent + st.BytesReceived, MessagesSent: st.MessagesSent + st.MessagesReceived})
+	res.seconds = time.Since(start).Seconds()
+	if rec != nil {
+		if res.receipt, err = rec.finish(ctx, c, id, conn, idx, pres, lr); err != nil {
+			return fmt.Errorf("receipt: %w", err)
+		}
+	}
+	bank, shop := me, other
+	if idx == 1 {
+		bank, shop = other, me
+	}
+	return output(stdout, c, bank, shop, res)
+}
+
+// loadOwn reads this party's file, or makes its half of the synthetic
+// data; other stands for the party in the other process.
+func loadOwn(c *config) (me, other *holder, err error) {
+	if c.a == "" && c.b == "" {
+		bank, shop, err := synthetic(c.rows, c.seed, c.x, c.y)
+		if err != nil {
+			return nil, nil, err
+		}
+		if c.role == "b" {
+			bank, shop = shop, bank
+		}
+		me, other = bank, shop
+	} else if c.role == "a" {
+		if me, err = readHolder("bank", c.a, c.key, c.x); err != nil {
+			return nil, nil, err
+		}
+		other = &holder{name: "shop", column: c.y}
+	} else {
+		if me, err = readHolder("shop", c.b, c.key, c.y); err != nil {
+			return nil, nil, err
+		}
+		other = &holder{name: "bank", column: c.x}
+	}
+	other.ids, other.values = nil, nil // this process knows nothing of them
+	other.source = "the other party's process"
+	return me, other, nil
+}
+
+// alignAs runs PSI as one party over conn: the bank (idx 0) as receiver,
+// the shop (idx 1) as sender, the intersection revealed to both; it
+// returns this party's shared IDs sorted, so that row k of both aligned
+// columns is the same customer.
+func alignAs(ctx context.Context, proto psi.Protocol, conn transport.Conn, idx int, h *holder, prog *progress.Meter) ([]string, *psi.Result, error) {
+	opts := psi.Config{Protocol: proto, Mode: psi.Intersection, RevealToBoth: true}
+	var res *psi.Result
+	var err error
+	if idx == 0 {
+		opts.Progress = prog.Items("aligning (bank)")
+		res, err = psi.RunReceiver(ctx, conn, psi.Items(h.ids), opts)
+	} else {
+		res, err = psi.RunSender(ctx, conn, psi.SenderSet{Items: psi.Items(h.ids)}, opts)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return sortedAt(h.ids, res.Indices), res, nil
+}
+
+// peerSize is the other party's number of distinct IDs, from the PSI
+// leakage statement of party idx.
+func peerSize(l report.Leakage, idx int) int {
+	to, about := "receiver", "sender"
+	if idx == 1 {
+		to, about = "sender", "receiver"
+	}
+	for _, d := range l {
+		if d.To == to && d.About == about && d.What == report.InputSize {
+			return int(d.Count)
+		}
+	}
+	return 0
+}
+
+// identity returns this party's TLS identity: from -tls-* when given, else
+// from the demo CA in -demo-certs, which the listening side creates (if it
+// is not there yet) and the connecting side waits for.
+func identity(ctx context.Context, c *config, self string, stderr io.Writer) (*transport.Identity, error) {
+	if c.tlsCert != "" {
+		return transport.LoadIdentity(c.tlsCert, c.tlsKey, c.tlsCA)
+	}
+	dir := c.demoCerts
+	ca := filepath.Join(dir, "ca.pem")
+	if c.listen != "" {
+		if _, err := os.Stat(ca); errors.Is(err, os.ErrNotExist) {
+			if err := writeDemoCA(dir); err != nil {
+				return nil, err
+			}
+			fmt.Fprintf(stderr, "vertical: wrote a throwaway demo CA and certificates for %s and %s to %s\n", nameA, nameB, dir)
+		}
+	}
+	for {
+		if _, err := os.Stat(ca); err == nil {
+			return transport.LoadIdentity(filepath.Join(dir, self+".crt"), filepath.Join(dir, self+".key"), ca)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("no demo CA in %s (the listening side writes it): %w", dir, ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func writeDemoCA(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	ca, err := transport.NewCA("veil demo CA")
+	if err != nil {
+		return err
+	}
+	for _, name := range []string{nameA, nameB} {
+		id, err := ca.Issue(name)
+		if err != nil {
+			return err
+		}
+		if err := id.WritePEM(filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key")); err != nil {
+			return err
+		}
+	}
+	// The CA file last: its presence tells the other side all is written.
+	tmp := filepath.Join(dir, "ca.pem.tmp")
+	if err := os.WriteFile(tmp, ca.CertPEM(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(dir, "ca.pem"))
+}
+
+// connect makes this party's connection to the other one.
+func connect(ctx context.Context, c *config, id *transport.Identity, peer string, stderr io.Writer) (transport.Conn, error) {
+	if c.listen != "" {
+		ln, err := transport.Listen(c.listen, id, transport.Options{})
+		if err != nil {
+			return nil, err
+		}
+		defer ln.Close()
+		fmt.Fprintf(stderr, "vertical: party %s listening on %s\n", c.role, ln.Addr())
+		conn, err := ln.Accept(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if conn.Peer() != peer {
+			conn.Close()
+			return nil, fmt.Errorf("%w: connected party is %q, want %q", transport.ErrPeerIdentity, conn.Peer(), peer)
+		}
+		return conn, nil
+	}
+	// The listener may not be up yet: retry refused connections.
+	for {
+		conn, err := transport.Dial(ctx, c.connect, id, peer, transport.Options{})
+		if err == nil || errors.Is(err, transport.ErrPeerIdentity) || ctx.Err() != nil {
+			return conn, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// receipts records a run in this party's ledger (-ledger): it opens the
+// ledger before any message is sent, hashes the run's messages (PSI,
+// preprocessing and MPC), and at the end agrees on the receipt with the
+// other party, checks both signatures and appends it.
+type receipts struct {
+	l     *ledger.Ledger
+	tr    ledger.Transcript
+	start time.Time
+}
+
+func openReceipts(ctx context.Context, c *config) (*receipts, error) {
+	if c.ledger == "" {
+		return nil, nil
+	}
+	l, err := ledger.Open(ctx, ledger.Config{DSN: c.ledger})
+	if err != nil {
+		return nil, err
+	}
+	return &receipts{l: l, start: time.Now()}, nil
+}
+
+func (r *receipts) close() {
+	if r != nil {
+		r.l.Close()
+	}
+}
+
+// finish agrees on the receipt over conn (the bank is party 0, the shop
+// party 1), checks it and appends it; it returns the receipt's digest in
+// hex.
+func (r *receipts) finish(ctx context.Context, c *config, id *transport.Identity, conn transport.Conn, idx int, pres *psi.Result, lr *linReg) (string, error) {
+	role := "bank"
+	if idx == 1 {
+		role = "shop"
+	}
+	leak := append(append(report.Leakage{}, pres.Leakage...), lr.Leakage...)
+	rc := &ledger.Receipt{
+		Protocol:      "vertical: psi/" + c.protocol.String() + " intersection, mpc correlation",
+		Version:       1,
+		Params:        fmt.Appendf(nil, "psi=%s preprocessing=%s columns=%s,%s", c.protocol, c.prep, c.x, c.y),
+		SecurityModel: "semi-honest, two parties, dishonest majority; dealer-free preprocessing by oblivious transfer, no third party",
+		Transcript:    r.tr.Sum(),
+		Leakage:       ledger.PublicLeakage(leak),
+		Start:         r.start, // FinishConn takes the bank's (party 0's) start and end
+		End:           time.Now(),
+	}
+	st := report.Stats{Stats: pres.Stats.Add(lr.Stats.Stats), Duration: pres.Stats.Duration + lr.Stats.Duration}
+	s, err := ledger.FinishConn(ctx, id, conn, idx, rc, ledger.Party{Role: role, Stats: st})
+	if err != nil {
+		return "", err
+	}
+	if err := s.Verify(id); err != nil {
+		return "", err
+	}
+	if _, err := r.l.AppendReceipt(ctx, s); err != nil {
+		return "", err
+	}
+	d, err := s.Receipt.Digest()
+	if err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(d[:]), nil
+}
+
+// checkPolicy refuses, before any connection, a run that this party's
+// -policy does not allow: the alignment (protocol psi, mode intersection,
+// on the ID column) and the statistics (protocol mpc, mode correlation,
+// on the ID and value columns) must both be allowed with the other party.
+func checkPolicy(c *config, peer string) error {
+	if c.policy == "" {
+		return nil
+	}
+	p, err := ledger.LoadPolicy(c.policy)
+	if err != nil {
+		return err
+	}
+	file, col := c.a, c.x
+	if c.role == "b" {
+		file, col = c.b, c.y
+	}
+	dataset := c.dataset
+	switch {
+	case dataset != "":
+	case file == "":
+		dataset = "synthetic"
+	default:
+		dataset = strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
+	}
+	for _, q := range []ledger.Request{
+		{Dataset: dataset, Columns: []string{c.key}, Counterparty: peer, Protocol: "psi", Mode: "intersection"},
+		{Dataset: dataset, Columns: []string{c.key, col}, Counterparty: peer, Protocol: "mpc", Mode: "correlation"},
+	} {
+		if _, err := p.Check(q); err != nil {
+			return err
+		}
+	}
+	return nil
+}
