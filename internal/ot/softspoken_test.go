@@ -335,23 +335,21 @@ func TestSoftSpokenUnchosenIndependentOfView(t *testing.T) {
 
 // TestSoftSpokenPuncturedHiding plays a curious sender: from its view (its
 // base-OT keys and choices, the setup message, the extension messages) it
-// tries to rebuild the leaf it must not know by reading the other side of
-// each GGM level, either as sent or unmasked with its own key, and then
-// unmasks the receiver's choices from the corrections c ^ u. With the
-// levels masked by the base OTs' other keys every guess is a coin flip;
-// were the mask removed (or both sides masked by one key) the choices
-// would come out exactly.
+// tries to rebuild, for every block, the leaf it must not know by reading
+// both sides of each GGM level either as sent or unmasked with its own key,
+// and then unmasks the receiver's choices from the corrections c ^ u. With
+// the levels masked by both keys of each base OT every guess is a coin
+// flip; were the mask removed, or both sides masked by one key, the
+// choices of some block would come out exactly.
 func TestSoftSpokenPuncturedHiding(t *testing.T) {
 	ctx := testCtx(t)
 	const m = 1024
 	rng := rand.New(rand.NewPCG(34, 35))
 	sc := randBools(rng, softWidth)
-	pairs, keys := fakeBase(rng, sc)
+	_, keys := fakeBase(rand.New(rand.NewPCG(36, 37)), sc)
 	for _, k := range []int{2, 8} {
-		cfg := SoftSpokenConfig{K: k}
-		s, r, rec := softPairFromBase(t, cfg, rand.New(rand.NewPCG(36, 37)), sc)
-		_ = pairs
-		choices := make([]bool, m) // all zero: a correction that reveals u reveals c
+		s, r, rec := softPairFromBase(t, SoftSpokenConfig{K: k}, rand.New(rand.NewPCG(36, 37)), sc)
+		choices := make([]bool, m)
 		for j := range choices {
 			choices[j] = j%5 == 0
 		}
@@ -364,28 +362,30 @@ func TestSoftSpokenPuncturedHiding(t *testing.T) {
 		require.NoError(t, setup.UnmarshalBinary(rec.got[0]))
 		var chunk SoftChunk
 		require.NoError(t, chunk.UnmarshalBinary(rec.got[1]))
-		for _, withOwnKey := range []bool{false, true} {
-			guess := curiousChoices(t, s, &setup, &chunk, sc, keys, withOwnKey)
-			agree := 0
-			for j := range m {
-				if guess[j] == choices[j] {
-					agree++
+		for i := range s.offs {
+			for _, withOwnKey := range []bool{false, true} {
+				guess := curiousChoices(t, s, i, &setup, &chunk, sc, keys, withOwnKey)
+				agree := 0
+				for j := range m {
+					if guess[j] == choices[j] {
+						agree++
+					}
 				}
+				// Each guess is a uniform pad away from the truth: 1024
+				// coin flips stay within (400, 624) except with
+				// probability below 2^-30 per block.
+				require.Less(t, agree, 624, "k %d block %d: the sender recovers the receiver's choices", k, i)
+				require.Greater(t, agree, 400, "k %d block %d", k, i)
 			}
-			// Each block's guess is a uniform pad away from the truth:
-			// 1024 coin flips per block stay within [400, 624] with
-			// probability 1 - 2^-30.
-			require.Less(t, agree, 624, "k %d: the sender recovers the receiver's choices", k)
-			require.Greater(t, agree, 400, "k %d", k)
 		}
 	}
 }
 
-// curiousChoices rebuilds, for the first block, the whole GGM tree from the
-// sender's view, guessing the path nodes from the side of each level the
-// sender did not choose, and returns c' = correction ^ u'.
-func curiousChoices(t *testing.T, s *SoftSpokenSender, setup *SoftSetup, c *SoftChunk, choices []bool, keys []Block, withOwnKey bool) []bool {
-	o, d := s.offs[0], s.sizes[0]
+// curiousChoices rebuilds block i's whole GGM tree from the sender's view,
+// taking both sides of each level as sent (or XORed with the sender's own
+// key) and returns c' = correction ^ u'.
+func curiousChoices(t *testing.T, s *SoftSpokenSender, i int, setup *SoftSetup, c *SoftChunk, choices []bool, keys []Block, withOwnKey bool) []bool {
+	o, d := s.offs[i], s.sizes[i]
 	level := make([]Block, 1)
 	path := 0
 	for e := range d {
@@ -395,9 +395,9 @@ func curiousChoices(t *testing.T, s *SoftSpokenSender, setup *SoftSetup, c *Soft
 			b = 1
 		}
 		next := make([]Block, 2*len(level))
-		sums := [2]Block{setup.Levels[o+tb][b].Xor(keys[o+tb]), setup.Levels[o+tb][1-b]}
+		sums := [2]Block{setup.Levels[o+tb][b], setup.Levels[o+tb][1-b]}
 		if withOwnKey {
-			sums[1] = sums[1].Xor(keys[o+tb])
+			sums[0], sums[1] = sums[0].Xor(keys[o+tb]), sums[1].Xor(keys[o+tb])
 		}
 		for p, seed := range level {
 			if p == path {
@@ -417,14 +417,15 @@ func curiousChoices(t *testing.T, s *SoftSpokenSender, setup *SoftSetup, c *Soft
 	rb := c.Rows / 8
 	v := make([][]byte, d)
 	stack := make([][]byte, d)
-	for i := range v {
-		v[i], stack[i] = make([]byte, rb), make([]byte, rb)
+	for l := range v {
+		v[l], stack[l] = make([]byte, rb), make([]byte, rb)
 	}
 	u := make([]byte, rb)
 	softVOLE(g, c.Offset, v, u, stack, make([]byte, rb))
+	corr := c.U[i*rb : (i+1)*rb]
 	out := make([]bool, c.Rows)
 	for j := range out {
-		out[j] = (c.U[j/8]^u[j/8])>>(j%8)&1 == 1
+		out[j] = (corr[j/8]^u[j/8])>>(j%8)&1 == 1
 	}
 	return out
 }
