@@ -126,10 +126,11 @@ func (r *Receiver) CorrelatedOT64(ctx context.Context, choices []uint64, m int) 
 // tau[j] = x0[j] - H(tweak+j, q_j ^ s) + delta[j] for the rows q_j of rows
 // and s = (d0, d1), j < len(x0).
 func corrWords(h *CRHash, x0, tau, delta []uint64, tweak uint64, rows []uint64, d0, d1 uint64) {
-	hashLow64(h, x0, tweak, rows, 0, 0)
-	hashLow64(h, tau, tweak, rows, d0, d1) // H(j, q_j ^ s) first, then tau_j
-	for j := range tau {
-		tau[j] = x0[j] - tau[j] + delta[j]
+	pairs := make([][2]Block, len(x0))
+	hashPairs(h, pairs, tweak, rows, d0, d1)
+	for j := range pairs {
+		x0[j] = binary.LittleEndian.Uint64(pairs[j][0][:])
+		tau[j] = x0[j] - binary.LittleEndian.Uint64(pairs[j][1][:]) + delta[j]
 	}
 }
 
