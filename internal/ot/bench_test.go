@@ -187,6 +187,40 @@ func BenchmarkOTExtension(b *testing.B) {
 			report(b, s.conn.Stats().BytesSent+r.conn.Stats().BytesSent-before)
 		})
 	}
+	// The extensions' cores without hashing: the correlated rows only.
+	b.Run("IKNP-rows", func(b *testing.B) {
+		s, r := extPair(b, Config{})
+		start(b)
+		for range b.N {
+			es, er := both(func() error { return s.ExtendFunc(ctx, m, func(int, Matrix) error { return nil }) },
+				func() error {
+					return r.ExtendFunc(ctx, m, func(first int, d Matrix) {
+						for j := range d.Rows {
+							if choices[first+j] {
+								d.Data[2*j], d.Data[2*j+1] = ^uint64(0), ^uint64(0)
+							}
+						}
+					}, func(int, Matrix) error { return nil })
+				})
+			require.NoError(b, es)
+			require.NoError(b, er)
+		}
+		report(b, 16*int64(m)*int64(b.N))
+	})
+	for _, k := range []int{2, 4} {
+		b.Run(fmt.Sprintf("SoftSpoken-rows-k=%d", k), func(b *testing.B) {
+			s, r := softPair(b, SoftSpokenConfig{K: k})
+			packed := packBools(choices)
+			start(b)
+			for range b.N {
+				es, er := both(func() error { return s.extend(ctx, m, func(int, Matrix) error { return nil }) },
+					func() error { return r.extend(ctx, m, packed, func(int, Matrix) error { return nil }) })
+				require.NoError(b, es)
+				require.NoError(b, er)
+			}
+			report(b, int64(softNumBlocks(k)*m/8)*int64(b.N))
+		})
+	}
 	b.Run("IKNP-cot64", func(b *testing.B) {
 		s, r := extPair(b, Config{})
 		before := s.conn.Stats().BytesSent + r.conn.Stats().BytesSent

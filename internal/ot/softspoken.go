@@ -420,33 +420,37 @@ func (s *SoftSpokenSender) puncturedLeaves(setup *SoftSetup, choices []bool, key
 // nil, u = XOR of all r_x. The sums run as a binary counter over x: level l
 // of stack holds the pending sum of the left sibling at that level, so the
 // work is about two vector XORs per leaf and the memory len(v)+1 columns.
-// stack has len(v) buffers and tmp one, each as long as v[0].
-func softVOLE(g []cipher.Block, off uint64, v [][]byte, u []byte, stack [][]byte, tmp []byte) {
+// stack has len(v) buffers and tmp and zeros (all zero) one each, all as
+// long as v[0]; only g[0] may be nil.
+func softVOLE(g []cipher.Block, off uint64, v [][]byte, u []byte, stack [][]byte, tmp, zeros []byte) {
 	d := len(v)
-	for t := range v {
-		clear(v[t])
-	}
-	for x := range g {
-		if x&1 == 0 {
-			if g[x] == nil {
-				clear(stack[0])
-			} else {
-				expand(g[x], off, stack[0], nil)
-			}
-			continue
+	for x := 1; x < len(g); x += 2 {
+		expand(g[x], off, tmp, zeros) // r_x
+		// Level 0: v[0] gets every odd leaf, and r_{x-1} ^ r_x is the
+		// parent's sum, built in stack[0].
+		if x == 1 {
+			copy(v[0], tmp)
+		} else {
+			subtle.XORBytes(v[0], v[0], tmp)
 		}
-		expand(g[x], off, tmp, nil)
-		subtle.XORBytes(v[0], v[0], tmp)
-		subtle.XORBytes(stack[0], stack[0], tmp)
-		// stack[l-1] now holds the sum of the completed node x>>l... of
-		// level l-1; carry it up while it is a right child.
+		if g[x-1] == nil {
+			copy(stack[0], tmp)
+		} else {
+			expand(g[x-1], off, stack[0], tmp)
+		}
+		// stack[l-1] holds the sum of node x>>l of level l; carry it up
+		// while it is a right child.
 		l := 1
 		for ; l < d; l++ {
 			if (x>>l)&1 == 0 {
 				stack[l], stack[l-1] = stack[l-1], stack[l]
 				break
 			}
-			subtle.XORBytes(v[l], v[l], stack[l-1])
+			if x>>l == 1 { // the first right child of level l
+				copy(v[l], stack[l-1])
+			} else {
+				subtle.XORBytes(v[l], v[l], stack[l-1])
+			}
 			subtle.XORBytes(stack[l], stack[l], stack[l-1])
 		}
 		if l == d && u != nil { // x was the last leaf: stack[d-1] is the root's sum
@@ -461,6 +465,7 @@ type softWork struct {
 	rows  []uint64 // the same by rows
 	stack [][]byte
 	tmp   []byte
+	zeros []byte
 	msg   []byte // receiver: header + corrections; sender: the received chunk
 	v     [][]byte
 }
@@ -472,6 +477,7 @@ func newSoftWork(k, rows int, receiver bool) *softWork {
 		rows:  make([]uint64, rows*2),
 		stack: make([][]byte, k),
 		tmp:   make([]byte, rows/8),
+		zeros: make([]byte, rows/8),
 		v:     make([][]byte, k),
 	}
 	for l := range w.stack {
@@ -497,7 +503,7 @@ func (r *SoftSpokenReceiver) encode(ws *softWork, off uint64, rows int, c []byte
 			v[t] = ws.cols[(o+t)*st : (o+t)*st+rb]
 		}
 		u := body[i*rb : (i+1)*rb]
-		softVOLE(r.g[i], off, v, u, ws.stack, ws.tmp[:rb])
+		softVOLE(r.g[i], off, v, u, ws.stack, ws.tmp[:rb], ws.zeros[:rb])
 		subtle.XORBytes(u, u, c)
 	}
 	colsToRows(ws.rows[:2*rows], ws.cols, st, softWidth, rows)
@@ -512,7 +518,7 @@ func (s *SoftSpokenSender) decode(ws *softWork, c *SoftChunk) {
 		for t := range v {
 			v[t] = ws.cols[(o+t)*st : (o+t)*st+rb]
 		}
-		softVOLE(s.g[i], c.Offset, v, nil, ws.stack, ws.tmp[:rb])
+		softVOLE(s.g[i], c.Offset, v, nil, ws.stack, ws.tmp[:rb], ws.zeros[:rb])
 		corr := c.U[i*rb : (i+1)*rb]
 		for t := range v {
 			if s.delta[o+t] {

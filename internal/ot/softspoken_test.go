@@ -152,7 +152,11 @@ func TestSoftVOLE(t *testing.T) {
 				stack[i] = make([]byte, rows/8)
 			}
 			u := make([]byte, rows/8)
-			softVOLE(g, 384, v, u, stack, make([]byte, rows/8))
+			// Garbage in the outputs and scratch must not matter.
+			for i := range v {
+				v[i][0], stack[i][1] = 0xA5, 0x5A
+			}
+			softVOLE(g, 384, v, u, stack, make([]byte, rows/8), make([]byte, rows/8))
 			wantV := make([][]byte, d)
 			for i := range wantV {
 				wantV[i] = make([]byte, rows/8)
@@ -421,7 +425,7 @@ func curiousChoices(t *testing.T, s *SoftSpokenSender, i int, setup *SoftSetup, 
 		v[l], stack[l] = make([]byte, rb), make([]byte, rb)
 	}
 	u := make([]byte, rb)
-	softVOLE(g, c.Offset, v, u, stack, make([]byte, rb))
+	softVOLE(g, c.Offset, v, u, stack, make([]byte, rb), make([]byte, rb))
 	corr := c.U[i*rb : (i+1)*rb]
 	out := make([]bool, c.Rows)
 	for j := range out {
