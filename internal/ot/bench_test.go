@@ -161,6 +161,23 @@ func BenchmarkOTExtension(b *testing.B) {
 		}
 		report(b, 0)
 	})
+	// The hashing every random OT needs, on one goroutine: the sender's pair
+	// and the receiver's one hash (three TMMO hashes, six block calls).
+	b.Run("hash-only", func(b *testing.B) {
+		h := NewCRHash()
+		rows := make([]uint64, 2*m)
+		for i := range rows {
+			rows[i] = uint64(i) * 0x9E3779B97F4A7C15
+		}
+		pairs := make([][2]Block, m)
+		one := make([]Block, m)
+		start(b)
+		for range b.N {
+			hashPairs(h, pairs, 0, rows, 1, 2)
+			h.HashRows(one, 0, rows, 0, 0)
+		}
+		report(b, 0)
+	})
 	b.Run("IKNP-random", func(b *testing.B) {
 		s, r := extPair(b, Config{})
 		before := s.conn.Stats().BytesSent + r.conn.Stats().BytesSent

@@ -140,33 +140,27 @@ func (r *Receiver) ChosenOT(ctx context.Context, choices []bool) ([]Block, error
 
 // hashPairs sets out[j] = (H(tweak+j, q_j), H(tweak+j, q_j ^ s)) for the
 // 128-bit rows q_j of rows and s = (d0, d1), j < len(out): [CRHash.HashRows]
-// twice, fused into one pass that writes out directly and runs the two
-// independent hashes of a row side by side.
+// twice, fused into one pass that writes out directly.
 func hashPairs(h *CRHash, out [][2]Block, tweak uint64, rows []uint64, d0, d1 uint64) {
-	buf := make([]byte, 64) // one heap buffer per call, not per block
-	x, xs, y, ys := buf[:16], buf[16:32], buf[32:48], buf[48:]
+	const per = hashBatch / 2 // rows per batch, two blocks each
+	buf := make([]byte, 32*hashBatch)
+	var in, res [2 * hashBatch]uint64
+	var tw [hashBatch]uint64
 	le := binary.LittleEndian
-	for j := range out {
-		q0, q1 := rows[2*j], rows[2*j+1]
-		le.PutUint64(x, q0)
-		le.PutUint64(x[8:], q1)
-		le.PutUint64(xs, q0^d0)
-		le.PutUint64(xs[8:], q1^d1)
-		h.pi.Encrypt(y, x) // pi(q_j)
-		h.pi.Encrypt(ys, xs)
-		i := tweak + uint64(j)
-		y0, y1 := le.Uint64(y), le.Uint64(y[8:])
-		z0, z1 := le.Uint64(ys), le.Uint64(ys[8:])
-		le.PutUint64(x, y0^i)
-		le.PutUint64(x[8:], y1)
-		le.PutUint64(xs, z0^i)
-		le.PutUint64(xs[8:], z1)
-		h.pi.Encrypt(x, x) // pi(pi(q_j) ^ i)
-		h.pi.Encrypt(xs, xs)
-		le.PutUint64(out[j][0][:], le.Uint64(x)^y0)
-		le.PutUint64(out[j][0][8:], le.Uint64(x[8:])^y1)
-		le.PutUint64(out[j][1][:], le.Uint64(xs)^z0)
-		le.PutUint64(out[j][1][8:], le.Uint64(xs[8:])^z1)
+	for j := 0; j < len(out); j += per {
+		n := min(per, len(out)-j)
+		for k := range n {
+			q0, q1 := rows[2*(j+k)], rows[2*(j+k)+1]
+			in[4*k], in[4*k+1], in[4*k+2], in[4*k+3] = q0, q1, q0^d0, q1^d1
+			tw[2*k], tw[2*k+1] = tweak+uint64(j+k), tweak+uint64(j+k)
+		}
+		h.tmmo(buf, &in, &res, &tw, 2*n)
+		for k := range n {
+			le.PutUint64(out[j+k][0][:], res[4*k])
+			le.PutUint64(out[j+k][0][8:], res[4*k+1])
+			le.PutUint64(out[j+k][1][:], res[4*k+2])
+			le.PutUint64(out[j+k][1][8:], res[4*k+3])
+		}
 	}
 }
 
