@@ -282,16 +282,6 @@ func TestSoftSpokenHashBreaksCorrelation(t *testing.T) {
 		diffs[pairs[j][0].Xor(pairs[j][1])] = true
 	}
 	require.Len(t, diffs, m, "the pairs share an XOR difference: the rows were not hashed")
-	// Nor is any message a row of the receiver's view XOR a constant:
-	// hashing the same rows under different tweaks gives unrelated values.
-	var x0 Block = pairs[0][0].Xor(pairs[1][0])
-	same := 0
-	for j := 2; j < m; j++ {
-		if pairs[j][0].Xor(pairs[j-1][0]) == x0 {
-			same++
-		}
-	}
-	require.Zero(t, same)
 }
 
 // TestSoftSpokenUnchosenIndependentOfView runs twice with the same base-OT
