@@ -118,7 +118,9 @@ func BenchmarkBaseOT(b *testing.B) {
 // excluded); ns/OT is wall time per OT, B/OT the bytes both parties sent,
 // cpu-ns/OT the CPU time of the whole process per OT (both parties, all
 // goroutines; the floor runs on one). The ratio to the floor is ns/OT
-// divided by the floor's ns/OT, measured in the same run.
+// divided by the floor's ns/OT, measured in the same run. -count repeats
+// each sub-benchmark back to back; for alternating repetitions on a loaded
+// machine build the binary once (go test -c) and run it several times.
 func BenchmarkOTExtension(b *testing.B) {
 	const m = 1 << 18
 	ctx := context.Background()
