@@ -59,6 +59,10 @@ const hashBatch = 8
 // x_k = (in[2k], in[2k+1]), in two waves of n independent block calls. buf
 // is scratch of 32*hashBatch bytes.
 func (h *CRHash) tmmo(buf []byte, in, out *[2 * hashBatch]uint64, tw *[hashBatch]uint64, n int) {
+	if n == hashBatch {
+		h.tmmoFull((*[32 * hashBatch]byte)(buf), in, out, tw)
+		return
+	}
 	le := binary.LittleEndian
 	x, y := buf[:16*hashBatch], buf[16*hashBatch:32*hashBatch]
 	for k := range n {
@@ -78,6 +82,33 @@ func (h *CRHash) tmmo(buf []byte, in, out *[2 * hashBatch]uint64, tw *[hashBatch
 		h.pi.Encrypt(x[16*k:16*k+16], x[16*k:16*k+16]) // pi(pi(x) ^ i)
 	}
 	for k := range n {
+		out[2*k] ^= le.Uint64(x[16*k:])
+		out[2*k+1] ^= le.Uint64(x[16*k+8:])
+	}
+}
+
+// tmmoFull is tmmo for a whole batch, with constant bounds (no bounds
+// checks in its loops).
+func (h *CRHash) tmmoFull(buf *[32 * hashBatch]byte, in, out *[2 * hashBatch]uint64, tw *[hashBatch]uint64) {
+	le := binary.LittleEndian
+	x, y := (*[16 * hashBatch]byte)(buf[:16*hashBatch]), (*[16 * hashBatch]byte)(buf[16*hashBatch:])
+	for k := range hashBatch {
+		le.PutUint64(x[16*k:], in[2*k])
+		le.PutUint64(x[16*k+8:], in[2*k+1])
+	}
+	for k := range hashBatch {
+		h.pi.Encrypt(y[16*k:16*k+16], x[16*k:16*k+16]) // pi(x)
+	}
+	for k := range hashBatch {
+		y0, y1 := le.Uint64(y[16*k:]), le.Uint64(y[16*k+8:])
+		out[2*k], out[2*k+1] = y0, y1
+		le.PutUint64(x[16*k:], y0^tw[k])
+		le.PutUint64(x[16*k+8:], y1)
+	}
+	for k := range hashBatch {
+		h.pi.Encrypt(x[16*k:16*k+16], x[16*k:16*k+16]) // pi(pi(x) ^ i)
+	}
+	for k := range hashBatch {
 		out[2*k] ^= le.Uint64(x[16*k:])
 		out[2*k+1] ^= le.Uint64(x[16*k+8:])
 	}
