@@ -229,6 +229,7 @@ type SoftSpokenReceiver struct {
 	sizes []int
 	g     [][]cipher.Block // per block, the PRG of leaf x at index x
 	next  uint64
+	works []*softWork // kept between calls
 }
 
 // SoftSpokenSender is the sending party of SoftSpoken OT extension: it holds
@@ -243,6 +244,7 @@ type SoftSpokenSender struct {
 	dw    [2]uint64        // Delta as two little-endian words
 	g     [][]cipher.Block // per block, the PRG of leaf y^alpha at index y; index 0 is nil
 	next  uint64
+	works []*softWork // kept between calls
 }
 
 // NewSoftSpokenReceiver runs the 128 base OTs with the peer (which calls
@@ -461,9 +463,11 @@ func softVOLE(g []cipher.Block, off uint64, v [][]byte, u []byte, stack [][]byte
 
 // softWork is one worker's buffers for a chunk of rows.
 type softWork struct {
+	cap   int      // the most rows the buffers hold
 	cols  []byte   // the 128 columns of t or q, colStride apart
 	rows  []uint64 // the same by rows
 	stack [][]byte
+	stk   [][]byte // stack cut to one chunk's length
 	tmp   []byte
 	zeros []byte
 	msg   []byte // receiver: header + corrections; sender: the received chunk
@@ -473,6 +477,8 @@ type softWork struct {
 func newSoftWork(k, rows int, receiver bool) *softWork {
 	st := colStride(rows)
 	w := &softWork{
+		cap:   rows,
+		stk:   make([][]byte, k),
 		cols:  make([]byte, softWidth*st),
 		rows:  make([]uint64, rows*2),
 		stack: make([][]byte, k),
@@ -489,6 +495,26 @@ func newSoftWork(k, rows int, receiver bool) *softWork {
 	return w
 }
 
+// softWorks returns n work buffers for chunks of up to rows rows, reusing
+// the ones kept from earlier calls when they are large enough.
+func softWorks(kept *[]*softWork, n, k, rows int, receiver bool) []*softWork {
+	if len(*kept) < n || (*kept)[0].cap < rows {
+		*kept = make([]*softWork, n)
+		for i := range *kept {
+			(*kept)[i] = newSoftWork(k, rows, receiver)
+		}
+	}
+	return (*kept)[:n]
+}
+
+// stackFor returns the stack buffers cut to rb bytes.
+func (ws *softWork) stackFor(rb int) [][]byte {
+	for l := range ws.stack {
+		ws.stk[l] = ws.stack[l][:rb]
+	}
+	return ws.stk
+}
+
 // encode computes the receiver's chunk of rows [off, off+rows) with the
 // packed choice bits c (rows/8 bytes): the message in ws.msg and the rows
 // t_j in ws.rows.
@@ -503,7 +529,7 @@ func (r *SoftSpokenReceiver) encode(ws *softWork, off uint64, rows int, c []byte
 			v[t] = ws.cols[(o+t)*st : (o+t)*st+rb]
 		}
 		u := body[i*rb : (i+1)*rb]
-		softVOLE(r.g[i], off, v, u, ws.stack, ws.tmp[:rb], ws.zeros[:rb])
+		softVOLE(r.g[i], off, v, u, ws.stackFor(rb), ws.tmp[:rb], ws.zeros[:rb])
 		subtle.XORBytes(u, u, c)
 	}
 	colsToRows(ws.rows[:2*rows], ws.cols, st, softWidth, rows)
@@ -518,7 +544,7 @@ func (s *SoftSpokenSender) decode(ws *softWork, c *SoftChunk) {
 		for t := range v {
 			v[t] = ws.cols[(o+t)*st : (o+t)*st+rb]
 		}
-		softVOLE(s.g[i], c.Offset, v, nil, ws.stack, ws.tmp[:rb], ws.zeros[:rb])
+		softVOLE(s.g[i], c.Offset, v, nil, ws.stackFor(rb), ws.tmp[:rb], ws.zeros[:rb])
 		corr := c.U[i*rb : (i+1)*rb]
 		for t := range v {
 			if s.delta[o+t] {
@@ -543,10 +569,7 @@ func (r *SoftSpokenReceiver) extend(ctx context.Context, m int, c []byte, use fu
 	chunk := min(r.cfg.ChunkRows, padded)
 	nChunks := (padded + chunk - 1) / chunk
 	workers := min(r.cfg.Workers, nChunks)
-	works := make([]*softWork, workers)
-	for k := range works {
-		works[k] = newSoftWork(r.cfg.K, chunk, true)
-	}
+	works := softWorks(&r.works, workers, r.cfg.K, chunk, true)
 	nb := softNumBlocks(r.cfg.K)
 	for c0 := 0; c0 < nChunks; c0 += workers {
 		if err := ctx.Err(); err != nil {
@@ -586,11 +609,8 @@ func (s *SoftSpokenSender) extend(ctx context.Context, m int, use func(first int
 	chunk := min(s.cfg.ChunkRows, padded)
 	nChunks := (padded + chunk - 1) / chunk
 	workers := min(s.cfg.Workers, nChunks)
-	works := make([]*softWork, workers)
+	works := softWorks(&s.works, workers, s.cfg.K, chunk, false)
 	chunks := make([]SoftChunk, workers)
-	for k := range works {
-		works[k] = newSoftWork(s.cfg.K, chunk, false)
-	}
 	for c0 := 0; c0 < nChunks; c0 += workers {
 		n := min(workers, nChunks-c0)
 		for k := range n {
