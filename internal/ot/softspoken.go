@@ -60,8 +60,10 @@ const (
 	// per block, so the computation doubles with each step of k.
 	MaxSoftSpokenK = 8
 	// DefaultSoftSpokenK is the block size a zero [SoftSpokenConfig.K]
-	// means: the fastest on the 2-core machine of bench/RESULTS.md with
-	// both parties in one process (see BenchmarkSoftSpokenRandomOT).
+	// means: with k = 1 and 3 the least CPU per random OT on the 2-core
+	// machine of bench/RESULTS.md, both parties in one process
+	// (BenchmarkOTExtension), at half IKNP's bytes. Over a slow link a
+	// larger k (fewer bytes) is faster.
 	DefaultSoftSpokenK = 2
 	// defaultSoftChunk is the default number of rows per extension message.
 	defaultSoftChunk = 1 << 14
