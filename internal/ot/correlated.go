@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+
+	"github.com/veil-go/veil/transport"
 )
 
 // Correlated OT over Z_2^64 from the width-128 extension: OT j gives the
@@ -74,24 +76,14 @@ func (s *Sender) CorrelatedOT64(ctx context.Context, delta []uint64) ([]uint64, 
 	h := NewCRHash()
 	d0, d1 := s.sw[0], s.sw[1]
 	err := s.ExtendFunc(ctx, m, func(first int, q Matrix) error {
-		x0 := out[first : first+q.Rows]
-		x1 := tau[first : first+q.Rows] // H(j, q_j ^ s) first, then tau_j
-		hashLow64(h, x0, base+uint64(first), q.Data, 0, 0)
-		hashLow64(h, x1, base+uint64(first), q.Data, d0, d1)
-		for j := range x1 {
-			x1[j] = x0[j] - x1[j] + delta[first+j]
-		}
+		corrWords(h, out[first:first+q.Rows], tau[first:first+q.Rows], delta[first:], base+uint64(first), q.Data, d0, d1)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	for lo := 0; lo < m; lo += maxCorrPerMsg {
-		hi := min(lo+maxCorrPerMsg, m)
-		b, _ := (&Corrections{Tau: tau[lo:hi]}).MarshalBinary()
-		if err := s.conn.Send(ctx, b); err != nil {
-			return nil, fmt.Errorf("ot: correlated OT: sending corrections: %w", err)
-		}
+	if err := sendCorrections(ctx, s.conn, tau); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -124,24 +116,59 @@ func (r *Receiver) CorrelatedOT64(ctx context.Context, choices []uint64, m int) 
 	if err != nil {
 		return nil, err
 	}
+	if err := recvCorrections(ctx, r.conn, choices, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// corrWords sets x0[j] = H(tweak+j, q_j) (low 64 bits) and
+// tau[j] = x0[j] - H(tweak+j, q_j ^ s) + delta[j] for the rows q_j of rows
+// and s = (d0, d1), j < len(x0).
+func corrWords(h *CRHash, x0, tau, delta []uint64, tweak uint64, rows []uint64, d0, d1 uint64) {
+	pairs := make([][2]Block, len(x0))
+	hashPairs(h, pairs, tweak, rows, d0, d1)
+	for j := range pairs {
+		x0[j] = binary.LittleEndian.Uint64(pairs[j][0][:])
+		tau[j] = x0[j] - binary.LittleEndian.Uint64(pairs[j][1][:]) + delta[j]
+	}
+}
+
+// sendCorrections sends the words tau in messages of at most
+// maxCorrPerMsg.
+func sendCorrections(ctx context.Context, conn transport.Conn, tau []uint64) error {
+	for lo := 0; lo < len(tau); lo += maxCorrPerMsg {
+		hi := min(lo+maxCorrPerMsg, len(tau))
+		b, _ := (&Corrections{Tau: tau[lo:hi]}).MarshalBinary()
+		if err := conn.Send(ctx, b); err != nil {
+			return fmt.Errorf("ot: correlated OT: sending corrections: %w", err)
+		}
+	}
+	return nil
+}
+
+// recvCorrections receives len(out) corrections and adds tau_j to out[j]
+// where the choice bit j (bit j%64 of choices[j/64]) is 1.
+func recvCorrections(ctx context.Context, conn transport.Conn, choices, out []uint64) error {
+	m := len(out)
 	for lo := 0; lo < m; lo += maxCorrPerMsg {
 		hi := min(lo+maxCorrPerMsg, m)
-		raw, err := r.conn.Recv(ctx)
+		raw, err := conn.Recv(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("ot: correlated OT: receiving corrections: %w", err)
+			return fmt.Errorf("ot: correlated OT: receiving corrections: %w", err)
 		}
 		var c Corrections
 		if err := c.UnmarshalBinary(raw); err != nil {
-			return nil, fmt.Errorf("ot: correlated OT from %q: %w", r.conn.Peer(), err)
+			return fmt.Errorf("ot: correlated OT from %q: %w", conn.Peer(), err)
 		}
 		if len(c.Tau) != hi-lo {
-			return nil, fmt.Errorf("ot: correlated OT from %q: %w: %d corrections, want %d", r.conn.Peer(), ErrProtocol, len(c.Tau), hi-lo)
+			return fmt.Errorf("ot: correlated OT from %q: %w: %d corrections, want %d", conn.Peer(), ErrProtocol, len(c.Tau), hi-lo)
 		}
 		for j := lo; j < hi; j++ {
-			if bit(j) {
+			if choices[j>>6]>>(j&63)&1 == 1 {
 				out[j] += c.Tau[j-lo]
 			}
 		}
 	}
-	return out, nil
+	return nil
 }

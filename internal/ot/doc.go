@@ -1,7 +1,7 @@
 // Package ot implements oblivious transfer for Veil's protocols: base OT
 // over ristretto255 and OT extension, both in the classic 1-out-of-2 form
-// (IKNP) and in the wide-row form used by KKRT16's batched OPRF
-// (1-out-of-N OT with a pseudorandom code).
+// (IKNP, and SoftSpoken with 128/k bits per OT) and in the wide-row form
+// used by KKRT16's batched OPRF (1-out-of-N OT with a pseudorandom code).
 //
 // # What it does
 //
@@ -28,6 +28,17 @@
 //     multiplication uses. With w = 512 and d_j = C(x_j), a pseudorandom
 //     code word, it is the 1-out-of-N OT of KKRT16 used by internal/kkrt
 //     through [Receiver.ExtendFunc] and [Sender.Extend].
+//   - SoftSpoken OT extension ([NewSoftSpokenSender],
+//     [NewSoftSpokenReceiver]; Roy, CRYPTO 2022) gives the same IKNP
+//     correlation q_j = t_j XOR c_j*Delta from a small-field VOLE: Delta is
+//     cut into blocks of k bits ([SoftSpokenConfig.K], 1 to 8), each block a
+//     GGM tree of 2^k leaves of which the sender holds all but the one its k
+//     bits of Delta name (a punctured PRF made from k base OTs). It sends
+//     128/k bits per OT instead of 128 and expands about 2^k/k AES blocks
+//     per OT per party, and offers the same [SoftSpokenSender.RandomOT],
+//     [SoftSpokenSender.ChosenOT] and [SoftSpokenSender.CorrelatedOT64] (and
+//     receiver methods) as IKNP, hashed the same way. [OneOfTwoSender] and
+//     [OneOfTwoReceiver] are the method sets both extensions share.
 //
 // # How to use it
 //
@@ -40,9 +51,11 @@
 // row index of the session is used once (the PRG counters and the hash
 // tweaks carry the global row index). Both parties pass a [Config]: rows
 // travel in chunks of Config.ChunkRows rows (about 1 MiB per message by
-// default), and chunks are expanded and transposed on up to Config.Workers
-// goroutines. All secrets come from crypto/rand. Measured throughput is in
-// bench/RESULTS.md (BenchmarkRandomOT, BenchmarkTranspose, BenchmarkBaseOT).
+// default; SoftSpokenConfig.ChunkRows, 16384 rows, for SoftSpoken), and
+// chunks are expanded and transposed on up to Config.Workers goroutines. All secrets come from crypto/rand. Measured throughput is in
+// bench/RESULTS.md (BenchmarkRandomOT, BenchmarkOTExtension, which compares
+// IKNP, SoftSpoken for several k and the AES floor in one run,
+// BenchmarkTranspose, BenchmarkBaseOT).
 //
 // Primitives: the PRG is AES-128-CTR (crypto/aes, AES-NI) keyed by each base
 // OT key with the counter starting at row offset/128; the
@@ -56,20 +69,26 @@
 // Parties and trust: two parties, semi-honest (honest-but-curious);
 // computational security 128 bits (128 base OTs; a wider extension takes its
 // w base OTs from an IKNP extension of those 128, so a session costs 128
-// public-key OTs whatever its width). Two parties only: no collusion
+// public-key OTs whatever its width; SoftSpoken also runs 128 base OTs, one
+// per GGM level of its 128/k trees). Two parties only: no collusion
 // question arises.
 //
 // What each party learns: the receiver learns exactly the chosen message of
 // each OT; the other message is masked by the hash of a row the receiver
 // cannot compute without the sender's secret s. The sender learns nothing
 // about the choices: the columns it receives are one-time padded by AES-CTR
-// keystreams keyed by base-OT keys it does not hold. Both learn the number
-// of OTs and the width.
+// keystreams keyed by base-OT keys it does not hold. In SoftSpoken the
+// sender sees, per block, the choice bits XOR the sum of all 2^k leaf
+// keystreams, one of which comes from the leaf it cannot compute: the GGM
+// level sums that would give it that leaf are masked by the base-OT keys it
+// did not choose. Both learn the number of OTs and the width (for
+// SoftSpoken, k).
 //
 // What a deviating party can do: a malicious receiver can choose
 // inconsistent rows d_j (IKNP is not secure against it without a
-// consistency check, as in KOS15), so this package must not be used where a
-// party may deviate.
+// consistency check, as in KOS15; SoftSpoken likewise has no consistency
+// check here, and a malicious receiver can also send inconsistent GGM level
+// sums), so this package must not be used where a party may deviate.
 //
 // Dropouts and faults: if a connection drops, the calls return a wrapped
 // transport error promptly and the session's state must be discarded (a

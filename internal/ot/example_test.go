@@ -39,3 +39,41 @@ func Example() {
 	fmt.Println()
 	// Output: adf
 }
+
+// ExampleNewSoftSpokenSender runs correlated OTs over Z_2^64 with SoftSpoken
+// extension: the receiver gets x_j + c_j*delta_j for the sender's x_j.
+func ExampleNewSoftSpokenSender() {
+	ctx := context.Background()
+	a, b := transport.Pipe("sender", "receiver", transport.Options{})
+	delta := []uint64{10, 20, 30}
+	choices := []uint64{0b110} // OT j's choice is bit j
+
+	xs := make(chan []uint64, 1)
+	go func() {
+		s, err := ot.NewSoftSpokenSender(ctx, a, ot.SoftSpokenConfig{K: 4})
+		var x []uint64
+		if err == nil {
+			x, err = s.CorrelatedOT64(ctx, delta)
+		}
+		if err != nil {
+			a.Close()
+		}
+		xs <- x
+	}()
+	r, err := ot.NewSoftSpokenReceiver(ctx, b, ot.SoftSpokenConfig{K: 4})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	y, err := r.CorrelatedOT64(ctx, choices, len(delta))
+	x := <-xs
+	if err != nil || x == nil {
+		fmt.Println("failed", err)
+		return
+	}
+	for j := range y {
+		fmt.Print(y[j]-x[j], " ")
+	}
+	fmt.Println()
+	// Output: 0 20 30
+}

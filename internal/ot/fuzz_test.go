@@ -98,3 +98,38 @@ func FuzzCorrections(f *testing.F) {
 		require.Equal(t, b, again)
 	})
 }
+
+func FuzzSoftSetup(f *testing.F) {
+	good, err := (&SoftSetup{K: 4}).MarshalBinary()
+	require.NoError(f, err)
+	f.Add(good)
+	f.Add(good[:softSetupHdr])
+	f.Add(append([]byte{tagSoftSetup, 9}, good[2:]...))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var m SoftSetup
+		if m.UnmarshalBinary(b) != nil {
+			return
+		}
+		again, err := m.MarshalBinary()
+		require.NoError(t, err)
+		require.Equal(t, b, again)
+	})
+}
+
+func FuzzSoftChunk(f *testing.F) {
+	c := SoftChunk{K: 3, Offset: 256, Rows: 128, U: make([]byte, softNumBlocks(3)*16)}
+	good, err := c.MarshalBinary()
+	require.NoError(f, err)
+	f.Add(good)
+	f.Add(good[:softChunkHdr])
+	f.Add([]byte{tagSoftChunk, 8, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var m SoftChunk
+		if m.UnmarshalBinary(b) != nil {
+			return
+		}
+		again, err := m.MarshalBinary()
+		require.NoError(t, err)
+		require.Equal(t, b, again)
+	})
+}

@@ -28,3 +28,25 @@ func TestHashLow64MatchesCRHash(t *testing.T) {
 		}
 	}
 }
+
+// hashPairs is two HashRows passes, fused, for whole batches and
+// remainders.
+func TestHashPairs(t *testing.T) {
+	h := NewCRHash()
+	rows := make([]uint64, 2*301)
+	for i := range rows {
+		rows[i] = uint64(i) * 0x9E3779B97F4A7C15
+	}
+	const d0, d1 = 0x0123456789abcdef, 0xfedcba9876543210
+	for _, n := range []int{0, 1, 3, 4, 5, 300, 301} {
+		got := make([][2]Block, n)
+		hashPairs(h, got, 77, rows, d0, d1)
+		want0, want1 := make([]Block, n), make([]Block, n)
+		h.HashRows(want0, 77, rows, 0, 0)
+		h.HashRows(want1, 77, rows, d0, d1)
+		for j := range got {
+			require.Equal(t, want0[j], got[j][0], "n %d row %d", n, j)
+			require.Equal(t, want1[j], got[j][1], "n %d row %d", n, j)
+		}
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+
+	"github.com/veil-go/veil/transport"
 )
 
 // 1-out-of-2 OTs from the width-128 extension (IKNP): the receiver's row
@@ -47,15 +49,7 @@ func (s *Sender) RandomOT(ctx context.Context, m int) ([][2]Block, error) {
 	h := NewCRHash()
 	d0, d1 := s.sw[0], s.sw[1]
 	err := s.ExtendFunc(ctx, m, func(first int, q Matrix) error {
-		x := make([]Block, q.Rows)
-		h.HashRows(x, base+uint64(first), q.Data, 0, 0)
-		for j := range x {
-			out[first+j][0] = x[j]
-		}
-		h.HashRows(x, base+uint64(first), q.Data, d0, d1)
-		for j := range x {
-			out[first+j][1] = x[j]
-		}
+		hashPairs(h, out[first:first+q.Rows], base+uint64(first), q.Data, d0, d1)
 		return nil
 	})
 	if err != nil {
@@ -132,19 +126,7 @@ func (s *Sender) ChosenOT(ctx context.Context, msgs [][2]Block) error {
 	if err != nil {
 		return err
 	}
-	for lo := 0; lo < len(msgs); lo += maxChosenPerMsg {
-		hi := min(lo+maxChosenPerMsg, len(msgs))
-		c := ChosenMessages{Y: make([][2]Block, hi-lo)}
-		for j := lo; j < hi; j++ {
-			c.Y[j-lo][0] = msgs[j][0].Xor(x[j][0])
-			c.Y[j-lo][1] = msgs[j][1].Xor(x[j][1])
-		}
-		b, _ := c.MarshalBinary()
-		if err := s.conn.Send(ctx, b); err != nil {
-			return fmt.Errorf("ot: chosen OT: sending messages: %w", err)
-		}
-	}
-	return nil
+	return sendChosen(ctx, s.conn, msgs, x)
 }
 
 // ChosenOT receives, for each OT j, the sender's message msgs[j][choices[j]].
@@ -153,19 +135,68 @@ func (r *Receiver) ChosenOT(ctx context.Context, choices []bool) ([]Block, error
 	if err != nil {
 		return nil, err
 	}
+	return recvChosen(ctx, r.conn, choices, x)
+}
+
+// hashPairs sets out[j] = (H(tweak+j, q_j), H(tweak+j, q_j ^ s)) for the
+// 128-bit rows q_j of rows and s = (d0, d1), j < len(out): [CRHash.HashRows]
+// twice, fused into one pass that writes out directly.
+func hashPairs(h *CRHash, out [][2]Block, tweak uint64, rows []uint64, d0, d1 uint64) {
+	const per = hashBatch / 2 // rows per batch, two blocks each
+	buf := make([]byte, 32*hashBatch)
+	var in, res [2 * hashBatch]uint64
+	var tw [hashBatch]uint64
+	le := binary.LittleEndian
+	for j := 0; j < len(out); j += per {
+		n := min(per, len(out)-j)
+		for k := range n {
+			q0, q1 := rows[2*(j+k)], rows[2*(j+k)+1]
+			in[4*k], in[4*k+1], in[4*k+2], in[4*k+3] = q0, q1, q0^d0, q1^d1
+			tw[2*k], tw[2*k+1] = tweak+uint64(j+k), tweak+uint64(j+k)
+		}
+		h.tmmo(buf, &in, &res, &tw, 2*n)
+		for k := range n {
+			le.PutUint64(out[j+k][0][:], res[4*k])
+			le.PutUint64(out[j+k][0][8:], res[4*k+1])
+			le.PutUint64(out[j+k][1][:], res[4*k+2])
+			le.PutUint64(out[j+k][1][8:], res[4*k+3])
+		}
+	}
+}
+
+// sendChosen sends msgs masked by the random-OT pairs x.
+func sendChosen(ctx context.Context, conn transport.Conn, msgs, x [][2]Block) error {
+	for lo := 0; lo < len(msgs); lo += maxChosenPerMsg {
+		hi := min(lo+maxChosenPerMsg, len(msgs))
+		c := ChosenMessages{Y: make([][2]Block, hi-lo)}
+		for j := lo; j < hi; j++ {
+			c.Y[j-lo][0] = msgs[j][0].Xor(x[j][0])
+			c.Y[j-lo][1] = msgs[j][1].Xor(x[j][1])
+		}
+		b, _ := c.MarshalBinary()
+		if err := conn.Send(ctx, b); err != nil {
+			return fmt.Errorf("ot: chosen OT: sending messages: %w", err)
+		}
+	}
+	return nil
+}
+
+// recvChosen receives the masked messages and unmasks the chosen ones with
+// the random-OT keys x.
+func recvChosen(ctx context.Context, conn transport.Conn, choices []bool, x []Block) ([]Block, error) {
 	out := make([]Block, len(choices))
 	for lo := 0; lo < len(choices); lo += maxChosenPerMsg {
 		hi := min(lo+maxChosenPerMsg, len(choices))
-		raw, err := r.conn.Recv(ctx)
+		raw, err := conn.Recv(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("ot: chosen OT: receiving messages: %w", err)
 		}
 		var c ChosenMessages
 		if err := c.UnmarshalBinary(raw); err != nil {
-			return nil, fmt.Errorf("ot: chosen OT from %q: %w", r.conn.Peer(), err)
+			return nil, fmt.Errorf("ot: chosen OT from %q: %w", conn.Peer(), err)
 		}
 		if len(c.Y) != hi-lo {
-			return nil, fmt.Errorf("ot: chosen OT from %q: %w: %d messages, want %d", r.conn.Peer(), ErrProtocol, len(c.Y), hi-lo)
+			return nil, fmt.Errorf("ot: chosen OT from %q: %w: %d messages, want %d", conn.Peer(), ErrProtocol, len(c.Y), hi-lo)
 		}
 		for j := lo; j < hi; j++ {
 			y := c.Y[j-lo][0]

@@ -446,20 +446,26 @@ func TestCRHash(t *testing.T) {
 	// fixed key, on a batch with tweaks i, i+1, ... and a row offset.
 	pi, err := aes.NewCipher(fixedKey[:])
 	require.NoError(t, err)
-	rows := []uint64{1, 2, 3, 4, 0xffffffffffffffff, 5}
-	out := make([]Block, 3)
-	h.HashRows(out, 40, rows, 7, 9)
-	for j := range out {
-		var x, y, z [16]byte
-		binary.LittleEndian.PutUint64(x[:], rows[2*j]^7)
-		binary.LittleEndian.PutUint64(x[8:], rows[2*j+1]^9)
-		pi.Encrypt(y[:], x[:])
-		z = y
-		binary.LittleEndian.PutUint64(z[:], binary.LittleEndian.Uint64(z[:])^uint64(40+j))
-		pi.Encrypt(z[:], z[:])
-		for k := range z {
-			z[k] ^= y[k]
+	rows := make([]uint64, 2*21)
+	for i := range rows {
+		rows[i] = uint64(i+1) * 0x9E3779B97F4A7C15
+	}
+	rows[4] = 0xffffffffffffffff
+	for n := range 21 { // whole batches of hashBatch rows and remainders
+		out := make([]Block, n)
+		h.HashRows(out, 40, rows, 7, 9)
+		for j := range out {
+			var x, y, z [16]byte
+			binary.LittleEndian.PutUint64(x[:], rows[2*j]^7)
+			binary.LittleEndian.PutUint64(x[8:], rows[2*j+1]^9)
+			pi.Encrypt(y[:], x[:])
+			z = y
+			binary.LittleEndian.PutUint64(z[:], binary.LittleEndian.Uint64(z[:])^uint64(40+j))
+			pi.Encrypt(z[:], z[:])
+			for k := range z {
+				z[k] ^= y[k]
+			}
+			require.Equal(t, Block(z), out[j], "n %d row %d", n, j)
 		}
-		require.Equal(t, Block(z), out[j])
 	}
 }
