@@ -139,7 +139,7 @@
 //
 // The OT dealer. With [OTDealer] the parties make their correlations
 // among themselves and no third party exists: Beaver and AND triples by
-// Gilboa multiplication from IKNP correlated OT, pairwise; daBits by
+// Gilboa multiplication from SoftSpoken correlated OT (internal/ot), pairwise; daBits by
 // folding each party's own random bit into an additively shared XOR with
 // one correlated OT per bit and pair; edaBits as 64 daBits; division pairs
 // from 64 daBits, exactly (r uniform, floor(r/d) and msb(r) exact), with
@@ -153,7 +153,7 @@
 // receiver's choice bits, the bits of its b share or its random bits, are
 // one-time padded by keys the sender does not hold), so the openings of
 // every operation stay uniformly random to it. Against a party that
-// deviates it promises nothing: IKNP has no consistency check (KOS15), so
+// deviates it promises nothing: the OT extension has no consistency check (KOS15, or SoftSpoken's), so
 // a malicious OT receiver can choose inconsistent rows and learn bits of
 // the sender's secret and then of its a shares, and so of the inputs
 // masked with them; it must not be used where a party may deviate, and

@@ -28,12 +28,12 @@ import (
 //	c_i = a_i*b_i + sum over peers j of (its share of a_i*b_j) + (its share of a_j*b_i)
 //
 // Each cross product a_i*b_j is Gilboa's multiplication: 64 correlated
-// OTs (internal/ot's IKNP extension) in which party j chooses with the
+// OTs (internal/ot's SoftSpoken extension, k = 2) in which party j chooses with the
 // bits of b_j and party i's correlation for bit k is a_i*2^k; party i keeps
 // minus the sum of its random words and party j the sum of what it
 // received, and the two sum to a_i*b_j mod 2^64. Per triple each pair of
-// parties runs 128 OTs, so a party sends and receives about 128*(16+8)/2
-// bytes per triple per peer (16 bytes of extension and 8 of correction
+// parties runs 128 OTs, so a party sends and receives about 128*(8+8)/2
+// bytes per triple per peer (8 bytes of extension and 8 of correction
 // per OT, in the direction of the OT); the exact figures are in
 // bench/RESULTS.md.
 //
@@ -66,8 +66,8 @@ type OTDealer struct {
 // party is the OT sender, in rcv the receiver.
 type otPeer struct {
 	name string
-	snd  *ot.Sender
-	rcv  *ot.Receiver
+	snd  *ot.SoftSpokenSender
+	rcv  *ot.SoftSpokenReceiver
 }
 
 // OTDealerConfig configures an [OTDealer]. The zero value means the
@@ -114,7 +114,7 @@ func NewOTDealer(ctx context.Context, mesh transport.Mesh, cfg OTDealerConfig) (
 		}
 		d.peers[j].name = conns[j].Peer()
 	}
-	ocfg := ot.Config{Workers: cfg.Workers}
+	ocfg := ot.SoftSpokenConfig{Workers: cfg.Workers}
 	err = parallel.Each(ctx, n, n, func(j int) error {
 		if j == self {
 			return nil
@@ -123,12 +123,12 @@ func NewOTDealer(ctx context.Context, mesh transport.Mesh, cfg OTDealerConfig) (
 		// The lower index is the OT sender first, then the receiver.
 		var err error
 		if self < j {
-			if pr.snd, err = ot.NewSender(ctx, conns[j], ocfg); err == nil {
-				pr.rcv, err = ot.NewReceiver(ctx, conns[j], ocfg)
+			if pr.snd, err = ot.NewSoftSpokenSender(ctx, conns[j], ocfg); err == nil {
+				pr.rcv, err = ot.NewSoftSpokenReceiver(ctx, conns[j], ocfg)
 			}
 		} else {
-			if pr.rcv, err = ot.NewReceiver(ctx, conns[j], ocfg); err == nil {
-				pr.snd, err = ot.NewSender(ctx, conns[j], ocfg)
+			if pr.rcv, err = ot.NewSoftSpokenReceiver(ctx, conns[j], ocfg); err == nil {
+				pr.snd, err = ot.NewSoftSpokenSender(ctx, conns[j], ocfg)
 			}
 		}
 		if err != nil {
