@@ -145,6 +145,17 @@ type Config struct {
 	// Workers bounds the goroutines of heavy kernels (encrypting long
 	// vectors). 0 means runtime.GOMAXPROCS(0).
 	Workers int
+	// VerifiedContributions sizes the noise budget for contributions that
+	// come with a [Proof] ([Encryptor.EncryptIntsProven],
+	// [Params.VerifyProof]): the smudging then floods the noise that a
+	// verified proof bounds (its extraction bound, about 2^47 per
+	// coefficient and key holder at LogN 14), not only an honest
+	// encryption's. The runner's default path ([Round] without
+	// SemiHonestContributions) needs it. It needs flooded decryptions (a
+	// collective key, or CKKS) and in practice the LogN 14 presets: at
+	// LogN 13 the budget does not hold and NewParams fails with
+	// [ErrNoiseBudget].
+	VerifiedContributions bool
 }
 
 // Budget reports the noise analysis behind a Params: every bound is on the
@@ -208,6 +219,12 @@ func NewParams(cfg Config) (*Params, error) {
 	p := &Params{cfg: cfg, spec: spec, scheme: spec.Scheme}
 	if err := p.buildLattice(); err != nil {
 		return nil, err
+	}
+	if cfg.VerifiedContributions {
+		b := p.proofBounds(min(proofGroup, p.Chunks(cfg.MaxValues)))
+		if 2*b.be-b.ae > math.MaxInt32 {
+			return nil, fmt.Errorf("he: %w: LogN %d is too large for the proofs of well-formedness (their responses exceed 32 bits)", ErrInvalidParams, spec.LogN)
+		}
 	}
 	if err := p.chooseLevel(); err != nil {
 		return nil, err
@@ -292,6 +309,9 @@ func normalise(cfg *Config, s Scheme) error {
 	}
 	if cfg.Workers < 1 {
 		return fmt.Errorf("he: %w: %d workers", ErrInvalidParams, cfg.Workers)
+	}
+	if cfg.VerifiedContributions && cfg.KeyHolders == 1 && s == BGV {
+		return fmt.Errorf("he: %w: VerifiedContributions needs flooded decryptions (a collective key, or CKKS); a single BGV key decrypts exactly", ErrInvalidParams)
 	}
 	return nil
 }
@@ -408,6 +428,11 @@ func (p *Params) noiseBudget() Budget {
 		shares = cfg.KeyHolders - p.decrypt + 1
 	}
 	fresh := tailFactor * p.freshSigma(cfg.KeyHolders)
+	if cfg.VerifiedContributions {
+		// A verified contribution's key-dependent noise e u + e1 s is
+		// bounded only by what the proof extracts; e0 is the honest one.
+		fresh = p.proofNoise() + float64(p.eBound())
+	}
 	if p.scheme == CKKS {
 		fresh++ // rounding of the encoding
 	}
