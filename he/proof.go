@@ -44,7 +44,7 @@ const (
 	// so a group attempt is accepted with probability about e^(-2/proofBoxFactor).
 	proofBoxFactor = 4
 	// maxSession bounds ProofContext.Session.
-	maxSession = 64
+	maxSession  = 64
 	proofDomain = "veil/he/v1 proof of well-formed encryption"
 )
 
@@ -207,7 +207,7 @@ func (e *Encryptor) encryptProven(n int, pc ProofContext, encode func(cd *codec,
 		r.Add(ct.Value[1], ePoly, ct.Value[1])
 		wit[k] = w
 	}
-	pr, err := e.prove(out, wit, pc)
+	pr, err := e.prove(out, wit, pc, true)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -402,8 +402,9 @@ func (p *Params) commit(w *repWorker, a ring.Poly, zu, ze []int32) [sha256.Size]
 	return polyDigest(w.pu, p.level+1, w.buf)
 }
 
-// prove makes the proof for ct (encrypted with the witnesses wit).
-func (e *Encryptor) prove(ct *Ciphertext, wit []witness, pc ProofContext) (*Proof, error) {
+// prove makes the proof for ct (encrypted with the witnesses wit). reject
+// is false only in tests that play a prover who ignores the bounds.
+func (e *Encryptor) prove(ct *Ciphertext, wit []witness, pc ProofContext, reject bool) (*Proof, error) {
 	p := e.p
 	a := e.pk.pk.Value[1].Q
 	nw := min(p.cfg.Workers, proofReps)
@@ -442,7 +443,7 @@ func (e *Encryptor) prove(ct *Ciphertext, wit []witness, pc ProofContext) (*Proo
 			ok := make([]bool, proofReps)
 			_ = parallel.Each(context.Background(), nw, nw, func(wi int) error {
 				for r := wi; r < proofReps; r += nw {
-					ok[r] = respond(gd.zu[r], gd.ze[r], ch[r], wg, bd)
+					ok[r] = respond(gd.zu[r], gd.ze[r], ch[r], wg, bd) || !reject
 				}
 				return nil
 			})
@@ -572,14 +573,18 @@ func (pr *Proof) MarshalBinary() ([]byte, error) {
 		var bw bitWriter
 		bw.b = b
 		wu, we := bits.Len64(uint64(2*bd.au)), bits.Len64(uint64(2*bd.ae))
-		for _, z := range gd.zu {
-			for _, v := range z {
-				bw.put(uint64(int64(v)+bd.au), wu)
-			}
-		}
-		for _, z := range gd.ze {
-			for _, v := range z {
-				bw.put(uint64(int64(v)+bd.ae), we)
+		for _, zs := range [2]struct {
+			z     [][]int32
+			a     int64
+			width int
+		}{{gd.zu, bd.au, wu}, {gd.ze, bd.ae, we}} {
+			for _, z := range zs.z {
+				for _, v := range z {
+					if int64(v) > zs.a || int64(v) < -zs.a {
+						return nil, fmt.Errorf("he: %w: proof response outside its bound", ErrInvalidParams)
+					}
+					bw.put(uint64(int64(v)+zs.a), zs.width)
+				}
 			}
 		}
 		b = bw.flush()

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"github.com/tuneinsight/lattigo/v5/ring"
 )
 
 var proofSession = []byte("test session")
@@ -73,4 +74,133 @@ func TestProofCompletenessBGV(t *testing.T) {
 		}
 		require.Equal(t, want, decryptCollective(t, p, hs, agg.Result(), active))
 	}
+}
+
+// crafted returns a zero-vector ciphertext of p whose chunk 0 is replaced
+// by the review's F3 probe: c0 = 0, c1 = t^-1 mod Q (BGV) or c1 = 2^70
+// (CKKS), which decrypts to the key (see TestCraftedCollectiveProbe).
+func craftProbe(p *Params, ct *Ciphertext) {
+	r := p.rlwe.RingQ().AtLevel(p.level)
+	c1 := r.NewPoly()
+	for i, q := range p.qAt() {
+		if p.scheme == BGV {
+			c1.Coeffs[i][0] = ring.ModExp(p.t%q, q-2, q) // t^-1 mod q_i
+		} else {
+			c1.Coeffs[i][0] = ring.ModExp(2, 70, q)
+		}
+	}
+	r.NTT(c1, c1)
+	ct.cts[0].Value[0].Zero()
+	ct.cts[0].Value[1] = c1
+}
+
+// TestProofRejectsCrafted: the review's crafted ciphertexts, and one with
+// a large noise, do not verify, whatever proof comes with them: the honest
+// proof of the ciphertext they replaced, or a proof made by running the
+// prover on them (with a zero witness for the probe, with the true but
+// large witness for the noisy one, skipping the prover's own bound check).
+//
+// Mutation checked: with VerifyProof's norm check removed, the large-noise
+// ciphertext verifies and this test fails.
+func TestProofRejectsCrafted(t *testing.T) {
+	for _, cfg := range []Config{verifiedBGV(0), verifiedCKKS(0)} {
+		p, _, pk := collective(t, cfg)
+		enc, err := p.NewEncryptor(pk)
+		require.NoError(t, err)
+		pc := ProofContext{Session: proofSession, Client: 1}
+		n := p.Slots()
+		var ct *Ciphertext
+		var pr *Proof
+		if p.scheme == BGV {
+			ct, pr, err = enc.EncryptIntsProven(make([]int64, n), pc)
+		} else {
+			ct, pr, err = enc.EncryptFloatsProven(make([]float64, n), pc)
+		}
+		require.NoError(t, err)
+		require.NoError(t, p.VerifyProof(ct, pr, pk, pc))
+
+		probe := ct.CopyNew()
+		craftProbe(p, probe)
+		require.ErrorIs(t, p.VerifyProof(probe, pr, pk, pc), ErrBadProof, "%v: probe with the replaced ciphertext's proof", p.scheme)
+		zero := []witness{{u: make([]int32, p.rlwe.N()), e: make([]int32, p.rlwe.N())}}
+		forged, err := enc.prove(probe, zero, pc, false)
+		require.NoError(t, err)
+		require.ErrorIs(t, p.VerifyProof(probe, forged, pk, pc), ErrBadProof, "%v: probe with a proof for a zero witness", p.scheme)
+
+		// c1 = a u + e1 with |e1| = 2^29: the relation holds, the norm does not.
+		r := p.rlwe.RingQ().AtLevel(p.level)
+		big := witness{u: make([]int32, p.rlwe.N()), e: make([]int32, p.rlwe.N())}
+		for i := range big.e {
+			big.e[i] = 1 << 29
+			big.u[i] = int32(i%3) - 1
+		}
+		noisy := ct.CopyNew()
+		pu, pe := r.NewPoly(), r.NewPoly()
+		liftInt32(r, big.u, pu)
+		liftInt32(r, big.e, pe)
+		r.NTT(pu, pu)
+		r.NTT(pe, pe)
+		r.MulCoeffsMontgomery(pu, pk.pk.Value[1].Q, noisy.cts[0].Value[1])
+		r.Add(noisy.cts[0].Value[1], pe, noisy.cts[0].Value[1])
+		forged, err = enc.prove(noisy, []witness{big}, pc, false)
+		require.NoError(t, err)
+		require.ErrorIs(t, p.VerifyProof(noisy, forged, pk, pc), ErrBadProof, "%v: large noise", p.scheme)
+		_, err = forged.MarshalBinary()
+		require.ErrorIs(t, err, ErrInvalidParams, "responses beyond the bound have no binary form")
+	}
+}
+
+func verifiedCKKS(threshold int) Config {
+	return Config{Preset: RealLogN14, RealBound: 1000, MaxWeight: 4, KeyHolders: 3, Threshold: threshold,
+		MaxValues: 3 << 13, VerifiedContributions: true}
+}
+
+// TestProofTampering: a proof verifies only for its ciphertext, key and
+// context; any changed byte fails to decode or to verify.
+func TestProofTampering(t *testing.T) {
+	p, _, pk := collective(t, verifiedBGV(0))
+	enc, err := p.NewEncryptor(pk)
+	require.NoError(t, err)
+	pc := ProofContext{Session: proofSession, Client: 2}
+	v := make([]int64, 100)
+	v[3] = 7
+	ct, pr, err := enc.EncryptIntsProven(v, pc)
+	require.NoError(t, err)
+	require.NoError(t, p.VerifyProof(ct, pr, pk, pc))
+	for _, other := range []ProofContext{{Session: proofSession, Client: 3}, {Session: []byte("another round"), Client: 2}} {
+		require.ErrorIs(t, p.VerifyProof(ct, pr, pk, other), ErrBadProof, "context %+v", other)
+	}
+	// the same ciphertext's masks verify (a key holder's view)
+	m, err := ct.Masks()
+	require.NoError(t, err)
+	masks, err := p.UnmarshalMasks(m)
+	require.NoError(t, err)
+	require.NoError(t, p.VerifyProof(masks, pr, pk, pc))
+	// another ciphertext with this proof
+	ct2, _, err := enc.EncryptIntsProven(v, pc)
+	require.NoError(t, err)
+	require.ErrorIs(t, p.VerifyProof(ct2, pr, pk, pc), ErrBadProof)
+	// another key
+	_, _, pk2 := collective(t, verifiedBGV(0))
+	require.ErrorIs(t, p.VerifyProof(ct, pr, pk2, pc), ErrMismatch)
+	b, err := pr.MarshalBinary()
+	require.NoError(t, err)
+	for _, off := range []int{headerSize + 4, headerSize + 4 + 31, headerSize + 4 + 32, len(b) / 2, len(b) - 1} {
+		bad := append([]byte(nil), b...)
+		bad[off] ^= 1
+		got, err := p.UnmarshalProof(bad)
+		if err == nil {
+			err = p.VerifyProof(ct, got, pk, pc)
+		}
+		require.Error(t, err, "byte %d flipped", off)
+	}
+	_, err = p.UnmarshalProof(b[:len(b)-1])
+	require.ErrorIs(t, err, ErrMalformed)
+	// a response field of all ones lies beyond its bound
+	bad := append([]byte(nil), b...)
+	for i := range 8 {
+		bad[headerSize+4+32+i] = 0xff
+	}
+	_, err = p.UnmarshalProof(bad)
+	require.ErrorIs(t, err, ErrMalformed)
 }
