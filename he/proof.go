@@ -592,6 +592,20 @@ func (pr *Proof) MarshalBinary() ([]byte, error) {
 	return b, nil
 }
 
+// UnmarshalBinary decodes a proof from a peer into pr, which must be bound
+// to a Params ([Params.UnmarshalProof] decodes into a fresh one).
+func (pr *Proof) UnmarshalBinary(data []byte) error {
+	if pr == nil || pr.p == nil {
+		return fmt.Errorf("he: %w: proof not bound to parameters (use Params.UnmarshalProof)", ErrInvalidParams)
+	}
+	out, err := pr.p.UnmarshalProof(data)
+	if err != nil {
+		return err
+	}
+	*pr = *out
+	return nil
+}
+
 // UnmarshalProof decodes a proof from a peer: kind, parameters, a length
 // within [Config.MaxValues], the exact size, and every response within its
 // bound; anything else fails with [ErrMalformed] (or [ErrMismatch] for
