@@ -76,6 +76,46 @@ func TestProofCompletenessBGV(t *testing.T) {
 	}
 }
 
+func TestProofCompletenessCKKS(t *testing.T) {
+	for _, threshold := range []int{0, 2} {
+		p, hs, pk := collective(t, verifiedCKKS(threshold))
+		enc, err := p.NewEncryptor(pk)
+		require.NoError(t, err)
+		n := 50
+		want := make([]float64, n)
+		agg, err := p.NewAggregator(n)
+		require.NoError(t, err)
+		for c := 1; c <= 2; c++ {
+			v := make([]float64, n)
+			for i := range v {
+				v[i] = float64(c*i) - 12.25
+				want[i] += v[i]
+			}
+			ct, pr, err := enc.EncryptFloatsProven(v, ProofContext{Session: proofSession, Client: c})
+			require.NoError(t, err)
+			require.NoError(t, p.VerifyProof(ct, pr, pk, ProofContext{Session: proofSession, Client: c}))
+			require.NoError(t, agg.Add(ct))
+		}
+		var active []int
+		var ds []*DecryptionShare
+		if threshold > 0 {
+			active = []int{1, 2}
+		}
+		sum := agg.Result()
+		for i, h := range hs {
+			if active != nil && !containsInt(active, i) {
+				continue
+			}
+			s, err := h.DecryptionShare(sum, active)
+			require.NoError(t, err)
+			ds = append(ds, s)
+		}
+		got, err := p.CombineFloats(sum, ds)
+		require.NoError(t, err)
+		require.InDeltaSlice(t, want, got, p.Config().Precision)
+	}
+}
+
 // crafted returns a zero-vector ciphertext of p whose chunk 0 is replaced
 // by the review's F3 probe: c0 = 0, c1 = t^-1 mod Q (BGV) or c1 = 2^70
 // (CKKS), which decrypts to the key (see TestCraftedCollectiveProbe).

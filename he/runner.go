@@ -55,15 +55,20 @@ type Round struct {
 	// attempt; a key holder that misses it is dropped and (T-of-N) another
 	// set is tried. 0 means 30 s.
 	ShareWindow time.Duration
-	// SemiHonestContributions accepts the semi-honest model for clients.
-	// The runner cannot yet verify that a client's ciphertext is a
-	// well-formed encryption (no proofs of plaintext knowledge), and one
-	// crafted ciphertext in the sum (c1 = t^-1 for BGV, a scaled probe for
-	// CKKS) makes the decryption of the sum reveal the round's secret key
-	// to whoever sees the result, and with it every client's ciphertext to
-	// the hub. With false, the default, RunHub and RunSpoke refuse the
-	// round with [ErrUnverified] before any key is made; set it only when
-	// every client is trusted to encrypt what the protocol says.
+	// SemiHonestContributions accepts the semi-honest model for clients
+	// and skips the proofs. By default (false) every client proves that its
+	// ciphertext is a well-formed encryption under the round's key
+	// ([Encryptor.EncryptIntsProven]), and the hub and every key holder
+	// verify each proof ([Params.VerifyProof]) before any decryption share
+	// is made: a crafted ciphertext (c1 = t^-1 for BGV, a scaled probe for
+	// CKKS), which would make the decryption of the sum reveal the round's
+	// secret key, is rejected. The default path needs Params built with
+	// [Config].VerifiedContributions (the smudging is sized for what the
+	// proofs bound); without it RunHub and RunSpoke refuse the round with
+	// [ErrUnverified]. Set SemiHonestContributions only when every client
+	// is trusted to encrypt what the protocol says: it saves the proofs
+	// (about 5x the ciphertext's bytes, and a second of CPU per client and
+	// verifier at LogN 14; see bench/RESULTS.md).
 	SemiHonestContributions bool
 	// MaxMessageSize is the largest message the round's transport carries
 	// (its [transport.Options].MaxMessageSize); 0 means
@@ -78,8 +83,10 @@ type RoundResult struct {
 	Ints   []int64   // BGV sums
 	Floats []float64 // CKKS sums
 	// Counted are the clients whose vectors are in the sums; Missing the
-	// clients that sent nothing usable in the window.
-	Counted, Missing []int
+	// clients that sent nothing usable in the window; Rejected (verified
+	// path) the clients whose proof of well-formedness did not verify: their
+	// ciphertexts are left out of the sums and never decrypted.
+	Counted, Missing, Rejected []int
 	// Decryptors are the key holders (mesh indices) whose shares were
 	// combined; Dropped those that failed to answer.
 	Decryptors, Dropped []int
@@ -124,8 +131,8 @@ type SpokeResult struct {
 // resolve fills the round's defaults for a star of size parties and
 // validates it against p.
 func (r Round) resolve(p *Params, size int) (Round, error) {
-	if !r.SemiHonestContributions {
-		return r, fmt.Errorf("he: %w: the runner cannot verify that contributions are well formed, and decrypting an aggregate with a crafted one reveals the key; set Round.SemiHonestContributions to accept the semi-honest model", ErrUnverified)
+	if !r.SemiHonestContributions && !p.cfg.VerifiedContributions {
+		return r, fmt.Errorf("he: %w: the round verifies the clients' proofs of well-formedness, and needs Params made with Config.VerifiedContributions (the smudging sized for what the proofs bound); or set Round.SemiHonestContributions to accept the semi-honest model", ErrUnverified)
 	}
 	if p.cfg.KeyHolders < 2 {
 		return r, fmt.Errorf("he: %w: a round needs a collective key (KeyHolders >= 2, have %d)", ErrInvalidParams, p.cfg.KeyHolders)
@@ -161,6 +168,10 @@ func (r Round) resolve(p *Params, size int) (Round, error) {
 	if need := p.CiphertextBytes(n) + envelopeSlack; r.MaxMessageSize < 0 || need > r.MaxMessageSize {
 		return r, fmt.Errorf("he: %w: a ciphertext of %d values takes %d bytes, over the transport's message limit of %d; set Round.Length, lower Config.MaxValues or raise MaxMessageSize", ErrInvalidParams, n, need, r.MaxMessageSize)
 	}
+	// A forwarded contribution is the masks (half a ciphertext) and the proof.
+	if need := p.CiphertextBytes(n)/2 + p.ProofBytes(n) + envelopeSlack; r.verified() && need > r.MaxMessageSize {
+		return r, fmt.Errorf("he: %w: a contribution of %d values with its proof takes %d bytes, over the transport's message limit of %d; set Round.Length, lower Config.MaxValues or raise MaxMessageSize", ErrInvalidParams, n, need, r.MaxMessageSize)
+	}
 	for _, set := range [][]int{r.Holders, r.Clients} {
 		seen := map[int]bool{}
 		for _, j := range set {
@@ -180,6 +191,16 @@ func (r Round) resolve(p *Params, size int) (Round, error) {
 	}
 	r.Holders, r.Clients, r.Names = slices.Clone(r.Holders), slices.Clone(r.Clients), slices.Clone(r.Names)
 	return r, nil
+}
+
+// verified reports whether the round runs the verified path (proofs).
+func (r Round) verified() bool { return !r.SemiHonestContributions }
+
+// proofContext is the context a client's proof is bound to: the round is
+// named by its key (fresh from the round's CRS, in every proof's hash),
+// the client by its mesh index.
+func (r Round) proofContext(client int) ProofContext {
+	return ProofContext{Session: []byte("veil/he/v1 round"), Client: client}
 }
 
 func (r Round) shareWindow() time.Duration {
