@@ -283,11 +283,8 @@ func liftInt32(r *ring.Ring, v []int32, pol ring.Poly) {
 		q := s.Modulus
 		c := pol.Coeffs[i]
 		for j, x := range v {
-			if x >= 0 {
-				c[j] = uint64(x)
-			} else {
-				c[j] = q - uint64(-int64(x))
-			}
+			// x + q when x < 0, branch-free (|x| < q)
+			c[j] = uint64(int64(x)) + q&uint64(int64(x)>>63)
 		}
 	}
 }
