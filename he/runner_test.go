@@ -422,7 +422,7 @@ func TestSpokeLimitsDecryptionRequests(t *testing.T) {
 			active = []int{0, 1}
 		}
 		a, b := transport.Pipe("spoke", "hub", transport.Options{})
-		ss := &spokeState{ctx: context.Background(), hub: a, p: p, kh: hs[0], pk: pk}
+		ss := &spokeState{ctx: context.Background(), hub: a, p: p, r: Round{SemiHonestContributions: true}, kh: hs[0], pk: pk}
 		for k := 0; k < tc.limit; k++ {
 			require.NoError(t, ss.share(&decryptMsg{Attempt: uint32(k), Active: active, Masks: masks}))
 			m, err := expect[*shareMsg](context.Background(), b)
@@ -493,7 +493,7 @@ func TestSpokeRefusesStaleMasks(t *testing.T) {
 	a, b := transport.Pipe("spoke", "hub", transport.Options{})
 	defer a.Close()
 	defer b.Close()
-	ss := &spokeState{ctx: context.Background(), hub: a, p: p, kh: hs[0], pk: pk}
+	ss := &spokeState{ctx: context.Background(), hub: a, p: p, r: Round{SemiHonestContributions: true}, kh: hs[0], pk: pk}
 	require.ErrorIs(t, ss.share(&decryptMsg{Masks: masks}), ErrMismatch)
 }
 
