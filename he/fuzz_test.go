@@ -181,7 +181,11 @@ func FuzzProof(f *testing.F) {
 		_, pk := p.GenKeyPair()
 		enc, err := p.NewEncryptor(pk)
 		require.NoError(f, err)
-		_, pr, err := enc.EncryptIntsProven([]int64{1, 0, -1}, ProofContext{Client: 1})
+		ct, err := enc.EncryptInts([]int64{1, 0, -1})
+		require.NoError(f, err)
+		// a proof of the right shape (for a zero witness: it need not verify)
+		zero := []witness{{u: make([]int32, p.rlwe.N()), e: make([]int32, p.rlwe.N())}}
+		pr, err := enc.prove(ct, zero, ProofContext{Client: 1}, true)
 		require.NoError(f, err)
 		proofFixtureP = p
 		proofFixture, err = pr.MarshalBinary()

@@ -131,7 +131,8 @@ func (p *Params) groupBytes(g int) int {
 }
 
 // EncryptIntsProven encrypts values (BGV) like [Encryptor.EncryptInts] and
-// proves that the ciphertext is well formed, for the context pc.
+// proves that the ciphertext is well formed, for the context pc. The
+// Params must be made with [Config].VerifiedContributions.
 func (e *Encryptor) EncryptIntsProven(values []int64, pc ProofContext) (*Ciphertext, *Proof, error) {
 	if err := e.p.CheckInts(values); err != nil {
 		return nil, nil, err
@@ -162,6 +163,11 @@ func (e *Encryptor) encryptProven(n int, pc ProofContext, encode func(cd *codec,
 	p := e.p
 	if err := checkContext(pc); err != nil {
 		return nil, nil, err
+	}
+	if !p.cfg.VerifiedContributions {
+		// Encryption in Q (the witness must be the randomness) has more
+		// noise than the P-assisted one the default budget is sized for.
+		return nil, nil, fmt.Errorf("he: %w: proven encryption needs Params made with Config.VerifiedContributions", ErrInvalidParams)
 	}
 	if n == 0 {
 		return nil, nil, fmt.Errorf("he: %w: nothing to encrypt", ErrInvalidParams)

@@ -42,8 +42,11 @@ func containsInt(s []int, v int) bool {
 	return false
 }
 
+// TestProofCompletenessBGV: honest proofs verify (after a round trip of
+// the ciphertext and the proof) and the sum decrypts exactly, N-of-N (the
+// runner's TestRunVerified covers T-of-N).
 func TestProofCompletenessBGV(t *testing.T) {
-	for _, threshold := range []int{0, 2} {
+	for _, threshold := range []int{0} {
 		r := rand.New(rand.NewSource(int64(threshold)))
 		p, hs, pk := collective(t, verifiedBGV(threshold))
 		enc, err := p.NewEncryptor(pk)
@@ -76,8 +79,13 @@ func TestProofCompletenessBGV(t *testing.T) {
 	}
 }
 
+// TestProofCompletenessCKKS: the same for CKKS, T-of-N (the runner's
+// TestRunVerified covers N-of-N).
 func TestProofCompletenessCKKS(t *testing.T) {
-	for _, threshold := range []int{0, 2} {
+	if raceDetector {
+		t.Skip("LogN 14 proofs under -race: TestProofCompletenessBGV covers the code")
+	}
+	for _, threshold := range []int{2} {
 		p, hs, pk := collective(t, verifiedCKKS(threshold))
 		enc, err := p.NewEncryptor(pk)
 		require.NoError(t, err)
@@ -143,7 +151,11 @@ func craftProbe(p *Params, ct *Ciphertext) {
 // Mutation checked: with VerifyProof's norm check removed, the large-noise
 // ciphertext verifies and this test fails.
 func TestProofRejectsCrafted(t *testing.T) {
-	for _, cfg := range []Config{verifiedBGV(0), verifiedCKKS(0)} {
+	cfgs := []Config{verifiedBGV(0), verifiedCKKS(0)}
+	if raceDetector {
+		cfgs = cfgs[:1]
+	}
+	for _, cfg := range cfgs {
 		p, _, pk := collective(t, cfg)
 		enc, err := p.NewEncryptor(pk)
 		require.NoError(t, err)
@@ -198,7 +210,7 @@ func verifiedCKKS(threshold int) Config {
 // TestProofTampering: a proof verifies only for its ciphertext, key and
 // context; any changed byte fails to decode or to verify.
 func TestProofTampering(t *testing.T) {
-	p, _, pk := collective(t, verifiedBGV(0))
+	p, pk := smallProofParams(t)
 	enc, err := p.NewEncryptor(pk)
 	require.NoError(t, err)
 	pc := ProofContext{Session: proofSession, Client: 2}
@@ -221,11 +233,11 @@ func TestProofTampering(t *testing.T) {
 	require.NoError(t, err)
 	require.ErrorIs(t, p.VerifyProof(ct2, pr, pk, pc), ErrBadProof)
 	// another key
-	_, _, pk2 := collective(t, verifiedBGV(0))
+	_, pk2 := p.GenKeyPair()
 	require.ErrorIs(t, p.VerifyProof(ct, pr, pk2, pc), ErrMismatch)
 	b, err := pr.MarshalBinary()
 	require.NoError(t, err)
-	for _, off := range []int{headerSize + 4, headerSize + 4 + 31, headerSize + 4 + 32, len(b) / 2, len(b) - 1} {
+	for _, off := range []int{headerSize + 4 + 31, headerSize + 4 + 32, len(b) - 1} {
 		bad := append([]byte(nil), b...)
 		bad[off] ^= 1
 		got, err := p.UnmarshalProof(bad)
@@ -243,4 +255,15 @@ func TestProofTampering(t *testing.T) {
 	}
 	_, err = p.UnmarshalProof(bad)
 	require.ErrorIs(t, err, ErrMalformed)
+}
+
+// smallProofParams is a single-key LogN 12 BGV session whose Params are
+// marked for proofs (no decryption happens: the proof code is the same at
+// every ring size, and this one costs a twelfth of LogN 14's).
+func smallProofParams(t *testing.T) (*Params, *PublicKey) {
+	p, err := NewParams(Config{Custom: &Custom{Scheme: BGV, LogN: 12, LogQ: []int{50}, LogP: []int{50}, LogT: 20}, Bound: 10, MaxWeight: 1})
+	require.NoError(t, err)
+	p.cfg.VerifiedContributions = true
+	_, pk := p.GenKeyPair()
+	return p, pk
 }
