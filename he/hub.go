@@ -377,7 +377,7 @@ func (hs *hubState) decrypt() error {
 		}
 		var mu sync.Mutex
 		failed := make([]bool, need)
-		actx, cancel := context.WithTimeout(hs.ctx, r.shareWindow())
+		actx, cancel := context.WithTimeout(hs.ctx, r.shareWindow(attempt, len(res.Counted)))
 		fanOut(need, func(k int) {
 			failed[k] = hs.collectShare(actx, req, set[k], cb, &mu) != nil
 		})

@@ -163,7 +163,7 @@ type Config struct {
 type Budget struct {
 	Level         int     // encryption level (number of Q primes - 1)
 	LogQ          float64 // log2 of the ciphertext modulus at Level
-	LogFresh      float64 // bound on one fresh encryption's noise
+	LogFresh      float64 // bound on one fresh encryption's noise (VerifiedContributions: on what a verified proof bounds)
 	LogAggregate  float64 // bound on an aggregate's noise (MaxWeight x fresh)
 	SmudgingBits  int     // each decryptor adds uniform noise in [-2^SmudgingBits, 2^SmudgingBits); 0 when none
 	Decryptors    int     // shares combined in one decryption

@@ -53,7 +53,10 @@ type Round struct {
 	CollectWindow time.Duration
 	// ShareWindow is how long the hub waits for the shares of one decryption
 	// attempt; a key holder that misses it is dropped and (T-of-N) another
-	// set is tried. 0 means 30 s.
+	// set is tried. 0 means 30 s, plus (verified path, first attempt) 2 s
+	// per counted client for the holder to verify the contributions still
+	// queued when the request comes; a ShareWindow that is set must allow
+	// for that itself.
 	ShareWindow time.Duration
 	// SemiHonestContributions accepts the semi-honest model for clients
 	// and skips the proofs. By default (false) every client proves that its
@@ -203,11 +206,17 @@ func (r Round) proofContext(client int) ProofContext {
 	return ProofContext{Session: []byte("veil/he/v1 round"), Client: client}
 }
 
-func (r Round) shareWindow() time.Duration {
-	if r.ShareWindow <= 0 {
-		return 30 * time.Second
+// shareWindow is the share window of a decryption attempt after counted
+// contributions were forwarded (verified path).
+func (r Round) shareWindow(attempt uint32, counted int) time.Duration {
+	if r.ShareWindow > 0 {
+		return r.ShareWindow
 	}
-	return r.ShareWindow
+	w := 30 * time.Second
+	if r.verified() && attempt == 0 {
+		w += time.Duration(counted) * 2 * time.Second
+	}
+	return w
 }
 
 // spokes are the mesh indices of every spoke with a role, sorted.
