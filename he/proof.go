@@ -705,25 +705,20 @@ type bitReader struct {
 	nacc int
 }
 
-// get reads width bits (the caller sized b exactly, so it never runs out).
+// get reads width (at most 56) bits; past the end it returns all ones,
+// which no bound accepts (the caller sized b exactly, so it never does).
 func (r *bitReader) get(width int) uint64 {
-	var v uint64
-	shift := 0
-	for width > 0 {
-		if r.nacc == 0 {
-			if len(r.b) == 0 {
-				return math.MaxUint64
-			}
-			r.acc, r.nacc = uint64(r.b[0]), 8
-			r.b = r.b[1:]
+	for r.nacc < width {
+		if len(r.b) == 0 {
+			return math.MaxUint64
 		}
-		take := min(width, r.nacc)
-		v |= (r.acc & (1<<take - 1)) << shift
-		r.acc >>= take
-		r.nacc -= take
-		shift += take
-		width -= take
+		r.acc |= uint64(r.b[0]) << r.nacc
+		r.b = r.b[1:]
+		r.nacc += 8
 	}
+	v := r.acc & (1<<width - 1)
+	r.acc >>= width
+	r.nacc -= width
 	return v
 }
 
