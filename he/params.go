@@ -149,7 +149,7 @@ type Config struct {
 	// come with a [Proof] ([Encryptor.EncryptIntsProven],
 	// [Params.VerifyProof]): the smudging then floods the noise that a
 	// verified proof bounds (its extraction bound, about 2^47 per
-	// coefficient and key holder at LogN 14), not only an honest
+	// coefficient for 3 key holders at LogN 14), not only an honest
 	// encryption's. The runner's default path ([Round] without
 	// SemiHonestContributions) needs it. It needs flooded decryptions (a
 	// collective key, or CKKS) and in practice the LogN 14 presets: at
