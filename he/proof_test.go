@@ -1,6 +1,7 @@
 package he
 
 import (
+	"math"
 	"math/rand"
 	"testing"
 
@@ -266,4 +267,30 @@ func smallProofParams(t *testing.T) (*Params, *PublicKey) {
 	p.cfg.VerifiedContributions = true
 	_, pk := p.GenKeyPair()
 	return p, pk
+}
+
+// TestVerifiedBudget: with VerifiedContributions the smudging is sized for
+// the noise a verified proof bounds (the extraction bound, not an honest
+// encryption's), per transcript (F4's 2^-(lambda+1) still holds), and the
+// configurations that cannot carry it are refused.
+//
+// Mutation checked: with the proofNoise line of noiseBudget removed, the
+// smudging is sized for honest noise (2^14 instead of 2^47) and this test
+// fails.
+func TestVerifiedBudget(t *testing.T) {
+	for _, cfg := range []Config{verifiedBGV(0), verifiedBGV(2), verifiedCKKS(0),
+		{Preset: IntLogN14, Bound: 1000, MaxWeight: 100, KeyHolders: 3, MaxValues: 1 << 20, VerifiedContributions: true}} {
+		p, err := NewParams(cfg)
+		require.NoError(t, err)
+		b := p.Budget()
+		hidden := float64(cfg.MaxWeight) * p.proofNoise()
+		require.GreaterOrEqual(t, b.LogAggregate, math.Log2(hidden), "%v", p)
+		require.GreaterOrEqual(t, float64(b.SmudgingBits), float64(p.Config().StatisticalSecurity)+math.Log2(hidden)+b.LogTranscriptCoefficients, "%v", p)
+		require.LessOrEqual(t, b.LogTranscriptDistance, -41.0)
+		require.Positive(t, b.LogMarginBits)
+	}
+	_, err := NewParams(Config{Preset: IntLogN13, Bound: 1000, MaxWeight: 4, KeyHolders: 3, MaxValues: 1 << 13, VerifiedContributions: true})
+	require.ErrorIs(t, err, ErrNoiseBudget)
+	_, err = NewParams(Config{Preset: IntLogN14, Bound: 1000, MaxWeight: 4, VerifiedContributions: true})
+	require.ErrorIs(t, err, ErrInvalidParams, "a single BGV key is not flooded")
 }
