@@ -48,12 +48,13 @@ type hubState struct {
 	res   *RoundResult
 	start time.Time
 
-	crs      CRS
-	adverts  [][]byte // key holders' signed adverts (T-of-N)
-	pk       *PublicKey
-	sum      *Ciphertext
-	length   int // values per vector
-	attempts int // decryption attempts
+	crs       CRS
+	adverts   [][]byte // key holders' signed adverts (T-of-N)
+	pk        *PublicKey
+	sum       *Ciphertext
+	length    int           // values per vector
+	attempts  int           // decryption attempts
+	verifying chan struct{} // bounds the proofs being verified at once
 }
 
 func (hs *hubState) run() error {
@@ -235,6 +236,9 @@ func (hs *hubState) collect() error {
 	}
 	cts := make([]*Ciphertext, len(r.Clients))
 	proofs := make([][]byte, len(r.Clients))
+	// Proofs are decoded and verified a few at a time (each decoded proof
+	// takes 16 MB at LogN 14).
+	hs.verifying = make(chan struct{}, p.cfg.Workers)
 	rejected := make([]bool, len(r.Clients))
 	arrived := make(chan int, len(r.Clients))
 	go func() {
@@ -275,6 +279,7 @@ func (hs *hubState) collect() error {
 			if err := hs.forward(client, ct, proofs[i]); err != nil {
 				return err
 			}
+			proofs[i] = nil
 		}
 	}
 	slices.Sort(res.Counted)
@@ -311,6 +316,12 @@ func (hs *hubState) receive(ctx context.Context, i int) (ct *Ciphertext, proof [
 	}
 	pm, err := expect[*proofMsg](ctx, c)
 	if err != nil {
+		return nil, nil, false
+	}
+	select {
+	case hs.verifying <- struct{}{}: // the window bounds arrival, not verification
+		defer func() { <-hs.verifying }()
+	case <-hs.ctx.Done():
 		return nil, nil, false
 	}
 	pr, err := hs.p.UnmarshalProof(pm.Proof)
