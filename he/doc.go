@@ -129,6 +129,9 @@
 // configurations whose sums float64 cannot carry are refused) and a
 // quarter for rounding the output to the grid 2^floor(log2 Precision/2),
 // and needs Δ x MaxWeight x RealBound plus the error below Q/2.
+// With [Config].VerifiedContributions the fresh noise of a contribution is
+// the bound its verified proof gives (about 2^47 per coefficient for three
+// holders at LogN 14), and everything above is sized from that.
 // [Params.Budget] shows every term. The check refuses the configuration that
 // lattigo silently decrypts wrong (a 42-bit modulus with 2^30 smudging).
 //
