@@ -589,11 +589,12 @@ func (s *craftingSender) Send(ctx context.Context, b []byte) error {
 
 // TestRunVerified runs the default path: every client proves its
 // ciphertext, the hub and every key holder verify, and the sums are exact
-// (BGV T-of-N, CKKS N-of-N). In the BGV round client 3
-// sends the review's crafted probe with its honest proof: the hub rejects
-// it, names it, leaves it out, and the sum is exactly that of the others:
-// nothing of the key is recovered (on the semi-honest path the same probe
-// decrypts to s mod t, TestCraftedCollectiveProbe).
+// (BGV T-of-N and N-of-N, CKKS N-of-N). In the first two rounds client 3
+// sends the review's crafted probe (c1 = t^-1 for BGV, 2^70 for CKKS) with
+// its honest proof: the hub rejects it, names it, leaves it out, and the
+// sum is exactly that of the others: nothing of the key is recovered (on
+// the semi-honest path the BGV probe decrypts to s mod t,
+// TestCraftedCollectiveProbe).
 //
 // Mutation checked: with the hub's VerifyProof call in hubState.receive
 // removed, the probe reaches the key holders, which refuse it (ErrBadProof),
@@ -606,7 +607,8 @@ func TestRunVerified(t *testing.T) {
 		crafted bool
 	}{
 		{verifiedBGV(2), true},
-		{verifiedCKKS(0), false},
+		{verifiedCKKS(0), true},
+		{verifiedBGV(0), false},
 	}
 	if raceDetector {
 		cases = cases[:1]
