@@ -229,6 +229,11 @@ func TestProofTampering(t *testing.T) {
 	masks, err := p.UnmarshalMasks(m)
 	require.NoError(t, err)
 	require.NoError(t, p.VerifyProof(masks, pr, pk, pc))
+	// c0 is not covered (the documented limit: the plaintext is not
+	// bounded, a client can poison the sum but not reach the key)
+	poisoned := ct.CopyNew()
+	poisoned.cts[0].Value[0].Coeffs[0][0] ^= 1 << 20
+	require.NoError(t, p.VerifyProof(poisoned, pr, pk, pc))
 	// another ciphertext with this proof
 	ct2, _, err := enc.EncryptIntsProven(v, pc)
 	require.NoError(t, err)
