@@ -1,6 +1,7 @@
 package he
 
 import (
+	"context"
 	"fmt"
 	"math/rand"
 	"sync"
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/tuneinsight/lattigo/v5/core/rlwe"
 	"github.com/tuneinsight/lattigo/v5/he/heint"
+	"github.com/veil-go/veil/transport"
 )
 
 // benchSingle is a single-key IntLogN13 session at level 0, one worker.
@@ -271,6 +273,111 @@ func BenchmarkOverhead(b *testing.B) {
 			b.ReportMetric(100*(float64(wrap)/float64(raw)-1), "overhead-%")
 			b.ReportMetric(float64(raw.Nanoseconds())/float64(b.N), "raw-ns/op")
 			b.ReportMetric(float64(wrap.Nanoseconds())/float64(b.N), "he-ns/op")
+		})
+	}
+}
+
+// BenchmarkProof measures one client's proof of well-formedness for a
+// vector of 2^16 values (BGV LogN 14: 4 chunks, one group; CKKS LogN 14:
+// 8 chunks, one group) beside the plain encryption of the same vector: the
+// client's cost is encrypt-proven, each verifier's is verify.
+func BenchmarkProof(b *testing.B) {
+	const n = 1 << 16
+	for _, cfg := range []Config{
+		{Preset: IntLogN14, Bound: 1 << 20, MaxWeight: 100, KeyHolders: 3, MaxValues: n, VerifiedContributions: true},
+		{Preset: RealLogN14, RealBound: 1000, MaxWeight: 100, KeyHolders: 3, MaxValues: n, VerifiedContributions: true},
+	} {
+		p, _, pk := collective(b, cfg)
+		enc, err := p.NewEncryptor(pk)
+		require.NoError(b, err)
+		ints := make([]int64, n)
+		floats := make([]float64, n)
+		for i := range ints {
+			ints[i] = int64(i)
+			floats[i] = float64(i) / 128
+		}
+		pc := ProofContext{Session: []byte("bench"), Client: 1}
+		encrypt := func() (*Ciphertext, error) {
+			if p.Scheme() == BGV {
+				return enc.EncryptInts(ints)
+			}
+			return enc.EncryptFloats(floats)
+		}
+		prove := func() (*Ciphertext, *Proof, error) {
+			if p.Scheme() == BGV {
+				return enc.EncryptIntsProven(ints, pc)
+			}
+			return enc.EncryptFloatsProven(floats, pc)
+		}
+		name := fmt.Sprintf("%v-LogN%d-2^16", p.Scheme(), p.LogN())
+		metrics := func(b *testing.B) {
+			b.ReportMetric(float64(p.ProofBytes(n)), "proof-bytes")
+			b.ReportMetric(float64(p.CiphertextBytes(n)), "ciphertext-bytes")
+		}
+		b.Run(name+"/encrypt", func(b *testing.B) {
+			for b.Loop() {
+				if _, err := encrypt(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			metrics(b)
+		})
+		b.Run(name+"/encrypt-proven", func(b *testing.B) {
+			for b.Loop() {
+				if _, _, err := prove(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			metrics(b)
+		})
+		ct, pr, err := prove()
+		require.NoError(b, err)
+		b.Run(name+"/verify", func(b *testing.B) {
+			for b.Loop() {
+				if err := p.VerifyProof(ct, pr, pk, pc); err != nil {
+					b.Fatal(err)
+				}
+			}
+			metrics(b)
+		})
+	}
+}
+
+// BenchmarkRoundProofs runs one in-process round (3 key holders that are
+// also clients, plus 1 client; 2^16 values each; BGV LogN 14) with and
+// without proofs, on the same Params: the difference is what the
+// verified path costs (each client proves once; the hub and each of the 3
+// key holders verify the 4 proofs).
+func BenchmarkRoundProofs(b *testing.B) {
+	const n = 1 << 16
+	p, err := NewParams(Config{Preset: IntLogN14, Bound: 1 << 20, MaxWeight: 4, KeyHolders: 3, MaxValues: n, VerifiedContributions: true})
+	require.NoError(b, err)
+	inputs := map[int]SpokeInput{}
+	for j := 1; j <= 4; j++ {
+		v := make([]int64, n)
+		for i := range v {
+			v[i] = int64(i % 1000 * j)
+		}
+		inputs[j] = SpokeInput{Ints: v}
+	}
+	for _, semi := range []bool{true, false} {
+		name := "verified"
+		if semi {
+			name = "semi-honest"
+		}
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				star, err := transport.NewMemStar(5, transport.Options{})
+				require.NoError(b, err)
+				res, err := RunInProcess(context.Background(), star, p, Round{Length: n, SemiHonestContributions: semi}, inputs)
+				require.NoError(b, err)
+				require.Len(b, res.Counted, 4)
+				b.ReportMetric(float64(res.PerSpoke[4].BytesReceived), "client-bytes")
+				b.ReportMetric(res.Collect.Seconds(), "collect-s")
+				for _, m := range star {
+					m.Close()
+				}
+			}
 		})
 	}
 }

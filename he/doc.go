@@ -33,6 +33,12 @@
 //   - T-of-N: after the key, each holder deals a [ShamirShare] to every
 //     holder ([KeyHolder.GenShamirShares], [KeyHolder.SetShamirShares]); any T
 //     holders then decrypt, naming the decryption set.
+//   - Untrusted contributors: [Encryptor.EncryptIntsProven] and
+//     [Encryptor.EncryptFloatsProven] return a ciphertext with a [Proof]
+//     that it is well formed, which [Params.VerifyProof] checks before
+//     the ciphertext is added to anything decrypted; build the Params with
+//     [Config].VerifiedContributions so that the smudging covers what the
+//     proofs bound (see "Proofs of well-formed contributions").
 //   - Statistics: [Moments] encodes (count, sum, sum of squares) so that
 //     [MomentSums] gives mean and variance from sums alone.
 //   - Over a network: [RunHub] and [RunSpoke] drive a [Round] over a star
@@ -123,33 +129,103 @@
 // configurations whose sums float64 cannot carry are refused) and a
 // quarter for rounding the output to the grid 2^floor(log2 Precision/2),
 // and needs Δ x MaxWeight x RealBound plus the error below Q/2.
+// With [Config].VerifiedContributions the fresh noise of a contribution is
+// the bound its verified proof gives (about 2^47 per coefficient for three
+// holders at LogN 14), and everything above is sized from that.
 // [Params.Budget] shows every term. The check refuses the configuration that
 // lattigo silently decrypts wrong (a 42-bit modulus with 2^30 smudging).
+//
+// # Proofs of well-formed contributions
+//
+// On the runner's default path every client proves, with its ciphertext,
+// that each chunk was encrypted under the round's public key (b, a) with
+// small randomness: [Encryptor.EncryptIntsProven] (or
+// [Encryptor.EncryptFloatsProven]) encrypts with explicit randomness, c1 =
+// a u + e1 and c0 = b u + e0 + pt, and returns a [Proof]; the hub and every
+// key holder check it with [Params.VerifyProof] before any decryption share
+// is made. The proof is a Schnorr-like Σ-protocol for the linear map (u, e1)
+// -> a u + e1 with binary challenges (one bit per chunk and repetition), 128
+// parallel repetitions, and Fiat-Shamir over SHA-256 bound to the
+// parameters, the key's [Fingerprint], a [ProofContext] (session and client
+// index), the vector length and the group index; a proof covers up to 8
+// chunks with one set of repetitions, and a vector needs one such group per
+// 8 chunks. Masks are uniform in a box of 4 N R times the largest response
+// shift, with rejection sampling (a group restarts with probability about
+// 0.4), and the verifier recomputes the commitment from the response, so a
+// repetition costs N coefficients of each response.
+//
+// Soundness: if a chunk's c1 is not a u + e with |u| <= 2 A_u and |e| <= 2
+// A_e (A the verifier's norm bounds; binary challenges leave no other
+// slack), then for fixed commitments each repetition can be answered for at
+// most one value of that chunk's challenge bit, so a prover making Q hash
+// queries gets such a chunk accepted with probability at most (Q+1) 2^-128
+// (random-oracle model). Two accepted answers that differ in one bit give the
+// witness, so the proof is one of knowledge: a client cannot submit another
+// client's ciphertext, or its negation, as its own. Zero knowledge: the
+// accepted responses are uniform in their bounds whatever the witness
+// (rejection sampling), so a proof reveals nothing about u, e1 or the
+// values.
+//
+// What it buys: for a verified chunk, decryption reveals (c0 - b u) + (e u +
+// e1 s) + smudging, where the first term is chosen by the client and the
+// second, the only one that depends on the key (s, and the key's error e),
+// is bounded by the proof. With [Config].VerifiedContributions the smudging
+// is sized to flood that bound for MaxWeight contributions (about 2^47 per
+// coefficient for three holders at LogN 14, against about 2^14 for honest
+// encryptions), so that what the decryptors reveal stays within
+// 2^-(lambda+1) of a function of the plaintexts, as for honest ciphertexts.
+// The review's probe (c1 = t^-1, or a scaled c1 for CKKS) would need t^-1 =
+// a u + e with small u and e, an RLWE problem, and is rejected. Cheaper
+// checks do not work: after BGV decoding every noise term is a multiple of
+// t, so any decryption of a ciphertext with c1 = t^-1 x (small) reveals s
+// mod t whatever the smudging; the hub rerandomising the sum (adding an
+// encryption of zero) leaves the crafted term in place; and a well-formed
+// c1 cannot be told from a crafted one by looking at it (both look uniform).
+//
+// What it does not buy: c0 is not constrained, so the proof bounds neither
+// the slot values nor the coefficient-domain plaintext; a client can still
+// add anything to the sum (correctness: it can poison the result), but it
+// can no longer learn the key. Bounded inputs would need range proofs.
+// Monomial challenges ({0, ±X^i}) would need about 10 repetitions instead of
+// 128, but extraction then only bounds 2 c1 and with N times the slack:
+// about 14 more bits of key-dependent noise to flood, which the LogN 14
+// moduli cannot carry for more than a few clients. The cost: a proof is
+// about 5 times its ciphertext (14.9 MB for 2^16 values at IntLogN14), and
+// [Config].VerifiedContributions does not fit LogN 13 at all
+// ([ErrNoiseBudget]); bench/RESULTS.md has the times.
 //
 // # Security model
 //
 // Parties and trust. The roles are the hub (aggregator), the clients, the
 // key holders and, with re-encryption, an analyst; one party may hold
-// several roles (a key holder is often a client). All of them are assumed
-// semi-honest: they follow the protocol and may pool what they see. The
+// several roles (a key holder is often a client). On the runner's default
+// (verified) path clients may be malicious: they may send any bytes,
+// including crafted ciphertexts, and collude with each other and with the
+// hub. The hub and the key holders are semi-honest: they follow the
+// protocol and may pool what they see. With
+// [Round].SemiHonestContributions clients are semi-honest too. The
 // lattice parameters give 128-bit computational security (HE standard) and
 // smudging lambda = 40 bits of statistical security per decryptor's
-// transcript by default ([Config].StatisticalSecurity). The largest coalition tolerated is
-// the hub with any T-1 key holders (N-1 for an N-of-N key) and any clients:
-// it learns nothing about the other clients' inputs beyond the sums.
+// transcript by default ([Config].StatisticalSecurity). The largest
+// coalition tolerated is the hub with any T-1 key holders (N-1 for an
+// N-of-N key) and any clients: it learns nothing about the other clients'
+// inputs beyond the sums, and nothing about the key.
 //
 // What each party learns, as [RoundResult].Leakage reports it per round:
 //
 //   - The hub learns the sums of the counted clients' vectors (it combines
-//     the decryption shares), which clients were counted and which were
-//     missing, which key holders decrypted and which dropped, the length of
-//     every vector (from the ciphertext sizes), and when each message came.
+//     the decryption shares), which clients were counted, which were
+//     missing and which were rejected (their proof did not verify), which
+//     key holders decrypted and which dropped, the length of every vector
+//     (from the ciphertext sizes), and when each message came.
 //     It never sees an input or a Shamir deal in the clear.
 //   - Every spoke still connected learns the sums and the counted clients,
 //     which the hub sends back; a client learns nothing from the
 //     ciphertexts of others.
-//   - Key holders learn the decryption sets they are asked to serve, and the
-//     masks of the aggregate, which reveal nothing without the key.
+//   - Key holders learn the decryption sets they are asked to serve, and
+//     the masks of the aggregate, which reveal nothing without the key; on
+//     the verified path they receive each counted client's masks and proof
+//     (zero knowledge: they learn the lengths and who was counted).
 //   - With re-encryption ([KeyHolder.ReencryptionShare],
 //     [Params.CombineReencryption]; not offered by the runner) only the
 //     analyst learns the sums.
@@ -165,23 +241,29 @@
 //     noise (package dp) before encrypting if they must not be.
 //
 // Decryption oracles (IND-CPA^D). A decryption is only as safe as the
-// ciphertext it is given. A crafted ciphertext, which the wire decoders
-// accept because it is well-formed bytes, makes its decryption reveal the
-// secret key: c1 = t^-1 for BGV gives s mod t (every smudging term is a
-// multiple of t there and vanishes), and c1 a multiple of the scale does
-// the same for CKKS. Flooding cannot stop this (it hides noise, not
-// plaintext), nor can the hub rerandomising the sum. The library therefore:
+// ciphertext it is given: HE schemes are IND-CPA, not IND-CPA^D (Li and
+// Micciancio), and a crafted ciphertext, which the wire decoders accept
+// because it is well-formed bytes, makes its decryption reveal the secret
+// key: c1 = t^-1 for BGV gives s mod t (every smudging term is a multiple of
+// t there and vanishes), and c1 a multiple of the scale does the same for
+// CKKS. Flooding cannot stop this (it hides noise, not plaintext), nor can
+// the hub rerandomising the sum. The library therefore:
 //
 //   - floods single-key CKKS decryptions and rounds them to the precision
 //     grid ([Decryptor]), which defeats passive attacks on honest
 //     ciphertexts (Li-Micciancio) and probes below the scale, and decodes
 //     only the slots of the vector;
-//   - refuses, in the runner, to decrypt an aggregate of contributions that
-//     nobody verified ([ErrUnverified]) unless the caller accepts the
-//     semi-honest model for clients by name
-//     ([Round].SemiHonestContributions). Proofs that a ciphertext is a
-//     well-formed encryption (TopGear-style proofs of plaintext knowledge,
-//     PELTA) are not implemented yet.
+//   - in the runner, decrypts only sums of verified contributions: the hub
+//     verifies each client's [Proof] and leaves out (and names, in
+//     [RoundResult].Rejected) those that fail; every key holder verifies
+//     every contribution the hub forwards, sums their masks itself and
+//     makes its decryption share on that sum only; a contribution that
+//     fails there (only a faulty or malicious hub forwards one) makes the
+//     holder refuse with [ErrBadProof] and the round fails, with no share
+//     made. The runner refuses ([ErrUnverified]) a round whose Params were
+//     not sized for the proofs ([Config].VerifiedContributions) unless the
+//     caller accepts the semi-honest model for clients by name
+//     ([Round].SemiHonestContributions).
 //
 // On the API path the caller decides what it decrypts: never let the output
 // of an aggregate that contains an unverified ciphertext reach a party that
@@ -189,20 +271,24 @@
 // decrypt a single client's ciphertext alone for someone who knows its
 // encryption randomness.
 //
-// What a deviating party can do. The runner does not defend against
-// malicious parties, with one exception: the hub cannot read the T-of-N
-// Shamir deals it relays, nor substitute keys of its own for a holder's,
-// because each holder's X25519 keys are signed with its identity and
-// checked against [Round].Names by the other holders (a forged advert fails
-// the round with [ErrBadAdvert] before anything is sealed). Everything else
-// relies on the semi-honest assumption: a malicious hub could publish a key
-// of its own to the clients, ask the holders to decrypt a single client's
-// ciphertext instead of the sum, choose the CRS, or send the spokes wrong
-// sums; a malicious client may encrypt anything the format allows (values
-// outside the bound break the sum's correctness, and a crafted ciphertext
-// reveals the round's key to whoever sees the sums, which is why the
-// runner needs [Round].SemiHonestContributions); a malicious key holder may
-// send a wrong share and make the result wrong, undetected.
+// What a deviating party can do. A malicious client can make the sums
+// wrong (its contribution's plaintext is not bounded by the proof), but
+// cannot learn the key or another client's input: a crafted ciphertext is
+// rejected before decryption, and a client cannot pass off another's
+// ciphertext as its own (the proof is of knowledge and bound to its index).
+// The hub cannot read the T-of-N Shamir deals it relays, nor substitute
+// keys of its own for a holder's, because each holder's X25519 keys are
+// signed with its identity and checked against [Round].Names by the other
+// holders (a forged advert fails the round with [ErrBadAdvert] before
+// anything is sealed), and it cannot make the holders decrypt a
+// contribution that does not verify. Everything else relies on the
+// semi-honest assumption for the hub and the holders: a malicious hub
+// could publish a key of its own to the clients, forward a single client's
+// contribution to the holders (they decrypt whatever verified set they
+// are given), choose the CRS, or send the spokes wrong sums; a malicious
+// key holder may send a wrong share and make the result wrong, undetected.
+// With [Round].SemiHonestContributions a malicious client's crafted
+// ciphertext reveals the round's key to whoever sees the sums.
 //
 // Dropouts and faults. Clients that have not sent when the collection
 // window closes are left out and reported as missing; their absence is

@@ -22,7 +22,10 @@ import (
 //	deals       both ways       count (2), count x (length (4), sealed box); from the hub, one box set
 //	publickey   hub -> spoke    public key (rest)
 //	ciphertext  client -> hub   ciphertext (rest)
-//	decrypt     hub -> holder   attempt (4), set size (2), set x index (4), masks (rest)
+//	proof       client -> hub   proof of well-formedness of the ciphertext (rest)
+//	contribution hub -> holder  client (4), masks length (4), masks, proof (rest)
+//	decrypt     hub -> holder   attempt (4), set size (2), set x index (4), masks (rest;
+//	                            empty on the verified path: the holder sums the contributions)
 //	share       holder -> hub   attempt (4), decryption share (rest)
 //	result      hub -> spoke    counted (4), counted x index (4), values (4), values x 8
 //	abort       both ways       reason (rest, at most maxReason bytes)
@@ -39,10 +42,12 @@ const (
 	typeShare
 	typeResult
 	typeAbort
+	typeProof
+	typeContribution
 )
 
 func (t msgType) String() string {
-	names := [...]string{"", "crs", "keygen", "adverts", "deals", "publickey", "ciphertext", "decrypt", "share", "result", "abort"}
+	names := [...]string{"", "crs", "keygen", "adverts", "deals", "publickey", "ciphertext", "decrypt", "share", "result", "abort", "proof", "contribution"}
 	if int(t) < len(names) && t > 0 {
 		return names[t]
 	}
@@ -77,6 +82,16 @@ type publicKeyMsg struct{ Key []byte }
 
 type ciphertextMsg struct{ Ciphertext []byte }
 
+type proofMsg struct{ Proof []byte }
+
+// contributionMsg is a verified contribution the hub forwards to a key
+// holder, which verifies it again before any decryption share is made.
+type contributionMsg struct {
+	Client int
+	Masks  []byte
+	Proof  []byte
+}
+
 type decryptMsg struct {
 	Attempt uint32
 	Active  []int // key-holder indices; nil for an N-of-N key
@@ -105,6 +120,10 @@ func (*decryptMsg) typ() msgType    { return typeDecrypt }
 func (*shareMsg) typ() msgType      { return typeShare }
 func (*resultMsg) typ() msgType     { return typeResult }
 func (*abortMsg) typ() msgType      { return typeAbort }
+func (*proofMsg) typ() msgType      { return typeProof }
+func (*contributionMsg) typ() msgType {
+	return typeContribution
+}
 
 // reader reads big-endian fields and fails once, with ErrMalformed.
 type reader struct {
@@ -317,6 +336,41 @@ func (m *ciphertextMsg) UnmarshalBinary(data []byte) error {
 	return nil
 }
 
+func (m *proofMsg) MarshalBinary() ([]byte, error) {
+	return append([]byte{byte(typeProof)}, m.Proof...), nil
+}
+
+func (m *proofMsg) UnmarshalBinary(data []byte) error {
+	r := newReader(typeProof, data)
+	pr := r.rest()
+	if err := r.done(); err != nil {
+		return err
+	}
+	m.Proof = pr
+	return nil
+}
+
+func (m *contributionMsg) MarshalBinary() ([]byte, error) {
+	if m.Client < 0 || m.Client > math.MaxInt32 {
+		return nil, fmt.Errorf("he: %w: client %d", ErrInvalidParams, m.Client)
+	}
+	b := binary.BigEndian.AppendUint32([]byte{byte(typeContribution)}, uint32(m.Client))
+	b = appendBytes(b, m.Masks)
+	return append(b, m.Proof...), nil
+}
+
+func (m *contributionMsg) UnmarshalBinary(data []byte) error {
+	r := newReader(typeContribution, data)
+	client := r.index()
+	masks := r.bytes(math.MaxInt32)
+	pr := r.rest()
+	if err := r.done(); err != nil {
+		return err
+	}
+	m.Client, m.Masks, m.Proof = client, masks, pr
+	return nil
+}
+
 func (m *decryptMsg) MarshalBinary() ([]byte, error) {
 	if len(m.Active) > math.MaxUint16 {
 		return nil, fmt.Errorf("he: %w: decryption set of %d", ErrInvalidParams, len(m.Active))
@@ -465,6 +519,10 @@ func decodeMessage(data []byte) (message, error) {
 		m = new(resultMsg)
 	case typeAbort:
 		m = new(abortMsg)
+	case typeProof:
+		m = new(proofMsg)
+	case typeContribution:
+		m = new(contributionMsg)
 	default:
 		return nil, fmt.Errorf("%w: unknown message type %d", ErrMalformed, data[0])
 	}

@@ -23,6 +23,8 @@ func envelopeSamples() []message {
 		&shareMsg{Attempt: 1, Share: []byte("share")},
 		&resultMsg{Counted: []int{1, 2, 5}, Values: []uint64{7, math.MaxUint64, 0}},
 		&abortMsg{Reason: "he hub, step keygen: no"},
+		&proofMsg{Proof: []byte("proof")},
+		&contributionMsg{Client: 3, Masks: []byte("masks"), Proof: []byte("proof")},
 	}
 }
 
@@ -50,7 +52,7 @@ func TestEnvelopeRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, envelopeSamples()[10], res)
 	for _, bad := range [][]byte{
-		nil, {0}, {byte(typeAbort) + 1},
+		nil, {0}, {byte(typeContribution) + 1}, {byte(typeContribution), 0, 0, 0, 1, 0xff, 0, 0, 0},
 		{byte(typeAdverts), 0xff, 0xff}, // 65535 fields in no bytes
 		{byte(typeResult), 0xff, 0xff, 0xff, 0xff},
 		{byte(typeDecrypt), 0, 0, 0, 0, 0xff, 0xff},

@@ -50,4 +50,7 @@ var (
 	// that nobody verified is well formed, and the caller did not accept
 	// the semi-honest model ([Round].SemiHonestContributions).
 	ErrUnverified = errors.New("contributions not verified")
+	// ErrBadProof: a contribution's proof of well-formedness ([Proof]) does
+	// not verify: the ciphertext may be crafted, and is never decrypted.
+	ErrBadProof = errors.New("proof of well-formedness does not verify")
 )

@@ -165,3 +165,40 @@ func TestDecodersRejectMalformed(t *testing.T) {
 	_, err = fx.p.UnmarshalMasks(masks)
 	require.ErrorIs(t, err, ErrMalformed)
 }
+
+var (
+	proofFixtureOnce sync.Once
+	proofFixtureP    *Params
+	proofFixture     []byte
+)
+
+// FuzzProof fuzzes the proof decoder on a small ring (LogN 10, one
+// prime), where a proof is 0.7 MB rather than 14.
+func FuzzProof(f *testing.F) {
+	proofFixtureOnce.Do(func() {
+		p, err := NewParams(Config{Custom: &Custom{Scheme: BGV, LogN: 10, LogQ: []int{27}, LogT: 14}, Bound: 1, MaxWeight: 1, MaxValues: 1 << 10})
+		require.NoError(f, err)
+		_, pk := p.GenKeyPair()
+		enc, err := p.NewEncryptor(pk)
+		require.NoError(f, err)
+		ct, err := enc.EncryptInts([]int64{1, 0, -1})
+		require.NoError(f, err)
+		// a proof of the right shape (for a zero witness: it need not verify)
+		zero := []witness{{u: make([]int32, p.rlwe.N()), e: make([]int32, p.rlwe.N())}}
+		pr, err := enc.prove(ct, zero, ProofContext{Client: 1}, true)
+		require.NoError(f, err)
+		proofFixtureP = p
+		proofFixture, err = pr.MarshalBinary()
+		require.NoError(f, err)
+	})
+	seeds(f, proofFixture)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		pr := &Proof{p: proofFixtureP}
+		if err := pr.UnmarshalBinary(data); err != nil {
+			return
+		}
+		out, err := pr.MarshalBinary()
+		require.NoError(t, err)
+		require.Equal(t, data, out)
+	})
+}

@@ -48,12 +48,13 @@ type hubState struct {
 	res   *RoundResult
 	start time.Time
 
-	crs      CRS
-	adverts  [][]byte // key holders' signed adverts (T-of-N)
-	pk       *PublicKey
-	sum      *Ciphertext
-	length   int // values per vector
-	attempts int // decryption attempts
+	crs       CRS
+	adverts   [][]byte // key holders' signed adverts (T-of-N)
+	pk        *PublicKey
+	sum       *Ciphertext
+	length    int           // values per vector
+	attempts  int           // decryption attempts
+	verifying chan struct{} // bounds the proofs being verified at once
 }
 
 func (hs *hubState) run() error {
@@ -221,6 +222,10 @@ func (hs *hubState) publish() error {
 
 // collect receives the clients' ciphertexts until the collection window
 // closes and adds up those that decode, at the round's length and weight 1.
+// On the verified path each ciphertext comes with its proof: the hub
+// verifies it, leaves out (and names) the clients whose proof fails, and
+// forwards every counted contribution (masks and proof) to every key
+// holder, which verifies it again before it makes any decryption share.
 func (hs *hubState) collect() error {
 	r, p, res := hs.r, hs.p, hs.res
 	cctx := hs.ctx
@@ -230,16 +235,15 @@ func (hs *hubState) collect() error {
 		defer cancel()
 	}
 	cts := make([]*Ciphertext, len(r.Clients))
+	proofs := make([][]byte, len(r.Clients))
+	// Proofs are decoded and verified a few at a time (each decoded proof
+	// takes 16 MB at LogN 14).
+	hs.verifying = make(chan struct{}, p.cfg.Workers)
+	rejected := make([]bool, len(r.Clients))
 	arrived := make(chan int, len(r.Clients))
 	go func() {
 		fanOut(len(r.Clients), func(i int) {
-			c, err := hs.mesh.Conn(r.Clients[i])
-			if err == nil {
-				var m *ciphertextMsg
-				if m, err = expect[*ciphertextMsg](cctx, c); err == nil {
-					cts[i], _ = p.UnmarshalCiphertext(m.Ciphertext)
-				}
-			}
+			cts[i], proofs[i], rejected[i] = hs.receive(cctx, i)
 			arrived <- i
 		})
 		close(arrived)
@@ -249,6 +253,10 @@ func (hs *hubState) collect() error {
 	var agg *Aggregator
 	for i := range arrived {
 		client, ct := r.Clients[i], cts[i]
+		if rejected[i] {
+			res.Rejected = append(res.Rejected, client)
+			continue
+		}
 		if ct == nil || ct.Weight() != 1 || ct.Key() != key || ct.Len() < 1 || (hs.length > 0 && ct.Len() != hs.length) {
 			res.Missing = append(res.Missing, client)
 			continue
@@ -267,16 +275,81 @@ func (hs *hubState) collect() error {
 		}
 		res.Aggregate += time.Since(t0)
 		res.Counted = append(res.Counted, client)
+		if r.verified() {
+			if err := hs.forward(client, ct, proofs[i]); err != nil {
+				return err
+			}
+			proofs[i] = nil
+		}
 	}
 	slices.Sort(res.Counted)
 	slices.Sort(res.Missing)
+	slices.Sort(res.Rejected)
 	if err := hs.ctx.Err(); err != nil {
 		return hs.fail("collect", HubIndex, err)
 	}
 	if len(res.Counted) == 0 {
-		return hs.fail("collect", HubIndex, fmt.Errorf("%w: %d clients missing", ErrNoInput, len(res.Missing)))
+		return hs.fail("collect", HubIndex, fmt.Errorf("%w: %d clients missing, %d rejected", ErrNoInput, len(res.Missing), len(res.Rejected)))
 	}
 	hs.sum = agg.Result()
+	return nil
+}
+
+// receive reads client i's ciphertext and, on the verified path, its proof,
+// and verifies the proof. It returns nil for a client that sent nothing
+// usable, and rejected for one whose proof does not decode or verify.
+func (hs *hubState) receive(ctx context.Context, i int) (ct *Ciphertext, proof []byte, rejected bool) {
+	client := hs.r.Clients[i]
+	c, err := hs.mesh.Conn(client)
+	if err != nil {
+		return nil, nil, false
+	}
+	m, err := expect[*ciphertextMsg](ctx, c)
+	if err != nil {
+		return nil, nil, false
+	}
+	if ct, err = hs.p.UnmarshalCiphertext(m.Ciphertext); err != nil {
+		return nil, nil, false
+	}
+	if !hs.r.verified() {
+		return ct, nil, false
+	}
+	pm, err := expect[*proofMsg](ctx, c)
+	if err != nil {
+		return nil, nil, false
+	}
+	select {
+	case hs.verifying <- struct{}{}: // the window bounds arrival, not verification
+		defer func() { <-hs.verifying }()
+	case <-hs.ctx.Done():
+		return nil, nil, false
+	}
+	pr, err := hs.p.UnmarshalProof(pm.Proof)
+	if err == nil {
+		err = hs.p.VerifyProof(ct, pr, hs.pk, hs.r.proofContext(client))
+	}
+	if err != nil {
+		return nil, nil, true
+	}
+	return ct, pm.Proof, false
+}
+
+// forward sends a counted contribution's masks and proof to every key
+// holder.
+func (hs *hubState) forward(client int, ct *Ciphertext, proof []byte) error {
+	masks, err := ct.Masks()
+	if err != nil {
+		return hs.fail("collect", client, err)
+	}
+	m := &contributionMsg{Client: client, Masks: masks, Proof: proof}
+	// A holder that cannot be reached now does not answer the decryption
+	// request either, and is dropped then (T-of-N: another set is tried).
+	holders := hs.r.Holders
+	fanOut(len(holders), func(i int) {
+		if c, err := hs.mesh.Conn(holders[i]); err == nil {
+			_ = send(hs.ctx, c, m)
+		}
+	})
 	return nil
 }
 
@@ -285,9 +358,12 @@ func (hs *hubState) collect() error {
 // window is dropped and (T-of-N) the next set is tried.
 func (hs *hubState) decrypt() error {
 	r, p, res := hs.r, hs.p, hs.res
-	masks, err := hs.sum.Masks() // holders need c1 only
-	if err != nil {
-		return hs.fail("decrypt", HubIndex, err)
+	var masks []byte // holders need c1 only; on the verified path they sum it themselves
+	if !r.verified() {
+		var err error
+		if masks, err = hs.sum.Masks(); err != nil {
+			return hs.fail("decrypt", HubIndex, err)
+		}
 	}
 	alive := make([]int, len(r.Holders)) // key-holder indices
 	for i := range alive {
@@ -312,7 +388,7 @@ func (hs *hubState) decrypt() error {
 		}
 		var mu sync.Mutex
 		failed := make([]bool, need)
-		actx, cancel := context.WithTimeout(hs.ctx, r.shareWindow())
+		actx, cancel := context.WithTimeout(hs.ctx, r.shareWindow(attempt, len(res.Counted)))
 		fanOut(need, func(k int) {
 			failed[k] = hs.collectShare(actx, req, set[k], cb, &mu) != nil
 		})
@@ -433,6 +509,14 @@ func (hs *hubState) leakage() report.Leakage {
 			Note: fmt.Sprintf("%d values from each counted client, from the size of its ciphertext (and when it arrived)", hs.length)},
 			report.Disclosure{To: "hub", What: report.Participants, About: "clients", Count: int64(len(res.Counted)),
 				Note: fmt.Sprintf("counted %v, missing %v", res.Counted, res.Missing)})
+	}
+	if len(res.Rejected) > 0 {
+		l = append(l, report.Disclosure{To: "hub", What: report.Participants, About: "clients", Count: int64(len(res.Rejected)),
+			Note: fmt.Sprintf("rejected %v: their proofs of well-formedness did not verify, their ciphertexts were left out and never decrypted", res.Rejected)})
+	}
+	if r.verified() && len(res.Counted) > 0 {
+		l = append(l, report.Disclosure{To: "key holders", What: report.InputSize, About: "clients", Count: int64(hs.length * len(res.Counted)),
+			Note: fmt.Sprintf("the masks (c1) and zero-knowledge proofs of the %d counted clients, forwarded for verification: the length of each vector and who was counted, nothing about the values", len(res.Counted))})
 	}
 	if hs.attempts > 0 {
 		l = append(l, report.Disclosure{To: "hub", What: report.Participants, About: "key holders", Count: int64(len(res.Decryptors)),

@@ -145,6 +145,17 @@ type Config struct {
 	// Workers bounds the goroutines of heavy kernels (encrypting long
 	// vectors). 0 means runtime.GOMAXPROCS(0).
 	Workers int
+	// VerifiedContributions sizes the noise budget for contributions that
+	// come with a [Proof] ([Encryptor.EncryptIntsProven],
+	// [Params.VerifyProof]): the smudging then floods the noise that a
+	// verified proof bounds (its extraction bound, about 2^47 per
+	// coefficient for 3 key holders at LogN 14), not only an honest
+	// encryption's. The runner's default path ([Round] without
+	// SemiHonestContributions) needs it. It needs flooded decryptions (a
+	// collective key, or CKKS) and in practice the LogN 14 presets: at
+	// LogN 13 the budget does not hold and NewParams fails with
+	// [ErrNoiseBudget].
+	VerifiedContributions bool
 }
 
 // Budget reports the noise analysis behind a Params: every bound is on the
@@ -152,7 +163,7 @@ type Config struct {
 type Budget struct {
 	Level         int     // encryption level (number of Q primes - 1)
 	LogQ          float64 // log2 of the ciphertext modulus at Level
-	LogFresh      float64 // bound on one fresh encryption's noise
+	LogFresh      float64 // bound on one fresh encryption's noise (VerifiedContributions: on what a verified proof bounds)
 	LogAggregate  float64 // bound on an aggregate's noise (MaxWeight x fresh)
 	SmudgingBits  int     // each decryptor adds uniform noise in [-2^SmudgingBits, 2^SmudgingBits); 0 when none
 	Decryptors    int     // shares combined in one decryption
@@ -208,6 +219,12 @@ func NewParams(cfg Config) (*Params, error) {
 	p := &Params{cfg: cfg, spec: spec, scheme: spec.Scheme}
 	if err := p.buildLattice(); err != nil {
 		return nil, err
+	}
+	if cfg.VerifiedContributions {
+		b := p.proofBounds(min(proofGroup, p.Chunks(cfg.MaxValues)))
+		if 2*b.be-b.ae > math.MaxInt32 {
+			return nil, fmt.Errorf("he: %w: LogN %d is too large for the proofs of well-formedness (their responses exceed 32 bits)", ErrInvalidParams, spec.LogN)
+		}
 	}
 	if err := p.chooseLevel(); err != nil {
 		return nil, err
@@ -292,6 +309,9 @@ func normalise(cfg *Config, s Scheme) error {
 	}
 	if cfg.Workers < 1 {
 		return fmt.Errorf("he: %w: %d workers", ErrInvalidParams, cfg.Workers)
+	}
+	if cfg.VerifiedContributions && cfg.KeyHolders == 1 && s == BGV {
+		return fmt.Errorf("he: %w: VerifiedContributions needs flooded decryptions (a collective key, or CKKS); a single BGV key decrypts exactly", ErrInvalidParams)
 	}
 	return nil
 }
@@ -408,6 +428,11 @@ func (p *Params) noiseBudget() Budget {
 		shares = cfg.KeyHolders - p.decrypt + 1
 	}
 	fresh := tailFactor * p.freshSigma(cfg.KeyHolders)
+	if cfg.VerifiedContributions {
+		// A verified contribution's key-dependent noise e u + e1 s is
+		// bounded only by what the proof extracts; e0 is the honest one.
+		fresh = p.proofNoise() + float64(p.eBound())
+	}
 	if p.scheme == CKKS {
 		fresh++ // rounding of the encoding
 	}

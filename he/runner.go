@@ -53,17 +53,26 @@ type Round struct {
 	CollectWindow time.Duration
 	// ShareWindow is how long the hub waits for the shares of one decryption
 	// attempt; a key holder that misses it is dropped and (T-of-N) another
-	// set is tried. 0 means 30 s.
+	// set is tried. 0 means 30 s, plus (verified path, first attempt) 2 s
+	// per counted client for the holder to verify the contributions still
+	// queued when the request comes; a ShareWindow that is set must allow
+	// for that itself.
 	ShareWindow time.Duration
-	// SemiHonestContributions accepts the semi-honest model for clients.
-	// The runner cannot yet verify that a client's ciphertext is a
-	// well-formed encryption (no proofs of plaintext knowledge), and one
-	// crafted ciphertext in the sum (c1 = t^-1 for BGV, a scaled probe for
-	// CKKS) makes the decryption of the sum reveal the round's secret key
-	// to whoever sees the result, and with it every client's ciphertext to
-	// the hub. With false, the default, RunHub and RunSpoke refuse the
-	// round with [ErrUnverified] before any key is made; set it only when
-	// every client is trusted to encrypt what the protocol says.
+	// SemiHonestContributions accepts the semi-honest model for clients
+	// and skips the proofs. By default (false) every client proves that its
+	// ciphertext is a well-formed encryption under the round's key
+	// ([Encryptor.EncryptIntsProven]), and the hub and every key holder
+	// verify each proof ([Params.VerifyProof]) before any decryption share
+	// is made: a crafted ciphertext (c1 = t^-1 for BGV, a scaled probe for
+	// CKKS), which would make the decryption of the sum reveal the round's
+	// secret key, is rejected. The default path needs Params built with
+	// [Config].VerifiedContributions (the smudging is sized for what the
+	// proofs bound); without it RunHub and RunSpoke refuse the round with
+	// [ErrUnverified]. Set SemiHonestContributions only when every client
+	// is trusted to encrypt what the protocol says: it saves the proofs
+	// (about 5x the ciphertext's bytes; for 2^16 values at LogN 14 about
+	// 0.25 s to prove and 0.1 s per verifier on 2 cores, and a round about
+	// 20x the CPU of the semi-honest one; see bench/RESULTS.md).
 	SemiHonestContributions bool
 	// MaxMessageSize is the largest message the round's transport carries
 	// (its [transport.Options].MaxMessageSize); 0 means
@@ -78,8 +87,10 @@ type RoundResult struct {
 	Ints   []int64   // BGV sums
 	Floats []float64 // CKKS sums
 	// Counted are the clients whose vectors are in the sums; Missing the
-	// clients that sent nothing usable in the window.
-	Counted, Missing []int
+	// clients that sent nothing usable in the window; Rejected (verified
+	// path) the clients whose proof of well-formedness did not verify: their
+	// ciphertexts are left out of the sums and never decrypted.
+	Counted, Missing, Rejected []int
 	// Decryptors are the key holders (mesh indices) whose shares were
 	// combined; Dropped those that failed to answer.
 	Decryptors, Dropped []int
@@ -124,8 +135,8 @@ type SpokeResult struct {
 // resolve fills the round's defaults for a star of size parties and
 // validates it against p.
 func (r Round) resolve(p *Params, size int) (Round, error) {
-	if !r.SemiHonestContributions {
-		return r, fmt.Errorf("he: %w: the runner cannot verify that contributions are well formed, and decrypting an aggregate with a crafted one reveals the key; set Round.SemiHonestContributions to accept the semi-honest model", ErrUnverified)
+	if !r.SemiHonestContributions && !p.cfg.VerifiedContributions {
+		return r, fmt.Errorf("he: %w: the round verifies the clients' proofs of well-formedness, and needs Params made with Config.VerifiedContributions (the smudging sized for what the proofs bound); or set Round.SemiHonestContributions to accept the semi-honest model", ErrUnverified)
 	}
 	if p.cfg.KeyHolders < 2 {
 		return r, fmt.Errorf("he: %w: a round needs a collective key (KeyHolders >= 2, have %d)", ErrInvalidParams, p.cfg.KeyHolders)
@@ -161,6 +172,10 @@ func (r Round) resolve(p *Params, size int) (Round, error) {
 	if need := p.CiphertextBytes(n) + envelopeSlack; r.MaxMessageSize < 0 || need > r.MaxMessageSize {
 		return r, fmt.Errorf("he: %w: a ciphertext of %d values takes %d bytes, over the transport's message limit of %d; set Round.Length, lower Config.MaxValues or raise MaxMessageSize", ErrInvalidParams, n, need, r.MaxMessageSize)
 	}
+	// A forwarded contribution is the masks (half a ciphertext) and the proof.
+	if need := p.CiphertextBytes(n)/2 + p.ProofBytes(n) + envelopeSlack; r.verified() && need > r.MaxMessageSize {
+		return r, fmt.Errorf("he: %w: a contribution of %d values with its proof takes %d bytes, over the transport's message limit of %d; set Round.Length, lower Config.MaxValues or raise MaxMessageSize", ErrInvalidParams, n, need, r.MaxMessageSize)
+	}
 	for _, set := range [][]int{r.Holders, r.Clients} {
 		seen := map[int]bool{}
 		for _, j := range set {
@@ -182,11 +197,27 @@ func (r Round) resolve(p *Params, size int) (Round, error) {
 	return r, nil
 }
 
-func (r Round) shareWindow() time.Duration {
-	if r.ShareWindow <= 0 {
-		return 30 * time.Second
+// verified reports whether the round runs the verified path (proofs).
+func (r Round) verified() bool { return !r.SemiHonestContributions }
+
+// proofContext is the context a client's proof is bound to: the round is
+// named by its key (fresh from the round's CRS, in every proof's hash),
+// the client by its mesh index.
+func (r Round) proofContext(client int) ProofContext {
+	return ProofContext{Session: []byte("veil/he/v1 round"), Client: client}
+}
+
+// shareWindow is the share window of a decryption attempt after counted
+// contributions were forwarded (verified path).
+func (r Round) shareWindow(attempt uint32, counted int) time.Duration {
+	if r.ShareWindow > 0 {
+		return r.ShareWindow
 	}
-	return r.ShareWindow
+	w := 30 * time.Second
+	if r.verified() && attempt == 0 {
+		w += time.Duration(counted) * 2 * time.Second
+	}
+	return w
 }
 
 // spokes are the mesh indices of every spoke with a role, sorted.

@@ -422,7 +422,7 @@ func TestSpokeLimitsDecryptionRequests(t *testing.T) {
 			active = []int{0, 1}
 		}
 		a, b := transport.Pipe("spoke", "hub", transport.Options{})
-		ss := &spokeState{ctx: context.Background(), hub: a, p: p, kh: hs[0], pk: pk}
+		ss := &spokeState{ctx: context.Background(), hub: a, p: p, r: Round{SemiHonestContributions: true}, kh: hs[0], pk: pk}
 		for k := 0; k < tc.limit; k++ {
 			require.NoError(t, ss.share(&decryptMsg{Attempt: uint32(k), Active: active, Masks: masks}))
 			m, err := expect[*shareMsg](context.Background(), b)
@@ -439,8 +439,9 @@ func TestSpokeLimitsDecryptionRequests(t *testing.T) {
 // TestRunRefusesUnverified is the runner's gate for the review's F3 attacks
 // on collective keys: a client's crafted ciphertext (c1 = t^-1 for BGV, a
 // scaled probe for CKKS) in the sum makes its decryption reveal the key
-// (TestCraftedCollectiveProbe). The runner cannot verify contributions
-// yet, so on the default path (SemiHonestContributions false) the hub and
+// (TestCraftedCollectiveProbe). The default path (SemiHonestContributions
+// false) verifies proofs, and needs Params whose smudging is sized for
+// what they bound (Config.VerifiedContributions); without them the hub and
 // every spoke refuse the round with ErrUnverified before anything is sent:
 // no key is made, nothing is decrypted.
 //
@@ -492,7 +493,7 @@ func TestSpokeRefusesStaleMasks(t *testing.T) {
 	a, b := transport.Pipe("spoke", "hub", transport.Options{})
 	defer a.Close()
 	defer b.Close()
-	ss := &spokeState{ctx: context.Background(), hub: a, p: p, kh: hs[0], pk: pk}
+	ss := &spokeState{ctx: context.Background(), hub: a, p: p, r: Round{SemiHonestContributions: true}, kh: hs[0], pk: pk}
 	require.ErrorIs(t, ss.share(&decryptMsg{Masks: masks}), ErrMismatch)
 }
 
@@ -563,4 +564,126 @@ func TestHubLeavesOutStaleCiphertext(t *testing.T) {
 	require.Equal(t, []int{3}, res.Missing)
 	require.Equal(t, []int{1, 2}, res.Counted)
 	require.Equal(t, []int64{4, 6}, res.Ints)
+}
+
+// craftingSender replaces a client's ciphertext with the review's F3 probe
+// (chunk 0: c0 = 0, c1 = t^-1 for BGV, 2^70 for CKKS) and passes its
+// (honest) proof on unchanged.
+type craftingSender struct {
+	transport.Conn
+	p *Params
+}
+
+func (s *craftingSender) Send(ctx context.Context, b []byte) error {
+	if m, err := decodeMessage(b); err == nil && m.typ() == typeCiphertext {
+		ct, err := s.p.UnmarshalCiphertext(m.(*ciphertextMsg).Ciphertext)
+		if err != nil {
+			return err
+		}
+		craftProbe(s.p, ct)
+		c, _ := ct.MarshalBinary()
+		b, _ = (&ciphertextMsg{Ciphertext: c}).MarshalBinary()
+	}
+	return s.Conn.Send(ctx, b)
+}
+
+// TestRunVerified runs the default path: every client proves its
+// ciphertext, the hub and every key holder verify, and the sums are exact
+// (BGV T-of-N and N-of-N, CKKS N-of-N). In the first two rounds client 3
+// sends the review's crafted probe (c1 = t^-1 for BGV, 2^70 for CKKS) with
+// its honest proof: the hub rejects it, names it, leaves it out, and the
+// sum is exactly that of the others: nothing of the key is recovered (on
+// the semi-honest path the BGV probe decrypts to s mod t,
+// TestCraftedCollectiveProbe).
+//
+// Mutation checked: with the hub's VerifyProof call in hubState.receive
+// removed, the probe reaches the key holders, which refuse it (ErrBadProof),
+// make no share and drop out, and the round fails; with the key holders' check in
+// spokeState.contribution also removed, the round decrypts the probe and
+// this test fails.
+func TestRunVerified(t *testing.T) {
+	cases := []struct {
+		cfg     Config
+		crafted bool
+	}{
+		{verifiedBGV(2), true},
+		{verifiedCKKS(0), true},
+		{verifiedBGV(0), false},
+	}
+	if raceDetector {
+		cases = cases[:1]
+	}
+	for _, tc := range cases {
+		p, err := NewParams(tc.cfg)
+		require.NoError(t, err)
+		star := memStar(t, 4)
+		round := Round{Holders: []int{1, 2, 3}, Clients: []int{1, 2, 3}, Length: 10}
+		if tc.crafted {
+			star[3] = transporttest.WrapMesh(star[3], func(_ int, c transport.Conn) transport.Conn { return &craftingSender{Conn: c, p: p} })
+		}
+		inputs := map[int]SpokeInput{}
+		wantI := make([]int64, round.Length)
+		wantF := make([]float64, round.Length)
+		for _, j := range round.Clients {
+			v := make([]int64, round.Length)
+			f := make([]float64, round.Length)
+			for i := range v {
+				v[i] = int64(j*100 + i)
+				f[i] = float64(v[i]) / 8
+				if !(tc.crafted && j == 3) {
+					wantI[i] += v[i]
+					wantF[i] += f[i]
+				}
+			}
+			if p.Scheme() == BGV {
+				inputs[j] = SpokeInput{Ints: v}
+			} else {
+				inputs[j] = SpokeInput{Floats: f}
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+		res, err := RunInProcess(ctx, star, p, round, inputs)
+		cancel()
+		require.NoError(t, err)
+		if tc.crafted {
+			require.Equal(t, []int{3}, res.Rejected)
+			require.Equal(t, []int{1, 2}, res.Counted)
+			require.Contains(t, disclosed(res.Leakage, "hub", report.Participants).Note, "counted [1 2]")
+		} else {
+			require.Empty(t, res.Rejected)
+			require.Equal(t, round.Clients, res.Counted)
+		}
+		if p.Scheme() == BGV {
+			require.Equal(t, wantI, res.Ints, "%+v", tc)
+		} else {
+			require.InDeltaSlice(t, wantF, res.Floats, 1e-5)
+		}
+		require.Empty(t, res.SpokeErrors)
+		require.Greater(t, res.PerSpoke[2].BytesReceived, int64(p.ProofBytes(round.Length)))
+	}
+}
+
+// TestHolderRefusesCraftedContribution: a key holder verifies every
+// contribution the hub forwards, so a hub that forwards the crafted probe
+// (with an honest proof of another ciphertext) gets ErrBadProof and no
+// decryption share: the holder has nothing verified to decrypt.
+func TestHolderRefusesCraftedContribution(t *testing.T) {
+	p, hs, pk := collective(t, verifiedBGV(0))
+	enc, err := p.NewEncryptor(pk)
+	require.NoError(t, err)
+	r := Round{Holders: []int{1, 2, 3}, Clients: []int{1, 2, 3}}
+	ct, pr, err := enc.EncryptIntsProven([]int64{1, 2}, r.proofContext(2))
+	require.NoError(t, err)
+	craftProbe(p, ct)
+	masks, err := ct.Masks()
+	require.NoError(t, err)
+	proof, err := pr.MarshalBinary()
+	require.NoError(t, err)
+	a, b := transport.Pipe("spoke", "hub", transport.Options{})
+	defer a.Close()
+	defer b.Close()
+	ss := &spokeState{ctx: context.Background(), hub: a, p: p, r: r, kh: hs[0], pk: pk}
+	require.ErrorIs(t, ss.contribution(&contributionMsg{Client: 2, Masks: masks, Proof: proof}), ErrBadProof)
+	require.ErrorIs(t, ss.share(&decryptMsg{}), ErrMalformed)
+	require.Zero(t, a.Stats().BytesSent, "no share was sent")
 }

@@ -65,6 +65,11 @@ type spokeState struct {
 	keys     *sealed.Keys
 	pk       *PublicKey
 	requests int // decryption requests answered
+	// Verified path (key holders): the verified contributions' masks,
+	// summed as they arrive, and their clients.
+	vsum    *Aggregator
+	vclient map[int]bool
+	vmasks  *Ciphertext // the sum, fixed at the first decryption request
 }
 
 func (ss *spokeState) fail(step string, err error) error {
@@ -247,13 +252,23 @@ func (ss *spokeState) awaitKey() error {
 	return ss.fail("key", err)
 }
 
-// contribute encrypts the client's vector and sends it.
+// contribute encrypts the client's vector and sends it, on the verified
+// path followed by its proof of well-formedness.
 func (ss *spokeState) contribute() error {
 	enc, err := ss.p.NewEncryptor(ss.pk)
 	if err != nil {
 		return ss.fail("contribute", err)
 	}
-	ct, err := enc.encryptInput(ss.in)
+	var ct *Ciphertext
+	var pr *Proof
+	switch {
+	case !ss.r.verified():
+		ct, err = enc.encryptInput(ss.in)
+	case ss.p.scheme == BGV:
+		ct, pr, err = enc.EncryptIntsProven(ss.in.Ints, ss.r.proofContext(ss.self))
+	default:
+		ct, pr, err = enc.EncryptFloatsProven(ss.in.Floats, ss.r.proofContext(ss.self))
+	}
 	if err != nil {
 		return ss.fail("contribute", err)
 	}
@@ -261,7 +276,47 @@ func (ss *spokeState) contribute() error {
 	if err == nil {
 		err = send(ss.ctx, ss.hub, &ciphertextMsg{Ciphertext: b})
 	}
+	if err == nil && pr != nil {
+		if b, err = pr.MarshalBinary(); err == nil {
+			err = send(ss.ctx, ss.hub, &proofMsg{Proof: b})
+		}
+	}
 	return ss.fail("contribute", err)
+}
+
+// contribution verifies a contribution the hub forwards (verified path)
+// and adds its masks to this key holder's own sum. A contribution that
+// does not verify fails the round: only a faulty or malicious hub
+// forwards one, and no decryption share is made after it.
+func (ss *spokeState) contribution(m *contributionMsg) error {
+	if ss.kh == nil || !ss.r.verified() || ss.vmasks != nil {
+		return fmt.Errorf("%w: unexpected contribution from the hub", ErrMalformed)
+	}
+	if !slices.Contains(ss.r.Clients, m.Client) || ss.vclient[m.Client] {
+		return fmt.Errorf("%w: contribution of spoke %d, not a client or repeated", ErrMalformed, m.Client)
+	}
+	ct, err := ss.p.UnmarshalMasks(m.Masks)
+	if err != nil {
+		return err
+	}
+	pr, err := ss.p.UnmarshalProof(m.Proof)
+	if err != nil {
+		return err
+	}
+	if err := ss.p.VerifyProof(ct, pr, ss.pk, ss.r.proofContext(m.Client)); err != nil {
+		return fmt.Errorf("contribution of client %d: %w", m.Client, err)
+	}
+	if ss.vsum == nil {
+		if ss.vsum, err = ss.p.NewAggregator(ct.Len()); err != nil {
+			return err
+		}
+		ss.vclient = map[int]bool{}
+	}
+	if err := ss.vsum.Add(ct); err != nil {
+		return err
+	}
+	ss.vclient[m.Client] = true
+	return nil
 }
 
 // serve answers the hub's decryption requests (key holders) until the
@@ -278,6 +333,10 @@ func (ss *spokeState) serve() error {
 		case *decryptMsg:
 			if err := ss.share(m); err != nil {
 				return ss.fail("decrypt", err)
+			}
+		case *contributionMsg:
+			if err := ss.contribution(m); err != nil {
+				return ss.fail("verify", err)
 			}
 		default:
 			return ss.fail("result", fmt.Errorf("%w: unexpected %v message from the hub", ErrMalformed, m.typ()))
@@ -297,8 +356,18 @@ func (ss *spokeState) share(m *decryptMsg) error {
 	if ss.requests++; ss.requests > limit {
 		return fmt.Errorf("%w: decryption request %d exceeds the %d a round can need", ErrMalformed, ss.requests, limit)
 	}
-	ct, err := ss.p.UnmarshalMasks(m.Masks)
-	if err != nil {
+	var ct *Ciphertext
+	var err error
+	if ss.r.verified() {
+		// The holder decrypts only the sum of what it verified itself.
+		if len(m.Masks) != 0 || ss.vsum == nil {
+			return fmt.Errorf("%w: decryption request with masks, or before any verified contribution", ErrMalformed)
+		}
+		if ss.vmasks == nil {
+			ss.vmasks = ss.vsum.Result()
+		}
+		ct = ss.vmasks
+	} else if ct, err = ss.p.UnmarshalMasks(m.Masks); err != nil {
 		return err
 	}
 	if ct.Key() != ss.pk.Fingerprint() {
@@ -325,6 +394,9 @@ func (ss *spokeState) result(m *resultMsg) error {
 		if !slices.Contains(ss.r.Clients, j) || (i > 0 && m.Counted[i-1] >= j) {
 			return fmt.Errorf("%w: result counts spoke %d", ErrMalformed, j)
 		}
+	}
+	if ss.vclient != nil && (len(m.Counted) != len(ss.vclient) || slices.ContainsFunc(m.Counted, func(j int) bool { return !ss.vclient[j] })) {
+		return fmt.Errorf("%w: result counts %v, but the hub forwarded contributions of %d other clients", ErrMismatch, m.Counted, len(ss.vclient))
 	}
 	res := ss.res
 	res.Counted = m.Counted

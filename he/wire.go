@@ -45,10 +45,11 @@ const (
 	kindReencryptionShare
 	kindShamirShare
 	kindMasks
+	kindProof
 )
 
 func (k msgKind) String() string {
-	names := [...]string{"", "ciphertext", "public key", "public key share", "decryption share", "re-encryption share", "Shamir share", "ciphertext masks"}
+	names := [...]string{"", "ciphertext", "public key", "public key share", "decryption share", "re-encryption share", "Shamir share", "ciphertext masks", "proof"}
 	if int(k) < len(names) && k > 0 {
 		return names[k]
 	}
