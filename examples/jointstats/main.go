@@ -30,6 +30,20 @@
 //
 //	jointstats [-input a.csv,b.csv,...] [-column value] [-parties 3] [-rows 10000]
 //	           [-threshold T] [-drop i,j] [-epsilon 1] [-seed 1] [-bounds lo,hi] [-json]
+//
+// To run each party as its own process, start the aggregator with -role hub
+// -listen ADDR and each hospital with -role party -index K -connect ADDR
+// (and its own -input file, or its part of the synthetic data), every one
+// with the same -parties, -threshold, -epsilon, -bounds and -column. TLS
+// certificates come from -tls-cert, -tls-key and -tls-ca (common names
+// aggregator and hospital-K), or from a throwaway demo CA that the hub
+// writes to -demo-certs. With -ledger FILE every party ends the run by
+// agreeing on one receipt (package ledger) that all sign, and appends it to
+// its own ledger; a hospital first spends -epsilon from its dataset's
+// budget there (set with go run ./cmd/veil ledger budget), and a run the
+// budget does not cover is refused before it connects. With -policy FILE
+// (and -dataset NAME) a hospital refuses, before it connects, a run its
+// usage policy does not allow.
 package main
 
 import (
