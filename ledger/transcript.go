@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/sha256"
@@ -29,11 +30,27 @@ const (
 // hash. In a mesh each party sees only its own links: the hash covers what
 // that party exchanged.
 //
+// Large messages are hashed off the caller's path: Record copies them to a
+// queue that one goroutine hashes in order while the run goes on (at most
+// [TranscriptQueue] bytes wait; Record blocks beyond that), and Sum waits
+// for the queue. The hash does not depend on it.
+//
 // The zero value is ready to use; a Transcript is safe for concurrent use.
 type Transcript struct {
-	mu    sync.Mutex
-	links map[linkKey]*linkHash
+	mu      sync.Mutex
+	cond    *sync.Cond // on mu: the queue shrank or drained
+	links   map[linkKey]*linkHash
+	queue   []queued
+	pending int  // bytes in queue
+	running bool // a goroutine drains the queue
 }
+
+// TranscriptQueue bounds the bytes of messages that wait to be hashed.
+const TranscriptQueue = 32 << 20
+
+// inlineBelow is the size below which a message is hashed in Record when
+// nothing waits (a copy and a hand-off cost more than hashing it).
+const inlineBelow = 16 << 10
 
 type linkKey struct{ from, to string }
 
@@ -42,11 +59,25 @@ type linkHash struct {
 	n uint64
 }
 
+type queued struct {
+	l   *linkHash
+	msg []byte
+}
+
+func (l *linkHash) write(msg []byte) {
+	var n [8]byte
+	binary.BigEndian.PutUint64(n[:], uint64(len(msg)))
+	l.h.Write(n[:])
+	l.h.Write(msg)
+}
+
 // Record adds one message from party from to party to (certificate names).
+// The caller may reuse msg when Record returns.
 func (t *Transcript) Record(from, to string, msg []byte) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.links == nil {
+	if t.cond == nil {
+		t.cond = sync.NewCond(&t.mu)
 		t.links = make(map[linkKey]*linkHash)
 	}
 	k := linkKey{from, to}
@@ -56,17 +87,48 @@ func (t *Transcript) Record(from, to string, msg []byte) {
 		l.h.Write([]byte(linkLabel))
 		t.links[k] = l
 	}
-	var n [8]byte
-	binary.BigEndian.PutUint64(n[:], uint64(len(msg)))
-	l.h.Write(n[:])
-	l.h.Write(msg)
 	l.n++
+	if !t.running && len(msg) < inlineBelow {
+		l.write(msg)
+		return
+	}
+	for t.pending > 0 && t.pending+len(msg) > TranscriptQueue {
+		t.cond.Wait()
+	}
+	t.queue = append(t.queue, queued{l, bytes.Clone(msg)})
+	t.pending += len(msg)
+	if !t.running {
+		t.running = true
+		go t.drain()
+	}
+}
+
+// drain hashes the queue in order until it is empty.
+func (t *Transcript) drain() {
+	t.mu.Lock()
+	for len(t.queue) > 0 {
+		q := t.queue[0]
+		t.queue[0] = queued{}
+		t.queue = t.queue[1:]
+		t.mu.Unlock()
+		q.l.write(q.msg) // only this goroutine writes while running
+		t.mu.Lock()
+		t.pending -= len(q.msg)
+		t.cond.Broadcast()
+	}
+	t.queue = nil
+	t.running = false
+	t.cond.Broadcast()
+	t.mu.Unlock()
 }
 
 // Sum returns the transcript hash of the messages recorded so far.
 func (t *Transcript) Sum() [DigestSize]byte {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	for t.running {
+		t.cond.Wait()
+	}
 	keys := make([]linkKey, 0, len(t.links))
 	for k := range t.links {
 		keys = append(keys, k)
