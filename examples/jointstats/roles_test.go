@@ -75,8 +75,8 @@ func startHub(t *testing.T, ctx context.Context, args ...string) (*proc, string)
 func (p *proc) wait(t *testing.T) (code int) {
 	t.Helper()
 	err := p.cmd.Wait()
-	if ee, ok := err.(*exec.ExitError); ok {
-		return ee.ExitCode()
+	if p.cmd.ProcessState != nil {
+		return p.cmd.ProcessState.ExitCode() // -1 when killed
 	}
 	require.NoError(t, err)
 	return 0
@@ -324,4 +324,80 @@ func FuzzLinks(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestRolesConcurrentSpends: 6 hospital processes start at once on one
+// ledger whose dataset has budget for 3 runs: exactly 3 spend (and go on to
+// connect, to a hub that is not there), 3 are refused, and the ledger holds
+// exactly 3 spends.
+func TestRolesConcurrentSpends(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "shared.ledger")
+	budgetLedger(t, path, "ward", 3)
+	certs := filepath.Join(dir, "certs")
+	require.NoError(t, writeDemoCA(certs, starNames(2)))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var ps []*proc
+	for range 6 {
+		ps = append(ps, start(t, ctx, "-role", "party", "-index", "0", "-parties", "2", "-rows", "10", "-epsilon", "1",
+			"-connect", "127.0.0.1:1", "-demo-certs", certs, "-dataset", "ward", "-ledger", path, "-timeout", "4s"))
+	}
+	refused := 0
+	for _, p := range ps {
+		require.Equal(t, 1, p.wait(t), "no hub: every run fails")
+		if strings.Contains(p.stderr.String(), "exceeds its budget") {
+			refused++
+		} else {
+			require.Contains(t, p.stderr.String(), "connecting the star", "spent, then failed to connect")
+		}
+	}
+	require.Equal(t, 3, refused)
+	require.Equal(t, 3.0, spent(t, path, "ward"))
+}
+
+// TestRolesKilled kills a hospital process at random points of runs with
+// -ledger and -epsilon (SIGKILL, no chance to clean up): the ledger it
+// leaves opens and verifies, and holds a spend for every run whose result
+// the hospital released (it may hold more: a run killed after its spend).
+// The last run is not killed, so that one result is released.
+func TestRolesKilled(t *testing.T) {
+	dir := t.TempDir()
+	path, path1 := filepath.Join(dir, "h0.ledger"), filepath.Join(dir, "h1.ledger")
+	budgetLedger(t, path, "ward", 100)
+	budgetLedger(t, path1, "synthetic-1", 100)
+	certs := filepath.Join(dir, "certs")
+	require.NoError(t, writeDemoCA(certs, starNames(2)))
+	rng := rand.New(rand.NewSource(time.Now().UnixNano()))
+	released, runs := 0, 0
+	for _, delay := range []time.Duration{0, time.Duration(rng.Int63n(int64(150 * time.Millisecond))), time.Duration(rng.Int63n(int64(400 * time.Millisecond))), -1} {
+		runs++
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		common := []string{"-parties", "2", "-rows", "20", "-epsilon", "1", "-demo-certs", certs, "-json", "-timeout", "20s"}
+		hub, addr := startHub(t, ctx, append(common, "-ledger", filepath.Join(dir, "hub.ledger"))...)
+		h1 := start(t, ctx, append(common, "-role", "party", "-index", "1", "-connect", addr, "-ledger", path1)...)
+		h0 := start(t, ctx, append(common, "-role", "party", "-index", "0", "-connect", addr, "-dataset", "ward", "-ledger", path)...)
+		if delay >= 0 {
+			time.Sleep(delay)
+			_ = h0.cmd.Process.Kill()
+		}
+		code := h0.wait(t)
+		if code == 0 && strings.Contains(h0.stdout.String(), `"count"`) {
+			released++
+		}
+		if delay < 0 {
+			require.Equal(t, 0, code, h0.stderr.String())
+		}
+		cancel() // the others fail or have finished
+		hub.wait(t)
+		h1.wait(t)
+		l, err := ledger.Open(context.Background(), ledger.Config{DSN: path})
+		require.NoError(t, err, "the ledger a killed process leaves opens and verifies")
+		bs, err := l.Budgets(context.Background())
+		require.NoError(t, err)
+		require.NoError(t, l.Close())
+		require.GreaterOrEqual(t, bs[0].Spends, released, "every released result was paid for")
+		require.LessOrEqual(t, bs[0].Spends, runs, "at most one spend per run")
+		t.Logf("killed after %v (-1: not killed): %d runs, %d released, %d spends", delay, runs, released, bs[0].Spends)
+	}
 }
