@@ -289,19 +289,22 @@ func (r refTranscript) sum() [DigestSize]byte {
 // goroutines on their own links) give the hash the format defines, and the
 // caller may reuse its buffer as soon as Record returns.
 func TestTranscriptQueued(t *testing.T) {
-	var tr Transcript
+	tr := Transcript{limit: 1 << 20}
 	ref := refTranscript{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for g := range 3 {
 		wg.Go(func() {
 			from := fmt.Sprintf("p%d", g)
-			buf := make([]byte, TranscriptQueue/2+1)
+			buf := make([]byte, tr.limit/2+1)
 			for i := range 12 {
-				n := []int{5, inlineBelow, 1 << 20, 0, TranscriptQueue/2 + 1, 100}[i%6]
+				n := []int{5, inlineBelow, 300 << 10, 0, tr.limit/2 + 1, 100}[i%6]
 				m := buf[:n]
-				for j := range m {
+				for j := range min(n, 251) {
 					m[j] = byte(i + j + g)
+				}
+				for k := 251; k < n; k *= 2 { // fast, for the race detector
+					copy(m[k:], m[:k])
 				}
 				mu.Lock() // the reference order per link is the order of Record
 				ref.record(from, "hub", m)

@@ -44,6 +44,7 @@ type Transcript struct {
 	pending int  // bytes in queue
 	running bool // a goroutine drains the queue
 	inline  bool // hash every message in Record (BenchmarkReceiptCost's baseline)
+	limit   int  // the queue's bound; 0 is TranscriptQueue (tests set less)
 }
 
 // TranscriptQueue bounds the bytes of messages that wait to be hashed.
@@ -93,7 +94,11 @@ func (t *Transcript) Record(from, to string, msg []byte) {
 		l.write(msg)
 		return
 	}
-	for t.pending > 0 && t.pending+len(msg) > TranscriptQueue {
+	limit := t.limit
+	if limit == 0 {
+		limit = TranscriptQueue
+	}
+	for t.pending > 0 && t.pending+len(msg) > limit {
 		t.cond.Wait()
 	}
 	t.queue = append(t.queue, queued{l, bytes.Clone(msg)})
