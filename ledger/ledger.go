@@ -148,7 +148,7 @@ func Open(ctx context.Context, cfg Config) (*Ledger, error) {
 	}
 	if _, err := l.Verify(ctx); err != nil {
 		db.Close()
-		return nil, err
+		return nil, fmt.Errorf("ledger: open %q: %w", cfg.DSN, unprefixed{err})
 	}
 	return l, nil
 }
@@ -562,3 +562,10 @@ func (l *Ledger) Budgets(ctx context.Context) ([]BudgetStatus, error) {
 	}
 	return out, nil
 }
+
+// unprefixed is err without its "ledger: ", for an error that names the
+// package already.
+type unprefixed struct{ err error }
+
+func (u unprefixed) Error() string { return strings.TrimPrefix(u.err.Error(), "ledger: ") }
+func (u unprefixed) Unwrap() error { return u.err }
