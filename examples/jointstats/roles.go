@@ -47,6 +47,9 @@ func (c *config) checkRole(set map[string]bool) error {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: "+format, append([]any{errUsage}, args...)...)
 	}
+	if c.timeout <= 0 {
+		return bad("-timeout: %v is not positive", c.timeout)
+	}
 	roleOnly := []string{"index", "listen", "connect", "tls-cert", "tls-key", "tls-ca", "demo-certs", "ledger", "policy", "dataset"}
 	switch c.role {
 	case "":
@@ -80,8 +83,6 @@ func (c *config) checkRole(set map[string]bool) error {
 		return bad("-drop simulates dropouts in one process; with -role, stop a process instead")
 	case (c.tlsCert == "") != (c.tlsKey == "") || (c.tlsCert == "") != (c.tlsCA == ""):
 		return bad("-tls-cert, -tls-key and -tls-ca: give all three, or none for the demo CA")
-	case c.timeout <= 0:
-		return bad("-timeout: %v is not positive", c.timeout)
 	}
 	return nil
 }
