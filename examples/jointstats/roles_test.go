@@ -304,6 +304,7 @@ func TestRoleFlags(t *testing.T) {
 		"-role party -connect x -index 0 -drop 1":            "-drop simulates dropouts",
 		"-role spoke":                      `-role: "spoke" is not hub or party`,
 		"-role hub -listen :0 -tls-cert a": "give all three",
+		"-timeout 0s":                      "-timeout: 0s is not positive",
 	} {
 		code, _, stderr := runProg(t, strings.Fields(args)...)
 		assert.Equal(t, 1, code, args)
