@@ -91,6 +91,7 @@ type config struct {
 	ledger    string
 	policy    string
 	dataset   string
+	opening   string
 	timeout   time.Duration
 	proc      *process // the role's network state, set by runRole
 }
@@ -122,6 +123,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	ledgerFile := fs.String("ledger", "", "with -role: agree on a receipt of the run with every party, all signing it, and append it to this ledger `file`; a hospital spends -epsilon from its dataset's budget there before it sends anything (every party must give -ledger)")
 	policy := fs.String("policy", "", "with -role party: this hospital's usage policy `file` (JSON, see package ledger); a run it does not allow is refused before connecting")
 	dataset := fs.String("dataset", "", "with -role party: this hospital's dataset `name` in its ledger and policy (default: its file's name without extension, or synthetic-N)")
+	opening := fs.String("opening", "", "with -role party and -ledger: commit to this hospital's column in the receipt (a salted hash), and write the salt that opens it to this `file`, to keep")
 	timeout := fs.Duration("timeout", 10*time.Minute, "give up after this long")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -135,7 +137,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	c := &config{column: *column, parties: *parties, rows: *rows, threshold: *threshold,
 		epsilon: *epsilon, seed: *seed, json: *asJSON,
 		role: *role, index: *index, listen: *listen, connect: *connect, tlsCert: *tlsCert, tlsKey: *tlsKey,
-		tlsCA: *tlsCA, demoCerts: *demoCerts, ledger: *ledgerFile, policy: *policy, dataset: *dataset, timeout: *timeout}
+		tlsCA: *tlsCA, demoCerts: *demoCerts, ledger: *ledgerFile, policy: *policy, dataset: *dataset, opening: *opening, timeout: *timeout}
 	if err := c.checkRole(set); err != nil {
 		return nil, err
 	}

@@ -50,7 +50,7 @@ func (c *config) checkRole(set map[string]bool) error {
 	if c.timeout <= 0 {
 		return bad("-timeout: %v is not positive", c.timeout)
 	}
-	roleOnly := []string{"index", "listen", "connect", "tls-cert", "tls-key", "tls-ca", "demo-certs", "ledger", "policy", "dataset"}
+	roleOnly := []string{"index", "listen", "connect", "tls-cert", "tls-key", "tls-ca", "demo-certs", "ledger", "policy", "dataset", "opening"}
 	switch c.role {
 	case "":
 		for _, f := range roleOnly {
@@ -63,8 +63,8 @@ func (c *config) checkRole(set map[string]bool) error {
 		switch {
 		case c.listen == "" || c.connect != "":
 			return bad("-role hub: give -listen (the hospitals connect to it), not -connect")
-		case set["index"] || set["policy"] || set["dataset"] || set["input"]:
-			return bad("-role hub: the aggregator holds no data; -index, -input, -policy and -dataset are for -role party")
+		case set["index"] || set["policy"] || set["dataset"] || set["input"] || set["opening"]:
+			return bad("-role hub: the aggregator holds no data; -index, -input, -policy, -dataset and -opening are for -role party")
 		}
 	case "party":
 		switch {
@@ -74,6 +74,8 @@ func (c *config) checkRole(set map[string]bool) error {
 			return bad("-role party needs -index, this hospital's number")
 		case set["dataset"] && c.dataset == "":
 			return bad("-dataset: empty name")
+		case c.opening != "" && c.ledger == "":
+			return bad("-opening commits to the input in the receipt: it needs -ledger")
 		}
 	default:
 		return bad("-role: %q is not hub or party", c.role)
@@ -95,8 +97,11 @@ type process struct {
 	mesh   transport.Mesh      // the raw star, for the receipt's last steps
 	trs    []*ledger.Transcript
 	setup  time.Duration
-	stats  report.Stats    // this party's traffic in the round, and its duration
-	spoke  *he.SpokeResult // a hospital's result
+	stats  report.Stats      // this party's traffic in the round, and its duration
+	spoke  *he.SpokeResult   // a hospital's result
+	input  ledger.Commitment // with -opening: the commitment to its column
+	open   ledger.Opening
+	rows   int
 	start  time.Time
 	stderr io.Writer
 }
@@ -116,18 +121,25 @@ func runRole(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 		ps[k] = party{name: fmt.Sprintf("hospital %d", k), source: "another process"}
 	}
 	dataset := ""
+	var err error
 	if cfg.role == "party" {
-		own, err := ownData(cfg)
+		var own party
+		own, err = ownData(cfg)
 		if err != nil {
 			return err
 		}
 		ps[cfg.index] = own
 		dataset = datasetName(cfg)
+		if cfg.opening != "" {
+			if p.input, p.open, err = ledger.Commit(inputEncoding(cfg.column, own.values)); err != nil {
+				return err
+			}
+			p.rows = len(own.values)
+		}
 		if err := checkPolicy(cfg, dataset); err != nil { // before any connection
 			return err
 		}
 	}
-	var err error
 	if p.id, err = roleIdentity(ctx, cfg, name, stderr); err != nil {
 		return err
 	}
@@ -460,7 +472,7 @@ func (p *process) receipt(ctx context.Context, cfg *config, l *ledger.Ledger, re
 		Start:         p.start, // Finish takes the hub's start and end
 		End:           time.Now(),
 	}
-	s, err := ledger.Finish(ctx, p.id, p.mesh, rc, ledger.Party{Role: role, Stats: p.stats})
+	s, err := ledger.Finish(ctx, p.id, p.mesh, rc, ledger.Party{Role: role, Input: p.input, Stats: p.stats})
 	if err != nil {
 		return "", err
 	}
@@ -474,7 +486,50 @@ func (p *process) receipt(ctx context.Context, cfg *config, l *ledger.Ledger, re
 	if err != nil {
 		return "", err
 	}
-	return hex.EncodeToString(d[:]), nil
+	digest := hex.EncodeToString(d[:])
+	if cfg.opening != "" {
+		if err := p.writeOpening(cfg, dataset, digest); err != nil {
+			return "", err
+		}
+	}
+	return digest, nil
+}
+
+// inputEncoding is what a hospital commits to: its column's values, in
+// cents, in the file's order, each as 8 bytes big-endian, after a label
+// and the column's name.
+func inputEncoding(column string, values []int64) []byte {
+	b := make([]byte, 0, 32+len(column)+8*len(values))
+	b = append(b, "veil/jointstats column v1\x00"...)
+	b = append(b, column...)
+	b = append(b, 0)
+	for _, v := range values {
+		b = binary.BigEndian.AppendUint64(b, uint64(v))
+	}
+	return b
+}
+
+// opening is the file a hospital keeps to show later what it contributed
+// to a run: the commitment in the receipt and the salt that opens it over
+// inputEncoding of the column.
+type opening struct {
+	Receipt    string `json:"receipt"`
+	Dataset    string `json:"dataset"`
+	Column     string `json:"column"`
+	Rows       int    `json:"rows"`
+	Commitment string `json:"commitment"`
+	Salt       string `json:"salt"`
+	Encoding   string `json:"encoding"`
+}
+
+func (p *process) writeOpening(cfg *config, dataset, digest string) error {
+	b, err := json.MarshalIndent(opening{Receipt: digest, Dataset: dataset, Column: cfg.column, Rows: p.rows,
+		Commitment: hex.EncodeToString(p.input[:]), Salt: hex.EncodeToString(p.open.Salt[:]),
+		Encoding: `SHA-256("veil/ledger input commitment v1\x00" || salt || "veil/jointstats column v1\x00" || column || "\x00" || each value in cents as int64 big-endian, in file order)`}, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(cfg.opening, append(b, '\n'), 0o600)
 }
 
 // publicLeakage is what every party of the run states alike, for the

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/veil-go/veil/internal/csvio"
 	"github.com/veil-go/veil/ledger"
 	"github.com/veil-go/veil/transport"
 )
@@ -135,7 +137,7 @@ func TestRolesSeparateProcesses(t *testing.T) {
 	for k := range 3 {
 		ledgers = append(ledgers, filepath.Join(dir, fmt.Sprintf("h%d.ledger", k)))
 		parties = append(parties, start(t, ctx, append(common, "-role", "party", "-index", fmt.Sprint(k),
-			"-connect", addr, "-input", paths[k], "-ledger", ledgers[k+1])...))
+			"-connect", addr, "-input", paths[k], "-ledger", ledgers[k+1], "-opening", filepath.Join(dir, fmt.Sprintf("h%d.opening", k)))...))
 	}
 	var digests []any
 	for i, p := range append([]*proc{hub}, parties...) {
@@ -167,6 +169,32 @@ func TestRolesSeparateProcesses(t *testing.T) {
 	}
 	require.Equal(t, starNames(3), names)
 	require.Empty(t, s.Receipt.Spends, "-epsilon 0 spends nothing")
+
+	// Each hospital's input is in the receipt as a commitment that its
+	// opening file opens over its column, and over nothing else.
+	require.Equal(t, ledger.Commitment{}, s.Receipt.Parties[0].Input, "the aggregator contributes no input")
+	for k := range 3 {
+		b, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("h%d.opening", k)))
+		require.NoError(t, err)
+		var o opening
+		require.NoError(t, json.Unmarshal(b, &o))
+		require.Equal(t, digests[0], o.Receipt)
+		var op ledger.Opening
+		salt, err := hex.DecodeString(o.Salt)
+		require.NoError(t, err)
+		copy(op.Salt[:], salt)
+		var vals []int64
+		for _, v := range files[k] {
+			x, err := csvio.ParseDecimal(v)
+			require.NoError(t, err)
+			vals = append(vals, x)
+		}
+		com := s.Receipt.Parties[k+1].Input
+		require.Equal(t, o.Commitment, hex.EncodeToString(com[:]))
+		require.NoError(t, com.Verify(op, inputEncoding("bp", vals)), "hospital %d", k)
+		vals[0]++
+		require.ErrorIs(t, com.Verify(op, inputEncoding("bp", vals)), ledger.ErrMismatch)
+	}
 
 	// The receipt is bound to the CA: another CA's party rejects it.
 	other, err := transport.NewCA("another CA")
