@@ -43,7 +43,9 @@
 // budget there (set with go run ./cmd/veil ledger budget), and a run the
 // budget does not cover is refused before it connects. With -policy FILE
 // (and -dataset NAME) a hospital refuses, before it connects, a run its
-// usage policy does not allow.
+// usage policy does not allow. With -opening FILE a hospital's receipt
+// carries a commitment to its column (a salted hash), and FILE the salt
+// that opens it, for the hospital to keep.
 package main
 
 import (

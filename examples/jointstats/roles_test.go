@@ -330,9 +330,10 @@ func TestRoleFlags(t *testing.T) {
 		"-role party -connect x -index 3": "-index 3: need 0 to 2",
 		"-role party -connect x -index 0 -input a.csv,b.csv": "give only this hospital's",
 		"-role party -connect x -index 0 -drop 1":            "-drop simulates dropouts",
-		"-role spoke":                      `-role: "spoke" is not hub or party`,
-		"-role hub -listen :0 -tls-cert a": "give all three",
-		"-timeout 0s":                      "-timeout: 0s is not positive",
+		"-role spoke":                                `-role: "spoke" is not hub or party`,
+		"-role hub -listen :0 -tls-cert a":           "give all three",
+		"-timeout 0s":                                "-timeout: 0s is not positive",
+		"-role party -connect x -index 0 -opening o": "-opening commits to the input in the receipt: it needs -ledger",
 	} {
 		code, _, stderr := runProg(t, strings.Fields(args)...)
 		assert.Equal(t, 1, code, args)
