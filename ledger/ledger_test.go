@@ -384,7 +384,7 @@ func TestDamagedFileIsAnError(t *testing.T) {
 			b[i] ^= 1
 			return b
 		},
-		"cut short": func(b []byte) []byte { return b[:len(b)/2] },
+		"cut short":    func(b []byte) []byte { return b[:len(b)/2] },
 		"cut mid-page": func(b []byte) []byte { return b[:len(b)/2+100] },
 	} {
 		t.Run(name, func(t *testing.T) {
