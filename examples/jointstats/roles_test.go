@@ -358,8 +358,8 @@ func FuzzLinks(f *testing.F) {
 
 // TestRolesConcurrentSpends: 6 hospital processes start at once on one
 // ledger whose dataset has budget for 3 runs: exactly 3 spend (and go on to
-// connect, to a hub that is not there), 3 are refused, and the ledger holds
-// exactly 3 spends.
+// connect, to a hub whose certificate they refuse), 3 are refused, and the
+// ledger holds exactly 3 spends.
 func TestRolesConcurrentSpends(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "shared.ledger")
@@ -368,10 +368,26 @@ func TestRolesConcurrentSpends(t *testing.T) {
 	require.NoError(t, writeDemoCA(certs, starNames(2)))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	// A hub from another CA: a hospital that gets past its spend fails at
+	// once on the hub's certificate.
+	other, err := transport.NewCA("another CA")
+	require.NoError(t, err)
+	fake, err := other.Issue(hubName)
+	require.NoError(t, err)
+	ln, err := transport.Listen("127.0.0.1:0", fake, transport.Options{})
+	require.NoError(t, err)
+	defer ln.Close()
+	go func() {
+		for ctx.Err() == nil {
+			if c, err := ln.Accept(ctx); err == nil {
+				c.Close()
+			}
+		}
+	}()
 	var ps []*proc
 	for range 6 {
 		ps = append(ps, start(t, ctx, "-role", "party", "-index", "0", "-parties", "2", "-rows", "10", "-epsilon", "1",
-			"-connect", "127.0.0.1:1", "-demo-certs", certs, "-dataset", "ward", "-ledger", path, "-timeout", "4s"))
+			"-connect", ln.Addr().String(), "-demo-certs", certs, "-dataset", "ward", "-ledger", path, "-timeout", "30s"))
 	}
 	refused := 0
 	for _, p := range ps {
