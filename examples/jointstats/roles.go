@@ -627,7 +627,7 @@ func (p *process) agree(ctx context.Context, cfg *config, dataset string) ([ledg
 		}
 		b, err := hub.Recv(ctx)
 		if err != nil {
-			return fail(hub.Peer(), err)
+			return fail(hub.Peer(), fmt.Errorf("%w (does every party give -ledger?)", err))
 		}
 		if ls, err = decodeLinks(b, linksMsgTag, n); err != nil {
 			return fail(hub.Peer(), err)
@@ -644,7 +644,7 @@ func (p *process) agree(ctx context.Context, cfg *config, dataset string) ([ledg
 			}
 			b, err := c.Recv(ctx)
 			if err != nil {
-				return fail(c.Peer(), err)
+				return fail(c.Peer(), fmt.Errorf("%w (does every party give -ledger?)", err))
 			}
 			got, err := decodeLinks(b, linkMsgTag, 1)
 			if err != nil {
