@@ -61,10 +61,23 @@ type linkHash struct {
 	n uint64
 }
 
+// queued is one chunk of a message waiting to be hashed; the first chunk
+// of a message also writes its length.
 type queued struct {
-	l   *linkHash
-	msg []byte
+	l      *linkHash
+	chunk  *[]byte // from chunks (back to it once hashed), or a small message's copy
+	n      int     // bytes of chunk in use
+	first  bool
+	msgLen int
+	cost   int // what it counts against the queue's bound
+	pooled bool
 }
+
+// chunkSize is the unit in which queued messages are copied: fixed-size
+// buffers that are reused, so that a run's traffic does not become garbage.
+const chunkSize = 256 << 10
+
+var chunks = sync.Pool{New: func() any { b := make([]byte, chunkSize); return &b }}
 
 func (l *linkHash) write(msg []byte) {
 	var n [8]byte
@@ -98,11 +111,22 @@ func (t *Transcript) Record(from, to string, msg []byte) {
 	if limit == 0 {
 		limit = TranscriptQueue
 	}
-	for t.pending > 0 && t.pending+len(msg) > limit {
+	for t.pending > 0 && t.pending+len(msg)+chunkSize > limit {
 		t.cond.Wait()
 	}
-	t.queue = append(t.queue, queued{l, bytes.Clone(msg)})
-	t.pending += len(msg)
+	if len(msg) < inlineBelow { // behind a large one
+		c := bytes.Clone(msg)
+		t.queue = append(t.queue, queued{l: l, chunk: &c, n: len(c), first: true, msgLen: len(msg), cost: len(msg)})
+		t.pending += len(msg)
+	} else {
+		for rest, first := msg, true; len(rest) > 0; first = false {
+			c := chunks.Get().(*[]byte)
+			n := copy(*c, rest)
+			rest = rest[n:]
+			t.queue = append(t.queue, queued{l: l, chunk: c, n: n, first: first, msgLen: len(msg), cost: chunkSize, pooled: true})
+			t.pending += chunkSize
+		}
+	}
 	if !t.running {
 		t.running = true
 		go t.drain()
@@ -117,9 +141,17 @@ func (t *Transcript) drain() {
 		t.queue[0] = queued{}
 		t.queue = t.queue[1:]
 		t.mu.Unlock()
-		q.l.write(q.msg) // only this goroutine writes while running
+		if q.first { // only this goroutine writes while running
+			var n [8]byte
+			binary.BigEndian.PutUint64(n[:], uint64(q.msgLen))
+			q.l.h.Write(n[:])
+		}
+		q.l.h.Write((*q.chunk)[:q.n])
+		if q.pooled {
+			chunks.Put(q.chunk)
+		}
 		t.mu.Lock()
-		t.pending -= len(q.msg)
+		t.pending -= q.cost
 		t.cond.Broadcast()
 	}
 	t.queue = nil
