@@ -297,8 +297,9 @@ func TestTranscriptQueued(t *testing.T) {
 		wg.Go(func() {
 			from := fmt.Sprintf("p%d", g)
 			buf := make([]byte, tr.limit/2+1)
-			for i := range 12 {
-				n := []int{5, inlineBelow, 300 << 10, 0, tr.limit/2 + 1, 100}[i%6]
+			sizes := []int{5, inlineBelow, 300 << 10, 0, tr.limit/2 + 1, 100, chunkSize, 2 * chunkSize}
+			for i := range 2 * len(sizes) {
+				n := sizes[i%len(sizes)]
 				m := buf[:n]
 				for j := range min(n, 251) {
 					m[j] = byte(i + j + g)
