@@ -35,7 +35,9 @@ func cpuTime() time.Duration {
 // transcript's SHA-256 over the bytes this party exchanged (timed apart, in
 // CPU time, on the same number of bytes), finish-ms is FinishConn and Verify
 // (tail-ms the part of it that waits for the transcript's queue), append-ms
-// the ledger append. set-digest-ms is one party's
+// the ledger append; path-ms (inline-path-ms for the inline arm) is the
+// receiver's time in the transcript's Send and Recv beyond the pipe's, the
+// hashing its protocol waited for. set-digest-ms is one party's
 // SHA-256(SetEncoding(input)), which a deployment computes once per dataset
 // version and which is outside the per-run figures.
 //
@@ -79,6 +81,7 @@ func BenchmarkReceiptCost(b *testing.B) {
 				ls[i] = l
 			}
 			var finish, appendT, tail time.Duration
+			var recording [3]time.Duration // the receiver's time in the transcript's Send and Recv beyond the pipe's
 			var exchanged int64
 			// arm 0: no receipt; 1: receipts with the transcript hashed in
 			// Send and Recv (before); 2: hashed off the path (now).
@@ -89,9 +92,13 @@ func BenchmarkReceiptCost(b *testing.B) {
 				defer c.Close()
 				var ta, tc Transcript
 				ta.inline, tc.inline = arm == 1, arm == 1
-				ca, cc := a, c
+				var raw, outer time.Duration
+				ca, cc := a, transport.Conn(c)
+				defer func() { recording[arm] += outer - raw }()
 				if withReceipt {
-					ca, cc = ta.Conn(ps[0].Name(), a), tc.Conn(ps[1].Name(), c)
+					ca = ta.Conn(ps[0].Name(), a)
+					inner := &timedConn{Conn: c, in: &raw}
+					cc = &timedConn{Conn: tc.Conn(ps[1].Name(), inner), in: &outer}
 				}
 				party := func(self int, conn transport.Conn, tr *Transcript, run func() (*psi.Result, error), digest [32]byte, start time.Time) (time.Duration, time.Duration, error) {
 					res, err := run()
@@ -172,10 +179,35 @@ func BenchmarkReceiptCost(b *testing.B) {
 			b.ReportMetric(per(finish), "finish-ms")
 			b.ReportMetric(per(appendT), "append-ms")
 			b.ReportMetric(per(tail), "tail-ms")
+			b.ReportMetric(per(recording[1]), "inline-path-ms")
+			b.ReportMetric(per(recording[2]), "path-ms")
 			b.ReportMetric(float64(exchanged)/float64(runs)/(1<<20), "MiB/run")
 			b.ReportMetric(float64(setDigest.Microseconds())/1000, "set-digest-ms")
 		})
 	}
+}
+
+// timedConn adds the time its Send and Recv take to *in. One around a
+// Transcript's Conn and one inside it time the transcript's work on the
+// caller's path (path-ms: the outer's time less the inner's). The
+// receiver calls Send and Recv from one goroutine at a time.
+type timedConn struct {
+	transport.Conn
+	in *time.Duration
+}
+
+func (c *timedConn) Send(ctx context.Context, msg []byte) error {
+	t := time.Now()
+	err := c.Conn.Send(ctx, msg)
+	*c.in += time.Since(t)
+	return err
+}
+
+func (c *timedConn) Recv(ctx context.Context) ([]byte, error) {
+	t := time.Now()
+	msg, err := c.Conn.Recv(ctx)
+	*c.in += time.Since(t)
+	return msg, err
 }
 
 // finishReceipt is what a party does after a run: commit to its input,
