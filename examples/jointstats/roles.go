@@ -91,25 +91,24 @@ func (c *config) checkRole(set map[string]bool) error {
 
 // process is one party's network state in a -role run.
 type process struct {
-	self   int // mesh index: 0 the hub, k+1 hospital k
-	id     *transport.Identity
-	ln     *transport.Listener // the hub's
-	mesh   transport.Mesh      // the raw star, for the receipt's last steps
-	trs    []*ledger.Transcript
-	setup  time.Duration
-	stats  report.Stats      // this party's traffic in the round, and its duration
-	spoke  *he.SpokeResult   // a hospital's result
-	input  ledger.Commitment // with -opening: the commitment to its column
-	open   ledger.Opening
-	rows   int
-	start  time.Time
-	stderr io.Writer
+	self  int // mesh index: 0 the hub, k+1 hospital k
+	id    *transport.Identity
+	ln    *transport.Listener // the hub's
+	mesh  transport.Mesh      // the raw star, for the receipt's last steps
+	trs   []*ledger.Transcript
+	setup time.Duration
+	stats report.Stats      // this party's traffic in the round, and its duration
+	spoke *he.SpokeResult   // a hospital's result
+	input ledger.Commitment // with -opening: the commitment to its column
+	open  ledger.Opening
+	rows  int
+	start time.Time
 }
 
 // runRole runs one party as its own process.
 func runRole(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 	n := cfg.parties
-	p := &process{stderr: stderr}
+	p := &process{}
 	if cfg.role == "party" {
 		p.self = cfg.index + 1
 	}
@@ -163,6 +162,9 @@ func runRole(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 	}
 	if p.ln, err = listenHub(cfg, p.id, stderr); err != nil {
 		return err
+	}
+	if p.ln != nil {
+		defer p.ln.Close() // dial closes it once the star is up
 	}
 	cfg.proc = p
 	p.start = time.Now()
