@@ -1,8 +1,15 @@
 package ledger
 
 import (
+	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
+	"fmt"
+	"hash"
+	"maps"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -238,4 +245,78 @@ func TestExchangeHubCannotForge(t *testing.T) {
 		require.Contains(t, errs[0].Error(), `peer "party-2"`)
 		require.ErrorIs(t, errs[1], ErrAborted)
 	})
+}
+
+// refTranscript is the transcript hash as the Transcript doc defines it,
+// computed directly.
+type refTranscript map[linkKey]*struct {
+	h hash.Hash
+	n uint64
+}
+
+func (r refTranscript) record(from, to string, b []byte) {
+	k := linkKey{from, to}
+	if r[k] == nil {
+		r[k] = &struct {
+			h hash.Hash
+			n uint64
+		}{h: sha256.New()}
+		r[k].h.Write([]byte(linkLabel))
+	}
+	r[k].h.Write(binary.BigEndian.AppendUint64(nil, uint64(len(b))))
+	r[k].h.Write(b)
+	r[k].n++
+}
+
+func (r refTranscript) sum() [DigestSize]byte {
+	keys := slices.SortedFunc(maps.Keys(r), func(a, b linkKey) int {
+		return cmp.Or(cmp.Compare(a.from, b.from), cmp.Compare(a.to, b.to))
+	})
+	var e enc
+	e.fixed([]byte(transcriptLabel))
+	e.u32(uint32(len(keys)))
+	for _, k := range keys {
+		e.str(k.from)
+		e.str(k.to)
+		e.u64(r[k].n)
+		e.fixed(r[k].h.Sum(nil))
+	}
+	return sha256.Sum256(e.b)
+}
+
+// TestTranscriptQueued: messages hashed off the caller's path (large ones,
+// and small ones behind them, more than the queue holds, from several
+// goroutines on their own links) give the hash the format defines, and the
+// caller may reuse its buffer as soon as Record returns.
+func TestTranscriptQueued(t *testing.T) {
+	tr := Transcript{limit: 1 << 20}
+	ref := refTranscript{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for g := range 3 {
+		wg.Go(func() {
+			from := fmt.Sprintf("p%d", g)
+			buf := make([]byte, tr.limit/2+1)
+			sizes := []int{5, inlineBelow, 300 << 10, 0, tr.limit/2 + 1, 100, chunkSize, 2 * chunkSize}
+			for i := range 2 * len(sizes) {
+				n := sizes[i%len(sizes)]
+				m := buf[:n]
+				for j := range min(n, 251) {
+					m[j] = byte(i + j + g)
+				}
+				for k := 251; k < n; k *= 2 { // fast, for the race detector
+					copy(m[k:], m[:k])
+				}
+				mu.Lock() // the reference order per link is the order of Record
+				ref.record(from, "hub", m)
+				mu.Unlock()
+				tr.Record(from, "hub", m)
+				clear(m) // reused at once
+			}
+		})
+	}
+	wg.Wait()
+	require.Equal(t, ref.sum(), tr.Sum())
+	tr.Record("p0", "hub", make([]byte, 1<<20))
+	require.NotEqual(t, ref.sum(), tr.Sum(), "a later message changes it")
 }

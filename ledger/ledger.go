@@ -148,12 +148,19 @@ func Open(ctx context.Context, cfg Config) (*Ledger, error) {
 	}
 	if _, err := l.Verify(ctx); err != nil {
 		db.Close()
-		return nil, err
+		return nil, fmt.Errorf("ledger: open %q: %w", cfg.DSN, unprefixed{err})
 	}
 	return l, nil
 }
 
+// init creates the table and its index in a ledger that has none. A ledger
+// that has them is only read: opening it costs no write (and, for SQLite,
+// no sync to disk).
 func (l *Ledger) init(ctx context.Context) error {
+	var n int
+	if err := l.db.QueryRowContext(ctx, `SELECT count(*) FROM veil_ledger WHERE seq = 0`).Scan(&n); err == nil {
+		return nil
+	}
 	return l.write(ctx, func(tx *sql.Tx) error {
 		for _, stmt := range strings.Split(schema, ";\n") {
 			if _, err := tx.ExecContext(ctx, stmt); err != nil {
@@ -555,3 +562,10 @@ func (l *Ledger) Budgets(ctx context.Context) ([]BudgetStatus, error) {
 	}
 	return out, nil
 }
+
+// unprefixed is err without its "ledger: ", for an error that names the
+// package already.
+type unprefixed struct{ err error }
+
+func (u unprefixed) Error() string { return strings.TrimPrefix(u.err.Error(), "ledger: ") }
+func (u unprefixed) Unwrap() error { return u.err }

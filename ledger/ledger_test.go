@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
@@ -363,5 +364,42 @@ func TestHelperSpendLoop(t *testing.T) {
 	for i := 0; ; i++ {
 		require.NoError(t, l.Spend(context.Background(), "d", 0.001, 0))
 		fmt.Fprintf(os.Stdout, "spent %d\n", i)
+	}
+}
+
+// TestDamagedFileIsAnError: a real ledger damaged on disk (one byte of a
+// receipt changed in the file, or the file cut short) does not open: the
+// error names the file, and the file is left as it was, never reset.
+func TestDamagedFileIsAnError(t *testing.T) {
+	ctx := context.Background()
+	l, path := openTemp(t)
+	fill(t, l)
+	require.NoError(t, l.Close())
+	good, err := os.ReadFile(path)
+	require.NoError(t, err)
+	for name, damage := range map[string]func([]byte) []byte{
+		"a byte of a receipt": func(b []byte) []byte {
+			i := bytes.Index(b, []byte("window=4 batch=1024")) // the receipt's Params
+			require.Positive(t, i)
+			b[i] ^= 1
+			return b
+		},
+		"cut short":    func(b []byte) []byte { return b[:len(b)/2] },
+		"cut mid-page": func(b []byte) []byte { return b[:len(b)/2+100] },
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "damaged.db")
+			bad := damage(bytes.Clone(good))
+			require.NoError(t, os.WriteFile(p, bad, 0o600))
+			_, err := Open(ctx, Config{DSN: p})
+			require.Error(t, err)
+			require.Contains(t, err.Error(), "damaged.db")
+			if name == "a byte of a receipt" {
+				require.ErrorIs(t, err, ErrChainBroken)
+			}
+			after, err := os.ReadFile(p)
+			require.NoError(t, err)
+			require.Equal(t, bad, after, "left as it was")
+		})
 	}
 }

@@ -2,12 +2,15 @@
 //
 //	veil ledger verify [-json] [-tls-cert F -tls-key F -tls-ca F] FILE
 //	veil ledger history [-json] FILE
+//	veil ledger budget [-json] -dataset NAME -epsilon E [-delta D] FILE
 //	veil receipt verify [-json] -tls-cert F -tls-key F -tls-ca F FILE
 //
 // "ledger verify" checks a ledger's hash chain and prints its head and the
 // remaining budget of every dataset; with an identity (-tls-*) it also
 // verifies the signatures of every receipt in it against that identity's
-// CA. "ledger history" lists the entries. "receipt verify" checks a signed
+// CA. "ledger history" lists the entries. "ledger budget" sets a dataset's
+// total budget (creating the ledger if there is none; what was spent still
+// counts) and prints every dataset's. "receipt verify" checks a signed
 // receipt file (the bytes of [ledger.SignedReceipt.MarshalBinary]). The
 // exit status is 0 when everything verifies, 1 when something does not, 2
 // on a usage error. With -json the output is one JSON object.
@@ -33,6 +36,7 @@ func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 const usage = `usage:
   veil ledger verify [-json] [-tls-cert F -tls-key F -tls-ca F] FILE
   veil ledger history [-json] FILE
+  veil ledger budget [-json] -dataset NAME -epsilon E [-delta D] FILE
   veil receipt verify [-json] -tls-cert F -tls-key F -tls-ca F FILE
 `
 
@@ -42,6 +46,8 @@ type options struct {
 	json                   bool
 	tlsCert, tlsKey, tlsCA string
 	file                   string
+	dataset                string  // ledger budget
+	epsilon, delta         float64 // ledger budget
 }
 
 func parse(name string, args []string, stderr io.Writer) (*options, error) {
@@ -52,6 +58,11 @@ func parse(name string, args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "PEM `file` of this party's certificate (to verify signatures)")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "PEM `file` of its key")
 	fs.StringVar(&o.tlsCA, "tls-ca", "", "PEM `file` of the CA the signers' certificates chain to")
+	if name == "ledger budget" {
+		fs.StringVar(&o.dataset, "dataset", "", "the dataset's `name`")
+		fs.Float64Var(&o.epsilon, "epsilon", -1, "its total epsilon budget")
+		fs.Float64Var(&o.delta, "delta", 0, "its total delta budget")
+	}
 	if err := fs.Parse(args); err != nil {
 		return nil, errUsage
 	}
@@ -60,6 +71,10 @@ func parse(name string, args []string, stderr io.Writer) (*options, error) {
 		return nil, errUsage
 	}
 	o.file = fs.Arg(0)
+	if name == "ledger budget" && (o.dataset == "" || o.epsilon < 0) {
+		fmt.Fprintln(stderr, "ledger budget needs -dataset and -epsilon (>= 0)")
+		return nil, errUsage
+	}
 	n := 0
 	for _, s := range []string{o.tlsCert, o.tlsKey, o.tlsCA} {
 		if s != "" {
@@ -96,6 +111,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		out, err = ledgerVerify(o)
 	case "ledger history":
 		out, err = ledgerHistory(o)
+	case "ledger budget":
+		out, err = ledgerBudget(o)
 	case "receipt verify":
 		if o.tlsCert == "" {
 			fmt.Fprintln(stderr, "receipt verify needs -tls-cert, -tls-key and -tls-ca")
@@ -125,6 +142,28 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// ledgerBudget sets one dataset's budget and returns every dataset's.
+func ledgerBudget(o *options) ([]budgetOut, error) {
+	ctx := context.Background()
+	l, err := ledger.Open(ctx, ledger.Config{DSN: o.file})
+	if err != nil {
+		return nil, err
+	}
+	defer l.Close()
+	if err := l.SetBudget(ctx, o.dataset, o.epsilon, o.delta); err != nil {
+		return nil, err
+	}
+	bs, err := l.Budgets(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []budgetOut{}
+	for _, b := range bs {
+		out = append(out, budgetOut(b))
+	}
+	return out, nil
 }
 
 func openExisting(path string) (*ledger.Ledger, error) {
@@ -313,6 +352,11 @@ func printText(w io.Writer, out any) {
 			fmt.Fprintf(w, "%d receipts (signatures not checked: give -tls-cert, -tls-key, -tls-ca)\n", v.Receipts)
 		}
 		for _, b := range v.Budgets {
+			fmt.Fprintf(w, "dataset %q: remaining epsilon %g of %g, delta %g of %g (%d spends)\n",
+				b.Dataset, b.RemainingEpsilon, b.Epsilon, b.RemainingDelta, b.Delta, b.Spends)
+		}
+	case []budgetOut:
+		for _, b := range v {
 			fmt.Fprintf(w, "dataset %q: remaining epsilon %g of %g, delta %g of %g (%d spends)\n",
 				b.Dataset, b.RemainingEpsilon, b.Epsilon, b.RemainingDelta, b.Delta, b.Spends)
 		}

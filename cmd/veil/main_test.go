@@ -144,3 +144,32 @@ func TestReceiptVerify(t *testing.T) {
 	code, _, _ = veil("receipt", "verify", f.receiptPath)
 	require.Equal(t, 2, code, "receipt verify needs an identity")
 }
+
+// TestLedgerBudget: "ledger budget" sets a dataset's budget (creating the
+// ledger), keeps what was spent, and needs -dataset and -epsilon.
+func TestLedgerBudget(t *testing.T) {
+	f := setup(t)
+	code, out, errOut := veil("ledger", "budget", "-dataset", "ids", "-epsilon", "3", f.ledgerPath)
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, `dataset "ids": remaining epsilon 2.5 of 3`)
+
+	fresh := filepath.Join(f.dir, "new.ledger")
+	code, out, errOut = veil("ledger", "budget", "-json", "-dataset", "ward-0", "-epsilon", "1.5", fresh)
+	require.Equal(t, 0, code, errOut)
+	var got struct {
+		OK     bool `json:"ok"`
+		Result []struct {
+			Dataset          string  `json:"dataset"`
+			RemainingEpsilon float64 `json:"remaining_epsilon"`
+		} `json:"result"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &got))
+	require.True(t, got.OK)
+	require.Len(t, got.Result, 1)
+	require.Equal(t, "ward-0", got.Result[0].Dataset)
+	require.Equal(t, 1.5, got.Result[0].RemainingEpsilon)
+
+	code, _, errOut = veil("ledger", "budget", "-epsilon", "1", fresh)
+	require.Equal(t, 2, code)
+	require.Contains(t, errOut, "needs -dataset and -epsilon")
+}

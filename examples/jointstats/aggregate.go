@@ -94,7 +94,7 @@ func aggregate(ctx context.Context, cfg *config, locals []totals, rel *release, 
 	if hecfg.Threshold > 0 {
 		sends = 3
 	}
-	rr, tlsTime, err := runRound(ctx, n, params, round, inputs, cfg.drop, sends)
+	rr, tlsTime, err := runStar(ctx, cfg, n, params, round, inputs, sends)
 	if err != nil {
 		return totals{}, err
 	}
@@ -111,6 +111,8 @@ func aggregate(ctx context.Context, cfg *config, locals []totals, rel *release, 
 	}
 	res.BytesPerParty = float64(sent) / float64(n)
 	res.decryptor = hospitals(rr.Decryptors)
+	res.counted = hospitals(rr.Counted)
+	res.params = params.String()
 	res.phases = []string{
 		fmt.Sprintf("mutual TLS 1.3 between the aggregator and %d hospitals on 127.0.0.1 (%.3f s)", n, tlsTime.Seconds()),
 		fmt.Sprintf("collective key generation: each hospital made a secret-key share, the aggregator combined the joint public key (%.3f s)", rr.KeyGen.Seconds()),

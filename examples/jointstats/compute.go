@@ -60,6 +60,9 @@ type result struct {
 	dpNote    string   // how the budget was spent
 	clamped   []int    // values clamped per party (each party's own knowledge)
 	decryptor []int    // parties that took part in decryption
+	counted   []int    // parties whose totals are in the result
+	params    string   // the HE parameters
+	Receipt   string   // with -role and -ledger: the signed receipt's digest (hex)
 	phases    []string // "key generation 0.12s", ...
 }
 
@@ -72,11 +75,12 @@ type jsonResult struct {
 	Epsilon       float64 `json:"epsilon"`
 	BytesPerParty float64 `json:"bytes_per_party"`
 	Seconds       float64 `json:"seconds"`
+	Receipt       string  `json:"receipt,omitempty"`
 }
 
 func (r *result) jsonOutput() jsonResult {
 	return jsonResult{Parties: r.Parties, Count: r.Count, Sum: r.Sum, Mean: r.Mean, Variance: r.Variance,
-		Epsilon: r.Epsilon, BytesPerParty: r.BytesPerParty, Seconds: r.Seconds}
+		Epsilon: r.Epsilon, BytesPerParty: r.BytesPerParty, Seconds: r.Seconds, Receipt: r.Receipt}
 }
 
 // compute runs the joint computation and the DP release.
@@ -98,6 +102,9 @@ func compute(ctx context.Context, cfg *config, ps []party) (*result, error) {
 	rel, err := newRelease(cfg, centre, len(ps))
 	if err != nil {
 		return nil, err
+	}
+	if p := cfg.proc; p != nil { // one process per party: only a hospital's own noise
+		rel.mine = func(i int) bool { return i == p.self-1 }
 	}
 	agg, err := aggregate(ctx, cfg, locals, rel, res)
 	if err != nil {

@@ -32,6 +32,22 @@
 //
 //	jointstats [-input a.csv,b.csv,...] [-column value] [-parties 3] [-rows 10000]
 //	           [-threshold T] [-drop i,j] [-epsilon 1] [-seed 1] [-bounds lo,hi] [-json]
+//
+// To run each party as its own process, start the aggregator with -role hub
+// -listen ADDR and each hospital with -role party -index K -connect ADDR
+// (and its own -input file, or its part of the synthetic data), every one
+// with the same -parties, -threshold, -epsilon, -bounds and -column. TLS
+// certificates come from -tls-cert, -tls-key and -tls-ca (common names
+// aggregator and hospital-K), or from a throwaway demo CA that the hub
+// writes to -demo-certs. With -ledger FILE every party ends the run by
+// agreeing on one receipt (package ledger) that all sign, and appends it to
+// its own ledger; a hospital first spends -epsilon from its dataset's
+// budget there (set with go run ./cmd/veil ledger budget), and a run the
+// budget does not cover is refused before it connects. With -policy FILE
+// (and -dataset NAME) a hospital refuses, before it connects, a run its
+// usage policy does not allow. With -opening FILE a hospital's receipt
+// carries a commitment to its column (a salted hash), and FILE the salt
+// that opens it, for the hospital to keep.
 package main
 
 import (
@@ -66,6 +82,22 @@ type config struct {
 	seed      int64
 	lo, hi    int64 // public bounds on one value, scaled by csvio.Scale
 	json      bool
+
+	// One process per party (-role): see roles.go.
+	role      string // "", "hub" or "party"
+	index     int    // with -role party: this hospital's number, 0..parties-1
+	listen    string
+	connect   string
+	tlsCert   string
+	tlsKey    string
+	tlsCA     string
+	demoCerts string
+	ledger    string
+	policy    string
+	dataset   string
+	opening   string
+	timeout   time.Duration
+	proc      *process // the role's network state, set by runRole
 }
 
 // errUsage marks a command-line error (exit status 1 with the message).
@@ -84,6 +116,19 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	seed := fs.Int64("seed", 1, "seed of the synthetic data")
 	bounds := fs.String("bounds", "0,300", "public `lo,hi` bounds of one value, for the DP noise scale (values are clamped to them when -epsilon > 0)")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the report")
+	role := fs.String("role", "", "run only one party as its own process: `hub` (the aggregator, with -listen) or party (a hospital, with -index and -connect)")
+	index := fs.Int("index", -1, "with -role party: this hospital's `number`, 0 to -parties minus 1")
+	listen := fs.String("listen", "", "with -role hub: accept the hospitals on this `address` (host:port)")
+	connect := fs.String("connect", "", "with -role party: the hub's `address` (host:port)")
+	tlsCert := fs.String("tls-cert", "", "with -role: this party's certificate PEM `file` (CN aggregator or hospital-N)")
+	tlsKey := fs.String("tls-key", "", "with -role: this party's private key PEM `file`")
+	tlsCA := fs.String("tls-ca", "", "with -role: PEM `file` of the CA every certificate chains to")
+	demoCerts := fs.String("demo-certs", "veil-demo-certs", "with -role and no -tls-*: `folder` where the hub writes a throwaway demo CA and every party's certificate")
+	ledgerFile := fs.String("ledger", "", "with -role: agree on a receipt of the run with every party, all signing it, and append it to this ledger `file`; a hospital spends -epsilon from its dataset's budget there before it sends anything (every party must give -ledger)")
+	policy := fs.String("policy", "", "with -role party: this hospital's usage policy `file` (JSON, see package ledger); a run it does not allow is refused before connecting")
+	dataset := fs.String("dataset", "", "with -role party: this hospital's dataset `name` in its ledger and policy (default: its file's name without extension, or synthetic-N)")
+	opening := fs.String("opening", "", "with -role party and -ledger: commit to this hospital's column in the receipt (a salted hash), and write the salt that opens it to this `file`, to keep")
+	timeout := fs.Duration("timeout", 10*time.Minute, "give up after this long")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -94,7 +139,12 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 
 	c := &config{column: *column, parties: *parties, rows: *rows, threshold: *threshold,
-		epsilon: *epsilon, seed: *seed, json: *asJSON}
+		epsilon: *epsilon, seed: *seed, json: *asJSON,
+		role: *role, index: *index, listen: *listen, connect: *connect, tlsCert: *tlsCert, tlsKey: *tlsKey,
+		tlsCA: *tlsCA, demoCerts: *demoCerts, ledger: *ledgerFile, policy: *policy, dataset: *dataset, opening: *opening, timeout: *timeout}
+	if err := c.checkRole(set); err != nil {
+		return nil, err
+	}
 	if *input != "" {
 		for _, f := range strings.Split(*input, ",") {
 			if f = strings.TrimSpace(f); f == "" {
@@ -102,15 +152,21 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 			}
 			c.inputs = append(c.inputs, f)
 		}
-		if set["parties"] && c.parties != len(c.inputs) {
-			return nil, fmt.Errorf("%w: -parties %d but -input names %d files (each file is one party)", errUsage, c.parties, len(c.inputs))
-		}
 		if set["rows"] {
 			return nil, fmt.Errorf("%w: -rows applies to synthetic data only, not with -input", errUsage)
 		}
+	}
+	if c.role == "party" {
+		if len(c.inputs) > 1 {
+			return nil, fmt.Errorf("%w: -role party: -input names %d files; give only this hospital's", errUsage, len(c.inputs))
+		}
+	} else if len(c.inputs) > 0 {
+		if set["parties"] && c.parties != len(c.inputs) {
+			return nil, fmt.Errorf("%w: -parties %d but -input names %d files (each file is one party)", errUsage, c.parties, len(c.inputs))
+		}
 		c.parties = len(c.inputs)
 	}
-	if len(c.inputs) == 1 {
+	if c.role == "" && len(c.inputs) == 1 {
 		return nil, fmt.Errorf("%w: -input names one file; each file is one party and joint statistics need at least 2", errUsage)
 	}
 	if c.parties < 2 || c.parties > maxParties {
@@ -138,6 +194,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	if c.lo, c.hi, err = parseBounds(*bounds); err != nil {
 		return nil, fmt.Errorf("%w: -bounds %q: %v", errUsage, *bounds, err)
 	}
+	if c.role == "party" && c.index >= c.parties {
+		return nil, fmt.Errorf("%w: -index %d: need 0 to %d (-parties %d)", errUsage, c.index, c.parties-1, c.parties)
+	}
 	return c, nil
 }
 
@@ -160,9 +219,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
 	defer cancel()
 
+	if cfg.role != "" {
+		if err := runRole(ctx, cfg, stdout, stderr); err != nil {
+			fmt.Fprintf(stderr, "jointstats: %v\n", err)
+			return 1
+		}
+		return 0
+	}
 	parties, err := loadParties(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "jointstats: %v\n", err)

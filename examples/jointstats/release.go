@@ -24,6 +24,9 @@ type release struct {
 	parties          []noise // one per hospital
 	sensSum, sensSqr int64
 	acct             *dp.Accountant
+	// mine, with -role, says which hospital's noise this process adds (its
+	// own; none for the hub); nil adds every hospital's (one process).
+	mine func(i int) bool
 }
 
 type noise struct{ count, sum, sqr *dp.DiscreteLaplace }
@@ -75,7 +78,7 @@ func abs(x int64) int64 {
 // release per figure, whose epsilon newRelease spent once from r.acct; so
 // the shares are drawn with Sample, which spends nothing.
 func (r *release) noisy(i int, t totals) totals {
-	if r.epsilon == 0 {
+	if r.epsilon == 0 || r.mine != nil && !r.mine(i) {
 		return t
 	}
 	z := r.parties[i]
