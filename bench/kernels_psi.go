@@ -57,8 +57,8 @@ func psiSetup(proto psi.Protocol) func(ctx context.Context, size int) (*Ops, err
 				var wg sync.WaitGroup
 				var res *psi.Result
 				var errR, errS error
-				wg.Go(func() { res, errR = psi.RunReceiver(ctx, ca, ia, opts) })
-				wg.Go(func() { _, errS = psi.RunSender(ctx, cb, psi.SenderSet{Items: ib}, opts) })
+				wg.Go(func() { res, errR = psi.RunReceiver(ctx, ca, psi.Set{Items: ia}, opts) })
+				wg.Go(func() { _, errS = psi.RunSender(ctx, cb, psi.Set{Items: ib}, opts) })
 				wg.Wait()
 				if errR != nil {
 					return 0, errR

@@ -130,10 +130,10 @@ func BenchmarkReceiptCost(b *testing.B) {
 				start := time.Now()
 				wg.Go(func() {
 					_, _, errS = party(0, ca, &ta, func() (*psi.Result, error) {
-						return psi.RunSender(ctx, ca, psi.SenderSet{Items: send}, bc.cfg)
+						return psi.RunSender(ctx, ca, psi.Set{Items: send}, bc.cfg)
 					}, sendDigest, start)
 				})
-				f, ap, err := party(1, cc, &tc, func() (*psi.Result, error) { return psi.RunReceiver(ctx, cc, recv, bc.cfg) }, recvDigest, start)
+				f, ap, err := party(1, cc, &tc, func() (*psi.Result, error) { return psi.RunReceiver(ctx, cc, psi.Set{Items: recv}, bc.cfg) }, recvDigest, start)
 				wg.Wait()
 				if err != nil || errS != nil {
 					b.Fatal(err, errS)

@@ -43,12 +43,12 @@ func TestPSIRunReceipt(t *testing.T) {
 	var wg sync.WaitGroup
 	sendDigest, recvDigest := sha256.Sum256(SetEncoding(send)), sha256.Sum256(SetEncoding(recv))
 	wg.Go(func() {
-		results[0], errs[0] = psi.RunSender(ctx, ca, psi.SenderSet{Items: send}, cfg)
+		results[0], errs[0] = psi.RunSender(ctx, ca, psi.Set{Items: send}, cfg)
 		if errs[0] == nil {
 			out[0], errs[0] = finishReceipt(ctx, ps, 0, ca, &ta, results[0], sendDigest, start)
 		}
 	})
-	results[1], errs[1] = psi.RunReceiver(ctx, cc, recv, cfg)
+	results[1], errs[1] = psi.RunReceiver(ctx, cc, psi.Set{Items: recv}, cfg)
 	if errs[1] == nil {
 		out[1], errs[1] = finishReceipt(ctx, ps, 1, cc, &tc, results[1], recvDigest, start)
 	}

@@ -15,8 +15,8 @@ import (
 )
 
 // benchSets makes n receiver items and n sender items, half of them shared.
-func benchSets(n int, mode Mode) (SenderSet, [][]byte) {
-	set := SenderSet{Items: make([][]byte, n)}
+func benchSets(n int, mode Mode) (Set, [][]byte) {
+	set := Set{Items: make([][]byte, n)}
 	ys := make([][]byte, n)
 	for i := range n {
 		set.Items[i] = fmt.Appendf(nil, "customer-%09d@example.com", i)

@@ -255,17 +255,26 @@ func (c Config) withDefaults() (Config, error) {
 	return c, nil
 }
 
-// SenderSet is the sender's input: its items and, depending on the mode,
-// one payload (Join) or one value (Sum) per item.
-type SenderSet struct {
-	// Items are the sender's items (byte strings compared exactly; see the
-	// Normalize helpers).
+// Set is one party's input, the same type for both roles: its items and,
+// for the sender depending on the mode, one payload (Join) or one value
+// (Sum) per item. The mode decides which fields are used: Items always;
+// Payloads only by the sender in Join mode and Values only by the sender in
+// Sum mode, where each is required (one per item). A field the run does not
+// use must be nil (a receiver's Payloads or Values, a sender's Values in
+// Join mode, ...): the runners refuse it with an error wrapping
+// [ErrInvalidParams] before anything is sent, rather than ignore data the
+// caller meant to use.
+type Set struct {
+	// Items are the party's items (byte strings compared exactly; see the
+	// Normalize helpers and [Items]).
 	Items [][]byte
-	// Payloads, in Join mode, holds one payload of at most MaxPayload bytes
-	// per item (nil for an empty payload). Must be nil in other modes.
+	// Payloads, for the sender in Join mode, holds one payload of at most
+	// MaxPayload bytes per item (nil for an empty payload). Must be nil
+	// otherwise.
 	Payloads [][]byte
-	// Values, in Sum mode, holds one integer in [-MaxValue, MaxValue] per
-	// item. Must be nil in other modes.
+	// Values, for the sender in Sum mode, holds one integer per item, in
+	// [-MaxValue, MaxValue] (with LatticeSum: |values| adding up to at most
+	// MaxLatticeSum). Must be nil otherwise.
 	Values []int64
 }
 

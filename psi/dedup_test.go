@@ -144,7 +144,7 @@ func TestPrepareSenderDuplicatesAcrossPartitions(t *testing.T) {
 		values[i] = int64(i)
 		payloads[i] = fmt.Appendf(nil, "p-%d", i%1000)
 	}
-	in, err := prepareSender(SenderSet{Items: items, Values: values}, Sum, 2, false)
+	in, err := prepareSender(Set{Items: items, Values: values}, Sum, 2, false)
 	require.NoError(t, err)
 	require.Len(t, in.items, 1000)
 	for d := range 1000 {
@@ -155,13 +155,13 @@ func TestPrepareSenderDuplicatesAcrossPartitions(t *testing.T) {
 		require.Equal(t, want, in.values[d])
 		require.Equal(t, fmt.Sprintf("item-%d", d), string(in.items[d]))
 	}
-	in, err = prepareSender(SenderSet{Items: items, Payloads: payloads}, Join, 2, false)
+	in, err = prepareSender(Set{Items: items, Payloads: payloads}, Join, 2, false)
 	require.NoError(t, err)
 	for d := range 1000 {
 		require.Equal(t, fmt.Sprintf("p-%d", d), string(in.payloads[d]))
 	}
 	payloads[n-1] = []byte("other")
-	_, err = prepareSender(SenderSet{Items: items, Payloads: payloads}, Join, 2, false)
+	_, err = prepareSender(Set{Items: items, Payloads: payloads}, Join, 2, false)
 	require.True(t, errors.Is(err, ErrDuplicate), "got %v", err)
 }
 

@@ -5,19 +5,26 @@
 //
 // One party is the sender, the other the receiver. Each calls its runner,
 // [RunSender] or [RunReceiver], over a [transport.Conn] to the other with
-// the same [Config] (Protocol, Mode, RevealToBoth and TagLen must agree; the
-// first message checks it):
+// its input as a [Set] (one type for both roles) and the same [Config]
+// (Protocol, Mode, RevealToBoth and TagLen must agree; the first message
+// checks it):
 //
 //	// receiver
-//	res, err := psi.RunReceiver(ctx, conn, psi.Items(myIDs), psi.Config{Mode: psi.Intersection})
+//	res, err := psi.RunReceiver(ctx, conn, psi.Set{Items: psi.Items(myIDs)}, psi.Config{Mode: psi.Intersection})
 //	// res.Indices: positions in myIDs of the shared IDs
 //
 //	// sender
-//	_, err := psi.RunSender(ctx, conn, psi.SenderSet{Items: psi.Items(theirIDs)}, psi.Config{Mode: psi.Intersection})
+//	_, err := psi.RunSender(ctx, conn, psi.Set{Items: psi.Items(theirIDs)}, psi.Config{Mode: psi.Intersection})
+//
+// The mode decides which fields of a Set are used: Items always, and for
+// the sender Payloads in Join mode and Values in Sum mode, one per item. A
+// field the run does not use must be nil (the receiver's Set is items only
+// in every mode): a run refuses it before sending anything rather than
+// ignore it.
 //
 // [RunInProcess] runs both roles in one process over an in-memory
-// connection and returns both results, for tests, demos and a first
-// program. A [transport.Conn] is the extension point: to run over another
+// connection (the receiver's Set first, then the sender's) and returns both
+// results, for tests, demos and a first program. A [transport.Conn] is the extension point: to run over another
 // transport (HTTP, a queue), implement it.
 //
 // Every [Result] carries its cost ([Result.Stats]: bytes, messages and
@@ -38,12 +45,12 @@
 //     the receiver's items as a whole before returning them, and sends its
 //     own items in random order.
 //   - [Join]: as Intersection, and the receiver gets the sender's payload of
-//     each shared item ([Result.Payloads], from [SenderSet.Payloads]). Each
+//     each shared item ([Result.Payloads], from [Set.Payloads]). Each
 //     payload is sealed with AES-256-GCM under a key derived (HKDF-SHA256)
 //     from the item's PRF value, which the receiver can compute only for its
 //     own items.
 //   - [Sum]: the receiver learns the cardinality and the sum of the
-//     sender's values ([SenderSet.Values]) over the shared items
+//     sender's values ([Set.Values]) over the shared items
 //     ([Result.Sum]), nothing per item (as Google's Private Join and
 //     Compute). Each sender value travels as an exponential-ElGamal
 //     ciphertext under a fresh sender key; the receiver adds the ciphertexts

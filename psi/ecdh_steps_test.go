@@ -96,7 +96,7 @@ func TestStepsByHand(t *testing.T) {
 
 func TestStepsRejectWrongMessages(t *testing.T) {
 	ctx := context.Background()
-	set := SenderSet{Items: Items([]string{"a", "b", "c"})}
+	set := Set{Items: Items([]string{"a", "b", "c"})}
 	ys := Items([]string{"b", "c", "d"})
 	rc, err := prepareECDHReceiver(ys, Config{Mode: Cardinality})
 	require.NoError(t, err)
@@ -156,7 +156,7 @@ func prepareECDHReceiver(items [][]byte, opts Config) (*ecdhReceiver, error) {
 
 // prepareECDHSender validates opts and the sender's set, merges duplicates and
 // draws the sender's keys and shuffle.
-func prepareECDHSender(set SenderSet, opts Config) (*ecdhSender, error) {
+func prepareECDHSender(set Set, opts Config) (*ecdhSender, error) {
 	o, err := opts.withDefaults()
 	if err != nil {
 		return nil, err

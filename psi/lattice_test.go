@@ -13,7 +13,7 @@ import (
 )
 
 // latticeCase builds a Sum case whose values reach 2^62 in total.
-func latticeCase(r *rand.Rand, shared, onlyX, onlyY int, big bool) (SenderSet, [][]byte) {
+func latticeCase(r *rand.Rand, shared, onlyX, onlyY int, big bool) (Set, [][]byte) {
 	set, ys := genCase(r, onlyX, onlyY, shared, false, Sum)
 	if big && len(set.Values) > 0 {
 		// |values| add up to at most 2^62: each about 2^62/n, signs mixed.
@@ -217,20 +217,20 @@ func TestLatticeSumRules(t *testing.T) {
 	require.EqualValues(t, MaxLatticeSum, c.MaxSum)
 
 	items := Items([]string{"a", "b"})
-	_, err = prepareSender(SenderSet{Items: items, Values: []int64{MaxLatticeSum, 1}}, Sum, 1, true)
+	_, err = prepareSender(Set{Items: items, Values: []int64{MaxLatticeSum, 1}}, Sum, 1, true)
 	require.ErrorIs(t, err, ErrInvalidParams, "|values| beyond 2^62")
-	_, err = prepareSender(SenderSet{Items: items, Values: []int64{MaxLatticeSum - 1, -1}}, Sum, 1, true)
+	_, err = prepareSender(Set{Items: items, Values: []int64{MaxLatticeSum - 1, -1}}, Sum, 1, true)
 	require.NoError(t, err)
-	_, err = prepareSender(SenderSet{Items: items, Values: []int64{MaxValue + 1, 0}}, Sum, 1, false)
+	_, err = prepareSender(Set{Items: items, Values: []int64{MaxValue + 1, 0}}, Sum, 1, false)
 	require.ErrorIs(t, err, ErrInvalidParams)
 
 	// Both parties must agree on LatticeSum.
-	set := SenderSet{Items: items, Values: []int64{1, 2}}
+	set := Set{Items: items, Values: []int64{1, 2}}
 	pr := runPair(t, set, items, Config{Mode: Sum, LatticeSum: true}, Config{Mode: Sum})
 	require.ErrorIs(t, pr.recvErr, ErrMismatch)
 
 	// A sum beyond the receiver's MaxSum is refused, never wrong.
-	set = SenderSet{Items: items, Values: []int64{600, 500}}
+	set = Set{Items: items, Values: []int64{600, 500}}
 	pr = runPair(t, set, items, Config{Mode: Sum, LatticeSum: true}, Config{Mode: Sum, LatticeSum: true, MaxSum: 1000})
 	require.ErrorIs(t, pr.recvErr, ErrOutOfRange)
 }

@@ -12,7 +12,7 @@ import (
 // streamWork drives a run by hand and returns, per stream batch, the
 // receiver's count of expensive operations while handling it, and the
 // result.
-func streamWork(t *testing.T, set SenderSet, ys [][]byte, o Config, tamper func(k int, m message)) ([]int64, *Result) {
+func streamWork(t *testing.T, set Set, ys [][]byte, o Config, tamper func(k int, m message)) ([]int64, *Result) {
 	t.Helper()
 	ctx := context.Background()
 	rc, sd := handEvaluate(t, set, ys, o)
@@ -129,7 +129,7 @@ func TestJoinCollisionIsNonMatch(t *testing.T) {
 // the cardinality, and a larger intersection still gets its sum.
 func TestSumMinCardinality(t *testing.T) {
 	target := []byte("target")
-	set := SenderSet{Items: [][]byte{target, []byte("a"), []byte("b")}, Values: []int64{123456, 7, 8}}
+	set := Set{Items: [][]byte{target, []byte("a"), []byte("b")}, Values: []int64{123456, 7, 8}}
 	o := Config{Mode: Sum, RevealToBoth: true, MinSumCardinality: 2}
 	pr := runPair(t, set, [][]byte{target, []byte("z")}, o, o)
 	require.NoError(t, pr.recvErr)
@@ -185,7 +185,7 @@ func TestSumNoise(t *testing.T) {
 
 // TestSumLeakageStatesThreshold: a withheld sum is not reported as disclosed.
 func TestSumLeakageStatesThreshold(t *testing.T) {
-	set := SenderSet{Items: [][]byte{[]byte("t"), []byte("u")}, Values: []int64{5, 6}}
+	set := Set{Items: [][]byte{[]byte("t"), []byte("u")}, Values: []int64{5, 6}}
 	o := Config{Mode: Sum, MinSumCardinality: 2}
 	pr := runPair(t, set, [][]byte{[]byte("t")}, o, o)
 	require.NoError(t, pr.recvErr)

@@ -26,13 +26,13 @@ type pairResult struct {
 
 // runPair runs a sender and a receiver over an in-memory pipe. A party that
 // fails closes its end so that the other one fails promptly too.
-func runPair(t testing.TB, set SenderSet, items [][]byte, so, ro Config) pairResult {
+func runPair(t testing.TB, set Set, items [][]byte, so, ro Config) pairResult {
 	t.Helper()
 	cs, cr := transport.Pipe("sender", "receiver", transport.Options{})
 	return runPairOn(t, cs, cr, set, items, so, ro)
 }
 
-func runPairOn(t testing.TB, cs, cr transport.Conn, set SenderSet, items [][]byte, so, ro Config) pairResult {
+func runPairOn(t testing.TB, cs, cr transport.Conn, set Set, items [][]byte, so, ro Config) pairResult {
 	t.Helper()
 	timeout := 60 * time.Second
 	if _, ok := t.(*testing.B); ok {
@@ -49,7 +49,7 @@ func runPairOn(t testing.TB, cs, cr transport.Conn, set SenderSet, items [][]byt
 			cs.Close()
 		}
 	}()
-	pr.recv, pr.recvErr = RunReceiver(ctx, cr, items, ro)
+	pr.recv, pr.recvErr = RunReceiver(ctx, cr, Set{Items: items}, ro)
 	if pr.recvErr != nil {
 		cr.Close()
 	}
@@ -69,7 +69,7 @@ type plain struct {
 	sumPayloads map[string][]byte
 }
 
-func reference(set SenderSet, items [][]byte) plain {
+func reference(set Set, items [][]byte) plain {
 	inX := map[string]int{}
 	payload := map[string][]byte{}
 	value := map[string]int64{}
@@ -111,7 +111,7 @@ func reference(set SenderSet, items [][]byte) plain {
 
 // genCase builds sets with the given numbers of sender-only, receiver-only
 // and shared distinct items, duplicated at random when dups is set.
-func genCase(r *rand.Rand, onlyX, onlyY, shared int, dups bool, mode Mode) (SenderSet, [][]byte) {
+func genCase(r *rand.Rand, onlyX, onlyY, shared int, dups bool, mode Mode) (Set, [][]byte) {
 	item := func(tag string, i int) []byte { return fmt.Appendf(nil, "%s-%d-%d", tag, i, r.Uint64()) }
 	var xs, ys [][]byte
 	for i := range shared {
@@ -134,7 +134,7 @@ func genCase(r *rand.Rand, onlyX, onlyY, shared int, dups bool, mode Mode) (Send
 	}
 	r.Shuffle(len(xs), func(i, j int) { xs[i], xs[j] = xs[j], xs[i] })
 	r.Shuffle(len(ys), func(i, j int) { ys[i], ys[j] = ys[j], ys[i] })
-	set := SenderSet{Items: xs}
+	set := Set{Items: xs}
 	switch mode {
 	case Join:
 		byItem := map[string][]byte{}
@@ -263,7 +263,7 @@ func TestOptionsValidation(t *testing.T) {
 	for _, o := range bad {
 		_, err := o.withDefaults()
 		require.ErrorIs(t, err, ErrInvalidParams, "%+v", o)
-		_, err = RunReceiver(context.Background(), nil, nil, o)
+		_, err = RunReceiver(context.Background(), nil, Set{}, o)
 		require.ErrorIs(t, err, ErrInvalidParams)
 	}
 	o, err := Config{}.withDefaults()
@@ -272,7 +272,7 @@ func TestOptionsValidation(t *testing.T) {
 	require.Equal(t, DefaultTagLen, o.TagLen)
 	require.Positive(t, o.Workers)
 
-	_, err = RunReceiver(context.Background(), nil, nil, Config{})
+	_, err = RunReceiver(context.Background(), nil, Set{}, Config{})
 	require.ErrorIs(t, err, ErrInvalidParams, "nil conn")
 
 	c1, c2 := transport.Pipe("a", "b", transport.Options{})
@@ -281,27 +281,45 @@ func TestOptionsValidation(t *testing.T) {
 	ctx := context.Background()
 	items := Items([]string{"a", "b"})
 	inputs := []struct {
-		set  SenderSet
+		set  Set
 		mode Mode
 		want error
 	}{
-		{SenderSet{Items: items}, Join, ErrInvalidParams},
-		{SenderSet{Items: items, Payloads: [][]byte{nil, nil}}, Intersection, ErrInvalidParams},
-		{SenderSet{Items: items}, Sum, ErrInvalidParams},
-		{SenderSet{Items: items, Values: []int64{1, 2}}, Cardinality, ErrInvalidParams},
-		{SenderSet{Items: items, Values: []int64{1, MaxValue + 1}}, Sum, ErrInvalidParams},
-		{SenderSet{Items: items, Payloads: [][]byte{nil, make([]byte, MaxPayload+1)}}, Join, ErrInvalidParams},
-		{SenderSet{Items: Items([]string{"a", "a"}), Payloads: [][]byte{{1}, {2}}}, Join, ErrDuplicate},
+		{Set{Items: items}, Join, ErrInvalidParams},
+		{Set{Items: items, Payloads: [][]byte{nil, nil}}, Intersection, ErrInvalidParams},
+		{Set{Items: items}, Sum, ErrInvalidParams},
+		{Set{Items: items, Values: []int64{1, 2}}, Cardinality, ErrInvalidParams},
+		{Set{Items: items, Values: []int64{1, MaxValue + 1}}, Sum, ErrInvalidParams},
+		{Set{Items: items, Payloads: [][]byte{nil, make([]byte, MaxPayload+1)}}, Join, ErrInvalidParams},
+		{Set{Items: Items([]string{"a", "a"}), Payloads: [][]byte{{1}, {2}}}, Join, ErrDuplicate},
 	}
 	for i, in := range inputs {
 		_, err := RunSender(ctx, c1, in.set, Config{Mode: in.mode})
 		require.ErrorIs(t, err, in.want, "input %d", i)
 	}
+	// The receiver's set is items only, in every mode: payloads or values
+	// (which only the sender's set carries) are refused, not ignored, before
+	// anything is sent (on a closed connection a send would fail with
+	// ErrClosed).
+	closed, _ := transport.Pipe("a", "b", transport.Options{})
+	closed.Close()
+	for _, mode := range []Mode{Intersection, Cardinality, Join, Sum} {
+		for _, set := range []Set{
+			{Items: items, Payloads: [][]byte{{1}, {2}}},
+			{Items: items, Values: []int64{1, 2}},
+			{Items: items, Payloads: [][]byte{}},
+			{Items: items, Values: []int64{}},
+		} {
+			_, err := RunReceiver(ctx, closed, set, Config{Mode: mode})
+			require.ErrorIs(t, err, ErrInvalidParams, "%s %+v", mode, set)
+			require.ErrorContains(t, err, "the receiver's set has")
+		}
+	}
 	// KKRT's unsupported modes: see TestKKRTUnsupportedModes.
 }
 
 func TestMismatchedOptions(t *testing.T) {
-	set := SenderSet{Items: Items([]string{"a", "b"})}
+	set := Set{Items: Items([]string{"a", "b"})}
 	ys := Items([]string{"b", "c"})
 	for _, tc := range []struct{ so, ro Config }{
 		{Config{Mode: Intersection}, Config{Mode: Cardinality}},
@@ -316,10 +334,10 @@ func TestMismatchedOptions(t *testing.T) {
 	c1, c2 := transport.Pipe("r1", "r2", transport.Options{})
 	errs := make(chan error, 1)
 	go func() {
-		_, err := RunReceiver(context.Background(), c1, ys, Config{})
+		_, err := RunReceiver(context.Background(), c1, Set{Items: ys}, Config{})
 		errs <- err
 	}()
-	_, err := RunReceiver(context.Background(), c2, ys, Config{})
+	_, err := RunReceiver(context.Background(), c2, Set{Items: ys}, Config{})
 	require.ErrorIs(t, err, ErrMismatch)
 	require.ErrorIs(t, <-errs, ErrMismatch)
 }
@@ -387,7 +405,7 @@ func TestInvalidPointRejected(t *testing.T) {
 	ctx := context.Background()
 	errc := make(chan error, 1)
 	go func() {
-		_, err := RunSender(ctx, cs, SenderSet{Items: Items([]string{"a"})}, Config{})
+		_, err := RunSender(ctx, cs, Set{Items: Items([]string{"a"})}, Config{})
 		cs.Close()
 		errc <- err
 	}()
@@ -410,7 +428,7 @@ func TestContextCancel(t *testing.T) {
 	defer cancel()
 	// No sender: the receiver waits for its helloMsg and must give up.
 	start := time.Now()
-	_, err := RunReceiver(ctx, cr, Items([]string{"a"}), Config{})
+	_, err := RunReceiver(ctx, cr, Set{Items: Items([]string{"a"})}, Config{})
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	require.Less(t, time.Since(start), 5*time.Second)
 }
@@ -443,7 +461,7 @@ func TestDeterministicUnderGlobalRandom(t *testing.T) {
 	// its keys before its second Recv and the receiver draws after its first
 	// Recv returns; the gate makes the receiver wait for the sender, so the
 	// draws come in a fixed order.
-	set := SenderSet{Items: Items([]string{"a", "b", "c"})}
+	set := Set{Items: Items([]string{"a", "b", "c"})}
 	ys := Items([]string{"c", "d"})
 	runSeed := func(seed uint64) []byte {
 		cryptotest.SetGlobalRandom(t, seed)
@@ -511,7 +529,7 @@ func TestSolveSum(t *testing.T) {
 }
 
 func TestSumOutOfRange(t *testing.T) {
-	set := SenderSet{Items: Items([]string{"a", "b"}), Values: []int64{600, 500}}
+	set := Set{Items: Items([]string{"a", "b"}), Values: []int64{600, 500}}
 	ys := Items([]string{"a", "b"})
 	pr := runPair(t, set, ys, Config{Mode: Sum}, Config{Mode: Sum, MaxSum: 1000})
 	require.ErrorIs(t, pr.recvErr, ErrOutOfRange)
@@ -558,9 +576,9 @@ func TestHugeClaimedCount(t *testing.T) {
 			go func() {
 				var err error
 				if role == roleSender {
-					_, err = RunSender(ctx, mine, SenderSet{Items: Items([]string{"a"})}, o)
+					_, err = RunSender(ctx, mine, Set{Items: Items([]string{"a"})}, o)
 				} else {
-					_, err = RunReceiver(ctx, mine, Items([]string{"a"}), o)
+					_, err = RunReceiver(ctx, mine, Set{Items: Items([]string{"a"})}, o)
 				}
 				errc <- err
 			}()
@@ -598,7 +616,7 @@ func TestHugeClaimedCountKKRT(t *testing.T) {
 	errc := make(chan error, 1)
 	o := Config{Protocol: KKRT}
 	go func() {
-		_, err := RunSender(ctx, mine, SenderSet{Items: Items([]string{"a", "b"})}, o)
+		_, err := RunSender(ctx, mine, Set{Items: Items([]string{"a", "b"})}, o)
 		errc <- err
 	}()
 	h := newHello(roleReceiver, claim, Config{Protocol: KKRT, TagLen: DefaultTagLen})

@@ -52,17 +52,17 @@ type senderInput struct {
 // prepareSender validates the sender's set for the mode and merges
 // duplicates: join payloads of one item must be equal (else ErrDuplicate),
 // sum values of one item are added.
-func prepareSender(set SenderSet, mode Mode, workers int, lattice bool) (*senderInput, error) {
+func prepareSender(set Set, mode Mode, workers int, lattice bool) (*senderInput, error) {
 	n := len(set.Items)
 	switch {
 	case mode == Join && len(set.Payloads) != n:
-		return nil, fmt.Errorf("psi: %w: join needs one payload per item (%d payloads, %d items)", ErrInvalidParams, len(set.Payloads), n)
+		return nil, fmt.Errorf("psi: %w: the sender's set needs one payload per item in join mode (%d payloads, %d items)", ErrInvalidParams, len(set.Payloads), n)
 	case mode != Join && set.Payloads != nil:
-		return nil, fmt.Errorf("psi: %w: payloads given in %s mode", ErrInvalidParams, mode)
+		return nil, fmt.Errorf("psi: %w: the sender's set has payloads, which only join mode uses, in %s mode", ErrInvalidParams, mode)
 	case mode == Sum && len(set.Values) != n:
-		return nil, fmt.Errorf("psi: %w: sum needs one value per item (%d values, %d items)", ErrInvalidParams, len(set.Values), n)
+		return nil, fmt.Errorf("psi: %w: the sender's set needs one value per item in sum mode (%d values, %d items)", ErrInvalidParams, len(set.Values), n)
 	case mode != Sum && set.Values != nil:
-		return nil, fmt.Errorf("psi: %w: values given in %s mode", ErrInvalidParams, mode)
+		return nil, fmt.Errorf("psi: %w: the sender's set has values, which only sum mode uses, in %s mode", ErrInvalidParams, mode)
 	}
 	ri, err := dedup(set.Items, workers)
 	if err != nil {
@@ -107,12 +107,29 @@ func prepareSender(set SenderSet, mode Mode, workers int, lattice bool) (*sender
 	return in, nil
 }
 
+// prepareReceiver validates the receiver's set, which is items only in
+// every mode (payloads and values are the sender's), and removes
+// duplicates.
+func prepareReceiver(set Set, mode Mode, workers int) (*receiverInput, error) {
+	switch {
+	case set.Payloads != nil:
+		return nil, fmt.Errorf("psi: %w: the receiver's set has payloads (%s mode): only the sender's set carries payloads (join)", ErrInvalidParams, mode)
+	case set.Values != nil:
+		return nil, fmt.Errorf("psi: %w: the receiver's set has values (%s mode): only the sender's set carries values (sum)", ErrInvalidParams, mode)
+	}
+	in, err := dedup(set.Items, workers)
+	if err != nil {
+		return nil, err
+	}
+	return &in, nil
+}
+
 // RunSender runs the sender's side of a PSI over conn. The sender holds set
-// (with payloads in Join mode, values in Sum mode) and learns nothing unless
-// cfg.RevealToBoth. Both parties must pass equal Protocol, Mode,
-// RevealToBoth and TagLen. Duplicates in set.Items are merged first (see the
-// package doc).
-func RunSender(ctx context.Context, conn transport.Conn, set SenderSet, cfg Config) (*Result, error) {
+// (with Payloads in Join mode, Values in Sum mode, see [Set]) and learns
+// nothing unless cfg.RevealToBoth. Both parties must pass equal Protocol,
+// Mode, RevealToBoth and TagLen. Duplicates in set.Items are merged first
+// (see the package doc).
+func RunSender(ctx context.Context, conn transport.Conn, set Set, cfg Config) (*Result, error) {
 	o, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
@@ -127,28 +144,29 @@ func RunSender(ctx context.Context, conn transport.Conn, set SenderSet, cfg Conf
 }
 
 // RunReceiver runs the receiver's side of a PSI over conn and returns what
-// the mode reveals to it. Duplicates in items are merged first; Indices then
-// lists every copy of a shared item.
-func RunReceiver(ctx context.Context, conn transport.Conn, items [][]byte, cfg Config) (*Result, error) {
+// the mode reveals to it. The receiver's set is items only, in every mode
+// (Payloads and Values must be nil, see [Set]). Duplicates in set.Items are
+// merged first; Indices then lists every copy of a shared item.
+func RunReceiver(ctx context.Context, conn transport.Conn, set Set, cfg Config) (*Result, error) {
 	o, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	in, err := dedup(items, o.Workers)
+	in, err := prepareReceiver(set, o.Mode, o.Workers)
 	if err != nil {
 		return nil, err
 	}
 	return run(ctx, conn, roleReceiver, len(in.items), o, func(e engine, peer *helloMsg) (*Result, error) {
-		return e.receiver(ctx, conn, &in, peer, o)
+		return e.receiver(ctx, conn, in, peer, o)
 	})
 }
 
 // RunInProcess runs both roles in this process over an in-memory
-// connection (for tests, demos and a first program): the sender with set,
-// the receiver with items, both with cfg. It returns both results, or the
-// error of the party that failed first (the other party's is then a
-// consequence of it).
-func RunInProcess(ctx context.Context, set SenderSet, items [][]byte, cfg Config) (receiver, sender *Result, err error) {
+// connection (for tests, demos and a first program): the receiver with
+// receiverSet, the sender with senderSet, both with cfg. It returns both
+// results, in the same order, or the error of the party that failed first
+// (the other party's is then a consequence of it).
+func RunInProcess(ctx context.Context, receiverSet, senderSet Set, cfg Config) (receiver, sender *Result, err error) {
 	cs, cr := transport.Pipe("sender", "receiver", transport.Options{})
 	defer cs.Close()
 	defer cr.Close()
@@ -163,12 +181,12 @@ func RunInProcess(ctx context.Context, set SenderSet, items [][]byte, cfg Config
 	}
 	wg.Go(func() {
 		var err error
-		if sender, err = RunSender(ctx, cs, set, cfg); err != nil {
+		if sender, err = RunSender(ctx, cs, senderSet, cfg); err != nil {
 			fail(err, cs)
 		}
 	})
 	var errR error
-	if receiver, errR = RunReceiver(ctx, cr, items, cfg); errR != nil {
+	if receiver, errR = RunReceiver(ctx, cr, receiverSet, cfg); errR != nil {
 		fail(errR, cr)
 	}
 	wg.Wait()

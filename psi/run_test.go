@@ -43,7 +43,7 @@ func TestRunInProcessLeakage(t *testing.T) {
 					want := reference(set, ys)
 					nS, nR := distinct(set.Items), distinct(ys)
 					cfg := Config{Protocol: proto, Mode: mode, RevealToBoth: reveal, BatchSize: MinBatchSize}
-					recv, send, err := RunInProcess(context.Background(), set, ys, cfg)
+					recv, send, err := RunInProcess(context.Background(), Set{Items: ys}, set, cfg)
 					require.NoError(t, err)
 					require.Equal(t, want.card, recv.Cardinality)
 					if learnsMembers(mode) {
@@ -120,18 +120,18 @@ func distinct(items [][]byte) int {
 // TestRunInProcessError returns the first party's error, not the
 // consequence at the other party.
 func TestRunInProcessError(t *testing.T) {
-	set := SenderSet{Items: Items([]string{"a"}), Values: []int64{1}}
-	_, _, err := RunInProcess(context.Background(), set, Items([]string{"a"}), Config{})
+	set := Set{Items: Items([]string{"a"}), Values: []int64{1}}
+	_, _, err := RunInProcess(context.Background(), Set{Items: Items([]string{"a"})}, set, Config{})
 	require.ErrorIs(t, err, ErrInvalidParams)
-	require.EqualError(t, err, "psi: invalid parameters: values given in intersection mode")
-	_, _, err = RunInProcess(context.Background(), SenderSet{Items: Items([]string{"a"})}, nil, Config{Protocol: KKRT, Mode: Cardinality})
+	require.EqualError(t, err, "psi: invalid parameters: the sender's set has values, which only sum mode uses, in intersection mode")
+	_, _, err = RunInProcess(context.Background(), Set{}, Set{Items: Items([]string{"a"})}, Config{Protocol: KKRT, Mode: Cardinality})
 	require.ErrorIs(t, err, ErrUnsupported)
 }
 
 // TestErrorFormat checks the one error format of a run: package, role,
 // step and peer once, then the cause.
 func TestErrorFormat(t *testing.T) {
-	set := SenderSet{Items: Items([]string{"a", "b"})}
+	set := Set{Items: Items([]string{"a", "b"})}
 	ys := Items([]string{"b", "c"})
 	pr := runPair(t, set, ys, Config{Mode: Cardinality}, Config{Mode: Intersection})
 	require.EqualError(t, pr.recvErr, `psi receiver, step hello, peer "sender": mismatch: peer runs mode cardinality, we run intersection`)
@@ -148,7 +148,7 @@ func TestErrorFormat(t *testing.T) {
 			_ = cs.Send(context.Background(), h)
 			cs.Close()
 		}()
-		_, err := RunReceiver(context.Background(), cr, ys, Config{Protocol: proto})
+		_, err := RunReceiver(context.Background(), cr, Set{Items: ys}, Config{Protocol: proto})
 		require.Error(t, err)
 		require.True(t, errors.Is(err, transport.ErrClosed), "%v", err)
 		msg := err.Error()

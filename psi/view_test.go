@@ -21,7 +21,7 @@ type view struct {
 
 // handEvaluate prepares both ECDH parties, exchanges the hellos and runs
 // the evaluation phase by hand, each message through its wire encoding.
-func handEvaluate(t *testing.T, set SenderSet, ys [][]byte, o Config) (*ecdhReceiver, *ecdhSender) {
+func handEvaluate(t *testing.T, set Set, ys [][]byte, o Config) (*ecdhReceiver, *ecdhSender) {
 	t.Helper()
 	ctx := context.Background()
 	rc, err := prepareECDHReceiver(ys, o)
@@ -44,7 +44,7 @@ func handEvaluate(t *testing.T, set SenderSet, ys [][]byte, o Config) (*ecdhRece
 	return rc, sd
 }
 
-func handRun(t *testing.T, set SenderSet, ys [][]byte, o Config) *view {
+func handRun(t *testing.T, set Set, ys [][]byte, o Config) *view {
 	t.Helper()
 	ctx := context.Background()
 	rc, sd := handEvaluate(t, set, ys, o)

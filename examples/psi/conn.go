@@ -144,7 +144,7 @@ func runRole(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var set psi.SenderSet
+	var set psi.Set
 	if b != nil {
 		if set, err = senderSet(c, b); err != nil {
 			return err
@@ -174,7 +174,7 @@ func runRole(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	start := time.Now()
 	var res *psi.Result
 	if c.role == "a" {
-		res, err = psi.RunReceiver(ctx, conn, psi.Items(a.ids), opts(c, progressFor(c, stderr, "A")))
+		res, err = psi.RunReceiver(ctx, conn, psi.Set{Items: psi.Items(a.ids)}, opts(c, progressFor(c, stderr, "A")))
 		o.recv = res
 	} else {
 		res, err = psi.RunSender(ctx, conn, set, opts(c, progressFor(c, stderr, "B")))

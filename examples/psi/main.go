@@ -229,8 +229,8 @@ func load(c *config) (a, b *party, err error) {
 }
 
 // senderSet builds B's input for the mode.
-func senderSet(c *config, b *party) (psi.SenderSet, error) {
-	set := psi.SenderSet{Items: psi.Items(b.ids)}
+func senderSet(c *config, b *party) (psi.Set, error) {
+	set := psi.Set{Items: psi.Items(b.ids)}
 	var err error
 	switch c.mode {
 	case psi.Join:
@@ -286,7 +286,7 @@ func runBoth(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 		}
 		done <- err
 	}()
-	o.recv, err = psi.RunReceiver(ctx, ca, psi.Items(a.ids), opts(c, progressFor(c, stderr, "A")))
+	o.recv, err = psi.RunReceiver(ctx, ca, psi.Set{Items: psi.Items(a.ids)}, opts(c, progressFor(c, stderr, "A")))
 	if err != nil {
 		ca.Close()
 	}

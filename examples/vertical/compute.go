@@ -142,14 +142,14 @@ func align(ctx context.Context, proto psi.Protocol, meshes []transport.Mesh, ban
 		if err != nil {
 			return err
 		}
-		bankRes, err = psi.RunReceiver(ctx, c, psi.Items(bank.ids), bankOpts)
+		bankRes, err = psi.RunReceiver(ctx, c, psi.Set{Items: psi.Items(bank.ids)}, bankOpts)
 		return err
 	}, func() error {
 		c, err := meshes[1].Conn(0)
 		if err != nil {
 			return err
 		}
-		shopRes, err = psi.RunSender(ctx, c, psi.SenderSet{Items: psi.Items(shop.ids)}, opts)
+		shopRes, err = psi.RunSender(ctx, c, psi.Set{Items: psi.Items(shop.ids)}, opts)
 		return err
 	})
 	if err != nil {

@@ -142,9 +142,9 @@ func alignAs(ctx context.Context, proto psi.Protocol, conn transport.Conn, idx i
 	var err error
 	if idx == 0 {
 		opts.Progress = prog.Items("aligning (bank)")
-		res, err = psi.RunReceiver(ctx, conn, psi.Items(h.ids), opts)
+		res, err = psi.RunReceiver(ctx, conn, psi.Set{Items: psi.Items(h.ids)}, opts)
 	} else {
-		res, err = psi.RunSender(ctx, conn, psi.SenderSet{Items: psi.Items(h.ids)}, opts)
+		res, err = psi.RunSender(ctx, conn, psi.Set{Items: psi.Items(h.ids)}, opts)
 	}
 	if err != nil {
 		return nil, nil, err
