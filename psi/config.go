@@ -154,13 +154,18 @@ type Config struct {
 	// 2^-40 at the actual set sizes. A false tag match in Join is a
 	// non-match (its payload does not open), never an error.
 	TagLen int
-	// MaxSum bounds |sum| in Sum mode, receiver side: decryption searches
+	// MaxSum bounds |sum| in Sum mode: the receiver's decryption searches
 	// [-MaxSum, MaxSum] and fails with [ErrOutOfRange] outside it. Default
-	// [DefaultMaxSum], at most [MaxSumLimit]; with LatticeSum, where it is
-	// only a check, default and limit [MaxLatticeSum].
+	// [DefaultMaxSum]; with LatticeSum, where it is only a check, default
+	// and limit [MaxLatticeSum]. A MaxSum above [MaxSumLimit] (2^44, the
+	// most ElGamal decodes) selects LatticeSum, so a party declaring such a
+	// bound needs a peer that declares one too, or sets LatticeSum (the
+	// first message checks that both run the same path); up to MaxSumLimit
+	// MaxSum is local to the receiver.
 	MaxSum int64
 	// LatticeSum (Sum mode; both parties must agree, checked in the first
-	// message) computes the sum under a fresh lattice key (package he's
+	// message; implied by a MaxSum above [MaxSumLimit]) computes the sum
+	// under a fresh lattice key (package he's
 	// subset sums) instead of exponential ElGamal: sums up to 2^62 in
 	// magnitude, exact, with each |value| and the sum of the sender's
 	// |values| at most [MaxLatticeSum]. The receiver learns what it learns
@@ -229,6 +234,12 @@ func (c Config) withDefaults() (Config, error) {
 	if c.LatticeSum && c.Mode != Sum {
 		return c, fmt.Errorf("psi: %w: LatticeSum is for Sum mode", ErrInvalidParams)
 	}
+	if c.Mode == Sum && c.MaxSum > MaxSumLimit {
+		// A declared bound that exponential ElGamal cannot decode selects
+		// the lattice path; the choice depends on the Config only, never on
+		// the values (see "Sum: which path" in the package doc).
+		c.LatticeSum = true
+	}
 	if c.MaxSum == 0 {
 		c.MaxSum = DefaultMaxSum
 		if c.LatticeSum {
@@ -247,7 +258,7 @@ func (c Config) withDefaults() (Config, error) {
 		}
 	}
 	if limit := int64(MaxSumLimit); c.MaxSum > limit && !c.LatticeSum {
-		return c, fmt.Errorf("psi: %w: MaxSum %d above %d (set LatticeSum for larger sums)", ErrInvalidParams, c.MaxSum, limit)
+		return c, fmt.Errorf("psi: %w: MaxSum %d above %d, in %s mode (MaxSum is for Sum mode)", ErrInvalidParams, c.MaxSum, limit, c.Mode)
 	}
 	if c.MaxSum > MaxLatticeSum {
 		return c, fmt.Errorf("psi: %w: MaxSum %d above %d", ErrInvalidParams, c.MaxSum, int64(MaxLatticeSum))

@@ -59,7 +59,9 @@
 //     giant-step, in time about 7*sqrt(|sum|) group operations, bounded by
 //     [Config].MaxSum (else [ErrOutOfRange], never a wrong sum). The
 //     decoding caps |sum| at [MaxSumLimit] = 2^44 (for example 16 values of
-//     2^40). For larger sums (money columns) set [Config].LatticeSum: the
+//     2^40). For larger sums (money columns) set [Config].LatticeSum, or
+//     declare a [Config].MaxSum above 2^44, which selects it (see "Sum:
+//     which path" below): the
 //     sender encrypts its values in stream order under a fresh lattice key
 //     of package he (subset sums, plaintext modulus 2^64), the receiver
 //     multiplies each chunk of 8192 by its 0/1 matches, adds a fresh
@@ -98,6 +100,29 @@
 //
 // Measured times and bytes per item of both protocols are in
 // bench/RESULTS.md (BenchmarkPSI, BenchmarkKKRTvsECDH, BenchmarkEndToEnd).
+//
+// # Sum: which path
+//
+// Sum mode has two ways to add the sender's values, with the same leakage:
+// exponential ElGamal (the default: 64 bytes per sender item, a decoding
+// in time about 7*sqrt([Config].MaxSum), |sum| at most 2^44) and the
+// lattice path ([Config].LatticeSum: |sum| up to 2^62, about 384 KiB once,
+// fewer bytes than ElGamal above about 2^14 sender items). The path is a
+// function of the Config alone: LatticeSum, or a MaxSum above
+// [MaxSumLimit], which ElGamal cannot decode, selects the lattice; both
+// parties must then set one of them, and the first message refuses a peer
+// on the other path ([ErrMismatch]). The library does not pick the path
+// from the values themselves: the sender alone knows them, so a
+// data-driven choice would disagree with the receiver's, and, announced
+// in the first message, would tell the receiver whether the sender's
+// values exceed a bound. An application that sees its own data may pick
+// (examples/psi does, with both files in one process); a sender with
+// values beyond ElGamal's range is refused before anything is sent
+// ([ErrInvalidParams]), never run into a decoding failure. With ElGamal
+// a sum above MaxSum fails the run at the receiver after the stream
+// ([ErrOutOfRange], never a wrong sum), which the sender sees: declare a
+// MaxSum that bounds every possible sum (the sum of the sender's |values|)
+// when that failure would tell too much.
 //
 // # Duplicates
 //

@@ -206,8 +206,9 @@ func TestLatticeSumNoise(t *testing.T) {
 func TestLatticeSumRules(t *testing.T) {
 	for _, c := range []Config{
 		{Mode: Intersection, LatticeSum: true},
-		{Mode: Sum, MaxSum: MaxSumLimit + 1},
+		{Mode: Intersection, MaxSum: MaxSumLimit + 1},
 		{Mode: Sum, LatticeSum: true, MaxSum: MaxLatticeSum + 1},
+		{Mode: Sum, MaxSum: MaxLatticeSum + 1},
 	} {
 		_, err := c.withDefaults()
 		require.ErrorIs(t, err, ErrInvalidParams, "%+v", c)
@@ -215,6 +216,15 @@ func TestLatticeSumRules(t *testing.T) {
 	c, err := Config{Mode: Sum, LatticeSum: true}.withDefaults()
 	require.NoError(t, err)
 	require.EqualValues(t, MaxLatticeSum, c.MaxSum)
+	// A declared MaxSum beyond ElGamal's decoding selects the lattice path;
+	// up to MaxSumLimit it stays ElGamal.
+	c, err = Config{Mode: Sum, MaxSum: MaxSumLimit + 1}.withDefaults()
+	require.NoError(t, err)
+	require.True(t, c.LatticeSum)
+	require.EqualValues(t, MaxSumLimit+1, c.MaxSum)
+	c, err = Config{Mode: Sum, MaxSum: MaxSumLimit}.withDefaults()
+	require.NoError(t, err)
+	require.False(t, c.LatticeSum)
 
 	items := Items([]string{"a", "b"})
 	_, err = prepareSender(Set{Items: items, Values: []int64{MaxLatticeSum, 1}}, Sum, 1, true)
@@ -228,6 +238,20 @@ func TestLatticeSumRules(t *testing.T) {
 	set := Set{Items: items, Values: []int64{1, 2}}
 	pr := runPair(t, set, items, Config{Mode: Sum, LatticeSum: true}, Config{Mode: Sum})
 	require.ErrorIs(t, pr.recvErr, ErrMismatch)
+
+	// Through MaxSum: the sum of values beyond ElGamal's range is exact
+	// when both declare the bound; a peer that does not is a mismatch that
+	// says why.
+	big := Set{Items: Items([]string{"a", "b", "c"}), Values: []int64{1 << 61, 1<<61 - 10, -5}}
+	auto := Config{Mode: Sum, MaxSum: 1 << 62}
+	pr = runPair(t, big, Items([]string{"a", "b", "z"}), auto, auto)
+	require.NoError(t, pr.recvErr)
+	require.NoError(t, pr.sendErr)
+	require.EqualValues(t, int64(1)<<62-10, pr.recv.Sum)
+	pr = runPair(t, Set{Items: items, Values: []int64{1, 2}}, items, Config{Mode: Sum}, auto)
+	require.ErrorIs(t, pr.recvErr, ErrMismatch)
+	require.ErrorContains(t, pr.recvErr, "MaxSum above 2^44 implies LatticeSum")
+	require.ErrorIs(t, pr.sendErr, ErrMismatch)
 
 	// A sum beyond the receiver's MaxSum is refused, never wrong.
 	set = Set{Items: items, Values: []int64{600, 500}}

@@ -312,7 +312,7 @@ func (h *helloMsg) agrees(p *helloMsg) error {
 	case p.MinSum != h.MinSum:
 		return fmt.Errorf("%w: peer MinSumCardinality=%d, ours %d", ErrMismatch, p.MinSum, h.MinSum)
 	case p.LatticeSum != h.LatticeSum:
-		return fmt.Errorf("%w: peer LatticeSum=%v, ours %v", ErrMismatch, p.LatticeSum, h.LatticeSum)
+		return fmt.Errorf("%w: peer LatticeSum=%v, ours %v (a Sum MaxSum above 2^44 implies LatticeSum)", ErrMismatch, p.LatticeSum, h.LatticeSum)
 	}
 	return nil
 }

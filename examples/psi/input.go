@@ -49,9 +49,9 @@ func readParty(path, keyCol, valueCol string) (*party, error) {
 // ints parses B's value column as integers in psi's range.
 func (p *party) ints(col string, lattice bool) ([]int64, error) {
 	out := make([]int64, len(p.values))
-	limit, name := int64(psi.MaxValue), "2^40"
+	limit, name, hint := int64(psi.MaxValue), "2^40", " (-lattice-sum allows up to 2^62 if both parties give it)"
 	if lattice {
-		limit, name = psi.MaxLatticeSum, "2^62"
+		limit, name, hint = psi.MaxLatticeSum, "2^62", ""
 	}
 	for i, s := range p.values {
 		v, err := csvio.ParseInt(s)
@@ -60,7 +60,7 @@ func (p *party) ints(col string, lattice bool) ([]int64, error) {
 		}
 		if v < -limit || v > limit {
 			return nil, &csvio.Error{File: p.name, Line: p.lines[i], Column: col,
-				Msg: fmt.Sprintf("%d is outside [-%s, %s]", v, name, name), Err: csvio.ErrOutOfRange}
+				Msg: fmt.Sprintf("%d is outside [-%s, %s]%s", v, name, name, hint), Err: csvio.ErrOutOfRange}
 		}
 		out[i] = v
 	}

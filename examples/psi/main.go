@@ -14,8 +14,11 @@
 //   - sum: A learns how many IDs both hold and the sum of B's integer
 //     -value over them, nothing per ID; with -min-sum k the sum is withheld
 //     when fewer than k IDs are shared (the sum of one ID is its value);
-//     -lattice-sum lifts the range of values and sum from 2^40 and 2^44 to
-//     2^62 (money columns in cents).
+//     -lattice-sum lifts the range of values and sum from 2^40 to 2^62
+//     (money columns in cents). With both parties in this process the
+//     lattice path is picked by itself when B's |values| add up beyond
+//     2^40; run as -role b, B refuses such values without -lattice-sum
+//     (A cannot see them, and both must run the same path).
 //
 // With no -a and -b it makes synthetic lists from -seed, so
 //
@@ -82,9 +85,12 @@ type config struct {
 	demoCerts string
 	minSum    int
 	lattice   bool
-	ledger    string
-	policy    string
-	dataset   string
+	// autoLattice: the lattice path was picked from B's data (both
+	// parties in this process), not by -lattice-sum.
+	autoLattice bool
+	ledger      string
+	policy      string
+	dataset     string
 }
 
 var errUsage = errors.New("usage")
@@ -228,7 +234,8 @@ func load(c *config) (a, b *party, err error) {
 	return a, b, nil
 }
 
-// senderSet builds B's input for the mode.
+// senderSet builds B's input for the mode. In sum mode it also picks the
+// path (see sumPath).
 func senderSet(c *config, b *party) (psi.Set, error) {
 	set := psi.Set{Items: psi.Items(b.ids)}
 	var err error
@@ -236,9 +243,47 @@ func senderSet(c *config, b *party) (psi.Set, error) {
 	case psi.Join:
 		set.Payloads, err = b.payloads(c.value)
 	case psi.Sum:
-		set.Values, err = b.ints(c.value, c.lattice)
+		// Parse in the lattice range when this process may still pick the
+		// lattice path (both parties here), else in ElGamal's.
+		if set.Values, err = b.ints(c.value, c.lattice || c.role == ""); err == nil {
+			err = sumPath(c, b, set.Values)
+		}
 	}
 	return set, err
+}
+
+// sumPath picks the sum path by B's data: the sum of B's |values| bounds
+// every sum A can get, so when it exceeds what the ElGamal path decodes
+// (psi.DefaultMaxSum, 2^40, A's default bound) the run needs -lattice-sum.
+// With both parties in this process the choice is made here, for both. As
+// B's own process (-role b) it cannot be: A does not see B's data, and
+// both must run the same path (the first message checks it), so B refuses
+// before connecting and says to give both -lattice-sum. The alternative, a
+// run whose sum fails to decode at A after the stream, would show B that
+// the shared IDs' sum exceeds 2^40.
+func sumPath(c *config, b *party, values []int64) error {
+	if c.lattice {
+		return nil
+	}
+	var abs uint64
+	for _, v := range values {
+		if v < 0 {
+			abs += uint64(-v)
+		} else {
+			abs += uint64(v)
+		}
+		if abs > psi.DefaultMaxSum {
+			break
+		}
+	}
+	switch {
+	case abs <= psi.DefaultMaxSum:
+		return nil
+	case c.role == "":
+		c.lattice, c.autoLattice = true, true
+		return nil
+	}
+	return fmt.Errorf("%s: the magnitudes of B's %q add up beyond 2^40, more than a sum without -lattice-sum decodes: run both parties with -lattice-sum", b.name, c.value)
 }
 
 // outcome is what the run produced, for the report.

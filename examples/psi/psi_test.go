@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"github.com/veil-go/veil/psi"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -258,4 +259,64 @@ func TestLatticeSum(t *testing.T) {
 	code, _, errs := runCLI("-mode", "intersection", "-lattice-sum")
 	require.NotEqual(t, 0, code)
 	require.Contains(t, errs, "-lattice-sum is for -mode sum")
+}
+
+// TestSumPathByData: with both parties in one process, B's values adding
+// up beyond 2^40 pick the lattice path (an exact sum, and the lattice's
+// fixed ~384 KiB on the wire); as -role b such values are refused before
+// connecting unless both give -lattice-sum.
+func TestSumPathByData(t *testing.T) {
+	dir := t.TempDir()
+	pa := write(t, dir, "a.csv", "id\nx\ny\nz\n")
+	big := write(t, dir, "big.csv", "id,amount\nx,2199023255552\ny,-3\nq,5\n") // 2^41
+	small := write(t, dir, "small.csv", "id,amount\nx,1048576\ny,-3\nq,5\n")   // 2^20
+	report := func(pb string) (map[string]any, string, string) {
+		code, out, errs := runCLI("-a", pa, "-b", pb, "-mode", "sum", "-json")
+		require.Equal(t, 0, code, errs)
+		var rep map[string]any
+		require.NoError(t, json.Unmarshal([]byte(out), &rep))
+		code, text, errs := runCLI("-a", pa, "-b", pb, "-mode", "sum")
+		require.Equal(t, 0, code, errs)
+		return rep, out, text
+	}
+	rep, out, text := report(big)
+	require.Contains(t, out, `"sum":2199023255549,`, "exact")
+	require.Greater(t, rep["bytes"].(float64), float64(300<<10), "the lattice path's key and sample")
+	require.Contains(t, text, "sum path      lattice")
+	rep, _, text = report(small)
+	require.EqualValues(t, 1048573, rep["sum"])
+	require.Less(t, rep["bytes"].(float64), float64(64<<10), "ElGamal")
+	require.NotContains(t, text, "sum path")
+
+	// The threshold is A's default bound, 2^40, on the sum of |values|.
+	for _, tc := range []struct {
+		values  []int64
+		lattice bool
+	}{
+		{[]int64{1 << 39, -(1 << 39)}, false},
+		{[]int64{1 << 39, -(1 << 39), 1}, true},
+		{[]int64{-(1 << 40)}, false},
+		{[]int64{-(1 << 40), 1}, true},
+		{[]int64{1 << 62}, true},
+	} {
+		c := &config{mode: psi.Sum, value: "amount"}
+		require.NoError(t, sumPath(c, &party{name: "b.csv"}, tc.values))
+		require.Equal(t, tc.lattice, c.lattice, "%v", tc.values)
+		require.Equal(t, tc.lattice, c.autoLattice, "%v", tc.values)
+		c = &config{mode: psi.Sum, value: "amount", role: "b"}
+		err := sumPath(c, &party{name: "b.csv"}, tc.values)
+		require.Equal(t, tc.lattice, err != nil, "%v: %v", tc.values, err)
+		require.False(t, c.lattice)
+	}
+
+	// As its own process B refuses, before connecting (nobody listens at
+	// the address), values that add up beyond 2^40 without -lattice-sum.
+	near := write(t, dir, "near.csv", "id,amount\nx,1099511627775\ny,2\n") // 2^40-1, each in range
+	code, _, errs := runCLI("-role", "b", "-b", near, "-connect", "127.0.0.1:1", "-mode", "sum", "-timeout", "5s")
+	require.Equal(t, 1, code)
+	require.Contains(t, errs, "run both parties with -lattice-sum")
+	code, _, errs = runCLI("-role", "b", "-b", big, "-connect", "127.0.0.1:1", "-mode", "sum", "-timeout", "5s")
+	require.Equal(t, 1, code)
+	require.Contains(t, errs, "big.csv:2")
+	require.Contains(t, errs, "-lattice-sum")
 }

@@ -125,6 +125,9 @@ func writeReport(w io.Writer, c *config, o *outcome) {
 			}
 		}
 	}
+	if c.autoLattice {
+		fmt.Fprintf(w, "  sum path      lattice, picked because B's %q adds up beyond 2^40 in magnitude\n", c.value)
+	}
 	fmt.Fprintf(w, "  B learned     only how many distinct IDs A holds\n")
 	fmt.Fprintf(w, "  cost          %d bytes exchanged, %.2f s\n", o.bytes, o.seconds)
 	if o.receipt != "" {
