@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/veil-go/veil/ledger"
 	"github.com/veil-go/veil/psi"
 	"github.com/veil-go/veil/transport"
 )
@@ -144,9 +145,19 @@ func runRole(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var set psi.Set
+	own, set := a, psi.Set{}
 	if b != nil {
 		if set, err = senderSet(c, b); err != nil {
+			return err
+		}
+		own = b
+	} else {
+		set.Items = psi.Items(a.ids)
+	}
+	var input ledger.Commitment // with -opening
+	var open ledger.Opening
+	if c.opening != "" {
+		if input, open, err = ledger.Commit(inputEncoding(c.value, set)); err != nil {
 			return err
 		}
 	}
@@ -174,7 +185,7 @@ func runRole(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	start := time.Now()
 	var res *psi.Result
 	if c.role == "a" {
-		res, err = psi.RunReceiver(ctx, conn, psi.Set{Items: psi.Items(a.ids)}, opts(c, progressFor(c, stderr, "A")))
+		res, err = psi.RunReceiver(ctx, conn, set, opts(c, progressFor(c, stderr, "A")))
 		o.recv = res
 	} else {
 		res, err = psi.RunSender(ctx, conn, set, opts(c, progressFor(c, stderr, "B")))
@@ -186,8 +197,13 @@ func runRole(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	o.seconds = time.Since(start).Seconds()
 	o.bytes = res.Stats.BytesSent + res.Stats.BytesReceived
 	if rec != nil {
-		if o.receipt, err = rec.finish(ctx, c, id, conn, res); err != nil {
+		if o.receipt, err = rec.finish(ctx, c, id, conn, res, input); err != nil {
 			return err
+		}
+		if c.opening != "" {
+			if err := writeOpening(c, own, o.receipt, input, open); err != nil {
+				return err
+			}
 		}
 	}
 	return finish(c, o, stdout)

@@ -29,6 +29,8 @@
 //
 //	psi -a a.csv -b b.csv [-key id] [-mode intersection|cardinality|join|sum]
 //	    [-value amount] [-protocol ecdh|kkrt] [-min-sum k] [-lattice-sum] [-out result.csv] [-json]
+//	psi -role a|b -a|-b FILE -listen|-connect ADDR [-tls-cert/-tls-key/-tls-ca]
+//	    [-ledger FILE [-opening FILE]] [-policy FILE [-dataset NAME]] ...
 //
 // To run each party as its own process, give -role and -listen or -connect
 // (see -help); TLS certificates come from -tls-cert, -tls-key and -tls-ca, or
@@ -36,6 +38,11 @@
 // With -ledger FILE each party also ends the run by agreeing with the other
 // on a receipt (package ledger), both signing it, and appends it to its own
 // ledger; go run ./cmd/veil ledger verify FILE checks one.
+// With -opening FILE as well, the party's input enters the receipt as a
+// commitment (a salted hash of its IDs, and for B of its -value column as
+// the mode uses it), and FILE gets the salt that opens it: the party keeps
+// it to show later what it contributed, while the receipt tells no one
+// else anything about the input.
 // With -policy FILE (and -dataset NAME) a party refuses, before it
 // connects, a run its usage policy does not allow.
 //
@@ -89,6 +96,7 @@ type config struct {
 	// parties in this process), not by -lattice-sum.
 	autoLattice bool
 	ledger      string
+	opening     string
 	policy      string
 	dataset     string
 }
@@ -121,6 +129,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.tlsCA, "tls-ca", "", "with -role: PEM `file` of the CA both certificates chain to")
 	fs.StringVar(&c.demoCerts, "demo-certs", "veil-demo-certs", "with -role and no -tls-*: `folder` where the listening side writes a throwaway demo CA and both parties' certificates")
 	fs.StringVar(&c.ledger, "ledger", "", "with -role: agree on a receipt of the run with the other party, both signing it, and append it to this ledger `file` (created if absent; see go run ./cmd/veil)")
+	fs.StringVar(&c.opening, "opening", "", "with -role and -ledger: commit to this party's input in the receipt (a salted hash), and write the salt that opens it to this `file`, to keep")
 	fs.StringVar(&c.policy, "policy", "", "with -role: this party's usage policy `file` (JSON, see package ledger); a run it does not allow is refused before connecting")
 	fs.StringVar(&c.dataset, "dataset", "", "with -policy: this party's dataset `name` in the policy (default: its file's name without extension)")
 	if err := fs.Parse(args); err != nil {
@@ -159,8 +168,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		switch {
 		case (c.a == "") != (c.b == ""):
 			return nil, errors.New("-a and -b: give both files, or neither for synthetic data")
-		case c.listen != "" || c.connect != "" || c.tlsCert != "" || c.tlsKey != "" || c.tlsCA != "" || c.ledger != "" || c.policy != "":
-			return nil, errors.New("-listen, -connect, -tls-*, -ledger and -policy need -role a or b")
+		case c.listen != "" || c.connect != "" || c.tlsCert != "" || c.tlsKey != "" || c.tlsCA != "" || c.ledger != "" || c.policy != "" || c.opening != "":
+			return nil, errors.New("-listen, -connect, -tls-*, -ledger and -policy need -role a or b (so does -opening)")
 		case (set["seed"] || set["rows"]) && c.a != "":
 			return nil, errors.New("-seed and -rows are for synthetic data, without -a and -b")
 		}
@@ -177,6 +186,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		return nil, errors.New("-tls-cert, -tls-key and -tls-ca: give all three, or none for the demo CA")
 	case c.role == "b" && c.mode == psi.Intersection && c.out != "", c.role == "b" && c.mode == psi.Join && c.out != "":
 		return nil, errors.New("-out: party B learns nothing per ID; give -out to party A")
+	case c.opening != "" && c.ledger == "":
+		return nil, errors.New("-opening commits to the input in the receipt: it needs -ledger")
 	}
 	return c, nil
 }

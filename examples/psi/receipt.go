@@ -41,8 +41,9 @@ func (r *receipts) close() {
 }
 
 // finish agrees on the receipt over conn (A is party 0, B party 1), checks
-// it and appends it; it returns the receipt's digest in hex.
-func (r *receipts) finish(ctx context.Context, c *config, id *transport.Identity, conn transport.Conn, res *psi.Result) (string, error) {
+// it and appends it; it returns the receipt's digest in hex. input is this
+// party's commitment to its input (-opening), or zero.
+func (r *receipts) finish(ctx context.Context, c *config, id *transport.Identity, conn transport.Conn, res *psi.Result, input ledger.Commitment) (string, error) {
 	self, role := 0, "receiver"
 	if c.role == "b" {
 		self, role = 1, "sender"
@@ -57,7 +58,7 @@ func (r *receipts) finish(ctx context.Context, c *config, id *transport.Identity
 		Start:         r.start, // FinishConn takes A's (party 0's) start and end
 		End:           time.Now(),
 	}
-	s, err := ledger.FinishConn(ctx, id, conn, self, rc, ledger.Party{Role: role, Stats: res.Stats})
+	s, err := ledger.FinishConn(ctx, id, conn, self, rc, ledger.Party{Role: role, Input: input, Stats: res.Stats})
 	if err != nil {
 		return "", err
 	}
