@@ -122,10 +122,12 @@ const (
 )
 
 // Config configures a run. Both parties must agree on Protocol, Mode,
-// RevealToBoth and TagLen (checked in the first message); the other fields
-// are local. The zero value is ECDH intersection to the receiver with the
-// defaults below; [RunSender], [RunReceiver] and [RunInProcess] validate it
-// (an error wrapping [ErrInvalidParams]).
+// RevealToBoth and TagLen, and in Sum mode on MinSumCardinality and the sum
+// path (LatticeSum, which a MaxSum above [MaxSumLimit] implies), all
+// checked in the first message; the other fields are local. The zero
+// value is ECDH intersection to the receiver with the defaults below;
+// [RunSender], [RunReceiver] and [RunInProcess] validate it (an error
+// wrapping [ErrInvalidParams]).
 type Config struct {
 	// Protocol is the PSI protocol; default [ECDH].
 	Protocol Protocol
@@ -165,8 +167,8 @@ type Config struct {
 	MaxSum int64
 	// LatticeSum (Sum mode; both parties must agree, checked in the first
 	// message; implied by a MaxSum above [MaxSumLimit]) computes the sum
-	// under a fresh lattice key (package he's
-	// subset sums) instead of exponential ElGamal: sums up to 2^62 in
+	// under a fresh lattice key (package he's subset sums) instead of
+	// exponential ElGamal: sums up to 2^62 in
 	// magnitude, exact, with each |value| and the sum of the sender's
 	// |values| at most [MaxLatticeSum]. The receiver learns what it learns
 	// without it, the sender too. It sends 24 bytes per slot of chunks of
