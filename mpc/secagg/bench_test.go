@@ -156,14 +156,28 @@ func benchRound(b *testing.B, p *Params, drop float64) roundStats {
 			return err
 		}
 		cs[id] = c
-		m, err := c.AdvertiseKeys()
+		m, err := c.Advertise()
 		if err != nil {
 			return err
 		}
 		count(id, m)
 		mu.Lock()
 		defer mu.Unlock()
-		timed(func() error { return srv.AddKeys(m) })
+		timed(func() error { return srv.AddAdvert(m) })
+		return nil
+	})
+	var enr map[int]*EnrolmentMsg
+	timed(func() (err error) { enr, err = srv.Enrolment(); return })
+	clientsDo(func(id int) error {
+		count(id, enr[id])
+		m, err := cs[id].Reveal(enr[id])
+		if err != nil {
+			return err
+		}
+		count(id, m)
+		mu.Lock()
+		defer mu.Unlock()
+		timed(func() error { return srv.AddReveal(m) })
 		return nil
 	})
 	var lists map[int]*KeyListMsg
