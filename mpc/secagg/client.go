@@ -460,6 +460,11 @@ func (c *Client) Unmask(req *UnmaskRequestMsg) (*UnmaskResponseMsg, error) {
 	if err := c.checkCountedSigs(req.Signatures); err != nil {
 		return nil, err
 	}
+	return c.answer(), nil
+}
+
+// answer is the unmask response the signed counted set implies.
+func (c *Client) answer() *UnmaskResponseMsg {
 	held := make([]int, 0, len(c.held))
 	for j := range c.held {
 		held = append(held, j)
@@ -475,7 +480,7 @@ func (c *Client) Unmask(req *UnmaskRequestMsg) (*UnmaskResponseMsg, error) {
 	}
 	c.stage = stageDone
 	c.held = nil
-	return out, nil
+	return out
 }
 
 // checkCountedSigs fails unless sigs hold valid signatures on the signed
