@@ -24,6 +24,7 @@ type outcome struct {
 	degree, t      int
 	noise          string
 	plan           *dpPlan
+	receipt        string // the receipt's digest (hex), with -ledger
 }
 
 // aggregate runs one secure-aggregation round with every party in this

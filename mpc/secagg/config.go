@@ -554,8 +554,9 @@ func (p *Params) UnmarshalBinary(b []byte) error {
 type Expectation struct {
 	// Length is the vector length the client contributes; required.
 	Length int
-	// MaxClients bounds the number of clients (0: any).
-	MaxClients int
+	// MinClients and MaxClients bound the number of clients (0: any); a
+	// client may want a crowd to hide in, or noise calibrated for n.
+	MinClients, MaxClients int
 	// MinThreshold is the least threshold t the client accepts (0: any
 	// that [NewParams] accepts).
 	MinThreshold int
@@ -602,6 +603,8 @@ func (e Expectation) Accept(m *AnnounceMsg) (*Params, error) {
 		return weaker("vectors of %d values, this client has %d", c.Length, e.Length)
 	case e.MaxClients > 0 && c.Clients > e.MaxClients:
 		return weaker("%d clients, this client accepts at most %d", c.Clients, e.MaxClients)
+	case c.Clients < e.MinClients:
+		return weaker("%d clients, this client requires at least %d", c.Clients, e.MinClients)
 	case c.Threshold < e.MinThreshold:
 		return weaker("threshold %d, this client requires at least %d", c.Threshold, e.MinThreshold)
 	case c.SecurityBits < minBits:

@@ -37,6 +37,10 @@ type ClientResult struct {
 	Transcript [DigestSize]byte
 	// Stats is the client's traffic and the round's duration.
 	Stats report.Stats
+	// RoundLeakage is what the round disclosed to every party, as the
+	// server's [Result.Leakage] states it (built from the counted set the
+	// client signed), for a receipt every party agrees on.
+	RoundLeakage report.Leakage
 	// Leakage is what this client learned about the others.
 	Leakage report.Leakage
 }
@@ -247,10 +251,11 @@ func (st *clientState) result() *ClientResult {
 		}
 	}
 	return &ClientResult{
-		Params:     st.c.p,
-		Counted:    slices.Clone(st.c.counted),
-		Transcript: roundTranscript(st.c.p.digest, st.c.graphSeed, st.c.counted),
-		Stats:      report.Stats{Stats: st.conn.Stats(), Duration: time.Since(st.start)},
+		Params:       st.c.p,
+		Counted:      slices.Clone(st.c.counted),
+		Transcript:   roundTranscript(st.c.p.digest, st.c.graphSeed, st.c.counted),
+		Stats:        report.Stats{Stats: st.conn.Stats(), Duration: time.Since(st.start)},
+		RoundLeakage: serverLeakage(st.c.p, len(st.c.counted), st.c.p.cfg.Clients-len(st.c.counted)),
 		Leakage: report.Leakage{
 			{To: fmt.Sprintf("client %d", st.c.id), What: report.Participants, About: "neighbors", Count: int64(len(st.kl.Keys)),
 				Note: fmt.Sprintf("%d neighbors advertised keys, %d shared them, %d were counted, %d dropped after sharing",

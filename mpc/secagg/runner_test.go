@@ -397,12 +397,14 @@ func TestJoinRound(t *testing.T) {
 		assert.Equal(t, p.Digest(), res[i].Params.Digest())
 		assert.Equal(t, srvRes.Transcript, res[i].Transcript, "client %d", i)
 		assert.Equal(t, srvRes.Counted, res[i].Counted)
+		assert.Equal(t, srvRes.Leakage, res[i].RoundLeakage)
 	}
 
 	announce := &AnnounceMsg{Params: p.marshal()}
 	for _, bad := range []Expectation{
 		{Length: dim + 1},
 		{Length: dim, MaxClients: n - 1},
+		{Length: dim, MinClients: n + 1},
 		{Length: dim, MinThreshold: 4},
 		{Length: dim, MinSecurityBits: 50},
 		{Length: dim, MinCorruptRate: 0.2},
