@@ -26,7 +26,7 @@
 // session seed must be fresh each round) or with [Params.UnmarshalBinary];
 // or a client joins on the server's announcement with [JoinRound], which
 // checks the announced parameters against the client's [Expectation]
-// (length, maximum clients, least threshold, privacy target and
+// (length, number of clients, least threshold, privacy target and
 // corruption rate, roster) before it advertises anything. Parties whose parameters differ in any shared field are caught at the
 // first step with [ErrMismatch]. The runner waits a round timeout per
 // step: a client that has not answered in time, whose connection fails or
@@ -148,12 +148,14 @@
 // # Cost
 //
 // Beyond its masked vector (8 bytes a value), a client sends and receives,
-// per neighbor, its neighbor's signed keys (with their certificate), a
-// sealed pair of shares each way, a signature on the counted set and an
-// unmasking share, plus the counted set twice (4 bytes a client). A
-// client does two signature checks, three X25519 agreements and one mask
-// expansion per neighbor, makes one signature and checks t-1; the server
-// checks one signature per client, expands one self mask per counted
+// per neighbor, its neighbor's signed keys and signed commitment (with
+// their certificate), a sealed pair of shares each way, a signature on
+// the counted set and an unmasking share, plus the enrolled set and its
+// nonces (36 bytes each per enrolled client) and the counted set twice (4
+// bytes a client). A client does three signature checks, three X25519
+// agreements and one mask expansion per neighbor and one hash per enrolled
+// client, makes two signatures and checks t-1 more; the server checks two
+// signatures per client, expands one self mask per counted
 // client and one pairwise mask per edge between a dropped and a counted
 // client, on [Config.Workers] goroutines.
 //
