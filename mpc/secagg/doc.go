@@ -52,7 +52,8 @@
 //     [Params.Digest] and its id, with its identity key. It also draws a
 //     fresh 32-byte graph nonce and sends a signed commitment to it
 //     (SHA-256 of the nonce, the digest and its id). The server checks the
-//     signatures.
+//     signatures. (The clients need not check the others' commitments:
+//     their own nonce keeps the seed unpredictable, see below.)
 //  2. Reveal ([Client.Reveal]). The server sends every client the enrolled
 //     set, the clients whose adverts it accepted, with their commitments
 //     ([EnrolmentMsg]). A client checks that the set holds its own
@@ -62,7 +63,7 @@
 //     per enrolled client and that each opens its commitment, and draws
 //     the graph from the hash of them all (see Graphs and thresholds).
 //  3. Share keys ([Client.ShareKeys]). Each client checks every neighbor's
-//     signatures against its CA and the roster name, splits its mask private
+//     signed keys against its CA and the roster name, splits its mask private
 //     key and a fresh 32-byte self-mask seed into Shamir shares of
 //     threshold t (each secret as five 60-bit limbs over GF(2^61-1)), one
 //     pair per neighbor, and sends each pair through the server sealed
@@ -149,10 +150,10 @@
 //
 // Beyond its masked vector (8 bytes a value), a client sends and receives,
 // per neighbor, its neighbor's signed keys and signed commitment (with
-// their certificate), a sealed pair of shares each way, a signature on
+// their certificate; the commitment's signature is checked by the server), a sealed pair of shares each way, a signature on
 // the counted set and an unmasking share, plus the enrolled set and its
 // nonces (36 bytes each per enrolled client) and the counted set twice (4
-// bytes a client). A client does three signature checks, three X25519
+// bytes a client). A client does two signature checks, three X25519
 // agreements and one mask expansion per neighbor and one hash per enrolled
 // client, makes two signatures and checks t-1 more; the server checks two
 // signatures per client, expands one self mask per counted

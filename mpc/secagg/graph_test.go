@@ -233,3 +233,28 @@ func (c *Client) peerFor(t *testing.T, other *Client) *sealed.Peer {
 	require.NoError(t, err)
 	return peer
 }
+
+// The commitment is signed: the server refuses an advert whose commitment
+// was replaced (an enrolled set built from it would not be the clients'),
+// or whose commitment signature is another client's.
+func TestCommitmentSigned(t *testing.T) {
+	p := sparseTestParams(t)
+	ids := identities(t, p.Clients())
+	srv, err := NewServer(p, ids[0])
+	require.NoError(t, err)
+	c1, err := NewClient(p, 1, ids[1])
+	require.NoError(t, err)
+	c2, err := NewClient(p, 2, ids[2])
+	require.NoError(t, err)
+	m1, err := c1.Advertise()
+	require.NoError(t, err)
+	m2, err := c2.Advertise()
+	require.NoError(t, err)
+	bad := *m1
+	bad.Commitment[0] ^= 1
+	assert.ErrorIs(t, srv.AddAdvert(&bad), ErrBadAdvert, "replaced commitment")
+	bad = *m1
+	bad.CommitmentSig = m2.CommitmentSig
+	assert.ErrorIs(t, srv.AddAdvert(&bad), ErrBadAdvert, "another client's signature")
+	require.NoError(t, srv.AddAdvert(m1))
+}
