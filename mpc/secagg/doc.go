@@ -149,8 +149,8 @@
 // # Cost
 //
 // Beyond its masked vector (8 bytes a value), a client sends and receives,
-// per neighbor, its neighbor's signed keys and signed commitment (with
-// their certificate; the commitment's signature is checked by the server), a sealed pair of shares each way, a signature on
+// per neighbor, its neighbor's signed keys and commitment (with their
+// certificate; the commitment's signature stays with the server), a sealed pair of shares each way, a signature on
 // the counted set and an unmasking share, plus the enrolled set and its
 // nonces (36 bytes each per enrolled client) and the counted set twice (4
 // bytes a client). A client does two signature checks, three X25519

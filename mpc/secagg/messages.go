@@ -58,7 +58,8 @@ type AdvertMsg struct {
 	Params [DigestSize]byte
 	// Commitment is SHA-256 of the client's graph nonce (with the digest
 	// and its id), revealed in the reveal step; CommitmentSig is the
-	// client's identity signature on it (with the digest and its id).
+	// client's identity signature on it (with the digest and its id),
+	// which the server checks and does not relay.
 	Commitment    [NonceSize]byte
 	CommitmentSig []byte
 	// Advert is the signed advert: keys, certificate chain and signature,

@@ -303,7 +303,9 @@ func (s *Server) KeyLists() (map[int]*KeyListMsg, error) {
 		kl := &KeyListMsg{To: i, Reveals: reveals}
 		for _, j := range s.nb[i] {
 			if k := s.keys[j]; k != nil {
-				kl.Keys = append(kl.Keys, k.msg)
+				relayed := k.msg
+				relayed.CommitmentSig = nil // the server's to check, not relayed
+				kl.Keys = append(kl.Keys, relayed)
 				s.lists[i] = append(s.lists[i], j)
 			}
 		}
