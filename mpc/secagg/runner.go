@@ -268,7 +268,9 @@ func (st *clientState) result() *ClientResult {
 
 // RunServer runs the server of a round over a star: mesh.Self() must be 0
 // and clients are parties 1..p.Clients(). identity's CA pool checks the
-// clients' signed keys. In each step it waits for every remaining client's
+// clients' signed keys. It first announces p's shared parameters to every
+// client ([AnnounceMsg]: what [JoinRound] accepts and [RunClient]
+// compares with its own). In each step it waits for every remaining client's
 // message until the round timeout; a client that has not answered by then,
 // whose connection fails, whose message is malformed or whose keys do not
 // verify is dropped (Result.Excluded says why) and told so with an
