@@ -6,11 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/veil-go/veil/examples/internal/roles"
 	"github.com/veil-go/veil/ledger"
 	"github.com/veil-go/veil/mpc/secagg"
 	"github.com/veil-go/veil/report"
@@ -144,7 +144,7 @@ func joinRound(ctx context.Context, o *options, id *transport.Identity, led *led
 		want.MinClients, want.MaxClients = o.clients, o.clients
 		update = clip(update)
 	}
-	conn, err := dialServer(ctx, o.connect, id)
+	conn, err := roles.Dial(ctx, o.connect, id, transport.PartyName(0))
 	if err != nil {
 		return nil, err
 	}
@@ -224,75 +224,19 @@ func agreeReceipt(ctx context.Context, led *ledger.Ledger, id *transport.Identit
 	return hex.EncodeToString(d[:]), nil
 }
 
-// dialServer connects to the server, retrying while it is not up yet.
-func dialServer(ctx context.Context, addr string, id *transport.Identity) (transport.Conn, error) {
-	for {
-		conn, err := transport.Dial(ctx, addr, id, transport.PartyName(0), transport.Options{})
-		if err == nil || errors.Is(err, transport.ErrPeerIdentity) || ctx.Err() != nil {
-			return conn, err
-		}
-		select {
-		case <-ctx.Done():
-			return nil, err
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-}
-
 // roleIdentity returns this party's TLS identity: from -tls-* when given,
 // else from the demo CA in -demo-certs, which the server writes (for
 // itself and -clients clients) if it is not there yet and the clients wait
 // for.
 func roleIdentity(ctx context.Context, o *options, stderr io.Writer) (*transport.Identity, error) {
-	if o.tlsCert != "" {
-		return transport.LoadIdentity(o.tlsCert, o.tlsKey, o.tlsCA)
-	}
-	dir, self := o.demoCerts, o.selfName()
-	ca := filepath.Join(dir, "ca.pem")
+	var names []string
 	if o.role == "server" {
-		if _, err := os.Stat(ca); errors.Is(err, os.ErrNotExist) {
-			if err := writeDemoCA(dir, o.clients); err != nil {
-				return nil, err
-			}
-			fmt.Fprintf(stderr, "fedavg: wrote a throwaway demo CA and certificates for %s..%s to %s\n", transport.PartyName(0), transport.PartyName(o.clients), dir)
+		for i := range o.clients + 1 {
+			names = append(names, transport.PartyName(i))
 		}
 	}
-	for {
-		if _, err := os.Stat(ca); err == nil {
-			return transport.LoadIdentity(filepath.Join(dir, self+".crt"), filepath.Join(dir, self+".key"), ca)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("no demo CA in %s (the server writes it): %w", dir, ctx.Err())
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-}
-
-func writeDemoCA(dir string, clients int) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	ca, err := transport.NewCA("veil fedavg demo CA")
-	if err != nil {
-		return err
-	}
-	for i := range clients + 1 {
-		name := transport.PartyName(i)
-		id, err := ca.Issue(name)
-		if err != nil {
-			return err
-		}
-		if err := id.WritePEM(filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key")); err != nil {
-			return err
-		}
-	}
-	// The CA file last: its presence tells the clients all is written.
-	tmp := filepath.Join(dir, "ca.pem.tmp")
-	if err := os.WriteFile(tmp, ca.CertPEM(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, filepath.Join(dir, "ca.pem"))
+	t := roles.TLS{Cert: o.tlsCert, Key: o.tlsKey, CA: o.tlsCA, DemoCerts: o.demoCerts}
+	return t.Identity(ctx, o.selfName(), names, "fedavg", stderr)
 }
 
 // checkPolicy refuses, before any connection, a run this client's -policy
