@@ -34,6 +34,9 @@ type BoolShare []uint64
 // Party is one participant of a computation over a full mesh. Every party
 // runs the same program: the same sequence of calls on its own Party, each
 // call being one or a few rounds in which all parties exchange messages.
+// Its methods that take a context communicate; those without one are
+// local. Its operations are on integers ([Share]); the fixed-point ones
+// ([Fixed]) are on its view [Party.Fixed].
 //
 // A Party is not safe for concurrent use. After any error that involves
 // peers (a peer gone, malformed data, a cancelled context) the Party closes
