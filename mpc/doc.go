@@ -55,9 +55,10 @@
 // one shape: a method of [Party] (integers, [Share]) or of its
 // fixed-point view [FixedParty] ([Party.Fixed]; reals, [Fixed]) that takes
 // a context talks to the peers, and every party must make the same call;
-// one without a context is local. Local operations return a fresh vector,
-// and an error only when their arguments can be wrong (lengths, or reals
-// out of range). Those that do not depend on which party runs them are
+// one without a context is local. No operation modifies its arguments;
+// local ones return a fresh vector (except [Split], whose pieces are
+// sub-slices of its argument) and an error only when their arguments can
+// be wrong (lengths, or reals out of range). Those that do not depend on which party runs them are
 // functions, generic over [Share] and [Fixed] ([Add], [Sub], [MulConst],
 // [MulPublic], [Concat], [Split]); those that bring in a public value are
 // methods ([Party.Public], [Party.AddPublic], [FixedParty.Public],
