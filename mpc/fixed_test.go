@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -20,6 +21,25 @@ func TestEncodeFixed(t *testing.T) {
 	}
 	_, err = EncodeFixed(nil, 0)
 	require.ErrorIs(t, err, ErrInvalidParams)
+}
+
+// TestFixedIsItsOwnShareType: a forgotten truncation (Party.Mul on fixed-
+// point values) must not compile, which holds while Fixed is a distinct
+// type (not an alias of Share) and the integer operations take Share while
+// the view's take Fixed. Checked by reflection on the signatures.
+func TestFixedIsItsOwnShareType(t *testing.T) {
+	share, fixed := reflect.TypeFor[Share](), reflect.TypeFor[Fixed]()
+	require.NotEqual(t, share, fixed)
+	for name, m := range map[string]any{"Mul": (*Party).Mul, "Dot": (*Party).Dot, "Trunc": (*Party).Trunc} {
+		require.Equal(t, share, reflect.TypeOf(m).In(2), "Party.%s", name)
+	}
+	for name, m := range map[string]any{"Mul": FixedParty.Mul, "Dot": FixedParty.Dot, "MulPublic": FixedParty.MulPublic, "Threshold": FixedParty.Threshold} {
+		require.Equal(t, fixed, reflect.TypeOf(m).In(2), "FixedParty.%s", name)
+	}
+	for _, name := range []string{"InputFixed", "OpenFixed", "MulFixed", "DotFixed", "MulPublicFixed", "ThresholdFixed", "PublicFixed"} {
+		_, ok := reflect.TypeFor[*Party]().MethodByName(name)
+		require.False(t, ok, "Party.%s: fixed-point operations live on Party.Fixed", name)
+	}
 }
 
 // TestTruncError checks the dealer-pair truncation statistically: for
