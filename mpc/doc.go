@@ -51,47 +51,47 @@
 // disclosed ([report.Leakage]).
 //
 // Each operation works on whole vectors: a multiplication of a million
-// elements is one round of messages, not a million. Operations come in
-// one shape: a method of [Party] (integers, [Share]) or of its
-// fixed-point view [FixedParty] ([Party.Fixed]; reals, [Fixed]) that takes
-// a context talks to the peers, and every party must make the same call;
-// one without a context is local. No operation modifies its arguments;
-// local ones return a fresh vector (except [Split], whose pieces are
-// sub-slices of its argument) and an error only when their arguments can
-// be wrong (lengths, or reals out of range). Those that do not depend on which party runs them are
-// functions, generic over [Share] and [Fixed] ([Add], [Sub], [MulConst],
-// [MulPublic], [Concat], [Split]); those that bring in a public value are
-// methods ([Party.Public], [Party.AddPublic], [FixedParty.Public],
-// [FixedParty.AddPublic]), because only party 0 adds it.
-// [Party.Mul] and
-// [Party.Dot] take one round (each party sends 2*(N-1)*8 bytes per
-// multiplication: its shares of e = x - a and f = y - b to every peer);
-// [Party.Open] sends (N-1)*8 bytes per element; [Party.Input] sends only a
-// 32-byte seed to each peer whatever the length. [Concat] and [Split] batch
-// unrelated operations into one round. Vectors travel as messages of at
-// most 2^20 words (8 MiB), each checked for its kind, step and exact
-// length.
+// elements is one round of messages, not a million. Operations come in one
+// shape: a method of [Party] (integers, [Share]) or of its fixed-point
+// view [FixedParty] ([Party.Fixed]; reals, [Fixed]) that takes a context
+// talks to the peers, and every party must make the same call; one without
+// a context is local. No operation modifies its arguments; local ones
+// return a fresh vector (except [Split], whose pieces are sub-slices of
+// its argument) and an error only when their arguments can be wrong
+// (lengths, or reals out of range). Those that do not depend on which
+// party runs them are functions, generic over [Share] and [Fixed] ([Add],
+// [Sub], [MulConst], [MulPublic], [Concat], [Split]); those that bring in
+// a public value are methods ([Party.Public], [Party.AddPublic],
+// [FixedParty.Public], [FixedParty.AddPublic]), because only party 0 adds
+// it. [Party.Mul] and [Party.Dot] take one round (each party sends
+// 2*(N-1)*8 bytes per multiplication: its shares of e = x - a and
+// f = y - b to every peer); [Party.Open] sends (N-1)*8 bytes per element;
+// [Party.Input] sends only a 32-byte seed to each peer whatever the
+// length. [Concat] and [Split] batch unrelated operations into one round.
+// Vectors travel as messages of at most 2^20 words (8 MiB), each checked
+// for its kind, step and exact length.
 //
 // # Fixed point
 //
 // A real v is the ring element round(v * 2^f), f = [DefaultFracBits]
 // unless [Config.FracBits] says otherwise; [EncodeFixed] rejects
-// |v| >= 2^(47-f). [Party.Fixed] returns the party's view at that scale,
-// a [FixedParty], whose methods are the operations on [Fixed] values:
-// Input, Open, OpenTo, Public, AddPublic, Mul, Dot, MulPublic, Threshold,
+// |v| >= 2^(47-f). [Party.Fixed] returns the party's view at that scale, a
+// [FixedParty], whose methods are the operations on [Fixed] values: Input,
+// Open, OpenTo, Public, AddPublic, Mul, Dot, MulPublic, Threshold,
 // DivPublic, Reciprocal, Rsqrt and Sqrt. A product of two fixed-point
 // values is at scale 2^2f; [FixedParty.Mul], [FixedParty.Dot] and
-// [FixedParty.MulPublic] truncate it by f bits with [Party.Trunc]: the parties open c = x + 2^62 + r for a dealer pair
-// (r, floor(r/d), msb(r)); c is uniform, so it reveals nothing, and the one
-// possible wrap-around is corrected exactly with the shared msb(r). The
-// truncated value is floor(x/2^f) or that plus one unit (2^-f), the
-// latter with probability (x mod 2^f)/2^f, so the rounding is unbiased;
-// it never fails as long as |x| < 2^62, which for a product means
-// |x*y| < 2^(62-2f) in real terms (2^30 at f = 16). Because [Fixed] and
-// [Share] are distinct types, an integer [Party.Mul] of fixed-point values
-// (a forgotten truncation) does not compile; a program that manages scales
-// itself converts explicitly (Share(x), Fixed(s)), and reads results at
-// other scales with [DecodeFixed].
+// [FixedParty.MulPublic] truncate it by f bits with [Party.Trunc]: the
+// parties open c = x + 2^62 + r for a dealer pair (r, floor(r/d), msb(r));
+// c is uniform, so it reveals nothing, and the one possible wrap-around is
+// corrected exactly with the shared msb(r). The truncated value is
+// floor(x/2^f) or that plus one unit (2^-f), the latter with probability
+// (x mod 2^f)/2^f, so the rounding is unbiased; it never fails as long as
+// |x| < 2^62, which for a product means |x*y| < 2^(62-2f) in real terms
+// (2^30 at f = 16). Because [Fixed] and [Share] are distinct types, an
+// integer [Party.Mul] of fixed-point values (a forgotten truncation) does
+// not compile; a program that manages scales itself converts explicitly
+// (Share(x), Fixed(s)), and reads results at other scales with
+// [DecodeFixed].
 //
 // Division by a public integer ([Party.DivInt]) uses the same pair and is
 // exact to within two units; [FixedParty.DivPublic] handles real divisors.
