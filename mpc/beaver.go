@@ -7,7 +7,7 @@ import (
 // Mul returns shares of the element-wise product x*y over Z_2^64 with
 // Beaver triples: one round in which each party sends 2 words per element
 // to each peer (2*(N-1)*8 bytes per multiplication per party). For fixed
-// point use [Party.MulFixed], which also truncates.
+// point use [FixedParty.Mul], which also truncates.
 func (p *Party) Mul(ctx context.Context, x, y Share) (Share, error) {
 	if err := p.check("mul", len(x)); err != nil {
 		return nil, err
@@ -61,7 +61,7 @@ func (p *Party) openEF(ctx context.Context, op string, x, y Share, t Triples) (e
 // Dot returns shares of the inner product sum x[i]*y[i] (a Share of
 // length 1): one round, the same traffic as Mul, and for fixed point one
 // truncation for the whole sum instead of one per product (see
-// [Party.DotFixed]).
+// [FixedParty.Dot]).
 func (p *Party) Dot(ctx context.Context, x, y Share) (Share, error) {
 	if err := p.check("dot", len(x)); err != nil {
 		return nil, err

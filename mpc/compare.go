@@ -140,9 +140,9 @@ func (p *Party) LessThan(ctx context.Context, x, y Share) (Share, error) {
 }
 
 // GreaterEqualPublic returns shares of [x >= t] for a public bound t (a
-// ring element; for fixed point see [Party.ThresholdFixed]).
+// ring element; for fixed point see [FixedParty.Threshold]).
 func (p *Party) GreaterEqualPublic(ctx context.Context, x Share, t uint64) (Share, error) {
-	d, err := AddPublic(p, x, []uint64{-t})
+	d, err := p.AddPublic(x, []uint64{-t})
 	if err != nil {
 		return nil, err
 	}
@@ -150,17 +150,7 @@ func (p *Party) GreaterEqualPublic(ctx context.Context, x Share, t uint64) (Shar
 	if err != nil {
 		return nil, err
 	}
-	return AddPublic(p, neg(lt), []uint64{1})
-}
-
-// ThresholdFixed returns shares of the bits [x >= t] (integers 0 or 1) for
-// fixed-point x and a public real bound t.
-func (p *Party) ThresholdFixed(ctx context.Context, x Fixed, t float64) (Share, error) {
-	enc, err := EncodeFixed([]float64{t}, p.frac)
-	if err != nil {
-		return nil, err
-	}
-	return p.GreaterEqualPublic(ctx, Share(x), enc[0])
+	return p.AddPublic(neg(lt), []uint64{1})
 }
 
 // Select returns shares of b ? x : y = y + b(x - y) for shared bits b

@@ -112,11 +112,12 @@ func TestCompareErrorRate(t *testing.T) {
 func TestThresholdFixed(t *testing.T) {
 	vals := []float64{-1.5, 0.2, 0.25, 0.2500153, 3, -1e6}
 	got := runParties(t, 3, 3, func(ctx context.Context, p *Party) ([]uint64, error) {
-		x, err := p.InputFixed(ctx, 2, pickTest(p.Self() == 2, vals))
+		fx := p.Fixed()
+		x, err := fx.Input(ctx, 2, pickTest(p.Self() == 2, vals))
 		if err != nil {
 			return nil, err
 		}
-		ge, err := p.ThresholdFixed(ctx, x, 0.25)
+		ge, err := fx.Threshold(ctx, x, 0.25)
 		if err != nil {
 			return nil, err
 		}

@@ -30,13 +30,14 @@
 // transport with an in-process dealer:
 //
 //	res, err := mpc.RunInProcess(ctx, 3, mpc.Config{}, func(ctx context.Context, p *mpc.Party) error {
-//		x, err := p.InputFixed(ctx, 0, myValues) // party 0's values; the others' are ignored
+//		fx := p.Fixed() // the fixed-point view: reals at scale 2^f
+//		x, err := fx.Input(ctx, 0, myValues) // party 0's values; the others' are ignored
 //		...
-//		y, err := p.InputFixed(ctx, 1, myValues)
+//		y, err := fx.Input(ctx, 1, myValues)
 //		...
-//		z, err := p.MulFixed(ctx, x, y) // Beaver product + truncation
+//		z, err := fx.Mul(ctx, x, y) // Beaver product + truncation
 //		...
-//		out, err := p.OpenFixed(ctx, z) // every party learns x*y
+//		out, err := fx.Open(ctx, z) // every party learns x*y
 //		...
 //	})
 //
@@ -50,50 +51,59 @@
 // disclosed ([report.Leakage]).
 //
 // Each operation works on whole vectors: a multiplication of a million
-// elements is one round of messages, not a million. Local operations
-// need no communication and have one shape: they are functions, generic
-// over [Share] and [Fixed] where both make sense, that return a fresh
-// vector ([Add], [Sub], [MulConst], [MulPublic], [Concat], [Split]);
-// those that bring in a public value ([Public], [PublicFixed],
-// [AddPublic]) take the [Party] as first argument, because only party 0
-// adds it. The methods of [Party], beyond its accessors, are the
-// operations that communicate.
-// [Party.Mul] and
-// [Party.Dot] take one round (each party sends 2*(N-1)*8 bytes per
-// multiplication: its shares of e = x - a and f = y - b to every peer);
-// [Party.Open] sends (N-1)*8 bytes per element; [Party.Input] sends only a
-// 32-byte seed to each peer whatever the length. [Concat] and [Split] batch
-// unrelated operations into one round. Vectors travel as messages of at
-// most 2^20 words (8 MiB), each checked for its kind, step and exact
-// length.
+// elements is one round of messages, not a million. Operations come in one
+// shape: a method of [Party] (integers, [Share]) or of its fixed-point
+// view [FixedParty] ([Party.Fixed]; reals, [Fixed]) that takes a context
+// talks to the peers, and every party must make the same call; one without
+// a context is local. No operation modifies its arguments; local ones
+// return a fresh vector (except [Split], whose pieces are sub-slices of
+// its argument) and an error only when their arguments can be wrong
+// (lengths, or reals out of range). Those that do not depend on which
+// party runs them are functions, generic over [Share] and [Fixed] ([Add],
+// [Sub], [MulConst], [MulPublic], [Concat], [Split]); those that bring in
+// a public value are methods ([Party.Public], [Party.AddPublic],
+// [FixedParty.Public], [FixedParty.AddPublic]), because only party 0 adds
+// it. [Party.Mul] and [Party.Dot] take one round (each party sends
+// 2*(N-1)*8 bytes per multiplication: its shares of e = x - a and
+// f = y - b to every peer); [Party.Open] sends (N-1)*8 bytes per element;
+// [Party.Input] sends only a 32-byte seed to each peer whatever the
+// length. [Concat] and [Split] batch unrelated operations into one round.
+// Vectors travel as messages of at most 2^20 words (8 MiB), each checked
+// for its kind, step and exact length.
 //
 // # Fixed point
 //
 // A real v is the ring element round(v * 2^f), f = [DefaultFracBits]
 // unless [Config.FracBits] says otherwise; [EncodeFixed] rejects
-// |v| >= 2^(47-f). A product of two fixed-point values is at scale 2^2f;
-// [Party.MulFixed] and [Party.DotFixed] truncate it by f bits with
-// [Party.Trunc]: the parties open c = x + 2^62 + r for a dealer pair
-// (r, floor(r/d), msb(r)); c is uniform, so it reveals nothing, and the one
-// possible wrap-around is corrected exactly with the shared msb(r). The
-// truncated value is floor(x/2^f) or that plus one unit (2^-f), the
-// latter with probability (x mod 2^f)/2^f, so the rounding is unbiased;
-// it never fails as long as |x| < 2^62, which for a product means
-// |x*y| < 2^(62-2f) in real terms (2^30 at f = 16). Because [Fixed] and
-// [Share] are distinct types, an integer [Party.Mul] of fixed-point values
-// (a forgotten truncation) does not compile; a program that manages scales
-// itself converts explicitly.
+// |v| >= 2^(47-f). [Party.Fixed] returns the party's view at that scale, a
+// [FixedParty], whose methods are the operations on [Fixed] values: Input,
+// Open, OpenTo, Public, AddPublic, Mul, Dot, MulPublic, Threshold,
+// DivPublic, Reciprocal, Rsqrt and Sqrt. A product of two fixed-point
+// values is at scale 2^2f; [FixedParty.Mul], [FixedParty.Dot] and
+// [FixedParty.MulPublic] truncate it by f bits with [Party.Trunc]: the
+// parties open c = x + 2^62 + r for a dealer pair (r, floor(r/d), msb(r));
+// c is uniform, so it reveals nothing, and the one possible wrap-around is
+// corrected exactly with the shared msb(r). The truncated value is
+// floor(x/2^f) or that plus one unit (2^-f), the latter with probability
+// (x mod 2^f)/2^f, so the rounding is unbiased; it never fails as long as
+// |x| < 2^62, which for a product means |x*y| < 2^(62-2f) in real terms
+// (2^30 at f = 16). Because [Fixed] and [Share] are distinct types, an
+// integer [Party.Mul] of fixed-point values (a forgotten truncation) does
+// not compile; a program that manages scales itself converts explicitly
+// (Share(x), Fixed(s)), and reads results at other scales with
+// [DecodeFixed].
 //
 // Division by a public integer ([Party.DivInt]) uses the same pair and is
-// exact to within two units; [Party.DivPublic] handles real divisors.
-// [Party.Reciprocal], [Party.Rsqrt] and [Party.Sqrt] run Newton's iteration
-// from a guess chosen for a public input range [lo, hi], with as many steps
-// as a float64 simulation of that range needs; inputs outside the stated
-// range give wrong results (the parties cannot see them to complain).
-// Their error is relative to the result: [Party.Reciprocal] is within
-// 2*2^-f*max(1, 1/x) of 1/x, so at x = 2^-8 (1/x = 256) one may see a
-// hundred units of 2^-f. [Party.DotFixed]'s bound |x*y| < 2^(62-2f)
-// applies to the sum, not to each product.
+// exact to within two units; [FixedParty.DivPublic] handles real divisors.
+// [FixedParty.Reciprocal], [FixedParty.Rsqrt] and [FixedParty.Sqrt] run
+// Newton's iteration from a guess chosen for a public input range
+// [lo, hi], with as many steps as a float64 simulation of that range
+// needs; inputs outside the stated range give wrong results (the parties
+// cannot see them to complain).
+// Their error is relative to the result: [FixedParty.Reciprocal] is
+// within 2*2^-f*max(1, 1/x) of 1/x, so at x = 2^-8 (1/x = 256) one may
+// see a hundred units of 2^-f (182 were measured). [FixedParty.Dot]'s
+// bound |x*y| < 2^(62-2f) applies to the sum, not to each product.
 // Overflow beyond the stated bounds is not detectable on shares.
 //
 // # Comparison
@@ -104,7 +114,7 @@
 // levels, 11 word-ANDs with AND triples) and convert the bit to an additive
 // share with a dealer random bit: 8 rounds, exact (no error probability).
 // [Party.LessThan], [Party.Max], [Party.ReLU], [Party.Select],
-// [Party.GreaterEqualPublic] and [Party.ThresholdFixed] build on it.
+// [Party.GreaterEqualPublic] and [FixedParty.Threshold] build on it.
 //
 // # Security model
 //

@@ -81,15 +81,16 @@ func ExampleOTDealer_fixedPoint() {
 				return
 			}
 			_, errs[i] = mpc.RunParty(ctx, meshes[i], dealer, mpc.Config{}, func(ctx context.Context, p *mpc.Party) error {
-				x, err := p.InputFixed(ctx, 0, mine[i])
+				fx := p.Fixed()
+				x, err := fx.Input(ctx, 0, mine[i])
 				if err != nil {
 					return err
 				}
-				y, err := p.InputFixed(ctx, 1, mine[i])
+				y, err := fx.Input(ctx, 1, mine[i])
 				if err != nil {
 					return err
 				}
-				z, err := p.MulFixed(ctx, x, y) // exact here: the products are multiples of 2^-f
+				z, err := fx.Mul(ctx, x, y) // exact here: the products are multiples of 2^-f
 				if err != nil {
 					return err
 				}
@@ -97,7 +98,7 @@ func ExampleOTDealer_fixedPoint() {
 				if err != nil {
 					return err
 				}
-				prod, err := p.OpenFixed(ctx, z)
+				prod, err := fx.Open(ctx, z)
 				if err != nil {
 					return err
 				}

@@ -14,26 +14,27 @@ import (
 func Example() {
 	var mu sync.Mutex
 	_, err := mpc.RunInProcess(context.Background(), 3, mpc.Config{}, func(ctx context.Context, p *mpc.Party) error {
+		fx := p.Fixed()
 		// Only the owner's values are read: the others' are ignored.
-		x, err := p.InputFixed(ctx, 0, []float64{1.5, -2, 100})
+		x, err := fx.Input(ctx, 0, []float64{1.5, -2, 100})
 		if err != nil {
 			return err
 		}
-		y, err := p.InputFixed(ctx, 1, []float64{4, 0.25, -0.5})
+		y, err := fx.Input(ctx, 1, []float64{4, 0.25, -0.5})
 		if err != nil {
 			return err
 		}
-		z, err := p.MulFixed(ctx, x, y)
+		z, err := fx.Mul(ctx, x, y)
 		if err != nil {
 			return err
 		}
-		out, err := p.OpenTo(ctx, mpc.Share(z), 2)
+		out, err := fx.OpenTo(ctx, z, 2) // nil except at party 2
 		if err != nil {
 			return err
 		}
 		if out != nil {
 			mu.Lock()
-			fmt.Println(mpc.DecodeFixed(out, p.FracBits()))
+			fmt.Println(out)
 			mu.Unlock()
 		}
 		return nil
@@ -48,15 +49,16 @@ func Example() {
 // revealing which is larger.
 func ExampleParty_Max() {
 	_, err := mpc.RunInProcess(context.Background(), 2, mpc.Config{}, func(ctx context.Context, p *mpc.Party) error {
+		fx := p.Fixed()
 		mine := []float64{3, -7, 2.5}
 		if p.Self() == 1 {
 			mine = []float64{-1, 4, 2.5}
 		}
-		x, err := p.InputFixed(ctx, 0, mine)
+		x, err := fx.Input(ctx, 0, mine)
 		if err != nil {
 			return err
 		}
-		y, err := p.InputFixed(ctx, 1, mine)
+		y, err := fx.Input(ctx, 1, mine)
 		if err != nil {
 			return err
 		}
@@ -64,7 +66,7 @@ func ExampleParty_Max() {
 		if err != nil {
 			return err
 		}
-		out, err := p.OpenFixed(ctx, mpc.Fixed(m))
+		out, err := fx.Open(ctx, mpc.Fixed(m))
 		if err == nil && p.Self() == 0 {
 			fmt.Println(out)
 		}

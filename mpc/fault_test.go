@@ -247,7 +247,7 @@ func TestRunInProcess(t *testing.T) {
 
 	// Results: every party's traffic and what it disclosed.
 	res, err := RunInProcess(context.Background(), 3, Config{Workers: 2}, func(ctx context.Context, p *Party) error {
-		if p.Parties() != 3 || p.FracBits() != DefaultFracBits {
+		if p.Parties() != 3 || p.Fixed().FracBits() != DefaultFracBits {
 			return errors.New("wrong configuration")
 		}
 		x, err := p.Input(ctx, 0, []uint64{1, 2, 3})

@@ -50,37 +50,84 @@ func DecodeFixed(xs []uint64, f uint) []float64 {
 	return out
 }
 
-// InputFixed encodes the owner's reals at this party's scale and shares
-// them (see [Party.Input]: only the owner's values are read).
-func (p *Party) InputFixed(ctx context.Context, owner int, values []float64) (Fixed, error) {
+// FixedParty is a [Party]'s fixed-point view: the operations on [Fixed]
+// values, which it reads at the scale 2^f of the party ([Config.FracBits],
+// [DefaultFracBits] when 0). Get it with [Party.Fixed]; it is a small value
+// that shares the Party (and so its steps, errors and abort): every party
+// uses it where its program computes on reals, in the same order as the
+// rest of the program. The zero FixedParty is not usable.
+//
+// Like the Party's, its methods that take a context talk to the peers
+// (every party must make the same call), and the others are local.
+type FixedParty struct {
+	p *Party
+	f uint
+}
+
+// Fixed returns p's fixed-point view, at p's scale 2^f ([Config.FracBits]):
+//
+//	fx := p.Fixed()
+//	x, err := fx.Input(ctx, 0, values)
+//	z, err := fx.Mul(ctx, x, y) // a Beaver product, truncated back to scale 2^f
+func (p *Party) Fixed() FixedParty { return FixedParty{p: p, f: p.frac} }
+
+// FracBits is the scale exponent f: a real v is the ring element
+// round(v * 2^f).
+func (fx FixedParty) FracBits() uint { return fx.f }
+
+// Input encodes the owner's reals at scale 2^f and shares them (see
+// [Party.Input]: only the owner's values are read, and they must satisfy
+// [EncodeFixed]'s bound).
+func (fx FixedParty) Input(ctx context.Context, owner int, values []float64) (Fixed, error) {
 	var enc []uint64
-	if p.self == owner {
+	if fx.p.self == owner {
 		var err error
-		if enc, err = EncodeFixed(values, p.frac); err != nil {
+		if enc, err = EncodeFixed(values, fx.f); err != nil {
 			return nil, err
 		}
 	}
-	s, err := p.Input(ctx, owner, enc)
+	s, err := fx.p.Input(ctx, owner, enc)
 	return Fixed(s), err
 }
 
-// OpenFixed opens x to all parties and decodes it at this party's scale.
-func (p *Party) OpenFixed(ctx context.Context, x Fixed) ([]float64, error) {
-	v, err := p.Open(ctx, Share(x))
+// Open opens x to all parties and decodes it at scale 2^f.
+func (fx FixedParty) Open(ctx context.Context, x Fixed) ([]float64, error) {
+	v, err := fx.p.Open(ctx, Share(x))
 	if err != nil {
 		return nil, err
 	}
-	return DecodeFixed(v, p.frac), nil
+	return DecodeFixed(v, fx.f), nil
 }
 
-// PublicFixed returns party p's shares of public reals (local: party 0
-// holds them, encoded at p's scale).
-func PublicFixed(p *Party, vs []float64) (Fixed, error) {
-	enc, err := EncodeFixed(vs, p.frac)
+// OpenTo opens x to party `to` only and decodes it there (see
+// [Party.OpenTo]): it returns the reals at party `to` and nil elsewhere.
+func (fx FixedParty) OpenTo(ctx context.Context, x Fixed, to int) ([]float64, error) {
+	v, err := fx.p.OpenTo(ctx, Share(x), to)
+	if err != nil || fx.p.self != to {
+		return nil, err
+	}
+	return DecodeFixed(v, fx.f), nil
+}
+
+// Public returns this party's shares of public reals encoded at scale
+// 2^f (local: party 0 holds them, the others zero).
+func (fx FixedParty) Public(vs []float64) (Fixed, error) {
+	enc, err := EncodeFixed(vs, fx.f)
 	if err != nil {
 		return nil, err
 	}
-	return Fixed(Public(p, enc)), nil
+	return Fixed(fx.p.Public(enc)), nil
+}
+
+// AddPublic returns this party's shares of x + c for public reals c
+// encoded at scale 2^f (local), or of x + c[0] for every element when
+// len(c) == 1.
+func (fx FixedParty) AddPublic(x Fixed, c []float64) (Fixed, error) {
+	enc, err := EncodeFixed(c, fx.f)
+	if err != nil {
+		return nil, err
+	}
+	return addPublic(fx.p, x, enc)
 }
 
 // DivInt returns shares of floor(x / d) for shared signed x (|x| < 2^62)
@@ -155,49 +202,63 @@ func (p *Party) Trunc(ctx context.Context, x Share, bits uint) (Share, error) {
 	return p.DivInt(ctx, x, 1<<bits)
 }
 
-// MulFixed multiplies fixed-point vectors: a Beaver multiplication then a
-// truncation by f bits (two rounds). Each result is within 2^-f of the
-// exact product of the encoded inputs, provided the true
-// product satisfies |x*y| < 2^(62-2f) (2^30 at f = 16); otherwise it is
-// wrong, without an error (the parties cannot see the values).
-func (p *Party) MulFixed(ctx context.Context, x, y Fixed) (Fixed, error) {
-	z, err := p.Mul(ctx, Share(x), Share(y))
+// Mul multiplies fixed-point vectors: a Beaver multiplication then a
+// truncation by f bits (two rounds). Each result is floor or floor+1 (in
+// units of 2^-f) of the exact product of the encoded inputs, with the
+// stochastic rounding of [Party.Trunc], provided the true product
+// satisfies |x*y| < 2^(62-2f) (2^30 at f = 16); otherwise it is wrong,
+// without an error (the parties cannot see the values).
+func (fx FixedParty) Mul(ctx context.Context, x, y Fixed) (Fixed, error) {
+	z, err := fx.p.Mul(ctx, Share(x), Share(y))
 	if err != nil {
 		return nil, err
 	}
-	return p.truncFixed(ctx, z, p.frac)
+	return fx.trunc(ctx, z, fx.f)
 }
 
-// truncFixed truncates a product at scale 2^(2f) back to a Fixed.
-func (p *Party) truncFixed(ctx context.Context, z Share, bits uint) (Fixed, error) {
-	t, err := p.Trunc(ctx, z, bits)
+// trunc truncates z (a product at scale 2^(f+bits)) by bits, back to a
+// Fixed.
+func (fx FixedParty) trunc(ctx context.Context, z Share, bits uint) (Fixed, error) {
+	t, err := fx.p.Trunc(ctx, z, bits)
 	return Fixed(t), err
 }
 
-// DotFixed is the fixed-point inner product (a Fixed of length 1): one
-// Beaver round and one truncation for the whole sum (so one rounding
-// error, not len(x): the result is floor or floor+1 of the exact sum of
-// the encoded products, in units of 2^-f). The bound is on the sum, not on
-// each product: the ring sum of x[i]*y[i] at scale 2^(2f) must stay below
-// 2^62 in magnitude, that is |sum x[i]*y[i]| < 2^(62-2f) in real terms
-// (2^30 at f = 16); single products may exceed it as long as the sum does
-// not. Beyond it the result is wrong, without an error.
-func (p *Party) DotFixed(ctx context.Context, x, y Fixed) (Fixed, error) {
-	z, err := p.Dot(ctx, Share(x), Share(y))
+// Dot is the fixed-point inner product (a Fixed of length 1): one Beaver
+// round and one truncation for the whole sum (so one rounding error, not
+// len(x): the result is floor or floor+1 of the exact sum of the encoded
+// products, in units of 2^-f). The bound is on the sum, not on each
+// product: the ring sum of x[i]*y[i] at scale 2^(2f) must stay below 2^62
+// in magnitude, that is |sum x[i]*y[i]| < 2^(62-2f) in real terms (2^30
+// at f = 16); single products may exceed it as long as the sum does not.
+// Beyond it the result is wrong, without an error.
+func (fx FixedParty) Dot(ctx context.Context, x, y Fixed) (Fixed, error) {
+	z, err := fx.p.Dot(ctx, Share(x), Share(y))
 	if err != nil {
 		return nil, err
 	}
-	return p.truncFixed(ctx, z, p.frac)
+	return fx.trunc(ctx, z, fx.f)
 }
 
-// MulPublicFixed multiplies a fixed-point vector by a public real c (one
-// truncation round).
-func (p *Party) MulPublicFixed(ctx context.Context, x Fixed, c float64) (Fixed, error) {
-	enc, err := EncodeFixed([]float64{c}, p.frac)
+// MulPublic multiplies a fixed-point vector by a public real c (one
+// truncation round; floor or floor+1 of the encoded product, as
+// [FixedParty.Mul]). For an integer factor, which needs no truncation,
+// see [MulConst].
+func (fx FixedParty) MulPublic(ctx context.Context, x Fixed, c float64) (Fixed, error) {
+	enc, err := EncodeFixed([]float64{c}, fx.f)
 	if err != nil {
 		return nil, err
 	}
-	return p.truncFixed(ctx, MulConst(Share(x), enc[0]), p.frac)
+	return fx.trunc(ctx, MulConst(Share(x), enc[0]), fx.f)
+}
+
+// Threshold returns shares of the bits [x >= t] (integers 0 or 1, a
+// [Share]) for fixed-point x and a public real bound t (see [Party.LTZ]).
+func (fx FixedParty) Threshold(ctx context.Context, x Fixed, t float64) (Share, error) {
+	enc, err := EncodeFixed([]float64{t}, fx.f)
+	if err != nil {
+		return nil, err
+	}
+	return fx.p.GreaterEqualPublic(ctx, Share(x), enc[0])
 }
 
 // DivPublic divides a fixed-point vector by a public non-zero real d, in
@@ -207,7 +268,8 @@ func (p *Party) MulPublicFixed(ctx context.Context, x Fixed, c float64) (Fixed, 
 // by m = round(2^s/|d|), a 21-bit integer, and truncated by s bits
 // (relative error of the factor below 2^-20); that path needs
 // |x| < 2^(41-f) (2^25 at f = 16).
-func (p *Party) DivPublic(ctx context.Context, x Fixed, d float64) (Fixed, error) {
+func (fx FixedParty) DivPublic(ctx context.Context, x Fixed, d float64) (Fixed, error) {
+	p := fx.p
 	if math.IsNaN(d) || math.IsInf(d, 0) || d == 0 {
 		return nil, p.argErr("div", ErrInvalidParams, "divisor %v", d)
 	}
@@ -275,8 +337,8 @@ func newtonIters(lo, hi, y0 float64, f uint, step func(a, y float64) float64, ex
 	return worst + 1, nil
 }
 
-func (p *Party) checkRange(lo, hi float64) error {
-	half := int(p.frac / 2)
+func (fx FixedParty) checkRange(lo, hi float64) error {
+	half := int(fx.f / 2)
 	if !(lo > 0) || !(hi > lo) || math.IsInf(hi, 0) || lo < math.Ldexp(1, -half) || hi > math.Ldexp(1, half) {
 		return fmt.Errorf("mpc: %w: range [%v, %v]: need 2^-%d <= lo < hi <= 2^%d", ErrInvalidParams, lo, hi, half, half)
 	}
@@ -293,8 +355,8 @@ func (p *Party) checkRange(lo, hi float64) error {
 // encoded x (182 units of 2^-16 were measured at x = 2^-8, where
 // 1/x = 256). Values outside the range give wrong results without an
 // error.
-func (p *Party) Reciprocal(ctx context.Context, x Fixed, lo, hi float64) (Fixed, error) {
-	if err := p.checkRange(lo, hi); err != nil {
+func (fx FixedParty) Reciprocal(ctx context.Context, x Fixed, lo, hi float64) (Fixed, error) {
+	if err := fx.checkRange(lo, hi); err != nil {
 		return nil, err
 	}
 	// 2/(lo+hi) is the best guess in exact arithmetic; on a wide range it
@@ -305,7 +367,7 @@ func (p *Party) Reciprocal(ctx context.Context, x Fixed, lo, hi float64) (Fixed,
 	var err error
 	for _, c := range []float64{2, 1.5, 1} {
 		y0 = c / (lo + hi)
-		if iters, err = newtonIters(lo, hi, y0, p.frac,
+		if iters, err = newtonIters(lo, hi, y0, fx.f,
 			func(a, y float64) float64 { return y * (2 - a*y) },
 			func(a float64) float64 { return 1 / a }); err == nil {
 			break
@@ -314,15 +376,15 @@ func (p *Party) Reciprocal(ctx context.Context, x Fixed, lo, hi float64) (Fixed,
 	if err != nil {
 		return nil, err
 	}
-	enc, _ := EncodeFixed([]float64{y0, 2}, p.frac)
-	y := Fixed(Public(p, repeat(enc[0], len(x))))
+	enc, _ := EncodeFixed([]float64{y0, 2}, fx.f)
+	y := Fixed(fx.p.Public(repeat(enc[0], len(x))))
 	for range iters {
-		t, err := p.MulFixed(ctx, x, y)
+		t, err := fx.Mul(ctx, x, y)
 		if err != nil {
 			return nil, err
 		}
-		u, _ := AddPublic(p, neg(t), enc[1:])
-		if y, err = p.MulFixed(ctx, y, u); err != nil {
+		u, _ := addPublic(fx.p, neg(t), enc[1:])
+		if y, err = fx.Mul(ctx, y, u); err != nil {
 			return nil, err
 		}
 	}
@@ -330,37 +392,37 @@ func (p *Party) Reciprocal(ctx context.Context, x Fixed, lo, hi float64) (Fixed,
 }
 
 // Rsqrt returns shares of 1/sqrt(x) for fixed-point x in the public range
-// [lo, hi] (same limits as [Party.Reciprocal]) by Newton's iteration
+// [lo, hi] (same limits as [FixedParty.Reciprocal]) by Newton's iteration
 // y <- y(3 - x y^2)/2 from y0 = sqrt(2/(lo+hi)); each step is 3
 // multiplications (6 rounds).
-func (p *Party) Rsqrt(ctx context.Context, x Fixed, lo, hi float64) (Fixed, error) {
-	if err := p.checkRange(lo, hi); err != nil {
+func (fx FixedParty) Rsqrt(ctx context.Context, x Fixed, lo, hi float64) (Fixed, error) {
+	if err := fx.checkRange(lo, hi); err != nil {
 		return nil, err
 	}
 	y0 := math.Sqrt(2 / (lo + hi))
-	iters, err := newtonIters(lo, hi, y0, p.frac,
+	iters, err := newtonIters(lo, hi, y0, fx.f,
 		func(a, y float64) float64 { return y * (3 - a*y*y) / 2 },
 		func(a float64) float64 { return 1 / math.Sqrt(a) })
 	if err != nil {
 		return nil, err
 	}
-	enc, _ := EncodeFixed([]float64{y0, 3}, p.frac)
-	y := Fixed(Public(p, repeat(enc[0], len(x))))
+	enc, _ := EncodeFixed([]float64{y0, 3}, fx.f)
+	y := Fixed(fx.p.Public(repeat(enc[0], len(x))))
 	for range iters {
-		y2, err := p.MulFixed(ctx, y, y)
+		y2, err := fx.Mul(ctx, y, y)
 		if err != nil {
 			return nil, err
 		}
-		t, err := p.MulFixed(ctx, x, y2)
+		t, err := fx.Mul(ctx, x, y2)
 		if err != nil {
 			return nil, err
 		}
-		u, _ := AddPublic(p, Share(neg(t)), enc[1:])
-		z, err := p.Mul(ctx, Share(y), u)
+		u, _ := addPublic(fx.p, Share(neg(t)), enc[1:])
+		z, err := fx.p.Mul(ctx, Share(y), u)
 		if err != nil {
 			return nil, err
 		}
-		if y, err = p.truncFixed(ctx, z, p.frac+1); err != nil {
+		if y, err = fx.trunc(ctx, z, fx.f+1); err != nil {
 			return nil, err
 		}
 	}
@@ -368,12 +430,12 @@ func (p *Party) Rsqrt(ctx context.Context, x Fixed, lo, hi float64) (Fixed, erro
 }
 
 // Sqrt returns shares of sqrt(x) = x * Rsqrt(x) for x in [lo, hi].
-func (p *Party) Sqrt(ctx context.Context, x Fixed, lo, hi float64) (Fixed, error) {
-	r, err := p.Rsqrt(ctx, x, lo, hi)
+func (fx FixedParty) Sqrt(ctx context.Context, x Fixed, lo, hi float64) (Fixed, error) {
+	r, err := fx.Rsqrt(ctx, x, lo, hi)
 	if err != nil {
 		return nil, err
 	}
-	return p.MulFixed(ctx, x, r)
+	return fx.Mul(ctx, x, r)
 }
 
 func repeat(v uint64, n int) []uint64 {

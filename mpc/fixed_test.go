@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -20,6 +21,25 @@ func TestEncodeFixed(t *testing.T) {
 	}
 	_, err = EncodeFixed(nil, 0)
 	require.ErrorIs(t, err, ErrInvalidParams)
+}
+
+// TestFixedIsItsOwnShareType: a forgotten truncation (Party.Mul on fixed-
+// point values) must not compile, which holds while Fixed is a distinct
+// type (not an alias of Share) and the integer operations take Share while
+// the view's take Fixed. Checked by reflection on the signatures.
+func TestFixedIsItsOwnShareType(t *testing.T) {
+	share, fixed := reflect.TypeFor[Share](), reflect.TypeFor[Fixed]()
+	require.NotEqual(t, share, fixed)
+	for name, m := range map[string]any{"Mul": (*Party).Mul, "Dot": (*Party).Dot, "Trunc": (*Party).Trunc} {
+		require.Equal(t, share, reflect.TypeOf(m).In(2), "Party.%s", name)
+	}
+	for name, m := range map[string]any{"Mul": FixedParty.Mul, "Dot": FixedParty.Dot, "MulPublic": FixedParty.MulPublic, "Threshold": FixedParty.Threshold} {
+		require.Equal(t, fixed, reflect.TypeOf(m).In(2), "FixedParty.%s", name)
+	}
+	for _, name := range []string{"InputFixed", "OpenFixed", "MulFixed", "DotFixed", "MulPublicFixed", "ThresholdFixed", "PublicFixed"} {
+		_, ok := reflect.TypeFor[*Party]().MethodByName(name)
+		require.False(t, ok, "Party.%s: fixed-point operations live on Party.Fixed", name)
+	}
 }
 
 // TestTruncError checks the dealer-pair truncation statistically: for
@@ -121,6 +141,7 @@ func TestFixedArithmeticProperty(t *testing.T) {
 			x[1], y[1] = -1e-4, 2e-5         // below resolution
 			type res struct{ prod, div, pub, dot []float64 }
 			got := runParties(t, n, uint64(n), func(ctx context.Context, p *Party) (res, error) {
+				fx := p.Fixed()
 				var out res
 				var xv, yv []float64
 				if p.Self() == 0 {
@@ -129,44 +150,44 @@ func TestFixedArithmeticProperty(t *testing.T) {
 				if p.Self() == n-1 {
 					yv = y
 				}
-				xs, err := p.InputFixed(ctx, 0, xv)
+				xs, err := fx.Input(ctx, 0, xv)
 				if err != nil {
 					return out, err
 				}
-				ys, err := p.InputFixed(ctx, n-1, yv)
+				ys, err := fx.Input(ctx, n-1, yv)
 				if err != nil {
 					return out, err
 				}
-				z, err := p.MulFixed(ctx, xs, ys)
+				z, err := fx.Mul(ctx, xs, ys)
 				if err != nil {
 					return out, err
 				}
-				if out.prod, err = p.OpenFixed(ctx, z); err != nil {
+				if out.prod, err = fx.Open(ctx, z); err != nil {
 					return out, err
 				}
-				q, err := p.DivPublic(ctx, xs, -7.5)
+				q, err := fx.DivPublic(ctx, xs, -7.5)
 				if err != nil {
 					return out, err
 				}
-				if out.div, err = p.OpenFixed(ctx, q); err != nil {
+				if out.div, err = fx.Open(ctx, q); err != nil {
 					return out, err
 				}
-				m, err := p.MulPublicFixed(ctx, ys, 0.125)
+				m, err := fx.MulPublic(ctx, ys, 0.125)
 				if err != nil {
 					return out, err
 				}
-				if out.pub, err = p.OpenFixed(ctx, m); err != nil {
+				if out.pub, err = fx.Open(ctx, m); err != nil {
 					return out, err
 				}
 				small, err := p.DivInt(ctx, Share(xs), 1<<10) // keep the dot in range
 				if err != nil {
 					return out, err
 				}
-				d, err := p.DotFixed(ctx, Fixed(small), ys)
+				d, err := fx.Dot(ctx, Fixed(small), ys)
 				if err != nil {
 					return out, err
 				}
-				out.dot, err = p.OpenFixed(ctx, d)
+				out.dot, err = fx.Open(ctx, d)
 				return out, err
 			})
 			ulp := math.Ldexp(1, -16)
@@ -188,29 +209,30 @@ func TestReciprocalRsqrtSqrt(t *testing.T) {
 	vals := []float64{0.25, 0.3, 0.5, 0.77, 1, 1.5, 3, 7.9, 8}
 	for _, n := range partyCounts(2, 3, 7) {
 		got := runParties(t, n, 5, func(ctx context.Context, p *Party) ([][]float64, error) {
+			fx := p.Fixed()
 			var in []float64
 			if p.Self() == 0 {
 				in = vals
 			}
-			x, err := p.InputFixed(ctx, 0, in)
+			x, err := fx.Input(ctx, 0, in)
 			if err != nil {
 				return nil, err
 			}
-			rc, err := p.Reciprocal(ctx, x, 0.25, 8)
+			rc, err := fx.Reciprocal(ctx, x, 0.25, 8)
 			if err != nil {
 				return nil, err
 			}
-			rs, err := p.Rsqrt(ctx, x, 0.25, 8)
+			rs, err := fx.Rsqrt(ctx, x, 0.25, 8)
 			if err != nil {
 				return nil, err
 			}
-			sq, err := p.Sqrt(ctx, x, 0.25, 8)
+			sq, err := fx.Sqrt(ctx, x, 0.25, 8)
 			if err != nil {
 				return nil, err
 			}
 			out := make([][]float64, 3)
 			for i, s := range []Fixed{rc, rs, sq} {
-				if out[i], err = p.OpenFixed(ctx, s); err != nil {
+				if out[i], err = fx.Open(ctx, s); err != nil {
 					return nil, err
 				}
 			}
@@ -226,15 +248,16 @@ func TestReciprocalRsqrtSqrt(t *testing.T) {
 
 func TestFixedParamsRejected(t *testing.T) {
 	runParties(t, 2, 1, func(ctx context.Context, p *Party) (int, error) {
-		_, err := p.DivPublic(ctx, Fixed{1}, 0)
+		fx := p.Fixed()
+		_, err := fx.DivPublic(ctx, Fixed{1}, 0)
 		require.ErrorIs(t, err, ErrInvalidParams)
-		_, err = p.DivPublic(ctx, Fixed{1}, math.NaN())
+		_, err = fx.DivPublic(ctx, Fixed{1}, math.NaN())
 		require.ErrorIs(t, err, ErrInvalidParams)
 		_, err = p.DivInt(ctx, Share{1}, 0)
 		require.ErrorIs(t, err, ErrInvalidParams)
-		_, err = p.Reciprocal(ctx, Fixed{1}, 0, 1)
+		_, err = fx.Reciprocal(ctx, Fixed{1}, 0, 1)
 		require.ErrorIs(t, err, ErrInvalidParams)
-		_, err = p.Rsqrt(ctx, Fixed{1}, 2, 1)
+		_, err = fx.Rsqrt(ctx, Fixed{1}, 2, 1)
 		require.ErrorIs(t, err, ErrInvalidParams)
 		_, err = p.Trunc(ctx, Share{1}, 62)
 		require.ErrorIs(t, err, ErrInvalidParams)
@@ -249,19 +272,20 @@ func TestFixedParamsRejected(t *testing.T) {
 func TestReciprocalErrorIsRelative(t *testing.T) {
 	vals := []float64{1.0 / 256, 0.005, 0.01, 0.1, 0.5, 1, 3, 17, 100, 255.9, 256}
 	got := runParties(t, 2, 9, func(ctx context.Context, p *Party) ([]float64, error) {
+		fx := p.Fixed()
 		var in []float64
 		if p.Self() == 0 {
 			in = vals
 		}
-		x, err := p.InputFixed(ctx, 0, in)
+		x, err := fx.Input(ctx, 0, in)
 		if err != nil {
 			return nil, err
 		}
-		r, err := p.Reciprocal(ctx, x, 1.0/256, 256)
+		r, err := fx.Reciprocal(ctx, x, 1.0/256, 256)
 		if err != nil {
 			return nil, err
 		}
-		return p.OpenFixed(ctx, r)
+		return fx.Open(ctx, r)
 	})
 	ulp := math.Ldexp(1, -int(DefaultFracBits))
 	worst := 0.0

@@ -3,6 +3,7 @@ package mpc
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -39,7 +40,7 @@ func TestMulDotOpenProperty(t *testing.T) {
 					}
 					df, _ := Sub(xs[p.Self()], ys[p.Self()])
 					df = MulConst(df, 3)
-					df, _ = AddPublic(p, df, []uint64{5})
+					df, _ = p.AddPublic(df, []uint64{5})
 					if out.diff, err = p.Open(ctx, df); err != nil {
 						return out, err
 					}
@@ -153,7 +154,7 @@ func TestPublicValues(t *testing.T) {
 		if err != nil {
 			return nil, err
 		}
-		s, err := Add(m, Public(p, c))
+		s, err := Add(m, p.Public(c))
 		if err != nil {
 			return nil, err
 		}
@@ -161,7 +162,7 @@ func TestPublicValues(t *testing.T) {
 		if err != nil {
 			return nil, err
 		}
-		f, err := PublicFixed(p, []float64{-2.5, 1e-3})
+		f, err := p.Fixed().Public([]float64{-2.5, 1e-3})
 		if err != nil {
 			return nil, err
 		}
@@ -169,14 +170,35 @@ func TestPublicValues(t *testing.T) {
 		if err != nil {
 			return nil, err
 		}
+		// Public reals added to a Fixed are encoded at the view's scale,
+		// one per element or one for all.
+		g, err := p.Fixed().AddPublic(f, []float64{1, 0.5})
+		if err != nil {
+			return nil, err
+		}
+		g, err = p.Fixed().AddPublic(g, []float64{-0.25})
+		if err != nil {
+			return nil, err
+		}
+		o3, err := p.Open(ctx, Share(g))
+		if err != nil {
+			return nil, err
+		}
 		_, err = MulPublic(xs[p.Self()], c[:3])
 		require.ErrorIs(t, err, ErrMismatch)
-		_, err = PublicFixed(p, []float64{1 << 40})
+		_, err = p.AddPublic(xs[p.Self()], c[:3])
+		require.ErrorIs(t, err, ErrMismatch)
+		_, err = p.Fixed().Public([]float64{1 << 40})
 		require.ErrorIs(t, err, ErrOutOfRange)
-		return [][]uint64{o1, o2}, nil
+		_, err = p.Fixed().AddPublic(f, []float64{1, 2, 3})
+		require.ErrorIs(t, err, ErrMismatch)
+		_, err = p.Fixed().AddPublic(f, []float64{math.NaN()})
+		require.ErrorIs(t, err, ErrOutOfRange)
+		return [][]uint64{o1, o2, o3}, nil
 	})
 	for k := range x {
 		require.Equal(t, x[k]*c[k]+c[k], got[3][0][k])
 	}
 	require.InDeltaSlice(t, []float64{-2.5, 1e-3}, DecodeFixed(got[0][1], 16), 1e-5)
+	require.InDeltaSlice(t, []float64{-1.75, 0.251}, DecodeFixed(got[0][2], 16), 1e-5)
 }

@@ -162,7 +162,7 @@ const divDirectMax = 1 << 55
 // k >= s: local, 64 daBits per pair.
 //
 // For other d (an exact division by a public integer, [Party.DivInt] and
-// [Party.DivPublic] with an integral divisor), 2^k = d*q_k + s_k gives
+// [FixedParty.DivPublic] with an integral divisor), 2^k = d*q_k + s_k gives
 // r = d*Q0 + S with Q0 = sum b_k*q_k and S = sum b_k*s_k < 64d, so
 // floor(r/d) = Q0 + floor(S/d), and the quotient digit floor(S/d) < 64 is
 // found bit by bit with up to 6 secure comparisons ([Party.LTZ], on the

@@ -19,11 +19,13 @@ import (
 type Share []uint64
 
 // Fixed is one party's additive shares of a vector of fixed-point reals:
-// the same ring elements as a [Share], read at scale 2^FracBits. It is a
-// distinct type so that a product that must be truncated cannot be
-// mistaken for an integer one: [Party.MulFixed] takes Fixed, [Party.Mul]
-// takes Share. Convert explicitly (Share(x), Fixed(s)) where a computation
-// manages the scale itself.
+// the same ring elements as a [Share], read at scale 2^f ([Config.FracBits]).
+// It is a distinct type so that a product that must be truncated cannot be
+// mistaken for an integer one: the operations on Fixed are those of the
+// party's fixed-point view [Party.Fixed] ([FixedParty.Mul] truncates),
+// while [Party.Mul] takes Share, so Mul on Fixed values does not compile.
+// Convert explicitly (Share(x), Fixed(s)) where a computation manages the
+// scale itself.
 type Fixed []uint64
 
 // BoolShare is one party's XOR shares of a vector of 64-bit words.
@@ -32,6 +34,9 @@ type BoolShare []uint64
 // Party is one participant of a computation over a full mesh. Every party
 // runs the same program: the same sequence of calls on its own Party, each
 // call being one or a few rounds in which all parties exchange messages.
+// Its methods that take a context communicate; those without one are
+// local. Its operations are on integers ([Share]); the fixed-point ones
+// ([Fixed]) are on its view [Party.Fixed].
 //
 // A Party is not safe for concurrent use. After any error that involves
 // peers (a peer gone, malformed data, a cancelled context) the Party closes
@@ -134,9 +139,6 @@ func (p *Party) Self() int { return p.self }
 
 // Parties is the number of parties N.
 func (p *Party) Parties() int { return p.n }
-
-// FracBits is the fixed-point scale exponent f: values are encoded times 2^f.
-func (p *Party) FracBits() uint { return p.frac }
 
 // Stats is the traffic of this party's mesh so far.
 func (p *Party) Stats() transport.Stats { return p.mesh.Stats() }
@@ -432,9 +434,9 @@ func (p *Party) Input(ctx context.Context, owner int, values []uint64) (Share, e
 	return out, nil
 }
 
-// Public returns party p's shares of the public vector c (local): party
-// 0 holds c, the others zero.
-func Public(p *Party, c []uint64) Share {
+// Public returns this party's shares of the public vector c (local):
+// party 0 holds c, the others zero. For reals see [FixedParty.Public].
+func (p *Party) Public(c []uint64) Share {
 	out := make(Share, len(c))
 	if p.self == 0 {
 		copy(out, c)
@@ -442,11 +444,14 @@ func Public(p *Party, c []uint64) Share {
 	return out
 }
 
-// AddPublic returns party p's shares of x + c for a public vector c of
-// ring elements (local; on [Fixed], c is encoded at the same scale, see
-// [EncodeFixed]), or of a single public value broadcast when len(c) == 1:
-// only party 0 adds it.
-func AddPublic[S Share | Fixed](p *Party, x S, c []uint64) (S, error) {
+// AddPublic returns this party's shares of x + c for a public vector c
+// (local), or of x + c[0] for every element when len(c) == 1: only party
+// 0 adds it. For reals added to a [Fixed] see [FixedParty.AddPublic].
+func (p *Party) AddPublic(x Share, c []uint64) (Share, error) {
+	return addPublic(p, x, c)
+}
+
+func addPublic[S Share | Fixed](p *Party, x S, c []uint64) (S, error) {
 	if len(c) != len(x) && len(c) != 1 {
 		return nil, fmt.Errorf("mpc: %w: lengths %d and %d", ErrMismatch, len(x), len(c))
 	}
@@ -492,7 +497,7 @@ func neg[S Share | Fixed](x S) S { return sub(make(S, len(x)), x) }
 
 // MulConst returns shares of c*x for a public integer c (local; on
 // [Fixed] the scale is unchanged; for a real factor see
-// [Party.MulPublicFixed]).
+// [FixedParty.MulPublic]).
 func MulConst[S Share | Fixed](x S, c uint64) S {
 	out := make(S, len(x))
 	for i := range out {

@@ -24,6 +24,7 @@ type outcome struct {
 	degree, t      int
 	noise          string
 	plan           *dpPlan
+	receipt        string // the receipt's digest (hex), with -ledger
 }
 
 // aggregate runs one secure-aggregation round with every party in this
@@ -125,15 +126,15 @@ func startClients(ctx context.Context, o *options, plan *dpPlan, server *secagg.
 			return nil, err
 		}
 		// A dropping client's link to the server closes after the
-		// messages it sends before its stage: advertised and shared keys
-		// (2) for -drop-before-input, and the masked vector too (3) for
-		// -drop-after-input.
+		// messages it sends before its stage: its advert, graph nonce and
+		// shared keys (3) for -drop-before-input, and the masked vector
+		// too (4) for -drop-after-input.
 		mesh := meshes[i+1]
 		switch {
 		case slices.Contains(o.dropBefore, i):
-			mesh = closeAfter(mesh, 2)
-		case slices.Contains(o.dropAfter, i):
 			mesh = closeAfter(mesh, 3)
+		case slices.Contains(o.dropAfter, i):
+			mesh = closeAfter(mesh, 4)
 		}
 		clients[i] = client{p, mesh, secagg.FromInt64s(update)}
 	}

@@ -22,6 +22,7 @@ type jsonOut struct {
 	Sum            []int64 `json:"sum"`
 	Seconds        float64 `json:"seconds"`
 	BytesPerClient float64 `json:"bytes_per_client"`
+	Receipt        string  `json:"receipt"`
 }
 
 func runCmd(t *testing.T, args ...string) (int, string, string) {
@@ -153,6 +154,12 @@ func TestFedavgBadInput(t *testing.T) {
 		"drop syntax":    {[]string{"-drop-after-input", "a"}, []string{"-drop-after-input", `"a"`}},
 		"epsilon":        {[]string{"-epsilon", "-1"}, []string{"-epsilon"}},
 		"too many drops": {[]string{"-input", ok, "-drop-before-input", "0,1"}, []string{"too many dropouts"}},
+		"ledger no role": {[]string{"-ledger", filepath.Join(dir, "l.db")}, []string{"need -role"}},
+		"bad role":       {[]string{"-role", "hub"}, []string{"-role", "hub"}},
+		"client index":   {[]string{"-role", "client", "-connect", "127.0.0.1:1"}, []string{"-index"}},
+		"index range":    {[]string{"-role", "client", "-connect", "127.0.0.1:1", "-input", ok, "-index", "3"}, []string{"-index 3"}},
+		"server data":    {[]string{"-role", "server", "-listen", "127.0.0.1:0", "-input", ok}, []string{"holds no data"}},
+		"role drops":     {[]string{"-role", "server", "-listen", "127.0.0.1:0", "-drop-after-input", "1"}, []string{"one-process demo"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			code, out, errOut := runCmd(t, tc.args...)

@@ -28,6 +28,25 @@
 // indices are 0-based row numbers. -drop-before-input clients vanish before
 // sending their masked vector (not counted); -drop-after-input clients
 // vanish after it (counted).
+//
+// To run each party as its own process, give -role server (with -listen,
+// -clients and -dim) or -role client (with -connect and -index i, the
+// client's 0-based row of -input or of the synthetic data of -seed,
+// -clients and -dim):
+//
+//	fedavg -role server -listen 127.0.0.1:7000 -clients 4 -dim 10
+//	fedavg -role client -index 0 -connect 127.0.0.1:7000 -clients 4 -dim 10
+//
+// The server is party-0 and client i is party-<i+1>; TLS certificates come
+// from -tls-cert, -tls-key and -tls-ca, or from a throwaway demo CA that
+// the server writes to -demo-certs. The server announces the round's
+// parameters; a client checks them against its own expectations (its
+// vector length, the default privacy target and corruption rate; with
+// -epsilon exactly -clients clients) before it sends anything. With
+// -ledger FILE every party ends the run by agreeing on a receipt of the
+// round, signed by all parties (package ledger), and appends it to its own
+// ledger; with -policy FILE (and -dataset NAME) a client refuses, before it
+// connects, a run its usage policy does not allow.
 package main
 
 import (
@@ -39,6 +58,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/veil-go/veil/internal/csvio"
 )
@@ -60,8 +80,16 @@ type options struct {
 	setClients  bool
 	setDim      bool
 	updates     [][]int64 // one row per client
+	columns     []string  // the -input file's header
 	fromFile    bool
 	description string
+
+	role, listen, connect   string
+	index                   int
+	tlsCert, tlsKey, tlsCA  string
+	demoCerts               string
+	ledger, policy, dataset string
+	timeout                 time.Duration
 }
 
 // errUsage marks a command-line error.
@@ -78,13 +106,26 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	epsilon := fs.Float64("epsilon", 0, "differential-privacy budget of the released sum (distributed noise); 0 releases the exact sum")
 	seed := fs.Int64("seed", 1, "seed of the synthetic data")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the report")
+	o := &options{}
+	fs.StringVar(&o.role, "role", "", "run only this party, as its own process: `server` or client (with -listen or -connect)")
+	fs.IntVar(&o.index, "index", -1, "with -role client: this client's 0-based `row` of the updates")
+	fs.StringVar(&o.listen, "listen", "", "with -role server: accept the clients on this `address` (host:port)")
+	fs.StringVar(&o.connect, "connect", "", "with -role client: the server's `address` (host:port)")
+	fs.StringVar(&o.tlsCert, "tls-cert", "", "with -role: this party's certificate PEM `file` (CN party-0 for the server, party-<i+1> for client i)")
+	fs.StringVar(&o.tlsKey, "tls-key", "", "with -role: this party's private key PEM `file`")
+	fs.StringVar(&o.tlsCA, "tls-ca", "", "with -role: PEM `file` of the CA every certificate chains to")
+	fs.StringVar(&o.demoCerts, "demo-certs", "veil-demo-certs", "with -role and no -tls-*: `folder` where the server writes a throwaway demo CA and every party's certificate")
+	fs.StringVar(&o.ledger, "ledger", "", "with -role: agree on a receipt of the round with every party, all signing it, and append it to this ledger `file` (created if absent; see go run ./cmd/veil)")
+	fs.StringVar(&o.policy, "policy", "", "with -role client: this client's usage policy `file` (JSON, see package ledger); a run it does not allow is refused before connecting")
+	fs.StringVar(&o.dataset, "dataset", "", "with -policy: this client's dataset `name` in the policy (default: the -input file's name without extension, or synthetic)")
+	fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "with -role: give up after this long")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
 	}
-	o := &options{input: *input, clients: *clients, dim: *dim, epsilon: *epsilon, seed: *seed, json: *asJSON}
+	o.input, o.clients, o.dim, o.epsilon, o.seed, o.json = *input, *clients, *dim, *epsilon, *seed, *asJSON
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
 		case "clients":
@@ -93,6 +134,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 			o.setDim = true
 		}
 	})
+	if err := checkRoleFlags(o, *before != "" || *after != ""); err != nil {
+		return nil, err
+	}
 	if !(o.epsilon >= 0) || o.epsilon > 1e6 {
 		return nil, fmt.Errorf("%w: -epsilon %v must be a number >= 0", errUsage, o.epsilon)
 	}
@@ -104,6 +148,35 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, fmt.Errorf("%w: -drop-after-input: %v", errUsage, err)
 	}
 	return o, nil
+}
+
+// checkRoleFlags checks the one-process-per-party flags.
+func checkRoleFlags(o *options, drops bool) error {
+	if o.role == "" {
+		if o.listen != "" || o.connect != "" || o.tlsCert != "" || o.tlsKey != "" || o.tlsCA != "" || o.ledger != "" || o.policy != "" || o.index >= 0 {
+			return fmt.Errorf("%w: -listen, -connect, -index, -tls-*, -ledger and -policy need -role server or client", errUsage)
+		}
+		return nil
+	}
+	switch {
+	case o.role != "server" && o.role != "client":
+		return fmt.Errorf("%w: -role %q is not server or client", errUsage, o.role)
+	case drops:
+		return fmt.Errorf("%w: -drop-before-input and -drop-after-input are for the one-process demo; with -role a client drops out by stopping", errUsage)
+	case (o.tlsCert == "") != (o.tlsKey == "") || (o.tlsCert == "") != (o.tlsCA == ""):
+		return fmt.Errorf("%w: -tls-cert, -tls-key and -tls-ca: give all three, or none for the demo CA", errUsage)
+	case o.timeout <= 0:
+		return fmt.Errorf("%w: -timeout %v is not positive", errUsage, o.timeout)
+	case o.role == "server" && (o.listen == "" || o.connect != ""):
+		return fmt.Errorf("%w: -role server needs -listen (and no -connect)", errUsage)
+	case o.role == "server" && (o.input != "" || o.index >= 0 || o.policy != "" || o.epsilon != 0):
+		return fmt.Errorf("%w: -role server holds no data: -input, -index, -policy and -epsilon are the clients'", errUsage)
+	case o.role == "client" && (o.connect == "" || o.listen != ""):
+		return fmt.Errorf("%w: -role client needs -connect (and no -listen)", errUsage)
+	case o.role == "client" && o.index < 0:
+		return fmt.Errorf("%w: -role client needs -index (its 0-based row)", errUsage)
+	}
+	return nil
 }
 
 // loadUpdates fills o.updates from the CSV file or synthetic data and
@@ -142,7 +215,7 @@ func loadUpdates(o *options) error {
 		if o.setDim && o.dim != len(t.Header) {
 			return fmt.Errorf("%w: -dim %d but %s has %d columns", errUsage, o.dim, o.input, len(t.Header))
 		}
-		o.clients, o.dim, o.fromFile = len(t.Rows), len(t.Header), true
+		o.clients, o.dim, o.fromFile, o.columns = len(t.Rows), len(t.Header), true, t.Header
 		o.description = fmt.Sprintf("%s (%d clients x %d values)", o.input, o.clients, o.dim)
 	} else {
 		if o.clients < 2 || o.clients > 10000 {
@@ -179,6 +252,9 @@ func loadUpdates(o *options) error {
 			return fmt.Errorf("%w: client %d is in both -drop-before-input and -drop-after-input", errUsage, i)
 		}
 	}
+	if o.role == "client" && o.index >= o.clients {
+		return fmt.Errorf("%w: -index %d, clients are 0..%d", errUsage, o.index, o.clients-1)
+	}
 	return nil
 }
 
@@ -196,6 +272,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := loadUpdates(o); err != nil {
 		fmt.Fprintln(stderr, "fedavg:", strings.TrimPrefix(err.Error(), "usage: "))
 		return 1
+	}
+	if o.role != "" {
+		if err := runRole(ctx, o, stdout, stderr); err != nil {
+			fmt.Fprintln(stderr, "fedavg:", err)
+			return 1
+		}
+		return 0
 	}
 	res, err := aggregate(ctx, o)
 	if err != nil {

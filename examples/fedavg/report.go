@@ -14,7 +14,8 @@ func writeJSON(w io.Writer, r *outcome) error {
 		Sum            []int64 `json:"sum"`
 		Seconds        float64 `json:"seconds"`
 		BytesPerClient float64 `json:"bytes_per_client"`
-	}{r.clients, r.counted, r.sum, r.seconds, r.bytesPerClient}
+		Receipt        string  `json:"receipt,omitempty"`
+	}{r.clients, r.counted, r.sum, r.seconds, r.bytesPerClient, r.receipt}
 	if v.Sum == nil {
 		v.Sum = []int64{}
 	}

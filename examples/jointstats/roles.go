@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/veil-go/veil/examples/internal/roles"
 	"github.com/veil-go/veil/he"
 	"github.com/veil-go/veil/internal/csvio"
 	"github.com/veil-go/veil/ledger"
@@ -269,54 +269,12 @@ func spend(ctx context.Context, cfg *config, l *ledger.Ledger, dataset string) e
 // from the demo CA in -demo-certs, which the hub creates (if it is not there
 // yet) and the hospitals wait for.
 func roleIdentity(ctx context.Context, cfg *config, name string, stderr io.Writer) (*transport.Identity, error) {
-	if cfg.tlsCert != "" {
-		return transport.LoadIdentity(cfg.tlsCert, cfg.tlsKey, cfg.tlsCA)
-	}
-	dir := cfg.demoCerts
-	ca := filepath.Join(dir, "ca.pem")
+	var names []string
 	if cfg.role == "hub" {
-		if _, err := os.Stat(ca); errors.Is(err, os.ErrNotExist) {
-			if err := writeDemoCA(dir, starNames(cfg.parties)); err != nil {
-				return nil, err
-			}
-			fmt.Fprintf(stderr, "jointstats: wrote a throwaway demo CA and certificates for the aggregator and %d hospitals to %s\n", cfg.parties, dir)
-		}
+		names = starNames(cfg.parties)
 	}
-	for {
-		if _, err := os.Stat(ca); err == nil {
-			return transport.LoadIdentity(filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key"), ca)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("no demo CA in %s (the hub writes it): %w", dir, ctx.Err())
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-}
-
-func writeDemoCA(dir string, names []string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	ca, err := transport.NewCA("veil demo CA")
-	if err != nil {
-		return err
-	}
-	for _, name := range names {
-		id, err := ca.Issue(name)
-		if err != nil {
-			return err
-		}
-		if err := id.WritePEM(filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key")); err != nil {
-			return err
-		}
-	}
-	// The CA file last: its presence tells the others all is written.
-	tmp := filepath.Join(dir, "ca.pem.tmp")
-	if err := os.WriteFile(tmp, ca.CertPEM(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, filepath.Join(dir, "ca.pem"))
+	t := roles.TLS{Cert: cfg.tlsCert, Key: cfg.tlsKey, CA: cfg.tlsCA, DemoCerts: cfg.demoCerts}
+	return t.Identity(ctx, name, names, "jointstats", stderr)
 }
 
 // listenHub opens the hub's listener (so that it can say where it listens).

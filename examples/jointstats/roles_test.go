@@ -19,6 +19,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/veil-go/veil/examples/internal/roles"
 	"github.com/veil-go/veil/internal/csvio"
 	"github.com/veil-go/veil/ledger"
 	"github.com/veil-go/veil/transport"
@@ -365,7 +366,7 @@ func TestRolesConcurrentSpends(t *testing.T) {
 	path := filepath.Join(dir, "shared.ledger")
 	budgetLedger(t, path, "ward", 3)
 	certs := filepath.Join(dir, "certs")
-	require.NoError(t, writeDemoCA(certs, starNames(2)))
+	require.NoError(t, roles.WriteDemoCA(certs, starNames(2)))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	// A hub from another CA: a hospital that gets past its spend fails at
@@ -413,7 +414,7 @@ func TestRolesKilled(t *testing.T) {
 	budgetLedger(t, path, "ward", 100)
 	budgetLedger(t, path1, "synthetic-1", 100)
 	certs := filepath.Join(dir, "certs")
-	require.NoError(t, writeDemoCA(certs, starNames(2)))
+	require.NoError(t, roles.WriteDemoCA(certs, starNames(2)))
 	rng := rand.New(rand.NewSource(time.Now().UnixNano()))
 	released, runs := 0, 0
 	for _, delay := range []time.Duration{0, time.Duration(rng.Int63n(int64(150 * time.Millisecond))), time.Duration(rng.Int63n(int64(400 * time.Millisecond))), -1} {

@@ -60,7 +60,8 @@ const (
 // the results are within about 1e-4 relative even for weak correlations
 // (|corr| >= 0.01); the party's scale must be 12 to 16 fractional bits.
 func correlateParty(ctx context.Context, p *mpc.Party, column []float64) (*linReg, error) {
-	st := &corrState{p: p, column: column, f: p.FracBits()}
+	fx := p.Fixed()
+	st := &corrState{p: p, fx: fx, column: column, f: fx.FracBits()}
 	for _, phase := range []struct {
 		name string
 		run  func(context.Context) error
@@ -82,6 +83,7 @@ func correlateParty(ctx context.Context, p *mpc.Party, column []float64) (*linRe
 // corrState is one party's run of correlate, phase by phase.
 type corrState struct {
 	p      *mpc.Party
+	fx     mpc.FixedParty // p's fixed-point view, at scale 2^f
 	column []float64
 	f      uint
 
@@ -188,7 +190,7 @@ func (st *corrState) input(ctx context.Context) error {
 }
 
 func (st *corrState) inputFrom(ctx context.Context, owner int) (col, variance mpc.Fixed, err error) {
-	s, err := st.p.InputFixed(ctx, owner, st.scaled)
+	s, err := st.fx.Input(ctx, owner, st.scaled)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -214,16 +216,16 @@ func (st *corrState) covariance(ctx context.Context) error {
 // [1/4, 1)); u = (rx*ry, rx*rx); then (corr', slope') = cov' * u, at scale
 // 2^(f+g) like cov'.
 func (st *corrState) normalize(ctx context.Context) error {
-	p := st.p
-	r, err := p.Rsqrt(ctx, mpc.Concat(st.vx, st.vy), 0.25, 1)
+	fx := st.fx
+	r, err := fx.Rsqrt(ctx, mpc.Concat(st.vx, st.vy), 0.25, 1)
 	if err != nil {
 		return err
 	}
-	u, err := p.MulFixed(ctx, mpc.Fixed{r[0], r[0]}, mpc.Fixed{r[1], r[0]})
+	u, err := fx.Mul(ctx, mpc.Fixed{r[0], r[0]}, mpc.Fixed{r[1], r[0]})
 	if err != nil {
 		return err
 	}
-	st.corrSlope, err = p.MulFixed(ctx, mpc.Fixed{st.cov[0], st.cov[0]}, u)
+	st.corrSlope, err = fx.Mul(ctx, mpc.Fixed{st.cov[0], st.cov[0]}, u)
 	return err
 }
 

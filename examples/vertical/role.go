@@ -3,14 +3,13 @@ package main
 import (
 	"context"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/veil-go/veil/examples/internal/roles"
 	"github.com/veil-go/veil/internal/progress"
 	"github.com/veil-go/veil/ledger"
 	"github.com/veil-go/veil/psi"
@@ -171,87 +170,20 @@ func peerSize(l report.Leakage, idx int) int {
 // from the demo CA in -demo-certs, which the listening side creates (if it
 // is not there yet) and the connecting side waits for.
 func identity(ctx context.Context, c *config, self string, stderr io.Writer) (*transport.Identity, error) {
-	if c.tlsCert != "" {
-		return transport.LoadIdentity(c.tlsCert, c.tlsKey, c.tlsCA)
-	}
-	dir := c.demoCerts
-	ca := filepath.Join(dir, "ca.pem")
+	var names []string
 	if c.listen != "" {
-		if _, err := os.Stat(ca); errors.Is(err, os.ErrNotExist) {
-			if err := writeDemoCA(dir); err != nil {
-				return nil, err
-			}
-			fmt.Fprintf(stderr, "vertical: wrote a throwaway demo CA and certificates for %s and %s to %s\n", nameA, nameB, dir)
-		}
+		names = []string{nameA, nameB}
 	}
-	for {
-		if _, err := os.Stat(ca); err == nil {
-			return transport.LoadIdentity(filepath.Join(dir, self+".crt"), filepath.Join(dir, self+".key"), ca)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("no demo CA in %s (the listening side writes it): %w", dir, ctx.Err())
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-}
-
-func writeDemoCA(dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	ca, err := transport.NewCA("veil demo CA")
-	if err != nil {
-		return err
-	}
-	for _, name := range []string{nameA, nameB} {
-		id, err := ca.Issue(name)
-		if err != nil {
-			return err
-		}
-		if err := id.WritePEM(filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key")); err != nil {
-			return err
-		}
-	}
-	// The CA file last: its presence tells the other side all is written.
-	tmp := filepath.Join(dir, "ca.pem.tmp")
-	if err := os.WriteFile(tmp, ca.CertPEM(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, filepath.Join(dir, "ca.pem"))
+	t := roles.TLS{Cert: c.tlsCert, Key: c.tlsKey, CA: c.tlsCA, DemoCerts: c.demoCerts}
+	return t.Identity(ctx, self, names, "vertical", stderr)
 }
 
 // connect makes this party's connection to the other one.
 func connect(ctx context.Context, c *config, id *transport.Identity, peer string, stderr io.Writer) (transport.Conn, error) {
 	if c.listen != "" {
-		ln, err := transport.Listen(c.listen, id, transport.Options{})
-		if err != nil {
-			return nil, err
-		}
-		defer ln.Close()
-		fmt.Fprintf(stderr, "vertical: party %s listening on %s\n", c.role, ln.Addr())
-		conn, err := ln.Accept(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if conn.Peer() != peer {
-			conn.Close()
-			return nil, fmt.Errorf("%w: connected party is %q, want %q", transport.ErrPeerIdentity, conn.Peer(), peer)
-		}
-		return conn, nil
+		return roles.Accept(ctx, c.listen, id, peer, "vertical", "party "+c.role, stderr)
 	}
-	// The listener may not be up yet: retry refused connections.
-	for {
-		conn, err := transport.Dial(ctx, c.connect, id, peer, transport.Options{})
-		if err == nil || errors.Is(err, transport.ErrPeerIdentity) || ctx.Err() != nil {
-			return conn, err
-		}
-		select {
-		case <-ctx.Done():
-			return nil, err
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
+	return roles.Dial(ctx, c.connect, id, peer)
 }
 
 // receipts records a run in this party's ledger (-ledger): it opens the

@@ -15,6 +15,7 @@ import (
 const (
 	stageNew = iota
 	stageAdvertised
+	stageRevealed
 	stageShared
 	stageMasked
 	stageSigned
@@ -22,7 +23,7 @@ const (
 )
 
 // Client is one client's state in a round. Its methods are the protocol's
-// local steps, to be called in order: [Client.AdvertiseKeys],
+// local steps, to be called in order: [Client.Advertise], [Client.Reveal],
 // [Client.ShareKeys], [Client.MaskInput], [Client.SignCounted],
 // [Client.Unmask]. A Client is not safe for concurrent use.
 type Client struct {
@@ -33,6 +34,13 @@ type Client struct {
 
 	keys *sealed.Keys // the two X25519 key pairs, advertised signed
 	seed [32]byte     // self-mask seed
+
+	nonce      [NonceSize]byte // graph nonce, committed in the advert
+	commitment [NonceSize]byte
+	enrolled   []Enrolled     // the enrolled set this client revealed for
+	graphSeed  [SeedSize]byte // hash of the enrolled set's nonces
+	g          *graph
+	nb         []int // this client's neighbors in g
 
 	// peers are the neighbors whose signed keys this client verified.
 	peers map[int]*sealed.Peer
@@ -72,14 +80,22 @@ func (c *Client) step(want int, name string) error {
 	return nil
 }
 
-// AdvertiseKeys draws the client's two X25519 key pairs and its self-mask
-// seed and returns the public keys, signed with the client's identity, for
-// the server to relay to its neighbors.
-func (c *Client) AdvertiseKeys() (*AdvertiseKeysMsg, error) {
-	if err := c.step(stageNew, "AdvertiseKeys"); err != nil {
+// Advertise draws the client's two X25519 key pairs, its self-mask seed
+// and its graph nonce, and returns the public keys and its commitment to
+// the nonce, signed with the client's identity, for the server to relay to
+// its neighbors.
+func (c *Client) Advertise() (*AdvertMsg, error) {
+	if err := c.step(stageNew, "Advertise"); err != nil {
 		return nil, err
 	}
-	var err error
+	if _, err := rand.Read(c.nonce[:]); err != nil {
+		return nil, fmt.Errorf("nonce: %w", err)
+	}
+	c.commitment = commitNonce(c.p.digest, c.id, c.nonce)
+	sig, err := c.identity.Sign(commitMessage(c.p.digest, c.id, c.commitment))
+	if err != nil {
+		return nil, fmt.Errorf("signing the commitment: %w", err)
+	}
 	if c.keys, err = sealed.New(c.identity, labelSealed, c.p.digest[:], c.id, nslots); err != nil {
 		return nil, fmt.Errorf("keys: %w", err)
 	}
@@ -91,8 +107,80 @@ func (c *Client) AdvertiseKeys() (*AdvertiseKeysMsg, error) {
 		return nil, fmt.Errorf("advert: %w", err)
 	}
 	c.stage = stageAdvertised
-	return &AdvertiseKeysMsg{ID: c.id, Params: c.p.digest, Advert: adv}, nil
+	return &AdvertMsg{ID: c.id, Params: c.p.digest, Commitment: c.commitment, CommitmentSig: sig, Advert: adv}, nil
 }
+
+// Reveal answers the server's enrolled set with the client's graph nonce.
+// The set must be sorted, name only roster clients, and hold this client
+// with the commitment it advertised; the client then keeps it and, at
+// [Client.ShareKeys], draws the graph from the nonces of exactly this set.
+// Since every nonce of the set was committed before any is revealed, the
+// graph is fixed by then and no party chooses it.
+func (c *Client) Reveal(m *EnrolmentMsg) (*RevealMsg, error) {
+	if err := c.step(stageAdvertised, "Reveal"); err != nil {
+		return nil, err
+	}
+	if m == nil || m.To != c.id {
+		return nil, fmt.Errorf("%w: client %d: enrolled set for another client", ErrMalformed, c.id)
+	}
+	self := false
+	for k, e := range m.Enrolled {
+		if k > 0 && e.ID <= m.Enrolled[k-1].ID {
+			return nil, fmt.Errorf("%w: enrolled set not sorted", ErrMalformed)
+		}
+		if e.ID < 1 || e.ID > c.p.cfg.Clients {
+			return nil, fmt.Errorf("%w: enrolled set names client %d", ErrMalformed, e.ID)
+		}
+		if e.ID == c.id {
+			if e.Commitment != c.commitment {
+				return nil, fmt.Errorf("%w: client %d: enrolled set carries another commitment for this client", ErrProtocol, c.id)
+			}
+			self = true
+		}
+	}
+	if !self {
+		return nil, fmt.Errorf("%w: client %d: enrolled set leaves out this client", ErrProtocol, c.id)
+	}
+	if len(m.Enrolled) <= c.p.cfg.Threshold {
+		return nil, fmt.Errorf("%w: client %d: %d clients enrolled, threshold %d", ErrTooManyDropouts, c.id, len(m.Enrolled), c.p.cfg.Threshold)
+	}
+	c.enrolled = slices.Clone(m.Enrolled)
+	c.stage = stageRevealed
+	return &RevealMsg{ID: c.id, Nonce: c.nonce}, nil
+}
+
+// drawGraph checks the relayed nonces against the enrolled set (one per
+// enrolled client, in order, each opening its commitment) and draws the
+// graph from them.
+func (c *Client) drawGraph(reveals []RevealMsg) error {
+	if len(reveals) != len(c.enrolled) {
+		return fmt.Errorf("%w: client %d: %d nonces revealed for %d enrolled clients", ErrProtocol, c.id, len(reveals), len(c.enrolled))
+	}
+	for k, r := range reveals {
+		e := c.enrolled[k]
+		if r.ID != e.ID {
+			return fmt.Errorf("%w: client %d: nonce of client %d where enrolled client %d's was due", ErrProtocol, c.id, r.ID, e.ID)
+		}
+		if commitNonce(c.p.digest, r.ID, r.Nonce) != e.Commitment {
+			return fmt.Errorf("%w: client %d: client %d's nonce does not open its commitment", ErrProtocol, c.id, r.ID)
+		}
+	}
+	c.graphSeed = graphSeed(c.p.digest, reveals)
+	g, err := c.p.graph(c.graphSeed)
+	if err != nil {
+		return err
+	}
+	c.g, c.nb = g, g.neighbors(c.id)
+	return nil
+}
+
+// GraphSeed returns the seed the round's graph was drawn from (after
+// [Client.ShareKeys]): the hash of the enrolled clients' nonces.
+func (c *Client) GraphSeed() [SeedSize]byte { return c.graphSeed }
+
+// Neighbors returns this client's neighbors in the round's graph, sorted
+// (nil before [Client.ShareKeys]).
+func (c *Client) Neighbors() []int { return slices.Clone(c.nb) }
 
 // ShareKeys verifies the neighbors' signed keys, splits the client's mask
 // private key and seed into Shamir shares of threshold t, one pair per
@@ -101,11 +189,14 @@ func (c *Client) AdvertiseKeys() (*AdvertiseKeysMsg, error) {
 // whose signature, certificate or name does not verify (keys substituted
 // on the way) fails with [ErrBadAdvert]: the client must not go on.
 func (c *Client) ShareKeys(kl *KeyListMsg) (*ShareBundleMsg, error) {
-	if err := c.step(stageAdvertised, "ShareKeys"); err != nil {
+	if err := c.step(stageRevealed, "ShareKeys"); err != nil {
 		return nil, err
 	}
 	if kl == nil || kl.To != c.id {
 		return nil, fmt.Errorf("%w: client %d: key list for another client", ErrMalformed, c.id)
+	}
+	if err := c.drawGraph(kl.Reveals); err != nil {
+		return nil, err
 	}
 	t := c.p.cfg.Threshold
 	if len(kl.Keys) < t {
@@ -116,11 +207,14 @@ func (c *Client) ShareKeys(kl *KeyListMsg) (*ShareBundleMsg, error) {
 		if i > 0 && k.ID <= kl.Keys[i-1].ID {
 			return nil, fmt.Errorf("%w: key list not sorted", ErrMalformed)
 		}
-		if !c.p.isNeighbor(c.id, k.ID) {
+		if !c.g.isNeighbor(c.id, k.ID) {
 			return nil, fmt.Errorf("%w: client %d is not a neighbor of %d", ErrMalformed, k.ID, c.id)
 		}
 		if k.Params != c.p.digest {
 			return nil, fmt.Errorf("%w: client %d's keys are for other parameters", ErrMismatch, k.ID)
+		}
+		if _, ok := c.enrolledAs(k.ID); !ok {
+			return nil, fmt.Errorf("%w: keys of client %d, which is not enrolled", ErrProtocol, k.ID)
 		}
 		holders[i] = k.ID
 	}
@@ -144,7 +238,7 @@ func (c *Client) ShareKeys(kl *KeyListMsg) (*ShareBundleMsg, error) {
 		}
 		pt := make([]byte, 0, 2*ShareSize)
 		pt = append(append(pt, shares[i][0][:]...), shares[i][1][:]...)
-		box, err := c.keys.Seal(peer, nil, pt)
+		box, err := c.keys.Seal(peer, c.graphSeed[:], pt)
 		clear(pt)
 		clear(shares[i])
 		if err != nil {
@@ -166,9 +260,22 @@ func (c *Client) ShareKeys(kl *KeyListMsg) (*ShareBundleMsg, error) {
 	return out, nil
 }
 
+// enrolledAs returns client id's entry in the enrolled set.
+func (c *Client) enrolledAs(id int) (Enrolled, bool) {
+	k, ok := slices.BinarySearchFunc(c.enrolled, id, func(e Enrolled, id int) int { return e.ID - id })
+	if !ok {
+		return Enrolled{}, false
+	}
+	return c.enrolled[k], true
+}
+
 // verify checks a neighbor's signed keys against the roster and returns
-// them with the neighbor's certificate chain.
-func (c *Client) verify(k *AdvertiseKeysMsg) (*sealed.Peer, [][]byte, error) {
+// them with the neighbor's certificate chain. The signature on the
+// neighbor's commitment is the server's to check: the graph seed is
+// unpredictable to the server as long as this client's own nonce enters it,
+// whatever the other commitments are, and clients shown different enrolled
+// sets cannot open each other's shares.
+func (c *Client) verify(k *AdvertMsg) (*sealed.Peer, [][]byte, error) {
 	var adv sealed.Advert
 	if err := adv.UnmarshalBinary(k.Advert); err != nil {
 		return nil, nil, fmt.Errorf("%w: client %d's advert: %w", ErrMalformed, k.ID, err)
@@ -235,7 +342,7 @@ func (c *Client) openShares(del *ShareDeliveryMsg) ([][2]shareValue, []maskJob, 
 	err := parallel.Each(context.Background(), len(del.Shares), c.p.workers, func(i int) error {
 		s := del.Shares[i]
 		peer := c.peers[s.From]
-		pt, err := c.keys.Open(peer, nil, s.Ciphertext)
+		pt, err := c.keys.Open(peer, c.graphSeed[:], s.Ciphertext)
 		if err != nil || len(pt) != 2*ShareSize {
 			return fmt.Errorf("%w: share from client %d", ErrDecrypt, s.From)
 		}
@@ -310,7 +417,7 @@ func (c *Client) SignCounted(m *CountedSetMsg) (*CountedSigMsg, error) {
 			return nil, fmt.Errorf("%w: counted set names client %d", ErrMalformed, j)
 		}
 		self = self || j == c.id
-		if j != c.id && c.p.isNeighbor(c.id, j) {
+		if j != c.id && c.g.isNeighbor(c.id, j) {
 			if _, ok := c.held[j]; !ok {
 				return nil, fmt.Errorf("%w: client %d: counted set names neighbor %d, which sent no shares", ErrProtocol, c.id, j)
 			}
@@ -319,7 +426,7 @@ func (c *Client) SignCounted(m *CountedSetMsg) (*CountedSigMsg, error) {
 	if !self {
 		return nil, fmt.Errorf("%w: client %d: counted set leaves out this client, which sent its masked input", ErrProtocol, c.id)
 	}
-	sig, err := c.identity.Sign(countedMessage(c.p.digest, c.id, m.Counted))
+	sig, err := c.identity.Sign(countedMessage(c.p.digest, c.graphSeed, c.id, m.Counted))
 	if err != nil {
 		return nil, fmt.Errorf("signing the counted set: %w", err)
 	}
@@ -353,6 +460,11 @@ func (c *Client) Unmask(req *UnmaskRequestMsg) (*UnmaskResponseMsg, error) {
 	if err := c.checkCountedSigs(req.Signatures); err != nil {
 		return nil, err
 	}
+	return c.answer(), nil
+}
+
+// answer is the unmask response the signed counted set implies.
+func (c *Client) answer() *UnmaskResponseMsg {
 	held := make([]int, 0, len(c.held))
 	for j := range c.held {
 		held = append(held, j)
@@ -368,7 +480,7 @@ func (c *Client) Unmask(req *UnmaskRequestMsg) (*UnmaskResponseMsg, error) {
 	}
 	c.stage = stageDone
 	c.held = nil
-	return out, nil
+	return out
 }
 
 // checkCountedSigs fails unless sigs hold valid signatures on the signed
@@ -392,7 +504,7 @@ func (c *Client) checkCountedSigs(sigs []CountedSigMsg) error {
 		ok := make([]bool, len(batch))
 		_ = parallel.Each(context.Background(), len(batch), c.p.workers, func(b int) error {
 			s := &sigs[batch[b]]
-			name, err := c.identity.VerifySigned(c.chains[s.From], countedMessage(c.p.digest, s.From, c.counted), s.Sig)
+			name, err := c.identity.VerifySigned(c.chains[s.From], countedMessage(c.p.digest, c.graphSeed, s.From, c.counted), s.Sig)
 			ok[b] = err == nil && name == c.p.Name(s.From)
 			return nil
 		})

@@ -36,11 +36,11 @@ func advertiseAs(t *testing.T, p *Params, ids []*transport.Identity) (*Server, [
 	for i := 1; i <= n; i++ {
 		cs[i], err = NewClient(p, i, ids[i])
 		require.NoError(t, err)
-		m, err := cs[i].AdvertiseKeys()
+		m, err := cs[i].Advertise()
 		require.NoError(t, err)
-		require.NoError(t, srv.AddKeys(m))
+		require.NoError(t, srv.AddAdvert(m))
 	}
-	kl, err := srv.KeyLists()
+	kl, err := revealAll(t, srv, cs, allIDs(n))
 	require.NoError(t, err)
 	return srv, cs, kl
 }
@@ -147,7 +147,7 @@ func TestClientChecks(t *testing.T) {
 	swapped.Shares[0].Ciphertext, swapped.Shares[1].Ciphertext = swapped.Shares[1].Ciphertext, swapped.Shares[0].Ciphertext
 	_, err = cs[1].MaskInput(&swapped, []uint64{1, 2})
 	assert.ErrorIs(t, err, ErrDecrypt)
-	_, err = cs[1].AdvertiseKeys()
+	_, err = cs[1].Advertise()
 	assert.ErrorIs(t, err, ErrProtocol, "out of order")
 	ids := identities(t, 4)
 	_, err = NewClient(nil, 1, ids[1])
@@ -163,17 +163,17 @@ func TestServerChecks(t *testing.T) {
 	require.NoError(t, err)
 	c, err := NewClient(p, 1, ids[1])
 	require.NoError(t, err)
-	m, err := c.AdvertiseKeys()
+	m, err := c.Advertise()
 	require.NoError(t, err)
-	require.NoError(t, srv.AddKeys(m))
-	assert.ErrorIs(t, srv.AddKeys(m), ErrMalformed, "twice")
+	require.NoError(t, srv.AddAdvert(m))
+	assert.ErrorIs(t, srv.AddAdvert(m), ErrMalformed, "twice")
 	bad := *m
 	bad.ID = 4
-	assert.ErrorIs(t, srv.AddKeys(&bad), ErrMalformed, "id out of range")
+	assert.ErrorIs(t, srv.AddAdvert(&bad), ErrMalformed, "id out of range")
 	bad.ID = 2
-	assert.ErrorIs(t, srv.AddKeys(&bad), ErrBadAdvert, "client 1's keys claimed by 2")
+	assert.ErrorIs(t, srv.AddAdvert(&bad), ErrBadAdvert, "client 1's keys claimed by 2")
 	assert.ErrorIs(t, srv.AddMaskedInput(&MaskedInputMsg{ID: 1, Vector: []uint64{1}}), ErrProtocol)
-	_, err = srv.KeyLists() // one client: no neighbors alive
+	_, err = srv.Enrolment() // one client of three enrolled, threshold 2
 	assert.ErrorIs(t, err, ErrTooManyDropouts)
 	_, err = srv.Deliveries()
 	assert.ErrorIs(t, err, ErrAborted)
@@ -214,14 +214,14 @@ func TestSubstitutedKeysCaught(t *testing.T) {
 	cfg.Session[0] ^= 1
 	old, err := NewClient(newParams(t, cfg), 1, ids[1])
 	require.NoError(t, err)
-	oldMsg, err := old.AdvertiseKeys()
+	oldMsg, err := old.Advertise()
 	require.NoError(t, err)
 
 	for name, advert := range map[string][]byte{"signed by the server": signedByServer, "keys swapped": swappedKeys, "untrusted CA": rogueAdvert, "replayed": oldMsg.Advert} {
 		t.Run(name, func(t *testing.T) {
 			for i := 2; i <= n; i++ {
 				list := *kl[i]
-				list.Keys = append([]AdvertiseKeysMsg(nil), kl[i].Keys...)
+				list.Keys = append([]AdvertMsg(nil), kl[i].Keys...)
 				require.Equal(t, 1, list.Keys[0].ID)
 				list.Keys[0].Advert = advert
 				// A fresh client each time: a refused list leaves the client
@@ -262,9 +262,9 @@ func TestMismatchedParamsCaught(t *testing.T) {
 	require.NoError(t, err)
 	c, err := NewClient(other, 1, ids[1])
 	require.NoError(t, err)
-	m, err := c.AdvertiseKeys()
+	m, err := c.Advertise()
 	require.NoError(t, err)
-	assert.ErrorIs(t, srv.AddKeys(m), ErrMismatch)
+	assert.ErrorIs(t, srv.AddAdvert(m), ErrMismatch)
 }
 
 // A wrong share of a dropped client's mask key does not reconstruct the

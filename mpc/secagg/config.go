@@ -24,7 +24,9 @@ const (
 	CompleteGraph Graph = iota
 	// SparseGraph is SecAgg+ (Bell et al., CCS'20): a random Harary graph of
 	// even degree k = O(log n), its node labels permuted by a PRG keyed with
-	// the public session seed. Cost per client grows with log n.
+	// the graph seed, which the clients draw together after enrolment
+	// (commit and reveal; see the package doc). Cost per client grows with
+	// log n.
 	SparseGraph
 )
 
@@ -57,6 +59,11 @@ const (
 	SessionSize = 32
 	// DigestSize is the length of [Params.Digest].
 	DigestSize = sha256.Size
+	// NonceSize is the length of a client's graph nonce and of its
+	// commitment ([AdvertMsg.Commitment], [RevealMsg.Nonce]).
+	NonceSize = 32
+	// SeedSize is the length of the graph seed ([Client.GraphSeed]).
+	SeedSize = sha256.Size
 	// maxName bounds a roster name (a certificate common name).
 	maxName = 64
 )
@@ -120,7 +127,7 @@ type Config struct {
 	// degree. The complete graph aborts deterministically (more than n-1-t
 	// dropouts) and ignores it.
 	CorrectnessBits float64
-	// Session is the public session seed. It keys the sparse graph and is
+	// Session is the public session seed. It is
 	// bound into every signature, key derivation and ciphertext, so it must
 	// be fresh for every round; the zero value means a fresh one from
 	// crypto/rand (read it back with [Params.Session]).
@@ -159,7 +166,6 @@ type Params struct {
 	cfg       Config  // resolved: Graph, Threshold, Degree, rates, bits, Session and Names filled
 	privLog2  float64 // log2 of the privacy failure bound
 	abortLog2 float64 // log2 of the abort bound
-	neighbors [][]int // neighbors[i], sorted, for ids 1..n; [0] unused
 	workers   int
 	digest    [DigestSize]byte
 }
@@ -280,7 +286,7 @@ func (p *Params) chooseGraph() error {
 			}
 			c.Degree, c.Threshold = k, t
 			p.privLog2, p.abortLog2 = failureLog2(n, k, t, c.DropoutRate, c.CorruptRate)
-			return p.buildHarary()
+			return nil
 		}
 		c.Graph = CompleteGraph // a Harary graph of degree n-1 is complete
 	}
@@ -297,16 +303,6 @@ func (p *Params) chooseGraph() error {
 			ErrInvalidParams, c.Threshold, n, colluders, c.CorruptRate, n, colluders, (n-1+colluders)/2+1)
 	}
 	p.privLog2, p.abortLog2 = math.Inf(-1), math.Inf(-1)
-	p.neighbors = make([][]int, n+1)
-	for i := 1; i <= n; i++ {
-		nb := make([]int, 0, n-1)
-		for j := 1; j <= n; j++ {
-			if j != i {
-				nb = append(nb, j)
-			}
-		}
-		p.neighbors[i] = nb
-	}
 	return nil
 }
 
@@ -316,19 +312,31 @@ func completeColluders(n int, corrupt float64) int {
 	return int(math.Floor(corrupt * float64(n)))
 }
 
-// buildHarary places the clients on a ring in an order drawn from the
-// session seed and links each to the k/2 nearest on either side.
-func (p *Params) buildHarary() error {
-	// Domain-separate the graph stream from other uses of the session seed.
-	key, err := deriveKey(p.cfg.Session[:], p.cfg.Session[:], labelGraph, 32)
+// graph is the round's graph: complete, or a Harary graph of even degree
+// k on a ring whose order is drawn from the graph seed (see [graphSeed]).
+type graph struct {
+	n, half  int
+	complete bool
+	ring     []int // ring[pos] = client id
+	pos      []int // pos[id] = position on the ring; [0] unused
+}
+
+// graph returns the round's graph for the graph seed. The complete graph
+// does not depend on it.
+func (p *Params) graph(seed [SeedSize]byte) (*graph, error) {
+	n := p.cfg.Clients
+	if p.cfg.Graph == CompleteGraph {
+		return &graph{n: n, complete: true}, nil
+	}
+	// Domain-separate the graph stream from other uses of the seed.
+	key, err := deriveKey(seed[:], p.digest[:], labelGraph, 32)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	g, err := prg.New(prg.Seed(key))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	n, k := p.cfg.Clients, p.cfg.Degree
 	ring := make([]int, n)
 	for i := range ring {
 		ring[i] = i + 1
@@ -342,17 +350,46 @@ func (p *Params) buildHarary() error {
 		j := int(r % bound)
 		ring[i], ring[j] = ring[j], ring[i]
 	}
-	p.neighbors = make([][]int, n+1)
-	half := k / 2
-	for pos, id := range ring {
-		nb := make([]int, 0, k)
-		for d := 1; d <= half; d++ {
-			nb = append(nb, ring[(pos+d)%n], ring[(pos-d+n)%n])
-		}
-		slices.Sort(nb)
-		p.neighbors[id] = nb
+	pos := make([]int, n+1)
+	for i, id := range ring {
+		pos[id] = i
 	}
-	return nil
+	return &graph{n: n, half: p.cfg.Degree / 2, ring: ring, pos: pos}, nil
+}
+
+// neighbors returns client id's neighbors, sorted (a fresh slice).
+func (g *graph) neighbors(id int) []int {
+	if g.complete {
+		nb := make([]int, 0, g.n-1)
+		for j := 1; j <= g.n; j++ {
+			if j != id {
+				nb = append(nb, j)
+			}
+		}
+		return nb
+	}
+	at := g.pos[id]
+	nb := make([]int, 0, 2*g.half)
+	for d := 1; d <= g.half; d++ {
+		nb = append(nb, g.ring[(at+d)%g.n], g.ring[(at-d+g.n)%g.n])
+	}
+	slices.Sort(nb)
+	return nb
+}
+
+// isNeighbor says whether clients i and j (both in 1..n) are neighbors.
+func (g *graph) isNeighbor(i, j int) bool {
+	if i == j {
+		return false
+	}
+	if g.complete {
+		return true
+	}
+	d := g.pos[i] - g.pos[j]
+	if d < 0 {
+		d = -d
+	}
+	return min(d, g.n-d) <= g.half
 }
 
 // Config returns the configuration the parameters were built from, with
@@ -417,30 +454,18 @@ func (p *Params) PrivacyLog2() float64 { return p.privLog2 }
 // deterministically).
 func (p *Params) AbortLog2() float64 { return p.abortLog2 }
 
-// Neighbors returns a copy of client id's neighbors, sorted.
-func (p *Params) Neighbors(id int) []int {
-	if id < 1 || id > p.cfg.Clients {
-		return nil
-	}
-	return slices.Clone(p.neighbors[id])
-}
-
 // Digest returns the SHA-256 digest of the shared parameters (what
 // [Params.MarshalBinary] encodes). Every client's advertised keys are
 // signed under it, so parties whose parameters differ in anything cannot
 // complete a round together.
 func (p *Params) Digest() [DigestSize]byte { return p.digest }
 
-func (p *Params) isNeighbor(i, j int) bool {
-	_, ok := slices.BinarySearch(p.neighbors[i], j)
-	return ok
-}
-
 // paramsVersion is the first byte of an encoded Params. 2: the round has
 // the consistency step and the malicious-server thresholds, so parties of
 // version 1 (whose digest differs) are caught at the first step. 3: the
-// separate abort target (CorrectnessBits) is encoded.
-const paramsVersion = 3
+// separate abort target (CorrectnessBits) is encoded. 4: the sparse graph
+// is drawn from the clients' committed nonces, not from the session seed.
+const paramsVersion = 4
 
 // marshal encodes the shared fields.
 func (p *Params) marshal() []byte {
@@ -516,4 +541,86 @@ func (p *Params) UnmarshalBinary(b []byte) error {
 	}
 	*p = *q
 	return nil
+}
+
+// Expectation is what a client requires of a round whose parameters the
+// server announces ([AnnounceMsg], [JoinRound]): a client in its own
+// process need not be shipped a Config, but it must not take the server's
+// word for the thresholds either. [Expectation.Accept] rebuilds the
+// round's [Params] from the announcement and refuses, with [ErrMismatch]
+// naming the field, parameters weaker than these bounds. The announced
+// parameters carry the session, and every signature of the round covers
+// their digest, so what the client accepted is bound to this round.
+type Expectation struct {
+	// Length is the vector length the client contributes; required.
+	Length int
+	// MinClients and MaxClients bound the number of clients (0: any); a
+	// client may want a crowd to hide in, or noise calibrated for n.
+	MinClients, MaxClients int
+	// MinThreshold is the least threshold t the client accepts (0: any
+	// that [NewParams] accepts).
+	MinThreshold int
+	// MinSecurityBits and MinCorruptRate are the least privacy target and
+	// assumed corruption rate the round's threshold must be sized for;
+	// 0 means [DefaultSecurityBits] and [DefaultCorruptRate].
+	MinSecurityBits, MinCorruptRate float64
+	// Names, if not nil, is the roster the client expects (Names[0] the
+	// server's, Names[i] client i's).
+	Names []string
+
+	// Workers, RoundTimeout and Noise are the client's local fields of
+	// the Params built, as in [Config].
+	Workers      int
+	RoundTimeout time.Duration
+	Noise        NoiseFunc `json:"-"`
+}
+
+// Accept rebuilds the round's parameters from the server's announcement
+// and checks them against e. The Params returned have e's local fields.
+func (e Expectation) Accept(m *AnnounceMsg) (*Params, error) {
+	if m == nil {
+		return nil, fmt.Errorf("%w: no announcement", ErrMalformed)
+	}
+	var shared Params
+	if err := shared.UnmarshalBinary(m.Params); err != nil {
+		return nil, err
+	}
+	c := shared.cfg
+	minBits, minCorrupt := e.MinSecurityBits, e.MinCorruptRate
+	if minBits == 0 {
+		minBits = DefaultSecurityBits
+	}
+	if minCorrupt == 0 {
+		minCorrupt = DefaultCorruptRate
+	}
+	weaker := func(format string, a ...any) (*Params, error) {
+		return nil, fmt.Errorf("%w: the server announces "+format, append([]any{ErrMismatch}, a...)...)
+	}
+	switch {
+	case e.Length <= 0:
+		return nil, fmt.Errorf("secagg: %w: expected length %d", ErrInvalidParams, e.Length)
+	case c.Length != e.Length:
+		return weaker("vectors of %d values, this client has %d", c.Length, e.Length)
+	case e.MaxClients > 0 && c.Clients > e.MaxClients:
+		return weaker("%d clients, this client accepts at most %d", c.Clients, e.MaxClients)
+	case c.Clients < e.MinClients:
+		return weaker("%d clients, this client requires at least %d", c.Clients, e.MinClients)
+	case c.Threshold < e.MinThreshold:
+		return weaker("threshold %d, this client requires at least %d", c.Threshold, e.MinThreshold)
+	case c.SecurityBits < minBits:
+		return weaker("a privacy target of %v bits, this client requires %v", c.SecurityBits, minBits)
+	case c.CorruptRate < minCorrupt:
+		return weaker("corruption rate %v, this client requires thresholds sized for at least %v", c.CorruptRate, minCorrupt)
+	case e.Names != nil && !slices.Equal(c.Names, e.Names):
+		return weaker("another roster than the one this client expects")
+	}
+	c.Workers, c.RoundTimeout, c.Noise = e.Workers, e.RoundTimeout, e.Noise
+	p, err := NewParams(c)
+	if err != nil {
+		return nil, err
+	}
+	if p.digest != shared.digest {
+		return nil, fmt.Errorf("%w: announced parameters do not rebuild to the same digest", ErrMalformed)
+	}
+	return p, nil
 }

@@ -45,8 +45,9 @@ func TestCompleteGraphDefaults(t *testing.T) {
 	assert.Equal(t, CompleteGraph, p.Graph())
 	assert.Equal(t, 6, p.Degree())
 	assert.Equal(t, 4, p.Threshold())
-	assert.Equal(t, []int{1, 2, 3, 5, 6, 7}, p.Neighbors(4))
-	assert.Nil(t, p.Neighbors(8))
+	g, err := p.graph([SeedSize]byte{})
+	require.NoError(t, err)
+	assert.Equal(t, []int{1, 2, 3, 5, 6, 7}, g.neighbors(4))
 	assert.Equal(t, "party-0", p.Name(0))
 	assert.NotEqual(t, [SessionSize]byte{}, p.Session(), "fresh session")
 }
@@ -65,20 +66,33 @@ func TestSparseGraph(t *testing.T) {
 		assert.LessOrEqual(t, p.PrivacyLog2(), -DefaultSecurityBits)
 		assert.LessOrEqual(t, p.AbortLog2(), -DefaultCorrectnessBits)
 		assert.LessOrEqual(t, p.FailureLog2(), math.Log2(math.Exp2(-DefaultSecurityBits)+math.Exp2(-DefaultCorrectnessBits)))
-		// Regular, symmetric, no self loops.
+		// Regular, symmetric, no self loops, and isNeighbor agrees.
+		g, err := p.graph([SeedSize]byte{1})
+		require.NoError(t, err)
+		all := make([][]int, n+1)
 		for i := 1; i <= n; i++ {
-			nb := p.Neighbors(i)
+			nb := g.neighbors(i)
+			all[i] = nb
 			require.Len(t, nb, k)
 			for _, j := range nb {
 				require.NotEqual(t, i, j)
-				require.True(t, p.isNeighbor(j, i), "%d-%d not symmetric", i, j)
+				require.True(t, g.isNeighbor(j, i), "%d-%d not symmetric", i, j)
 			}
+			count := 0
+			for j := 1; j <= n; j++ {
+				if g.isNeighbor(i, j) {
+					count++
+				}
+			}
+			require.Equal(t, k, count)
 		}
-		// The graph is a function of the session seed.
-		again := newParams(t, Config{Clients: n, Length: 1, Graph: SparseGraph, Session: p.Session()})
-		assert.Equal(t, p.neighbors, again.neighbors)
-		other := newParams(t, Config{Clients: n, Length: 1, Graph: SparseGraph})
-		assert.NotEqual(t, p.neighbors, other.neighbors)
+		// The graph is a function of the graph seed.
+		again, err := p.graph([SeedSize]byte{1})
+		require.NoError(t, err)
+		assert.Equal(t, all[1], again.neighbors(1))
+		other, err := p.graph([SeedSize]byte{2})
+		require.NoError(t, err)
+		assert.NotEqual(t, all[1], other.neighbors(1))
 	}
 }
 
@@ -175,7 +189,6 @@ func TestParamsShipping(t *testing.T) {
 	var q Params
 	require.NoError(t, q.UnmarshalBinary(b))
 	assert.Equal(t, p.Digest(), q.Digest())
-	assert.Equal(t, p.neighbors, q.neighbors)
 	assert.Equal(t, p.Threshold(), q.Threshold())
 	assert.Equal(t, p.FailureLog2(), q.FailureLog2())
 	again := newParams(t, p.Config())

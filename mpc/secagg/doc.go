@@ -23,8 +23,11 @@
 // [RunInProcess] runs a whole round in one process, for tests, demos and a
 // first program. Parties in other processes rebuild the parameters with
 // the Config that [Params.Config] returns (its Session filled in; the
-// session seed must be fresh each round) or with [Params.UnmarshalBinary].
-// Parties whose parameters differ in any shared field are caught at the
+// session seed must be fresh each round) or with [Params.UnmarshalBinary];
+// or a client joins on the server's announcement with [JoinRound], which
+// checks the announced parameters against the client's [Expectation]
+// (length, number of clients, least threshold, privacy target and
+// corruption rate, roster) before it advertises anything. Parties whose parameters differ in any shared field are caught at the
 // first step with [ErrMismatch]. The runner waits a round timeout per
 // step: a client that has not answered in time, whose connection fails or
 // whose message is malformed is treated as dropped.
@@ -40,33 +43,44 @@
 //
 // # How it works
 //
-// A round has n clients (ids 1..n) and a server, and five steps:
+// A round has n clients (ids 1..n) and a server. The server opens it
+// with the shared parameters ([AnnounceMsg]); then come six steps:
 //
-//  1. Advertise keys ([Client.AdvertiseKeys]). Each client draws two X25519
-//     key pairs, one to encrypt messages to its neighbors and one to agree
+//  1. Advertise ([Client.Advertise]). Each client draws two X25519 key
+//     pairs, one to encrypt messages to its neighbors and one to agree
 //     pairwise masks, and signs both public keys, with the parameters'
-//     [Params.Digest] and its id, with its identity key. The server checks
-//     the signatures and relays each client's signed keys to its neighbors
-//     ([KeyListMsg]).
-//  2. Share keys ([Client.ShareKeys]). Each client checks every neighbor's
-//     signature against its CA and the roster name, splits its mask private
+//     [Params.Digest] and its id, with its identity key. It also draws a
+//     fresh 32-byte graph nonce and sends a signed commitment to it
+//     (SHA-256 of the nonce, the digest and its id). The server checks the
+//     signatures. (The clients need not check the others' commitments:
+//     their own nonce keeps the seed unpredictable, see below.)
+//  2. Reveal ([Client.Reveal]). The server sends every client the enrolled
+//     set, the clients whose adverts it accepted, with their commitments
+//     ([EnrolmentMsg]). A client checks that the set holds its own
+//     commitment and answers with its nonce. The server relays every
+//     enrolled client's nonce with each client's neighbors' signed keys
+//     ([KeyListMsg]); each client checks that there is exactly one nonce
+//     per enrolled client and that each opens its commitment, and draws
+//     the graph from the hash of them all (see Graphs and thresholds).
+//  3. Share keys ([Client.ShareKeys]). Each client checks every neighbor's
+//     signed keys against its CA and the roster name, splits its mask private
 //     key and a fresh 32-byte self-mask seed into Shamir shares of
 //     threshold t (each secret as five 60-bit limbs over GF(2^61-1)), one
 //     pair per neighbor, and sends each pair through the server sealed
 //     with AES-256-GCM under HKDF-SHA256 of the two clients' X25519 secret,
-//     bound to the round, the sender and the receiver.
-//  3. Masked input ([Client.MaskInput]). Each client adds to its vector its
+//     bound to the round, the sender, the receiver and the graph seed.
+//  4. Masked input ([Client.MaskInput]). Each client adds to its vector its
 //     self mask (AES-128-CTR keystream keyed from the seed) and, for each
 //     neighbor j that shared, the pairwise mask of the two (keyed from
 //     their X25519 secret), added if its id is below j's and subtracted
 //     otherwise. Pairwise masks cancel in the sum.
-//  4. Consistency ([Client.SignCounted]), as in Bonawitz et al.'s active
+//  5. Consistency ([Client.SignCounted]), as in Bonawitz et al.'s active
 //     version: the server announces U3, the set of all clients whose masked
 //     input it counted ([CountedSetMsg]); each counted client checks that
 //     U3 names it and only neighbors that shared with it, and signs U3, the
-//     [Params.Digest] and its id with its identity key. A client signs one
-//     set per round.
-//  5. Unmask ([Client.Unmask]). The server sends each signer U3 again with
+//     [Params.Digest], the graph seed and its id with its identity key. A
+//     client signs one set per round.
+//  6. Unmask ([Client.Unmask]). The server sends each signer U3 again with
 //     its neighbors' signatures on it. A client answers only if the set is
 //     the one it signed and t signers (itself and t-1 neighbors whose
 //     signatures verify against their certificates) vouch for it, and only
@@ -93,7 +107,21 @@
 // that is up to n-1-t dropouts in total.
 //
 // [SparseGraph] (SecAgg+): a Harary graph of even degree k whose ring
-// order is a permutation drawn from the public session seed. [NewParams]
+// order is a permutation drawn from the graph seed, the SHA-256 of the
+// digest and of the nonces of every enrolled client (steps 1 and 2).
+// Every nonce is committed to, in a signed advert, before the server
+// closes the enrolled set, and revealed only after the client has the set,
+// so when the set is fixed no one (the server included) knows anything of
+// the graph, and afterwards no one can change it: a client refuses a relay
+// that leaves out an enrolled client's nonce or carries one that does not
+// open its commitment, and the server aborts when an enrolled client does
+// not reveal. Whoever reveals last (a colluder, or the server for a client
+// it made up) can at most abort the round, which the server can do at any
+// time; a retried round draws a fresh graph. A server that shows different
+// clients different enrolled sets gives them different seeds, and clients
+// of different seeds cannot open each other's shares (the seed is bound to
+// the sealed shares and the signed counted set), so it gains nothing over
+// running separate rounds. [NewParams]
 // picks the smallest k and a t for two separate targets, when each client
 // drops out with probability [Config.DropoutRate] and is corrupt with
 // probability [Config.CorruptRate], independently of the graph. Privacy,
@@ -121,12 +149,14 @@
 // # Cost
 //
 // Beyond its masked vector (8 bytes a value), a client sends and receives,
-// per neighbor, its neighbor's signed keys (with their certificate), a
-// sealed pair of shares each way, a signature on the counted set and an
-// unmasking share, plus the counted set twice (4 bytes a client). A
-// client does two signature checks, three X25519 agreements and one mask
-// expansion per neighbor, makes one signature and checks t-1; the server
-// checks one signature per client, expands one self mask per counted
+// per neighbor, its neighbor's signed keys and commitment (with their
+// certificate; the commitment's signature stays with the server), a sealed pair of shares each way, a signature on
+// the counted set and an unmasking share, plus the enrolled set and its
+// nonces (36 bytes each per enrolled client) and the counted set twice (4
+// bytes a client). A client does two signature checks, three X25519
+// agreements and one mask expansion per neighbor and one hash per enrolled
+// client, makes two signatures and checks t-1 more; the server checks two
+// signatures per client, expands one self mask per counted
 // client and one pairwise mask per edge between a dropped and a counted
 // client, on [Config.Workers] goroutines.
 //
@@ -170,7 +200,9 @@
 // state it. The server learns the sum modulo 2^64 of the counted clients'
 // vectors (plus their noise shares, see below), which clients were
 // counted, which dropped and at which step, and the public parameters.
-// Each client learns which of its neighbors advertised keys and which
+// Each client learns the enrolled set (which clients advertised, with
+// their graph nonces, and so the whole graph), which of its neighbors
+// advertised keys and which
 // shared them, and the counted set of the whole round (it signs it). No
 // party sees another's vector or an un-noised partial sum.
 //
@@ -196,16 +228,16 @@
 // thresholds also mean that every honest client that answers saw the same
 // counted set.
 //
-// Not covered. The sparse graph is a function of the session seed, which
-// the server chooses ([Config.Session]): the independence of corruption
-// and graph holds only if the colluding clients are fixed before the seed
-// is drawn (for example, the roster and its certificates are fixed at
-// enrolment and the seed is drawn after it, fresh each round); a server
-// that can enrol clients after seeing the seed, or draw seeds until the
-// graph suits its colluders, is not covered. Unlike Bell et al.'s
-// construction, the seed is not a coin flip among the clients.
+// The sparse graph is fixed after enrolment by randomness no single party
+// controls (see Graphs and thresholds), so the independence of corruption
+// and graph that the sparse thresholds assume holds for colluders fixed
+// before the round's enrolled set: each round (and each retry after an
+// abort) draws a fresh graph, and the bounds [Params.PrivacyLog2] and
+// [Params.AbortLog2] are per round.
 //
-// Dropouts and faults. A client that drops before its masked input is not
+// Dropouts and faults. A client that drops between its advert and its
+// nonce aborts the round (no share has been sent yet; the round can be
+// retried without it). A client that drops before its masked input is not
 // counted; after it, it is counted. Too many dropouts abort the round
 // before any share is requested ([ErrTooManyDropouts]); the server tells
 // every remaining client ([ErrAborted]). A client that gives up (a

@@ -35,10 +35,16 @@ func Example() {
 	clients := map[int]*secagg.Client{}
 	for id := 1; id <= 4; id++ {
 		clients[id], _ = secagg.NewClient(p, id, ids[id])
-		keys, _ := clients[id].AdvertiseKeys()
-		_ = srv.AddKeys(keys)
+		keys, _ := clients[id].Advertise()
+		_ = srv.AddAdvert(keys)
 	}
-	lists, _ := srv.KeyLists()
+	enrolment, _ := srv.Enrolment() // the enrolled set, with commitments to graph nonces
+	for id, c := range clients {
+		nonce, _ := c.Reveal(enrolment[id])
+		_ = srv.AddReveal(nonce)
+	}
+	lists, _ := srv.KeyLists() // the graph is drawn from the nonces
+
 	for id, c := range clients {
 		bundle, _ := c.ShareKeys(lists[id])
 		_ = srv.AddShares(bundle)

@@ -85,11 +85,11 @@ func simulate(t testing.TB, p *Params, inputs [][]uint64, drop map[int]int) (*Re
 		return ids
 	}
 	for _, i := range active(dropBeforeKeys) {
-		m, err := clients[i].AdvertiseKeys()
+		m, err := clients[i].Advertise()
 		require.NoError(t, err)
-		require.NoError(t, srv.AddKeys(roundTrip(t, m, &AdvertiseKeysMsg{})))
+		require.NoError(t, srv.AddAdvert(roundTrip(t, m, &AdvertMsg{})))
 	}
-	lists, err := srv.KeyLists()
+	lists, err := revealAll(t, srv, clients, active(dropBeforeKeys))
 	if err != nil {
 		return nil, err
 	}
@@ -134,6 +134,31 @@ func simulate(t testing.TB, p *Params, inputs [][]uint64, drop map[int]int) (*Re
 		require.NoError(t, srv.AddUnmaskResponse(roundTrip(t, m, &UnmaskResponseMsg{})))
 	}
 	return srv.Finish()
+}
+
+// revealAll closes the advertise step and runs the reveal step for the
+// clients in ids (every enrolled one), up to the key lists.
+func revealAll(t testing.TB, srv *Server, cs []*Client, ids []int) (map[int]*KeyListMsg, error) {
+	t.Helper()
+	enr, err := srv.Enrolment()
+	if err != nil {
+		return nil, err
+	}
+	for _, i := range ids {
+		r, err := cs[i].Reveal(roundTrip(t, enr[i], &EnrolmentMsg{}))
+		require.NoError(t, err)
+		require.NoError(t, srv.AddReveal(roundTrip(t, r, &RevealMsg{})))
+	}
+	return srv.KeyLists()
+}
+
+// allIDs is 1..n.
+func allIDs(n int) []int {
+	ids := make([]int, n)
+	for i := range ids {
+		ids[i] = i + 1
+	}
+	return ids
 }
 
 // roundTrip encodes m and decodes it into out, as a transport would.

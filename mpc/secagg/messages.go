@@ -10,7 +10,7 @@ import (
 
 // Message tags: the first byte of every encoded message.
 const (
-	tagAdvertiseKeys byte = 1 + iota
+	tagAdvert byte = 1 + iota
 	tagKeyList
 	tagShareBundle
 	tagShareDelivery
@@ -20,6 +20,9 @@ const (
 	tagAbort
 	tagCountedSet
 	tagCountedSig
+	tagAnnounce
+	tagEnrolment
+	tagReveal
 )
 
 // ciphertextSize is the size of an encrypted pair of shares: the mask-key
@@ -35,20 +38,36 @@ type message interface {
 	UnmarshalBinary([]byte) error
 }
 
-// AdvertiseKeysMsg is the first step, client to server, relayed by the
-// server to the client's neighbors in a [KeyListMsg]: the client's two
+// AnnounceMsg opens a round, server to client: the shared parameters
+// ([Params.MarshalBinary]), session included. A client in another process
+// rebuilds the round's [Params] from it ([Expectation.Accept]); every
+// signature of the round covers their [Params.Digest], so clients that
+// were announced different parameters cannot complete a round together.
+type AnnounceMsg struct {
+	Params []byte
+}
+
+// AdvertMsg is the advertise step, client to server: the client's two
 // X25519 public keys (one for the encrypted channel to its neighbors, one
-// for pairwise-mask agreement), signed with the client's identity key over
-// the [Params.Digest] (Params) and its id.
-type AdvertiseKeysMsg struct {
+// for pairwise-mask agreement) and its commitment to a fresh graph nonce,
+// signed with the client's identity key over the [Params.Digest] (Params),
+// the commitment and its id. The server relays it to the client's
+// neighbors in a [KeyListMsg].
+type AdvertMsg struct {
 	ID     int
 	Params [DigestSize]byte
+	// Commitment is SHA-256 of the client's graph nonce (with the digest
+	// and its id), revealed in the reveal step; CommitmentSig is the
+	// client's identity signature on it (with the digest and its id),
+	// which the server checks and does not relay.
+	Commitment    [NonceSize]byte
+	CommitmentSig []byte
 	// Advert is the signed advert: keys, certificate chain and signature,
 	// opaque to the server (at most MaxAdvertSize bytes).
 	Advert []byte
 }
 
-// MaxAdvertSize bounds [AdvertiseKeysMsg.Advert]: room for the keys, a
+// MaxAdvertSize bounds [AdvertMsg.Advert]: room for the keys, a
 // certificate chain of 16 KiB and the signature.
 const MaxAdvertSize = 17560
 
@@ -56,12 +75,38 @@ const MaxAdvertSize = 17560
 var _ [MaxAdvertSize - sealed.MaxAdvertSize]struct{}
 var _ [sealed.MaxAdvertSize - MaxAdvertSize]struct{}
 
-// KeyListMsg is the server's answer to the first step, to client To: the
-// advertised keys of To's neighbors that are still in the round, sorted by
-// id.
+// Enrolled is one enrolled client: its id and its commitment to its graph
+// nonce.
+type Enrolled struct {
+	ID         int
+	Commitment [NonceSize]byte
+}
+
+// EnrolmentMsg closes the advertise step, server to client To: the
+// enrolled set, every client whose advert the server accepted, with their
+// commitments, sorted by id. The client answers with its nonce
+// ([Client.Reveal]); the graph is drawn from the nonces of exactly this
+// set.
+type EnrolmentMsg struct {
+	To       int
+	Enrolled []Enrolled
+}
+
+// RevealMsg is the reveal step, client to server and relayed by it to
+// every enrolled client in a [KeyListMsg]: the graph nonce client ID
+// committed to.
+type RevealMsg struct {
+	ID    int
+	Nonce [NonceSize]byte
+}
+
+// KeyListMsg closes the reveal step, server to client To: the nonces of
+// every enrolled client (sorted by id), from which To draws the graph,
+// and the adverts of To's neighbors in that graph, sorted by id.
 type KeyListMsg struct {
-	To   int
-	Keys []AdvertiseKeysMsg
+	To      int
+	Reveals []RevealMsg
+	Keys    []AdvertMsg
 }
 
 // EncryptedShare carries client From's shares of its mask key and
@@ -227,31 +272,65 @@ func (d *decoder) end() error {
 	return d.err
 }
 
-// advertiseMin is the smallest encoding of an AdvertiseKeysMsg's body.
-const advertiseMin = 4 + DigestSize + 4
+// maxAnnounce bounds an [AnnounceMsg]: the fixed fields and a roster of
+// MaxClients+1 names.
+const maxAnnounce = 128 + (MaxClients+1)*(1+maxName)
 
-func (m *AdvertiseKeysMsg) encode(e *encoder) error {
+// MarshalBinary encodes the message.
+func (m *AnnounceMsg) MarshalBinary() ([]byte, error) {
+	if len(m.Params) > maxAnnounce {
+		return nil, fmt.Errorf("secagg: %w: parameters of %d bytes", ErrInvalidParams, len(m.Params))
+	}
+	e := &encoder{b: make([]byte, 0, 5+len(m.Params))}
+	e.u8(tagAnnounce)
+	e.u32(len(m.Params))
+	e.bytes(m.Params)
+	return e.b, nil
+}
+
+// UnmarshalBinary decodes the message, rejecting malformed input (the
+// parameters themselves are checked by [Params.UnmarshalBinary]).
+func (m *AnnounceMsg) UnmarshalBinary(b []byte) error {
+	d := newDecoder(b, tagAnnounce, "AnnounceMsg")
+	n := d.count(maxAnnounce, 1)
+	m.Params = bytes.Clone(d.take(n))
+	return d.end()
+}
+
+// advertiseMin is the smallest encoding of an AdvertMsg's body.
+const advertiseMin = 4 + DigestSize + NonceSize + 4 + 4
+
+func (m *AdvertMsg) encode(e *encoder) error {
 	if len(m.Advert) > MaxAdvertSize {
 		return fmt.Errorf("secagg: %w: advert of %d bytes exceeds %d", ErrInvalidParams, len(m.Advert), MaxAdvertSize)
 	}
+	if len(m.CommitmentSig) > MaxSignatureSize {
+		return fmt.Errorf("secagg: %w: signature of %d bytes exceeds %d", ErrInvalidParams, len(m.CommitmentSig), MaxSignatureSize)
+	}
 	e.u32(m.ID)
 	e.bytes(m.Params[:])
+	e.bytes(m.Commitment[:])
+	e.u32(len(m.CommitmentSig))
+	e.bytes(m.CommitmentSig)
 	e.u32(len(m.Advert))
 	e.bytes(m.Advert)
 	return nil
 }
 
-func (m *AdvertiseKeysMsg) decode(d *decoder) {
+func (m *AdvertMsg) decode(d *decoder) {
 	m.ID = d.id()
 	copy(m.Params[:], d.take(DigestSize))
-	n := d.count(MaxAdvertSize, 1)
+	copy(m.Commitment[:], d.take(NonceSize))
+	n := d.count(MaxSignatureSize, 1)
+	m.CommitmentSig = bytes.Clone(d.take(n))
+	n = d.count(MaxAdvertSize, 1)
 	m.Advert = bytes.Clone(d.take(n))
 }
 
 // MarshalBinary encodes the message.
-func (m *AdvertiseKeysMsg) MarshalBinary() ([]byte, error) {
+func (m *AdvertMsg) MarshalBinary() ([]byte, error) {
 	e := &encoder{b: make([]byte, 0, 1+advertiseMin+len(m.Advert))}
-	e.u8(tagAdvertiseKeys)
+	e.u8(tagAdvert)
 	if err := m.encode(e); err != nil {
 		return nil, err
 	}
@@ -259,21 +338,76 @@ func (m *AdvertiseKeysMsg) MarshalBinary() ([]byte, error) {
 }
 
 // UnmarshalBinary decodes the message, rejecting malformed input.
-func (m *AdvertiseKeysMsg) UnmarshalBinary(b []byte) error {
-	d := newDecoder(b, tagAdvertiseKeys, "AdvertiseKeysMsg")
+func (m *AdvertMsg) UnmarshalBinary(b []byte) error {
+	d := newDecoder(b, tagAdvert, "AdvertMsg")
+	m.decode(d)
+	return d.end()
+}
+
+// MarshalBinary encodes the message.
+func (m *EnrolmentMsg) MarshalBinary() ([]byte, error) {
+	e := &encoder{b: make([]byte, 0, 9+(4+NonceSize)*len(m.Enrolled))}
+	e.u8(tagEnrolment)
+	e.u32(m.To)
+	e.u32(len(m.Enrolled))
+	for _, x := range m.Enrolled {
+		e.u32(x.ID)
+		e.bytes(x.Commitment[:])
+	}
+	return e.b, nil
+}
+
+// UnmarshalBinary decodes the message, rejecting malformed input.
+func (m *EnrolmentMsg) UnmarshalBinary(b []byte) error {
+	d := newDecoder(b, tagEnrolment, "EnrolmentMsg")
+	m.To = d.id()
+	n := d.count(MaxClients, 4+NonceSize)
+	m.Enrolled = make([]Enrolled, n)
+	for i := range m.Enrolled {
+		m.Enrolled[i].ID = d.id()
+		copy(m.Enrolled[i].Commitment[:], d.take(NonceSize))
+	}
+	return d.end()
+}
+
+func (m *RevealMsg) encode(e *encoder) {
+	e.u32(m.ID)
+	e.bytes(m.Nonce[:])
+}
+
+func (m *RevealMsg) decode(d *decoder) {
+	m.ID = d.id()
+	copy(m.Nonce[:], d.take(NonceSize))
+}
+
+// MarshalBinary encodes the message.
+func (m *RevealMsg) MarshalBinary() ([]byte, error) {
+	e := &encoder{b: make([]byte, 0, 5+NonceSize)}
+	e.u8(tagReveal)
+	m.encode(e)
+	return e.b, nil
+}
+
+// UnmarshalBinary decodes the message, rejecting malformed input.
+func (m *RevealMsg) UnmarshalBinary(b []byte) error {
+	d := newDecoder(b, tagReveal, "RevealMsg")
 	m.decode(d)
 	return d.end()
 }
 
 // MarshalBinary encodes the message.
 func (m *KeyListMsg) MarshalBinary() ([]byte, error) {
-	size := 9
+	size := 13 + (4+NonceSize)*len(m.Reveals)
 	for i := range m.Keys {
 		size += advertiseMin + len(m.Keys[i].Advert)
 	}
 	e := &encoder{b: make([]byte, 0, size)}
 	e.u8(tagKeyList)
 	e.u32(m.To)
+	e.u32(len(m.Reveals))
+	for i := range m.Reveals {
+		m.Reveals[i].encode(e)
+	}
 	e.u32(len(m.Keys))
 	for i := range m.Keys {
 		if err := m.Keys[i].encode(e); err != nil {
@@ -287,8 +421,13 @@ func (m *KeyListMsg) MarshalBinary() ([]byte, error) {
 func (m *KeyListMsg) UnmarshalBinary(b []byte) error {
 	d := newDecoder(b, tagKeyList, "KeyListMsg")
 	m.To = d.id()
-	n := d.count(MaxClients, advertiseMin)
-	m.Keys = make([]AdvertiseKeysMsg, n)
+	n := d.count(MaxClients, 4+NonceSize)
+	m.Reveals = make([]RevealMsg, n)
+	for i := range m.Reveals {
+		m.Reveals[i].decode(d)
+	}
+	n = d.count(MaxClients, advertiseMin)
+	m.Keys = make([]AdvertMsg, n)
 	for i := range m.Keys {
 		m.Keys[i].decode(d)
 	}

@@ -13,8 +13,9 @@ func sampleMessages() []message {
 	var v shareValue
 	v[3] = 9
 	return []message{
-		&AdvertiseKeysMsg{ID: 3, Params: [DigestSize]byte{1}, Advert: []byte("signed keys")},
-		&KeyListMsg{To: 1, Keys: []AdvertiseKeysMsg{{ID: 2, Advert: []byte{}}, {ID: 5, Params: [DigestSize]byte{9}, Advert: []byte{1, 2}}}},
+		&AdvertMsg{ID: 3, Params: [DigestSize]byte{1}, Commitment: [NonceSize]byte{4}, CommitmentSig: []byte("sig"), Advert: []byte("signed keys")},
+		&KeyListMsg{To: 1, Reveals: []RevealMsg{{ID: 2, Nonce: [NonceSize]byte{3}}, {ID: 5}},
+			Keys: []AdvertMsg{{ID: 2, CommitmentSig: []byte{}, Advert: []byte{}}, {ID: 5, Params: [DigestSize]byte{9}, CommitmentSig: []byte{8}, Advert: []byte{1, 2}}}},
 		&ShareBundleMsg{From: 1, Shares: []EncryptedShare{{From: 1, To: 2, Ciphertext: ct}}},
 		&ShareDeliveryMsg{To: 2, Shares: []EncryptedShare{{From: 1, To: 2, Ciphertext: ct}, {From: 3, To: 2, Ciphertext: ct}}},
 		&MaskedInputMsg{ID: 4, Vector: []uint64{1, 1 << 63, 0}},
@@ -23,13 +24,16 @@ func sampleMessages() []message {
 		&AbortMsg{Reason: "too many dropouts"},
 		&CountedSetMsg{To: 4, Counted: []int{2, 3, 4}},
 		&CountedSigMsg{From: 4, Sig: []byte("signature")},
+		&AnnounceMsg{Params: []byte("params")},
+		&EnrolmentMsg{To: 2, Enrolled: []Enrolled{{ID: 1, Commitment: [NonceSize]byte{1}}, {ID: 2}}},
+		&RevealMsg{ID: 7, Nonce: [NonceSize]byte{5}},
 	}
 }
 
 func blank(m message) message {
 	switch m.(type) {
-	case *AdvertiseKeysMsg:
-		return &AdvertiseKeysMsg{}
+	case *AdvertMsg:
+		return &AdvertMsg{}
 	case *KeyListMsg:
 		return &KeyListMsg{}
 	case *ShareBundleMsg:
@@ -48,6 +52,12 @@ func blank(m message) message {
 		return &CountedSetMsg{}
 	case *CountedSigMsg:
 		return &CountedSigMsg{}
+	case *AnnounceMsg:
+		return &AnnounceMsg{}
+	case *EnrolmentMsg:
+		return &EnrolmentMsg{}
+	case *RevealMsg:
+		return &RevealMsg{}
 	}
 	panic("unknown message")
 }
@@ -71,12 +81,12 @@ func TestMessagesRoundTripAndReject(t *testing.T) {
 }
 
 func TestMessagesRejectBadIDsAndCounts(t *testing.T) {
-	b, _ := (&AdvertiseKeysMsg{ID: 0}).MarshalBinary()
-	assert.ErrorIs(t, (&AdvertiseKeysMsg{}).UnmarshalBinary(b), ErrMalformed)
-	_, err := (&AdvertiseKeysMsg{ID: 1, Advert: make([]byte, MaxAdvertSize+1)}).MarshalBinary()
+	b, _ := (&AdvertMsg{ID: 0}).MarshalBinary()
+	assert.ErrorIs(t, (&AdvertMsg{}).UnmarshalBinary(b), ErrMalformed)
+	_, err := (&AdvertMsg{ID: 1, Advert: make([]byte, MaxAdvertSize+1)}).MarshalBinary()
 	assert.ErrorIs(t, err, ErrInvalidParams)
-	b, _ = (&AdvertiseKeysMsg{ID: MaxClients + 1}).MarshalBinary()
-	assert.ErrorIs(t, (&AdvertiseKeysMsg{}).UnmarshalBinary(b), ErrMalformed)
+	b, _ = (&AdvertMsg{ID: MaxClients + 1}).MarshalBinary()
+	assert.ErrorIs(t, (&AdvertMsg{}).UnmarshalBinary(b), ErrMalformed)
 	// A count that claims more elements than the message holds.
 	b = []byte{tagMaskedInput, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff}
 	assert.ErrorIs(t, (&MaskedInputMsg{}).UnmarshalBinary(b), ErrMalformed)
@@ -102,13 +112,16 @@ func fuzzDecoder(f *testing.F, m message) {
 	})
 }
 
-func FuzzAdvertiseKeysMsg(f *testing.F) { fuzzDecoder(f, sampleMessages()[0]) }
-func FuzzKeyListMsg(f *testing.F)       { fuzzDecoder(f, sampleMessages()[1]) }
-func FuzzShareBundle(f *testing.F)      { fuzzDecoder(f, sampleMessages()[2]) }
-func FuzzShareDelivery(f *testing.F)    { fuzzDecoder(f, sampleMessages()[3]) }
-func FuzzMaskedInput(f *testing.F)      { fuzzDecoder(f, sampleMessages()[4]) }
-func FuzzUnmaskRequest(f *testing.F)    { fuzzDecoder(f, sampleMessages()[5]) }
-func FuzzUnmaskResponse(f *testing.F)   { fuzzDecoder(f, sampleMessages()[6]) }
-func FuzzCountedSet(f *testing.F)       { fuzzDecoder(f, sampleMessages()[8]) }
-func FuzzCountedSig(f *testing.F)       { fuzzDecoder(f, sampleMessages()[9]) }
-func FuzzAbort(f *testing.F)            { fuzzDecoder(f, sampleMessages()[7]) }
+func FuzzAdvertMsg(f *testing.F)      { fuzzDecoder(f, sampleMessages()[0]) }
+func FuzzKeyListMsg(f *testing.F)     { fuzzDecoder(f, sampleMessages()[1]) }
+func FuzzShareBundle(f *testing.F)    { fuzzDecoder(f, sampleMessages()[2]) }
+func FuzzShareDelivery(f *testing.F)  { fuzzDecoder(f, sampleMessages()[3]) }
+func FuzzMaskedInput(f *testing.F)    { fuzzDecoder(f, sampleMessages()[4]) }
+func FuzzUnmaskRequest(f *testing.F)  { fuzzDecoder(f, sampleMessages()[5]) }
+func FuzzUnmaskResponse(f *testing.F) { fuzzDecoder(f, sampleMessages()[6]) }
+func FuzzCountedSet(f *testing.F)     { fuzzDecoder(f, sampleMessages()[8]) }
+func FuzzCountedSig(f *testing.F)     { fuzzDecoder(f, sampleMessages()[9]) }
+func FuzzAbort(f *testing.F)          { fuzzDecoder(f, sampleMessages()[7]) }
+func FuzzAnnounce(f *testing.F)       { fuzzDecoder(f, sampleMessages()[10]) }
+func FuzzEnrolment(f *testing.F)      { fuzzDecoder(f, sampleMessages()[11]) }
+func FuzzReveal(f *testing.F)         { fuzzDecoder(f, sampleMessages()[12]) }

@@ -1,6 +1,7 @@
 package secagg
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,7 +16,9 @@ import (
 
 // The steps of a round, as errors name them.
 const (
-	stepAdvertise = "advertise keys"
+	stepAnnounce  = "announce"
+	stepAdvertise = "advertise"
+	stepReveal    = "reveal"
 	stepShare     = "share keys"
 	stepInput     = "masked input"
 	stepConsist   = "counted set" // the consistency step
@@ -24,8 +27,20 @@ const (
 
 // ClientResult is the outcome of a round for one client.
 type ClientResult struct {
+	// Params are the round's parameters (with [JoinRound], as announced
+	// by the server and accepted).
+	Params *Params
+	// Counted is the counted set the client signed.
+	Counted []int
+	// Transcript is the hash of the round's public record, the same for
+	// the server and every client that finished ([Result.Transcript]).
+	Transcript [DigestSize]byte
 	// Stats is the client's traffic and the round's duration.
 	Stats report.Stats
+	// RoundLeakage is what the round disclosed to every party, as the
+	// server's [Result.Leakage] states it (built from the counted set the
+	// client signed), for a receipt every party agrees on.
+	RoundLeakage report.Leakage
 	// Leakage is what this client learned about the others.
 	Leakage report.Leakage
 }
@@ -33,33 +48,56 @@ type ClientResult struct {
 // RunClient runs client mesh.Self() of a round over a star whose hub
 // (party 0) runs [RunServer]. identity is the client's certificate and key,
 // named p.Name(mesh.Self()): it signs the client's advertised keys and its
-// CA pool checks the neighbors'. RunClient returns once its unmasking
+// CA pool checks the neighbors'. The server's announcement must be p's
+// shared parameters ([ErrMismatch] otherwise); a client that has no Params
+// of its own joins with [JoinRound]. RunClient returns once its unmasking
 // shares are sent; it fails with an error wrapping [ErrAborted] if the
 // server aborts the round or excludes this client, [ErrBadAdvert] or
 // [ErrMismatch] if a neighbor's relayed keys do not verify (the client then
-// tells the server it gives up), or a transport or context error. Errors
-// read `secagg client 3, step unmask, peer "server": ...`.
+// tells the server it gives up), [ErrProtocol] if the server's relayed
+// sets or nonces are not what an honest server sends, or a transport or
+// context error. Errors read `secagg client 3, step unmask, peer "server": ...`.
 func RunClient(ctx context.Context, mesh transport.Mesh, p *Params, identity *transport.Identity, input []uint64) (*ClientResult, error) {
-	if p == nil || mesh == nil {
-		return nil, fmt.Errorf("secagg: %w: nil params or mesh", ErrInvalidParams)
+	if p == nil {
+		return nil, fmt.Errorf("secagg: %w: nil params", ErrInvalidParams)
 	}
-	c, err := NewClient(p, mesh.Self(), identity)
-	if err != nil {
-		return nil, err
+	return runClient(ctx, mesh, identity, input, func(m *AnnounceMsg) (*Params, error) {
+		if !bytes.Equal(m.Params, p.marshal()) {
+			return nil, fmt.Errorf("%w: the server announces other parameters than this client's", ErrMismatch)
+		}
+		return p, nil
+	})
+}
+
+// JoinRound runs a client that takes the round's parameters from the
+// server's announcement, checked against want ([Expectation.Accept]): the
+// way to run a client in its own process without shipping a Config to it.
+// The result's Params are the accepted parameters. Otherwise it is
+// [RunClient].
+func JoinRound(ctx context.Context, mesh transport.Mesh, want Expectation, identity *transport.Identity, input []uint64) (*ClientResult, error) {
+	return runClient(ctx, mesh, identity, input, want.Accept)
+}
+
+func runClient(ctx context.Context, mesh transport.Mesh, identity *transport.Identity, input []uint64, accept func(*AnnounceMsg) (*Params, error)) (*ClientResult, error) {
+	if mesh == nil || identity == nil {
+		return nil, fmt.Errorf("secagg: %w: nil mesh or identity", ErrInvalidParams)
 	}
-	if len(input) != p.cfg.Length {
-		return nil, fmt.Errorf("secagg: %w: input of %d values, length %d", ErrInvalidParams, len(input), p.cfg.Length)
-	}
+	role := fmt.Sprintf("client %d", mesh.Self())
 	conn, err := mesh.Conn(0)
 	if err != nil {
-		return nil, errs.Step("secagg", fmt.Sprintf("client %d", c.id), "connect", "", err)
+		return nil, errs.Step("secagg", role, "connect", "", err)
 	}
-	st := &clientState{ctx: ctx, c: c, conn: conn, input: input, start: time.Now()}
+	st := &clientState{ctx: ctx, conn: conn, input: input, start: time.Now()}
+	if err := st.announce(mesh.Self(), identity, accept); err != nil {
+		st.giveUp(err)
+		return nil, errs.Step("secagg", role, stepAnnounce, "", err)
+	}
 	for _, ph := range []struct {
 		name string
 		run  func() error
 	}{
 		{stepAdvertise, st.advertise},
+		{stepReveal, st.reveal},
 		{stepShare, st.shareKeys},
 		{stepInput, st.maskInput},
 		{stepConsist, st.signCounted},
@@ -67,7 +105,7 @@ func RunClient(ctx context.Context, mesh transport.Mesh, p *Params, identity *tr
 	} {
 		if err := ph.run(); err != nil {
 			st.giveUp(err)
-			return nil, errs.Step("secagg", fmt.Sprintf("client %d", c.id), ph.name, p.Name(0), err)
+			return nil, errs.Step("secagg", role, ph.name, st.c.p.Name(0), err)
 		}
 	}
 	return st.result(), nil
@@ -81,6 +119,7 @@ type clientState struct {
 	input []uint64
 	start time.Time
 
+	enr EnrolmentMsg
 	kl  KeyListMsg
 	del ShareDeliveryMsg
 	set CountedSetMsg
@@ -110,8 +149,37 @@ func (st *clientState) recv(m message) error {
 	return m.UnmarshalBinary(b)
 }
 
+// announce receives the server's parameters, accepts them and makes the
+// client's state.
+func (st *clientState) announce(id int, identity *transport.Identity, accept func(*AnnounceMsg) (*Params, error)) error {
+	var m AnnounceMsg
+	if err := st.recv(&m); err != nil {
+		return err
+	}
+	p, err := accept(&m)
+	if err != nil {
+		return err
+	}
+	if len(st.input) != p.cfg.Length {
+		return fmt.Errorf("%w: input of %d values, the round's length is %d", ErrInvalidParams, len(st.input), p.cfg.Length)
+	}
+	st.c, err = NewClient(p, id, identity)
+	return err
+}
+
 func (st *clientState) advertise() error {
-	m, err := st.c.AdvertiseKeys()
+	m, err := st.c.Advertise()
+	if err != nil {
+		return err
+	}
+	return st.send(m)
+}
+
+func (st *clientState) reveal() error {
+	if err := st.recv(&st.enr); err != nil {
+		return err
+	}
+	m, err := st.c.Reveal(&st.enr)
 	if err != nil {
 		return err
 	}
@@ -183,20 +251,26 @@ func (st *clientState) result() *ClientResult {
 		}
 	}
 	return &ClientResult{
-		Stats: report.Stats{Stats: st.conn.Stats(), Duration: time.Since(st.start)},
+		Params:       st.c.p,
+		Counted:      slices.Clone(st.c.counted),
+		Transcript:   roundTranscript(st.c.p.digest, st.c.graphSeed, st.c.counted),
+		Stats:        report.Stats{Stats: st.conn.Stats(), Duration: time.Since(st.start)},
+		RoundLeakage: serverLeakage(st.c.p, len(st.c.counted), st.c.p.cfg.Clients-len(st.c.counted)),
 		Leakage: report.Leakage{
 			{To: fmt.Sprintf("client %d", st.c.id), What: report.Participants, About: "neighbors", Count: int64(len(st.kl.Keys)),
 				Note: fmt.Sprintf("%d neighbors advertised keys, %d shared them, %d were counted, %d dropped after sharing",
 					len(st.kl.Keys), len(st.del.Shares), counted, len(st.del.Shares)-counted)},
 			{To: fmt.Sprintf("client %d", st.c.id), What: report.Participants, About: "all", Count: int64(len(st.set.Counted)),
-				Note: fmt.Sprintf("the counted set of the round (%d clients), which it signs", len(st.set.Counted))},
+				Note: fmt.Sprintf("the enrolled set (%d clients, with their graph nonces, so the whole graph) and the counted set of the round (%d clients), which it signs", len(st.enr.Enrolled), len(st.set.Counted))},
 		},
 	}
 }
 
 // RunServer runs the server of a round over a star: mesh.Self() must be 0
 // and clients are parties 1..p.Clients(). identity's CA pool checks the
-// clients' signed keys. In each step it waits for every remaining client's
+// clients' signed keys. It first announces p's shared parameters to every
+// client ([AnnounceMsg]: what [JoinRound] accepts and [RunClient]
+// compares with its own). In each step it waits for every remaining client's
 // message until the round timeout; a client that has not answered by then,
 // whose connection fails, whose message is malformed or whose keys do not
 // verify is dropped (Result.Excluded says why) and told so with an
@@ -226,7 +300,9 @@ func RunServer(ctx context.Context, mesh transport.Mesh, p *Params, identity *tr
 		name string
 		run  func() error
 	}{
+		{stepAnnounce, st.announce},
 		{stepAdvertise, st.advertise},
+		{stepReveal, st.reveal},
 		{stepShare, st.shareKeys},
 		{stepInput, st.maskedInput},
 		{stepConsist, st.consistency},
@@ -254,9 +330,16 @@ type serverState struct {
 	res      *Result
 }
 
+// announce sends every client the round's shared parameters.
+func (st *serverState) announce() error {
+	m := &AnnounceMsg{Params: st.p.marshal()}
+	st.sendAll(stepAnnounce, func(int) message { return m })
+	return nil
+}
+
 func (st *serverState) advertise() error {
 	err := st.collect(stepAdvertise, func(id int, b []byte) (func() error, error) {
-		var m AdvertiseKeysMsg
+		var m AdvertMsg
 		if err := m.UnmarshalBinary(b); err != nil {
 			return nil, err
 		}
@@ -268,6 +351,31 @@ func (st *serverState) advertise() error {
 			return nil, err
 		}
 		return func() error { return st.srv.addKeys(a) }, nil
+	})
+	if err != nil {
+		return err
+	}
+	enr, err := st.srv.Enrolment()
+	if err != nil {
+		return st.abortAll(err)
+	}
+	st.sendAll(stepReveal, func(id int) message { return enr[id] })
+	return nil
+}
+
+func (st *serverState) reveal() error {
+	err := st.collect(stepReveal, func(id int, b []byte) (func() error, error) {
+		var m RevealMsg
+		if err := m.UnmarshalBinary(b); err != nil {
+			return nil, err
+		}
+		if m.ID != id {
+			return nil, fmt.Errorf("%w: party %d claims id %d", ErrMalformed, id, m.ID)
+		}
+		if err := st.srv.checkReveal(&m); err != nil {
+			return nil, err
+		}
+		return func() error { return st.srv.AddReveal(&m) }, nil
 	})
 	if err != nil {
 		return err

@@ -19,12 +19,17 @@ import (
 
 // dropAt wraps client meshes so that client i's link to the server closes
 // before it sends its message of stage drop[i] (it has sent drop[i]-1
-// messages by then), as a client that goes offline.
+// messages by then, plus its nonce after the advert), as a client that
+// goes offline.
 func dropAt(meshes []transport.Mesh, drop map[int]int) []transport.Mesh {
 	out := append([]transport.Mesh(nil), meshes...)
 	for i, stage := range drop {
+		sent := stage - 1
+		if stage > dropBeforeKeys {
+			sent++ // the reveal
+		}
 		out[i] = transporttest.WrapMesh(meshes[i], func(_ int, c transport.Conn) transport.Conn {
-			return transporttest.CloseAfter(c, stage-1)
+			return transporttest.CloseAfter(c, sent)
 		})
 	}
 	return out
@@ -130,7 +135,7 @@ func TestRunnerSubstitutedKeysAbort(t *testing.T) {
 		if peer == 1 {
 			return c
 		}
-		return transporttest.Corrupt(c, 0, func(b []byte) []byte { // the key list
+		return transporttest.Corrupt(c, 2, func(b []byte) []byte { // the key list (after the announcement and the enrolled set)
 			var kl KeyListMsg
 			require.NoError(t, kl.UnmarshalBinary(b))
 			require.Equal(t, 1, kl.Keys[0].ID)
@@ -215,10 +220,13 @@ func TestRunnerServerVanishes(t *testing.T) {
 	for i := 1; i <= n; i++ {
 		wg.Go(func() { _, errs[i] = RunClient(context.Background(), meshes[i], p, ids[i], []uint64{1, 2}) })
 	}
-	// The server reads the advertised keys, then disappears.
+	// The server announces the round, reads the adverts, then disappears.
 	for i := 1; i <= n; i++ {
 		c, err := meshes[0].Conn(i)
 		require.NoError(t, err)
+		b, err := (&AnnounceMsg{Params: p.marshal()}).MarshalBinary()
+		require.NoError(t, err)
+		require.NoError(t, c.Send(context.Background(), b))
 		_, err = c.Recv(context.Background())
 		require.NoError(t, err)
 	}
@@ -302,9 +310,22 @@ func TestRunnerUnsignedUnmaskRefused(t *testing.T) {
 	srv, err := NewServer(p, ids[0])
 	require.NoError(t, err)
 	for i := 1; i <= n; i++ {
-		var m AdvertiseKeysMsg
+		send(i, &AnnounceMsg{Params: p.marshal()})
+	}
+	for i := 1; i <= n; i++ {
+		var m AdvertMsg
 		recv(i, &m)
-		require.NoError(t, srv.AddKeys(&m))
+		require.NoError(t, srv.AddAdvert(&m))
+	}
+	enr, err := srv.Enrolment()
+	require.NoError(t, err)
+	for i := 1; i <= n; i++ {
+		send(i, enr[i])
+	}
+	for i := 1; i <= n; i++ {
+		var m RevealMsg
+		recv(i, &m)
+		require.NoError(t, srv.AddReveal(&m))
 	}
 	lists, err := srv.KeyLists()
 	require.NoError(t, err)
@@ -348,4 +369,52 @@ func TestRunnerUnsignedUnmaskRefused(t *testing.T) {
 		assert.ErrorIs(t, errs[i], ErrProtocol, "client %d", i)
 		assert.Contains(t, errs[i].Error(), "step unmask")
 	}
+}
+
+// A client with no Params of its own joins on the server's announcement,
+// checked against its expectations; weaker parameters are refused before
+// it advertises anything, and the receipt-ready transcript is the same
+// for every party.
+func TestJoinRound(t *testing.T) {
+	const n, dim = 5, 3
+	p := newParams(t, Config{Clients: n, Length: dim, Threshold: 3, RoundTimeout: 5 * time.Second})
+	ids := identities(t, n)
+	meshes := memStar(t, n+1)
+	in := randomInputs(rand.New(rand.NewPCG(8, 8)), n, dim, 100)
+	want := Expectation{Length: dim, MaxClients: 10, MinThreshold: 3}
+	var wg sync.WaitGroup
+	res := make([]*ClientResult, n+1)
+	errs := make([]error, n+1)
+	for i := 1; i <= n; i++ {
+		wg.Go(func() { res[i], errs[i] = JoinRound(context.Background(), meshes[i], want, ids[i], in[i-1]) })
+	}
+	srvRes, err := RunServer(context.Background(), meshes[0], p, ids[0])
+	wg.Wait()
+	require.NoError(t, err)
+	assert.Equal(t, plainSum(in, srvRes.Counted, dim), srvRes.Sum)
+	for i := 1; i <= n; i++ {
+		require.NoError(t, errs[i])
+		assert.Equal(t, p.Digest(), res[i].Params.Digest())
+		assert.Equal(t, srvRes.Transcript, res[i].Transcript, "client %d", i)
+		assert.Equal(t, srvRes.Counted, res[i].Counted)
+		assert.Equal(t, srvRes.Leakage, res[i].RoundLeakage)
+	}
+
+	announce := &AnnounceMsg{Params: p.marshal()}
+	for _, bad := range []Expectation{
+		{Length: dim + 1},
+		{Length: dim, MaxClients: n - 1},
+		{Length: dim, MinClients: n + 1},
+		{Length: dim, MinThreshold: 4},
+		{Length: dim, MinSecurityBits: 50},
+		{Length: dim, MinCorruptRate: 0.2},
+		{Length: dim, Names: []string{"a", "b", "c", "d", "e", "f"}},
+	} {
+		_, err := bad.Accept(announce)
+		assert.ErrorIs(t, err, ErrMismatch, "%+v", bad)
+	}
+	_, err = Expectation{}.Accept(announce)
+	assert.ErrorIs(t, err, ErrInvalidParams)
+	_, err = want.Accept(&AnnounceMsg{Params: []byte{1, 2, 3}})
+	assert.ErrorIs(t, err, ErrMalformed)
 }

@@ -21,6 +21,12 @@ type Result struct {
 	Sum []uint64
 	// Counted lists, sorted, the clients whose masked input is in Sum.
 	Counted []int
+	// Transcript is the hash of the round's public record (the parameters'
+	// digest, the graph seed and the counted set), which the server and
+	// every client that finished compute alike ([ClientResult.Transcript]):
+	// in a star no client sees the others' messages, so a receipt of the
+	// round carries this rather than a hash of the messages.
+	Transcript [DigestSize]byte
 	// Dropped lists, sorted, the clients whose input is not in Sum.
 	Dropped []int
 	// Excluded says why the runner dropped each client it dropped (nil
@@ -36,6 +42,7 @@ type Result struct {
 // Server stages.
 const (
 	srvKeys = iota
+	srvReveal
 	srvShares
 	srvInputs
 	srvSign
@@ -45,8 +52,9 @@ const (
 )
 
 // Server is the server's state in a round. Its methods are the protocol's
-// local steps: collect [AdvertiseKeysMsg] with [Server.AddKeys] and close
-// the step with [Server.KeyLists]; then [Server.AddShares] and
+// local steps: collect [AdvertMsg] with [Server.AddAdvert] and close the
+// step with [Server.Enrolment]; then [Server.AddReveal] and
+// [Server.KeyLists]; [Server.AddShares] and
 // [Server.Deliveries]; [Server.AddMaskedInput] and
 // [Server.CountedSets]; [Server.AddCountedSig] and
 // [Server.UnmaskRequests]; [Server.AddUnmaskResponse] and
@@ -59,6 +67,9 @@ type Server struct {
 
 	keys     map[int]*advertised // U1
 	u1       []int
+	reveals  map[int]RevealMsg
+	seed     [SeedSize]byte
+	nb       [][]int       // the graph: nb[i] = client i's neighbors, sorted
 	lists    map[int][]int // neighbors each client of U1 was given
 	inbox    map[int][]EncryptedShare
 	u2       []int
@@ -77,7 +88,7 @@ type Server struct {
 
 // advertised is a client's verified advert.
 type advertised struct {
-	msg     AdvertiseKeysMsg
+	msg     AdvertMsg
 	maskKey *ecdh.PublicKey
 	maskRaw []byte
 	chain   [][]byte
@@ -124,7 +135,7 @@ func (s *Server) validID(id int) error {
 
 // checkKeys verifies a client's advert; it touches no state, so the runner
 // calls it concurrently.
-func (s *Server) checkKeys(m *AdvertiseKeysMsg) (*advertised, error) {
+func (s *Server) checkKeys(m *AdvertMsg) (*advertised, error) {
 	if err := s.validID(m.ID); err != nil {
 		return nil, err
 	}
@@ -138,6 +149,9 @@ func (s *Server) checkKeys(m *AdvertiseKeysMsg) (*advertised, error) {
 	if _, err := sealed.Verify(s.identity, labelSealed, s.p.digest[:], &adv, m.ID, nslots, s.p.Name(m.ID)); err != nil {
 		return nil, fmt.Errorf("%w: client %d: %w", ErrBadAdvert, m.ID, err)
 	}
+	if err := verifyCommitment(s.identity, s.p, m, adv.Chain); err != nil {
+		return nil, err
+	}
 	raw := adv.Keys[slotMask][:]
 	pk, err := parsePublic(raw)
 	if err != nil {
@@ -145,11 +159,12 @@ func (s *Server) checkKeys(m *AdvertiseKeysMsg) (*advertised, error) {
 	}
 	a := &advertised{msg: *m, maskKey: pk, maskRaw: raw, chain: adv.Chain}
 	a.msg.Advert = bytes.Clone(m.Advert)
+	a.msg.CommitmentSig = bytes.Clone(m.CommitmentSig)
 	return a, nil
 }
 
 func (s *Server) addKeys(a *advertised) error {
-	if err := s.step(srvKeys, "AddKeys"); err != nil {
+	if err := s.step(srvKeys, "AddAdvert"); err != nil {
 		return err
 	}
 	if s.keys[a.msg.ID] != nil {
@@ -159,11 +174,11 @@ func (s *Server) addKeys(a *advertised) error {
 	return nil
 }
 
-// AddKeys verifies and records a client's advertised keys: they must be
-// signed, for these parameters, by the identity the roster names for the
-// client ([ErrBadAdvert], [ErrMismatch] otherwise).
-func (s *Server) AddKeys(m *AdvertiseKeysMsg) error {
-	if err := s.step(srvKeys, "AddKeys"); err != nil {
+// AddAdvert verifies and records a client's advert: it must be signed,
+// for these parameters and the commitment it carries, by the identity the
+// roster names for the client ([ErrBadAdvert], [ErrMismatch] otherwise).
+func (s *Server) AddAdvert(m *AdvertMsg) error {
+	if err := s.step(srvKeys, "AddAdvert"); err != nil {
 		return err
 	}
 	a, err := s.checkKeys(m)
@@ -179,7 +194,7 @@ func (s *Server) checkAlive(ids []int, alive func(int) bool, when string) error 
 	t := s.p.cfg.Threshold
 	for _, i := range ids {
 		c := 0
-		for _, j := range s.p.neighbors[i] {
+		for _, j := range s.nb[i] {
 			if alive(j) {
 				c++
 			}
@@ -191,20 +206,93 @@ func (s *Server) checkAlive(ids []int, alive func(int) bool, when string) error 
 	return nil
 }
 
-// KeyLists closes the key step: the clients that advertised form U1, and
-// each gets the keys of its neighbors in U1. It aborts with
-// [ErrTooManyDropouts] if some client of U1 has fewer than t neighbors in
-// U1.
-func (s *Server) KeyLists() (map[int]*KeyListMsg, error) {
-	if err := s.step(srvKeys, "KeyLists"); err != nil {
+// Enrolment closes the advertise step: the clients that advertised form
+// U1, the enrolled set, and each is sent U1 with the commitments, to
+// answer with its nonce. It aborts with [ErrTooManyDropouts] if t or fewer
+// clients advertised.
+func (s *Server) Enrolment() (map[int]*EnrolmentMsg, error) {
+	if err := s.step(srvKeys, "Enrolment"); err != nil {
 		return nil, err
 	}
 	for id := range s.keys {
 		s.u1 = append(s.u1, id)
 	}
 	slices.Sort(s.u1)
-	if len(s.u1) == 0 {
-		return nil, s.abort(fmt.Errorf("%w: no client advertised keys", ErrTooManyDropouts))
+	if len(s.u1) <= s.p.cfg.Threshold {
+		return nil, s.abort(fmt.Errorf("%w: %d clients advertised keys, threshold %d", ErrTooManyDropouts, len(s.u1), s.p.cfg.Threshold))
+	}
+	e := make([]Enrolled, len(s.u1))
+	for k, id := range s.u1 {
+		e[k] = Enrolled{ID: id, Commitment: s.keys[id].msg.Commitment}
+	}
+	out := make(map[int]*EnrolmentMsg, len(s.u1))
+	for _, id := range s.u1 {
+		out[id] = &EnrolmentMsg{To: id, Enrolled: e}
+	}
+	s.reveals = make(map[int]RevealMsg, len(s.u1))
+	s.stage = srvReveal
+	return out, nil
+}
+
+// checkReveal checks a client's nonce against its commitment; it touches
+// no state, so the runner calls it concurrently.
+func (s *Server) checkReveal(m *RevealMsg) error {
+	if err := s.validID(m.ID); err != nil {
+		return err
+	}
+	a := s.keys[m.ID]
+	if a == nil {
+		return fmt.Errorf("%w: nonce from client %d, which is not enrolled", ErrMalformed, m.ID)
+	}
+	if commitNonce(s.p.digest, m.ID, m.Nonce) != a.msg.Commitment {
+		return fmt.Errorf("%w: client %d's nonce does not open its commitment", ErrMalformed, m.ID)
+	}
+	return nil
+}
+
+// AddReveal records an enrolled client's graph nonce, which must open
+// its commitment.
+func (s *Server) AddReveal(m *RevealMsg) error {
+	if err := s.step(srvReveal, "AddReveal"); err != nil {
+		return err
+	}
+	if err := s.checkReveal(m); err != nil {
+		return err
+	}
+	if _, ok := s.reveals[m.ID]; ok {
+		return fmt.Errorf("%w: client %d revealed twice", ErrMalformed, m.ID)
+	}
+	s.reveals[m.ID] = *m
+	return nil
+}
+
+// KeyLists closes the reveal step. Every enrolled client must have
+// revealed its nonce: a missing one aborts the round ([ErrAborted]), since
+// drawing the graph from the others' would let whoever withholds choose
+// between graphs. The graph is drawn from the nonces; each client of U1
+// gets all of them and the adverts of its neighbors in U1. It aborts with
+// [ErrTooManyDropouts] if some client of U1 has fewer than t neighbors in
+// U1.
+func (s *Server) KeyLists() (map[int]*KeyListMsg, error) {
+	if err := s.step(srvReveal, "KeyLists"); err != nil {
+		return nil, err
+	}
+	reveals := make([]RevealMsg, len(s.u1))
+	for k, id := range s.u1 {
+		r, ok := s.reveals[id]
+		if !ok {
+			return nil, s.abort(fmt.Errorf("%w: enrolled client %d did not reveal its graph nonce", ErrAborted, id))
+		}
+		reveals[k] = r
+	}
+	s.seed = graphSeed(s.p.digest, reveals)
+	g, err := s.p.graph(s.seed)
+	if err != nil {
+		return nil, s.abort(err)
+	}
+	s.nb = make([][]int, s.p.cfg.Clients+1)
+	for i := 1; i <= s.p.cfg.Clients; i++ {
+		s.nb[i] = g.neighbors(i)
 	}
 	if err := s.checkAlive(s.u1, func(j int) bool { return s.keys[j] != nil }, "after advertising keys"); err != nil {
 		return nil, err
@@ -212,10 +300,12 @@ func (s *Server) KeyLists() (map[int]*KeyListMsg, error) {
 	out := make(map[int]*KeyListMsg, len(s.u1))
 	s.lists = make(map[int][]int, len(s.u1))
 	for _, i := range s.u1 {
-		kl := &KeyListMsg{To: i}
-		for _, j := range s.p.neighbors[i] {
+		kl := &KeyListMsg{To: i, Reveals: reveals}
+		for _, j := range s.nb[i] {
 			if k := s.keys[j]; k != nil {
-				kl.Keys = append(kl.Keys, k.msg)
+				relayed := k.msg
+				relayed.CommitmentSig = nil // the server's to check, not relayed
+				kl.Keys = append(kl.Keys, relayed)
 				s.lists[i] = append(s.lists[i], j)
 			}
 		}
@@ -225,6 +315,19 @@ func (s *Server) KeyLists() (map[int]*KeyListMsg, error) {
 	s.u2set = make(map[int]bool)
 	s.stage = srvShares
 	return out, nil
+}
+
+// GraphSeed returns the seed the round's graph was drawn from (after
+// [Server.KeyLists]).
+func (s *Server) GraphSeed() [SeedSize]byte { return s.seed }
+
+// Neighbors returns client id's neighbors in the round's graph, sorted
+// (nil before [Server.KeyLists]).
+func (s *Server) Neighbors(id int) []int {
+	if s.nb == nil || id < 1 || id > s.p.cfg.Clients {
+		return nil
+	}
+	return slices.Clone(s.nb[id])
 }
 
 // AddShares records a client's encrypted shares, which must address exactly
@@ -353,7 +456,7 @@ func (s *Server) checkCountedSig(m *CountedSigMsg) error {
 	if !s.u3set[m.From] {
 		return fmt.Errorf("%w: signature from client %d, which was not counted", ErrMalformed, m.From)
 	}
-	name, err := s.identity.VerifySigned(s.keys[m.From].chain, countedMessage(s.p.digest, m.From, s.u3), m.Sig)
+	name, err := s.identity.VerifySigned(s.keys[m.From].chain, countedMessage(s.p.digest, s.seed, m.From, s.u3), m.Sig)
 	if err != nil || name != s.p.Name(m.From) {
 		return fmt.Errorf("%w: client %d's signature on the counted set does not verify", ErrMalformed, m.From)
 	}
@@ -403,7 +506,7 @@ func (s *Server) UnmaskRequests() (map[int]*UnmaskRequestMsg, error) {
 		}
 		r := &UnmaskRequestMsg{To: i, Counted: s.u3}
 		w := &unmaskWant{}
-		for _, j := range s.p.neighbors[i] {
+		for _, j := range s.nb[i] {
 			switch {
 			case s.u3set[j]:
 				w.survivors = append(w.survivors, j)
@@ -567,7 +670,7 @@ func (s *Server) pairMaskJobs(j int, priv, session []byte) ([]maskJob, error) {
 		return nil, fmt.Errorf("%w: shares of client %d's mask key are inconsistent", ErrMalformed, j)
 	}
 	var jobs []maskJob
-	for _, i := range s.p.neighbors[j] {
+	for _, i := range s.nb[j] {
 		if !s.u3set[i] {
 			continue
 		}
@@ -590,7 +693,7 @@ func (s *Server) pairMaskJobs(j int, priv, session []byte) ([]maskJob, error) {
 
 // result hands out the unmasked sum and what the round disclosed.
 func (s *Server) result() *Result {
-	res := &Result{Sum: s.sum, Counted: slices.Clone(s.u3)}
+	res := &Result{Sum: s.sum, Counted: slices.Clone(s.u3), Transcript: roundTranscript(s.p.digest, s.seed, s.u3)}
 	for i := 1; i <= s.p.cfg.Clients; i++ {
 		if !s.u3set[i] {
 			res.Dropped = append(res.Dropped, i)
@@ -613,6 +716,16 @@ func serverLeakage(p *Params, counted, dropped int) report.Leakage {
 		{To: "server", What: report.Participants, About: "all", Count: int64(n),
 			Note: fmt.Sprintf("which clients were counted (%d) and which dropped (%d), and at which step each dropped", counted, dropped)},
 		{To: "clients", What: report.Participants, About: "neighbors", Count: int64(p.cfg.Degree),
-			Note: "each client learns which of its neighbors advertised keys and shared them, and the counted set of the round, which it signs"},
+			Note: "each client learns the enrolled set and the graph, which of its neighbors advertised keys and shared them, and the counted set of the round, which it signs"},
 	}
+}
+
+// verifyCommitment checks the signature on an advert's commitment with the
+// certificate chain of its (verified) advert.
+func verifyCommitment(id *transport.Identity, p *Params, m *AdvertMsg, chain [][]byte) error {
+	name, err := id.VerifySigned(chain, commitMessage(p.digest, m.ID, m.Commitment), m.CommitmentSig)
+	if err != nil || name != p.Name(m.ID) {
+		return fmt.Errorf("%w: client %d's signature on its commitment does not verify", ErrBadAdvert, m.ID)
+	}
+	return nil
 }

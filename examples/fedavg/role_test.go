@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/veil-go/veil/ledger"
+	"github.com/veil-go/veil/transport"
+)
+
+// TestRolesSeparateProcesses runs the server and four clients as five
+// processes of the built command over loopback TLS (demo CA), each with
+// its own -ledger: the server's sum is the plaintext sum of the four
+// rows, every party prints the same receipt digest, and every ledger
+// holds that receipt, signed by all five, verifying against the CA.
+func TestRolesSeparateProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the command")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "fedavg")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Stderr = os.Stderr
+	require.NoError(t, build.Run())
+
+	const clients, dim = 4, 12
+	rows := [][]int64{}
+	for i := range clients {
+		row := make([]int64, dim)
+		for k := range row {
+			row[k] = int64((i+1)*1000+k) * int64(1-2*(k%2))
+		}
+		rows = append(rows, row)
+	}
+	input := writeCSV(t, rows)
+	want := make([]int64, dim)
+	for _, r := range rows {
+		for k, v := range r {
+			want[k] += v
+		}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	ln.Close()
+	certs := filepath.Join(dir, "certs")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	type result struct {
+		out    jsonOut
+		raw    string
+		stderr string
+		err    error
+	}
+	results := make([]result, clients+1)
+	ledgers := make([]string, clients+1)
+	var wg sync.WaitGroup
+	for p := range clients + 1 {
+		ledgers[p] = filepath.Join(dir, "party"+strconv.Itoa(p)+".ledger")
+		args := []string{"-json", "-demo-certs", certs, "-ledger", ledgers[p], "-timeout", "2m"}
+		if p == 0 {
+			args = append(args, "-role", "server", "-listen", addr, "-clients", strconv.Itoa(clients), "-dim", strconv.Itoa(dim))
+		} else {
+			args = append(args, "-role", "client", "-index", strconv.Itoa(p-1), "-connect", addr, "-input", input)
+		}
+		wg.Go(func() {
+			cmd := exec.CommandContext(ctx, bin, args...)
+			var stderr safeBuffer
+			cmd.Stderr = &stderr
+			out, err := cmd.Output()
+			results[p] = result{raw: string(out), stderr: stderr.String(), err: err}
+			if err == nil {
+				results[p].err = json.Unmarshal(out, &results[p].out)
+			}
+		})
+	}
+	wg.Wait()
+	for p, r := range results {
+		require.NoError(t, r.err, "party %d: %s", p, r.stderr)
+	}
+	srv := results[0].out
+	assert.Equal(t, want, srv.Sum, "the sum is exact")
+	assert.Equal(t, []int{0, 1, 2, 3}, srv.Counted)
+	assert.Equal(t, clients, srv.Clients)
+	for p := 1; p <= clients; p++ {
+		assert.Empty(t, results[p].out.Sum, "client %d learns no sum", p)
+		assert.NotEmpty(t, results[p].out.Receipt)
+		assert.Equal(t, srv.Receipt, results[p].out.Receipt, "party %d holds the server's receipt", p)
+	}
+
+	id, err := transport.LoadIdentity(filepath.Join(certs, "party-1.crt"), filepath.Join(certs, "party-1.key"), filepath.Join(certs, "ca.pem"))
+	require.NoError(t, err)
+	var first []byte
+	for p, path := range ledgers {
+		l, err := ledger.Open(ctx, ledger.Config{DSN: path})
+		require.NoError(t, err)
+		es, err := l.Entries(ctx)
+		require.NoError(t, err)
+		require.NoError(t, l.Close())
+		require.Len(t, es, 1)
+		var s ledger.SignedReceipt
+		require.NoError(t, s.UnmarshalBinary(es[0].Body))
+		require.NoError(t, s.Verify(id), "party %d's receipt", p)
+		require.Len(t, s.Receipt.Parties, clients+1)
+		for i, party := range s.Receipt.Parties {
+			assert.Equal(t, transport.PartyName(i), party.Name)
+		}
+		b, err := s.Receipt.MarshalBinary()
+		require.NoError(t, err)
+		if p == 0 {
+			first = b
+		} else {
+			assert.Equal(t, first, b, "party %d's receipt differs from the server's", p)
+		}
+		// A tampered byte fails verification.
+		s.Receipt.Transcript[0] ^= 1
+		assert.Error(t, s.Verify(id))
+	}
+}
+
+// safeBuffer is a bytes.Buffer safe for the exec package's copier.
+type safeBuffer struct {
+	mu sync.Mutex
+	b  []byte
+}
+
+func (s *safeBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.b = append(s.b, p...)
+	return len(p), nil
+}
+
+func (s *safeBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return string(s.b)
+}

@@ -1,0 +1,76 @@
+package roles
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/veil-go/veil/transport"
+)
+
+// TestDemoCAAndConnect: the listening party writes the demo CA, the other
+// waits for it; they connect by name, and a wrong peer name is refused.
+func TestDemoCAAndConnect(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	tls := TLS{DemoCerts: filepath.Join(t.TempDir(), "certs")}
+
+	waiting := make(chan *transport.Identity, 1)
+	go func() {
+		id, err := tls.Identity(ctx, "party-b", nil, "test", nil)
+		if err != nil {
+			t.Error(err)
+		}
+		waiting <- id
+	}()
+	var log bytes.Buffer
+	a, err := tls.Identity(ctx, "party-a", []string{"party-a", "party-b"}, "test", &log)
+	require.NoError(t, err)
+	require.Contains(t, log.String(), "test: wrote a throwaway demo CA")
+	b := <-waiting
+	require.NotNil(t, b)
+	require.Equal(t, "party-b", b.Name())
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+
+	accepted := make(chan error, 1)
+	log.Reset()
+	go func() {
+		c, err := Accept(ctx, addr, a, "party-b", "test", "party a", &log)
+		if err == nil {
+			c.Close()
+		}
+		accepted <- err
+	}()
+	c, err := Dial(ctx, addr, b, "party-a") // retries until the listener is up
+	require.NoError(t, err)
+	require.Equal(t, "party-a", c.Peer())
+	c.Close()
+	require.NoError(t, <-accepted)
+	require.True(t, strings.HasPrefix(log.String(), "test: party a listening on "))
+
+	go func() {
+		c, err := Accept(ctx, addr, a, "party-c", "test", "party a", &bytes.Buffer{})
+		if err == nil {
+			c.Close()
+		}
+		accepted <- err
+	}()
+	if c, err := Dial(ctx, addr, b, "party-a"); err == nil {
+		defer c.Close()
+	}
+	require.ErrorIs(t, <-accepted, transport.ErrPeerIdentity)
+
+	short, stop := context.WithTimeout(ctx, time.Second)
+	defer stop()
+	_, err = Dial(short, addr, b, "party-a") // nothing listens: it retries until ctx ends
+	require.Error(t, err)
+}
