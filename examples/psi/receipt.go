@@ -51,7 +51,7 @@ func (r *receipts) finish(ctx context.Context, c *config, id *transport.Identity
 	rc := &ledger.Receipt{
 		Protocol:      "psi/" + c.protocol.String() + " " + c.mode.String(),
 		Version:       1,
-		Params:        fmt.Appendf(nil, "min-sum=%d", c.minSum),
+		Params:        fmt.Appendf(nil, "min-sum=%d lattice-sum=%t", c.minSum, c.lattice), // the sum path is a parameter both agree on
 		SecurityModel: "semi-honest, two parties",
 		Transcript:    r.tr.Sum(),
 		Leakage:       ledger.PublicLeakage(res.Leakage),
