@@ -140,6 +140,7 @@ func TestRolesOpening(t *testing.T) {
 		receipts = append(receipts, s)
 	}
 	require.Equal(t, receipts[0].Receipt.Parties, receipts[1].Receipt.Parties)
+	require.Equal(t, "min-sum=0 lattice-sum=false", string(receipts[0].Receipt.Params))
 	parties := receipts[0].Receipt.Parties
 	require.NotEqual(t, ledger.Commitment{}, parties[0].Input, "A's input is committed")
 	require.NotEqual(t, ledger.Commitment{}, parties[1].Input, "B's input is committed")
