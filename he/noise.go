@@ -275,7 +275,7 @@ func groupsEpsilon(cfg NoiseConfig, gs []noiseGroup, c float64) float64 {
 		for _, g := range gs {
 			d := float64(len(g.dims))
 			l1, l2 := g.sens*d, g.sens*math.Sqrt(d)
-			if cfg.Mechanism == Skellam {
+			if cfg.Mechanism != DistributedGaussian {
 				rdp[i] += dp.SkellamRDP(a, c*g.sens*g.sens, l1, l2)
 			} else {
 				rdp[i] += dp.DistributedDiscreteGaussianRDP(a, max(c*g.sens, dp.MinLocalSigma), cfg.MinHonest, len(g.dims), l1, l2)
