@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/big"
+	"math"
 	"slices"
 	"time"
 
@@ -13,48 +13,64 @@ import (
 	"github.com/veil-go/veil/transport/transporttest"
 )
 
-// The totals travel as limbs: each of count, sum and sum of squares (int64)
-// is written v = l0 + l1*2^24 + l2*2^48 with every limb of v's sign and
-// below 2^24 in magnitude, so that the HE sum of up to maxParties
-// contributions stays far inside the plaintext space of the smallest
-// preset whatever the data, and the exact int64 totals are rebuilt after
-// decryption with big integers.
-const (
-	limbBits  = 24
-	limbs     = 3 // 3*24 = 72 bits cover any int64
-	vectorLen = 3 * limbs
-)
+// exactRows is the number of rows per hospital the exact encoding is
+// declared for: he.MomentsEncoding sums (count, sum, sum of squares) of up
+// to 2^32 rows of any int64 cents per hospital exactly, in limbs that fit
+// IntLogN13's plaintext space for up to maxParties hospitals (10 slots: 2,
+// 3 and 5 limbs of 32 bits for 64 hospitals).
+const exactRows = 1 << 32
 
-func encodeTotals(t totals) []int64 {
-	out := make([]int64, 0, vectorLen)
-	for _, v := range []int64{t.count, t.sum, t.sumSq} {
-		for range limbs {
-			l := v % (1 << limbBits) // Go's % keeps the sign of v
-			out = append(out, l)
-			v = (v - l) >> limbBits
-		}
-	}
-	return out
+// encoding is how the totals travel: exact wide limbs (epsilon 0) or the
+// release's three noisy figures.
+type encoding struct {
+	params  *he.Params
+	moments *he.MomentsEncoding // epsilon 0
+	rel     *release
 }
 
-// decodeTotals rebuilds the totals; a total outside int64 is an error.
-func decodeTotals(v []int64) (totals, error) {
-	if len(v) != vectorLen {
-		return totals{}, fmt.Errorf("decrypted %d values, want %d", len(v), vectorLen)
+func newEncoding(cfg *config, n int, rel *release) (*encoding, error) {
+	base := he.Config{Preset: he.IntLogN13, MaxWeight: int64(n), KeyHolders: n, MaxValues: 16}
+	if cfg.threshold < n {
+		base.Threshold = cfg.threshold
 	}
-	var out [3]int64
-	for k := range out {
-		x := new(big.Int)
-		for j := limbs - 1; j >= 0; j-- {
-			x.Lsh(x, limbBits)
-			x.Add(x, big.NewInt(v[k*limbs+j]))
-		}
-		if !x.IsInt64() {
-			return totals{}, errors.New("a joint total exceeds 64 bits")
-		}
-		out[k] = x.Int64()
+	e := &encoding{rel: rel}
+	var err error
+	if rel.noise == nil {
+		e.params, e.moments, err = he.NewMomentsEncoding(base, exactRows, math.MaxInt64)
+		return e, err
 	}
-	return totals{count: out[0], sum: out[1], sumSq: out[2]}, nil
+	// The noisy figures take one slot each; many hospitals of many rows
+	// may need IntLogN14's larger plaintext space.
+	if e.params, err = he.NewParams(rel.noise.Config(base)); errors.Is(err, he.ErrOutOfRange) {
+		base.Preset = he.IntLogN14
+		e.params, err = he.NewParams(rel.noise.Config(base))
+	}
+	return e, err
+}
+
+func (e *encoding) encode(t totals) ([]int64, error) {
+	if e.moments == nil {
+		return e.rel.quantize(t), nil
+	}
+	out, err := e.moments.Count.Encode(nil, t.count)
+	if err == nil {
+		out, err = e.moments.Sum.Encode(out, t.sum)
+	}
+	if err == nil {
+		out, err = e.moments.Squares.Encode(out, t.sumSq)
+	}
+	return out, err
+}
+
+func (e *encoding) decode(v []int64) (totals, error) {
+	if e.moments == nil {
+		return e.rel.dequantize(v)
+	}
+	m, err := e.moments.Decode(v)
+	if err != nil {
+		return totals{}, err
+	}
+	return totals{count: m.Count, sum: m.Sum, sumSq: m.SumSquares}, nil
 }
 
 // aggregate runs one threshold HE aggregation round (package he, BGV) with
@@ -67,26 +83,30 @@ func decodeTotals(v []int64) (totals, error) {
 // their ciphertext: their mesh is wrapped with transporttest.CloseAfter.
 func aggregate(ctx context.Context, cfg *config, locals []totals, rel *release, res *result) (totals, error) {
 	n := len(locals)
-	hecfg := he.Config{Preset: he.IntLogN13, Bound: 1<<limbBits - 1, MaxWeight: int64(n), KeyHolders: n, MaxValues: vectorLen}
-	if cfg.threshold < n {
-		hecfg.Threshold = cfg.threshold
-	}
-	params, err := he.NewParams(hecfg)
+	enc, err := newEncoding(cfg, n, rel)
 	if err != nil {
 		return totals{}, err
 	}
+	params := enc.params
+	hecfg := params.Config()
 	// The semi-honest model for contributions: every party here runs this
 	// program. he's default, verified path (each hospital proves its
 	// ciphertext well formed, every key holder verifies) would need
 	// Config.VerifiedContributions, which does not fit IntLogN13's noise
 	// budget: IntLogN14, twice the ciphertext, and a ~14 MB proof per
 	// hospital (see he.Round.SemiHonestContributions, bench/RESULTS.md).
-	round := he.Round{Length: vectorLen, SemiHonestContributions: true}
+	// With -epsilon > 0 the round's Noise makes each hospital's spoke add
+	// its noise share before encrypting (its own, in its own process).
+	round := he.Round{SemiHonestContributions: true, Noise: rel.noise}
 	inputs := make(map[int]he.SpokeInput, n)
 	for i := range n {
 		round.Holders = append(round.Holders, i+1)
 		round.Clients = append(round.Clients, i+1)
-		inputs[i+1] = he.SpokeInput{Ints: encodeTotals(rel.noisy(i, locals[i]))}
+		v, err := enc.encode(locals[i])
+		if err != nil {
+			return totals{}, fmt.Errorf("hospital %d: %w", i, err)
+		}
+		inputs[i+1] = he.SpokeInput{Ints: v}
 	}
 	// A hospital sends its key-generation message, (T-of-N) its sealed
 	// deals, then its ciphertext.
@@ -101,7 +121,7 @@ func aggregate(ctx context.Context, cfg *config, locals []totals, rel *release, 
 	if len(rr.Counted) != n {
 		return totals{}, fmt.Errorf("only hospitals %v were counted (missing %v)", hospitals(rr.Counted), hospitals(rr.Missing))
 	}
-	out, err := decodeTotals(rr.Ints)
+	out, err := enc.decode(rr.Ints)
 	if err != nil {
 		return totals{}, err
 	}
@@ -125,7 +145,11 @@ func aggregate(ctx context.Context, cfg *config, locals []totals, rel *release, 
 		thr = fmt.Sprintf("any %d of the %d hospitals can decrypt (T-of-N key)", cfg.threshold, n)
 	}
 	res.scheme = fmt.Sprintf("Threshold homomorphic encryption (package he, %s): %s. The hospitals are trusted to encrypt well-formed totals (he.Round.SemiHonestContributions: this demo skips he's proofs of well-formed ciphertexts, which need IntLogN14 and about 14 MB per hospital).", params, thr)
-	res.revealed = "Only the joint count, sum and sum of squares, to everyone. Each hospital sent only ciphertexts and key material;\n" +
+	what := "Only the joint count, sum and sum of squares"
+	if rel.noise != nil {
+		what = "Only the noisy joint count, sum and sum of squares (each hospital's noise share added inside the round)"
+	}
+	res.revealed = what + ", to everyone. Each hospital sent only ciphertexts and key material;\n" +
 		"  the aggregator saw ciphertexts and decryption shares, never a hospital's rows or subtotals."
 	return out, nil
 }

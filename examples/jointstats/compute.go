@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"math/big"
 
@@ -11,18 +10,16 @@ import (
 
 // totals are the three figures each party contributes and the protocol
 // adds up: count, sum (scaled by csvio.Scale) and sum of squares (scaled
-// by csvio.Scale squared).
+// by csvio.Scale squared), as exact integers.
 type totals struct {
-	count, sum, sumSq int64
+	count, sum, sumSq *big.Int
 }
 
 // localTotals computes a party's contribution, clamping each value to
 // [lo, hi] when clamp is set, and subtracting the public centre from each
 // value (which makes the DP sensitivities depend on the width of the bounds,
-// not on their distance from zero). It fails, naming the party, if a total
-// does not fit in an int64.
+// not on their distance from zero).
 func localTotals(p party, clamp bool, lo, hi, centre int64) (totals, int, error) {
-	var t totals
 	sum, sq := new(big.Int), new(big.Int)
 	var v, v2 big.Int
 	clamped := 0
@@ -31,17 +28,12 @@ func localTotals(p party, clamp bool, lo, hi, centre int64) (totals, int, error)
 			x = min(hi, max(lo, x))
 			clamped++
 		}
-		v.SetInt64(x - centre)
+		v.SetInt64(x)
+		v.Sub(&v, big.NewInt(centre))
 		sum.Add(sum, &v)
 		sq.Add(sq, v2.Mul(&v, &v))
 	}
-	if !sum.IsInt64() || !sq.IsInt64() {
-		return t, 0, fmt.Errorf("%s (%s): the sum of squares of column values exceeds 64 bits at 2 fraction digits; values must be smaller", p.name, p.source)
-	}
-	t.count = int64(len(p.values))
-	t.sum = sum.Int64()
-	t.sumSq = sq.Int64()
-	return t, clamped, nil
+	return totals{count: big.NewInt(int64(len(p.values))), sum: sum, sumSq: sq}, clamped, nil
 }
 
 // result is what the program reports.
@@ -52,6 +44,8 @@ type result struct {
 	Mean          float64
 	Variance      float64 // sample variance (divides by count-1)
 	Epsilon       float64
+	Delta         float64 // with Epsilon > 0: the guarantee's delta
+	Mechanism     string  // with Epsilon > 0: the noise (the report names it)
 	BytesPerParty float64
 	Seconds       float64
 
@@ -73,6 +67,7 @@ type jsonResult struct {
 	Mean          float64 `json:"mean"`
 	Variance      float64 `json:"variance"`
 	Epsilon       float64 `json:"epsilon"`
+	Delta         float64 `json:"delta,omitempty"`
 	BytesPerParty float64 `json:"bytes_per_party"`
 	Seconds       float64 `json:"seconds"`
 	Receipt       string  `json:"receipt,omitempty"`
@@ -80,7 +75,7 @@ type jsonResult struct {
 
 func (r *result) jsonOutput() jsonResult {
 	return jsonResult{Parties: r.Parties, Count: r.Count, Sum: r.Sum, Mean: r.Mean, Variance: r.Variance,
-		Epsilon: r.Epsilon, BytesPerParty: r.BytesPerParty, Seconds: r.Seconds, Receipt: r.Receipt}
+		Epsilon: r.Epsilon, Delta: r.Delta, BytesPerParty: r.BytesPerParty, Seconds: r.Seconds, Receipt: r.Receipt}
 }
 
 // compute runs the joint computation and the DP release.
@@ -103,8 +98,8 @@ func compute(ctx context.Context, cfg *config, ps []party) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if p := cfg.proc; p != nil { // one process per party: only a hospital's own noise
-		rel.mine = func(i int) bool { return i == p.self-1 }
+	if rel.noise != nil {
+		res.Delta, res.Mechanism = cfg.delta, rel.noise.NoiseConfig().Mechanism.String()
 	}
 	agg, err := aggregate(ctx, cfg, locals, rel, res)
 	if err != nil {
@@ -112,35 +107,37 @@ func compute(ctx context.Context, cfg *config, ps []party) (*result, error) {
 	}
 	released := agg
 	res.dpNote = rel.describe(cfg)
-	res.Count = float64(released.count)
+	res.Count, _ = new(big.Float).SetInt(released.count).Float64()
 	res.Mean, res.Variance = stats(released, centre, cfg, clamp)
 	// sum = shifted sum + centre*count, exact in integers.
-	res.Sum = float64(released.sum+centre*released.count) / csvio.Scale
+	s := new(big.Int).Mul(big.NewInt(centre), released.count)
+	res.Sum, _ = new(big.Rat).SetFrac(s.Add(s, released.sum), big.NewInt(csvio.Scale)).Float64()
 	return res, nil
 }
 
 // stats derives mean and sample variance from (possibly noisy) totals. With
 // noise the figures are post-processed into their possible ranges.
 func stats(t totals, centre int64, cfg *config, noisy bool) (mean, variance float64) {
-	if t.count <= 0 {
+	if t.count.Sign() <= 0 {
 		return math.NaN(), math.NaN()
 	}
-	n := new(big.Rat).SetInt64(t.count)
-	s := new(big.Rat).SetFrac64(t.sum, csvio.Scale)
-	q := new(big.Rat).SetFrac64(t.sumSq, csvio.Scale*csvio.Scale)
+	n := new(big.Rat).SetInt(t.count)
+	s := new(big.Rat).SetFrac(t.sum, big.NewInt(csvio.Scale))
+	q := new(big.Rat).SetFrac(t.sumSq, big.NewInt(csvio.Scale*csvio.Scale))
 	m := new(big.Rat).Quo(s, n)
 	mean, _ = new(big.Rat).Add(m, new(big.Rat).SetFrac64(centre, csvio.Scale)).Float64()
-	if t.count < 2 {
+	if t.count.Cmp(big.NewInt(2)) < 0 {
 		return mean, math.NaN()
 	}
 	// (sumSq - sum*mean) / (n-1), exact in rationals.
 	v := new(big.Rat).Sub(q, new(big.Rat).Mul(s, m))
-	v.Quo(v, new(big.Rat).SetInt64(t.count-1))
+	v.Quo(v, new(big.Rat).Sub(n, big.NewRat(1, 1)))
 	variance, _ = v.Float64()
 	if noisy {
+		c, _ := n.Float64()
 		lo, hi := float64(cfg.lo)/csvio.Scale, float64(cfg.hi)/csvio.Scale
 		mean = math.Min(hi, math.Max(lo, mean))
-		variance = math.Min((hi-lo)*(hi-lo)/4*float64(t.count)/float64(t.count-1), math.Max(0, variance))
+		variance = math.Min((hi-lo)*(hi-lo)/4*c/(c-1), math.Max(0, variance))
 	}
 	return mean, variance
 }
