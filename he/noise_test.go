@@ -247,3 +247,27 @@ func TestNoiseTooFewShares(t *testing.T) {
 		assert.Nil(t, res.Ints, "nothing decrypted")
 	}
 }
+
+// NewNoise on any declaration: a clear error or a Noise whose bounds hold
+// (never a panic, a negative tail or an overflowing bound).
+func FuzzNewNoise(f *testing.F) {
+	f.Add(uint8(1), 1.0, 1e-6, int64(1000), int64(8), 3, 2, 0.0)
+	f.Add(uint8(2), 1e9, 0.5, int64(1<<62), int64(1<<40), 1, 0, 1e-300)
+	f.Add(uint8(0), 1e-300, 1e-300, int64(-1), int64(0), 0, 5, math.NaN())
+	acct, err := dp.NewAccountant(1, 0.5)
+	require.NoError(f, err)
+	f.Fuzz(func(t *testing.T, mech uint8, eps, delta float64, maxAbs, sens int64, parties, honest int, fail float64) {
+		if parties > 64 {
+			parties %= 64 // keep each run short
+		}
+		n, err := NewNoise(NoiseConfig{Mechanism: NoiseMechanism(mech), Epsilon: eps, Delta: delta, MaxAbs: []int64{maxAbs, 1},
+			Sensitivity: []int64{sens, 1}, Parties: parties, MinHonest: honest, FailureProbability: fail, Budget: acct})
+		if err != nil {
+			return
+		}
+		for k, tb := range n.TailBound() {
+			require.GreaterOrEqual(t, tb, int64(0))
+			require.GreaterOrEqual(t, n.Config(Config{}).Bound, n.cfg.MaxAbs[k]+tb)
+		}
+	})
+}
