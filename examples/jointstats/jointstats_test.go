@@ -191,6 +191,9 @@ func TestBadInput(t *testing.T) {
 		{"negative epsilon", []string{"-epsilon", "-1"}, "-epsilon -1: need a finite value >= 0"},
 		{"NaN epsilon", []string{"-epsilon", "NaN"}, "need a finite value"},
 		{"one party", []string{"-parties", "1"}, "need 2 to"},
+		{"delta 0", []string{"-delta", "0"}, "-delta 0: need a value in (0, 1)"},
+		{"unknown noise", []string{"-noise", "laplace"}, `-noise "laplace": need skellam or gaussian`},
+		{"min-honest too high", []string{"-min-honest", "4"}, "-min-honest 4: need 1 to 3"},
 		{"bad bounds", []string{"-bounds", "5,1"}, "lo must be below hi"},
 		{"unknown flag", []string{"-nope"}, "flag provided but not defined"},
 		{"stray argument", []string{"extra"}, `unexpected argument "extra"`},
@@ -288,3 +291,4 @@ func TestClampToBounds(t *testing.T) {
 	assert.Equal(t, 6.0, noisy["count"])
 	assert.InDelta(t, 5.0, noisy["mean"], 1e-9)
 }
+
