@@ -291,4 +291,3 @@ func TestClampToBounds(t *testing.T) {
 	assert.Equal(t, 6.0, noisy["count"])
 	assert.InDelta(t, 5.0, noisy["mean"], 1e-9)
 }
-
