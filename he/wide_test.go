@@ -1,9 +1,11 @@
 package he
 
 import (
+	"context"
 	"math/big"
 	"math/rand"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -111,4 +113,37 @@ func abs64(x int64) int64 {
 		return -x
 	}
 	return x
+}
+
+// Through a round (collective key, smudged decryption): three parties'
+// moments of values near 2^62 sum exactly, where the int64 moments of
+// Moments would overflow.
+func TestMomentsEncodingRound(t *testing.T) {
+	p, e, err := NewMomentsEncoding(Config{Preset: IntLogN13, MaxWeight: 3, KeyHolders: 3, MaxValues: 16}, 1<<32, 1<<62)
+	require.NoError(t, err)
+	rows := [][]int64{{1 << 62, 1 << 62, -3}, {-(1 << 62), 12345}, {1<<62 - 1}}
+	_, err = Moments(rows[0])
+	require.ErrorIs(t, err, ErrOutOfRange, "int64 moments overflow")
+	inputs := map[int]SpokeInput{}
+	want := WideMomentSums{Count: new(big.Int), Sum: new(big.Int), SumSquares: new(big.Int)}
+	for i, r := range rows {
+		v, err := e.Encode(r)
+		require.NoError(t, err)
+		inputs[i+1] = SpokeInput{Ints: v}
+		for _, x := range r {
+			b := big.NewInt(x)
+			want.Count.Add(want.Count, big.NewInt(1))
+			want.Sum.Add(want.Sum, b)
+			want.SumSquares.Add(want.SumSquares, new(big.Int).Mul(b, b))
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := RunInProcess(ctx, memStar(t, 4), p, Round{SemiHonestContributions: true}, inputs)
+	require.NoError(t, err)
+	got, err := e.Decode(res.Ints)
+	require.NoError(t, err)
+	assert.Zero(t, got.Count.Cmp(want.Count))
+	assert.Zero(t, got.Sum.Cmp(want.Sum))
+	assert.Zero(t, got.SumSquares.Cmp(want.SumSquares))
 }
