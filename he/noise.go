@@ -117,6 +117,7 @@ type Noise struct {
 	scale  []float64 // per coordinate: the std of MinHonest shares together
 	share  []func() int64
 	mu     []float64 // Skellam: aggregate mu per coordinate
+	lambda []float64 // Skellam: each share's Poisson mean, as the sampler rounded it
 	sigma  []float64 // DDG: local sigma per coordinate
 	once   sync.Mutex
 	spent  bool
@@ -169,7 +170,7 @@ func NewNoise(cfg NoiseConfig) (*Noise, error) {
 	beta := cfg.FailureProbability / float64(cfg.Parties) / float64(d)
 	for k := range d {
 		if cfg.Mechanism == Skellam {
-			n.tail[k] = skellamTail(n.mu[k]/float64(cfg.MinHonest), beta)
+			n.tail[k] = skellamTail(n.lambda[k], beta)
 		} else {
 			n.tail[k] = int64(math.Ceil(n.sigma[k] * math.Sqrt(2*math.Log(2/beta))))
 		}
@@ -233,7 +234,7 @@ func (n *Noise) calibrate() error {
 	if err != nil {
 		return fmt.Errorf("he: %w: calibrating %v noise: %w", ErrInvalidParams, cfg.Mechanism, err)
 	}
-	n.mu, n.sigma = make([]float64, n.dim), make([]float64, n.dim)
+	n.mu, n.sigma, n.lambda = make([]float64, n.dim), make([]float64, n.dim), make([]float64, n.dim)
 	for _, g := range gs {
 		var draw func() int64
 		var sd float64
@@ -244,7 +245,7 @@ func (n *Noise) calibrate() error {
 				return fmt.Errorf("he: %w: coordinates of sensitivity %g need Skellam mu %.4g, beyond the sampler (quantize them): %w", ErrInvalidParams, g.sens, mu, err)
 			}
 			for _, k := range g.dims {
-				n.mu[k] = mu
+				n.mu[k], n.lambda[k] = mu, s.Lambda()
 			}
 			sd = math.Sqrt(2 * mu)
 			draw = s.Sample
