@@ -303,9 +303,9 @@
 // ([ErrTooFewShares]); each party spends the guarantee once from its
 // [NoiseConfig].Budget. The guarantee assumes MinHonest honest clients
 // among the counted ones: a dishonest client can leave its share out, and a
-// dropped one takes its share with it (see [Noise]). Against a malicious
-// hub the check is advisory (it could decrypt with the holders' shares
-// anyway): the key holders do not check the count of a decryption request.
+// dropped one takes its share with it (see [Noise]). On the verified path
+// every key holder makes the same check on the contributions it verified;
+// with SemiHonestContributions it rests on the hub.
 //
 // Wide integers. A slot holds |sum| < t/2 (about 2^40 at IntLogN13);
 // [WideInts] and [MomentsEncoding] split wider integers into limbs that the

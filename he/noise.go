@@ -94,8 +94,11 @@ type NoiseConfig struct {
 // decrypt a sum of fewer than MinHonest counted clients
 // ([ErrTooFewShares]); it cannot tell an honest client from a dishonest
 // one, so MinHonest is the deployment's assumption about the counted ones.
-// A hub that deviates could decrypt anyway: against a malicious hub the
-// guarantee rests on the key holders, which decrypt only what it asks.
+// On the verified path (the default) every key holder checks the same on
+// the contributions it verified itself and makes no decryption share for
+// fewer, so a hub that skips its check gets nothing; on the semi-honest
+// path ([Round].SemiHonestContributions) the holders decrypt what the hub
+// sends, and the check rests on the hub alone.
 //
 // Budget: each party running the round with a Noise spends (Epsilon, Delta)
 // from its Budget once, before it draws or learns anything; a Noise serves

@@ -271,3 +271,20 @@ func FuzzNewNoise(f *testing.F) {
 		}
 	})
 }
+
+// On the verified path a key holder counts the contributions it verified
+// itself and refuses a decryption share for fewer than MinHonest, so a hub
+// that skips its own check still gets nothing. Mutation tried: without the
+// holder's check the request goes on to decryption (and fails later for
+// another reason), and the test fails.
+func TestNoiseHolderRefusesTooFew(t *testing.T) {
+	n, err := NewNoise(noiseCfg(t, 3, 2, 1, 1e-6))
+	require.NoError(t, err)
+	p, err := NewParams(n.Config(Config{Preset: IntLogN13, KeyHolders: 2}))
+	require.NoError(t, err)
+	kh, err := p.NewKeyHolder(0)
+	require.NoError(t, err)
+	ss := &spokeState{p: p, r: Round{Noise: n}, kh: kh, vclient: map[int]bool{3: true}}
+	err = ss.share(&decryptMsg{})
+	require.ErrorIs(t, err, ErrTooFewShares)
+}

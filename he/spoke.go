@@ -362,6 +362,11 @@ func (ss *spokeState) share(m *decryptMsg) error {
 	if ss.kh == nil {
 		return fmt.Errorf("%w: decryption request to a spoke that holds no key", ErrMalformed)
 	}
+	if nz := ss.r.Noise; nz != nil && ss.r.verified() && len(ss.vclient) < nz.cfg.MinHonest {
+		// The holder decrypts only the sum of what it verified: too few
+		// contributions, too few noise shares, whatever the hub says.
+		return fmt.Errorf("%w: %d verified contributions, the noise needs at least MinHonest %d", ErrTooFewShares, len(ss.vclient), nz.cfg.MinHonest)
+	}
 	// Every retry drops at least one holder, so a round needs at most
 	// N-T+1 shares from a holder; refuse more (each share spends
 	// statistical security of the smudging).
