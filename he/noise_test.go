@@ -288,3 +288,27 @@ func TestNoiseHolderRefusesTooFew(t *testing.T) {
 	err = ss.share(&decryptMsg{})
 	require.ErrorIs(t, err, ErrTooFewShares)
 }
+
+// The default, verified path with noise: every client proves its noisy
+// vector well formed (within the Bound the Noise derived), the key holders
+// verify and count, and the result carries the noise.
+func TestNoiseVerifiedRound(t *testing.T) {
+	if testing.Short() || raceDetector {
+		t.Skip("a LogN 14 round with proofs (TestRunVerified covers the path under -race)")
+	}
+	n, err := NewNoise(noiseCfg(t, 2, 2, 1, 1e-6))
+	require.NoError(t, err)
+	p, err := NewParams(n.Config(Config{Preset: IntLogN14, KeyHolders: 2, MaxValues: 1 << 14, VerifiedContributions: true}))
+	require.NoError(t, err)
+	inputs := map[int]SpokeInput{1: {Ints: []int64{5, -7}}, 2: {Ints: []int64{1000, 1000}}}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	res, err := RunInProcess(ctx, memStar(t, 3), p, Round{Noise: n}, inputs)
+	require.NoError(t, err)
+	require.Equal(t, []int{1, 2}, res.Counted)
+	exact := []int64{1005, 993}
+	assert.NotEqual(t, exact, res.Ints)
+	for k := range 2 {
+		assert.LessOrEqual(t, abs64(res.Ints[k]-exact[k]), 2*n.TailBound()[k])
+	}
+}
