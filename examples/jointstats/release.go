@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"math/big"
 
 	"github.com/veil-go/veil/dp"
@@ -118,14 +119,17 @@ func (r *release) describe(cfg *config) string {
 	}
 	spent, spentDelta := r.acct.Spent()
 	nc := r.noise.NoiseConfig()
-	sd := r.noise.Scale()
+	sd := r.noise.Scale() // of MinHonest shares; all the parties' together:
+	for k := range sd {
+		sd[k] *= math.Sqrt(float64(nc.Parties) / float64(nc.MinHonest))
+	}
 	u1, _ := new(big.Rat).SetFrac(r.units[1], big.NewInt(csvio.Scale)).Float64()
 	u2, _ := new(big.Rat).SetFrac(r.units[2], big.NewInt(csvio.Scale*csvio.Scale)).Float64()
 	return fmt.Sprintf("Differential privacy (package dp through he.Noise): %s noise, (epsilon %g, delta %g)-DP for count, sum and sum of squares together\n"+
 		"  (add/remove one row; spent %g, %g once from this process's budget). Each hospital added its share inside the HE round, before\n"+
 		"  encrypting, so no one ever saw exact joint totals; the shares of any %d honest hospitals of %d carry the guarantee\n"+
-		"  (noise sd %.3g, %.3g, %.3g; sum and sum of squares in units of %g and %g). Values were clamped to [%s, %s];\n"+
+		"  (noise sd with all %d shares %.3g, %.3g, %.3g; sum and sum of squares in units of %g and %g). Values were clamped to [%s, %s];\n"+
 		"  mean and variance derive from the noisy totals.",
 		nc.Mechanism, r.epsilon, r.delta, spent, spentDelta, nc.MinHonest, nc.Parties,
-		sd[0], sd[1]*u1, sd[2]*u2, u1, u2, csvio.FormatDecimal(cfg.lo), csvio.FormatDecimal(cfg.hi))
+		nc.Parties, sd[0], sd[1]*u1, sd[2]*u2, u1, u2, csvio.FormatDecimal(cfg.lo), csvio.FormatDecimal(cfg.hi))
 }
