@@ -37,11 +37,12 @@ const unitBits = 10
 // public centre C = Lower + (Upper-Lower)/2, so one row changes its totals
 // by at most 1, h and h^2 (h = max(C-Lower, Upper-C)); it rounds its sum
 // and sum of squares to public units u1 = max(1, floor(h/2^10)) and
-// u2 = max(1, floor(h^2/2^10)), which adds at most one unit to the
-// sensitivity, so that the noise fits dp's samplers and the three
-// figures fit one plaintext slot each: |count| <= MaxRows, |sum| <=
-// MaxRows (h/u1 + 1), sum of squares <= MaxRows (h^2/u2 + 1), each plus
-// the noise's tail. The rounding error (half a unit per party) is far
+// u2 = max(1, floor(h^2/2^10)) (a row then moves a rounded total by at
+// most ceil(h/u1) and ceil(h^2/u2) units, the sensitivities the noise is
+// calibrated for, about 2^10), so that the noise fits dp's samplers and
+// the three figures fit one plaintext slot each: |count| <= MaxRows,
+// |sum| <= MaxRows ceil(h/u1), sum of squares <= MaxRows ceil(h^2/u2),
+// each plus the noise's tail. The rounding error (half a unit per party) is far
 // below the noise (hundreds of units). Build the round's Params from
 // Noise().Config.
 type NoisyMoments struct {
@@ -73,11 +74,10 @@ func NewNoisyMoments(cfg NoisyMomentsConfig) (*NoisyMoments, error) {
 		m.units[k] = u
 		q := new(big.Int).Add(s, new(big.Int).Sub(u, one))
 		q.Quo(q, u) // ceil(s/u)
+		// A row moves a party's total by d in [0, s] (up or down), and the
+		// nearest unit of t/u by at most ceil(d/u) <= q; the rounded
+		// total is at most MaxRows q in magnitude.
 		b := new(big.Int).Mul(rows, q)
-		if u.Cmp(one) > 0 {
-			q.Add(q, one) // rounding a total: one unit more
-			b.Add(b, one)
-		}
 		sensQ[k], maxAbs[k] = q.Int64(), b.Int64()
 	}
 	var err error

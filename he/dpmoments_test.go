@@ -22,8 +22,9 @@ func momentsCfg(t *testing.T, lo, hi int64) NoisyMomentsConfig {
 // The encoding's sensitivity claim, which the noise is calibrated for:
 // adding one row (any value, clamped) changes a party's rounded vector by
 // at most the declared Sensitivity per coordinate, and its figures read
-// back within half a unit. Mutation tried: dropping the "+1 unit" for the
-// rounding makes the sum coordinate exceed it for wide bounds.
+// back within half a unit. Mutation tried: floor(h/u) instead of ceil(h/u)
+// as the sensitivity fails (a row at a bound moves the rounded sum by the
+// ceiling when the fractions align).
 func TestNoisyMomentsSensitivity(t *testing.T) {
 	rng := rand.New(rand.NewSource(9))
 	for _, b := range [][2]int64{{0, 30000}, {-100, 100}, {0, 2e9}, {-(1 << 31), 1 << 31}} {
