@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/big"
 	"slices"
 	"time"
 
 	"github.com/veil-go/veil/he"
+	"github.com/veil-go/veil/internal/csvio"
 	"github.com/veil-go/veil/transport"
 	"github.com/veil-go/veil/transport/transporttest"
 )
@@ -20,8 +22,8 @@ import (
 // 3 and 5 limbs of 32 bits for 64 hospitals).
 const exactRows = 1 << 32
 
-// encoding is how the totals travel: exact wide limbs (epsilon 0) or the
-// release's three noisy figures.
+// encoding is how the totals travel: exact wide limbs (epsilon 0) or
+// the release's three noisy figures.
 type encoding struct {
 	params  *he.Params
 	moments *he.MomentsEncoding // epsilon 0
@@ -48,29 +50,43 @@ func newEncoding(cfg *config, n int, rel *release) (*encoding, error) {
 	return e, err
 }
 
-func (e *encoding) encode(t totals) ([]int64, error) {
+// encode is a hospital's vector from its values (in cents), and how many
+// were clamped to the bounds (with noise).
+func (e *encoding) encode(values []int64) ([]int64, int, error) {
 	if e.moments == nil {
-		return e.rel.quantize(t), nil
+		return e.rel.moments.Encode(values)
 	}
-	out, err := e.moments.Count.Encode(nil, t.count)
-	if err == nil {
-		out, err = e.moments.Sum.Encode(out, t.sum)
-	}
-	if err == nil {
-		out, err = e.moments.Squares.Encode(out, t.sumSq)
-	}
-	return out, err
+	v, err := e.moments.Encode(values)
+	return v, 0, err
 }
 
-func (e *encoding) decode(v []int64) (totals, error) {
+// decode reads the released figures from the decrypted sums.
+func (e *encoding) decode(v []int64) (figures, error) {
 	if e.moments == nil {
-		return e.rel.dequantize(v)
+		s, err := e.rel.moments.Decode(v)
+		if err != nil {
+			return figures{}, err
+		}
+		var f figures
+		f.count, _ = new(big.Float).SetInt(s.Count).Float64()
+		f.sum, _ = new(big.Rat).SetFrac(s.SumOfValues(), big.NewInt(csvio.Scale)).Float64()
+		f.mean = s.Mean() / csvio.Scale
+		f.variance = s.SampleVariance() / (csvio.Scale * csvio.Scale)
+		return f, nil
 	}
 	m, err := e.moments.Decode(v)
 	if err != nil {
-		return totals{}, err
+		return figures{}, err
 	}
-	return totals{count: m.Count, sum: m.Sum, sumSq: m.SumSquares}, nil
+	var f figures
+	f.count, _ = new(big.Float).SetInt(m.Count).Float64()
+	f.sum, _ = new(big.Rat).SetFrac(m.Sum, big.NewInt(csvio.Scale)).Float64()
+	f.mean, f.variance = math.NaN(), math.NaN()
+	if m.Count.Sign() > 0 {
+		f.mean, _ = new(big.Rat).SetFrac(m.Sum, new(big.Int).Mul(m.Count, big.NewInt(csvio.Scale))).Float64()
+	}
+	f.variance = m.SampleVariance() / (csvio.Scale * csvio.Scale)
+	return f, nil
 }
 
 // aggregate runs one threshold HE aggregation round (package he, BGV) with
@@ -81,12 +97,8 @@ func (e *encoding) decode(v []int64) (totals, error) {
 // the ciphertexts, and has T key holders decrypt, trying other holders if
 // some dropped. Parties in -drop close their links right after sending
 // their ciphertext: their mesh is wrapped with transporttest.CloseAfter.
-func aggregate(ctx context.Context, cfg *config, locals []totals, rel *release, res *result) (totals, error) {
-	n := len(locals)
-	enc, err := newEncoding(cfg, n, rel)
-	if err != nil {
-		return totals{}, err
-	}
+func aggregate(ctx context.Context, cfg *config, enc *encoding, vecs [][]int64, res *result) (figures, error) {
+	n := len(vecs)
 	params := enc.params
 	hecfg := params.Config()
 	// The semi-honest model for contributions: every party here runs this
@@ -97,16 +109,12 @@ func aggregate(ctx context.Context, cfg *config, locals []totals, rel *release, 
 	// hospital (see he.Round.SemiHonestContributions, bench/RESULTS.md).
 	// With -epsilon > 0 the round's Noise makes each hospital's spoke add
 	// its noise share before encrypting (its own, in its own process).
-	round := he.Round{SemiHonestContributions: true, Noise: rel.noise}
+	round := he.Round{SemiHonestContributions: true, Noise: enc.rel.noise}
 	inputs := make(map[int]he.SpokeInput, n)
 	for i := range n {
 		round.Holders = append(round.Holders, i+1)
 		round.Clients = append(round.Clients, i+1)
-		v, err := enc.encode(locals[i])
-		if err != nil {
-			return totals{}, fmt.Errorf("hospital %d: %w", i, err)
-		}
-		inputs[i+1] = he.SpokeInput{Ints: v}
+		inputs[i+1] = he.SpokeInput{Ints: vecs[i]}
 	}
 	// A hospital sends its key-generation message, (T-of-N) its sealed
 	// deals, then its ciphertext.
@@ -116,14 +124,14 @@ func aggregate(ctx context.Context, cfg *config, locals []totals, rel *release, 
 	}
 	rr, tlsTime, err := runStar(ctx, cfg, n, params, round, inputs, sends)
 	if err != nil {
-		return totals{}, err
+		return figures{}, err
 	}
 	if len(rr.Counted) != n {
-		return totals{}, fmt.Errorf("only hospitals %v were counted (missing %v)", hospitals(rr.Counted), hospitals(rr.Missing))
+		return figures{}, fmt.Errorf("only hospitals %v were counted (missing %v)", hospitals(rr.Counted), hospitals(rr.Missing))
 	}
 	out, err := enc.decode(rr.Ints)
 	if err != nil {
-		return totals{}, err
+		return figures{}, err
 	}
 	var sent int64
 	for i := 1; i <= n; i++ {
@@ -146,7 +154,7 @@ func aggregate(ctx context.Context, cfg *config, locals []totals, rel *release, 
 	}
 	res.scheme = fmt.Sprintf("Threshold homomorphic encryption (package he, %s): %s. The hospitals are trusted to encrypt well-formed totals (he.Round.SemiHonestContributions: this demo skips he's proofs of well-formed ciphertexts, which need IntLogN14 and about 14 MB per hospital).", params, thr)
 	what := "Only the joint count, sum and sum of squares"
-	if rel.noise != nil {
+	if enc.rel.noise != nil {
 		what = "Only the noisy joint count, sum and sum of squares (each hospital's noise share added inside the round)"
 	}
 	res.revealed = what + ", to everyone. Each hospital sent only ciphertexts and key material;\n" +

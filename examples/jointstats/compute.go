@@ -2,39 +2,8 @@ package main
 
 import (
 	"context"
-	"math"
-	"math/big"
-
-	"github.com/veil-go/veil/internal/csvio"
+	"fmt"
 )
-
-// totals are the three figures each party contributes and the protocol
-// adds up: count, sum (scaled by csvio.Scale) and sum of squares (scaled
-// by csvio.Scale squared), as exact integers.
-type totals struct {
-	count, sum, sumSq *big.Int
-}
-
-// localTotals computes a party's contribution, clamping each value to
-// [lo, hi] when clamp is set, and subtracting the public centre from each
-// value (which makes the DP sensitivities depend on the width of the bounds,
-// not on their distance from zero).
-func localTotals(p party, clamp bool, lo, hi, centre int64) (totals, int, error) {
-	sum, sq := new(big.Int), new(big.Int)
-	var v, v2 big.Int
-	clamped := 0
-	for _, x := range p.values {
-		if clamp && (x < lo || x > hi) {
-			x = min(hi, max(lo, x))
-			clamped++
-		}
-		v.SetInt64(x)
-		v.Sub(&v, big.NewInt(centre))
-		sum.Add(sum, &v)
-		sq.Add(sq, v2.Mul(&v, &v))
-	}
-	return totals{count: big.NewInt(int64(len(p.values))), sum: sum, sumSq: sq}, clamped, nil
-}
 
 // result is what the program reports.
 type result struct {
@@ -78,66 +47,37 @@ func (r *result) jsonOutput() jsonResult {
 		Epsilon: r.Epsilon, Delta: r.Delta, BytesPerParty: r.BytesPerParty, Seconds: r.Seconds, Receipt: r.Receipt}
 }
 
+// figures are the released count, sum, mean and sample variance, in the
+// column's unit.
+type figures struct {
+	count, sum, mean, variance float64
+}
+
 // compute runs the joint computation and the DP release.
 func compute(ctx context.Context, cfg *config, ps []party) (*result, error) {
-	clamp := cfg.epsilon > 0
-	var centre int64 // public: derived from the public bounds
-	if clamp {
-		centre = cfg.lo + (cfg.hi-cfg.lo)/2
-	}
-	locals := make([]totals, len(ps))
 	res := &result{Parties: len(ps), Epsilon: cfg.epsilon, clamped: make([]int, len(ps))}
-	for i, p := range ps {
-		t, c, err := localTotals(p, clamp, cfg.lo, cfg.hi, centre)
-		if err != nil {
-			return nil, err
-		}
-		locals[i], res.clamped[i] = t, c
-	}
-	rel, err := newRelease(cfg, centre, len(ps))
+	rel, err := newRelease(cfg, len(ps))
 	if err != nil {
 		return nil, err
+	}
+	enc, err := newEncoding(cfg, len(ps), rel)
+	if err != nil {
+		return nil, err
+	}
+	vecs := make([][]int64, len(ps))
+	for i, p := range ps {
+		if vecs[i], res.clamped[i], err = enc.encode(p.values); err != nil {
+			return nil, fmt.Errorf("%s (%s): %w", p.name, p.source, err)
+		}
 	}
 	if rel.noise != nil {
 		res.Delta, res.Mechanism = cfg.delta, rel.noise.NoiseConfig().Mechanism.String()
 	}
-	agg, err := aggregate(ctx, cfg, locals, rel, res)
+	f, err := aggregate(ctx, cfg, enc, vecs, res)
 	if err != nil {
 		return nil, err
 	}
-	released := agg
 	res.dpNote = rel.describe(cfg)
-	res.Count, _ = new(big.Float).SetInt(released.count).Float64()
-	res.Mean, res.Variance = stats(released, centre, cfg, clamp)
-	// sum = shifted sum + centre*count, exact in integers.
-	s := new(big.Int).Mul(big.NewInt(centre), released.count)
-	res.Sum, _ = new(big.Rat).SetFrac(s.Add(s, released.sum), big.NewInt(csvio.Scale)).Float64()
+	res.Count, res.Sum, res.Mean, res.Variance = f.count, f.sum, f.mean, f.variance
 	return res, nil
-}
-
-// stats derives mean and sample variance from (possibly noisy) totals. With
-// noise the figures are post-processed into their possible ranges.
-func stats(t totals, centre int64, cfg *config, noisy bool) (mean, variance float64) {
-	if t.count.Sign() <= 0 {
-		return math.NaN(), math.NaN()
-	}
-	n := new(big.Rat).SetInt(t.count)
-	s := new(big.Rat).SetFrac(t.sum, big.NewInt(csvio.Scale))
-	q := new(big.Rat).SetFrac(t.sumSq, big.NewInt(csvio.Scale*csvio.Scale))
-	m := new(big.Rat).Quo(s, n)
-	mean, _ = new(big.Rat).Add(m, new(big.Rat).SetFrac64(centre, csvio.Scale)).Float64()
-	if t.count.Cmp(big.NewInt(2)) < 0 {
-		return mean, math.NaN()
-	}
-	// (sumSq - sum*mean) / (n-1), exact in rationals.
-	v := new(big.Rat).Sub(q, new(big.Rat).Mul(s, m))
-	v.Quo(v, new(big.Rat).Sub(n, big.NewRat(1, 1)))
-	variance, _ = v.Float64()
-	if noisy {
-		c, _ := n.Float64()
-		lo, hi := float64(cfg.lo)/csvio.Scale, float64(cfg.hi)/csvio.Scale
-		mean = math.Min(hi, math.Max(lo, mean))
-		variance = math.Min((hi-lo)*(hi-lo)/4*c/(c-1), math.Max(0, variance))
-	}
-	return mean, variance
 }

@@ -248,10 +248,10 @@ func TestDPNoise(t *testing.T) {
 	for _, noise := range []string{"skellam", "gaussian"} {
 		// Bounds [0, 100]: centre 50.
 		cfg := &config{epsilon: 3, delta: 1e-6, noise: noise, minHonest: 3, lo: 0, hi: 10000}
-		rel, err := newRelease(cfg, 5000, 3)
+		rel, err := newRelease(cfg, 3)
 		require.NoError(t, err)
 		sd := rel.noise.Scale()
-		u1 := float64(rel.units[1].Int64()) / 100
+		u1 := float64(rel.moments.Units()[1].Int64()) / 100
 		sdCount, sdSum := sd[0], sd[1]*u1+1.5*u1 // in the column's unit, with rounding
 		differs := 0
 		for range 5 {
