@@ -313,7 +313,9 @@
 // 2^32 rows (and more, up to 2^40 rows of any int64) per party are summed
 // exactly. Noise shares go on whole slots, not limbs (a noisy low limb next
 // to an exact high one would reveal the high part): quantize a noisy
-// coordinate to public units until it fits one slot.
+// coordinate to public units until it fits one slot, as [NoisyMoments]
+// does for a DP count, sum and sum of squares of values within public
+// bounds (so mean and variance).
 //
 // Dropouts and faults. Clients that have not sent when the collection
 // window closes are left out and reported as missing; their absence is
