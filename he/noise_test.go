@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"testing"
+	"testing/cryptotest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -69,6 +70,7 @@ func TestNoiseShareDistribution(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			cryptotest.SetGlobalRandom(t, 15) // reproducible; the rates above hold for any seed
 			cfg := noiseCfg(t, parties, honest, 1, 1e-6)
 			cfg.Mechanism = c.mech
 			n, err := NewNoise(cfg)
