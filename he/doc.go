@@ -290,6 +290,33 @@
 // With [Round].SemiHonestContributions a malicious client's crafted
 // ciphertext reveals the round's key to whoever sees the sums.
 //
+// Differential privacy. A [Round] with a [Noise] releases a noisy sum:
+// each client adds its share of distributed noise from package dp
+// (Skellam, or the distributed discrete Gaussian) to its vector before it
+// encrypts, so the hub, the key holders and everyone who sees the result
+// see only sums that carry the noise. [NewNoise] calibrates the shares for
+// the declared per-coordinate ranges and sensitivities, (Epsilon, Delta),
+// the parties and MinHonest, and [Noise.Config] derives the BGV Bound (range
+// plus the shares' tail bound at a stated failure probability) and
+// MaxWeight, so that NewParams refuses a declaration whose noisy sum could
+// wrap. The hub decrypts only a sum of at least MinHonest counted clients
+// ([ErrTooFewShares]); each party spends the guarantee once from its
+// [NoiseConfig].Budget. The guarantee assumes MinHonest honest clients
+// among the counted ones: a dishonest client can leave its share out, and a
+// dropped one takes its share with it (see [Noise]). On the verified path
+// every key holder makes the same check on the contributions it verified;
+// with SemiHonestContributions it rests on the hub.
+//
+// Wide integers. A slot holds |sum| < t/2 (about 2^40 at IntLogN13);
+// [WideInts] and [MomentsEncoding] split wider integers into limbs that the
+// sum adds without carries, so count, sum and sum of squares of a declared
+// 2^32 rows (and more, up to 2^40 rows of any int64) per party are summed
+// exactly. Noise shares go on whole slots, not limbs (a noisy low limb next
+// to an exact high one would reveal the high part): quantize a noisy
+// coordinate to public units until it fits one slot, as [NoisyMoments]
+// does for a DP count, sum and sum of squares of values within public
+// bounds (so mean and variance).
+//
 // Dropouts and faults. Clients that have not sent when the collection
 // window closes are left out and reported as missing; their absence is
 // visible to everyone who sees the result. Key generation and dealing need

@@ -53,4 +53,8 @@ var (
 	// ErrBadProof: a contribution's proof of well-formedness ([Proof]) does
 	// not verify: the ciphertext may be crafted, and is never decrypted.
 	ErrBadProof = errors.New("proof of well-formedness does not verify")
+	// ErrTooFewShares: a noisy round ([Round].Noise) counted fewer clients
+	// than the MinHonest whose noise shares the guarantee needs, so the sum
+	// is not decrypted.
+	ErrTooFewShares = errors.New("too few noise shares")
 )

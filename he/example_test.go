@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/veil-go/veil/dp"
 	"github.com/veil-go/veil/he"
 	"github.com/veil-go/veil/transport"
 	"github.com/veil-go/veil/transport/transporttest"
@@ -128,4 +129,29 @@ func ExampleRunInProcess() {
 	ms, _ := he.NewMomentSums(res.Ints)
 	fmt.Printf("n=%d mean=%.2f counted=%v decryptors=%v\n", ms.Count, ms.Mean()/100, res.Counted, res.Decryptors)
 	// Output: n=6 mean=10.50 counted=[1 2 3] decryptors=[1 3]
+}
+
+// A differentially private sum: three clients, each adding its share of
+// Skellam noise inside the round; the Params come from the Noise, which
+// sizes the plaintext range for the values plus the noise's tail.
+func Example_noisySum() {
+	budget, _ := dp.NewAccountant(1, 1e-6)
+	noise, err := he.NewNoise(he.NoiseConfig{Epsilon: 1, Delta: 1e-6,
+		MaxAbs: []int64{100, 10_000}, Sensitivity: []int64{1, 100},
+		Parties: 3, MinHonest: 2, Budget: budget})
+	if err != nil {
+		panic(err)
+	}
+	p, _ := he.NewParams(noise.Config(he.Config{Preset: he.IntLogN13, KeyHolders: 3}))
+	star, _ := transport.NewMemStar(4, transport.Options{})
+	in := map[int]he.SpokeInput{1: {Ints: []int64{1, 50}}, 2: {Ints: []int64{1, 70}}, 3: {Ints: []int64{1, 90}}}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res, err := he.RunInProcess(ctx, star, p, he.Round{SemiHonestContributions: true, Noise: noise}, in)
+	if err != nil {
+		panic(err)
+	}
+	eps, delta := budget.Spent()
+	fmt.Println(len(res.Ints), "noisy sums; spent", eps, delta)
+	// Output: 2 noisy sums; spent 1 1e-06
 }

@@ -30,6 +30,9 @@ func RunHub(ctx context.Context, mesh transport.Mesh, p *Params, r Round) (*Roun
 	if err != nil {
 		return nil, err
 	}
+	if err := r.spendNoise(); err != nil {
+		return nil, err
+	}
 	hs := &hubState{ctx: ctx, mesh: mesh, p: p, r: r, start: time.Now(),
 		res: &RoundResult{PerSpoke: map[int]transport.Stats{}}}
 	if err = hs.run(); err != nil {
@@ -290,6 +293,11 @@ func (hs *hubState) collect() error {
 	}
 	if len(res.Counted) == 0 {
 		return hs.fail("collect", HubIndex, fmt.Errorf("%w: %d clients missing, %d rejected", ErrNoInput, len(res.Missing), len(res.Rejected)))
+	}
+	if nz := r.Noise; nz != nil && len(res.Counted) < nz.cfg.MinHonest {
+		// Fewer shares than the calibration counts: the sum is not
+		// decrypted.
+		return hs.fail("collect", HubIndex, fmt.Errorf("%w: %d clients counted, the noise needs at least MinHonest %d", ErrTooFewShares, len(res.Counted), nz.cfg.MinHonest))
 	}
 	hs.sum = agg.Result()
 	return nil

@@ -80,6 +80,15 @@ type Round struct {
 	// Length values, or MaxValues when Length is 0) would not fit is
 	// refused up front with [ErrInvalidParams].
 	MaxMessageSize int
+	// Noise, if set, makes the round a differentially private sum: every
+	// client adds its share of distributed noise (package dp) to its vector
+	// before encrypting, the hub decrypts only a sum of at least
+	// MinHonest clients, and each party spends the guarantee from the
+	// Noise's budget once. Build the Params from [Noise.Config]; see [Noise]
+	// for who adds what and what dropouts do.
+	Noise *Noise
+
+	noiseSpent bool // RunInProcess spent the Noise's budget for every party
 }
 
 // RoundResult is what the hub learns and measures.
@@ -193,8 +202,23 @@ func (r Round) resolve(p *Params, size int) (Round, error) {
 	} else if len(r.Names) != size {
 		return r, fmt.Errorf("he: %w: %d names for a star of %d parties", ErrInvalidParams, len(r.Names), size)
 	}
+	if r.Noise != nil {
+		if err := r.Noise.check(p, r); err != nil {
+			return r, err
+		}
+		r.Length = r.Noise.dim
+	}
 	r.Holders, r.Clients, r.Names = slices.Clone(r.Holders), slices.Clone(r.Clients), slices.Clone(r.Names)
 	return r, nil
+}
+
+// spendNoise spends the round's noise budget for this party, unless
+// RunInProcess did for all.
+func (r Round) spendNoise() error {
+	if r.Noise == nil || r.noiseSpent {
+		return nil
+	}
+	return r.Noise.spend()
 }
 
 // verified reports whether the round runs the verified path (proofs).
@@ -283,6 +307,12 @@ func RunInProcess(ctx context.Context, star []transport.Mesh, p *Params, r Round
 	r, err := r.resolve(p, len(star))
 	if err != nil {
 		return nil, err
+	}
+	if r.Noise != nil {
+		if err := r.Noise.spend(); err != nil {
+			return nil, err
+		}
+		r.noiseSpent = true
 	}
 	inputs = maps.Clone(inputs)
 	if inputs == nil {

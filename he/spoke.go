@@ -24,6 +24,9 @@ func RunSpoke(ctx context.Context, mesh transport.Mesh, p *Params, r Round, in S
 	if err != nil {
 		return nil, err
 	}
+	if err := r.spendNoise(); err != nil {
+		return nil, err
+	}
 	self := mesh.Self()
 	ss := &spokeState{ctx: ctx, mesh: mesh, p: p, r: r, in: in, self: self, start: time.Now(),
 		role: fmt.Sprintf("spoke %d", self), holder: slices.Index(r.Holders, self),
@@ -86,6 +89,16 @@ func (ss *spokeState) check() error {
 	}
 	if !ss.client {
 		return nil
+	}
+	if ss.r.Noise != nil {
+		if ss.in.Floats != nil {
+			return fmt.Errorf("he: %w: noise shares need integer inputs", ErrInvalidParams)
+		}
+		noisy, err := ss.r.Noise.addShare(ss.in.Ints)
+		if err != nil {
+			return err
+		}
+		ss.in.Ints = noisy
 	}
 	n, err := ss.p.checkInput(ss.in)
 	if err != nil {
@@ -348,6 +361,11 @@ func (ss *spokeState) serve() error {
 func (ss *spokeState) share(m *decryptMsg) error {
 	if ss.kh == nil {
 		return fmt.Errorf("%w: decryption request to a spoke that holds no key", ErrMalformed)
+	}
+	if nz := ss.r.Noise; nz != nil && ss.r.verified() && len(ss.vclient) < nz.cfg.MinHonest {
+		// The holder decrypts only the sum of what it verified: too few
+		// contributions, too few noise shares, whatever the hub says.
+		return fmt.Errorf("%w: %d verified contributions, the noise needs at least MinHonest %d", ErrTooFewShares, len(ss.vclient), nz.cfg.MinHonest)
 	}
 	// Every retry drops at least one holder, so a round needs at most
 	// N-T+1 shares from a holder; refuse more (each share spends

@@ -4,57 +4,89 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/big"
 	"slices"
 	"time"
 
 	"github.com/veil-go/veil/he"
+	"github.com/veil-go/veil/internal/csvio"
 	"github.com/veil-go/veil/transport"
 	"github.com/veil-go/veil/transport/transporttest"
 )
 
-// The totals travel as limbs: each of count, sum and sum of squares (int64)
-// is written v = l0 + l1*2^24 + l2*2^48 with every limb of v's sign and
-// below 2^24 in magnitude, so that the HE sum of up to maxParties
-// contributions stays far inside the plaintext space of the smallest
-// preset whatever the data, and the exact int64 totals are rebuilt after
-// decryption with big integers.
-const (
-	limbBits  = 24
-	limbs     = 3 // 3*24 = 72 bits cover any int64
-	vectorLen = 3 * limbs
-)
+// exactRows is the number of rows per hospital the exact encoding is
+// declared for: he.MomentsEncoding sums (count, sum, sum of squares) of up
+// to 2^32 rows of any int64 cents per hospital exactly, in limbs that fit
+// IntLogN13's plaintext space for up to maxParties hospitals (10 slots: 2,
+// 3 and 5 limbs of 32 bits for 64 hospitals).
+const exactRows = 1 << 32
 
-func encodeTotals(t totals) []int64 {
-	out := make([]int64, 0, vectorLen)
-	for _, v := range []int64{t.count, t.sum, t.sumSq} {
-		for range limbs {
-			l := v % (1 << limbBits) // Go's % keeps the sign of v
-			out = append(out, l)
-			v = (v - l) >> limbBits
-		}
-	}
-	return out
+// encoding is how the totals travel: exact wide limbs (epsilon 0) or
+// the release's three noisy figures.
+type encoding struct {
+	params  *he.Params
+	moments *he.MomentsEncoding // epsilon 0
+	rel     *release
 }
 
-// decodeTotals rebuilds the totals; a total outside int64 is an error.
-func decodeTotals(v []int64) (totals, error) {
-	if len(v) != vectorLen {
-		return totals{}, fmt.Errorf("decrypted %d values, want %d", len(v), vectorLen)
+func newEncoding(cfg *config, n int, rel *release) (*encoding, error) {
+	base := he.Config{Preset: he.IntLogN13, MaxWeight: int64(n), KeyHolders: n, MaxValues: 16}
+	if cfg.threshold < n {
+		base.Threshold = cfg.threshold
 	}
-	var out [3]int64
-	for k := range out {
-		x := new(big.Int)
-		for j := limbs - 1; j >= 0; j-- {
-			x.Lsh(x, limbBits)
-			x.Add(x, big.NewInt(v[k*limbs+j]))
-		}
-		if !x.IsInt64() {
-			return totals{}, errors.New("a joint total exceeds 64 bits")
-		}
-		out[k] = x.Int64()
+	e := &encoding{rel: rel}
+	var err error
+	if rel.noise == nil {
+		e.params, e.moments, err = he.NewMomentsEncoding(base, exactRows, math.MaxInt64)
+		return e, err
 	}
-	return totals{count: out[0], sum: out[1], sumSq: out[2]}, nil
+	// The noisy figures take one slot each; many hospitals of many rows
+	// may need IntLogN14's larger plaintext space.
+	if e.params, err = he.NewParams(rel.noise.Config(base)); errors.Is(err, he.ErrOutOfRange) {
+		base.Preset = he.IntLogN14
+		e.params, err = he.NewParams(rel.noise.Config(base))
+	}
+	return e, err
+}
+
+// encode is a hospital's vector from its values (in cents), and how many
+// were clamped to the bounds (with noise).
+func (e *encoding) encode(values []int64) ([]int64, int, error) {
+	if e.moments == nil {
+		return e.rel.moments.Encode(values)
+	}
+	v, err := e.moments.Encode(values)
+	return v, 0, err
+}
+
+// decode reads the released figures from the decrypted sums.
+func (e *encoding) decode(v []int64) (figures, error) {
+	if e.moments == nil {
+		s, err := e.rel.moments.Decode(v)
+		if err != nil {
+			return figures{}, err
+		}
+		var f figures
+		f.count, _ = new(big.Float).SetInt(s.Count).Float64()
+		f.sum, _ = new(big.Rat).SetFrac(s.SumOfValues(), big.NewInt(csvio.Scale)).Float64()
+		f.mean = s.Mean() / csvio.Scale
+		f.variance = s.SampleVariance() / (csvio.Scale * csvio.Scale)
+		return f, nil
+	}
+	m, err := e.moments.Decode(v)
+	if err != nil {
+		return figures{}, err
+	}
+	var f figures
+	f.count, _ = new(big.Float).SetInt(m.Count).Float64()
+	f.sum, _ = new(big.Rat).SetFrac(m.Sum, big.NewInt(csvio.Scale)).Float64()
+	f.mean, f.variance = math.NaN(), math.NaN()
+	if m.Count.Sign() > 0 {
+		f.mean, _ = new(big.Rat).SetFrac(m.Sum, new(big.Int).Mul(m.Count, big.NewInt(csvio.Scale))).Float64()
+	}
+	f.variance = m.SampleVariance() / (csvio.Scale * csvio.Scale)
+	return f, nil
 }
 
 // aggregate runs one threshold HE aggregation round (package he, BGV) with
@@ -65,28 +97,24 @@ func decodeTotals(v []int64) (totals, error) {
 // the ciphertexts, and has T key holders decrypt, trying other holders if
 // some dropped. Parties in -drop close their links right after sending
 // their ciphertext: their mesh is wrapped with transporttest.CloseAfter.
-func aggregate(ctx context.Context, cfg *config, locals []totals, rel *release, res *result) (totals, error) {
-	n := len(locals)
-	hecfg := he.Config{Preset: he.IntLogN13, Bound: 1<<limbBits - 1, MaxWeight: int64(n), KeyHolders: n, MaxValues: vectorLen}
-	if cfg.threshold < n {
-		hecfg.Threshold = cfg.threshold
-	}
-	params, err := he.NewParams(hecfg)
-	if err != nil {
-		return totals{}, err
-	}
+func aggregate(ctx context.Context, cfg *config, enc *encoding, vecs [][]int64, res *result) (figures, error) {
+	n := len(vecs)
+	params := enc.params
+	hecfg := params.Config()
 	// The semi-honest model for contributions: every party here runs this
 	// program. he's default, verified path (each hospital proves its
 	// ciphertext well formed, every key holder verifies) would need
 	// Config.VerifiedContributions, which does not fit IntLogN13's noise
 	// budget: IntLogN14, twice the ciphertext, and a ~14 MB proof per
 	// hospital (see he.Round.SemiHonestContributions, bench/RESULTS.md).
-	round := he.Round{Length: vectorLen, SemiHonestContributions: true}
+	// With -epsilon > 0 the round's Noise makes each hospital's spoke add
+	// its noise share before encrypting (its own, in its own process).
+	round := he.Round{SemiHonestContributions: true, Noise: enc.rel.noise}
 	inputs := make(map[int]he.SpokeInput, n)
 	for i := range n {
 		round.Holders = append(round.Holders, i+1)
 		round.Clients = append(round.Clients, i+1)
-		inputs[i+1] = he.SpokeInput{Ints: encodeTotals(rel.noisy(i, locals[i]))}
+		inputs[i+1] = he.SpokeInput{Ints: vecs[i]}
 	}
 	// A hospital sends its key-generation message, (T-of-N) its sealed
 	// deals, then its ciphertext.
@@ -96,14 +124,14 @@ func aggregate(ctx context.Context, cfg *config, locals []totals, rel *release, 
 	}
 	rr, tlsTime, err := runStar(ctx, cfg, n, params, round, inputs, sends)
 	if err != nil {
-		return totals{}, err
+		return figures{}, err
 	}
 	if len(rr.Counted) != n {
-		return totals{}, fmt.Errorf("only hospitals %v were counted (missing %v)", hospitals(rr.Counted), hospitals(rr.Missing))
+		return figures{}, fmt.Errorf("only hospitals %v were counted (missing %v)", hospitals(rr.Counted), hospitals(rr.Missing))
 	}
-	out, err := decodeTotals(rr.Ints)
+	out, err := enc.decode(rr.Ints)
 	if err != nil {
-		return totals{}, err
+		return figures{}, err
 	}
 	var sent int64
 	for i := 1; i <= n; i++ {
@@ -125,7 +153,11 @@ func aggregate(ctx context.Context, cfg *config, locals []totals, rel *release, 
 		thr = fmt.Sprintf("any %d of the %d hospitals can decrypt (T-of-N key)", cfg.threshold, n)
 	}
 	res.scheme = fmt.Sprintf("Threshold homomorphic encryption (package he, %s): %s. The hospitals are trusted to encrypt well-formed totals (he.Round.SemiHonestContributions: this demo skips he's proofs of well-formed ciphertexts, which need IntLogN14 and about 14 MB per hospital).", params, thr)
-	res.revealed = "Only the joint count, sum and sum of squares, to everyone. Each hospital sent only ciphertexts and key material;\n" +
+	what := "Only the joint count, sum and sum of squares"
+	if enc.rel.noise != nil {
+		what = "Only the noisy joint count, sum and sum of squares (each hospital's noise share added inside the round)"
+	}
+	res.revealed = what + ", to everyone. Each hospital sent only ciphertexts and key material;\n" +
 		"  the aggregator saw ciphertexts and decryption shares, never a hospital's rows or subtotals."
 	return out, nil
 }

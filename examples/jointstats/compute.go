@@ -3,46 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"math"
-	"math/big"
-
-	"github.com/veil-go/veil/internal/csvio"
 )
-
-// totals are the three figures each party contributes and the protocol
-// adds up: count, sum (scaled by csvio.Scale) and sum of squares (scaled
-// by csvio.Scale squared).
-type totals struct {
-	count, sum, sumSq int64
-}
-
-// localTotals computes a party's contribution, clamping each value to
-// [lo, hi] when clamp is set, and subtracting the public centre from each
-// value (which makes the DP sensitivities depend on the width of the bounds,
-// not on their distance from zero). It fails, naming the party, if a total
-// does not fit in an int64.
-func localTotals(p party, clamp bool, lo, hi, centre int64) (totals, int, error) {
-	var t totals
-	sum, sq := new(big.Int), new(big.Int)
-	var v, v2 big.Int
-	clamped := 0
-	for _, x := range p.values {
-		if clamp && (x < lo || x > hi) {
-			x = min(hi, max(lo, x))
-			clamped++
-		}
-		v.SetInt64(x - centre)
-		sum.Add(sum, &v)
-		sq.Add(sq, v2.Mul(&v, &v))
-	}
-	if !sum.IsInt64() || !sq.IsInt64() {
-		return t, 0, fmt.Errorf("%s (%s): the sum of squares of column values exceeds 64 bits at 2 fraction digits; values must be smaller", p.name, p.source)
-	}
-	t.count = int64(len(p.values))
-	t.sum = sum.Int64()
-	t.sumSq = sq.Int64()
-	return t, clamped, nil
-}
 
 // result is what the program reports.
 type result struct {
@@ -52,6 +13,8 @@ type result struct {
 	Mean          float64
 	Variance      float64 // sample variance (divides by count-1)
 	Epsilon       float64
+	Delta         float64 // with Epsilon > 0: the guarantee's delta
+	Mechanism     string  // with Epsilon > 0: the noise (the report names it)
 	BytesPerParty float64
 	Seconds       float64
 
@@ -73,6 +36,7 @@ type jsonResult struct {
 	Mean          float64 `json:"mean"`
 	Variance      float64 `json:"variance"`
 	Epsilon       float64 `json:"epsilon"`
+	Delta         float64 `json:"delta,omitempty"`
 	BytesPerParty float64 `json:"bytes_per_party"`
 	Seconds       float64 `json:"seconds"`
 	Receipt       string  `json:"receipt,omitempty"`
@@ -80,67 +44,40 @@ type jsonResult struct {
 
 func (r *result) jsonOutput() jsonResult {
 	return jsonResult{Parties: r.Parties, Count: r.Count, Sum: r.Sum, Mean: r.Mean, Variance: r.Variance,
-		Epsilon: r.Epsilon, BytesPerParty: r.BytesPerParty, Seconds: r.Seconds, Receipt: r.Receipt}
+		Epsilon: r.Epsilon, Delta: r.Delta, BytesPerParty: r.BytesPerParty, Seconds: r.Seconds, Receipt: r.Receipt}
+}
+
+// figures are the released count, sum, mean and sample variance, in the
+// column's unit.
+type figures struct {
+	count, sum, mean, variance float64
 }
 
 // compute runs the joint computation and the DP release.
 func compute(ctx context.Context, cfg *config, ps []party) (*result, error) {
-	clamp := cfg.epsilon > 0
-	var centre int64 // public: derived from the public bounds
-	if clamp {
-		centre = cfg.lo + (cfg.hi-cfg.lo)/2
-	}
-	locals := make([]totals, len(ps))
 	res := &result{Parties: len(ps), Epsilon: cfg.epsilon, clamped: make([]int, len(ps))}
+	rel, err := newRelease(cfg, len(ps))
+	if err != nil {
+		return nil, err
+	}
+	enc, err := newEncoding(cfg, len(ps), rel)
+	if err != nil {
+		return nil, err
+	}
+	vecs := make([][]int64, len(ps))
 	for i, p := range ps {
-		t, c, err := localTotals(p, clamp, cfg.lo, cfg.hi, centre)
-		if err != nil {
-			return nil, err
+		if vecs[i], res.clamped[i], err = enc.encode(p.values); err != nil {
+			return nil, fmt.Errorf("%s (%s): %w", p.name, p.source, err)
 		}
-		locals[i], res.clamped[i] = t, c
 	}
-	rel, err := newRelease(cfg, centre, len(ps))
+	if rel.noise != nil {
+		res.Delta, res.Mechanism = cfg.delta, rel.noise.NoiseConfig().Mechanism.String()
+	}
+	f, err := aggregate(ctx, cfg, enc, vecs, res)
 	if err != nil {
 		return nil, err
 	}
-	if p := cfg.proc; p != nil { // one process per party: only a hospital's own noise
-		rel.mine = func(i int) bool { return i == p.self-1 }
-	}
-	agg, err := aggregate(ctx, cfg, locals, rel, res)
-	if err != nil {
-		return nil, err
-	}
-	released := agg
 	res.dpNote = rel.describe(cfg)
-	res.Count = float64(released.count)
-	res.Mean, res.Variance = stats(released, centre, cfg, clamp)
-	// sum = shifted sum + centre*count, exact in integers.
-	res.Sum = float64(released.sum+centre*released.count) / csvio.Scale
+	res.Count, res.Sum, res.Mean, res.Variance = f.count, f.sum, f.mean, f.variance
 	return res, nil
-}
-
-// stats derives mean and sample variance from (possibly noisy) totals. With
-// noise the figures are post-processed into their possible ranges.
-func stats(t totals, centre int64, cfg *config, noisy bool) (mean, variance float64) {
-	if t.count <= 0 {
-		return math.NaN(), math.NaN()
-	}
-	n := new(big.Rat).SetInt64(t.count)
-	s := new(big.Rat).SetFrac64(t.sum, csvio.Scale)
-	q := new(big.Rat).SetFrac64(t.sumSq, csvio.Scale*csvio.Scale)
-	m := new(big.Rat).Quo(s, n)
-	mean, _ = new(big.Rat).Add(m, new(big.Rat).SetFrac64(centre, csvio.Scale)).Float64()
-	if t.count < 2 {
-		return mean, math.NaN()
-	}
-	// (sumSq - sum*mean) / (n-1), exact in rationals.
-	v := new(big.Rat).Sub(q, new(big.Rat).Mul(s, m))
-	v.Quo(v, new(big.Rat).SetInt64(t.count-1))
-	variance, _ = v.Float64()
-	if noisy {
-		lo, hi := float64(cfg.lo)/csvio.Scale, float64(cfg.hi)/csvio.Scale
-		mean = math.Min(hi, math.Max(lo, mean))
-		variance = math.Min((hi-lo)*(hi-lo)/4*float64(t.count)/float64(t.count-1), math.Max(0, variance))
-	}
-	return mean, variance
 }

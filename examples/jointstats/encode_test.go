@@ -10,44 +10,58 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The limb encoding keeps every limb under 2^24 in magnitude, and the sum
-// of encodings decodes to the exact sum of totals (checked with math/big),
-// or to an error when that sum leaves int64.
-func TestLimbEncoding(t *testing.T) {
+// The exact encoding (he.MomentsEncoding, epsilon 0) keeps every limb
+// within the Params' bound and decodes the sum of 64 hospitals' totals
+// exactly, at the top of its declared range (2^32 rows of |x| = 2^63-1
+// cents each: a sum of squares near 2^158 per hospital).
+func TestExactEncodingWide(t *testing.T) {
+	cfg := &config{threshold: maxParties}
+	enc, err := newEncoding(cfg, maxParties, &release{})
+	require.NoError(t, err)
+	bound := enc.params.Config().Bound
+	assert.Equal(t, 10, enc.moments.Len(), "2, 3 and 5 limbs of %d bits", enc.moments.Squares.LimbBits)
 	rng := rand.New(rand.NewSource(5))
-	edge := []int64{0, 1, -1, 1<<24 - 1, 1 << 24, -(1 << 24), math.MaxInt64, math.MinInt64, math.MaxInt64 / 3}
-	pick := func() int64 {
-		if rng.Intn(4) == 0 {
-			return edge[rng.Intn(len(edge))]
+	rows := big.NewInt(exactRows)
+	x := big.NewInt(math.MaxInt64)
+	top := [3]*big.Int{rows, new(big.Int).Mul(rows, x), new(big.Int).Mul(rows, new(big.Int).Mul(x, x))}
+	m := enc.moments
+	sum := make([]int64, m.Len())
+	want := [3]*big.Int{new(big.Int), new(big.Int), new(big.Int)}
+	for i := range maxParties {
+		tt := top
+		if i%2 == 1 { // some hospitals far from the top, negative sums
+			s := new(big.Int).Rand(rng, top[1])
+			tt = [3]*big.Int{big.NewInt(rng.Int63n(exactRows)), s.Neg(s), new(big.Int).Rand(rng, top[2])}
 		}
-		return rng.Int63n(1<<uint(rng.Intn(62)+1)) * int64(1-2*rng.Intn(2))
-	}
-	for range 2000 {
-		n := 1 + rng.Intn(8)
-		sum := make([]int64, vectorLen)
-		want := [3]*big.Int{new(big.Int), new(big.Int), new(big.Int)}
-		for range n {
-			tot := totals{count: pick(), sum: pick(), sumSq: pick()}
-			enc := encodeTotals(tot)
-			require.Len(t, enc, vectorLen)
-			for i, l := range enc {
-				require.Less(t, abs(l), int64(1<<limbBits))
-				sum[i] += l
-			}
-			for k, v := range []int64{tot.count, tot.sum, tot.sumSq} {
-				want[k].Add(want[k], big.NewInt(v))
-			}
-		}
-		got, err := decodeTotals(sum)
-		if !want[0].IsInt64() || !want[1].IsInt64() || !want[2].IsInt64() {
-			require.Error(t, err)
-			continue
-		}
+		// A hospital's vector as MomentsEncoding.Encode writes it (too
+		// many rows to build).
+		v, err := m.Count.Encode(nil, tt[0])
 		require.NoError(t, err)
-		assert.Equal(t, want[0].Int64(), got.count)
-		assert.Equal(t, want[1].Int64(), got.sum)
-		assert.Equal(t, want[2].Int64(), got.sumSq)
+		v, err = m.Sum.Encode(v, tt[1])
+		require.NoError(t, err)
+		v, err = m.Squares.Encode(v, tt[2])
+		require.NoError(t, err)
+		for k, l := range v {
+			require.LessOrEqual(t, abs(l), bound)
+			sum[k] += l
+		}
+		for k := range want {
+			want[k].Add(want[k], tt[k])
+		}
 	}
-	_, err := decodeTotals(make([]int64, 2))
+	require.LessOrEqual(t, float64(maxParties)*float64(bound), enc.params.MaxSafeSum())
+	got, err := m.Decode(sum)
+	require.NoError(t, err)
+	assert.Zero(t, got.Count.Cmp(want[0]))
+	assert.Zero(t, got.Sum.Cmp(want[1]))
+	assert.Zero(t, got.SumSquares.Cmp(want[2]))
+	_, err = enc.decode(make([]int64, 2))
 	require.Error(t, err)
+}
+
+func abs(x int64) int64 {
+	if x < 0 {
+		return -x
+	}
+	return x
 }

@@ -191,6 +191,9 @@ func TestBadInput(t *testing.T) {
 		{"negative epsilon", []string{"-epsilon", "-1"}, "-epsilon -1: need a finite value >= 0"},
 		{"NaN epsilon", []string{"-epsilon", "NaN"}, "need a finite value"},
 		{"one party", []string{"-parties", "1"}, "need 2 to"},
+		{"delta 0", []string{"-delta", "0"}, "-delta 0: need a value in (0, 1)"},
+		{"unknown noise", []string{"-noise", "laplace"}, `-noise "laplace": need skellam or gaussian`},
+		{"min-honest too high", []string{"-min-honest", "4"}, "-min-honest 4: need 1 to 3"},
 		{"bad bounds", []string{"-bounds", "5,1"}, "lo must be below hi"},
 		{"unknown flag", []string{"-nope"}, "flag provided but not defined"},
 		{"stray argument", []string{"extra"}, `unexpected argument "extra"`},
@@ -219,12 +222,14 @@ func runJSON(t *testing.T, args ...string) map[string]float64 {
 	return m
 }
 
-// With -epsilon > 0 the figures carry noise of the documented scale: each
-// hospital's noise is within 25 scales (false failure below 9*exp(-25) ~
-// 1e-10 per run, 5e-10 for the five runs), and the noise is not zero in all
-// five runs (a run's sum is exact only if its sum noise, of scale 5000
-// cents, takes one given value: probability below 1e-3 per run, 1e-15 for
-// all five). The noise comes from crypto/rand.
+// With -epsilon > 0 the figures carry the calibrated distributed noise
+// (he.Noise, Skellam by default): the total noise of count and sum is
+// within 8 of its standard deviations, computed here from the release's
+// calibration (a Skellam sum is sub-exponential with variance 2 mu: false
+// failure below 1e-12 per figure and run), plus each hospital's rounding to
+// the public units; and the noise is not zero in all five runs (the sum's
+// noise has a standard deviation of hundreds of units). The noise comes
+// from crypto/rand. The report names the mechanism and (epsilon, delta).
 func TestDPNoise(t *testing.T) {
 	dir := t.TempDir()
 	rng := rand.New(rand.NewSource(11))
@@ -240,25 +245,35 @@ func TestDPNoise(t *testing.T) {
 	}
 	count, sum, _, _ := plain(t, data)
 	in := strings.Join(files, ",")
-	const eps = 3.0 // epsilon 1 per figure
-	// Bounds [0, 100]: centre 50, sensitivities 1, 50 and 2500.
-	scaleCount, scaleSum := 1/(eps/3), 50/(eps/3)
-	differs := 0
-	for range 5 {
-		got := runJSON(t, "-input", in, "-epsilon", "3", "-bounds", "0,100")
-		assert.Equal(t, 3.0, got["epsilon"])
-		// Three hospitals each add noise: the total is within 3*25 scales.
-		assert.InDelta(t, float64(count), got["count"], 75*scaleCount)
-		// sum = noisy shifted sum + 50*noisy count
-		assert.InDelta(t, sum, got["sum"], 75*scaleSum+50*75*scaleCount)
-		assert.GreaterOrEqual(t, got["mean"], 0.0)
-		assert.LessOrEqual(t, got["mean"], 100.0)
-		assert.GreaterOrEqual(t, got["variance"], 0.0)
-		if got["count"] != float64(count) || got["sum"] != sum {
-			differs++
+	for _, noise := range []string{"skellam", "gaussian"} {
+		// Bounds [0, 100]: centre 50.
+		cfg := &config{epsilon: 3, delta: 1e-6, noise: noise, minHonest: 3, lo: 0, hi: 10000}
+		rel, err := newRelease(cfg, 3)
+		require.NoError(t, err)
+		sd := rel.noise.Scale()
+		u1 := float64(rel.moments.Units()[1].Int64()) / 100
+		sdCount, sdSum := sd[0], sd[1]*u1+1.5*u1 // in the column's unit, with rounding
+		differs := 0
+		for range 5 {
+			got := runJSON(t, "-input", in, "-epsilon", "3", "-bounds", "0,100", "-noise", noise)
+			assert.Equal(t, 3.0, got["epsilon"])
+			assert.Equal(t, 1e-6, got["delta"])
+			assert.InDelta(t, float64(count), got["count"], 8*sdCount)
+			// sum = noisy shifted sum + 50*noisy count
+			assert.InDelta(t, sum, got["sum"], 8*sdSum+50*8*sdCount)
+			assert.GreaterOrEqual(t, got["mean"], 0.0)
+			assert.LessOrEqual(t, got["mean"], 100.0)
+			assert.GreaterOrEqual(t, got["variance"], 0.0)
+			if got["count"] != float64(count) || got["sum"] != sum {
+				differs++
+			}
 		}
+		assert.Positive(t, differs, "noise was added")
 	}
-	assert.Positive(t, differs, "noise was added")
+	code, out, errOut := runProg(t, "-input", in, "-epsilon", "3", "-bounds", "0,100")
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "Skellam noise, (epsilon 3, delta 1e-06)-DP")
+	assert.NotContains(t, out, "divisible")
 }
 
 // Values outside the public bounds are clamped before anything is summed

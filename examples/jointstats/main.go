@@ -7,10 +7,14 @@
 // of the key holders decrypt the totals together, so no party and not the
 // aggregator ever sees another party's rows or subtotals. Parties listed in
 // -drop go offline after sending their ciphertexts; their data still
-// counts. With -epsilon > 0 every party adds differential-privacy noise
-// (package dp) to its own totals before encrypting, for a total budget of
-// -epsilon split in thirds over count, sum and sum of squares, with values
-// clamped to the public -bounds; -epsilon 0 releases exact values.
+// counts. With -epsilon > 0 every party adds its share of distributed
+// differential-privacy noise (package dp's Skellam, or with -noise gaussian
+// the distributed discrete Gaussian, through he.Noise) to its own totals
+// inside the round, before encrypting, calibrated so that the shares of
+// -min-honest honest parties meet (-epsilon, -delta) for count, sum and sum
+// of squares together, with values clamped to the public -bounds; -epsilon
+// 0 releases exact values (summed in he.MomentsEncoding's wide limbs, exact
+// for up to 2^32 rows of any value per party).
 //
 // Security model: semi-honest parties and aggregator (as in package he);
 // the round runs with he.Round.SemiHonestContributions, skipping he's
@@ -31,12 +35,14 @@
 // mutual TLS 1.3 on 127.0.0.1. Usage:
 //
 //	jointstats [-input a.csv,b.csv,...] [-column value] [-parties 3] [-rows 10000]
-//	           [-threshold T] [-drop i,j] [-epsilon 1] [-seed 1] [-bounds lo,hi] [-json]
+//	           [-threshold T] [-drop i,j] [-epsilon 1] [-delta 1e-6] [-noise skellam|gaussian]
+//	           [-min-honest H] [-seed 1] [-bounds lo,hi] [-json]
 //
 // To run each party as its own process, start the aggregator with -role hub
 // -listen ADDR and each hospital with -role party -index K -connect ADDR
 // (and its own -input file, or its part of the synthetic data), every one
-// with the same -parties, -threshold, -epsilon, -bounds and -column. TLS
+// with the same -parties, -threshold, -epsilon, -delta, -noise, -min-honest,
+// -bounds and -column. TLS
 // certificates come from -tls-cert, -tls-key and -tls-ca (common names
 // aggregator and hospital-K), or from a throwaway demo CA that the hub
 // writes to -demo-certs. With -ledger FILE every party ends the run by
@@ -79,6 +85,9 @@ type config struct {
 	threshold int
 	drop      []int
 	epsilon   float64
+	delta     float64
+	noise     string // "skellam" or "gaussian"
+	minHonest int
 	seed      int64
 	lo, hi    int64 // public bounds on one value, scaled by csvio.Scale
 	json      bool
@@ -113,6 +122,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	threshold := fs.Int("threshold", 0, "any `T` parties can decrypt the totals together (default: all parties)")
 	drop := fs.String("drop", "", "comma-separated 0-based `parties` that go offline after sending their ciphertexts")
 	epsilon := fs.Float64("epsilon", 1, "total differential-privacy budget for the released figures; 0 releases exact values")
+	delta := fs.Float64("delta", 1e-6, "with -epsilon > 0: the delta of the (epsilon, delta) guarantee of the distributed noise, in (0, 1)")
+	noise := fs.String("noise", "skellam", "with -epsilon > 0: the distributed noise each hospital adds a share of, `skellam` or gaussian (distributed discrete Gaussian)")
+	minHonest := fs.Int("min-honest", 0, "with -epsilon > 0: the `number` of honest hospitals whose noise shares alone carry the guarantee (default: all parties); fewer counted hospitals and the totals are not decrypted")
 	seed := fs.Int64("seed", 1, "seed of the synthetic data")
 	bounds := fs.String("bounds", "0,300", "public `lo,hi` bounds of one value, for the DP noise scale (values are clamped to them when -epsilon > 0)")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the report")
@@ -139,7 +151,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 
 	c := &config{column: *column, parties: *parties, rows: *rows, threshold: *threshold,
-		epsilon: *epsilon, seed: *seed, json: *asJSON,
+		epsilon: *epsilon, delta: *delta, noise: *noise, minHonest: *minHonest, seed: *seed, json: *asJSON,
 		role: *role, index: *index, listen: *listen, connect: *connect, tlsCert: *tlsCert, tlsKey: *tlsKey,
 		tlsCA: *tlsCA, demoCerts: *demoCerts, ledger: *ledgerFile, policy: *policy, dataset: *dataset, opening: *opening, timeout: *timeout}
 	if err := c.checkRole(set); err != nil {
@@ -190,6 +202,18 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	}
 	if math.IsNaN(c.epsilon) || math.IsInf(c.epsilon, 0) || c.epsilon < 0 {
 		return nil, fmt.Errorf("%w: -epsilon %v: need a finite value >= 0", errUsage, c.epsilon)
+	}
+	if !(c.delta > 0 && c.delta < 1) {
+		return nil, fmt.Errorf("%w: -delta %v: need a value in (0, 1)", errUsage, c.delta)
+	}
+	if c.noise != "skellam" && c.noise != "gaussian" {
+		return nil, fmt.Errorf("%w: -noise %q: need skellam or gaussian", errUsage, c.noise)
+	}
+	if !set["min-honest"] {
+		c.minHonest = c.parties
+	}
+	if c.minHonest < 1 || c.minHonest > c.parties {
+		return nil, fmt.Errorf("%w: -min-honest %d: need 1 to %d (the number of parties)", errUsage, c.minHonest, c.parties)
 	}
 	if c.lo, c.hi, err = parseBounds(*bounds); err != nil {
 		return nil, fmt.Errorf("%w: -bounds %q: %v", errUsage, *bounds, err)

@@ -2,99 +2,77 @@ package main
 
 import (
 	"fmt"
+	"math"
+	"math/big"
 
 	"github.com/veil-go/veil/dp"
+	"github.com/veil-go/veil/he"
 	"github.com/veil-go/veil/internal/csvio"
 )
 
-// release is the differential-privacy side, with package dp. Every
-// hospital adds its own exact discrete Laplace noise to its integer totals
-// (count; sum in cents; sum of squares in cents squared) before encrypting
-// them, each figure with a third of the budget, so nobody (not the
-// aggregator, not the decryptors) ever sees an exact joint total. The
-// release carries the sum of the hospitals' noises: any one honest
-// hospital's noise alone gives the guarantee, at the price of n times the
-// variance of a trusted curator's noise. Values are clamped to the public bounds [lo, hi] and shifted by
-// their public centre, so the sensitivities (adding or removing one row)
-// are 1, (hi-lo)/2 and ((hi-lo)/2)^2. A dp.Accountant checks the budget.
-// With epsilon 0 nothing is added. The noise comes from crypto/rand: no two
+// release is the differential-privacy side, on the library path:
+// he.NoisyMoments and its he.Noise, built from dp's distributed noise. Each
+// hospital's he spoke adds its own share of Skellam (or distributed
+// discrete Gaussian) noise to its totals inside the round, before
+// encrypting them, so nobody (not the aggregator, not the decryptors) ever
+// sees an exact joint total; the decrypted totals are the noisy ones. The
+// shares are calibrated so that -min-honest honest hospitals' shares alone
+// meet (-epsilon, -delta) for count, sum and sum of squares together
+// (their RDP curves add up): no split of the budget, and about sqrt(n)
+// times less noise than every hospital adding a whole release's worth.
+// NoisyMoments clamps the values to the public bounds, centres them and
+// rounds the sum and sum of squares to public units (see its doc). With
+// epsilon 0 nothing is added and the totals travel exactly, in
+// he.MomentsEncoding's wide limbs. The noise comes from crypto/rand: no two
 // runs release the same figures.
 type release struct {
-	epsilon          float64
-	parties          []noise // one per hospital
-	sensSum, sensSqr int64
-	acct             *dp.Accountant
-	// mine, with -role, says which hospital's noise this process adds (its
-	// own; none for the hub); nil adds every hospital's (one process).
-	mine func(i int) bool
+	epsilon, delta float64
+	moments        *he.NoisyMoments // nil with epsilon 0
+	noise          *he.Noise
+	acct           *dp.Accountant
 }
 
-type noise struct{ count, sum, sqr *dp.DiscreteLaplace }
-
-func newRelease(cfg *config, centre int64, n int) (*release, error) {
-	r := &release{epsilon: cfg.epsilon}
+func newRelease(cfg *config, n int) (*release, error) {
+	r := &release{epsilon: cfg.epsilon, delta: cfg.delta}
 	if cfg.epsilon == 0 {
 		return r, nil
 	}
 	var err error
-	if r.acct, err = dp.NewAccountant(cfg.epsilon, 0); err != nil {
-		return nil, fmt.Errorf("-epsilon %v: %w", cfg.epsilon, err)
+	if r.acct, err = dp.NewAccountant(cfg.epsilon, cfg.delta); err != nil {
+		return nil, fmt.Errorf("-epsilon %v -delta %v: %w", cfg.epsilon, cfg.delta, err)
 	}
-	each := cfg.epsilon / 3
-	absMax := max(abs(cfg.lo-centre), abs(cfg.hi-centre), 1)
-	r.sensSum = absMax
-	r.sensSqr = absMax * absMax // bounds are limited in parseBounds so this fits
-	r.parties = make([]noise, n)
-	for i := range r.parties {
-		var z noise
-		if z.count, err = dp.NewDiscreteLaplace(dp.DiscreteLaplaceConfig{Epsilon: each, Sensitivity: 1, Budget: r.acct}); err != nil {
-			return nil, fmt.Errorf("count noise: %w", err)
-		}
-		if z.sum, err = dp.NewDiscreteLaplace(dp.DiscreteLaplaceConfig{Epsilon: each, Sensitivity: r.sensSum, Budget: r.acct}); err != nil {
-			return nil, fmt.Errorf("sum noise: %w", err)
-		}
-		if z.sqr, err = dp.NewDiscreteLaplace(dp.DiscreteLaplaceConfig{Epsilon: each, Sensitivity: r.sensSqr, Budget: r.acct}); err != nil {
-			return nil, fmt.Errorf("sum of squares noise: %w", err)
-		}
-		r.parties[i] = z
+	mech := he.Skellam
+	if cfg.noise == "gaussian" {
+		mech = he.DistributedGaussian
 	}
-	for range 3 {
-		if err := r.acct.Spend(each, 0); err != nil {
-			return nil, err
-		}
+	r.moments, err = he.NewNoisyMoments(he.NoisyMomentsConfig{Mechanism: mech, Epsilon: cfg.epsilon, Delta: cfg.delta,
+		Parties: n, MinHonest: cfg.minHonest, Budget: r.acct, Lower: cfg.lo, Upper: cfg.hi, MaxRows: maxRows})
+	if err != nil {
+		return nil, fmt.Errorf("calibrating the noise: %w", err)
 	}
+	r.noise = r.moments.Noise()
 	return r, nil
 }
 
-func abs(x int64) int64 {
-	if x < 0 {
-		return -x
-	}
-	return x
-}
-
-// noisy returns hospital i's totals with its noise added (its own
-// computation, before encryption). Each hospital's noise is a share of one
-// release per figure, whose epsilon newRelease spent once from r.acct; so
-// the shares are drawn with Sample, which spends nothing.
-func (r *release) noisy(i int, t totals) totals {
-	if r.epsilon == 0 || r.mine != nil && !r.mine(i) {
-		return t
-	}
-	z := r.parties[i]
-	return totals{count: t.count + z.count.Sample(), sum: t.sum + z.sum.Sample(), sumSq: t.sumSq + z.sqr.Sample()}
-}
-
-// describe says how the budget was spent, for the report.
+// describe says which mechanism and guarantee apply, for the report.
 func (r *release) describe(cfg *config) string {
 	if r.epsilon == 0 {
 		return "No differential-privacy noise (-epsilon 0): the figures are exact."
 	}
-	spent, _ := r.acct.Spent()
-	z := r.parties[0]
-	return fmt.Sprintf("Differential privacy (package dp): epsilon = %g in all (spent %g), a third each on count, sum and sum of squares.\n"+
-		"  Each hospital added exact discrete Laplace noise (scales %.3g, %.3g, %.3g) to its own totals before encrypting,\n"+
-		"  so no one ever saw exact joint totals; values were clamped to [%s, %s]. Mean and variance derive from the noisy totals.",
-		r.epsilon, spent, z.count.Scale(), z.sum.Scale()/csvio.Scale, z.sqr.Scale()/(csvio.Scale*csvio.Scale),
-		csvio.FormatDecimal(cfg.lo), csvio.FormatDecimal(cfg.hi))
+	spent, spentDelta := r.acct.Spent()
+	nc := r.noise.NoiseConfig()
+	sd := r.noise.Scale() // of MinHonest shares; all the parties' together:
+	for k := range sd {
+		sd[k] *= math.Sqrt(float64(nc.Parties) / float64(nc.MinHonest))
+	}
+	units := r.moments.Units()
+	u1, _ := new(big.Rat).SetFrac(units[1], big.NewInt(csvio.Scale)).Float64()
+	u2, _ := new(big.Rat).SetFrac(units[2], big.NewInt(csvio.Scale*csvio.Scale)).Float64()
+	return fmt.Sprintf("Differential privacy (package dp through he.NoisyMoments): %s noise, (epsilon %g, delta %g)-DP for count, sum and sum of squares together\n"+
+		"  (add/remove one row; spent %g, %g once from this process's budget). Each hospital added its share inside the HE round, before\n"+
+		"  encrypting, so no one ever saw exact joint totals; the shares of any %d honest hospitals of %d carry the guarantee\n"+
+		"  (noise sd with all %d shares %.3g, %.3g, %.3g; sum and sum of squares in units of %g and %g). Values were clamped to [%s, %s];\n"+
+		"  mean and variance derive from the noisy totals.",
+		nc.Mechanism, r.epsilon, r.delta, spent, spentDelta, nc.MinHonest, nc.Parties,
+		nc.Parties, sd[0], sd[1]*u1, sd[2]*u2, u1, u2, csvio.FormatDecimal(cfg.lo), csvio.FormatDecimal(cfg.hi))
 }

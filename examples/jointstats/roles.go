@@ -259,10 +259,10 @@ func spend(ctx context.Context, cfg *config, l *ledger.Ledger, dataset string) e
 		if err != nil {
 			return err
 		}
-		_, err = pol.Spend(ctx, l, request(cfg, dataset, hubName), 0)
+		_, err = pol.Spend(ctx, l, request(cfg, dataset, hubName), cfg.delta)
 		return err
 	}
-	return l.Budget(dataset).Spend(cfg.epsilon, 0)
+	return l.Budget(dataset).Spend(cfg.epsilon, cfg.delta)
 }
 
 // roleIdentity is this party's TLS identity: from -tls-* when given, else
@@ -497,7 +497,11 @@ func (p *process) writeOpening(cfg *config, dataset, digest string) error {
 func publicLeakage(cfg *config, counted []int) report.Leakage {
 	out := "the joint count, sum and sum of squares of column " + fmt.Sprintf("%q", cfg.column)
 	if cfg.epsilon > 0 {
-		out += fmt.Sprintf(", each with every hospital's discrete Laplace noise (epsilon %v in all)", cfg.epsilon)
+		mech := he.Skellam
+		if cfg.noise == "gaussian" {
+			mech = he.DistributedGaussian
+		}
+		out += fmt.Sprintf(", with every hospital's share of %v noise ((epsilon %v, delta %v)-DP, calibrated for %d honest hospitals)", mech, cfg.epsilon, cfg.delta, cfg.minHonest)
 	}
 	return report.Leakage{
 		{To: "all", What: report.Parameters, Note: fmt.Sprintf("%d hospitals, threshold %d, bounds %s,%s",
