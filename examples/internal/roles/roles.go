@@ -1,8 +1,8 @@
 // Package roles is what the examples share when each party runs as its own
 // process (-role): the party's TLS identity, from certificate files or from
 // a throwaway demo CA that the listening party writes and the others wait
-// for, and a connection to one named peer, dialled with retry or accepted
-// on a listener.
+// for, a connection to one named peer, dialled with retry or accepted on a
+// listener, and the run's signed receipt in the party's ledger.
 package roles
 
 import (
