@@ -224,7 +224,7 @@ func roleIdentity(ctx context.Context, o *options, stderr io.Writer) (*transport
 			names = append(names, transport.PartyName(i))
 		}
 	}
-	t := roles.TLS{Cert: o.tlsCert, Key: o.tlsKey, CA: o.tlsCA, DemoCerts: o.demoCerts}
+	t := o.tls
 	return t.Identity(ctx, o.selfName(), names, "fedavg", stderr)
 }
 

@@ -48,7 +48,7 @@ func identity(ctx context.Context, c *config, self string, stderr io.Writer) (*t
 	if c.listen != "" {
 		names = []string{nameA, nameB}
 	}
-	t := roles.TLS{Cert: c.tlsCert, Key: c.tlsKey, CA: c.tlsCA, DemoCerts: c.demoCerts}
+	t := c.tls
 	return t.Identity(ctx, self, names, "psi", stderr)
 }
 

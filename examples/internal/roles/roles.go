@@ -27,6 +27,11 @@ type TLS struct {
 	DemoCerts string
 }
 
+// Partial reports that some but not all of Cert, Key and CA are set.
+func (t TLS) Partial() bool {
+	return (t.Cert == "") != (t.Key == "") || (t.Cert == "") != (t.CA == "")
+}
+
 // Identity returns the identity named self: from the certificate files when
 // Cert is set, else from the demo CA in DemoCerts. The party that passes
 // the names of every party (the listening one) writes a demo CA and a
