@@ -10,8 +10,9 @@
 // and the server learns the sum of the counted clients' vectors and nothing
 // else about any one of them, even if it lies about who dropped out and
 // colludes with up to the assumed fraction of clients (the clients are
-// trusted to send honest updates: one can poison the sum). With -epsilon > 0 each client also adds its share of
-// distributed differential-privacy noise (package dp) before masking.
+// trusted to send honest updates: one can poison the sum). With -epsilon > 0
+// each client also adds its share of distributed differential-privacy noise
+// (package dp) before masking.
 //
 // With no -input the program makes synthetic updates from -seed, so
 //
