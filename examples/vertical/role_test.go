@@ -86,12 +86,7 @@ func TestRolesProcesses(t *testing.T) {
 		require.NoError(t, json.Unmarshal(o.Bytes(), &reps[i]))
 		got := figures(t, o.String())
 		assert.Equal(t, float64(len(shared)), got["n"])
-		relClose(t, want.MeanX, got["mean_x"], "mean_x")
-		relClose(t, want.MeanY, got["mean_y"], "mean_y")
-		relClose(t, want.Cov, got["cov"], "cov")
-		relClose(t, want.Corr, got["corr"], "corr")
-		relClose(t, want.Slope, got["slope"], "slope")
-		relClose(t, want.Intercept, got["intercept"], "intercept")
+		figuresClose(t, want, got)
 		assert.Equal(t, "ot", reps[i]["preprocessing"])
 	}
 	assert.Equal(t, "a", reps[0]["role"])
