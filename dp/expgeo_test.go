@@ -143,3 +143,14 @@ func TestGeoExpExact(t *testing.T) {
 	require.False(t, rngWords(c[31]+1, 0).bernExpInt(40))
 	require.False(t, rngWords(0, c[7]+1).bernExpInt(40))
 }
+
+// TestGeoExpBeyondTable: a first word below every threshold (X >= J, with
+// probability exp(-32)) adds J to a fresh draw, here 2 (a second word
+// between the thresholds of exp(-2/t) and exp(-3/t)).
+func TestGeoExpBeyondTable(t *testing.T) {
+	for _, tt := range []uint64{1, 11} {
+		g := geoTableFor(tt)
+		require.Less(t, g.c[2]+1, g.c[1])
+		require.Equal(t, uint64(len(g.c))+2, rngWords(0, g.c[2]+1).geoExp(g), "t %d", tt)
+	}
+}

@@ -80,10 +80,15 @@ const chunkSize = 256 << 10
 var chunks = sync.Pool{New: func() any { b := make([]byte, chunkSize); return &b }}
 
 func (l *linkHash) write(msg []byte) {
-	var n [8]byte
-	binary.BigEndian.PutUint64(n[:], uint64(len(msg)))
-	l.h.Write(n[:])
+	l.writeLen(len(msg))
 	l.h.Write(msg)
+}
+
+// writeLen writes a message's 8-byte length, which comes before its bytes.
+func (l *linkHash) writeLen(n int) {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(n))
+	l.h.Write(b[:])
 }
 
 // Record adds one message from party from to party to (certificate names).
@@ -142,9 +147,7 @@ func (t *Transcript) drain() {
 		t.queue = t.queue[1:]
 		t.mu.Unlock()
 		if q.first { // only this goroutine writes while running
-			var n [8]byte
-			binary.BigEndian.PutUint64(n[:], uint64(q.msgLen))
-			q.l.h.Write(n[:])
+			q.l.writeLen(q.msgLen)
 		}
 		q.l.h.Write((*q.chunk)[:q.n])
 		if q.pooled {

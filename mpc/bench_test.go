@@ -157,64 +157,44 @@ func BenchmarkTrunc(b *testing.B) {
 // triple (cpu-ns/triple) and the bytes party 0 sent per triple.
 func BenchmarkOTTriples(b *testing.B) {
 	const size = 1 << 14
+	triples := func(ctx context.Context, d Dealer, n int) error { _, err := d.Triples(ctx, n); return err }
 	for _, n := range []int{2, 3} {
-		b.Run(fmt.Sprintf("%dparty-ot", n), func(b *testing.B) {
-			meshes, err := transport.NewMemMesh(n, transport.Options{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer func() {
-				for _, m := range meshes {
-					_ = m.Close()
-				}
-			}()
-			ds := otDealers(b, context.Background(), meshes)
-			benchTriples(b, size, meshes[0], func(i int) Dealer { return ds[i] }, n)
-		})
-		b.Run(fmt.Sprintf("%dparty-trusted", n), func(b *testing.B) {
-			td, err := NewTrustedDealer(n, DealerConfig{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			views := make([]Dealer, n)
-			for i := range views {
-				if views[i], err = td.Party(i); err != nil {
-					b.Fatal(err)
-				}
-			}
-			benchTriples(b, size, nil, func(i int) Dealer { return views[i] }, n)
+		benchDealers(b, n, fmt.Sprintf("%dparty", n), func(b *testing.B, mesh0 transport.Mesh, dealer func(i int) Dealer) {
+			benchCorr(b, size, mesh0, dealer, n, "triple", triples)
 		})
 	}
 }
 
-func benchTriples(b *testing.B, size int, mesh0 transport.Mesh, dealer func(i int) Dealer, n int) {
-	ctx := context.Background()
-	var before int64
-	if mesh0 != nil {
-		before = mesh0.Stats().BytesSent
-	}
-	cpu0 := cpuTime()
-	b.ResetTimer()
-	for b.Loop() {
-		var wg sync.WaitGroup
-		errs := make([]error, n)
-		for i := range n {
-			wg.Go(func() { _, errs[i] = dealer(i).Triples(ctx, size) })
+// benchDealers runs bench as name+"-ot" on n OT dealers in memory (base OTs
+// not timed; mesh0 is party 0's mesh) and as name+"-trusted" on the n
+// views of a trusted dealer (mesh0 nil).
+func benchDealers(b *testing.B, n int, name string, bench func(b *testing.B, mesh0 transport.Mesh, dealer func(i int) Dealer)) {
+	b.Run(name+"-ot", func(b *testing.B) {
+		meshes, err := transport.NewMemMesh(n, transport.Options{})
+		if err != nil {
+			b.Fatal(err)
 		}
-		wg.Wait()
-		for _, err := range errs {
-			if err != nil {
+		defer func() {
+			for _, m := range meshes {
+				_ = m.Close()
+			}
+		}()
+		ds := otDealers(b, context.Background(), meshes)
+		bench(b, meshes[0], func(i int) Dealer { return ds[i] })
+	})
+	b.Run(name+"-trusted", func(b *testing.B) {
+		td, err := NewTrustedDealer(n, DealerConfig{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		views := make([]Dealer, n)
+		for i := range views {
+			if views[i], err = td.Party(i); err != nil {
 				b.Fatal(err)
 			}
 		}
-	}
-	b.StopTimer()
-	triples := float64(b.N) * float64(size)
-	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/triples, "cpu-ns/triple")
-	b.ReportMetric(triples/b.Elapsed().Seconds(), "triples/s")
-	if mesh0 != nil {
-		b.ReportMetric(float64(mesh0.Stats().BytesSent-before)/triples, "bytes/triple/party")
-	}
+		bench(b, nil, func(i int) Dealer { return views[i] })
+	})
 }
 
 // BenchmarkShamirMul measures dealer-free Shamir multiplication, 3 parties
@@ -266,37 +246,18 @@ func BenchmarkOTCorrelations(b *testing.B) {
 	}
 	for _, n := range []int{2, 3} {
 		for _, k := range kinds {
-			b.Run(fmt.Sprintf("%dparty-%s-ot", n, k.name), func(b *testing.B) {
-				meshes, err := transport.NewMemMesh(n, transport.Options{})
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer func() {
-					for _, m := range meshes {
-						_ = m.Close()
-					}
-				}()
-				ds := otDealers(b, context.Background(), meshes)
-				benchCorr(b, k.size, meshes[0], func(i int) Dealer { return ds[i] }, n, k.do)
-			})
-			b.Run(fmt.Sprintf("%dparty-%s-trusted", n, k.name), func(b *testing.B) {
-				td, err := NewTrustedDealer(n, DealerConfig{})
-				if err != nil {
-					b.Fatal(err)
-				}
-				views := make([]Dealer, n)
-				for i := range views {
-					if views[i], err = td.Party(i); err != nil {
-						b.Fatal(err)
-					}
-				}
-				benchCorr(b, k.size, nil, func(i int) Dealer { return views[i] }, n, k.do)
+			benchDealers(b, n, fmt.Sprintf("%dparty-%s", n, k.name), func(b *testing.B, mesh0 transport.Mesh, dealer func(i int) Dealer) {
+				benchCorr(b, k.size, mesh0, dealer, n, "item", k.do)
 			})
 		}
 	}
 }
 
-func benchCorr(b *testing.B, size int, mesh0 transport.Mesh, dealer func(i int) Dealer, n int, do func(ctx context.Context, d Dealer, n int) error) {
+// benchCorr times size correlations made by do on each of the n parties'
+// dealers at once and reports, per unit, the CPU time of all parties
+// (cpu-ns/UNIT), the rate (UNITs/s) and, with mesh0, the bytes party 0
+// sent (bytes/UNIT/party).
+func benchCorr(b *testing.B, size int, mesh0 transport.Mesh, dealer func(i int) Dealer, n int, unit string, do func(ctx context.Context, d Dealer, n int) error) {
 	ctx := context.Background()
 	var before int64
 	if mesh0 != nil {
@@ -319,9 +280,9 @@ func benchCorr(b *testing.B, size int, mesh0 transport.Mesh, dealer func(i int) 
 	}
 	b.StopTimer()
 	items := float64(b.N) * float64(size)
-	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/items, "cpu-ns/item")
-	b.ReportMetric(items/b.Elapsed().Seconds(), "items/s")
+	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/items, "cpu-ns/"+unit)
+	b.ReportMetric(items/b.Elapsed().Seconds(), unit+"s/s")
 	if mesh0 != nil {
-		b.ReportMetric(float64(mesh0.Stats().BytesSent-before)/items, "bytes/item/party")
+		b.ReportMetric(float64(mesh0.Stats().BytesSent-before)/items, "bytes/"+unit+"/party")
 	}
 }

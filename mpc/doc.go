@@ -147,31 +147,31 @@
 // falsify the products, undetected (the checks of DN07's hyper-invertible
 // matrix against such parties are not built).
 //
-// The OT dealer. With [OTDealer] the parties make their correlations
-// among themselves and no third party exists: Beaver and AND triples by
-// Gilboa multiplication from SoftSpoken correlated OT (internal/ot), pairwise; daBits by
-// folding each party's own random bit into an additively shared XOR with
-// one correlated OT per bit and pair; edaBits as 64 daBits; division pairs
-// from 64 daBits, exactly (r uniform, floor(r/d) and msb(r) exact), with
-// the remainder of a divisor that is not a power of two fixed up by secure
-// comparisons on the dealer's own edaBits and AND triples, whose openings
-// are masked like every other (see [OTDealer.DivPairs]). Its model is
-// semi-honest with a dishonest majority: any coalition of up to N-1
-// parties that follows the protocol learns nothing about the other
-// parties' shares of any correlation (an OT sender's correlation is
-// masked by a hash of a row the receiver cannot compute, and an OT
-// receiver's choice bits, the bits of its b share or its random bits, are
-// one-time padded by keys the sender does not hold), so the openings of
-// every operation stay uniformly random to it. Against a party that
-// deviates it promises nothing: the OT extension has no consistency check (KOS15, or SoftSpoken's), so
-// a malicious OT receiver can choose inconsistent rows and learn bits of
-// the sender's secret and then of its a shares, and so of the inputs
-// masked with them; it must not be used where a party may deviate, and
-// the statements about deviating parties below hold for the trusted
-// dealer only. Its messages are sized by the requesting party's own
-// request (a peer cannot make it allocate more) and malformed ones are
-// [ErrMalformed]; a peer that disappears fails the request, and the
-// dealer refuses further work ([ErrAborted]).
+// The OT dealer. With [OTDealer] the parties make their correlations among
+// themselves and no third party exists: Beaver and AND triples by Gilboa
+// multiplication from SoftSpoken correlated OT (internal/ot), pairwise;
+// daBits by folding each party's own random bit into an additively shared
+// XOR with one correlated OT per bit and pair; edaBits as 64 daBits;
+// division pairs from 64 daBits, exactly (r uniform, floor(r/d) and msb(r)
+// exact), with the remainder of a divisor that is not a power of two fixed
+// up by secure comparisons on the dealer's own edaBits and AND triples,
+// whose openings are masked like every other (see [OTDealer.DivPairs]). Its
+// model is semi-honest with a dishonest majority: any coalition of up to N-1
+// parties that follows the protocol learns nothing about the other parties'
+// shares of any correlation (an OT sender's correlation is masked by a hash
+// of a row the receiver cannot compute, and an OT receiver's choice bits,
+// the bits of its b share or its random bits, are one-time padded by keys
+// the sender does not hold), so the openings of every operation stay
+// uniformly random to it. Against a party that deviates it promises nothing:
+// the OT extension has no consistency check (KOS15, or SoftSpoken's), so a
+// malicious OT receiver can choose inconsistent rows and learn bits of the
+// sender's secret and then of its a shares, and so of the inputs masked with
+// them; it must not be used where a party may deviate, and the statements
+// about deviating parties below hold for the trusted dealer only. Its
+// messages are sized by the requesting party's own request (a peer cannot
+// make it allocate more) and malformed ones are [ErrMalformed]; a peer that
+// disappears fails the request, and the dealer refuses further work
+// ([ErrAborted]).
 //
 // The dealer. [TrustedDealer] (in process) or [RunDealer] (a networked
 // party) is trusted by every party for privacy and for correctness: it

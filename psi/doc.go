@@ -22,10 +22,10 @@
 // in every mode): a run refuses it before sending anything rather than
 // ignore it.
 //
-// [RunInProcess] runs both roles in one process over an in-memory
-// connection (the receiver's Set first, then the sender's) and returns both
-// results, for tests, demos and a first program. A [transport.Conn] is the extension point: to run over another
-// transport (HTTP, a queue), implement it.
+// [RunInProcess] runs both roles in one process over an in-memory connection
+// (the receiver's Set first, then the sender's) and returns both results,
+// for tests, demos and a first program. A [transport.Conn] is the extension
+// point: to run over another transport (HTTP, a queue), implement it.
 //
 // Every [Result] carries its cost ([Result.Stats]: bytes, messages and
 // duration) and a statement of what each party learned in that run
@@ -173,23 +173,23 @@
 // ([transport.Options].MaxQueuedBytes and MaxQueuedMessages: a full inbox
 // makes the peer's sends wait), not by this package. With KKRT the sender's
 // values travel in chunks of 2^14 items (about 400 KiB), each acknowledged
-// by the receiver, and an honest sender has at most 4 chunks unanswered
-// (the receiver refuses chunks of fewer than 16 items but for the last, and
-// its work per chunk does not depend on which items match: Join payloads
-// are opened after the stream); the OT rows (about 1 MiB per message) are
-// not acknowledged, so those the receiver streams ahead, and anything a
-// dishonest peer sends, are bounded by the same transport limits. Group operations and duplicate removal
-// run on [Config].Workers goroutines. What grows with the sets besides the
-// inputs and the output: the receiver keeps a tag per own distinct item
-// (about 40 bytes each in a map; Join adds 32 bytes each; with LatticeSum
-// it also keeps one byte per sender item, which stream positions matched,
-// and two ring elements of 192 KiB), the sender in
+// by the receiver, and an honest sender has at most 4 chunks unanswered (the
+// receiver refuses chunks of fewer than 16 items but for the last, and its
+// work per chunk does not depend on which items match: Join payloads are
+// opened after the stream); the OT rows (about 1 MiB per message) are not
+// acknowledged, so those the receiver streams ahead, and anything a
+// dishonest peer sends, are bounded by the same transport limits. Group
+// operations and duplicate removal run on [Config].Workers goroutines. What
+// grows with the sets besides the inputs and the output: the receiver keeps
+// a tag per own distinct item (about 40 bytes each in a map; Join adds 32
+// bytes each; with LatticeSum it also keeps one byte per sender item, which
+// stream positions matched, and two ring elements of 192 KiB), the sender in
 // Cardinality and Sum mode keeps TagLen bytes per receiver item to shuffle
 // them as a whole (a per-batch shuffle would leak per-batch counts), and
-// both keep a small index per own item for deduplication (about 16 bytes
-// per item while it runs) and shuffling. Beyond those tags, neither party
-// keeps anything of the other's set: points are processed batch by batch
-// and dropped. Each party holds at most [MaxItems] items; with KKRT it also
+// both keep a small index per own item for deduplication (about 16 bytes per
+// item while it runs) and shuffling. Beyond those tags, neither party keeps
+// anything of the other's set: points are processed batch by batch and
+// dropped. Each party holds at most [MaxItems] items; with KKRT it also
 // refuses a peer that announces more than 2^24 distinct items.
 //
 // # Errors
@@ -276,20 +276,21 @@
 // arrived while it grows), and each party bounds the peer's announced set
 // by 2^24 items with KKRT.
 //
-// Timing. No constant-time claim is made beyond that of the group and
-// cipher implementations. Each party's work grows with both set sizes,
-// which both learn anyway. With ECDH the receiver's work on each stream
-// batch, which the sender can time through its acknowledgement, does the
-// same operations whether or not the batch's items match: in Join it only
-// copies each payload to a new buffer (keeping those of matches, which
-// costs memory equal to the output) and opens them after the whole stream;
-// in Sum it decodes every ciphertext and adds it either to the sum or to a
-// dummy (a map hit and a miss still differ by a few nanoseconds). A
-// receiver also refuses stream batches of fewer than [MinBatchSize] items
-// (but for the last), so a sender cannot time single items. In Sum mode the receiver's decryption takes time
-// growing with sqrt(|sum|), which the sender can observe with RevealToBoth,
-// when the receiver answers after decrypting; with KKRT the receiver's
-// work on each values chunk, which the sender can time through its
-// acknowledgement, differs only by a table hit or miss per matching item
-// (payloads are copied, matching or not, and opened after the stream).
+// Timing. No constant-time claim is made beyond that of the group and cipher
+// implementations. Each party's work grows with both set sizes, which both
+// learn anyway. With ECDH the receiver's work on each stream batch, which
+// the sender can time through its acknowledgement, does the same operations
+// whether or not the batch's items match: in Join it only copies each
+// payload to a new buffer (keeping those of matches, which costs memory
+// equal to the output) and opens them after the whole stream; in Sum it
+// decodes every ciphertext and adds it either to the sum or to a dummy (a
+// map hit and a miss still differ by a few nanoseconds). A receiver also
+// refuses stream batches of fewer than [MinBatchSize] items (but for the
+// last), so a sender cannot time single items. In Sum mode the receiver's
+// decryption takes time growing with sqrt(|sum|), which the sender can
+// observe with RevealToBoth, when the receiver answers after decrypting;
+// with KKRT the receiver's work on each values chunk, which the sender can
+// time through its acknowledgement, differs only by a table hit or miss per
+// matching item (payloads are copied, matching or not, and opened after the
+// stream).
 package psi

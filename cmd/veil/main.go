@@ -155,6 +155,11 @@ func ledgerBudget(o *options) ([]budgetOut, error) {
 	if err := l.SetBudget(ctx, o.dataset, o.epsilon, o.delta); err != nil {
 		return nil, err
 	}
+	return budgets(ctx, l)
+}
+
+// budgets is every dataset's budget in l.
+func budgets(ctx context.Context, l *ledger.Ledger) ([]budgetOut, error) {
 	bs, err := l.Budgets(ctx)
 	if err != nil {
 		return nil, err
@@ -264,13 +269,8 @@ func ledgerVerify(o *options) (*verifyOut, error) {
 			}
 		}
 	}
-	bs, err := l.Budgets(ctx)
-	if err != nil {
+	if out.Budgets, err = budgets(ctx, l); err != nil {
 		return nil, err
-	}
-	out.Budgets = []budgetOut{}
-	for _, b := range bs {
-		out.Budgets = append(out.Budgets, budgetOut(b))
 	}
 	return out, nil
 }
@@ -351,10 +351,7 @@ func printText(w io.Writer, out any) {
 		} else {
 			fmt.Fprintf(w, "%d receipts (signatures not checked: give -tls-cert, -tls-key, -tls-ca)\n", v.Receipts)
 		}
-		for _, b := range v.Budgets {
-			fmt.Fprintf(w, "dataset %q: remaining epsilon %g of %g, delta %g of %g (%d spends)\n",
-				b.Dataset, b.RemainingEpsilon, b.Epsilon, b.RemainingDelta, b.Delta, b.Spends)
-		}
+		printText(w, v.Budgets)
 	case []budgetOut:
 		for _, b := range v {
 			fmt.Fprintf(w, "dataset %q: remaining epsilon %g of %g, delta %g of %g (%d spends)\n",

@@ -10,8 +10,9 @@
 // and the server learns the sum of the counted clients' vectors and nothing
 // else about any one of them, even if it lies about who dropped out and
 // colludes with up to the assumed fraction of clients (the clients are
-// trusted to send honest updates: one can poison the sum). With -epsilon > 0 each client also adds its share of
-// distributed differential-privacy noise (package dp) before masking.
+// trusted to send honest updates: one can poison the sum). With -epsilon > 0
+// each client also adds its share of distributed differential-privacy noise
+// (package dp) before masking.
 //
 // With no -input the program makes synthetic updates from -seed, so
 //
@@ -60,6 +61,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/veil-go/veil/examples/internal/roles"
 	"github.com/veil-go/veil/internal/csvio"
 )
 
@@ -86,8 +88,7 @@ type options struct {
 
 	role, listen, connect   string
 	index                   int
-	tlsCert, tlsKey, tlsCA  string
-	demoCerts               string
+	tls                     roles.TLS
 	ledger, policy, dataset string
 	timeout                 time.Duration
 }
@@ -111,10 +112,10 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.index, "index", -1, "with -role client: this client's 0-based `row` of the updates")
 	fs.StringVar(&o.listen, "listen", "", "with -role server: accept the clients on this `address` (host:port)")
 	fs.StringVar(&o.connect, "connect", "", "with -role client: the server's `address` (host:port)")
-	fs.StringVar(&o.tlsCert, "tls-cert", "", "with -role: this party's certificate PEM `file` (CN party-0 for the server, party-<i+1> for client i)")
-	fs.StringVar(&o.tlsKey, "tls-key", "", "with -role: this party's private key PEM `file`")
-	fs.StringVar(&o.tlsCA, "tls-ca", "", "with -role: PEM `file` of the CA every certificate chains to")
-	fs.StringVar(&o.demoCerts, "demo-certs", "veil-demo-certs", "with -role and no -tls-*: `folder` where the server writes a throwaway demo CA and every party's certificate")
+	fs.StringVar(&o.tls.Cert, "tls-cert", "", "with -role: this party's certificate PEM `file` (CN party-0 for the server, party-<i+1> for client i)")
+	fs.StringVar(&o.tls.Key, "tls-key", "", "with -role: this party's private key PEM `file`")
+	fs.StringVar(&o.tls.CA, "tls-ca", "", "with -role: PEM `file` of the CA every certificate chains to")
+	fs.StringVar(&o.tls.DemoCerts, "demo-certs", "veil-demo-certs", "with -role and no -tls-*: `folder` where the server writes a throwaway demo CA and every party's certificate")
 	fs.StringVar(&o.ledger, "ledger", "", "with -role: agree on a receipt of the round with every party, all signing it, and append it to this ledger `file` (created if absent; see go run ./cmd/veil)")
 	fs.StringVar(&o.policy, "policy", "", "with -role client: this client's usage policy `file` (JSON, see package ledger); a run it does not allow is refused before connecting")
 	fs.StringVar(&o.dataset, "dataset", "", "with -policy: this client's dataset `name` in the policy (default: the -input file's name without extension, or synthetic)")
@@ -153,7 +154,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 // checkRoleFlags checks the one-process-per-party flags.
 func checkRoleFlags(o *options, drops bool) error {
 	if o.role == "" {
-		if o.listen != "" || o.connect != "" || o.tlsCert != "" || o.tlsKey != "" || o.tlsCA != "" || o.ledger != "" || o.policy != "" || o.index >= 0 {
+		if o.listen != "" || o.connect != "" || o.tls.Cert != "" || o.tls.Key != "" || o.tls.CA != "" || o.ledger != "" || o.policy != "" || o.index >= 0 {
 			return fmt.Errorf("%w: -listen, -connect, -index, -tls-*, -ledger and -policy need -role server or client", errUsage)
 		}
 		return nil
@@ -163,7 +164,7 @@ func checkRoleFlags(o *options, drops bool) error {
 		return fmt.Errorf("%w: -role %q is not server or client", errUsage, o.role)
 	case drops:
 		return fmt.Errorf("%w: -drop-before-input and -drop-after-input are for the one-process demo; with -role a client drops out by stopping", errUsage)
-	case (o.tlsCert == "") != (o.tlsKey == "") || (o.tlsCert == "") != (o.tlsCA == ""):
+	case o.tls.Partial():
 		return fmt.Errorf("%w: -tls-cert, -tls-key and -tls-ca: give all three, or none for the demo CA", errUsage)
 	case o.timeout <= 0:
 		return fmt.Errorf("%w: -timeout %v is not positive", errUsage, o.timeout)

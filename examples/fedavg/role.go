@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -211,17 +210,7 @@ func agreeReceipt(ctx context.Context, led *ledger.Ledger, id *transport.Identit
 	if err != nil {
 		return "", err
 	}
-	if err := s.Verify(id); err != nil {
-		return "", err
-	}
-	if _, err := led.AppendReceipt(ctx, s); err != nil {
-		return "", err
-	}
-	d, err := s.Receipt.Digest()
-	if err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(d[:]), nil
+	return roles.Record(ctx, led, id, s)
 }
 
 // roleIdentity returns this party's TLS identity: from -tls-* when given,
@@ -235,7 +224,7 @@ func roleIdentity(ctx context.Context, o *options, stderr io.Writer) (*transport
 			names = append(names, transport.PartyName(i))
 		}
 	}
-	t := roles.TLS{Cert: o.tlsCert, Key: o.tlsKey, CA: o.tlsCA, DemoCerts: o.demoCerts}
+	t := o.tls
 	return t.Identity(ctx, o.selfName(), names, "fedavg", stderr)
 }
 

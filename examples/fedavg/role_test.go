@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -15,7 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/veil-go/veil/ledger"
+	"github.com/veil-go/veil/examples/internal/roletest"
 	"github.com/veil-go/veil/transport"
 )
 
@@ -29,10 +27,7 @@ func TestRolesSeparateProcesses(t *testing.T) {
 		t.Skip("builds the command")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "fedavg")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Stderr = os.Stderr
-	require.NoError(t, build.Run())
+	bin := roletest.Build(t, dir, "fedavg")
 
 	const clients, dim = 4, 12
 	rows := [][]int64{}
@@ -50,10 +45,7 @@ func TestRolesSeparateProcesses(t *testing.T) {
 			want[k] += v
 		}
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := roletest.FreeAddr(t)
 	certs := filepath.Join(dir, "certs")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -99,18 +91,10 @@ func TestRolesSeparateProcesses(t *testing.T) {
 		assert.Equal(t, srv.Receipt, results[p].out.Receipt, "party %d holds the server's receipt", p)
 	}
 
-	id, err := transport.LoadIdentity(filepath.Join(certs, "party-1.crt"), filepath.Join(certs, "party-1.key"), filepath.Join(certs, "ca.pem"))
-	require.NoError(t, err)
+	id := roletest.DemoIdentity(t, certs, "party-1")
 	var first []byte
 	for p, path := range ledgers {
-		l, err := ledger.Open(ctx, ledger.Config{DSN: path})
-		require.NoError(t, err)
-		es, err := l.Entries(ctx)
-		require.NoError(t, err)
-		require.NoError(t, l.Close())
-		require.Len(t, es, 1)
-		var s ledger.SignedReceipt
-		require.NoError(t, s.UnmarshalBinary(es[0].Body))
+		s := roletest.OnlyReceipt(t, ctx, path)
 		require.NoError(t, s.Verify(id), "party %d's receipt", p)
 		require.Len(t, s.Receipt.Parties, clients+1)
 		for i, party := range s.Receipt.Parties {

@@ -48,7 +48,7 @@ func identity(ctx context.Context, c *config, self string, stderr io.Writer) (*t
 	if c.listen != "" {
 		names = []string{nameA, nameB}
 	}
-	t := roles.TLS{Cert: c.tlsCert, Key: c.tlsKey, CA: c.tlsCA, DemoCerts: c.demoCerts}
+	t := c.tls
 	return t.Identity(ctx, self, names, "psi", stderr)
 }
 
@@ -99,18 +99,18 @@ func runRole(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	if id.Name() != self {
 		return fmt.Errorf("-tls-cert names %q, party %s must be %q", id.Name(), c.role, self)
 	}
-	rec, err := openReceipts(ctx, c) // before any message: a ledger that does not open stops the run
+	rec, err := roles.OpenReceipts(ctx, c.ledger) // before any message: a ledger that does not open stops the run
 	if err != nil {
 		return err
 	}
-	defer rec.close()
+	defer rec.Close()
 	conn, err := connect(ctx, c, id, peer, stderr)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
 	if rec != nil {
-		conn = rec.tr.Conn(self, conn)
+		conn = rec.Transcript.Conn(self, conn)
 	}
 	o := &outcome{a: a, b: b, transport: fmt.Sprintf("mutual TLS 1.3, %s talking to %s", self, conn.Peer())}
 	start := time.Now()
@@ -128,7 +128,7 @@ func runRole(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	o.seconds = time.Since(start).Seconds()
 	o.bytes = res.Stats.BytesSent + res.Stats.BytesReceived
 	if rec != nil {
-		if o.receipt, err = rec.finish(ctx, c, id, conn, res, input); err != nil {
+		if o.receipt, err = finishReceipt(ctx, rec, c, id, conn, res, input); err != nil {
 			return err
 		}
 		if c.opening != "" {

@@ -65,6 +65,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/veil-go/veil/examples/internal/roles"
 	"github.com/veil-go/veil/psi"
 )
 
@@ -73,25 +74,22 @@ func main() {
 }
 
 type config struct {
-	a, b      string
-	key       string
-	value     string
-	mode      psi.Mode
-	protocol  psi.Protocol
-	out       string
-	json      bool
-	seed      int64
-	rows      int
-	timeout   time.Duration
-	role      string
-	listen    string
-	connect   string
-	tlsCert   string
-	tlsKey    string
-	tlsCA     string
-	demoCerts string
-	minSum    int
-	lattice   bool
+	a, b     string
+	key      string
+	value    string
+	mode     psi.Mode
+	protocol psi.Protocol
+	out      string
+	json     bool
+	seed     int64
+	rows     int
+	timeout  time.Duration
+	role     string
+	listen   string
+	connect  string
+	tls      roles.TLS
+	minSum   int
+	lattice  bool
 	// autoLattice: the lattice path was picked from B's data (both
 	// parties in this process), not by -lattice-sum.
 	autoLattice bool
@@ -124,10 +122,10 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.role, "role", "", "run only party `a` or b, as its own process (with -listen or -connect)")
 	fs.StringVar(&c.listen, "listen", "", "with -role: accept the other party on this `address` (host:port)")
 	fs.StringVar(&c.connect, "connect", "", "with -role: connect to the other party at this `address` (host:port)")
-	fs.StringVar(&c.tlsCert, "tls-cert", "", "with -role: this party's certificate PEM `file` (CN party-a or party-b)")
-	fs.StringVar(&c.tlsKey, "tls-key", "", "with -role: this party's private key PEM `file`")
-	fs.StringVar(&c.tlsCA, "tls-ca", "", "with -role: PEM `file` of the CA both certificates chain to")
-	fs.StringVar(&c.demoCerts, "demo-certs", "veil-demo-certs", "with -role and no -tls-*: `folder` where the listening side writes a throwaway demo CA and both parties' certificates")
+	fs.StringVar(&c.tls.Cert, "tls-cert", "", "with -role: this party's certificate PEM `file` (CN party-a or party-b)")
+	fs.StringVar(&c.tls.Key, "tls-key", "", "with -role: this party's private key PEM `file`")
+	fs.StringVar(&c.tls.CA, "tls-ca", "", "with -role: PEM `file` of the CA both certificates chain to")
+	fs.StringVar(&c.tls.DemoCerts, "demo-certs", "veil-demo-certs", "with -role and no -tls-*: `folder` where the listening side writes a throwaway demo CA and both parties' certificates")
 	fs.StringVar(&c.ledger, "ledger", "", "with -role: agree on a receipt of the run with the other party, both signing it, and append it to this ledger `file` (created if absent; see go run ./cmd/veil)")
 	fs.StringVar(&c.opening, "opening", "", "with -role and -ledger: commit to this party's input in the receipt (a salted hash), and write the salt that opens it to this `file`, to keep")
 	fs.StringVar(&c.policy, "policy", "", "with -role: this party's usage policy `file` (JSON, see package ledger); a run it does not allow is refused before connecting")
@@ -168,7 +166,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		switch {
 		case (c.a == "") != (c.b == ""):
 			return nil, errors.New("-a and -b: give both files, or neither for synthetic data")
-		case c.listen != "" || c.connect != "" || c.tlsCert != "" || c.tlsKey != "" || c.tlsCA != "" || c.ledger != "" || c.policy != "" || c.opening != "":
+		case c.listen != "" || c.connect != "" || c.tls.Cert != "" || c.tls.Key != "" || c.tls.CA != "" || c.ledger != "" || c.policy != "" || c.opening != "":
 			return nil, errors.New("-listen, -connect, -tls-*, -ledger and -policy need -role a or b (so does -opening)")
 		case (set["seed"] || set["rows"]) && c.a != "":
 			return nil, errors.New("-seed and -rows are for synthetic data, without -a and -b")
@@ -182,7 +180,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		return nil, errors.New("-role: give exactly one of -listen and -connect")
 	case c.role == "a" && c.b != "", c.role == "b" && c.a != "":
 		return nil, fmt.Errorf("-role %s: give only this party's file (-%s)", c.role, c.role)
-	case (c.tlsCert == "") != (c.tlsKey == "") || (c.tlsCert == "") != (c.tlsCA == ""):
+	case c.tls.Partial():
 		return nil, errors.New("-tls-cert, -tls-key and -tls-ca: give all three, or none for the demo CA")
 	case c.role == "b" && c.mode == psi.Intersection && c.out != "", c.role == "b" && c.mode == psi.Join && c.out != "":
 		return nil, errors.New("-out: party B learns nothing per ID; give -out to party A")

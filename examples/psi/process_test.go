@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/veil-go/veil/examples/internal/roletest"
 	"github.com/veil-go/veil/ledger"
 	"github.com/veil-go/veil/transport"
 )
@@ -60,10 +60,7 @@ func TestProcessesReceipts(t *testing.T) {
 	dir := t.TempDir()
 	pa := write(t, dir, "a.csv", "id\nx\ny\nz\nw\n")
 	pb := write(t, dir, "b.csv", "id,amount\ny,5\nz,7\nq,100\n")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := roletest.FreeAddr(t)
 	certs := filepath.Join(dir, "certs")
 	la, lb := filepath.Join(dir, "a.ledger"), filepath.Join(dir, "b.ledger")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -79,18 +76,8 @@ func TestProcessesReceipts(t *testing.T) {
 	require.NotEmpty(t, repA["receipt"])
 	require.Equal(t, repA["receipt"], repB["receipt"])
 
-	id, err := transport.LoadIdentity(filepath.Join(certs, "party-b.crt"), filepath.Join(certs, "party-b.key"), filepath.Join(certs, "ca.pem"))
-	require.NoError(t, err)
-	var bodies [][]byte
-	for _, path := range []string{la, lb} {
-		l, err := ledger.Open(ctx, ledger.Config{DSN: path})
-		require.NoError(t, err)
-		es, err := l.Entries(ctx)
-		require.NoError(t, err)
-		require.NoError(t, l.Close())
-		require.Len(t, es, 1)
-		bodies = append(bodies, es[0].Body)
-	}
+	id := roletest.DemoIdentity(t, certs, "party-b")
+	bodies := [][]byte{roletest.OnlyEntry(t, ctx, la), roletest.OnlyEntry(t, ctx, lb)}
 	require.Equal(t, bodies[0], bodies[1], "identical signed receipts")
 	var s ledger.SignedReceipt
 	require.NoError(t, s.UnmarshalBinary(bodies[0]))

@@ -4,15 +4,14 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
-	"net"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"github.com/veil-go/veil/examples/internal/roletest"
 	"github.com/veil-go/veil/ledger"
 	"github.com/veil-go/veil/psi"
-	"github.com/veil-go/veil/transport"
 )
 
 // TestRolesLedger runs A and B as if in two processes, over TLS with the
@@ -23,10 +22,7 @@ func TestRolesLedger(t *testing.T) {
 	dir := t.TempDir()
 	pa := write(t, dir, "a.csv", "id\nx\ny\nz\nw\n")
 	pb := write(t, dir, "b.csv", "id\ny\nz\nq\n")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := roletest.FreeAddr(t)
 	certs := filepath.Join(dir, "certs")
 	la, lb := filepath.Join(dir, "a.ledger"), filepath.Join(dir, "b.ledger")
 	type res struct {
@@ -48,19 +44,11 @@ func TestRolesLedger(t *testing.T) {
 	require.NotEmpty(t, repA["receipt"])
 	require.Equal(t, repA["receipt"], repB["receipt"], "both parties hold the same receipt")
 
-	id, err := transport.LoadIdentity(filepath.Join(certs, "party-a.crt"), filepath.Join(certs, "party-a.key"), filepath.Join(certs, "ca.pem"))
-	require.NoError(t, err)
+	id := roletest.DemoIdentity(t, certs, "party-a")
 	ctx := context.Background()
 	var encoded [][]byte
 	for _, path := range []string{la, lb} {
-		l, err := ledger.Open(ctx, ledger.Config{DSN: path})
-		require.NoError(t, err)
-		es, err := l.Entries(ctx)
-		require.NoError(t, err)
-		require.NoError(t, l.Close())
-		require.Len(t, es, 1)
-		var s ledger.SignedReceipt
-		require.NoError(t, s.UnmarshalBinary(es[0].Body))
+		s := roletest.OnlyReceipt(t, ctx, path)
 		require.NoError(t, s.Verify(id))
 		require.Equal(t, []string{"party-a", "party-b"}, []string{s.Receipt.Parties[0].Name, s.Receipt.Parties[1].Name})
 		b, err := s.Receipt.MarshalBinary()
@@ -103,10 +91,7 @@ func TestRolesOpening(t *testing.T) {
 	dir := t.TempDir()
 	aCSV, bCSV := "id\nx\ny\nz\nw\n", "id,amount\ny,5\nz,7\nq,100\nz,1\n"
 	pa, pb := write(t, dir, "a.csv", aCSV), write(t, dir, "b.csv", bCSV)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := roletest.FreeAddr(t)
 	certs := filepath.Join(dir, "certs")
 	la, lb := filepath.Join(dir, "a.ledger"), filepath.Join(dir, "b.ledger")
 	oa, ob := filepath.Join(dir, "a.opening"), filepath.Join(dir, "b.opening")
@@ -129,15 +114,7 @@ func TestRolesOpening(t *testing.T) {
 
 	var receipts []ledger.SignedReceipt
 	for _, path := range []string{la, lb} {
-		l, err := ledger.Open(context.Background(), ledger.Config{DSN: path})
-		require.NoError(t, err)
-		es, err := l.Entries(context.Background())
-		require.NoError(t, err)
-		require.NoError(t, l.Close())
-		require.Len(t, es, 1)
-		var s ledger.SignedReceipt
-		require.NoError(t, s.UnmarshalBinary(es[0].Body))
-		receipts = append(receipts, s)
+		receipts = append(receipts, roletest.OnlyReceipt(t, context.Background(), path))
 	}
 	require.Equal(t, receipts[0].Receipt.Parties, receipts[1].Receipt.Parties)
 	require.Equal(t, "min-sum=0 lattice-sum=false", string(receipts[0].Receipt.Params))

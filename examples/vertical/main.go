@@ -56,6 +56,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/veil-go/veil/examples/internal/roles"
 	"github.com/veil-go/veil/internal/progress"
 	"github.com/veil-go/veil/psi"
 )
@@ -76,8 +77,7 @@ type config struct {
 	prep     preprocessing
 
 	role, listen, connect   string
-	tlsCert, tlsKey, tlsCA  string
-	demoCerts               string
+	tls                     roles.TLS
 	ledger, policy, dataset string
 }
 
@@ -101,10 +101,10 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.role, "role", "", "run only party `a` (the bank) or b (the shop), as its own process (with -listen or -connect)")
 	fs.StringVar(&c.listen, "listen", "", "with -role: accept the other party on this `address` (host:port)")
 	fs.StringVar(&c.connect, "connect", "", "with -role: connect to the other party at this `address` (host:port)")
-	fs.StringVar(&c.tlsCert, "tls-cert", "", "with -role: this party's certificate PEM `file` (CN party-a or party-b)")
-	fs.StringVar(&c.tlsKey, "tls-key", "", "with -role: this party's private key PEM `file`")
-	fs.StringVar(&c.tlsCA, "tls-ca", "", "with -role: PEM `file` of the CA both certificates chain to")
-	fs.StringVar(&c.demoCerts, "demo-certs", "veil-demo-certs", "with -role and no -tls-*: `folder` where the listening side writes a throwaway demo CA and both parties' certificates")
+	fs.StringVar(&c.tls.Cert, "tls-cert", "", "with -role: this party's certificate PEM `file` (CN party-a or party-b)")
+	fs.StringVar(&c.tls.Key, "tls-key", "", "with -role: this party's private key PEM `file`")
+	fs.StringVar(&c.tls.CA, "tls-ca", "", "with -role: PEM `file` of the CA both certificates chain to")
+	fs.StringVar(&c.tls.DemoCerts, "demo-certs", "veil-demo-certs", "with -role and no -tls-*: `folder` where the listening side writes a throwaway demo CA and both parties' certificates")
 	fs.StringVar(&c.ledger, "ledger", "", "with -role: agree on a receipt of the run with the other party, both signing it, and append it to this ledger `file` (created if absent; see go run ./cmd/veil)")
 	fs.StringVar(&c.policy, "policy", "", "with -role: this party's usage policy `file` (JSON, see package ledger); a run it does not allow is refused before connecting")
 	fs.StringVar(&c.dataset, "dataset", "", "with -policy: this party's dataset `name` in the policy (default: its file's name without extension, or \"synthetic\")")
@@ -155,7 +155,7 @@ func (c *config) checkRole() error {
 		switch {
 		case (c.a == "") != (c.b == ""):
 			return fmt.Errorf("%w: give both -a and -b (or neither, for synthetic data)", errUsage)
-		case c.listen != "" || c.connect != "" || c.tlsCert != "" || c.tlsKey != "" || c.tlsCA != "" || c.ledger != "" || c.policy != "" || c.dataset != "":
+		case c.listen != "" || c.connect != "" || c.tls.Cert != "" || c.tls.Key != "" || c.tls.CA != "" || c.ledger != "" || c.policy != "" || c.dataset != "":
 			return fmt.Errorf("%w: -listen, -connect, -tls-*, -ledger, -policy and -dataset need -role a or b", errUsage)
 		}
 		return nil
@@ -167,7 +167,7 @@ func (c *config) checkRole() error {
 		return fmt.Errorf("%w: -role: give exactly one of -listen and -connect", errUsage)
 	case c.role == "a" && c.b != "", c.role == "b" && c.a != "":
 		return fmt.Errorf("%w: -role %s: give only this party's file (-%s)", errUsage, c.role, c.role)
-	case (c.tlsCert == "") != (c.tlsKey == "") || (c.tlsCert == "") != (c.tlsCA == ""):
+	case c.tls.Partial():
 		return fmt.Errorf("%w: -tls-cert, -tls-key and -tls-ca: give all three, or none for the demo CA", errUsage)
 	case c.dataset != "" && c.policy == "":
 		return fmt.Errorf("%w: -dataset names this party's dataset in -policy; give -policy too", errUsage)

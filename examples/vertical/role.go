@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -46,18 +45,18 @@ func runRole(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	if id.Name() != self {
 		return fmt.Errorf("-tls-cert names %q, party %s must be %q", id.Name(), c.role, self)
 	}
-	rec, err := openReceipts(ctx, c) // before any message: a ledger that does not open stops the run
+	rec, err := roles.OpenReceipts(ctx, c.ledger) // before any message: a ledger that does not open stops the run
 	if err != nil {
 		return err
 	}
-	defer rec.close()
+	defer rec.Close()
 	conn, err := connect(ctx, c, id, peer, stderr)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
 	if rec != nil {
-		conn = rec.tr.Conn(self, conn)
+		conn = rec.Transcript.Conn(self, conn)
 	}
 	res := &result{prep: c.prep, role: c.role, transport: fmt.Sprintf("mutual TLS 1.3, %s talking to %s", self, conn.Peer())}
 	start := time.Now()
@@ -92,7 +91,7 @@ func runRole(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	setMPC(res, lr, transport.Stats{BytesSent: st.BytesSent + st.BytesReceived, MessagesSent: st.MessagesSent + st.MessagesReceived})
 	res.seconds = time.Since(start).Seconds()
 	if rec != nil {
-		if res.receipt, err = rec.finish(ctx, c, id, conn, idx, pres, lr); err != nil {
+		if res.receipt, err = finishReceipt(ctx, rec, c, id, conn, idx, pres, lr); err != nil {
 			return fmt.Errorf("receipt: %w", err)
 		}
 	}
@@ -174,7 +173,7 @@ func identity(ctx context.Context, c *config, self string, stderr io.Writer) (*t
 	if c.listen != "" {
 		names = []string{nameA, nameB}
 	}
-	t := roles.TLS{Cert: c.tlsCert, Key: c.tlsKey, CA: c.tlsCA, DemoCerts: c.demoCerts}
+	t := c.tls
 	return t.Identity(ctx, self, names, "vertical", stderr)
 }
 
@@ -186,37 +185,11 @@ func connect(ctx context.Context, c *config, id *transport.Identity, peer string
 	return roles.Dial(ctx, c.connect, id, peer)
 }
 
-// receipts records a run in this party's ledger (-ledger): it opens the
-// ledger before any message is sent, hashes the run's messages (PSI,
-// preprocessing and MPC), and at the end agrees on the receipt with the
-// other party, checks both signatures and appends it.
-type receipts struct {
-	l     *ledger.Ledger
-	tr    ledger.Transcript
-	start time.Time
-}
-
-func openReceipts(ctx context.Context, c *config) (*receipts, error) {
-	if c.ledger == "" {
-		return nil, nil
-	}
-	l, err := ledger.Open(ctx, ledger.Config{DSN: c.ledger})
-	if err != nil {
-		return nil, err
-	}
-	return &receipts{l: l, start: time.Now()}, nil
-}
-
-func (r *receipts) close() {
-	if r != nil {
-		r.l.Close()
-	}
-}
-
-// finish agrees on the receipt over conn (the bank is party 0, the shop
-// party 1), checks it and appends it; it returns the receipt's digest in
-// hex.
-func (r *receipts) finish(ctx context.Context, c *config, id *transport.Identity, conn transport.Conn, idx int, pres *psi.Result, lr *linReg) (string, error) {
+// finishReceipt agrees on the receipt over conn (the bank is party 0, the
+// shop party 1), checks it and appends it to rec's ledger, which hashed the
+// run's messages (PSI, preprocessing and MPC); it returns the receipt's
+// digest in hex.
+func finishReceipt(ctx context.Context, rec *roles.Receipts, c *config, id *transport.Identity, conn transport.Conn, idx int, pres *psi.Result, lr *linReg) (string, error) {
 	role := "bank"
 	if idx == 1 {
 		role = "shop"
@@ -227,27 +200,10 @@ func (r *receipts) finish(ctx context.Context, c *config, id *transport.Identity
 		Version:       1,
 		Params:        fmt.Appendf(nil, "psi=%s preprocessing=%s columns=%s,%s", c.protocol, c.prep, c.x, c.y),
 		SecurityModel: "semi-honest, two parties, dishonest majority; dealer-free preprocessing by oblivious transfer, no third party",
-		Transcript:    r.tr.Sum(),
 		Leakage:       ledger.PublicLeakage(leak),
-		Start:         r.start, // FinishConn takes the bank's (party 0's) start and end
-		End:           time.Now(),
 	}
 	st := report.Stats{Stats: pres.Stats.Add(lr.Stats.Stats), Duration: pres.Stats.Duration + lr.Stats.Duration}
-	s, err := ledger.FinishConn(ctx, id, conn, idx, rc, ledger.Party{Role: role, Stats: st})
-	if err != nil {
-		return "", err
-	}
-	if err := s.Verify(id); err != nil {
-		return "", err
-	}
-	if _, err := r.l.AppendReceipt(ctx, s); err != nil {
-		return "", err
-	}
-	d, err := s.Receipt.Digest()
-	if err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(d[:]), nil
+	return rec.Finish(ctx, id, conn, idx, rc, ledger.Party{Role: role, Stats: st})
 }
 
 // checkPolicy refuses, before any connection, a run that this party's

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand"
-	"net"
 	"os/exec"
 	"path/filepath"
 	"sort"
@@ -16,19 +15,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/veil-go/veil/examples/internal/roletest"
 	"github.com/veil-go/veil/ledger"
-	"github.com/veil-go/veil/transport"
 )
-
-// freeAddr returns a loopback address nothing listens on.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
-	return addr
-}
 
 // TestRolesProcesses builds the command once and runs the bank and the
 // shop as two separate processes over mutual TLS on loopback (demo CA),
@@ -39,10 +28,7 @@ func freeAddr(t *testing.T) string {
 // verifying against the CA.
 func TestRolesProcesses(t *testing.T) {
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "vertical")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "%s", out)
+	bin := roletest.Build(t, dir, "vertical")
 
 	rng := rand.New(rand.NewSource(7))
 	var a, b []row
@@ -79,7 +65,7 @@ func TestRolesProcesses(t *testing.T) {
 	}
 	want := plainStats(xs, ys)
 
-	addr, certs := freeAddr(t), filepath.Join(dir, "certs")
+	addr, certs := roletest.FreeAddr(t), filepath.Join(dir, "certs")
 	la, lb := filepath.Join(dir, "a.ledger"), filepath.Join(dir, "b.ledger")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -100,12 +86,7 @@ func TestRolesProcesses(t *testing.T) {
 		require.NoError(t, json.Unmarshal(o.Bytes(), &reps[i]))
 		got := figures(t, o.String())
 		assert.Equal(t, float64(len(shared)), got["n"])
-		relClose(t, want.MeanX, got["mean_x"], "mean_x")
-		relClose(t, want.MeanY, got["mean_y"], "mean_y")
-		relClose(t, want.Cov, got["cov"], "cov")
-		relClose(t, want.Corr, got["corr"], "corr")
-		relClose(t, want.Slope, got["slope"], "slope")
-		relClose(t, want.Intercept, got["intercept"], "intercept")
+		figuresClose(t, want, got)
 		assert.Equal(t, "ot", reps[i]["preprocessing"])
 	}
 	assert.Equal(t, "a", reps[0]["role"])
@@ -116,18 +97,10 @@ func TestRolesProcesses(t *testing.T) {
 		assert.Equal(t, reps[0][k], reps[1][k], "both parties opened the same %s", k)
 	}
 
-	id, err := transport.LoadIdentity(filepath.Join(certs, "party-a.crt"), filepath.Join(certs, "party-a.key"), filepath.Join(certs, "ca.pem"))
-	require.NoError(t, err)
+	id := roletest.DemoIdentity(t, certs, "party-a")
 	var encoded [][]byte
 	for _, path := range []string{la, lb} {
-		l, err := ledger.Open(ctx, ledger.Config{DSN: path})
-		require.NoError(t, err)
-		es, err := l.Entries(ctx)
-		require.NoError(t, err)
-		require.NoError(t, l.Close())
-		require.Len(t, es, 1)
-		var s ledger.SignedReceipt
-		require.NoError(t, s.UnmarshalBinary(es[0].Body))
+		s := roletest.OnlyReceipt(t, ctx, path)
 		require.NoError(t, s.Verify(id))
 		require.Equal(t, []string{"party-a", "party-b"}, []string{s.Receipt.Parties[0].Name, s.Receipt.Parties[1].Name})
 		require.Contains(t, s.Receipt.SecurityModel, "no third party")

@@ -57,6 +57,18 @@ func figures(t *testing.T, out string) map[string]float64 {
 	return got
 }
 
+// figuresClose checks the printed figures but n against want, each within
+// 1e-3 relative (relClose).
+func figuresClose(t *testing.T, want Stats, got map[string]float64) {
+	t.Helper()
+	for _, f := range []struct {
+		name string
+		want float64
+	}{{"mean_x", want.MeanX}, {"mean_y", want.MeanY}, {"cov", want.Cov}, {"corr", want.Corr}, {"slope", want.Slope}, {"intercept", want.Intercept}} {
+		relClose(t, f.want, got[f.name], f.name)
+	}
+}
+
 func relClose(t *testing.T, want, got float64, what string) {
 	t.Helper()
 	assert.LessOrEqual(t, math.Abs(got-want), 1e-3*math.Abs(want)+1e-9, "%s: want %v got %v", what, want, got)
@@ -111,12 +123,7 @@ func TestMatchesPlaintext(t *testing.T) {
 			got := figures(t, out)
 			want := plainStats(xs, ys)
 			assert.Equal(t, float64(tc.shared), got["n"])
-			relClose(t, want.MeanX, got["mean_x"], "mean_x")
-			relClose(t, want.MeanY, got["mean_y"], "mean_y")
-			relClose(t, want.Cov, got["cov"], "cov")
-			relClose(t, want.Corr, got["corr"], "corr")
-			relClose(t, want.Slope, got["slope"], "slope")
-			relClose(t, want.Intercept, got["intercept"], "intercept")
+			figuresClose(t, want, got)
 		})
 	}
 }

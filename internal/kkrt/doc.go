@@ -80,7 +80,8 @@
 //     items unless [Config].MaxPeerItems says otherwise: the sender keeps 64
 //     bytes per receiver bin. It allocates them as the OT rows arrive (at
 //     most twice what has arrived), so a peer that announces many items and
-//     then stalls costs it nothing in proportion to its claim. Each party's own set is at most [MaxItems].
+//     then stalls costs it nothing in proportion to its claim. Each party's
+//     own set is at most [MaxItems].
 //
 // # Errors
 //

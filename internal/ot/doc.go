@@ -52,10 +52,11 @@
 // tweaks carry the global row index). Both parties pass a [Config]: rows
 // travel in chunks of Config.ChunkRows rows (about 1 MiB per message by
 // default; SoftSpokenConfig.ChunkRows, 16384 rows, for SoftSpoken), and
-// chunks are expanded and transposed on up to Config.Workers goroutines. All secrets come from crypto/rand. Measured throughput is in
-// bench/RESULTS.md (BenchmarkRandomOT, BenchmarkOTExtension, which compares
-// IKNP, SoftSpoken for several k and the AES floor in one run,
-// BenchmarkTranspose, BenchmarkBaseOT).
+// chunks are expanded and transposed on up to Config.Workers goroutines. All
+// secrets come from crypto/rand. Measured throughput is in bench/RESULTS.md
+// (BenchmarkRandomOT, BenchmarkOTExtension, which compares IKNP, SoftSpoken
+// for several k and the AES floor in one run, BenchmarkTranspose,
+// BenchmarkBaseOT).
 //
 // Primitives: the PRG is AES-128-CTR (crypto/aes, AES-NI) keyed by each base
 // OT key with the counter starting at row offset/128; the

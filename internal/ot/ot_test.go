@@ -223,36 +223,51 @@ func TestRandomAndChosenOT(t *testing.T) {
 		for i := range choices {
 			choices[i] = rng.IntN(2) == 1
 		}
-		var pairs [][2]Block
-		var got []Block
-		es, er := both(func() (err error) {
-			pairs, err = s.RandomOT(ctx, m)
-			return err
-		}, func() (err error) {
-			got, err = r.RandomOT(ctx, choices)
-			return err
-		})
-		require.NoError(t, es)
-		require.NoError(t, er)
-		requireOnlyChosen(t, choices, pairs, got)
+		randomOT(t, ctx, s, r, choices)
+		chosenOT(t, ctx, rng, s, r, choices)
+	}
+}
 
-		msgs := make([][2]Block, m)
-		for j := range msgs {
-			for k := range 2 {
-				for b := range msgs[j][k] {
-					msgs[j][k][b] = byte(rng.Uint32())
-				}
+// randomOT runs len(choices) random OTs between s and r, checks that the
+// receiver holds only its chosen messages, and returns the sender's pairs
+// and the receiver's messages.
+func randomOT(t *testing.T, ctx context.Context, s OneOfTwoSender, r OneOfTwoReceiver, choices []bool) ([][2]Block, []Block) {
+	t.Helper()
+	var pairs [][2]Block
+	var got []Block
+	es, er := both(func() (err error) {
+		pairs, err = s.RandomOT(ctx, len(choices))
+		return err
+	}, func() (err error) {
+		got, err = r.RandomOT(ctx, choices)
+		return err
+	})
+	require.NoError(t, es)
+	require.NoError(t, er)
+	requireOnlyChosen(t, choices, pairs, got)
+	return pairs, got
+}
+
+// chosenOT sends len(choices) pairs of messages drawn from rng by chosen
+// OT from s to r and checks that the receiver holds only its chosen ones.
+func chosenOT(t *testing.T, ctx context.Context, rng *rand.Rand, s OneOfTwoSender, r OneOfTwoReceiver, choices []bool) {
+	t.Helper()
+	msgs := make([][2]Block, len(choices))
+	for j := range msgs {
+		for k := range 2 {
+			for b := range msgs[j][k] {
+				msgs[j][k][b] = byte(rng.Uint32())
 			}
 		}
-		var chosen []Block
-		es, er = both(func() error { return s.ChosenOT(ctx, msgs) }, func() (err error) {
-			chosen, err = r.ChosenOT(ctx, choices)
-			return err
-		})
-		require.NoError(t, es)
-		require.NoError(t, er)
-		requireOnlyChosen(t, choices, msgs, chosen)
 	}
+	var chosen []Block
+	es, er := both(func() error { return s.ChosenOT(ctx, msgs) }, func() (err error) {
+		chosen, err = r.ChosenOT(ctx, choices)
+		return err
+	})
+	require.NoError(t, es)
+	require.NoError(t, er)
+	requireOnlyChosen(t, choices, msgs, chosen)
 }
 
 // requireOnlyChosen checks that got[j] is pairs[j][choices[j]] and differs

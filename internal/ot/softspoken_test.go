@@ -190,35 +190,8 @@ func TestSoftSpokenRandomChosenCorrelated(t *testing.T) {
 		s, r := softPair(t, SoftSpokenConfig{K: k, ChunkRows: 512, Workers: 2})
 		for _, m := range []int{0, 1, 300, 2000} {
 			choices := randBools(rng, m)
-			var pairs [][2]Block
-			var got []Block
-			es, er := both(func() (err error) {
-				pairs, err = s.RandomOT(ctx, m)
-				return err
-			}, func() (err error) {
-				got, err = r.RandomOT(ctx, choices)
-				return err
-			})
-			require.NoError(t, es)
-			require.NoError(t, er)
-			requireOnlyChosen(t, choices, pairs, got)
-
-			msgs := make([][2]Block, m)
-			for j := range msgs {
-				for b := range 2 {
-					for i := range msgs[j][b] {
-						msgs[j][b][i] = byte(rng.Uint32())
-					}
-				}
-			}
-			var chosen []Block
-			es, er = both(func() error { return s.ChosenOT(ctx, msgs) }, func() (err error) {
-				chosen, err = r.ChosenOT(ctx, choices)
-				return err
-			})
-			require.NoError(t, es)
-			require.NoError(t, er)
-			requireOnlyChosen(t, choices, msgs, chosen)
+			randomOT(t, ctx, s, r, choices)
+			chosenOT(t, ctx, rng, s, r, choices)
 
 			delta := make([]uint64, m)
 			words := make([]uint64, (m+63)/64+1) // one spare word: bits beyond m are ignored
@@ -229,7 +202,7 @@ func TestSoftSpokenRandomChosenCorrelated(t *testing.T) {
 				words[j] = rng.Uint64()
 			}
 			var x, y []uint64
-			es, er = both(func() (err error) {
+			es, er := both(func() (err error) {
 				x, err = s.CorrelatedOT64(ctx, delta)
 				return err
 			}, func() (err error) {
@@ -265,18 +238,7 @@ func TestSoftSpokenHashBreaksCorrelation(t *testing.T) {
 	const m = 1000
 	s, r := softPair(t, SoftSpokenConfig{K: 4})
 	choices := randBools(rand.New(rand.NewPCG(27, 28)), m)
-	var pairs [][2]Block
-	var got []Block
-	es, er := both(func() (err error) {
-		pairs, err = s.RandomOT(ctx, m)
-		return err
-	}, func() (err error) {
-		got, err = r.RandomOT(ctx, choices)
-		return err
-	})
-	require.NoError(t, es)
-	require.NoError(t, er)
-	requireOnlyChosen(t, choices, pairs, got)
+	pairs, _ := randomOT(t, ctx, s, r, choices)
 	diffs := make(map[Block]bool, m)
 	for j := range pairs {
 		diffs[pairs[j][0].Xor(pairs[j][1])] = true
@@ -299,18 +261,7 @@ func TestSoftSpokenUnchosenIndependentOfView(t *testing.T) {
 		sc := randBools(rand.New(rand.NewPCG(seed, 31)), softWidth)
 		// The same base pairs in both runs: only the sender's choices differ.
 		s, r, rec := softPairFromBase(t, SoftSpokenConfig{K: 3, ChunkRows: 256}, rand.New(rand.NewPCG(32, 33)), sc)
-		var pairs [][2]Block
-		var got []Block
-		es, er := both(func() (err error) {
-			pairs, err = s.RandomOT(ctx, m)
-			return err
-		}, func() (err error) {
-			got, err = r.RandomOT(ctx, choices)
-			return err
-		})
-		require.NoError(t, es)
-		require.NoError(t, er)
-		requireOnlyChosen(t, choices, pairs, got)
+		pairs, got := randomOT(t, ctx, s, r, choices)
 		return pairs, got, rec.got
 	}
 	p1, got1, sent1 := run(1)

@@ -485,7 +485,8 @@ func (c *Client) answer() *UnmaskResponseMsg {
 
 // checkCountedSigs fails unless sigs hold valid signatures on the signed
 // counted set by t-1 distinct counted neighbors whose shares this client
-// holds (t signers with this client). It verifies in parallel batches of as many as are still missing.
+// holds (t signers with this client). It verifies in parallel batches of as
+// many as are still missing.
 func (c *Client) checkCountedSigs(sigs []CountedSigMsg) error {
 	t := c.p.cfg.Threshold
 	var cand []int // indices into sigs of eligible, distinct signers

@@ -29,6 +29,17 @@ func advertiseWith(t *testing.T, p *Params) (*Server, []*Client, map[int]*KeyLis
 // (ids[0] the server's).
 func advertiseAs(t *testing.T, p *Params, ids []*transport.Identity) (*Server, []*Client, map[int]*KeyListMsg) {
 	t.Helper()
+	srv, cs := advertRound(t, p, ids)
+	kl, err := revealAll(t, srv, cs, allIDs(p.Clients()))
+	require.NoError(t, err)
+	return srv, cs, kl
+}
+
+// advertRound runs the advertise step of a round of p with the given
+// identities (ids[0] the server's): every client's advert reaches the
+// server.
+func advertRound(t *testing.T, p *Params, ids []*transport.Identity) (*Server, []*Client) {
+	t.Helper()
 	n := p.Clients()
 	srv, err := NewServer(p, ids[0])
 	require.NoError(t, err)
@@ -40,9 +51,7 @@ func advertiseAs(t *testing.T, p *Params, ids []*transport.Identity) (*Server, [
 		require.NoError(t, err)
 		require.NoError(t, srv.AddAdvert(m))
 	}
-	kl, err := revealAll(t, srv, cs, allIDs(n))
-	require.NoError(t, err)
-	return srv, cs, kl
+	return srv, cs
 }
 
 // setupShared returns clients and server after the share step.

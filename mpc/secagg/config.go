@@ -394,7 +394,8 @@ func (g *graph) isNeighbor(i, j int) bool {
 
 // Config returns the configuration the parameters were built from, with
 // every default resolved: the graph in use, Threshold, Degree, the rates,
-// SecurityBits, CorrectnessBits, Session and Names filled in. NewParams of it builds the same parameters.
+// SecurityBits, CorrectnessBits, Session and Names filled in. NewParams of
+// it builds the same parameters.
 func (p *Params) Config() Config {
 	c := p.cfg
 	c.Names = slices.Clone(c.Names)

@@ -21,16 +21,17 @@
 //	// client i: _, err := secagg.RunClient(ctx, mesh, p, clientID, input)
 //
 // [RunInProcess] runs a whole round in one process, for tests, demos and a
-// first program. Parties in other processes rebuild the parameters with
-// the Config that [Params.Config] returns (its Session filled in; the
-// session seed must be fresh each round) or with [Params.UnmarshalBinary];
-// or a client joins on the server's announcement with [JoinRound], which
-// checks the announced parameters against the client's [Expectation]
-// (length, number of clients, least threshold, privacy target and
-// corruption rate, roster) before it advertises anything. Parties whose parameters differ in any shared field are caught at the
-// first step with [ErrMismatch]. The runner waits a round timeout per
-// step: a client that has not answered in time, whose connection fails or
-// whose message is malformed is treated as dropped.
+// first program. Parties in other processes rebuild the parameters with the
+// Config that [Params.Config] returns (its Session filled in; the session
+// seed must be fresh each round) or with [Params.UnmarshalBinary]; or a
+// client joins on the server's announcement with [JoinRound], which checks
+// the announced parameters against the client's [Expectation] (length,
+// number of clients, least threshold, privacy target and corruption rate,
+// roster) before it advertises anything. Parties whose parameters differ in
+// any shared field are caught at the first step with [ErrMismatch]. The
+// runner waits a round timeout per step: a client that has not answered in
+// time, whose connection fails or whose message is malformed is treated as
+// dropped.
 //
 // The steps are also methods on [Client] and [Server] taking and returning
 // typed messages (each with MarshalBinary and UnmarshalBinary), so any
@@ -150,15 +151,15 @@
 //
 // Beyond its masked vector (8 bytes a value), a client sends and receives,
 // per neighbor, its neighbor's signed keys and commitment (with their
-// certificate; the commitment's signature stays with the server), a sealed pair of shares each way, a signature on
-// the counted set and an unmasking share, plus the enrolled set and its
-// nonces (36 bytes each per enrolled client) and the counted set twice (4
-// bytes a client). A client does two signature checks, three X25519
-// agreements and one mask expansion per neighbor and one hash per enrolled
-// client, makes two signatures and checks t-1 more; the server checks two
-// signatures per client, expands one self mask per counted
-// client and one pairwise mask per edge between a dropped and a counted
-// client, on [Config.Workers] goroutines.
+// certificate; the commitment's signature stays with the server), a sealed
+// pair of shares each way, a signature on the counted set and an unmasking
+// share, plus the enrolled set and its nonces (36 bytes each per enrolled
+// client) and the counted set twice (4 bytes a client). A client does two
+// signature checks, three X25519 agreements and one mask expansion per
+// neighbor and one hash per enrolled client, makes two signatures and checks
+// t-1 more; the server checks two signatures per client, expands one self
+// mask per counted client and one pairwise mask per edge between a dropped
+// and a counted client, on [Config.Workers] goroutines.
 //
 // # Dropouts
 //
@@ -256,8 +257,10 @@
 // each client add a noise vector before masking, so the server only ever
 // sees the sum plus the sum of the counted clients' noise shares; no party
 // ever sees an un-noised sum. Use a distribution closed under sums from
-// package [github.com/veil-go/veil/dp]: [github.com/veil-go/veil/dp.SkellamShare] (Agarwal, Kairouz & Liu 2021) or
-// [github.com/veil-go/veil/dp.DiscreteGaussianShare] (Kairouz, Liu & Steinke 2021), for example
+// package [github.com/veil-go/veil/dp]:
+// [github.com/veil-go/veil/dp.SkellamShare] (Agarwal, Kairouz & Liu 2021) or
+// [github.com/veil-go/veil/dp.DiscreteGaussianShare] (Kairouz, Liu & Steinke
+// 2021), for example
 //
 //	share, _ := dp.NewDiscreteGaussianShare(dp.DiscreteGaussianShareConfig{
 //		Target:  dp.DistributedTarget{Epsilon: eps, Delta: delta, L1: l1, L2: l2, Dim: length},

@@ -27,18 +27,7 @@ func sparseTestParams(t *testing.T) *Params {
 // the clients and the enrolled sets sent to them.
 func enrolled(t *testing.T, p *Params) (*Server, []*Client, map[int]*EnrolmentMsg) {
 	t.Helper()
-	n := p.Clients()
-	ids := identities(t, n)
-	srv, err := NewServer(p, ids[0])
-	require.NoError(t, err)
-	cs := make([]*Client, n+1)
-	for i := 1; i <= n; i++ {
-		cs[i], err = NewClient(p, i, ids[i])
-		require.NoError(t, err)
-		m, err := cs[i].Advertise()
-		require.NoError(t, err)
-		require.NoError(t, srv.AddAdvert(m))
-	}
+	srv, cs := advertRound(t, p, identities(t, p.Clients()))
 	enr, err := srv.Enrolment()
 	require.NoError(t, err)
 	return srv, cs, enr

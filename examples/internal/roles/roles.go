@@ -1,8 +1,8 @@
 // Package roles is what the examples share when each party runs as its own
 // process (-role): the party's TLS identity, from certificate files or from
 // a throwaway demo CA that the listening party writes and the others wait
-// for, and a connection to one named peer, dialled with retry or accepted
-// on a listener.
+// for, a connection to one named peer, dialled with retry or accepted on a
+// listener, and the run's signed receipt in the party's ledger.
 package roles
 
 import (
@@ -25,6 +25,11 @@ type TLS struct {
 	Cert, Key, CA string
 	// DemoCerts is the folder of the demo CA, used when Cert is empty.
 	DemoCerts string
+}
+
+// Partial reports that some but not all of Cert, Key and CA are set.
+func (t TLS) Partial() bool {
+	return (t.Cert == "") != (t.Key == "") || (t.Cert == "") != (t.CA == "")
 }
 
 // Identity returns the identity named self: from the certificate files when

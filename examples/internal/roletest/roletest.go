@@ -1,0 +1,67 @@
+// Package roletest is what the examples' tests share when they run each
+// party as its own process (-role): a free loopback address, the built
+// command, a party's identity from the demo CA, and the one receipt entry
+// of a party's ledger.
+package roletest
+
+import (
+	"context"
+	"net"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/veil-go/veil/ledger"
+	"github.com/veil-go/veil/transport"
+)
+
+// FreeAddr returns a loopback address nothing listens on.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	return addr
+}
+
+// Build builds the command in the current directory as dir/name and
+// returns its path.
+func Build(t testing.TB, dir, name string) string {
+	t.Helper()
+	bin := filepath.Join(dir, name)
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	return bin
+}
+
+// DemoIdentity loads party name's identity from the demo CA in certs.
+func DemoIdentity(t testing.TB, certs, name string) *transport.Identity {
+	t.Helper()
+	id, err := transport.LoadIdentity(filepath.Join(certs, name+".crt"), filepath.Join(certs, name+".key"), filepath.Join(certs, "ca.pem"))
+	require.NoError(t, err)
+	return id
+}
+
+// OnlyEntry returns the body of the one entry in the ledger at path.
+func OnlyEntry(t testing.TB, ctx context.Context, path string) []byte {
+	t.Helper()
+	l, err := ledger.Open(ctx, ledger.Config{DSN: path})
+	require.NoError(t, err)
+	es, err := l.Entries(ctx)
+	require.NoError(t, err)
+	require.NoError(t, l.Close())
+	require.Len(t, es, 1)
+	return es[0].Body
+}
+
+// OnlyReceipt decodes the one entry in the ledger at path as a signed
+// receipt.
+func OnlyReceipt(t testing.TB, ctx context.Context, path string) ledger.SignedReceipt {
+	t.Helper()
+	var s ledger.SignedReceipt
+	require.NoError(t, s.UnmarshalBinary(OnlyEntry(t, ctx, path)))
+	return s
+}
