@@ -74,3 +74,22 @@ func TestDemoCAAndConnect(t *testing.T) {
 	_, err = Dial(short, addr, b, "party-a") // nothing listens: it retries until ctx ends
 	require.Error(t, err)
 }
+
+func TestTLSPartial(t *testing.T) {
+	for _, tc := range []struct {
+		tls  TLS
+		want bool
+	}{
+		{TLS{}, false},
+		{TLS{Cert: "c", Key: "k", CA: "a"}, false},
+		{TLS{Cert: "c"}, true},
+		{TLS{Key: "k"}, true},
+		{TLS{CA: "a"}, true},
+		{TLS{Cert: "c", Key: "k"}, true},
+		{TLS{Cert: "c", CA: "a"}, true},
+		{TLS{Key: "k", CA: "a"}, true},
+		{TLS{DemoCerts: "d"}, false},
+	} {
+		require.Equal(t, tc.want, tc.tls.Partial(), "%+v", tc.tls)
+	}
+}
