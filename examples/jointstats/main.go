@@ -69,6 +69,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/veil-go/veil/examples/internal/roles"
 	"github.com/veil-go/veil/internal/csvio"
 )
 
@@ -93,20 +94,17 @@ type config struct {
 	json      bool
 
 	// One process per party (-role): see roles.go.
-	role      string // "", "hub" or "party"
-	index     int    // with -role party: this hospital's number, 0..parties-1
-	listen    string
-	connect   string
-	tlsCert   string
-	tlsKey    string
-	tlsCA     string
-	demoCerts string
-	ledger    string
-	policy    string
-	dataset   string
-	opening   string
-	timeout   time.Duration
-	proc      *process // the role's network state, set by runRole
+	role    string // "", "hub" or "party"
+	index   int    // with -role party: this hospital's number, 0..parties-1
+	listen  string
+	connect string
+	tls     roles.TLS
+	ledger  string
+	policy  string
+	dataset string
+	opening string
+	timeout time.Duration
+	proc    *process // the role's network state, set by runRole
 }
 
 // errUsage marks a command-line error (exit status 1 with the message).
@@ -152,8 +150,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 
 	c := &config{column: *column, parties: *parties, rows: *rows, threshold: *threshold,
 		epsilon: *epsilon, delta: *delta, noise: *noise, minHonest: *minHonest, seed: *seed, json: *asJSON,
-		role: *role, index: *index, listen: *listen, connect: *connect, tlsCert: *tlsCert, tlsKey: *tlsKey,
-		tlsCA: *tlsCA, demoCerts: *demoCerts, ledger: *ledgerFile, policy: *policy, dataset: *dataset, opening: *opening, timeout: *timeout}
+		role: *role, index: *index, listen: *listen, connect: *connect,
+		tls: roles.TLS{Cert: *tlsCert, Key: *tlsKey, CA: *tlsCA, DemoCerts: *demoCerts}, ledger: *ledgerFile, policy: *policy, dataset: *dataset, opening: *opening, timeout: *timeout}
 	if err := c.checkRole(set); err != nil {
 		return nil, err
 	}

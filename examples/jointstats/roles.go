@@ -83,7 +83,7 @@ func (c *config) checkRole(set map[string]bool) error {
 	switch {
 	case set["drop"]:
 		return bad("-drop simulates dropouts in one process; with -role, stop a process instead")
-	case (c.tlsCert == "") != (c.tlsKey == "") || (c.tlsCert == "") != (c.tlsCA == ""):
+	case c.tls.Partial():
 		return bad("-tls-cert, -tls-key and -tls-ca: give all three, or none for the demo CA")
 	}
 	return nil
@@ -273,8 +273,7 @@ func roleIdentity(ctx context.Context, cfg *config, name string, stderr io.Write
 	if cfg.role == "hub" {
 		names = starNames(cfg.parties)
 	}
-	t := roles.TLS{Cert: cfg.tlsCert, Key: cfg.tlsKey, CA: cfg.tlsCA, DemoCerts: cfg.demoCerts}
-	return t.Identity(ctx, name, names, "jointstats", stderr)
+	return cfg.tls.Identity(ctx, name, names, "jointstats", stderr)
 }
 
 // listenHub opens the hub's listener (so that it can say where it listens).
@@ -436,17 +435,10 @@ func (p *process) receipt(ctx context.Context, cfg *config, l *ledger.Ledger, re
 	if err != nil {
 		return "", err
 	}
-	if err := s.Verify(p.id); err != nil {
-		return "", err
-	}
-	if _, err := l.AppendReceipt(ctx, s); err != nil {
-		return "", err
-	}
-	d, err := s.Receipt.Digest()
+	digest, err := roles.Record(ctx, l, p.id, s)
 	if err != nil {
 		return "", err
 	}
-	digest := hex.EncodeToString(d[:])
 	if cfg.opening != "" {
 		if err := p.writeOpening(cfg, dataset, digest); err != nil {
 			return "", err
