@@ -220,7 +220,8 @@ func TestProofTampering(t *testing.T) {
 	ct, pr, err := enc.EncryptIntsProven(v, pc)
 	require.NoError(t, err)
 	require.NoError(t, p.VerifyProof(ct, pr, pk, pc))
-	for _, other := range []ProofContext{{Session: proofSession, Client: 3}, {Session: []byte("another round"), Client: 2}} {
+	// "test sessioN" has proofSession's length: only its bytes differ
+	for _, other := range []ProofContext{{Session: proofSession, Client: 3}, {Session: []byte("another round"), Client: 2}, {Session: []byte("test sessioN"), Client: 2}} {
 		require.ErrorIs(t, p.VerifyProof(ct, pr, pk, other), ErrBadProof, "context %+v", other)
 	}
 	// the same ciphertext's masks verify (a key holder's view)
