@@ -233,14 +233,12 @@ func NewSubsetSumKey() (*SubsetSumKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	pk0 := k.gaussianLocked()
+	pk0 := p.gaussian(k.prng)
 	p.mulSub(a, k.s, pk0)
 	k.pk = append([]byte{tagSubsetKey, subsetVersion}, seed...)
 	k.pk = p.putPoly(k.pk, pk0)
 	return k, nil
 }
-
-func (k *SubsetSumKey) gaussianLocked() ring.Poly { return k.p.gaussian(k.prng) }
 
 // PublicKey returns the encoded public key for [NewSubsetSummer].
 func (k *SubsetSumKey) PublicKey() []byte { return append([]byte(nil), k.pk...) }
@@ -287,7 +285,7 @@ func (k *SubsetSumKey) EncryptChunk(values []int64) ([]byte, error) {
 		return nil, err
 	}
 	// c0 = Delta*v + e - a*s.
-	c0 := k.gaussianLocked()
+	c0 := p.gaussian(k.prng)
 	p.r.Add(c0, m, c0)
 	p.mulSub(a, k.s, c0)
 	out := make([]byte, 0, SubsetSumChunkSize())
