@@ -184,10 +184,15 @@ func freshPRNG() (*sampling.KeyedPRNG, error) {
 	return sampling.NewKeyedPRNG(key[:])
 }
 
-func newSeed() ([]byte, error) {
+// freshUniform draws a seed from crypto/rand and returns it with the
+// polynomial (NTT form) it expands to.
+func (p *subsetParams) freshUniform() ([]byte, ring.Poly, error) {
 	seed := make([]byte, seedLen)
-	_, err := rand.Read(seed)
-	return seed, err
+	if _, err := rand.Read(seed); err != nil {
+		return nil, ring.Poly{}, err
+	}
+	a, err := p.uniform(seed)
+	return seed, a, err
 }
 
 // gaussian returns a fresh error polynomial in NTT form.
@@ -225,11 +230,7 @@ func NewSubsetSumKey() (*SubsetSumKey, error) {
 	ts.Read(k.s)
 	p.r.NTT(k.s, k.s)
 	// pk = (-a*s + e, a), a from a seed.
-	seed, err := newSeed()
-	if err != nil {
-		return nil, err
-	}
-	a, err := p.uniform(seed)
+	seed, a, err := p.freshUniform()
 	if err != nil {
 		return nil, err
 	}
@@ -276,11 +277,7 @@ func (k *SubsetSumKey) EncryptChunk(values []int64) ([]byte, error) {
 		}
 	}
 	p.r.NTT(m, m)
-	seed, err := newSeed()
-	if err != nil {
-		return nil, err
-	}
-	a, err := p.uniform(seed)
+	seed, a, err := p.freshUniform()
 	if err != nil {
 		return nil, err
 	}
