@@ -384,21 +384,7 @@ func writeRoleReport(w io.Writer, cfg *config, ps []party, res *result) {
 	}
 	fmt.Fprintf(&b, "Veil jointstats, one process per party: this process is %s,\n", who)
 	fmt.Fprintf(&b, "one of %d hospitals and an aggregator computing joint statistics of column %q.\n\n", cfg.parties, cfg.column)
-	b.WriteString("What happened\n")
-	fmt.Fprintf(&b, "  %s\n", res.scheme)
-	for _, ph := range res.phases {
-		fmt.Fprintf(&b, "  - %s\n", ph)
-	}
-	b.WriteString("\nWhat was revealed\n")
-	fmt.Fprintf(&b, "  %s\n", res.revealed)
-	if res.dpNote != "" {
-		fmt.Fprintf(&b, "  %s\n", res.dpNote)
-	}
-	fmt.Fprintf(&b, "\nResult: statistics of column %q over all %d hospitals\n", cfg.column, cfg.parties)
-	fmt.Fprintf(&b, "  count     %.0f\n", res.Count)
-	fmt.Fprintf(&b, "  sum       %.2f\n", res.Sum)
-	fmt.Fprintf(&b, "  mean      %.4f\n", res.Mean)
-	fmt.Fprintf(&b, "  variance  %.4f (sample variance, divides by count-1)\n", res.Variance)
+	writeOutcome(&b, cfg, cfg.parties, res)
 	if res.Receipt != "" {
 		fmt.Fprintf(&b, "  receipt   %s, signed by all %d parties, appended to %s\n", res.Receipt, cfg.parties+1, cfg.ledger)
 	}
