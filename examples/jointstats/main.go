@@ -22,8 +22,9 @@
 // crafted one could learn the round's key from the released totals). The
 // proofs would move this demo from IntLogN13 to IntLogN14 and add about
 // 14 MB and a second of work per hospital, for parties that all run this
-// program anyway. The joint totals are revealed to everyone, nothing else. Decimals with
-// up to two fraction digits are summed exactly (as integers in cents).
+// program anyway. The joint totals are revealed to everyone, nothing else.
+// Decimals with up to two fraction digits are summed exactly (as integers
+// in cents).
 //
 // With no -input the program makes synthetic data from -seed, so
 //
@@ -42,10 +43,9 @@
 // -listen ADDR and each hospital with -role party -index K -connect ADDR
 // (and its own -input file, or its part of the synthetic data), every one
 // with the same -parties, -threshold, -epsilon, -delta, -noise, -min-honest,
-// -bounds and -column. TLS
-// certificates come from -tls-cert, -tls-key and -tls-ca (common names
-// aggregator and hospital-K), or from a throwaway demo CA that the hub
-// writes to -demo-certs. With -ledger FILE every party ends the run by
+// -bounds and -column. TLS certificates come from -tls-cert, -tls-key and
+// -tls-ca (common names aggregator and hospital-K), or from a throwaway
+// demo CA that the hub writes to -demo-certs. With -ledger FILE every party ends the run by
 // agreeing on one receipt (package ledger) that all sign, and appends it to
 // its own ledger; a hospital first spends -epsilon from its dataset's
 // budget there (set with go run ./cmd/veil ledger budget), and a run the
