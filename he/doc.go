@@ -41,6 +41,13 @@
 //     proofs bound (see "Proofs of well-formed contributions").
 //   - Statistics: [Moments] encodes (count, sum, sum of squares) so that
 //     [MomentSums] gives mean and variance from sums alone.
+//   - Subset sums between two parties: a key holder ([NewSubsetSumKey])
+//     encrypts a column with [SubsetSumKey.EncryptChunk], a summer
+//     ([NewSubsetSummer]) adds the chunks under a 0/1 selection and sends one
+//     flooded LWE sample ([SubsetSummer.Sample]), which
+//     [SubsetSumKey.Decrypt] opens to the selected sum plus the summer's
+//     mask, modulo 2^64 (package psi's Sum mode; semi-honest, one run per
+//     key; the model is in subsetsum.go's comment).
 //   - Over a network: [RunHub] and [RunSpoke] drive a [Round] over a star
 //     mesh (the hub, at [HubIndex], aggregates; spokes are clients, key
 //     holders or both); [RunInProcess] runs one in a process. Their results,

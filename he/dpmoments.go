@@ -169,13 +169,10 @@ func (s NoisyMomentSums) Mean() float64 {
 // SampleVariance is the noisy sample variance, within [0, (Upper-Lower)^2/4
 // n/(n-1)] (NaN when Count < 2).
 func (s NoisyMomentSums) SampleVariance() float64 {
-	if s.Count.Cmp(big.NewInt(2)) < 0 {
-		return math.NaN()
+	v := sampleVariance(s.Count, s.Sum, s.SumSquares)
+	if math.IsNaN(v) {
+		return v
 	}
-	num := new(big.Int).Mul(s.SumSquares, s.Count)
-	num.Sub(num, new(big.Int).Mul(s.Sum, s.Sum))
-	den := new(big.Int).Mul(s.Count, new(big.Int).Sub(s.Count, big.NewInt(1)))
-	v, _ := new(big.Rat).SetFrac(num, den).Float64()
 	n, _ := new(big.Float).SetInt(s.Count).Float64()
 	w := float64(s.Upper - s.Lower)
 	return math.Min(w*w/4*n/(n-1), math.Max(0, v))

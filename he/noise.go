@@ -360,10 +360,6 @@ func (n *Noise) NoiseConfig() NoiseConfig {
 	return c
 }
 
-// Guarantee is the (epsilon, delta) the released sum meets when at least
-// MinHonest of the counted clients are honest.
-func (n *Noise) Guarantee() (epsilon, delta float64) { return n.cfg.Epsilon, n.cfg.Delta }
-
 // TailBound returns, per coordinate, the bound on one share that holds
 // except with probability FailureProbability over all shares.
 func (n *Noise) TailBound() []int64 { return slices.Clone(n.tail) }

@@ -217,6 +217,22 @@ func TestNoiseRound(t *testing.T) {
 	require.ErrorIs(t, err, dp.ErrBudgetExceeded)
 }
 
+// A Noise serves one round even when its budget could pay for more: its
+// shares are drawn for one release, and a second spend is refused
+// (ErrAlreadyReleased) without touching the budget.
+func TestNoiseServesOneRound(t *testing.T) {
+	acct, err := dp.NewAccountant(10, 1e-3)
+	require.NoError(t, err)
+	cfg := noiseCfg(t, 3, 2, 1, 1e-6)
+	cfg.Budget = acct
+	n, err := NewNoise(cfg)
+	require.NoError(t, err)
+	require.NoError(t, n.spend())
+	require.ErrorIs(t, n.spend(), dp.ErrAlreadyReleased)
+	eps, _ := acct.Spent()
+	assert.Equal(t, 1.0, eps, "spent once")
+}
+
 // Dropouts: with fewer counted clients than MinHonest the hub refuses to
 // decrypt (the sum would carry too few shares); with MinHonest counted it
 // decrypts. Mutation tried: removing the hub's check lets the first case

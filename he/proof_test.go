@@ -220,7 +220,8 @@ func TestProofTampering(t *testing.T) {
 	ct, pr, err := enc.EncryptIntsProven(v, pc)
 	require.NoError(t, err)
 	require.NoError(t, p.VerifyProof(ct, pr, pk, pc))
-	for _, other := range []ProofContext{{Session: proofSession, Client: 3}, {Session: []byte("another round"), Client: 2}} {
+	// "test sessioN" has proofSession's length: only its bytes differ
+	for _, other := range []ProofContext{{Session: proofSession, Client: 3}, {Session: []byte("another round"), Client: 2}, {Session: []byte("test sessioN"), Client: 2}} {
 		require.ErrorIs(t, p.VerifyProof(ct, pr, pk, other), ErrBadProof, "context %+v", other)
 	}
 	// the same ciphertext's masks verify (a key holder's view)
@@ -241,6 +242,15 @@ func TestProofTampering(t *testing.T) {
 	// another key
 	_, pk2 := p.GenKeyPair()
 	require.ErrorIs(t, p.VerifyProof(ct, pr, pk2, pc), ErrMismatch)
+	// a key with the same a but another b, the ciphertext relabelled to
+	// it: the relation (u, e1) -> a u + e1 still holds, only the key's
+	// Fingerprint in the Fiat-Shamir prefix tells the keys apart
+	pk3 := &PublicKey{p: p, pk: pk.pk.CopyNew()}
+	b0 := pk3.pk.Value[0].Q.Coeffs[0]
+	b0[0] = (b0[0] + 1) % p.rlwe.RingQ().SubRings[0].Modulus
+	relabelled := ct.CopyNew()
+	relabelled.key = pk3.Fingerprint()
+	require.ErrorIs(t, p.VerifyProof(relabelled, pr, pk3, pc), ErrBadProof)
 	b, err := pr.MarshalBinary()
 	require.NoError(t, err)
 	for _, off := range []int{headerSize + 4 + 31, headerSize + 4 + 32, len(b) - 1} {

@@ -663,6 +663,29 @@ func TestRunVerified(t *testing.T) {
 	}
 }
 
+// TestContributionBoundToClient: a proof is made for its client's index
+// (Round.proofContext), so another client's honest ciphertext and proof,
+// passed off as this client's (copying an input to learn it from the
+// sum), does not verify; as its own client's it does.
+func TestContributionBoundToClient(t *testing.T) {
+	p, hs, pk := collective(t, verifiedBGV(0))
+	enc, err := p.NewEncryptor(pk)
+	require.NoError(t, err)
+	r := Round{Holders: []int{1, 2, 3}, Clients: []int{1, 2, 3}}
+	ct, pr, err := enc.EncryptIntsProven([]int64{1, 2}, r.proofContext(2))
+	require.NoError(t, err)
+	masks, err := ct.Masks()
+	require.NoError(t, err)
+	proof, err := pr.MarshalBinary()
+	require.NoError(t, err)
+	a, b := transport.Pipe("spoke", "hub", transport.Options{})
+	defer a.Close()
+	defer b.Close()
+	ss := &spokeState{ctx: context.Background(), hub: a, p: p, r: r, kh: hs[0], pk: pk}
+	require.ErrorIs(t, ss.contribution(&contributionMsg{Client: 3, Masks: masks, Proof: proof}), ErrBadProof)
+	require.NoError(t, ss.contribution(&contributionMsg{Client: 2, Masks: masks, Proof: proof}))
+}
+
 // TestHolderRefusesCraftedContribution: a key holder verifies every
 // contribution the hub forwards, so a hub that forwards the crafted probe
 // (with an honest proof of another ciphertext) gets ErrBadProof and no

@@ -184,10 +184,15 @@ func freshPRNG() (*sampling.KeyedPRNG, error) {
 	return sampling.NewKeyedPRNG(key[:])
 }
 
-func newSeed() ([]byte, error) {
+// freshUniform draws a seed from crypto/rand and returns it with the
+// polynomial (NTT form) it expands to.
+func (p *subsetParams) freshUniform() ([]byte, ring.Poly, error) {
 	seed := make([]byte, seedLen)
-	_, err := rand.Read(seed)
-	return seed, err
+	if _, err := rand.Read(seed); err != nil {
+		return nil, ring.Poly{}, err
+	}
+	a, err := p.uniform(seed)
+	return seed, a, err
 }
 
 // gaussian returns a fresh error polynomial in NTT form.
@@ -225,22 +230,16 @@ func NewSubsetSumKey() (*SubsetSumKey, error) {
 	ts.Read(k.s)
 	p.r.NTT(k.s, k.s)
 	// pk = (-a*s + e, a), a from a seed.
-	seed, err := newSeed()
+	seed, a, err := p.freshUniform()
 	if err != nil {
 		return nil, err
 	}
-	a, err := p.uniform(seed)
-	if err != nil {
-		return nil, err
-	}
-	pk0 := k.gaussianLocked()
+	pk0 := p.gaussian(k.prng)
 	p.mulSub(a, k.s, pk0)
 	k.pk = append([]byte{tagSubsetKey, subsetVersion}, seed...)
 	k.pk = p.putPoly(k.pk, pk0)
 	return k, nil
 }
-
-func (k *SubsetSumKey) gaussianLocked() ring.Poly { return k.p.gaussian(k.prng) }
 
 // PublicKey returns the encoded public key for [NewSubsetSummer].
 func (k *SubsetSumKey) PublicKey() []byte { return append([]byte(nil), k.pk...) }
@@ -278,16 +277,12 @@ func (k *SubsetSumKey) EncryptChunk(values []int64) ([]byte, error) {
 		}
 	}
 	p.r.NTT(m, m)
-	seed, err := newSeed()
-	if err != nil {
-		return nil, err
-	}
-	a, err := p.uniform(seed)
+	seed, a, err := p.freshUniform()
 	if err != nil {
 		return nil, err
 	}
 	// c0 = Delta*v + e - a*s.
-	c0 := k.gaussianLocked()
+	c0 := p.gaussian(k.prng)
 	p.r.Add(c0, m, c0)
 	p.mulSub(a, k.s, c0)
 	out := make([]byte, 0, SubsetSumChunkSize())

@@ -215,12 +215,18 @@ func (m WideMomentSums) Mean() float64 {
 // SampleVariance is (Σx² - (Σx)²/n)/(n-1), exact in rationals and rounded
 // once to float64 (NaN when Count < 2).
 func (m WideMomentSums) SampleVariance() float64 {
-	if m.Count.Cmp(big.NewInt(2)) < 0 {
+	return sampleVariance(m.Count, m.Sum, m.SumSquares)
+}
+
+// sampleVariance is (n Σx² - (Σx)²)/(n(n-1)), exact in rationals and
+// rounded once to float64 (NaN when n < 2).
+func sampleVariance(n, sum, squares *big.Int) float64 {
+	if n.Cmp(big.NewInt(2)) < 0 {
 		return math.NaN()
 	}
-	num := new(big.Int).Mul(m.SumSquares, m.Count)
-	num.Sub(num, new(big.Int).Mul(m.Sum, m.Sum))
-	den := new(big.Int).Mul(m.Count, new(big.Int).Sub(m.Count, big.NewInt(1)))
+	num := new(big.Int).Mul(squares, n)
+	num.Sub(num, new(big.Int).Mul(sum, sum))
+	den := new(big.Int).Mul(n, new(big.Int).Sub(n, big.NewInt(1)))
 	f, _ := new(big.Rat).SetFrac(num, den).Float64()
 	return f
 }

@@ -227,20 +227,26 @@ func runJSON(t *testing.T, args ...string) map[string]float64 {
 // within 8 of its standard deviations, computed here from the release's
 // calibration (a Skellam sum is sub-exponential with variance 2 mu: false
 // failure below 1e-12 per figure and run), plus each hospital's rounding to
-// the public units; and the noise is not zero in all five runs (the sum's
-// noise has a standard deviation of hundreds of units). The noise comes
+// the public units; and the figures differ from the noiseless release
+// (the same totals rounded to the units, without noise) in at least one of
+// five runs (the sum's noise has a standard deviation of hundreds of units). The noise comes
 // from crypto/rand. The report names the mechanism and (epsilon, delta).
 func TestDPNoise(t *testing.T) {
 	dir := t.TempDir()
 	rng := rand.New(rand.NewSource(11))
 	var files []string
 	var data [][]string
+	var cents [][]int64
 	for i := range 3 {
 		vals := make([]string, 200)
+		cs := make([]int64, 200)
 		for j := range vals {
-			vals[j] = fmt.Sprintf("%d.%02d", 20+rng.Intn(60), rng.Intn(100))
+			whole, frac := 20+rng.Intn(60), rng.Intn(100)
+			vals[j] = fmt.Sprintf("%d.%02d", whole, frac)
+			cs[j] = int64(100*whole + frac)
 		}
 		data = append(data, vals)
+		cents = append(cents, cs)
 		files = append(files, writeCSV(t, dir, fmt.Sprintf("h%d.csv", i), "value", vals))
 	}
 	count, sum, _, _ := plain(t, data)
@@ -253,6 +259,21 @@ func TestDPNoise(t *testing.T) {
 		sd := rel.noise.Scale()
 		u1 := float64(rel.moments.Units()[1].Int64()) / 100
 		sdCount, sdSum := sd[0], sd[1]*u1+1.5*u1 // in the column's unit, with rounding
+		// What the release would be without noise: each hospital's
+		// totals rounded to the public units, summed and decoded.
+		var tot []int64
+		for _, cs := range cents {
+			v, _, err := rel.moments.Encode(cs)
+			require.NoError(t, err)
+			if tot == nil {
+				tot = make([]int64, len(v))
+			}
+			for k, x := range v {
+				tot[k] += x
+			}
+		}
+		noiseless, err := (&encoding{rel: rel}).decode(tot)
+		require.NoError(t, err)
 		differs := 0
 		for range 5 {
 			got := runJSON(t, "-input", in, "-epsilon", "3", "-bounds", "0,100", "-noise", noise)
@@ -264,7 +285,7 @@ func TestDPNoise(t *testing.T) {
 			assert.GreaterOrEqual(t, got["mean"], 0.0)
 			assert.LessOrEqual(t, got["mean"], 100.0)
 			assert.GreaterOrEqual(t, got["variance"], 0.0)
-			if got["count"] != float64(count) || got["sum"] != sum {
+			if got["count"] != noiseless.count || got["sum"] != noiseless.sum {
 				differs++
 			}
 		}

@@ -22,8 +22,9 @@
 // crafted one could learn the round's key from the released totals). The
 // proofs would move this demo from IntLogN13 to IntLogN14 and add about
 // 14 MB and a second of work per hospital, for parties that all run this
-// program anyway. The joint totals are revealed to everyone, nothing else. Decimals with
-// up to two fraction digits are summed exactly (as integers in cents).
+// program anyway. The joint totals are revealed to everyone, nothing else.
+// Decimals with up to two fraction digits are summed exactly (as integers
+// in cents).
 //
 // With no -input the program makes synthetic data from -seed, so
 //
@@ -42,10 +43,9 @@
 // -listen ADDR and each hospital with -role party -index K -connect ADDR
 // (and its own -input file, or its part of the synthetic data), every one
 // with the same -parties, -threshold, -epsilon, -delta, -noise, -min-honest,
-// -bounds and -column. TLS
-// certificates come from -tls-cert, -tls-key and -tls-ca (common names
-// aggregator and hospital-K), or from a throwaway demo CA that the hub
-// writes to -demo-certs. With -ledger FILE every party ends the run by
+// -bounds and -column. TLS certificates come from -tls-cert, -tls-key and
+// -tls-ca (common names aggregator and hospital-K), or from a throwaway
+// demo CA that the hub writes to -demo-certs. With -ledger FILE every party ends the run by
 // agreeing on one receipt (package ledger) that all sign, and appends it to
 // its own ledger; a hospital first spends -epsilon from its dataset's
 // budget there (set with go run ./cmd/veil ledger budget), and a run the
@@ -69,6 +69,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/veil-go/veil/examples/internal/roles"
 	"github.com/veil-go/veil/internal/csvio"
 )
 
@@ -93,20 +94,17 @@ type config struct {
 	json      bool
 
 	// One process per party (-role): see roles.go.
-	role      string // "", "hub" or "party"
-	index     int    // with -role party: this hospital's number, 0..parties-1
-	listen    string
-	connect   string
-	tlsCert   string
-	tlsKey    string
-	tlsCA     string
-	demoCerts string
-	ledger    string
-	policy    string
-	dataset   string
-	opening   string
-	timeout   time.Duration
-	proc      *process // the role's network state, set by runRole
+	role    string // "", "hub" or "party"
+	index   int    // with -role party: this hospital's number, 0..parties-1
+	listen  string
+	connect string
+	tls     roles.TLS
+	ledger  string
+	policy  string
+	dataset string
+	opening string
+	timeout time.Duration
+	proc    *process // the role's network state, set by runRole
 }
 
 // errUsage marks a command-line error (exit status 1 with the message).
@@ -152,8 +150,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 
 	c := &config{column: *column, parties: *parties, rows: *rows, threshold: *threshold,
 		epsilon: *epsilon, delta: *delta, noise: *noise, minHonest: *minHonest, seed: *seed, json: *asJSON,
-		role: *role, index: *index, listen: *listen, connect: *connect, tlsCert: *tlsCert, tlsKey: *tlsKey,
-		tlsCA: *tlsCA, demoCerts: *demoCerts, ledger: *ledgerFile, policy: *policy, dataset: *dataset, opening: *opening, timeout: *timeout}
+		role: *role, index: *index, listen: *listen, connect: *connect,
+		tls: roles.TLS{Cert: *tlsCert, Key: *tlsKey, CA: *tlsCA, DemoCerts: *demoCerts}, ledger: *ledgerFile, policy: *policy, dataset: *dataset, opening: *opening, timeout: *timeout}
 	if err := c.checkRole(set); err != nil {
 		return nil, err
 	}

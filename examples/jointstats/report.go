@@ -29,21 +29,29 @@ func writeReport(w io.Writer, cfg *config, ps []party, res *result) {
 	}
 	b.WriteString("  an aggregator (holds no key and no data) relayed the rounds and added the ciphertexts\n")
 	fmt.Fprintf(&b, "  (%d rows in all; no row left its hospital)\n", rows)
-	b.WriteString("\nWhat happened\n")
-	fmt.Fprintf(&b, "  %s\n", res.scheme)
-	for _, ph := range res.phases {
-		fmt.Fprintf(&b, "  - %s\n", ph)
-	}
-	b.WriteString("\nWhat was revealed\n")
-	fmt.Fprintf(&b, "  %s\n", res.revealed)
-	if res.dpNote != "" {
-		fmt.Fprintf(&b, "  %s\n", res.dpNote)
-	}
-	fmt.Fprintf(&b, "\nResult: statistics of column %q over all %d hospitals\n", cfg.column, len(ps))
-	fmt.Fprintf(&b, "  count     %.0f\n", res.Count)
-	fmt.Fprintf(&b, "  sum       %.2f\n", res.Sum)
-	fmt.Fprintf(&b, "  mean      %.4f\n", res.Mean)
-	fmt.Fprintf(&b, "  variance  %.4f (sample variance, divides by count-1)\n", res.Variance)
+	b.WriteString("\n")
+	writeOutcome(&b, cfg, len(ps), res)
 	fmt.Fprintf(&b, "\nCost: %.2f s in all, %s sent per party on average.\n", res.Seconds, csvio.FormatBytes(res.BytesPerParty))
 	io.WriteString(w, b.String())
+}
+
+// writeOutcome is the part every report has, in one process or one per
+// party: what happened, what was revealed and the statistics of the n
+// hospitals.
+func writeOutcome(b *strings.Builder, cfg *config, n int, res *result) {
+	b.WriteString("What happened\n")
+	fmt.Fprintf(b, "  %s\n", res.scheme)
+	for _, ph := range res.phases {
+		fmt.Fprintf(b, "  - %s\n", ph)
+	}
+	b.WriteString("\nWhat was revealed\n")
+	fmt.Fprintf(b, "  %s\n", res.revealed)
+	if res.dpNote != "" {
+		fmt.Fprintf(b, "  %s\n", res.dpNote)
+	}
+	fmt.Fprintf(b, "\nResult: statistics of column %q over all %d hospitals\n", cfg.column, n)
+	fmt.Fprintf(b, "  count     %.0f\n", res.Count)
+	fmt.Fprintf(b, "  sum       %.2f\n", res.Sum)
+	fmt.Fprintf(b, "  mean      %.4f\n", res.Mean)
+	fmt.Fprintf(b, "  variance  %.4f (sample variance, divides by count-1)\n", res.Variance)
 }

@@ -83,7 +83,7 @@ func (c *config) checkRole(set map[string]bool) error {
 	switch {
 	case set["drop"]:
 		return bad("-drop simulates dropouts in one process; with -role, stop a process instead")
-	case (c.tlsCert == "") != (c.tlsKey == "") || (c.tlsCert == "") != (c.tlsCA == ""):
+	case c.tls.Partial():
 		return bad("-tls-cert, -tls-key and -tls-ca: give all three, or none for the demo CA")
 	}
 	return nil
@@ -273,8 +273,7 @@ func roleIdentity(ctx context.Context, cfg *config, name string, stderr io.Write
 	if cfg.role == "hub" {
 		names = starNames(cfg.parties)
 	}
-	t := roles.TLS{Cert: cfg.tlsCert, Key: cfg.tlsKey, CA: cfg.tlsCA, DemoCerts: cfg.demoCerts}
-	return t.Identity(ctx, name, names, "jointstats", stderr)
+	return cfg.tls.Identity(ctx, name, names, "jointstats", stderr)
 }
 
 // listenHub opens the hub's listener (so that it can say where it listens).
@@ -385,21 +384,7 @@ func writeRoleReport(w io.Writer, cfg *config, ps []party, res *result) {
 	}
 	fmt.Fprintf(&b, "Veil jointstats, one process per party: this process is %s,\n", who)
 	fmt.Fprintf(&b, "one of %d hospitals and an aggregator computing joint statistics of column %q.\n\n", cfg.parties, cfg.column)
-	b.WriteString("What happened\n")
-	fmt.Fprintf(&b, "  %s\n", res.scheme)
-	for _, ph := range res.phases {
-		fmt.Fprintf(&b, "  - %s\n", ph)
-	}
-	b.WriteString("\nWhat was revealed\n")
-	fmt.Fprintf(&b, "  %s\n", res.revealed)
-	if res.dpNote != "" {
-		fmt.Fprintf(&b, "  %s\n", res.dpNote)
-	}
-	fmt.Fprintf(&b, "\nResult: statistics of column %q over all %d hospitals\n", cfg.column, cfg.parties)
-	fmt.Fprintf(&b, "  count     %.0f\n", res.Count)
-	fmt.Fprintf(&b, "  sum       %.2f\n", res.Sum)
-	fmt.Fprintf(&b, "  mean      %.4f\n", res.Mean)
-	fmt.Fprintf(&b, "  variance  %.4f (sample variance, divides by count-1)\n", res.Variance)
+	writeOutcome(&b, cfg, cfg.parties, res)
 	if res.Receipt != "" {
 		fmt.Fprintf(&b, "  receipt   %s, signed by all %d parties, appended to %s\n", res.Receipt, cfg.parties+1, cfg.ledger)
 	}
@@ -436,17 +421,10 @@ func (p *process) receipt(ctx context.Context, cfg *config, l *ledger.Ledger, re
 	if err != nil {
 		return "", err
 	}
-	if err := s.Verify(p.id); err != nil {
-		return "", err
-	}
-	if _, err := l.AppendReceipt(ctx, s); err != nil {
-		return "", err
-	}
-	d, err := s.Receipt.Digest()
+	digest, err := roles.Record(ctx, l, p.id, s)
 	if err != nil {
 		return "", err
 	}
-	digest := hex.EncodeToString(d[:])
 	if cfg.opening != "" {
 		if err := p.writeOpening(cfg, dataset, digest); err != nil {
 			return "", err

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/veil-go/veil/examples/internal/roles"
+	"github.com/veil-go/veil/examples/internal/roletest"
 	"github.com/veil-go/veil/internal/csvio"
 	"github.com/veil-go/veil/ledger"
 	"github.com/veil-go/veil/transport"
@@ -155,9 +156,7 @@ func TestRolesSeparateProcesses(t *testing.T) {
 	for _, d := range digests {
 		require.Equal(t, digests[0], d, "every party holds the same receipt")
 	}
-	id, err := transport.LoadIdentity(filepath.Join(certs, "hospital-0.crt"), filepath.Join(certs, "hospital-0.key"), filepath.Join(certs, "ca.pem"))
-	require.NoError(t, err)
-	rs := receipts(t, id, ledgers...)
+	rs := receipts(t, roletest.DemoIdentity(t, certs, "hospital-0"), ledgers...)
 	require.Len(t, rs, 4)
 	for _, r := range rs {
 		require.Equal(t, rs[0], r, "identical signed receipts")
@@ -282,9 +281,7 @@ func TestRolesBudget(t *testing.T) {
 	for k := range 2 {
 		require.Equal(t, 1.0, spent(t, ledgers[k+1], fmt.Sprintf("ward-%d", k)))
 	}
-	id, err := transport.LoadIdentity(filepath.Join(certs, "aggregator.crt"), filepath.Join(certs, "aggregator.key"), filepath.Join(certs, "ca.pem"))
-	require.NoError(t, err)
-	rs := receipts(t, id, ledgers...)
+	rs := receipts(t, roletest.DemoIdentity(t, certs, "aggregator"), ledgers...)
 	require.Len(t, rs, 3)
 	var s ledger.SignedReceipt
 	require.NoError(t, s.UnmarshalBinary(rs[0]))
