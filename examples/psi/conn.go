@@ -40,26 +40,6 @@ func loopback(ctx context.Context) (a, b transport.Conn, close func(), desc stri
 	return a, b, close, "mutual TLS 1.3 on 127.0.0.1 (throwaway CA), both parties in this process", nil
 }
 
-// identity returns this party's TLS identity: from -tls-* when given, else
-// from the demo CA in -demo-certs, which the listening side creates (if it
-// is not there yet) and the connecting side waits for.
-func identity(ctx context.Context, c *config, self string, stderr io.Writer) (*transport.Identity, error) {
-	var names []string
-	if c.listen != "" {
-		names = []string{nameA, nameB}
-	}
-	t := c.tls
-	return t.Identity(ctx, self, names, "psi", stderr)
-}
-
-// connect makes this party's connection to the other one.
-func connect(ctx context.Context, c *config, id *transport.Identity, peer string, stderr io.Writer) (transport.Conn, error) {
-	if c.listen != "" {
-		return roles.Accept(ctx, c.listen, id, peer, "psi", "party "+c.role, stderr)
-	}
-	return roles.Dial(ctx, c.connect, id, peer)
-}
-
 // runRole runs one party as its own process: A (receiver) or B (sender).
 func runRole(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	self, peer := nameA, nameB
@@ -92,26 +72,13 @@ func runRole(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	id, err := identity(ctx, c, self, stderr)
+	s, err := roles.Pair{Prog: "psi", Role: c.role, Self: self, Peer: peer, TLS: c.tls,
+		Listen: c.listen, Connect: c.connect, Ledger: c.ledger}.Start(ctx, stderr)
 	if err != nil {
 		return err
 	}
-	if id.Name() != self {
-		return fmt.Errorf("-tls-cert names %q, party %s must be %q", id.Name(), c.role, self)
-	}
-	rec, err := roles.OpenReceipts(ctx, c.ledger) // before any message: a ledger that does not open stops the run
-	if err != nil {
-		return err
-	}
-	defer rec.Close()
-	conn, err := connect(ctx, c, id, peer, stderr)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	if rec != nil {
-		conn = rec.Transcript.Conn(self, conn)
-	}
+	defer s.Close()
+	id, conn, rec := s.ID, s.Conn, s.Receipts
 	o := &outcome{a: a, b: b, transport: fmt.Sprintf("mutual TLS 1.3, %s talking to %s", self, conn.Peer())}
 	start := time.Now()
 	var res *psi.Result

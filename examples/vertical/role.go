@@ -38,26 +38,13 @@ func runRole(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	id, err := identity(ctx, c, self, stderr)
+	s, err := roles.Pair{Prog: "vertical", Role: c.role, Self: self, Peer: peer, TLS: c.tls,
+		Listen: c.listen, Connect: c.connect, Ledger: c.ledger}.Start(ctx, stderr)
 	if err != nil {
 		return err
 	}
-	if id.Name() != self {
-		return fmt.Errorf("-tls-cert names %q, party %s must be %q", id.Name(), c.role, self)
-	}
-	rec, err := roles.OpenReceipts(ctx, c.ledger) // before any message: a ledger that does not open stops the run
-	if err != nil {
-		return err
-	}
-	defer rec.Close()
-	conn, err := connect(ctx, c, id, peer, stderr)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	if rec != nil {
-		conn = rec.Transcript.Conn(self, conn)
-	}
+	defer s.Close()
+	id, conn, rec := s.ID, s.Conn, s.Receipts
 	res := &result{prep: c.prep, role: c.role, transport: fmt.Sprintf("mutual TLS 1.3, %s talking to %s", self, conn.Peer())}
 	start := time.Now()
 	prog := progress.New(stderr, "vertical", c.json)
@@ -163,26 +150,6 @@ func peerSize(l report.Leakage, idx int) int {
 		}
 	}
 	return 0
-}
-
-// identity returns this party's TLS identity: from -tls-* when given, else
-// from the demo CA in -demo-certs, which the listening side creates (if it
-// is not there yet) and the connecting side waits for.
-func identity(ctx context.Context, c *config, self string, stderr io.Writer) (*transport.Identity, error) {
-	var names []string
-	if c.listen != "" {
-		names = []string{nameA, nameB}
-	}
-	t := c.tls
-	return t.Identity(ctx, self, names, "vertical", stderr)
-}
-
-// connect makes this party's connection to the other one.
-func connect(ctx context.Context, c *config, id *transport.Identity, peer string, stderr io.Writer) (transport.Conn, error) {
-	if c.listen != "" {
-		return roles.Accept(ctx, c.listen, id, peer, "vertical", "party "+c.role, stderr)
-	}
-	return roles.Dial(ctx, c.connect, id, peer)
 }
 
 // finishReceipt agrees on the receipt over conn (the bank is party 0, the
