@@ -668,20 +668,7 @@ func TestRunVerified(t *testing.T) {
 // passed off as this client's (copying an input to learn it from the
 // sum), does not verify; as its own client's it does.
 func TestContributionBoundToClient(t *testing.T) {
-	p, hs, pk := collective(t, verifiedBGV(0))
-	enc, err := p.NewEncryptor(pk)
-	require.NoError(t, err)
-	r := Round{Holders: []int{1, 2, 3}, Clients: []int{1, 2, 3}}
-	ct, pr, err := enc.EncryptIntsProven([]int64{1, 2}, r.proofContext(2))
-	require.NoError(t, err)
-	masks, err := ct.Masks()
-	require.NoError(t, err)
-	proof, err := pr.MarshalBinary()
-	require.NoError(t, err)
-	a, b := transport.Pipe("spoke", "hub", transport.Options{})
-	defer a.Close()
-	defer b.Close()
-	ss := &spokeState{ctx: context.Background(), hub: a, p: p, r: r, kh: hs[0], pk: pk}
+	ss, masks, proof := holderWithContribution(t, nil)
 	require.ErrorIs(t, ss.contribution(&contributionMsg{Client: 3, Masks: masks, Proof: proof}), ErrBadProof)
 	require.NoError(t, ss.contribution(&contributionMsg{Client: 2, Masks: masks, Proof: proof}))
 }
@@ -691,22 +678,32 @@ func TestContributionBoundToClient(t *testing.T) {
 // (with an honest proof of another ciphertext) gets ErrBadProof and no
 // decryption share: the holder has nothing verified to decrypt.
 func TestHolderRefusesCraftedContribution(t *testing.T) {
+	ss, masks, proof := holderWithContribution(t, craftProbe)
+	require.ErrorIs(t, ss.contribution(&contributionMsg{Client: 2, Masks: masks, Proof: proof}), ErrBadProof)
+	require.ErrorIs(t, ss.share(&decryptMsg{}), ErrMalformed)
+	require.Zero(t, ss.hub.Stats().BytesSent, "no share was sent")
+}
+
+// holderWithContribution is key holder 1 of a verified 3-holder BGV round,
+// talking to a hub over a pipe, and client 2's proven contribution as the
+// hub forwards it (its masks and proof), changed by alter after proving
+// when alter is not nil.
+func holderWithContribution(t *testing.T, alter func(*Params, *Ciphertext)) (*spokeState, []byte, []byte) {
+	t.Helper()
 	p, hs, pk := collective(t, verifiedBGV(0))
 	enc, err := p.NewEncryptor(pk)
 	require.NoError(t, err)
 	r := Round{Holders: []int{1, 2, 3}, Clients: []int{1, 2, 3}}
 	ct, pr, err := enc.EncryptIntsProven([]int64{1, 2}, r.proofContext(2))
 	require.NoError(t, err)
-	craftProbe(p, ct)
+	if alter != nil {
+		alter(p, ct)
+	}
 	masks, err := ct.Masks()
 	require.NoError(t, err)
 	proof, err := pr.MarshalBinary()
 	require.NoError(t, err)
 	a, b := transport.Pipe("spoke", "hub", transport.Options{})
-	defer a.Close()
-	defer b.Close()
-	ss := &spokeState{ctx: context.Background(), hub: a, p: p, r: r, kh: hs[0], pk: pk}
-	require.ErrorIs(t, ss.contribution(&contributionMsg{Client: 2, Masks: masks, Proof: proof}), ErrBadProof)
-	require.ErrorIs(t, ss.share(&decryptMsg{}), ErrMalformed)
-	require.Zero(t, a.Stats().BytesSent, "no share was sent")
+	t.Cleanup(func() { a.Close(); b.Close() })
+	return &spokeState{ctx: context.Background(), hub: a, p: p, r: r, kh: hs[0], pk: pk}, masks, proof
 }
