@@ -158,18 +158,12 @@ func lyingServer(t *testing.T, p *Params, v int, colluders []int) attackOutcome 
 		return out
 	}
 	// Both secrets: remove v's self mask and pairwise masks.
-	seed, err := combineSecret(seedX, seedY, thr)
-	require.NoError(t, err)
 	priv, err := combineSecret(keyX, keyY, thr)
 	require.NoError(t, err)
 	sk, err := ecdh.X25519().NewPrivateKey(priv)
 	require.NoError(t, err)
 	session := p.cfg.Session[:]
-	key, err := selfMaskKey(seed, session, v)
-	require.NoError(t, err)
-	job, err := newMaskJob(key, true)
-	require.NoError(t, err)
-	jobs := []maskJob{job}
+	jobs := []maskJob{undoSelfMask(t, seedX, seedY, thr, session, v)}
 	for _, j := range srv.Neighbors(v) {
 		jobs = append(jobs, undoPairMask(t, sk, srv.keys[j].maskKey, session, v, j))
 	}
@@ -322,14 +316,8 @@ func isolatingServer(t *testing.T, p *Params, v int) attackOutcome {
 	if len(seedX) < thr {
 		return out
 	}
-	seed, err := combineSecret(seedX, seedY, thr)
-	require.NoError(t, err)
 	session := p.cfg.Session[:]
-	key, err := selfMaskKey(seed, session, v)
-	require.NoError(t, err)
-	job, err := newMaskJob(key, true)
-	require.NoError(t, err)
-	jobs := []maskJob{job}
+	jobs := []maskJob{undoSelfMask(t, seedX, seedY, thr, session, v)}
 	for _, j := range srv.Neighbors(v) {
 		if len(keyX[j]) < thr {
 			return out
@@ -355,4 +343,17 @@ func TestIsolatingServerRefused(t *testing.T) {
 		assert.False(t, o.recovered, "%v graph: the server recovered the victim's input", p.Graph())
 		assert.Equal(t, p.Clients()-1, o.refused, "%v graph: every client but the victim refuses", p.Graph())
 	}
+}
+
+// undoSelfMask is the job that removes client v's self mask, from thr
+// shares (xs, ys) of its seed.
+func undoSelfMask(t *testing.T, xs []int, ys []shareValue, thr int, session []byte, v int) maskJob {
+	t.Helper()
+	seed, err := combineSecret(xs, ys, thr)
+	require.NoError(t, err)
+	key, err := selfMaskKey(seed, session, v)
+	require.NoError(t, err)
+	job, err := newMaskJob(key, true)
+	require.NoError(t, err)
+	return job
 }
