@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -92,4 +93,18 @@ func TestTLSPartial(t *testing.T) {
 	} {
 		require.Equal(t, tc.want, tc.tls.Partial(), "%+v", tc.tls)
 	}
+}
+
+// TestPairRefusesAnotherName: a party given another party's certificate
+// stops before it opens the ledger or connects.
+func TestPairRefusesAnotherName(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, WriteDemoCA(dir, []string{"party-a", "party-b"}))
+	p := Pair{Prog: "test", Role: "a", Self: "party-a", Peer: "party-b", Connect: "127.0.0.1:1",
+		TLS:    TLS{Cert: filepath.Join(dir, "party-b.crt"), Key: filepath.Join(dir, "party-b.key"), CA: filepath.Join(dir, "ca.pem")},
+		Ledger: filepath.Join(dir, "ledger.db")}
+	_, err := p.Start(context.Background(), &bytes.Buffer{})
+	require.ErrorContains(t, err, `-tls-cert names "party-b", party a must be "party-a"`)
+	_, statErr := os.Stat(p.Ledger)
+	require.ErrorIs(t, statErr, os.ErrNotExist, "no ledger was opened")
 }
