@@ -103,7 +103,9 @@ func TestPairRefusesAnotherName(t *testing.T) {
 	p := Pair{Prog: "test", Role: "a", Self: "party-a", Peer: "party-b", Connect: "127.0.0.1:1",
 		TLS:    TLS{Cert: filepath.Join(dir, "party-b.crt"), Key: filepath.Join(dir, "party-b.key"), CA: filepath.Join(dir, "ca.pem")},
 		Ledger: filepath.Join(dir, "ledger.db")}
-	_, err := p.Start(context.Background(), &bytes.Buffer{})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := p.Start(ctx, &bytes.Buffer{})
 	require.ErrorContains(t, err, `-tls-cert names "party-b", party a must be "party-a"`)
 	_, statErr := os.Stat(p.Ledger)
 	require.ErrorIs(t, statErr, os.ErrNotExist, "no ledger was opened")
