@@ -10,7 +10,7 @@
 // A [Receipt] holds the protocol and its version, the run's public
 // parameters and security model, the parties (certificate name and
 // fingerprint, role, a commitment to its input, its [report.Stats]), a
-// [Transcript] hash of the messages exchanged, what each party learned
+// [Transcript] hash (BLAKE3) of the messages exchanged, what each party learned
 // (the result's [report.Leakage]), the budget spent per dataset, and the
 // run's start and end. Its encoding is canonical, so every party that
 // builds the same receipt gets the same bytes and the same [Receipt.Digest].

@@ -3,7 +3,6 @@ package ledger
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -15,6 +14,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/zeebo/blake3"
+
 	"github.com/veil-go/veil/transport"
 	"github.com/veil-go/veil/transport/transporttest"
 )
@@ -260,7 +261,7 @@ func (r refTranscript) record(from, to string, b []byte) {
 		r[k] = &struct {
 			h hash.Hash
 			n uint64
-		}{h: sha256.New()}
+		}{h: blake3.New()}
 		r[k].h.Write([]byte(linkLabel))
 	}
 	r[k].h.Write(binary.BigEndian.AppendUint64(nil, uint64(len(b))))
@@ -281,23 +282,22 @@ func (r refTranscript) sum() [DigestSize]byte {
 		e.u64(r[k].n)
 		e.fixed(r[k].h.Sum(nil))
 	}
-	return sha256.Sum256(e.b)
+	return blake3.Sum256(e.b)
 }
 
-// TestTranscriptQueued: messages hashed off the caller's path (large ones,
-// and small ones behind them, more than the queue holds, from several
-// goroutines on their own links) give the hash the format defines, and the
+// TestTranscriptConcurrent: messages of every size, recorded from several
+// goroutines on their own links, give the hash the format defines, and the
 // caller may reuse its buffer as soon as Record returns.
-func TestTranscriptQueued(t *testing.T) {
-	tr := Transcript{limit: 1 << 20}
+func TestTranscriptConcurrent(t *testing.T) {
+	var tr Transcript
 	ref := refTranscript{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for g := range 3 {
 		wg.Go(func() {
 			from := fmt.Sprintf("p%d", g)
-			buf := make([]byte, tr.limit/2+1)
-			sizes := []int{5, inlineBelow, 300 << 10, 0, tr.limit/2 + 1, 100, chunkSize, 2 * chunkSize}
+			buf := make([]byte, 2<<20+1)
+			sizes := []int{5, 16 << 10, 300 << 10, 0, 1<<20 + 1, 100, 1023, 1024, 1025, 2<<20 + 1}
 			for i := range 2 * len(sizes) {
 				n := sizes[i%len(sizes)]
 				m := buf[:n]
@@ -319,4 +319,34 @@ func TestTranscriptQueued(t *testing.T) {
 	require.Equal(t, ref.sum(), tr.Sum())
 	tr.Record("p0", "hub", make([]byte, 1<<20))
 	require.NotEqual(t, ref.sum(), tr.Sum(), "a later message changes it")
+}
+
+// TestTranscriptKnownAnswer pins the transcript hash of a few messages, so
+// that a change of the format (hash, labels, encoding) cannot pass
+// unnoticed: a changed format needs new labels and a new value here. It
+// also checks that every byte of a message counts: the last byte of a
+// message of 5,000 bytes, and the first of one of 2 MiB, changed one at a
+// time, each change the hash.
+func TestTranscriptKnownAnswer(t *testing.T) {
+	sum := func(edit func(big, mid []byte)) [DigestSize]byte {
+		big, mid := make([]byte, 2<<20), make([]byte, 5000)
+		for i := range big {
+			big[i] = byte(i * 7)
+		}
+		for i := range mid {
+			mid[i] = byte(i)
+		}
+		edit(big, mid)
+		var tr Transcript
+		tr.Record("party-a", "party-b", []byte("hello"))
+		tr.Record("party-b", "party-a", mid)
+		tr.Record("party-a", "party-b", big)
+		tr.Record("party-a", "party-b", nil)
+		return tr.Sum()
+	}
+	want := sum(func(_, _ []byte) {})
+	require.Equal(t, "b363c49b7e8c9e2bdc446cff4755b32c2b49f9b7c676355b9244514398d9dee7", fmt.Sprintf("%x", want))
+	require.NotEqual(t, want, sum(func(_, mid []byte) { mid[len(mid)-1] ^= 1 }), "the last byte of a message")
+	require.NotEqual(t, want, sum(func(big, _ []byte) { big[0] ^= 1 }), "the first byte of a message")
+	require.NotEqual(t, want, sum(func(big, _ []byte) { big[len(big)/2+3] ^= 0x80 }), "a byte inside a message")
 }

@@ -19,7 +19,7 @@ const (
 	// MaxParties bounds the parties of a receipt.
 	MaxParties = 4096
 	// DigestSize is the length of a fingerprint, commitment, transcript
-	// hash or receipt digest (SHA-256).
+	// hash or receipt digest (SHA-256; the [Transcript] hash is BLAKE3-256).
 	DigestSize = sha256.Size
 
 	maxString  = 64 << 10
