@@ -10,8 +10,8 @@
 // A [Receipt] holds the protocol and its version, the run's public
 // parameters and security model, the parties (certificate name and
 // fingerprint, role, a commitment to its input, its [report.Stats]), a
-// [Transcript] hash (BLAKE3) of the messages exchanged, what each party learned
-// (the result's [report.Leakage]), the budget spent per dataset, and the
+// [Transcript] hash (BLAKE3) of the messages exchanged, what each party
+// learned (the result's [report.Leakage]), the budget spent per dataset, and the
 // run's start and end. Its encoding is canonical, so every party that
 // builds the same receipt gets the same bytes and the same [Receipt.Digest].
 //
@@ -24,8 +24,9 @@
 // ([Exchange], or [ExchangeConn] for two parties), so that each ends with
 // the [SignedReceipt] signed by all. The protocol runners do not build
 // receipts yet: the caller fills one from the run's result and gets the
-// transcript hash by wrapping its connection with [Transcript.Conn]. [SignedReceipt.Verify] checks every
-// signature against a CA; an error names the party and what failed (a
+// transcript hash by wrapping its connection with [Transcript.Conn].
+// [SignedReceipt.Verify] checks every signature against a CA; an error
+// names the party and what failed (a
 // missing signature, a certificate the CA did not issue, a certificate that
 // is not the party's, a signature that does not match the bytes).
 //

@@ -84,7 +84,11 @@ type Receipt struct {
 	SecurityModel string
 	// Parties lists the parties in the order of the run's mesh indices.
 	Parties []Party
-	// Transcript is the hash of the messages exchanged ([Transcript]).
+	// Transcript is the hash of the messages exchanged ([Transcript]). The
+	// receipt does not name the hash function: the parties compare their
+	// transcript hashes when they sign, and no one recomputes one later.
+	// A [Transcript] hash is BLAKE3-256 with the "v2" labels; receipts made
+	// with an earlier version hold SHA-256 transcript hashes.
 	Transcript [DigestSize]byte
 	// Leakage is what each party learned, from the run's result, as every
 	// party can state it: see [PublicLeakage].
