@@ -286,8 +286,9 @@ func (r refTranscript) sum() [DigestSize]byte {
 }
 
 // TestTranscriptConcurrent: messages of every size, recorded from several
-// goroutines on their own links, give the hash the format defines, and the
-// caller may reuse its buffer as soon as Record returns.
+// goroutines on their own links and on a shared one, give the hash the
+// format defines, and the caller may reuse its buffer as soon as Record
+// returns.
 func TestTranscriptConcurrent(t *testing.T) {
 	var tr Transcript
 	ref := refTranscript{}
@@ -315,7 +316,23 @@ func TestTranscriptConcurrent(t *testing.T) {
 			}
 		})
 	}
+	// Two goroutines on one link, with the same message: in either order
+	// the link's hash is that of 2 x 20 such messages.
+	same := make([]byte, 100<<10)
+	for i := range same {
+		same[i] = byte(i % 253)
+	}
+	for range 2 {
+		wg.Go(func() {
+			for range 20 {
+				tr.Record("same", "hub", same)
+			}
+		})
+	}
 	wg.Wait()
+	for range 40 {
+		ref.record("same", "hub", same)
+	}
 	require.Equal(t, ref.sum(), tr.Sum())
 	tr.Record("p0", "hub", make([]byte, 1<<20))
 	require.NotEqual(t, ref.sum(), tr.Sum(), "a later message changes it")

@@ -41,23 +41,25 @@ const (
 // on a machine whose cores the parties keep busy.
 //
 // The zero value is ready to use; a Transcript is safe for concurrent use.
+// Each link hashes under its own lock, so a party's Send and Recv (two
+// links) do not wait for each other's hashing.
 type Transcript struct {
-	mu    sync.Mutex
+	mu    sync.Mutex // guards links
 	links map[linkKey]*linkHash
 }
 
 type linkKey struct{ from, to string }
 
 type linkHash struct {
-	h hash.Hash
-	n uint64
+	mu sync.Mutex // guards h and n
+	h  hash.Hash
+	n  uint64
 }
 
 // Record adds one message from party from to party to (certificate names).
 // The caller may reuse msg when Record returns.
 func (t *Transcript) Record(from, to string, msg []byte) {
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	if t.links == nil {
 		t.links = make(map[linkKey]*linkHash)
 	}
@@ -68,6 +70,9 @@ func (t *Transcript) Record(from, to string, msg []byte) {
 		l.h.Write([]byte(linkLabel))
 		t.links[k] = l
 	}
+	t.mu.Unlock()
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	l.n++
 	var n [8]byte
 	binary.BigEndian.PutUint64(n[:], uint64(len(msg)))
@@ -91,10 +96,12 @@ func (t *Transcript) Sum() [DigestSize]byte {
 	e.u32(uint32(len(keys)))
 	for _, k := range keys {
 		l := t.links[k]
+		l.mu.Lock()
 		e.str(k.from)
 		e.str(k.to)
 		e.u64(l.n)
 		e.fixed(l.h.Sum(nil))
+		l.mu.Unlock()
 	}
 	return blake3.Sum256(e.b)
 }
