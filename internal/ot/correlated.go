@@ -73,7 +73,7 @@ func (s *Sender) CorrelatedOT64(ctx context.Context, delta []uint64) ([]uint64, 
 	out := make([]uint64, m)
 	tau := make([]uint64, m)
 	base := s.next
-	h := NewCRHash()
+	h := s.hash
 	d0, d1 := s.sw[0], s.sw[1]
 	err := s.ExtendFunc(ctx, m, func(first int, q Matrix) error {
 		corrWords(h, out[first:first+q.Rows], tau[first:first+q.Rows], delta[first:], base+uint64(first), q.Data, d0, d1)
@@ -102,7 +102,7 @@ func (r *Receiver) CorrelatedOT64(ctx context.Context, choices []uint64, m int) 
 	bit := func(j int) bool { return choices[j>>6]>>(j&63)&1 == 1 }
 	out := make([]uint64, m)
 	base := r.next
-	h := NewCRHash()
+	h := r.hash
 	err := r.ExtendFunc(ctx, m, func(first int, d Matrix) {
 		for j := range d.Rows {
 			if bit(first + j) {

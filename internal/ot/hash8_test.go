@@ -11,7 +11,7 @@ import (
 // TestHashLow64MatchesCRHash: hashLow64 gives the low words of CRHash's
 // outputs, for several lengths, with and without the XOR.
 func TestHashLow64MatchesCRHash(t *testing.T) {
-	h := NewCRHash()
+	h := NewCRHash(Block{1, 2, 3})
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, n := range []int{0, 1, 7, 8, 9, 64, 131} {
 		rows := make([]uint64, 2*n)
@@ -32,7 +32,7 @@ func TestHashLow64MatchesCRHash(t *testing.T) {
 // hashPairs is two HashRows passes, fused, for whole batches and
 // remainders.
 func TestHashPairs(t *testing.T) {
-	h := NewCRHash()
+	h := NewCRHash(Block{1, 2, 3})
 	rows := make([]uint64, 2*301)
 	for i := range rows {
 		rows[i] = uint64(i) * 0x9E3779B97F4A7C15
