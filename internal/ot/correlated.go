@@ -1,6 +1,7 @@
 package ot
 
 import (
+	"crypto/cipher"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -124,14 +125,23 @@ func (r *Receiver) CorrelatedOT64(ctx context.Context, choices []uint64, m int) 
 
 // corrWords sets x0[j] = H(tweak+j, q_j) (low 64 bits) and
 // tau[j] = x0[j] - H(tweak+j, q_j ^ s) + delta[j] for the rows q_j of rows
-// and s = (d0, d1), j < len(x0).
+// and s = (d0, d1), j < len(x0): [hashPairs]'s two hashes, keeping the low
+// words only.
 func corrWords(h *CRHash, x0, tau, delta []uint64, tweak uint64, rows []uint64, d0, d1 uint64) {
-	pairs := make([][2]Block, len(x0))
-	hashPairs(h, pairs, tweak, rows, d0, d1)
-	for j := range pairs {
-		x0[j] = binary.LittleEndian.Uint64(pairs[j][0][:])
-		tau[j] = x0[j] - binary.LittleEndian.Uint64(pairs[j][1][:]) + delta[j]
-	}
+	const per = hashBatch / 2 // rows per batch, two blocks each
+	buf := new([32 * hashBatch]byte)
+	var in, res [2 * hashBatch]uint64
+	s0, s1 := sigma(d0, d1)
+	h.groups(tweak, len(x0), func(pi cipher.Block, j0, j1 int) {
+		for j := j0; j < j1; j += per {
+			n := min(per, j1-j)
+			mmoPairs(pi, buf, rows[2*j:], s0, s1, &in, &res, n)
+			for k := range n {
+				x0[j+k] = res[4*k]
+				tau[j+k] = res[4*k] - res[4*k+2] + delta[j+k]
+			}
+		}
+	})
 }
 
 // sendCorrections sends the words tau in messages of at most

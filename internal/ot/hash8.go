@@ -34,15 +34,22 @@ func hashPairs(h *CRHash, out [][2]Block, tweak uint64, rows []uint64, d0, d1 ui
 	h.groups(tweak, len(out), func(pi cipher.Block, j0, j1 int) {
 		for j := j0; j < j1; j += per {
 			n := min(per, j1-j)
-			for k := range n {
-				y0, y1 := sigma(rows[2*(j+k)], rows[2*(j+k)+1])
-				in[4*k], in[4*k+1], in[4*k+2], in[4*k+3] = y0, y1, y0^s0, y1^s1
-			}
-			mmo(pi, buf, &in, &res, 2*n)
+			mmoPairs(pi, buf, rows[2*j:], s0, s1, &in, &res, n)
 			for k := range n {
 				putBlock(&out[j+k][0], res[4*k], res[4*k+1])
 				putBlock(&out[j+k][1], res[4*k+2], res[4*k+3])
 			}
 		}
 	})
+}
+
+// mmoPairs hashes, under pi, the n <= hashBatch/2 rows q_k = (rows[2k],
+// rows[2k+1]) twice: res[4k:4k+2] = H(q_k), res[4k+2:4k+4] = H(q_k ^ s) for
+// sigma(s) = (s0, s1).
+func mmoPairs(pi cipher.Block, buf *[32 * hashBatch]byte, rows []uint64, s0, s1 uint64, in, res *[2 * hashBatch]uint64, n int) {
+	for k := range n {
+		y0, y1 := sigma(rows[2*k], rows[2*k+1])
+		in[4*k], in[4*k+1], in[4*k+2], in[4*k+3] = y0, y1, y0^s0, y1^s1
+	}
+	mmo(pi, buf, in, res, 2*n)
 }

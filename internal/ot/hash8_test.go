@@ -50,3 +50,36 @@ func TestHashPairs(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkHashKernels(b *testing.B) {
+	const m = 1 << 16
+	h := NewCRHash(Block{9})
+	rows := make([]uint64, 2*m)
+	for i := range rows {
+		rows[i] = uint64(i) * 0x9E3779B97F4A7C15
+	}
+	pairs := make([][2]Block, m)
+	one := make([]Block, m)
+	b.Run("pairs", func(b *testing.B) {
+		for b.Loop() {
+			hashPairs(h, pairs, 0, rows, 1, 2)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*2*m), "ns/hash")
+	})
+	b.Run("rows", func(b *testing.B) {
+		for b.Loop() {
+			h.HashRows(one, 0, rows, 0, 0)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*m), "ns/hash")
+	})
+	b.Run("aes", func(b *testing.B) {
+		pi := h.group(0)
+		buf := make([]byte, 16*m)
+		for b.Loop() {
+			for j := range m {
+				pi.Encrypt(buf[16*j:16*j+16], buf[16*j:16*j+16])
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*m), "ns/hash")
+	})
+}
