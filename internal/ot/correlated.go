@@ -1,8 +1,8 @@
 package ot
 
 import (
-	"crypto/cipher"
 	"context"
+	"crypto/cipher"
 	"encoding/binary"
 	"fmt"
 
