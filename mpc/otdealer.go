@@ -65,9 +65,10 @@ type OTDealer struct {
 // otPeer is the pair of OT extension sessions with one peer: in snd this
 // party is the OT sender, in rcv the receiver.
 type otPeer struct {
-	name string
-	snd  *ot.SoftSpokenSender
-	rcv  *ot.SoftSpokenReceiver
+	name  string
+	snd   *ot.SoftSpokenSender
+	rcv   *ot.SoftSpokenReceiver
+	delta []uint64 // the Gilboa correlations of a batch, kept between batches
 }
 
 // OTDealerConfig configures an [OTDealer]. The zero value means the
@@ -216,7 +217,10 @@ func (d *OTDealer) cross(ctx context.Context, j int, a, b, out []uint64, xor boo
 	pr := &d.peers[j]
 	clear(out)
 	send := func() error {
-		delta := make([]uint64, 64*len(a))
+		if cap(pr.delta) < 64*len(a) {
+			pr.delta = make([]uint64, 64*len(a))
+		}
+		delta := pr.delta[:64*len(a)]
 		for i, v := range a {
 			row := delta[64*i : 64*i+64]
 			for k := range row {

@@ -48,18 +48,28 @@ func (c *Corrections) MarshalBinary() ([]byte, error) {
 
 // UnmarshalBinary decodes and validates the message.
 func (c *Corrections) UnmarshalBinary(b []byte) error {
-	if len(b) < corrHdrSize || b[0] != tagCorr {
-		return fmt.Errorf("%w: correlated OT header", ErrMalformed)
-	}
-	n := binary.LittleEndian.Uint32(b[1:])
-	if n > maxCorrPerMsg || len(b) != corrHdrSize+8*int(n) {
-		return fmt.Errorf("%w: correlated OT message of %d bytes for %d OTs", ErrMalformed, len(b), n)
+	n, err := corrHeader(b)
+	if err != nil {
+		return err
 	}
 	c.Tau = make([]uint64, n)
 	for i := range c.Tau {
 		c.Tau[i] = binary.LittleEndian.Uint64(b[corrHdrSize+8*i:])
 	}
 	return nil
+}
+
+// corrHeader validates a [Corrections] message and returns its number of
+// words, which follow the header.
+func corrHeader(b []byte) (int, error) {
+	if len(b) < corrHdrSize || b[0] != tagCorr {
+		return 0, fmt.Errorf("%w: correlated OT header", ErrMalformed)
+	}
+	n := binary.LittleEndian.Uint32(b[1:])
+	if n > maxCorrPerMsg || len(b) != corrHdrSize+8*int(n) {
+		return 0, fmt.Errorf("%w: correlated OT message of %d bytes for %d OTs", ErrMalformed, len(b), n)
+	}
+	return int(n), nil
 }
 
 // CorrelatedOT64 runs len(delta) correlated OTs as the sender with the
@@ -158,7 +168,8 @@ func sendCorrections(ctx context.Context, conn transport.Conn, tau []uint64) err
 }
 
 // recvCorrections receives len(out) corrections and adds tau_j to out[j]
-// where the choice bit j (bit j%64 of choices[j/64]) is 1.
+// where the choice bit j (bit j%64 of choices[j/64]) is 1, reading the
+// words in place.
 func recvCorrections(ctx context.Context, conn transport.Conn, choices, out []uint64) error {
 	m := len(out)
 	for lo := 0; lo < m; lo += maxCorrPerMsg {
@@ -167,17 +178,17 @@ func recvCorrections(ctx context.Context, conn transport.Conn, choices, out []ui
 		if err != nil {
 			return fmt.Errorf("ot: correlated OT: receiving corrections: %w", err)
 		}
-		var c Corrections
-		if err := c.UnmarshalBinary(raw); err != nil {
+		n, err := corrHeader(raw)
+		if err != nil {
 			return fmt.Errorf("ot: correlated OT from %q: %w", conn.Peer(), err)
 		}
-		if len(c.Tau) != hi-lo {
-			return fmt.Errorf("ot: correlated OT from %q: %w: %d corrections, want %d", conn.Peer(), ErrProtocol, len(c.Tau), hi-lo)
+		if n != hi-lo {
+			return fmt.Errorf("ot: correlated OT from %q: %w: %d corrections, want %d", conn.Peer(), ErrProtocol, n, hi-lo)
 		}
+		tau := raw[corrHdrSize:]
 		for j := lo; j < hi; j++ {
-			if choices[j>>6]>>(j&63)&1 == 1 {
-				out[j] += c.Tau[j-lo]
-			}
+			bit := choices[j>>6] >> (j & 63) & 1
+			out[j] += binary.LittleEndian.Uint64(tau[8*(j-lo):]) & -bit
 		}
 	}
 	return nil
