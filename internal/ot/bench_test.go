@@ -164,7 +164,7 @@ func BenchmarkOTExtension(b *testing.B) {
 		report(b, 0)
 	})
 	// The hashing every random OT needs, on one goroutine: the sender's pair
-	// and the receiver's one hash (three TMMO hashes, six block calls).
+	// and the receiver's one hash (three MMO^sigma hashes, three block calls).
 	b.Run("hash-only", func(b *testing.B) {
 		h := NewCRHash(Block{1, 2, 3})
 		rows := make([]uint64, 2*m)
