@@ -142,18 +142,51 @@ func sigma(lo, hi uint64) (uint64, uint64) { return lo ^ hi, lo }
 // HashRows sets out[j] = H(tweak+j, x_j) for the 128-bit rows
 // x_j = (rows[2j] ^ xlo, rows[2j+1] ^ xhi), j < len(out).
 func (h *CRHash) HashRows(out []Block, tweak uint64, rows []uint64, xlo, xhi uint64) {
+	h.rowBatches(tweak, len(out), rows, xlo, xhi, func(j int, res *[2 * hashBatch]uint64, n int) {
+		for k := range n {
+			putBlock(&out[j+k], res[2*k], res[2*k+1])
+		}
+	})
+}
+
+// rowBatches hashes the rows x_j = (rows[2j] ^ xlo, rows[2j+1] ^ xhi),
+// j < n, a batch at a time: emit(j, res, m) gets the words of
+// H(tweak+j+k, x_{j+k}) in res[2k], res[2k+1], k < m.
+func (h *CRHash) rowBatches(tweak uint64, n int, rows []uint64, xlo, xhi uint64, emit func(j int, res *[2 * hashBatch]uint64, m int)) {
 	buf := new([32 * hashBatch]byte) // one heap buffer per call, not per block
 	var in, res [2 * hashBatch]uint64
-	h.groups(tweak, len(out), func(pi cipher.Block, j0, j1 int) {
+	h.groups(tweak, n, func(pi cipher.Block, j0, j1 int) {
 		for j := j0; j < j1; j += hashBatch {
-			n := min(hashBatch, j1-j)
-			for k := range n {
+			m := min(hashBatch, j1-j)
+			for k := range m {
 				in[2*k], in[2*k+1] = sigma(rows[2*(j+k)]^xlo, rows[2*(j+k)+1]^xhi)
 			}
-			mmo(pi, buf, &in, &res, n)
-			for k := range n {
-				putBlock(&out[j+k], res[2*k], res[2*k+1])
+			mmo(pi, buf, &in, &res, m)
+			emit(j, &res, m)
+		}
+	})
+}
+
+// pairBatches hashes each row q_j = (rows[2j], rows[2j+1]), j < n, twice,
+// as q_j and as q_j ^ s for s = (d0, d1), a batch at a time: emit(j, res, m)
+// gets H(tweak+j+k, q_{j+k}) in res[4k], res[4k+1] and
+// H(tweak+j+k, q_{j+k} ^ s) in res[4k+2], res[4k+3], k < m. Both hashes of
+// a row are under one group key, and sigma is linear, so
+// sigma(q ^ s) = sigma(q) ^ sigma(s).
+func (h *CRHash) pairBatches(tweak uint64, n int, rows []uint64, d0, d1 uint64, emit func(j int, res *[2 * hashBatch]uint64, m int)) {
+	const per = hashBatch / 2 // rows per batch, two blocks each
+	buf := new([32 * hashBatch]byte)
+	var in, res [2 * hashBatch]uint64
+	s0, s1 := sigma(d0, d1)
+	h.groups(tweak, n, func(pi cipher.Block, j0, j1 int) {
+		for j := j0; j < j1; j += per {
+			m := min(per, j1-j)
+			for k := range m {
+				y0, y1 := sigma(rows[2*(j+k)], rows[2*(j+k)+1])
+				in[4*k], in[4*k+1], in[4*k+2], in[4*k+3] = y0, y1, y0^s0, y1^s1
 			}
+			mmo(pi, buf, &in, &res, 2*m)
+			emit(j, &res, m)
 		}
 	})
 }

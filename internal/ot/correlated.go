@@ -2,7 +2,6 @@ package ot
 
 import (
 	"context"
-	"crypto/cipher"
 	"encoding/binary"
 	"fmt"
 
@@ -138,18 +137,10 @@ func (r *Receiver) CorrelatedOT64(ctx context.Context, choices []uint64, m int) 
 // and s = (d0, d1), j < len(x0): [hashPairs]'s two hashes, keeping the low
 // words only.
 func corrWords(h *CRHash, x0, tau, delta []uint64, tweak uint64, rows []uint64, d0, d1 uint64) {
-	const per = hashBatch / 2 // rows per batch, two blocks each
-	buf := new([32 * hashBatch]byte)
-	var in, res [2 * hashBatch]uint64
-	s0, s1 := sigma(d0, d1)
-	h.groups(tweak, len(x0), func(pi cipher.Block, j0, j1 int) {
-		for j := j0; j < j1; j += per {
-			n := min(per, j1-j)
-			mmoPairs(pi, buf, rows[2*j:], s0, s1, &in, &res, n)
-			for k := range n {
-				x0[j+k] = res[4*k]
-				tau[j+k] = res[4*k] - res[4*k+2] + delta[j+k]
-			}
+	h.pairBatches(tweak, len(x0), rows, d0, d1, func(j int, res *[2 * hashBatch]uint64, n int) {
+		for k := range n {
+			x0[j+k] = res[4*k]
+			tau[j+k] = res[4*k] - res[4*k+2] + delta[j+k]
 		}
 	})
 }
