@@ -68,7 +68,7 @@ type otPeer struct {
 	name  string
 	snd   *ot.SoftSpokenSender
 	rcv   *ot.SoftSpokenReceiver
-	delta []uint64 // the Gilboa correlations of a batch, kept between batches
+	delta []uint64 // the AND triples' correlations of a batch, kept between batches
 }
 
 // OTDealerConfig configures an [OTDealer]. The zero value means the
@@ -216,12 +216,19 @@ func (d *OTDealer) triples(ctx context.Context, n int, xor bool) (Triples, error
 
 // cross sets out to this party's share of a*b_j + a_j*b (element-wise) for
 // peer j's shares a_j, b_j, or with xor of (a AND b_j) XOR (a_j AND b): two
-// rounds of 64 correlated OTs per element, the lower index being the OT
-// sender first.
+// rounds of 64 OTs per element, the lower index being the OT sender first.
+// Products are Gilboa's ([ot.SoftSpokenSender.MulShares64]); an AND term is
+// 64 correlated OTs whose correlations are the bits of a, and whose low
+// bits are XOR shares of the product bits.
 func (d *OTDealer) cross(ctx context.Context, j int, a, b, out []uint64, xor bool) error {
 	pr := &d.peers[j]
 	clear(out)
 	send := func() error {
+		if !xor {
+			u, err := pr.snd.MulShares64(ctx, a)
+			addTo(out, u)
+			return err
+		}
 		if cap(pr.delta) < 64*len(a) {
 			pr.delta = make([]uint64, 64*len(a))
 		}
@@ -229,47 +236,22 @@ func (d *OTDealer) cross(ctx context.Context, j int, a, b, out []uint64, xor boo
 		for i, v := range a {
 			row := delta[64*i : 64*i+64]
 			for k := range row {
-				if xor {
-					row[k] = v >> k & 1
-				} else {
-					row[k] = v << k
-				}
+				row[k] = v >> k & 1
 			}
 		}
 		x, err := pr.snd.CorrelatedOT64(ctx, delta)
-		if err != nil {
-			return err
-		}
-		for i := range out {
-			if xor {
-				out[i] ^= lowBits(x[64*i : 64*i+64])
-				continue
-			}
-			var s uint64
-			for _, w := range x[64*i : 64*i+64] {
-				s += w
-			}
-			out[i] -= s
-		}
-		return nil
+		xorLowBits(out, x)
+		return err
 	}
 	recv := func() error {
-		y, err := pr.rcv.CorrelatedOT64(ctx, b, 64*len(b))
-		if err != nil {
+		if !xor {
+			v, err := pr.rcv.MulShares64(ctx, b)
+			addTo(out, v)
 			return err
 		}
-		for i := range out {
-			if xor {
-				out[i] ^= lowBits(y[64*i : 64*i+64])
-				continue
-			}
-			var s uint64
-			for _, w := range y[64*i : 64*i+64] {
-				s += w
-			}
-			out[i] += s
-		}
-		return nil
+		y, err := pr.rcv.CorrelatedOT64(ctx, b, 64*len(b))
+		xorLowBits(out, y)
+		return err
 	}
 	first, second := send, recv
 	if d.self > j {
@@ -282,6 +264,24 @@ func (d *OTDealer) cross(ctx context.Context, j int, a, b, out []uint64, xor boo
 		return errs.Step("mpc", roleName(d.self), "ot triples", pr.name, err)
 	}
 	return nil
+}
+
+// addTo adds the words of v to out (none if v is nil, after an error).
+func addTo(out, v []uint64) {
+	for i, w := range v {
+		out[i] += w
+	}
+}
+
+// xorLowBits XORs into out[i] the low bits of the 64 words x[64i:64i+64],
+// word k giving bit k (none if x is nil, after an error).
+func xorLowBits(out, x []uint64) {
+	if x == nil {
+		return
+	}
+	for i := range out {
+		out[i] ^= lowBits(x[64*i : 64*i+64])
+	}
 }
 
 // lowBits packs the low bit of each of the 64 words w into one word,

@@ -37,7 +37,10 @@
 //     128/k bits per OT instead of 128 and expands about 2^k/k AES blocks
 //     per OT per party, and offers the same [SoftSpokenSender.RandomOT],
 //     [SoftSpokenSender.ChosenOT] and [SoftSpokenSender.CorrelatedOT64] (and
-//     receiver methods) as IKNP, hashed the same way. [OneOfTwoSender] and
+//     receiver methods) as IKNP, hashed the same way, and Gilboa products
+//     over Z_2^64 ([SoftSpokenSender.MulShares64]: the sender's word times
+//     the receiver's, as additive shares, from 64 OTs whose corrections are
+//     truncated to the bits the product uses, 260 bytes per product). [OneOfTwoSender] and
 //     [OneOfTwoReceiver] are the method sets both extensions share.
 //
 // # How to use it
