@@ -27,15 +27,17 @@ import (
 //
 //	c_i = a_i*b_i + sum over peers j of (its share of a_i*b_j) + (its share of a_j*b_i)
 //
-// Each cross product a_i*b_j is Gilboa's multiplication: 64 correlated
-// OTs (internal/ot's SoftSpoken extension, k = 2) in which party j chooses with the
-// bits of b_j and party i's correlation for bit k is a_i*2^k; party i keeps
-// minus the sum of its random words and party j the sum of what it
-// received, and the two sum to a_i*b_j mod 2^64. Per triple each pair of
-// parties runs 128 OTs, so a party sends and receives about 128*(8+8)/2
-// bytes per triple per peer (8 bytes of extension and 8 of correction
-// per OT, in the direction of the OT); the exact figures are in
-// bench/RESULTS.md.
+// Each cross product a_i*b_j is Gilboa's multiplication
+// ([ot.SoftSpokenSender.MulShares64]): 64 correlated OTs (internal/ot's
+// SoftSpoken extension, k = 2) in which party j chooses with the bits of
+// b_j and party i's correlation for bit k is a_i*2^k, carried modulo
+// 2^(64-k) since the low k bits of the term are zero; party i keeps minus
+// the sum of its random words times 2^k and party j the sum of what it
+// received times 2^k, and the two sum to a_i*b_j mod 2^64. Per triple each
+// pair of parties runs 128 OTs, so a party sends and receives about
+// (128*8 + 2*260)/2 = 772 bytes per triple per peer (8 bytes of extension
+// per OT, and 2,080 bits of corrections per product); the measured figures
+// are in bench/RESULTS.md.
 //
 // The dealer talks over its own view of a full mesh, which may be the
 // computation's mesh: every party requests the same triples at the same
