@@ -27,15 +27,17 @@ import (
 //
 //	c_i = a_i*b_i + sum over peers j of (its share of a_i*b_j) + (its share of a_j*b_i)
 //
-// Each cross product a_i*b_j is Gilboa's multiplication: 64 correlated
-// OTs (internal/ot's SoftSpoken extension, k = 2) in which party j chooses with the
-// bits of b_j and party i's correlation for bit k is a_i*2^k; party i keeps
-// minus the sum of its random words and party j the sum of what it
-// received, and the two sum to a_i*b_j mod 2^64. Per triple each pair of
-// parties runs 128 OTs, so a party sends and receives about 128*(8+8)/2
-// bytes per triple per peer (8 bytes of extension and 8 of correction
-// per OT, in the direction of the OT); the exact figures are in
-// bench/RESULTS.md.
+// Each cross product a_i*b_j is Gilboa's multiplication
+// ([ot.SoftSpokenSender.MulShares64]): 64 correlated OTs (internal/ot's
+// SoftSpoken extension, k = 2) in which party j chooses with the bits of
+// b_j and party i's correlation for bit k is a_i*2^k, carried modulo
+// 2^(64-k) since the low k bits of the term are zero; party i keeps minus
+// the sum of its random words times 2^k and party j the sum of what it
+// received times 2^k, and the two sum to a_i*b_j mod 2^64. Per triple each
+// pair of parties runs 128 OTs, so a party sends and receives about
+// (128*8 + 2*260)/2 = 772 bytes per triple per peer (8 bytes of extension
+// per OT, and 2,080 bits of corrections per product); the measured figures
+// are in bench/RESULTS.md.
 //
 // The dealer talks over its own view of a full mesh, which may be the
 // computation's mesh: every party requests the same triples at the same
@@ -65,9 +67,10 @@ type OTDealer struct {
 // otPeer is the pair of OT extension sessions with one peer: in snd this
 // party is the OT sender, in rcv the receiver.
 type otPeer struct {
-	name string
-	snd  *ot.SoftSpokenSender
-	rcv  *ot.SoftSpokenReceiver
+	name  string
+	snd   *ot.SoftSpokenSender
+	rcv   *ot.SoftSpokenReceiver
+	delta []uint64 // the AND triples' correlations of a batch, kept between batches
 }
 
 // OTDealerConfig configures an [OTDealer]. The zero value means the
@@ -82,6 +85,11 @@ type OTDealerConfig struct {
 // peer: 2^20 OTs, so the dealer's memory per request is a few 8 MiB
 // buffers per peer whatever the request's length.
 const otBatch = 1 << 14
+
+// otChunkRows is the SoftSpoken chunk the dealer asks for: a batch's 2^20
+// OTs in 16 messages of 512 KiB, where the default 2^14 rows cost about 6%
+// more CPU per triple in key and counter set-up (BenchmarkOTTriples).
+const otChunkRows = 1 << 16
 
 // NewOTDealer sets up this party's dealer-free triple generation over
 // mesh: 128 base OTs in each direction with every peer (public-key work,
@@ -114,7 +122,7 @@ func NewOTDealer(ctx context.Context, mesh transport.Mesh, cfg OTDealerConfig) (
 		}
 		d.peers[j].name = conns[j].Peer()
 	}
-	ocfg := ot.SoftSpokenConfig{Workers: cfg.Workers}
+	ocfg := ot.SoftSpokenConfig{Workers: cfg.Workers, ChunkRows: otChunkRows}
 	err = parallel.Each(ctx, n, n, func(j int) error {
 		if j == self {
 			return nil
@@ -210,57 +218,42 @@ func (d *OTDealer) triples(ctx context.Context, n int, xor bool) (Triples, error
 
 // cross sets out to this party's share of a*b_j + a_j*b (element-wise) for
 // peer j's shares a_j, b_j, or with xor of (a AND b_j) XOR (a_j AND b): two
-// rounds of 64 correlated OTs per element, the lower index being the OT
-// sender first.
+// rounds of 64 OTs per element, the lower index being the OT sender first.
+// Products are Gilboa's ([ot.SoftSpokenSender.MulShares64]); an AND term is
+// 64 correlated OTs whose correlations are the bits of a, and whose low
+// bits are XOR shares of the product bits.
 func (d *OTDealer) cross(ctx context.Context, j int, a, b, out []uint64, xor bool) error {
 	pr := &d.peers[j]
 	clear(out)
 	send := func() error {
-		delta := make([]uint64, 64*len(a))
+		if !xor {
+			u, err := pr.snd.MulShares64(ctx, a)
+			addTo(out, u)
+			return err
+		}
+		if cap(pr.delta) < 64*len(a) {
+			pr.delta = make([]uint64, 64*len(a))
+		}
+		delta := pr.delta[:64*len(a)]
 		for i, v := range a {
 			row := delta[64*i : 64*i+64]
 			for k := range row {
-				if xor {
-					row[k] = v >> k & 1
-				} else {
-					row[k] = v << k
-				}
+				row[k] = v >> k & 1
 			}
 		}
 		x, err := pr.snd.CorrelatedOT64(ctx, delta)
-		if err != nil {
-			return err
-		}
-		for i := range out {
-			if xor {
-				out[i] ^= lowBits(x[64*i : 64*i+64])
-				continue
-			}
-			var s uint64
-			for _, w := range x[64*i : 64*i+64] {
-				s += w
-			}
-			out[i] -= s
-		}
-		return nil
+		xorLowBits(out, x)
+		return err
 	}
 	recv := func() error {
-		y, err := pr.rcv.CorrelatedOT64(ctx, b, 64*len(b))
-		if err != nil {
+		if !xor {
+			v, err := pr.rcv.MulShares64(ctx, b)
+			addTo(out, v)
 			return err
 		}
-		for i := range out {
-			if xor {
-				out[i] ^= lowBits(y[64*i : 64*i+64])
-				continue
-			}
-			var s uint64
-			for _, w := range y[64*i : 64*i+64] {
-				s += w
-			}
-			out[i] += s
-		}
-		return nil
+		y, err := pr.rcv.CorrelatedOT64(ctx, b, 64*len(b))
+		xorLowBits(out, y)
+		return err
 	}
 	first, second := send, recv
 	if d.self > j {
@@ -273,6 +266,24 @@ func (d *OTDealer) cross(ctx context.Context, j int, a, b, out []uint64, xor boo
 		return errs.Step("mpc", roleName(d.self), "ot triples", pr.name, err)
 	}
 	return nil
+}
+
+// addTo adds the words of v to out (none if v is nil, after an error).
+func addTo(out, v []uint64) {
+	for i, w := range v {
+		out[i] += w
+	}
+}
+
+// xorLowBits XORs into out[i] the low bits of the 64 words x[64i:64i+64],
+// word k giving bit k (none if x is nil, after an error).
+func xorLowBits(out, x []uint64) {
+	if x == nil {
+		return
+	}
+	for i := range out {
+		out[i] ^= lowBits(x[64*i : 64*i+64])
+	}
 }
 
 // lowBits packs the low bit of each of the 64 words w into one word,

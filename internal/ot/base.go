@@ -233,51 +233,65 @@ func (r *BaseReceiver) Respond(setup *BaseSetup) (*BaseResponse, []Block, error)
 // BaseSend runs n base OTs as the sender over conn and returns the key
 // pairs.
 func BaseSend(ctx context.Context, conn transport.Conn, n int, cfg Config) ([][2]Block, error) {
+	pairs, _, err := baseSend(ctx, conn, n, cfg)
+	return pairs, err
+}
+
+// baseSend is [BaseSend], also returning the session's hash salt (from the
+// setup message, which both parties hold).
+func baseSend(ctx context.Context, conn transport.Conn, n int, cfg Config) ([][2]Block, Block, error) {
 	s, setup, err := NewBaseSender(n, cfg)
 	if err != nil {
-		return nil, err
+		return nil, Block{}, err
 	}
 	msg, _ := setup.MarshalBinary()
 	if err := conn.Send(ctx, msg); err != nil {
-		return nil, fmt.Errorf("ot: base OT: sending setup: %w", err)
+		return nil, Block{}, fmt.Errorf("ot: base OT: sending setup: %w", err)
 	}
 	raw, err := conn.Recv(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("ot: base OT: receiving response: %w", err)
+		return nil, Block{}, fmt.Errorf("ot: base OT: receiving response: %w", err)
 	}
 	var resp BaseResponse
 	if err := resp.UnmarshalBinary(raw); err != nil {
-		return nil, fmt.Errorf("ot: base OT from %q: %w", conn.Peer(), err)
+		return nil, Block{}, fmt.Errorf("ot: base OT from %q: %w", conn.Peer(), err)
 	}
 	keys, err := s.Finish(&resp)
 	if err != nil {
-		return nil, fmt.Errorf("ot: base OT from %q: %w", conn.Peer(), err)
+		return nil, Block{}, fmt.Errorf("ot: base OT from %q: %w", conn.Peer(), err)
 	}
-	return keys, nil
+	return keys, sessionSalt(msg), nil
 }
 
 // BaseReceive runs one base OT per choice as the receiver over conn and
 // returns the chosen keys.
 func BaseReceive(ctx context.Context, conn transport.Conn, choices []bool, cfg Config) ([]Block, error) {
+	keys, _, err := baseReceive(ctx, conn, choices, cfg)
+	return keys, err
+}
+
+// baseReceive is [BaseReceive], also returning the session's hash salt
+// (from the setup message, as [baseSend] does).
+func baseReceive(ctx context.Context, conn transport.Conn, choices []bool, cfg Config) ([]Block, Block, error) {
 	r, err := NewBaseReceiver(choices, cfg)
 	if err != nil {
-		return nil, err
+		return nil, Block{}, err
 	}
 	raw, err := conn.Recv(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("ot: base OT: receiving setup: %w", err)
+		return nil, Block{}, fmt.Errorf("ot: base OT: receiving setup: %w", err)
 	}
 	var setup BaseSetup
 	if err := setup.UnmarshalBinary(raw); err != nil {
-		return nil, fmt.Errorf("ot: base OT from %q: %w", conn.Peer(), err)
+		return nil, Block{}, fmt.Errorf("ot: base OT from %q: %w", conn.Peer(), err)
 	}
 	resp, keys, err := r.Respond(&setup)
 	if err != nil {
-		return nil, fmt.Errorf("ot: base OT from %q: %w", conn.Peer(), err)
+		return nil, Block{}, fmt.Errorf("ot: base OT from %q: %w", conn.Peer(), err)
 	}
 	msg, _ := resp.MarshalBinary()
 	if err := conn.Send(ctx, msg); err != nil {
-		return nil, fmt.Errorf("ot: base OT: sending response: %w", err)
+		return nil, Block{}, fmt.Errorf("ot: base OT: sending response: %w", err)
 	}
-	return keys, nil
+	return keys, sessionSalt(raw), nil
 }

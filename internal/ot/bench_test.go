@@ -150,7 +150,7 @@ func BenchmarkOTExtension(b *testing.B) {
 		}
 	}
 	b.Run("floor-2AES", func(b *testing.B) {
-		blk, err := aes.NewCipher(fixedKey[:])
+		blk, err := aes.NewCipher([]byte("veil/ot floor ky"))
 		require.NoError(b, err)
 		buf := make([]byte, 16*m)
 		start(b)
@@ -164,9 +164,9 @@ func BenchmarkOTExtension(b *testing.B) {
 		report(b, 0)
 	})
 	// The hashing every random OT needs, on one goroutine: the sender's pair
-	// and the receiver's one hash (three TMMO hashes, six block calls).
+	// and the receiver's one hash (three MMO^sigma hashes, three block calls).
 	b.Run("hash-only", func(b *testing.B) {
-		h := NewCRHash()
+		h := NewCRHash(Block{1, 2, 3})
 		rows := make([]uint64, 2*m)
 		for i := range rows {
 			rows[i] = uint64(i) * 0x9E3779B97F4A7C15

@@ -47,18 +47,28 @@ func (c *Corrections) MarshalBinary() ([]byte, error) {
 
 // UnmarshalBinary decodes and validates the message.
 func (c *Corrections) UnmarshalBinary(b []byte) error {
-	if len(b) < corrHdrSize || b[0] != tagCorr {
-		return fmt.Errorf("%w: correlated OT header", ErrMalformed)
-	}
-	n := binary.LittleEndian.Uint32(b[1:])
-	if n > maxCorrPerMsg || len(b) != corrHdrSize+8*int(n) {
-		return fmt.Errorf("%w: correlated OT message of %d bytes for %d OTs", ErrMalformed, len(b), n)
+	n, err := corrHeader(b)
+	if err != nil {
+		return err
 	}
 	c.Tau = make([]uint64, n)
 	for i := range c.Tau {
 		c.Tau[i] = binary.LittleEndian.Uint64(b[corrHdrSize+8*i:])
 	}
 	return nil
+}
+
+// corrHeader validates a [Corrections] message and returns its number of
+// words, which follow the header.
+func corrHeader(b []byte) (int, error) {
+	if len(b) < corrHdrSize || b[0] != tagCorr {
+		return 0, fmt.Errorf("%w: correlated OT header", ErrMalformed)
+	}
+	n := binary.LittleEndian.Uint32(b[1:])
+	if n > maxCorrPerMsg || len(b) != corrHdrSize+8*int(n) {
+		return 0, fmt.Errorf("%w: correlated OT message of %d bytes for %d OTs", ErrMalformed, len(b), n)
+	}
+	return int(n), nil
 }
 
 // CorrelatedOT64 runs len(delta) correlated OTs as the sender with the
@@ -73,7 +83,7 @@ func (s *Sender) CorrelatedOT64(ctx context.Context, delta []uint64) ([]uint64, 
 	out := make([]uint64, m)
 	tau := make([]uint64, m)
 	base := s.next
-	h := NewCRHash()
+	h := s.hash
 	d0, d1 := s.sw[0], s.sw[1]
 	err := s.ExtendFunc(ctx, m, func(first int, q Matrix) error {
 		corrWords(h, out[first:first+q.Rows], tau[first:first+q.Rows], delta[first:], base+uint64(first), q.Data, d0, d1)
@@ -102,7 +112,7 @@ func (r *Receiver) CorrelatedOT64(ctx context.Context, choices []uint64, m int) 
 	bit := func(j int) bool { return choices[j>>6]>>(j&63)&1 == 1 }
 	out := make([]uint64, m)
 	base := r.next
-	h := NewCRHash()
+	h := r.hash
 	err := r.ExtendFunc(ctx, m, func(first int, d Matrix) {
 		for j := range d.Rows {
 			if bit(first + j) {
@@ -124,14 +134,15 @@ func (r *Receiver) CorrelatedOT64(ctx context.Context, choices []uint64, m int) 
 
 // corrWords sets x0[j] = H(tweak+j, q_j) (low 64 bits) and
 // tau[j] = x0[j] - H(tweak+j, q_j ^ s) + delta[j] for the rows q_j of rows
-// and s = (d0, d1), j < len(x0).
+// and s = (d0, d1), j < len(x0): [hashPairs]'s two hashes, keeping the low
+// words only.
 func corrWords(h *CRHash, x0, tau, delta []uint64, tweak uint64, rows []uint64, d0, d1 uint64) {
-	pairs := make([][2]Block, len(x0))
-	hashPairs(h, pairs, tweak, rows, d0, d1)
-	for j := range pairs {
-		x0[j] = binary.LittleEndian.Uint64(pairs[j][0][:])
-		tau[j] = x0[j] - binary.LittleEndian.Uint64(pairs[j][1][:]) + delta[j]
-	}
+	h.pairBatches(tweak, len(x0), rows, d0, d1, func(j int, res *[2 * hashBatch]uint64, n int) {
+		for k := range n {
+			x0[j+k] = res[4*k]
+			tau[j+k] = res[4*k] - res[4*k+2] + delta[j+k]
+		}
+	})
 }
 
 // sendCorrections sends the words tau in messages of at most
@@ -148,7 +159,8 @@ func sendCorrections(ctx context.Context, conn transport.Conn, tau []uint64) err
 }
 
 // recvCorrections receives len(out) corrections and adds tau_j to out[j]
-// where the choice bit j (bit j%64 of choices[j/64]) is 1.
+// where the choice bit j (bit j%64 of choices[j/64]) is 1, reading the
+// words in place.
 func recvCorrections(ctx context.Context, conn transport.Conn, choices, out []uint64) error {
 	m := len(out)
 	for lo := 0; lo < m; lo += maxCorrPerMsg {
@@ -157,17 +169,17 @@ func recvCorrections(ctx context.Context, conn transport.Conn, choices, out []ui
 		if err != nil {
 			return fmt.Errorf("ot: correlated OT: receiving corrections: %w", err)
 		}
-		var c Corrections
-		if err := c.UnmarshalBinary(raw); err != nil {
+		n, err := corrHeader(raw)
+		if err != nil {
 			return fmt.Errorf("ot: correlated OT from %q: %w", conn.Peer(), err)
 		}
-		if len(c.Tau) != hi-lo {
-			return fmt.Errorf("ot: correlated OT from %q: %w: %d corrections, want %d", conn.Peer(), ErrProtocol, len(c.Tau), hi-lo)
+		if n != hi-lo {
+			return fmt.Errorf("ot: correlated OT from %q: %w: %d corrections, want %d", conn.Peer(), ErrProtocol, n, hi-lo)
 		}
+		tau := raw[corrHdrSize:]
 		for j := lo; j < hi; j++ {
-			if choices[j>>6]>>(j&63)&1 == 1 {
-				out[j] += c.Tau[j-lo]
-			}
+			bit := choices[j>>6] >> (j & 63) & 1
+			out[j] += binary.LittleEndian.Uint64(tau[8*(j-lo):]) & -bit
 		}
 	}
 	return nil

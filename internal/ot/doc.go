@@ -37,7 +37,10 @@
 //     128/k bits per OT instead of 128 and expands about 2^k/k AES blocks
 //     per OT per party, and offers the same [SoftSpokenSender.RandomOT],
 //     [SoftSpokenSender.ChosenOT] and [SoftSpokenSender.CorrelatedOT64] (and
-//     receiver methods) as IKNP, hashed the same way. [OneOfTwoSender] and
+//     receiver methods) as IKNP, hashed the same way, and Gilboa products
+//     over Z_2^64 ([SoftSpokenSender.MulShares64]: the sender's word times
+//     the receiver's, as additive shares, from 64 OTs whose corrections are
+//     truncated to the bits the product uses, 260 bytes per product). [OneOfTwoSender] and
 //     [OneOfTwoReceiver] are the method sets both extensions share.
 //
 // # How to use it
@@ -60,10 +63,12 @@
 //
 // Primitives: the PRG is AES-128-CTR (crypto/aes, AES-NI) keyed by each base
 // OT key with the counter starting at row offset/128; the
-// correlation-robust hash of IKNP is fixed-key AES in the tweakable
-// Matyas-Meyer-Oseas form ([CRHash], Guo et al. 2020), one crypto/aes call
-// per block; the transpose works
-// on 64x64 bit blocks in 64-bit words.
+// correlation-robust hash that turns rows into messages is MMO^sigma
+// (Guo, Katz, Wang, Yu 2020) under an AES key of its own for each group of
+// 256 consecutive OTs, derived from a salt both parties take from the
+// session's setup message ([CRHash]): one crypto/aes call per hash, and a
+// bound that does not grow with the number of OTs or sessions; the
+// transpose works on 64x64 bit blocks in 64-bit words.
 //
 // # Security model
 //
@@ -76,7 +81,11 @@
 //
 // What each party learns: the receiver learns exactly the chosen message of
 // each OT; the other message is masked by the hash of a row the receiver
-// cannot compute without the sender's secret s. The sender learns nothing
+// cannot compute without the sender's secret s. With the hash modelled as
+// an ideal cipher, a receiver that makes p AES evaluations learns some other
+// message with probability about 2^9 * p / 2^128: the 2^9 is the hash
+// inputs that share one key (two per OT, 256 OTs per group), and it does not
+// grow with the number of OTs, as it would under one fixed key. The sender learns nothing
 // about the choices: the columns it receives are one-time padded by AES-CTR
 // keystreams keyed by base-OT keys it does not hold. In SoftSpoken the
 // sender sees, per block, the choice bits XOR the sum of all 2^k leaf

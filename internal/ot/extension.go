@@ -114,6 +114,8 @@ type Receiver struct {
 	conn   transport.Conn
 	g0, g1 []cipher.Block
 	next   uint64
+	salt   Block
+	hash   *CRHash
 }
 
 // Sender is the sending party of OT extension: it holds the secret s and
@@ -126,12 +128,17 @@ type Sender struct {
 	sw   []uint64
 	g    []cipher.Block
 	next uint64
+	salt Block
+	hash *CRHash
 }
 
 // NewReceiverFromBase builds an extension receiver from the key pairs of
 // width base OTs in which it was the sender (for callers that ran the base
-// OTs themselves). conn may be nil if only the local steps are used.
-func NewReceiverFromBase(conn transport.Conn, pairs [][2]Block, cfg Config) (*Receiver, error) {
+// OTs themselves). conn may be nil if only the local steps are used. salt
+// keys the hash of the 1-out-of-2 OTs ([CRHash]): a public value both
+// parties pass alike, fresh for the session (such as a hash of the base
+// OTs' messages).
+func NewReceiverFromBase(conn transport.Conn, pairs [][2]Block, salt Block, cfg Config) (*Receiver, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
@@ -143,7 +150,7 @@ func NewReceiverFromBase(conn transport.Conn, pairs [][2]Block, cfg Config) (*Re
 	for i := range pairs {
 		k0[i], k1[i] = pairs[i][0], pairs[i][1]
 	}
-	r := &Receiver{cfg: cfg, conn: conn}
+	r := &Receiver{cfg: cfg, conn: conn, salt: salt, hash: NewCRHash(salt)}
 	if r.g0, err = newPRGs(k0); err != nil {
 		return nil, err
 	}
@@ -154,8 +161,9 @@ func NewReceiverFromBase(conn transport.Conn, pairs [][2]Block, cfg Config) (*Re
 }
 
 // NewSenderFromBase builds an extension sender from the choice bits s and
-// keys of width base OTs in which it was the receiver.
-func NewSenderFromBase(conn transport.Conn, s []bool, keys []Block, cfg Config) (*Sender, error) {
+// keys of width base OTs in which it was the receiver, and the salt the
+// peer passes to [NewReceiverFromBase].
+func NewSenderFromBase(conn transport.Conn, s []bool, keys []Block, salt Block, cfg Config) (*Sender, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
@@ -163,7 +171,7 @@ func NewSenderFromBase(conn transport.Conn, s []bool, keys []Block, cfg Config) 
 	if len(s) != cfg.Width || len(keys) != cfg.Width {
 		return nil, fmt.Errorf("%w: %d choices and %d keys for width %d", ErrInvalidParams, len(s), len(keys), cfg.Width)
 	}
-	snd := &Sender{cfg: cfg, conn: conn, s: append([]bool(nil), s...), sw: make([]uint64, cfg.Width/64)}
+	snd := &Sender{cfg: cfg, conn: conn, s: append([]bool(nil), s...), sw: make([]uint64, cfg.Width/64), salt: salt, hash: NewCRHash(salt)}
 	for i, b := range s {
 		if b {
 			snd.sw[i/64] |= 1 << (i % 64)
@@ -185,8 +193,9 @@ func NewReceiver(ctx context.Context, conn transport.Conn, cfg Config) (*Receive
 		return nil, err
 	}
 	var pairs [][2]Block
+	var salt Block
 	if cfg.Width == 128 {
-		pairs, err = BaseSend(ctx, conn, cfg.Width, cfg)
+		pairs, salt, err = baseSend(ctx, conn, cfg.Width, cfg)
 	} else {
 		// Wider rows: 128 base OTs, then width random OTs by IKNP in which
 		// this party is the IKNP sender (so the public-key work is the same
@@ -194,12 +203,13 @@ func NewReceiver(ctx context.Context, conn transport.Conn, cfg Config) (*Receive
 		var inner *Sender
 		if inner, err = NewSender(ctx, conn, cfg.narrow()); err == nil {
 			pairs, err = inner.RandomOT(ctx, cfg.Width)
+			salt = inner.salt
 		}
 	}
 	if err != nil {
 		return nil, err
 	}
-	return NewReceiverFromBase(conn, pairs, cfg)
+	return NewReceiverFromBase(conn, pairs, salt, cfg)
 }
 
 // NewSender draws its secret s, runs the base OTs with the peer (which
@@ -216,18 +226,20 @@ func NewSender(ctx context.Context, conn transport.Conn, cfg Config) (*Sender, e
 		s[i] = raw[i/8]>>(i%8)&1 == 1
 	}
 	var keys []Block
+	var salt Block
 	if cfg.Width == 128 {
-		keys, err = BaseReceive(ctx, conn, s, cfg)
+		keys, salt, err = baseReceive(ctx, conn, s, cfg)
 	} else {
 		var inner *Receiver
 		if inner, err = NewReceiver(ctx, conn, cfg.narrow()); err == nil {
 			keys, err = inner.RandomOT(ctx, s)
+			salt = inner.salt
 		}
 	}
 	if err != nil {
 		return nil, err
 	}
-	return NewSenderFromBase(conn, s, keys, cfg)
+	return NewSenderFromBase(conn, s, keys, salt, cfg)
 }
 
 // narrow returns the configuration of the width-128 extension that

@@ -1,9 +1,12 @@
 package ot
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/veil-go/veil/transport"
 )
 
 func FuzzBaseSetup(f *testing.F) {
@@ -131,5 +134,34 @@ func FuzzSoftChunk(f *testing.F) {
 		again, err := m.MarshalBinary()
 		require.NoError(t, err)
 		require.Equal(t, b, again)
+	})
+}
+
+// FuzzProductCorrections feeds the products' receiver a peer's correction
+// message: it is read only when well formed and of the expected length, and
+// anything else is an error wrapping ErrMalformed or ErrProtocol.
+func FuzzProductCorrections(f *testing.F) {
+	good, _ := (&Corrections{Tau: make([]uint64, productWords(2))}).MarshalBinary()
+	f.Add(good, uint8(2))
+	f.Add(good, uint8(3))
+	f.Add([]byte{tagCorr, 65, 0, 0, 0}, uint8(2))
+	f.Fuzz(func(t *testing.T, b []byte, n uint8) {
+		a, c := transport.Pipe("sender", "receiver", transport.Options{})
+		defer a.Close()
+		defer c.Close()
+		ctx := testCtx(t)
+		require.NoError(t, a.Send(ctx, b))
+		dst := make([]uint64, productWords(int(n%8)))
+		if len(dst) == 0 {
+			return // nothing is read
+		}
+		err := recvWords(ctx, c, dst)
+		if err != nil {
+			require.True(t, errors.Is(err, ErrMalformed) || errors.Is(err, ErrProtocol), "%v", err)
+			return
+		}
+		var m Corrections
+		require.NoError(t, m.UnmarshalBinary(b))
+		require.Equal(t, m.Tau, dst)
 	})
 }

@@ -46,7 +46,7 @@ func (s *Sender) RandomOT(ctx context.Context, m int) ([][2]Block, error) {
 	}
 	out := make([][2]Block, m)
 	base := s.next
-	h := NewCRHash()
+	h := s.hash
 	d0, d1 := s.sw[0], s.sw[1]
 	err := s.ExtendFunc(ctx, m, func(first int, q Matrix) error {
 		hashPairs(h, out[first:first+q.Rows], base+uint64(first), q.Data, d0, d1)
@@ -67,7 +67,7 @@ func (r *Receiver) RandomOT(ctx context.Context, choices []bool) ([]Block, error
 	}
 	out := make([]Block, len(choices))
 	base := r.next
-	h := NewCRHash()
+	h := r.hash
 	err := r.ExtendFunc(ctx, len(choices), func(first int, d Matrix) {
 		for j := range d.Rows {
 			if choices[first+j] {
@@ -136,32 +136,6 @@ func (r *Receiver) ChosenOT(ctx context.Context, choices []bool) ([]Block, error
 		return nil, err
 	}
 	return recvChosen(ctx, r.conn, choices, x)
-}
-
-// hashPairs sets out[j] = (H(tweak+j, q_j), H(tweak+j, q_j ^ s)) for the
-// 128-bit rows q_j of rows and s = (d0, d1), j < len(out): [CRHash.HashRows]
-// twice, fused into one pass that writes out directly.
-func hashPairs(h *CRHash, out [][2]Block, tweak uint64, rows []uint64, d0, d1 uint64) {
-	const per = hashBatch / 2 // rows per batch, two blocks each
-	buf := make([]byte, 32*hashBatch)
-	var in, res [2 * hashBatch]uint64
-	var tw [hashBatch]uint64
-	le := binary.LittleEndian
-	for j := 0; j < len(out); j += per {
-		n := min(per, len(out)-j)
-		for k := range n {
-			q0, q1 := rows[2*(j+k)], rows[2*(j+k)+1]
-			in[4*k], in[4*k+1], in[4*k+2], in[4*k+3] = q0, q1, q0^d0, q1^d1
-			tw[2*k], tw[2*k+1] = tweak+uint64(j+k), tweak+uint64(j+k)
-		}
-		h.tmmo(buf, &in, &res, &tw, 2*n)
-		for k := range n {
-			le.PutUint64(out[j+k][0][:], res[4*k])
-			le.PutUint64(out[j+k][0][8:], res[4*k+1])
-			le.PutUint64(out[j+k][1][:], res[4*k+2])
-			le.PutUint64(out[j+k][1][8:], res[4*k+3])
-		}
-	}
 }
 
 // sendChosen sends msgs masked by the random-OT pairs x.

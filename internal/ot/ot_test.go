@@ -450,37 +450,67 @@ func mustChunk(t testing.TB, off uint64, rows, width int) []byte {
 }
 
 func TestCRHash(t *testing.T) {
-	h := NewCRHash()
+	salt := Block{'s', 'a', 'l', 't'}
+	h := NewCRHash(salt)
 	a := h.Hash(1, 2, 3)
 	require.Equal(t, a, h.Hash(1, 2, 3))
-	require.NotEqual(t, a, h.Hash(2, 2, 3))
+	require.Equal(t, a, h.Hash(2, 2, 3), "indices of one group share a key")
+	require.NotEqual(t, a, h.Hash(hashGroup+1, 2, 3), "the next group has a key of its own")
 	require.NotEqual(t, a, h.Hash(1, 3, 3))
 	require.NotEqual(t, a, h.Hash(1, 2, 4))
+	require.NotEqual(t, a, NewCRHash(Block{'t', 'l', 'a', 's'}).Hash(1, 2, 3), "the salt keys the hash")
 
-	// The definition H(i, x) = pi(pi(x) ^ i) ^ pi(x), pi = AES under the
-	// fixed key, on a batch with tweaks i, i+1, ... and a row offset.
-	pi, err := aes.NewCipher(fixedKey[:])
+	// The definition H(j, x) = pi_g(sigma(x)) ^ sigma(x), pi_g = AES under
+	// k_g = AES_salt(g), g = j / hashGroup, sigma(lo, hi) = (lo ^ hi, lo),
+	// built here from crypto/aes alone, on runs of rows with a row offset
+	// that start inside a group and cross into the next ones.
+	kdf, err := aes.NewCipher(salt[:])
 	require.NoError(t, err)
-	rows := make([]uint64, 2*21)
+	want := func(j uint64, lo, hi uint64) Block {
+		var k, y, z [16]byte
+		binary.LittleEndian.PutUint64(k[:], j/hashGroup)
+		kdf.Encrypt(k[:], k[:])
+		pi, err := aes.NewCipher(k[:])
+		require.NoError(t, err)
+		binary.LittleEndian.PutUint64(y[:], lo^hi)
+		binary.LittleEndian.PutUint64(y[8:], lo)
+		pi.Encrypt(z[:], y[:])
+		for i := range z {
+			z[i] ^= y[i]
+		}
+		return Block(z)
+	}
+	const m = 2*hashGroup + 21
+	rows := make([]uint64, 2*m)
 	for i := range rows {
 		rows[i] = uint64(i+1) * 0x9E3779B97F4A7C15
 	}
 	rows[4] = 0xffffffffffffffff
-	for n := range 21 { // whole batches of hashBatch rows and remainders
-		out := make([]Block, n)
-		h.HashRows(out, 40, rows, 7, 9)
+	for _, tc := range []struct {
+		tweak uint64
+		n     int
+	}{{40, 0}, {40, 1}, {40, 8}, {40, 21}, {hashGroup - 3, 11}, {hashGroup - 3, m}, {5*hashGroup + 1, m}} {
+		out := make([]Block, tc.n)
+		h.HashRows(out, tc.tweak, rows, 7, 9)
 		for j := range out {
-			var x, y, z [16]byte
-			binary.LittleEndian.PutUint64(x[:], rows[2*j]^7)
-			binary.LittleEndian.PutUint64(x[8:], rows[2*j+1]^9)
-			pi.Encrypt(y[:], x[:])
-			z = y
-			binary.LittleEndian.PutUint64(z[:], binary.LittleEndian.Uint64(z[:])^uint64(40+j))
-			pi.Encrypt(z[:], z[:])
-			for k := range z {
-				z[k] ^= y[k]
-			}
-			require.Equal(t, Block(z), out[j], "n %d row %d", n, j)
+			require.Equal(t, want(tc.tweak+uint64(j), rows[2*j]^7, rows[2*j+1]^9), out[j], "tweak %d n %d row %d", tc.tweak, tc.n, j)
 		}
 	}
+}
+
+// TestHashSaltPerSession: both parties of a session key the hash alike
+// (their OTs agree only then), and two sessions key it differently, so
+// AES evaluations spent against one session's OTs bear on no other.
+func TestHashSaltPerSession(t *testing.T) {
+	probe := func(h *CRHash) Block { return h.Hash(0, 1, 2) }
+	s1, r1 := softPair(t, SoftSpokenConfig{})
+	s2, r2 := softPair(t, SoftSpokenConfig{})
+	require.Equal(t, probe(s1.hash), probe(r1.hash))
+	require.Equal(t, probe(s2.hash), probe(r2.hash))
+	require.NotEqual(t, probe(s1.hash), probe(s2.hash), "SoftSpoken sessions share a hash key")
+	i1, j1 := extPair(t, Config{})
+	i2, _ := extPair(t, Config{})
+	require.Equal(t, probe(i1.hash), probe(j1.hash))
+	require.NotEqual(t, probe(i1.hash), probe(i2.hash), "IKNP sessions share a hash key")
+	require.NotEqual(t, probe(i1.hash), probe(s1.hash))
 }

@@ -231,6 +231,7 @@ type SoftSpokenReceiver struct {
 	sizes []int
 	g     [][]cipher.Block // per block, the PRG of leaf x at index x
 	next  uint64
+	hash  *CRHash     // salted by the setup message
 	works []*softWork // kept between calls
 }
 
@@ -246,6 +247,7 @@ type SoftSpokenSender struct {
 	dw    [2]uint64        // Delta as two little-endian words
 	g     [][]cipher.Block // per block, the PRG of leaf y^alpha at index y; index 0 is nil
 	next  uint64
+	hash  *CRHash     // salted by the setup message
 	works []*softWork // kept between calls
 }
 
@@ -329,6 +331,7 @@ func NewSoftSpokenReceiverFromBase(ctx context.Context, conn transport.Conn, pai
 	if err != nil {
 		return nil, err
 	}
+	r.hash = NewCRHash(sessionSalt(b))
 	if err := conn.Send(ctx, b); err != nil {
 		return nil, fmt.Errorf("ot: SoftSpoken setup: sending: %w", err)
 	}
@@ -361,7 +364,7 @@ func NewSoftSpokenSenderFromBase(ctx context.Context, conn transport.Conn, choic
 	if setup.K != cfg.K {
 		return nil, fmt.Errorf("ot: SoftSpoken setup from %q: %w: k = %d, want %d", conn.Peer(), ErrProtocol, setup.K, cfg.K)
 	}
-	s := &SoftSpokenSender{cfg: cfg, conn: conn}
+	s := &SoftSpokenSender{cfg: cfg, conn: conn, hash: NewCRHash(sessionSalt(raw))}
 	s.offs, s.sizes = softBlocks(cfg.K)
 	for i, c := range choices {
 		s.delta[i] = !c
@@ -680,7 +683,7 @@ func (s *SoftSpokenSender) RandomOT(ctx context.Context, m int) ([][2]Block, err
 	}
 	out := make([][2]Block, m)
 	base := s.next
-	h := NewCRHash()
+	h := s.hash
 	err := s.extend(ctx, m, func(first int, q Matrix) error {
 		hashPairs(h, out[first:first+q.Rows], base+uint64(first), q.Data, s.dw[0], s.dw[1])
 		return nil
@@ -697,7 +700,7 @@ func (s *SoftSpokenSender) RandomOT(ctx context.Context, m int) ([][2]Block, err
 func (r *SoftSpokenReceiver) RandomOT(ctx context.Context, choices []bool) ([]Block, error) {
 	out := make([]Block, len(choices))
 	base := r.next
-	h := NewCRHash()
+	h := r.hash
 	err := r.extend(ctx, len(choices), packBools(choices), func(first int, t Matrix) error {
 		h.HashRows(out[first:first+t.Rows], base+uint64(first), t.Data, 0, 0)
 		return nil
@@ -736,7 +739,7 @@ func (s *SoftSpokenSender) CorrelatedOT64(ctx context.Context, delta []uint64) (
 	out := make([]uint64, m)
 	tau := make([]uint64, m)
 	base := s.next
-	h := NewCRHash()
+	h := s.hash
 	err := s.extend(ctx, m, func(first int, q Matrix) error {
 		corrWords(h, out[first:first+q.Rows], tau[first:first+q.Rows], delta[first:], base+uint64(first), q.Data, s.dw[0], s.dw[1])
 		return nil
@@ -759,7 +762,7 @@ func (r *SoftSpokenReceiver) CorrelatedOT64(ctx context.Context, choices []uint6
 	}
 	out := make([]uint64, m)
 	base := r.next
-	h := NewCRHash()
+	h := r.hash
 	err := r.extend(ctx, m, packWords(choices, m), func(first int, t Matrix) error {
 		hashLow64(h, out[first:first+t.Rows], base+uint64(first), t.Data, 0, 0)
 		return nil
