@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/veil-go/veil/internal/parallel"
 	"github.com/veil-go/veil/transport"
 )
 
@@ -102,13 +103,20 @@ func (r *SoftSpokenReceiver) MulShares64(ctx context.Context, b []uint64) ([]uin
 		return nil, err
 	}
 	v := make([]uint64, n)
-	for i, bi := range b {
-		var sum uint64
-		for bit := range 64 {
-			tau := getBits(packed, productOffset(i, bit), 64-bit)
-			sum += (y[64*i+bit] + tau&-(bi>>bit&1)) << bit
+	// On the receiver's workers: the sender is idle until this is done.
+	err = parallel.For(ctx, n, r.cfg.Workers, 1024, func(lo, hi int) error {
+		for i := lo; i < hi; i++ {
+			var sum uint64
+			for bit := range 64 {
+				tau := getBits(packed, productOffset(i, bit), 64-bit)
+				sum += (y[64*i+bit] + tau&-(b[i]>>bit&1)) << bit
+			}
+			v[i] = sum
 		}
-		v[i] = sum
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return v, nil
 }
