@@ -162,25 +162,33 @@ func sendCorrections(ctx context.Context, conn transport.Conn, tau []uint64) err
 // where the choice bit j (bit j%64 of choices[j/64]) is 1, reading the
 // words in place.
 func recvCorrections(ctx context.Context, conn transport.Conn, choices, out []uint64) error {
-	m := len(out)
+	return recvCorrWords(ctx, conn, len(out), "correlated OT", func(lo int, tau []byte) {
+		for j := range len(tau) / 8 {
+			bit := choices[(lo+j)>>6] >> ((lo + j) & 63) & 1
+			out[lo+j] += binary.LittleEndian.Uint64(tau[8*j:]) & -bit
+		}
+	})
+}
+
+// recvCorrWords receives m words in [Corrections] messages of at most
+// maxCorrPerMsg words each, as [sendCorrections] sends them, and calls
+// use(lo, tau) with each message's words lo, lo+1, ... as little-endian
+// bytes, valid during the call. what names the protocol in errors.
+func recvCorrWords(ctx context.Context, conn transport.Conn, m int, what string, use func(lo int, tau []byte)) error {
 	for lo := 0; lo < m; lo += maxCorrPerMsg {
 		hi := min(lo+maxCorrPerMsg, m)
 		raw, err := conn.Recv(ctx)
 		if err != nil {
-			return fmt.Errorf("ot: correlated OT: receiving corrections: %w", err)
+			return fmt.Errorf("ot: %s: receiving corrections: %w", what, err)
 		}
 		n, err := corrHeader(raw)
 		if err != nil {
-			return fmt.Errorf("ot: correlated OT from %q: %w", conn.Peer(), err)
+			return fmt.Errorf("ot: %s from %q: %w", what, conn.Peer(), err)
 		}
 		if n != hi-lo {
-			return fmt.Errorf("ot: correlated OT from %q: %w: %d corrections, want %d", conn.Peer(), ErrProtocol, n, hi-lo)
+			return fmt.Errorf("ot: %s from %q: %w: %d correction words, want %d", what, conn.Peer(), ErrProtocol, n, hi-lo)
 		}
-		tau := raw[corrHdrSize:]
-		for j := lo; j < hi; j++ {
-			bit := choices[j>>6] >> (j & 63) & 1
-			out[j] += binary.LittleEndian.Uint64(tau[8*(j-lo):]) & -bit
-		}
+		use(lo, raw[corrHdrSize:])
 	}
 	return nil
 }

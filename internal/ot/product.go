@@ -3,7 +3,6 @@ package ot
 import (
 	"context"
 	"encoding/binary"
-	"fmt"
 
 	"github.com/veil-go/veil/internal/parallel"
 	"github.com/veil-go/veil/transport"
@@ -121,25 +120,11 @@ func (r *SoftSpokenReceiver) MulShares64(ctx context.Context, b []uint64) ([]uin
 	return v, nil
 }
 
-// recvWords fills dst with the words of [Corrections] messages of at most
-// maxCorrPerMsg words each, as [sendCorrections] sends them.
+// recvWords fills dst with the words of [Corrections] messages.
 func recvWords(ctx context.Context, conn transport.Conn, dst []uint64) error {
-	for lo := 0; lo < len(dst); lo += maxCorrPerMsg {
-		hi := min(lo+maxCorrPerMsg, len(dst))
-		raw, err := conn.Recv(ctx)
-		if err != nil {
-			return fmt.Errorf("ot: products: receiving corrections: %w", err)
+	return recvCorrWords(ctx, conn, len(dst), "products", func(lo int, tau []byte) {
+		for j := range len(tau) / 8 {
+			dst[lo+j] = binary.LittleEndian.Uint64(tau[8*j:])
 		}
-		n, err := corrHeader(raw)
-		if err != nil {
-			return fmt.Errorf("ot: products from %q: %w", conn.Peer(), err)
-		}
-		if n != hi-lo {
-			return fmt.Errorf("ot: products from %q: %w: %d correction words, want %d", conn.Peer(), ErrProtocol, n, hi-lo)
-		}
-		for j := range dst[lo:hi] {
-			dst[lo+j] = binary.LittleEndian.Uint64(raw[corrHdrSize+8*j:])
-		}
-	}
-	return nil
+	})
 }
