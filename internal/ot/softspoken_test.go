@@ -281,11 +281,12 @@ func TestSoftSpokenUnchosenIndependentOfView(t *testing.T) {
 // TestSoftSpokenPuncturedHiding plays a curious sender: from its view (its
 // base-OT keys and choices, the setup message, the extension messages) it
 // tries to rebuild, for every block, the leaf it must not know by reading
-// both sides of each GGM level either as sent or unmasked with its own key,
-// and then unmasks the receiver's choices from the corrections c ^ u. With
-// the levels masked by both keys of each base OT every guess is a coin
-// flip; were the mask removed, or both sides masked by one key, the
-// choices of some block would come out exactly.
+// each side of each GGM level either as sent or unmasked with its own key
+// (all four ways), and then unmasks the receiver's choices from the
+// corrections c ^ u. With the levels masked by both keys of each base OT
+// every guess is a coin flip; were the mask removed from one side or both,
+// or both sides masked by one key, the choices of some block would come
+// out exactly.
 func TestSoftSpokenPuncturedHiding(t *testing.T) {
 	ctx := testCtx(t)
 	const m = 1024
@@ -308,8 +309,8 @@ func TestSoftSpokenPuncturedHiding(t *testing.T) {
 		var chunk SoftChunk
 		require.NoError(t, chunk.UnmarshalBinary(rec.got[1]))
 		for i := range s.offs {
-			for _, withOwnKey := range []bool{false, true} {
-				guess := curiousChoices(t, s, i, &setup, &chunk, sc, keys, withOwnKey)
+			for unmask := range 4 {
+				guess := curiousChoices(t, s, i, &setup, &chunk, sc, keys, unmask&1 == 1, unmask&2 == 2)
 				agree := 0
 				for j := range m {
 					if guess[j] == choices[j] {
@@ -327,9 +328,10 @@ func TestSoftSpokenPuncturedHiding(t *testing.T) {
 }
 
 // curiousChoices rebuilds block i's whole GGM tree from the sender's view,
-// taking both sides of each level as sent (or XORed with the sender's own
-// key) and returns c' = correction ^ u'.
-func curiousChoices(t *testing.T, s *SoftSpokenSender, i int, setup *SoftSetup, c *SoftChunk, choices []bool, keys []Block, withOwnKey bool) []bool {
+// taking the side of each level off alpha's path and the path's side each
+// as sent or XORed with the sender's own key (offKey, pathKey), and
+// returns c' = correction ^ u'.
+func curiousChoices(t *testing.T, s *SoftSpokenSender, i int, setup *SoftSetup, c *SoftChunk, choices []bool, keys []Block, offKey, pathKey bool) []bool {
 	o, d := s.offs[i], s.sizes[i]
 	level := make([]Block, 1)
 	path := 0
@@ -341,8 +343,11 @@ func curiousChoices(t *testing.T, s *SoftSpokenSender, i int, setup *SoftSetup, 
 		}
 		next := make([]Block, 2*len(level))
 		sums := [2]Block{setup.Levels[o+tb][b], setup.Levels[o+tb][1-b]}
-		if withOwnKey {
-			sums[0], sums[1] = sums[0].Xor(keys[o+tb]), sums[1].Xor(keys[o+tb])
+		if offKey {
+			sums[0] = sums[0].Xor(keys[o+tb])
+		}
+		if pathKey {
+			sums[1] = sums[1].Xor(keys[o+tb])
 		}
 		for p, seed := range level {
 			if p == path {
