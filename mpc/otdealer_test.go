@@ -97,6 +97,7 @@ func TestOTDealerTriples(t *testing.T) {
 			for k := range n {
 				require.Equal(t, a[k]*b[k], c[k], "%d parties, n=%d, triple %d", parties, n, k)
 			}
+			requireMasksUnowned(t, ts, a, b)
 			// AND triples: XOR shares with c = a AND b.
 			for i := range parties {
 				wg.Go(func() { ts[i], errs[i] = ds[i].ANDTriples(ctx, n) })
@@ -117,6 +118,7 @@ func TestOTDealerTriples(t *testing.T) {
 			for k := range n {
 				require.Equal(t, a[k]&b[k], c[k], "%d parties, n=%d, AND triple %d", parties, n, k)
 			}
+			requireMasksUnowned(t, ts, a, b)
 			if n > 0 && prevA != nil {
 				require.NotEqual(t, prevA[0], a[0], "a request repeats randomness")
 			}
@@ -127,6 +129,20 @@ func TestOTDealerTriples(t *testing.T) {
 		cancel()
 		for _, m := range meshes {
 			_ = m.Close()
+		}
+	}
+}
+
+// requireMasksUnowned checks that no party's share of a triple is the
+// whole of a or b (they differ with probability 1 - 2^-64 each when every
+// share is uniform): a party that held b would learn the other operand
+// when Beaver's e = y - b is opened, and the product would still be right.
+func requireMasksUnowned(t *testing.T, ts []Triples, a, b []uint64) {
+	t.Helper()
+	for i := range ts {
+		for k := range a {
+			require.NotEqual(t, a[k], ts[i].A[k], "party %d holds a of triple %d", i, k)
+			require.NotEqual(t, b[k], ts[i].B[k], "party %d holds b of triple %d", i, k)
 		}
 	}
 }
