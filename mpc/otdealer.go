@@ -167,10 +167,7 @@ func (d *OTDealer) ANDTriples(ctx context.Context, n int) (Triples, error) {
 
 // triples makes n arithmetic (xor false) or AND (xor true) triples.
 func (d *OTDealer) triples(ctx context.Context, n int, xor bool) (Triples, error) {
-	if d.err != nil {
-		return Triples{}, fmt.Errorf("mpc: %w: the OT dealer failed earlier: %w", ErrAborted, d.err)
-	}
-	if err := checkRequest(ctx, n); err != nil {
+	if err := d.ready(ctx, n); err != nil {
 		return Triples{}, err
 	}
 	t := Triples{A: d.rng.Uint64s(n), B: d.rng.Uint64s(n), C: make([]uint64, n)}
