@@ -79,20 +79,23 @@ func (s *Sender) CorrelatedOT64(ctx context.Context, delta []uint64) ([]uint64, 
 	if err := s.needIKNP(); err != nil {
 		return nil, err
 	}
+	return s.hashed().correlatedOT64(ctx, delta)
+}
+
+// correlatedOT64 runs len(delta) correlated OTs: it keeps
+// x_j = H(j, q_j) (low 64 bits) and sends the corrections tau_j.
+func (c hashedSender) correlatedOT64(ctx context.Context, delta []uint64) ([]uint64, error) {
 	m := len(delta)
 	out := make([]uint64, m)
 	tau := make([]uint64, m)
-	base := s.next
-	h := s.hash
-	d0, d1 := s.sw[0], s.sw[1]
-	err := s.ExtendFunc(ctx, m, func(first int, q Matrix) error {
-		corrWords(h, out[first:first+q.Rows], tau[first:first+q.Rows], delta[first:], base+uint64(first), q.Data, d0, d1)
+	err := c.extend(ctx, m, func(first int, q Matrix) error {
+		corrWords(c.hash, out[first:first+q.Rows], tau[first:first+q.Rows], delta[first:], c.base+uint64(first), q.Data, c.d0, c.d1)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	if err := sendCorrections(ctx, s.conn, tau); err != nil {
+	if err := sendCorrections(ctx, c.conn, tau); err != nil {
 		return nil, err
 	}
 	return out, nil

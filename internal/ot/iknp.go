@@ -44,12 +44,32 @@ func (s *Sender) RandomOT(ctx context.Context, m int) ([][2]Block, error) {
 	if m < 0 {
 		return nil, fmt.Errorf("%w: %d OTs", ErrInvalidParams, m)
 	}
+	return s.hashed().randomOT(ctx, m)
+}
+
+// cot returns the sender's hashed 1-out-of-2 OTs.
+func (s *Sender) hashed() hashedSender {
+	return hashedSender{conn: s.conn, hash: s.hash, base: s.next, d0: s.sw[0], d1: s.sw[1], extend: s.ExtendFunc}
+}
+
+// hashedSender is what the hashed 1-out-of-2 OTs need of a width-128
+// extension sender, IKNP's or SoftSpoken's: its connection and hash, the
+// row index its next extension starts at, its Delta = (d0, d1), and the
+// extension, which calls use with each chunk's rows q_j.
+type hashedSender struct {
+	conn   transport.Conn
+	hash   *CRHash
+	base   uint64
+	d0, d1 uint64
+	extend func(ctx context.Context, m int, use func(first int, q Matrix) error) error
+}
+
+// randomOT runs m random OTs and returns the pairs
+// (H(j, q_j), H(j, q_j ^ Delta)).
+func (c hashedSender) randomOT(ctx context.Context, m int) ([][2]Block, error) {
 	out := make([][2]Block, m)
-	base := s.next
-	h := s.hash
-	d0, d1 := s.sw[0], s.sw[1]
-	err := s.ExtendFunc(ctx, m, func(first int, q Matrix) error {
-		hashPairs(h, out[first:first+q.Rows], base+uint64(first), q.Data, d0, d1)
+	err := c.extend(ctx, m, func(first int, q Matrix) error {
+		hashPairs(c.hash, out[first:first+q.Rows], c.base+uint64(first), q.Data, c.d0, c.d1)
 		return nil
 	})
 	if err != nil {

@@ -681,17 +681,12 @@ func (s *SoftSpokenSender) RandomOT(ctx context.Context, m int) ([][2]Block, err
 	if m < 0 {
 		return nil, fmt.Errorf("ot: %w: %d OTs", ErrInvalidParams, m)
 	}
-	out := make([][2]Block, m)
-	base := s.next
-	h := s.hash
-	err := s.extend(ctx, m, func(first int, q Matrix) error {
-		hashPairs(h, out[first:first+q.Rows], base+uint64(first), q.Data, s.dw[0], s.dw[1])
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return s.hashed().randomOT(ctx, m)
+}
+
+// cot returns the sender's hashed 1-out-of-2 OTs, as IKNP's.
+func (s *SoftSpokenSender) hashed() hashedSender {
+	return hashedSender{conn: s.conn, hash: s.hash, base: s.next, d0: s.dw[0], d1: s.dw[1], extend: s.extend}
 }
 
 // RandomOT runs one random 1-out-of-2 OT per choice bit as the receiver and
@@ -735,22 +730,7 @@ func (r *SoftSpokenReceiver) ChosenOT(ctx context.Context, choices []bool) ([]Bl
 // peer, calling [SoftSpokenReceiver.CorrelatedOT64], learns
 // x_j + c_j*delta_j mod 2^64.
 func (s *SoftSpokenSender) CorrelatedOT64(ctx context.Context, delta []uint64) ([]uint64, error) {
-	m := len(delta)
-	out := make([]uint64, m)
-	tau := make([]uint64, m)
-	base := s.next
-	h := s.hash
-	err := s.extend(ctx, m, func(first int, q Matrix) error {
-		corrWords(h, out[first:first+q.Rows], tau[first:first+q.Rows], delta[first:], base+uint64(first), q.Data, s.dw[0], s.dw[1])
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	if err := sendCorrections(ctx, s.conn, tau); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return s.hashed().correlatedOT64(ctx, delta)
 }
 
 // CorrelatedOT64 runs m correlated OTs as the receiver (as
