@@ -8,6 +8,7 @@ import (
 	"crypto/subtle"
 	"encoding/binary"
 	"fmt"
+	"iter"
 
 	"github.com/veil-go/veil/internal/parallel"
 	"github.com/veil-go/veil/transport"
@@ -347,6 +348,45 @@ func (s *Sender) decode(c *ExtChunk, qcols []byte, dst []uint64) {
 
 func roundUp(n, k int) int { return (n + k - 1) / k * k }
 
+// chunking is how an extension of m > 0 rows travels, for IKNP and
+// SoftSpoken alike: the rows, padded to a multiple of 128, take the
+// session's row indices from base on, in chunks of chunk rows (the last
+// may be shorter), worked on up to workers chunks at a time.
+type chunking struct {
+	base                           uint64
+	padded, chunk, chunks, workers int
+}
+
+// newChunking plans m > 0 rows in chunks of at most chunkRows on up to
+// workers goroutines, taking their row indices from *next.
+func newChunking(next *uint64, m, chunkRows, workers int) chunking {
+	c := chunking{base: *next, padded: roundUp(m, 128)}
+	*next += uint64(c.padded)
+	c.chunk = min(chunkRows, c.padded)
+	c.chunks = (c.padded + c.chunk - 1) / c.chunk
+	c.workers = min(workers, c.chunks)
+	return c
+}
+
+// rounds yields each round's first chunk c0 and its number of chunks n,
+// at most workers.
+func (c chunking) rounds() iter.Seq2[int, int] {
+	return func(yield func(c0, n int) bool) {
+		for c0 := 0; c0 < c.chunks; c0 += c.workers {
+			if !yield(c0, min(c.workers, c.chunks-c0)) {
+				return
+			}
+		}
+	}
+}
+
+// rows returns chunk i's first row, counted from the extension's first,
+// and its number of rows.
+func (c chunking) rows(i int) (first, rows int) {
+	first = i * c.chunk
+	return first, min(c.chunk, c.padded-first)
+}
+
 // ExtendFunc runs m rows of OT extension as the receiver, streaming chunks
 // to the peer (which calls [Sender.ExtendFunc] or [Sender.Extend] with the
 // same m). For each chunk, fill(first, d) must write the rows d_j for rows
@@ -365,37 +405,29 @@ func (r *Receiver) ExtendFunc(ctx context.Context, m int, fill func(first int, d
 	if r.conn == nil {
 		return fmt.Errorf("%w: receiver has no connection", ErrInvalidParams)
 	}
-	padded := roundUp(m, 128)
-	base := r.next
-	r.next += uint64(padded)
-	chunk := min(r.cfg.ChunkRows, padded)
-	nChunks := (padded + chunk - 1) / chunk
-	workers := min(r.cfg.Workers, nChunks)
-	works := make([]*recvWork, workers)
+	plan := newChunking(&r.next, m, r.cfg.ChunkRows, r.cfg.Workers)
+	works := make([]*recvWork, plan.workers)
 	for k := range works {
-		works[k] = newRecvWork(r.cfg.Width, chunk)
+		works[k] = newRecvWork(r.cfg.Width, plan.chunk)
 	}
 	w := r.cfg.Width / 64
-	for c0 := 0; c0 < nChunks; c0 += workers {
+	for c0, n := range plan.rounds() {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("ot: extension: %w", err)
 		}
-		n := min(workers, nChunks-c0)
 		if err := parallel.Each(ctx, n, n, func(k int) error {
 			ws := works[k]
-			first := (c0 + k) * chunk
-			rows := min(chunk, padded-first)
+			first, rows := plan.rows(c0 + k)
 			nreal := min(rows, m-first)
 			clear(ws.d.Data)
 			fill(first, Matrix{Rows: nreal, Words: w, Data: ws.d.Data[:rows*w]})
-			r.encode(ws, base+uint64(first), rows)
+			r.encode(ws, plan.base+uint64(first), rows)
 			return use(first, Matrix{Rows: nreal, Words: w, Data: ws.t.Data[:rows*w]})
 		}); err != nil {
 			return err
 		}
 		for k := range n {
-			first := (c0 + k) * chunk
-			rows := min(chunk, padded-first)
+			first, rows := plan.rows(c0 + k)
 			if err := r.conn.Send(ctx, works[k].msg[:extHdrSize+rows*r.cfg.Width/8]); err != nil {
 				return fmt.Errorf("ot: extension: sending chunk at row %d: %w", first, err)
 			}
@@ -443,30 +475,23 @@ func (s *Sender) extend(ctx context.Context, m int, all *[]uint64, use func(firs
 	if s.conn == nil {
 		return fmt.Errorf("%w: sender has no connection", ErrInvalidParams)
 	}
-	padded := roundUp(m, 128)
-	base := s.next
-	s.next += uint64(padded)
-	chunk := min(s.cfg.ChunkRows, padded)
-	nChunks := (padded + chunk - 1) / chunk
-	workers := min(s.cfg.Workers, nChunks)
+	plan := newChunking(&s.next, m, s.cfg.ChunkRows, s.cfg.Workers)
 	w := s.cfg.Width / 64
 	type work struct {
 		c     ExtChunk
 		qcols []byte
 		q     []uint64
 	}
-	works := make([]*work, workers)
+	works := make([]*work, plan.workers)
 	for k := range works {
-		works[k] = &work{qcols: make([]byte, s.cfg.Width*colStride(chunk))}
+		works[k] = &work{qcols: make([]byte, s.cfg.Width*colStride(plan.chunk))}
 		if all == nil {
-			works[k].q = make([]uint64, chunk*w)
+			works[k].q = make([]uint64, plan.chunk*w)
 		}
 	}
-	for c0 := 0; c0 < nChunks; c0 += workers {
-		n := min(workers, nChunks-c0)
+	for c0, n := range plan.rounds() {
 		for k := range n {
-			first := (c0 + k) * chunk
-			rows := min(chunk, padded-first)
+			first, rows := plan.rows(c0 + k)
 			raw, err := s.conn.Recv(ctx)
 			if err != nil {
 				return fmt.Errorf("ot: extension: receiving chunk at row %d: %w", first, err)
@@ -474,16 +499,17 @@ func (s *Sender) extend(ctx context.Context, m int, all *[]uint64, use func(firs
 			if err := works[k].c.UnmarshalBinary(raw); err != nil {
 				return fmt.Errorf("ot: extension chunk from %q: %w", s.conn.Peer(), err)
 			}
-			if err := s.check(&works[k].c, base+uint64(first), rows); err != nil {
+			if err := s.check(&works[k].c, plan.base+uint64(first), rows); err != nil {
 				return fmt.Errorf("ot: extension chunk from %q: %w", s.conn.Peer(), err)
 			}
 		}
 		if all != nil {
 			// Room for the rows received so far: at most twice what has
 			// arrived, never more than the m rows asked for.
-			need := (c0*chunk + (n-1)*chunk + works[n-1].c.Rows) * w
+			last, _ := plan.rows(c0 + n - 1)
+			need := (last + works[n-1].c.Rows) * w
 			if need > cap(*all) {
-				grown := make([]uint64, need, min(padded*w, max(need, 2*cap(*all))))
+				grown := make([]uint64, need, min(plan.padded*w, max(need, 2*cap(*all))))
 				copy(grown, *all)
 				*all = grown
 			}
@@ -491,7 +517,7 @@ func (s *Sender) extend(ctx context.Context, m int, all *[]uint64, use func(firs
 		}
 		if err := parallel.Each(ctx, n, n, func(k int) error {
 			ws := works[k]
-			first := (c0 + k) * chunk
+			first, _ := plan.rows(c0 + k)
 			rows := ws.c.Rows
 			dst := ws.q
 			if all != nil {

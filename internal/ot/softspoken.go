@@ -568,31 +568,23 @@ func (r *SoftSpokenReceiver) extend(ctx context.Context, m int, c []byte, use fu
 	if m == 0 {
 		return nil
 	}
-	padded := roundUp(m, 128)
-	base := r.next
-	r.next += uint64(padded)
-	chunk := min(r.cfg.ChunkRows, padded)
-	nChunks := (padded + chunk - 1) / chunk
-	workers := min(r.cfg.Workers, nChunks)
-	works := softWorks(&r.works, workers, r.cfg.K, chunk, true)
+	plan := newChunking(&r.next, m, r.cfg.ChunkRows, r.cfg.Workers)
+	works := softWorks(&r.works, plan.workers, r.cfg.K, plan.chunk, true)
 	nb := softNumBlocks(r.cfg.K)
-	for c0 := 0; c0 < nChunks; c0 += workers {
+	for c0, n := range plan.rounds() {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("ot: SoftSpoken extension: %w", err)
 		}
-		n := min(workers, nChunks-c0)
 		if err := parallel.Each(ctx, n, n, func(k int) error {
 			ws := works[k]
-			first := (c0 + k) * chunk
-			rows := min(chunk, padded-first)
-			r.encode(ws, base+uint64(first), rows, c[first/8:(first+rows)/8])
+			first, rows := plan.rows(c0 + k)
+			r.encode(ws, plan.base+uint64(first), rows, c[first/8:(first+rows)/8])
 			return use(first, Matrix{Rows: min(rows, m-first), Words: 2, Data: ws.rows[:2*rows]})
 		}); err != nil {
 			return err
 		}
 		for k := range n {
-			first := (c0 + k) * chunk
-			rows := min(chunk, padded-first)
+			first, rows := plan.rows(c0 + k)
 			if err := r.conn.Send(ctx, works[k].msg[:softChunkHdr+nb*rows/8]); err != nil {
 				return fmt.Errorf("ot: SoftSpoken extension: sending chunk at row %d: %w", first, err)
 			}
@@ -608,19 +600,12 @@ func (s *SoftSpokenSender) extend(ctx context.Context, m int, use func(first int
 	if m == 0 {
 		return nil
 	}
-	padded := roundUp(m, 128)
-	base := s.next
-	s.next += uint64(padded)
-	chunk := min(s.cfg.ChunkRows, padded)
-	nChunks := (padded + chunk - 1) / chunk
-	workers := min(s.cfg.Workers, nChunks)
-	works := softWorks(&s.works, workers, s.cfg.K, chunk, false)
-	chunks := make([]SoftChunk, workers)
-	for c0 := 0; c0 < nChunks; c0 += workers {
-		n := min(workers, nChunks-c0)
+	plan := newChunking(&s.next, m, s.cfg.ChunkRows, s.cfg.Workers)
+	works := softWorks(&s.works, plan.workers, s.cfg.K, plan.chunk, false)
+	chunks := make([]SoftChunk, plan.workers)
+	for c0, n := range plan.rounds() {
 		for k := range n {
-			first := (c0 + k) * chunk
-			rows := min(chunk, padded-first)
+			first, rows := plan.rows(c0 + k)
 			raw, err := s.conn.Recv(ctx)
 			if err != nil {
 				return fmt.Errorf("ot: SoftSpoken extension: receiving chunk at row %d: %w", first, err)
@@ -629,14 +614,14 @@ func (s *SoftSpokenSender) extend(ctx context.Context, m int, use func(first int
 			if err := c.UnmarshalBinary(raw); err != nil {
 				return fmt.Errorf("ot: SoftSpoken extension chunk from %q: %w", s.conn.Peer(), err)
 			}
-			if c.K != s.cfg.K || c.Offset != base+uint64(first) || c.Rows != rows {
+			if want := plan.base + uint64(first); c.K != s.cfg.K || c.Offset != want || c.Rows != rows {
 				return fmt.Errorf("ot: SoftSpoken extension chunk from %q: %w: got k = %d, offset %d, %d rows; want k = %d, offset %d, %d rows",
-					s.conn.Peer(), ErrProtocol, c.K, c.Offset, c.Rows, s.cfg.K, base+uint64(first), rows)
+					s.conn.Peer(), ErrProtocol, c.K, c.Offset, c.Rows, s.cfg.K, want, rows)
 			}
 		}
 		if err := parallel.Each(ctx, n, n, func(k int) error {
 			ws, c := works[k], &chunks[k]
-			first := (c0 + k) * chunk
+			first, _ := plan.rows(c0 + k)
 			s.decode(ws, c)
 			return use(first, Matrix{Rows: min(c.Rows, m-first), Words: 2, Data: ws.rows[:2*c.Rows]})
 		}); err != nil {
