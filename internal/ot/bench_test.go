@@ -9,6 +9,7 @@ import (
 
 	"github.com/gtank/ristretto255"
 	"github.com/stretchr/testify/require"
+	"github.com/veil-go/veil/transport"
 )
 
 // BenchmarkRandomOT measures IKNP random OTs per second, both parties in one
@@ -149,6 +150,26 @@ func BenchmarkOTExtension(b *testing.B) {
 			b.ReportMetric(float64(cpu.Nanoseconds())/per, "cpu-ns/OT")
 		}
 	}
+	// pair times send and recv run together, reporting the bytes both
+	// parties sent over sc and rc.
+	pair := func(b *testing.B, sc, rc transport.Conn, send, recv func() error) {
+		before := sc.Stats().BytesSent + rc.Stats().BytesSent
+		start(b)
+		for range b.N {
+			es, er := both(send, recv)
+			require.NoError(b, es)
+			require.NoError(b, er)
+		}
+		report(b, sc.Stats().BytesSent+rc.Stats().BytesSent-before)
+	}
+	random := func(b *testing.B, s OneOfTwoSender, r OneOfTwoReceiver, sc, rc transport.Conn) {
+		pair(b, sc, rc, func() error { _, err := s.RandomOT(ctx, m); return err },
+			func() error { _, err := r.RandomOT(ctx, choices); return err })
+	}
+	cot64 := func(b *testing.B, s OneOfTwoSender, r OneOfTwoReceiver, sc, rc transport.Conn) {
+		pair(b, sc, rc, func() error { _, err := s.CorrelatedOT64(ctx, delta); return err },
+			func() error { _, err := r.CorrelatedOT64(ctx, words, m); return err })
+	}
 	b.Run("floor-2AES", func(b *testing.B) {
 		blk, err := aes.NewCipher([]byte("veil/ot floor ky"))
 		require.NoError(b, err)
@@ -182,28 +203,12 @@ func BenchmarkOTExtension(b *testing.B) {
 	})
 	b.Run("IKNP-random", func(b *testing.B) {
 		s, r := extPair(b, Config{})
-		before := s.conn.Stats().BytesSent + r.conn.Stats().BytesSent
-		start(b)
-		for range b.N {
-			es, er := both(func() error { _, err := s.RandomOT(ctx, m); return err },
-				func() error { _, err := r.RandomOT(ctx, choices); return err })
-			require.NoError(b, es)
-			require.NoError(b, er)
-		}
-		report(b, s.conn.Stats().BytesSent+r.conn.Stats().BytesSent-before)
+		random(b, s, r, s.conn, r.conn)
 	})
 	for _, k := range []int{1, 2, 3, 4, 8} {
 		b.Run(fmt.Sprintf("SoftSpoken-random-k=%d", k), func(b *testing.B) {
 			s, r := softPair(b, SoftSpokenConfig{K: k})
-			before := s.conn.Stats().BytesSent + r.conn.Stats().BytesSent
-			start(b)
-			for range b.N {
-				es, er := both(func() error { _, err := s.RandomOT(ctx, m); return err },
-					func() error { _, err := r.RandomOT(ctx, choices); return err })
-				require.NoError(b, es)
-				require.NoError(b, er)
-			}
-			report(b, s.conn.Stats().BytesSent+r.conn.Stats().BytesSent-before)
+			random(b, s, r, s.conn, r.conn)
 		})
 	}
 	// The extensions' cores without hashing: the correlated rows only.
@@ -242,26 +247,10 @@ func BenchmarkOTExtension(b *testing.B) {
 	}
 	b.Run("IKNP-cot64", func(b *testing.B) {
 		s, r := extPair(b, Config{})
-		before := s.conn.Stats().BytesSent + r.conn.Stats().BytesSent
-		start(b)
-		for range b.N {
-			es, er := both(func() error { _, err := s.CorrelatedOT64(ctx, delta); return err },
-				func() error { _, err := r.CorrelatedOT64(ctx, words, m); return err })
-			require.NoError(b, es)
-			require.NoError(b, er)
-		}
-		report(b, s.conn.Stats().BytesSent+r.conn.Stats().BytesSent-before)
+		cot64(b, s, r, s.conn, r.conn)
 	})
 	b.Run("SoftSpoken-cot64", func(b *testing.B) {
 		s, r := softPair(b, SoftSpokenConfig{})
-		before := s.conn.Stats().BytesSent + r.conn.Stats().BytesSent
-		start(b)
-		for range b.N {
-			es, er := both(func() error { _, err := s.CorrelatedOT64(ctx, delta); return err },
-				func() error { _, err := r.CorrelatedOT64(ctx, words, m); return err })
-			require.NoError(b, es)
-			require.NoError(b, er)
-		}
-		report(b, s.conn.Stats().BytesSent+r.conn.Stats().BytesSent-before)
+		cot64(b, s, r, s.conn, r.conn)
 	})
 }
