@@ -2,7 +2,6 @@ package ot
 
 import (
 	"context"
-	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
 	"crypto/subtle"
@@ -210,10 +209,7 @@ func (c *SoftChunk) UnmarshalBinary(b []byte) error {
 // ggmChildren is the GGM tree's length-doubling PRG: AES keyed by the node
 // seed, evaluated at 0 (left child) and 1 (right child).
 func ggmChildren(seed Block) (l, r Block) {
-	b, err := aes.NewCipher(seed[:])
-	if err != nil {
-		panic("ot: AES with a 16-byte key cannot fail: " + err.Error())
-	}
+	b := newAES(seed[:])
 	var in [16]byte
 	b.Encrypt(l[:], in[:])
 	in[0] = 1
@@ -377,11 +373,7 @@ func NewSoftSpokenSenderFromBase(ctx context.Context, conn transport.Conn, choic
 		leaves, alpha := s.puncturedLeaves(&setup, choices, keys, o, s.sizes[i])
 		g := make([]cipher.Block, len(leaves))
 		for y := 1; y < len(leaves); y++ {
-			b, err := aes.NewCipher(leaves[y^alpha][:])
-			if err != nil {
-				return nil, fmt.Errorf("ot: %w", err)
-			}
-			g[y] = b
+			g[y] = newAES(leaves[y^alpha][:])
 		}
 		s.g[i] = g
 	}
