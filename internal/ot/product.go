@@ -16,9 +16,10 @@ import (
 // 2^(64-k): the sender keeps x = H(q) and sends tau = x - H(q ^ Delta) + a_i
 // modulo 2^(64-k), the receiver takes y = H(t) + c*tau, and
 // 2^k*y - 2^k*x = c*a_i*2^k mod 2^64. The corrections of an element are
-// 64 + 63 + ... + 1 = 2,080 bits instead of 64 words, a 49% cut, and each
-// side sums its 64 terms as they are hashed, so nothing of 64 words per
-// element is kept by the sender.
+// 64 + 63 + ... + 1 = 2,080 bits instead of 64 words, a 49% cut. The
+// sender sums its 64 terms as they are hashed, so it keeps nothing of 64
+// words per element; the receiver keeps its 64 hashes per element until
+// the corrections arrive, then sums on its workers.
 
 // productBits is the width of one element's packed corrections.
 const productBits = 64 * 65 / 2
