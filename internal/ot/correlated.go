@@ -113,23 +113,28 @@ func (r *Receiver) CorrelatedOT64(ctx context.Context, choices []uint64, m int) 
 		return nil, fmt.Errorf("%w: %d correlated OTs with %d choice words", ErrInvalidParams, m, len(choices))
 	}
 	bit := func(j int) bool { return choices[j>>6]>>(j&63)&1 == 1 }
-	out := make([]uint64, m)
-	base := r.next
-	h := r.hash
-	err := r.ExtendFunc(ctx, m, func(first int, d Matrix) {
+	return r.hashed(func(first int, d Matrix) {
 		for j := range d.Rows {
 			if bit(first + j) {
 				d.Data[2*j], d.Data[2*j+1] = ^uint64(0), ^uint64(0)
 			}
 		}
-	}, func(first int, t Matrix) error {
-		hashLow64(h, out[first:first+t.Rows], base+uint64(first), t.Data, 0, 0)
+	}).correlatedOT64(ctx, choices, m)
+}
+
+// correlatedOT64 runs m correlated OTs with the choice bits choices (bit
+// j%64 of choices[j/64], the bits the extension was bound to): it takes
+// y_j = H(j, t_j) (low 64 bits) and adds tau_j where c_j = 1.
+func (c hashedReceiver) correlatedOT64(ctx context.Context, choices []uint64, m int) ([]uint64, error) {
+	out := make([]uint64, m)
+	err := c.extend(ctx, m, func(first int, t Matrix) error {
+		hashLow64(c.hash, out[first:first+t.Rows], c.base+uint64(first), t.Data, 0, 0)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	if err := recvCorrections(ctx, r.conn, choices, out); err != nil {
+	if err := recvCorrections(ctx, c.conn, choices, out); err != nil {
 		return nil, err
 	}
 	return out, nil

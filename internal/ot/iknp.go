@@ -85,17 +85,39 @@ func (r *Receiver) RandomOT(ctx context.Context, choices []bool) ([]Block, error
 	if err := r.needIKNP(); err != nil {
 		return nil, err
 	}
-	out := make([]Block, len(choices))
-	base := r.next
-	h := r.hash
-	err := r.ExtendFunc(ctx, len(choices), func(first int, d Matrix) {
+	return r.hashed(func(first int, d Matrix) {
 		for j := range d.Rows {
 			if choices[first+j] {
 				d.Data[2*j], d.Data[2*j+1] = ^uint64(0), ^uint64(0)
 			}
 		}
-	}, func(first int, t Matrix) error {
-		h.HashRows(out[first:first+t.Rows], base+uint64(first), t.Data, 0, 0)
+	}).randomOT(ctx, len(choices))
+}
+
+// hashed returns the receiver's hashed 1-out-of-2 OTs, whose extension
+// fills the rows d_j with fill.
+func (r *Receiver) hashed(fill func(first int, d Matrix)) hashedReceiver {
+	return hashedReceiver{conn: r.conn, hash: r.hash, base: r.next,
+		extend: func(ctx context.Context, m int, use func(first int, t Matrix) error) error {
+			return r.ExtendFunc(ctx, m, fill, use)
+		}}
+}
+
+// hashedReceiver is the receiver's side of [hashedSender]: its connection
+// and hash, the row index its next extension starts at, and the
+// extension, its choices bound, which calls use with each chunk's rows t_j.
+type hashedReceiver struct {
+	conn   transport.Conn
+	hash   *CRHash
+	base   uint64
+	extend func(ctx context.Context, m int, use func(first int, t Matrix) error) error
+}
+
+// randomOT runs m random OTs and returns the messages H(j, t_j).
+func (c hashedReceiver) randomOT(ctx context.Context, m int) ([]Block, error) {
+	out := make([]Block, m)
+	err := c.extend(ctx, m, func(first int, t Matrix) error {
+		c.hash.HashRows(out[first:first+t.Rows], c.base+uint64(first), t.Data, 0, 0)
 		return nil
 	})
 	if err != nil {

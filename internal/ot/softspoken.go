@@ -670,17 +670,16 @@ func (s *SoftSpokenSender) hashed() hashedSender {
 // returns the chosen messages: the result j is the sender's pair j at
 // choices[j].
 func (r *SoftSpokenReceiver) RandomOT(ctx context.Context, choices []bool) ([]Block, error) {
-	out := make([]Block, len(choices))
-	base := r.next
-	h := r.hash
-	err := r.extend(ctx, len(choices), packBools(choices), func(first int, t Matrix) error {
-		h.HashRows(out[first:first+t.Rows], base+uint64(first), t.Data, 0, 0)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return r.hashed(packBools(choices)).randomOT(ctx, len(choices))
+}
+
+// hashed returns the receiver's hashed 1-out-of-2 OTs, as IKNP's, with
+// the packed choice bits c.
+func (r *SoftSpokenReceiver) hashed(c []byte) hashedReceiver {
+	return hashedReceiver{conn: r.conn, hash: r.hash, base: r.next,
+		extend: func(ctx context.Context, m int, use func(first int, t Matrix) error) error {
+			return r.extend(ctx, m, c, use)
+		}}
 }
 
 // ChosenOT sends msgs[j][0] and msgs[j][1] through OT j; the peer, calling
@@ -717,20 +716,7 @@ func (r *SoftSpokenReceiver) CorrelatedOT64(ctx context.Context, choices []uint6
 	if m < 0 || len(choices) < (m+63)/64 {
 		return nil, fmt.Errorf("ot: %w: %d correlated OTs with %d choice words", ErrInvalidParams, m, len(choices))
 	}
-	out := make([]uint64, m)
-	base := r.next
-	h := r.hash
-	err := r.extend(ctx, m, packWords(choices, m), func(first int, t Matrix) error {
-		hashLow64(h, out[first:first+t.Rows], base+uint64(first), t.Data, 0, 0)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	if err := recvCorrections(ctx, r.conn, choices, out); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return r.hashed(packWords(choices, m)).correlatedOT64(ctx, choices, m)
 }
 
 // OneOfTwoSender is the sender's side of 1-out-of-2 OT extension that both
