@@ -62,28 +62,15 @@ func runPartiesOT[T any](t testing.TB, n int, seed uint64, prog func(ctx context
 // second request is fresh.
 func TestOTDealerTriples(t *testing.T) {
 	for _, parties := range []int{2, 3} {
-		meshes, err := transport.NewMemMesh(parties, transport.Options{})
-		require.NoError(t, err)
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		ds := otDealers(t, ctx, meshes)
-		for _, d := range ds {
-			d.batch = 100 // requests of several batches stay small
-		}
+		ds, ctx := otSession(t, parties, 100) // requests of several batches stay small
 		sizes := []int{1, 0, 7, 64, 100, 1000, 2017}
 		if parties == 3 {
 			sizes = []int{1, 5, 300}
 		}
 		var prevA []uint64
 		for _, n := range sizes {
-			ts := make([]Triples, parties)
-			errs := make([]error, parties)
-			var wg sync.WaitGroup
+			ts := onAll(t, ds, func(d *OTDealer) (Triples, error) { return d.Triples(ctx, n) })
 			for i := range parties {
-				wg.Go(func() { ts[i], errs[i] = ds[i].Triples(ctx, n) })
-			}
-			wg.Wait()
-			for i := range parties {
-				require.NoError(t, errs[i], "party %d", i)
 				require.Len(t, ts[i].C, n)
 			}
 			a, b, c := make([]uint64, n), make([]uint64, n), make([]uint64, n)
@@ -99,15 +86,11 @@ func TestOTDealerTriples(t *testing.T) {
 			}
 			requireMasksUnowned(t, ts, a, b)
 			// AND triples: XOR shares with c = a AND b.
-			for i := range parties {
-				wg.Go(func() { ts[i], errs[i] = ds[i].ANDTriples(ctx, n) })
-			}
-			wg.Wait()
+			ts = onAll(t, ds, func(d *OTDealer) (Triples, error) { return d.ANDTriples(ctx, n) })
 			clear(a)
 			clear(b)
 			clear(c)
 			for i := range parties {
-				require.NoError(t, errs[i], "party %d", i)
 				require.Len(t, ts[i].C, n)
 				for k := range n {
 					a[k] ^= ts[i].A[k]
@@ -125,10 +108,6 @@ func TestOTDealerTriples(t *testing.T) {
 			if n > 0 {
 				prevA = a
 			}
-		}
-		cancel()
-		for _, m := range meshes {
-			_ = m.Close()
 		}
 	}
 }
