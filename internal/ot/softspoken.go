@@ -91,17 +91,13 @@ func (c SoftSpokenConfig) withDefaults() (SoftSpokenConfig, error) {
 	if c.K < 1 || c.K > MaxSoftSpokenK {
 		return c, fmt.Errorf("ot: %w: SoftSpoken k = %d is not in [1, %d]", ErrInvalidParams, c.K, MaxSoftSpokenK)
 	}
-	if c.Workers < 0 {
-		return c, fmt.Errorf("ot: %w: negative worker count %d", ErrInvalidParams, c.Workers)
-	}
-	c.Workers = parallel.Workers(c.Workers)
 	if c.ChunkRows == 0 {
 		c.ChunkRows = defaultSoftChunk
 	}
-	if c.ChunkRows < 0 || c.ChunkRows%128 != 0 || c.ChunkRows > maxChunkRows {
-		return c, fmt.Errorf("ot: %w: chunk rows %d is not a positive multiple of 128 up to 2^22", ErrInvalidParams, c.ChunkRows)
-	}
-	return c, nil
+	// Workers and ChunkRows obey IKNP's rules.
+	ext, err := Config{Workers: c.Workers, ChunkRows: c.ChunkRows}.withDefaults()
+	c.Workers, c.ChunkRows = ext.Workers, ext.ChunkRows
+	return c, err
 }
 
 // baseConfig is the configuration of the 128 base OTs.
