@@ -220,12 +220,7 @@ func NewSender(ctx context.Context, conn transport.Conn, cfg Config) (*Sender, e
 	if err != nil {
 		return nil, err
 	}
-	raw := make([]byte, cfg.Width/8)
-	_, _ = rand.Read(raw) // crypto/rand.Read never fails
-	s := make([]bool, cfg.Width)
-	for i := range s {
-		s[i] = raw[i/8]>>(i%8)&1 == 1
-	}
+	s := randomBools(cfg.Width)
 	var keys []Block
 	var salt Block
 	if cfg.Width == 128 {
@@ -241,6 +236,18 @@ func NewSender(ctx context.Context, conn transport.Conn, cfg Config) (*Sender, e
 		return nil, err
 	}
 	return NewSenderFromBase(conn, s, keys, salt, cfg)
+}
+
+// randomBools returns n uniform bits from crypto/rand (n a multiple of 8):
+// bit i is bit i%8 of byte i/8 drawn.
+func randomBools(n int) []bool {
+	raw := make([]byte, n/8)
+	_, _ = rand.Read(raw) // crypto/rand.Read never fails
+	out := make([]bool, n)
+	for i := range out {
+		out[i] = raw[i/8]>>(i%8)&1 == 1
+	}
+	return out
 }
 
 // narrow returns the configuration of the width-128 extension that

@@ -266,12 +266,7 @@ func NewSoftSpokenSender(ctx context.Context, conn transport.Conn, cfg SoftSpoke
 	if err != nil {
 		return nil, err
 	}
-	var raw [softWidth / 8]byte
-	_, _ = rand.Read(raw[:]) // crypto/rand.Read never fails
-	choices := make([]bool, softWidth)
-	for i := range choices {
-		choices[i] = raw[i/8]>>(i%8)&1 == 1
-	}
+	choices := randomBools(softWidth)
 	keys, err := BaseReceive(ctx, conn, choices, cfg.baseConfig())
 	if err != nil {
 		return nil, err
