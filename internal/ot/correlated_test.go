@@ -17,33 +17,41 @@ func TestCorrelatedOT64(t *testing.T) {
 	s, r := extPair(t, Config{ChunkRows: 256, Workers: 3})
 	rng := rand.New(rand.NewPCG(9, 10))
 	for _, m := range []int{0, 1, 63, 64, 65, 1000, maxCorrPerMsg + 129} {
-		delta := make([]uint64, m)
-		choices := make([]uint64, (m+63)/64)
-		for j := range delta {
-			delta[j] = rng.Uint64()
-		}
-		for j := range choices {
-			choices[j] = rng.Uint64()
-		}
-		var x, y []uint64
-		es, er := both(func() (err error) {
-			x, err = s.CorrelatedOT64(ctx, delta)
-			return err
-		}, func() (err error) {
-			y, err = r.CorrelatedOT64(ctx, choices, m)
-			return err
-		})
-		require.NoError(t, es)
-		require.NoError(t, er)
-		require.Len(t, x, m)
-		require.Len(t, y, m)
-		for j := range m {
-			c := choices[j/64] >> (j % 64) & 1
-			require.Equal(t, x[j]+c*delta[j], y[j], "m=%d OT %d", m, j)
-		}
+		correlatedOT(t, ctx, rng, s, r, m, "IKNP")
 	}
 	_, err := r.CorrelatedOT64(ctx, make([]uint64, 1), 65)
 	require.ErrorIs(t, err, ErrInvalidParams)
+}
+
+// correlatedOT runs m correlated OTs from s to r with correlations and
+// choice words drawn from rng (one word more than m needs: the bits beyond
+// m are ignored) and checks y_j = x_j + c_j*delta_j for every OT.
+func correlatedOT(t *testing.T, ctx context.Context, rng *rand.Rand, s OneOfTwoSender, r OneOfTwoReceiver, m int, what string) {
+	t.Helper()
+	delta := make([]uint64, m)
+	words := make([]uint64, (m+63)/64+1)
+	for j := range delta {
+		delta[j] = rng.Uint64()
+	}
+	for j := range words {
+		words[j] = rng.Uint64()
+	}
+	var x, y []uint64
+	es, er := both(func() (err error) {
+		x, err = s.CorrelatedOT64(ctx, delta)
+		return err
+	}, func() (err error) {
+		y, err = r.CorrelatedOT64(ctx, words, m)
+		return err
+	})
+	require.NoError(t, es)
+	require.NoError(t, er)
+	require.Len(t, x, m)
+	require.Len(t, y, m)
+	for j := range m {
+		c := words[j/64] >> (j % 64) & 1
+		require.Equal(t, x[j]+c*delta[j], y[j], "%s m %d OT %d", what, m, j)
+	}
 }
 
 // TestCorrelatedOTHidesDelta: run twice with the same randomness on both

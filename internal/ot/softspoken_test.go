@@ -5,6 +5,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"errors"
+	"fmt"
 	"math/bits"
 	"math/rand/v2"
 	"testing"
@@ -192,30 +193,7 @@ func TestSoftSpokenRandomChosenCorrelated(t *testing.T) {
 			choices := randBools(rng, m)
 			randomOT(t, ctx, s, r, choices)
 			chosenOT(t, ctx, rng, s, r, choices)
-
-			delta := make([]uint64, m)
-			words := make([]uint64, (m+63)/64+1) // one spare word: bits beyond m are ignored
-			for j := range delta {
-				delta[j] = rng.Uint64()
-			}
-			for j := range words {
-				words[j] = rng.Uint64()
-			}
-			var x, y []uint64
-			es, er := both(func() (err error) {
-				x, err = s.CorrelatedOT64(ctx, delta)
-				return err
-			}, func() (err error) {
-				y, err = r.CorrelatedOT64(ctx, words, m)
-				return err
-			})
-			require.NoError(t, es)
-			require.NoError(t, er)
-			require.Len(t, y, m)
-			for j := range m {
-				c := words[j/64] >> (j % 64) & 1
-				require.Equal(t, x[j]+c*delta[j], y[j], "k %d m %d OT %d", k, m, j)
-			}
+			correlatedOT(t, ctx, rng, s, r, m, fmt.Sprintf("k %d", k))
 		}
 	}
 	// Both types satisfy the shared interfaces; a caller written against
