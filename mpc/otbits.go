@@ -113,27 +113,31 @@ func (d *OTDealer) EdaBits(ctx context.Context, n int) (EdaBits, error) {
 		return EdaBits{}, err
 	}
 	out := EdaBits{Arith: make([]uint64, n), Bool: make([]uint64, n)}
-	err := d.bitsOf(ctx, n, func(lo int, arith, words []uint64) {
+	err := d.bitsOf(ctx, n, func(lo int, arith, words []uint64) error {
 		copy(out.Bool[lo:], words)
 		for i := range words {
 			out.Arith[lo+i] = weigh(arith[64*i : 64*i+64])
 		}
+		return nil
 	})
 	return out, err
 }
 
 // bitsOf makes the 64 daBits of each of n random ring elements, a batch of
-// elements at a time, and hands use each batch's first element index, the
-// bits' additive shares (64 per element, least significant first) and the
-// packed XOR shares (one word per element).
-func (d *OTDealer) bitsOf(ctx context.Context, n int, use func(lo int, arith, words []uint64)) error {
+// elements at a time (so that memory stays a few buffers per batch
+// whatever n), and hands use each batch's first element index, the bits'
+// additive shares (64 per element, least significant first) and the
+// packed XOR shares (one word per element). It stops at use's first error.
+func (d *OTDealer) bitsOf(ctx context.Context, n int, use func(lo int, arith, words []uint64) error) error {
 	for lo := 0; lo < n; lo += d.batch {
 		hi := min(lo+d.batch, n)
 		arith, words, err := d.daBits(ctx, 64*(hi-lo))
 		if err != nil {
 			return err
 		}
-		use(lo, arith, words)
+		if err := use(lo, arith, words); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -191,14 +195,8 @@ func (d *OTDealer) DivPairs(ctx context.Context, n int, div uint64) (DivPairs, e
 	for _, v := range sk {
 		maxS += v
 	}
-	// A batch of elements at a time, so that memory stays a few buffers
-	// per batch whatever n.
-	for lo := 0; lo < n; lo += d.batch {
-		hi := min(lo+d.batch, n)
-		arith, _, err := d.daBits(ctx, 64*(hi-lo))
-		if err != nil {
-			return DivPairs{}, err
-		}
+	err := d.bitsOf(ctx, n, func(lo int, arith, words []uint64) error {
+		hi := lo + len(words)
 		var S []uint64 // the shared remainder sums
 		if !pow2 && !long {
 			S = make([]uint64, hi-lo)
@@ -224,20 +222,20 @@ func (d *OTDealer) DivPairs(ctx context.Context, n int, div uint64) (DivPairs, e
 			out.Q[e] = q
 		}
 		if pow2 {
-			continue
+			return nil
 		}
 		p, err := d.innerParty()
-		if err == nil {
-			if long {
-				err = d.longDivide(ctx, p, arith, div, out.Q[lo:hi])
-			} else {
-				err = d.remainderQuotient(ctx, p, S, div, maxS, out.Q[lo:hi])
-			}
-		}
 		if err != nil {
-			d.err = err
-			return DivPairs{}, err
+			return err
 		}
+		if long {
+			return d.longDivide(ctx, p, arith, div, out.Q[lo:hi])
+		}
+		return d.remainderQuotient(ctx, p, S, div, maxS, out.Q[lo:hi])
+	})
+	if err != nil {
+		d.err = err
+		return DivPairs{}, err
 	}
 	return out, nil
 }
