@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -231,29 +230,6 @@ func spent(t *testing.T, path, dataset string) float64 {
 	return 0
 }
 
-// silent is a TCP listener that records whether anyone connected.
-func silent(t *testing.T) (addr string, connected func() bool) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	got := make(chan struct{}, 1)
-	go func() {
-		if c, err := ln.Accept(); err == nil {
-			got <- struct{}{}
-			c.Close()
-		}
-	}()
-	t.Cleanup(func() { ln.Close() })
-	return ln.Addr().String(), func() bool {
-		select {
-		case <-got:
-			return true
-		case <-time.After(200 * time.Millisecond):
-			return false
-		}
-	}
-}
-
 // TestRolesBudget: with -epsilon > 0 each hospital spends it from its
 // dataset's durable budget and the receipt names the spends; when the
 // budget is exhausted, the hospital is refused before it connects, and
@@ -288,7 +264,7 @@ func TestRolesBudget(t *testing.T) {
 	require.Equal(t, []ledger.Spend{{Dataset: "ward-0", Owner: "hospital-0", Epsilon: 1}, {Dataset: "ward-1", Owner: "hospital-1", Epsilon: 1}}, s.Receipt.Spends)
 
 	// 0.5 left: a second run of epsilon 1 is refused before any message.
-	addr, connected := silent(t)
+	addr, connected := roletest.Silent(t)
 	p := start(t, ctx, append(common, "-role", "party", "-index", "0", "-connect", addr, "-dataset", "ward-0", "-ledger", ledgers[1])...)
 	require.Equal(t, 1, p.wait(t))
 	require.Contains(t, p.stderr.String(), "exceeds its budget")
@@ -304,7 +280,7 @@ func TestRolesPolicy(t *testing.T) {
 	require.NoError(t, os.WriteFile(policy, []byte(`{"version": 1, "rules": [
   {"name": "exact-sums", "dataset": "synthetic-0", "columns": ["value"], "counterparties": ["*"],
    "protocols": ["he"], "modes": ["sum"]}]}`), 0o600))
-	addr, connected := silent(t)
+	addr, connected := roletest.Silent(t)
 	code, _, stderr := runProg(t, "-role", "party", "-index", "0", "-parties", "2", "-rows", "10", "-connect", addr,
 		"-policy", policy, "-epsilon", "0.5", "-timeout", "5s")
 	require.Equal(t, 1, code)

@@ -1,7 +1,7 @@
 // Package roletest is what the examples' tests share when they run each
-// party as its own process (-role): a free loopback address, the built
-// command, a party's identity from the demo CA, and the one receipt entry
-// of a party's ledger.
+// party as its own process (-role): a free loopback address, a silent one
+// (for a run refused before it connects), the built command, a party's
+// identity from the demo CA, and the one receipt entry of a party's ledger.
 package roletest
 
 import (
@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -25,6 +26,31 @@ func FreeAddr(t testing.TB) string {
 	addr := ln.Addr().String()
 	require.NoError(t, ln.Close())
 	return addr
+}
+
+// Silent listens on a loopback address and never answers: connected
+// reports whether anyone connected to it (waiting a moment for one in
+// flight), for a test that a party refuses a run before it connects.
+func Silent(t testing.TB) (addr string, connected func() bool) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	got := make(chan struct{}, 1)
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			got <- struct{}{}
+			c.Close()
+		}
+	}()
+	t.Cleanup(func() { ln.Close() })
+	return ln.Addr().String(), func() bool {
+		select {
+		case <-got:
+			return true
+		case <-time.After(200 * time.Millisecond):
+			return false
+		}
+	}
 }
 
 // Build builds the command in the current directory as dir/name and
