@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -130,4 +131,26 @@ func (s *safeBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return string(s.b)
+}
+
+// TestRolePolicy: a client whose policy does not allow the round is refused
+// before it connects, naming the rule; a round the rule allows gets as far
+// as loading its certificate.
+func TestRolePolicy(t *testing.T) {
+	input := writeCSV(t, [][]int64{{1, 2}, {3, 4}})
+	policy := filepath.Join(t.TempDir(), "policy.json")
+	require.NoError(t, os.WriteFile(policy, []byte(`{"version": 1, "rules": [
+  {"name": "exact-sums", "dataset": "updates", "columns": ["w0", "w1"], "counterparties": ["party-0"],
+   "protocols": ["secagg"], "modes": ["sum"]}]}`), 0o600))
+	addr, connected := roletest.Silent(t)
+	code, _, stderr := runCmd(t, "-role", "client", "-index", "0", "-input", input, "-connect", addr,
+		"-policy", policy, "-epsilon", "1", "-demo-certs", t.TempDir(), "-timeout", "5s")
+	require.Equal(t, 1, code)
+	require.Contains(t, stderr, `rule "exact-sums": the rule allows no differentially private release`)
+	require.False(t, connected(), "refused before connecting")
+
+	code, _, stderr = runCmd(t, "-role", "client", "-index", "0", "-input", input, "-connect", addr,
+		"-policy", policy, "-tls-cert", "x", "-tls-key", "y", "-tls-ca", "z", "-timeout", "5s")
+	require.Equal(t, 1, code)
+	require.NotContains(t, stderr, "policy", "allowed by the policy: it fails only at its missing certificate")
 }
