@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/veil-go/veil/examples/internal/roles"
 	"github.com/veil-go/veil/examples/internal/roletest"
 	"github.com/veil-go/veil/transport"
 )
@@ -153,4 +154,22 @@ func TestRolePolicy(t *testing.T) {
 		"-policy", policy, "-tls-cert", "x", "-tls-key", "y", "-tls-ca", "z", "-timeout", "5s")
 	require.Equal(t, 1, code)
 	require.NotContains(t, stderr, "policy", "allowed by the policy: it fails only at its missing certificate")
+}
+
+// TestRoleRefusesAnotherName: a client given another party's certificate
+// stops before it opens its ledger or connects.
+func TestRoleRefusesAnotherName(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, roles.WriteDemoCA(dir, []string{"party-0", "party-1", "party-2"}))
+	input := writeCSV(t, [][]int64{{1, 2}, {3, 4}})
+	addr, connected := roletest.Silent(t)
+	led := filepath.Join(dir, "client.ledger")
+	code, _, stderr := runCmd(t, "-role", "client", "-index", "0", "-input", input, "-connect", addr,
+		"-tls-cert", filepath.Join(dir, "party-2.crt"), "-tls-key", filepath.Join(dir, "party-2.key"),
+		"-tls-ca", filepath.Join(dir, "ca.pem"), "-ledger", led, "-timeout", "5s")
+	require.Equal(t, 1, code)
+	require.Contains(t, stderr, `-tls-cert names "party-2", this party must be "party-1"`)
+	require.False(t, connected(), "refused before connecting")
+	_, err := os.Stat(led)
+	require.ErrorIs(t, err, os.ErrNotExist, "no ledger was opened")
 }
