@@ -421,3 +421,20 @@ func TestRolesKilled(t *testing.T) {
 		t.Logf("killed after %v (-1: not killed): %d runs, %d released, %d spends", delay, runs, released, bs[0].Spends)
 	}
 }
+
+// TestRoleRefusesAnotherName: a hospital given another party's certificate
+// stops before it opens its ledger or connects.
+func TestRoleRefusesAnotherName(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, roles.WriteDemoCA(dir, starNames(2)))
+	addr, connected := roletest.Silent(t)
+	led := filepath.Join(dir, "h0.ledger")
+	code, _, stderr := runProg(t, "-role", "party", "-index", "0", "-parties", "2", "-rows", "10", "-connect", addr,
+		"-tls-cert", filepath.Join(dir, "hospital-1.crt"), "-tls-key", filepath.Join(dir, "hospital-1.key"),
+		"-tls-ca", filepath.Join(dir, "ca.pem"), "-ledger", led, "-timeout", "5s")
+	require.Equal(t, 1, code)
+	require.Contains(t, stderr, `-tls-cert names "hospital-1", this party must be "hospital-0"`)
+	require.False(t, connected(), "refused before connecting")
+	_, err := os.Stat(led)
+	require.ErrorIs(t, err, os.ErrNotExist, "no ledger was opened")
+}
