@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/veil-go/veil/examples/internal/roles"
 	"github.com/veil-go/veil/examples/internal/roletest"
+	"github.com/veil-go/veil/he"
 	"github.com/veil-go/veil/internal/csvio"
 	"github.com/veil-go/veil/ledger"
 	"github.com/veil-go/veil/transport"
@@ -437,4 +438,58 @@ func TestRoleRefusesAnotherName(t *testing.T) {
 	require.False(t, connected(), "refused before connecting")
 	_, err := os.Stat(led)
 	require.ErrorIs(t, err, os.ErrNotExist, "no ledger was opened")
+}
+
+// TestAgreeChecksLinks: in the receipt's list step the hub refuses a
+// hospital whose transcript of their link differs from its own, and a
+// hospital refuses a list that gives it another transcript or dataset.
+// The other end of the link is played by the test.
+func TestAgreeChecksLinks(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ca, err := transport.NewCA("test CA")
+	require.NoError(t, err)
+	var ours, theirs ledger.Transcript
+	ours.Record(hubName, hospitalName(0), []byte("the round"))
+	theirs.Record(hubName, hospitalName(0), []byte("another round"))
+	cfg := &config{parties: 1, index: 0}
+	// party is the hub (self 0) or hospital 0 (self 1) with ours as its
+	// transcript of the link; peer is the link's other end.
+	party := func(self int) (p *process, peer transport.Conn) {
+		hub, spoke := transport.Pipe(hubName, hospitalName(0), transport.Options{})
+		conns := []transport.Conn{nil, hub}
+		p = &process{self: self, trs: []*ledger.Transcript{nil, &ours}}
+		peer = spoke
+		if self != he.HubIndex {
+			conns = []transport.Conn{spoke, nil}
+			p.trs = []*ledger.Transcript{&ours, nil}
+			peer = hub
+		}
+		p.id, err = ca.Issue(starNames(1)[self])
+		require.NoError(t, err)
+		p.mesh, err = transport.NewMesh(self, conns)
+		require.NoError(t, err)
+		return p, peer
+	}
+
+	hub, spoke := party(he.HubIndex)
+	require.NoError(t, spoke.Send(ctx, encodeLinks(linkMsgTag, []link{{"ward", theirs.Sum()}})))
+	_, _, err = hub.agree(ctx, cfg, "")
+	require.ErrorIs(t, err, ledger.ErrMismatch)
+	require.ErrorContains(t, err, "the hospital's transcript of its link differs from the hub's")
+
+	for name, lie := range map[string]link{
+		"another transcript": {"ward", theirs.Sum()},
+		"another dataset":    {"other", ours.Sum()},
+	} {
+		hospital, hub := party(1)
+		go func() {
+			if _, err := hub.Recv(ctx); err == nil {
+				hub.Send(ctx, encodeLinks(linksMsgTag, []link{lie}))
+			}
+		}()
+		_, _, err = hospital.agree(ctx, cfg, "ward")
+		require.ErrorIs(t, err, ledger.ErrMismatch, name)
+		require.ErrorContains(t, err, "the hub lists another dataset or transcript for this hospital", name)
+	}
 }
