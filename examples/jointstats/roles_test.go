@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -169,6 +170,14 @@ func TestRolesSeparateProcesses(t *testing.T) {
 	}
 	require.Equal(t, starNames(3), names)
 	require.Empty(t, s.Receipt.Spends, "-epsilon 0 spends nothing")
+	var empty ledger.Transcript // what links that recorded no message would give
+	h := sha256.New()
+	h.Write([]byte(starLabel))
+	for range 3 {
+		e := empty.Sum()
+		h.Write(e[:])
+	}
+	require.NotEqual(t, h.Sum(nil), s.Receipt.Transcript[:], "the transcript covers the run's messages")
 
 	// Each hospital's input is in the receipt as a commitment that its
 	// opening file opens over its column, and over nothing else.
