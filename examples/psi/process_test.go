@@ -82,6 +82,8 @@ func TestProcessesReceipts(t *testing.T) {
 	var s ledger.SignedReceipt
 	require.NoError(t, s.UnmarshalBinary(bodies[0]))
 	require.NoError(t, s.Verify(id))
+	var empty ledger.Transcript
+	require.NotEqual(t, empty.Sum(), s.Receipt.Transcript, "the transcript covers the run's messages")
 
 	// A tampered byte: the receipt's own content (its protocol name).
 	tampered := bytes.Clone(bodies[0])
