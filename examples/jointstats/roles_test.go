@@ -11,7 +11,6 @@ import (
 	"io"
 	"math/rand"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -32,59 +31,30 @@ import (
 const asMain = "VEIL_JOINTSTATS_AS_MAIN"
 
 func TestMain(m *testing.M) {
-	if os.Getenv(asMain) == "1" {
-		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
-	}
-	os.Exit(m.Run())
-}
-
-// proc is one party's process.
-type proc struct {
-	cmd            *exec.Cmd
-	stdout, stderr bytes.Buffer
-}
-
-func start(t *testing.T, ctx context.Context, args ...string) *proc {
-	t.Helper()
-	p := &proc{cmd: exec.CommandContext(ctx, os.Args[0], args...)}
-	p.cmd.Env = append(os.Environ(), asMain+"=1")
-	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
-	require.NoError(t, p.cmd.Start())
-	return p
+	roletest.Main(m, asMain, func(args []string) int { return run(args, os.Stdout, os.Stderr) })
 }
 
 // startHub starts the aggregator on a free port and returns its address,
 // read from its stderr.
-func startHub(t *testing.T, ctx context.Context, args ...string) (*proc, string) {
+func startHub(t *testing.T, ctx context.Context, args ...string) (*roletest.Process, string) {
 	t.Helper()
-	p := &proc{cmd: exec.CommandContext(ctx, os.Args[0], append([]string{"-role", "hub", "-listen", "127.0.0.1:0"}, args...)...)}
-	p.cmd.Env = append(os.Environ(), asMain+"=1")
-	p.cmd.Stdout = &p.stdout
-	pipe, err := p.cmd.StderrPipe()
+	p := roletest.Command(ctx, asMain, append([]string{"-role", "hub", "-listen", "127.0.0.1:0"}, args...)...)
+	p.Cmd.Stderr = nil // read below, to learn the address
+	pipe, err := p.Cmd.StderrPipe()
 	require.NoError(t, err)
-	require.NoError(t, p.cmd.Start())
+	require.NoError(t, p.Cmd.Start())
 	sc := bufio.NewScanner(pipe)
 	for sc.Scan() {
 		line := sc.Text()
-		p.stderr.WriteString(line + "\n")
+		p.Stderr.WriteString(line + "\n")
 		if _, rest, ok := strings.Cut(line, "listening on "); ok {
 			addr, _, _ := strings.Cut(rest, " ")
-			go func() { _, _ = io.Copy(&p.stderr, pipe) }()
+			go func() { _, _ = io.Copy(&p.Stderr, pipe) }()
 			return p, addr
 		}
 	}
-	t.Fatalf("hub did not listen: %s", p.stderr.String())
+	t.Fatalf("hub did not listen: %s", p.Stderr.String())
 	return nil, ""
-}
-
-func (p *proc) wait(t *testing.T) (code int) {
-	t.Helper()
-	err := p.cmd.Wait()
-	if p.cmd.ProcessState != nil {
-		return p.cmd.ProcessState.ExitCode() // -1 when killed
-	}
-	require.NoError(t, err)
-	return 0
 }
 
 // receipts opens each ledger and returns its receipts, checking that each
@@ -136,17 +106,17 @@ func TestRolesSeparateProcesses(t *testing.T) {
 	common := []string{"-parties", "3", "-threshold", "2", "-epsilon", "0", "-column", "bp", "-demo-certs", certs, "-json", "-timeout", "90s"}
 	ledgers := []string{filepath.Join(dir, "hub.ledger")}
 	hub, addr := startHub(t, ctx, append(common, "-ledger", ledgers[0])...)
-	var parties []*proc
+	var parties []*roletest.Process
 	for k := range 3 {
 		ledgers = append(ledgers, filepath.Join(dir, fmt.Sprintf("h%d.ledger", k)))
-		parties = append(parties, start(t, ctx, append(common, "-role", "party", "-index", fmt.Sprint(k),
+		parties = append(parties, roletest.Start(t, ctx, asMain, append(common, "-role", "party", "-index", fmt.Sprint(k),
 			"-connect", addr, "-input", paths[k], "-ledger", ledgers[k+1], "-opening", filepath.Join(dir, fmt.Sprintf("h%d.opening", k)))...))
 	}
 	var digests []any
-	for i, p := range append([]*proc{hub}, parties...) {
-		require.Equal(t, 0, p.wait(t), "process %d: %s", i, p.stderr.String())
+	for i, p := range append([]*roletest.Process{hub}, parties...) {
+		require.Equal(t, 0, p.Wait(t), "process %d: %s", i, p.Stderr.String())
 		var got map[string]any
-		require.NoError(t, json.Unmarshal(p.stdout.Bytes(), &got), p.stdout.String())
+		require.NoError(t, json.Unmarshal(p.Stdout.Bytes(), &got), p.Stdout.String())
 		assert.EqualValues(t, count, got["count"], "process %d", i)
 		assert.InDelta(t, sum, got["sum"], 1e-9*max(1, sum), "process %d", i)
 		assert.InDelta(t, mean, got["mean"], 1e-9*max(1, mean), "process %d", i)
@@ -256,13 +226,13 @@ func TestRolesBudget(t *testing.T) {
 		budgetLedger(t, ledgers[k+1], fmt.Sprintf("ward-%d", k), 1.5)
 	}
 	hub, addr := startHub(t, ctx, append(common, "-ledger", ledgers[0])...)
-	var ps []*proc
+	var ps []*roletest.Process
 	for k := range 2 {
-		ps = append(ps, start(t, ctx, append(common, "-role", "party", "-index", fmt.Sprint(k), "-connect", addr,
+		ps = append(ps, roletest.Start(t, ctx, asMain, append(common, "-role", "party", "-index", fmt.Sprint(k), "-connect", addr,
 			"-dataset", fmt.Sprintf("ward-%d", k), "-ledger", ledgers[k+1])...))
 	}
-	for i, p := range append([]*proc{hub}, ps...) {
-		require.Equal(t, 0, p.wait(t), "process %d: %s", i, p.stderr.String())
+	for i, p := range append([]*roletest.Process{hub}, ps...) {
+		require.Equal(t, 0, p.Wait(t), "process %d: %s", i, p.Stderr.String())
 	}
 	for k := range 2 {
 		require.Equal(t, 1.0, spent(t, ledgers[k+1], fmt.Sprintf("ward-%d", k)))
@@ -275,9 +245,9 @@ func TestRolesBudget(t *testing.T) {
 
 	// 0.5 left: a second run of epsilon 1 is refused before any message.
 	addr, connected := roletest.Silent(t)
-	p := start(t, ctx, append(common, "-role", "party", "-index", "0", "-connect", addr, "-dataset", "ward-0", "-ledger", ledgers[1])...)
-	require.Equal(t, 1, p.wait(t))
-	require.Contains(t, p.stderr.String(), "exceeds its budget")
+	p := roletest.Start(t, ctx, asMain, append(common, "-role", "party", "-index", "0", "-connect", addr, "-dataset", "ward-0", "-ledger", ledgers[1])...)
+	require.Equal(t, 1, p.Wait(t))
+	require.Contains(t, p.Stderr.String(), "exceeds its budget")
 	require.False(t, connected(), "refused before connecting")
 	require.Equal(t, 1.0, spent(t, ledgers[1], "ward-0"), "a refused run spends nothing")
 }
@@ -368,18 +338,18 @@ func TestRolesConcurrentSpends(t *testing.T) {
 			}
 		}
 	}()
-	var ps []*proc
+	var ps []*roletest.Process
 	for range 6 {
-		ps = append(ps, start(t, ctx, "-role", "party", "-index", "0", "-parties", "2", "-rows", "10", "-epsilon", "1",
+		ps = append(ps, roletest.Start(t, ctx, asMain, "-role", "party", "-index", "0", "-parties", "2", "-rows", "10", "-epsilon", "1",
 			"-connect", ln.Addr().String(), "-demo-certs", certs, "-dataset", "ward", "-ledger", path, "-timeout", "30s"))
 	}
 	refused := 0
 	for _, p := range ps {
-		require.Equal(t, 1, p.wait(t), "no hub: every run fails")
-		if strings.Contains(p.stderr.String(), "exceeds its budget") {
+		require.Equal(t, 1, p.Wait(t), "no hub: every run fails")
+		if strings.Contains(p.Stderr.String(), "exceeds its budget") {
 			refused++
 		} else {
-			require.Contains(t, p.stderr.String(), "connecting the star", "spent, then failed to connect")
+			require.Contains(t, p.Stderr.String(), "connecting the star", "spent, then failed to connect")
 		}
 	}
 	require.Equal(t, 3, refused)
@@ -405,22 +375,22 @@ func TestRolesKilled(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		common := []string{"-parties", "2", "-rows", "20", "-epsilon", "1", "-demo-certs", certs, "-json", "-timeout", "20s"}
 		hub, addr := startHub(t, ctx, append(common, "-ledger", filepath.Join(dir, "hub.ledger"))...)
-		h1 := start(t, ctx, append(common, "-role", "party", "-index", "1", "-connect", addr, "-ledger", path1)...)
-		h0 := start(t, ctx, append(common, "-role", "party", "-index", "0", "-connect", addr, "-dataset", "ward", "-ledger", path)...)
+		h1 := roletest.Start(t, ctx, asMain, append(common, "-role", "party", "-index", "1", "-connect", addr, "-ledger", path1)...)
+		h0 := roletest.Start(t, ctx, asMain, append(common, "-role", "party", "-index", "0", "-connect", addr, "-dataset", "ward", "-ledger", path)...)
 		if delay >= 0 {
 			time.Sleep(delay)
-			_ = h0.cmd.Process.Kill()
+			_ = h0.Cmd.Process.Kill()
 		}
-		code := h0.wait(t)
-		if code == 0 && strings.Contains(h0.stdout.String(), `"count"`) {
+		code := h0.Wait(t)
+		if code == 0 && strings.Contains(h0.Stdout.String(), `"count"`) {
 			released++
 		}
 		if delay < 0 {
-			require.Equal(t, 0, code, h0.stderr.String())
+			require.Equal(t, 0, code, h0.Stderr.String())
 		}
 		cancel() // the others fail or have finished
-		hub.wait(t)
-		h1.wait(t)
+		hub.Wait(t)
+		h1.Wait(t)
 		l, err := ledger.Open(context.Background(), ledger.Config{DSN: path})
 		require.NoError(t, err, "the ledger a killed process leaves opens and verifies")
 		bs, err := l.Budgets(context.Background())

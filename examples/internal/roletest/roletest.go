@@ -1,7 +1,8 @@
 // Package roletest is what the examples' tests share when they run each
-// party as its own process (-role): a free loopback address, a silent one
-// (for a run refused before it connects), the built command, a party's
-// identity from the demo CA, and the one receipt entry of a party's ledger.
+// party as its own process (-role): the test binary run as the command
+// ([Main], [Start]), a free loopback address, a silent one (for a run
+// refused before it connects), the built command, a party's identity from
+// the demo CA, and the one receipt entry of a party's ledger.
 package roletest
 
 import (
