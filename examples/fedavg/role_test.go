@@ -164,9 +164,8 @@ func TestRoleRefusesAnotherName(t *testing.T) {
 	input := writeCSV(t, [][]int64{{1, 2}, {3, 4}})
 	addr, connected := roletest.Silent(t)
 	led := filepath.Join(dir, "client.ledger")
-	code, _, stderr := runCmd(t, "-role", "client", "-index", "0", "-input", input, "-connect", addr,
-		"-tls-cert", filepath.Join(dir, "party-2.crt"), "-tls-key", filepath.Join(dir, "party-2.key"),
-		"-tls-ca", filepath.Join(dir, "ca.pem"), "-ledger", led, "-timeout", "5s")
+	code, _, stderr := runCmd(t, append([]string{"-role", "client", "-index", "0", "-input", input, "-connect", addr,
+		"-ledger", led, "-timeout", "5s"}, roletest.CertFlags(dir, "party-2")...)...)
 	require.Equal(t, 1, code)
 	require.Contains(t, stderr, `-tls-cert names "party-2", this party must be "party-1"`)
 	require.False(t, connected(), "refused before connecting")

@@ -409,9 +409,8 @@ func TestRoleRefusesAnotherName(t *testing.T) {
 	require.NoError(t, roles.WriteDemoCA(dir, starNames(2)))
 	addr, connected := roletest.Silent(t)
 	led := filepath.Join(dir, "h0.ledger")
-	code, _, stderr := runProg(t, "-role", "party", "-index", "0", "-parties", "2", "-rows", "10", "-connect", addr,
-		"-tls-cert", filepath.Join(dir, "hospital-1.crt"), "-tls-key", filepath.Join(dir, "hospital-1.key"),
-		"-tls-ca", filepath.Join(dir, "ca.pem"), "-ledger", led, "-timeout", "5s")
+	code, _, stderr := runProg(t, append([]string{"-role", "party", "-index", "0", "-parties", "2", "-rows", "10", "-connect", addr,
+		"-ledger", led, "-timeout", "5s"}, roletest.CertFlags(dir, "hospital-1")...)...)
 	require.Equal(t, 1, code)
 	require.Contains(t, stderr, `-tls-cert names "hospital-1", this party must be "hospital-0"`)
 	require.False(t, connected(), "refused before connecting")

@@ -228,8 +228,7 @@ func TestRoles(t *testing.T) {
 	require.Equal(t, repA["bytes"], repB["bytes"])
 
 	// Certificates from flags: B's certificate presented as A's is refused.
-	code, _, stderr := runCLI("-role", "a", "-a", pa, "-listen", addr, "-tls-cert", filepath.Join(certs, "party-b.crt"),
-		"-tls-key", filepath.Join(certs, "party-b.key"), "-tls-ca", filepath.Join(certs, "ca.pem"))
+	code, _, stderr := runCLI(append([]string{"-role", "a", "-a", pa, "-listen", addr}, roletest.CertFlags(certs, "party-b")...)...)
 	require.Equal(t, 1, code)
 	require.Contains(t, stderr, "party-b")
 }

@@ -102,8 +102,7 @@ func TestPairRefusesAnotherName(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, WriteDemoCA(dir, []string{"party-a", "party-b"}))
 	p := Pair{Prog: "test", Role: "a", Self: "party-a", Peer: "party-b", Connect: "127.0.0.1:1",
-		TLS:    TLS{Cert: filepath.Join(dir, "party-b.crt"), Key: filepath.Join(dir, "party-b.key"), CA: filepath.Join(dir, "ca.pem")},
-		Ledger: filepath.Join(dir, "ledger.db")}
+		TLS: DemoTLS(dir, "party-b"), Ledger: filepath.Join(dir, "ledger.db")}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_, err := p.Start(ctx, &bytes.Buffer{})

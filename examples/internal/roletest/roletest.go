@@ -15,6 +15,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/veil-go/veil/examples/internal/roles"
 	"github.com/veil-go/veil/ledger"
 	"github.com/veil-go/veil/transport"
 )
@@ -67,9 +68,17 @@ func Build(t testing.TB, dir, name string) string {
 // DemoIdentity loads party name's identity from the demo CA in certs.
 func DemoIdentity(t testing.TB, certs, name string) *transport.Identity {
 	t.Helper()
-	id, err := transport.LoadIdentity(filepath.Join(certs, name+".crt"), filepath.Join(certs, name+".key"), filepath.Join(certs, "ca.pem"))
+	f := roles.DemoTLS(certs, name)
+	id, err := transport.LoadIdentity(f.Cert, f.Key, f.CA)
 	require.NoError(t, err)
 	return id
+}
+
+// CertFlags are the -tls-cert, -tls-key and -tls-ca flags of party name's
+// certificate from the demo CA in certs.
+func CertFlags(certs, name string) []string {
+	f := roles.DemoTLS(certs, name)
+	return []string{"-tls-cert", f.Cert, "-tls-key", f.Key, "-tls-ca", f.CA}
 }
 
 // OnlyEntry returns the body of the one entry in the ledger at path.
