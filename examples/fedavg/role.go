@@ -223,8 +223,7 @@ func roleIdentity(ctx context.Context, o *options, stderr io.Writer) (*transport
 			names = append(names, transport.PartyName(i))
 		}
 	}
-	t := o.tls
-	return t.Identity(ctx, o.selfName(), names, "fedavg", stderr)
+	return o.tls.Identity(ctx, o.selfName(), names, "fedavg", stderr)
 }
 
 // checkPolicy refuses, before any connection, a run this client's -policy
