@@ -43,7 +43,7 @@ func runRole(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	}
 	defer s.Close()
 	id, conn, rec := s.ID, s.Conn, s.Receipts
-	res := &result{prep: c.prep, role: c.role, transport: fmt.Sprintf("mutual TLS 1.3, %s talking to %s", self, conn.Peer())}
+	res := &result{prep: c.prep, role: c.role, transport: s.Transport()}
 	start := time.Now()
 	prog := progress.New(stderr, "vertical", c.json)
 	prog.Phase("aligning %d customers by private set intersection", len(me.ids))
