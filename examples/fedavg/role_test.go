@@ -16,6 +16,7 @@ import (
 
 	"github.com/veil-go/veil/examples/internal/roles"
 	"github.com/veil-go/veil/examples/internal/roletest"
+	"github.com/veil-go/veil/ledger"
 	"github.com/veil-go/veil/transport"
 )
 
@@ -99,6 +100,7 @@ func TestRolesSeparateProcesses(t *testing.T) {
 		s := roletest.OnlyReceipt(t, ctx, path)
 		require.NoError(t, s.Verify(id), "party %d's receipt", p)
 		require.Len(t, s.Receipt.Parties, clients+1)
+		require.NotEqual(t, [ledger.DigestSize]byte{}, s.Receipt.Transcript, "the receipt holds the round's transcript")
 		for i, party := range s.Receipt.Parties {
 			assert.Equal(t, transport.PartyName(i), party.Name)
 		}
