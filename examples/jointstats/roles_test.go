@@ -274,6 +274,34 @@ func TestRolesPolicy(t *testing.T) {
 	require.NotContains(t, stderr, "policy", "allowed by the policy: it fails only at its missing certificate")
 }
 
+// TestRolesPolicyWindow: a hospital spends through its policy, so a rule's
+// "epsilon at most 1 per 30 days" counts the spends already in the ledger:
+// a run that would pass it is refused before it connects, naming the rule,
+// and spends nothing.
+func TestRolesPolicyWindow(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "h0.ledger")
+	budgetLedger(t, path, "ward", 10)
+	ctx := context.Background()
+	l, err := ledger.Open(ctx, ledger.Config{DSN: path})
+	require.NoError(t, err)
+	require.NoError(t, l.Spend(ctx, "ward", 0.75, 0)) // an earlier run, this month
+	require.NoError(t, l.Close())
+	policy := filepath.Join(dir, "policy.json")
+	require.NoError(t, os.WriteFile(policy, []byte(`{"version": 1, "rules": [
+  {"name": "monthly", "dataset": "ward", "columns": ["value"], "counterparties": ["*"],
+   "protocols": ["he"], "modes": ["sum"], "max_epsilon": 1, "per": "720h"}]}`), 0o600))
+	certs := filepath.Join(dir, "certs")
+	require.NoError(t, roles.WriteDemoCA(certs, starNames(2)))
+	addr, connected := roletest.Silent(t)
+	code, _, stderr := runProg(t, "-role", "party", "-index", "0", "-parties", "2", "-rows", "10", "-connect", addr,
+		"-demo-certs", certs, "-dataset", "ward", "-policy", policy, "-ledger", path, "-epsilon", "0.5", "-timeout", "5s")
+	require.Equal(t, 1, code)
+	require.Contains(t, stderr, `rule "monthly": epsilon 1.25 on "ward"`)
+	require.False(t, connected(), "refused before connecting")
+	require.Equal(t, 0.75, spent(t, path, "ward"), "a refused run spends nothing")
+}
+
 // TestRoleFlags: flags that need -role, or another role, are refused.
 func TestRoleFlags(t *testing.T) {
 	for args, want := range map[string]string{
