@@ -14,7 +14,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/veil-go/veil/examples/internal/roles"
 	"github.com/veil-go/veil/examples/internal/roletest"
 	"github.com/veil-go/veil/ledger"
 	"github.com/veil-go/veil/transport"
@@ -161,16 +160,11 @@ func TestRolePolicy(t *testing.T) {
 // TestRoleRefusesAnotherName: a client given another party's certificate
 // stops before it opens its ledger or connects.
 func TestRoleRefusesAnotherName(t *testing.T) {
-	dir := t.TempDir()
-	require.NoError(t, roles.WriteDemoCA(dir, []string{"party-0", "party-1", "party-2"}))
 	input := writeCSV(t, [][]int64{{1, 2}, {3, 4}})
-	addr, connected := roletest.Silent(t)
-	led := filepath.Join(dir, "client.ledger")
-	code, _, stderr := runCmd(t, append([]string{"-role", "client", "-index", "0", "-input", input, "-connect", addr,
-		"-ledger", led, "-timeout", "5s"}, roletest.CertFlags(dir, "party-2")...)...)
-	require.Equal(t, 1, code)
-	require.Contains(t, stderr, `-tls-cert names "party-2", this party must be "party-1"`)
-	require.False(t, connected(), "refused before connecting")
-	_, err := os.Stat(led)
-	require.ErrorIs(t, err, os.ErrNotExist, "no ledger was opened")
+	run := func(args []string) (int, string) {
+		code, _, stderr := runCmd(t, args...)
+		return code, stderr
+	}
+	roletest.RefusesAnotherName(t, []string{"party-0", "party-1", "party-2"}, "party-1", "party-2", run,
+		"-role", "client", "-index", "0", "-input", input, "-timeout", "5s")
 }

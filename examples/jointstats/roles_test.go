@@ -433,17 +433,12 @@ func TestRolesKilled(t *testing.T) {
 // TestRoleRefusesAnotherName: a hospital given another party's certificate
 // stops before it opens its ledger or connects.
 func TestRoleRefusesAnotherName(t *testing.T) {
-	dir := t.TempDir()
-	require.NoError(t, roles.WriteDemoCA(dir, starNames(2)))
-	addr, connected := roletest.Silent(t)
-	led := filepath.Join(dir, "h0.ledger")
-	code, _, stderr := runProg(t, append([]string{"-role", "party", "-index", "0", "-parties", "2", "-rows", "10", "-connect", addr,
-		"-ledger", led, "-timeout", "5s"}, roletest.CertFlags(dir, "hospital-1")...)...)
-	require.Equal(t, 1, code)
-	require.Contains(t, stderr, `-tls-cert names "hospital-1", this party must be "hospital-0"`)
-	require.False(t, connected(), "refused before connecting")
-	_, err := os.Stat(led)
-	require.ErrorIs(t, err, os.ErrNotExist, "no ledger was opened")
+	run := func(args []string) (int, string) {
+		code, _, stderr := runProg(t, args...)
+		return code, stderr
+	}
+	roletest.RefusesAnotherName(t, starNames(2), "hospital-0", "hospital-1", run,
+		"-role", "party", "-index", "0", "-parties", "2", "-rows", "10", "-timeout", "5s")
 }
 
 // TestAgreeChecksLinks: in the receipt's list step the hub refuses a

@@ -7,7 +7,9 @@ package roletest
 
 import (
 	"context"
+	"fmt"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -100,4 +102,23 @@ func OnlyReceipt(t testing.TB, ctx context.Context, path string) ledger.SignedRe
 	var s ledger.SignedReceipt
 	require.NoError(t, s.UnmarshalBinary(OnlyEntry(t, ctx, path)))
 	return s
+}
+
+// RefusesAnotherName checks that a party given another party's
+// certificate stops before it opens its ledger or connects: run runs the
+// command with args plus -connect (to a [Silent] address), -ledger and the
+// -tls-* flags of other's certificate from a demo CA for names, and must
+// fail saying that the certificate names other, not self.
+func RefusesAnotherName(t *testing.T, names []string, self, other string, run func(args []string) (code int, stderr string), args ...string) {
+	t.Helper()
+	dir := t.TempDir()
+	require.NoError(t, roles.WriteDemoCA(dir, names))
+	addr, connected := Silent(t)
+	led := filepath.Join(dir, "party.ledger")
+	code, stderr := run(append(append(args, "-connect", addr, "-ledger", led), CertFlags(dir, other)...))
+	require.Equal(t, 1, code)
+	require.Contains(t, stderr, fmt.Sprintf("-tls-cert names %q, this party must be %q", other, self))
+	require.False(t, connected(), "refused before connecting")
+	_, err := os.Stat(led)
+	require.ErrorIs(t, err, os.ErrNotExist, "no ledger was opened")
 }
