@@ -11,9 +11,10 @@
 // parameters and security model, the parties (certificate name and
 // fingerprint, role, a commitment to its input, its [report.Stats]), a
 // [Transcript] hash (BLAKE3) of the messages exchanged, what each party
-// learned (the result's [report.Leakage]), the budget spent per dataset, and the
-// run's start and end. Its encoding is canonical, so every party that
-// builds the same receipt gets the same bytes and the same [Receipt.Digest].
+// learned (the result's [report.Leakage]), the budget spent per dataset,
+// and the run's start and end. Its encoding is canonical, so every party
+// that builds the same receipt gets the same bytes and the same
+// [Receipt.Digest].
 //
 // A party commits to its input with [Commit]: a salted SHA-256 whose
 // 32-byte salt ([Opening]) the party keeps; [Commitment.Verify] later shows
@@ -26,9 +27,9 @@
 // receipts yet: the caller fills one from the run's result and gets the
 // transcript hash by wrapping its connection with [Transcript.Conn].
 // [SignedReceipt.Verify] checks every signature against a CA; an error
-// names the party and what failed (a
-// missing signature, a certificate the CA did not issue, a certificate that
-// is not the party's, a signature that does not match the bytes).
+// names the party and what failed (a missing signature, a certificate the
+// CA did not issue, a certificate that is not the party's, a signature
+// that does not match the bytes).
 //
 // # Ledger
 //

@@ -80,7 +80,14 @@ func TestLedgerChain(t *testing.T) {
 		sql  string
 		want string
 	}{
-		"modified amount":  {`UPDATE veil_ledger SET epsilon = 0.125 WHERE seq = 3`, "entry 3 does not match its hash"},
+		"modified amount": {`UPDATE veil_ledger SET epsilon = 0.125 WHERE seq = 3`, "entry 3 does not match its hash"},
+		// Every column enters the hash: a spend moved to another dataset,
+		// turned into a budget, back-dated out of a policy's window, or
+		// its delta changed.
+		"modified dataset": {`UPDATE veil_ledger SET dataset = 'orders' WHERE seq = 3`, "entry 3 does not match its hash"},
+		"modified kind":    {`UPDATE veil_ledger SET kind = 'budget' WHERE seq = 3`, "entry 3 does not match its hash"},
+		"modified time":    {`UPDATE veil_ledger SET at = at - 1 WHERE seq = 3`, "entry 3 does not match its hash"},
+		"modified delta":   {`UPDATE veil_ledger SET delta = 0 WHERE seq = 3`, "entry 3 does not match its hash"},
 		"modified receipt": {`UPDATE veil_ledger SET body = CAST(replace(CAST(body AS TEXT), 'customers', 'cUstomers') AS BLOB) WHERE seq = 5`, "entry 5 does not match its hash"},
 		"deleted spend":    {`DELETE FROM veil_ledger WHERE seq = 2`, "entry 3 follows entry 1"},
 		"renumbered":       {`DELETE FROM veil_ledger WHERE seq = 4; UPDATE veil_ledger SET seq = seq - 1 WHERE seq > 4`, "entry 4 does not link to entry 3"},
@@ -100,6 +107,26 @@ func TestLedgerChain(t *testing.T) {
 			require.Contains(t, err.Error(), tc.want)
 		})
 	}
+
+	// An entry rewritten with its hash recomputed, and the next one linked
+	// to it: the next entry's hash covers its link, so the chain breaks
+	// there, and the head (which every later hash depends on) would change.
+	t.Run("relinked", func(t *testing.T) {
+		copyPath := filepath.Join(t.TempDir(), "copy.db")
+		copyFile(t, path, copyPath)
+		e := es[1]
+		e.Epsilon = 0.125
+		h := e.computeHash()
+		db := raw(t, copyPath)
+		_, err := db.Exec(`UPDATE veil_ledger SET epsilon = ?, hash = ? WHERE seq = 2`, e.Epsilon, h[:])
+		require.NoError(t, err)
+		_, err = db.Exec(`UPDATE veil_ledger SET prev = ? WHERE seq = 3`, h[:])
+		require.NoError(t, err)
+		require.NoError(t, db.Close())
+		_, err = Open(ctx, Config{DSN: copyPath})
+		require.ErrorIs(t, err, ErrChainBroken)
+		require.Contains(t, err.Error(), "entry 3 does not match its hash")
+	})
 
 	t.Run("truncated tail", func(t *testing.T) {
 		copyPath := filepath.Join(t.TempDir(), "copy.db")

@@ -141,6 +141,17 @@ func TestVerifyFailures(t *testing.T) {
 		s.Signatures[1] = Signature{Chain: otherID.Chain(), Sig: s.Signatures[1].Sig}
 		require.ErrorIs(t, s.Verify(ps[0]), ErrMismatch)
 	})
+	t.Run("party named other than its certificate", func(t *testing.T) {
+		// Every party signs a receipt whose name for party 1 is not its
+		// certificate's: the fingerprint matches, the name does not.
+		misnamed := sampleReceipt(t, ps)
+		misnamed.Parties[1].Name = "party-9"
+		s := signAll(t, misnamed, ps)
+		err := s.Verify(ps[0])
+		require.ErrorIs(t, err, ErrMismatch)
+		require.Contains(t, err.Error(), `party 1 "party-9": `)
+		require.Contains(t, err.Error(), `certificate names "party-1"`)
+	})
 	t.Run("changed field", func(t *testing.T) {
 		s := signAll(t, r, ps)
 		s.Receipt.Parties[1].Stats.BytesSent++

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -224,30 +223,15 @@ func roleIdentity(ctx context.Context, o *options, stderr io.Writer) (*transport
 			names = append(names, transport.PartyName(i))
 		}
 	}
-	t := o.tls
-	return t.Identity(ctx, o.selfName(), names, "fedavg", stderr)
+	return o.tls.Identity(ctx, o.selfName(), names, "fedavg", stderr)
 }
 
 // checkPolicy refuses, before any connection, a run this client's -policy
 // does not allow: its dataset (-dataset, default the -input file's name
 // without extension, or "synthetic") summed with the server.
 func checkPolicy(o *options) error {
-	if o.policy == "" {
-		return nil
-	}
-	p, err := ledger.LoadPolicy(o.policy)
-	if err != nil {
-		return err
-	}
-	dataset := o.dataset
-	if dataset == "" {
-		dataset = "synthetic"
-		if o.input != "" {
-			dataset = strings.TrimSuffix(filepath.Base(o.input), filepath.Ext(o.input))
-		}
-	}
-	_, err = p.Check(ledger.Request{Dataset: dataset, Columns: o.columns, Counterparty: transport.PartyName(0), Protocol: "secagg", Mode: "sum", Epsilon: o.epsilon})
-	return err
+	return roles.CheckPolicy(o.policy, ledger.Request{Dataset: roles.Dataset(o.dataset, o.input, "synthetic"), Columns: o.columns,
+		Counterparty: transport.PartyName(0), Protocol: "secagg", Mode: "sum", Epsilon: o.epsilon})
 }
 
 // writeRoleReport is the readable report of one party's run.

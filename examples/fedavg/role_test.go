@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/veil-go/veil/examples/internal/roletest"
+	"github.com/veil-go/veil/ledger"
 	"github.com/veil-go/veil/transport"
 )
 
@@ -97,6 +99,7 @@ func TestRolesSeparateProcesses(t *testing.T) {
 		s := roletest.OnlyReceipt(t, ctx, path)
 		require.NoError(t, s.Verify(id), "party %d's receipt", p)
 		require.Len(t, s.Receipt.Parties, clients+1)
+		require.NotEqual(t, [ledger.DigestSize]byte{}, s.Receipt.Transcript, "the receipt holds the round's transcript")
 		for i, party := range s.Receipt.Parties {
 			assert.Equal(t, transport.PartyName(i), party.Name)
 		}
@@ -130,4 +133,38 @@ func (s *safeBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return string(s.b)
+}
+
+// TestRolePolicy: a client whose policy does not allow the round is refused
+// before it connects, naming the rule; a round the rule allows gets as far
+// as loading its certificate.
+func TestRolePolicy(t *testing.T) {
+	input := writeCSV(t, [][]int64{{1, 2}, {3, 4}})
+	policy := filepath.Join(t.TempDir(), "policy.json")
+	require.NoError(t, os.WriteFile(policy, []byte(`{"version": 1, "rules": [
+  {"name": "exact-sums", "dataset": "updates", "columns": ["w0", "w1"], "counterparties": ["party-0"],
+   "protocols": ["secagg"], "modes": ["sum"]}]}`), 0o600))
+	addr, connected := roletest.Silent(t)
+	code, _, stderr := runCmd(t, "-role", "client", "-index", "0", "-input", input, "-connect", addr,
+		"-policy", policy, "-epsilon", "1", "-demo-certs", t.TempDir(), "-timeout", "5s")
+	require.Equal(t, 1, code)
+	require.Contains(t, stderr, `rule "exact-sums": the rule allows no differentially private release`)
+	require.False(t, connected(), "refused before connecting")
+
+	code, _, stderr = runCmd(t, "-role", "client", "-index", "0", "-input", input, "-connect", addr,
+		"-policy", policy, "-tls-cert", "x", "-tls-key", "y", "-tls-ca", "z", "-timeout", "5s")
+	require.Equal(t, 1, code)
+	require.NotContains(t, stderr, "policy", "allowed by the policy: it fails only at its missing certificate")
+}
+
+// TestRoleRefusesAnotherName: a client given another party's certificate
+// stops before it opens its ledger or connects.
+func TestRoleRefusesAnotherName(t *testing.T) {
+	input := writeCSV(t, [][]int64{{1, 2}, {3, 4}})
+	run := func(args []string) (int, string) {
+		code, _, stderr := runCmd(t, args...)
+		return code, stderr
+	}
+	roletest.RefusesAnotherName(t, []string{"party-0", "party-1", "party-2"}, "party-1", "party-2", run,
+		"-role", "client", "-index", "0", "-input", input, "-timeout", "5s")
 }

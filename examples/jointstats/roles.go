@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -212,14 +211,11 @@ func ownData(cfg *config) (party, error) {
 }
 
 func datasetName(cfg *config) string {
-	switch {
-	case cfg.dataset != "":
-		return cfg.dataset
-	case len(cfg.inputs) == 1:
-		f := cfg.inputs[0]
-		return strings.TrimSuffix(filepath.Base(f), filepath.Ext(f))
+	file := ""
+	if len(cfg.inputs) == 1 {
+		file = cfg.inputs[0]
 	}
-	return fmt.Sprintf("synthetic-%d", cfg.index)
+	return roles.Dataset(cfg.dataset, file, fmt.Sprintf("synthetic-%d", cfg.index))
 }
 
 // request is the run as the hospital's policy sees it, for one
@@ -232,22 +228,13 @@ func request(cfg *config, dataset, counterparty string) ledger.Request {
 // checkPolicy refuses, before any connection, a run that the hospital's
 // -policy does not allow with every other party (each learns the totals).
 func checkPolicy(cfg *config, dataset string) error {
-	if cfg.policy == "" {
-		return nil
-	}
-	pol, err := ledger.LoadPolicy(cfg.policy)
-	if err != nil {
-		return err
-	}
+	var qs []ledger.Request
 	for _, peer := range starNames(cfg.parties) {
-		if peer == hospitalName(cfg.index) {
-			continue
-		}
-		if _, err := pol.Check(request(cfg, dataset, peer)); err != nil {
-			return err
+		if peer != hospitalName(cfg.index) {
+			qs = append(qs, request(cfg, dataset, peer))
 		}
 	}
-	return nil
+	return roles.CheckPolicy(cfg.policy, qs...)
 }
 
 // spend spends -epsilon from the dataset's durable budget in the ledger:

@@ -4,14 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/veil-go/veil/examples/internal/roles"
 	"github.com/veil-go/veil/examples/internal/roletest"
+	"github.com/veil-go/veil/he"
 	"github.com/veil-go/veil/internal/csvio"
 	"github.com/veil-go/veil/ledger"
 	"github.com/veil-go/veil/transport"
@@ -31,59 +31,30 @@ import (
 const asMain = "VEIL_JOINTSTATS_AS_MAIN"
 
 func TestMain(m *testing.M) {
-	if os.Getenv(asMain) == "1" {
-		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
-	}
-	os.Exit(m.Run())
-}
-
-// proc is one party's process.
-type proc struct {
-	cmd            *exec.Cmd
-	stdout, stderr bytes.Buffer
-}
-
-func start(t *testing.T, ctx context.Context, args ...string) *proc {
-	t.Helper()
-	p := &proc{cmd: exec.CommandContext(ctx, os.Args[0], args...)}
-	p.cmd.Env = append(os.Environ(), asMain+"=1")
-	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
-	require.NoError(t, p.cmd.Start())
-	return p
+	roletest.Main(m, asMain, func(args []string) int { return run(args, os.Stdout, os.Stderr) })
 }
 
 // startHub starts the aggregator on a free port and returns its address,
 // read from its stderr.
-func startHub(t *testing.T, ctx context.Context, args ...string) (*proc, string) {
+func startHub(t *testing.T, ctx context.Context, args ...string) (*roletest.Process, string) {
 	t.Helper()
-	p := &proc{cmd: exec.CommandContext(ctx, os.Args[0], append([]string{"-role", "hub", "-listen", "127.0.0.1:0"}, args...)...)}
-	p.cmd.Env = append(os.Environ(), asMain+"=1")
-	p.cmd.Stdout = &p.stdout
-	pipe, err := p.cmd.StderrPipe()
+	p := roletest.Command(ctx, asMain, append([]string{"-role", "hub", "-listen", "127.0.0.1:0"}, args...)...)
+	p.Cmd.Stderr = nil // read below, to learn the address
+	pipe, err := p.Cmd.StderrPipe()
 	require.NoError(t, err)
-	require.NoError(t, p.cmd.Start())
+	require.NoError(t, p.Cmd.Start())
 	sc := bufio.NewScanner(pipe)
 	for sc.Scan() {
 		line := sc.Text()
-		p.stderr.WriteString(line + "\n")
+		p.Stderr.WriteString(line + "\n")
 		if _, rest, ok := strings.Cut(line, "listening on "); ok {
 			addr, _, _ := strings.Cut(rest, " ")
-			go func() { _, _ = io.Copy(&p.stderr, pipe) }()
+			go func() { _, _ = io.Copy(&p.Stderr, pipe) }()
 			return p, addr
 		}
 	}
-	t.Fatalf("hub did not listen: %s", p.stderr.String())
+	t.Fatalf("hub did not listen: %s", p.Stderr.String())
 	return nil, ""
-}
-
-func (p *proc) wait(t *testing.T) (code int) {
-	t.Helper()
-	err := p.cmd.Wait()
-	if p.cmd.ProcessState != nil {
-		return p.cmd.ProcessState.ExitCode() // -1 when killed
-	}
-	require.NoError(t, err)
-	return 0
 }
 
 // receipts opens each ledger and returns its receipts, checking that each
@@ -135,17 +106,17 @@ func TestRolesSeparateProcesses(t *testing.T) {
 	common := []string{"-parties", "3", "-threshold", "2", "-epsilon", "0", "-column", "bp", "-demo-certs", certs, "-json", "-timeout", "90s"}
 	ledgers := []string{filepath.Join(dir, "hub.ledger")}
 	hub, addr := startHub(t, ctx, append(common, "-ledger", ledgers[0])...)
-	var parties []*proc
+	var parties []*roletest.Process
 	for k := range 3 {
 		ledgers = append(ledgers, filepath.Join(dir, fmt.Sprintf("h%d.ledger", k)))
-		parties = append(parties, start(t, ctx, append(common, "-role", "party", "-index", fmt.Sprint(k),
+		parties = append(parties, roletest.Start(t, ctx, asMain, append(common, "-role", "party", "-index", fmt.Sprint(k),
 			"-connect", addr, "-input", paths[k], "-ledger", ledgers[k+1], "-opening", filepath.Join(dir, fmt.Sprintf("h%d.opening", k)))...))
 	}
 	var digests []any
-	for i, p := range append([]*proc{hub}, parties...) {
-		require.Equal(t, 0, p.wait(t), "process %d: %s", i, p.stderr.String())
+	for i, p := range append([]*roletest.Process{hub}, parties...) {
+		require.Equal(t, 0, p.Wait(t), "process %d: %s", i, p.Stderr.String())
 		var got map[string]any
-		require.NoError(t, json.Unmarshal(p.stdout.Bytes(), &got), p.stdout.String())
+		require.NoError(t, json.Unmarshal(p.Stdout.Bytes(), &got), p.Stdout.String())
 		assert.EqualValues(t, count, got["count"], "process %d", i)
 		assert.InDelta(t, sum, got["sum"], 1e-9*max(1, sum), "process %d", i)
 		assert.InDelta(t, mean, got["mean"], 1e-9*max(1, mean), "process %d", i)
@@ -169,6 +140,14 @@ func TestRolesSeparateProcesses(t *testing.T) {
 	}
 	require.Equal(t, starNames(3), names)
 	require.Empty(t, s.Receipt.Spends, "-epsilon 0 spends nothing")
+	var empty ledger.Transcript // what links that recorded no message would give
+	h := sha256.New()
+	h.Write([]byte(starLabel))
+	for range 3 {
+		e := empty.Sum()
+		h.Write(e[:])
+	}
+	require.NotEqual(t, h.Sum(nil), s.Receipt.Transcript[:], "the transcript covers the run's messages")
 
 	// Each hospital's input is in the receipt as a commitment that its
 	// opening file opens over its column, and over nothing else.
@@ -231,29 +210,6 @@ func spent(t *testing.T, path, dataset string) float64 {
 	return 0
 }
 
-// silent is a TCP listener that records whether anyone connected.
-func silent(t *testing.T) (addr string, connected func() bool) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	got := make(chan struct{}, 1)
-	go func() {
-		if c, err := ln.Accept(); err == nil {
-			got <- struct{}{}
-			c.Close()
-		}
-	}()
-	t.Cleanup(func() { ln.Close() })
-	return ln.Addr().String(), func() bool {
-		select {
-		case <-got:
-			return true
-		case <-time.After(200 * time.Millisecond):
-			return false
-		}
-	}
-}
-
 // TestRolesBudget: with -epsilon > 0 each hospital spends it from its
 // dataset's durable budget and the receipt names the spends; when the
 // budget is exhausted, the hospital is refused before it connects, and
@@ -270,13 +226,13 @@ func TestRolesBudget(t *testing.T) {
 		budgetLedger(t, ledgers[k+1], fmt.Sprintf("ward-%d", k), 1.5)
 	}
 	hub, addr := startHub(t, ctx, append(common, "-ledger", ledgers[0])...)
-	var ps []*proc
+	var ps []*roletest.Process
 	for k := range 2 {
-		ps = append(ps, start(t, ctx, append(common, "-role", "party", "-index", fmt.Sprint(k), "-connect", addr,
+		ps = append(ps, roletest.Start(t, ctx, asMain, append(common, "-role", "party", "-index", fmt.Sprint(k), "-connect", addr,
 			"-dataset", fmt.Sprintf("ward-%d", k), "-ledger", ledgers[k+1])...))
 	}
-	for i, p := range append([]*proc{hub}, ps...) {
-		require.Equal(t, 0, p.wait(t), "process %d: %s", i, p.stderr.String())
+	for i, p := range append([]*roletest.Process{hub}, ps...) {
+		require.Equal(t, 0, p.Wait(t), "process %d: %s", i, p.Stderr.String())
 	}
 	for k := range 2 {
 		require.Equal(t, 1.0, spent(t, ledgers[k+1], fmt.Sprintf("ward-%d", k)))
@@ -288,10 +244,10 @@ func TestRolesBudget(t *testing.T) {
 	require.Equal(t, []ledger.Spend{{Dataset: "ward-0", Owner: "hospital-0", Epsilon: 1}, {Dataset: "ward-1", Owner: "hospital-1", Epsilon: 1}}, s.Receipt.Spends)
 
 	// 0.5 left: a second run of epsilon 1 is refused before any message.
-	addr, connected := silent(t)
-	p := start(t, ctx, append(common, "-role", "party", "-index", "0", "-connect", addr, "-dataset", "ward-0", "-ledger", ledgers[1])...)
-	require.Equal(t, 1, p.wait(t))
-	require.Contains(t, p.stderr.String(), "exceeds its budget")
+	addr, connected := roletest.Silent(t)
+	p := roletest.Start(t, ctx, asMain, append(common, "-role", "party", "-index", "0", "-connect", addr, "-dataset", "ward-0", "-ledger", ledgers[1])...)
+	require.Equal(t, 1, p.Wait(t))
+	require.Contains(t, p.Stderr.String(), "exceeds its budget")
 	require.False(t, connected(), "refused before connecting")
 	require.Equal(t, 1.0, spent(t, ledgers[1], "ward-0"), "a refused run spends nothing")
 }
@@ -304,7 +260,7 @@ func TestRolesPolicy(t *testing.T) {
 	require.NoError(t, os.WriteFile(policy, []byte(`{"version": 1, "rules": [
   {"name": "exact-sums", "dataset": "synthetic-0", "columns": ["value"], "counterparties": ["*"],
    "protocols": ["he"], "modes": ["sum"]}]}`), 0o600))
-	addr, connected := silent(t)
+	addr, connected := roletest.Silent(t)
 	code, _, stderr := runProg(t, "-role", "party", "-index", "0", "-parties", "2", "-rows", "10", "-connect", addr,
 		"-policy", policy, "-epsilon", "0.5", "-timeout", "5s")
 	require.Equal(t, 1, code)
@@ -316,6 +272,34 @@ func TestRolesPolicy(t *testing.T) {
 		"-policy", policy, "-epsilon", "0", "-timeout", "1s", "-tls-cert", "x", "-tls-key", "y", "-tls-ca", "z")
 	require.Equal(t, 1, code)
 	require.NotContains(t, stderr, "policy", "allowed by the policy: it fails only at its missing certificate")
+}
+
+// TestRolesPolicyWindow: a hospital spends through its policy, so a rule's
+// "epsilon at most 1 per 30 days" counts the spends already in the ledger:
+// a run that would pass it is refused before it connects, naming the rule,
+// and spends nothing.
+func TestRolesPolicyWindow(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "h0.ledger")
+	budgetLedger(t, path, "ward", 10)
+	ctx := context.Background()
+	l, err := ledger.Open(ctx, ledger.Config{DSN: path})
+	require.NoError(t, err)
+	require.NoError(t, l.Spend(ctx, "ward", 0.75, 0)) // an earlier run, this month
+	require.NoError(t, l.Close())
+	policy := filepath.Join(dir, "policy.json")
+	require.NoError(t, os.WriteFile(policy, []byte(`{"version": 1, "rules": [
+  {"name": "monthly", "dataset": "ward", "columns": ["value"], "counterparties": ["*"],
+   "protocols": ["he"], "modes": ["sum"], "max_epsilon": 1, "per": "720h"}]}`), 0o600))
+	certs := filepath.Join(dir, "certs")
+	require.NoError(t, roles.WriteDemoCA(certs, starNames(2)))
+	addr, connected := roletest.Silent(t)
+	code, _, stderr := runProg(t, "-role", "party", "-index", "0", "-parties", "2", "-rows", "10", "-connect", addr,
+		"-demo-certs", certs, "-dataset", "ward", "-policy", policy, "-ledger", path, "-epsilon", "0.5", "-timeout", "5s")
+	require.Equal(t, 1, code)
+	require.Contains(t, stderr, `rule "monthly": epsilon 1.25 on "ward"`)
+	require.False(t, connected(), "refused before connecting")
+	require.Equal(t, 0.75, spent(t, path, "ward"), "a refused run spends nothing")
 }
 
 // TestRoleFlags: flags that need -role, or another role, are refused.
@@ -382,18 +366,18 @@ func TestRolesConcurrentSpends(t *testing.T) {
 			}
 		}
 	}()
-	var ps []*proc
+	var ps []*roletest.Process
 	for range 6 {
-		ps = append(ps, start(t, ctx, "-role", "party", "-index", "0", "-parties", "2", "-rows", "10", "-epsilon", "1",
+		ps = append(ps, roletest.Start(t, ctx, asMain, "-role", "party", "-index", "0", "-parties", "2", "-rows", "10", "-epsilon", "1",
 			"-connect", ln.Addr().String(), "-demo-certs", certs, "-dataset", "ward", "-ledger", path, "-timeout", "30s"))
 	}
 	refused := 0
 	for _, p := range ps {
-		require.Equal(t, 1, p.wait(t), "no hub: every run fails")
-		if strings.Contains(p.stderr.String(), "exceeds its budget") {
+		require.Equal(t, 1, p.Wait(t), "no hub: every run fails")
+		if strings.Contains(p.Stderr.String(), "exceeds its budget") {
 			refused++
 		} else {
-			require.Contains(t, p.stderr.String(), "connecting the star", "spent, then failed to connect")
+			require.Contains(t, p.Stderr.String(), "connecting the star", "spent, then failed to connect")
 		}
 	}
 	require.Equal(t, 3, refused)
@@ -419,22 +403,22 @@ func TestRolesKilled(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		common := []string{"-parties", "2", "-rows", "20", "-epsilon", "1", "-demo-certs", certs, "-json", "-timeout", "20s"}
 		hub, addr := startHub(t, ctx, append(common, "-ledger", filepath.Join(dir, "hub.ledger"))...)
-		h1 := start(t, ctx, append(common, "-role", "party", "-index", "1", "-connect", addr, "-ledger", path1)...)
-		h0 := start(t, ctx, append(common, "-role", "party", "-index", "0", "-connect", addr, "-dataset", "ward", "-ledger", path)...)
+		h1 := roletest.Start(t, ctx, asMain, append(common, "-role", "party", "-index", "1", "-connect", addr, "-ledger", path1)...)
+		h0 := roletest.Start(t, ctx, asMain, append(common, "-role", "party", "-index", "0", "-connect", addr, "-dataset", "ward", "-ledger", path)...)
 		if delay >= 0 {
 			time.Sleep(delay)
-			_ = h0.cmd.Process.Kill()
+			_ = h0.Cmd.Process.Kill()
 		}
-		code := h0.wait(t)
-		if code == 0 && strings.Contains(h0.stdout.String(), `"count"`) {
+		code := h0.Wait(t)
+		if code == 0 && strings.Contains(h0.Stdout.String(), `"count"`) {
 			released++
 		}
 		if delay < 0 {
-			require.Equal(t, 0, code, h0.stderr.String())
+			require.Equal(t, 0, code, h0.Stderr.String())
 		}
 		cancel() // the others fail or have finished
-		hub.wait(t)
-		h1.wait(t)
+		hub.Wait(t)
+		h1.Wait(t)
 		l, err := ledger.Open(context.Background(), ledger.Config{DSN: path})
 		require.NoError(t, err, "the ledger a killed process leaves opens and verifies")
 		bs, err := l.Budgets(context.Background())
@@ -443,5 +427,70 @@ func TestRolesKilled(t *testing.T) {
 		require.GreaterOrEqual(t, bs[0].Spends, released, "every released result was paid for")
 		require.LessOrEqual(t, bs[0].Spends, runs, "at most one spend per run")
 		t.Logf("killed after %v (-1: not killed): %d runs, %d released, %d spends", delay, runs, released, bs[0].Spends)
+	}
+}
+
+// TestRoleRefusesAnotherName: a hospital given another party's certificate
+// stops before it opens its ledger or connects.
+func TestRoleRefusesAnotherName(t *testing.T) {
+	run := func(args []string) (int, string) {
+		code, _, stderr := runProg(t, args...)
+		return code, stderr
+	}
+	roletest.RefusesAnotherName(t, starNames(2), "hospital-0", "hospital-1", run,
+		"-role", "party", "-index", "0", "-parties", "2", "-rows", "10", "-timeout", "5s")
+}
+
+// TestAgreeChecksLinks: in the receipt's list step the hub refuses a
+// hospital whose transcript of their link differs from its own, and a
+// hospital refuses a list that gives it another transcript or dataset.
+// The other end of the link is played by the test.
+func TestAgreeChecksLinks(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ca, err := transport.NewCA("test CA")
+	require.NoError(t, err)
+	var ours, theirs ledger.Transcript
+	ours.Record(hubName, hospitalName(0), []byte("the round"))
+	theirs.Record(hubName, hospitalName(0), []byte("another round"))
+	cfg := &config{parties: 1, index: 0}
+	// party is the hub (self 0) or hospital 0 (self 1) with ours as its
+	// transcript of the link; peer is the link's other end.
+	party := func(self int) (p *process, peer transport.Conn) {
+		hub, spoke := transport.Pipe(hubName, hospitalName(0), transport.Options{})
+		conns := []transport.Conn{nil, hub}
+		p = &process{self: self, trs: []*ledger.Transcript{nil, &ours}}
+		peer = spoke
+		if self != he.HubIndex {
+			conns = []transport.Conn{spoke, nil}
+			p.trs = []*ledger.Transcript{&ours, nil}
+			peer = hub
+		}
+		p.id, err = ca.Issue(starNames(1)[self])
+		require.NoError(t, err)
+		p.mesh, err = transport.NewMesh(self, conns)
+		require.NoError(t, err)
+		return p, peer
+	}
+
+	hub, spoke := party(he.HubIndex)
+	require.NoError(t, spoke.Send(ctx, encodeLinks(linkMsgTag, []link{{"ward", theirs.Sum()}})))
+	_, _, err = hub.agree(ctx, cfg, "")
+	require.ErrorIs(t, err, ledger.ErrMismatch)
+	require.ErrorContains(t, err, "the hospital's transcript of its link differs from the hub's")
+
+	for name, lie := range map[string]link{
+		"another transcript": {"ward", theirs.Sum()},
+		"another dataset":    {"other", ours.Sum()},
+	} {
+		hospital, hub := party(1)
+		go func() {
+			if _, err := hub.Recv(ctx); err == nil {
+				hub.Send(ctx, encodeLinks(linksMsgTag, []link{lie}))
+			}
+		}()
+		_, _, err = hospital.agree(ctx, cfg, "ward")
+		require.ErrorIs(t, err, ledger.ErrMismatch, name)
+		require.ErrorContains(t, err, "the hub lists another dataset or transcript for this hospital", name)
 	}
 }

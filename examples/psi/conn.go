@@ -79,7 +79,7 @@ func runRole(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	}
 	defer s.Close()
 	id, conn, rec := s.ID, s.Conn, s.Receipts
-	o := &outcome{a: a, b: b, transport: fmt.Sprintf("mutual TLS 1.3, %s talking to %s", self, conn.Peer())}
+	o := &outcome{a: a, b: b, transport: s.Transport()}
 	start := time.Now()
 	var res *psi.Result
 	if c.role == "a" {

@@ -120,15 +120,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.rows, "rows", 1000, "rows per synthetic list")
 	fs.DurationVar(&c.timeout, "timeout", 10*time.Minute, "give up after this long")
 	fs.StringVar(&c.role, "role", "", "run only party `a` or b, as its own process (with -listen or -connect)")
-	fs.StringVar(&c.listen, "listen", "", "with -role: accept the other party on this `address` (host:port)")
-	fs.StringVar(&c.connect, "connect", "", "with -role: connect to the other party at this `address` (host:port)")
-	fs.StringVar(&c.tls.Cert, "tls-cert", "", "with -role: this party's certificate PEM `file` (CN party-a or party-b)")
-	fs.StringVar(&c.tls.Key, "tls-key", "", "with -role: this party's private key PEM `file`")
-	fs.StringVar(&c.tls.CA, "tls-ca", "", "with -role: PEM `file` of the CA both certificates chain to")
-	fs.StringVar(&c.tls.DemoCerts, "demo-certs", "veil-demo-certs", "with -role and no -tls-*: `folder` where the listening side writes a throwaway demo CA and both parties' certificates")
-	fs.StringVar(&c.ledger, "ledger", "", "with -role: agree on a receipt of the run with the other party, both signing it, and append it to this ledger `file` (created if absent; see go run ./cmd/veil)")
+	roles.PairFlags(fs, &c.listen, &c.connect, &c.tls, &c.ledger, &c.policy)
 	fs.StringVar(&c.opening, "opening", "", "with -role and -ledger: commit to this party's input in the receipt (a salted hash), and write the salt that opens it to this `file`, to keep")
-	fs.StringVar(&c.policy, "policy", "", "with -role: this party's usage policy `file` (JSON, see package ledger); a run it does not allow is refused before connecting")
 	fs.StringVar(&c.dataset, "dataset", "", "with -policy: this party's dataset `name` in the policy (default: its file's name without extension)")
 	if err := fs.Parse(args); err != nil {
 		return nil, errUsage

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -21,34 +20,7 @@ import (
 const asMain = "VEIL_PSI_AS_MAIN"
 
 func TestMain(m *testing.M) {
-	if os.Getenv(asMain) == "1" {
-		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
-	}
-	os.Exit(m.Run())
-}
-
-type process struct {
-	cmd            *exec.Cmd
-	stdout, stderr bytes.Buffer
-}
-
-func startProcess(t *testing.T, ctx context.Context, args ...string) *process {
-	t.Helper()
-	p := &process{cmd: exec.CommandContext(ctx, os.Args[0], args...)}
-	p.cmd.Env = append(os.Environ(), asMain+"=1")
-	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
-	require.NoError(t, p.cmd.Start())
-	return p
-}
-
-func (p *process) wait() int {
-	if err := p.cmd.Wait(); err != nil {
-		if ee, ok := err.(*exec.ExitError); ok {
-			return ee.ExitCode()
-		}
-		return -1
-	}
-	return 0
+	roletest.Main(m, asMain, func(args []string) int { return run(args, os.Stdout, os.Stderr) })
 }
 
 // TestProcessesReceipts runs A and B as two processes over mutual TLS on
@@ -65,13 +37,13 @@ func TestProcessesReceipts(t *testing.T) {
 	la, lb := filepath.Join(dir, "a.ledger"), filepath.Join(dir, "b.ledger")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	a := startProcess(t, ctx, "-role", "a", "-a", pa, "-listen", addr, "-demo-certs", certs, "-mode", "sum", "-json", "-timeout", "45s", "-ledger", la)
-	b := startProcess(t, ctx, "-role", "b", "-b", pb, "-connect", addr, "-demo-certs", certs, "-mode", "sum", "-json", "-timeout", "45s", "-ledger", lb)
-	require.Equal(t, 0, a.wait(), a.stderr.String())
-	require.Equal(t, 0, b.wait(), b.stderr.String())
+	a := roletest.Start(t, ctx, asMain, "-role", "a", "-a", pa, "-listen", addr, "-demo-certs", certs, "-mode", "sum", "-json", "-timeout", "45s", "-ledger", la)
+	b := roletest.Start(t, ctx, asMain, "-role", "b", "-b", pb, "-connect", addr, "-demo-certs", certs, "-mode", "sum", "-json", "-timeout", "45s", "-ledger", lb)
+	require.Equal(t, 0, a.Wait(t), a.Stderr.String())
+	require.Equal(t, 0, b.Wait(t), b.Stderr.String())
 	var repA, repB map[string]any
-	require.NoError(t, json.Unmarshal(a.stdout.Bytes(), &repA))
-	require.NoError(t, json.Unmarshal(b.stdout.Bytes(), &repB))
+	require.NoError(t, json.Unmarshal(a.Stdout.Bytes(), &repA))
+	require.NoError(t, json.Unmarshal(b.Stdout.Bytes(), &repB))
 	require.EqualValues(t, 12, repA["sum"])
 	require.NotEmpty(t, repA["receipt"])
 	require.Equal(t, repA["receipt"], repB["receipt"])
@@ -82,6 +54,8 @@ func TestProcessesReceipts(t *testing.T) {
 	var s ledger.SignedReceipt
 	require.NoError(t, s.UnmarshalBinary(bodies[0]))
 	require.NoError(t, s.Verify(id))
+	var empty ledger.Transcript
+	require.NotEqual(t, empty.Sum(), s.Receipt.Transcript, "the transcript covers the run's messages")
 
 	// A tampered byte: the receipt's own content (its protocol name).
 	tampered := bytes.Clone(bodies[0])

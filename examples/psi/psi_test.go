@@ -5,9 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"github.com/veil-go/veil/psi"
 	"math/rand/v2"
-	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -17,6 +15,9 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/veil-go/veil/examples/internal/roletest"
+	"github.com/veil-go/veil/psi"
 )
 
 func write(t *testing.T, dir, name, content string) string {
@@ -30,6 +31,25 @@ func runCLI(args ...string) (code int, stdout, stderr string) {
 	var out, errb bytes.Buffer
 	code = run(args, &out, &errb)
 	return code, out.String(), errb.String()
+}
+
+// cliResult is one run of the command in this process.
+type cliResult struct {
+	code           int
+	stdout, stderr string
+}
+
+// runRoles runs party A with args a and party B with args b at once, as
+// two processes would (B on another goroutine), and returns when both
+// have ended.
+func runRoles(a, b []string) (ra, rb cliResult) {
+	done := make(chan cliResult, 1)
+	go func() {
+		code, out, errs := runCLI(b...)
+		done <- cliResult{code, out, errs}
+	}()
+	ra.code, ra.stdout, ra.stderr = runCLI(a...)
+	return ra, <-done
 }
 
 // TestModesAgainstPlaintext runs every mode on random small files and
@@ -192,26 +212,15 @@ func TestRoles(t *testing.T) {
 	dir := t.TempDir()
 	pa := write(t, dir, "a.csv", "id\nx\ny\nz\nw\n")
 	pb := write(t, dir, "b.csv", "id,amount\ny,5\nz,7\nq,100\nz,1\n")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := roletest.FreeAddr(t)
 	certs := filepath.Join(dir, "certs")
-	type res struct {
-		code           int
-		stdout, stderr string
-	}
-	bDone := make(chan res, 1)
-	go func() {
-		code, out, errs := runCLI("-role", "b", "-b", pb, "-connect", addr, "-demo-certs", certs, "-mode", "sum", "-json", "-timeout", "30s")
-		bDone <- res{code, out, errs}
-	}()
-	code, stdout, stderr := runCLI("-role", "a", "-a", pa, "-listen", addr, "-demo-certs", certs, "-mode", "sum", "-json", "-timeout", "30s")
-	require.Equal(t, 0, code, stderr)
-	rb := <-bDone
+	ra, rb := runRoles(
+		[]string{"-role", "a", "-a", pa, "-listen", addr, "-demo-certs", certs, "-mode", "sum", "-json", "-timeout", "30s"},
+		[]string{"-role", "b", "-b", pb, "-connect", addr, "-demo-certs", certs, "-mode", "sum", "-json", "-timeout", "30s"})
+	require.Equal(t, 0, ra.code, ra.stderr)
 	require.Equal(t, 0, rb.code, rb.stderr)
 	var repA, repB map[string]any
-	require.NoError(t, json.Unmarshal([]byte(stdout), &repA))
+	require.NoError(t, json.Unmarshal([]byte(ra.stdout), &repA))
 	require.NoError(t, json.Unmarshal([]byte(rb.stdout), &repB))
 	require.EqualValues(t, 2, repA["cardinality"])
 	require.EqualValues(t, 13, repA["sum"])
@@ -219,8 +228,7 @@ func TestRoles(t *testing.T) {
 	require.Equal(t, repA["bytes"], repB["bytes"])
 
 	// Certificates from flags: B's certificate presented as A's is refused.
-	code, _, stderr = runCLI("-role", "a", "-a", pa, "-listen", addr, "-tls-cert", filepath.Join(certs, "party-b.crt"),
-		"-tls-key", filepath.Join(certs, "party-b.key"), "-tls-ca", filepath.Join(certs, "ca.pem"))
+	code, _, stderr := runCLI(append([]string{"-role", "a", "-a", pa, "-listen", addr}, roletest.CertFlags(certs, "party-b")...)...)
 	require.Equal(t, 1, code)
 	require.Contains(t, stderr, "party-b")
 }

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"path/filepath"
-	"strings"
 
 	"github.com/veil-go/veil/examples/internal/roles"
 	"github.com/veil-go/veil/ledger"
@@ -33,25 +31,14 @@ func finishReceipt(ctx context.Context, rec *roles.Receipts, c *config, id *tran
 // checkPolicy refuses, before any connection, a run that this party's
 // -policy does not allow.
 func checkPolicy(c *config, peer string) error {
-	if c.policy == "" {
-		return nil
-	}
-	p, err := ledger.LoadPolicy(c.policy)
-	if err != nil {
-		return err
-	}
 	file := c.a
 	if c.role == "b" {
 		file = c.b
-	}
-	dataset := c.dataset
-	if dataset == "" {
-		dataset = strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
 	}
 	cols := []string{c.key}
 	if c.role == "b" && (c.mode == psi.Join || c.mode == psi.Sum) {
 		cols = append(cols, c.value)
 	}
-	_, err = p.Check(ledger.Request{Dataset: dataset, Columns: cols, Counterparty: peer, Protocol: "psi", Mode: c.mode.String(), MinIntersection: int64(c.minSum)})
-	return err
+	return roles.CheckPolicy(c.policy, ledger.Request{Dataset: roles.Dataset(c.dataset, file, ""), Columns: cols,
+		Counterparty: peer, Protocol: "psi", Mode: c.mode.String(), MinIntersection: int64(c.minSum)})
 }

@@ -25,21 +25,13 @@ func TestRolesLedger(t *testing.T) {
 	addr := roletest.FreeAddr(t)
 	certs := filepath.Join(dir, "certs")
 	la, lb := filepath.Join(dir, "a.ledger"), filepath.Join(dir, "b.ledger")
-	type res struct {
-		code           int
-		stdout, stderr string
-	}
-	bDone := make(chan res, 1)
-	go func() {
-		code, out, errs := runCLI("-role", "b", "-b", pb, "-connect", addr, "-demo-certs", certs, "-mode", "cardinality", "-json", "-timeout", "30s", "-ledger", lb)
-		bDone <- res{code, out, errs}
-	}()
-	code, stdout, stderr := runCLI("-role", "a", "-a", pa, "-listen", addr, "-demo-certs", certs, "-mode", "cardinality", "-json", "-timeout", "30s", "-ledger", la)
-	require.Equal(t, 0, code, stderr)
-	rb := <-bDone
+	ra, rb := runRoles(
+		[]string{"-role", "a", "-a", pa, "-listen", addr, "-demo-certs", certs, "-mode", "cardinality", "-json", "-timeout", "30s", "-ledger", la},
+		[]string{"-role", "b", "-b", pb, "-connect", addr, "-demo-certs", certs, "-mode", "cardinality", "-json", "-timeout", "30s", "-ledger", lb})
+	require.Equal(t, 0, ra.code, ra.stderr)
 	require.Equal(t, 0, rb.code, rb.stderr)
 	var repA, repB map[string]any
-	require.NoError(t, json.Unmarshal([]byte(stdout), &repA))
+	require.NoError(t, json.Unmarshal([]byte(ra.stdout), &repA))
 	require.NoError(t, json.Unmarshal([]byte(rb.stdout), &repB))
 	require.NotEmpty(t, repA["receipt"])
 	require.Equal(t, repA["receipt"], repB["receipt"], "both parties hold the same receipt")
@@ -57,7 +49,7 @@ func TestRolesLedger(t *testing.T) {
 	}
 	require.Equal(t, encoded[0], encoded[1])
 
-	code, _, stderr = runCLI("-ledger", la)
+	code, _, stderr := runCLI("-ledger", la)
 	require.NotEqual(t, 0, code)
 	require.Contains(t, stderr, "-ledger and -policy need -role", "-ledger needs -role")
 }
@@ -95,21 +87,13 @@ func TestRolesOpening(t *testing.T) {
 	certs := filepath.Join(dir, "certs")
 	la, lb := filepath.Join(dir, "a.ledger"), filepath.Join(dir, "b.ledger")
 	oa, ob := filepath.Join(dir, "a.opening"), filepath.Join(dir, "b.opening")
-	type res struct {
-		code           int
-		stdout, stderr string
-	}
-	bDone := make(chan res, 1)
-	go func() {
-		code, out, errs := runCLI("-role", "b", "-b", pb, "-connect", addr, "-demo-certs", certs, "-mode", "sum", "-json", "-timeout", "30s", "-ledger", lb, "-opening", ob)
-		bDone <- res{code, out, errs}
-	}()
-	code, stdout, stderr := runCLI("-role", "a", "-a", pa, "-listen", addr, "-demo-certs", certs, "-mode", "sum", "-json", "-timeout", "30s", "-ledger", la, "-opening", oa)
-	require.Equal(t, 0, code, stderr)
-	rb := <-bDone
+	ra, rb := runRoles(
+		[]string{"-role", "a", "-a", pa, "-listen", addr, "-demo-certs", certs, "-mode", "sum", "-json", "-timeout", "30s", "-ledger", la, "-opening", oa},
+		[]string{"-role", "b", "-b", pb, "-connect", addr, "-demo-certs", certs, "-mode", "sum", "-json", "-timeout", "30s", "-ledger", lb, "-opening", ob})
+	require.Equal(t, 0, ra.code, ra.stderr)
 	require.Equal(t, 0, rb.code, rb.stderr)
 	var rep map[string]any
-	require.NoError(t, json.Unmarshal([]byte(stdout), &rep))
+	require.NoError(t, json.Unmarshal([]byte(ra.stdout), &rep))
 	require.EqualValues(t, 13, rep["sum"])
 
 	var receipts []ledger.SignedReceipt
@@ -174,7 +158,7 @@ func TestRolesOpening(t *testing.T) {
 		require.ErrorIs(t, other.Verify(op, encode(tc.role, tc.csv)), ledger.ErrMismatch, "not the other party's commitment")
 	}
 
-	code, _, stderr = runCLI("-role", "a", "-a", pa, "-listen", addr, "-opening", oa)
+	code, _, stderr := runCLI("-role", "a", "-a", pa, "-listen", addr, "-opening", oa)
 	require.NotEqual(t, 0, code)
 	require.Contains(t, stderr, "-opening commits to the input in the receipt: it needs -ledger")
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/veil-go/veil/examples/internal/roles"
@@ -45,7 +43,7 @@ func runRole(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	}
 	defer s.Close()
 	id, conn, rec := s.ID, s.Conn, s.Receipts
-	res := &result{prep: c.prep, role: c.role, transport: fmt.Sprintf("mutual TLS 1.3, %s talking to %s", self, conn.Peer())}
+	res := &result{prep: c.prep, role: c.role, transport: s.Transport()}
 	start := time.Now()
 	prog := progress.New(stderr, "vertical", c.json)
 	prog.Phase("aligning %d customers by private set intersection", len(me.ids))
@@ -178,32 +176,12 @@ func finishReceipt(ctx context.Context, rec *roles.Receipts, c *config, id *tran
 // on the ID column) and the statistics (protocol mpc, mode correlation,
 // on the ID and value columns) must both be allowed with the other party.
 func checkPolicy(c *config, peer string) error {
-	if c.policy == "" {
-		return nil
-	}
-	p, err := ledger.LoadPolicy(c.policy)
-	if err != nil {
-		return err
-	}
 	file, col := c.a, c.x
 	if c.role == "b" {
 		file, col = c.b, c.y
 	}
-	dataset := c.dataset
-	switch {
-	case dataset != "":
-	case file == "":
-		dataset = "synthetic"
-	default:
-		dataset = strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
-	}
-	for _, q := range []ledger.Request{
-		{Dataset: dataset, Columns: []string{c.key}, Counterparty: peer, Protocol: "psi", Mode: "intersection"},
-		{Dataset: dataset, Columns: []string{c.key, col}, Counterparty: peer, Protocol: "mpc", Mode: "correlation"},
-	} {
-		if _, err := p.Check(q); err != nil {
-			return err
-		}
-	}
-	return nil
+	dataset := roles.Dataset(c.dataset, file, "synthetic")
+	return roles.CheckPolicy(c.policy,
+		ledger.Request{Dataset: dataset, Columns: []string{c.key}, Counterparty: peer, Protocol: "psi", Mode: "intersection"},
+		ledger.Request{Dataset: dataset, Columns: []string{c.key, col}, Counterparty: peer, Protocol: "mpc", Mode: "correlation"})
 }

@@ -66,6 +66,11 @@ func (p Pair) Start(ctx context.Context, log io.Writer) (*Session, error) {
 	return &Session{ID: id, Conn: conn, Receipts: rec}, nil
 }
 
+// Transport describes the connection, for the example's report.
+func (s *Session) Transport() string {
+	return fmt.Sprintf("mutual TLS 1.3, %s talking to %s", s.ID.Name(), s.Conn.Peer())
+}
+
 // Close closes the connection and the ledger.
 func (s *Session) Close() {
 	s.Conn.Close()

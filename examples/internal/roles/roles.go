@@ -42,7 +42,8 @@ func (t TLS) Identity(ctx context.Context, self string, names []string, prog str
 	if t.Cert != "" {
 		return transport.LoadIdentity(t.Cert, t.Key, t.CA)
 	}
-	ca := filepath.Join(t.DemoCerts, "ca.pem")
+	demo := DemoTLS(t.DemoCerts, self)
+	ca := demo.CA
 	if len(names) > 0 {
 		if _, err := os.Stat(ca); errors.Is(err, os.ErrNotExist) {
 			if err := WriteDemoCA(t.DemoCerts, names); err != nil {
@@ -53,7 +54,7 @@ func (t TLS) Identity(ctx context.Context, self string, names []string, prog str
 	}
 	for {
 		if _, err := os.Stat(ca); err == nil {
-			return transport.LoadIdentity(filepath.Join(t.DemoCerts, self+".crt"), filepath.Join(t.DemoCerts, self+".key"), ca)
+			return transport.LoadIdentity(demo.Cert, demo.Key, demo.CA)
 		}
 		select {
 		case <-ctx.Done():
@@ -63,9 +64,15 @@ func (t TLS) Identity(ctx context.Context, self string, names []string, prog str
 	}
 }
 
-// WriteDemoCA writes a throwaway CA to dir/ca.pem and, for each name, a
-// certificate and key it issued (dir/NAME.crt, dir/NAME.key). The CA file
-// comes last, so that its presence tells the others all is written.
+// DemoTLS is where the demo CA in dir keeps party name's certificate and
+// key (dir/NAME.crt, dir/NAME.key) and the CA's (dir/ca.pem).
+func DemoTLS(dir, name string) TLS {
+	return TLS{Cert: filepath.Join(dir, name+".crt"), Key: filepath.Join(dir, name+".key"), CA: filepath.Join(dir, "ca.pem")}
+}
+
+// WriteDemoCA writes a throwaway CA and, for each name, a certificate and
+// key it issued, to dir as [DemoTLS] says. The CA file comes last, so that
+// its presence tells the others all is written.
 func WriteDemoCA(dir string, names []string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
@@ -79,15 +86,16 @@ func WriteDemoCA(dir string, names []string) error {
 		if err != nil {
 			return err
 		}
-		if err := id.WritePEM(filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key")); err != nil {
+		files := DemoTLS(dir, name)
+		if err := id.WritePEM(files.Cert, files.Key); err != nil {
 			return err
 		}
 	}
-	tmp := filepath.Join(dir, "ca.pem.tmp")
-	if err := os.WriteFile(tmp, ca.CertPEM(), 0o644); err != nil {
+	caFile := DemoTLS(dir, "").CA
+	if err := os.WriteFile(caFile+".tmp", ca.CertPEM(), 0o644); err != nil {
 		return err
 	}
-	return os.Rename(tmp, filepath.Join(dir, "ca.pem"))
+	return os.Rename(caFile+".tmp", caFile)
 }
 
 // Dial connects to peer at addr, retrying while nothing listens there yet;

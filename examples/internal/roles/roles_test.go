@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/veil-go/veil/ledger"
 	"github.com/veil-go/veil/transport"
 )
 
@@ -101,12 +102,33 @@ func TestPairRefusesAnotherName(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, WriteDemoCA(dir, []string{"party-a", "party-b"}))
 	p := Pair{Prog: "test", Role: "a", Self: "party-a", Peer: "party-b", Connect: "127.0.0.1:1",
-		TLS:    TLS{Cert: filepath.Join(dir, "party-b.crt"), Key: filepath.Join(dir, "party-b.key"), CA: filepath.Join(dir, "ca.pem")},
-		Ledger: filepath.Join(dir, "ledger.db")}
+		TLS: DemoTLS(dir, "party-b"), Ledger: filepath.Join(dir, "ledger.db")}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_, err := p.Start(ctx, &bytes.Buffer{})
 	require.ErrorContains(t, err, `-tls-cert names "party-b", party a must be "party-a"`)
 	_, statErr := os.Stat(p.Ledger)
 	require.ErrorIs(t, statErr, os.ErrNotExist, "no ledger was opened")
+}
+
+func TestDataset(t *testing.T) {
+	require.Equal(t, "ward", Dataset("ward", "dir/customers.csv", "synthetic"))
+	require.Equal(t, "customers", Dataset("", "dir/customers.csv", "synthetic"))
+	require.Equal(t, "synthetic", Dataset("", "", "synthetic"))
+}
+
+// TestCheckPolicy: every request must be allowed, the refusal names the
+// rule, and no file allows everything.
+func TestCheckPolicy(t *testing.T) {
+	policy := filepath.Join(t.TempDir(), "policy.json")
+	require.NoError(t, os.WriteFile(policy, []byte(`{"version": 1, "rules": [
+  {"name": "ids-psi", "dataset": "customers", "columns": ["id"], "counterparties": ["party-a"],
+   "protocols": ["psi"]}]}`), 0o600))
+	psiRun := ledger.Request{Dataset: "customers", Columns: []string{"id"}, Counterparty: "party-a", Protocol: "psi", Mode: "intersection"}
+	mpcRun := ledger.Request{Dataset: "customers", Columns: []string{"id"}, Counterparty: "party-a", Protocol: "mpc", Mode: "correlation"}
+	require.NoError(t, CheckPolicy(policy, psiRun))
+	err := CheckPolicy(policy, psiRun, mpcRun)
+	require.ErrorIs(t, err, ledger.ErrPolicy)
+	require.ErrorContains(t, err, `rule "ids-psi"`)
+	require.NoError(t, CheckPolicy("", mpcRun))
 }
