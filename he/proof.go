@@ -478,6 +478,12 @@ func respond(zu, ze []int32, ch []bool, wit []witness, bd proofBounds) bool {
 			ze[i] += wit[j].e[i]
 		}
 	}
+	return bd.holds(zu, ze)
+}
+
+// holds reports whether every response coefficient is within the
+// verifier's norm bounds, |zu| <= A_u and |ze| <= A_e.
+func (bd proofBounds) holds(zu, ze []int32) bool {
 	for i := range zu {
 		if int64(zu[i]) > bd.au || int64(zu[i]) < -bd.au || int64(ze[i]) > bd.ae || int64(ze[i]) < -bd.ae {
 			return false
@@ -526,10 +532,8 @@ func (p *Params) VerifyProof(ct *Ciphertext, pr *Proof, pk *PublicKey, pc ProofC
 		cts := ct.cts[gi*proofGroup : gi*proofGroup+g]
 		bd := p.proofBounds(g)
 		for rep := range proofReps {
-			for i := range gd.zu[rep] {
-				if int64(gd.zu[rep][i]) > bd.au || int64(gd.zu[rep][i]) < -bd.au || int64(gd.ze[rep][i]) > bd.ae || int64(gd.ze[rep][i]) < -bd.ae {
-					return fmt.Errorf("he: %w: group %d, repetition %d: response above the norm bound", ErrBadProof, gi, rep)
-				}
+			if !bd.holds(gd.zu[rep], gd.ze[rep]) {
+				return fmt.Errorf("he: %w: group %d, repetition %d: response above the norm bound", ErrBadProof, gi, rep)
 			}
 		}
 		ch := challengeBits(gd.h, g)
