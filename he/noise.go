@@ -119,7 +119,6 @@ type Noise struct {
 	tail   []int64
 	scale  []float64 // per coordinate: the std of MinHonest shares together
 	share  []func() int64
-	mu     []float64 // Skellam: aggregate mu per coordinate
 	lambda []float64 // Skellam: each share's Poisson mean, as the sampler rounded it
 	sigma  []float64 // DDG: local sigma per coordinate
 	once   sync.Mutex
@@ -237,7 +236,7 @@ func (n *Noise) calibrate() error {
 	if err != nil {
 		return fmt.Errorf("he: %w: calibrating %v noise: %w", ErrInvalidParams, cfg.Mechanism, err)
 	}
-	n.mu, n.sigma, n.lambda = make([]float64, n.dim), make([]float64, n.dim), make([]float64, n.dim)
+	n.sigma, n.lambda = make([]float64, n.dim), make([]float64, n.dim)
 	for _, g := range gs {
 		var draw func() int64
 		var sd float64
@@ -248,7 +247,7 @@ func (n *Noise) calibrate() error {
 				return fmt.Errorf("he: %w: coordinates of sensitivity %g need Skellam mu %.4g, beyond the sampler (quantize them): %w", ErrInvalidParams, g.sens, mu, err)
 			}
 			for _, k := range g.dims {
-				n.mu[k], n.lambda[k] = mu, s.Lambda()
+				n.lambda[k] = s.Lambda()
 			}
 			sd = math.Sqrt(2 * mu)
 			draw = s.Sample

@@ -103,7 +103,8 @@ func TestNoiseCalibrationGroups(t *testing.T) {
 	require.NoError(t, err)
 	gs := n.groups()
 	require.Len(t, gs, 3)
-	c := n.mu[2] / (1e4 * 1e4)
+	sd := n.Scale()[2] // sqrt(2 mu) for Skellam, mu = c s^2
+	c := sd * sd / 2 / (1e4 * 1e4)
 	assert.LessOrEqual(t, groupsEpsilon(n.cfg, gs, c), 0.5)
 	assert.Greater(t, groupsEpsilon(n.cfg, gs, c*0.99), 0.5)
 	one := NoiseConfig{Epsilon: 0.5, Delta: 1e-6, Sensitivity: []int64{7}, MinHonest: 3}
