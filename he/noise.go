@@ -119,9 +119,9 @@ type Noise struct {
 	tail   []int64
 	scale  []float64 // per coordinate: the std of MinHonest shares together
 	share  []func() int64
-	lambda []float64 // Skellam: each share's Poisson mean, as the sampler rounded it
-	sigma  []float64 // DDG: local sigma per coordinate
-	once   sync.Mutex
+	lambda []float64  // Skellam: each share's Poisson mean, as the sampler rounded it
+	sigma  []float64  // DDG: local sigma per coordinate
+	mu     sync.Mutex // guards spent
 	spent  bool
 	bounds int64
 }
@@ -377,8 +377,8 @@ func (n *Noise) String() string {
 
 // spend spends the guarantee from the budget, once.
 func (n *Noise) spend() error {
-	n.once.Lock()
-	defer n.once.Unlock()
+	n.mu.Lock()
+	defer n.mu.Unlock()
 	if n.spent {
 		return fmt.Errorf("he: %w: %w: a Noise serves one round", dp.ErrBudgetExceeded, dp.ErrAlreadyReleased)
 	}
