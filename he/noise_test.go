@@ -218,6 +218,60 @@ func TestNoiseRound(t *testing.T) {
 	require.ErrorIs(t, err, dp.ErrBudgetExceeded)
 }
 
+// Outside RunInProcess every party runs with its own Noise and spends the
+// guarantee from its own budget, once, before it draws or learns anything:
+// after a round of RunHub and RunSpoke each party's accountant holds one
+// spend, and a second run with the same Noise is refused before it talks
+// to anyone.
+//
+// Mutation checked: without the spendNoise call of RunHub and RunSpoke
+// (RunInProcess spends for them, so every other test passed) the
+// accountants stay empty and this test fails.
+func TestNoiseEachPartySpends(t *testing.T) {
+	const parties = 3
+	accts := make([]*dp.Accountant, parties+1)
+	noises := make([]*Noise, parties+1)
+	for i := range accts {
+		var err error
+		accts[i], err = dp.NewAccountant(1, 1e-6)
+		require.NoError(t, err)
+		cfg := noiseCfg(t, parties, 2, 1, 1e-6)
+		cfg.Budget = accts[i]
+		noises[i], err = NewNoise(cfg)
+		require.NoError(t, err)
+	}
+	p, err := NewParams(noises[0].Config(Config{Preset: IntLogN13, KeyHolders: parties}))
+	require.NoError(t, err)
+	star := memStar(t, parties+1)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	done := make(chan error, parties)
+	for j := 1; j <= parties; j++ {
+		go func() {
+			_, err := RunSpoke(ctx, star[j], p, Round{SemiHonestContributions: true, Noise: noises[j]}, SpokeInput{Ints: []int64{int64(j), 0}})
+			done <- err
+		}()
+	}
+	res, err := RunHub(ctx, star[0], p, Round{SemiHonestContributions: true, Noise: noises[0]})
+	require.NoError(t, err)
+	require.Len(t, res.Ints, 2)
+	for range parties {
+		require.NoError(t, <-done)
+	}
+	for i, a := range accts {
+		eps, delta := a.Spent()
+		assert.Equal(t, 1.0, eps, "party %d", i)
+		assert.Equal(t, 1e-6, delta, "party %d", i)
+	}
+	// Refused before any message: a short deadline bounds a run that is not.
+	ctx, cancel = context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_, err = RunHub(ctx, star[0], p, Round{SemiHonestContributions: true, Noise: noises[0]})
+	require.ErrorIs(t, err, dp.ErrBudgetExceeded)
+	_, err = RunSpoke(ctx, star[1], p, Round{SemiHonestContributions: true, Noise: noises[1]}, SpokeInput{Ints: []int64{1, 0}})
+	require.ErrorIs(t, err, dp.ErrBudgetExceeded)
+}
+
 // A Noise serves one round even when its budget could pay for more: its
 // shares are drawn for one release, and a second spend is refused
 // (ErrAlreadyReleased) without touching the budget.
