@@ -20,6 +20,19 @@ func noiseCfg(t *testing.T, parties, honest int, eps, delta float64) NoiseConfig
 		Parties: parties, MinHonest: honest, Budget: acct}
 }
 
+// accountedNoise is the Noise of noiseCfg(t, 3, 2, 1, 1e-6) spending from
+// a fresh accountant of budget (eps, delta), returned with it.
+func accountedNoise(t *testing.T, eps, delta float64) (*Noise, *dp.Accountant) {
+	t.Helper()
+	acct, err := dp.NewAccountant(eps, delta)
+	require.NoError(t, err)
+	cfg := noiseCfg(t, 3, 2, 1, 1e-6)
+	cfg.Budget = acct
+	n, err := NewNoise(cfg)
+	require.NoError(t, err)
+	return n, acct
+}
+
 // varianceWithin is the test behind the distribution checks: the sample
 // variance of m draws of the total noise, against want. For m = 20000 its
 // relative standard deviation is sqrt((2 + excess kurtosis)/m) <= 0.0101
@@ -186,12 +199,7 @@ func TestNoiseOverflowRefused(t *testing.T) {
 // spent once for the whole round, and a second round with the same Noise
 // is refused without running.
 func TestNoiseRound(t *testing.T) {
-	acct, err := dp.NewAccountant(1, 1e-6)
-	require.NoError(t, err)
-	cfg := noiseCfg(t, 3, 2, 1, 1e-6)
-	cfg.Budget = acct
-	n, err := NewNoise(cfg)
-	require.NoError(t, err)
+	n, acct := accountedNoise(t, 1, 1e-6)
 	p, err := NewParams(n.Config(Config{Preset: IntLogN13, KeyHolders: 3}))
 	require.NoError(t, err)
 	inputs := map[int]SpokeInput{1: {Ints: []int64{10, -5}}, 2: {Ints: []int64{20, 0}}, 3: {Ints: []int64{30, 1000}}}
@@ -212,7 +220,7 @@ func TestNoiseRound(t *testing.T) {
 	_, err = RunInProcess(ctx, memStar(t, 4), p, round, inputs)
 	require.ErrorIs(t, err, dp.ErrBudgetExceeded)
 	// A fresh Noise on the spent accountant: refused too.
-	n2, err := NewNoise(cfg)
+	n2, err := NewNoise(n.NoiseConfig())
 	require.NoError(t, err)
 	_, err = RunInProcess(ctx, memStar(t, 4), p, Round{SemiHonestContributions: true, Noise: n2}, inputs)
 	require.ErrorIs(t, err, dp.ErrBudgetExceeded)
@@ -228,17 +236,11 @@ func TestNoiseRound(t *testing.T) {
 // (RunInProcess spends for them, so every other test passed) the
 // accountants stay empty and this test fails.
 func TestNoiseEachPartySpends(t *testing.T) {
-	const parties = 3
+	const parties = 3 // accountedNoise's
 	accts := make([]*dp.Accountant, parties+1)
 	noises := make([]*Noise, parties+1)
 	for i := range accts {
-		var err error
-		accts[i], err = dp.NewAccountant(1, 1e-6)
-		require.NoError(t, err)
-		cfg := noiseCfg(t, parties, 2, 1, 1e-6)
-		cfg.Budget = accts[i]
-		noises[i], err = NewNoise(cfg)
-		require.NoError(t, err)
+		noises[i], accts[i] = accountedNoise(t, 1, 1e-6)
 	}
 	p, err := NewParams(noises[0].Config(Config{Preset: IntLogN13, KeyHolders: parties}))
 	require.NoError(t, err)
@@ -276,12 +278,7 @@ func TestNoiseEachPartySpends(t *testing.T) {
 // shares are drawn for one release, and a second spend is refused
 // (ErrAlreadyReleased) without touching the budget.
 func TestNoiseServesOneRound(t *testing.T) {
-	acct, err := dp.NewAccountant(10, 1e-3)
-	require.NoError(t, err)
-	cfg := noiseCfg(t, 3, 2, 1, 1e-6)
-	cfg.Budget = acct
-	n, err := NewNoise(cfg)
-	require.NoError(t, err)
+	n, acct := accountedNoise(t, 10, 1e-3)
 	require.NoError(t, n.spend())
 	require.ErrorIs(t, n.spend(), dp.ErrAlreadyReleased)
 	eps, _ := acct.Spent()
