@@ -49,10 +49,11 @@ const (
 )
 
 // ProofContext binds a [Proof] to one contribution: the round (Session,
-// at most 64 bytes; the runner uses the round's [CRS]) and the contributor
-// (Client, the runner's mesh index). A proof made for one context does not
-// verify in another, so a proof cannot be replayed for another round,
-// key, client or length.
+// at most 64 bytes) and the contributor (Client, the runner's mesh index).
+// The proof's hash also covers the key's [Fingerprint], so the runner,
+// whose key is fresh each round, names the round by its key and passes a
+// fixed Session. A proof made for one context does not verify in another,
+// so a proof cannot be replayed for another round, key, client or length.
 type ProofContext struct {
 	Session []byte
 	Client  int
