@@ -54,7 +54,8 @@ type NoisyMoments struct {
 
 // NewNoisyMoments validates cfg and calibrates the noise.
 func NewNoisyMoments(cfg NoisyMomentsConfig) (*NoisyMoments, error) {
-	if cfg.Lower >= cfg.Upper || uint64(cfg.Upper-cfg.Lower) > 1<<32 || cfg.Upper-cfg.Lower < 0 {
+	// A difference that wraps int64 is negative, so above 2^32 as a uint64.
+	if cfg.Lower >= cfg.Upper || uint64(cfg.Upper-cfg.Lower) > 1<<32 {
 		return nil, fmt.Errorf("he: %w: bounds [%d, %d] (need Lower < Upper, Upper - Lower <= 2^32)", ErrInvalidParams, cfg.Lower, cfg.Upper)
 	}
 	if cfg.MaxRows < 1 || cfg.MaxRows > 1<<40 {

@@ -64,9 +64,10 @@ func TestNoisyMomentsSensitivity(t *testing.T) {
 	require.ErrorIs(t, err, ErrInvalidParams)
 }
 
-// A noisy moments round: the released count and mean are near the exact
-// ones (within the tails), the variance is in its range, and values out of
-// bounds were clamped.
+// A noisy moments round: the released count, sum and sum of squares are
+// near the exact ones of the clamped values (within the shares' tails), the
+// mean and variance are in their ranges, and values out of bounds were
+// clamped.
 func TestNoisyMomentsRound(t *testing.T) {
 	m, err := NewNoisyMoments(momentsCfg(t, 0, 1000))
 	require.NoError(t, err)
@@ -98,6 +99,23 @@ func TestNoisyMomentsRound(t *testing.T) {
 	require.NoError(t, err)
 	tb := m.Noise().TailBound()
 	assert.LessOrEqual(t, abs64(s.Count.Int64()-600), 3*tb[0])
+	// The sums of the clamped, centred values, within the three shares'
+	// tails and the rounding (half a unit per party) of the exact ones:
+	// this fails only when some share exceeds its tail (2^-40). Mean and
+	// SampleVariance below are clamped to their ranges by construction.
+	exact := [3]*big.Int{big.NewInt(600), new(big.Int), new(big.Int)}
+	for _, r := range rows {
+		for _, x := range r {
+			y := big.NewInt(min(1000, max(0, x)) - m.Centre())
+			exact[1].Add(exact[1], y)
+			exact[2].Add(exact[2], y.Mul(y, y))
+		}
+	}
+	for k, got := range []*big.Int{s.Count, s.Sum, s.SumSquares} {
+		d := new(big.Int).Sub(got, exact[k])
+		limit := new(big.Int).Mul(m.units[k], big.NewInt(3*tb[k]+2))
+		assert.LessOrEqual(t, d.Abs(d).Cmp(limit), 0, "coordinate %d: %v, exact %v", k, got, exact[k])
+	}
 	assert.GreaterOrEqual(t, s.Mean(), 0.0)
 	assert.LessOrEqual(t, s.Mean(), 1000.0)
 	v := s.SampleVariance()

@@ -119,10 +119,7 @@ type Noise struct {
 	tail   []int64
 	scale  []float64 // per coordinate: the std of MinHonest shares together
 	share  []func() int64
-	mu     []float64 // Skellam: aggregate mu per coordinate
-	lambda []float64 // Skellam: each share's Poisson mean, as the sampler rounded it
-	sigma  []float64 // DDG: local sigma per coordinate
-	once   sync.Mutex
+	mu     sync.Mutex // guards spent
 	spent  bool
 	bounds int64
 }
@@ -170,13 +167,7 @@ func NewNoise(cfg NoiseConfig) (*Noise, error) {
 	if err := n.calibrate(); err != nil {
 		return nil, err
 	}
-	beta := cfg.FailureProbability / float64(cfg.Parties) / float64(d)
 	for k := range d {
-		if cfg.Mechanism == Skellam {
-			n.tail[k] = skellamTail(n.lambda[k], beta)
-		} else {
-			n.tail[k] = int64(math.Ceil(n.sigma[k] * math.Sqrt(2*math.Log(2/beta))))
-		}
 		b := cfg.MaxAbs[k] + n.tail[k]
 		if n.tail[k] < 0 || b < cfg.MaxAbs[k] {
 			return nil, fmt.Errorf("he: %w: coordinate %d: MaxAbs %d plus the noise's tail overflows int64", ErrOutOfRange, k, cfg.MaxAbs[k])
@@ -209,7 +200,8 @@ func (n *Noise) groups() []noiseGroup {
 // (CalibrateSkellam, CalibrateDistributedDiscreteGaussian) for the vector's
 // L1 and L2 sensitivities; with several, the scale c of mu_g = c s_g^2
 // (sigma_g = c s_g) at which the sum of the groups' RDP curves meets
-// (Epsilon, Delta), found by bisection on the safe side.
+// (Epsilon, Delta), found by bisection on the safe side. It sets each
+// coordinate's sampler, scale and tail bound, once per group.
 func (n *Noise) calibrate() error {
 	cfg := n.cfg
 	h := cfg.MinHonest
@@ -237,19 +229,20 @@ func (n *Noise) calibrate() error {
 	if err != nil {
 		return fmt.Errorf("he: %w: calibrating %v noise: %w", ErrInvalidParams, cfg.Mechanism, err)
 	}
-	n.mu, n.sigma, n.lambda = make([]float64, n.dim), make([]float64, n.dim), make([]float64, n.dim)
+	// Each share's tail bound holds but with probability beta, so all of
+	// them together but with FailureProbability.
+	beta := cfg.FailureProbability / float64(cfg.Parties) / float64(n.dim)
 	for _, g := range gs {
 		var draw func() int64
 		var sd float64
+		var tail int64
 		if cfg.Mechanism == Skellam {
 			mu := c * g.sens * g.sens
 			s, err := dp.NewSkellamShare(dp.SkellamShareConfig{Mu: mu, Parties: cfg.Parties, MinHonest: h, Workers: 1})
 			if err != nil {
 				return fmt.Errorf("he: %w: coordinates of sensitivity %g need Skellam mu %.4g, beyond the sampler (quantize them): %w", ErrInvalidParams, g.sens, mu, err)
 			}
-			for _, k := range g.dims {
-				n.mu[k], n.lambda[k] = mu, s.Lambda()
-			}
+			tail = skellamTail(s.Lambda(), beta)
 			sd = math.Sqrt(2 * mu)
 			draw = s.Sample
 		} else {
@@ -258,14 +251,12 @@ func (n *Noise) calibrate() error {
 			if err != nil {
 				return fmt.Errorf("he: %w: coordinates of sensitivity %g need local sigma %.4g: %w", ErrInvalidParams, g.sens, sigma, err)
 			}
-			for _, k := range g.dims {
-				n.sigma[k] = sigma
-			}
+			tail = int64(math.Ceil(sigma * math.Sqrt(2*math.Log(2/beta))))
 			sd = sigma * math.Sqrt(float64(h))
 			draw = func() int64 { return s.Noise(1)[0] }
 		}
 		for _, k := range g.dims {
-			n.scale[k], n.share[k] = sd, draw
+			n.scale[k], n.share[k], n.tail[k] = sd, draw, tail
 		}
 	}
 	return nil
@@ -378,8 +369,8 @@ func (n *Noise) String() string {
 
 // spend spends the guarantee from the budget, once.
 func (n *Noise) spend() error {
-	n.once.Lock()
-	defer n.once.Unlock()
+	n.mu.Lock()
+	defer n.mu.Unlock()
 	if n.spent {
 		return fmt.Errorf("he: %w: %w: a Noise serves one round", dp.ErrBudgetExceeded, dp.ErrAlreadyReleased)
 	}

@@ -20,6 +20,19 @@ func noiseCfg(t *testing.T, parties, honest int, eps, delta float64) NoiseConfig
 		Parties: parties, MinHonest: honest, Budget: acct}
 }
 
+// accountedNoise is the Noise of noiseCfg(t, 3, 2, 1, 1e-6) spending from
+// a fresh accountant of budget (eps, delta), returned with it.
+func accountedNoise(t *testing.T, eps, delta float64) (*Noise, *dp.Accountant) {
+	t.Helper()
+	acct, err := dp.NewAccountant(eps, delta)
+	require.NoError(t, err)
+	cfg := noiseCfg(t, 3, 2, 1, 1e-6)
+	cfg.Budget = acct
+	n, err := NewNoise(cfg)
+	require.NoError(t, err)
+	return n, acct
+}
+
 // varianceWithin is the test behind the distribution checks: the sample
 // variance of m draws of the total noise, against want. For m = 20000 its
 // relative standard deviation is sqrt((2 + excess kurtosis)/m) <= 0.0101
@@ -103,7 +116,8 @@ func TestNoiseCalibrationGroups(t *testing.T) {
 	require.NoError(t, err)
 	gs := n.groups()
 	require.Len(t, gs, 3)
-	c := n.mu[2] / (1e4 * 1e4)
+	sd := n.Scale()[2] // sqrt(2 mu) for Skellam, mu = c s^2
+	c := sd * sd / 2 / (1e4 * 1e4)
 	assert.LessOrEqual(t, groupsEpsilon(n.cfg, gs, c), 0.5)
 	assert.Greater(t, groupsEpsilon(n.cfg, gs, c*0.99), 0.5)
 	one := NoiseConfig{Epsilon: 0.5, Delta: 1e-6, Sensitivity: []int64{7}, MinHonest: 3}
@@ -185,12 +199,7 @@ func TestNoiseOverflowRefused(t *testing.T) {
 // spent once for the whole round, and a second round with the same Noise
 // is refused without running.
 func TestNoiseRound(t *testing.T) {
-	acct, err := dp.NewAccountant(1, 1e-6)
-	require.NoError(t, err)
-	cfg := noiseCfg(t, 3, 2, 1, 1e-6)
-	cfg.Budget = acct
-	n, err := NewNoise(cfg)
-	require.NoError(t, err)
+	n, acct := accountedNoise(t, 1, 1e-6)
 	p, err := NewParams(n.Config(Config{Preset: IntLogN13, KeyHolders: 3}))
 	require.NoError(t, err)
 	inputs := map[int]SpokeInput{1: {Ints: []int64{10, -5}}, 2: {Ints: []int64{20, 0}}, 3: {Ints: []int64{30, 1000}}}
@@ -211,9 +220,57 @@ func TestNoiseRound(t *testing.T) {
 	_, err = RunInProcess(ctx, memStar(t, 4), p, round, inputs)
 	require.ErrorIs(t, err, dp.ErrBudgetExceeded)
 	// A fresh Noise on the spent accountant: refused too.
-	n2, err := NewNoise(cfg)
+	n2, err := NewNoise(n.NoiseConfig())
 	require.NoError(t, err)
 	_, err = RunInProcess(ctx, memStar(t, 4), p, Round{SemiHonestContributions: true, Noise: n2}, inputs)
+	require.ErrorIs(t, err, dp.ErrBudgetExceeded)
+}
+
+// Outside RunInProcess every party runs with its own Noise and spends the
+// guarantee from its own budget, once, before it draws or learns anything:
+// after a round of RunHub and RunSpoke each party's accountant holds one
+// spend, and a second run with the same Noise is refused before it talks
+// to anyone.
+//
+// Mutation checked: without the spendNoise call of RunHub and RunSpoke
+// (RunInProcess spends for them, so every other test passed) the
+// accountants stay empty and this test fails.
+func TestNoiseEachPartySpends(t *testing.T) {
+	const parties = 3 // accountedNoise's
+	accts := make([]*dp.Accountant, parties+1)
+	noises := make([]*Noise, parties+1)
+	for i := range accts {
+		noises[i], accts[i] = accountedNoise(t, 1, 1e-6)
+	}
+	p, err := NewParams(noises[0].Config(Config{Preset: IntLogN13, KeyHolders: parties}))
+	require.NoError(t, err)
+	star := memStar(t, parties+1)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	done := make(chan error, parties)
+	for j := 1; j <= parties; j++ {
+		go func() {
+			_, err := RunSpoke(ctx, star[j], p, Round{SemiHonestContributions: true, Noise: noises[j]}, SpokeInput{Ints: []int64{int64(j), 0}})
+			done <- err
+		}()
+	}
+	res, err := RunHub(ctx, star[0], p, Round{SemiHonestContributions: true, Noise: noises[0]})
+	require.NoError(t, err)
+	require.Len(t, res.Ints, 2)
+	for range parties {
+		require.NoError(t, <-done)
+	}
+	for i, a := range accts {
+		eps, delta := a.Spent()
+		assert.Equal(t, 1.0, eps, "party %d", i)
+		assert.Equal(t, 1e-6, delta, "party %d", i)
+	}
+	// Refused before any message: a short deadline bounds a run that is not.
+	ctx, cancel = context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_, err = RunHub(ctx, star[0], p, Round{SemiHonestContributions: true, Noise: noises[0]})
+	require.ErrorIs(t, err, dp.ErrBudgetExceeded)
+	_, err = RunSpoke(ctx, star[1], p, Round{SemiHonestContributions: true, Noise: noises[1]}, SpokeInput{Ints: []int64{1, 0}})
 	require.ErrorIs(t, err, dp.ErrBudgetExceeded)
 }
 
@@ -221,12 +278,7 @@ func TestNoiseRound(t *testing.T) {
 // shares are drawn for one release, and a second spend is refused
 // (ErrAlreadyReleased) without touching the budget.
 func TestNoiseServesOneRound(t *testing.T) {
-	acct, err := dp.NewAccountant(10, 1e-3)
-	require.NoError(t, err)
-	cfg := noiseCfg(t, 3, 2, 1, 1e-6)
-	cfg.Budget = acct
-	n, err := NewNoise(cfg)
-	require.NoError(t, err)
+	n, acct := accountedNoise(t, 10, 1e-3)
 	require.NoError(t, n.spend())
 	require.ErrorIs(t, n.spend(), dp.ErrAlreadyReleased)
 	eps, _ := acct.Spent()

@@ -49,10 +49,11 @@ const (
 )
 
 // ProofContext binds a [Proof] to one contribution: the round (Session,
-// at most 64 bytes; the runner uses the round's [CRS]) and the contributor
-// (Client, the runner's mesh index). A proof made for one context does not
-// verify in another, so a proof cannot be replayed for another round,
-// key, client or length.
+// at most 64 bytes) and the contributor (Client, the runner's mesh index).
+// The proof's hash also covers the key's [Fingerprint], so the runner,
+// whose key is fresh each round, names the round by its key and passes a
+// fixed Session. A proof made for one context does not verify in another,
+// so a proof cannot be replayed for another round, key, client or length.
 type ProofContext struct {
 	Session []byte
 	Client  int
@@ -393,16 +394,16 @@ func (p *Params) newRepWorkers(n int, random bool) ([]*repWorker, error) {
 	return ws, nil
 }
 
-// commit sets w.pu = a zu + ze (NTT) and returns its digest.
-func (p *Params) commit(w *repWorker, a ring.Poly, zu, ze []int32) [sha256.Size]byte {
-	r := p.rlwe.RingQ().AtLevel(p.level)
+// combine sets w.pu = a zu + ze (NTT): the prover's commitment w of masks
+// (zu, ze), and the start of the verifier's recomputation of it from the
+// responses.
+func (w *repWorker) combine(r *ring.Ring, a ring.Poly, zu, ze []int32) {
 	liftInt32(r, zu, w.pu)
 	liftInt32(r, ze, w.pe)
 	r.NTT(w.pu, w.pu)
 	r.NTT(w.pe, w.pe)
 	r.MulCoeffsMontgomery(w.pu, a, w.pu)
 	r.Add(w.pu, w.pe, w.pu)
-	return polyDigest(w.pu, p.level+1, w.buf)
 }
 
 // prove makes the proof for ct (encrypted with the witnesses wit). reject
@@ -417,6 +418,7 @@ func (e *Encryptor) prove(ct *Ciphertext, wit []witness, pc ProofContext, reject
 	}
 	pr := &Proof{p: p, n: ct.n, groups: make([]proofGroupData, p.proofGroups(ct.n))}
 	N := p.rlwe.N()
+	r := p.rlwe.RingQ().AtLevel(p.level)
 	for gi := range pr.groups {
 		g := p.groupSize(ct.n, gi)
 		cts, wg := ct.cts[gi*proofGroup:gi*proofGroup+g], wit[gi*proofGroup:gi*proofGroup+g]
@@ -424,8 +426,8 @@ func (e *Encryptor) prove(ct *Ciphertext, wit []witness, pc ProofContext, reject
 		prefix := p.proofPrefix(e.key, pc, ct.n, gi)
 		c1 := p.c1Digests(cts, ws)
 		gd := proofGroupData{zu: make([][]int32, proofReps), ze: make([][]int32, proofReps)}
-		for r := range proofReps {
-			gd.zu[r], gd.ze[r] = make([]int32, N), make([]int32, N)
+		for rep := range proofReps {
+			gd.zu[rep], gd.ze[rep] = make([]int32, N), make([]int32, N)
 		}
 		for attempt := 0; ; attempt++ {
 			if attempt == 1000 {
@@ -434,10 +436,11 @@ func (e *Encryptor) prove(ct *Ciphertext, wit []witness, pc ProofContext, reject
 			digests := make([][sha256.Size]byte, proofReps)
 			_ = parallel.Each(context.Background(), nw, nw, func(wi int) error {
 				w := ws[wi]
-				for r := wi; r < proofReps; r += nw {
-					sampleBox(w.src, gd.zu[r], bd.bu, w.rnd)
-					sampleBox(w.src, gd.ze[r], bd.be, w.rnd)
-					digests[r] = p.commit(w, a, gd.zu[r], gd.ze[r])
+				for rep := wi; rep < proofReps; rep += nw {
+					sampleBox(w.src, gd.zu[rep], bd.bu, w.rnd)
+					sampleBox(w.src, gd.ze[rep], bd.be, w.rnd)
+					w.combine(r, a, gd.zu[rep], gd.ze[rep])
+					digests[rep] = polyDigest(w.pu, p.level+1, w.buf)
 				}
 				return nil
 			})
@@ -445,8 +448,8 @@ func (e *Encryptor) prove(ct *Ciphertext, wit []witness, pc ProofContext, reject
 			ch := challengeBits(gd.h, g)
 			ok := make([]bool, proofReps)
 			_ = parallel.Each(context.Background(), nw, nw, func(wi int) error {
-				for r := wi; r < proofReps; r += nw {
-					ok[r] = respond(gd.zu[r], gd.ze[r], ch[r], wg, bd) || !reject
+				for rep := wi; rep < proofReps; rep += nw {
+					ok[rep] = respond(gd.zu[rep], gd.ze[rep], ch[rep], wg, bd) || !reject
 				}
 				return nil
 			})
@@ -476,6 +479,12 @@ func respond(zu, ze []int32, ch []bool, wit []witness, bd proofBounds) bool {
 			ze[i] += wit[j].e[i]
 		}
 	}
+	return bd.holds(zu, ze)
+}
+
+// holds reports whether every response coefficient is within the
+// verifier's norm bounds, |zu| <= A_u and |ze| <= A_e.
+func (bd proofBounds) holds(zu, ze []int32) bool {
 	for i := range zu {
 		if int64(zu[i]) > bd.au || int64(zu[i]) < -bd.au || int64(ze[i]) > bd.ae || int64(ze[i]) < -bd.ae {
 			return false
@@ -519,16 +528,13 @@ func (p *Params) VerifyProof(ct *Ciphertext, pr *Proof, pk *PublicKey, pc ProofC
 		return err
 	}
 	r := p.rlwe.RingQ().AtLevel(p.level)
-	// c1 of every chunk in the coefficient-free NTT domain, shared.
 	for gi, gd := range pr.groups {
 		g := p.groupSize(ct.n, gi)
 		cts := ct.cts[gi*proofGroup : gi*proofGroup+g]
 		bd := p.proofBounds(g)
 		for rep := range proofReps {
-			for i := range gd.zu[rep] {
-				if int64(gd.zu[rep][i]) > bd.au || int64(gd.zu[rep][i]) < -bd.au || int64(gd.ze[rep][i]) > bd.ae || int64(gd.ze[rep][i]) < -bd.ae {
-					return fmt.Errorf("he: %w: group %d, repetition %d: response above the norm bound", ErrBadProof, gi, rep)
-				}
+			if !bd.holds(gd.zu[rep], gd.ze[rep]) {
+				return fmt.Errorf("he: %w: group %d, repetition %d: response above the norm bound", ErrBadProof, gi, rep)
 			}
 		}
 		ch := challengeBits(gd.h, g)
@@ -536,12 +542,7 @@ func (p *Params) VerifyProof(ct *Ciphertext, pr *Proof, pk *PublicKey, pc ProofC
 		_ = parallel.Each(context.Background(), nw, nw, func(wi int) error {
 			w := ws[wi]
 			for rep := wi; rep < proofReps; rep += nw {
-				liftInt32(r, gd.zu[rep], w.pu)
-				liftInt32(r, gd.ze[rep], w.pe)
-				r.NTT(w.pu, w.pu)
-				r.NTT(w.pe, w.pe)
-				r.MulCoeffsMontgomery(w.pu, a, w.pu)
-				r.Add(w.pu, w.pe, w.pu)
+				w.combine(r, a, gd.zu[rep], gd.ze[rep])
 				for j, c := range ch[rep] {
 					if c {
 						r.Sub(w.pu, cts[j].Value[1], w.pu)

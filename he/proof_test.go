@@ -273,6 +273,39 @@ func TestProofTampering(t *testing.T) {
 	require.ErrorIs(t, err, ErrMalformed)
 }
 
+// TestProofBoundToLayout: the Fiat-Shamir prefix binds a proof to the
+// vector's length and to each group's place in it, so that relabelling a
+// ciphertext to another length of the same shape, or swapping two groups
+// of chunks together with their proofs, fails to verify (the checks of
+// VerifyProof on lengths and group counts do not see either).
+//
+// Mutations checked: without the length in proofPrefix the relabelled
+// ciphertext verifies; without the group index the swapped groups verify.
+func TestProofBoundToLayout(t *testing.T) {
+	p, pk := smallProofParams(t)
+	enc, err := p.NewEncryptor(pk)
+	require.NoError(t, err)
+	pc := ProofContext{Session: proofSession, Client: 2}
+
+	ct, pr, err := enc.EncryptIntsProven(make([]int64, 100), pc)
+	require.NoError(t, err)
+	longer, lpr := ct.CopyNew(), *pr
+	longer.n, lpr.n = 101, 101
+	require.Equal(t, p.proofGroups(100), p.proofGroups(101), "same shape")
+	require.ErrorIs(t, p.VerifyProof(longer, &lpr, pk, pc), ErrBadProof, "relabelled to 101 values")
+
+	n := 2 * proofGroup * p.Slots() // two full groups of chunks
+	ct, pr, err = enc.EncryptIntsProven(make([]int64, n), pc)
+	require.NoError(t, err)
+	require.NoError(t, p.VerifyProof(ct, pr, pk, pc))
+	swapped, spr := ct.CopyNew(), *pr
+	spr.groups = []proofGroupData{pr.groups[1], pr.groups[0]}
+	for j := range proofGroup {
+		swapped.cts[j], swapped.cts[proofGroup+j] = swapped.cts[proofGroup+j], swapped.cts[j]
+	}
+	require.ErrorIs(t, p.VerifyProof(swapped, &spr, pk, pc), ErrBadProof, "groups swapped")
+}
+
 // smallProofParams is a single-key LogN 12 BGV session whose Params are
 // marked for proofs (no decryption happens: the proof code is the same at
 // every ring size, and this one costs a twelfth of LogN 14's).

@@ -231,8 +231,10 @@ func (r Round) proofContext(client int) ProofContext {
 	return ProofContext{Session: []byte("veil/he/v1 round"), Client: client}
 }
 
-// shareWindow is the share window of a decryption attempt after counted
-// contributions were forwarded (verified path).
+// shareWindow is the share window of a decryption attempt: ShareWindow if
+// set, else 30 s, plus, on the verified path's first attempt, 2 s per
+// counted client, whose forwarded contributions the holders may still be
+// verifying.
 func (r Round) shareWindow(attempt uint32, counted int) time.Duration {
 	if r.ShareWindow > 0 {
 		return r.ShareWindow

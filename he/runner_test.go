@@ -684,6 +684,26 @@ func TestHolderRefusesCraftedContribution(t *testing.T) {
 	require.Zero(t, ss.hub.Stats().BytesSent, "no share was sent")
 }
 
+// TestHolderCountsWhatItVerified: a key holder adds each client's verified
+// contribution once and holds the hub to that set: a contribution the hub
+// forwards twice is refused (the holder's sum would count it twice), and
+// so is a result whose counted set is not the set of clients it verified.
+//
+// Mutations checked: without the repeat check of spokeState.contribution,
+// or without the counted-set comparison of spokeState.result, every he
+// test passed; each fails this one.
+func TestHolderCountsWhatItVerified(t *testing.T) {
+	ss, masks, proof := holderWithContribution(t, nil)
+	ss.res = &SpokeResult{}
+	m := &contributionMsg{Client: 2, Masks: masks, Proof: proof}
+	require.NoError(t, ss.contribution(m))
+	require.ErrorIs(t, ss.contribution(m), ErrMalformed, "forwarded twice")
+	for _, counted := range [][]int{{2, 3}, {3}, nil} {
+		require.ErrorIs(t, ss.result(&resultMsg{Counted: counted, Values: []uint64{1, 2}}), ErrMismatch, "counted %v", counted)
+	}
+	require.NoError(t, ss.result(&resultMsg{Counted: []int{2}, Values: []uint64{1, 2}}))
+}
+
 // holderWithContribution is key holder 1 of a verified 3-holder BGV round,
 // talking to a hub over a pipe, and client 2's proven contribution as the
 // hub forwards it (its masks and proof), changed by alter after proving

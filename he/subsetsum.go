@@ -85,6 +85,8 @@ const (
 	// subsetFloodBits: the flooding noise is uniform in [-2^106, 2^106].
 	subsetFloodBits = 106
 	seedLen         = 32
+	// subsetPolyBytes is the encoded size of one polynomial (putPoly).
+	subsetPolyBytes = subsetSumPrimes * SubsetSumSlots * 8
 
 	tagSubsetKey    = 'K'
 	tagSubsetChunk  = 'C'
@@ -137,8 +139,6 @@ func (p *subsetParams) mulSub(a, b, c ring.Poly) {
 	p.r.MulCoeffsBarrett(a, b, ab)
 	p.r.Sub(c, ab, c)
 }
-
-func (p *subsetParams) polyBytes() int { return subsetSumPrimes * SubsetSumSlots * 8 }
 
 // putPoly appends the coefficients of a.
 func (p *subsetParams) putPoly(b []byte, a ring.Poly) []byte {
@@ -245,11 +245,11 @@ func NewSubsetSumKey() (*SubsetSumKey, error) {
 func (k *SubsetSumKey) PublicKey() []byte { return append([]byte(nil), k.pk...) }
 
 // SubsetSumPublicKeySize is the encoded size of the public key.
-func SubsetSumPublicKeySize() int { return 2 + seedLen + subsetSumPrimes*SubsetSumSlots*8 }
+func SubsetSumPublicKeySize() int { return 2 + seedLen + subsetPolyBytes }
 
 // SubsetSumChunkSize is the encoded size of one chunk: 24 bytes per slot
 // and a seed.
-func SubsetSumChunkSize() int { return 2 + seedLen + subsetSumPrimes*SubsetSumSlots*8 }
+func SubsetSumChunkSize() int { return 2 + seedLen + subsetPolyBytes }
 
 // EncryptChunk encrypts up to [SubsetSumSlots] values, each of magnitude at
 // most [MaxSubsetSumValue] (else [ErrOutOfRange]); missing slots are 0.
@@ -347,7 +347,7 @@ func (p *subsetParams) centre(x *big.Int) *big.Int {
 }
 
 // SubsetSumSampleSize is the encoded size of the summer's sample.
-func SubsetSumSampleSize() int { return 2 + subsetSumPrimes*8 + subsetSumPrimes*SubsetSumSlots*8 }
+func SubsetSumSampleSize() int { return 2 + subsetSumPrimes*8 + subsetPolyBytes }
 
 // parseSample decodes a sample: b (coefficient 0, RNS) and a (NTT form).
 func (p *subsetParams) parseSample(sample []byte) ([]uint64, ring.Poly, error) {

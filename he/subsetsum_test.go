@@ -10,14 +10,25 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// subsetRun encrypts values, selects sel, and returns what the key holder
-// decrypts minus the mask, read as a signed 64-bit integer.
-func subsetRun(t *testing.T, values []int64, sel []bool, mask uint64) int64 {
+// subsetPair is a fresh key and a summer of its public key, flooding or
+// not (to show what the flooding hides).
+func subsetPair(t *testing.T, flood bool) (*SubsetSumKey, *SubsetSummer) {
 	t.Helper()
 	k, err := NewSubsetSumKey()
 	require.NoError(t, err)
 	s, err := NewSubsetSummer(k.PublicKey())
 	require.NoError(t, err)
+	if !flood {
+		s.floodBits = 0
+	}
+	return k, s
+}
+
+// subsetRun encrypts values, selects sel, and returns what the key holder
+// decrypts minus the mask, read as a signed 64-bit integer.
+func subsetRun(t *testing.T, values []int64, sel []bool, mask uint64) int64 {
+	t.Helper()
+	k, s := subsetPair(t, true)
 	for lo := 0; lo < len(values); lo += SubsetSumSlots {
 		hi := min(lo+SubsetSumSlots, len(values))
 		c, err := k.EncryptChunk(values[lo:hi])
@@ -97,13 +108,7 @@ func TestSubsetSumFloodingHidesSelection(t *testing.T) {
 	require.NoError(t, err)
 	attack := func(flood bool) (right int, noise []*big.Int) {
 		for trial := range trials {
-			k, err := NewSubsetSumKey()
-			require.NoError(t, err)
-			s, err := NewSubsetSummer(k.PublicKey())
-			require.NoError(t, err)
-			if !flood {
-				s.floodBits = 0
-			}
+			k, s := subsetPair(t, flood)
 			all := trial%2 == 0 // the secret: every slot selected, or none
 			sel := make([]bool, SubsetSumSlots)
 			for j := range sel {
@@ -300,13 +305,7 @@ func TestSubsetSumFloodingHidesCarry(t *testing.T) {
 	require.NoError(t, err)
 	qModT := new(big.Int).Mod(p.q, p.t)
 	residual := func(flood bool, mask uint64) (*big.Int, uint64) {
-		k, err := NewSubsetSumKey()
-		require.NoError(t, err)
-		s, err := NewSubsetSummer(k.PublicKey())
-		require.NoError(t, err)
-		if !flood {
-			s.floodBits = 0
-		}
+		k, s := subsetPair(t, flood)
 		c, err := k.EncryptChunk([]int64{5})
 		require.NoError(t, err)
 		require.NoError(t, s.Add(c, []bool{true}))

@@ -183,14 +183,16 @@
 // grows with the sets besides the inputs and the output: the receiver keeps
 // a tag per own distinct item (about 40 bytes each in a map; Join adds 32
 // bytes each; with LatticeSum it also keeps one byte per sender item, which
-// stream positions matched, and two ring elements of 192 KiB), the sender in
-// Cardinality and Sum mode keeps TagLen bytes per receiver item to shuffle
-// them as a whole (a per-batch shuffle would leak per-batch counts), and
-// both keep a small index per own item for deduplication (about 16 bytes per
-// item while it runs) and shuffling. Beyond those tags, neither party keeps
-// anything of the other's set: points are processed batch by batch and
-// dropped. Each party holds at most [MaxItems] items; with KKRT it also
-// refuses a peer that announces more than 2^24 distinct items.
+// stream positions matched, and, whatever the sizes, the summer's six ring
+// elements of 192 KiB: the public key, the two sums and two of scratch),
+// the sender in Cardinality and Sum mode keeps TagLen bytes per receiver
+// item to shuffle them as a whole (a per-batch shuffle would leak per-batch
+// counts), and both keep a small index per own item for deduplication
+// (about 16 bytes per item while it runs) and shuffling. Beyond those tags,
+// neither party keeps anything of the other's set: points are processed
+// batch by batch and dropped. Each party holds at most [MaxItems] items;
+// with KKRT it also refuses a peer that announces more than 2^24 distinct
+// items.
 //
 // # Errors
 //

@@ -508,9 +508,9 @@ func (r *ecdhReceiver) Decrypt(ctx context.Context, share *sumShare) error {
 	return nil
 }
 
-// LatticeChunks is the number of chunks of encrypted values the sender
-// sends after the stream (LatticeSum): one per he.SubsetSumSlots stream
-// positions.
+// latticeChunks is the number of chunks of encrypted values the sender
+// sends after the stream (LatticeSum) for nX sender items: one per
+// he.SubsetSumSlots stream positions.
 func latticeChunks(nX int) int { return (nX + he.SubsetSumSlots - 1) / he.SubsetSumSlots }
 
 // LatticeKey (Sum with LatticeSum, after the stream) takes the sender's

@@ -3,8 +3,9 @@ package psi
 import (
 	"encoding/binary"
 	"fmt"
-	"github.com/veil-go/veil/he"
 	"math/bits"
+
+	"github.com/veil-go/veil/he"
 )
 
 // message kinds: the first byte of every message.

@@ -88,13 +88,13 @@ func prepareSender(set Set, mode Mode, workers int, lattice bool) (*senderInput,
 		in.values = make([]int64, len(ri.items))
 		var abs uint64 // the sum of |values|, which bounds every sum (lattice)
 		for i, v := range set.Values {
-			if !lattice && (v < -MaxValue || v > MaxValue) {
-				return nil, fmt.Errorf("psi: %w: value %d of item %d outside [-2^40, 2^40]", ErrInvalidParams, v, i)
-			}
 			if lattice {
-				if abs += absInt64(v); v < -MaxLatticeSum || v > MaxLatticeSum || abs > MaxLatticeSum {
+				// abs >= |v|, and cannot wrap: at most 2^62 + 2^63 here.
+				if abs += absInt64(v); abs > MaxLatticeSum {
 					return nil, fmt.Errorf("psi: %w: the |values| add up beyond 2^62 at item %d (Config.LatticeSum)", ErrInvalidParams, i)
 				}
+			} else if v < -MaxValue || v > MaxValue {
+				return nil, fmt.Errorf("psi: %w: value %d of item %d outside [-2^40, 2^40]", ErrInvalidParams, v, i)
 			}
 			d := ri.distinctOf(i)
 			s := in.values[d] + v

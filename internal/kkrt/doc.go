@@ -39,12 +39,12 @@
 // its work per chunk does not depend on which values match beyond a table
 // hit or miss: payloads are copied whether or not they match and opened
 // after the last chunk, so an acknowledgement's latency does not time
-// single items. Heavy steps run on
-// [Config].Workers goroutines. Traffic is about [BinFactor](n)*512 bits per receiver
-// item plus 3*8*ValueBytes bits per sender item, close to KKRT16's ~1000
-// bits per item. All randomness comes from crypto/rand (keys, the shuffle,
-// the OT secrets) or from a [prg.PRG] keyed from it. Measured times,
-// traffic and memory are in bench/RESULTS.md (BenchmarkPSI).
+// single items. Heavy steps run on [Config].Workers goroutines. Traffic is
+// about [BinFactor](n)*512 bits per receiver item plus 3*8*ValueBytes bits
+// per sender item, close to KKRT16's ~1000 bits per item. All randomness
+// comes from crypto/rand (keys, the shuffle, the OT secrets) or from a
+// [prg.PRG] keyed from it. Measured times, traffic and memory are in
+// bench/RESULTS.md (BenchmarkPSI).
 //
 // # Parameters
 //

@@ -587,8 +587,8 @@ func (w *window) ack(ctx context.Context) error {
 		return err
 	}
 	if len(w.pending) == 0 || a.Count != w.pending[0] {
-		return fmt.Errorf("%w: acknowledgement of %d items, want one of the %d-chunk window %v",
-			ErrProtocol, a.Count, len(w.pending), w.pending)
+		return fmt.Errorf("%w: acknowledgement of %d items, want the oldest of the unacknowledged chunks (items %v)",
+			ErrProtocol, a.Count, w.pending)
 	}
 	w.pending = w.pending[1:]
 	return nil

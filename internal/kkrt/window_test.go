@@ -314,3 +314,42 @@ func TestPayloadsOpenedAfterStream(t *testing.T) {
 		}
 	}
 }
+
+// wrongAck acknowledges the first chunk with one item more than it held.
+type wrongAck struct {
+	transport.Conn
+	done bool
+}
+
+func (c *wrongAck) Send(ctx context.Context, msg []byte) error {
+	var a Ack
+	if c.done || a.UnmarshalBinary(msg) != nil {
+		return c.Conn.Send(ctx, msg)
+	}
+	c.done = true
+	a.Count++
+	b, err := a.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	return c.Conn.Send(ctx, b)
+}
+
+// An acknowledgement must name the oldest unacknowledged chunk's item
+// count: one that does not is refused by the sender (ErrProtocol).
+//
+// Mutation checked: without the count comparison in window.ack the run
+// succeeds and this test fails.
+func TestWrongAckRefused(t *testing.T) {
+	rng := rand.New(rand.NewPCG(49, 50))
+	recv, send := sets(rng, 100, 300, 50, false)
+	a, b := transport.Pipe("receiver", "sender", transport.Options{})
+	defer a.Close()
+	defer b.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	_, _, serr := runPair(ctx, &wrongAck{Conn: a}, b, recv, send, Config{}, Config{ChunkItems: MinChunkItems})
+	require.ErrorIs(t, serr, ErrProtocol)
+	require.ErrorContains(t, serr, "kkrt sender, step values")
+	require.ErrorContains(t, serr, "acknowledgement of 17 items")
+}
